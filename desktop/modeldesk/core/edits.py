@@ -1,0 +1,244 @@
+"""Edits: small, replayable changes to a Config.
+
+Every change the app or the CLI makes is an :class:`Edit`. An edit is a value: it can be
+applied to the in-memory config, replayed on a freshly read file under the store's lock
+(so two processes editing at once lose nothing), and inverted for undo.
+
+``apply_edit(config, edit)`` applies an edit and returns the edit that undoes it. A
+:class:`Batch` applies as one step: if any part fails, the parts already applied are
+rolled back and the config is left as it was.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel, ValidationError
+
+from .errors import EditError
+from .schema import Agent, Config, Model, ModelValue, Project, Provider, Squad, as_model_value, model_list
+
+Collection = Literal["providers", "models", "projects", "agents", "squads"]
+ITEM_TYPES: dict[str, type[BaseModel]] = {
+    "providers": Provider,
+    "models": Model,
+    "projects": Project,
+    "agents": Agent,
+    "squads": Squad,
+}
+
+
+class Edit:
+    """Base class. Subclasses are frozen dataclasses with a ``label`` for undo menus."""
+
+    label: str
+
+    def _apply(self, config: Config) -> Edit:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+def apply_edit(config: Config, edit: Edit) -> Edit:
+    """Apply ``edit`` to ``config`` in place and return its inverse.
+
+    Raises :class:`EditError` (config unchanged) when the edit does not fit the config.
+    """
+    try:
+        return edit._apply(config)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise EditError(f"{edit.label}: {where}: {first['msg']}") from None
+
+
+def check_model_list(models: list[str], where: str) -> list[str]:
+    """Strip ids and refuse blanks and duplicates (the app and CLI never write either)."""
+    cleaned = [m.strip() for m in models]
+    for index, model_id in enumerate(cleaned):
+        if not model_id:
+            raise EditError(f"{where}: model #{index + 1} is blank")
+        if model_id in cleaned[:index]:
+            raise EditError(f"{where}: '{model_id}' is listed twice")
+    return cleaned
+
+
+def _find(config: Config, collection: str, item_id: str) -> tuple[int, Any]:
+    items = getattr(config, collection)
+    for index, item in enumerate(items):
+        if item.id == item_id:
+            return index, item
+    raise EditError(f"there is no {collection[:-1]} '{item_id}'")
+
+
+@dataclass(frozen=True)
+class UpdateItem(Edit):
+    """Set some fields of one provider/model/project/agent/squad, found by id."""
+
+    collection: Collection
+    item_id: str
+    changes: dict[str, Any]
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.label:
+            object.__setattr__(self, "label", f"Edit {self.collection[:-1]} {self.item_id}")
+
+    def _apply(self, config: Config) -> Edit:
+        index, item = _find(config, self.collection, self.item_id)
+        if "id" in self.changes and self.changes["id"] != self.item_id:
+            raise EditError(f"{self.label}: an id cannot be changed")
+        before = {name: getattr(item, name) for name in self.changes}
+        was_set = {name for name in self.changes if name in item.model_fields_set}
+        data = item.model_dump(exclude_unset=True) | self.changes
+        replacement = type(item).model_validate(data)
+        # Keep a field the user never wrote out of the file when it is reset to None.
+        replacement.__pydantic_fields_set__ -= {n for n, v in self.changes.items() if v is None}
+        getattr(config, self.collection)[index] = replacement
+        restore = {name: (before[name] if name in was_set else None) for name in self.changes}
+        return UpdateItem(self.collection, self.item_id, restore, label=self.label)
+
+
+@dataclass(frozen=True)
+class PutItem(Edit):
+    """Add an item, or replace the one with the same id (kept in its place)."""
+
+    collection: Collection
+    item: BaseModel
+    index: int | None = None
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.label:
+            object.__setattr__(self, "label", f"Save {self.collection[:-1]} {self.item.id}")  # type: ignore[attr-defined]
+
+    def _apply(self, config: Config) -> Edit:
+        items = getattr(config, self.collection)
+        item = ITEM_TYPES[self.collection].model_validate(self.item.model_dump(exclude_unset=True))
+        try:
+            index, old = _find(config, self.collection, item.id)  # type: ignore[attr-defined]
+        except EditError:
+            position = len(items) if self.index is None else max(0, min(self.index, len(items)))
+            items.insert(position, item)
+            return RemoveItem(self.collection, item.id, label=self.label)  # type: ignore[attr-defined]
+        items[index] = item
+        return PutItem(self.collection, old, index, label=self.label)
+
+
+@dataclass(frozen=True)
+class RemoveItem(Edit):
+    """Remove an item by id. References to it elsewhere are left as they are (and flagged)."""
+
+    collection: Collection
+    item_id: str
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.label:
+            object.__setattr__(self, "label", f"Remove {self.collection[:-1]} {self.item_id}")
+
+    def _apply(self, config: Config) -> Edit:
+        index, old = _find(config, self.collection, self.item_id)
+        del getattr(config, self.collection)[index]
+        return PutItem(self.collection, old, index, label=self.label)
+
+
+@dataclass(frozen=True)
+class SetAgentModels(Edit):
+    """Set an agent's preferred-model list (empty = inherit). Keeps string/list form."""
+
+    agent_id: str
+    models: tuple[str, ...]
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "models", tuple(self.models))
+        if not self.label:
+            object.__setattr__(self, "label", f"Set models of {self.agent_id}")
+
+    def _apply(self, config: Config) -> Edit:
+        _, agent = _find(config, "agents", self.agent_id)
+        models = check_model_list(list(self.models), f"agent '{self.agent_id}'")
+        value = as_model_value(models, like=agent.model)
+        return UpdateItem("agents", self.agent_id, {"model": value}, label=self.label)._apply(config)
+
+
+_SETTINGS_FIELDS = {"default_agent_model", "task_models"}
+
+
+@dataclass(frozen=True)
+class SetSetting(Edit):
+    """Set one field of Settings: ``("default_agent_model",)``, ``("task_models",)`` or
+    ``("fallback", "<option>")``. ``None`` resets to the default."""
+
+    path: tuple[str, ...]
+    value: Any
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "path", tuple(self.path))
+        if not self.label:
+            object.__setattr__(self, "label", "Change " + ".".join(self.path).replace("_", " "))
+
+    def _apply(self, config: Config) -> Edit:
+        if len(self.path) == 1 and self.path[0] in _SETTINGS_FIELDS:
+            target: BaseModel = config.settings
+        elif len(self.path) == 2 and self.path[0] == "fallback":
+            target = config.settings.fallback
+        else:
+            raise EditError(f"unknown setting {'.'.join(self.path)}")
+        name = self.path[-1]
+        if name not in type(target).model_fields:
+            raise EditError(f"unknown setting {'.'.join(self.path)}")
+        before = getattr(target, name) if name in target.model_fields_set else None
+        value = self.value
+        if name == "default_agent_model" and value is not None:
+            value = as_model_value(check_model_list(model_list(value), "default agent model"), like=value)
+        if value is None:
+            default = type(target).model_fields[name].get_default(call_default_factory=True)
+            setattr(target, name, default)
+            target.__pydantic_fields_set__.discard(name)
+        else:
+            setattr(target, name, value)
+        if target is config.settings.fallback and target.model_fields_set:
+            config.settings.__pydantic_fields_set__.add("fallback")
+        return SetSetting(self.path, before, label=self.label)
+
+
+@dataclass(frozen=True)
+class Batch(Edit):
+    """Several edits applied as one step (one undo entry, one save)."""
+
+    edits: tuple[Edit, ...]
+    label: str = "Change several items"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "edits", tuple(self.edits))
+
+    def _apply(self, config: Config) -> Edit:
+        undo: list[Edit] = []
+        try:
+            for edit in self.edits:
+                undo.append(apply_edit(config, edit))
+        except Exception:
+            for inverse in reversed(undo):
+                apply_edit(config, inverse)
+            raise
+        return Batch(tuple(reversed(undo)), label=self.label)
+
+
+@dataclass(frozen=True)
+class AgentChange:
+    """One line of a bulk preview: an agent's list before and after."""
+
+    agent_id: str
+    before: tuple[str, ...]
+    after: tuple[str, ...]
+    note: str = field(default="")
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+
+def model_value_list(value: ModelValue | None) -> tuple[str, ...]:
+    return tuple(model_list(value))

@@ -1,0 +1,287 @@
+"""The config file format, version 1, as pydantic models.
+
+Every setting is declared once here, with its default, a label and help text; the
+validation, the JSON Schema (`modeldesk config schema`), the CLI and the app's forms
+are all built from these declarations.
+
+A *ModelValue* is what the user wrote for a model choice: a single model id or an
+ordered list of ids (primary first, then fallbacks). It is stored exactly as written,
+so a hand-edited ``"model": "gpt-4o"`` stays a string when the app saves the file.
+Use :func:`model_list` to read any ModelValue as a list.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+SCHEMA_VERSION = 1
+
+ModelValue = str | list[str]
+"""A model id, or an ordered list of model ids (primary first)."""
+
+TaskModelMap = dict[str, ModelValue]
+"""For one task: chat model id (or ``"*"`` for any) -> model(s) to run the task on."""
+
+WILDCARD = "*"
+
+Identifier = Annotated[
+    str,
+    Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/@+-]*$"),
+]
+
+
+def model_list(value: ModelValue | None) -> list[str]:
+    """Any ModelValue as a list, in the order written (no filtering)."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    return list(value)
+
+
+def as_model_value(models: list[str], like: ModelValue | None = None) -> ModelValue | None:
+    """Turn a list back into the form the user prefers.
+
+    An empty list means "not set" (``None``). A single model is written as a string when
+    the previous value was a string (or there was none); otherwise a list is kept.
+    """
+    if not models:
+        return None
+    if len(models) == 1 and (like is None or isinstance(like, str)):
+        return models[0]
+    return list(models)
+
+
+class _Strict(BaseModel):
+    """Base for every config object: unknown keys are an error (typos must not vanish)."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, populate_by_name=True)
+
+
+class ApiKeyRef(_Strict):
+    """Where a provider's secret lives. The key's value is never stored in the config."""
+
+    env: str | None = Field(None, title="Environment variable", description="Name of the variable holding the key.")
+    keyring: str | None = Field(
+        None, title="Keyring entry", description="Entry name in the OS keyring (service 'modeldesk')."
+    )
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> ApiKeyRef:
+        if (self.env is None) == (self.keyring is None):
+            raise ValueError("api_key needs exactly one of 'env' or 'keyring'")
+        return self
+
+
+ProviderKind = Literal["openai", "anthropic"]
+
+
+class Provider(_Strict):
+    id: Identifier = Field(title="Id", description="The config's own name for this provider.")
+    kind: ProviderKind = Field(
+        title="Kind", description="'openai' for any OpenAI-compatible server, 'anthropic' for the Messages API."
+    )
+    base_url: str = Field(title="Base URL", description="For openai: up to and including /v1.")
+    api_key: ApiKeyRef | None = Field(None, title="API key", description="Where the key is kept; omit for none.")
+    enabled: bool = Field(True, title="Enabled")
+    label: str | None = Field(None, title="Label")
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        value = value.strip()
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("base_url must start with http:// or https://")
+        return value.rstrip("/")
+
+
+class Capabilities(_Strict):
+    """What a model is known to support. ``None`` means unknown (never a reason to skip)."""
+
+    tools: bool | None = Field(None, title="Tools")
+    vision: bool | None = Field(None, title="Vision")
+
+
+class Model(_Strict):
+    id: Identifier = Field(title="Id", description="The config's own id, used in every model list.")
+    provider: str = Field(title="Provider", description="Id of the provider that serves it.")
+    name: str = Field(min_length=1, title="Name at provider", description="What is sent to the provider.")
+    label: str | None = Field(None, title="Label")
+    context_window: int | None = Field(None, gt=0, title="Context window", description="In tokens.")
+    capabilities: Capabilities = Field(default_factory=Capabilities, title="Capabilities")
+    enabled: bool = Field(True, title="Enabled")
+
+    @property
+    def display_name(self) -> str:
+        return self.label or self.id
+
+
+class FallbackSettings(_Strict):
+    """How a request is retried and handed to fallback models (SPEC §4)."""
+
+    retries: int = Field(2, ge=0, le=20, title="Retries per model", description="Extra attempts on the same model.")
+    backoff_base_s: float = Field(
+        0.2, ge=0, le=60, title="Backoff base (s)", description="First retry waits this long; doubles each time."
+    )
+    backoff_max_s: float = Field(2.0, ge=0, le=600, title="Backoff cap (s)", description="Longest wait between retries.")
+    jitter: float = Field(0.1, ge=0, le=1, title="Jitter", description="Random ± fraction added to each wait.")
+    cooldown_s: float = Field(
+        60, ge=0, le=86400, title="Cooldown (s)",
+        description="After a fallback succeeds, start there for this long. 0 = always start at the primary.",
+    )
+    connect_timeout_s: float = Field(10, gt=0, le=600, title="Connect timeout (s)")
+    first_token_timeout_s: float = Field(60, gt=0, le=3600, title="First-token timeout (s)")
+    idle_timeout_s: float = Field(30, gt=0, le=3600, title="Idle stream timeout (s)")
+    max_total_s: float = Field(300, gt=0, le=86400, title="Total budget (s)", description="No request runs longer.")
+
+
+class FallbackOverride(_Strict):
+    """An agent's own fallback options; each field left out takes the settings' value."""
+
+    retries: int | None = Field(None, ge=0, le=20)
+    backoff_base_s: float | None = Field(None, ge=0, le=60)
+    backoff_max_s: float | None = Field(None, ge=0, le=600)
+    jitter: float | None = Field(None, ge=0, le=1)
+    cooldown_s: float | None = Field(None, ge=0, le=86400)
+    connect_timeout_s: float | None = Field(None, gt=0, le=600)
+    first_token_timeout_s: float | None = Field(None, gt=0, le=3600)
+    idle_timeout_s: float | None = Field(None, gt=0, le=3600)
+    max_total_s: float | None = Field(None, gt=0, le=86400)
+
+    def apply_to(self, base: FallbackSettings) -> FallbackSettings:
+        """The settings' defaults with this override's fields laid over them."""
+        return base.model_copy(update=self.model_dump(exclude_none=True))
+
+
+class Settings(_Strict):
+    default_agent_model: ModelValue | None = Field(
+        None, title="Default agent model",
+        description="Used by every agent that has no preferred model of its own (and no project default).",
+    )
+    task_models: dict[str, TaskModelMap] = Field(
+        default_factory=dict, title="Task models",
+        description="task -> {chat model id or '*' -> model(s)} for background work such as titles.",
+    )
+    fallback: FallbackSettings = Field(default_factory=FallbackSettings, title="Fallback defaults")
+
+
+class Project(_Strict):
+    id: Identifier
+    name: str = Field(min_length=1)
+    default_model: ModelValue | None = Field(None, title="Default model")
+    task_models: dict[str, TaskModelMap] = Field(default_factory=dict, title="Task models")
+
+
+class Agent(_Strict):
+    id: Identifier
+    name: str = Field(min_length=1)
+    project: str | None = Field(None, title="Project")
+    model: ModelValue | None = Field(None, title="Preferred models", description="Primary first, then fallbacks.")
+    task_models: dict[str, ModelValue] = Field(
+        default_factory=dict, title="Task models", description="task -> model(s); a direct override."
+    )
+    fallback: FallbackOverride | None = Field(None, title="Fallback options")
+    instruction: str = Field("", title="Instruction")
+
+
+class Squad(_Strict):
+    id: Identifier
+    name: str = Field(min_length=1)
+    agents: list[str] = Field(default_factory=list, title="Member agents")
+
+
+def _unique_ids(items: list[Any], where: str) -> None:
+    seen: dict[str, int] = {}
+    for index, item in enumerate(items):
+        if item.id in seen:
+            raise ValueError(f"{where}[{index}].id '{item.id}' repeats {where}[{seen[item.id]}].id")
+        seen[item.id] = index
+
+
+class Config(_Strict):
+    """The whole config file."""
+
+    schema_version: Literal[1] = Field(SCHEMA_VERSION, title="Schema version")
+    providers: list[Provider] = Field(default_factory=list)
+    models: list[Model] = Field(default_factory=list)
+    settings: Settings = Field(default_factory=Settings)
+    projects: list[Project] = Field(default_factory=list)
+    agents: list[Agent] = Field(default_factory=list)
+    squads: list[Squad] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _ids_are_unique(self) -> Config:
+        for name in ("providers", "models", "projects", "agents", "squads"):
+            _unique_ids(getattr(self, name), name)
+        return self
+
+    # Look-ups. Linear scans are fine for a few hundred entries; hot paths (the resolver
+    # over 10,000 agents) build a ConfigIndex once instead.
+    def agent(self, agent_id: str) -> Agent | None:
+        return next((a for a in self.agents if a.id == agent_id), None)
+
+    def model(self, model_id: str) -> Model | None:
+        return next((m for m in self.models if m.id == model_id), None)
+
+    def provider(self, provider_id: str) -> Provider | None:
+        return next((p for p in self.providers if p.id == provider_id), None)
+
+    def project(self, project_id: str) -> Project | None:
+        return next((p for p in self.projects if p.id == project_id), None)
+
+    def squad(self, squad_id: str) -> Squad | None:
+        return next((s for s in self.squads if s.id == squad_id), None)
+
+
+class Policy(_Strict):
+    """The organization policy file: the lowest layer, read-only to ModelDesk."""
+
+    schema_version: Literal[1] = Field(SCHEMA_VERSION)
+    providers: list[Provider] = Field(default_factory=list)
+    models: list[Model] = Field(default_factory=list)
+    default_agent_model: ModelValue | None = None
+    task_models: dict[str, TaskModelMap] = Field(default_factory=dict)
+
+
+def dump_config(obj: BaseModel) -> dict[str, Any]:
+    """A config object as plain JSON data, in declaration order, for writing to disk.
+
+    A field is written when it was set (by the file or by an edit), even if it equals
+    the default, so a hand-written ``"enabled": true`` survives a save; a nested object
+    is also written when anything inside it was set. Unset defaults and ``None`` in an
+    optional field are left out, which keeps hand-edited files short.
+    """
+    data = _dump(obj)
+    if isinstance(obj, (Config, Policy)):
+        data = {"schema_version": SCHEMA_VERSION} | {k: v for k, v in data.items() if k != "schema_version"}
+    return data
+
+
+def _dump(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        out: dict[str, Any] = {}
+        for name in type(value).model_fields:
+            item = getattr(value, name)
+            if item is None:
+                continue
+            dumped = _dump(item)
+            if isinstance(item, BaseModel) and not dumped:
+                continue
+            if name in value.model_fields_set or isinstance(item, BaseModel):
+                out[name] = dumped
+        return out
+    if isinstance(value, list):
+        return [_dump(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _dump(item) for key, item in value.items()}
+    return value
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of the config file, as printed by `modeldesk config schema`."""
+    schema = Config.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "ModelDesk config (schema_version 1)"
+    return schema
