@@ -9,4 +9,8 @@ class ResolutionPreview(QWidget):
     def __init__(self, document: object, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.document = document
+        self.agent_id: str | None = None
         QVBoxLayout(self).addWidget(QLabel("ResolutionPreview: not built yet"))
+
+    def set_agent(self, agent_id: str | None) -> None:
+        self.agent_id = agent_id
