@@ -3,6 +3,8 @@ message a person can act on."""
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class ModelDeskError(Exception):
     """Base class: ``code`` is stable and machine-readable, ``str(exc)`` is for people."""
@@ -50,6 +52,10 @@ class ResolutionError(ModelDeskError):
         super().__init__(message)
         if code:
             self.code = code
+        # Filled by the resolver where known: the layers considered before giving up
+        # (a list of TraceStep) and the warnings so far, so the app can show why.
+        self.trace: list[Any] = []
+        self.warnings: list[str] = []
 
 
 class NoModelConfiguredError(ResolutionError):

@@ -1,0 +1,421 @@
+"""The shared resolver: which models an agent's run (or background task) uses, and why.
+
+Resolution is pure. It reads a :class:`~modeldesk.core.schema.Config` (and optionally the
+organization :class:`~modeldesk.core.schema.Policy`), fires no request, and returns a
+:class:`Resolution`: the ordered model list (primary first), the layer that won, a trace of
+every layer considered up to the winner, and warnings.
+
+Layers, highest first (SPEC §3):
+
+* top-level chat run: ``call``, ``agent``, ``project``, ``settings``, ``organization``;
+* delegated run (a sub-agent): ``agent``, ``parent``, ``request``, ``project``,
+  ``settings``, ``organization``;
+* task T after chat primary C: ``agent-task`` (``task_models[T]``), then ``project-task``,
+  ``settings-task``, ``organization-task`` (``task_models[T][C]``, else ``[T]["*"]``), and
+  finally ``chat-model`` (the chat list itself).
+
+Skipping rules, for every layer and every list: blank entries and the placeholder
+``default`` (any case, spaces around it ignored) are dropped; ids that are unknown,
+disabled or on a missing/disabled provider are removed with a warning each (``strict``
+turns them into :class:`UnusableModelError`); repeated ids are dropped with a warning; a
+layer left with nothing usable is skipped and the next one is tried.
+
+A :class:`Resolver` indexes the config once, so resolving any agent costs time in
+proportion to the lists involved, not to the number of agents. It does not watch the
+config: after an edit, build a new Resolver.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import NoModelConfiguredError, UnknownAgentError, UnusableModelError
+from .schema import WILDCARD, Agent, Config, Model, ModelValue, Policy, Project, Provider, model_list
+
+PLACEHOLDER = "default"
+
+# Reason texts shared by the trace, the CLI and the app.
+NOT_SET = "not set"
+
+
+@dataclass(frozen=True)
+class TraceStep:
+    """One layer considered during a resolution."""
+
+    layer: str
+    value: list[str] | None
+    outcome: str  # "used" | "skipped"
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "layer": self.layer,
+            "value": None if self.value is None else list(self.value),
+            "outcome": self.outcome,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """The result: ``models`` (primary first, never empty), the winning ``source`` layer,
+    the ``trace`` of layers considered, and ``warnings`` for people."""
+
+    models: list[str]
+    source: str
+    trace: list[TraceStep] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def primary(self) -> str:
+        return self.models[0]
+
+    @property
+    def fallbacks(self) -> list[str]:
+        return self.models[1:]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "models": list(self.models),
+            "source": self.source,
+            "trace": [step.to_json() for step in self.trace],
+            "warnings": list(self.warnings),
+        }
+
+
+def is_placeholder(entry: str) -> bool:
+    """True for the placeholder ``default`` in any case, spaces around it ignored."""
+    return entry.strip().casefold() == PLACEHOLDER
+
+
+def is_blank_value(value: ModelValue | None) -> bool:
+    """True when a ModelValue holds nothing but blanks and placeholders (or nothing)."""
+    return all(not entry.strip() or is_placeholder(entry) for entry in model_list(value))
+
+
+@dataclass
+class _Layer:
+    """The outcome of reading one ModelValue under the skipping rules."""
+
+    usable: list[str]
+    problems: list[tuple[str, str]]  # (id, why) for unusable ids
+    repeats: list[str]
+    reason: str  # why it was skipped, or "used: ..." when usable
+
+
+class _Run:
+    """Collects the trace and warnings of one resolution."""
+
+    def __init__(self, strict: bool) -> None:
+        self.strict = strict
+        self.trace: list[TraceStep] = []
+        self.warnings: list[str] = []
+
+    def warn(self, text: str) -> None:
+        if text not in self.warnings:
+            self.warnings.append(text)
+
+    def skip(self, layer: str, value: ModelValue | None, reason: str) -> None:
+        self.trace.append(TraceStep(layer, _as_list(value), "skipped", reason))
+
+    def done(self, layer: str, value: ModelValue | None, result: _Layer) -> Resolution:
+        self.trace.append(TraceStep(layer, _as_list(value), "used", result.reason))
+        return Resolution(list(result.usable), layer, self.trace, self.warnings)
+
+
+def _as_list(value: ModelValue | None) -> list[str] | None:
+    return None if value is None else model_list(value)
+
+
+class Resolver:
+    """Resolves agents' chat and task models over one config (and optional policy).
+
+    Build it once per config version; every look-up inside is a dict access.
+    """
+
+    def __init__(self, config: Config, policy: Policy | None = None) -> None:
+        self.config = config
+        self.policy = policy
+        # The user's own definitions win over the policy's when ids collide: the policy is
+        # the lowest layer, there to fill gaps, not to override what the user set up.
+        self._providers: dict[str, Provider] = {}
+        self._models: dict[str, Model] = {}
+        if policy is not None:
+            self._providers.update((p.id, p) for p in policy.providers)
+            self._models.update((m.id, m) for m in policy.models)
+        self._providers.update((p.id, p) for p in config.providers)
+        self._models.update((m.id, m) for m in config.models)
+        self._agents: dict[str, Agent] = {a.id: a for a in config.agents}
+        self._projects: dict[str, Project] = {p.id: p for p in config.projects}
+        self._problems: dict[str, str | None] = {}
+
+    # --- registry ---------------------------------------------------------------------
+
+    @property
+    def models(self) -> dict[str, Model]:
+        """Every known model by id: the config's and the policy's (config wins)."""
+        return dict(self._models)
+
+    @property
+    def providers(self) -> dict[str, Provider]:
+        """Every known provider by id: the config's and the policy's (config wins)."""
+        return dict(self._providers)
+
+    def agent(self, agent_id: str) -> Agent:
+        try:
+            return self._agents[agent_id]
+        except KeyError:
+            raise UnknownAgentError(f"There is no agent '{agent_id}'.") from None
+
+    def model_problem(self, model_id: str) -> str | None:
+        """``None`` if the model can be used, else why not, in a few words."""
+        if model_id in self._problems:
+            return self._problems[model_id]
+        model = self._models.get(model_id)
+        problem: str | None
+        if model is None:
+            problem = "unknown model"
+        elif not model.enabled:
+            problem = "model disabled"
+        else:
+            provider = self._providers.get(model.provider)
+            if provider is None:
+                problem = f"provider '{model.provider}' missing"
+            elif not provider.enabled:
+                problem = f"provider '{model.provider}' disabled"
+            else:
+                problem = None
+        self._problems[model_id] = problem
+        return problem
+
+    # --- chat -------------------------------------------------------------------------
+
+    def chat(
+        self,
+        agent_id: str,
+        *,
+        call: ModelValue | None = None,
+        delegated: bool = False,
+        parent: ModelValue | None = None,
+        request: ModelValue | None = None,
+        project: str | None = None,
+        strict: bool = False,
+    ) -> Resolution:
+        """The chat models for a run of ``agent_id``.
+
+        A top-level run tries ``call`` first. A delegated run (``delegated=True``, implied
+        by ``parent`` or ``request``) tries the agent's own list, then ``parent``, then
+        ``request``; there a ``call`` value counts as the request model, since it is what
+        the caller passed. ``project`` overrides the agent's own project.
+        """
+        agent = self.agent(agent_id)
+        delegated = delegated or parent is not None or request is not None
+        run = _Run(strict)
+        if delegated:
+            if call is not None and request is not None:
+                raise ValueError("a delegated run takes either call or request, not both")
+            layers: list[tuple[str, ModelValue | None]] = [
+                ("agent", agent.model),
+                ("parent", parent),
+                ("request", request if request is not None else call),
+            ]
+        else:
+            layers = [("call", call), ("agent", agent.model)]
+        for name, value in layers:
+            found = self._try(run, name, value)
+            if found is not None:
+                return found
+        found = self._try_project(run, agent, project)
+        if found is not None:
+            return found
+        found = self._try(run, "settings", self.config.settings.default_agent_model)
+        if found is not None:
+            return found
+        if self.policy is None:
+            run.skip("organization", None, "no organization policy")
+        else:
+            found = self._try(run, "organization", self.policy.default_agent_model)
+            if found is not None:
+                return found
+        error = NoModelConfiguredError(
+            f"No usable model for agent '{agent.id}': choose a preferred model for it in the agent "
+            "editor, or set Settings → Models → Default agent model."
+        )
+        error.trace = run.trace
+        error.warnings = run.warnings
+        raise error
+
+    def _try_project(self, run: _Run, agent: Agent, override: str | None) -> Resolution | None:
+        project_id = override if override is not None else agent.project
+        if project_id is None or not project_id.strip():
+            run.skip("project", None, "agent has no project")
+            return None
+        project = self._projects.get(project_id)
+        if project is None:
+            run.warn(f"project: unknown project '{project_id}'")
+            run.skip("project", None, f"unknown project '{project_id}'")
+            return None
+        return self._try(run, "project", project.default_model)
+
+    def _try(self, run: _Run, layer: str, value: ModelValue | None) -> Resolution | None:
+        if value is None:
+            run.skip(layer, None, NOT_SET)
+            return None
+        result = self._read(run, layer, value)
+        if result.usable:
+            return run.done(layer, value, result)
+        run.skip(layer, value, result.reason)
+        return None
+
+    def _read(self, run: _Run, layer: str, value: ModelValue) -> _Layer:
+        """Apply the skipping rules to one value, recording warnings (or raising if strict)."""
+        entries = model_list(value)
+        usable: list[str] = []
+        problems: list[tuple[str, str]] = []
+        repeats: list[str] = []
+        blanks = placeholders = 0
+        for entry in entries:
+            model_id = entry.strip()
+            if not model_id:
+                blanks += 1
+                continue
+            if model_id.casefold() == PLACEHOLDER:
+                placeholders += 1
+                continue
+            if model_id in usable or any(model_id == p[0] for p in problems):
+                repeats.append(model_id)
+                run.warn(f"{layer}: '{model_id}' is listed twice; the later copy is ignored")
+                continue
+            problem = self.model_problem(model_id)
+            if problem is None:
+                usable.append(model_id)
+                continue
+            if run.strict:
+                raise UnusableModelError(f"Model '{model_id}' ({layer}) cannot be used: {problem}.")
+            problems.append((model_id, problem))
+            run.warn(f"{layer}: '{model_id}' removed: {problem}")
+        if usable:
+            reason = "used: " + ", ".join(usable)
+            if problems:
+                reason += " (removed " + "; ".join(f"{m}: {why}" for m, why in problems) + ")"
+        elif problems:
+            reason = "no usable model (" + "; ".join(f"{m}: {why}" for m, why in problems) + ")"
+        elif not entries:
+            reason = "empty list"
+        elif placeholders and not blanks:
+            reason = f"placeholder '{PLACEHOLDER}'"
+        elif blanks and not placeholders:
+            reason = "blank"
+        else:
+            reason = f"blank or placeholder '{PLACEHOLDER}'"
+        return _Layer(usable, problems, repeats, reason)
+
+    # --- tasks ------------------------------------------------------------------------
+
+    def task(
+        self,
+        agent_id: str,
+        task: str,
+        *,
+        chat: Resolution | None = None,
+        strict: bool = False,
+        **chat_kwargs: Any,
+    ) -> Resolution:
+        """The models a background task ``task`` (titles, summaries, ...) runs on.
+
+        ``chat`` is the agent's chat resolution when already known; otherwise it is
+        resolved here with ``chat_kwargs`` (the same keywords as :meth:`chat`). The task
+        keys its map look-ups on the chat primary. Warnings of the chat resolution are
+        carried over, since the task result depends on it.
+        """
+        agent = self.agent(agent_id)
+        if chat is None:
+            chat = self.chat(agent_id, strict=strict, **chat_kwargs)
+        run = _Run(strict)
+        for text in chat.warnings:
+            run.warn(text)
+        found = self._try(run, "agent-task", agent.task_models.get(task))
+        if found is not None:
+            return found
+        override = chat_kwargs.get("project")
+        project_id = override if override is not None else agent.project
+        project = self._projects.get(project_id) if project_id else None
+        if project is not None:
+            found = self._try_map(run, "project-task", project.task_models.get(task), chat.primary)
+            if found is not None:
+                return found
+        elif project_id:
+            run.warn(f"project: unknown project '{project_id}'")
+            run.skip("project-task", None, f"unknown project '{project_id}'")
+        else:
+            run.skip("project-task", None, "agent has no project")
+        found = self._try_map(run, "settings-task", self.config.settings.task_models.get(task), chat.primary)
+        if found is not None:
+            return found
+        if self.policy is None:
+            run.skip("organization-task", None, "no organization policy")
+        else:
+            found = self._try_map(run, "organization-task", self.policy.task_models.get(task), chat.primary)
+            if found is not None:
+                return found
+        run.trace.append(TraceStep("chat-model", list(chat.models), "used", "used the chat models: " + ", ".join(chat.models)))
+        return Resolution(list(chat.models), "chat-model", run.trace, run.warnings)
+
+    def _try_map(
+        self, run: _Run, layer: str, entries: dict[str, ModelValue] | None, chat_primary: str
+    ) -> Resolution | None:
+        """A task map layer: the entry for the chat primary, else the wildcard entry.
+
+        A stale or blank specific entry does not hide the wildcard: both are tried, and the
+        trace step names the entry that decided.
+        """
+        if not entries:
+            run.skip(layer, None, NOT_SET)
+            return None
+        notes: list[str] = []
+        last_value: ModelValue | None = None
+        for key in dict.fromkeys((chat_primary, WILDCARD)):
+            if key not in entries:
+                continue
+            value = entries[key]
+            last_value = value
+            label = "'*'" if key == WILDCARD else f"'{key}'"
+            result = self._read(run, layer, value)
+            if result.usable:
+                reason = f"entry {label} {result.reason}"
+                if notes:
+                    reason += "; " + "; ".join(notes)
+                run.trace.append(TraceStep(layer, model_list(value), "used", reason))
+                return Resolution(list(result.usable), layer, run.trace, run.warnings)
+            notes.append(f"entry {label} skipped: {result.reason}")
+        if not notes:
+            reason = f"no entry for '{chat_primary}' or '*'"
+        else:
+            reason = "; ".join(notes)
+        run.skip(layer, last_value, reason)
+        return None
+
+
+# --- convenience --------------------------------------------------------------------
+
+
+def resolve_chat(config: Config, agent_id: str, policy: Policy | None = None, **kwargs: Any) -> Resolution:
+    """One-off chat resolution (build a :class:`Resolver` to resolve many agents)."""
+    return Resolver(config, policy).chat(agent_id, **kwargs)
+
+
+def resolve_task(config: Config, agent_id: str, task: str, policy: Policy | None = None, **kwargs: Any) -> Resolution:
+    """One-off task resolution (build a :class:`Resolver` to resolve many agents)."""
+    return Resolver(config, policy).task(agent_id, task, **kwargs)
+
+
+def unusable_models(resolver: Resolver, models: Iterable[str]) -> dict[str, str]:
+    """The ids among ``models`` that cannot be used, with why (for pickers and the CLI)."""
+    out: dict[str, str] = {}
+    for model_id in models:
+        problem = resolver.model_problem(model_id.strip())
+        if problem is not None:
+            out[model_id] = problem
+    return out
