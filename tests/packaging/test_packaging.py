@@ -1,0 +1,88 @@
+"""Packaging: the desktop entry, the AppStream metadata, the icons and the entry points."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+RESOURCES = ROOT / "resources"
+
+
+def _tool(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        # `./dev test` installs these; a run without them must not pass quietly in CI.
+        if os.environ.get("CI"):
+            pytest.fail(f"{name} is not installed (the README's test command installs it)")
+        pytest.skip(f"{name} is not installed")
+    return path
+
+
+def test_metainfo_is_valid_appstream() -> None:
+    result = subprocess.run(
+        [_tool("appstreamcli"), "validate", "--no-net", str(RESOURCES / "io.modeldesk.ModelDesk.metainfo.xml")],
+        capture_output=True, text=True, check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_desktop_file_is_valid() -> None:
+    result = subprocess.run(
+        [_tool("desktop-file-validate"), str(RESOURCES / "io.modeldesk.ModelDesk.desktop")],
+        capture_output=True, text=True, check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "error" not in result.stdout.lower()
+
+
+def test_icons_exist_as_svg_and_png_sizes() -> None:
+    icons = RESOURCES / "icons"
+    assert (icons / "modeldesk.svg").read_text().lstrip().startswith("<svg")
+    for size in (16, 32, 48, 64, 128, 256, 512):
+        data = (icons / f"modeldesk-{size}.png").read_bytes()
+        assert data.startswith(b"\x89PNG\r\n\x1a\n")
+        width = int.from_bytes(data[16:20], "big")
+        height = int.from_bytes(data[20:24], "big")
+        assert (width, height) == (size, size)
+
+
+def test_gui_entry_point_is_declared() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert project["gui-scripts"]["modeldesk"] == "modeldesk.__main__:main"
+
+
+@pytest.mark.bundle
+@pytest.mark.timeout(900)
+def test_pyinstaller_bundle_runs_the_command_line(tmp_path: Path) -> None:
+    pytest.importorskip("PyInstaller")
+    subprocess.run(
+        [sys.executable, "-m", "PyInstaller", "--noconfirm", "--log-level", "WARN",
+         "--distpath", str(tmp_path / "dist"), "--workpath", str(tmp_path / "build"),
+         str(ROOT / "packaging" / "modeldesk.spec")],
+        check=True, cwd=ROOT, capture_output=True, text=True,
+    )
+    bundle = tmp_path / "dist" / "modeldesk"
+    exe = bundle / "modeldesk"
+    assert exe.is_file()
+    config = tmp_path / "config.json"
+    config.write_text(
+        '{"schema_version": 1, "providers": [{"id": "p", "kind": "openai", "base_url": "http://127.0.0.1:9/v1"}],'
+        ' "models": [{"id": "m", "provider": "p", "name": "m"}],'
+        ' "settings": {"default_agent_model": "m"}, "agents": [{"id": "a", "name": "A"}]}'
+    )
+    result = subprocess.run(
+        [str(exe), "--config", str(config), "resolve", "--agent", "a", "--json"],
+        capture_output=True, text=True, check=False, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert '"source": "settings"' in result.stdout
+    # The Qt platform plugins the app needs travel with the bundle, and so do the resources.
+    assert list(bundle.rglob("libqxcb.so")), "the xcb platform plugin is missing from the bundle"
+    assert list(bundle.rglob("modeldesk.svg")), "resources/ is missing from the bundle"
