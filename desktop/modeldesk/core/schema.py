@@ -262,14 +262,20 @@ def dump_config(obj: BaseModel) -> dict[str, Any]:
 def _dump(value: Any) -> Any:
     if isinstance(value, BaseModel):
         out: dict[str, Any] = {}
-        for name in type(value).model_fields:
+        for name, info in type(value).model_fields.items():
             item = getattr(value, name)
             if item is None:
                 continue
             dumped = _dump(item)
             if isinstance(item, BaseModel) and not dumped:
                 continue
-            if name in value.model_fields_set or isinstance(item, BaseModel):
+            # A list or dict filled in place (an edit appending an agent) never enters
+            # model_fields_set, so anything that differs from the default is written too.
+            if (
+                name in value.model_fields_set
+                or isinstance(item, BaseModel)
+                or item != info.get_default(call_default_factory=True)
+            ):
                 out[name] = dumped
         return out
     if isinstance(value, list):

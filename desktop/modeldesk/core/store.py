@@ -1,0 +1,456 @@
+"""Reading and writing the config file safely.
+
+Guarantees (SPEC §2, §7):
+
+* **Atomic saves.** The new text goes to a temp file in the same folder, is flushed and
+  fsynced, then ``os.replace``-d over the old file and the folder is fsynced. A reader, or
+  a crash at any moment (even ``kill -9``), sees the old file or the new one, never a mix.
+* **No lost updates.** :meth:`ConfigStore.apply` holds an OS lock on a sidecar file
+  (``config.json.lock``) while it re-reads the file, applies the edits and writes it, so
+  two processes editing at once both keep their changes.
+* **A broken file is never overwritten.** A file that cannot be read, parsed or validated
+  gives a :class:`ConfigError` naming the place (line and column, or ``agents[3].model``);
+  a copy is kept as ``config.json.broken-<timestamp>`` (once per distinct content) and
+  every write refuses until the file is fixed.
+* **Versions.** A newer ``schema_version`` is refused and the file left untouched. An older
+  one is upgraded in memory (:mod:`.migrations`); the first write keeps the original as
+  ``config.json.v<N>.bak`` before the upgraded file replaces it.
+* **Private.** The file (and every backup) is mode 0600. Key values are never written:
+  the format only holds references to where a key lives.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from .edits import Edit, apply_edit
+from .errors import ConfigError, ConfigTooNewError, EditError, StoreError
+from .migrations import MigrationError, file_version, migrate
+from .paths import policy_path as default_policy_path
+from .schema import SCHEMA_VERSION, Config, Policy, dump_config
+
+FILE_MODE = 0o600
+DIR_MODE = 0o700
+LOCK_TIMEOUT_S = 30.0
+
+Fingerprint = tuple[int, int, int]
+
+
+# --- helpers shared with the CLI ----------------------------------------------------
+
+
+def config_text(obj: BaseModel) -> str:
+    """The exact text ModelDesk writes for a config (or policy) object."""
+    return _json_text(dump_config(obj))
+
+
+def _json_text(data: Any) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def error_place(loc: tuple[Any, ...] | list[Any], data: Any = None) -> str:
+    """A pydantic error location as a path people read: ``agents[3].model``.
+
+    With ``data`` (the input that was validated), the names pydantic adds for the members
+    of a union (``str``, ``list[str]``) are left out, because they are not in the file.
+    """
+    out = ""
+    node: Any = data
+    track = data is not None
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+            node = node[part] if track and isinstance(node, list) and 0 <= part < len(node) else None
+            continue
+        part = str(part)
+        if track:
+            if isinstance(node, dict):
+                if part not in node and out:
+                    # Not a key of the file: a union member's name (or a missing field,
+                    # which the caller passes with the "missing" type; see schema_problems).
+                    continue
+                node = node.get(part)
+            elif out:
+                continue  # a union member name under a scalar or list
+        out += f".{part}" if out else part
+    return out or "(top level)"
+
+
+def schema_problems(exc: ValidationError, data: Any) -> list[str]:
+    """Each validation error as ``place: message``, grouped by place, in file order."""
+    by_place: dict[str, list[str]] = {}
+    for error in exc.errors(include_url=False):
+        loc = tuple(error["loc"])
+        if error["type"] == "missing" and loc:
+            place = error_place(loc[:-1], data)
+            place = f"{place}.{loc[-1]}" if place != "(top level)" else str(loc[-1])
+        else:
+            place = error_place(loc, data)
+        message = str(error["msg"]).removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "unknown field (check the spelling)"
+        messages = by_place.setdefault(place, [])
+        if message not in messages:
+            messages.append(message)
+    out = []
+    for place, messages in by_place.items():
+        if set(messages) == _MODEL_VALUE_MESSAGES:
+            messages = ["expected a model id (text) or a list of model ids"]
+        out.append(f"{place}: {' or '.join(messages)}")
+    return out
+
+
+# What pydantic says when a ModelValue (text or list of text) is neither.
+_MODEL_VALUE_MESSAGES = {"Input should be a valid string", "Input should be a valid list"}
+
+
+def _holds_key_value(data: Any) -> bool:
+    """True when raw data seems to hold a literal API key (a provider ``api_key`` that is
+    not a reference). Such a file is never copied: a backup would spread the secret."""
+    if not isinstance(data, dict):
+        return False
+    for provider in data.get("providers") or []:
+        if isinstance(provider, dict) and "api_key" in provider:
+            ref = provider["api_key"]
+            if not (
+                isinstance(ref, dict)
+                and set(ref) <= {"env", "keyring"}
+                and all(isinstance(v, str) or v is None for v in ref.values())
+            ):
+                return True
+    return False
+
+
+def _fsync_dir(folder: Path) -> None:
+    if sys.platform == "win32":  # pragma: no cover - directories cannot be opened there
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: Path, data: bytes, mode: int = FILE_MODE) -> None:
+    """Write ``data`` to ``path`` so that readers see the old or the new file only."""
+    folder = path.parent
+    folder.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            if hasattr(os, "fchmod"):  # mkstemp makes 0600 already; be explicit for other modes
+                os.fchmod(handle.fileno(), mode)
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+    _fsync_dir(folder)
+
+
+@contextlib.contextmanager
+def file_lock(lock_path: Path, timeout_s: float = LOCK_TIMEOUT_S) -> Iterator[None]:
+    """Hold an exclusive OS lock on ``lock_path`` (created if needed) for the block.
+
+    The lock is advisory and tied to the open file, so it is released if the process
+    dies; it never blocks readers, who rely on atomic replacement instead.
+    """
+    lock_path.parent.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+    except OSError as exc:
+        raise StoreError(f"Cannot open the lock file {lock_path}: {exc.strerror}") from None
+    try:
+        _lock(fd, lock_path, timeout_s)
+        try:
+            yield
+        finally:
+            _unlock(fd)
+    finally:
+        os.close(fd)
+
+
+if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+    import msvcrt
+
+    def _lock(fd: int, lock_path: Path, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+                return
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise StoreError(f"Another program has held {lock_path} for {timeout_s:g} s; try again.") from None
+                time.sleep(0.02)
+
+    def _unlock(fd: int) -> None:
+        os.lseek(fd, 0, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+
+else:
+    import fcntl
+
+    def _lock(fd: int, lock_path: Path, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        delay = 0.002
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise StoreError(
+                        f"Another program has held {lock_path} for {timeout_s:g} s; try again."
+                    ) from None
+                time.sleep(delay)
+                delay = min(delay * 2, 0.05)
+
+    def _unlock(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+# --- the store ----------------------------------------------------------------------
+
+
+class _Loaded:
+    """What one read of the file gave: raw bytes, the config, and how it got there."""
+
+    def __init__(self, raw: bytes | None, config: Config, version: int, fingerprint: Fingerprint | None) -> None:
+        self.raw = raw
+        self.config = config
+        self.version = version  # version found on disk (SCHEMA_VERSION when missing)
+        self.fingerprint = fingerprint
+
+
+class ConfigStore:
+    """One config file (and the organization policy beside it)."""
+
+    def __init__(self, path: Path | str, policy_path: Path | str | None = None) -> None:
+        self.path = Path(path)
+        self.policy_path = Path(policy_path) if policy_path is not None else default_policy_path()
+
+    def __repr__(self) -> str:
+        return f"ConfigStore({str(self.path)!r})"
+
+    @property
+    def lock_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".lock")
+
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    def fingerprint(self) -> Fingerprint | None:
+        """A cheap signature of the file on disk, to notice changes made elsewhere."""
+        try:
+            st = self.path.stat()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise StoreError(f"Cannot read {self.path}: {exc.strerror}") from None
+        return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+    # --- reading ----------------------------------------------------------------------
+
+    def load(self) -> Config:
+        """The config on disk (an empty one if the file does not exist; nothing is written).
+
+        An older file is upgraded in memory only. Raises :class:`ConfigTooNewError` or
+        :class:`ConfigError` (after keeping a copy of the broken file).
+        """
+        return self._read().config
+
+    def load_snapshot(self) -> tuple[Config, Fingerprint | None]:
+        """The config and the fingerprint of exactly the file it was read from."""
+        loaded = self._read()
+        return loaded.config, loaded.fingerprint
+
+    def load_policy(self) -> Policy | None:
+        """The organization policy, or ``None`` when there is none. Never written."""
+        try:
+            raw = self.policy_path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise ConfigError(f"Cannot read the organization policy {self.policy_path}: {exc.strerror}") from None
+        where = f"the organization policy {self.policy_path}"
+        data = _parse(raw, where)
+        version = data.get("schema_version", SCHEMA_VERSION)
+        if isinstance(version, int) and not isinstance(version, bool) and version > SCHEMA_VERSION:
+            raise ConfigTooNewError(
+                f"{where} has schema_version {version}, newer than this ModelDesk reads ({SCHEMA_VERSION}); "
+                "update ModelDesk."
+            )
+        try:
+            return Policy.model_validate(data)
+        except ValidationError as exc:
+            raise ConfigError(_invalid_message(where, schema_problems(exc, data))) from None
+
+    def _read(self) -> _Loaded:
+        try:
+            with open(self.path, "rb") as handle:
+                st = os.fstat(handle.fileno())
+                raw = handle.read()
+        except FileNotFoundError:
+            return _Loaded(None, Config(), SCHEMA_VERSION, None)
+        except OSError as exc:
+            raise StoreError(f"Cannot read {self.path}: {exc.strerror}") from None
+        fingerprint = (st.st_mtime_ns, st.st_size, st.st_ino)
+        try:
+            data = _parse(raw, str(self.path))
+            try:
+                version = file_version(data)
+            except MigrationError as exc:
+                raise ConfigError(_invalid_message(str(self.path), [str(exc)])) from None
+            if version > SCHEMA_VERSION:
+                raise ConfigTooNewError(
+                    f"{self.path} was written by a newer ModelDesk (schema_version {version}; this one reads "
+                    f"{SCHEMA_VERSION}). It is left untouched: update ModelDesk to use it."
+                )
+            if version < SCHEMA_VERSION:
+                try:
+                    data = migrate(data)
+                except MigrationError as exc:
+                    raise ConfigError(
+                        _invalid_message(str(self.path), [f"cannot upgrade from version {version}: {exc}"])
+                    ) from None
+            try:
+                config = Config.model_validate(data)
+            except ValidationError as exc:
+                raise ConfigError(_invalid_message(str(self.path), schema_problems(exc, data))) from None
+        except ConfigTooNewError:
+            raise
+        except ConfigError as exc:
+            kept = self._keep_broken(raw)
+            if kept is not None:
+                exc.message += f"\nA copy was kept as {kept.name}; the file will not be overwritten until it is fixed."
+            else:
+                exc.message += "\nThe file will not be overwritten until it is fixed."
+            exc.args = (exc.message,)
+            raise
+        return _Loaded(raw, config, version, fingerprint)
+
+    def _keep_broken(self, raw: bytes) -> Path | None:
+        """Copy a broken file beside it, once per distinct content. ``None`` if not copied."""
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            data = None
+        if _holds_key_value(data):
+            return None
+        folder = self.path.parent
+        prefix = self.path.name + ".broken-"
+        try:
+            for existing in sorted(folder.glob(prefix + "*")):
+                if existing.stat().st_size == len(raw) and existing.read_bytes() == raw:
+                    return existing
+            stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+            target = folder / (prefix + stamp)
+            counter = 1
+            while target.exists():
+                target = folder / f"{prefix}{stamp}-{counter}"
+                counter += 1
+            atomic_write(target, raw)
+        except OSError:
+            return None  # the error about the file matters more than the copy
+        return target
+
+    # --- writing ----------------------------------------------------------------------
+
+    def save(self, config: Config) -> None:
+        """Write ``config`` as the whole document, atomically, under the lock.
+
+        Refuses (raises) when the file on disk is broken or newer, so nothing is lost.
+        """
+        text = _checked_text(config)
+        with self._locked():
+            current = self._read()
+            self._write(current, text)
+
+    def apply(self, *edits: Edit) -> Config:
+        """Apply ``edits`` to the file as it is now, under the lock, and return the result.
+
+        The file is re-read inside the lock, so edits made meanwhile by another process are
+        kept. If any edit does not fit, nothing is written (:class:`EditError`).
+        """
+        with self._locked():
+            current = self._read()
+            config = current.config
+            for edit in edits:
+                apply_edit(config, edit)
+            text = _checked_text(config)
+            self._write(current, text)
+            return Config.model_validate(json.loads(text))
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        with file_lock(self.lock_path):
+            yield
+
+    def _write(self, current: _Loaded, text: str) -> None:
+        if current.raw is not None and current.version < SCHEMA_VERSION:
+            self._backup_original(current.raw, current.version)
+        try:
+            atomic_write(self.path, text.encode("utf-8"))
+        except OSError as exc:
+            raise StoreError(f"Cannot write {self.path}: {exc.strerror or exc}") from None
+
+    def _backup_original(self, raw: bytes, version: int) -> None:
+        """Keep the pre-upgrade file as ``config.json.v<N>.bak`` (a new name if one with
+        other content is there already)."""
+        base = self.path.with_name(f"{self.path.name}.v{version}.bak")
+        target, counter = base, 1
+        while target.exists():
+            if target.read_bytes() == raw:
+                return
+            target = base.with_name(f"{base.name}.{counter}")
+            counter += 1
+        try:
+            atomic_write(target, raw)
+        except OSError as exc:
+            raise StoreError(f"Cannot keep a backup of {self.path} before upgrading it: {exc.strerror}") from None
+
+
+def _parse(raw: bytes, where: str) -> dict[str, Any]:
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{where}: not UTF-8 text (byte {exc.start})") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{where}: line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where}: line 1, column 1: expected a JSON object {{...}} at the top")
+    return data
+
+
+def _invalid_message(where: str, problems: list[str]) -> str:
+    return f"{where} is not a valid ModelDesk config:\n" + "\n".join(f"  {p}" for p in problems)
+
+
+def _checked_text(config: Config) -> str:
+    """The text to write, after checking it reads back as a valid config (the in-memory
+    object can hold states validation would refuse, e.g. two items with one id)."""
+    data = dump_config(config)
+    try:
+        Config.model_validate(data)
+    except ValidationError as exc:
+        raise EditError("The change would make the config invalid:\n" + "\n".join(
+            f"  {p}" for p in schema_problems(exc, data)
+        )) from None
+    return _json_text(data)
