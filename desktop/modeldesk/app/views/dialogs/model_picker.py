@@ -1,0 +1,194 @@
+"""A searchable model picker: every known model grouped by provider, with capability
+badges and context window; filter as you type; usable from the keyboard alone
+(type, Down to the list, Enter to pick; Escape cancels)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QSortFilterProxyModel, Qt
+from PySide6.QtGui import QKeyEvent, QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QLineEdit,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from modeldesk.core.schema import Model
+
+from ...document import Document
+from ...widgets.text import capability_text, context_text
+
+ModelIdRole = Qt.ItemDataRole.UserRole + 1
+COLUMNS = ("Model", "Capabilities", "Context")
+
+
+class ModelPickerDialog(QDialog):
+    def __init__(self, document: Document, parent: QWidget | None = None, *, listed: Iterable[str] = ()) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Add a model")
+        self.setObjectName("model_picker")
+        self.resize(620, 460)
+        self._document = document
+        self._listed = set(listed)
+
+        self.filter_edit = QLineEdit(self)
+        self.filter_edit.setPlaceholderText("Filter by name, id, provider or capability…")
+        self.filter_edit.setClearButtonEnabled(True)
+        self.filter_edit.setAccessibleName("Filter models")
+
+        self.source = QStandardItemModel(self)
+        self.source.setHorizontalHeaderLabels(list(COLUMNS))
+        self.proxy = QSortFilterProxyModel(self)
+        self.proxy.setSourceModel(self.source)
+        self.proxy.setRecursiveFilteringEnabled(True)
+        self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.proxy.setFilterKeyColumn(-1)
+
+        self.tree = QTreeView(self)
+        self.tree.setModel(self.proxy)
+        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.tree.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.tree.setAlternatingRowColors(True)
+        self.tree.setUniformRowHeights(True)
+        self.tree.setAccessibleName("Models by provider")
+
+        self.empty_label = QLabel("No model matches the filter.", self)
+        self.empty_label.setVisible(False)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Add")
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.filter_edit)
+        layout.addWidget(self.tree, 1)
+        layout.addWidget(self.empty_label)
+        layout.addWidget(self.buttons)
+
+        self._fill()
+        self.tree.expandAll()
+        for column in range(1, len(COLUMNS)):
+            self.tree.resizeColumnToContents(column)
+        self.tree.setColumnWidth(0, 330)
+
+        self.filter_edit.textChanged.connect(self._apply_filter)
+        self.filter_edit.installEventFilter(self)
+        self.tree.selectionModel().currentChanged.connect(self._update_ok)
+        self.tree.doubleClicked.connect(self._pick_index)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        self._select_first()
+        self.filter_edit.setFocus()
+
+    # --- result -----------------------------------------------------------------------
+
+    def selected_model(self) -> str | None:
+        index = self.tree.currentIndex()
+        if not index.isValid():
+            return None
+        value = index.siblingAtColumn(0).data(ModelIdRole)
+        return str(value) if value else None
+
+    # --- building ---------------------------------------------------------------------
+
+    def _fill(self) -> None:
+        resolver = self._document.resolver
+        providers = resolver.providers
+        groups: dict[str, list[Model]] = {}
+        for model in resolver.models.values():
+            groups.setdefault(model.provider, []).append(model)
+        for provider_id in sorted(groups, key=lambda p: (p not in providers, p)):
+            provider = providers.get(provider_id)
+            title = provider.label or provider.id if provider else provider_id
+            if provider is None:
+                title += "  (provider missing)"
+            elif not provider.enabled:
+                title += "  (disabled)"
+            group = QStandardItem(title)
+            group.setSelectable(False)
+            group.setToolTip(provider.base_url if provider else "Not in the provider list")
+            row = [group, _plain(""), _plain("")]
+            for model in sorted(groups[provider_id], key=lambda m: m.display_name.casefold()):
+                group.appendRow(self._model_row(model))
+            self.source.appendRow(row)
+
+    def _model_row(self, model: Model) -> list[QStandardItem]:
+        problem = self._document.resolver.model_problem(model.id)
+        text = model.display_name if model.display_name == model.id else f"{model.display_name}  ({model.id})"
+        notes = []
+        if model.id in self._listed:
+            notes.append("already in the list")
+        if problem:
+            notes.append(problem)
+        if notes:
+            text += "  — " + ", ".join(notes)
+        name = _plain(text)
+        name.setData(model.id, ModelIdRole)
+        name.setToolTip(f"{model.id} → sent as '{model.name}'" + (f"\nNot usable: {problem}" if problem else ""))
+        if problem or model.id in self._listed:
+            name.setForeground(self.palette().brush(self.palette().ColorGroup.Disabled,
+                                                    self.palette().ColorRole.Text))
+        return [name, _plain(capability_text(model.capabilities)), _plain(context_text(model.context_window))]
+
+    # --- behaviour --------------------------------------------------------------------
+
+    def _apply_filter(self, text: str) -> None:
+        self.proxy.setFilterFixedString(text.strip())
+        self.tree.expandAll()
+        self._select_first()
+
+    def _select_first(self) -> None:
+        first = self._first_leaf(QModelIndex())
+        self.empty_label.setVisible(first is None)
+        if first is not None:
+            self.tree.setCurrentIndex(first)
+        else:
+            self.tree.setCurrentIndex(QModelIndex())
+        self._update_ok()
+
+    def _first_leaf(self, parent: QModelIndex) -> QModelIndex | None:
+        for row in range(self.proxy.rowCount(parent)):
+            index = self.proxy.index(row, 0, parent)
+            if index.data(ModelIdRole):
+                return index
+            leaf = self._first_leaf(index)
+            if leaf is not None:
+                return leaf
+        return None
+
+    def _update_ok(self, *_: object) -> None:
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(self.selected_model() is not None)
+
+    def _pick_index(self, index: QModelIndex) -> None:
+        if index.siblingAtColumn(0).data(ModelIdRole):
+            self.accept()
+
+    def accept(self) -> None:
+        if self.selected_model() is not None:
+            super().accept()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        # From the filter box: Down/Up move into the list (the first match is already
+        # current), Enter picks the current model. The tree handles keys from then on.
+        if watched is self.filter_edit and isinstance(event, QKeyEvent) and event.type() == QEvent.Type.KeyPress:
+            if event.key() in (Qt.Key.Key_Down, Qt.Key.Key_Up):
+                if not self.tree.currentIndex().isValid():
+                    self._select_first()
+                self.tree.setFocus()
+                return True
+            if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+                self.accept()
+                return True
+        return super().eventFilter(watched, event)
+
+
+def _plain(text: str) -> QStandardItem:
+    item = QStandardItem(text)
+    item.setEditable(False)
+    return item

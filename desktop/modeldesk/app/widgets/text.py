@@ -1,0 +1,22 @@
+"""Short human texts for model facts, shared by the picker, the registry and the lists."""
+
+from __future__ import annotations
+
+from modeldesk.core.schema import Capabilities
+
+
+def capability_text(capabilities: Capabilities) -> str:
+    """Badges such as 'tools · vision'; known-missing capabilities are left out."""
+    names = [name for name in type(capabilities).model_fields if getattr(capabilities, name)]
+    return " · ".join(names)
+
+
+def context_text(tokens: int | None) -> str:
+    """128000 -> '128k tokens'; unknown -> ''."""
+    if not tokens:
+        return ""
+    if tokens >= 1_000_000 and tokens % 1_000_000 == 0:
+        return f"{tokens // 1_000_000}M tokens"
+    if tokens >= 1000:
+        return f"{tokens / 1000:.0f}k tokens" if tokens >= 10_000 else f"{tokens / 1000:.1f}k tokens"
+    return f"{tokens} tokens"
