@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .edits import AgentChange, Batch, SetAgentModels, check_model_list, model_value_list
+from .edits import AgentChange, Batch, Edit, SetAgentModels, check_model_list, model_value_list
 from .errors import EditError
 from .schema import Config
 
@@ -153,3 +153,24 @@ def plan_bulk_change(config: Config, scope: Scope, change: Change) -> list[Agent
 def batch_for(plan: Iterable[AgentChange], label: str) -> Batch:
     """One edit that applies every real change of a plan."""
     return Batch(tuple(SetAgentModels(c.agent_id, c.after) for c in plan if c.changed), label=label)
+
+
+@dataclass(frozen=True)
+class BulkChange(Edit):
+    """A bulk change as an edit that plans itself when applied.
+
+    The store applies edits to the file as it is under the lock, so planning there (rather
+    than applying a plan made from an older read) keeps changes another process made to
+    the same agents meanwhile.
+    """
+
+    scope: Scope
+    change: Change
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.label:
+            object.__setattr__(self, "label", f"{self.change.describe().capitalize()} ({self.scope.describe()})")
+
+    def _apply(self, config: Config) -> Edit:
+        return batch_for(plan_bulk_change(config, self.scope, self.change), self.label)._apply(config)

@@ -125,6 +125,26 @@ class PutItem(Edit):
 
 
 @dataclass(frozen=True)
+class AddItem(Edit):
+    """Add a new item; unlike :class:`PutItem` it refuses an id that is already taken
+    (checked when applied, so a concurrent add of the same id is caught under the lock)."""
+
+    collection: Collection
+    item: BaseModel
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.label:
+            object.__setattr__(self, "label", f"Add {self.collection[:-1]} {self.item.id}")  # type: ignore[attr-defined]
+
+    def _apply(self, config: Config) -> Edit:
+        item_id = self.item.id  # type: ignore[attr-defined]
+        if any(existing.id == item_id for existing in getattr(config, self.collection)):
+            raise EditError(f"there is already a {self.collection[:-1]} '{item_id}'")
+        return PutItem(self.collection, self.item, label=self.label)._apply(config)
+
+
+@dataclass(frozen=True)
 class RemoveItem(Edit):
     """Remove an item by id. References to it elsewhere are left as they are (and flagged)."""
 
@@ -140,6 +160,26 @@ class RemoveItem(Edit):
         index, old = _find(config, self.collection, self.item_id)
         del getattr(config, self.collection)[index]
         return PutItem(self.collection, old, index, label=self.label)
+
+
+@dataclass(frozen=True)
+class RemoveAgent(Edit):
+    """Remove an agent and take it out of every squad that lists it (one step)."""
+
+    agent_id: str
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.label:
+            object.__setattr__(self, "label", f"Remove agent {self.agent_id}")
+
+    def _apply(self, config: Config) -> Edit:
+        parts: list[Edit] = [RemoveItem("agents", self.agent_id)]
+        for squad in config.squads:
+            if self.agent_id in squad.agents:
+                members = [a for a in squad.agents if a != self.agent_id]
+                parts.append(UpdateItem("squads", squad.id, {"agents": members}))
+        return Batch(tuple(parts), label=self.label)._apply(config)
 
 
 @dataclass(frozen=True)

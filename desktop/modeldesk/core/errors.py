@@ -20,9 +20,16 @@ class ModelDeskError(Exception):
 
 
 class ConfigError(ModelDeskError):
-    """The config file cannot be used as it is; the message names the file and the place."""
+    """The config file cannot be used as it is; the message names the file and the place.
+
+    ``problems`` lists each problem on its own (``"agents[3].model: ..."``), for tools that
+    show them one by one."""
 
     code = "invalid_config"
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.problems: list[str] = list(problems or [])
 
 
 class ConfigTooNewError(ConfigError):

@@ -298,7 +298,7 @@ class ConfigStore:
         try:
             return Policy.model_validate(data)
         except ValidationError as exc:
-            raise ConfigError(_invalid_message(where, schema_problems(exc, data))) from None
+            raise _invalid(where, schema_problems(exc, data)) from None
 
     def _read(self) -> _Loaded:
         try:
@@ -315,7 +315,7 @@ class ConfigStore:
             try:
                 version = file_version(data)
             except MigrationError as exc:
-                raise ConfigError(_invalid_message(str(self.path), [str(exc)])) from None
+                raise _invalid(str(self.path), [str(exc)]) from None
             if version > SCHEMA_VERSION:
                 raise ConfigTooNewError(
                     f"{self.path} was written by a newer ModelDesk (schema_version {version}; this one reads "
@@ -325,13 +325,11 @@ class ConfigStore:
                 try:
                     data = migrate(data)
                 except MigrationError as exc:
-                    raise ConfigError(
-                        _invalid_message(str(self.path), [f"cannot upgrade from version {version}: {exc}"])
-                    ) from None
+                    raise _invalid(str(self.path), [f"cannot upgrade from version {version}: {exc}"]) from None
             try:
                 config = Config.model_validate(data)
             except ValidationError as exc:
-                raise ConfigError(_invalid_message(str(self.path), schema_problems(exc, data))) from None
+                raise _invalid(str(self.path), schema_problems(exc, data)) from None
         except ConfigTooNewError:
             raise
         except ConfigError as exc:
@@ -429,18 +427,21 @@ def _parse(raw: bytes, where: str) -> dict[str, Any]:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"{where}: not UTF-8 text (byte {exc.start})") from None
+        raise ConfigError(f"{where}: not UTF-8 text (byte {exc.start})", [f"byte {exc.start}: not UTF-8"]) from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ConfigError(f"{where}: line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+        place = f"line {exc.lineno}, column {exc.colno}: {exc.msg}"
+        raise ConfigError(f"{where}: {place}", [place]) from None
     if not isinstance(data, dict):
-        raise ConfigError(f"{where}: line 1, column 1: expected a JSON object {{...}} at the top")
+        place = "line 1, column 1: expected a JSON object {...} at the top"
+        raise ConfigError(f"{where}: {place}", [place])
     return data
 
 
-def _invalid_message(where: str, problems: list[str]) -> str:
-    return f"{where} is not a valid ModelDesk config:\n" + "\n".join(f"  {p}" for p in problems)
+def _invalid(where: str, problems: list[str]) -> ConfigError:
+    message = f"{where} is not a valid ModelDesk config:\n" + "\n".join(f"  {p}" for p in problems)
+    return ConfigError(message, problems)
 
 
 def _checked_text(config: Config) -> str:

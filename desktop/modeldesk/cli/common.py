@@ -1,0 +1,205 @@
+"""Helpers shared by the CLI commands: opening the store, reading model lists from
+arguments, printing JSON or tables, and turning errors into exit codes.
+
+Exit codes: 0 success, 1 failure (a ModelDesk error: the message on stderr, or
+``{"error": {"code", "message"}}`` on stdout with ``--json``), 2 bad usage (argparse).
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from modeldesk.core.edits import Edit
+from modeldesk.core.errors import ModelDeskError
+from modeldesk.core.paths import config_path
+from modeldesk.core.resolver import Resolution, Resolver
+from modeldesk.core.schema import Config, Policy
+from modeldesk.core.store import ConfigStore
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+class UsageError(ModelDeskError):
+    """Arguments that parse but do not make sense together."""
+
+    code = "usage"
+
+
+# --- parsers ------------------------------------------------------------------------
+
+
+def add_parser(subparsers: argparse._SubParsersAction, name: str, help_text: str, **kwargs: Any) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+    """A sub-command parser whose ``--help`` shows the same text as the listing."""
+    return subparsers.add_parser(name, help=help_text, description=help_text, **kwargs)
+
+
+def add_json_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print JSON for scripts instead of text")
+
+
+def add_group(subparsers: argparse._SubParsersAction, name: str, help_text: str) -> argparse._SubParsersAction:  # type: ignore[type-arg]
+    """A command group (``agents``, ``squads``...): ``modeldesk NAME`` alone prints its help."""
+    parser = add_parser(subparsers, name, help_text)
+    group = parser.add_subparsers(dest=f"{name}_command", metavar="SUBCOMMAND")
+    parser.set_defaults(handler=lambda args: _print_help(parser))
+    return group
+
+
+def _print_help(parser: argparse.ArgumentParser) -> int:
+    parser.print_help(sys.stderr)
+    return 2
+
+
+def split_models(values: Iterable[str] | None) -> list[str]:
+    """Model ids from repeated and/or comma-separated arguments, spaces around each removed.
+
+    Blank entries are kept as written (``--model ""``): the resolver reports them as blank,
+    which is what a person testing the skipping rules wants to see.
+    """
+    out: list[str] = []
+    for value in values or []:
+        out.extend(part.strip() for part in value.split(","))
+    return out
+
+
+def clean_models(values: Iterable[str] | None) -> list[str]:
+    """Model ids for writing to the file: like :func:`split_models`, blanks dropped."""
+    return [m for m in split_models(values) if m]
+
+
+# --- running ------------------------------------------------------------------------
+
+
+def wants_json(args: argparse.Namespace) -> bool:
+    return bool(getattr(args, "json", False))
+
+
+def command(handler: Handler) -> Handler:
+    """Wrap a handler: ModelDesk errors become exit code 1 with a message (or JSON)."""
+
+    @functools.wraps(handler)
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return handler(args)
+        except ModelDeskError as exc:
+            return fail(args, exc)
+
+    return run
+
+
+def fail(args: argparse.Namespace, exc: ModelDeskError) -> int:
+    if wants_json(args):
+        print_json(exc.to_json())
+    else:
+        print(f"modeldesk: {exc.message}", file=sys.stderr)
+    return 1
+
+
+def open_store(args: argparse.Namespace) -> ConfigStore:
+    return ConfigStore(config_path(getattr(args, "config", None)))
+
+
+class Session:
+    """The store, the config and the policy, read once for a command."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.store = open_store(args)
+        self.config: Config = self.store.load()
+        self.policy: Policy | None = self.store.load_policy()
+        self._resolver: Resolver | None = None
+
+    @property
+    def resolver(self) -> Resolver:
+        if self._resolver is None:
+            self._resolver = Resolver(self.config, self.policy)
+        return self._resolver
+
+    def apply(self, *edits: Edit) -> Config:
+        """Write through the store (re-read under its lock) and refresh the view."""
+        self.config = self.store.apply(*edits)
+        self._resolver = None
+        return self.config
+
+    def model_warnings(self, models: Sequence[str]) -> list[str]:
+        """Warnings for ids that cannot be used yet. Lists may still name them: the
+        registry can come from the policy or be filled in later, and the resolver skips
+        unusable ids with a warning of its own."""
+        return [
+            f"'{model_id}': {problem}; it is saved but skipped until that is fixed"
+            for model_id in models
+            if (problem := self.resolver.model_problem(model_id)) is not None
+        ]
+
+
+def emit_warnings(warnings: Iterable[str]) -> None:
+    for text in warnings:
+        print(f"warning: {text}", file=sys.stderr)
+
+
+# --- output -------------------------------------------------------------------------
+
+
+def print_json(data: Any) -> None:
+    print(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    """A plain text table (columns padded to their widest cell)."""
+    text_rows = [[_cell(c) for c in row] for row in rows]
+    widths = [len(h) for h in headers]
+    for row in text_rows:
+        for index, cell in enumerate(row):
+            widths[index] = max(widths[index], len(cell))
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip()]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in text_rows]
+    return "\n".join(lines)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(repr(v) if not v.strip() else v for v in value) if value else "[]"
+    return str(value)
+
+
+def models_text(models: Sequence[str]) -> str:
+    return ", ".join(models) if models else "(inherit)"
+
+
+def resolution_text(resolution: Resolution) -> str:
+    """The models, the source and the trace table, as the CLI prints them."""
+    lines = [
+        f"Models: {', '.join(resolution.models)}",
+        f"Source: {resolution.source}",
+        "",
+        table(
+            ("LAYER", "OUTCOME", "VALUE", "REASON"),
+            ((s.layer, s.outcome, s.value, s.reason) for s in resolution.trace),
+        ),
+    ]
+    if resolution.warnings:
+        lines += ["", "Warnings:"] + [f"  - {w}" for w in resolution.warnings]
+    return "\n".join(lines)
+
+
+def resolution_json(resolution: Resolution | None, error: ModelDeskError | None) -> dict[str, Any]:
+    """The effective-model part of an agent in `agents list/show --json`."""
+    if resolution is None:
+        assert error is not None
+        return {"models": None, "source": None, "warnings": [], "error": error.to_json()["error"]}
+    return {"models": resolution.models, "source": resolution.source, "warnings": resolution.warnings, "error": None}
+
+
+def try_chat(resolver: Resolver, agent_id: str) -> tuple[Resolution | None, ModelDeskError | None]:
+    """An agent's effective chat models, or the error that prevents them (not raised)."""
+    try:
+        return resolver.chat(agent_id), None
+    except ModelDeskError as exc:
+        return None, exc
