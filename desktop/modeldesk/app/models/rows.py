@@ -1,0 +1,80 @@
+"""A base for the app's read-only tables: a plain list of row values and a column header.
+
+Subclasses name their ``COLUMNS`` and answer :meth:`RowsTableModel.cell` for one row value;
+the list bookkeeping (reset, append, bounds checks, headers) lives here once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, Generic, TypeVar
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtGui import QBrush, QPalette
+from PySide6.QtWidgets import QApplication
+
+AnyIndex = QModelIndex | QPersistentModelIndex
+Row = TypeVar("Row")
+
+# The row value itself, for views and tests that want more than the text.
+RowRole = Qt.ItemDataRole.UserRole + 1
+
+
+def dim_brush() -> QBrush:
+    """The palette's disabled-text colour: how the app dims rows that are only context."""
+    return QBrush(QApplication.palette().color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text))
+
+
+class RowsTableModel(QAbstractTableModel, Generic[Row]):
+    COLUMNS: tuple[str, ...] = ()
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._rows: list[Row] = []
+
+    # --- the list ---------------------------------------------------------------------
+
+    def set_rows(self, rows: Iterable[Row]) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+    def append_row(self, row: Row) -> None:
+        position = len(self._rows)
+        self.beginInsertRows(QModelIndex(), position, position)
+        self._rows.append(row)
+        self.endInsertRows()
+
+    def rows(self) -> list[Row]:
+        return list(self._rows)
+
+    def row_value(self, row: int) -> Row:
+        return self._rows[row]
+
+    def cell(self, row: Row, column: int, role: int) -> Any:
+        """What ``data()`` returns for ``row`` (a row value) in ``column`` for ``role``."""
+        raise NotImplementedError
+
+    # --- Qt ---------------------------------------------------------------------------
+
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            if 0 <= section < len(self.COLUMNS):
+                return self.COLUMNS[section]
+        return None
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        if not 0 <= index.column() < len(self.COLUMNS):
+            return None
+        row = self._rows[index.row()]
+        if role == RowRole:
+            return row
+        return self.cell(row, index.column(), role)

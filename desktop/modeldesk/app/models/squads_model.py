@@ -1,0 +1,179 @@
+"""Item models of the Squads page.
+
+* :class:`SquadsModel` lists the squads; a name edited in place (F2 or double-click) is
+  one undoable rename through ``document.perform``.
+* :class:`MembersModel` lists one squad's member agents with their preferred list and
+  what they actually run on (the resolver's answer and the layer it came from).
+
+Both read the document's config; they never change it except through ``perform``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QBrush, QColor
+
+from modeldesk.core.edits import UpdateItem
+from modeldesk.core.errors import ModelDeskError, ResolutionError
+from modeldesk.core.resolver import Resolver
+from modeldesk.core.schema import Config, Squad, model_list
+
+from .rows import AnyIndex, RowsTableModel, dim_brush
+from .trace_model import layer_label
+
+if TYPE_CHECKING:
+    from modeldesk.app.document import Document
+
+ERROR_COLOUR = "#d0463b"
+
+
+class SquadsModel(RowsTableModel[Squad]):
+    """One row per squad: name (editable) and member count."""
+
+    COLUMNS = ("Squad", "Members")
+    NAME, MEMBERS = range(2)
+    # Emitted with a message when an edit made in place was refused.
+    edit_failed = Signal(str)
+
+    def __init__(self, document: Document, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Re-read the squads. Same ids in the same order: rows update in place, so the
+        view keeps its selection and current editor; otherwise the model resets."""
+        squads = list(self.document.config.squads)
+        if [s.id for s in squads] == [s.id for s in self._rows]:
+            self._rows = squads
+            if squads:
+                self.dataChanged.emit(self.index(0, 0), self.index(len(squads) - 1, len(self.COLUMNS) - 1))
+        else:
+            self.set_rows(squads)
+
+    def row_of(self, squad_id: str) -> int:
+        return next((i for i, s in enumerate(self._rows) if s.id == squad_id), -1)
+
+    def cell(self, squad: Squad, column: int, role: int) -> Any:
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
+            return squad.name if column == self.NAME else len(squad.agents)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{squad.name} (id: {squad.id}) — {len(squad.agents)} member(s)"
+        return None
+
+    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
+        flags = super().flags(index)
+        if index.isValid() and index.column() == self.NAME:
+            flags |= Qt.ItemFlag.ItemIsEditable
+        return flags
+
+    def setData(self, index: AnyIndex, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
+        if role != Qt.ItemDataRole.EditRole or not index.isValid() or index.column() != self.NAME:
+            return False
+        squad = self._rows[index.row()]
+        name = str(value).strip()
+        if not name:
+            self.edit_failed.emit("A squad needs a name.")
+            return False
+        if name == squad.name:
+            return True
+        try:
+            self.document.perform(
+                UpdateItem("squads", squad.id, {"name": name}, label=f"Rename squad {squad.name} to {name}")
+            )
+        except ModelDeskError as exc:
+            self.edit_failed.emit(str(exc))
+            return False
+        # document.changed has refreshed the rows by now; say so for this cell regardless.
+        self.dataChanged.emit(index, index)
+        return True
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    """A squad member as the page shows it."""
+
+    agent_id: str
+    name: str
+    preferred: tuple[str, ...]
+    effective: tuple[str, ...]  # empty when resolution failed
+    source: str  # resolver layer, "" when resolution failed
+    problem: str = ""  # why it cannot run (unknown agent, no model configured, ...)
+
+    @property
+    def exists(self) -> bool:
+        return self.problem != UNKNOWN_AGENT
+
+
+UNKNOWN_AGENT = "unknown agent (not in the config)"
+
+
+def member_rows(config: Config, resolver: Resolver, squad_id: str | None) -> list[MemberRow]:
+    squad = config.squad(squad_id) if squad_id else None
+    if squad is None:
+        return []
+    rows = []
+    for agent_id in squad.agents:
+        agent = config.agent(agent_id)
+        if agent is None:
+            # Dangling references stay visible and flagged, never silently dropped.
+            rows.append(MemberRow(agent_id, agent_id, (), (), "", UNKNOWN_AGENT))
+            continue
+        try:
+            resolution = resolver.chat(agent_id)
+        except ResolutionError as exc:
+            rows.append(MemberRow(agent_id, agent.name, tuple(model_list(agent.model)), (), "", exc.message))
+            continue
+        rows.append(
+            MemberRow(agent_id, agent.name, tuple(model_list(agent.model)), tuple(resolution.models), resolution.source)
+        )
+    return rows
+
+
+class MembersModel(RowsTableModel[MemberRow]):
+    """The selected squad's members: agent, preferred models, effective models, source."""
+
+    COLUMNS = ("Agent", "Preferred models", "Runs on", "From")
+    AGENT, PREFERRED, EFFECTIVE, SOURCE = range(4)
+
+    def __init__(self, document: Document, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.squad_id: str | None = None
+
+    def set_squad(self, squad_id: str | None) -> None:
+        self.squad_id = squad_id
+        self.refresh()
+
+    def refresh(self) -> None:
+        rows = member_rows(self.document.config, self.document.resolver, self.squad_id)
+        if [r.agent_id for r in rows] == [r.agent_id for r in self._rows]:
+            self._rows = rows
+            if rows:
+                self.dataChanged.emit(self.index(0, 0), self.index(len(rows) - 1, len(self.COLUMNS) - 1))
+        else:
+            self.set_rows(rows)
+
+    def row_of(self, agent_id: str) -> int:
+        return next((i for i, r in enumerate(self._rows) if r.agent_id == agent_id), -1)
+
+    def cell(self, member: MemberRow, column: int, role: int) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole:
+            if column == self.AGENT:
+                return member.name if member.name == member.agent_id else f"{member.name} ({member.agent_id})"
+            if column == self.PREFERRED:
+                return ", ".join(member.preferred) or "(inherits)"
+            if column == self.EFFECTIVE:
+                return ", ".join(member.effective) or "—"
+            return layer_label(member.source) if member.source else "—"
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return member.problem or f"{member.agent_id} runs on {', '.join(member.effective)}"
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if member.problem:
+                return QBrush(QColor(ERROR_COLOUR))
+            if column == self.PREFERRED and not member.preferred:
+                return dim_brush()
+        return None

@@ -1,0 +1,399 @@
+"""The bulk model-change dialog: change the preferred models of many agents in one step.
+
+The user picks *which agents* (a squad, the agents selected on the Agents page, every
+agent whose list contains a model, or every agent) and *what change* (set the whole
+list, replace one model with another, add a fallback, remove a model). The preview
+below lists every agent in scope with its list before and after, recomputed by the core's
+``plan_bulk_change`` on every keystroke, so it shows exactly what Apply will do.
+
+Nothing changes until Apply, which performs the plan as ONE edit (one undo step).
+Cancel, Escape or closing the window leaves the config as it was.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QButtonGroup,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QRadioButton,
+    QStackedWidget,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from modeldesk.core.bulk import (
+    AddFallback,
+    AgentsScope,
+    AllAgentsScope,
+    Change,
+    RemoveModel,
+    ReplaceModel,
+    Scope,
+    SetList,
+    SquadScope,
+    UsingModelScope,
+    agents_in_scope,
+    batch_for,
+    plan_bulk_change,
+)
+from modeldesk.core.edits import AgentChange
+from modeldesk.core.errors import ModelDeskError
+from modeldesk.core.schema import model_list
+
+from ...document import Document
+from ...models.bulk_preview_model import BulkPreviewModel
+from ...widgets.model_list_editor import HINT_TEXT, ModelListEditor
+from ..model_combo import ModelCombo
+
+ERROR_STYLE = "color: #d0463b;"
+
+
+def change_label(scope: Scope, change: Change) -> str:
+    """The undo-menu text of a bulk change."""
+    return f"Change models of {scope.describe()}: {change.describe()}"
+
+
+class BulkChangeDialog(QDialog):
+    SCOPES = ("squad", "selected", "using", "all")
+    CHANGES = ("set", "replace", "add", "remove")
+
+    def __init__(self, document: Document, initial_scope: Scope | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Change models for many agents")
+        self.setObjectName("bulk_change_dialog")
+        self.resize(820, 640)
+        self.document = document
+        self._plan: list[AgentChange] = []
+        self._error = ""
+        # The agents selected when the dialog was opened (the Agents page's selection).
+        self._selected: tuple[str, ...] = initial_scope.agent_ids if isinstance(initial_scope, AgentsScope) else ()
+
+        self._build_scope_box()
+        self._build_change_box()
+        self._build_preview_box()
+
+        self.hint_label = QLabel(f'{HINT_TEXT} <a href="open-settings">Open settings</a>', self)
+        self.hint_label.setObjectName("hint_label")
+        self.hint_label.setWordWrap(True)
+        self.hint_label.setTextInteractionFlags(
+            Qt.TextInteractionFlag.LinksAccessibleByMouse | Qt.TextInteractionFlag.LinksAccessibleByKeyboard
+        )
+        self.hint_label.linkActivated.connect(lambda _link: document.request_open_settings("default_agent_model"))
+
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, self)
+        self.apply_button = QPushButton("Apply", self)
+        self.apply_button.setObjectName("apply_button")
+        self.apply_button.setDefault(True)
+        self.buttons.addButton(self.apply_button, QDialogButtonBox.ButtonRole.AcceptRole)
+        self.buttons.accepted.connect(self._apply)
+        self.buttons.rejected.connect(self.reject)
+
+        top = QHBoxLayout()
+        top.addWidget(self.scope_box, 2)
+        top.addWidget(self.change_box, 3)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.preview_box, 1)
+        layout.addWidget(self.hint_label)
+        layout.addWidget(self.buttons)
+
+        self._set_initial_scope(initial_scope)
+        self._prefill_change()
+        for signal in (
+            self.scope_group.idToggled,
+            self.change_group.idToggled,
+            self.squad_combo.currentIndexChanged,
+            self.using_combo.model_changed,
+            self.list_editor.models_edited,
+            self.replace_old.model_changed,
+            self.replace_new.model_changed,
+            self.add_combo.model_changed,
+            self.remove_combo.model_changed,
+        ):
+            signal.connect(self.update_preview)
+        # A change made elsewhere (another process, the file watcher) shows up at once.
+        document.changed.connect(self.update_preview)
+        self.update_preview()
+
+    # --- building -----------------------------------------------------------------------
+
+    def _radio(self, group: QButtonGroup, text: str, key: str, keys: tuple[str, ...]) -> QRadioButton:
+        button = QRadioButton(text, self)
+        button.setObjectName(f"{key}_radio")
+        group.addButton(button, keys.index(key))
+        return button
+
+    def _build_scope_box(self) -> None:
+        self.scope_box = QGroupBox("Which agents", self)
+        self.scope_group = QButtonGroup(self)
+        self.squad_radio = self._radio(self.scope_group, "&Squad", "squad", self.SCOPES)
+        self.selected_radio = self._radio(self.scope_group, "Se&lected agents", "selected", self.SCOPES)
+        self.using_radio = self._radio(self.scope_group, "Every agent &using", "using", self.SCOPES)
+        self.all_radio = self._radio(self.scope_group, "&Every agent", "all", self.SCOPES)
+
+        self.squad_combo = QComboBox(self)
+        self.squad_combo.setAccessibleName("Squad")
+        for squad in self.document.config.squads:
+            self.squad_combo.addItem(f"{squad.name} ({len(squad.agents)})", squad.id)
+        self.selected_label = QLabel(", ".join(self._selected) or "(none selected)", self)
+        self.selected_label.setWordWrap(True)
+        self.using_combo = ModelCombo(self.document, self)
+        self.using_combo.setAccessibleName("Model the agents use")
+
+        has_squads = self.squad_combo.count() > 0
+        self.squad_radio.setEnabled(has_squads)
+        self.squad_combo.setEnabled(has_squads)
+        self.selected_radio.setEnabled(bool(self._selected))
+        self.selected_radio.setVisible(bool(self._selected))
+        self.selected_label.setVisible(bool(self._selected))
+        # Choosing a value picks its scope too, so the keyboard never needs two stops.
+        self.squad_combo.activated.connect(lambda: self.squad_radio.setChecked(True))
+        self.using_combo.model_changed.connect(lambda value: value and self.using_radio.setChecked(True))
+
+        grid = QGridLayout(self.scope_box)
+        grid.addWidget(self.squad_radio, 0, 0)
+        grid.addWidget(self.squad_combo, 0, 1)
+        grid.addWidget(self.selected_radio, 1, 0)
+        grid.addWidget(self.selected_label, 1, 1)
+        grid.addWidget(self.using_radio, 2, 0)
+        grid.addWidget(self.using_combo, 2, 1)
+        grid.addWidget(self.all_radio, 3, 0, 1, 2)
+        grid.setColumnStretch(1, 1)
+        grid.setRowStretch(4, 1)
+
+    def _build_change_box(self) -> None:
+        self.change_box = QGroupBox("Change", self)
+        self.change_group = QButtonGroup(self)
+        self.set_radio = self._radio(self.change_group, "Set the lis&t", "set", self.CHANGES)
+        self.replace_radio = self._radio(self.change_group, "&Replace a model", "replace", self.CHANGES)
+        self.add_radio = self._radio(self.change_group, "Add a &fallback", "add", self.CHANGES)
+        self.remove_radio = self._radio(self.change_group, "Re&move a model", "remove", self.CHANGES)
+
+        self.pages = QStackedWidget(self)
+        # The new list; its own hint is off because the dialog shows one for every change.
+        self.list_editor = ModelListEditor(self.document, self, show_hint=False)
+        self.list_editor.set_inherited("An empty list makes every agent in scope inherit its model.")
+        self.replace_old = ModelCombo(self.document, self, placeholder="Model to replace")
+        self.replace_new = ModelCombo(self.document, self, placeholder="Replacement model")
+        self.add_combo = ModelCombo(self.document, self, placeholder="Fallback to add at the end")
+        self.remove_combo = ModelCombo(self.document, self, placeholder="Model to remove")
+        self.replace_old.setAccessibleName("Model to replace")
+        self.replace_new.setAccessibleName("Replacement model")
+        self.add_combo.setAccessibleName("Fallback model to add")
+        self.remove_combo.setAccessibleName("Model to remove")
+
+        self.replace_page = QWidget(self)
+        grid = QGridLayout(self.replace_page)
+        grid.addWidget(QLabel("Replace", self), 0, 0)
+        grid.addWidget(self.replace_old, 0, 1)
+        grid.addWidget(QLabel("with", self), 1, 0)
+        grid.addWidget(self.replace_new, 1, 1)
+        grid.setRowStretch(2, 1)
+        self.add_page = self._single_page("Add", self.add_combo, "at the end of each list that lacks it.")
+        self.remove_page = self._single_page("Remove", self.remove_combo, "from every list in scope.")
+        for page in (self.list_editor, self.replace_page, self.add_page, self.remove_page):
+            self.pages.addWidget(page)
+        self.change_group.idToggled.connect(lambda index, on: on and self.pages.setCurrentIndex(index))
+
+        self.problem_label = QLabel(self)
+        self.problem_label.setObjectName("problem_label")
+        self.problem_label.setWordWrap(True)
+        self.problem_label.setStyleSheet(ERROR_STYLE)
+
+        radios = QHBoxLayout()
+        for button in (self.set_radio, self.replace_radio, self.add_radio, self.remove_radio):
+            radios.addWidget(button)
+        radios.addStretch(1)
+        layout = QVBoxLayout(self.change_box)
+        layout.addLayout(radios)
+        layout.addWidget(self.pages, 1)
+        layout.addWidget(self.problem_label)
+
+    def _single_page(self, verb: str, combo: ModelCombo, rest: str) -> QWidget:
+        page = QWidget(self)
+        grid = QGridLayout(page)
+        grid.addWidget(QLabel(verb, self), 0, 0)
+        grid.addWidget(combo, 0, 1)
+        note = QLabel(rest, self)
+        note.setWordWrap(True)
+        grid.addWidget(note, 1, 1)
+        grid.setRowStretch(2, 1)
+        return page
+
+    def _build_preview_box(self) -> None:
+        self.preview_box = QGroupBox("Preview", self)
+        self.preview_model = BulkPreviewModel(self)
+        self.preview = QTableView(self)
+        self.preview.setObjectName("preview")
+        self.preview.setModel(self.preview_model)
+        self.preview.setAccessibleName("Preview of the change, one row per agent")
+        self.preview.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.preview.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.preview.setAlternatingRowColors(True)
+        self.preview.setWordWrap(True)
+        self.preview.verticalHeader().setVisible(False)
+        header = self.preview.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        self.summary_label = QLabel(self)
+        self.summary_label.setObjectName("summary_label")
+        self.summary_label.setWordWrap(True)
+        layout = QVBoxLayout(self.preview_box)
+        layout.addWidget(self.preview, 1)
+        layout.addWidget(self.summary_label)
+
+    def _set_initial_scope(self, scope: Scope | None) -> None:
+        if isinstance(scope, SquadScope):
+            self.squad_combo.setCurrentIndex(max(0, self.squad_combo.findData(scope.squad_id)))
+            self.squad_radio.setChecked(True)
+        elif isinstance(scope, AgentsScope) and self._selected:
+            self.selected_radio.setChecked(True)
+        elif isinstance(scope, UsingModelScope):
+            self.using_combo.set_model_id(scope.model_id)
+            self.using_radio.setChecked(True)
+        elif isinstance(scope, AllAgentsScope) or not self.squad_combo.count():
+            self.all_radio.setChecked(True)
+        else:
+            self.squad_radio.setChecked(True)
+
+    def _prefill_change(self) -> None:
+        """Start from a change that does nothing until the user fills it in, so Enter on
+        a fresh dialog can never wipe lists: when every agent in scope shares one list,
+        "set the list" pre-filled with it; otherwise "replace a model" (pre-filled with X
+        for "every agent using X")."""
+        scope = self.scope()
+        if isinstance(scope, UsingModelScope):
+            for combo in (self.replace_old, self.remove_combo):
+                combo.set_model_id(scope.model_id)
+        try:
+            ids = agents_in_scope(self.document.config, scope)
+        except ModelDeskError:
+            ids = []
+        lists = {tuple(model_list(agent.model)) for a in ids if (agent := self.document.config.agent(a))}
+        if len(lists) == 1 and not isinstance(scope, UsingModelScope):
+            self.list_editor.set_models(list(lists.pop()))
+            self.set_radio.setChecked(True)
+        else:
+            self.replace_radio.setChecked(True)
+
+    # --- reading the form -----------------------------------------------------------------
+
+    def scope(self) -> Scope:
+        key = self.SCOPES[max(0, self.scope_group.checkedId())]
+        if key == "squad":
+            return SquadScope(str(self.squad_combo.currentData() or ""))
+        if key == "selected":
+            return AgentsScope(self._selected)
+        if key == "using":
+            return UsingModelScope(self.using_combo.model_id())
+        return AllAgentsScope()
+
+    def change(self) -> Change:
+        key = self.CHANGES[max(0, self.change_group.checkedId())]
+        if key == "set":
+            return SetList(tuple(self.list_editor.models()))
+        if key == "replace":
+            return ReplaceModel(self.replace_old.model_id(), self.replace_new.model_id())
+        if key == "add":
+            return AddFallback(self.add_combo.model_id())
+        return RemoveModel(self.remove_combo.model_id())
+
+    def plan(self) -> list[AgentChange]:
+        return list(self._plan)
+
+    def _missing_input(self, scope: Scope, change: Change) -> str:
+        """What the user still has to fill in, in their words ("" when nothing)."""
+        if isinstance(scope, UsingModelScope) and not scope.model_id:
+            return "Choose the model whose agents should change."
+        if isinstance(change, ReplaceModel):
+            if not change.old or not change.new:
+                return "Choose the model to replace and its replacement."
+            if change.old == change.new:
+                return "The replacement is the same model."
+        if isinstance(change, AddFallback) and not change.model:
+            return "Choose the fallback model to add."
+        if isinstance(change, RemoveModel) and not change.model:
+            return "Choose the model to remove."
+        return ""
+
+    def _new_models(self, change: Change) -> list[str]:
+        """The models this change would bring into lists (flagged when unusable)."""
+        if isinstance(change, SetList):
+            return list(change.models)
+        if isinstance(change, ReplaceModel):
+            return [change.new]
+        if isinstance(change, AddFallback):
+            return [change.model]
+        return []
+
+    # --- preview and apply ----------------------------------------------------------------
+
+    def update_preview(self, *_: object) -> None:
+        scope, change = self.scope(), self.change()
+        config = self.document.config
+        resolver = self.document.resolver
+        self._plan, self._error = [], self._missing_input(scope, change)
+        if not self._error:
+            try:
+                self._plan = plan_bulk_change(config, scope, change)
+            except ModelDeskError as exc:
+                self._error = exc.message
+        names = {agent.id: agent.name for agent in config.agents}
+        self.preview_model.set_plan(self._plan, names, resolver.model_problem)
+        self.preview.resizeColumnsToContents()
+
+        problems = [f"{m}: {p}" for m in self._new_models(change) if m and (p := resolver.model_problem(m))]
+        self.problem_label.setText("Warning: " + "; ".join(problems) if problems else "")
+        self.problem_label.setVisible(bool(problems))
+
+        changed = sum(1 for c in self._plan if c.changed)
+        if self._error:
+            self.summary_label.setText(self._error)
+            self.summary_label.setStyleSheet(ERROR_STYLE)
+        else:
+            self.summary_label.setStyleSheet("")
+            if not self._plan:
+                self.summary_label.setText("No agent is in this scope.")
+            else:
+                self.summary_label.setText(
+                    f"{changed} of {len(self._plan)} agent(s) will change; dimmed rows stay as they are."
+                )
+        self.apply_button.setEnabled(not self._error and changed > 0)
+        self.apply_button.setText(f"Apply to {changed} agent(s)" if changed else "Apply")
+
+    def _apply(self) -> None:
+        self.update_preview()
+        if self._error or not any(c.changed for c in self._plan):
+            return
+        steps = self.document.undo_stack.index()
+        try:
+            self.document.perform(batch_for(self._plan, change_label(self.scope(), self.change())))
+        except ModelDeskError as exc:
+            # Nothing was changed (perform applies all or nothing); say why and stay open.
+            self._show_failure(exc.message)
+            return
+        if self.document.undo_stack.index() == steps:
+            # The edit fitted but could not be saved; the document withdrew it.
+            self._show_failure(self.document.save_state)
+            return
+        self.accept()
+
+    def _show_failure(self, text: str) -> None:
+        self.summary_label.setText(text)
+        self.summary_label.setStyleSheet(ERROR_STYLE)
+
+    def done(self, result: int) -> None:
+        # A closed dialog no longer follows the document (it may live on until deleted).
+        self.document.changed.disconnect(self.update_preview)
+        super().done(result)
