@@ -1,0 +1,100 @@
+"""One error type for every way a provider call can fail.
+
+Whatever went wrong (an HTTP status, a refused connection, a timeout, a broken stream),
+the provider layer raises :class:`ProviderError` with an ``error_class`` the fallback
+policy understands. Messages are for people and never contain a secret: every message
+built from a provider's reply passes through :func:`redact` with the keys in use.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+ErrorClass = Literal[
+    "rate_limit",
+    "server",
+    "timeout",
+    "connection",
+    "context_overflow",
+    "auth",
+    "not_found",
+    "invalid_request",
+    "content_policy",
+    "malformed_response",
+    "cancelled",
+]
+ERROR_CLASSES: tuple[str, ...] = get_args(ErrorClass)
+
+# How each class reads in an event line ("A failed: 429 rate limited").
+LABELS: dict[str, str] = {
+    "rate_limit": "rate limited",
+    "server": "server error",
+    "timeout": "timed out",
+    "connection": "connection failed",
+    "context_overflow": "context length exceeded",
+    "auth": "not authorised",
+    "not_found": "model not found",
+    "invalid_request": "invalid request",
+    "content_policy": "blocked by content policy",
+    "malformed_response": "malformed response",
+    "cancelled": "cancelled",
+}
+
+# Longest provider text kept in a message: enough to act on, short enough for one line.
+MAX_DETAIL_CHARS = 200
+
+
+class ProviderError(Exception):
+    """A failed provider call.
+
+    ``status`` is the HTTP status when there was one; ``retry_after`` the server's
+    Retry-After in seconds when it sent one.
+    """
+
+    def __init__(
+        self,
+        error_class: ErrorClass,
+        message: str,
+        *,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.error_class: ErrorClass = error_class
+        self.status = status
+        self.message = message
+        self.retry_after = retry_after
+        # Set by the runner when the attempt was cut by the run's total budget.
+        self.budget_spent = False
+
+    @classmethod
+    def make(
+        cls,
+        error_class: ErrorClass,
+        detail: str = "",
+        *,
+        status: int | None = None,
+        retry_after: float | None = None,
+        secrets: tuple[str, ...] = (),
+    ) -> ProviderError:
+        """Build an error whose message is the class label plus the (redacted) detail."""
+        label = LABELS[error_class]
+        detail = shorten(redact(detail, secrets))
+        message = f"{label}: {detail}" if detail and detail.lower() != label else label
+        return cls(error_class, message, status=status, retry_after=retry_after)
+
+    def __repr__(self) -> str:
+        return f"ProviderError({self.error_class!r}, {self.message!r}, status={self.status!r})"
+
+
+def redact(text: str, secrets: tuple[str, ...] | list[str]) -> str:
+    """``text`` with every secret value replaced by ``***``."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+def shorten(text: str, limit: int = MAX_DETAIL_CHARS) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

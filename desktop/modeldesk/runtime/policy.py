@@ -1,0 +1,163 @@
+"""The fallback policy of SPEC §4, as pure functions.
+
+No I/O, no clock, no asyncio: the runner asks this module what to do after each failed
+attempt and which models to skip, and carries out the answer. Randomness (jitter) comes
+in as a function so tests can pin it.
+
+| error class                           | action                                               |
+|---------------------------------------|------------------------------------------------------|
+| rate_limit                            | next model; on the last model retry after Retry-After |
+|                                       | (≤ 60 s; longer means give up) or backoff             |
+| server, timeout, connection,          | retry the same model with backoff, then next model   |
+| malformed_response                    |                                                      |
+| context_overflow                      | next model with a larger known context window        |
+| not_found                             | next model                                           |
+| auth                                  | next model on another provider                       |
+| invalid_request, content_policy       | stop                                                 |
+| cancelled                             | stop                                                 |
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from enum import Enum
+
+from modeldesk.core.schema import Agent, FallbackSettings, Model, Settings
+
+from .errors import ProviderError
+
+# The longest Retry-After the runner waits for on the last model (SPEC §4).
+MAX_RETRY_AFTER_S = 60.0
+
+RETRYABLE = frozenset({"server", "timeout", "connection", "malformed_response"})
+STOPPING = frozenset({"invalid_request", "content_policy", "cancelled"})
+# A primary failing with one of these (and a fallback answering) starts a cooldown. Context
+# overflow is left out on purpose: it says the prompt was too long, not that the primary
+# is unwell, so the next (probably shorter) prompt should go to the primary again.
+COOLDOWN_CLASSES = frozenset({"rate_limit", "auth", "not_found"})
+
+CAPABILITIES = ("tools", "vision")
+
+
+class Action(str, Enum):
+    RETRY = "retry"  # the same model again, after ``delay_s``
+    NEXT = "next"  # on to the next usable model
+    STOP = "stop"  # end the run now, no fallback
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: Action
+    delay_s: float = 0.0
+    reason: str = ""
+    # Set for 401/403: later models on this provider are skipped.
+    block_provider: bool = False
+    # Set for context overflow: later models need a larger known window than this.
+    min_context_exceeded: bool = False
+
+
+def effective_options(settings: Settings, agent: Agent | None) -> FallbackSettings:
+    """The settings' fallback defaults with the agent's own options laid over them."""
+    if agent is not None and agent.fallback is not None:
+        return agent.fallback.apply_to(settings.fallback)
+    return settings.fallback
+
+
+def attempts_per_model(options: FallbackSettings) -> int:
+    return 1 + options.retries
+
+
+def backoff_delay(retry: int, options: FallbackSettings, rand: Callable[[], float] = random.random) -> float:
+    """Wait before retry number ``retry`` (0 for the first): ``base·2^retry``, capped at
+    ``backoff_max_s``, then moved by up to ± ``jitter`` of itself."""
+    delay = min(options.backoff_base_s * (2 ** max(retry, 0)), options.backoff_max_s)
+    if options.jitter:
+        delay *= 1 + options.jitter * (2 * rand() - 1)
+    return max(delay, 0.0)
+
+
+def decide(
+    error: ProviderError,
+    *,
+    attempt: int,
+    options: FallbackSettings,
+    on_last_model: bool,
+    rand: Callable[[], float] = random.random,
+) -> Decision:
+    """What to do after attempt number ``attempt`` (1-based) on a model failed with ``error``."""
+    cls = error.error_class
+    attempts = attempts_per_model(options)
+    if cls in STOPPING:
+        return Decision(Action.STOP, reason=error.message)
+    if cls == "auth":
+        return Decision(Action.NEXT, reason=error.message, block_provider=True)
+    if cls == "not_found":
+        return Decision(Action.NEXT, reason=error.message)
+    if cls == "context_overflow":
+        return Decision(Action.NEXT, reason=error.message, min_context_exceeded=True)
+    if cls == "rate_limit":
+        if not on_last_model or attempt >= attempts:
+            return Decision(Action.NEXT, reason=error.message)
+        if error.retry_after is not None:
+            if error.retry_after > MAX_RETRY_AFTER_S:
+                return Decision(
+                    Action.NEXT,
+                    reason=f"Retry-After of {error.retry_after:g} s is longer than {MAX_RETRY_AFTER_S:g} s",
+                )
+            return Decision(Action.RETRY, delay_s=max(error.retry_after, 0.0), reason=error.message)
+        return Decision(Action.RETRY, delay_s=backoff_delay(attempt - 1, options, rand), reason=error.message)
+    if cls in RETRYABLE and attempt < attempts:
+        return Decision(Action.RETRY, delay_s=backoff_delay(attempt - 1, options, rand), reason=error.message)
+    return Decision(Action.NEXT, reason=error.message)
+
+
+@dataclass
+class SkipState:
+    """What earlier failures in this run rule out for later models."""
+
+    blocked_providers: dict[str, str]  # provider id -> model whose key was refused
+    context_floor: tuple[int, str] | None = None  # (window that overflowed, model id)
+    context_unknown_failed: str | None = None  # a model with no known window overflowed
+
+    @classmethod
+    def empty(cls) -> SkipState:
+        return cls(blocked_providers={})
+
+    def note(self, decision: Decision, model: Model) -> None:
+        if decision.block_provider:
+            self.blocked_providers.setdefault(model.provider, model.id)
+        if decision.min_context_exceeded:
+            if model.context_window is None:
+                self.context_unknown_failed = self.context_unknown_failed or model.id
+            elif self.context_floor is None or model.context_window > self.context_floor[0]:
+                self.context_floor = (model.context_window, model.id)
+
+
+def skip_reason(model: Model, *, needs: Collection[str], state: SkipState) -> str | None:
+    """Why ``model`` should not be tried in this run, or ``None`` to try it."""
+    for need in needs:
+        if getattr(model.capabilities, need) is False:
+            return f"does not support {need}"
+    if model.provider in state.blocked_providers:
+        refused = state.blocked_providers[model.provider]
+        return f"provider '{model.provider}' refused the key for {refused}"
+    if state.context_floor is not None or state.context_unknown_failed is not None:
+        if model.context_window is None:
+            return "context window unknown, and the prompt did not fit an earlier model"
+        if state.context_floor is not None and model.context_window <= state.context_floor[0]:
+            window, failed = state.context_floor
+            return f"context window {model.context_window} is not larger than {failed}'s {window}"
+    return None
+
+
+def check_needs(needs: Collection[str]) -> None:
+    unknown = sorted(set(needs) - set(CAPABILITIES))
+    if unknown:
+        raise ValueError(f"unknown capability {', '.join(unknown)}; known: {', '.join(CAPABILITIES)}")
+
+
+def starts_cooldown(primary_failures: Collection[str], options: FallbackSettings) -> bool:
+    """Whether a fallback answering after the primary failed with these classes is sticky."""
+    return options.cooldown_s > 0 and any(cls in COOLDOWN_CLASSES for cls in primary_failures)

@@ -1,0 +1,32 @@
+"""Provider clients over ``httpx``: one class per config ``kind``."""
+
+from __future__ import annotations
+
+import httpx
+
+from modeldesk.core.schema import Provider
+
+from .anthropic import AnthropicProvider
+from .base import ChatProvider, ChatRequest, Chunk, Finished, Progress, RemoteModel, TextChunk
+from .openai import OpenAIProvider
+
+KINDS: dict[str, type[ChatProvider]] = {"openai": OpenAIProvider, "anthropic": AnthropicProvider}
+
+
+def make_provider(provider: Provider, client: httpx.AsyncClient, api_key: str | None) -> ChatProvider:
+    return KINDS[provider.kind](provider, client, api_key)
+
+
+__all__ = [
+    "KINDS",
+    "AnthropicProvider",
+    "ChatProvider",
+    "ChatRequest",
+    "Chunk",
+    "Finished",
+    "OpenAIProvider",
+    "Progress",
+    "RemoteModel",
+    "TextChunk",
+    "make_provider",
+]

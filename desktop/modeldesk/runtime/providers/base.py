@@ -1,0 +1,315 @@
+"""What every provider shares: the request and chunk types, SSE parsing with limits,
+reading bodies without trusting their size, and turning HTTP failures into
+:class:`ProviderError`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email.utils
+import json
+import re
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from modeldesk.core.schema import Provider
+
+from ..errors import ErrorClass, ProviderError
+
+# Limits against floods: a line, an error body, a whole response. Far above anything a
+# real chat answer needs, far below what would hurt the process.
+MAX_LINE_BYTES = 1 << 20
+MAX_ERROR_BODY_BYTES = 64 << 10
+MAX_RESPONSE_BYTES = 16 << 20
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    """One chat call. ``model`` is the provider-side name, not the config id."""
+
+    model: str
+    prompt: str
+    system: str | None = None
+    max_tokens: int | None = None
+    stream: bool = True
+
+
+@dataclass(frozen=True)
+class TextChunk:
+    text: str
+
+
+@dataclass(frozen=True)
+class Progress:
+    """The provider sent something that is not text (role header, ping): it is alive."""
+
+
+@dataclass(frozen=True)
+class Finished:
+    usage: dict[str, int] | None = None
+
+
+Chunk = TextChunk | Progress | Finished
+
+
+@dataclass(frozen=True)
+class RemoteModel:
+    """A model as a provider lists it."""
+
+    id: str
+    label: str | None = None
+    context_window: int | None = None
+
+
+class ChatProvider:
+    """Base class: one configured provider over a shared ``httpx.AsyncClient``."""
+
+    def __init__(self, provider: Provider, client: httpx.AsyncClient, api_key: str | None) -> None:
+        self.provider = provider
+        self.client = client
+        self._api_key = api_key
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        return (self._api_key,) if self._api_key else ()
+
+    def chat(self, request: ChatRequest) -> AsyncIterator[Chunk]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    async def list_models(self) -> list[RemoteModel]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def error(self, error_class: ErrorClass, detail: str = "", **kwargs: Any) -> ProviderError:
+        return ProviderError.make(error_class, detail, secrets=self.secrets, **kwargs)
+
+    @contextlib.contextmanager
+    def mapping_errors(self, phase: str = "request") -> Iterator[None]:
+        """Turn httpx exceptions raised inside the block into ProviderError.
+
+        ``phase`` is "request" before a response arrived and "stream" while reading one: a
+        connection dropped mid-stream is a stream cut short, not a refused connection.
+        """
+        try:
+            yield
+        except ProviderError:
+            raise
+        except httpx.ConnectTimeout:
+            raise self.error("timeout", f"could not connect to {self._where()} in time") from None
+        except httpx.TimeoutException as exc:
+            raise self.error("timeout", f"{type(exc).__name__} from {self._where()}") from None
+        except httpx.ConnectError as exc:
+            raise self.error("connection", f"cannot reach {self._where()} ({_os_reason(exc)})") from None
+        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError, httpx.CloseError) as exc:
+            if phase == "stream":
+                raise self.error("malformed_response", f"stream cut short ({_os_reason(exc)})") from None
+            raise self.error("connection", f"connection to {self._where()} broke ({_os_reason(exc)})") from None
+        except httpx.HTTPError as exc:
+            raise self.error("connection", f"{type(exc).__name__}: {_os_reason(exc)}") from None
+
+    def _where(self) -> str:
+        url = httpx.URL(self.provider.base_url)
+        return f"{url.host}:{url.port or (443 if url.scheme == 'https' else 80)}"
+
+    async def read_json(self, response: httpx.Response) -> Any:
+        """The whole (size-limited) body as JSON, or a malformed_response error."""
+        with self.mapping_errors("stream"):
+            body = await read_limited(response, MAX_RESPONSE_BYTES)
+        if body is None:
+            raise self.error("malformed_response", f"response larger than {MAX_RESPONSE_BYTES >> 20} MiB")
+        try:
+            return json.loads(body)
+        except ValueError:
+            raise self.error("malformed_response", "body is not valid JSON") from None
+
+    async def raise_for_status(self, response: httpx.Response) -> None:
+        """For a non-2xx response, read a bounded part of the body and raise the mapped error."""
+        if response.is_success:
+            return
+        body: bytes | None = b""
+        with contextlib.suppress(httpx.HTTPError):
+            body = await read_limited(response, MAX_ERROR_BODY_BYTES, truncate=True)
+        raise self.status_error(response.status_code, body or b"", response.headers)
+
+    def status_error(self, status: int, body: bytes, headers: httpx.Headers | None = None) -> ProviderError:
+        message, err_type, code = parse_error_body(body)
+        error_class = classify(status, message, err_type, code)
+        retry_after = parse_retry_after(headers) if headers is not None else None
+        return self.error(error_class, message or _reason_phrase(status), status=status, retry_after=retry_after)
+
+
+async def read_limited(response: httpx.Response, limit: int, *, truncate: bool = False) -> bytes | None:
+    """Up to ``limit`` bytes of the body; ``None`` (or the first ``limit`` bytes when
+    ``truncate``) if it is longer. Never reads past the limit, so a flood costs nothing."""
+    data = bytearray()
+    async for piece in response.aiter_bytes():
+        data += piece
+        if len(data) > limit:
+            return bytes(data[:limit]) if truncate else None
+    return bytes(data)
+
+
+@dataclass
+class SseEvent:
+    event: str
+    data: str
+
+
+async def iter_sse(response: httpx.Response, provider: ChatProvider) -> AsyncIterator[SseEvent]:
+    """Server-sent events from a streaming response, with line and total size limits.
+
+    Comments (``: ping``) and fields other than ``event``/``data`` are ignored, as the
+    SSE format asks. An over-long line or body is a malformed_response error.
+    """
+    buffer = b""
+    total = 0
+    event, data_lines = "", []
+    with provider.mapping_errors("stream"):
+        async for piece in response.aiter_bytes():
+            total += len(piece)
+            if total > MAX_RESPONSE_BYTES:
+                raise provider.error("malformed_response", f"stream larger than {MAX_RESPONSE_BYTES >> 20} MiB")
+            buffer += piece
+            *lines, buffer = re.split(rb"\r\n|\r(?!$)|\n", buffer)
+            if len(buffer) > MAX_LINE_BYTES:
+                raise provider.error("malformed_response", f"stream line longer than {MAX_LINE_BYTES >> 20} MiB")
+            for raw in lines:
+                line = raw.decode("utf-8", errors="replace")
+                if not line:
+                    if data_lines:
+                        yield SseEvent(event or "message", "\n".join(data_lines))
+                    event, data_lines = "", []
+                    continue
+                if line.startswith(":"):
+                    continue
+                name, _, value = line.partition(":")
+                value = value[1:] if value.startswith(" ") else value
+                if name == "event":
+                    event = value
+                elif name == "data":
+                    data_lines.append(value)
+    if buffer.strip() or data_lines:
+        line = buffer.decode("utf-8", errors="replace")
+        if line.startswith("data:"):
+            data_lines.append(line[5:].lstrip(" "))
+        if data_lines:
+            yield SseEvent(event or "message", "\n".join(data_lines))
+
+
+def parse_json_event(data: str, provider: ChatProvider) -> dict[str, Any]:
+    try:
+        value = json.loads(data)
+    except ValueError:
+        raise provider.error("malformed_response", "stream event is not valid JSON") from None
+    if not isinstance(value, dict):
+        raise provider.error("malformed_response", "stream event is not a JSON object")
+    return value
+
+
+def parse_error_body(body: bytes) -> tuple[str, str, str]:
+    """(message, type, code) from an OpenAI- or Anthropic-style error body, or plain text."""
+    text = body.decode("utf-8", errors="replace").strip()
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return text[:500], "", ""
+    return error_fields(data)
+
+
+def error_fields(data: Any) -> tuple[str, str, str]:
+    if isinstance(data, dict):
+        err = data.get("error", data)
+        if isinstance(err, dict):
+            return str(err.get("message") or ""), str(err.get("type") or ""), str(err.get("code") or "")
+        if isinstance(err, str):
+            return err, "", ""
+    return "", "", ""
+
+
+_CONTEXT_PATTERNS = re.compile(
+    r"context_length_exceeded|maximum context length|context length|context window|prompt is too long"
+    r"|too many tokens|exceeds? (the )?(model'?s? )?(maximum|max)|input is too long",
+    re.IGNORECASE,
+)
+_POLICY_PATTERNS = re.compile(r"content[_ ]policy|content[_ ]filter|content management policy|safety system", re.I)
+
+
+def classify(status: int, message: str = "", err_type: str = "", code: str = "") -> ErrorClass:
+    """The error class for an HTTP status plus the provider's error text."""
+    words = " ".join((message, err_type, code))
+    if status in (400, 413, 422) or status >= 500:
+        # Some servers report an overlong prompt with a 5xx; the text decides.
+        if _CONTEXT_PATTERNS.search(words):
+            return "context_overflow"
+    if status == 429:
+        return "rate_limit"
+    if status in (401, 403):
+        return "auth"
+    if status == 404:
+        return "not_found"
+    if status == 408:
+        return "timeout"
+    if status >= 500:
+        return "server"
+    if _POLICY_PATTERNS.search(words):
+        return "content_policy"
+    return "invalid_request"
+
+
+def classify_stream_error(data: dict[str, Any]) -> tuple[ErrorClass, int | None, str]:
+    """An error sent inside a 200 stream: pick a status from its type or code."""
+    message, err_type, code = error_fields(data)
+    status = _TYPE_STATUS.get(err_type) or _TYPE_STATUS.get(code)
+    if status is None and code.isdigit():
+        status = int(code)
+    return classify(status or 500, message, err_type, code), status, message or err_type or "error in stream"
+
+
+# Anthropic's error types, and the codes OpenAI-compatible servers put in stream errors.
+_TYPE_STATUS = {
+    "invalid_request_error": 400,
+    "authentication_error": 401,
+    "permission_error": 403,
+    "not_found_error": 404,
+    "request_too_large": 413,
+    "rate_limit_error": 429,
+    "rate_limit_exceeded": 429,
+    "api_error": 500,
+    "server_error": 500,
+    "overloaded_error": 529,
+    "context_length_exceeded": 400,
+}
+
+
+def parse_retry_after(headers: httpx.Headers) -> float | None:
+    """Seconds to wait from ``retry-after-ms`` or ``Retry-After`` (seconds or an HTTP date)."""
+    value = headers.get("retry-after-ms")
+    if value:
+        with contextlib.suppress(ValueError):
+            return max(float(value) / 1000, 0.0)
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    with contextlib.suppress(ValueError):
+        return max(float(value), 0.0)
+    with contextlib.suppress(TypeError, ValueError):
+        when = email.utils.parsedate_to_datetime(value)
+        return max(when.timestamp() - time.time(), 0.0)
+    return None
+
+
+def _os_reason(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return text.splitlines()[0][:160]
+
+
+_PHRASES = {400: "bad request", 401: "unauthorized", 403: "forbidden", 404: "not found", 408: "request timeout",
+            429: "too many requests", 500: "internal server error", 502: "bad gateway",
+            503: "service unavailable", 504: "gateway timeout", 529: "overloaded"}
+
+
+def _reason_phrase(status: int) -> str:
+    return _PHRASES.get(status, "")

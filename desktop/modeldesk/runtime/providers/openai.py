@@ -1,0 +1,144 @@
+"""OpenAI-compatible chat completions: OpenAI, OpenRouter, vLLM, llama.cpp, LM Studio,
+Ollama's ``/v1``. ``base_url`` is everything up to and including ``/v1``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from .base import (
+    ChatProvider,
+    ChatRequest,
+    Chunk,
+    Finished,
+    Progress,
+    RemoteModel,
+    TextChunk,
+    classify_stream_error,
+    iter_sse,
+    parse_json_event,
+)
+
+USER_AGENT = "modeldesk"
+
+
+class OpenAIProvider(ChatProvider):
+    def headers(self) -> dict[str, str]:
+        headers = {"user-agent": USER_AGENT, "accept": "application/json, text/event-stream"}
+        if self._api_key:
+            headers["authorization"] = f"Bearer {self._api_key}"
+        return headers
+
+    def body(self, request: ChatRequest) -> dict[str, Any]:
+        messages = []
+        if request.system:
+            messages.append({"role": "system", "content": request.system})
+        messages.append({"role": "user", "content": request.prompt})
+        body: dict[str, Any] = {"model": request.model, "messages": messages, "stream": request.stream}
+        if request.max_tokens is not None:
+            body["max_tokens"] = request.max_tokens
+        if request.stream:
+            # Without this, OpenAI sends no token counts in a stream.
+            body["stream_options"] = {"include_usage": True}
+        return body
+
+    async def chat(self, request: ChatRequest) -> AsyncIterator[Chunk]:  # type: ignore[override]
+        url = f"{self.provider.base_url}/chat/completions"
+        with self.mapping_errors("request"):
+            async with self.client.stream("POST", url, json=self.body(request), headers=self.headers()) as response:
+                await self.raise_for_status(response)
+                if not request.stream or not _is_event_stream(response.headers.get("content-type", "")):
+                    # Some servers ignore "stream": true and answer with one JSON body.
+                    data = await self.read_json(response)
+                    text, usage = self._parse_completion(data)
+                    yield TextChunk(text)
+                    yield Finished(usage)
+                    return
+                async for chunk in self._parse_stream(response):
+                    yield chunk
+
+    async def _parse_stream(self, response: Any) -> AsyncIterator[Chunk]:
+        usage: dict[str, int] | None = None
+        finished = False
+        async for event in iter_sse(response, self):
+            if event.data.strip() == "[DONE]":
+                yield Finished(usage)
+                return
+            data = parse_json_event(event.data, self)
+            if "error" in data:
+                error_class, status, message = classify_stream_error(data)
+                raise self.error(error_class, message, status=status)
+            usage = _usage(data.get("usage")) or usage
+            choices = data.get("choices")
+            if not isinstance(choices, list):
+                raise self.error("malformed_response", "stream chunk has no 'choices' list")
+            text = ""
+            for choice in choices:
+                if not isinstance(choice, dict):
+                    raise self.error("malformed_response", "stream choice is not an object")
+                delta = choice.get("delta") or {}
+                if not isinstance(delta, dict):
+                    raise self.error("malformed_response", "stream delta is not an object")
+                piece = delta.get("content")
+                if isinstance(piece, str):
+                    text += piece
+                if choice.get("finish_reason"):
+                    finished = True
+                    if choice["finish_reason"] == "content_filter" and not text:
+                        raise self.error("content_policy", "the provider's content filter stopped the answer")
+            yield TextChunk(text) if text else Progress()
+        if not finished:
+            raise self.error("malformed_response", "stream cut short (no [DONE])")
+        # A finish_reason without [DONE] is a complete answer from a lax server.
+        yield Finished(usage)
+
+    def _parse_completion(self, data: Any) -> tuple[str, dict[str, int] | None]:
+        if isinstance(data, dict) and "error" in data:
+            error_class, status, message = classify_stream_error(data)
+            raise self.error(error_class, message, status=status)
+        try:
+            choice = data["choices"][0]
+            content = choice["message"].get("content") or ""
+        except (KeyError, IndexError, TypeError, AttributeError):
+            raise self.error("malformed_response", "completion has no choices[0].message") from None
+        if not isinstance(content, str):
+            raise self.error("malformed_response", "message content is not text")
+        if choice.get("finish_reason") == "content_filter" and not content:
+            raise self.error("content_policy", "the provider's content filter stopped the answer")
+        return content, _usage(data.get("usage"))
+
+    async def list_models(self) -> list[RemoteModel]:
+        url = f"{self.provider.base_url}/models"
+        with self.mapping_errors("request"):
+            async with self.client.stream("GET", url, headers=self.headers()) as response:
+                await self.raise_for_status(response)
+                data = await self.read_json(response)
+        items = data.get("data") if isinstance(data, dict) else None
+        if not isinstance(items, list):
+            raise self.error("malformed_response", "model list has no 'data' array")
+        models = []
+        for item in items:
+            if isinstance(item, dict) and isinstance(item.get("id"), str):
+                models.append(RemoteModel(item["id"], item.get("name") or None, _context_window(item)))
+        return models
+
+
+def _is_event_stream(content_type: str) -> bool:
+    return content_type.split(";")[0].strip().lower() == "text/event-stream"
+
+
+def _usage(raw: Any) -> dict[str, int] | None:
+    if not isinstance(raw, dict):
+        return None
+    prompt, completion = raw.get("prompt_tokens"), raw.get("completion_tokens")
+    if not isinstance(prompt, int) or not isinstance(completion, int):
+        return None
+    return {"prompt_tokens": prompt, "completion_tokens": completion}
+
+
+def _context_window(item: dict[str, Any]) -> int | None:
+    # Each server names it differently: OpenRouter, vLLM, llama.cpp's server.
+    for value in (item.get("context_length"), item.get("max_model_len"), (item.get("meta") or {}).get("n_ctx_train")):
+        if isinstance(value, int) and value > 0:
+            return value
+    return None

@@ -1,0 +1,65 @@
+"""Where provider keys come from at run time.
+
+The config only names a secret (``{"env": "OPENAI_API_KEY"}`` or ``{"keyring": "openai"}``);
+the value is read here, just before a request, and handed to the provider. It is never
+stored, printed or logged; errors name the variable or entry, never the value.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Protocol
+
+from modeldesk.core.schema import ApiKeyRef
+
+from .errors import ProviderError
+
+KEYRING_SERVICE = "modeldesk"
+
+
+class SecretSource(Protocol):
+    """Looks up the value behind an :class:`ApiKeyRef`; ``None`` when it is not set."""
+
+    def get(self, ref: ApiKeyRef) -> str | None: ...
+
+
+class EnvKeyringSecrets:
+    """The default source: the environment, then the OS keyring (service ``modeldesk``)."""
+
+    def get(self, ref: ApiKeyRef) -> str | None:
+        if ref.env is not None:
+            return os.environ.get(ref.env) or None
+        import keyring  # imported late: backends can be slow to load and are rarely needed
+        from keyring.errors import KeyringError
+
+        try:
+            return keyring.get_password(KEYRING_SERVICE, ref.keyring or "") or None
+        except KeyringError:
+            return None
+
+
+class StaticSecrets:
+    """A fixed mapping, for tests and embedding: ``{"env:NAME": value, "keyring:entry": value}``."""
+
+    def __init__(self, values: dict[str, str]) -> None:
+        self._values = dict(values)
+
+    def get(self, ref: ApiKeyRef) -> str | None:
+        key = f"env:{ref.env}" if ref.env is not None else f"keyring:{ref.keyring}"
+        return self._values.get(key)
+
+
+def describe_ref(ref: ApiKeyRef) -> str:
+    return f"environment variable {ref.env}" if ref.env is not None else f"keyring entry '{ref.keyring}'"
+
+
+def require_key(ref: ApiKeyRef | None, source: SecretSource, provider_id: str) -> str | None:
+    """The key for a provider, ``None`` when it needs none; an ``auth`` error when it is missing."""
+    if ref is None:
+        return None
+    value = source.get(ref)
+    if not value:
+        raise ProviderError.make(
+            "auth", f"no API key for provider '{provider_id}': {describe_ref(ref)} is not set"
+        )
+    return value
