@@ -1,0 +1,246 @@
+"""The bulk model-change dialog, driven as a user would: every scope, every change kind,
+the exact preview rows, Apply as one undo step, and Cancel/Escape changing nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialog
+from squads_support import agent_models, pick_in_model_picker, saved_agent_models, table_rows, type_model
+
+from modeldesk.app.models.bulk_preview_model import BulkPreviewModel
+from modeldesk.app.views.dialogs.bulk_change_dialog import BulkChangeDialog
+from modeldesk.core.bulk import AgentsScope, AllAgentsScope, SquadScope, UsingModelScope
+from modeldesk.core.edits import AgentChange
+
+
+def open_dialog(qtbot: Any, document: Any, scope: Any = None) -> BulkChangeDialog:
+    dialog = BulkChangeDialog(document, scope)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    return dialog
+
+
+def apply(qtbot: Any, dialog: BulkChangeDialog) -> None:
+    with qtbot.waitSignal(dialog.finished, timeout=2000) as finished:
+        qtbot.mouseClick(dialog.apply_button, Qt.MouseButton.LeftButton)
+    assert finished.args == [QDialog.DialogCode.Accepted.value]
+
+
+def test_preview_model_passes_the_model_tester(qtmodeltester: Any) -> None:
+    model = BulkPreviewModel()
+    model.set_plan(
+        [
+            AgentChange("a", ("x",), ("y",)),
+            AgentChange("b", (), (), "no change"),
+            AgentChange("c", ("x", "z"), (), "will inherit"),
+        ],
+        {"a": "Agent A"},
+        lambda model_id: "unknown model" if model_id == "y" else None,
+    )
+    qtmodeltester.check(model)
+    assert table_rows(model) == [
+        ("Agent A (a)", "x", "y", "y: unknown model"),
+        ("b", "(inherits)", "(inherits)", "no change"),
+        ("c", "x, z", "(inherits)", "will inherit"),
+    ]
+    # Unchanged rows are dimmed; changed rows use the normal colour.
+    assert model.index(1, 0).data(Qt.ItemDataRole.ForegroundRole) is not None
+    assert model.index(0, 0).data(Qt.ItemDataRole.ForegroundRole) is None
+
+
+def test_squad_scope_replace_previews_and_applies_as_one_undo_step(
+    qtbot: Any, document: Any, config_file: Path
+) -> None:
+    before_memory, before_file = agent_models(document), saved_agent_models(config_file)
+    dialog = open_dialog(qtbot, document, SquadScope("research-team"))
+    # The squad's lists differ, so the dialog starts on "replace" with nothing to apply.
+    assert dialog.replace_radio.isChecked()
+    assert not dialog.apply_button.isEnabled()
+
+    type_model(qtbot, dialog.replace_old, "o3-mini")
+    type_model(qtbot, dialog.replace_new, "gpt-4.1")
+    assert table_rows(dialog.preview_model) == [
+        ("Analyst (analyst)", "claude-sonnet-4, gpt-4o", "claude-sonnet-4, gpt-4o", "no change"),
+        ("Researcher (researcher)", "(inherits)", "(inherits)", "no change"),
+        ("Fact checker (fact-checker)", "o3-mini, claude-3-haiku", "gpt-4.1, claude-3-haiku", ""),
+    ]
+    assert dialog.apply_button.isEnabled()
+    assert dialog.apply_button.text() == "Apply to 1 agent(s)"
+
+    steps = document.undo_stack.count()
+    apply(qtbot, dialog)
+    assert document.undo_stack.count() == steps + 1
+    assert document.undo_stack.undoText() == (
+        "Change models of squad research-team: replace o3-mini with gpt-4.1"
+    )
+    assert document.config.agent("fact-checker").model == ["gpt-4.1", "claude-3-haiku"]
+    assert saved_agent_models(config_file)["fact-checker"] == ["gpt-4.1", "claude-3-haiku"]
+
+    document.undo_stack.undo()
+    assert agent_models(document) == before_memory
+    assert saved_agent_models(config_file) == before_file
+
+
+def test_selected_agents_add_fallback_undo_restores_string_form(
+    qtbot: Any, document: Any, config_file: Path
+) -> None:
+    before_memory, before_file = agent_models(document), saved_agent_models(config_file)
+    assert before_file["triage"] == "gpt-4o-mini"  # written as a string, not a list
+    dialog = open_dialog(qtbot, document, AgentsScope(("triage", "note-taker", "helper")))
+    assert dialog.selected_radio.isChecked()
+
+    qtbot.mouseClick(dialog.add_radio, Qt.MouseButton.LeftButton)
+    type_model(qtbot, dialog.add_combo, "llama-3.2-3b")
+    assert table_rows(dialog.preview_model) == [
+        ("Ticket triage (triage)", "gpt-4o-mini", "gpt-4o-mini, llama-3.2-3b", ""),
+        ("Note taker (note-taker)", "qwen2.5-7b, llama-3.2-3b", "qwen2.5-7b, llama-3.2-3b", "no change"),
+        ("General helper (helper)", "(inherits)", "llama-3.2-3b", ""),
+    ]
+    apply(qtbot, dialog)
+    assert saved_agent_models(config_file)["triage"] == ["gpt-4o-mini", "llama-3.2-3b"]
+    assert saved_agent_models(config_file)["helper"] == "llama-3.2-3b"
+
+    document.undo_stack.undo()
+    assert agent_models(document) == before_memory
+    assert saved_agent_models(config_file) == before_file
+    assert "model" not in _saved_agent(config_file, "helper")
+    document.undo_stack.redo()
+    assert saved_agent_models(config_file)["helper"] == "llama-3.2-3b"
+
+
+def _saved_agent(config_file: Path, agent_id: str) -> dict[str, Any]:
+    import json
+
+    data = json.loads(config_file.read_text(encoding="utf-8"))
+    return next(a for a in data["agents"] if a["id"] == agent_id)
+
+
+def test_every_agent_using_a_model_remove(qtbot: Any, document: Any, config_file: Path) -> None:
+    before = agent_models(document)
+    dialog = open_dialog(qtbot, document)
+    qtbot.mouseClick(dialog.using_radio, Qt.MouseButton.LeftButton)
+    type_model(qtbot, dialog.using_combo, "llama-3.2-3b")
+    qtbot.mouseClick(dialog.remove_radio, Qt.MouseButton.LeftButton)
+    type_model(qtbot, dialog.remove_combo, "llama-3.2-3b")
+    assert table_rows(dialog.preview_model) == [
+        ("Note taker (note-taker)", "qwen2.5-7b, llama-3.2-3b", "qwen2.5-7b", ""),
+    ]
+    apply(qtbot, dialog)
+    # One model left in what was a list: it stays a list, as the user wrote it.
+    assert saved_agent_models(config_file)["note-taker"] == ["qwen2.5-7b"]
+    document.undo_stack.undo()
+    assert agent_models(document) == before
+
+
+def test_using_model_scope_starts_on_replace_with_that_model(qtbot: Any, document: Any) -> None:
+    dialog = open_dialog(qtbot, document, UsingModelScope("gpt-4o"))
+    assert dialog.using_radio.isChecked()
+    assert dialog.replace_radio.isChecked()
+    assert dialog.replace_old.model_id() == "gpt-4o"
+    type_model(qtbot, dialog.replace_new, "claude-sonnet-4")
+    # gpt-4o's replacement is already listed: gpt-4o is simply dropped.
+    assert table_rows(dialog.preview_model) == [
+        ("Analyst (analyst)", "claude-sonnet-4, gpt-4o", "claude-sonnet-4", ""),
+    ]
+
+
+def test_set_list_with_the_list_editor_over_every_agent(qtbot: Any, document: Any, config_file: Path) -> None:
+    before_memory, before_file = agent_models(document), saved_agent_models(config_file)
+    dialog = open_dialog(qtbot, document, AllAgentsScope())
+    qtbot.mouseClick(dialog.set_radio, Qt.MouseButton.LeftButton)
+    assert dialog.list_editor.isVisible()
+    pick_in_model_picker(qtbot, "gpt-4.1")
+    qtbot.mouseClick(dialog.list_editor.add_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.list_editor.models() == ["gpt-4.1"])
+    pick_in_model_picker(qtbot, "Claude Haiku 4")
+    qtbot.mouseClick(dialog.list_editor.add_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.list_editor.models() == ["gpt-4.1", "claude-haiku-4"])
+
+    rows = table_rows(dialog.preview_model)
+    assert len(rows) == len(document.config.agents)
+    assert all(row[2] == "gpt-4.1, claude-haiku-4" for row in rows)
+    assert dialog.apply_button.text() == f"Apply to {len(rows)} agent(s)"
+    apply(qtbot, dialog)
+    assert set(map(tuple, saved_agent_models(config_file).values())) == {("gpt-4.1", "claude-haiku-4")}
+
+    document.undo_stack.undo()
+    assert agent_models(document) == before_memory
+    assert saved_agent_models(config_file) == before_file
+
+
+def test_flags_models_that_cannot_be_used(qtbot: Any, document: Any) -> None:
+    dialog = open_dialog(qtbot, document, SquadScope("support-desk"))
+    qtbot.mouseClick(dialog.add_radio, Qt.MouseButton.LeftButton)
+    type_model(qtbot, dialog.add_combo, "claude-3-haiku")
+    assert dialog.problem_label.isVisible()
+    assert "claude-3-haiku: model disabled" in dialog.problem_label.text()
+    assert table_rows(dialog.preview_model)[0][3] == "claude-3-haiku: model disabled"
+    # The disabled model is offered in the choices, flagged, never hidden.
+    assert dialog.add_combo.findData("claude-3-haiku") >= 0
+    assert "[model disabled]" in dialog.add_combo.itemText(dialog.add_combo.findData("claude-3-haiku"))
+    type_model(qtbot, dialog.add_combo, "no-such-model")
+    assert "no-such-model: unknown model" in dialog.problem_label.text()
+
+
+def test_scope_and_change_switch_updates_preview_live(qtbot: Any, document: Any) -> None:
+    dialog = open_dialog(qtbot, document, SquadScope("research-team"))
+    qtbot.mouseClick(dialog.add_radio, Qt.MouseButton.LeftButton)
+    type_model(qtbot, dialog.add_combo, "gpt-4.1")
+    assert [row[0] for row in table_rows(dialog.preview_model)] == [
+        "Analyst (analyst)", "Researcher (researcher)", "Fact checker (fact-checker)",
+    ]
+    dialog.squad_combo.setFocus()
+    qtbot.keyClick(dialog.squad_combo, Qt.Key.Key_Down)
+    assert dialog.squad_combo.currentData() == "support-desk"
+    assert [row[0] for row in table_rows(dialog.preview_model)] == [
+        "Ticket triage (triage)", "Responder (responder)", "Escalation (escalation)",
+    ]
+    assert dialog.summary_label.text() == "2 of 3 agent(s) will change; dimmed rows stay as they are."
+
+
+@pytest.mark.parametrize("how", ["cancel", "escape", "close"])
+def test_cancel_escape_or_close_changes_nothing(qtbot: Any, document: Any, config_file: Path, how: str) -> None:
+    before_memory, before_text = agent_models(document), config_file.read_text(encoding="utf-8")
+    dialog = open_dialog(qtbot, document, SquadScope("support-desk"))
+    qtbot.mouseClick(dialog.remove_radio, Qt.MouseButton.LeftButton)
+    type_model(qtbot, dialog.remove_combo, "gpt-4o-mini")
+    assert dialog.apply_button.isEnabled()
+    with qtbot.waitSignal(dialog.finished, timeout=2000) as finished:
+        if how == "cancel":
+            qtbot.mouseClick(dialog.buttons.button(dialog.buttons.StandardButton.Cancel), Qt.MouseButton.LeftButton)
+        elif how == "escape":
+            qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+        else:
+            dialog.close()
+    assert finished.args == [QDialog.DialogCode.Rejected.value]
+    assert agent_models(document) == before_memory
+    assert config_file.read_text(encoding="utf-8") == before_text
+    assert document.undo_stack.count() == 0
+
+
+def test_open_settings_hint(qtbot: Any, document: Any) -> None:
+    dialog = open_dialog(qtbot, document, SquadScope("support-desk"))
+    assert dialog.hint_label.isVisible()
+    assert "Open settings" in dialog.hint_label.text()
+    with qtbot.waitSignal(document.open_settings_requested) as requested:
+        dialog.hint_label.linkActivated.emit("open-settings")
+    assert requested.args == ["default_agent_model"]
+
+
+def test_missing_input_and_errors_are_explained(qtbot: Any, document: Any) -> None:
+    dialog = open_dialog(qtbot, document, SquadScope("support-desk"))
+    qtbot.mouseClick(dialog.replace_radio, Qt.MouseButton.LeftButton)
+    assert dialog.summary_label.text() == "Choose the model to replace and its replacement."
+    type_model(qtbot, dialog.replace_old, "gpt-4o-mini")
+    type_model(qtbot, dialog.replace_new, "gpt-4o-mini")
+    assert dialog.summary_label.text() == "The replacement is the same model."
+    assert not dialog.apply_button.isEnabled()
+    # Nothing in scope changes: Apply stays off.
+    type_model(qtbot, dialog.replace_old, "qwen2.5-7b")
+    assert dialog.summary_label.text() == "0 of 3 agent(s) will change; dimmed rows stay as they are."
+    assert not dialog.apply_button.isEnabled()
