@@ -1,9 +1,196 @@
-"""`modeldesk agents` (placeholder until implemented)."""
+"""`modeldesk agents`: list agents with their effective models, add, show, remove, and set
+an agent's preferred models."""
 
 from __future__ import annotations
 
 import argparse
+from typing import Any
+
+from modeldesk.core.edits import AddItem, RemoveAgent, SetAgentModels
+from modeldesk.core.schema import Agent, as_model_value, model_list
+
+from .common import (
+    Session,
+    UsageError,
+    add_group,
+    add_json_flag,
+    add_parser,
+    clean_models,
+    command,
+    emit_warnings,
+    models_text,
+    print_json,
+    resolution_json,
+    resolution_text,
+    table,
+    try_chat,
+    validated,
+    wants_json,
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    pass
+    group = add_group(subparsers, "agents", "List, add, show, remove agents and set their preferred models.")
+
+    p = add_parser(group, "list", "Every agent with its preferred models, effective models and their source.")
+    add_json_flag(p)
+    p.set_defaults(handler=list_agents)
+
+    p = add_parser(group, "show", "One agent: its settings, effective models and the resolution trace.")
+    p.add_argument("agent", metavar="ID")
+    add_json_flag(p)
+    p.set_defaults(handler=show_agent)
+
+    p = add_parser(group, "add", "Add an agent.")
+    p.add_argument("agent", metavar="ID")
+    p.add_argument("--name", required=True, help="display name")
+    p.add_argument("--model", action="append", metavar="M",
+                   help="preferred model(s), primary first; repeat or separate with commas (none = inherit)")
+    p.add_argument("--project", metavar="P", help="the project the agent belongs to")
+    p.add_argument("--instruction", metavar="TEXT", default=None, help="the agent's instruction (system prompt)")
+    add_json_flag(p)
+    p.set_defaults(handler=add_agent)
+
+    p = add_parser(
+        group, "set-model",
+        "Set an agent's preferred models (primary first), or --inherit to clear them.",
+        epilog="Example: modeldesk agents set-model analyst claude-sonnet-4 gpt-4o",
+    )
+    p.add_argument("agent", metavar="ID")
+    p.add_argument("models", nargs="*", metavar="M", help="model ids in priority order (commas also work)")
+    p.add_argument("--inherit", action="store_true",
+                   help="clear the list so the agent inherits (project, then Settings → Default agent model)")
+    add_json_flag(p)
+    p.set_defaults(handler=set_model)
+
+    p = add_parser(group, "remove", "Remove an agent (and take it out of every squad).")
+    p.add_argument("agent", metavar="ID")
+    add_json_flag(p)
+    p.set_defaults(handler=remove_agent)
+
+
+def _agent_json(session: Session, agent: Agent) -> dict[str, Any]:
+    resolution, error = try_chat(session.resolver, agent.id)
+    return {
+        "id": agent.id,
+        "name": agent.name,
+        "project": agent.project,
+        "preferred": model_list(agent.model),
+        **resolution_json(resolution, error),
+    }
+
+
+@command
+def list_agents(args: argparse.Namespace) -> int:
+    session = Session(args)
+    rows = [_agent_json(session, agent) for agent in session.config.agents]
+    if wants_json(args):
+        print_json({"agents": rows})
+        return 0
+    if not rows:
+        print("No agents yet. Add one with: modeldesk agents add ID --name NAME")
+        return 0
+    print(table(
+        ("ID", "NAME", "PREFERRED", "EFFECTIVE", "SOURCE"),
+        (
+            (r["id"], r["name"], models_text(r["preferred"]),
+             ", ".join(r["models"]) if r["models"] else f"error: {r['error']['code']}",
+             r["source"] or "-")
+            for r in rows
+        ),
+    ))
+    problems = [r for r in rows if r["error"]]
+    for r in problems:
+        print(f"\n{r['id']}: {r['error']['message']}")
+    return 0
+
+
+@command
+def show_agent(args: argparse.Namespace) -> int:
+    session = Session(args)
+    agent = session.resolver.agent(args.agent)
+    resolution, error = try_chat(session.resolver, agent.id)
+    if wants_json(args):
+        data = _agent_json(session, agent) | {
+            "task_models": {task: model_list(value) for task, value in agent.task_models.items()},
+            "instruction": agent.instruction,
+            "trace": [s.to_json() for s in (resolution.trace if resolution else getattr(error, "trace", []))],
+        }
+        print_json(data)
+        return 0
+    print(f"Agent {agent.id}: {agent.name}")
+    print(f"Project: {agent.project or '-'}")
+    print(f"Preferred models: {models_text(model_list(agent.model))}")
+    for task, value in agent.task_models.items():
+        print(f"Task model for {task}: {', '.join(model_list(value))}")
+    if agent.instruction:
+        print(f"Instruction: {agent.instruction}")
+    print()
+    if resolution is not None:
+        print(resolution_text(resolution))
+    elif error is not None:
+        print(f"Effective models: none: {error.message}")
+    return 0
+
+
+@command
+def add_agent(args: argparse.Namespace) -> int:
+    session = Session(args)
+    models = clean_models(args.model)
+    fields: dict[str, Any] = {"id": args.agent, "name": args.name}
+    if models:
+        fields["model"] = as_model_value(models)
+    if args.project:
+        fields["project"] = args.project
+    if args.instruction is not None:
+        fields["instruction"] = args.instruction
+    agent = validated(Agent, fields, "Cannot add this agent")
+    warnings = session.model_warnings(models)
+    if args.project and session.config.project(args.project) is None:
+        warnings.append(f"there is no project '{args.project}' yet; the project layer is skipped until it exists")
+    session.apply(AddItem("agents", agent))
+    return _report(args, session, args.agent, f"Added agent {args.agent}.", warnings)
+
+
+@command
+def set_model(args: argparse.Namespace) -> int:
+    models = clean_models(args.models)
+    if args.inherit and models:
+        raise UsageError("Give model ids or --inherit, not both.")
+    if not args.inherit and not models:
+        raise UsageError("Give at least one model id, or --inherit to clear the agent's list.")
+    session = Session(args)
+    session.resolver.agent(args.agent)  # a clear unknown_agent error before any write
+    warnings = session.model_warnings(models)
+    session.apply(SetAgentModels(args.agent, tuple(models)))
+    summary = f"{args.agent}: preferred models set to {models_text(models)}."
+    return _report(args, session, args.agent, summary, warnings)
+
+
+@command
+def remove_agent(args: argparse.Namespace) -> int:
+    session = Session(args)
+    session.resolver.agent(args.agent)
+    session.apply(RemoveAgent(args.agent))
+    if wants_json(args):
+        print_json({"removed": args.agent})
+    else:
+        print(f"Removed agent {args.agent}.")
+    return 0
+
+
+def _report(args: argparse.Namespace, session: Session, agent_id: str, summary: str, warnings: list[str]) -> int:
+    """After a write: the agent as saved and what it now resolves to."""
+    agent = session.config.agent(agent_id)
+    assert agent is not None
+    if wants_json(args):
+        print_json({"agent": _agent_json(session, agent), "warnings": warnings})
+        return 0
+    emit_warnings(warnings)
+    resolution, error = try_chat(session.resolver, agent_id)
+    print(summary)
+    if resolution is not None:
+        print(f"Effective models: {', '.join(resolution.models)} (from {resolution.source})")
+    elif error is not None:
+        print(f"Effective models: none: {error.message}")
+    return 0

@@ -12,14 +12,18 @@ import functools
 import json
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
 
 from modeldesk.core.edits import Edit
-from modeldesk.core.errors import ModelDeskError
+from modeldesk.core.errors import EditError, ModelDeskError
 from modeldesk.core.paths import config_path
 from modeldesk.core.resolver import Resolution, Resolver
 from modeldesk.core.schema import Config, Policy
-from modeldesk.core.store import ConfigStore
+from modeldesk.core.store import ConfigStore, schema_problems
+
+ItemT = TypeVar("ItemT", bound=BaseModel)
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -135,6 +139,14 @@ class Session:
             for model_id in models
             if (problem := self.resolver.model_problem(model_id)) is not None
         ]
+
+
+def validated(kind: type[ItemT], fields: dict[str, Any], what: str) -> ItemT:
+    """A new config item from command-line fields; problems name the field."""
+    try:
+        return kind.model_validate(fields)
+    except ValidationError as exc:
+        raise EditError(f"{what}: " + "; ".join(schema_problems(exc, fields))) from None
 
 
 def emit_warnings(warnings: Iterable[str]) -> None:

@@ -1,9 +1,81 @@
-"""`modeldesk config` (placeholder until implemented)."""
+"""`modeldesk config`: check the config file, print its JSON Schema, show where it is."""
 
 from __future__ import annotations
 
 import argparse
+from typing import Any
+
+from modeldesk.core.checks import config_warnings
+from modeldesk.core.errors import ConfigError
+from modeldesk.core.schema import json_schema
+
+from .common import add_group, add_json_flag, add_parser, command, open_store, print_json, wants_json
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    pass
+    group = add_group(subparsers, "config", "Validate the config file, print its JSON Schema, show its path.")
+
+    p = add_parser(
+        group, "validate",
+        "Check the config (and the organization policy). Exit 0 if valid, 1 with every problem and its place.",
+    )
+    p.add_argument("--strict", action="store_true",
+                   help="also fail on warnings (unknown models, projects or agents named in lists)")
+    add_json_flag(p)
+    p.set_defaults(handler=validate)
+
+    p = add_parser(group, "schema", "Print the JSON Schema of the config file.")
+    p.set_defaults(handler=schema)
+
+    p = add_parser(group, "path", "Print the config file and policy file paths.")
+    add_json_flag(p)
+    p.set_defaults(handler=path)
+
+
+@command
+def validate(args: argparse.Namespace) -> int:
+    store = open_store(args)
+    result: dict[str, Any] = {"valid": True, "path": str(store.path), "problems": [], "warnings": []}
+    try:
+        config = store.load()
+        policy = store.load_policy()
+    except ConfigError as exc:
+        result |= {"valid": False, "problems": exc.problems or [exc.message], "error": exc.to_json()["error"]}
+    else:
+        result["warnings"] = config_warnings(config, policy)
+        if args.strict and result["warnings"]:
+            result["valid"] = False
+    if wants_json(args):
+        print_json(result)
+    elif result["valid"]:
+        note = "" if store.exists() else " (no file yet; the defaults apply)"
+        print(f"{store.path}: valid{note}")
+        for text in result["warnings"]:
+            print(f"  warning: {text}")
+    else:
+        print(f"{store.path}: not valid")
+        message = result.get("error", {}).get("message", "")
+        for text in result["problems"]:
+            print(f"  {text}")
+        for text in result["warnings"]:
+            print(f"  warning: {text}")
+        if "\n" in message:
+            print(message.rsplit("\n", 1)[-1])  # where the copy of the broken file was kept
+    return 0 if result["valid"] else 1
+
+
+@command
+def schema(args: argparse.Namespace) -> int:
+    print_json(json_schema())
+    return 0
+
+
+@command
+def path(args: argparse.Namespace) -> int:
+    store = open_store(args)
+    if wants_json(args):
+        print_json({"config": str(store.path), "policy": str(store.policy_path), "exists": store.exists()})
+    else:
+        print(f"config: {store.path}{'' if store.exists() else ' (not created yet)'}")
+        print(f"policy: {store.policy_path}")
+    return 0

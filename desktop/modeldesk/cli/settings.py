@@ -1,9 +1,122 @@
-"""`modeldesk settings` (placeholder until implemented)."""
+"""`modeldesk settings`: the default agent model, task models and fallback defaults."""
 
 from __future__ import annotations
 
 import argparse
+from typing import Any
+
+from modeldesk.core.edits import SetSetting
+from modeldesk.core.errors import EditError
+from modeldesk.core.schema import FallbackSettings, as_model_value, model_list
+
+from .common import (
+    Session,
+    UsageError,
+    add_group,
+    add_json_flag,
+    add_parser,
+    clean_models,
+    command,
+    emit_warnings,
+    models_text,
+    print_json,
+    table,
+    wants_json,
+)
+
+FALLBACK_OPTIONS = tuple(FallbackSettings.model_fields)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    pass
+    group = add_group(subparsers, "settings", "Show and change Settings → Models: default agent model and fallback.")
+
+    p = add_parser(group, "show", "Show the default agent model, task models and fallback defaults.")
+    add_json_flag(p)
+    p.set_defaults(handler=show)
+
+    p = add_parser(
+        group, "set-default-model",
+        "Set the default agent model (primary first): used by every agent without a model of its own.",
+        epilog="Example: modeldesk settings set-default-model claude-sonnet-4 gpt-4o",
+    )
+    p.add_argument("models", nargs="*", metavar="M", help="model ids in priority order (commas also work)")
+    p.add_argument("--clear", action="store_true", help="remove the default agent model")
+    add_json_flag(p)
+    p.set_defaults(handler=set_default_model)
+
+    p = add_parser(
+        group, "set-fallback",
+        "Set a fallback default (retries, timeouts, cooldown...); agents may override it.",
+        epilog="Options: " + ", ".join(FALLBACK_OPTIONS) + "\nExample: modeldesk settings set-fallback retries 3",
+    )
+    p.add_argument("option", choices=FALLBACK_OPTIONS, metavar="OPTION", help="one of: " + ", ".join(FALLBACK_OPTIONS))
+    p.add_argument("value", nargs="?", help="the new value (a number)")
+    p.add_argument("--reset", action="store_true", help="go back to the built-in default")
+    add_json_flag(p)
+    p.set_defaults(handler=set_fallback)
+
+
+def _settings_json(session: Session) -> dict[str, Any]:
+    settings = session.config.settings
+    return {
+        "default_agent_model": model_list(settings.default_agent_model),
+        "task_models": {task: {key: model_list(v) for key, v in entries.items()}
+                        for task, entries in settings.task_models.items()},
+        "fallback": settings.fallback.model_dump(),
+    }
+
+
+@command
+def show(args: argparse.Namespace) -> int:
+    session = Session(args)
+    data = _settings_json(session)
+    if wants_json(args):
+        print_json(data)
+        return 0
+    print(f"Default agent model: {', '.join(data['default_agent_model']) or '(not set)'}")
+    if data["task_models"]:
+        print("\nTask models:")
+        print(table(("TASK", "CHAT MODEL", "MODELS"),
+                    ((task, key, value) for task, entries in data["task_models"].items()
+                     for key, value in entries.items())))
+    print("\nFallback defaults:")
+    print(table(("OPTION", "VALUE"), data["fallback"].items()))
+    return 0
+
+
+@command
+def set_default_model(args: argparse.Namespace) -> int:
+    models = clean_models(args.models)
+    if args.clear == bool(models):
+        raise UsageError("Give model ids, or --clear to remove the default agent model.")
+    session = Session(args)
+    warnings = session.model_warnings(models)
+    # One model is written as a plain string, several as a list (as a person would).
+    session.apply(SetSetting(("default_agent_model",), as_model_value(models)))
+    if wants_json(args):
+        print_json({"settings": _settings_json(session), "warnings": warnings})
+        return 0
+    emit_warnings(warnings)
+    print(f"Default agent model: {models_text(models) if models else '(not set)'}")
+    return 0
+
+
+@command
+def set_fallback(args: argparse.Namespace) -> int:
+    if args.reset == (args.value is not None):
+        raise UsageError("Give a value, or --reset to use the built-in default.")
+    value: float | int | None = None
+    if args.value is not None:
+        try:
+            number = float(args.value)
+        except ValueError:
+            raise EditError(f"{args.option}: '{args.value}' is not a number") from None
+        value = int(number) if args.option == "retries" and number.is_integer() else number
+    session = Session(args)
+    session.apply(SetSetting(("fallback", args.option), value))
+    current = session.config.settings.fallback.model_dump()[args.option]
+    if wants_json(args):
+        print_json({"settings": _settings_json(session), "warnings": []})
+    else:
+        print(f"{args.option} = {current}")
+    return 0

@@ -1,9 +1,150 @@
-"""`modeldesk squads` (placeholder until implemented)."""
+"""`modeldesk squads`: groups of agents, and setting every member's models at once."""
 
 from __future__ import annotations
 
 import argparse
+from typing import Any
+
+from modeldesk.core.bulk import BulkChange, Change, Scope, SetList, SquadScope, plan_bulk_change
+from modeldesk.core.edits import AddItem, AgentChange
+from modeldesk.core.errors import EditError
+from modeldesk.core.schema import Squad
+
+from .common import (
+    Session,
+    add_group,
+    add_json_flag,
+    add_parser,
+    clean_models,
+    command,
+    emit_warnings,
+    models_text,
+    print_json,
+    table,
+    try_chat,
+    validated,
+    wants_json,
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    pass
+    group = add_group(subparsers, "squads", "List and add squads, and set the models of a whole squad.")
+
+    p = add_parser(group, "list", "Every squad with its member agents and their effective models.")
+    add_json_flag(p)
+    p.set_defaults(handler=list_squads)
+
+    p = add_parser(group, "add", "Add a squad of existing agents.",
+                   epilog="Example: modeldesk squads add research --name Research --agents analyst,writer")
+    p.add_argument("squad", metavar="ID")
+    p.add_argument("--name", required=True, help="display name")
+    p.add_argument("--agents", default="", metavar="A,B", help="member agent ids, comma-separated")
+    add_json_flag(p)
+    p.set_defaults(handler=add_squad)
+
+    p = add_parser(
+        group, "set-model",
+        "Set the preferred models of every agent in a squad (one step); shows each change.",
+        epilog="Example: modeldesk squads set-model research claude-sonnet-4 gpt-4o --dry-run",
+    )
+    p.add_argument("squad", metavar="SQUAD")
+    p.add_argument("models", nargs="+", metavar="M", help="model ids in priority order (commas also work)")
+    p.add_argument("--dry-run", action="store_true", help="show what would change, write nothing")
+    add_json_flag(p)
+    p.set_defaults(handler=set_model)
+
+
+@command
+def list_squads(args: argparse.Namespace) -> int:
+    session = Session(args)
+    squads = []
+    for squad in session.config.squads:
+        members = []
+        for agent_id in squad.agents:
+            resolution, error = try_chat(session.resolver, agent_id)
+            members.append({
+                "id": agent_id,
+                "models": resolution.models if resolution else None,
+                "source": resolution.source if resolution else None,
+                "error": error.to_json()["error"] if error else None,
+            })
+        squads.append({"id": squad.id, "name": squad.name, "agents": members})
+    if wants_json(args):
+        print_json({"squads": squads})
+        return 0
+    if not squads:
+        print("No squads yet. Add one with: modeldesk squads add ID --name NAME --agents A,B")
+        return 0
+    for index, squad in enumerate(squads):
+        if index:
+            print()
+        print(f"{squad['id']}: {squad['name']} ({len(squad['agents'])} agents)")
+        if squad["agents"]:
+            print(table(("AGENT", "EFFECTIVE", "SOURCE"), (
+                (m["id"], ", ".join(m["models"]) if m["models"] else f"error: {m['error']['code']}", m["source"])
+                for m in squad["agents"]
+            )))
+    return 0
+
+
+@command
+def add_squad(args: argparse.Namespace) -> int:
+    session = Session(args)
+    members = list(dict.fromkeys(a.strip() for a in args.agents.split(",") if a.strip()))
+    missing = [a for a in members if session.config.agent(a) is None]
+    if missing:
+        raise EditError(f"Cannot add squad '{args.squad}': unknown agent(s): {', '.join(missing)}")
+    squad = validated(Squad, {"id": args.squad, "name": args.name, "agents": members}, "Cannot add this squad")
+    session.apply(AddItem("squads", squad))
+    if wants_json(args):
+        print_json({"squad": {"id": squad.id, "name": squad.name, "agents": members}})
+    else:
+        print(f"Added squad {squad.id} with {len(members)} agent(s).")
+    return 0
+
+
+@command
+def set_model(args: argparse.Namespace) -> int:
+    models = clean_models(args.models)
+    session = Session(args)
+    return run_bulk(args, session, SquadScope(args.squad), SetList(tuple(models)), session.model_warnings(models))
+
+
+def run_bulk(args: argparse.Namespace, session: Session, scope: Scope, change: Change, warnings: list[str]) -> int:
+    """Preview a bulk change, and apply it unless ``--dry-run`` (shared with `models replace`)."""
+    plan = plan_bulk_change(session.config, scope, change)
+    if not args.dry_run:
+        # Re-planned under the store's lock, so edits made meanwhile by others are kept.
+        session.apply(BulkChange(scope, change))
+    changed = [c for c in plan if c.changed]
+    if wants_json(args):
+        print_json({
+            "scope": scope.describe(),
+            "change": change.describe(),
+            "dry_run": bool(args.dry_run),
+            "changes": [_change_json(c) for c in plan],
+            "changed": len(changed),
+            "warnings": warnings,
+        })
+        return 0
+    emit_warnings(warnings)
+    print(f"{change.describe().capitalize()} for {scope.describe()}:")
+    if plan:
+        print(table(("AGENT", "BEFORE", "", "AFTER", "NOTE"), (
+            (c.agent_id, models_text(c.before), "->", models_text(c.after), c.note) for c in plan
+        )))
+    else:
+        print("  (no agents in scope)")
+    verb = "would change" if args.dry_run else "changed"
+    print(f"{len(changed)} agent(s) {verb}." + (" Nothing was written (dry run)." if args.dry_run else ""))
+    return 0
+
+
+def _change_json(change: AgentChange) -> dict[str, Any]:
+    return {
+        "agent": change.agent_id,
+        "before": list(change.before),
+        "after": list(change.after),
+        "changed": change.changed,
+        "note": change.note,
+    }

@@ -140,7 +140,8 @@ class AddItem(Edit):
     def _apply(self, config: Config) -> Edit:
         item_id = self.item.id  # type: ignore[attr-defined]
         if any(existing.id == item_id for existing in getattr(config, self.collection)):
-            raise EditError(f"there is already a {self.collection[:-1]} '{item_id}'")
+            kind = self.collection[:-1]
+            raise EditError(f"there is already {'an' if kind[0] in 'aeiou' else 'a'} {kind} '{item_id}'")
         return PutItem(self.collection, self.item, label=self.label)._apply(config)
 
 

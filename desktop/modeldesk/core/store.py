@@ -100,6 +100,8 @@ def schema_problems(exc: ValidationError, data: Any) -> list[str]:
         message = str(error["msg"]).removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
             message = "unknown field (check the spelling)"
+        elif error["type"] == "string_pattern_mismatch":
+            message = "use letters, digits and . _ : / @ + - only, starting with a letter or digit"
         messages = by_place.setdefault(place, [])
         if message not in messages:
             messages.append(message)
