@@ -20,7 +20,9 @@ from typing import Any, ClassVar
 
 
 def _seconds(value: float) -> str:
-    """0.4 s, 1.2 s, 12 s: one decimal below ten seconds, whole seconds above."""
+    """0.05 s, 0.4 s, 1.2 s, 12 s: enough digits to be useful, no more."""
+    if value < 0.095:
+        return f"{value:.2f} s"
     return f"{value:.1f} s" if value < 10 else f"{value:.0f} s"
 
 

@@ -17,8 +17,10 @@ awaiting code (so ``asyncio.timeout``, task groups and qasync behave as usual).
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import random
+import ssl
 import time
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
@@ -26,8 +28,9 @@ from typing import Any, Literal
 
 import httpx
 
-from modeldesk.core.errors import ModelDeskError, UnknownAgentError
-from modeldesk.core.schema import Config, FallbackSettings, Model, ModelValue, Policy
+from modeldesk.core.errors import ModelDeskError
+from modeldesk.core.resolver import Resolver
+from modeldesk.core.schema import Config, FallbackSettings, Model, ModelValue, Policy, Provider
 
 from . import policy as fallback
 from .cooldown import CooldownTracker
@@ -180,14 +183,17 @@ class _Run:
     rand: Callable[[], float]
     attempts: list[Attempt] = field(default_factory=list)
     options: FallbackSettings = field(default_factory=FallbackSettings)
+    models: dict[str, Model] = field(default_factory=dict)
+    providers: dict[str, Provider] = field(default_factory=dict)
 
     async def execute(self, models: Sequence[str] | None, call: ModelValue | None, policy: Policy | None) -> RunResult:
         self.started = self.clock()
+        # The resolver's registry includes models and providers from the organization policy.
+        resolver = Resolver(self.config, policy)
+        self.models, self.providers = resolver.models, resolver.providers
         try:
-            agent = self.config.agent(self.agent_id)
-            if agent is None:
-                raise UnknownAgentError(f"No agent '{self.agent_id}' in the config.")
-            chosen = list(models) if models is not None else self._resolve(call, policy)
+            agent = resolver.agent(self.agent_id)
+            chosen = list(models) if models is not None else list(resolver.chat(self.agent_id, call=call).models)
         except ModelDeskError as exc:
             return self._failed(exc.code, exc.message)
         self.options = fallback.effective_options(self.config.settings, agent)
@@ -201,7 +207,9 @@ class _Run:
             pool=self.options.connect_timeout_s,
         )
         try:
-            async with httpx.AsyncClient(timeout=timeout, follow_redirects=False, trust_env=False) as client:
+            async with httpx.AsyncClient(
+                timeout=timeout, verify=_ssl_context(), follow_redirects=False, trust_env=False
+            ) as client:
                 self.client = client
                 return await self._try_models(chosen)
         except _Stop as stop:
@@ -210,11 +218,6 @@ class _Run:
             in_flight = self.attempts[-1].model if self.attempts and self.attempts[-1].outcome == "cancelled" else None
             self.emit(Cancelled(in_flight, self.clock() - self.started))
             raise
-
-    def _resolve(self, call: ModelValue | None, policy: Policy | None) -> list[str]:
-        from modeldesk.core.resolver import Resolver  # the shared resolver (SPEC §3)
-
-        return list(Resolver(self.config, policy).chat(self.agent_id, call=call).models)
 
     # -- the fallback loop ----------------------------------------------------------------
 
@@ -357,20 +360,19 @@ class _Run:
         raise provider.error("malformed_response", "stream ended without a finish")
 
     def _provider(self, model: Model) -> ChatProvider:
-        provider = self.config.provider(model.provider)
-        assert provider is not None  # _usable() checked it
+        provider = self.providers[model.provider]  # _usable() checked it
         key = require_key(provider.api_key, self.secrets, provider.id)
         return make_provider(provider, self.client, key)
 
     # -- helpers --------------------------------------------------------------------------
 
     def _usable(self, model_id: str, state: fallback.SkipState) -> tuple[Model | None, str]:
-        model = self.config.model(model_id)
+        model = self.models.get(model_id)
         if model is None:
             return None, "not in the config"
         if not model.enabled:
             return None, "disabled"
-        provider = self.config.provider(model.provider)
+        provider = self.providers.get(model.provider)
         if provider is None:
             return None, f"provider '{model.provider}' is not in the config"
         if not provider.enabled:
@@ -422,6 +424,12 @@ class _AttemptFailed(Exception):
         super().__init__(error.message)
         self.error = error
         self.chars = chars
+
+
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    """One TLS context for every run: building it loads the CA bundle (~50 ms)."""
+    return httpx.create_ssl_context()
 
 
 def _headline(error: ProviderError) -> str:

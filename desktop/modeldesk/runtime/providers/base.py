@@ -105,7 +105,7 @@ class ChatProvider:
             raise self.error("connection", f"cannot reach {self._where()} ({_os_reason(exc)})") from None
         except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError, httpx.CloseError) as exc:
             if phase == "stream":
-                raise self.error("malformed_response", f"stream cut short ({_os_reason(exc)})") from None
+                raise self.error("malformed_response", "stream cut short: the connection closed mid-answer") from None
             raise self.error("connection", f"connection to {self._where()} broke ({_os_reason(exc)})") from None
         except httpx.HTTPError as exc:
             raise self.error("connection", f"{type(exc).__name__}: {_os_reason(exc)}") from None

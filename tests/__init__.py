@@ -1,0 +1,1 @@
+"""ModelDesk test suites. A package so that shared helpers import as ``tests.support``."""
