@@ -16,51 +16,41 @@ from PySide6.QtWidgets import QApplication, QStyle
 
 from .rows import RowsTableModel, dim_brush
 
-# Event class name (runtime/events.py) -> kind. Unknown events are shown as "info", so a
-# new event type in the runtime appears in the timeline before the app learns about it.
-KIND_BY_EVENT: dict[str, str] = {
-    "Starting": "starting",
-    "AttemptStarted": "attempt",
-    "AttemptFailed": "failed",
-    "Retrying": "retrying",
-    "FallingBack": "falling_back",
-    "ModelSkipped": "skipped",
-    "OutputWithdrawn": "withdrawn",
-    "Answered": "answered",
-    "AllFailed": "all_failed",
-    "Stopped": "all_failed",
-    "Cancelled": "cancelled",
-}
-
-# Colours chosen to read on light and dark palettes alike.
+# Kinds are the runtime events' own stable ``kind`` names (runtime/events.py). An event
+# of a kind unknown here still appears, as "info", so a new runtime event shows up in the
+# timeline before the app learns about it.
 KIND_COLOURS: dict[str, str] = {
-    "failed": "#d0463b",
+    "attempt_failed": "#d0463b",
     "all_failed": "#d0463b",
     "retrying": "#c98a12",
     "falling_back": "#2f7fd1",
-    "withdrawn": "#9a5fc9",
+    "cooldown_used": "#2f7fd1",
+    "output_withdrawn": "#9a5fc9",
     "answered": "#2e9b4f",
 }
 
 KIND_ICONS: dict[str, QStyle.StandardPixmap] = {
     "starting": QStyle.StandardPixmap.SP_MediaPlay,
-    "attempt": QStyle.StandardPixmap.SP_ArrowForward,
-    "failed": QStyle.StandardPixmap.SP_MessageBoxWarning,
+    "attempt_started": QStyle.StandardPixmap.SP_ArrowForward,
+    "attempt_failed": QStyle.StandardPixmap.SP_MessageBoxWarning,
     "all_failed": QStyle.StandardPixmap.SP_MessageBoxCritical,
     "retrying": QStyle.StandardPixmap.SP_BrowserReload,
     "falling_back": QStyle.StandardPixmap.SP_ArrowDown,
-    "skipped": QStyle.StandardPixmap.SP_MediaSkipForward,
-    "withdrawn": QStyle.StandardPixmap.SP_DialogDiscardButton,
+    "cooldown_used": QStyle.StandardPixmap.SP_MediaSkipForward,
+    "cooldown_started": QStyle.StandardPixmap.SP_MessageBoxInformation,
+    "model_skipped": QStyle.StandardPixmap.SP_MediaSkipForward,
+    "output_withdrawn": QStyle.StandardPixmap.SP_DialogDiscardButton,
     "answered": QStyle.StandardPixmap.SP_DialogApplyButton,
     "cancelled": QStyle.StandardPixmap.SP_MediaStop,
     "info": QStyle.StandardPixmap.SP_MessageBoxInformation,
 }
 
-DIMMED_KINDS = {"attempt", "skipped", "cancelled"}
+DIMMED_KINDS = {"attempt_started", "model_skipped", "cancelled"}
 
 
 def event_kind(event: object) -> str:
-    return KIND_BY_EVENT.get(type(event).__name__, "info")
+    kind = getattr(event, "kind", None)
+    return kind if isinstance(kind, str) and kind else "info"
 
 
 def describe_event(event: object) -> str:
@@ -87,7 +77,7 @@ class TimelineEntry:
 class TimelineModel(RowsTableModel[TimelineEntry]):
     COLUMNS = ("Time", "Event")
     TIME, EVENT = range(2)
-    # The entry's kind ("failed", "retrying", ...), for tests and styling.
+    # The entry's kind ("attempt_failed", "retrying", ...), for tests and styling.
     KindRole = Qt.ItemDataRole.UserRole + 2
 
     def add_event(self, event: object, offset_s: float) -> TimelineEntry:
