@@ -129,6 +129,11 @@ def no_done(text: str = "Unfinished", *, chunks: int = 2) -> Behaviour:
     return Behaviour("no_done", text=text, chunks=chunks)
 
 
+def reset() -> Behaviour:
+    """Read the request, then close the connection without any response."""
+    return Behaviour("reset")
+
+
 def malformed_json() -> Behaviour:
     """200 with a body that is not JSON (non-streaming) / an event that is not JSON (streaming)."""
     return Behaviour("malformed_json")
@@ -374,6 +379,8 @@ class _Handler(BaseHTTPRequestHandler):
             stopping.wait()
             self.close_connection = True
             return None
+        if b.kind == "reset":
+            return self._drop()
         if b.kind == "flood":
             return self._flood(b, stream)
         if b.kind == "malformed_json" and not stream:

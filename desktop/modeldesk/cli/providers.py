@@ -1,9 +1,100 @@
-"""`modeldesk providers` (placeholder until implemented)."""
+"""`modeldesk providers`: check that providers answer, and list the models they serve."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+
+from modeldesk.core.errors import ModelDeskError
+from modeldesk.core.schema import Provider
+from modeldesk.runtime.catalog import DEFAULT_TIMEOUT_S, check_providers, list_models
+from modeldesk.runtime.errors import ProviderError
+
+from .common import Session, add_group, add_json_flag, add_parser, command, print_json, table, wants_json
+
+
+class UnknownProviderError(ModelDeskError):
+    code = "unknown_provider"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    pass
+    group = add_group(subparsers, "providers", "Check providers and list the models they serve.")
+    check = add_parser(group, "check", "Ask each provider for its model list and show whether it answered, and how fast.")
+    check.add_argument("provider", nargs="?", metavar="ID", help="only this provider (default: every enabled one)")
+    _add_timeout(check)
+    add_json_flag(check)
+    check.set_defaults(handler=run_check)
+    models = add_parser(group, "models", "List the models a provider serves, marking those already in the config.")
+    models.add_argument("provider", metavar="ID", help="the provider to ask")
+    _add_timeout(models)
+    add_json_flag(models)
+    models.set_defaults(handler=run_models)
+
+
+def _add_timeout(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--timeout", type=float, default=DEFAULT_TIMEOUT_S, metavar="S",
+        help=f"seconds to wait for each provider (default {DEFAULT_TIMEOUT_S:g})",
+    )
+
+
+def _provider(session: Session, provider_id: str) -> Provider:
+    provider = session.resolver.providers.get(provider_id)
+    if provider is None:
+        known = ", ".join(sorted(session.resolver.providers)) or "none"
+        raise UnknownProviderError(f"There is no provider '{provider_id}' (known: {known}).")
+    return provider
+
+
+@command
+def run_check(args: argparse.Namespace) -> int:
+    session = Session(args)
+    if args.provider:
+        providers = [_provider(session, args.provider)]
+    else:
+        providers = [p for p in session.resolver.providers.values() if p.enabled]
+    results = asyncio.run(check_providers(providers, timeout_s=args.timeout))
+    if wants_json(args):
+        print_json({"providers": [r.to_json() for r in results]})
+    elif not results:
+        print("No enabled providers.")
+    else:
+        print(table(
+            ("PROVIDER", "KIND", "STATUS", "LATENCY", "MODELS", "ERROR"),
+            (
+                (r.provider, r.kind, "ok" if r.ok else "error",
+                 f"{r.latency_ms} ms" if r.latency_ms is not None else None, r.model_count,
+                 None if r.ok else (f"{r.status} {r.error}" if r.status else r.error))
+                for r in results
+            ),
+        ))
+    return 0 if all(r.ok for r in results) else 1
+
+
+@command
+def run_models(args: argparse.Namespace) -> int:
+    session = Session(args)
+    provider = _provider(session, args.provider)
+    try:
+        remote = asyncio.run(list_models(provider, timeout_s=args.timeout))
+    except ProviderError as exc:
+        raise ModelDeskError(f"Provider '{provider.id}' did not list its models: {exc.message}") from None
+    # Which config models already point at each remote name on this provider.
+    configured: dict[str, list[str]] = {}
+    for model in session.resolver.models.values():
+        if model.provider == provider.id:
+            configured.setdefault(model.name, []).append(model.id)
+    if wants_json(args):
+        print_json({
+            "provider": provider.id,
+            "models": [
+                {"name": m.id, "label": m.label, "context_window": m.context_window, "configured": configured.get(m.id, [])}
+                for m in remote
+            ],
+        })
+    else:
+        print(table(
+            ("NAME", "LABEL", "CONTEXT", "IN CONFIG AS"),
+            ((m.id, m.label, m.context_window, configured.get(m.id) or None) for m in remote),
+        ))
+    return 0

@@ -17,16 +17,13 @@ awaiting code (so ``asyncio.timeout``, task groups and qasync behave as usual).
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import random
-import ssl
 import time
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import httpx
 
 from modeldesk.core.errors import ModelDeskError
 from modeldesk.core.resolver import Resolver
@@ -52,7 +49,7 @@ from .events import (
     Starting,
     TextDelta,
 )
-from .providers import ChatProvider, ChatRequest, Finished, TextChunk, make_provider
+from .providers import ChatProvider, ChatRequest, Finished, TextChunk, make_provider, new_client
 from .secrets import EnvKeyringSecrets, SecretSource, require_key
 
 log = logging.getLogger(__name__)
@@ -200,16 +197,8 @@ class _Run:
         self.deadline = self.started + self.options.max_total_s
         self.system = agent.instruction or None
         self.emit(Starting(tuple(chosen)))
-        timeout = httpx.Timeout(
-            connect=self.options.connect_timeout_s,
-            read=None,  # first-token and idle timeouts are applied per chunk below
-            write=self.options.connect_timeout_s,
-            pool=self.options.connect_timeout_s,
-        )
         try:
-            async with httpx.AsyncClient(
-                timeout=timeout, verify=_ssl_context(), follow_redirects=False, trust_env=False
-            ) as client:
+            async with new_client(self.options.connect_timeout_s) as client:
                 self.client = client
                 return await self._try_models(chosen)
         except _Stop as stop:
@@ -424,12 +413,6 @@ class _AttemptFailed(Exception):
         super().__init__(error.message)
         self.error = error
         self.chars = chars
-
-
-@functools.cache
-def _ssl_context() -> ssl.SSLContext:
-    """One TLS context for every run: building it loads the CA bundle (~50 ms)."""
-    return httpx.create_ssl_context()
 
 
 def _headline(error: ProviderError) -> str:

@@ -7,7 +7,7 @@ import httpx
 from modeldesk.core.schema import Provider
 
 from .anthropic import AnthropicProvider
-from .base import ChatProvider, ChatRequest, Chunk, Finished, Progress, RemoteModel, TextChunk
+from .base import ChatProvider, ChatRequest, Chunk, Finished, Progress, RemoteModel, TextChunk, new_client
 from .openai import OpenAIProvider
 
 KINDS: dict[str, type[ChatProvider]] = {"openai": OpenAIProvider, "anthropic": AnthropicProvider}
@@ -29,4 +29,5 @@ __all__ = [
     "RemoteModel",
     "TextChunk",
     "make_provider",
+    "new_client",
 ]

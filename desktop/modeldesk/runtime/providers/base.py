@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
+import functools
 import json
+import os
 import re
+import ssl
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -25,6 +28,23 @@ from ..errors import ErrorClass, ProviderError
 MAX_LINE_BYTES = 1 << 20
 MAX_ERROR_BODY_BYTES = 64 << 10
 MAX_RESPONSE_BYTES = 16 << 20
+
+
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    """One TLS context for every client: building it loads the CA bundle (~50 ms)."""
+    return httpx.create_ssl_context()
+
+
+def new_client(connect_timeout_s: float, read_timeout_s: float | None = None) -> httpx.AsyncClient:
+    """An HTTP client for provider calls.
+
+    ``read_timeout_s`` is ``None`` for chat runs, whose first-token and idle timeouts the
+    runner applies itself. Proxies from the environment are ignored on purpose
+    (``trust_env=False``): a local model server must not be sent through a proxy.
+    """
+    timeout = httpx.Timeout(connect=connect_timeout_s, read=read_timeout_s, write=connect_timeout_s, pool=connect_timeout_s)
+    return httpx.AsyncClient(timeout=timeout, verify=_ssl_context(), follow_redirects=False, trust_env=False)
 
 
 @dataclass(frozen=True)
@@ -302,6 +322,14 @@ def parse_retry_after(headers: httpx.Headers) -> float | None:
 
 
 def _os_reason(exc: BaseException) -> str:
+    """The most specific reason in the exception chain ("Connection refused" rather than
+    anyio's "All connection attempts failed")."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        for candidate in (seen, *getattr(seen, "exceptions", ())):  # groups: happy eyeballs
+            if isinstance(candidate, OSError) and isinstance(candidate.errno, int):
+                return os.strerror(candidate.errno)
+        seen = seen.__cause__ or seen.__context__
     text = str(exc) or type(exc).__name__
     return text.splitlines()[0][:160]
 
