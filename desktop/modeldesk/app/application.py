@@ -1,15 +1,131 @@
-"""Start-up of the desktop app (placeholder window until the app is built)."""
+"""Start-up of the desktop app: the QApplication, one qasync event loop, the config
+file check (first run, broken or too-new file), then the main window.
+
+Decisions (see the report / docs):
+
+* **First start** (no file): a dialog offers the sample workspace or an empty config,
+  and names the file it will create. Nothing is written until the user picks; "Quit"
+  leaves no file behind.
+* **Broken or too-new file**: a message names the file and the problem and the app
+  quits. The file is never overwritten (the store also keeps a copy of a broken file).
+  A read-only view is not offered: a file that does not parse has nothing to show.
+* **Broken organization policy**: a warning, and the app runs without the policy.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import sys
+from pathlib import Path
+
+# PySide6 before qasync, so qasync binds to it.
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
+
+import qasync  # noqa: E402  (imported after PySide6 on purpose)
+
+from modeldesk.core.errors import ConfigError, ModelDeskError
+from modeldesk.core.paths import config_path as resolve_config_path
+from modeldesk.core.schema import Config
+from modeldesk.core.store import ConfigStore
+
+from .document import Document
+from .views.dialogs.first_run_dialog import FirstRunDialog, StartChoice
+
+APP_NAME = "ModelDesk"
+DESKTOP_FILE = "io.modeldesk.ModelDesk"
+
+
+def resources_dir() -> Path | None:
+    """The ``resources/`` folder: beside the package in a checkout, or in a bundle."""
+    candidates = [Path(__file__).resolve().parents[3] / "resources"]
+    bundle = getattr(sys, "_MEIPASS", None)
+    if bundle:
+        candidates.insert(0, Path(bundle) / "resources")
+    return next((c for c in candidates if c.is_dir()), None)
+
+
+def app_icon() -> QIcon:
+    icon = QIcon()
+    folder = resources_dir()
+    if folder is not None:
+        for png in sorted((folder / "icons").glob("modeldesk-*.png")):
+            icon.addFile(str(png))
+        svg = folder / "icons" / "modeldesk.svg"
+        if icon.isNull() and svg.exists():
+            icon.addFile(str(svg))
+    return icon
+
+
+def make_application(argv: list[str] | None = None) -> QApplication:
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        app = QApplication(argv if argv is not None else sys.argv)
+    app.setApplicationName(APP_NAME)
+    app.setApplicationDisplayName(APP_NAME)
+    app.setOrganizationName(APP_NAME)
+    app.setDesktopFileName(DESKTOP_FILE)
+    icon = app_icon()
+    if not icon.isNull():
+        app.setWindowIcon(icon)
+    return app
+
+
+def open_config(store: ConfigStore, parent: QWidget | None = None) -> Config | None:
+    """The config to open, after the first-run choice or the broken-file message;
+    ``None`` means quit (nothing was written)."""
+    if not store.exists():
+        dialog = FirstRunDialog(store.path, parent)
+        if dialog.exec() != QDialog.DialogCode.Accepted or dialog.choice is None:
+            return None
+        from modeldesk.core.samples import sample_config
+
+        config = sample_config() if dialog.choice is StartChoice.SAMPLE else Config()
+        try:
+            store.path.parent.mkdir(parents=True, exist_ok=True)
+            store.save(config)
+        except (OSError, ModelDeskError) as exc:
+            _show_problem(parent, "ModelDesk cannot create its config file", str(store.path),
+                          getattr(exc, "message", str(exc)))
+            return None
+    try:
+        return store.load()
+    except ModelDeskError as exc:
+        title = "This config file was written by a newer ModelDesk" if exc.code == "config_too_new" \
+            else "ModelDesk cannot open its config file"
+        _show_problem(parent, title, str(store.path), exc.message)
+        return None
+
+
+def _show_problem(parent: QWidget | None, title: str, path: str, detail: str) -> None:
+    box = QMessageBox(QMessageBox.Icon.Critical, APP_NAME, title, QMessageBox.StandardButton.Close, parent)
+    box.setInformativeText(
+        f"File: {path}\n\n{detail}\n\nModelDesk has not changed the file. Fix it (or move it away to start "
+        "afresh), then start ModelDesk again."
+    )
+    box.exec()
 
 
 def run_app(config_path: str | None = None) -> int:
-    from PySide6.QtWidgets import QApplication, QLabel
+    app = make_application()
+    store = ConfigStore(resolve_config_path(config_path))
+    config = open_config(store)
+    if config is None:
+        return 1 if store.exists() else 0
+    document = Document(store, config=config)
+    if document.policy_error:
+        QMessageBox.warning(None, APP_NAME, "The organization policy cannot be used; ModelDesk runs without it.\n\n"
+                            + document.policy_error)
 
-    app = QApplication.instance() or QApplication(sys.argv)
-    label = QLabel("ModelDesk")
-    label.resize(400, 200)
-    label.show()
-    return app.exec()
+    from .main_window import MainWindow
+
+    window = MainWindow(document)
+    window.show()
+
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    closed = asyncio.Event()
+    app.aboutToQuit.connect(closed.set)
+    with loop:
+        loop.run_until_complete(closed.wait())
+    return 0

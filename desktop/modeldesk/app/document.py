@@ -45,7 +45,9 @@ class Document(QObject):
         # ``config`` lets the caller pass a config it has already loaded (start-up checks
         # the file before building the window), saving a second read.
         self.config: Config = config if config is not None else store.load()
-        self.policy: Policy | None = store.load_policy()
+        # A broken policy file must not lock the user out: run without it and say why.
+        self.policy_error: str | None = None
+        self.policy: Policy | None = self._load_policy()
         self.undo_stack = QUndoStack(self)
         # Bumped on every content change; item models use it to drop cached values.
         self.version = 0
@@ -120,16 +122,24 @@ class Document(QObject):
         self._fingerprint = self._disk_fingerprint()
         try:
             config = self.store.load()
-            policy = self.store.load_policy()
         except ModelDeskError as exc:
             # A hand-broken file: keep showing the last good state; saving will keep
             # failing (the store refuses to overwrite it) until the file is fixed.
             self.changed.emit()
             self.set_save_state(f"The file on disk cannot be read: {exc.message}")
             return
-        self.policy = policy
+        self.policy = self._load_policy()
         self._set_config(config)
         self.set_save_state(state)
+
+    def _load_policy(self) -> Policy | None:
+        try:
+            policy = self.store.load_policy()
+        except ModelDeskError as exc:
+            self.policy_error = exc.message
+            return None
+        self.policy_error = None
+        return policy
 
     def _disk_fingerprint(self) -> object:
         try:

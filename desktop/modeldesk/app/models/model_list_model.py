@@ -18,8 +18,9 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     Qt,
 )
-from PySide6.QtGui import QBrush, QColor, QFont, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtGui import QBrush, QFont
+
+from ..widgets.style import problem_colour
 
 MIME_TYPE = "application/x-modeldesk-model-rows"
 
@@ -95,7 +96,7 @@ class ModelListModel(QAbstractListModel):
             tip = f"{model_id} ({position_label(row).lower()})"
             return f"{tip}\nNot usable: {problem}. It stays in the list until you remove it." if problem else tip
         if role == Qt.ItemDataRole.ForegroundRole and self._describe(model_id)[1]:
-            return QBrush(_problem_colour())
+            return QBrush(problem_colour())
         if role == Qt.ItemDataRole.FontRole and row == 0:
             font = QFont()
             font.setBold(True)
@@ -198,8 +199,3 @@ class ModelListModel(QAbstractListModel):
             return []
         return [i for i in ids if i in self._items]
 
-
-def _problem_colour() -> QColor:
-    # A red that stays readable on light and dark palettes.
-    base = QApplication.palette().color(QPalette.ColorRole.Base)
-    return QColor("#ff8a80") if base.lightness() < 128 else QColor("#b3261e")

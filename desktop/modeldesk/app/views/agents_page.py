@@ -1,0 +1,269 @@
+"""The Agents page: every agent with its effective model, filterable, and beside the
+list the selected agent's Editor, Resolution preview and Test run."""
+
+from __future__ import annotations
+
+import re
+
+from PySide6.QtCore import QItemSelection, QModelIndex, QSignalBlocker, Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from modeldesk.core.edits import Batch, Edit, PutItem, RemoveItem, UpdateItem
+from modeldesk.core.errors import EditError
+from modeldesk.core.schema import Agent
+
+from ..document import Document
+from ..models.agents_model import EFFECTIVE, NAME, PREFERRED, AgentIdRole, AgentsFilterProxy, AgentsTableModel
+from .agent_editor import AgentEditor
+from .resolution_view import ResolutionPreview
+from .test_run_panel import TestRunPanel
+
+ANY_MODEL = "Any model"
+
+
+def new_agent_id(name: str, taken: set[str]) -> str:
+    """A readable, unique id from a display name: 'Code Reviewer' -> 'code-reviewer'."""
+    base = re.sub(r"[^a-z0-9]+", "-", name.casefold()).strip("-") or "agent"
+    candidate, counter = base, 2
+    while candidate in taken:
+        candidate = f"{base}-{counter}"
+        counter += 1
+    return candidate
+
+
+class AgentsPage(QWidget):
+    def __init__(self, document: Document, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._document = document
+
+        self.filter_edit = QLineEdit(self)
+        self.filter_edit.setPlaceholderText("Filter agents by name, id, project or model…")
+        self.filter_edit.setClearButtonEnabled(True)
+        self.filter_edit.setAccessibleName("Filter agents")
+        self.model_filter = QComboBox(self)
+        self.model_filter.setAccessibleName("Only agents using model")
+        self.model_filter.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+
+        self.model = AgentsTableModel(document, self)
+        self.proxy = AgentsFilterProxy(self)
+        self.proxy.setSourceModel(self.model)
+        self.table = QTableView(self)
+        self.table.setObjectName("agents_table")
+        self.table.setModel(self.proxy)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # config order until a header is clicked
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().setVisible(False)
+        # Fixed row heights and interactive columns: nothing is measured per row, which
+        # keeps 10,000 agents instant.
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        for column, width in ((NAME, 150), (1, 90), (PREFERRED, 200), (EFFECTIVE, 190)):
+            self.table.setColumnWidth(column, width)
+
+        self.add_button = QPushButton("Add agent…", self)
+        self.remove_button = QPushButton("Remove", self)
+        self.bulk_button = QPushButton("Change models…", self)
+        self.bulk_button.setToolTip("Change the preferred models of the selected agents in one step")
+        self.count_label = QLabel(self)
+
+        self.editor = AgentEditor(document, self)
+        self.resolution = ResolutionPreview(document, self)
+        self.test_run = TestRunPanel(document, self)
+        self.tabs = QTabWidget(self)
+        self.tabs.addTab(self.editor, "Editor")
+        self.tabs.addTab(self.resolution, "Resolution")
+        self.tabs.addTab(self.test_run, "Test run")
+
+        filters = QHBoxLayout()
+        filters.addWidget(self.filter_edit, 1)
+        filters.addWidget(self.model_filter)
+        buttons = QHBoxLayout()
+        for button in (self.add_button, self.remove_button, self.bulk_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.count_label)
+        left = QWidget(self)
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addLayout(filters)
+        left_layout.addWidget(self.table, 1)
+        left_layout.addLayout(buttons)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(self.tabs)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setChildrenCollapsible(False)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.splitter)
+
+        self.filter_edit.textChanged.connect(self._apply_filters)
+        self.model_filter.currentIndexChanged.connect(self._apply_filters)
+        self.table.selectionModel().selectionChanged.connect(self._selection_changed)
+        self.add_button.clicked.connect(self.add_agent)
+        self.remove_button.clicked.connect(self.remove_selected)
+        self.bulk_button.clicked.connect(self.change_models)
+        self.model.modelAboutToBeReset.connect(self._remember_selection)
+        self.model.modelReset.connect(self._restore_selection)
+        document.changed.connect(self._fill_model_filter)
+        self._remembered: list[str] = []
+        self._fill_model_filter()
+        self._selection_changed()
+        if self.proxy.rowCount():
+            self.select_agent(self.proxy.index(0, 0).data(AgentIdRole))
+
+    # --- selection --------------------------------------------------------------------
+
+    def selected_ids(self) -> list[str]:
+        rows = self.table.selectionModel().selectedRows()
+        return [str(index.data(AgentIdRole)) for index in sorted(rows, key=QModelIndex.row)]
+
+    def select_agent(self, agent_id: str) -> None:
+        row = self.model.row_of(agent_id)
+        if row < 0:
+            return
+        index = self.proxy.mapFromSource(self.model.index(row, 0))
+        if index.isValid():
+            self.table.selectRow(index.row())
+            self.table.scrollTo(index)
+
+    def _selection_changed(self, *_: QItemSelection) -> None:
+        ids = self.selected_ids()
+        current = ids[0] if len(ids) == 1 else None
+        self.remove_button.setEnabled(bool(ids))
+        self.bulk_button.setEnabled(bool(ids))
+        self.editor.set_agent(current)
+        self.resolution.set_agent(current)
+        self.test_run.set_agent(current)
+        self._update_count()
+
+    def _remember_selection(self) -> None:
+        self._remembered = self.selected_ids()
+
+    def _restore_selection(self) -> None:
+        # A reset (any edit) clears the selection; put it back so editing flows on.
+        with QSignalBlocker(self.table.selectionModel()):
+            for agent_id in self._remembered:
+                row = self.model.row_of(agent_id)
+                if row >= 0:
+                    index = self.proxy.mapFromSource(self.model.index(row, 0))
+                    if index.isValid():
+                        self.table.selectionModel().select(
+                            index,
+                            self.table.selectionModel().SelectionFlag.Select
+                            | self.table.selectionModel().SelectionFlag.Rows,
+                        )
+                        self.table.selectionModel().setCurrentIndex(
+                            index, self.table.selectionModel().SelectionFlag.NoUpdate
+                        )
+        self._selection_changed()
+
+    # --- filters ----------------------------------------------------------------------
+
+    def _fill_model_filter(self) -> None:
+        current = self.model_filter.currentData()
+        with QSignalBlocker(self.model_filter):
+            self.model_filter.clear()
+            self.model_filter.addItem(ANY_MODEL, None)
+            for model_id in sorted(self._document.resolver.models):
+                self.model_filter.addItem(model_id, model_id)
+            self.model_filter.setCurrentIndex(max(0, self.model_filter.findData(current)))
+
+    def set_model_filter(self, model_id: str | None) -> None:
+        self.model_filter.setCurrentIndex(max(0, self.model_filter.findData(model_id)))
+
+    def _apply_filters(self, *_: object) -> None:
+        self.proxy.set_text(self.filter_edit.text())
+        self.proxy.set_model_filter(self.model_filter.currentData())
+        self._update_count()
+
+    def _update_count(self) -> None:
+        shown, total = self.proxy.rowCount(), self.model.rowCount()
+        selected = len(self.table.selectionModel().selectedRows())
+        text = f"{total} agents" if shown == total else f"{shown} of {total} agents"
+        self.count_label.setText(text + (f", {selected} selected" if selected > 1 else ""))
+
+    # --- actions ----------------------------------------------------------------------
+
+    def add_agent(self) -> None:
+        name, ok = QInputDialog.getText(self, "New agent", "Name of the new agent:")
+        name = name.strip()
+        if not ok or not name:
+            return
+        agent_id = new_agent_id(name, {a.id for a in self._document.config.agents})
+        if not self._perform(PutItem("agents", Agent(id=agent_id, name=name), label=f"Add agent {agent_id}")):
+            return
+        # A new agent is the one to edit next: clear filters that would hide it.
+        self.filter_edit.clear()
+        self.set_model_filter(None)
+        self.select_agent(agent_id)
+        self.tabs.setCurrentWidget(self.editor)
+        self.editor.name_edit.setFocus()
+
+    def remove_selected(self) -> None:
+        ids = self.selected_ids()
+        if not ids:
+            return
+        what = f"the agent “{ids[0]}”" if len(ids) == 1 else f"{len(ids)} agents"
+        answer = QMessageBox.question(
+            self, "Remove agents", f"Remove {what}? Squads that list them drop them too. You can undo this."
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        removing = set(ids)
+        edits: list[Edit] = [
+            UpdateItem("squads", squad.id, {"agents": [a for a in squad.agents if a not in removing]})
+            for squad in self._document.config.squads
+            if removing & set(squad.agents)
+        ]
+        edits += [RemoveItem("agents", agent_id) for agent_id in ids]
+        label = f"Remove agent {ids[0]}" if len(ids) == 1 else f"Remove {len(ids)} agents"
+        self._perform(Batch(tuple(edits), label=label))
+
+    def change_models(self) -> None:
+        ids = self.selected_ids()
+        if not ids:
+            return
+        try:
+            from modeldesk.core.bulk import AgentsScope
+
+            from .dialogs.bulk_change_dialog import BulkChangeDialog
+        except ImportError:  # the bulk dialog is built separately; the button waits for it
+            QMessageBox.information(self, "Change models", "The bulk change dialog is not available in this build.")
+            return
+        dialog = BulkChangeDialog(self._document, initial_scope=AgentsScope(tuple(ids)), parent=self)
+        try:
+            dialog.exec()
+        finally:
+            dialog.deleteLater()
+
+    def _perform(self, edit: Edit) -> bool:
+        try:
+            self._document.perform(edit)
+        except EditError as exc:
+            QMessageBox.warning(self, "Cannot change agents", exc.message)
+            return False
+        return True

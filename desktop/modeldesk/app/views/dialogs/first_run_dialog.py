@@ -1,0 +1,62 @@
+"""First start, no config file yet: start from the sample workspace or from nothing.
+
+Nothing is written until the user picks one; closing the dialog quits without a trace."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QPushButton, QVBoxLayout, QWidget
+
+
+class StartChoice(Enum):
+    SAMPLE = "sample"
+    EMPTY = "empty"
+
+
+class FirstRunDialog(QDialog):
+    def __init__(self, path: Path, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Welcome to ModelDesk")
+        self.setMinimumWidth(520)
+        self.choice: StartChoice | None = None
+        heading = QLabel("<h3>Welcome to ModelDesk</h3>", self)
+        text = QLabel(
+            "There is no config file yet. How would you like to start?<br><br>"
+            f"ModelDesk will create <b>{path}</b> when you choose; nothing is written before that.",
+            self,
+        )
+        text.setWordWrap(True)
+        self.sample_button = QPushButton("Start with a sample workspace", self)
+        self.sample_button.setToolTip("Three providers, ten models, eight agents in two squads: a place to explore")
+        self.sample_button.setDefault(True)
+        sample_note = QLabel("Example providers, models, agents and squads you can change or delete.", self)
+        sample_note.setWordWrap(True)
+        sample_note.setEnabled(False)
+        self.empty_button = QPushButton("Start empty", self)
+        empty_note = QLabel("An empty config: add providers and models under Settings → Models.", self)
+        empty_note.setWordWrap(True)
+        empty_note.setEnabled(False)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, self)
+        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("Quit")
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(heading)
+        layout.addWidget(text)
+        layout.addSpacing(8)
+        layout.addWidget(self.sample_button)
+        layout.addWidget(sample_note)
+        layout.addSpacing(4)
+        layout.addWidget(self.empty_button)
+        layout.addWidget(empty_note)
+        layout.addSpacing(8)
+        layout.addWidget(buttons)
+
+        self.sample_button.clicked.connect(lambda: self._choose(StartChoice.SAMPLE))
+        self.empty_button.clicked.connect(lambda: self._choose(StartChoice.EMPTY))
+        buttons.rejected.connect(self.reject)
+
+    def _choose(self, choice: StartChoice) -> None:
+        self.choice = choice
+        self.accept()

@@ -1,0 +1,142 @@
+"""Add or edit a model in the registry. Labels and help come from ``Model.model_fields``."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+from pydantic import ValidationError
+
+from modeldesk.core.schema import Capabilities, Model, Provider
+
+from .forms import field_label, first_error
+
+
+class ModelDialog(QDialog):
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        *,
+        providers: list[Provider],
+        model: Model | None = None,
+        taken_ids: set[str] = frozenset(),  # type: ignore[assignment]
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Edit model" if model else "Add model")
+        self.setMinimumWidth(460)
+        self._original = model
+        self._taken = set(taken_ids)
+        self._result: Model | None = None
+        fields = Model.model_fields
+
+        self.id_edit = QLineEdit(model.id if model else "", self)
+        self.id_edit.setEnabled(model is None)  # agents' lists refer to the id
+        self.provider_combo = QComboBox(self)
+        for provider in providers:
+            self.provider_combo.addItem(provider.label or provider.id, provider.id)
+        if model is not None and self.provider_combo.findData(model.provider) < 0:
+            self.provider_combo.addItem(f"⚠ {model.provider} (missing)", model.provider)
+        if model is not None:
+            self.provider_combo.setCurrentIndex(self.provider_combo.findData(model.provider))
+        self.name_edit = QLineEdit(model.name if model else "", self)
+        self.label_edit = QLineEdit((model.label or "") if model else "", self)
+        self.context_spin = QSpinBox(self)
+        self.context_spin.setRange(0, 100_000_000)
+        self.context_spin.setSingleStep(1000)
+        self.context_spin.setSpecialValueText("unknown")
+        self.context_spin.setSuffix(" tokens")
+        self.context_spin.setValue(model.context_window or 0 if model else 0)
+        caps = model.capabilities if model else Capabilities()
+        self.capability_boxes: dict[str, QCheckBox] = {}
+        for name, info in Capabilities.model_fields.items():
+            box = QCheckBox(field_label(info, name), self)
+            # Unknown (None) is shown as partially checked: never a reason to skip.
+            box.setTristate(True)
+            value = getattr(caps, name)
+            box.setCheckState(_state(value))
+            box.setToolTip("Checked: supported · empty: not supported · partial: unknown")
+            self.capability_boxes[name] = box
+        self.enabled_box = QCheckBox(field_label(fields["enabled"], "enabled"), self)
+        self.enabled_box.setChecked(model.enabled if model else True)
+        self.error_label = QLabel(self)
+        self.error_label.setWordWrap(True)
+        self.error_label.setVisible(False)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
+
+        form = QFormLayout()
+        for name, widget in (("id", self.id_edit), ("provider", self.provider_combo), ("name", self.name_edit),
+                             ("label", self.label_edit), ("context_window", self.context_spin)):
+            form.addRow(field_label(fields[name], name) + ":", widget)
+            widget.setToolTip(fields[name].description or "")
+        caps_row = QVBoxLayout()
+        for box in self.capability_boxes.values():
+            caps_row.addWidget(box)
+        form.addRow(field_label(fields["capabilities"], "capabilities") + ":", caps_row)
+        form.addRow("", self.enabled_box)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.error_label)
+        layout.addWidget(self.buttons)
+        self.id_edit.textChanged.connect(self._suggest_name)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+
+    def model(self) -> Model | None:
+        return self._result
+
+    def _suggest_name(self, text: str) -> None:
+        self.name_edit.setPlaceholderText(text.strip() or "")
+
+    def accept(self) -> None:
+        capabilities = {name: _value(box) for name, box in self.capability_boxes.items()}
+        data = {
+            "id": self.id_edit.text().strip(),
+            "provider": self.provider_combo.currentData() or "",
+            "name": self.name_edit.text().strip() or self.id_edit.text().strip(),
+            "label": self.label_edit.text().strip() or None,
+            "context_window": self.context_spin.value() or None,
+            "capabilities": {k: v for k, v in capabilities.items() if v is not None},
+            "enabled": self.enabled_box.isChecked(),
+        }
+        try:
+            model = Model.model_validate({k: v for k, v in data.items() if v is not None})
+        except ValidationError as exc:
+            self._show_error(first_error(exc))
+            return
+        if self._original is None and model.id in self._taken:
+            self._show_error(f"There is already a model '{model.id}'.")
+            return
+        if not model.provider:
+            self._show_error("Add a provider first: every model is served by one.")
+            return
+        self._result = model
+        super().accept()
+
+    def _show_error(self, text: str) -> None:
+        self.error_label.setText(text)
+        self.error_label.setVisible(True)
+
+
+def _state(value: bool | None) -> Qt.CheckState:
+    if value is None:
+        return Qt.CheckState.PartiallyChecked
+    return Qt.CheckState.Checked if value else Qt.CheckState.Unchecked
+
+
+def _value(box: QCheckBox) -> bool | None:
+    state = box.checkState()
+    if state == Qt.CheckState.PartiallyChecked:
+        return None
+    return state == Qt.CheckState.Checked

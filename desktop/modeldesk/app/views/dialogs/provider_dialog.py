@@ -1,0 +1,183 @@
+"""Add or edit a provider. Labels and help come from the schema's field declarations.
+
+The API key is never put in the config: the dialog stores a typed key in the OS keyring
+(service "modeldesk") under the entry the config names, or the config names an
+environment variable. The key is written to the keyring only when the dialog is accepted.
+"""
+
+from __future__ import annotations
+
+from typing import get_args
+
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QRadioButton,
+    QVBoxLayout,
+    QWidget,
+)
+from pydantic import ValidationError
+
+from modeldesk.core.schema import ApiKeyRef, Provider, ProviderKind
+
+from .forms import field_label, first_error
+
+KEYRING_SERVICE = "modeldesk"
+DEFAULT_URLS = {"openai": "https://api.openai.com/v1", "anthropic": "https://api.anthropic.com"}
+
+
+class ProviderDialog(QDialog):
+    def __init__(self, parent: QWidget | None = None, *, provider: Provider | None = None,
+                 taken_ids: set[str] = frozenset()) -> None:  # type: ignore[assignment]
+        super().__init__(parent)
+        self.setWindowTitle("Edit provider" if provider else "Add provider")
+        self.setMinimumWidth(520)
+        self._original = provider
+        self._taken = set(taken_ids)
+        self._result: Provider | None = None
+        fields = Provider.model_fields
+
+        self.id_edit = QLineEdit(provider.id if provider else "", self)
+        self.id_edit.setEnabled(provider is None)  # ids are what models refer to
+        self.label_edit = QLineEdit((provider.label or "") if provider else "", self)
+        self.kind_combo = QComboBox(self)
+        for kind in get_args(ProviderKind):
+            self.kind_combo.addItem(kind, kind)
+        self.kind_combo.setCurrentIndex(max(0, self.kind_combo.findData(provider.kind if provider else "openai")))
+        self.url_edit = QLineEdit(provider.base_url if provider else DEFAULT_URLS["openai"], self)
+        self.enabled_box = QCheckBox(field_label(fields["enabled"], "enabled"), self)
+        self.enabled_box.setChecked(provider.enabled if provider else True)
+
+        ref = provider.api_key if provider else None
+        self.key_none = QRadioButton("No key (local servers)", self)
+        self.key_env = QRadioButton("Environment variable", self)
+        self.key_keyring = QRadioButton("OS keyring", self)
+        self.key_group = QButtonGroup(self)
+        for button in (self.key_none, self.key_env, self.key_keyring):
+            self.key_group.addButton(button)
+        self.env_edit = QLineEdit(ref.env if ref and ref.env else "", self)
+        self.env_edit.setPlaceholderText("e.g. OPENAI_API_KEY")
+        self.keyring_edit = QLineEdit(ref.keyring if ref and ref.keyring else "", self)
+        self.keyring_edit.setPlaceholderText("entry name, e.g. the provider id")
+        self.secret_edit = QLineEdit(self)
+        self.secret_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.secret_edit.setPlaceholderText("leave empty to keep the stored key")
+        (self.key_env if ref and ref.env else self.key_keyring if ref else self.key_none).setChecked(True)
+
+        self.error_label = QLabel(self)
+        self.error_label.setWordWrap(True)
+        self.error_label.setVisible(False)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
+
+        form = QFormLayout()
+        for name, widget in (("id", self.id_edit), ("label", self.label_edit), ("kind", self.kind_combo),
+                             ("base_url", self.url_edit)):
+            form.addRow(field_label(fields[name], name) + ":", widget)
+            widget.setToolTip(fields[name].description or "")
+        form.addRow("", self.enabled_box)
+        key_box = QVBoxLayout()
+        key_box.addWidget(self.key_none)
+        env_row = QHBoxLayout()
+        env_row.addWidget(self.key_env)
+        env_row.addWidget(self.env_edit, 1)
+        key_box.addLayout(env_row)
+        ring_row = QHBoxLayout()
+        ring_row.addWidget(self.key_keyring)
+        ring_row.addWidget(self.keyring_edit, 1)
+        key_box.addLayout(ring_row)
+        secret_row = QHBoxLayout()
+        secret_row.addWidget(QLabel("Key to store:", self))
+        secret_row.addWidget(self.secret_edit, 1)
+        key_box.addLayout(secret_row)
+        note = QLabel("The key itself is kept in the OS keyring, never in the config file.", self)
+        note.setWordWrap(True)
+        note.setEnabled(False)
+        key_box.addWidget(note)
+        form.addRow(field_label(fields["api_key"], "api_key") + ":", key_box)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.error_label)
+        layout.addWidget(self.buttons)
+
+        self.kind_combo.currentIndexChanged.connect(self._kind_changed)
+        self.key_group.buttonToggled.connect(self._update_key_fields)
+        self.id_edit.textChanged.connect(self._suggest_keyring_entry)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        self._update_key_fields()
+
+    # --- result -----------------------------------------------------------------------
+
+    def provider(self) -> Provider | None:
+        """The provider as accepted (``None`` before accept)."""
+        return self._result
+
+    def _build(self) -> Provider:
+        api_key = None
+        if self.key_env.isChecked():
+            api_key = ApiKeyRef(env=self.env_edit.text().strip() or None)
+        elif self.key_keyring.isChecked():
+            api_key = ApiKeyRef(keyring=self.keyring_edit.text().strip() or self.id_edit.text().strip() or None)
+        data = {
+            "id": self.id_edit.text().strip(),
+            "kind": self.kind_combo.currentData(),
+            "base_url": self.url_edit.text().strip(),
+            "api_key": api_key,
+            "enabled": self.enabled_box.isChecked(),
+            "label": self.label_edit.text().strip() or None,
+        }
+        return Provider.model_validate({k: v for k, v in data.items() if v is not None})
+
+    def accept(self) -> None:
+        try:
+            provider = self._build()
+        except (ValidationError, ValueError) as exc:
+            self._show_error(first_error(exc))
+            return
+        if self._original is None and provider.id in self._taken:
+            self._show_error(f"There is already a provider '{provider.id}'.")
+            return
+        secret = self.secret_edit.text()
+        if secret and provider.api_key is not None:
+            if provider.api_key.keyring is None:
+                self._show_error("A typed key can only be stored in the OS keyring; choose “OS keyring”.")
+                return
+            import keyring
+            from keyring.errors import KeyringError
+
+            try:
+                keyring.set_password(KEYRING_SERVICE, provider.api_key.keyring, secret)
+            except KeyringError as exc:
+                self._show_error(f"The OS keyring refused the key: {exc}")
+                return
+        self._result = provider
+        super().accept()
+
+    # --- behaviour --------------------------------------------------------------------
+
+    def _show_error(self, text: str) -> None:
+        self.error_label.setText(text)
+        self.error_label.setVisible(True)
+
+    def _kind_changed(self) -> None:
+        # Switch the URL along with the kind only while it is still a stock URL.
+        if self.url_edit.text().strip() in (*DEFAULT_URLS.values(), ""):
+            self.url_edit.setText(DEFAULT_URLS[self.kind_combo.currentData()])
+
+    def _suggest_keyring_entry(self, text: str) -> None:
+        if self._original is None:
+            self.keyring_edit.setPlaceholderText(text.strip() or "entry name, e.g. the provider id")
+
+    def _update_key_fields(self, *_: object) -> None:
+        self.env_edit.setEnabled(self.key_env.isChecked())
+        self.keyring_edit.setEnabled(self.key_keyring.isChecked())
+        self.secret_edit.setEnabled(self.key_keyring.isChecked())

@@ -1,0 +1,123 @@
+"""Fallback defaults, built from ``FallbackSettings.model_fields``: each field's title is
+the label, its default is shown, its description is the tooltip. A value is saved when
+the spin box loses focus or Enter is pressed; "Reset" returns it to the default."""
+
+from __future__ import annotations
+
+from annotated_types import Ge, Gt, Le
+from PySide6.QtCore import QSignalBlocker
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QWidget,
+)
+from pydantic.fields import FieldInfo
+
+from modeldesk.core.edits import SetSetting
+from modeldesk.core.errors import EditError
+from modeldesk.core.schema import FallbackSettings
+
+from ...document import Document
+
+
+def _bounds(info: FieldInfo) -> tuple[float, float]:
+    low, high = 0.0, 1e9
+    for rule in info.metadata:
+        if isinstance(rule, Ge):
+            low = float(rule.ge)  # type: ignore[arg-type]
+        elif isinstance(rule, Gt):
+            # Spin boxes have no open bounds; the smallest step above the bound stands in.
+            low = float(rule.gt) + 0.01  # type: ignore[operator]
+        elif isinstance(rule, Le):
+            high = float(rule.le)  # type: ignore[arg-type]
+    return low, high
+
+
+def spin_box_for(info: FieldInfo, parent: QWidget) -> QSpinBox | QDoubleSpinBox:
+    """A spin box with the field's type and bounds."""
+    low, high = _bounds(info)
+    box: QSpinBox | QDoubleSpinBox
+    if info.annotation is int:
+        box = QSpinBox(parent)
+        box.setRange(int(low), int(high))
+    else:
+        box = QDoubleSpinBox(parent)
+        box.setDecimals(2)
+        box.setRange(low, high)
+        box.setSingleStep(0.1 if high <= 60 else 1.0)
+    box.setKeyboardTracking(False)
+    box.setCorrectionMode(QAbstractSpinBox.CorrectionMode.CorrectToNearestValue)
+    return box
+
+
+class FallbackForm(QWidget):
+    def __init__(self, document: Document, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._document = document
+        self.boxes: dict[str, QSpinBox | QDoubleSpinBox] = {}
+        self.reset_buttons: dict[str, QPushButton] = {}
+        self.error_label = QLabel(self)
+        self.error_label.setWordWrap(True)
+        self.error_label.setVisible(False)
+        form = QFormLayout(self)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
+        for name, info in FallbackSettings.model_fields.items():
+            box = spin_box_for(info, self)
+            box.setObjectName(f"fallback_{name}")
+            box.setMinimumWidth(110)
+            default = info.get_default(call_default_factory=True)
+            tip = (info.description + "\n" if info.description else "") + f"Default: {default:g}"
+            box.setToolTip(tip)
+            reset = QPushButton("Reset to default", self)
+            reset.setToolTip(f"Use the default, {default:g}")
+            default_label = QLabel(f"default {default:g}", self)
+            default_label.setEnabled(False)
+            row = QHBoxLayout()
+            row.addWidget(box)
+            row.addWidget(default_label)
+            row.addWidget(reset)
+            row.addStretch(1)
+            label = QLabel(f"{info.title or name}:", self)
+            label.setToolTip(tip)
+            label.setBuddy(box)
+            form.addRow(label, row)
+            box.editingFinished.connect(lambda name=name: self._commit(name))
+            reset.clicked.connect(lambda _checked=False, name=name: self._set(name, None))
+            self.boxes[name] = box
+            self.reset_buttons[name] = reset
+        form.addRow(self.error_label)
+        document.changed.connect(self._refresh)
+        self._refresh()
+
+    def _refresh(self) -> None:
+        fallback = self._document.config.settings.fallback
+        for name, box in self.boxes.items():
+            with QSignalBlocker(box):
+                box.setValue(getattr(fallback, name))
+            # Reset only matters for a value written in the file.
+            self.reset_buttons[name].setEnabled(name in fallback.model_fields_set)
+
+    def _commit(self, name: str) -> None:
+        box = self.boxes[name]
+        value = box.value()
+        current = getattr(self._document.config.settings.fallback, name)
+        if value == current:
+            return
+        self._set(name, value)
+
+    def _set(self, name: str, value: float | int | None) -> None:
+        title = FallbackSettings.model_fields[name].title or name
+        action = "Reset" if value is None else "Change"
+        try:
+            self._document.perform(SetSetting(("fallback", name), value, label=f"{action} {title.lower()}"))
+        except EditError as exc:
+            self.error_label.setText(exc.message)
+            self.error_label.setVisible(True)
+            self._refresh()
+        else:
+            self.error_label.setVisible(False)

@@ -1,0 +1,186 @@
+"""Settings → model registry: every model of the config with its provider, context window
+and capabilities; enable/disable in place (a checkbox), add, edit, remove.
+
+A disabled or removed model stays in every agent list that names it, flagged there."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QMessageBox,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from modeldesk.core.edits import AddItem, Edit, PutItem, RemoveItem, UpdateItem
+from modeldesk.core.errors import EditError
+from modeldesk.core.schema import Model, model_list
+
+from ...document import Document
+from ...models.rows import RowsTableModel
+from ...widgets.style import problem_colour
+from ...widgets.text import capability_text, context_text
+from ..dialogs.model_dialog import ModelDialog
+
+ENABLED = 0
+
+
+class RegistryModel(RowsTableModel[Model]):
+    COLUMNS = ("Enabled", "Model", "Provider", "Name at provider", "Context", "Capabilities")
+
+    def __init__(self, document: Document, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._document = document
+
+    def cell(self, row: Model, column: int, role: int) -> Any:
+        if role == Qt.ItemDataRole.CheckStateRole and column == ENABLED:
+            return Qt.CheckState.Checked if row.enabled else Qt.CheckState.Unchecked
+        problem = self._document.resolver.model_problem(row.id)
+        if role == Qt.ItemDataRole.DisplayRole:
+            if column == ENABLED:
+                return ""
+            label = row.id if row.display_name == row.id else f"{row.display_name} ({row.id})"
+            values = (label, row.provider, row.name, context_text(row.context_window),
+                      capability_text(row.capabilities))
+            return values[column - 1]
+        if role == Qt.ItemDataRole.ToolTipRole and problem and column in (1, 2):
+            return f"Not usable: {problem}"
+        if role == Qt.ItemDataRole.ForegroundRole and problem and column in (1, 2):
+            return problem_colour()
+        if role == Qt.ItemDataRole.AccessibleTextRole and column == ENABLED:
+            return "enabled" if row.enabled else "disabled"
+        return None
+
+    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
+        flags = super().flags(index)
+        if index.isValid() and index.column() == ENABLED:
+            flags |= Qt.ItemFlag.ItemIsUserCheckable
+        return flags
+
+    def setData(self, index: QModelIndex | QPersistentModelIndex, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
+        # The checkbox does not change the row here: it becomes an undoable edit, and the
+        # table is refreshed from the document like after any other edit.
+        if not index.isValid() or index.column() != ENABLED or role != Qt.ItemDataRole.CheckStateRole:
+            return False
+        model = self.row_value(index.row())
+        enabled = Qt.CheckState(value) == Qt.CheckState.Checked
+        if enabled == model.enabled:
+            return False
+        verb = "Enable" if enabled else "Disable"
+        try:
+            self._document.perform(UpdateItem("models", model.id, {"enabled": enabled}, label=f"{verb} {model.id}"))
+        except EditError:
+            return False
+        return True
+
+
+class ModelRegistry(QWidget):
+    def __init__(self, document: Document, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._document = document
+        self.model = RegistryModel(document, self)
+        self.table = QTableView(self)
+        self.table.setObjectName("registry_table")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setMinimumHeight(220)
+        self.add_button = QPushButton("Add…", self)
+        self.edit_button = QPushButton("Edit…", self)
+        self.remove_button = QPushButton("Remove", self)
+        buttons = QVBoxLayout()
+        for button in (self.add_button, self.edit_button, self.remove_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(buttons)
+
+        self.add_button.clicked.connect(self.add_model)
+        self.edit_button.clicked.connect(self.edit_model)
+        self.remove_button.clicked.connect(self.remove_model)
+        self.table.doubleClicked.connect(self._double_clicked)
+        self.table.selectionModel().selectionChanged.connect(self._update_buttons)
+        self.model.modelReset.connect(self._update_buttons)
+        document.changed.connect(self._refresh)
+        self._refresh()
+
+    def _refresh(self) -> None:
+        selected = self.current()
+        self.model.set_rows(self._document.config.models)
+        if selected is not None:
+            self.select(selected.id)
+
+    def current(self) -> Model | None:
+        rows = self.table.selectionModel().selectedRows()
+        return self.model.row_value(rows[0].row()) if rows else None
+
+    def select(self, model_id: str) -> None:
+        for row, model in enumerate(self.model.rows()):
+            if model.id == model_id:
+                self.table.selectRow(row)
+
+    def _update_buttons(self, *_: object) -> None:
+        selected = self.current() is not None
+        self.edit_button.setEnabled(selected)
+        self.remove_button.setEnabled(selected)
+
+    def _double_clicked(self, index: QModelIndex) -> None:
+        if index.column() != ENABLED:
+            self.edit_model()
+
+    # --- actions ----------------------------------------------------------------------
+
+    def add_model(self) -> None:
+        config = self._document.config
+        dialog = ModelDialog(self, providers=config.providers, taken_ids={m.id for m in config.models})
+        self._run_dialog(dialog, new=True)
+
+    def edit_model(self) -> None:
+        model = self.current()
+        if model is not None:
+            self._run_dialog(ModelDialog(self, providers=self._document.config.providers, model=model), new=False)
+
+    def _run_dialog(self, dialog: ModelDialog, *, new: bool) -> None:
+        try:
+            accepted = dialog.exec() == QDialog.DialogCode.Accepted
+            model = dialog.model()
+        finally:
+            dialog.deleteLater()
+        if not accepted or model is None:
+            return
+        edit: Edit = AddItem("models", model) if new else PutItem("models", model, label=f"Edit model {model.id}")
+        if self._perform(edit):
+            self.select(model.id)
+
+    def remove_model(self) -> None:
+        model = self.current()
+        if model is None:
+            return
+        users = [a.id for a in self._document.config.agents if model.id in model_list(a.model)]
+        detail = (f" {len(users)} agent(s) list it; it stays in their lists, flagged as unknown, "
+                  "until you change them." if users else "")
+        answer = QMessageBox.question(self, "Remove model", f"Remove “{model.id}” from the registry?{detail}")
+        if answer == QMessageBox.StandardButton.Yes:
+            self._perform(RemoveItem("models", model.id))
+
+    def _perform(self, edit: Edit) -> bool:
+        try:
+            self._document.perform(edit)
+        except EditError as exc:
+            QMessageBox.warning(self, "Cannot change the registry", exc.message)
+            return False
+        return True

@@ -1,0 +1,110 @@
+"""Settings → Models: Default agent model, task models, fallback defaults, providers and
+the model registry, one scrolling page of sections."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QGroupBox, QLabel, QScrollArea, QVBoxLayout, QWidget
+
+from modeldesk.core.edits import SetSetting
+from modeldesk.core.errors import EditError
+from modeldesk.core.schema import Settings, model_list
+
+from ...document import Document
+from ...widgets.model_list_editor import ModelListEditor
+from .fallback_form import FallbackForm
+from .model_registry import ModelRegistry
+from .providers_section import ProvidersSection
+from .task_models_editor import TaskModelsEditor
+
+
+def _section(title: str, help_text: str, body: QWidget, parent: QWidget) -> QGroupBox:
+    box = QGroupBox(title, parent)
+    layout = QVBoxLayout(box)
+    if help_text:
+        text = QLabel(help_text, box)
+        text.setWordWrap(True)
+        layout.addWidget(text)
+    layout.addWidget(body)
+    return box
+
+
+class ModelsTab(QScrollArea):
+    def __init__(self, document: Document, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._document = document
+        self.setWidgetResizable(True)
+        self.setFrameShape(QScrollArea.Shape.NoFrame)
+        page = QWidget(self)
+        fields = Settings.model_fields
+
+        self.default_editor = ModelListEditor(document, page, show_hint=False)
+        self.default_editor.setObjectName("default_agent_model")
+        self.default_editor.view.setMaximumHeight(130)
+        self.task_models = TaskModelsEditor(document, page)
+        self.fallback_form = FallbackForm(document, page)
+        self.providers = ProvidersSection(document, page)
+        self.registry = ModelRegistry(document, page)
+
+        self.sections = {
+            "default_agent_model": _section(
+                fields["default_agent_model"].title or "", fields["default_agent_model"].description or "",
+                self.default_editor, page),
+            "task_models": _section(
+                fields["task_models"].title or "",
+                "Background work (titles, summaries…) runs on these models; a task without a rule runs on "
+                "the chat model itself.", self.task_models, page),
+            "fallback": _section(
+                fields["fallback"].title or "",
+                "How requests are retried and handed to fallback models. Each agent can override these.",
+                self.fallback_form, page),
+            "providers": _section("Providers", "", self.providers, page),
+            "models": _section(
+                "Model registry",
+                "Disabled or removed models stay in the agent lists that name them, flagged.", self.registry, page),
+        }
+        layout = QVBoxLayout(page)
+        for box in self.sections.values():
+            layout.addWidget(box)
+        layout.addStretch(1)
+        self.setWidget(page)
+
+        self.default_editor.models_edited.connect(self._commit_default)
+        document.changed.connect(self._refresh)
+        self._refresh()
+
+    def focus_field(self, field: str) -> None:
+        """Scroll to a setting and give it keyboard focus ("default_agent_model",
+        "task_models", "fallback" or "fallback.<option>", "providers", "models")."""
+        section, _, option = field.partition(".")
+        targets = {
+            "default_agent_model": self.default_editor.view,
+            "task_models": self.task_models.table,
+            "fallback": self.fallback_form.boxes.get(option) or next(iter(self.fallback_form.boxes.values())),
+            "providers": self.providers.table,
+            "models": self.registry.table,
+        }
+        target = targets.get(section, self.default_editor.view)
+        box = self.sections.get(section, self.sections["default_agent_model"])
+        self.ensureWidgetVisible(box, 0, 0)
+        self.ensureWidgetVisible(target)
+        target.setFocus()
+
+    def _refresh(self) -> None:
+        self.default_editor.set_models(model_list(self._document.config.settings.default_agent_model))
+        policy = self._document.policy
+        inherited = model_list(policy.default_agent_model) if policy else []
+        self.default_editor.set_inherited(
+            f"Inherits {', '.join(inherited)} from the organization policy." if inherited
+            else "Not set: agents with no preferred model and no project default cannot run."
+        )
+
+    def _commit_default(self, models: list[str]) -> None:
+        current = self._document.config.settings.default_agent_model
+        if models == model_list(current):
+            return
+        try:
+            self._document.perform(SetSetting(("default_agent_model",), models or None,
+                                              label="Change default agent model"))
+        except EditError as exc:
+            self.default_editor.show_message(exc.message)
+            self._refresh()

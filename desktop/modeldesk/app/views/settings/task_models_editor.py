@@ -1,0 +1,166 @@
+"""Settings → task models: rules "task T, chat model C (or any) → model(s)", one per row.
+
+Each add, edit or removal replaces the settings' task map in one undoable step."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QMessageBox,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from modeldesk.core.edits import SetSetting
+from modeldesk.core.errors import EditError
+from modeldesk.core.schema import WILDCARD, TaskModelMap, as_model_value, model_list
+
+from ...document import Document
+from ...models.rows import RowsTableModel
+from ...widgets.style import problem_colour
+from ..dialogs.task_model_dialog import TaskModelDialog
+
+TaskRule = tuple[str, str, tuple[str, ...]]  # (task, chat model or '*', models)
+
+
+class TaskModelsModel(RowsTableModel[TaskRule]):
+    COLUMNS = ("Task", "When the chat model is", "Run on")
+
+    def __init__(self, document: Document, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._document = document
+
+    def cell(self, row: TaskRule, column: int, role: int) -> Any:
+        task, chat, models = row
+        problems = [f"{m}: {p}" for m in models if (p := self._document.resolver.model_problem(m))]
+        if role == Qt.ItemDataRole.DisplayRole:
+            if column == 0:
+                return task
+            if column == 1:
+                return "any (*)" if chat == WILDCARD else chat
+            return ", ".join(f"⚠ {m}" if self._document.resolver.model_problem(m) else m for m in models)
+        if role == Qt.ItemDataRole.ToolTipRole and column == 2 and problems:
+            return "Not usable:\n" + "\n".join(problems)
+        if role == Qt.ItemDataRole.ForegroundRole and column == 2 and problems:
+            return problem_colour()
+        return None
+
+
+def rules_of(task_models: dict[str, TaskModelMap]) -> list[TaskRule]:
+    return [
+        (task, chat, tuple(model_list(value)))
+        for task, by_chat in task_models.items()
+        for chat, value in by_chat.items()
+    ]
+
+
+class TaskModelsEditor(QWidget):
+    def __init__(self, document: Document, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._document = document
+        self.model = TaskModelsModel(document, self)
+        self.table = QTableView(self)
+        self.table.setObjectName("task_models_table")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setMinimumHeight(120)
+        self.add_button = QPushButton("Add…", self)
+        self.edit_button = QPushButton("Edit…", self)
+        self.remove_button = QPushButton("Remove", self)
+        buttons = QVBoxLayout()
+        for button in (self.add_button, self.edit_button, self.remove_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(buttons)
+
+        self.add_button.clicked.connect(self.add_rule)
+        self.edit_button.clicked.connect(self.edit_rule)
+        self.remove_button.clicked.connect(self.remove_rule)
+        self.table.doubleClicked.connect(lambda _index: self.edit_rule())
+        self.table.selectionModel().selectionChanged.connect(self._update_buttons)
+        self.model.modelReset.connect(self._update_buttons)
+        document.changed.connect(self._refresh)
+        self._refresh()
+
+    def _refresh(self) -> None:
+        self.model.set_rows(rules_of(self._document.config.settings.task_models))
+
+    def _current(self) -> TaskRule | None:
+        rows = self.table.selectionModel().selectedRows()
+        return self.model.row_value(rows[0].row()) if rows else None
+
+    def _update_buttons(self, *_: object) -> None:
+        selected = self._current() is not None
+        self.edit_button.setEnabled(selected)
+        self.remove_button.setEnabled(selected)
+
+    # --- actions ----------------------------------------------------------------------
+
+    def add_rule(self) -> None:
+        self._edit_with_dialog(None)
+
+    def edit_rule(self) -> None:
+        rule = self._current()
+        if rule is not None:
+            self._edit_with_dialog(rule)
+
+    def remove_rule(self) -> None:
+        rule = self._current()
+        if rule is None:
+            return
+        task, chat, _models = rule
+        self._save(self._without(task, chat), f"Remove task model {task} ({chat})")
+
+    def _edit_with_dialog(self, rule: TaskRule | None) -> None:
+        task, chat, models = rule if rule else ("", WILDCARD, ())
+        dialog = TaskModelDialog(self._document, self, task=task, chat_model=chat, models=list(models))
+        try:
+            if dialog.exec() != QDialog.DialogCode.Accepted:
+                return
+            new_task, new_chat, new_models = dialog.task(), dialog.chat_model(), dialog.models()
+        finally:
+            dialog.deleteLater()
+        task_models = self._without(task, chat) if rule else self._copy()
+        previous = self._document.config.settings.task_models.get(new_task, {}).get(new_chat)
+        task_models.setdefault(new_task, {})[new_chat] = as_model_value(new_models, like=previous)  # type: ignore[assignment]
+        self._save(task_models, f"{'Edit' if rule else 'Add'} task model {new_task} ({new_chat})")
+        self._select(new_task, new_chat)
+
+    def _copy(self) -> dict[str, dict[str, Any]]:
+        return {task: dict(by_chat) for task, by_chat in self._document.config.settings.task_models.items()}
+
+    def _without(self, task: str, chat: str) -> dict[str, dict[str, Any]]:
+        task_models = self._copy()
+        task_models.get(task, {}).pop(chat, None)
+        if task in task_models and not task_models[task]:
+            del task_models[task]
+        return task_models
+
+    def _save(self, task_models: dict[str, dict[str, Any]], label: str) -> None:
+        try:
+            self._document.perform(SetSetting(("task_models",), task_models or None, label=label))
+        except EditError as exc:
+            QMessageBox.warning(self, "Cannot change task models", exc.message)
+
+    def _select(self, task: str, chat: str) -> None:
+        for row, (t, c, _m) in enumerate(self.model.rows()):
+            if (t, c) == (task, chat):
+                self.table.selectRow(row)
+                return
+        self.table.setCurrentIndex(QModelIndex())
