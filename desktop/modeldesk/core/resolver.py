@@ -208,14 +208,15 @@ class Resolver:
         A top-level run tries ``call`` first. A delegated run (``delegated=True``, implied
         by ``parent`` or ``request``) tries the agent's own list, then ``parent``, then
         ``request``; there a ``call`` value counts as the request model, since it is what
-        the caller passed. ``project`` overrides the agent's own project.
+        the caller passed (ignored, with a warning, when ``request`` is given too).
+        ``project`` overrides the agent's own project.
         """
         agent = self.agent(agent_id)
         delegated = delegated or parent is not None or request is not None
         run = _Run(strict)
         if delegated:
             if call is not None and request is not None:
-                raise ValueError("a delegated run takes either call or request, not both")
+                run.warn("call: ignored in a delegated run, where the request model takes its place")
             layers: list[tuple[str, ModelValue | None]] = [
                 ("agent", agent.model),
                 ("parent", parent),

@@ -1,0 +1,266 @@
+"""The resolver's contract beyond the SPEC tables: result shape, messages, registry rules,
+speed, and properties that hold for any valid config."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from modeldesk.core.errors import NoModelConfiguredError, ResolutionError, UnknownAgentError, UnusableModelError
+from modeldesk.core.resolver import Resolution, Resolver, TraceStep, is_blank_value, resolve_chat, resolve_task
+from modeldesk.core.schema import Config, Policy
+from tests.core.helpers import config, policy, set_agent, world
+
+
+def test_result_shape_and_primary() -> None:
+    result = Resolver(config()).chat("own")
+    assert isinstance(result, Resolution)
+    assert result.primary == "gpt-4o" and result.fallbacks == ["claude"]
+    data = result.to_json()
+    assert list(data) == ["models", "source", "trace", "warnings"]
+    assert all(list(step) == ["layer", "value", "outcome", "reason"] for step in data["trace"])
+    assert data["trace"][1] == {"layer": "agent", "value": ["gpt-4o", "claude"], "outcome": "used",
+                                "reason": "used: gpt-4o, claude"}
+    assert data["trace"][0] == {"layer": "call", "value": None, "outcome": "skipped", "reason": "not set"}
+
+
+def test_string_value_is_a_one_element_list_in_the_trace() -> None:
+    step = Resolver(config()).chat("fan").trace[1]
+    assert step == TraceStep("agent", ["claude"], "used", "used: claude")
+
+
+def test_ids_are_trimmed() -> None:
+    data = set_agent(world(), "own", model=[" haiku ", "claude"])
+    assert Resolver(config(data)).chat("own").models == ["haiku", "claude"]
+
+
+def test_removed_ids_named_in_the_used_reason() -> None:
+    data = set_agent(world(), "own", model=["nope", "claude"])
+    step = Resolver(config(data)).chat("own").trace[-1]
+    assert step.reason == "used: claude (removed nope: unknown model)"
+
+
+def test_no_model_message_names_both_places_in_one_sentence() -> None:
+    data = world()
+    del data["settings"]["default_agent_model"]
+    with pytest.raises(NoModelConfiguredError) as caught:
+        Resolver(config(data)).chat("lone")
+    message = str(caught.value)
+    assert "agent editor" in message and "Settings → Models → Default agent model" in message
+    assert message.count(". ") == 0 and message.endswith(".")
+    assert caught.value.code == "no_model_configured"
+    # The trace of what was tried comes along, for the app's preview.
+    assert [s.layer for s in caught.value.trace] == ["call", "agent", "project", "settings", "organization"]
+    assert all(s.outcome == "skipped" for s in caught.value.trace)
+
+
+def test_unknown_agent() -> None:
+    with pytest.raises(UnknownAgentError) as caught:
+        Resolver(config()).chat("ghost")
+    assert caught.value.code == "unknown_agent" and "ghost" in caught.value.message
+    with pytest.raises(UnknownAgentError):
+        Resolver(config()).task("ghost", "title")
+
+
+def test_strict_names_the_model_layer_and_reason() -> None:
+    data = set_agent(world(), "own", model=["gpt-4o", "local"])
+    with pytest.raises(UnusableModelError) as caught:
+        Resolver(config(data)).chat("own", strict=True)
+    assert "'local'" in caught.value.message and "agent" in caught.value.message
+    assert "provider 'off' disabled" in caught.value.message
+
+
+def test_strict_applies_to_task_layers() -> None:
+    data = set_agent(world(), "tasky", task_models={"title": ["nope", "haiku"]})
+    assert Resolver(config(data)).task("tasky", "title").models == ["haiku"]
+    with pytest.raises(UnusableModelError):
+        Resolver(config(data)).task("tasky", "title", strict=True)
+
+
+def test_model_problem_each_reason() -> None:
+    resolver = Resolver(config())
+    assert resolver.model_problem("gpt-4o") is None
+    assert resolver.model_problem("nope") == "unknown model"
+    assert resolver.model_problem("retired") == "model disabled"
+    assert resolver.model_problem("orphan") == "provider 'gone' missing"
+    assert resolver.model_problem("local") == "provider 'off' disabled"
+    assert resolver.model_problem("corp-model") == "unknown model"
+    assert Resolver(config(), policy()).model_problem("corp-model") is None
+
+
+def test_config_definitions_win_over_the_policy() -> None:
+    data = policy().model_dump()
+    data["models"].append({"id": "gpt-4o", "provider": "corp", "name": "x", "enabled": False})
+    resolver = Resolver(config(), Policy.model_validate(data))
+    assert resolver.model_problem("gpt-4o") is None
+    assert resolver.models["gpt-4o"].provider == "openai"
+    assert "corp" in resolver.providers
+
+
+def test_delegated_is_implied_by_parent_or_request() -> None:
+    resolver = Resolver(config())
+    assert resolver.chat("bare", parent="haiku").source == "parent"
+    assert resolver.chat("bare", request="haiku").source == "request"
+    both = resolver.chat("bare", delegated=True, call="gpt-4o", request="haiku")
+    assert both.models == ["haiku"] and any("ignored" in w for w in both.warnings)
+
+
+def test_task_reuses_a_given_chat_resolution() -> None:
+    resolver = Resolver(config())
+    chat = resolver.chat("own", call="claude")
+    # The title map of the project is keyed on claude: the given chat decides, not the agent.
+    assert resolver.task("own", "title", chat=chat).models == ["mini"]
+    assert resolver.task("own", "title").models == ["haiku"]
+
+
+def test_task_carries_the_chat_warnings() -> None:
+    data = set_agent(world(), "own", model=["nope", "gpt-4o"])
+    result = Resolver(config(data)).task("own", "digest")
+    assert result.source == "chat-model" and result.models == ["gpt-4o"]
+    assert any("'nope'" in w for w in result.warnings)
+    assert result.trace[-1] == TraceStep("chat-model", ["gpt-4o"], "used", "used the chat models: gpt-4o")
+
+
+def test_task_project_override() -> None:
+    resolver = Resolver(config())
+    assert resolver.task("lone", "summary", project="support").models == ["haiku"]
+    result = resolver.task("bare", "summary", project="nope")
+    assert result.source == "chat-model"
+    assert any("unknown project 'nope'" in w for w in result.warnings)
+
+
+def test_convenience_functions() -> None:
+    assert resolve_chat(config(), "own").source == "agent"
+    assert resolve_task(config(), "tasky", "title").source == "agent-task"
+    assert resolve_chat(config(world(settings__default_agent_model=None)), "lone", policy()).source == "organization"
+
+
+def test_blank_value_helper() -> None:
+    assert is_blank_value(None) and is_blank_value("") and is_blank_value([" ", "DEFAULT"])
+    assert not is_blank_value(["default", "x"])
+
+
+def _many_agents(count: int) -> Config:
+    data = world()
+    data["agents"] = [
+        {"id": f"a{i}", "name": f"Agent {i}", "project": "support" if i % 2 else None,
+         "model": ["gpt-4o", "claude"] if i % 3 == 0 else None}
+        for i in range(count)
+    ]
+    data["squads"] = []
+    return config({**data, "agents": [{k: v for k, v in a.items() if v is not None} for a in data["agents"]]})
+
+
+def test_fast_for_ten_thousand_agents() -> None:
+    small, large = _many_agents(1_000), _many_agents(10_000)
+
+    def per_agent(cfg: Config, ids: list[str]) -> float:
+        resolver = Resolver(cfg)
+        start = time.perf_counter()
+        for agent_id in ids:
+            resolver.chat(agent_id)
+            resolver.task(agent_id, "title")
+        return (time.perf_counter() - start) / len(ids)
+
+    sample = [f"a{i}" for i in range(0, 1_000, 2)]
+    per_agent(small, sample)  # warm up
+    small_cost = min(per_agent(small, sample) for _ in range(3))
+    large_cost = min(per_agent(large, sample) for _ in range(3))
+    # O(list length) per resolve: the workspace size must not matter.
+    assert large_cost < small_cost * 3
+    start = time.perf_counter()
+    resolver = Resolver(large)
+    for agent in large.agents:
+        resolver.chat(agent.id)
+    assert time.perf_counter() - start < 5
+
+
+# --- properties over arbitrary valid configs -----------------------------------------
+
+IDS = ["m1", "m2", "m3", "m4", "m5"]
+PROVIDERS = ["p1", "p2", "p3"]
+ENTRY = st.one_of(
+    st.sampled_from(IDS + ["ghost"]),
+    st.sampled_from(["", "  ", "default", " DEFAULT ", "Default", "*"]),
+    st.text(max_size=6),
+)
+MODEL_VALUE = st.one_of(st.none(), ENTRY, st.lists(ENTRY, max_size=5))
+TASK_MAP = st.dictionaries(st.sampled_from(["title", "summary"]),
+                           st.dictionaries(st.sampled_from(IDS + ["*"]), MODEL_VALUE.filter(lambda v: v is not None), max_size=3),
+                           max_size=2)
+
+
+@st.composite
+def configs(draw: st.DrawFn) -> tuple[Config, Policy | None]:
+    providers = [
+        {"id": p, "kind": "openai", "base_url": "http://127.0.0.1/v1", "enabled": draw(st.booleans())}
+        for p in draw(st.lists(st.sampled_from(PROVIDERS), unique=True, max_size=3))
+    ]
+    models = [
+        {"id": m, "provider": draw(st.sampled_from(PROVIDERS + ["gone"])), "name": m, "enabled": draw(st.booleans())}
+        for m in draw(st.lists(st.sampled_from(IDS), unique=True, max_size=5))
+    ]
+    projects = [
+        {"id": p, "name": p, "default_model": draw(MODEL_VALUE), "task_models": draw(TASK_MAP)}
+        for p in draw(st.lists(st.sampled_from(["pa", "pb"]), unique=True, max_size=2))
+    ]
+    agents = [
+        {"id": a, "name": a, "project": draw(st.sampled_from([None, "pa", "pb", "pz"])), "model": draw(MODEL_VALUE),
+         "task_models": draw(st.dictionaries(st.sampled_from(["title", "summary"]),
+                                             MODEL_VALUE.filter(lambda v: v is not None), max_size=2))}
+        for a in ["a1", "a2", "a3"]
+    ]
+    data: dict[str, Any] = {
+        "providers": providers, "models": models, "projects": projects, "agents": agents,
+        "settings": {"default_agent_model": draw(MODEL_VALUE), "task_models": draw(TASK_MAP)},
+    }
+    policy_data = draw(st.one_of(st.none(), st.fixed_dictionaries({
+        "providers": st.just([{"id": "org", "kind": "openai", "base_url": "http://org/v1"}]),
+        "models": st.just([{"id": "m5", "provider": "org", "name": "m5"}]),
+        "default_agent_model": MODEL_VALUE,
+        "task_models": TASK_MAP,
+    })))
+    return Config.model_validate(data), (Policy.model_validate(policy_data) if policy_data else None)
+
+
+CHAT_ARGS = st.fixed_dictionaries({
+    "call": MODEL_VALUE, "parent": MODEL_VALUE, "request": MODEL_VALUE,
+    "delegated": st.booleans(), "project": st.sampled_from([None, "pa", "pz"]), "strict": st.booleans(),
+})
+
+SOURCES = {"call", "agent", "parent", "request", "project", "settings", "organization"}
+TASK_SOURCES = {"agent-task", "project-task", "settings-task", "organization-task", "chat-model"}
+
+
+def _check(resolver: Resolver, result: Resolution, sources: set[str]) -> None:
+    assert result.models, "never empty"
+    assert len(set(result.models)) == len(result.models), "unique"
+    assert all(resolver.model_problem(m) is None for m in result.models), "usable"
+    assert result.source in sources
+    assert result.trace[-1].layer == result.source and result.trace[-1].outcome == "used"
+    assert all(step.outcome == "skipped" for step in result.trace[:-1])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(configs(), CHAT_ARGS, st.sampled_from(["title", "summary", "other"]))
+def test_resolution_properties(world_and_policy: tuple[Config, Policy | None], kwargs: dict[str, Any], task: str) -> None:
+    cfg, pol = world_and_policy
+    resolver = Resolver(cfg, pol)
+    for agent_id in ("a1", "a2", "a3", "nobody"):
+        try:
+            chat = resolver.chat(agent_id, **kwargs)
+        except ResolutionError:
+            continue
+        _check(resolver, chat, SOURCES)
+        if kwargs["strict"]:
+            assert not any("removed" in w for w in chat.warnings)
+        try:
+            result = resolver.task(agent_id, task, chat=chat, strict=kwargs["strict"], project=kwargs["project"])
+        except ResolutionError:
+            continue
+        _check(resolver, result, TASK_SOURCES)
+        assert resolver.task(agent_id, task, **kwargs).models == result.models
