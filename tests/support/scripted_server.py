@@ -395,6 +395,12 @@ class _Handler(BaseHTTPRequestHandler):
                 if b.kind == "stall":
                     stopping.wait()
                 return self._drop()
+            if b.kind == "malformed_sse":  # right JSON, wrong shape
+                return self._send_json(200, {"type": "message", "content": "nope"} if api == "anthropic" else {"choices": "nope"})
+            if b.kind == "stream_error":  # an error object in a 200 body
+                return self._send_raw(200, "application/json", _error_event(api, b).split(b"data: ", 1)[1].strip())
+            if b.kind == "no_done":  # a complete HTTP message holding half a JSON document
+                return self._send_raw(200, "application/json", json.dumps(_completion(api, b)).encode()[:40])
             return self._send_json(200, _completion(api, replace(b, kind="ok")))
         self._start_stream("text/event-stream")
         events = _stream_events(api, b)

@@ -322,7 +322,7 @@ class _Run:
         first = True
         chunks = provider.chat(request)
         try:
-            async with asyncio.timeout(deadline(True)) as timer:
+            async with asyncio.timeout_at(deadline(True)) as timer:
                 async for chunk in chunks:
                     if isinstance(chunk, TextChunk):
                         parts.append(chunk.text)

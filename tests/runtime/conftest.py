@@ -1,0 +1,116 @@
+"""Fixtures for the runtime tests: a scripted server, configs pointing at it, and a
+helper that runs the runner and records its events and sleeps."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from modeldesk.core.schema import Config
+from modeldesk.runtime import RunEvent, RunResult, run_agent
+from tests.support.scripted_server import ScriptedServer, keyed_server, scripted_server  # noqa: F401 (fixtures)
+
+# Small, fast settings: retries with millisecond backoff and short timeouts.
+FAST = {
+    "retries": 2,
+    "backoff_base_s": 0.01,
+    "backoff_max_s": 0.04,
+    "jitter": 0,
+    "cooldown_s": 60,
+    "connect_timeout_s": 2,
+    "first_token_timeout_s": 2,
+    "idle_timeout_s": 1,
+    "max_total_s": 20,
+}
+
+DEAD_URL = "http://127.0.0.1:9/v1"  # the discard port: nothing listens there
+
+
+def build_config(
+    server: ScriptedServer,
+    models: list[dict[str, Any]] | None = None,
+    *,
+    agent_models: list[str] | None = None,
+    fallback: dict[str, Any] | None = None,
+    agent_fallback: dict[str, Any] | None = None,
+    providers: list[dict[str, Any]] | None = None,
+    instruction: str = "",
+) -> Config:
+    """Providers p1 and p2 (OpenAI-style) and an (Anthropic-style) on ``server``, dead (nothing
+    listening), and by default models A, B on p1 and C on p2 (names a, b, c)."""
+    models = models or [
+        {"id": "A", "provider": "p1", "name": "a"},
+        {"id": "B", "provider": "p1", "name": "b"},
+        {"id": "C", "provider": "p2", "name": "c"},
+    ]
+    data = {
+        "schema_version": 1,
+        "providers": providers
+        or [
+            {"id": "p1", "kind": "openai", "base_url": server.openai_url},
+            {"id": "p2", "kind": "openai", "base_url": server.openai_url},
+            {"id": "an", "kind": "anthropic", "base_url": server.anthropic_url},
+            {"id": "dead", "kind": "openai", "base_url": DEAD_URL},
+        ],
+        "models": models,
+        "settings": {"fallback": FAST | (fallback or {})},
+        "agents": [
+            {
+                "id": "agent",
+                "name": "Agent",
+                "model": agent_models or [m["id"] for m in models],
+                "instruction": instruction,
+                **({"fallback": agent_fallback} if agent_fallback else {}),
+            }
+        ],
+    }
+    return Config.model_validate(data)
+
+
+def write_config(path: Path, config: Config) -> Path:
+    path.write_text(json.dumps(config.model_dump(mode="json", exclude_none=True), indent=2))
+    return path
+
+
+@dataclass
+class Run:
+    result: RunResult
+    events: list[RunEvent]
+    sleeps: list[float] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        return [e.describe() for e in self.events if e.kind != "text"]
+
+    def kinds(self) -> list[str]:
+        return [e.kind for e in self.events if e.kind != "text"]
+
+    def outcomes(self) -> list[tuple[str, str]]:
+        return [(a.model, a.outcome) for a in self.result.attempts]
+
+
+def run(config: Config, prompt: str = "Hello?", *, record_sleeps: bool = False, **kwargs: Any) -> Run:
+    """Run the runner to completion in a fresh event loop, recording events (and sleeps)."""
+    events: list[RunEvent] = []
+    sleeps: list[float] = []
+
+    async def fake_sleep(delay: float) -> None:
+        sleeps.append(delay)
+
+    if record_sleeps:
+        kwargs.setdefault("sleep", fake_sleep)
+    result = asyncio.run(run_agent(config, kwargs.pop("agent_id", "agent"), prompt, on_event=events.append, **kwargs))
+    return Run(result, events, sleeps)
+
+
+@pytest.fixture
+def make_config(scripted_server: ScriptedServer) -> Callable[..., Config]:  # noqa: F811 (fixture use)
+    def make(*args: Any, **kwargs: Any) -> Config:
+        return build_config(scripted_server, *args, **kwargs)
+
+    return make
