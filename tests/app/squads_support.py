@@ -7,9 +7,14 @@ file the way a test needs them, and drive the model picker the way a user would.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from PySide6.QtCore import QAbstractItemModel, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QComboBox
@@ -58,3 +63,38 @@ def pick_in_model_picker(qtbot: Any, filter_text: str) -> None:
         qtbot.keyClick(picker.filter_edit, Qt.Key.Key_Return)
 
     QTimer.singleShot(0, answer)
+
+
+@pytest.fixture
+def qasync_loop(qapp: Any, qtbot: Any) -> Iterator[asyncio.AbstractEventLoop]:
+    """A qasync loop as the running asyncio loop while the test drives Qt.
+
+    In the app, ``QEventLoop.run_forever`` runs ``app.exec()`` and marks the loop as
+    running. Here pytest-qt owns the Qt event loop (``qtbot.wait*`` spin it), so the loop
+    is only marked as the running one; every ``qtbot.wait*`` then also runs asyncio's
+    callbacks and socket notifiers, as ``app.exec()`` would. The loop is never started
+    with ``run_forever``: its ``stop()`` would call ``QApplication.exit()``, which
+    leaves Qt's "quit now" flag set and breaks every later ``qtbot.waitSignal``.
+    """
+    import qasync
+
+    loop = qasync.QEventLoop(qapp)
+    asyncio.set_event_loop(loop)
+    asyncio._set_running_loop(loop)
+    # As asyncio's run_forever does: async generators dropped by httpx are closed on the loop.
+    old_hooks = sys.get_asyncgen_hooks()
+    sys.set_asyncgen_hooks(firstiter=loop._asyncgen_firstiter_hook, finalizer=loop._asyncgen_finalizer_hook)
+    try:
+        yield loop
+    finally:
+        pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+        for task in pending:
+            task.cancel()
+        # Let cancelled runs unwind (closing their streams) before the generators are shut.
+        qtbot.waitUntil(lambda: all(task.done() for task in pending), timeout=3000)
+        closing = loop.create_task(loop.shutdown_asyncgens())
+        qtbot.waitUntil(closing.done, timeout=3000)
+        sys.set_asyncgen_hooks(*old_hooks)
+        asyncio._set_running_loop(None)
+        asyncio.set_event_loop(None)
+        loop.close()

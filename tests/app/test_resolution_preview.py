@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt
-from squads_support import table_rows, type_model
+from tests.app.squads_support import table_rows, type_model
 
 from modeldesk.app.models.trace_model import TraceModel
 from modeldesk.app.views.resolution_view import ResolutionPreview

@@ -1,16 +1,406 @@
-"""TestRunPanel (placeholder until implemented)."""
+"""Test run: send a prompt to the selected agent and watch the fallback chain work.
+
+The run is the runtime's ``run_agent`` on the app's qasync loop: httpx's async I/O runs on
+the GUI thread's event loop, so events arrive on the GUI thread and update the widgets
+directly, and the window never waits on the network. The answer streams into the answer
+box; every runtime event goes to the timeline with its time since Run was pressed.
+
+Cancel cancels the asyncio task: the runtime closes the connection and sends nothing
+more, and the panel is idle again at once — it does not wait for the task to unwind, and
+anything the old run still reports is ignored.
+
+Cooldowns: the app keeps ONE :class:`CooldownTracker` per config file, backed by the
+runtime's ``cooldowns.json`` beside that file (see :func:`shared_cooldowns`), so the app's
+runs, the CLI's runs and this panel's list all see the same state.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+import asyncio
+import sys
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut, QTextCursor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from modeldesk.runtime.cooldown import CooldownTracker, default_cooldown_path
+from modeldesk.runtime.events import CooldownStarted, OutputWithdrawn, RunEvent, TextDelta
+from modeldesk.runtime.runner import RunResult, run_agent
+
+from ..document import Document
+from ..models.timeline_model import TimelineModel
+from .model_combo import ModelCombo
+from .resolution_view import escape, split_models
+
+ERROR_STYLE = "color: #d0463b;"
+OK_STYLE = "color: #2e9b4f;"
+
+_trackers: dict[Path, CooldownTracker] = {}
+
+
+def shared_cooldowns(document: Document) -> CooldownTracker:
+    """The app's one cooldown tracker for the document's config file."""
+    path = default_cooldown_path(document.store.path).resolve()
+    if path not in _trackers:
+        _trackers[path] = CooldownTracker(path)
+    return _trackers[path]
+
+
+def install_asyncgen_hooks(loop: asyncio.AbstractEventLoop) -> None:
+    """Let ``loop`` close async generators that are dropped unfinished.
+
+    asyncio's own ``run_forever`` installs these hooks; qasync's does not, so a stream
+    generator httpx leaves behind after a run would be finalized with no loop and print
+    "async generator ignored GeneratorExit". Hooks someone else installed are kept.
+    """
+    hooks = sys.get_asyncgen_hooks()
+    firstiter = getattr(loop, "_asyncgen_firstiter_hook", None)
+    finalizer = getattr(loop, "_asyncgen_finalizer_hook", None)
+    if hooks.firstiter is None and hooks.finalizer is None and firstiter and finalizer:
+        sys.set_asyncgen_hooks(firstiter=firstiter, finalizer=finalizer)
+
+
+def usage_text(usage: dict[str, int] | None) -> str:
+    if not usage:
+        return "tokens not reported"
+    prompt, completion = usage.get("prompt_tokens"), usage.get("completion_tokens")
+    total = usage.get("total_tokens", (prompt or 0) + (completion or 0))
+    if prompt is None or completion is None:
+        return f"{total} tokens"
+    return f"{total} tokens ({prompt} in, {completion} out)"
+
+
+def result_text(result: RunResult) -> str:
+    if result.error is not None:
+        return f"No answer: {result.error.get('message', result.error.get('code', 'the run failed'))}"
+    return f"Answered by {result.model} in {result.elapsed_s:.2f} s · {usage_text(result.usage)}"
 
 
 class TestRunPanel(QWidget):
-    def __init__(self, document: object, parent: QWidget | None = None) -> None:
+    __test__ = False  # not a pytest test class, despite the name
+
+    # Emitted when a run ends by itself, with its RunResult (not when cancelled).
+    run_finished = Signal(object)
+    # Emitted with True when a run starts and False when the panel is idle again.
+    running_changed = Signal(bool)
+
+    def __init__(
+        self, document: Document, parent: QWidget | None = None, *, cooldowns: CooldownTracker | None = None
+    ) -> None:
         super().__init__(parent)
         self.document = document
         self.agent_id: str | None = None
-        QVBoxLayout(self).addWidget(QLabel("TestRunPanel: not built yet"))
+        self.cooldowns = cooldowns if cooldowns is not None else shared_cooldowns(document)
+        self.result: RunResult | None = None
+        self._task: asyncio.Task[RunResult] | None = None
+        self._run_id = 0
+        self._started = 0.0
+
+        self.agent_label = QLabel(self)
+        self.agent_label.setObjectName("agent_label")
+        self.prompt_edit = QPlainTextEdit(self)
+        self.prompt_edit.setObjectName("prompt_edit")
+        self.prompt_edit.setPlaceholderText("Ask the agent something… (Ctrl+Enter runs)")
+        self.prompt_edit.setAccessibleName("Prompt")
+        self.prompt_edit.setTabChangesFocus(True)
+        self.prompt_edit.setMaximumHeight(90)
+        self.call_combo = ModelCombo(document, self, placeholder="the agent's own models")
+        self.call_combo.setAccessibleName("Run on model")
+        self.stream_check = QCheckBox("Stream the answer", self)
+        self.stream_check.setChecked(True)
+        self.run_button = QPushButton("&Run", self)
+        self.run_button.setObjectName("run_button")
+        self.cancel_button = QPushButton("&Cancel", self)
+        self.cancel_button.setObjectName("cancel_button")
+        self.cancel_button.setEnabled(False)
+
+        self.answer_edit = QPlainTextEdit(self)
+        self.answer_edit.setObjectName("answer_edit")
+        self.answer_edit.setReadOnly(True)
+        self.answer_edit.setPlaceholderText("The answer appears here as it streams in.")
+        self.answer_edit.setAccessibleName("Answer")
+        self.timeline_model = TimelineModel(self)
+        self.timeline = QTableView(self)
+        self.timeline.setObjectName("timeline")
+        self.timeline.setModel(self.timeline_model)
+        self.timeline.setAccessibleName("Timeline of attempts and fallbacks")
+        self.timeline.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.timeline.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.timeline.verticalHeader().setVisible(False)
+        self.timeline.setShowGrid(False)
+        header = self.timeline.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+
+        self.result_label = QLabel(self)
+        self.result_label.setObjectName("result_label")
+        self.result_label.setWordWrap(True)
+        self.result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        self.cooldown_box = QGroupBox("Active cooldowns", self)
+        self.cooldown_list = QListWidget(self)
+        self.cooldown_list.setObjectName("cooldown_list")
+        self.cooldown_list.setAccessibleName("Active cooldowns")
+        self.cooldown_list.setMaximumHeight(80)
+        self.clear_cooldown_button = QPushButton("Clear &selected", self)
+        self.clear_all_button = QPushButton("Clear &all", self)
+        self.clear_all_button.setObjectName("clear_all_button")
+        self.clear_cooldown_button.setToolTip("Start the selected agent's runs at its primary again")
+        self.clear_all_button.setToolTip("Start every agent's runs at its primary again")
+        self.cooldown_timer = QTimer(self)
+        self.cooldown_timer.setInterval(1000)
+
+        self._lay_out()
+        self.run_button.clicked.connect(self.start_run)
+        self.cancel_button.clicked.connect(self.cancel_run)
+        # Ctrl+Enter in the prompt runs; Escape anywhere in this panel (and only here) cancels.
+        self.prompt_edit.installEventFilter(self)
+        QShortcut(QKeySequence("Escape"), self, self.cancel_run, context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.clear_cooldown_button.clicked.connect(self.clear_selected_cooldown)
+        self.clear_all_button.clicked.connect(self.clear_cooldowns)
+        self.cooldown_list.currentRowChanged.connect(self._update_buttons)
+        self.cooldown_timer.timeout.connect(self.refresh_cooldowns)
+        self.set_agent(None)
+        self.refresh_cooldowns()
+
+    def _lay_out(self) -> None:
+        options = QFormLayout()
+        options.addRow("Run on:", self.call_combo)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.stream_check)
+        buttons.addStretch(1)
+        buttons.addWidget(self.run_button)
+        buttons.addWidget(self.cancel_button)
+
+        answer_box = QGroupBox("Answer", self)
+        QVBoxLayout(answer_box).addWidget(self.answer_edit)
+        timeline_box = QGroupBox("Timeline", self)
+        QVBoxLayout(timeline_box).addWidget(self.timeline)
+        split = QSplitter(Qt.Orientation.Horizontal, self)
+        split.addWidget(answer_box)
+        split.addWidget(timeline_box)
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 1)
+        split.setChildrenCollapsible(False)
+
+        cooldown_buttons = QVBoxLayout()
+        cooldown_buttons.addWidget(self.clear_cooldown_button)
+        cooldown_buttons.addWidget(self.clear_all_button)
+        cooldown_buttons.addStretch(1)
+        cooldown_row = QHBoxLayout(self.cooldown_box)
+        cooldown_row.addWidget(self.cooldown_list, 1)
+        cooldown_row.addLayout(cooldown_buttons)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.agent_label)
+        layout.addWidget(self.prompt_edit)
+        layout.addLayout(options)
+        layout.addLayout(buttons)
+        layout.addWidget(split, 1)
+        layout.addWidget(self.result_label)
+        layout.addWidget(self.cooldown_box)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        # The text box takes Ctrl+Enter and Escape for itself; give them to the panel.
+        if watched is self.prompt_edit and isinstance(event, QKeyEvent) and event.type() == QEvent.Type.KeyPress:
+            ctrl = bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier)
+            if ctrl and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+                self.start_run()
+                return True
+            if event.key() == Qt.Key.Key_Escape and self.is_running():
+                self.cancel_run()
+                return True
+        return super().eventFilter(watched, event)
+
+    # --- API ----------------------------------------------------------------------------
 
     def set_agent(self, agent_id: str | None) -> None:
+        """Show the panel for ``agent_id``. A run still going for another agent is
+        cancelled: the panel only ever shows the selected agent's run."""
+        if agent_id != self.agent_id and self.is_running():
+            self.cancel_run()
         self.agent_id = agent_id
+        agent = self.document.config.agent(agent_id) if agent_id else None
+        self.agent_label.setText(
+            f"Test-run <b>{escape(agent.name)}</b> ({agent.id})" if agent else "Choose an agent to test-run it."
+        )
+        self._update_buttons()
+
+    def is_running(self) -> bool:
+        return self._task is not None
+
+    def start_run(self) -> asyncio.Task[RunResult] | None:
+        """Start a run of the selected agent with the prompt; returns its task."""
+        if self.is_running() or self.agent_id is None:
+            return None
+        prompt = self.prompt_edit.toPlainText().strip()
+        if not prompt:
+            self._show_result("Type a prompt first.", ERROR_STYLE)
+            self.prompt_edit.setFocus()
+            return None
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            # The app always runs on qasync; this only guards a misconfigured embedding.
+            self._show_result("Cannot run: the app's async event loop is not running.", ERROR_STYLE)
+            return None
+        install_asyncgen_hooks(loop)
+        self._run_id += 1
+        run_id = self._run_id
+        self._started = time.monotonic()
+        self.result = None
+        self.timeline_model.clear()
+        self.answer_edit.clear()
+        self._show_result("Running…", "")
+        # A snapshot: edits made while the run goes on do not change it half-way.
+        config = self.document.config.model_copy(deep=True)
+        coroutine = run_agent(
+            config,
+            self.agent_id,
+            prompt,
+            call=split_models(self.call_combo.model_id()),
+            stream=self.stream_check.isChecked(),
+            on_event=lambda event: self._on_event(run_id, event),
+            cooldowns=self.cooldowns,
+            policy=self.document.policy,
+        )
+        self._task = loop.create_task(coroutine)
+        self._task.add_done_callback(lambda task: self._on_done(run_id, task))
+        self._set_running(True)
+        return self._task
+
+    def cancel_run(self) -> None:
+        """Stop the run now; the panel is idle when this returns."""
+        task, self._task = self._task, None
+        if task is None:
+            return
+        self._run_id += 1  # anything the old run still reports is ignored
+        task.cancel()
+        self.timeline_model.add_note("cancelled", "Cancelled by you; nothing more is sent", self._offset())
+        self._show_result("Cancelled.", "")
+        self._set_running(False)
+
+    def shutdown(self) -> None:
+        """Cancel any run and stop the timers (the window is closing)."""
+        self.cancel_run()
+        self.cooldown_timer.stop()
+
+    # --- cooldowns ----------------------------------------------------------------------
+
+    def refresh_cooldowns(self) -> None:
+        active = self.cooldowns.active()
+        current = self.cooldown_list.currentItem()
+        selected = current.data(Qt.ItemDataRole.UserRole) if current else None
+        self.cooldown_list.clear()
+        for cooldown in active:
+            item = QListWidgetItem(
+                f"{cooldown.agent_id} starts at {cooldown.model_id} for {cooldown.seconds_left:.0f} s more"
+            )
+            item.setData(Qt.ItemDataRole.UserRole, cooldown.agent_id)
+            self.cooldown_list.addItem(item)
+            if cooldown.agent_id == selected:
+                self.cooldown_list.setCurrentItem(item)
+        if not active:
+            placeholder = QListWidgetItem("None: every agent starts at its primary model.")
+            placeholder.setFlags(Qt.ItemFlag.NoItemFlags)
+            self.cooldown_list.addItem(placeholder)
+        # Count down while something is cooling; stay quiet otherwise.
+        if active and not self.cooldown_timer.isActive():
+            self.cooldown_timer.start()
+        elif not active:
+            self.cooldown_timer.stop()
+        self._update_buttons()
+
+    def active_cooldown_agents(self) -> list[str]:
+        return [c.agent_id for c in self.cooldowns.active()]
+
+    def clear_selected_cooldown(self) -> None:
+        item = self.cooldown_list.currentItem()
+        agent_id = item.data(Qt.ItemDataRole.UserRole) if item else None
+        if agent_id:
+            self.cooldowns.clear(agent_id)
+        self.refresh_cooldowns()
+
+    def clear_cooldowns(self) -> None:
+        self.cooldowns.clear()
+        self.refresh_cooldowns()
+
+    # --- the run ------------------------------------------------------------------------
+
+    def _offset(self) -> float:
+        return time.monotonic() - self._started
+
+    def _on_event(self, run_id: int, event: RunEvent) -> None:
+        if run_id != self._run_id:
+            return
+        if isinstance(event, TextDelta):
+            cursor = self.answer_edit.textCursor()
+            cursor.movePosition(QTextCursor.MoveOperation.End)
+            cursor.insertText(event.text)
+            self.answer_edit.setTextCursor(cursor)
+            return
+        if isinstance(event, OutputWithdrawn):
+            # The failed attempt's words are not part of the answer; the next starts clean.
+            self.answer_edit.clear()
+        self.timeline_model.add_event(event, self._offset())
+        self.timeline.scrollToBottom()
+        if isinstance(event, CooldownStarted):
+            self.refresh_cooldowns()
+
+    def _on_done(self, run_id: int, task: asyncio.Task[RunResult]) -> None:
+        error = None if task.cancelled() else task.exception()  # always retrieved
+        if run_id != self._run_id:
+            return  # cancelled by the user: the panel went idle already
+        self._task = None
+        if task.cancelled():
+            self._show_result("Cancelled.", "")
+        elif error is not None:
+            self._show_result(f"The run stopped unexpectedly: {error}", ERROR_STYLE)
+        else:
+            self.result = task.result()
+            if self.result.ok:
+                # A non-streamed answer arrives whole, at the end.
+                if self.answer_edit.toPlainText() != self.result.text:
+                    self.answer_edit.setPlainText(self.result.text)
+                self._show_result(result_text(self.result), OK_STYLE)
+            else:
+                self._show_result(result_text(self.result), ERROR_STYLE)
+        self._set_running(False)
+        self.refresh_cooldowns()
+        if self.result is not None:
+            self.run_finished.emit(self.result)
+
+    def _show_result(self, text: str, style: str) -> None:
+        self.result_label.setText(text)
+        self.result_label.setStyleSheet(style)
+
+    def _set_running(self, running: bool) -> None:
+        self._update_buttons()
+        self.running_changed.emit(running)
+
+    def _update_buttons(self, *_: object) -> None:
+        running = self.is_running()
+        self.run_button.setEnabled(not running and self.agent_id is not None)
+        self.cancel_button.setEnabled(running)
+        self.prompt_edit.setReadOnly(running)
+        item = self.cooldown_list.currentItem()
+        self.clear_cooldown_button.setEnabled(bool(item and item.data(Qt.ItemDataRole.UserRole)))
+        self.clear_all_button.setEnabled(bool(self.cooldowns.active()))

@@ -1,0 +1,259 @@
+"""The test-run panel against the scripted OpenAI-compatible server (real HTTP on
+127.0.0.1): streaming, the fallback timeline, Cancel, cooldowns."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+
+from modeldesk.app.models.timeline_model import TimelineModel
+from modeldesk.app.views.test_run_panel import TestRunPanel, shared_cooldowns
+from modeldesk.core.schema import Agent, Config, FallbackOverride, Model, Provider
+from modeldesk.core.store import ConfigStore
+from modeldesk.runtime.cooldown import CooldownTracker
+from modeldesk.runtime.events import (
+    AllFailed,
+    Answered,
+    AttemptFailed,
+    AttemptStarted,
+    ErrorSummary,
+    FallingBack,
+    Retrying,
+    Starting,
+)
+from tests.app.squads_support import qasync_loop  # noqa: F401 - fixture
+from tests.app.squads_support import table_rows
+from tests.support.scripted_server import ScriptedServer, hang, ok, slow, status
+from tests.support.scripted_server import scripted_server  # noqa: F401 - fixture
+
+
+def scripted_config(server: ScriptedServer) -> Config:
+    return Config(
+        providers=[Provider(id="scripted", kind="openai", base_url=server.openai_url)],
+        models=[
+            Model(id="primary", provider="scripted", name="gpt-a"),
+            Model(id="backup", provider="scripted", name="gpt-b"),
+        ],
+        agents=[
+            Agent(
+                id="tester", name="Tester", model=["primary", "backup"],
+                # Quick retries so the test sees the whole chain in well under a second.
+                fallback=FallbackOverride(retries=1, backoff_base_s=0.05, backoff_max_s=0.05, jitter=0, cooldown_s=60),
+            )
+        ],
+    )
+
+
+@pytest.fixture
+def run_document(qtbot: Any, tmp_path: Path, scripted_server: ScriptedServer) -> Iterator[Any]:  # noqa: F811
+    from modeldesk.app.document import Document
+
+    store = ConfigStore(tmp_path / "config.json")
+    store.save(scripted_config(scripted_server))
+    document = Document(store)
+    yield document
+    document.undo_stack.clear()
+    document.deleteLater()
+
+
+@pytest.fixture
+def panel(qtbot: Any, run_document: Any, qasync_loop: Any) -> Iterator[TestRunPanel]:  # noqa: F811
+    widget = TestRunPanel(run_document)
+    qtbot.addWidget(widget)
+    widget.resize(900, 640)
+    widget.show()
+    qtbot.waitExposed(widget)
+    widget.set_agent("tester")
+    yield widget
+    widget.shutdown()
+
+
+def run(qtbot: Any, panel: TestRunPanel, prompt: str = "Say hello") -> Any:
+    panel.prompt_edit.setFocus()
+    qtbot.keyClicks(panel.prompt_edit, prompt)
+    with qtbot.waitSignal(panel.run_finished, timeout=10_000) as finished:
+        qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
+    return finished.args[0]
+
+
+def test_timeline_model_passes_the_model_tester(qapp: Any, qtmodeltester: Any) -> None:
+    model = TimelineModel()
+    model.add_event(Starting(("a", "b")), 0.0)
+    model.add_event(AttemptStarted("a", 1, 2), 0.01)
+    model.add_event(AttemptFailed("a", ErrorSummary("server_error", 500, "boom", 0.1)), 0.11)
+    model.add_event(Retrying("a", 0.4, 2, 2), 0.12)
+    model.add_event(FallingBack("b"), 0.6)
+    model.add_event(Answered("b", 1.2), 1.8)
+    model.add_note("cancelled", "Cancelled by you", 2.0)
+    qtmodeltester.check(model)
+    assert table_rows(model)[:2] == [("+0.00 s", "Starting (models: a, b)"), ("+0.01 s", "Trying a (1/2)")]
+    assert model.kinds() == [
+        "starting", "attempt_started", "attempt_failed", "retrying", "falling_back", "answered", "cancelled",
+    ]
+    # Each kind has its own look.
+    failed = model.index(2, TimelineModel.EVENT)
+    answered = model.index(5, TimelineModel.EVENT)
+    assert failed.data(Qt.ItemDataRole.ForegroundRole) != answered.data(Qt.ItemDataRole.ForegroundRole)
+    assert failed.data(Qt.ItemDataRole.DecorationRole) is not None
+    model.add_event(AllFailed("x", "Every model failed."), 3.0)
+    assert model.texts()[-1] == "Every model failed."
+
+
+def test_answer_streams_in_and_result_names_the_model(
+    qtbot: Any, panel: TestRunPanel, scripted_server: ScriptedServer  # noqa: F811
+) -> None:
+    scripted_server.script("gpt-a", ok("Hello there, friend!", chunks=4, delay=0.1))
+    panel.prompt_edit.setFocus()
+    qtbot.keyClicks(panel.prompt_edit, "Say hello")
+    with qtbot.waitSignal(panel.run_finished, timeout=10_000) as finished:
+        qtbot.keyClick(panel.prompt_edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+        assert panel.is_running() and not panel.run_button.isEnabled() and panel.cancel_button.isEnabled()
+        # Part of the answer is shown while the rest is still on its way.
+        qtbot.waitUntil(lambda: 0 < len(panel.answer_edit.toPlainText()) < len("Hello there, friend!"))
+        assert panel.is_running()
+    result = finished.args[0]
+    assert result.model == "primary"
+    assert panel.answer_edit.toPlainText() == "Hello there, friend!"
+    assert panel.timeline_model.kinds() == ["starting", "attempt_started", "answered"]
+    assert panel.timeline_model.texts()[0] == "Starting (models: primary, backup)"
+    text = panel.result_label.text()
+    assert text.startswith("Answered by primary in ") and text.endswith(" s · 8 tokens (3 in, 5 out)")
+    assert not panel.is_running() and panel.run_button.isEnabled() and not panel.cancel_button.isEnabled()
+    assert scripted_server.chat_requests()[0].body["messages"][-1]["content"] == "Say hello"
+
+
+def test_primary_fails_then_fallback_answers(
+    qtbot: Any, panel: TestRunPanel, scripted_server: ScriptedServer  # noqa: F811
+) -> None:
+    scripted_server.script("gpt-a", status(500), status(500))
+    scripted_server.script("gpt-b", ok("From the backup.", chunks=2))
+    result = run(qtbot, panel)
+    assert result.model == "backup"
+    assert panel.timeline_model.kinds() == [
+        "starting",
+        "attempt_started", "attempt_failed", "retrying",
+        "attempt_started", "attempt_failed", "falling_back",
+        "attempt_started", "answered",
+    ]
+    texts = panel.timeline_model.texts()
+    assert texts[2].startswith("primary failed: 500")
+    assert texts[3].startswith("Retrying primary in 0.") and texts[3].endswith(" s (2/2)")
+    assert texts[6] == "Falling back to backup"
+    assert texts[8].startswith("backup answered (")
+    # Time offsets only grow.
+    offsets = [entry.offset_s for entry in panel.timeline_model.rows()]
+    assert offsets == sorted(offsets)
+    assert panel.answer_edit.toPlainText() == "From the backup."
+    assert panel.result_label.text().startswith("Answered by backup in ")
+    assert [r.model for r in scripted_server.chat_requests()] == ["gpt-a", "gpt-a", "gpt-b"]
+
+
+def test_cancel_on_a_hanging_request_returns_to_idle_at_once(
+    qtbot: Any, panel: TestRunPanel, scripted_server: ScriptedServer  # noqa: F811
+) -> None:
+    scripted_server.script("gpt-a", hang())
+    panel.prompt_edit.setFocus()
+    qtbot.keyClicks(panel.prompt_edit, "Hello?")
+    qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
+    task = panel._task
+    assert task is not None
+    qtbot.waitUntil(lambda: len(scripted_server.chat_requests()) == 1)
+    started = time.monotonic()
+    qtbot.mouseClick(panel.cancel_button, Qt.MouseButton.LeftButton)
+    assert time.monotonic() - started < 0.1
+    assert not panel.is_running()
+    assert panel.run_button.isEnabled() and not panel.cancel_button.isEnabled()
+    assert panel.result_label.text() == "Cancelled."
+    assert panel.timeline_model.kinds()[-1] == "cancelled"
+    qtbot.waitUntil(task.done, timeout=2000)
+    assert task.cancelled()
+    qtbot.wait(300)
+    # Nothing more was sent: no retry, no fallback.
+    assert len(scripted_server.chat_requests()) == 1
+    assert panel.timeline_model.kinds()[-1] == "cancelled"
+
+
+def test_cancel_mid_stream_stops_the_answer(
+    qtbot: Any, panel: TestRunPanel, scripted_server: ScriptedServer  # noqa: F811
+) -> None:
+    scripted_server.script("gpt-a", slow("one two three four five six seven eight", chunks=8, delay=0.15))
+    panel.prompt_edit.setFocus()
+    qtbot.keyClicks(panel.prompt_edit, "Count")
+    qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.answer_edit.toPlainText() != "", timeout=5000)
+    qtbot.keyClick(panel.prompt_edit, Qt.Key.Key_Escape)
+    assert not panel.is_running()
+    shown = panel.answer_edit.toPlainText()
+    qtbot.wait(400)
+    assert panel.answer_edit.toPlainText() == shown
+    assert len(scripted_server.chat_requests()) == 1
+
+
+def test_cooldown_is_listed_and_cleared(
+    qtbot: Any, panel: TestRunPanel, scripted_server: ScriptedServer  # noqa: F811
+) -> None:
+    assert not panel.clear_all_button.isEnabled()
+    scripted_server.script("gpt-a", status(429, "rate limited"))
+    scripted_server.script("gpt-b", ok("Backup here."))
+    result = run(qtbot, panel)
+    assert result.model == "backup"
+    assert "cooldown_started" in panel.timeline_model.kinds()
+    assert panel.active_cooldown_agents() == ["tester"]
+    item = panel.cooldown_list.item(0).text()
+    assert item.startswith("tester starts at backup for ") and item.endswith(" s more")
+    assert panel.clear_all_button.isEnabled()
+
+    # The next run starts at the backup, as the cooldown says.
+    scripted_server.script("gpt-b", ok("Still backup."))
+    run(qtbot, panel, " again")
+    assert panel.timeline_model.kinds()[:2] == ["starting", "cooldown_used"]
+    assert [r.model for r in scripted_server.chat_requests()][-1] == "gpt-b"
+
+    panel.cooldown_list.setCurrentRow(0)
+    assert panel.clear_cooldown_button.isEnabled()
+    qtbot.mouseClick(panel.clear_cooldown_button, Qt.MouseButton.LeftButton)
+    assert panel.active_cooldown_agents() == []
+    assert panel.cooldown_list.count() == 1
+    assert panel.cooldown_list.item(0).text() == "None: every agent starts at its primary model."
+    assert not panel.clear_all_button.isEnabled()
+
+
+def test_clear_all_cooldowns(qtbot: Any, panel: TestRunPanel) -> None:
+    panel.cooldowns.start("tester", "backup", time.time() + 30, primary="primary")
+    panel.cooldowns.start("other", "x", time.time() + 60)
+    panel.refresh_cooldowns()
+    assert panel.cooldown_list.count() == 2
+    qtbot.mouseClick(panel.clear_all_button, Qt.MouseButton.LeftButton)
+    assert panel.cooldowns.active() == []
+
+
+def test_stop_error_shows_no_answer(
+    qtbot: Any, panel: TestRunPanel, scripted_server: ScriptedServer  # noqa: F811
+) -> None:
+    scripted_server.script("gpt-a", status(400, "bad request"))
+    result = run(qtbot, panel)
+    assert result.error is not None
+    assert panel.result_label.text().startswith("No answer: primary refused the request")
+    assert panel.timeline_model.kinds()[-1] == "all_failed"
+    assert len(scripted_server.chat_requests()) == 1
+
+
+def test_empty_prompt_and_no_agent(qtbot: Any, panel: TestRunPanel) -> None:
+    qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
+    assert not panel.is_running()
+    assert panel.result_label.text() == "Type a prompt first."
+    panel.set_agent(None)
+    assert not panel.run_button.isEnabled()
+    assert panel.agent_label.text() == "Choose an agent to test-run it."
+
+
+def test_one_shared_tracker_per_config_file(run_document: Any) -> None:
+    tracker = shared_cooldowns(run_document)
+    assert isinstance(tracker, CooldownTracker)
+    assert shared_cooldowns(run_document) is tracker
+    assert tracker.path == Path(run_document.store.path).parent / "cooldowns.json"
