@@ -96,6 +96,7 @@ def policy(data: dict[str, Any] | None = None) -> Policy:
 
 
 def write_json(path: Path, data: Any) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     return path
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import sys
 import tempfile
 import time
@@ -171,8 +172,8 @@ def file_lock(lock_path: Path, timeout_s: float = LOCK_TIMEOUT_S) -> Iterator[No
     The lock is advisory and tied to the open file, so it is released if the process
     dies; it never blocks readers, who rely on atomic replacement instead.
     """
-    lock_path.parent.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
     try:
+        lock_path.parent.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
         fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, FILE_MODE)
     except OSError as exc:
         raise StoreError(f"Cannot open the lock file {lock_path}: {exc.strerror}") from None
@@ -404,10 +405,21 @@ class ConfigStore:
     def _write(self, current: _Loaded, text: str) -> None:
         if current.raw is not None and current.version < SCHEMA_VERSION:
             self._backup_original(current.raw, current.version)
+        self._remove_stale_temps()
         try:
             atomic_write(self.path, text.encode("utf-8"))
         except OSError as exc:
             raise StoreError(f"Cannot write {self.path}: {exc.strerror or exc}") from None
+
+    def _remove_stale_temps(self) -> None:
+        """Delete temp files left by a writer that was killed mid-save. Only the lock
+        holder writes the config, so under the lock no such file is in use."""
+        pattern = re.compile(r"\." + re.escape(self.path.name) + r"\.[A-Za-z0-9_]{8}\.tmp")
+        with contextlib.suppress(OSError):
+            for entry in self.path.parent.iterdir():
+                if pattern.fullmatch(entry.name):
+                    with contextlib.suppress(OSError):
+                        entry.unlink()
 
     def _backup_original(self, raw: bytes, version: int) -> None:
         """Keep the pre-upgrade file as ``config.json.v<N>.bak`` (a new name if one with
