@@ -253,6 +253,11 @@ class ScriptedServer:
     def chat_requests(self, model: str | None = None) -> list[RecordedRequest]:
         return [r for r in self.requests if r.method == "POST" and (model is None or r.model == model)]
 
+    def open_connections(self) -> int:
+        """Client connections the server still holds open."""
+        with self._lock:
+            return len(self._connections)
+
     def wait_for_requests(self, count: int, timeout: float = 5.0) -> list[RecordedRequest]:
         end = time.monotonic() + timeout
         while time.monotonic() < end:

@@ -212,7 +212,8 @@ class _Run:
 
     async def _try_models(self, chosen: list[str]) -> RunResult:
         start = 0
-        if self.cooldowns is not None and len(chosen) > 1:
+        # cooldown_s == 0 means "always start at the primary", even over an older cooldown.
+        if self.cooldowns is not None and self.options.cooldown_s > 0 and len(chosen) > 1:
             start, left = self.cooldowns.start_index(self.agent_id, chosen)
             if start:
                 self.emit(CooldownUsed(chosen[start], tuple(chosen[:start]), left))

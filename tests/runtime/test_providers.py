@@ -1,0 +1,280 @@
+"""Providers over real HTTP: the Anthropic Messages API, keys from env and keyring (and
+never leaked), error classification, Retry-After, SSE parsing, model lists and checks."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import httpx
+import keyring
+import pytest
+from keyring.backend import KeyringBackend
+
+from modeldesk.core.schema import Provider
+from modeldesk.runtime.catalog import check_provider, check_providers, list_models
+from modeldesk.runtime.errors import ProviderError, redact
+from modeldesk.runtime.providers.base import classify, parse_retry_after
+from modeldesk.runtime.secrets import StaticSecrets
+from tests.support.scripted_server import TEST_KEY, ScriptedServer, hang, ok, status, stream_error
+
+from .conftest import DEAD_URL, build_config, run
+
+pytestmark = pytest.mark.timeout(30)
+
+ANTHROPIC_MODELS = [
+    {"id": "S", "provider": "an", "name": "claude-s", "context_window": 200000},
+    {"id": "H", "provider": "an", "name": "claude-h"},
+    {"id": "A", "provider": "p1", "name": "a"},
+]
+
+
+# --- Anthropic --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stream", [True, False])
+def test_anthropic_answer_with_key_version_and_usage(keyed_server: ScriptedServer, stream: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ANTHROPIC_TEST_KEY", TEST_KEY)
+    providers = [{"id": "an", "kind": "anthropic", "base_url": keyed_server.anthropic_url,
+                  "api_key": {"env": "ANTHROPIC_TEST_KEY"}}]
+    keyed_server.script("claude-s", ok("Bonjour", chunks=3, usage=(11, 4)))
+    config = build_config(keyed_server, ANTHROPIC_MODELS[:1], providers=providers, instruction="Be kind.")
+    r = run(config, stream=stream)
+    assert r.result.ok and r.result.text == "Bonjour" and r.result.usage == {"prompt_tokens": 11, "completion_tokens": 4}
+    request = keyed_server.chat_requests()[0]
+    assert request.path == "/v1/messages" and request.authorized is True
+    assert request.headers["anthropic-version"] == "2023-06-01"
+    assert request.headers["x-api-key"] == "<redacted>" and "authorization" not in request.headers
+    assert request.body["system"] == "Be kind." and request.body["max_tokens"] == 1024
+    assert request.body["messages"] == [{"role": "user", "content": "Hello?"}]
+
+
+@pytest.mark.parametrize("stream", [True, False])
+def test_anthropic_errors_map_like_the_others(scripted_server: ScriptedServer, stream: bool) -> None:
+    scripted_server.script("claude-s", status(529, "Overloaded"), status(400, "prompt is too long: 210000 tokens > 200000 maximum"))
+    scripted_server.script("claude-l", stream_error("Overloaded", error_type="overloaded_error"), ok("Done"))
+    models = ANTHROPIC_MODELS[:2] + [{"id": "L", "provider": "an", "name": "claude-l", "context_window": 1000000}]
+    r = run(build_config(scripted_server, models, fallback={"retries": 1}), stream=stream, record_sleeps=True)
+    assert [(a.model, a.outcome, a.status, a.error_class) for a in r.result.attempts] == [
+        ("S", "failed", 529, "server"),
+        ("S", "failed", 400, "context_overflow"),
+        ("H", "skipped", None, None),  # window unknown after an overflow
+        ("L", "failed", 529, "server"),  # an overloaded_error event in a 200 answer
+        ("L", "answered", None, None),
+    ]
+    assert r.result.model == "L" and r.result.text == "Done"
+    assert {r.path for r in scripted_server.chat_requests()} == {"/v1/messages"}
+
+
+# --- keys ---------------------------------------------------------------------------------------
+
+
+def _keyed_config(server: ScriptedServer, api_key: dict[str, str]) -> Any:
+    providers = [
+        {"id": "p1", "kind": "openai", "base_url": server.openai_url, "api_key": api_key},
+        {"id": "p2", "kind": "openai", "base_url": server.openai_url},
+    ]
+    return build_config(server, providers=providers)
+
+
+def test_key_from_the_environment_is_sent_as_a_bearer_token(keyed_server: ScriptedServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MD_TEST_KEY", TEST_KEY)
+    r = run(_keyed_config(keyed_server, {"env": "MD_TEST_KEY"}))
+    assert r.result.model == "A"
+    request = keyed_server.chat_requests()[0]
+    assert request.authorized is True and request.headers["authorization"] == "<redacted>"
+
+
+class _MemoryKeyring(KeyringBackend):
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self, values: dict[tuple[str, str], str]) -> None:
+        super().__init__()
+        self.values = values
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.values.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.values[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.values.pop((service, username), None)
+
+
+def test_key_from_the_os_keyring(keyed_server: ScriptedServer) -> None:
+    previous = keyring.get_keyring()
+    keyring.set_keyring(_MemoryKeyring({("modeldesk", "scripted"): TEST_KEY}))
+    try:
+        r = run(_keyed_config(keyed_server, {"keyring": "scripted"}))
+    finally:
+        keyring.set_keyring(previous)
+    assert r.result.model == "A" and keyed_server.chat_requests()[0].authorized is True
+
+
+def test_a_missing_key_fails_that_provider_without_sending(scripted_server: ScriptedServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MD_MISSING_KEY", raising=False)
+    r = run(_keyed_config(scripted_server, {"env": "MD_MISSING_KEY"}))
+    assert r.result.model == "C"
+    assert r.result.attempts[0].error == "not authorised: no API key for provider 'p1': environment variable MD_MISSING_KEY is not set"
+    assert r.outcomes()[1] == ("B", "skipped")
+    assert [m.model for m in scripted_server.chat_requests()] == ["c"]
+
+
+def test_a_key_is_never_printed_logged_or_put_in_errors(
+    keyed_server: ScriptedServer, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    wrong = "sk-wrong-KEY-that-the-server-echoes-42"
+    monkeypatch.setenv("MD_TEST_KEY", wrong)
+    caplog.set_level(logging.DEBUG)
+    r = run(_keyed_config(keyed_server, {"env": "MD_TEST_KEY"}))
+    # The server echoes the wrong key in its 401 (as real providers quote keys); it is redacted.
+    assert r.result.attempts[0].status == 401
+    assert "***" in (r.result.attempts[0].error or "")
+    everything = repr(r.result.to_json()) + "".join(e.describe() + repr(e) for e in r.events) + caplog.text
+    assert wrong not in everything
+    assert all(wrong not in str(v) for req in keyed_server.requests for v in req.headers.values())
+
+
+def test_static_secrets_and_redact() -> None:
+    from modeldesk.core.schema import ApiKeyRef
+
+    source = StaticSecrets({"env:X": "v1", "keyring:y": "v2"})
+    assert source.get(ApiKeyRef(env="X")) == "v1" and source.get(ApiKeyRef(keyring="y")) == "v2"
+    assert source.get(ApiKeyRef(env="Z")) is None
+    assert redact("key v1 and v1", ["v1", ""]) == "key *** and ***"
+
+
+# --- classification -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status_code", "message", "err_type", "code", "expected"),
+    [
+        (429, "", "", "", "rate_limit"),
+        (429, "You exceeded your current quota", "insufficient_quota", "insufficient_quota", "rate_limit"),
+        (500, "", "", "", "server"),
+        (529, "Overloaded", "overloaded_error", "", "server"),
+        (503, "", "", "", "server"),
+        (408, "", "", "", "timeout"),
+        (401, "", "", "", "auth"),
+        (403, "", "", "", "auth"),
+        (404, "", "", "", "not_found"),
+        (400, "This model's maximum context length is 8192 tokens", "", "context_length_exceeded", "context_overflow"),
+        (400, "prompt is too long: 210000 tokens > 200000 maximum", "invalid_request_error", "", "context_overflow"),
+        (400, "Requested tokens (600) exceed context window of 512", "", "", "context_overflow"),
+        (500, "input is too long for requested model", "", "", "context_overflow"),
+        (400, "rejected by our safety system", "", "content_policy_violation", "content_policy"),
+        (400, "Output blocked by content filtering policy", "", "content_filter", "content_policy"),
+        (400, "messages: field required", "invalid_request_error", "", "invalid_request"),
+        (422, "", "", "", "invalid_request"),
+    ],
+)
+def test_classify(status_code: int, message: str, err_type: str, code: str, expected: str) -> None:
+    assert classify(status_code, message, err_type, code) == expected
+
+
+def test_retry_after_forms() -> None:
+    assert parse_retry_after(httpx.Headers({"retry-after": "3"})) == 3
+    assert parse_retry_after(httpx.Headers({"retry-after": "1.5"})) == 1.5
+    assert parse_retry_after(httpx.Headers({"retry-after-ms": "250", "retry-after": "9"})) == 0.25
+    assert parse_retry_after(httpx.Headers({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"})) == 0  # in the past
+    assert parse_retry_after(httpx.Headers({"retry-after": "soon"})) is None
+    assert parse_retry_after(httpx.Headers({})) is None
+
+
+def test_provider_error_messages() -> None:
+    error = ProviderError.make("rate_limit", "rate limited", status=429)
+    assert error.message == "rate limited" and repr(error) == "ProviderError('rate_limit', 'rate limited', status=429)"
+    long = ProviderError.make("server", "x" * 500)
+    assert len(long.message) < 230 and long.message.endswith("…")
+
+
+# --- SSE edge cases over the wire ---------------------------------------------------------------
+
+
+class _RawServer:
+    """Serves one fixed raw body for every request (to feed the SSE parser odd bytes)."""
+
+    def __init__(self, body: bytes, content_type: str = "text/event-stream") -> None:
+        self.body, self.content_type = body, content_type
+
+    def transport(self) -> httpx.MockTransport:
+        def handler(request: httpx.Request) -> httpx.Response:
+            return httpx.Response(200, headers={"content-type": self.content_type}, content=self.body)
+
+        return httpx.MockTransport(handler)
+
+
+async def _chat(body: bytes, content_type: str = "text/event-stream") -> list[Any]:
+    from modeldesk.runtime.providers import ChatRequest, OpenAIProvider
+
+    provider = Provider(id="p", kind="openai", base_url="http://x/v1")
+    async with httpx.AsyncClient(transport=_RawServer(body, content_type).transport()) as client:
+        return [c async for c in OpenAIProvider(provider, client, None).chat(ChatRequest("m", "hi"))]
+
+
+def test_sse_with_crlf_comments_and_multiline_data() -> None:
+    body = (
+        b": keep-alive\r\n\r\n"
+        b"data: {\"choices\": [{\"delta\": {\"content\": \"Hel\"}}]}\r\n\r\n"
+        b"event: message\r\ndata: {\"choices\": \r\ndata: [{\"delta\": {\"content\": \"lo\"}, \"finish_reason\": \"stop\"}]}\r\n\r\n"
+        b"data: [DONE]"
+    )
+    chunks = asyncio.run(_chat(body))
+    assert [getattr(c, "text", None) for c in chunks] == ["Hel", "lo", None]
+
+
+def test_a_json_answer_to_a_stream_request_is_accepted() -> None:
+    body = b'{"choices": [{"message": {"content": "Whole"}, "finish_reason": "stop"}]}'
+    chunks = asyncio.run(_chat(body, "application/json"))
+    assert chunks[0].text == "Whole"
+
+
+def test_a_finish_reason_without_done_is_a_complete_answer() -> None:
+    body = b'data: {"choices": [{"delta": {"content": "ok"}, "finish_reason": "stop"}]}\n\n'
+    chunks = asyncio.run(_chat(body))
+    assert chunks[0].text == "ok" and type(chunks[-1]).__name__ == "Finished"
+
+
+def test_an_overlong_line_is_malformed() -> None:
+    with pytest.raises(ProviderError, match="line longer than 1 MiB"):
+        asyncio.run(_chat(b"data: " + b"x" * (2 << 20)))
+
+
+# --- model lists and checks ---------------------------------------------------------------------
+
+
+def test_list_models_openai_and_anthropic(scripted_server: ScriptedServer) -> None:
+    scripted_server.model_names = ["gpt-a", "gpt-b"]
+    openai = Provider(id="p", kind="openai", base_url=scripted_server.openai_url)
+    anthropic = Provider(id="q", kind="anthropic", base_url=scripted_server.anthropic_url)
+    assert [m.id for m in asyncio.run(list_models(openai))] == ["gpt-a", "gpt-b"]
+    listed = asyncio.run(list_models(anthropic))
+    assert [(m.id, m.label) for m in listed] == [("gpt-a", "Gpt-A"), ("gpt-b", "Gpt-B")]
+    assert scripted_server.requests[-1].headers["anthropic-version"] == "2023-06-01"
+
+
+def test_check_reports_latency_count_and_errors(scripted_server: ScriptedServer) -> None:
+    scripted_server.model_names = ["m1"]
+    good = Provider(id="good", kind="openai", base_url=scripted_server.openai_url)
+    dead = Provider(id="dead", kind="openai", base_url=DEAD_URL)
+    results = asyncio.run(check_providers([good, dead]))
+    assert results[0].ok and results[0].model_count == 1 and results[0].latency_ms is not None
+    assert not results[1].ok and results[1].error_class == "connection"
+    assert results[1].to_json()["error"]["message"].startswith("connection failed")
+
+
+def test_check_times_out_on_a_hanging_provider(scripted_server: ScriptedServer) -> None:
+    scripted_server.script_models(hang())
+    provider = Provider(id="p", kind="openai", base_url=scripted_server.openai_url)
+    result = asyncio.run(check_provider(provider, timeout_s=0.3))
+    assert not result.ok and result.error_class == "timeout"
+
+
+def test_check_with_a_wrong_key(keyed_server: ScriptedServer) -> None:
+    provider = Provider(id="p", kind="openai", base_url=keyed_server.openai_url, api_key={"env": "MD_K"})
+    result = asyncio.run(check_provider(provider, secrets=StaticSecrets({"env:MD_K": "nope-nope-nope"})))
+    assert not result.ok and result.status == 401 and result.error_class == "auth"
+    assert "nope-nope-nope" not in (result.error or "")

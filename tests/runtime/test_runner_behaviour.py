@@ -1,0 +1,290 @@
+"""The runner beyond the table: cancellation, budget, timeouts, streaming withdrawal,
+cooldowns, capabilities, floods, the Anthropic API and resolution failures."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import pytest
+
+from modeldesk.runtime import Cancelled, CooldownTracker, OutputWithdrawn, RunEvent, run_agent
+from tests.support.scripted_server import ScriptedServer, cut, flood, hang, ok, slow, stall, status, stream_error
+
+from .conftest import build_config, run
+
+pytestmark = pytest.mark.timeout(30)
+
+
+# --- cancellation ---------------------------------------------------------------------------
+
+
+async def _cancel_when(server: ScriptedServer, config: object, ready: object, **kwargs: object) -> tuple[float, list[RunEvent], int]:
+    """Start a run, cancel it once ``ready(events)`` holds; (seconds to stop, events, requests at cancel)."""
+    events: list[RunEvent] = []
+    task = asyncio.create_task(run_agent(config, "agent", "Hi", on_event=events.append, **kwargs))  # type: ignore[arg-type]
+    deadline = time.monotonic() + 5
+    while not ready(events) and time.monotonic() < deadline:  # type: ignore[operator]
+        await asyncio.sleep(0.005)
+    assert ready(events), "the run never reached the point to cancel at"  # type: ignore[operator]
+    sent = len(server.requests)
+    started = time.monotonic()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    return time.monotonic() - started, events, sent
+
+
+@pytest.mark.parametrize("stream", [True, False])
+def test_cancel_while_waiting_for_an_answer(scripted_server: ScriptedServer, stream: bool) -> None:
+    scripted_server.script("a", hang())
+    config = build_config(scripted_server)
+
+    async def scenario() -> None:
+        stopped_in, events, sent = await _cancel_when(
+            scripted_server, config, lambda ev: len(scripted_server.requests) == 1, stream=stream
+        )
+        assert stopped_in < 0.1
+        assert isinstance(events[-1], Cancelled) and events[-1].model == "A"
+        await asyncio.sleep(0.3)
+        assert len(scripted_server.requests) == sent == 1  # nothing sent after the cancel
+
+    asyncio.run(scenario())
+
+
+def test_cancel_mid_stream_closes_the_connection(scripted_server: ScriptedServer) -> None:
+    scripted_server.script("a", slow("one two three four five six", chunks=6, delay=0.1))
+    config = build_config(scripted_server)
+
+    async def scenario() -> None:
+        stopped_in, events, _ = await _cancel_when(
+            scripted_server, config, lambda ev: any(e.kind == "text" for e in ev)
+        )
+        assert stopped_in < 0.1
+        assert events[-1].kind == "cancelled"
+        deadline = time.monotonic() + 2
+        while scripted_server.open_connections() and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        assert scripted_server.open_connections() == 0
+        assert len(scripted_server.requests) == 1
+
+    asyncio.run(scenario())
+
+
+def test_cancel_during_a_backoff_wait_sends_no_retry(scripted_server: ScriptedServer) -> None:
+    scripted_server.script("a", status(503))
+    config = build_config(scripted_server, fallback={"backoff_base_s": 5, "backoff_max_s": 5})
+
+    async def scenario() -> None:
+        stopped_in, events, sent = await _cancel_when(
+            scripted_server, config, lambda ev: any(e.kind == "retrying" for e in ev)
+        )
+        assert stopped_in < 0.1 and sent == 1
+        assert [e.kind for e in events][-2:] == ["retrying", "cancelled"]
+        await asyncio.sleep(0.2)
+        assert len(scripted_server.requests) == 1
+
+    asyncio.run(scenario())
+
+
+# --- budget and timeouts ----------------------------------------------------------------------
+
+
+def test_total_budget_cuts_an_attempt_and_stops_the_run(scripted_server: ScriptedServer) -> None:
+    scripted_server.script("a", hang())
+    config = build_config(scripted_server, fallback={"max_total_s": 0.4, "first_token_timeout_s": 10})
+    started = time.monotonic()
+    r = run(config)
+    assert time.monotonic() - started < 2
+    assert r.result.error is not None and r.result.error["code"] == "budget_exceeded"
+    assert [m.model for m in scripted_server.chat_requests()] == ["a"]  # B never tried
+    assert "budget of 0.4 s" in (r.result.attempts[0].error or "")
+
+
+def test_no_retry_wait_runs_past_the_budget(scripted_server: ScriptedServer) -> None:
+    scripted_server.script("a", status(500))
+    config = build_config(scripted_server, fallback={"max_total_s": 0.5, "backoff_base_s": 2, "backoff_max_s": 2})
+    r = run(config, record_sleeps=True)
+    assert r.result.error is not None and r.result.error["code"] == "budget_exceeded"
+    assert r.sleeps == [] and len(scripted_server.chat_requests()) == 1
+
+
+def test_agent_options_override_the_settings(scripted_server: ScriptedServer) -> None:
+    scripted_server.script("a", status(500), status(500), status(500), status(500))
+    config = build_config(scripted_server, agent_fallback={"retries": 0})
+    r = run(config, record_sleeps=True)
+    assert r.result.model == "B" and r.sleeps == []
+    assert [m.model for m in scripted_server.chat_requests()] == ["a", "b"]
+
+
+def test_first_token_timeout(scripted_server: ScriptedServer) -> None:
+    scripted_server.script("a", slow("late", chunks=1, delay=1.0))
+    config = build_config(scripted_server, fallback={"first_token_timeout_s": 0.2, "retries": 0})
+    r = run(config)
+    assert r.result.model == "B"
+    assert r.result.attempts[0].error == "timed out: no answer within 0.2 s"
+
+
+def test_idle_timeout_restarts_with_every_chunk(scripted_server: ScriptedServer) -> None:
+    # Six chunks 0.1 s apart: 0.6 s in all, longer than both timeouts, but never idle for 0.3 s.
+    scripted_server.script("a", slow("a b c d e f", chunks=6, delay=0.1))
+    config = build_config(scripted_server, fallback={"first_token_timeout_s": 0.3, "idle_timeout_s": 0.3})
+    r = run(config)
+    assert r.result.model == "A" and r.result.text == "a b c d e f"
+
+
+def test_idle_stream_times_out_and_its_output_is_withdrawn(scripted_server: ScriptedServer) -> None:
+    scripted_server.script("a", stall("Half an answer", after=2, chunks=4))
+    scripted_server.script("b", ok("Whole answer"))
+    config = build_config(scripted_server, fallback={"idle_timeout_s": 0.2, "retries": 0})
+    r = run(config)
+    assert r.result.text == "Whole answer" and r.result.model == "B"
+    assert r.result.attempts[0].error == "timed out: stream idle for 0.2 s"
+    withdrawn = [e for e in r.events if isinstance(e, OutputWithdrawn)]
+    assert withdrawn == [OutputWithdrawn("A", len("Half an "))]
+
+
+# --- streaming withdrawal ---------------------------------------------------------------------
+
+
+def test_a_cut_stream_is_withdrawn_and_the_retry_starts_clean(scripted_server: ScriptedServer) -> None:
+    scripted_server.script("a", cut("abcdefgh", after=2, chunks=4), ok("Clean"))
+    r = run(build_config(scripted_server))
+    assert r.result.text == "Clean" and r.result.model == "A"
+    kinds = r.kinds()
+    assert kinds.index("attempt_failed") < kinds.index("output_withdrawn") < kinds.index("retrying")
+    texts = [(e.model, e.text) for e in r.events if e.kind == "text"]  # type: ignore[attr-defined]
+    assert texts == [("A", "ab"), ("A", "cd"), ("A", "Cl"), ("A", "ea"), ("A", "n")]
+    assert OutputWithdrawn("A", 4) in r.events
+
+
+def test_an_error_event_inside_the_stream_fails_the_attempt(scripted_server: ScriptedServer) -> None:
+    scripted_server.script("a", stream_error("model overloaded", error_type="server_error"))
+    scripted_server.script("b", ok("B here"))
+    r = run(build_config(scripted_server, fallback={"retries": 0}))
+    assert r.result.model == "B"
+    assert r.result.attempts[0].error == "server error: model overloaded"
+    assert any(isinstance(e, OutputWithdrawn) for e in r.events)
+
+
+@pytest.mark.parametrize("stream", [True, False])
+def test_a_flood_ends_in_a_clear_error_not_a_hang(scripted_server: ScriptedServer, stream: bool) -> None:
+    scripted_server.script("a", flood())
+    scripted_server.script("b", ok("Calm"))
+    started = time.monotonic()
+    r = run(build_config(scripted_server, fallback={"retries": 0}), stream=stream)
+    assert time.monotonic() - started < 10
+    assert r.result.model == "B"
+    assert r.result.attempts[0].error_class == "malformed_response"
+    assert "MiB" in (r.result.attempts[0].error or "")
+
+
+# --- cooldown ----------------------------------------------------------------------------------
+
+
+def test_cooldown_is_set_used_and_cleared(scripted_server: ScriptedServer, tmp_path: Path) -> None:
+    tracker = CooldownTracker(tmp_path / "cooldowns.json")
+    config = build_config(scripted_server)
+    scripted_server.script("a", status(429))
+    first = run(config, cooldowns=tracker)
+    assert first.result.model == "B"
+    assert first.lines()[-1] == "Next runs start at B for 60 s (A is cooling down)"
+    assert [(c.agent_id, c.model_id) for c in tracker.active()] == [("agent", "B")]
+
+    # The next run (another tracker on the same file, as in a second CLI process) starts at B.
+    second = run(config, cooldowns=CooldownTracker(tmp_path / "cooldowns.json"))
+    assert second.result.model == "B"
+    assert second.lines()[1].startswith("Starting at B: cooldown after A failed (")
+    assert second.outcomes()[0] == ("A", "skipped")
+    assert [r.model for r in scripted_server.chat_requests()] == ["a", "b", "b"]
+
+    tracker.clear("agent")
+    third = run(config, cooldowns=tracker)
+    assert third.result.model == "A"
+
+
+def test_a_success_on_the_primary_clears_the_cooldown(scripted_server: ScriptedServer) -> None:
+    tracker = CooldownTracker()
+    tracker.start("agent", "B", time.time() + 60, primary="A")
+    # With cooldown_s = 0 the run starts at the primary despite the entry; its success clears it.
+    r = run(build_config(scripted_server, agent_fallback={"cooldown_s": 0}), cooldowns=tracker)
+    assert r.result.model == "A"
+    assert tracker.active() == []
+
+
+@pytest.mark.parametrize(("failure", "sticky"), [(status(404), True), (status(401), True), (status(500), False)])
+def test_only_rate_limit_and_non_retryable_failures_start_a_cooldown(
+    scripted_server: ScriptedServer, failure: object, sticky: bool
+) -> None:
+    tracker = CooldownTracker()
+    scripted_server.script("a", failure, failure, failure)  # type: ignore[arg-type]
+    r = run(build_config(scripted_server), cooldowns=tracker)
+    assert r.result.ok
+    assert bool(tracker.active()) is sticky
+
+
+def test_cooldown_zero_never_sticks(scripted_server: ScriptedServer) -> None:
+    tracker = CooldownTracker()
+    scripted_server.script("a", status(429))
+    run(build_config(scripted_server, agent_fallback={"cooldown_s": 0}), cooldowns=tracker)
+    assert tracker.active() == []
+
+
+# --- capabilities, registry, resolution ---------------------------------------------------------
+
+
+def test_models_known_to_lack_a_needed_capability_are_skipped(scripted_server: ScriptedServer) -> None:
+    models = [
+        {"id": "A", "provider": "p1", "name": "a", "capabilities": {"vision": False}},
+        {"id": "B", "provider": "p1", "name": "b", "capabilities": {"vision": True, "tools": False}},
+    ]
+    r = run(build_config(scripted_server, models), needs={"vision"})
+    assert r.result.model == "B"
+    assert "Skipping A: does not support vision" in r.lines()
+    assert [m.model for m in scripted_server.chat_requests()] == ["b"]
+    none_left = run(build_config(scripted_server, models), needs={"vision", "tools"})
+    assert none_left.result.error is not None and none_left.result.error["code"] == "no_usable_model"
+
+
+def test_explicit_models_not_usable_are_skipped_with_a_reason(scripted_server: ScriptedServer) -> None:
+    config = build_config(scripted_server)
+    r = run(config, models=["nope", "A"])
+    assert r.result.model == "A"
+    assert r.lines()[1] == "Skipping nope: not in the config"
+
+
+@pytest.mark.parametrize(
+    ("agent_id", "code"), [("ghost", "unknown_agent")]
+)
+def test_resolution_errors_are_results(scripted_server: ScriptedServer, agent_id: str, code: str) -> None:
+    r = run(build_config(scripted_server), agent_id=agent_id)
+    assert r.result.error is not None and r.result.error["code"] == code
+    assert r.kinds() == ["all_failed"]
+
+
+def test_an_agent_with_no_model_anywhere(scripted_server: ScriptedServer) -> None:
+    config = build_config(scripted_server)
+    config.agents[0].model = None
+    r = run(config)
+    assert r.result.error is not None and r.result.error["code"] == "no_model_configured"
+
+
+def test_the_call_model_is_resolved_like_any_other_layer(scripted_server: ScriptedServer) -> None:
+    r = run(build_config(scripted_server), call=["C"])
+    assert r.result.model == "C" and r.lines()[0] == "Starting (models: C)"
+
+
+def test_request_carries_instruction_prompt_and_max_tokens(scripted_server: ScriptedServer) -> None:
+    run(build_config(scripted_server, instruction="Be brief."), "What is 2+2?", max_tokens=12)
+    body = scripted_server.chat_requests()[0].body
+    assert body["messages"] == [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "What is 2+2?"}]
+    assert body["max_tokens"] == 12 and body["stream"] is True and body["model"] == "a"
+
+
+def test_a_normal_run_reports_usage_and_timing(scripted_server: ScriptedServer) -> None:
+    r = run(build_config(scripted_server))
+    assert r.result.usage == {"prompt_tokens": 3, "completion_tokens": 5}
+    assert r.lines() == ["Starting (models: A, B, C)", "Trying A (1/3)", r.lines()[-1]]
+    assert r.lines()[-1].startswith("A answered (")
+    assert r.result.to_json()["text"] == "Hello!"
