@@ -116,7 +116,8 @@ def _v0_to_v1(data: dict[str, Any]) -> dict[str, Any]:
                 merged.append(entry)
         if any(not isinstance(entry, str) for entry in merged):
             raise MigrationError(f"agents[{index}]: model lists may hold only model ids (text)")
-        value = as_model_value(merged, like=primary)
+        # A list the person wrote stays a list, even with one model in it.
+        value = as_model_value(merged, like=primary if primary is not None else [])
         if value is None:
             agent.pop("model", None)
         else:
