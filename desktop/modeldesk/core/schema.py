@@ -259,10 +259,22 @@ def dump_config(obj: BaseModel) -> dict[str, Any]:
     return data
 
 
+_DEFAULTS: dict[tuple[type[BaseModel], str], Any] = {}
+
+
+def _field_default(cls: type[BaseModel], name: str) -> Any:
+    # pydantic's get_default inspects the factory's signature on every call; saving a
+    # 10,000-agent file asks tens of thousands of times, so remember the answer.
+    key = (cls, name)
+    if key not in _DEFAULTS:
+        _DEFAULTS[key] = cls.model_fields[name].get_default(call_default_factory=True)
+    return _DEFAULTS[key]
+
+
 def _dump(value: Any) -> Any:
     if isinstance(value, BaseModel):
         out: dict[str, Any] = {}
-        for name, info in type(value).model_fields.items():
+        for name in type(value).model_fields:
             item = getattr(value, name)
             if item is None:
                 continue
@@ -274,7 +286,7 @@ def _dump(value: Any) -> Any:
             if (
                 name in value.model_fields_set
                 or isinstance(item, BaseModel)
-                or item != info.get_default(call_default_factory=True)
+                or item != _field_default(type(value), name)
             ):
                 out[name] = dumped
         return out
