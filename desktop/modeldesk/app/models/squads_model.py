@@ -102,6 +102,7 @@ class MemberRow:
     effective: tuple[str, ...]  # empty when resolution failed
     source: str  # resolver layer, "" when resolution failed
     problem: str = ""  # why it cannot run (unknown agent, no model configured, ...)
+    unusable: tuple[tuple[str, str], ...] = ()  # (model id, why) for listed models that cannot run
 
     @property
     def exists(self) -> bool:
@@ -122,13 +123,16 @@ def member_rows(config: Config, resolver: Resolver, squad_id: str | None) -> lis
             # Dangling references stay visible and flagged, never silently dropped.
             rows.append(MemberRow(agent_id, agent_id, (), (), "", UNKNOWN_AGENT))
             continue
+        preferred = tuple(model_list(agent.model))
+        # Disabled or deleted models stay in the list as written, flagged.
+        unusable = tuple((m, why) for m in preferred if (why := resolver.model_problem(m.strip())))
         try:
             resolution = resolver.chat(agent_id)
         except ResolutionError as exc:
-            rows.append(MemberRow(agent_id, agent.name, tuple(model_list(agent.model)), (), "", exc.message))
+            rows.append(MemberRow(agent_id, agent.name, preferred, (), "", exc.message, unusable))
             continue
         rows.append(
-            MemberRow(agent_id, agent.name, tuple(model_list(agent.model)), tuple(resolution.models), resolution.source)
+            MemberRow(agent_id, agent.name, preferred, tuple(resolution.models), resolution.source, "", unusable)
         )
     return rows
 
@@ -165,11 +169,16 @@ class MembersModel(RowsTableModel[MemberRow]):
             if column == self.AGENT:
                 return member.name if member.name == member.agent_id else f"{member.name} ({member.agent_id})"
             if column == self.PREFERRED:
-                return ", ".join(member.preferred) or "(inherits)"
+                flagged = dict(member.unusable)
+                return ", ".join(f"{m} ⚠" if m in flagged else m for m in member.preferred) or "(inherits)"
             if column == self.EFFECTIVE:
-                return ", ".join(member.effective) or "—"
+                if not member.exists:
+                    return "unknown agent"
+                return ", ".join(member.effective) or "no usable model"
             return layer_label(member.source) if member.source else "—"
         if role == Qt.ItemDataRole.ToolTipRole:
+            if column == self.PREFERRED and member.unusable:
+                return "\n".join(f"{m}: {why}" for m, why in member.unusable)
             return member.problem or f"{member.agent_id} runs on {', '.join(member.effective)}"
         if role == Qt.ItemDataRole.ForegroundRole:
             if member.problem:

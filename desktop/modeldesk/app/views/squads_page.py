@@ -1,12 +1,420 @@
-"""SquadsPage (placeholder until implemented)."""
+"""The Squads page: squads, their member agents, and each member's preferred models.
+
+Left, the squads (add, rename in place with F2, remove). Right, the selected squad's
+members with what each one runs on and where that comes from; under them, the selected
+member's preferred-model list in the same editor the agent editor uses, and the button
+that opens the bulk model-change dialog for the whole squad.
+
+Every change is one undoable edit through ``document.perform``; the page re-reads the
+config on ``document.changed`` (undo, redo, a reload from disk) and keeps the selection.
+Everything is reachable by keyboard: Tab between the lists, the buttons and the editor;
+F2 renames; Delete removes the selected squad or member from the list that has focus.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+import re
+
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QCompleter,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from modeldesk.core.bulk import SquadScope
+from modeldesk.core.edits import AddItem, Edit, RemoveItem, SetAgentModels, UpdateItem
+from modeldesk.core.errors import ModelDeskError
+from modeldesk.core.schema import Config, Squad, model_list
+
+from ..document import Document
+from ..models.squads_model import MembersModel, SquadsModel
+from .agent_editor import inherited_text
+from .dialogs.bulk_change_dialog import BulkChangeDialog
+from ..widgets.model_list_editor import ModelListEditor
+from .resolution_view import ERROR_STYLE, escape, resolution_text
+
+
+def squad_id_for(name: str, config: Config) -> str:
+    """A readable, unused squad id made from ``name`` ("Research team" -> "research-team")."""
+    base = re.sub(r"[^a-z0-9._-]+", "-", name.strip().lower()).strip("-._") or "squad"
+    taken = {squad.id for squad in config.squads}
+    candidate, number = base, 2
+    while candidate in taken:
+        candidate, number = f"{base}-{number}", number + 1
+    return candidate
+
+
+def make_table(model: SquadsModel | MembersModel, name: str, parent: QWidget) -> QTableView:
+    table = QTableView(parent)
+    table.setObjectName(name)
+    table.setModel(model)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setAlternatingRowColors(True)
+    table.verticalHeader().setVisible(False)
+    table.setTabKeyNavigation(False)  # Tab leaves the table, arrows move inside it
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    header.setStretchLastSection(True)
+    return table
+
+
+def table_action(table: QTableView, text: str, keys: QKeySequence, slot: object) -> QAction:
+    """A key that acts only while ``table`` has focus (and is in its context menu)."""
+    action = QAction(text, table)
+    action.setShortcut(keys)
+    action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+    action.triggered.connect(slot)
+    table.addAction(action)
+    table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+    return action
 
 
 class SquadsPage(QWidget):
-    def __init__(self, document: object, parent: QWidget | None = None) -> None:
+    def __init__(self, document: Document, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.document = document
-        QVBoxLayout(self).addWidget(QLabel("SquadsPage: not built yet"))
+        self._build_squads_side()
+        self._build_members_side()
+
+        self.message_label = QLabel(self)
+        self.message_label.setObjectName("message_label")
+        self.message_label.setWordWrap(True)
+        self.message_label.setStyleSheet(ERROR_STYLE)
+        self.message_label.setVisible(False)
+
+        split = QSplitter(Qt.Orientation.Horizontal, self)
+        split.addWidget(self.squads_box)
+        split.addWidget(self.members_box)
+        split.setStretchFactor(0, 2)
+        split.setStretchFactor(1, 5)
+        split.setChildrenCollapsible(False)
+        layout = QVBoxLayout(self)
+        layout.addWidget(split, 1)
+        layout.addWidget(self.message_label)
+
+        self.squads_view.selectionModel().currentRowChanged.connect(self._on_squad_changed)
+        self.members_view.selectionModel().currentRowChanged.connect(self._on_member_changed)
+        self.squads_model.edit_failed.connect(self.show_message)
+        document.changed.connect(self.refresh)
+        self.refresh()
+        if self.squads_model.rowCount():
+            self.select_squad(self.squads_model.row_value(0).id)
+
+    # --- building -----------------------------------------------------------------------
+
+    def _build_squads_side(self) -> None:
+        self.squads_box = QGroupBox("Squads", self)
+        self.squads_model = SquadsModel(self.document, self)
+        self.squads_view = make_table(self.squads_model, "squads_view", self)
+        self.squads_view.setAccessibleName("Squads")
+        self.squads_view.setEditTriggers(
+            QAbstractItemView.EditTrigger.EditKeyPressed | QAbstractItemView.EditTrigger.DoubleClicked
+        )
+        self.new_squad_edit = QLineEdit(self)
+        self.new_squad_edit.setObjectName("new_squad_edit")
+        self.new_squad_edit.setPlaceholderText("New squad name")
+        self.new_squad_edit.setAccessibleName("New squad name")
+        self.add_squad_button = QPushButton("&Add squad", self)
+        self.rename_squad_button = QPushButton("Re&name", self)
+        self.rename_squad_button.setToolTip("Rename the selected squad (F2)")
+        self.remove_squad_button = QPushButton("&Remove squad", self)
+        self.remove_squad_button.setToolTip("Remove the selected squad (Delete); its agents stay")
+        table_action(self.squads_view, "Remove squad", QKeySequence(QKeySequence.StandardKey.Delete), self.remove_squad)
+
+        add_row = QHBoxLayout()
+        add_row.addWidget(self.new_squad_edit, 1)
+        add_row.addWidget(self.add_squad_button)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.rename_squad_button)
+        buttons.addWidget(self.remove_squad_button)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self.squads_box)
+        layout.addWidget(self.squads_view, 1)
+        layout.addLayout(buttons)
+        layout.addLayout(add_row)
+
+        self.new_squad_edit.returnPressed.connect(self.add_squad)
+        self.add_squad_button.clicked.connect(self.add_squad)
+        self.rename_squad_button.clicked.connect(self.rename_squad)
+        self.remove_squad_button.clicked.connect(self.remove_squad)
+
+    def _build_members_side(self) -> None:
+        self.members_box = QGroupBox("Members", self)
+        self.members_model = MembersModel(self.document, self)
+        self.members_view = make_table(self.members_model, "members_view", self)
+        self.members_view.setAccessibleName("Member agents and the models they run on")
+        self.members_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+
+        self.agent_combo = QComboBox(self)
+        self.agent_combo.setObjectName("agent_combo")
+        self.agent_combo.setEditable(True)
+        self.agent_combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.agent_combo.setAccessibleName("Agent to add to the squad")
+        self.agent_combo.lineEdit().setPlaceholderText("Agent to add")
+        self.agent_combo.completer().setFilterMode(Qt.MatchFlag.MatchContains)
+        self.agent_combo.completer().setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+        self.add_member_button = QPushButton("Add &member", self)
+        self.remove_member_button = QPushButton("Remove from s&quad", self)
+        self.remove_member_button.setToolTip("Take the selected agent out of this squad (Delete); the agent stays")
+        table_action(self.members_view, "Remove from squad", QKeySequence(QKeySequence.StandardKey.Delete),
+                     self.remove_member)
+        self.bulk_button = QPushButton("C&hange models for this squad…", self)
+        self.bulk_button.setObjectName("bulk_button")
+
+        self.member_box = QGroupBox("Preferred models", self)
+        self.models_editor = ModelListEditorFor(self.document, self.member_box)
+        member_layout = QVBoxLayout(self.member_box)
+        member_layout.addWidget(self.models_editor)
+
+        add_row = QHBoxLayout()
+        add_row.addWidget(self.agent_combo, 1)
+        add_row.addWidget(self.add_member_button)
+        add_row.addWidget(self.remove_member_button)
+        bulk_row = QHBoxLayout()
+        bulk_row.addStretch(1)
+        bulk_row.addWidget(self.bulk_button)
+        layout = QVBoxLayout(self.members_box)
+        layout.addWidget(self.members_view, 3)
+        layout.addLayout(add_row)
+        layout.addWidget(self.member_box, 4)
+        layout.addLayout(bulk_row)
+
+        self.agent_combo.lineEdit().returnPressed.connect(self.add_member)
+        self.add_member_button.clicked.connect(self.add_member)
+        self.remove_member_button.clicked.connect(self.remove_member)
+        self.bulk_button.clicked.connect(self.open_bulk_dialog)
+        self.models_editor.editor.models_edited.connect(self._on_models_edited)
+
+    # --- reading ------------------------------------------------------------------------
+
+    def current_squad(self) -> Squad | None:
+        index = self.squads_view.currentIndex()
+        if not index.isValid():
+            return None
+        return self.document.config.squad(self.squads_model.row_value(index.row()).id)
+
+    def current_member(self) -> str | None:
+        index = self.members_view.currentIndex()
+        if not index.isValid() or index.row() >= self.members_model.rowCount():
+            return None
+        return self.members_model.row_value(index.row()).agent_id
+
+    def select_squad(self, squad_id: str) -> None:
+        self._select(self.squads_view, self.squads_model.row_of(squad_id))
+
+    def select_member(self, agent_id: str) -> None:
+        self._select(self.members_view, self.members_model.row_of(agent_id))
+
+    @staticmethod
+    def _select(view: QTableView, row: int) -> None:
+        if row < 0:
+            view.setCurrentIndex(QModelIndex())
+            return
+        view.selectionModel().setCurrentIndex(
+            view.model().index(row, 0),
+            QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows,
+        )
+
+    # --- refreshing -----------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Re-read everything from the document, keeping the selected squad and member."""
+        squad = self.current_squad()
+        # The squad shown so far, even if its row moved or vanished with this change.
+        squad_id = squad.id if squad else self.members_model.squad_id
+        member = self.current_member()
+        self.squads_model.refresh()
+        if squad_id and self.document.config.squad(squad_id) is not None:
+            if self.squads_view.currentIndex().row() != self.squads_model.row_of(squad_id):
+                self.select_squad(squad_id)
+        elif self.squads_model.rowCount():
+            self.select_squad(self.squads_model.row_value(0).id)
+        self._show_squad(member)
+
+    def _on_squad_changed(self, *_: object) -> None:
+        self._show_squad(None)
+
+    def _show_squad(self, member: str | None) -> None:
+        squad = self.current_squad()
+        self.members_model.set_squad(squad.id if squad else None)
+        has_squad = squad is not None
+        self.members_box.setTitle(f"Members of {squad.name}" if squad else "Members")
+        for widget in (self.rename_squad_button, self.remove_squad_button, self.agent_combo,
+                       self.add_member_button, self.bulk_button):
+            widget.setEnabled(has_squad)
+        self.bulk_button.setEnabled(has_squad and bool(squad and squad.agents))
+        self._fill_agent_combo(squad)
+        if member is not None and self.members_model.row_of(member) >= 0:
+            if self.current_member() != member:
+                self.select_member(member)
+        elif self.current_member() is None and self.members_model.rowCount():
+            self.select_member(self.members_model.row_value(0).agent_id)
+        self._show_member()
+
+    def _fill_agent_combo(self, squad: Squad | None) -> None:
+        typed = self.agent_combo.currentText()
+        members = set(squad.agents) if squad else set()
+        self.agent_combo.blockSignals(True)
+        self.agent_combo.clear()
+        for agent in self.document.config.agents:
+            if agent.id not in members:
+                self.agent_combo.addItem(agent.id if agent.name == agent.id else f"{agent.name} ({agent.id})", agent.id)
+        self.agent_combo.setCurrentIndex(-1)
+        self.agent_combo.setEditText(typed if self.agent_combo.findText(typed) >= 0 else "")
+        self.agent_combo.blockSignals(False)
+
+    def _on_member_changed(self, *_: object) -> None:
+        self._show_member()
+
+    def _show_member(self) -> None:
+        agent_id = self.current_member()
+        agent = self.document.config.agent(agent_id) if agent_id else None
+        self.remove_member_button.setEnabled(agent_id is not None)
+        self.member_box.setEnabled(agent is not None)
+        if agent is None:
+            self.member_box.setTitle("Preferred models" if agent_id is None else f"{agent_id} is not in the config")
+            self.models_editor.show_agent(None)
+            return
+        self.member_box.setTitle(f"Preferred models of {agent.name}, primary first")
+        self.models_editor.show_agent(agent.id)
+
+    # --- actions ----------------------------------------------------------------------------
+
+    def show_message(self, text: str) -> None:
+        self.message_label.setText(text)
+        self.message_label.setVisible(bool(text))
+
+    def _perform(self, edit: Edit) -> bool:
+        try:
+            self.document.perform(edit)
+        except ModelDeskError as exc:
+            self.show_message(exc.message)
+            return False
+        self.show_message("")
+        return True
+
+    def add_squad(self) -> None:
+        name = self.new_squad_edit.text().strip()
+        if not name:
+            self.show_message("Type a name for the new squad first.")
+            self.new_squad_edit.setFocus()
+            return
+        squad = Squad(id=squad_id_for(name, self.document.config), name=name, agents=[])
+        if self._perform(AddItem("squads", squad, label=f"Add squad {name}")):
+            self.new_squad_edit.clear()
+            self.select_squad(squad.id)
+            self.agent_combo.setFocus()
+
+    def rename_squad(self) -> None:
+        index = self.squads_view.currentIndex()
+        if index.isValid():
+            self.squads_view.setFocus()
+            self.squads_view.edit(index.siblingAtColumn(SquadsModel.NAME))
+
+    def remove_squad(self) -> None:
+        squad = self.current_squad()
+        if squad is not None:
+            # Undo brings it back, so no confirmation; the agents themselves stay.
+            self._perform(RemoveItem("squads", squad.id, label=f"Remove squad {squad.name}"))
+
+    def add_member(self) -> None:
+        squad = self.current_squad()
+        if squad is None:
+            return
+        agent_id = self._chosen_agent()
+        if agent_id is None:
+            typed = self.agent_combo.currentText().strip()
+            self.show_message(f"There is no agent “{typed}”." if typed else "Choose an agent to add.")
+            return
+        if agent_id in squad.agents:
+            self.show_message(f"{agent_id} is already in {squad.name}.")
+            return
+        edit = UpdateItem("squads", squad.id, {"agents": [*squad.agents, agent_id]},
+                          label=f"Add {agent_id} to squad {squad.name}")
+        if self._perform(edit):
+            self.agent_combo.setEditText("")
+            self.select_member(agent_id)
+
+    def _chosen_agent(self) -> str | None:
+        text = self.agent_combo.currentText().strip()
+        found = self.agent_combo.findText(text, Qt.MatchFlag.MatchFixedString)
+        if found >= 0:
+            return str(self.agent_combo.itemData(found))
+        return text if text and self.document.config.agent(text) is not None else None
+
+    def remove_member(self) -> None:
+        squad, agent_id = self.current_squad(), self.current_member()
+        if squad is None or agent_id is None:
+            return
+        row = self.members_model.row_of(agent_id)
+        members = [a for a in squad.agents if a != agent_id]
+        if self._perform(UpdateItem("squads", squad.id, {"agents": members},
+                                    label=f"Remove {agent_id} from squad {squad.name}")):
+            if members:
+                self.select_member(members[min(row, len(members) - 1)])
+
+    def _on_models_edited(self, models: list[str]) -> None:
+        agent_id = self.models_editor.agent_id
+        agent = self.document.config.agent(agent_id) if agent_id else None
+        if agent is None:
+            return
+        edit = SetAgentModels(agent.id, tuple(models), label=f"Set models of {agent.name}")
+        try:
+            self.document.perform(edit)
+        except ModelDeskError as exc:
+            # Refused (a duplicate, a blank): say why and show the list as it really is.
+            self.models_editor.editor.show_message(exc.message)
+            self.models_editor.show_agent(agent.id)
+
+    def open_bulk_dialog(self) -> BulkChangeDialog | None:
+        squad = self.current_squad()
+        if squad is None:
+            return None
+        dialog = BulkChangeDialog(self.document, SquadScope(squad.id), self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+
+class ModelListEditorFor(QWidget):
+    """The shared ModelListEditor bound to one agent: shows its list and what it would
+    inherit with an empty list. The page turns the editor's edits into undoable edits."""
+
+    def __init__(self, document: Document, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.agent_id: str | None = None
+        self.editor = ModelListEditor(document, self, hint_field="default_agent_model", show_hint=True)
+        self.effective_label = QLabel(self)
+        self.effective_label.setObjectName("effective_label")
+        self.effective_label.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.editor, 1)
+        layout.addWidget(self.effective_label)
+
+    def show_agent(self, agent_id: str | None) -> None:
+        self.agent_id = agent_id
+        agent = self.document.config.agent(agent_id) if agent_id else None
+        self.editor.set_models(model_list(agent.model) if agent else [])
+        self.editor.set_inherited(inherited_text(self.document, agent.id) if agent else None)
+        self.effective_label.setText(self._effective_text(agent.id) if agent else "")
+
+    def _effective_text(self, agent_id: str) -> str:
+        try:
+            return resolution_text(self.document.resolver.chat(agent_id))
+        except ModelDeskError as exc:
+            return f"<span style='{ERROR_STYLE}'>{escape(exc.message)}</span>"

@@ -1,0 +1,233 @@
+"""The Squads page driven by keyboard and mouse: squads, members, each member's preferred
+models in the shared list editor, undo, and the bulk dialog for a squad."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+
+from modeldesk.app.models.squads_model import MembersModel, SquadsModel
+from modeldesk.app.views.dialogs.bulk_change_dialog import BulkChangeDialog
+from modeldesk.app.views.squads_page import SquadsPage, squad_id_for
+from modeldesk.core.bulk import SquadScope
+from modeldesk.core.edits import UpdateItem
+from tests.app.squads_support import pick_in_model_picker, saved_agent_models, table_rows
+
+RESEARCH_MEMBERS = [
+    ("Analyst (analyst)", "claude-sonnet-4, gpt-4o", "claude-sonnet-4, gpt-4o", "Agent's preferred models"),
+    ("Researcher (researcher)", "(inherits)", "claude-opus-4, gpt-4.1", "Project default"),
+    ("Fact checker (fact-checker)", "o3-mini, claude-3-haiku ⚠", "o3-mini", "Agent's preferred models"),
+]
+
+
+def make_page(qtbot: Any, document: Any) -> SquadsPage:
+    page = SquadsPage(document)
+    qtbot.addWidget(page)
+    page.resize(1100, 700)
+    page.show()
+    qtbot.waitExposed(page)
+    # Keyboard focus (and so widget shortcuts) needs the active window.
+    page.activateWindow()
+    qtbot.waitUntil(page.isActiveWindow)
+    return page
+
+
+def squad_names(document: Any) -> list[str]:
+    return [squad.name for squad in document.config.squads]
+
+
+def test_item_models_pass_the_model_tester(qtmodeltester: Any, document: Any) -> None:
+    squads = SquadsModel(document)
+    qtmodeltester.check(squads)
+    assert table_rows(squads) == [("Research team", "3"), ("Support desk", "3")]
+    members = MembersModel(document)
+    members.set_squad("research-team")
+    qtmodeltester.check(members)
+    assert table_rows(members) == RESEARCH_MEMBERS
+    # A squad naming an agent that is gone keeps it listed, flagged.
+    document.perform(UpdateItem("squads", "support-desk", {"agents": ["triage", "ghost"]}))
+    members.set_squad("support-desk")
+    qtmodeltester.check(members)
+    assert table_rows(members)[1] == ("ghost", "(inherits)", "unknown agent", "—")
+
+
+def test_shows_members_with_effective_models_and_the_hint(qtbot: Any, document: Any) -> None:
+    page = make_page(qtbot, document)
+    assert page.current_squad().id == "research-team"
+    assert table_rows(page.members_model) == RESEARCH_MEMBERS
+    assert page.current_member() == "analyst"
+    assert page.models_editor.editor.models() == ["claude-sonnet-4", "gpt-4o"]
+    assert page.models_editor.editor.hint_label.isVisible()
+    assert "Open settings" in page.models_editor.editor.hint_label.text()
+    page.select_member("researcher")
+    assert page.models_editor.editor.models() == []
+    assert page.models_editor.editor.inherited_label.isVisible()
+    assert "claude-opus-4" in page.models_editor.editor.inherited_label.text()
+    assert page.models_editor.effective_label.text() == (
+        "Runs on <b>claude-opus-4</b>, then gpt-4.1 — from Project default"
+    )
+
+
+def test_add_squad_and_members_by_keyboard_then_undo(qtbot: Any, document: Any, config_file: Path) -> None:
+    page = make_page(qtbot, document)
+    steps = document.undo_stack.count()
+    page.new_squad_edit.setFocus()
+    qtbot.keyClicks(page.new_squad_edit, "Night shift")
+    qtbot.keyClick(page.new_squad_edit, Qt.Key.Key_Return)
+    assert squad_names(document) == ["Research team", "Support desk", "Night shift"]
+    assert document.config.squad("night-shift") is not None
+    assert page.current_squad().id == "night-shift"
+    assert page.members_model.rowCount() == 0
+    # Focus moved on to adding members.
+    assert page.agent_combo.hasFocus() or page.agent_combo.lineEdit().hasFocus()
+
+    for agent_id in ("helper", "note-taker"):
+        qtbot.keyClicks(page.agent_combo.lineEdit(), agent_id)
+        qtbot.keyClick(page.agent_combo.lineEdit(), Qt.Key.Key_Escape)  # close the completion popup
+        qtbot.keyClick(page.agent_combo.lineEdit(), Qt.Key.Key_Return)
+    assert document.config.squad("night-shift").agents == ["helper", "note-taker"]
+    assert [row[0] for row in table_rows(page.members_model)] == [
+        "General helper (helper)", "Note taker (note-taker)",
+    ]
+    assert page.current_member() == "note-taker"
+    # Members already in the squad are no longer offered.
+    offered = [page.agent_combo.itemData(i) for i in range(page.agent_combo.count())]
+    assert "helper" not in offered and "analyst" in offered
+    assert document.undo_stack.count() == steps + 3
+
+    document.undo_stack.undo()
+    assert document.config.squad("night-shift").agents == ["helper"]
+    assert page.current_squad().id == "night-shift"
+    document.undo_stack.undo()
+    document.undo_stack.undo()
+    assert squad_names(document) == ["Research team", "Support desk"]
+    assert page.current_squad() is not None
+
+
+def test_unknown_agent_is_refused_with_a_message(qtbot: Any, document: Any) -> None:
+    page = make_page(qtbot, document)
+    steps = document.undo_stack.count()
+    qtbot.keyClicks(page.agent_combo.lineEdit(), "nobody")
+    qtbot.mouseClick(page.add_member_button, Qt.MouseButton.LeftButton)
+    assert page.message_label.isVisible()
+    assert page.message_label.text() == "There is no agent “nobody”."
+    assert document.undo_stack.count() == steps
+
+
+def test_edit_a_members_list_by_keyboard_and_undo(qtbot: Any, document: Any, config_file: Path) -> None:
+    page = make_page(qtbot, document)
+    before = saved_agent_models(config_file)
+    # Down to the fact checker in the members table, Tab into its list.
+    page.members_view.setFocus()
+    qtbot.keyClick(page.members_view, Qt.Key.Key_Down)
+    qtbot.keyClick(page.members_view, Qt.Key.Key_Down)
+    assert page.current_member() == "fact-checker"
+    editor = page.models_editor.editor
+    assert editor.models() == ["o3-mini", "claude-3-haiku"]
+    editor.view.setFocus()
+    editor.select_row(0)
+    # Ctrl+Down moves the primary down: one undoable edit, saved.
+    qtbot.keyClick(editor.view, Qt.Key.Key_Down, Qt.KeyboardModifier.ControlModifier)
+    assert document.config.agent("fact-checker").model == ["claude-3-haiku", "o3-mini"]
+    assert saved_agent_models(config_file)["fact-checker"] == ["claude-3-haiku", "o3-mini"]
+    assert document.undo_stack.undoText() == "Set models of Fact checker"
+    # The table follows: the disabled primary is flagged and skipped.
+    assert table_rows(page.members_model)[2] == (
+        "Fact checker (fact-checker)", "claude-3-haiku ⚠, o3-mini", "o3-mini", "Agent's preferred models",
+    )
+    # Delete removes the selected model.
+    editor.select_row(0)
+    qtbot.keyClick(editor.view, Qt.Key.Key_Delete)
+    assert document.config.agent("fact-checker").model == ["o3-mini"]
+    # The selection stayed on the member through every refresh.
+    assert page.current_member() == "fact-checker"
+
+    document.undo_stack.undo()
+    document.undo_stack.undo()
+    assert saved_agent_models(config_file) == before
+    assert editor.models() == ["o3-mini", "claude-3-haiku"]
+
+
+def test_add_a_model_with_the_picker(qtbot: Any, document: Any) -> None:
+    page = make_page(qtbot, document)
+    page.select_member("researcher")
+    editor = page.models_editor.editor
+    pick_in_model_picker(qtbot, "gpt-4.1")
+    editor.add_button.setFocus()
+    qtbot.keyClick(editor.add_button, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: document.config.agent("researcher").model == "gpt-4.1")
+    assert table_rows(page.members_model)[1] == (
+        "Researcher (researcher)", "gpt-4.1", "gpt-4.1", "Agent's preferred models",
+    )
+    # Emptying the list makes it inherit again.
+    editor.select_row(0)
+    editor.view.setFocus()
+    qtbot.keyClick(editor.view, Qt.Key.Key_Delete)
+    assert document.config.agent("researcher").model is None
+    assert table_rows(page.members_model)[1][3] == "Project default"
+
+
+def test_rename_with_f2_and_remove_with_delete(qtbot: Any, document: Any) -> None:
+    page = make_page(qtbot, document)
+    page.squads_view.setFocus()
+    page.select_squad("support-desk")
+    qtbot.keyClick(page.squads_view, Qt.Key.Key_F2)
+    editor = QApplication.focusWidget()
+    editor.selectAll()
+    qtbot.keyClicks(editor, "Help desk")
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    # The view commits an edited cell on its next event-loop turn.
+    qtbot.waitUntil(lambda: squad_names(document) == ["Research team", "Help desk"])
+    assert document.config.squad("support-desk").name == "Help desk"  # the id stays
+    assert document.undo_stack.undoText() == "Rename squad Support desk to Help desk"
+
+    # Delete in the members table takes the member out of the squad (the agent stays).
+    page.members_view.setFocus()
+    page.select_member("responder")
+    qtbot.keyClick(page.members_view, Qt.Key.Key_Delete)
+    assert document.config.squad("support-desk").agents == ["triage", "escalation"]
+    assert document.config.agent("responder") is not None
+    assert page.current_member() == "escalation"
+
+    # Delete in the squads table removes the squad; undo brings it back as it was.
+    page.squads_view.setFocus()
+    qtbot.keyClick(page.squads_view, Qt.Key.Key_Delete)
+    assert squad_names(document) == ["Research team"]
+    assert page.current_squad().id == "research-team"
+    document.undo_stack.undo()
+    assert squad_names(document) == ["Research team", "Help desk"]
+    assert document.config.squad("support-desk").agents == ["triage", "escalation"]
+
+
+def test_blank_rename_is_refused(qtbot: Any, document: Any) -> None:
+    page = make_page(qtbot, document)
+    index = page.squads_model.index(0, SquadsModel.NAME)
+    assert not page.squads_model.setData(index, "   ")
+    assert page.message_label.text() == "A squad needs a name."
+    assert squad_names(document) == ["Research team", "Support desk"]
+
+
+def test_bulk_button_opens_the_dialog_for_the_squad(qtbot: Any, document: Any) -> None:
+    page = make_page(qtbot, document)
+    page.select_squad("support-desk")
+    qtbot.mouseClick(page.bulk_button, Qt.MouseButton.LeftButton)
+    dialog = page.findChild(BulkChangeDialog)
+    assert dialog is not None and dialog.isVisible()
+    assert dialog.scope() == SquadScope("support-desk")
+    qtbot.mouseClick(dialog.add_radio, Qt.MouseButton.LeftButton)
+    dialog.add_combo.set_model_id("gpt-4.1")
+    with qtbot.waitSignal(dialog.finished):
+        qtbot.mouseClick(dialog.apply_button, Qt.MouseButton.LeftButton)
+    # The page shows the result at once.
+    assert [row[1] for row in table_rows(page.members_model)] == [
+        "gpt-4o-mini, gpt-4.1", "gpt-4.1", "claude-opus-4, gpt-4.1",
+    ]
+
+
+def test_squad_ids_from_names(document: Any) -> None:
+    assert squad_id_for("Research team", document.config) == "research-team-2"
+    assert squad_id_for("  QA / Review  ", document.config) == "qa-review"
+    assert squad_id_for("!!!", document.config) == "squad"
