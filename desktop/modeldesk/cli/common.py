@@ -177,12 +177,18 @@ def _cell(value: Any) -> str:
     if value is None:
         return "-"
     if isinstance(value, (list, tuple)):
-        return ", ".join(repr(v) if not v.strip() else v for v in value) if value else "[]"
+        return _ids(value) if value else "[]"
     return str(value)
 
 
+def _ids(models: Sequence[str]) -> str:
+    # A blank entry is shown quoted, so it is visible in a table.
+    return ", ".join(m if m.strip() else repr(m) for m in models)
+
+
 def models_text(models: Sequence[str]) -> str:
-    return ", ".join(models) if models else "(inherit)"
+    """A preferred-model list for people; empty means the agent inherits."""
+    return _ids(models) if models else "(inherit)"
 
 
 def resolution_text(resolution: Resolution) -> str:
