@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import httpx
 
 from modeldesk.core.errors import ModelDeskError
 from modeldesk.core.resolver import Resolver
@@ -182,6 +183,11 @@ class _Run:
     options: FallbackSettings = field(default_factory=FallbackSettings)
     models: dict[str, Model] = field(default_factory=dict)
     providers: dict[str, Provider] = field(default_factory=dict)
+    system: str | None = None  # the agent's instruction
+    started: float = 0.0  # clock() at the start of the run
+    deadline: float = 0.0  # clock() value at which the total budget ends
+    attempt_started: float = 0.0
+    client: httpx.AsyncClient | None = None  # one client (and connection pool) per run
 
     async def execute(self, models: Sequence[str] | None, call: ModelValue | None, policy: Policy | None) -> RunResult:
         self.started = self.clock()
@@ -278,6 +284,7 @@ class _Run:
             self.attempts.append(
                 Attempt(model.id, "failed", error.status, error.message, error.error_class, self._ms(self.attempt_started))
             )
+            log.debug("attempt %d on %s failed: %s (%s)", number, model.id, error.message, error.error_class)
             self.emit(AttemptFailed(model.id, ErrorSummary(error.error_class, error.status, error.message, elapsed_s)))
             if chars:
                 self.emit(OutputWithdrawn(model.id, chars))
@@ -352,6 +359,7 @@ class _Run:
     def _provider(self, model: Model) -> ChatProvider:
         provider = self.providers[model.provider]  # _usable() checked it
         key = require_key(provider.api_key, self.secrets, provider.id)
+        assert self.client is not None
         return make_provider(provider, self.client, key)
 
     # -- helpers --------------------------------------------------------------------------
@@ -404,7 +412,7 @@ class _Run:
         self.emit(AllFailed(code, message))
         return RunResult(
             attempts=self.attempts,
-            elapsed_s=self.clock() - getattr(self, "started", self.clock()),
+            elapsed_s=self.clock() - self.started,
             error={"code": code, "message": message},
         )
 

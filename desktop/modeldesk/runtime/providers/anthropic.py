@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
+import httpx
+
 from .base import (
     ChatProvider,
     ChatRequest,
@@ -13,12 +15,12 @@ from .base import (
     Finished,
     Progress,
     RemoteModel,
+    USER_AGENT,
     TextChunk,
     classify_stream_error,
     iter_sse,
     parse_json_event,
 )
-from .openai import USER_AGENT
 
 API_VERSION = "2023-06-01"
 # The Messages API requires max_tokens; this is used when the caller gives none.
@@ -49,20 +51,10 @@ class AnthropicProvider(ChatProvider):
             body["system"] = request.system
         return body
 
-    async def chat(self, request: ChatRequest) -> AsyncIterator[Chunk]:  # type: ignore[override]
-        url = f"{self.root}/v1/messages"
-        with self.mapping_errors("request"):
-            async with self.client.stream("POST", url, json=self.body(request), headers=self.headers()) as response:
-                await self.raise_for_status(response)
-                if not request.stream:
-                    text, usage = self._parse_message(await self.read_json(response))
-                    yield TextChunk(text)
-                    yield Finished(usage)
-                    return
-                async for chunk in self._parse_stream(response):
-                    yield chunk
+    def chat_url(self) -> str:
+        return f"{self.root}/v1/messages"
 
-    async def _parse_stream(self, response: Any) -> AsyncIterator[Chunk]:
+    async def parse_stream(self, response: httpx.Response) -> AsyncIterator[Chunk]:  # type: ignore[override]
         usage: dict[str, int] = {}
         async for event in iter_sse(response, self):
             data = parse_json_event(event.data, self)
@@ -72,9 +64,7 @@ class AnthropicProvider(ChatProvider):
                 raise self.error(error_class, message, status=status)
             if kind == "message_start":
                 message = data.get("message")
-                raw = message.get("usage") if isinstance(message, dict) else None
-                if isinstance(raw, dict) and isinstance(raw.get("input_tokens"), int):
-                    usage["prompt_tokens"] = raw["input_tokens"]
+                _add_usage(usage, message.get("usage") if isinstance(message, dict) else None)
             elif kind == "content_block_delta":
                 delta = data.get("delta")
                 if not isinstance(delta, dict):
@@ -87,16 +77,14 @@ class AnthropicProvider(ChatProvider):
                         yield TextChunk(text)
                         continue
             elif kind == "message_delta":
-                raw = data.get("usage")
-                if isinstance(raw, dict) and isinstance(raw.get("output_tokens"), int):
-                    usage["completion_tokens"] = raw["output_tokens"]
+                _add_usage(usage, data.get("usage"))
             elif kind == "message_stop":
                 yield Finished(_complete(usage))
                 return
             yield Progress()
         raise self.error("malformed_response", "stream cut short (no message_stop)")
 
-    def _parse_message(self, data: Any) -> tuple[str, dict[str, int] | None]:
+    def parse_completion(self, data: Any) -> tuple[str, dict[str, int] | None]:
         if isinstance(data, dict) and data.get("type") == "error":
             error_class, status, message = classify_stream_error(data)
             raise self.error(error_class, message, status=status)
@@ -108,25 +96,15 @@ class AnthropicProvider(ChatProvider):
             for block in content
             if isinstance(block, dict) and block.get("type") == "text" and isinstance(block.get("text"), str)
         )
-        raw = data.get("usage")
         usage: dict[str, int] = {}
-        if isinstance(raw, dict):
-            if isinstance(raw.get("input_tokens"), int):
-                usage["prompt_tokens"] = raw["input_tokens"]
-            if isinstance(raw.get("output_tokens"), int):
-                usage["completion_tokens"] = raw["output_tokens"]
+        _add_usage(usage, data.get("usage"))
         return text, _complete(usage)
 
     async def list_models(self) -> list[RemoteModel]:
         models: list[RemoteModel] = []
         params: dict[str, str] = {"limit": "1000"}
         for _ in range(MAX_MODEL_PAGES):
-            with self.mapping_errors("request"):
-                async with self.client.stream(
-                    "GET", f"{self.root}/v1/models", params=params, headers=self.headers()
-                ) as response:
-                    await self.raise_for_status(response)
-                    data = await self.read_json(response)
+            data = await self.get_json(f"{self.root}/v1/models", params)
             items = data.get("data") if isinstance(data, dict) else None
             if not isinstance(items, list):
                 raise self.error("malformed_response", "model list has no 'data' array")
@@ -137,6 +115,14 @@ class AnthropicProvider(ChatProvider):
                 break
             params["after_id"] = str(data["last_id"])
         return models
+
+
+def _add_usage(usage: dict[str, int], raw: Any) -> None:
+    """Anthropic counts input tokens at message_start and output tokens at the end."""
+    if isinstance(raw, dict):
+        for theirs, ours in (("input_tokens", "prompt_tokens"), ("output_tokens", "completion_tokens")):
+            if isinstance(raw.get(theirs), int):
+                usage[ours] = raw[theirs]
 
 
 def _complete(usage: dict[str, int]) -> dict[str, int] | None:

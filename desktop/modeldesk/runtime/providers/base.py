@@ -29,6 +29,8 @@ MAX_LINE_BYTES = 1 << 20
 MAX_ERROR_BODY_BYTES = 64 << 10
 MAX_RESPONSE_BYTES = 16 << 20
 
+USER_AGENT = "modeldesk"
+
 
 @functools.cache
 def _ssl_context() -> ssl.SSLContext:
@@ -97,11 +99,52 @@ class ChatProvider:
     def secrets(self) -> tuple[str, ...]:
         return (self._api_key,) if self._api_key else ()
 
-    def chat(self, request: ChatRequest) -> AsyncIterator[Chunk]:  # pragma: no cover - abstract
+    # -- what each API defines -------------------------------------------------------------
+
+    def chat_url(self) -> str:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def headers(self) -> dict[str, str]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def body(self, request: ChatRequest) -> dict[str, Any]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def parse_completion(self, data: Any) -> tuple[str, dict[str, int] | None]:  # pragma: no cover - abstract
+        """Text and usage from a whole (non-streaming) answer."""
+        raise NotImplementedError
+
+    def parse_stream(self, response: httpx.Response) -> AsyncIterator[Chunk]:  # pragma: no cover - abstract
+        """Chunks from a streaming answer; ends with :class:`Finished` or raises."""
         raise NotImplementedError
 
     async def list_models(self) -> list[RemoteModel]:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    # -- shared ---------------------------------------------------------------------------------
+
+    async def chat(self, request: ChatRequest) -> AsyncIterator[Chunk]:
+        """Send one chat request and yield its text as it arrives, then :class:`Finished`."""
+        with self.mapping_errors("request"):
+            async with self.client.stream(
+                "POST", self.chat_url(), json=self.body(request), headers=self.headers()
+            ) as response:
+                await self.raise_for_status(response)
+                if not request.stream or not _is_event_stream(response.headers.get("content-type", "")):
+                    # Some servers ignore "stream": true and answer with one JSON body.
+                    text, usage = self.parse_completion(await self.read_json(response))
+                    yield TextChunk(text)
+                    yield Finished(usage)
+                    return
+                async for chunk in self.parse_stream(response):
+                    yield chunk
+
+    async def get_json(self, url: str, params: dict[str, str] | None = None) -> Any:
+        """GET ``url`` and return its JSON body (errors mapped like any call)."""
+        with self.mapping_errors("request"):
+            async with self.client.stream("GET", url, params=params, headers=self.headers()) as response:
+                await self.raise_for_status(response)
+                return await self.read_json(response)
 
     def error(self, error_class: ErrorClass, detail: str = "", **kwargs: Any) -> ProviderError:
         return ProviderError.make(error_class, detail, secrets=self.secrets, **kwargs)
@@ -159,6 +202,10 @@ class ChatProvider:
         error_class = classify(status, message, err_type, code)
         retry_after = parse_retry_after(headers) if headers is not None else None
         return self.error(error_class, message or _reason_phrase(status), status=status, retry_after=retry_after)
+
+
+def _is_event_stream(content_type: str) -> bool:
+    return content_type.split(";")[0].strip().lower() == "text/event-stream"
 
 
 async def read_limited(response: httpx.Response, limit: int, *, truncate: bool = False) -> bytes | None:

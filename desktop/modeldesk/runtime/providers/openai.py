@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
+import httpx
+
 from .base import (
     ChatProvider,
     ChatRequest,
@@ -13,14 +15,12 @@ from .base import (
     Finished,
     Progress,
     RemoteModel,
+    USER_AGENT,
     TextChunk,
     classify_stream_error,
     iter_sse,
     parse_json_event,
 )
-
-USER_AGENT = "modeldesk"
-
 
 class OpenAIProvider(ChatProvider):
     def headers(self) -> dict[str, str]:
@@ -42,22 +42,10 @@ class OpenAIProvider(ChatProvider):
             body["stream_options"] = {"include_usage": True}
         return body
 
-    async def chat(self, request: ChatRequest) -> AsyncIterator[Chunk]:  # type: ignore[override]
-        url = f"{self.provider.base_url}/chat/completions"
-        with self.mapping_errors("request"):
-            async with self.client.stream("POST", url, json=self.body(request), headers=self.headers()) as response:
-                await self.raise_for_status(response)
-                if not request.stream or not _is_event_stream(response.headers.get("content-type", "")):
-                    # Some servers ignore "stream": true and answer with one JSON body.
-                    data = await self.read_json(response)
-                    text, usage = self._parse_completion(data)
-                    yield TextChunk(text)
-                    yield Finished(usage)
-                    return
-                async for chunk in self._parse_stream(response):
-                    yield chunk
+    def chat_url(self) -> str:
+        return f"{self.provider.base_url}/chat/completions"
 
-    async def _parse_stream(self, response: Any) -> AsyncIterator[Chunk]:
+    async def parse_stream(self, response: httpx.Response) -> AsyncIterator[Chunk]:  # type: ignore[override]
         usage: dict[str, int] | None = None
         finished = False
         async for event in iter_sse(response, self):
@@ -92,7 +80,7 @@ class OpenAIProvider(ChatProvider):
         # A finish_reason without [DONE] is a complete answer from a lax server.
         yield Finished(usage)
 
-    def _parse_completion(self, data: Any) -> tuple[str, dict[str, int] | None]:
+    def parse_completion(self, data: Any) -> tuple[str, dict[str, int] | None]:
         if isinstance(data, dict) and "error" in data:
             error_class, status, message = classify_stream_error(data)
             raise self.error(error_class, message, status=status)
@@ -108,11 +96,7 @@ class OpenAIProvider(ChatProvider):
         return content, _usage(data.get("usage"))
 
     async def list_models(self) -> list[RemoteModel]:
-        url = f"{self.provider.base_url}/models"
-        with self.mapping_errors("request"):
-            async with self.client.stream("GET", url, headers=self.headers()) as response:
-                await self.raise_for_status(response)
-                data = await self.read_json(response)
+        data = await self.get_json(f"{self.provider.base_url}/models")
         items = data.get("data") if isinstance(data, dict) else None
         if not isinstance(items, list):
             raise self.error("malformed_response", "model list has no 'data' array")
@@ -121,10 +105,6 @@ class OpenAIProvider(ChatProvider):
             if isinstance(item, dict) and isinstance(item.get("id"), str):
                 models.append(RemoteModel(item["id"], item.get("name") or None, _context_window(item)))
         return models
-
-
-def _is_event_stream(content_type: str) -> bool:
-    return content_type.split(";")[0].strip().lower() == "text/event-stream"
 
 
 def _usage(raw: Any) -> dict[str, int] | None:
