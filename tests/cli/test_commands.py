@@ -177,7 +177,8 @@ def test_squads_add_and_list(cli: Any, path: Path) -> None:
     assert "ghost" in error["error"]["message"]
     assert cli.json("squads", "add", "crew", "--name", "Again", expect=1)["error"]["code"] == "invalid_edit"
     listed = cli.json("squads", "list")["squads"]
-    assert listed[0]["agents"][1] == {"id": "bare", "models": ["mini"], "source": "project", "error": None}
+    assert listed[0]["agents"][1] == {"id": "bare", "models": ["mini"], "source": "project", "warnings": [],
+                                     "error": None}
     code, out, _ = cli("squads", "list")
     assert code == 0 and "crew: Crew (2 agents)" in out
 

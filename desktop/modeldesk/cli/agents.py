@@ -12,14 +12,14 @@ from modeldesk.core.schema import Agent, as_model_value, model_list
 from .common import (
     Session,
     UsageError,
+    add_command,
     add_group,
-    add_json_flag,
-    add_parser,
+    add_models_argument,
     clean_models,
-    command,
     emit_warnings,
     models_text,
     print_json,
+    print_listing,
     resolution_json,
     resolution_text,
     table,
@@ -31,42 +31,28 @@ from .common import (
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     group = add_group(subparsers, "agents", "List, add, show, remove agents and set their preferred models.")
-
-    p = add_parser(group, "list", "Every agent with its preferred models, effective models and their source.")
-    add_json_flag(p)
-    p.set_defaults(handler=list_agents)
-
-    p = add_parser(group, "show", "One agent: its settings, effective models and the resolution trace.")
+    add_command(group, "list", "Every agent with its preferred models, effective models and their source.", list_agents)
+    p = add_command(group, "show", "One agent: its settings, effective models and the resolution trace.", show_agent)
     p.add_argument("agent", metavar="ID")
-    add_json_flag(p)
-    p.set_defaults(handler=show_agent)
 
-    p = add_parser(group, "add", "Add an agent.")
+    p = add_command(group, "add", "Add an agent.", add_agent,
+                    epilog="Example: modeldesk agents add writer --name Writer --model claude-sonnet-4,gpt-4o")
     p.add_argument("agent", metavar="ID")
     p.add_argument("--name", required=True, help="display name")
     p.add_argument("--model", action="append", metavar="M",
                    help="preferred model(s), primary first; repeat or separate with commas (none = inherit)")
     p.add_argument("--project", metavar="P", help="the project the agent belongs to")
     p.add_argument("--instruction", metavar="TEXT", default=None, help="the agent's instruction (system prompt)")
-    add_json_flag(p)
-    p.set_defaults(handler=add_agent)
 
-    p = add_parser(
-        group, "set-model",
-        "Set an agent's preferred models (primary first), or --inherit to clear them.",
-        epilog="Example: modeldesk agents set-model analyst claude-sonnet-4 gpt-4o",
-    )
+    p = add_command(group, "set-model", "Set an agent's preferred models (primary first), or --inherit to clear them.",
+                    set_model, epilog="Example: modeldesk agents set-model analyst claude-sonnet-4 gpt-4o")
     p.add_argument("agent", metavar="ID")
-    p.add_argument("models", nargs="*", metavar="M", help="model ids in priority order (commas also work)")
+    add_models_argument(p, required=False)
     p.add_argument("--inherit", action="store_true",
                    help="clear the list so the agent inherits (project, then Settings → Default agent model)")
-    add_json_flag(p)
-    p.set_defaults(handler=set_model)
 
-    p = add_parser(group, "remove", "Remove an agent (and take it out of every squad).")
+    p = add_command(group, "remove", "Remove an agent (and take it out of every squad).", remove_agent)
     p.add_argument("agent", metavar="ID")
-    add_json_flag(p)
-    p.set_defaults(handler=remove_agent)
 
 
 def _agent_json(session: Session, agent: Agent) -> dict[str, Any]:
@@ -80,32 +66,22 @@ def _agent_json(session: Session, agent: Agent) -> dict[str, Any]:
     }
 
 
-@command
 def list_agents(args: argparse.Namespace) -> int:
     session = Session(args)
     rows = [_agent_json(session, agent) for agent in session.config.agents]
-    if wants_json(args):
-        print_json({"agents": rows})
-        return 0
-    if not rows:
-        print("No agents yet. Add one with: modeldesk agents add ID --name NAME")
-        return 0
-    print(table(
-        ("ID", "NAME", "PREFERRED", "EFFECTIVE", "SOURCE"),
-        (
+
+    def render() -> str:
+        text = table(("ID", "NAME", "PREFERRED", "EFFECTIVE", "SOURCE"), (
             (r["id"], r["name"], models_text(r["preferred"]),
-             ", ".join(r["models"]) if r["models"] else f"error: {r['error']['code']}",
-             r["source"] or "-")
+             ", ".join(r["models"]) if r["models"] else f"error: {r['error']['code']}", r["source"])
             for r in rows
-        ),
-    ))
-    problems = [r for r in rows if r["error"]]
-    for r in problems:
-        print(f"\n{r['id']}: {r['error']['message']}")
-    return 0
+        ))
+        # Errors are shown per agent, in full, and do not fail the command.
+        return text + "".join(f"\n\n{r['id']}: {r['error']['message']}" for r in rows if r["error"])
+
+    return print_listing(args, "agents", rows, "No agents yet. Add one with: modeldesk agents add ID --name NAME", render)
 
 
-@command
 def show_agent(args: argparse.Namespace) -> int:
     session = Session(args)
     agent = session.resolver.agent(args.agent)
@@ -133,7 +109,6 @@ def show_agent(args: argparse.Namespace) -> int:
     return 0
 
 
-@command
 def add_agent(args: argparse.Namespace) -> int:
     session = Session(args)
     models = clean_models(args.model)
@@ -152,7 +127,6 @@ def add_agent(args: argparse.Namespace) -> int:
     return _report(args, session, args.agent, f"Added agent {args.agent}.", warnings)
 
 
-@command
 def set_model(args: argparse.Namespace) -> int:
     models = clean_models(args.models)
     if args.inherit and models:
@@ -167,7 +141,6 @@ def set_model(args: argparse.Namespace) -> int:
     return _report(args, session, args.agent, summary, warnings)
 
 
-@command
 def remove_agent(args: argparse.Namespace) -> int:
     session = Session(args)
     session.resolver.agent(args.agent)

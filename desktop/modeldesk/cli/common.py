@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 from modeldesk.core.edits import Edit
 from modeldesk.core.errors import EditError, ModelDeskError
 from modeldesk.core.paths import config_path
-from modeldesk.core.resolver import Resolution, Resolver
+from modeldesk.core.resolver import Resolution, Resolver, TraceStep
 from modeldesk.core.schema import Config, Policy
 from modeldesk.core.store import ConfigStore, schema_problems
 
@@ -44,6 +44,33 @@ def add_parser(subparsers: argparse._SubParsersAction, name: str, help_text: str
 
 def add_json_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON for scripts instead of text")
+
+
+def add_command(
+    group: argparse._SubParsersAction,  # type: ignore[type-arg]
+    name: str,
+    help_text: str,
+    handler: Handler,
+    *,
+    epilog: str | None = None,
+    json_flag: bool = True,
+) -> argparse.ArgumentParser:
+    """A sub-command running ``handler`` (errors handled by :func:`command`), with
+    ``--json`` unless told otherwise. The epilog (examples) keeps its line breaks."""
+    parser = add_parser(group, name, help_text, epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter)
+    if json_flag:
+        add_json_flag(parser)
+    parser.set_defaults(handler=command(handler))
+    return parser
+
+
+def add_models_argument(parser: argparse.ArgumentParser, *, required: bool) -> None:
+    parser.add_argument("models", nargs="+" if required else "*", metavar="M",
+                        help="model ids in priority order, primary first (commas also work)")
+
+
+def add_dry_run_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dry-run", action="store_true", help="show what would change, write nothing")
 
 
 def add_group(subparsers: argparse._SubParsersAction, name: str, help_text: str) -> argparse._SubParsersAction:  # type: ignore[type-arg]
@@ -161,6 +188,15 @@ def print_json(data: Any) -> None:
     print(json.dumps(data, indent=2, ensure_ascii=False))
 
 
+def print_listing(args: argparse.Namespace, key: str, rows: list[Any], empty: str, render: Callable[[], str]) -> int:
+    """A list command's output: ``{key: rows}`` with --json, else ``empty`` or ``render()``."""
+    if wants_json(args):
+        print_json({key: rows})
+    else:
+        print(render() if rows else empty)
+    return 0
+
+
 def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     """A plain text table (columns padded to their widest cell)."""
     text_rows = [[_cell(c) for c in row] for row in rows]
@@ -191,16 +227,17 @@ def models_text(models: Sequence[str]) -> str:
     return _ids(models) if models else "(inherit)"
 
 
+def trace_table(trace: Iterable[TraceStep]) -> str:
+    return table(("LAYER", "OUTCOME", "VALUE", "REASON"), ((s.layer, s.outcome, s.value, s.reason) for s in trace))
+
+
 def resolution_text(resolution: Resolution) -> str:
     """The models, the source and the trace table, as the CLI prints them."""
     lines = [
         f"Models: {', '.join(resolution.models)}",
         f"Source: {resolution.source}",
         "",
-        table(
-            ("LAYER", "OUTCOME", "VALUE", "REASON"),
-            ((s.layer, s.outcome, s.value, s.reason) for s in resolution.trace),
-        ),
+        trace_table(resolution.trace),
     ]
     if resolution.warnings:
         lines += ["", "Warnings:"] + [f"  - {w}" for w in resolution.warnings]

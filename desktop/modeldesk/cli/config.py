@@ -9,30 +9,20 @@ from modeldesk.core.checks import config_warnings
 from modeldesk.core.errors import ConfigError
 from modeldesk.core.schema import json_schema
 
-from .common import add_group, add_json_flag, add_parser, command, open_store, print_json, wants_json
+from .common import add_command, add_group, open_store, print_json, wants_json
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     group = add_group(subparsers, "config", "Validate the config file, print its JSON Schema, show its path.")
-
-    p = add_parser(
-        group, "validate",
-        "Check the config (and the organization policy). Exit 0 if valid, 1 with every problem and its place.",
-    )
+    p = add_command(group, "validate",
+                    "Check the config (and the organization policy). Exit 0 if valid, 1 with every problem and its place.",
+                    validate)
     p.add_argument("--strict", action="store_true",
                    help="also fail on warnings (unknown models, projects or agents named in lists)")
-    add_json_flag(p)
-    p.set_defaults(handler=validate)
-
-    p = add_parser(group, "schema", "Print the JSON Schema of the config file.")
-    p.set_defaults(handler=schema)
-
-    p = add_parser(group, "path", "Print the config file and policy file paths.")
-    add_json_flag(p)
-    p.set_defaults(handler=path)
+    add_command(group, "schema", "Print the JSON Schema of the config file.", schema, json_flag=False)
+    add_command(group, "path", "Print the config file and policy file paths.", path)
 
 
-@command
 def validate(args: argparse.Namespace) -> int:
     store = open_store(args)
     result: dict[str, Any] = {"valid": True, "path": str(store.path), "problems": [], "warnings": []}
@@ -64,13 +54,11 @@ def validate(args: argparse.Namespace) -> int:
     return 0 if result["valid"] else 1
 
 
-@command
 def schema(args: argparse.Namespace) -> int:
     print_json(json_schema())
     return 0
 
 
-@command
 def path(args: argparse.Namespace) -> int:
     store = open_store(args)
     if wants_json(args):

@@ -11,38 +11,30 @@ from modeldesk.core.schema import model_list
 from .common import (
     Session,
     UsageError,
+    add_command,
+    add_dry_run_flag,
     add_group,
-    add_json_flag,
-    add_parser,
-    command,
-    print_json,
+    print_listing,
     table,
-    wants_json,
 )
 from .squads import run_bulk
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     group = add_group(subparsers, "models", "List the model registry and replace a model in agents' lists.")
+    add_command(group, "list",
+                "Every known model (the config's and the organization policy's) and whether it can be used.",
+                list_models)
 
-    p = add_parser(group, "list", "Every known model (the config's and the organization policy's) and whether it can be used.")
-    add_json_flag(p)
-    p.set_defaults(handler=list_models)
-
-    p = add_parser(
-        group, "replace",
-        "Put NEW where OLD is in agents' preferred lists: every agent using OLD, or one squad.",
-        epilog="Example: modeldesk models replace gpt-4o gpt-4.1 --dry-run",
-    )
+    p = add_command(group, "replace",
+                    "Put NEW where OLD is in agents' preferred lists: every agent using OLD, or one squad.", replace,
+                    epilog="Example: modeldesk models replace gpt-4o gpt-4.1 --dry-run")
     p.add_argument("old", metavar="OLD")
     p.add_argument("new", metavar="NEW")
     p.add_argument("--squad", metavar="S", help="only the agents of this squad")
-    p.add_argument("--dry-run", action="store_true", help="show what would change, write nothing")
-    add_json_flag(p)
-    p.set_defaults(handler=replace)
+    add_dry_run_flag(p)
 
 
-@command
 def list_models(args: argparse.Namespace) -> int:
     session = Session(args)
     resolver = session.resolver
@@ -62,20 +54,16 @@ def list_models(args: argparse.Namespace) -> int:
         for model in resolver.models.values()
     ]
     rows.sort(key=lambda r: (r["provider"], r["id"]))
-    if wants_json(args):
-        print_json({"models": rows})
-        return 0
-    if not rows:
-        print("No models yet: add providers and models in the app (Settings → Models) or the config file.")
-        return 0
-    print(table(
-        ("ID", "PROVIDER", "NAME", "FROM", "AGENTS", "STATUS"),
-        ((r["id"], r["provider"], r["name"], r["origin"], r["agents"], r["problem"] or "ok") for r in rows),
-    ))
-    return 0
+    return print_listing(
+        args, "models", rows,
+        "No models yet: add providers and models in the app (Settings → Models) or the config file.",
+        lambda: table(
+            ("ID", "PROVIDER", "NAME", "FROM", "AGENTS", "STATUS"),
+            ((r["id"], r["provider"], r["name"], r["origin"], r["agents"], r["problem"] or "ok") for r in rows),
+        ),
+    )
 
 
-@command
 def replace(args: argparse.Namespace) -> int:
     old, new = args.old.strip(), args.new.strip()
     if not old or not new:

@@ -11,19 +11,19 @@ import sys
 from modeldesk.core.errors import ResolutionError
 from modeldesk.core.resolver import Resolution
 
-from .common import Session, UsageError, add_json_flag, add_parser, command, print_json, resolution_text, split_models, table, wants_json
+from .common import Session, UsageError, add_command, print_json, resolution_text, split_models, trace_table, wants_json
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    parser = add_parser(
+    parser = add_command(
         subparsers, "resolve",
         "Show which models an agent would use (primary first), the layer they come from, and the trace.",
+        run,
         epilog="Examples:\n"
         "  modeldesk resolve --agent analyst\n"
         "  modeldesk resolve --agent analyst --model gpt-4o,claude-sonnet-4 --json\n"
         "  modeldesk resolve --agent helper --parent-model gpt-4o\n"
         "  modeldesk resolve --agent analyst --task title",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--agent", required=True, metavar="ID", help="the agent to resolve")
     parser.add_argument(
@@ -42,11 +42,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser.add_argument("--project", metavar="P", help="use this project instead of the agent's own")
     parser.add_argument("--task", metavar="T", help="resolve the model for background task T (title, summary, ...)")
     parser.add_argument("--strict", action="store_true", help="fail on any unusable model id instead of skipping it")
-    add_json_flag(parser)
-    parser.set_defaults(handler=run)
 
 
-@command
 def run(args: argparse.Namespace) -> int:
     call = split_models(args.model) if args.model else None
     parent = split_models(args.parent_model) if args.parent_model else None
@@ -64,8 +61,7 @@ def run(args: argparse.Namespace) -> int:
         )
     except ResolutionError as exc:
         if not wants_json(args) and exc.trace:
-            print(table(("LAYER", "OUTCOME", "VALUE", "REASON"),
-                        ((s.layer, s.outcome, s.value, s.reason) for s in exc.trace)), file=sys.stderr)
+            print(trace_table(exc.trace), file=sys.stderr)
         raise
     if wants_json(args):
         print_json(result.to_json())

@@ -12,11 +12,10 @@ from modeldesk.core.schema import FallbackSettings, as_model_value, model_list
 from .common import (
     Session,
     UsageError,
+    add_command,
     add_group,
-    add_json_flag,
-    add_parser,
+    add_models_argument,
     clean_models,
-    command,
     emit_warnings,
     models_text,
     print_json,
@@ -29,31 +28,19 @@ FALLBACK_OPTIONS = tuple(FallbackSettings.model_fields)
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     group = add_group(subparsers, "settings", "Show and change Settings → Models: default agent model and fallback.")
+    add_command(group, "show", "Show the default agent model, task models and fallback defaults.", show)
 
-    p = add_parser(group, "show", "Show the default agent model, task models and fallback defaults.")
-    add_json_flag(p)
-    p.set_defaults(handler=show)
-
-    p = add_parser(
-        group, "set-default-model",
-        "Set the default agent model (primary first): used by every agent without a model of its own.",
-        epilog="Example: modeldesk settings set-default-model claude-sonnet-4 gpt-4o",
-    )
-    p.add_argument("models", nargs="*", metavar="M", help="model ids in priority order (commas also work)")
+    p = add_command(group, "set-default-model",
+                    "Set the default agent model (primary first): used by every agent without a model of its own.",
+                    set_default_model, epilog="Example: modeldesk settings set-default-model claude-sonnet-4 gpt-4o")
+    add_models_argument(p, required=False)
     p.add_argument("--clear", action="store_true", help="remove the default agent model")
-    add_json_flag(p)
-    p.set_defaults(handler=set_default_model)
 
-    p = add_parser(
-        group, "set-fallback",
-        "Set a fallback default (retries, timeouts, cooldown...); agents may override it.",
-        epilog="Options: " + ", ".join(FALLBACK_OPTIONS) + "\nExample: modeldesk settings set-fallback retries 3",
-    )
+    p = add_command(group, "set-fallback", "Set a fallback default (retries, timeouts, cooldown...); agents may override it.",
+                    set_fallback, epilog="Example: modeldesk settings set-fallback retries 3")
     p.add_argument("option", choices=FALLBACK_OPTIONS, metavar="OPTION", help="one of: " + ", ".join(FALLBACK_OPTIONS))
     p.add_argument("value", nargs="?", help="the new value (a number)")
     p.add_argument("--reset", action="store_true", help="go back to the built-in default")
-    add_json_flag(p)
-    p.set_defaults(handler=set_fallback)
 
 
 def _settings_json(session: Session) -> dict[str, Any]:
@@ -66,7 +53,6 @@ def _settings_json(session: Session) -> dict[str, Any]:
     }
 
 
-@command
 def show(args: argparse.Namespace) -> int:
     session = Session(args)
     data = _settings_json(session)
@@ -84,7 +70,6 @@ def show(args: argparse.Namespace) -> int:
     return 0
 
 
-@command
 def set_default_model(args: argparse.Namespace) -> int:
     models = clean_models(args.models)
     if args.clear == bool(models):
@@ -101,7 +86,6 @@ def set_default_model(args: argparse.Namespace) -> int:
     return 0
 
 
-@command
 def set_fallback(args: argparse.Namespace) -> int:
     if args.reset == (args.value is not None):
         raise UsageError("Give a value, or --reset to use the built-in default.")

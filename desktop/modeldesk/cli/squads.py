@@ -12,14 +12,16 @@ from modeldesk.core.schema import Squad
 
 from .common import (
     Session,
+    add_command,
+    add_dry_run_flag,
     add_group,
-    add_json_flag,
-    add_parser,
+    add_models_argument,
     clean_models,
-    command,
     emit_warnings,
     models_text,
     print_json,
+    print_listing,
+    resolution_json,
     table,
     try_chat,
     validated,
@@ -29,65 +31,46 @@ from .common import (
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     group = add_group(subparsers, "squads", "List and add squads, and set the models of a whole squad.")
+    add_command(group, "list", "Every squad with its member agents and their effective models.", list_squads)
 
-    p = add_parser(group, "list", "Every squad with its member agents and their effective models.")
-    add_json_flag(p)
-    p.set_defaults(handler=list_squads)
-
-    p = add_parser(group, "add", "Add a squad of existing agents.",
-                   epilog="Example: modeldesk squads add research --name Research --agents analyst,writer")
+    p = add_command(group, "add", "Add a squad of existing agents.", add_squad,
+                    epilog="Example: modeldesk squads add research --name Research --agents analyst,writer")
     p.add_argument("squad", metavar="ID")
     p.add_argument("--name", required=True, help="display name")
     p.add_argument("--agents", default="", metavar="A,B", help="member agent ids, comma-separated")
-    add_json_flag(p)
-    p.set_defaults(handler=add_squad)
 
-    p = add_parser(
-        group, "set-model",
-        "Set the preferred models of every agent in a squad (one step); shows each change.",
-        epilog="Example: modeldesk squads set-model research claude-sonnet-4 gpt-4o --dry-run",
-    )
+    p = add_command(group, "set-model",
+                    "Set the preferred models of every agent in a squad (one step); shows each change.", set_model,
+                    epilog="Example: modeldesk squads set-model research claude-sonnet-4 gpt-4o --dry-run")
     p.add_argument("squad", metavar="SQUAD")
-    p.add_argument("models", nargs="+", metavar="M", help="model ids in priority order (commas also work)")
-    p.add_argument("--dry-run", action="store_true", help="show what would change, write nothing")
-    add_json_flag(p)
-    p.set_defaults(handler=set_model)
+    add_models_argument(p, required=True)
+    add_dry_run_flag(p)
 
 
-@command
 def list_squads(args: argparse.Namespace) -> int:
     session = Session(args)
-    squads = []
-    for squad in session.config.squads:
-        members = []
-        for agent_id in squad.agents:
-            resolution, error = try_chat(session.resolver, agent_id)
-            members.append({
-                "id": agent_id,
-                "models": resolution.models if resolution else None,
-                "source": resolution.source if resolution else None,
-                "error": error.to_json()["error"] if error else None,
-            })
-        squads.append({"id": squad.id, "name": squad.name, "agents": members})
-    if wants_json(args):
-        print_json({"squads": squads})
-        return 0
-    if not squads:
-        print("No squads yet. Add one with: modeldesk squads add ID --name NAME --agents A,B")
-        return 0
-    for index, squad in enumerate(squads):
-        if index:
-            print()
-        print(f"{squad['id']}: {squad['name']} ({len(squad['agents'])} agents)")
-        if squad["agents"]:
-            print(table(("AGENT", "EFFECTIVE", "SOURCE"), (
-                (m["id"], ", ".join(m["models"]) if m["models"] else f"error: {m['error']['code']}", m["source"])
-                for m in squad["agents"]
-            )))
-    return 0
+    squads = [
+        {"id": squad.id, "name": squad.name,
+         "agents": [{"id": a, **resolution_json(*try_chat(session.resolver, a))} for a in squad.agents]}
+        for squad in session.config.squads
+    ]
+
+    def render() -> str:
+        blocks = []
+        for squad in squads:
+            block = f"{squad['id']}: {squad['name']} ({len(squad['agents'])} agents)"
+            if squad["agents"]:
+                block += "\n" + table(("AGENT", "EFFECTIVE", "SOURCE"), (
+                    (m["id"], ", ".join(m["models"]) if m["models"] else f"error: {m['error']['code']}", m["source"])
+                    for m in squad["agents"]
+                ))
+            blocks.append(block)
+        return "\n\n".join(blocks)
+
+    return print_listing(args, "squads", squads,
+                         "No squads yet. Add one with: modeldesk squads add ID --name NAME --agents A,B", render)
 
 
-@command
 def add_squad(args: argparse.Namespace) -> int:
     session = Session(args)
     members = list(dict.fromkeys(a.strip() for a in args.agents.split(",") if a.strip()))
@@ -103,7 +86,6 @@ def add_squad(args: argparse.Namespace) -> int:
     return 0
 
 
-@command
 def set_model(args: argparse.Namespace) -> int:
     models = clean_models(args.models)
     session = Session(args)
