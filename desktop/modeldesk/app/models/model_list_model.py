@@ -18,7 +18,7 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     Qt,
 )
-from PySide6.QtGui import QBrush, QFont
+from PySide6.QtGui import QBrush
 
 from ..widgets.style import problem_colour
 
@@ -79,28 +79,23 @@ class ModelListModel(QAbstractListModel):
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
         if not index.isValid() or not 0 <= index.row() < len(self._items):
             return None
-        row = index.row()
-        model_id = self._items[row]
+        model_id = self._items[index.row()]
         if role == ModelIdRole:
             return model_id
         if role == PositionRole:
-            return position_label(row)
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+            return position_label(index.row())
+        # Display text does not include the position ("Primary", "Fallback 1"): a row's
+        # data must not change when other rows move. The view's delegate adds it.
+        if role == Qt.ItemDataRole.DisplayRole:
             label, problem = self._describe(model_id)
-            text = f"{position_label(row)}:  {label}"
-            return f"{text}  —  ⚠ {problem}" if problem else text
+            return f"{label}  —  ⚠ {problem}" if problem else label
         if role == ProblemRole:
             return self._describe(model_id)[1]
         if role == Qt.ItemDataRole.ToolTipRole:
-            label, problem = self._describe(model_id)
-            tip = f"{model_id} ({position_label(row).lower()})"
-            return f"{tip}\nNot usable: {problem}. It stays in the list until you remove it." if problem else tip
+            problem = self._describe(model_id)[1]
+            return f"{model_id}\nNot usable: {problem}. It stays in the list until you remove it." if problem else model_id
         if role == Qt.ItemDataRole.ForegroundRole and self._describe(model_id)[1]:
             return QBrush(problem_colour())
-        if role == Qt.ItemDataRole.FontRole and row == 0:
-            font = QFont()
-            font.setBold(True)
-            return font
         return None
 
     def flags(self, index: Index) -> Qt.ItemFlag:

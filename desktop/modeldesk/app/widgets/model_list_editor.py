@@ -8,9 +8,11 @@ drop, Ctrl+Up/Ctrl+Down, and the Move buttons — and all of them call ``moveRow
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QAbstractItemView,
     QDialog,
     QHBoxLayout,
@@ -23,9 +25,20 @@ from PySide6.QtWidgets import (
 )
 
 from ..document import Document
-from ..models.model_list_model import ModelIdRole, ModelListModel
+from ..models.model_list_model import ModelIdRole, ModelListModel, position_label
 
 HINT_TEXT = "Agents without a preferred model use the Default agent model."
+
+
+class PositionDelegate(QStyledItemDelegate):
+    """Shows each row's place in the list — "Primary" in bold, then "Fallback 1", … —
+    computed from the row at paint time, so moves relabel every row for free."""
+
+    def initStyleOption(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> None:
+        super().initStyleOption(option, index)
+        option.text = f"{position_label(index.row())}:  {option.text}"
+        if index.row() == 0:
+            option.font.setBold(True)
 
 
 class ModelListEditor(QWidget):
@@ -50,6 +63,8 @@ class ModelListEditor(QWidget):
         self.view.setObjectName("model_list")
         self.view.setAccessibleName("Preferred models, primary first")
         self.view.setModel(self.model)
+        self.view.setItemDelegate(PositionDelegate(self.view))
+        self.view.setSpacing(1)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.view.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
         self.view.setDefaultDropAction(Qt.DropAction.MoveAction)

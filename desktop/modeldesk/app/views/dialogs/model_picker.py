@@ -120,7 +120,7 @@ class ModelPickerDialog(QDialog):
 
     def _model_row(self, model: Model) -> list[QStandardItem]:
         problem = self._document.resolver.model_problem(model.id)
-        text = model.display_name if model.display_name == model.id else f"{model.display_name}  ({model.id})"
+        text = model.display_name if model.display_name == model.id else f"{model.display_name} ({model.id})"
         notes = []
         if model.id in self._listed:
             notes.append("already in the list")

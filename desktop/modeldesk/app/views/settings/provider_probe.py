@@ -4,18 +4,15 @@ from qasync slots, so the GUI thread never waits on the network."""
 
 from __future__ import annotations
 
+import asyncio
 import re
-import time
 from dataclasses import dataclass
 
-import httpx
-
 from modeldesk.core.schema import Config, Model, Provider
-from modeldesk.runtime import EnvKeyringSecrets, ProviderError, SecretSource
-from modeldesk.runtime.providers import RemoteModel, make_provider
-from modeldesk.runtime.secrets import require_key
+from modeldesk.runtime import ProviderError, SecretSource
+from modeldesk.runtime.catalog import list_models
+from modeldesk.runtime.providers import RemoteModel
 
-CHECK_TIMEOUT_S = 15.0
 _ID_OK = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/@+-]*$")
 
 
@@ -27,16 +24,15 @@ class ProbeResult:
 
 
 async def probe(provider: Provider, secrets: SecretSource | None = None) -> ProbeResult:
-    """GET the provider's model list; report how many and how long it took."""
-    started = time.perf_counter()
+    """Ask for the provider's model list (the runtime's catalog call); report how many
+    and how long it took. Never raises for provider failures."""
+    loop = asyncio.get_running_loop()
+    started = loop.time()
     try:
-        key = require_key(provider.api_key, secrets or EnvKeyringSecrets(), provider.id)
-        timeout = httpx.Timeout(CHECK_TIMEOUT_S, connect=min(CHECK_TIMEOUT_S, 10.0))
-        async with httpx.AsyncClient(timeout=timeout) as client:
-            models = await make_provider(provider, client, key).list_models()
+        models = await list_models(provider, secrets=secrets)
     except ProviderError as exc:
         return ProbeResult(False, f"Failed: {exc.message}")
-    elapsed_ms = (time.perf_counter() - started) * 1000
+    elapsed_ms = (loop.time() - started) * 1000
     return ProbeResult(True, f"OK · {len(models)} models · {elapsed_ms:.0f} ms", tuple(models))
 
 
