@@ -27,7 +27,6 @@ config: after an edit, build a new Resolver.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -100,8 +99,6 @@ class _Layer:
     """The outcome of reading one ModelValue under the skipping rules."""
 
     usable: list[str]
-    problems: list[tuple[str, str]]  # (id, why) for unusable ids
-    repeats: list[str]
     reason: str  # why it was skipped, or "used: ..." when usable
 
 
@@ -274,8 +271,8 @@ class Resolver:
         """Apply the skipping rules to one value, recording warnings (or raising if strict)."""
         entries = model_list(value)
         usable: list[str] = []
-        problems: list[tuple[str, str]] = []
-        repeats: list[str] = []
+        problems: list[tuple[str, str]] = []  # (id, why) for each unusable id
+        seen: set[str] = set()
         blanks = placeholders = 0
         for entry in entries:
             model_id = entry.strip()
@@ -285,10 +282,10 @@ class Resolver:
             if model_id.casefold() == PLACEHOLDER:
                 placeholders += 1
                 continue
-            if model_id in usable or any(model_id == p[0] for p in problems):
-                repeats.append(model_id)
+            if model_id in seen:
                 run.warn(f"{layer}: '{model_id}' is listed twice; the later copy is ignored")
                 continue
+            seen.add(model_id)
             problem = self.model_problem(model_id)
             if problem is None:
                 usable.append(model_id)
@@ -311,7 +308,7 @@ class Resolver:
             reason = "blank"
         else:
             reason = f"blank or placeholder '{PLACEHOLDER}'"
-        return _Layer(usable, problems, repeats, reason)
+        return _Layer(usable, reason)
 
     # --- tasks ------------------------------------------------------------------------
 
@@ -411,12 +408,3 @@ def resolve_task(config: Config, agent_id: str, task: str, policy: Policy | None
     """One-off task resolution (build a :class:`Resolver` to resolve many agents)."""
     return Resolver(config, policy).task(agent_id, task, **kwargs)
 
-
-def unusable_models(resolver: Resolver, models: Iterable[str]) -> dict[str, str]:
-    """The ids among ``models`` that cannot be used, with why (for pickers and the CLI)."""
-    out: dict[str, str] = {}
-    for model_id in models:
-        problem = resolver.model_problem(model_id.strip())
-        if problem is not None:
-            out[model_id] = problem
-    return out
