@@ -126,7 +126,8 @@ class Document(QObject):
             # A hand-broken file: keep showing the last good state; saving will keep
             # failing (the store refuses to overwrite it) until the file is fixed.
             self.changed.emit()
-            self.set_save_state(f"The file on disk cannot be read: {exc.message}")
+            failed_save = state.startswith("Save failed")
+            self.set_save_state(state if failed_save else f"The file on disk cannot be read: {exc.message}")
             return
         self.policy = self._load_policy()
         self._set_config(config)

@@ -1,0 +1,144 @@
+"""The Document: every edit is one undo step, saved at once, merged with changes other
+processes make to the file; undo/redo restore exactly; a bad edit changes nothing."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from modeldesk.core.edits import Batch, PutItem, SetAgentModels, SetSetting, UpdateItem
+from modeldesk.core.errors import EditError
+from modeldesk.core.schema import Agent, dump_config
+from modeldesk.core.store import ConfigStore
+
+
+def on_disk(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text())
+
+
+def disk_agent(path: Path, agent_id: str) -> dict[str, Any] | None:
+    return next((a for a in on_disk(path)["agents"] if a["id"] == agent_id), None)
+
+
+def cli(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The real command line, in another process."""
+    return subprocess.run(
+        [sys.executable, "-m", "modeldesk", "--config", str(config), *args],
+        capture_output=True, text=True, timeout=60, check=True,
+    )
+
+
+def test_perform_saves_at_once_and_undo_redo_restore_exactly(qtbot: Any, document: Any, config_file: Path) -> None:
+    before = dump_config(document.config)
+    with qtbot.waitSignal(document.changed):
+        document.perform(SetAgentModels("researcher", ("gpt-4o", "o3-mini")))
+    assert disk_agent(config_file, "researcher")["model"] == ["gpt-4o", "o3-mini"]
+    assert document.save_state == "Saved"
+    document.perform(UpdateItem("agents", "analyst", {"name": "Data analyst", "instruction": "New."}))
+    document.perform(SetSetting(("fallback", "retries"), 5))
+    after = dump_config(document.config)
+    assert document.undo_stack.count() == 3
+    assert document.undo_stack.undoText() == "Change fallback.retries"
+
+    for _ in range(3):
+        document.undo_stack.undo()
+    assert dump_config(document.config) == before
+    assert on_disk(config_file) == before  # undo is saved too
+    for _ in range(3):
+        document.undo_stack.redo()
+    assert dump_config(document.config) == after
+    assert on_disk(config_file) == after
+
+
+def test_a_bad_edit_raises_and_changes_nothing(document: Any, config_file: Path) -> None:
+    text = config_file.read_text()
+    with pytest.raises(EditError):
+        document.perform(SetAgentModels("analyst", ("gpt-4o", "gpt-4o")))
+    with pytest.raises(EditError):
+        document.perform(UpdateItem("agents", "nobody", {"name": "x"}))
+    assert config_file.read_text() == text
+    assert document.undo_stack.count() == 0
+
+
+def test_batch_is_one_undo_step(document: Any) -> None:
+    document.perform(Batch((SetAgentModels("helper", ("gpt-4o",)), SetAgentModels("responder", ("o3-mini",)))))
+    assert document.undo_stack.count() == 1
+    document.undo_stack.undo()
+    assert document.config.agent("helper").model is None
+    assert document.config.agent("responder").model is None
+
+
+def test_edits_merge_with_a_change_another_process_made(qtbot: Any, document: Any, config_file: Path) -> None:
+    document.perform(SetAgentModels("helper", ("gpt-4o",)))  # saved
+    cli(config_file, "agents", "add", "from-cli", "--name", "From CLI", "--model", "o3-mini")
+    # The app has not looked at the file yet; its next edit is replayed on the file as it
+    # is now, so the CLI's agent survives and the app sees it afterwards.
+    document.perform(UpdateItem("agents", "analyst", {"name": "Analyst 2"}))
+    ids = [a["id"] for a in on_disk(config_file)["agents"]]
+    assert "from-cli" in ids
+    assert document.config.agent("from-cli") is not None
+    assert document.config.agent("helper").model == "gpt-4o"
+    assert disk_agent(config_file, "analyst")["name"] == "Analyst 2"
+    # Undo takes back only the app's own step.
+    document.undo_stack.undo()
+    assert disk_agent(config_file, "analyst")["name"] == "Analyst"
+    assert disk_agent(config_file, "from-cli") is not None
+
+
+def test_reload_if_changed_adopts_the_file(qtbot: Any, document: Any, config_file: Path) -> None:
+    assert not document.reload_if_changed()  # our own saves are not "external"
+    document.perform(SetAgentModels("helper", ("gpt-4o",)))
+    assert not document.reload_if_changed()
+    cli(config_file, "agents", "set-model", "triage", "claude-haiku-4")
+    with qtbot.waitSignal(document.save_state_changed) as state:
+        assert document.reload_if_changed()
+    assert state.args == ["Reloaded changes made outside ModelDesk"]
+    assert document.config.agent("triage").model == "claude-haiku-4"
+    assert document.config.agent("helper").model == "gpt-4o"
+
+
+def test_undo_after_the_item_was_removed_elsewhere_is_dropped(document: Any, config_file: Path) -> None:
+    document.perform(PutItem("agents", Agent(id="temp", name="Temp")))
+    document.perform(UpdateItem("agents", "temp", {"name": "Temp 2"}))
+    cli(config_file, "agents", "remove", "temp")
+    document.reload()
+    document.undo_stack.undo()  # the rename cannot be undone: the agent is gone
+    assert document.save_state.startswith("Save failed") or document.save_state.startswith("Cannot undo")
+    assert disk_agent(config_file, "temp") is None
+    assert document.config.agent("temp") is None
+
+
+def test_a_hand_broken_file_is_never_overwritten(qtbot: Any, document: Any, config_file: Path) -> None:
+    config_file.write_text('{"schema_version": 1, "agents": [')
+    assert document.reload_if_changed()
+    assert document.save_state.startswith("The file on disk cannot be read")
+    assert document.config.agent("analyst") is not None  # last good state still shown
+    document.perform(SetAgentModels("helper", ("gpt-4o",)))
+    assert config_file.read_text() == '{"schema_version": 1, "agents": ['
+    assert document.save_state.startswith("Save failed")
+    assert document.undo_stack.count() == 0
+    assert document.config.agent("helper").model is None
+
+
+def test_resolver_is_cached_and_rebuilt_after_a_change(document: Any) -> None:
+    first = document.resolver
+    assert document.resolver is first
+    document.perform(SetAgentModels("helper", ("o3-mini",)))
+    assert document.resolver is not first
+    assert document.resolver.chat("helper").models == ["o3-mini"]
+
+
+def test_a_missing_file_is_created_by_the_first_edit(qtbot: Any, tmp_path: Path) -> None:
+    from modeldesk.app.document import Document
+
+    path = tmp_path / "new" / "config.json"
+    path.parent.mkdir()
+    document = Document(ConfigStore(path))
+    assert not path.exists()
+    document.perform(PutItem("agents", Agent(id="a", name="A")))
+    assert disk_agent(path, "a") == {"id": "a", "name": "A"}
