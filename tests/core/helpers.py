@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import strategies as st
 
 from modeldesk.core.schema import Config, Policy
 
@@ -132,3 +133,53 @@ class Cli:
         code, out, err = self(*args, "--json")
         assert code == expect, (code, out, err)
         return json.loads(out)
+
+
+# --- arbitrary valid configs, for property tests --------------------------------------
+# Few ids, so references collide often: unknown, disabled and repeated models, missing
+# providers and projects all turn up.
+
+IDS = ["m1", "m2", "m3", "m4", "m5"]
+PROVIDERS = ["p1", "p2", "p3"]
+ENTRY = st.one_of(
+    st.sampled_from(IDS + ["ghost"]),
+    st.sampled_from(["", "  ", "default", " DEFAULT ", "Default", "*"]),
+    st.text(max_size=6),
+)
+MODEL_VALUE = st.one_of(st.none(), ENTRY, st.lists(ENTRY, max_size=5))
+TASK_MAP = st.dictionaries(st.sampled_from(["title", "summary"]),
+                           st.dictionaries(st.sampled_from(IDS + ["*"]), MODEL_VALUE.filter(lambda v: v is not None), max_size=3),
+                           max_size=2)
+
+
+@st.composite
+def configs(draw: st.DrawFn) -> tuple[Config, Policy | None]:
+    providers = [
+        {"id": p, "kind": "openai", "base_url": "http://127.0.0.1/v1", "enabled": draw(st.booleans())}
+        for p in draw(st.lists(st.sampled_from(PROVIDERS), unique=True, max_size=3))
+    ]
+    models = [
+        {"id": m, "provider": draw(st.sampled_from(PROVIDERS + ["gone"])), "name": m, "enabled": draw(st.booleans())}
+        for m in draw(st.lists(st.sampled_from(IDS), unique=True, max_size=5))
+    ]
+    projects = [
+        {"id": p, "name": p, "default_model": draw(MODEL_VALUE), "task_models": draw(TASK_MAP)}
+        for p in draw(st.lists(st.sampled_from(["pa", "pb"]), unique=True, max_size=2))
+    ]
+    agents = [
+        {"id": a, "name": a, "project": draw(st.sampled_from([None, "pa", "pb", "pz"])), "model": draw(MODEL_VALUE),
+         "task_models": draw(st.dictionaries(st.sampled_from(["title", "summary"]),
+                                             MODEL_VALUE.filter(lambda v: v is not None), max_size=2))}
+        for a in ["a1", "a2", "a3"]
+    ]
+    data: dict[str, Any] = {
+        "providers": providers, "models": models, "projects": projects, "agents": agents,
+        "settings": {"default_agent_model": draw(MODEL_VALUE), "task_models": draw(TASK_MAP)},
+    }
+    policy_data = draw(st.one_of(st.none(), st.fixed_dictionaries({
+        "providers": st.just([{"id": "org", "kind": "openai", "base_url": "http://org/v1"}]),
+        "models": st.just([{"id": "m5", "provider": "org", "name": "m5"}]),
+        "default_agent_model": MODEL_VALUE,
+        "task_models": TASK_MAP,
+    })))
+    return Config.model_validate(data), (Policy.model_validate(policy_data) if policy_data else None)

@@ -10,13 +10,14 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
 
 from modeldesk.core.edits import AddItem, PutItem, SetAgentModels, SetSetting, UpdateItem
 from modeldesk.core.errors import ConfigError, ConfigTooNewError, EditError, StoreError
 from modeldesk.core.paths import config_path, policy_path
 from modeldesk.core.schema import Agent, Config, Squad
 from modeldesk.core.store import ConfigStore, config_text, error_place, file_lock
-from tests.core.helpers import POLICY, WORLD, config, world, write_json
+from tests.core.helpers import POLICY, WORLD, config, configs, world, write_json
 
 
 @pytest.fixture
@@ -353,3 +354,24 @@ def test_squad_and_agent_edits_round_trip(store: ConfigStore) -> None:
     )
     assert result.squad("team").agents == ["own", "new"]
     assert store.load().agent("new").model == "haiku"
+
+
+def test_a_linked_config_stays_linked(tmp_path: Path) -> None:
+    real = write_json(tmp_path / "dotfiles" / "modeldesk.json", WORLD)
+    link = tmp_path / "config.json"
+    link.symlink_to(real)
+    ConfigStore(link).apply(SetAgentModels("own", ("haiku",)))
+    assert link.is_symlink()
+    assert json.loads(real.read_text())["agents"][0]["model"] == ["haiku"]
+    assert mode(real) == 0o600
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(configs())
+def test_what_is_saved_reads_back_the_same(tmp_path: Path, world_and_policy: tuple[Config, object]) -> None:
+    store = ConfigStore(tmp_path / "roundtrip.json")
+    cfg, _ = world_and_policy
+    store.save(cfg)
+    loaded = store.load()
+    assert loaded == cfg
+    assert config_text(loaded) == (tmp_path / "roundtrip.json").read_text(encoding="utf-8")

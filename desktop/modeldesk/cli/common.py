@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
@@ -119,6 +120,13 @@ def command(handler: Handler) -> Handler:
             return handler(args)
         except ModelDeskError as exc:
             return fail(args, exc)
+        except BrokenPipeError:
+            # The reader (`| head`) went away: stop quietly, without a traceback at exit.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 1
+        except KeyboardInterrupt:
+            print("modeldesk: interrupted", file=sys.stderr)
+            return 130
 
     return run
 

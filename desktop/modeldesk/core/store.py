@@ -356,7 +356,9 @@ class ConfigStore:
         folder = self.path.parent
         prefix = self.path.name + ".broken-"
         try:
-            for existing in sorted(folder.glob(prefix + "*")):
+            for existing in sorted(folder.iterdir()):  # not glob: the name may hold [ or *
+                if not existing.name.startswith(prefix):
+                    continue
                 if existing.stat().st_size == len(raw) and existing.read_bytes() == raw:
                     return existing
             stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
@@ -405,21 +407,14 @@ class ConfigStore:
     def _write(self, current: _Loaded, text: str) -> None:
         if current.raw is not None and current.version < SCHEMA_VERSION:
             self._backup_original(current.raw, current.version)
-        self._remove_stale_temps()
+        # A config kept elsewhere and linked here (a dotfiles folder) stays linked: the
+        # new text replaces the file the link points to, not the link.
+        target = self.path.resolve() if self.path.is_symlink() else self.path
+        _remove_stale_temps(target)
         try:
-            atomic_write(self.path, text.encode("utf-8"))
+            atomic_write(target, text.encode("utf-8"))
         except OSError as exc:
             raise StoreError(f"Cannot write {self.path}: {exc.strerror or exc}") from None
-
-    def _remove_stale_temps(self) -> None:
-        """Delete temp files left by a writer that was killed mid-save. Only the lock
-        holder writes the config, so under the lock no such file is in use."""
-        pattern = re.compile(r"\." + re.escape(self.path.name) + r"\.[A-Za-z0-9_]{8}\.tmp")
-        with contextlib.suppress(OSError):
-            for entry in self.path.parent.iterdir():
-                if pattern.fullmatch(entry.name):
-                    with contextlib.suppress(OSError):
-                        entry.unlink()
 
     def _backup_original(self, raw: bytes, version: int) -> None:
         """Keep the pre-upgrade file as ``config.json.v<N>.bak`` (a new name if one with
@@ -435,6 +430,17 @@ class ConfigStore:
             atomic_write(target, raw)
         except OSError as exc:
             raise StoreError(f"Cannot keep a backup of {self.path} before upgrading it: {exc.strerror}") from None
+
+
+def _remove_stale_temps(path: Path) -> None:
+    """Delete temp files left beside ``path`` by a writer killed mid-save. Only the lock
+    holder writes the config, so under the lock no such file is in use."""
+    pattern = re.compile(r"\." + re.escape(path.name) + r"\.[A-Za-z0-9_]{8}\.tmp")
+    with contextlib.suppress(OSError):
+        for entry in path.parent.iterdir():
+            if pattern.fullmatch(entry.name):
+                with contextlib.suppress(OSError):
+                    entry.unlink()
 
 
 def _parse(raw: bytes, where: str) -> dict[str, Any]:
