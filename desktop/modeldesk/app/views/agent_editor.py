@@ -97,9 +97,10 @@ class AgentEditor(QWidget):
     def set_agent(self, agent_id: str | None) -> None:
         if agent_id == self.agent_id:
             return
-        # Typing in the instruction box is saved when focus leaves; switching agents
-        # must not drop it.
+        # Text being typed is saved when focus leaves; switching agents must not drop it.
+        self._commit_name()
         self._commit_instruction()
+        self.name_edit.setModified(False)
         self.agent_id = agent_id
         self._refresh()
 
@@ -116,7 +117,8 @@ class AgentEditor(QWidget):
         if agent is None:
             return
         self.title.setText(f"{agent.name}  <span style='color: gray; font-weight: normal'>({agent.id})</span>")
-        if not self.name_edit.hasFocus() or self.name_edit.text() == agent.name:
+        # Leave a name the user is still typing alone (isModified is cleared on commit).
+        if not self.name_edit.isModified():
             self.name_edit.setText(agent.name)
         with QSignalBlocker(self.project_combo):
             self.project_combo.clear()
@@ -154,6 +156,7 @@ class AgentEditor(QWidget):
     def _commit_name(self) -> None:
         agent = self._agent()
         name = self.name_edit.text().strip()
+        self.name_edit.setModified(False)
         if agent is None or name == agent.name:
             return
         if not name:

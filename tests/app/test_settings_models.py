@@ -1,0 +1,397 @@
+"""Settings → Models, driven as a user would: Default agent model, task models, fallback
+defaults, providers (keyring, Check, Fetch models against a real local server) and the
+model registry."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import keyring
+import pytest
+from keyring.backend import KeyringBackend
+from PySide6.QtCore import QPoint, Qt, QTimer
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
+from tests.app.squads_support import qasync_loop  # noqa: F401 - fixture
+from tests.support.scripted_server import ScriptedServer, scripted_server, status  # noqa: F401 - fixture
+
+from modeldesk.app.document import Document
+from modeldesk.app.views.dialogs.model_dialog import ModelDialog
+from modeldesk.app.views.dialogs.provider_dialog import ProviderDialog
+from modeldesk.app.views.dialogs.task_model_dialog import TaskModelDialog
+from modeldesk.app.views.settings.fallback_form import FallbackForm
+from modeldesk.app.views.settings.model_registry import RegistryModel
+from modeldesk.app.views.settings.models_tab import ModelsTab
+from modeldesk.app.views.settings.providers_section import ProvidersModel
+from modeldesk.app.views.settings.task_models_editor import TaskModelsModel
+from modeldesk.core.edits import PutItem
+from modeldesk.core.schema import FallbackSettings, Provider
+from tests.app.test_model_list_editor import answer_picker
+
+
+@pytest.fixture
+def tab(qtbot: Any, document: Document) -> ModelsTab:
+    widget = ModelsTab(document)
+    qtbot.addWidget(widget)
+    widget.resize(1100, 800)
+    widget.show()
+    qtbot.waitExposed(widget)
+    widget.activateWindow()
+    qtbot.waitUntil(widget.isActiveWindow)
+    return widget
+
+
+def on_disk(config_file: Path) -> dict[str, Any]:
+    return json.loads(config_file.read_text())
+
+
+def answer_dialog(qtbot: Any, kind: type, fill: Callable[[Any], None]) -> list[Any]:
+    """Answer the next modal dialog of type ``kind`` with ``fill(dialog)``."""
+    seen: list[Any] = []
+
+    def answer() -> None:
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, kind):
+            QTimer.singleShot(10, answer)
+            return
+        seen.append(dialog)
+        fill(dialog)
+
+    QTimer.singleShot(0, answer)
+    return seen
+
+
+def click(qtbot: Any, button: Any) -> None:
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+# --- default agent model --------------------------------------------------------------
+
+
+def test_default_agent_model_is_a_priority_list_without_the_hint(qtbot: Any, tab: ModelsTab,
+                                                                config_file: Path, document: Document) -> None:
+    editor = tab.default_editor
+    assert not editor.hint_label.isVisible()
+    assert editor.models() == ["claude-sonnet-4", "gpt-4o"]
+    answer_picker(qtbot, "qwen")
+    click(qtbot, editor.add_button)
+    assert on_disk(config_file)["settings"]["default_agent_model"] == ["claude-sonnet-4", "gpt-4o", "qwen2.5-7b"]
+    editor.select_row(0)
+    click(qtbot, editor.remove_button)
+    click(qtbot, editor.remove_button)
+    click(qtbot, editor.remove_button)
+    assert "default_agent_model" not in on_disk(config_file)["settings"]
+    assert editor.inherited_label.isVisible()
+    assert "Not set" in editor.inherited_label.text()
+    for _ in range(4):
+        document.undo_stack.undo()
+    assert editor.models() == ["claude-sonnet-4", "gpt-4o"]
+    assert on_disk(config_file)["settings"]["default_agent_model"] == ["claude-sonnet-4", "gpt-4o"]
+
+
+def test_focus_field_scrolls_and_focuses(qtbot: Any, tab: ModelsTab) -> None:
+    tab.focus_field("fallback.cooldown_s")
+    qtbot.waitUntil(tab.fallback_form.boxes["cooldown_s"].hasFocus)
+    tab.focus_field("default_agent_model")
+    qtbot.waitUntil(tab.default_editor.view.hasFocus)
+
+
+# --- fallback defaults ----------------------------------------------------------------
+
+
+def test_fallback_form_is_built_from_the_schema(qtbot: Any, document: Document) -> None:
+    form = FallbackForm(document)
+    qtbot.addWidget(form)
+    assert list(form.boxes) == list(FallbackSettings.model_fields)
+    cooldown = FallbackSettings.model_fields["cooldown_s"]
+    assert cooldown.description in form.boxes["cooldown_s"].toolTip()
+    assert "Default: 60" in form.boxes["cooldown_s"].toolTip()
+    assert form.boxes["retries"].maximum() == 20
+    assert form.boxes["jitter"].maximum() == 1
+
+
+def test_fallback_value_typed_saved_reset_and_undone(qtbot: Any, tab: ModelsTab, document: Document,
+                                                     config_file: Path) -> None:
+    box = tab.fallback_form.boxes["retries"]
+    reset = tab.fallback_form.reset_buttons["retries"]
+    assert not reset.isEnabled()
+    box.setFocus()
+    qtbot.waitUntil(box.hasFocus)
+    box.selectAll()
+    qtbot.keyClicks(box, "5")
+    qtbot.keyClick(box, Qt.Key.Key_Return)
+    assert on_disk(config_file)["settings"]["fallback"] == {"retries": 5}
+    assert reset.isEnabled()
+    click(qtbot, reset)
+    assert "fallback" not in on_disk(config_file)["settings"]
+    assert box.value() == 2
+    document.undo_stack.undo()
+    assert box.value() == 5
+    document.undo_stack.undo()
+    assert box.value() == 2
+    assert "fallback" not in on_disk(config_file)["settings"]
+
+
+# --- task models ----------------------------------------------------------------------
+
+
+def test_task_models_model_passes_the_model_tester(qtmodeltester: Any, document: Document) -> None:
+    model = TaskModelsModel(document)
+    from modeldesk.app.views.settings.task_models_editor import rules_of
+
+    model.set_rows(rules_of(document.config.settings.task_models))
+    qtmodeltester.check(model, force_py=True)
+
+
+def test_add_edit_and_remove_a_task_rule(qtbot: Any, tab: ModelsTab, document: Document, config_file: Path) -> None:
+    editor = tab.task_models
+
+    def fill(dialog: TaskModelDialog) -> None:
+        qtbot.keyClicks(dialog.task_edit, "tags")
+        dialog.models_editor.add_model("gpt-4o-mini")
+        dialog.models_editor.add_model("llama-3.2-3b")
+        click(qtbot, dialog.buttons.button(dialog.buttons.StandardButton.Ok))
+
+    answer_dialog(qtbot, TaskModelDialog, fill)
+    click(qtbot, editor.add_button)
+    assert on_disk(config_file)["settings"]["task_models"]["tags"] == {"*": ["gpt-4o-mini", "llama-3.2-3b"]}
+
+    # Edit the selected (new) rule: only for claude-opus-4 chats now.
+    def refill(dialog: TaskModelDialog) -> None:
+        assert dialog.task() == "tags"
+        dialog.chat_combo.setCurrentIndex(dialog.chat_combo.findData("claude-opus-4"))
+        click(qtbot, dialog.buttons.button(dialog.buttons.StandardButton.Ok))
+
+    answer_dialog(qtbot, TaskModelDialog, refill)
+    click(qtbot, editor.edit_button)
+    assert on_disk(config_file)["settings"]["task_models"]["tags"] == {
+        "claude-opus-4": ["gpt-4o-mini", "llama-3.2-3b"]}
+
+    click(qtbot, editor.remove_button)
+    assert "tags" not in on_disk(config_file)["settings"]["task_models"]
+    document.undo_stack.undo()
+    assert "tags" in on_disk(config_file)["settings"]["task_models"]
+
+
+def test_task_dialog_needs_a_task_and_a_model_and_escape_cancels(qtbot: Any, tab: ModelsTab,
+                                                                 config_file: Path) -> None:
+    before = config_file.read_text()
+    problems: list[str] = []
+
+    def fill(dialog: TaskModelDialog) -> None:
+        click(qtbot, dialog.buttons.button(dialog.buttons.StandardButton.Ok))
+        problems.append(dialog.error_label.text())
+        qtbot.keyClicks(dialog.task_edit, "tags")
+        click(qtbot, dialog.buttons.button(dialog.buttons.StandardButton.Ok))
+        problems.append(dialog.error_label.text())
+        qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+
+    answer_dialog(qtbot, TaskModelDialog, fill)
+    click(qtbot, tab.task_models.add_button)
+    assert problems == ["Name the task (for example “title”).", "Add at least one model to run the task on."]
+    assert config_file.read_text() == before
+
+
+# --- providers ------------------------------------------------------------------------
+
+
+class MemoryKeyring(KeyringBackend):
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.values: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.values.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.values[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.values.pop((service, username), None)
+
+
+@pytest.fixture
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    previous = keyring.get_keyring()
+    ring = MemoryKeyring()
+    keyring.set_keyring(ring)
+    try:
+        yield ring
+    finally:
+        keyring.set_keyring(previous)
+
+
+def test_providers_model_passes_the_model_tester(qtmodeltester: Any, document: Document) -> None:
+    model = ProvidersModel()
+    model.set_rows(document.config.providers)
+    model.set_status("openai", "Checking…")
+    qtmodeltester.check(model, force_py=True)
+
+
+def test_add_provider_keeps_the_key_in_the_keyring_only(qtbot: Any, tab: ModelsTab, config_file: Path,
+                                                        memory_keyring: MemoryKeyring) -> None:
+    def fill(dialog: ProviderDialog) -> None:
+        qtbot.keyClicks(dialog.id_edit, "openrouter")
+        dialog.url_edit.setText("https://openrouter.ai/api/v1")
+        click(qtbot, dialog.key_keyring)
+        qtbot.keyClicks(dialog.secret_edit, "sk-or-VERY-SECRET")
+        click(qtbot, dialog.buttons.button(dialog.buttons.StandardButton.Ok))
+
+    answer_dialog(qtbot, ProviderDialog, fill)
+    click(qtbot, tab.providers.add_button)
+    text = config_file.read_text()
+    assert "sk-or-VERY-SECRET" not in text
+    provider = next(p for p in on_disk(config_file)["providers"] if p["id"] == "openrouter")
+    assert provider["api_key"] == {"keyring": "openrouter"}
+    assert memory_keyring.values[("modeldesk", "openrouter")] == "sk-or-VERY-SECRET"
+
+
+def test_provider_dialog_refuses_bad_input_and_cancel_stores_nothing(qtbot: Any, memory_keyring: MemoryKeyring
+                                                                     ) -> None:
+    dialog = ProviderDialog(taken_ids={"openai"})
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.keyClicks(dialog.id_edit, "openai")
+    click(qtbot, dialog.buttons.button(dialog.buttons.StandardButton.Ok))
+    assert "already a provider" in dialog.error_label.text()
+    dialog.id_edit.setText("other")
+    dialog.url_edit.setText("ftp://nope")
+    click(qtbot, dialog.buttons.button(dialog.buttons.StandardButton.Ok))
+    assert "http" in dialog.error_label.text()
+    dialog.url_edit.setText("http://127.0.0.1:1/v1")
+    click(qtbot, dialog.key_keyring)
+    qtbot.keyClicks(dialog.secret_edit, "secret")
+    with qtbot.waitSignal(dialog.finished):
+        qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+    assert dialog.result() == QDialog.DialogCode.Rejected
+    assert dialog.provider() is None
+    assert memory_keyring.values == {}
+
+
+def add_local_provider(document: Document, server: ScriptedServer) -> None:
+    document.perform(PutItem("providers", Provider(id="lab", kind="openai", base_url=server.openai_url)))
+
+
+def test_check_shows_latency_without_blocking(qtbot: Any, tab: ModelsTab, document: Document,
+                                              scripted_server: ScriptedServer,  # noqa: F811
+                                              qasync_loop: Any) -> None:  # noqa: F811
+    scripted_server.model_names = ["lab-small", "lab-large"]
+    add_local_provider(document, scripted_server)
+    section = tab.providers
+    section.select("lab")
+    with qtbot.waitSignal(section.check_finished, timeout=10_000) as finished:
+        click(qtbot, section.check_button)
+        # The click returned at once: the request runs on the loop, not in the click.
+        assert not finished.signal_triggered
+    assert finished.args == ["lab", True]
+    status = section.model.index(section.model.rows().index(document.config.provider("lab")), 5).data()
+    assert status.startswith("OK · 2 models · ")
+    assert status.endswith(" ms")
+    assert section.check_button.isEnabled()
+
+
+def test_check_reports_a_failure(qtbot: Any, tab: ModelsTab, document: Document,
+                                 scripted_server: ScriptedServer,  # noqa: F811
+                                 qasync_loop: Any) -> None:  # noqa: F811
+    scripted_server.script_models(status(401, "bad key"))
+    add_local_provider(document, scripted_server)
+    tab.providers.select("lab")
+    with qtbot.waitSignal(tab.providers.check_finished, timeout=10_000) as finished:
+        click(qtbot, tab.providers.check_button)
+    assert finished.args == ["lab", False]
+    assert tab.providers.model.status["lab"].text.startswith("Failed:")
+    assert not tab.providers.model.status["lab"].ok
+
+
+def test_fetch_models_imports_new_ones_as_one_undo_step(qtbot: Any, tab: ModelsTab, document: Document,
+                                                         config_file: Path,
+                                                         scripted_server: ScriptedServer,  # noqa: F811
+                                                         qasync_loop: Any) -> None:  # noqa: F811
+    scripted_server.model_names = ["lab-small", "gpt-4o", "bad id with spaces"]
+    add_local_provider(document, scripted_server)
+    tab.providers.select("lab")
+    with qtbot.waitSignal(tab.providers.fetch_finished, timeout=10_000) as finished:
+        click(qtbot, tab.providers.fetch_button)
+    assert finished.args == ["lab", 2]
+    models = {m["id"]: m for m in on_disk(config_file)["models"]}
+    assert models["lab-small"]["provider"] == "lab"
+    assert models["lab/gpt-4o"]["name"] == "gpt-4o"  # the plain id belongs to OpenAI's model
+    assert "skipped 1" in tab.providers.model.status["lab"].text
+    # Fetching again adds nothing.
+    with qtbot.waitSignal(tab.providers.fetch_finished, timeout=10_000) as finished:
+        click(qtbot, tab.providers.fetch_button)
+    assert finished.args == ["lab", 0]
+    document.undo_stack.undo()
+    assert document.config.model("lab-small") is None
+
+
+def test_remove_provider_asks_first(qtbot: Any, tab: ModelsTab, document: Document,
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    questions: list[str] = []
+
+    def answer(*args: Any, **kwargs: Any) -> QMessageBox.StandardButton:
+        questions.append(args[2])
+        return QMessageBox.StandardButton.Yes
+
+    monkeypatch.setattr(QMessageBox, "question", answer)
+    tab.providers.select("local")
+    click(qtbot, tab.providers.remove_button)
+    assert "2 model(s) stay in the registry" in questions[0]
+    assert document.config.provider("local") is None
+    # Its models stay, flagged.
+    assert document.resolver.model_problem("qwen2.5-7b") == "provider 'local' missing"
+
+
+# --- model registry -------------------------------------------------------------------
+
+
+def test_registry_model_passes_the_model_tester(qtmodeltester: Any, document: Document) -> None:
+    model = RegistryModel(document)
+    model.set_rows(document.config.models)
+    qtmodeltester.check(model, force_py=True)
+
+
+def test_enable_checkbox_is_an_undoable_edit(qtbot: Any, tab: ModelsTab, document: Document) -> None:
+    registry = tab.registry
+    row = [m.id for m in registry.model.rows()].index("claude-3-haiku")
+    index = registry.model.index(row, 0)
+    assert index.data(Qt.ItemDataRole.CheckStateRole) == Qt.CheckState.Unchecked
+    registry.table.scrollTo(index)
+    rect = registry.table.visualRect(index)
+    # The check box sits at the left of the cell.
+    qtbot.mouseClick(registry.table.viewport(), Qt.MouseButton.LeftButton,
+                     pos=QPoint(rect.left() + 10, rect.center().y()))
+    assert document.config.model("claude-3-haiku").enabled
+    assert document.undo_stack.undoText() == "Enable claude-3-haiku"
+    document.undo_stack.undo()
+    assert not document.config.model("claude-3-haiku").enabled
+
+
+def test_add_model_through_the_dialog(qtbot: Any, tab: ModelsTab, document: Document, config_file: Path) -> None:
+    def fill(dialog: ModelDialog) -> None:
+        qtbot.keyClicks(dialog.id_edit, "mistral-small")
+        dialog.provider_combo.setCurrentIndex(dialog.provider_combo.findData("local"))
+        dialog.context_spin.setValue(32000)
+        dialog.capability_boxes["tools"].setCheckState(Qt.CheckState.Checked)
+        click(qtbot, dialog.buttons.button(dialog.buttons.StandardButton.Ok))
+
+    answer_dialog(qtbot, ModelDialog, fill)
+    click(qtbot, tab.registry.add_button)
+    saved = next(m for m in on_disk(config_file)["models"] if m["id"] == "mistral-small")
+    assert saved == {"id": "mistral-small", "provider": "local", "name": "mistral-small", "context_window": 32000,
+                     "capabilities": {"tools": True}, "enabled": True}
+    assert tab.registry.current().id == "mistral-small"
+
+
+def test_remove_model_keeps_it_flagged_in_agent_lists(qtbot: Any, tab: ModelsTab, document: Document,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    tab.registry.select("o3-mini")
+    click(qtbot, tab.registry.remove_button)
+    assert document.config.model("o3-mini") is None
+    assert document.config.agent("fact-checker").model == ["o3-mini", "claude-3-haiku"]
+    assert document.resolver.model_problem("o3-mini") == "unknown model"
