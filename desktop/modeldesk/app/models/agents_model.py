@@ -50,12 +50,14 @@ class AgentsTableModel(QAbstractTableModel):
         self._document = document
         self._agents: list[Agent] = document.config.agents
         self._effective: dict[str, Effective] = {}
+        self._rows_by_id: dict[str, int] | None = None
         document.changed.connect(self._reload)
 
     def _reload(self) -> None:
         self.beginResetModel()
         self._agents = self._document.config.agents
         self._effective.clear()
+        self._rows_by_id = None
         self.endResetModel()
 
     # --- lookups ----------------------------------------------------------------------
@@ -64,7 +66,9 @@ class AgentsTableModel(QAbstractTableModel):
         return self._agents[row]
 
     def row_of(self, agent_id: str) -> int:
-        return next((i for i, a in enumerate(self._agents) if a.id == agent_id), -1)
+        if self._rows_by_id is None:
+            self._rows_by_id = {a.id: i for i, a in enumerate(self._agents)}
+        return self._rows_by_id.get(agent_id, -1)
 
     def effective(self, agent: Agent) -> Effective:
         cached = self._effective.get(agent.id)

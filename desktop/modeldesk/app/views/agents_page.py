@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from PySide6.QtCore import QItemSelection, QModelIndex, QSignalBlocker, Qt
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, QSignalBlocker, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -147,7 +147,10 @@ class AgentsPage(QWidget):
             return
         index = self.proxy.mapFromSource(self.model.index(row, 0))
         if index.isValid():
-            self.table.selectRow(index.row())
+            # Not selectRow(): it honours held-down keyboard modifiers (Ctrl adds to the
+            # selection); selecting an agent from code must replace the selection.
+            flags = QItemSelectionModel.SelectionFlag
+            self.table.selectionModel().setCurrentIndex(index, flags.ClearAndSelect | flags.Rows)
             self.table.scrollTo(index)
 
     def _selection_changed(self, *_: QItemSelection) -> None:
@@ -165,20 +168,20 @@ class AgentsPage(QWidget):
 
     def _restore_selection(self) -> None:
         # A reset (any edit) clears the selection; put it back so editing flows on.
-        with QSignalBlocker(self.table.selectionModel()):
-            for agent_id in self._remembered:
-                row = self.model.row_of(agent_id)
-                if row >= 0:
-                    index = self.proxy.mapFromSource(self.model.index(row, 0))
-                    if index.isValid():
-                        self.table.selectionModel().select(
-                            index,
-                            self.table.selectionModel().SelectionFlag.Select
-                            | self.table.selectionModel().SelectionFlag.Rows,
-                        )
-                        self.table.selectionModel().setCurrentIndex(
-                            index, self.table.selectionModel().SelectionFlag.NoUpdate
-                        )
+        flags = QItemSelectionModel.SelectionFlag
+        selection = QItemSelection()
+        current = QModelIndex()
+        for agent_id in self._remembered:
+            row = self.model.row_of(agent_id)
+            index = self.proxy.mapFromSource(self.model.index(row, 0)) if row >= 0 else QModelIndex()
+            if index.isValid():
+                selection.select(index, index)
+                current = index
+        model = self.table.selectionModel()
+        with QSignalBlocker(model):
+            model.select(selection, flags.Select | flags.Rows)
+            if current.isValid():
+                model.setCurrentIndex(current, flags.NoUpdate)
         self._selection_changed()
 
     # --- filters ----------------------------------------------------------------------

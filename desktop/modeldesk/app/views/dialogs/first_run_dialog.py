@@ -22,7 +22,7 @@ class FirstRunDialog(QDialog):
         self.setMinimumWidth(520)
         self.choice: StartChoice | None = None
         heading = QLabel("<h3>Welcome to ModelDesk</h3>", self)
-        text = QLabel(
+        self.text_label = text = QLabel(
             "There is no config file yet. How would you like to start?<br><br>"
             f"ModelDesk will create <b>{path}</b> when you choose; nothing is written before that.",
             self,

@@ -1,0 +1,138 @@
+"""Start-up: the first-run choice writes nothing until the user picks; a broken or
+too-new file is named in a message and never overwritten; the app starts and quits."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from modeldesk.app.application import app_icon, make_application, open_config
+from modeldesk.app.views.dialogs.first_run_dialog import FirstRunDialog
+from modeldesk.core.store import ConfigStore
+
+
+def answer_first_run(qtbot: Any, action: str) -> list[str]:
+    seen: list[str] = []
+
+    def answer() -> None:
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, FirstRunDialog):
+            QTimer.singleShot(10, answer)
+            return
+        labels = [dialog.sample_button.text(), dialog.empty_button.text()]
+        seen.extend(labels)
+        seen.append(dialog.text_label.text())
+        if action == "sample":
+            qtbot.mouseClick(dialog.sample_button, Qt.MouseButton.LeftButton)
+        elif action == "empty":
+            qtbot.mouseClick(dialog.empty_button, Qt.MouseButton.LeftButton)
+        else:
+            qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+
+    QTimer.singleShot(0, answer)
+    return seen
+
+
+def test_first_run_writes_nothing_until_the_user_chooses(qtbot: Any, tmp_path: Path) -> None:
+    path = tmp_path / "cfg" / "config.json"
+    seen = answer_first_run(qtbot, "quit")
+    assert open_config(ConfigStore(path)) is None
+    assert seen[:2] == ["Start with a sample workspace", "Start empty"]
+    assert str(path) in seen[2]  # says where the file will be written
+    assert not path.exists()
+    assert not path.parent.exists()
+
+
+def test_first_run_with_the_sample_workspace(qtbot: Any, tmp_path: Path) -> None:
+    path = tmp_path / "cfg" / "config.json"
+    answer_first_run(qtbot, "sample")
+    config = open_config(ConfigStore(path))
+    assert config is not None
+    assert len(config.agents) == 8
+    assert json.loads(path.read_text())["schema_version"] == 1
+
+
+def test_first_run_empty(qtbot: Any, tmp_path: Path) -> None:
+    path = tmp_path / "config.json"
+    answer_first_run(qtbot, "empty")
+    config = open_config(ConfigStore(path))
+    assert config is not None
+    assert config.agents == []
+    assert json.loads(path.read_text()) == {"schema_version": 1}
+
+
+@pytest.mark.parametrize(
+    ("content", "title"),
+    [
+        ('{"schema_version": 1, "agents": [', "ModelDesk cannot open its config file"),
+        ('{"schema_version": 1, "agents": [{"id": "a"}]}', "ModelDesk cannot open its config file"),
+        ('{"schema_version": 99}', "This config file was written by a newer ModelDesk"),
+    ],
+)
+def test_broken_or_newer_file_is_named_and_left_alone(qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      content: str, title: str) -> None:
+    path = tmp_path / "config.json"
+    path.write_text(content)
+    shown: list[tuple[str, str]] = []
+
+    def fake_exec(box: QMessageBox) -> int:
+        shown.append((box.text(), box.informativeText()))
+        return QMessageBox.StandardButton.Close.value
+
+    monkeypatch.setattr(QMessageBox, "exec", fake_exec)
+    assert open_config(ConfigStore(path)) is None
+    assert shown[0][0] == title
+    assert str(path) in shown[0][1]
+    assert "has not changed the file" in shown[0][1]
+    assert path.read_text() == content
+
+
+def test_application_identity(qapp: QApplication) -> None:
+    app = make_application()
+    assert app is qapp
+    assert app.applicationName() == "ModelDesk"
+    assert app.desktopFileName() == "io.modeldesk.ModelDesk"
+    assert not app_icon().isNull()
+
+
+def test_run_app_starts_and_quits(tmp_path: Path) -> None:
+    """The whole start-up in a fresh process: qasync loop, window, quit → exit code 0."""
+    config = tmp_path / "config.json"
+    from modeldesk.core.samples import sample_config
+
+    ConfigStore(config).save(sample_config())
+    script = textwrap.dedent(f"""
+        import sys
+        from PySide6.QtCore import QTimer
+        from PySide6.QtWidgets import QApplication
+        from modeldesk.app import application
+
+        def close_all():
+            app = QApplication.instance()
+            titles = [w.windowTitle() for w in app.topLevelWidgets() if w.isVisible()]
+            print("windows:", titles, flush=True)
+            app.closeAllWindows()
+            app.quit()
+
+        original = application.make_application
+        def patched(argv=None):
+            app = original(argv)
+            QTimer.singleShot(1500, close_all)
+            return app
+        application.make_application = patched
+        sys.exit(application.run_app({str(config)!r}))
+    """)
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "windows: ['ModelDesk']" in result.stdout
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,111 @@
+"""The main window: pages, Edit → Undo/Redo with the standard shortcuts, the status bar,
+"Open settings" links, and changes made to the file by another process."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence
+
+from modeldesk.app.document import Document
+from modeldesk.app.main_window import MainWindow
+from modeldesk.core.edits import SetAgentModels, UpdateItem
+
+
+@pytest.fixture
+def window(qtbot: Any, document: Document) -> MainWindow:
+    win = MainWindow(document)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    win.activateWindow()
+    qtbot.waitUntil(win.isActiveWindow)
+    return win
+
+
+def test_pages_and_status_bar(window: MainWindow, config_file: Path) -> None:
+    assert [window.pages.tabText(i).replace("&", "") for i in range(window.pages.count())] == [
+        "Agents", "Squads", "Settings"]
+    assert window.path_label.text() == str(config_file)
+    assert window.save_label.text() == "Saved"
+    assert window.settings_page.tabs.tabText(0) == "Models"
+
+
+def test_undo_redo_actions_and_shortcuts(qtbot: Any, window: MainWindow, document: Document) -> None:
+    assert window.undo_action.shortcut() == QKeySequence(QKeySequence.StandardKey.Undo)
+    assert not window.undo_action.isEnabled()
+    document.perform(SetAgentModels("helper", ("o3-mini",)))
+    assert window.undo_action.isEnabled()
+    assert window.undo_action.text() == "&Undo Set models of helper"
+    window.agents_page.table.setFocus()
+    qtbot.keyClick(window.agents_page.table, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert document.config.agent("helper").model is None
+    qtbot.keyClick(window.agents_page.table, Qt.Key.Key_Z,
+                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert document.config.agent("helper").model == "o3-mini"
+    window.undo_action.trigger()
+    assert document.config.agent("helper").model is None
+
+
+def test_open_settings_link_switches_to_models_and_focuses_the_field(qtbot: Any, window: MainWindow) -> None:
+    page = window.agents_page
+    page.select_agent("researcher")
+    hint = page.editor.models_editor.hint_label
+    assert hint.isVisible()
+    hint.linkActivated.emit("open-settings")
+    assert window.pages.currentWidget() is window.settings_page
+    tab = window.settings_page.models_tab
+    assert window.settings_page.tabs.currentWidget() is tab
+    qtbot.waitUntil(tab.default_editor.view.hasFocus)
+
+
+def test_save_state_follows_the_document(qtbot: Any, window: MainWindow, document: Document,
+                                         config_file: Path) -> None:
+    config_file.write_text("{ broken")
+    with qtbot.waitSignal(document.save_state_changed):
+        document.perform(SetAgentModels("helper", ("o3-mini",)))
+    assert window.save_label.text().startswith("Save failed")
+    assert config_file.read_text() == "{ broken"
+
+
+def test_external_cli_edit_is_picked_up_and_both_sides_kept(qtbot: Any, window: MainWindow, document: Document,
+                                                            config_file: Path) -> None:
+    # The app's edit is saved at once; then the CLI edits the file in another process.
+    document.perform(SetAgentModels("helper", ("o3-mini",)))
+    subprocess.run(
+        [sys.executable, "-m", "modeldesk", "--config", str(config_file), "agents", "add", "scout",
+         "--name", "Scout", "--model", "gpt-4o"],
+        check=True, capture_output=True, timeout=60,
+    )
+    # The file watcher (or the poll) notices and the window adopts the file.
+    qtbot.waitUntil(lambda: document.config.agent("scout") is not None, timeout=8000)
+    assert window.save_label.text() == "Reloaded changes made outside ModelDesk"
+    assert document.config.agent("helper").model == "o3-mini"
+    assert window.agents_page.model.row_of("scout") >= 0
+    # The app edits on: both sides' changes stay in the file.
+    document.perform(UpdateItem("agents", "scout", {"name": "Scout 2"}))
+    agents = {a["id"]: a for a in json.loads(config_file.read_text())["agents"]}
+    assert agents["scout"]["name"] == "Scout 2"
+    assert agents["helper"]["model"] == "o3-mini"
+    # The app's earlier step can still be undone without touching the CLI's agent.
+    document.undo_stack.undo()
+    document.undo_stack.undo()
+    agents = {a["id"]: a for a in json.loads(config_file.read_text())["agents"]}
+    assert "model" not in agents["helper"]
+    assert agents["scout"]["name"] == "Scout"
+
+
+def test_reload_action_adopts_a_hand_edit(qtbot: Any, window: MainWindow, document: Document,
+                                          config_file: Path) -> None:
+    data = json.loads(config_file.read_text())
+    data["agents"][0]["name"] = "Edited by hand"
+    config_file.write_text(json.dumps(data, indent=2))
+    window.reload_action.trigger()
+    assert document.config.agents[0].name == "Edited by hand"
+    assert window.agents_page.editor.name_edit.text() == "Edited by hand"  # the first agent is selected
