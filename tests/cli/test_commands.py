@@ -80,7 +80,7 @@ def test_agents_list_shows_effective_models_and_errors_per_agent(cli: Any, path:
     result = cli.json("agents", "list")
     rows = {r["id"]: r for r in result["agents"]}
     assert rows["own"] == {"id": "own", "name": "Own", "project": "support", "preferred": ["gpt-4o", "claude"],
-                           "models": ["gpt-4o", "claude"], "source": "agent", "warnings": [], "error": None}
+                           "task_models": {}, "models": ["gpt-4o", "claude"], "source": "agent", "warnings": [], "error": None}
     assert rows["bare"]["source"] == "project" and rows["bare"]["preferred"] == []
     assert rows["lone"]["models"] is None and rows["lone"]["error"]["code"] == "no_model_configured"
     code, out, _ = cli("agents", "list")
@@ -122,6 +122,24 @@ def test_agents_set_model(cli: Any, path: Path) -> None:
     assert cli.json("agents", "set-model", "own", "a", "--inherit", expect=1)["error"]["code"] == "usage"
     assert cli.json("agents", "set-model", "ghost", "haiku", expect=1)["error"]["code"] == "unknown_agent"
     assert cli.json("agents", "set-model", "own", "haiku", "haiku", expect=1)["error"]["code"] == "invalid_edit"
+
+
+def test_task_models(cli: Any, path: Path) -> None:
+    result = cli.json("agents", "set-task-model", "own", "title", "mini")
+    assert result["agent"]["task_models"] == {"title": ["mini"]}
+    assert agent(path, "own")["task_models"] == {"title": "mini"}
+    assert cli.json("resolve", "--agent", "own", "--task", "title")["source"] == "agent-task"
+    cli.json("agents", "set-task-model", "own", "title", "--clear")
+    assert "task_models" not in agent(path, "own")
+    code, out, _ = cli("settings", "set-task-model", "summary", "haiku,mini", "--chat", "gpt-4o")
+    assert code == 0 and "Task summary (chat model gpt-4o): haiku, mini" in out
+    cli.json("settings", "set-task-model", "title", "--clear")  # the '*' entry; the gpt-4o one stays
+    assert saved(path)["settings"]["task_models"] == {"title": {"gpt-4o": "haiku"},
+                                                      "summary": {"gpt-4o": ["haiku", "mini"]}}
+    cli.json("settings", "set-task-model", "title", "--chat", "gpt-4o", "--clear")
+    assert saved(path)["settings"]["task_models"] == {"summary": {"gpt-4o": ["haiku", "mini"]}}
+    assert cli.json("settings", "set-task-model", "title", expect=1)["error"]["code"] == "usage"
+    assert cli.json("agents", "set-task-model", "ghost", "title", "mini", expect=1)["error"]["code"] == "unknown_agent"
 
 
 def test_agents_show_and_remove(cli: Any, path: Path) -> None:

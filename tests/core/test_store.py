@@ -375,3 +375,16 @@ def test_what_is_saved_reads_back_the_same(tmp_path: Path, world_and_policy: tup
     loaded = store.load()
     assert loaded == cfg
     assert config_text(loaded) == (tmp_path / "roundtrip.json").read_text(encoding="utf-8")
+
+
+def test_task_model_edits_are_worked_out_under_the_lock(store: ConfigStore) -> None:
+    from modeldesk.core.edits import SetTaskModel
+
+    store.save(config())
+    other = ConfigStore(store.path)
+    other.apply(SetTaskModel("settings", "summary", ("haiku",)))
+    result = store.apply(SetTaskModel("settings", "title", ("claude",), chat="claude"))
+    assert result.settings.task_models == {"title": {"gpt-4o": "haiku", "*": "mini", "claude": "claude"},
+                                           "summary": {"*": "haiku"}}
+    result = store.apply(SetTaskModel("projects", "summary", (), owner_id="support"))
+    assert result.project("support").task_models == {"title": {"claude": "mini"}}

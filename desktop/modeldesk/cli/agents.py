@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from modeldesk.core.edits import AddItem, RemoveAgent, SetAgentModels
+from modeldesk.core.edits import AddItem, RemoveAgent, SetAgentModels, SetTaskModel
 from modeldesk.core.schema import Agent, as_model_value, model_list
 
 from .common import (
@@ -51,6 +51,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--inherit", action="store_true",
                    help="clear the list so the agent inherits (project, then Settings → Default agent model)")
 
+    p = add_command(group, "set-task-model",
+                    "Set the models one background task of this agent runs on (overrides every map); "
+                    "--clear removes it.", set_task_model,
+                    epilog="Example: modeldesk agents set-task-model analyst title gpt-4o-mini")
+    p.add_argument("agent", metavar="ID")
+    p.add_argument("task", metavar="TASK", help="the task: title, summary, ...")
+    add_models_argument(p, required=False)
+    p.add_argument("--clear", action="store_true", help="remove the agent's own choice for this task")
+
     p = add_command(group, "remove", "Remove an agent (and take it out of every squad).", remove_agent)
     p.add_argument("agent", metavar="ID")
 
@@ -62,6 +71,7 @@ def _agent_json(session: Session, agent: Agent) -> dict[str, Any]:
         "name": agent.name,
         "project": agent.project,
         "preferred": model_list(agent.model),
+        "task_models": {task: model_list(value) for task, value in agent.task_models.items()},
         **resolution_json(resolution, error),
     }
 
@@ -88,7 +98,6 @@ def show_agent(args: argparse.Namespace) -> int:
     resolution, error = try_chat(session.resolver, agent.id)
     if wants_json(args):
         data = _agent_json(session, agent) | {
-            "task_models": {task: model_list(value) for task, value in agent.task_models.items()},
             "instruction": agent.instruction,
             "trace": [s.to_json() for s in (resolution.trace if resolution else getattr(error, "trace", []))],
         }
@@ -138,6 +147,18 @@ def set_model(args: argparse.Namespace) -> int:
     warnings = session.model_warnings(models)
     session.apply(SetAgentModels(args.agent, tuple(models)))
     summary = f"{args.agent}: preferred models set to {models_text(models)}."
+    return _report(args, session, args.agent, summary, warnings)
+
+
+def set_task_model(args: argparse.Namespace) -> int:
+    models = clean_models(args.models)
+    if args.clear == bool(models):
+        raise UsageError("Give model ids, or --clear to remove the agent's choice for this task.")
+    session = Session(args)
+    session.resolver.agent(args.agent)
+    warnings = session.model_warnings(models)
+    session.apply(SetTaskModel("agents", args.task, tuple(models), owner_id=args.agent))
+    summary = f"{args.agent}: task {args.task} runs on {', '.join(models) if models else '(inherited again)'}."
     return _report(args, session, args.agent, summary, warnings)
 
 

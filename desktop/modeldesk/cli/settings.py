@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from modeldesk.core.edits import SetSetting
+from modeldesk.core.edits import SetSetting, SetTaskModel
 from modeldesk.core.errors import EditError
-from modeldesk.core.schema import FallbackSettings, as_model_value, model_list
+from modeldesk.core.schema import WILDCARD, FallbackSettings, as_model_value, model_list
 
 from .common import (
     Session,
@@ -35,6 +35,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
                     set_default_model, epilog="Example: modeldesk settings set-default-model claude-sonnet-4 gpt-4o")
     add_models_argument(p, required=False)
     p.add_argument("--clear", action="store_true", help="remove the default agent model")
+
+    p = add_command(group, "set-task-model",
+                    "Set the models a background task runs on, for one chat model or any ('*'); --clear removes it.",
+                    set_task_model,
+                    epilog="Examples:\n"
+                    "  modeldesk settings set-task-model title gpt-4o-mini\n"
+                    "  modeldesk settings set-task-model title claude-haiku-4 --chat claude-opus-4\n"
+                    "  modeldesk settings set-task-model title --clear")
+    p.add_argument("task", metavar="TASK", help="the task: title, summary, ...")
+    add_models_argument(p, required=False)
+    p.add_argument("--chat", default=WILDCARD, metavar="C",
+                   help="only when the chat runs on model C (default: '*', any chat model)")
+    p.add_argument("--clear", action="store_true", help="remove this entry")
 
     p = add_command(group, "set-fallback", "Set a fallback default (retries, timeouts, cooldown...); agents may override it.",
                     set_fallback, epilog="Example: modeldesk settings set-fallback retries 3")
@@ -83,6 +96,22 @@ def set_default_model(args: argparse.Namespace) -> int:
         return 0
     emit_warnings(warnings)
     print(f"Default agent model: {models_text(models) if models else '(not set)'}")
+    return 0
+
+
+def set_task_model(args: argparse.Namespace) -> int:
+    models = clean_models(args.models)
+    if args.clear == bool(models):
+        raise UsageError("Give model ids, or --clear to remove the entry.")
+    session = Session(args)
+    warnings = session.model_warnings(models)
+    session.apply(SetTaskModel("settings", args.task, tuple(models), chat=args.chat.strip() or WILDCARD))
+    if wants_json(args):
+        print_json({"settings": _settings_json(session), "warnings": warnings})
+        return 0
+    emit_warnings(warnings)
+    key = "any chat model" if args.chat == WILDCARD else f"chat model {args.chat}"
+    print(f"Task {args.task} ({key}): {', '.join(models) if models else '(removed)'}")
     return 0
 
 

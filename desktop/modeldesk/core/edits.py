@@ -89,10 +89,13 @@ class UpdateItem(Edit):
             raise EditError(f"{self.label}: an id cannot be changed")
         before = {name: getattr(item, name) for name in self.changes}
         was_set = {name for name in self.changes if name in item.model_fields_set}
-        data = item.model_dump(exclude_unset=True) | self.changes
+        # None means "back to unset": the field takes its default (even one that cannot
+        # be None, like an empty task map) and stays out of the file.
+        unset = {n for n, v in self.changes.items() if v is None}
+        data = item.model_dump(exclude_unset=True) | {n: v for n, v in self.changes.items() if v is not None}
+        for name in unset:
+            data.pop(name, None)
         replacement = type(item).model_validate(data)
-        # Keep a field the user never wrote out of the file when it is reset to None.
-        replacement.__pydantic_fields_set__ -= {n for n, v in self.changes.items() if v is None}
         getattr(config, self.collection)[index] = replacement
         restore = {name: (before[name] if name in was_set else None) for name in self.changes}
         return UpdateItem(self.collection, self.item_id, restore, label=self.label)
@@ -243,6 +246,60 @@ class SetSetting(Edit):
         if target is config.settings.fallback and target.model_fields_set:
             config.settings.__pydantic_fields_set__.add("fallback")
         return SetSetting(self.path, before, label=self.label)
+
+
+@dataclass(frozen=True)
+class SetTaskModel(Edit):
+    """Set or clear (empty ``models``) the models of one task, worked out against the
+    config as it is when applied, so other tasks changed meanwhile are kept.
+
+    ``owner`` is ``"settings"``, ``"projects"`` or ``"agents"`` (then ``owner_id`` names
+    the item). Settings and projects map a chat model id (``chat``, ``"*"`` for any) to
+    models; an agent's entry is a direct choice and takes no ``chat``.
+    """
+
+    owner: Literal["settings", "projects", "agents"]
+    task: str
+    models: tuple[str, ...]
+    owner_id: str | None = None
+    chat: str = "*"
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "models", tuple(self.models))
+        if not self.label:
+            verb = "Set" if self.models else "Clear"
+            object.__setattr__(self, "label", f"{verb} task model {self.task}")
+
+    def _apply(self, config: Config) -> Edit:
+        task = self.task.strip()
+        if not task:
+            raise EditError(f"{self.label}: the task name is blank")
+        where = f"task model {task}"
+        models = check_model_list(list(self.models), where)
+        if self.owner == "settings":
+            current = config.settings.task_models
+        else:
+            _, item = _find(config, self.owner, self.owner_id or "")
+            current = item.task_models
+        table: dict[str, Any] = {name: (dict(v) if isinstance(v, dict) else v) for name, v in current.items()}
+        if self.owner == "agents":
+            if models:
+                table[task] = as_model_value(models, like=table.get(task))
+            else:
+                table.pop(task, None)
+        else:
+            entries = table.setdefault(task, {})
+            if models:
+                entries[self.chat] = as_model_value(models, like=entries.get(self.chat))
+            else:
+                entries.pop(self.chat, None)
+            if not entries:
+                del table[task]
+        if self.owner == "settings":
+            return SetSetting(("task_models",), table or None, label=self.label)._apply(config)
+        # An emptied map is unset rather than written as {}.
+        return UpdateItem(self.owner, self.owner_id or "", {"task_models": table or None}, label=self.label)._apply(config)
 
 
 @dataclass(frozen=True)
