@@ -76,7 +76,7 @@ def test_table_shows_effective_model_and_source(qtbot: Any, document: Document) 
     assert cell(page, "analyst", NAME) == "Analyst"
     assert cell(page, "analyst", PROJECT) == "research"
     assert cell(page, "analyst", PREFERRED) == "claude-sonnet-4, gpt-4o"
-    assert cell(page, "analyst", EFFECTIVE) == "claude-sonnet-4  (+1 fallback)"
+    assert cell(page, "analyst", EFFECTIVE) == "claude-sonnet-4  +1"
     assert cell(page, "analyst", SOURCE) == "agent"
     assert cell(page, "researcher", PREFERRED) == "(inherits)"
     assert cell(page, "researcher", EFFECTIVE).startswith("claude-opus-4")

@@ -115,7 +115,11 @@ class AgentsTableModel(QAbstractTableModel):
             if role == ProblemRole:
                 return problem
             if role == Qt.ItemDataRole.ToolTipRole:
-                return problem or (text if column == PREFERRED else None)
+                if problem:
+                    return problem
+                if column == EFFECTIVE:
+                    return " → ".join(self.effective(agent).models)
+                return text if column == PREFERRED else None
             return QBrush(problem_colour()) if problem else None
         return None
 
@@ -138,8 +142,9 @@ class AgentsTableModel(QAbstractTableModel):
         if column == EFFECTIVE:
             if not effective.models:
                 return "⚠ no usable model", effective.problem
+            # The primary, and how many fallbacks stand behind it; the tooltip lists them.
             extra = len(effective.models) - 1
-            return effective.models[0] + (f"  (+{extra} fallback{'s' if extra > 1 else ''})" if extra else ""), None
+            return effective.models[0] + (f"  +{extra}" if extra else ""), None
         return SOURCE_TEXT.get(effective.source, effective.source), None
 
 

@@ -80,7 +80,7 @@ class AgentsPage(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for column, width in ((NAME, 150), (1, 90), (PREFERRED, 200), (EFFECTIVE, 190)):
+        for column, width in ((NAME, 130), (1, 80), (PREFERRED, 190), (EFFECTIVE, 150)):
             self.table.setColumnWidth(column, width)
 
         self.add_button = QPushButton("Add agent…", self)
@@ -116,6 +116,7 @@ class AgentsPage(QWidget):
         self.splitter.addWidget(self.tabs)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
+        self.splitter.setSizes([760, 560])
         self.splitter.setChildrenCollapsible(False)
         layout = QVBoxLayout(self)
         layout.addWidget(self.splitter)

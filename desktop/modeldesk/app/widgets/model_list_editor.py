@@ -8,7 +8,7 @@ drop, Ctrl+Up/Ctrl+Down, and the Move buttons — and all of them call ``moveRow
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QStyledItemDelegate,
@@ -39,6 +39,11 @@ class PositionDelegate(QStyledItemDelegate):
         option.text = f"{position_label(index.row())}:  {option.text}"
         if index.row() == 0:
             option.font.setBold(True)
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
+        # A little air between rows makes them easier to grab and drag.
+        size = super().sizeHint(option, index)
+        return QSize(size.width(), size.height() + 8)
 
 
 class ModelListEditor(QWidget):

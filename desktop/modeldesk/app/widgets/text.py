@@ -15,8 +15,8 @@ def context_text(tokens: int | None) -> str:
     """128000 -> '128k tokens'; unknown -> ''."""
     if not tokens:
         return ""
-    if tokens >= 1_000_000 and tokens % 1_000_000 == 0:
-        return f"{tokens // 1_000_000}M tokens"
+    if tokens >= 1_000_000:
+        return f"{round(tokens / 1_000_000, 1):g}M tokens"
     if tokens >= 1000:
         return f"{tokens / 1000:.0f}k tokens" if tokens >= 10_000 else f"{tokens / 1000:.1f}k tokens"
     return f"{tokens} tokens"

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, QSortFilterProxyModel, Qt
-from PySide6.QtGui import QKeyEvent, QStandardItem, QStandardItemModel
+from PySide6.QtGui import QKeyEvent, QPalette, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -25,7 +25,8 @@ from ...document import Document
 from ...widgets.text import capability_text, context_text
 
 ModelIdRole = Qt.ItemDataRole.UserRole + 1
-COLUMNS = ("Model", "Capabilities", "Context")
+COLUMNS = ("Model", "Capabilities", "Context", "Note")
+UsableRole = Qt.ItemDataRole.UserRole + 2
 
 
 class ModelPickerDialog(QDialog):
@@ -33,7 +34,7 @@ class ModelPickerDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Add a model")
         self.setObjectName("model_picker")
-        self.resize(620, 460)
+        self.resize(760, 480)
         self._document = document
         self._listed = set(listed)
 
@@ -75,7 +76,7 @@ class ModelPickerDialog(QDialog):
         self.tree.expandAll()
         for column in range(1, len(COLUMNS)):
             self.tree.resizeColumnToContents(column)
-        self.tree.setColumnWidth(0, 330)
+        self.tree.setColumnWidth(0, 300)
 
         self.filter_edit.textChanged.connect(self._apply_filter)
         self.filter_edit.installEventFilter(self)
@@ -113,7 +114,7 @@ class ModelPickerDialog(QDialog):
             group = QStandardItem(title)
             group.setSelectable(False)
             group.setToolTip(provider.base_url if provider else "Not in the provider list")
-            row = [group, _plain(""), _plain("")]
+            row = [group, _plain(""), _plain(""), _plain("")]
             for model in sorted(groups[provider_id], key=lambda m: m.display_name.casefold()):
                 group.appendRow(self._model_row(model))
             self.source.appendRow(row)
@@ -126,15 +127,17 @@ class ModelPickerDialog(QDialog):
             notes.append("already in the list")
         if problem:
             notes.append(problem)
-        if notes:
-            text += "  — " + ", ".join(notes)
         name = _plain(text)
         name.setData(model.id, ModelIdRole)
+        name.setData(not notes, UsableRole)
         name.setToolTip(f"{model.id} → sent as '{model.name}'" + (f"\nNot usable: {problem}" if problem else ""))
-        if problem or model.id in self._listed:
-            name.setForeground(self.palette().brush(self.palette().ColorGroup.Disabled,
-                                                    self.palette().ColorRole.Text))
-        return [name, _plain(capability_text(model.capabilities)), _plain(context_text(model.context_window))]
+        row = [name, _plain(capability_text(model.capabilities)), _plain(context_text(model.context_window)),
+               _plain(", ".join(notes))]
+        if notes:
+            dimmed = self.palette().brush(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text)
+            for item in row:
+                item.setForeground(dimmed)
+        return row
 
     # --- behaviour --------------------------------------------------------------------
 
@@ -153,14 +156,16 @@ class ModelPickerDialog(QDialog):
         self._update_ok()
 
     def _first_leaf(self, parent: QModelIndex) -> QModelIndex | None:
+        """The first match to preselect: a usable model not listed yet, else any match."""
+        leaves = self._leaves(parent)
+        return next((leaf for leaf in leaves if leaf.data(UsableRole)), leaves[0] if leaves else None)
+
+    def _leaves(self, parent: QModelIndex) -> list[QModelIndex]:
+        out: list[QModelIndex] = []
         for row in range(self.proxy.rowCount(parent)):
             index = self.proxy.index(row, 0, parent)
-            if index.data(ModelIdRole):
-                return index
-            leaf = self._first_leaf(index)
-            if leaf is not None:
-                return leaf
-        return None
+            out.extend([index] if index.data(ModelIdRole) else self._leaves(index))
+        return out
 
     def _update_ok(self, *_: object) -> None:
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(self.selected_model() is not None)

@@ -77,6 +77,8 @@ class FallbackForm(QWidget):
             reset.setToolTip(f"Use the default, {default:g}")
             default_label = QLabel(f"default {default:g}", self)
             default_label.setEnabled(False)
+            # Same width on every row, so the Reset buttons line up.
+            default_label.setMinimumWidth(self.fontMetrics().horizontalAdvance("default 00000") + 6)
             row = QHBoxLayout()
             row.addWidget(box)
             row.addWidget(default_label)

@@ -9,10 +9,8 @@ from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDialog,
     QHBoxLayout,
-    QHeaderView,
     QMessageBox,
     QPushButton,
     QTableView,
@@ -27,6 +25,7 @@ from modeldesk.core.schema import Model, model_list
 from ...document import Document
 from ...models.rows import RowsTableModel
 from ...widgets.style import problem_colour
+from ...widgets.tables import setup_compact_table
 from ...widgets.text import capability_text, context_text
 from ..dialogs.model_dialog import ModelDialog
 
@@ -90,13 +89,7 @@ class ModelRegistry(QWidget):
         self.table = QTableView(self)
         self.table.setObjectName("registry_table")
         self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.setMinimumHeight(220)
+        setup_compact_table(self.table, min_rows=6)
         self.add_button = QPushButton("Add…", self)
         self.edit_button = QPushButton("Edit…", self)
         self.remove_button = QPushButton("Remove", self)

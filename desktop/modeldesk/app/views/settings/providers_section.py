@@ -8,10 +8,8 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDialog,
     QHBoxLayout,
-    QHeaderView,
     QMessageBox,
     QPushButton,
     QTableView,
@@ -27,6 +25,7 @@ from modeldesk.core.schema import Provider
 from ...document import Document
 from ...models.rows import RowsTableModel
 from ...widgets.style import ok_colour, problem_colour
+from ...widgets.tables import setup_compact_table
 from ..dialogs.provider_dialog import ProviderDialog
 from .provider_probe import ProbeResult, models_to_import, probe
 
@@ -82,13 +81,7 @@ class ProvidersSection(QWidget):
         self.table = QTableView(self)
         self.table.setObjectName("providers_table")
         self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.setMinimumHeight(130)
+        setup_compact_table(self.table, min_rows=3)
 
         self.add_button = QPushButton("Add…", self)
         self.edit_button = QPushButton("Edit…", self)

@@ -8,10 +8,8 @@ from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDialog,
     QHBoxLayout,
-    QHeaderView,
     QMessageBox,
     QPushButton,
     QTableView,
@@ -26,6 +24,7 @@ from modeldesk.core.schema import WILDCARD, TaskModelMap, as_model_value, model_
 from ...document import Document
 from ...models.rows import RowsTableModel
 from ...widgets.style import problem_colour
+from ...widgets.tables import setup_compact_table
 from ..dialogs.task_model_dialog import TaskModelDialog
 
 TaskRule = tuple[str, str, tuple[str, ...]]  # (task, chat model or '*', models)
@@ -70,13 +69,7 @@ class TaskModelsEditor(QWidget):
         self.table = QTableView(self)
         self.table.setObjectName("task_models_table")
         self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.setMinimumHeight(120)
+        setup_compact_table(self.table, min_rows=2)
         self.add_button = QPushButton("Add…", self)
         self.edit_button = QPushButton("Edit…", self)
         self.remove_button = QPushButton("Remove", self)
