@@ -19,7 +19,7 @@ from tests.app.squads_support import pick_in_model_picker, saved_agent_models, t
 RESEARCH_MEMBERS = [
     ("Analyst (analyst)", "claude-sonnet-4, gpt-4o", "claude-sonnet-4, gpt-4o", "Agent's preferred models"),
     ("Researcher (researcher)", "(inherits)", "claude-opus-4, gpt-4.1", "Project default"),
-    ("Fact checker (fact-checker)", "o3-mini, claude-3-haiku ⚠", "o3-mini", "Agent's preferred models"),
+    ("Fact checker (fact-checker)", "o3-mini, ⚠ claude-3-haiku", "o3-mini", "Agent's preferred models"),
 ]
 
 
@@ -136,7 +136,7 @@ def test_edit_a_members_list_by_keyboard_and_undo(qtbot: Any, document: Any, con
     assert document.undo_stack.undoText() == "Set models of Fact checker"
     # The table follows: the disabled primary is flagged and skipped.
     assert table_rows(page.members_model)[2] == (
-        "Fact checker (fact-checker)", "claude-3-haiku ⚠, o3-mini", "o3-mini", "Agent's preferred models",
+        "Fact checker (fact-checker)", "⚠ claude-3-haiku, o3-mini", "o3-mini", "Agent's preferred models",
     )
     # Delete removes the selected model.
     editor.select_row(0)

@@ -45,6 +45,26 @@ class RowsTableModel(QAbstractTableModel, Generic[Row]):
         self._rows.append(row)
         self.endInsertRows()
 
+    def update_rows(self, rows: Iterable[Row]) -> None:
+        """Show ``rows``. When their keys are the same, in the same order, the cells are
+        updated in place, so views keep their selection and any open editor; otherwise
+        the model resets."""
+        rows = list(rows)
+        if [self.row_key(r) for r in rows] != [self.row_key(r) for r in self._rows]:
+            self.set_rows(rows)
+            return
+        self._rows = rows
+        if rows:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(rows) - 1, len(self.COLUMNS) - 1))
+
+    def row_key(self, row: Row) -> object:
+        """What identifies a row across updates (its id); the row itself by default."""
+        return row
+
+    def row_of(self, key: object) -> int:
+        """The row whose key is ``key``, or -1."""
+        return next((i for i, r in enumerate(self._rows) if self.row_key(r) == key), -1)
+
     def rows(self) -> list[Row]:
         return list(self._rows)
 

@@ -44,18 +44,11 @@ class SquadsModel(RowsTableModel[Squad]):
         self.refresh()
 
     def refresh(self) -> None:
-        """Re-read the squads. Same ids in the same order: rows update in place, so the
-        view keeps its selection and current editor; otherwise the model resets."""
-        squads = list(self.document.config.squads)
-        if [s.id for s in squads] == [s.id for s in self._rows]:
-            self._rows = squads
-            if squads:
-                self.dataChanged.emit(self.index(0, 0), self.index(len(squads) - 1, len(self.COLUMNS) - 1))
-        else:
-            self.set_rows(squads)
+        """Re-read the squads (in place when the ids are unchanged)."""
+        self.update_rows(self.document.config.squads)
 
-    def row_of(self, squad_id: str) -> int:
-        return next((i for i, s in enumerate(self._rows) if s.id == squad_id), -1)
+    def row_key(self, squad: Squad) -> object:
+        return squad.id
 
     def cell(self, squad: Squad, column: int, role: int) -> Any:
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
@@ -153,16 +146,10 @@ class MembersModel(RowsTableModel[MemberRow]):
         self.refresh()
 
     def refresh(self) -> None:
-        rows = member_rows(self.document.config, self.document.resolver, self.squad_id)
-        if [r.agent_id for r in rows] == [r.agent_id for r in self._rows]:
-            self._rows = rows
-            if rows:
-                self.dataChanged.emit(self.index(0, 0), self.index(len(rows) - 1, len(self.COLUMNS) - 1))
-        else:
-            self.set_rows(rows)
+        self.update_rows(member_rows(self.document.config, self.document.resolver, self.squad_id))
 
-    def row_of(self, agent_id: str) -> int:
-        return next((i for i, r in enumerate(self._rows) if r.agent_id == agent_id), -1)
+    def row_key(self, member: MemberRow) -> object:
+        return member.agent_id
 
     def cell(self, member: MemberRow, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.DisplayRole:
@@ -170,7 +157,7 @@ class MembersModel(RowsTableModel[MemberRow]):
                 return member.name if member.name == member.agent_id else f"{member.name} ({member.agent_id})"
             if column == self.PREFERRED:
                 flagged = dict(member.unusable)
-                return ", ".join(f"{m} ⚠" if m in flagged else m for m in member.preferred) or "(inherits)"
+                return ", ".join(f"⚠ {m}" if m in flagged else m for m in member.preferred) or "(inherits)"
             if column == self.EFFECTIVE:
                 if not member.exists:
                     return "unknown agent"

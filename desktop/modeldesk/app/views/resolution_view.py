@@ -14,17 +14,14 @@ from html import escape as _escape
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QButtonGroup,
     QCheckBox,
     QComboBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QRadioButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -36,6 +33,7 @@ from modeldesk.core.schema import Config, Policy
 from ..document import Document
 from ..models.trace_model import TraceModel, layer_label
 from .model_combo import ModelCombo
+from .tables import make_table
 
 def escape(text: str) -> str:
     """Plain text for a rich-text label (quotes stay as typed)."""
@@ -63,20 +61,6 @@ def split_models(text: str) -> list[str] | None:
     """A typed model or comma-separated list; ``None`` when blank."""
     models = [part.strip() for part in text.split(",") if part.strip()]
     return models or None
-
-
-def make_trace_table(model: TraceModel, name: str, parent: QWidget) -> QTableView:
-    table = QTableView(parent)
-    table.setObjectName(name)
-    table.setModel(model)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.setWordWrap(True)
-    table.verticalHeader().setVisible(False)
-    header = table.horizontalHeader()
-    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    header.setStretchLastSection(True)
-    return table
 
 
 def resolution_text(resolution: Resolution) -> str:
@@ -122,16 +106,16 @@ class ResolutionPreview(QWidget):
         self.warnings_label.setStyleSheet(WARNING_STYLE)
 
         self.chat_trace_model = TraceModel(self)
-        self.chat_trace = make_trace_table(self.chat_trace_model, "chat_trace", self)
-        self.chat_trace.setAccessibleName("Chat model trace: every layer considered")
+        self.chat_trace = make_table(
+            self.chat_trace_model, "chat_trace", "Chat model trace: every layer considered", self
+        )
 
         self.task_box = QGroupBox(self)
         self.task_result_label = QLabel(self.task_box)
         self.task_result_label.setObjectName("task_result_label")
         self.task_result_label.setWordWrap(True)
         self.task_trace_model = TraceModel(self)
-        self.task_trace = make_trace_table(self.task_trace_model, "task_trace", self.task_box)
-        self.task_trace.setAccessibleName("Task model trace")
+        self.task_trace = make_table(self.task_trace_model, "task_trace", "Task model trace", self.task_box)
         task_layout = QVBoxLayout(self.task_box)
         task_layout.addWidget(self.task_result_label)
         task_layout.addWidget(self.task_trace, 1)
@@ -152,7 +136,7 @@ class ResolutionPreview(QWidget):
 
     def _build_options(self) -> None:
         self.options_box = QGroupBox("Preview a run", self)
-        self.top_radio = QRadioButton("&Top-level run", self)
+        self.top_radio = QRadioButton("T&op-level run", self)
         self.delegated_radio = QRadioButton("&Delegated (called by another agent)", self)
         self.run_kind = QButtonGroup(self)
         self.run_kind.addButton(self.top_radio)

@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QCompleter,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -44,6 +43,7 @@ from .agent_editor import inherited_text
 from .dialogs.bulk_change_dialog import BulkChangeDialog
 from ..widgets.model_list_editor import ModelListEditor
 from .resolution_view import ERROR_STYLE, escape, resolution_text
+from .tables import make_table
 
 
 def squad_id_for(name: str, config: Config) -> str:
@@ -54,21 +54,6 @@ def squad_id_for(name: str, config: Config) -> str:
     while candidate in taken:
         candidate, number = f"{base}-{number}", number + 1
     return candidate
-
-
-def make_table(model: SquadsModel | MembersModel, name: str, parent: QWidget) -> QTableView:
-    table = QTableView(parent)
-    table.setObjectName(name)
-    table.setModel(model)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    table.setAlternatingRowColors(True)
-    table.verticalHeader().setVisible(False)
-    table.setTabKeyNavigation(False)  # Tab leaves the table, arrows move inside it
-    header = table.horizontalHeader()
-    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    header.setStretchLastSection(True)
-    return table
 
 
 def table_action(table: QTableView, text: str, keys: QKeySequence, slot: object) -> QAction:
@@ -118,8 +103,7 @@ class SquadsPage(QWidget):
     def _build_squads_side(self) -> None:
         self.squads_box = QGroupBox("Squads", self)
         self.squads_model = SquadsModel(self.document, self)
-        self.squads_view = make_table(self.squads_model, "squads_view", self)
-        self.squads_view.setAccessibleName("Squads")
+        self.squads_view = make_table(self.squads_model, "squads_view", "Squads", self)
         self.squads_view.setEditTriggers(
             QAbstractItemView.EditTrigger.EditKeyPressed | QAbstractItemView.EditTrigger.DoubleClicked
         )
@@ -127,7 +111,7 @@ class SquadsPage(QWidget):
         self.new_squad_edit.setObjectName("new_squad_edit")
         self.new_squad_edit.setPlaceholderText("New squad name")
         self.new_squad_edit.setAccessibleName("New squad name")
-        self.add_squad_button = QPushButton("&Add squad", self)
+        self.add_squad_button = QPushButton("A&dd squad", self)
         self.rename_squad_button = QPushButton("Re&name", self)
         self.rename_squad_button.setToolTip("Rename the selected squad (F2)")
         self.remove_squad_button = QPushButton("&Remove squad", self)
@@ -154,9 +138,9 @@ class SquadsPage(QWidget):
     def _build_members_side(self) -> None:
         self.members_box = QGroupBox("Members", self)
         self.members_model = MembersModel(self.document, self)
-        self.members_view = make_table(self.members_model, "members_view", self)
-        self.members_view.setAccessibleName("Member agents and the models they run on")
-        self.members_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.members_view = make_table(
+            self.members_model, "members_view", "Member agents and the models they run on", self
+        )
 
         self.agent_combo = QComboBox(self)
         self.agent_combo.setObjectName("agent_combo")
@@ -167,7 +151,7 @@ class SquadsPage(QWidget):
         self.agent_combo.completer().setFilterMode(Qt.MatchFlag.MatchContains)
         self.agent_combo.completer().setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
         self.add_member_button = QPushButton("Add &member", self)
-        self.remove_member_button = QPushButton("Remove from s&quad", self)
+        self.remove_member_button = QPushButton("Remo&ve from squad", self)
         self.remove_member_button.setToolTip("Take the selected agent out of this squad (Delete); the agent stays")
         table_action(self.members_view, "Remove from squad", QKeySequence(QKeySequence.StandardKey.Delete),
                      self.remove_member)

@@ -24,19 +24,16 @@ from pathlib import Path
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut, QTextCursor
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
     QSplitter,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -49,6 +46,7 @@ from ..document import Document
 from ..models.timeline_model import TimelineModel
 from .model_combo import ModelCombo
 from .resolution_view import escape, split_models
+from .tables import make_table
 
 ERROR_STYLE = "color: #d0463b;"
 OK_STYLE = "color: #2e9b4f;"
@@ -138,17 +136,9 @@ class TestRunPanel(QWidget):
         self.answer_edit.setPlaceholderText("The answer appears here as it streams in.")
         self.answer_edit.setAccessibleName("Answer")
         self.timeline_model = TimelineModel(self)
-        self.timeline = QTableView(self)
-        self.timeline.setObjectName("timeline")
-        self.timeline.setModel(self.timeline_model)
-        self.timeline.setAccessibleName("Timeline of attempts and fallbacks")
-        self.timeline.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.timeline.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.timeline.verticalHeader().setVisible(False)
+        self.timeline = make_table(self.timeline_model, "timeline", "Timeline of attempts and fallbacks", self)
         self.timeline.setShowGrid(False)
-        header = self.timeline.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
+        self.timeline.setAlternatingRowColors(False)  # the colours are the kinds'
 
         self.result_label = QLabel(self)
         self.result_label.setObjectName("result_label")
@@ -161,7 +151,7 @@ class TestRunPanel(QWidget):
         self.cooldown_list.setAccessibleName("Active cooldowns")
         self.cooldown_list.setMaximumHeight(80)
         self.clear_cooldown_button = QPushButton("Clear &selected", self)
-        self.clear_all_button = QPushButton("Clear &all", self)
+        self.clear_all_button = QPushButton("Clear a&ll", self)
         self.clear_all_button.setObjectName("clear_all_button")
         self.clear_cooldown_button.setToolTip("Start the selected agent's runs at its primary again")
         self.clear_all_button.setToolTip("Start every agent's runs at its primary again")

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QButtonGroup,
     QComboBox,
     QDialog,
@@ -22,12 +21,10 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
     QRadioButton,
     QStackedWidget,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -55,6 +52,7 @@ from ...document import Document
 from ...models.bulk_preview_model import BulkPreviewModel
 from ...widgets.model_list_editor import HINT_TEXT, ModelListEditor
 from ..model_combo import ModelCombo
+from ..tables import make_table
 
 ERROR_STYLE = "color: #d0463b;"
 
@@ -234,18 +232,7 @@ class BulkChangeDialog(QDialog):
     def _build_preview_box(self) -> None:
         self.preview_box = QGroupBox("Preview", self)
         self.preview_model = BulkPreviewModel(self)
-        self.preview = QTableView(self)
-        self.preview.setObjectName("preview")
-        self.preview.setModel(self.preview_model)
-        self.preview.setAccessibleName("Preview of the change, one row per agent")
-        self.preview.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.preview.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.preview.setAlternatingRowColors(True)
-        self.preview.setWordWrap(True)
-        self.preview.verticalHeader().setVisible(False)
-        header = self.preview.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
+        self.preview = make_table(self.preview_model, "preview", "Preview of the change, one row per agent", self)
         self.summary_label = QLabel(self)
         self.summary_label.setObjectName("summary_label")
         self.summary_label.setWordWrap(True)
@@ -351,7 +338,6 @@ class BulkChangeDialog(QDialog):
                 self._error = exc.message
         names = {agent.id: agent.name for agent in config.agents}
         self.preview_model.set_plan(self._plan, names, resolver.model_problem)
-        self.preview.resizeColumnsToContents()
 
         problems = [f"{m}: {p}" for m in self._new_models(change) if m and (p := resolver.model_problem(m))]
         self.problem_label.setText("Warning: " + "; ".join(problems) if problems else "")
