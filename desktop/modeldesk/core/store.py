@@ -379,7 +379,7 @@ class ConfigStore:
 
         Refuses (raises) when the file on disk is broken or newer, so nothing is lost.
         """
-        text = _checked_text(config)
+        _, text = _checked_text(config)
         with self._locked():
             current = self._read()
             self._write(current, text)
@@ -395,9 +395,9 @@ class ConfigStore:
             config = current.config
             for edit in edits:
                 apply_edit(config, edit)
-            text = _checked_text(config)
+            on_disk, text = _checked_text(config)
             self._write(current, text)
-            return Config.model_validate(json.loads(text))
+            return on_disk
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
@@ -464,14 +464,15 @@ def _invalid(where: str, problems: list[str]) -> ConfigError:
     return ConfigError(message, problems)
 
 
-def _checked_text(config: Config) -> str:
-    """The text to write, after checking it reads back as a valid config (the in-memory
-    object can hold states validation would refuse, e.g. two items with one id)."""
+def _checked_text(config: Config) -> tuple[Config, str]:
+    """The text to write and the config it reads back as, after checking it is valid
+    (the in-memory object can hold states validation would refuse, e.g. two items with
+    one id)."""
     data = dump_config(config)
     try:
-        Config.model_validate(data)
+        checked = Config.model_validate(data)
     except ValidationError as exc:
         raise EditError("The change would make the config invalid:\n" + "\n".join(
             f"  {p}" for p in schema_problems(exc, data)
         )) from None
-    return _json_text(data)
+    return checked, _json_text(data)
