@@ -184,12 +184,15 @@ def test_duplicate_ids_are_reported(store: ConfigStore, path: Path) -> None:
     assert "agents[5].id 'own' repeats agents[0].id" in caught.value.message
 
 
-@pytest.mark.parametrize("text", ["[]", '"x"', "", "\ufeff{}", "\xff{}"])
+@pytest.mark.parametrize("text", ["[]", '"x"', "", " \n", "\ufeff{}", "\xff{}"])
 def test_odd_files(store: ConfigStore, path: Path, text: str) -> None:
     path.parent.mkdir()
     path.write_bytes(text.encode("latin-1") if text.startswith("\xff") else text.encode("utf-8"))
-    if text == "\ufeff{}":  # a byte-order mark from a Windows editor is fine
+    # A byte-order mark from a Windows editor is fine; so is an empty file (nothing to lose).
+    if text in ("\ufeff{}", "", " \n"):
         assert store.load() == Config()
+        store.apply(SetSetting(("default_agent_model",), "gpt-4o"))
+        assert json.loads(path.read_text())["settings"] == {"default_agent_model": "gpt-4o"}
         return
     with pytest.raises(ConfigError):
         store.load()

@@ -448,6 +448,8 @@ def _parse(raw: bytes, where: str) -> dict[str, Any]:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{where}: not UTF-8 text (byte {exc.start})", [f"byte {exc.start}: not UTF-8"]) from None
+    if not text.strip():
+        return {}  # an empty file (`touch config.json`) holds nothing to lose: defaults apply
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
