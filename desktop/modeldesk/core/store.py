@@ -29,6 +29,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -89,7 +90,8 @@ def error_place(loc: tuple[Any, ...] | list[Any], data: Any = None) -> str:
 
 
 def schema_problems(exc: ValidationError, data: Any) -> list[str]:
-    """Each validation error as ``place: message``, grouped by place, in file order."""
+    """Each validation error as ``place: message``; several messages for one place are
+    joined, so a value that is neither text nor a list reads as one problem."""
     by_place: dict[str, list[str]] = {}
     for error in exc.errors(include_url=False):
         loc = tuple(error["loc"])
@@ -230,14 +232,14 @@ else:
 # --- the store ----------------------------------------------------------------------
 
 
+@dataclass
 class _Loaded:
     """What one read of the file gave: raw bytes, the config, and how it got there."""
 
-    def __init__(self, raw: bytes | None, config: Config, version: int, fingerprint: Fingerprint | None) -> None:
-        self.raw = raw
-        self.config = config
-        self.version = version  # version found on disk (SCHEMA_VERSION when missing)
-        self.fingerprint = fingerprint
+    raw: bytes | None  # None: no file
+    config: Config
+    version: int  # the version found on disk (SCHEMA_VERSION when there is no file)
+    fingerprint: Fingerprint | None
 
 
 class ConfigStore:
@@ -405,7 +407,7 @@ class ConfigStore:
             yield
 
     def _write(self, current: _Loaded, text: str) -> None:
-        if current.raw is not None and current.version < SCHEMA_VERSION:
+        if current.raw and current.raw.strip() and current.version < SCHEMA_VERSION:
             self._backup_original(current.raw, current.version)
         # A config kept elsewhere and linked here (a dotfiles folder) stays linked: the
         # new text replaces the file the link points to, not the link.
