@@ -51,11 +51,10 @@ def run(args: argparse.Namespace) -> int:
     delegated = args.delegated or parent is not None or request is not None
     if delegated and call is not None and request is not None:
         raise UsageError("In a delegated run --model is the request model; give --model or --request-model, not both.")
-    session = Session(args)
-    resolver = session.resolver
-    chat_kwargs = {"call": call, "delegated": delegated, "parent": parent, "request": request, "project": args.project}
+    resolver = Session(args).resolver
     try:
-        chat = resolver.chat(args.agent, strict=args.strict, **chat_kwargs)
+        chat = resolver.chat(args.agent, call=call, delegated=delegated, parent=parent, request=request,
+                             project=args.project, strict=args.strict)
         result = chat if args.task is None else resolver.task(
             args.agent, args.task, chat=chat, strict=args.strict, project=args.project
         )
