@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from typing import Any
 
-from modeldesk.core.edits import SetSetting, SetTaskModel
+from modeldesk.core.edits import Edit, SetSetting, SetTaskModel
 from modeldesk.core.errors import EditError
 from modeldesk.core.schema import WILDCARD, FallbackSettings, as_model_value, model_list
 
@@ -83,36 +84,40 @@ def show(args: argparse.Namespace) -> int:
     return 0
 
 
-def set_default_model(args: argparse.Namespace) -> int:
+def _models_or_clear(args: argparse.Namespace, what: str) -> list[str]:
     models = clean_models(args.models)
     if args.clear == bool(models):
-        raise UsageError("Give model ids, or --clear to remove the default agent model.")
+        raise UsageError(f"Give model ids, or --clear to remove {what}.")
+    return models
+
+
+def _write(args: argparse.Namespace, edit: Edit, models: list[str], summary: Callable[[Session], str]) -> int:
+    """Apply one settings edit and report the settings now saved (warning about models
+    that cannot be used yet)."""
     session = Session(args)
     warnings = session.model_warnings(models)
-    # One model is written as a plain string, several as a list (as a person would).
-    session.apply(SetSetting(("default_agent_model",), as_model_value(models)))
+    session.apply(edit)
     if wants_json(args):
         print_json({"settings": _settings_json(session), "warnings": warnings})
-        return 0
-    emit_warnings(warnings)
-    print(f"Default agent model: {models_text(models) if models else '(not set)'}")
+    else:
+        emit_warnings(warnings)
+        print(summary(session))
     return 0
+
+
+def set_default_model(args: argparse.Namespace) -> int:
+    models = _models_or_clear(args, "the default agent model")
+    # One model is written as a plain string, several as a list (as a person would).
+    edit = SetSetting(("default_agent_model",), as_model_value(models))
+    return _write(args, edit, models, lambda _: f"Default agent model: {models_text(models) if models else '(not set)'}")
 
 
 def set_task_model(args: argparse.Namespace) -> int:
-    models = clean_models(args.models)
-    if args.clear == bool(models):
-        raise UsageError("Give model ids, or --clear to remove the entry.")
-    session = Session(args)
-    warnings = session.model_warnings(models)
-    session.apply(SetTaskModel("settings", args.task, tuple(models), chat=args.chat.strip() or WILDCARD))
-    if wants_json(args):
-        print_json({"settings": _settings_json(session), "warnings": warnings})
-        return 0
-    emit_warnings(warnings)
-    key = "any chat model" if args.chat == WILDCARD else f"chat model {args.chat}"
-    print(f"Task {args.task} ({key}): {', '.join(models) if models else '(removed)'}")
-    return 0
+    models = _models_or_clear(args, "the entry")
+    chat = args.chat.strip() or WILDCARD
+    key = "any chat model" if chat == WILDCARD else f"chat model {chat}"
+    edit = SetTaskModel("settings", args.task, tuple(models), chat=chat)
+    return _write(args, edit, models, lambda _: f"Task {args.task} ({key}): {', '.join(models) if models else '(removed)'}")
 
 
 def set_fallback(args: argparse.Namespace) -> int:
@@ -125,11 +130,6 @@ def set_fallback(args: argparse.Namespace) -> int:
         except ValueError:
             raise EditError(f"{args.option}: '{args.value}' is not a number") from None
         value = int(number) if args.option == "retries" and number.is_integer() else number
-    session = Session(args)
-    session.apply(SetSetting(("fallback", args.option), value))
-    current = session.config.settings.fallback.model_dump()[args.option]
-    if wants_json(args):
-        print_json({"settings": _settings_json(session), "warnings": []})
-    else:
-        print(f"{args.option} = {current}")
-    return 0
+    edit = SetSetting(("fallback", args.option), value)
+    return _write(args, edit, [],
+                  lambda session: f"{args.option} = {session.config.settings.fallback.model_dump()[args.option]}")
