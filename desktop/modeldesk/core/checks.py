@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from .resolver import Resolver, is_placeholder
-from .schema import WILDCARD, Config, ModelValue, Policy, model_list
+from .schema import Config, ModelValue, Policy, model_list
 
 
 def config_warnings(config: Config, policy: Policy | None = None) -> list[str]:
@@ -56,7 +56,7 @@ def _value_warnings(resolver: Resolver, place: str, value: ModelValue | None) ->
     seen: set[str] = set()
     for entry in model_list(value):
         model_id = entry.strip()
-        if not model_id or is_placeholder(model_id) or model_id == WILDCARD:
+        if not model_id or is_placeholder(model_id):
             continue
         if model_id in seen:
             yield f"{place}: '{model_id}' is listed twice"
