@@ -13,18 +13,13 @@ from modeldesk.app.document import Document
 from modeldesk.app.views.agent_editor import NO_PROJECT, AgentEditor
 from modeldesk.core.edits import SetSetting
 from modeldesk.core.store import ConfigStore
+from tests.app.helpers import show_active
 
 
 def make_editor(qtbot: Any, document: Document, agent_id: str | None) -> AgentEditor:
     editor = AgentEditor(document)
-    qtbot.addWidget(editor)
-    editor.resize(600, 600)
     editor.set_agent(agent_id)
-    editor.show()
-    qtbot.waitExposed(editor)
-    editor.activateWindow()
-    qtbot.waitUntil(editor.isActiveWindow)
-    return editor
+    return show_active(qtbot, editor, (600, 600))
 
 
 def saved(config_file: Path, agent_id: str) -> Any:

@@ -28,15 +28,11 @@ from modeldesk.core.edits import SetSetting, UpdateItem
 from modeldesk.core.samples import sample_config
 from modeldesk.core.schema import Agent, Config
 from modeldesk.core.store import ConfigStore
+from tests.app.helpers import show_active
 
 
 def make_page(qtbot: Any, document: Document) -> AgentsPage:
-    page = AgentsPage(document)
-    qtbot.addWidget(page)
-    page.resize(1200, 700)
-    page.show()
-    qtbot.waitExposed(page)
-    return page
+    return show_active(qtbot, AgentsPage(document), (1200, 700))
 
 
 def row_of(page: AgentsPage, agent_id: str) -> int:

@@ -12,25 +12,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from modeldesk.app.application import app_icon, make_application, open_config
 from modeldesk.app.views.dialogs.first_run_dialog import FirstRunDialog
 from modeldesk.core.store import ConfigStore
+from tests.app.helpers import answer_modal
 
 
 def answer_first_run(qtbot: Any, action: str) -> list[str]:
     seen: list[str] = []
 
-    def answer() -> None:
-        dialog = QApplication.activeModalWidget()
-        if not isinstance(dialog, FirstRunDialog):
-            QTimer.singleShot(10, answer)
-            return
-        labels = [dialog.sample_button.text(), dialog.empty_button.text()]
-        seen.extend(labels)
-        seen.append(dialog.text_label.text())
+    def answer(dialog: FirstRunDialog) -> None:
+        seen.extend([dialog.sample_button.text(), dialog.empty_button.text(), dialog.text_label.text()])
         if action == "sample":
             qtbot.mouseClick(dialog.sample_button, Qt.MouseButton.LeftButton)
         elif action == "empty":
@@ -38,7 +33,7 @@ def answer_first_run(qtbot: Any, action: str) -> list[str]:
         else:
             qtbot.keyClick(dialog, Qt.Key.Key_Escape)
 
-    QTimer.singleShot(0, answer)
+    answer_modal(FirstRunDialog, answer)
     return seen
 
 

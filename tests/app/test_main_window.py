@@ -16,17 +16,12 @@ from PySide6.QtGui import QKeySequence
 from modeldesk.app.document import Document
 from modeldesk.app.main_window import MainWindow
 from modeldesk.core.edits import SetAgentModels, UpdateItem
+from tests.app.helpers import show_active
 
 
 @pytest.fixture
 def window(qtbot: Any, document: Document) -> MainWindow:
-    win = MainWindow(document)
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    win.activateWindow()
-    qtbot.waitUntil(win.isActiveWindow)
-    return win
+    return show_active(qtbot, MainWindow(document))
 
 
 def test_pages_and_status_bar(window: MainWindow, config_file: Path) -> None:

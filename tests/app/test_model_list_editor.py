@@ -6,12 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QModelIndex, Qt, QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QModelIndex, Qt
 
 from modeldesk.app.models.model_list_model import MIME_TYPE, ModelIdRole, ModelListModel, PositionRole, ProblemRole
 from modeldesk.app.views.dialogs.model_picker import ModelPickerDialog
 from modeldesk.app.widgets.model_list_editor import HINT_TEXT, ModelListEditor
+from tests.app.helpers import answer_modal, show_active
 
 
 def describe(model_id: str) -> tuple[str, str | None]:
@@ -26,13 +26,8 @@ def make_model(items: list[str]) -> ModelListModel:
 
 def make_editor(qtbot: Any, document: Any, models: list[str], **kwargs: Any) -> ModelListEditor:
     editor = ModelListEditor(document, **kwargs)
-    qtbot.addWidget(editor)
     editor.set_models(models)
-    editor.show()
-    qtbot.waitExposed(editor)
-    editor.activateWindow()
-    qtbot.waitUntil(editor.isActiveWindow)
-    return editor
+    return show_active(qtbot, editor)
 
 
 # --- the item model -------------------------------------------------------------------
@@ -152,16 +147,12 @@ def answer_picker(qtbot: Any, text: str, key: Qt.Key = Qt.Key.Key_Return) -> lis
     """Answer the next modal model picker by typing ``text`` and pressing ``key``."""
     seen: list[str] = []
 
-    def answer() -> None:
-        picker = QApplication.activeModalWidget()
-        if not isinstance(picker, ModelPickerDialog):
-            QTimer.singleShot(10, answer)
-            return
+    def answer(picker: ModelPickerDialog) -> None:
         qtbot.keyClicks(picker.filter_edit, text)
         seen.append(str(picker.selected_model()))
         qtbot.keyClick(picker.filter_edit if key != Qt.Key.Key_Escape else picker, key)
 
-    QTimer.singleShot(0, answer)
+    answer_modal(ModelPickerDialog, answer)
     return seen
 
 

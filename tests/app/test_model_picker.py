@@ -9,16 +9,11 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox
 
 from modeldesk.app.document import Document
 from modeldesk.app.views.dialogs.model_picker import ModelIdRole, ModelPickerDialog
+from tests.app.helpers import show_active
 
 
 def open_picker(qtbot: Any, document: Document, listed: tuple[str, ...] = ()) -> ModelPickerDialog:
-    picker = ModelPickerDialog(document, listed=listed)
-    qtbot.addWidget(picker)
-    picker.show()
-    qtbot.waitExposed(picker)
-    picker.activateWindow()
-    qtbot.waitUntil(picker.isActiveWindow)
-    return picker
+    return show_active(qtbot, ModelPickerDialog(document, listed=listed))
 
 
 def leaves(picker: ModelPickerDialog) -> dict[str, list[str]]:

@@ -5,15 +5,15 @@ model registry."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import keyring
 import pytest
 from keyring.backend import KeyringBackend
-from PySide6.QtCore import QPoint, Qt, QTimer
-from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QDialog, QMessageBox
 from tests.app.squads_support import qasync_loop  # noqa: F401 - fixture
 from tests.support.scripted_server import ScriptedServer, scripted_server, status  # noqa: F401 - fixture
 
@@ -28,39 +28,17 @@ from modeldesk.app.views.settings.providers_section import ProvidersModel
 from modeldesk.app.views.settings.task_models_editor import TaskModelsModel
 from modeldesk.core.edits import PutItem
 from modeldesk.core.schema import FallbackSettings, Provider
+from tests.app.helpers import answer_modal, show_active
 from tests.app.test_model_list_editor import answer_picker
 
 
 @pytest.fixture
 def tab(qtbot: Any, document: Document) -> ModelsTab:
-    widget = ModelsTab(document)
-    qtbot.addWidget(widget)
-    widget.resize(1100, 800)
-    widget.show()
-    qtbot.waitExposed(widget)
-    widget.activateWindow()
-    qtbot.waitUntil(widget.isActiveWindow)
-    return widget
+    return show_active(qtbot, ModelsTab(document), (1100, 800))
 
 
 def on_disk(config_file: Path) -> dict[str, Any]:
     return json.loads(config_file.read_text())
-
-
-def answer_dialog(qtbot: Any, kind: type, fill: Callable[[Any], None]) -> list[Any]:
-    """Answer the next modal dialog of type ``kind`` with ``fill(dialog)``."""
-    seen: list[Any] = []
-
-    def answer() -> None:
-        dialog = QApplication.activeModalWidget()
-        if not isinstance(dialog, kind):
-            QTimer.singleShot(10, answer)
-            return
-        seen.append(dialog)
-        fill(dialog)
-
-    QTimer.singleShot(0, answer)
-    return seen
 
 
 def click(qtbot: Any, button: Any) -> None:
@@ -154,7 +132,7 @@ def test_add_edit_and_remove_a_task_rule(qtbot: Any, tab: ModelsTab, document: D
         dialog.models_editor.add_model("llama-3.2-3b")
         click(qtbot, dialog.buttons.button(dialog.buttons.StandardButton.Ok))
 
-    answer_dialog(qtbot, TaskModelDialog, fill)
+    answer_modal(TaskModelDialog, fill)
     click(qtbot, editor.add_button)
     assert on_disk(config_file)["settings"]["task_models"]["tags"] == {"*": ["gpt-4o-mini", "llama-3.2-3b"]}
 
@@ -164,7 +142,7 @@ def test_add_edit_and_remove_a_task_rule(qtbot: Any, tab: ModelsTab, document: D
         dialog.chat_combo.setCurrentIndex(dialog.chat_combo.findData("claude-opus-4"))
         click(qtbot, dialog.buttons.button(dialog.buttons.StandardButton.Ok))
 
-    answer_dialog(qtbot, TaskModelDialog, refill)
+    answer_modal(TaskModelDialog, refill)
     click(qtbot, editor.edit_button)
     assert on_disk(config_file)["settings"]["task_models"]["tags"] == {
         "claude-opus-4": ["gpt-4o-mini", "llama-3.2-3b"]}
@@ -188,7 +166,7 @@ def test_task_dialog_needs_a_task_and_a_model_and_escape_cancels(qtbot: Any, tab
         problems.append(dialog.error_label.text())
         qtbot.keyClick(dialog, Qt.Key.Key_Escape)
 
-    answer_dialog(qtbot, TaskModelDialog, fill)
+    answer_modal(TaskModelDialog, fill)
     click(qtbot, tab.task_models.add_button)
     assert problems == ["Name the task (for example “title”).", "Add at least one model to run the task on."]
     assert config_file.read_text() == before
@@ -241,7 +219,7 @@ def test_add_provider_keeps_the_key_in_the_keyring_only(qtbot: Any, tab: ModelsT
         qtbot.keyClicks(dialog.secret_edit, "sk-or-VERY-SECRET")
         click(qtbot, dialog.buttons.button(dialog.buttons.StandardButton.Ok))
 
-    answer_dialog(qtbot, ProviderDialog, fill)
+    answer_modal(ProviderDialog, fill)
     click(qtbot, tab.providers.add_button)
     text = config_file.read_text()
     assert "sk-or-VERY-SECRET" not in text
@@ -379,7 +357,7 @@ def test_add_model_through_the_dialog(qtbot: Any, tab: ModelsTab, document: Docu
         dialog.capability_boxes["tools"].setCheckState(Qt.CheckState.Checked)
         click(qtbot, dialog.buttons.button(dialog.buttons.StandardButton.Ok))
 
-    answer_dialog(qtbot, ModelDialog, fill)
+    answer_modal(ModelDialog, fill)
     click(qtbot, tab.registry.add_button)
     saved = next(m for m in on_disk(config_file)["models"] if m["id"] == "mistral-small")
     assert saved == {"id": "mistral-small", "provider": "local", "name": "mistral-small", "context_window": 32000,

@@ -22,9 +22,9 @@ from pathlib import Path
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
 
-import qasync  # noqa: E402  (imported after PySide6 on purpose)
+import qasync  # after PySide6 on purpose
 
-from modeldesk.core.errors import ConfigError, ModelDeskError
+from modeldesk.core.errors import ModelDeskError
 from modeldesk.core.paths import config_path as resolve_config_path
 from modeldesk.core.schema import Config
 from modeldesk.core.store import ConfigStore

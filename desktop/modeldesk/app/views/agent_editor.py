@@ -18,11 +18,12 @@ from PySide6.QtWidgets import (
 )
 
 from modeldesk.core.edits import SetAgentModels, UpdateItem
-from modeldesk.core.errors import EditError, ResolutionError
+from modeldesk.core.errors import ResolutionError
 from modeldesk.core.schema import Agent, model_list
 
 from ..document import Document
 from ..widgets.model_list_editor import ModelListEditor
+from ..widgets.table_section import perform_or_show
 
 NO_PROJECT = "(none)"
 
@@ -143,14 +144,8 @@ class AgentEditor(QWidget):
         return super().eventFilter(watched, event)
 
     def _perform(self, edit: UpdateItem | SetAgentModels) -> None:
-        try:
-            self._document.perform(edit)
-        except EditError as exc:
-            self.error_label.setText(exc.message)
-            self.error_label.setVisible(True)
+        if not perform_or_show(self._document, edit, self.error_label):
             self._refresh()
-        else:
-            self.error_label.setVisible(False)
 
     def _agent(self) -> Agent | None:
         return self._document.config.agent(self.agent_id) if self.agent_id else None

@@ -24,11 +24,11 @@ from PySide6.QtWidgets import (
 )
 
 from modeldesk.core.edits import Batch, Edit, PutItem, RemoveItem, UpdateItem
-from modeldesk.core.errors import EditError
 from modeldesk.core.schema import Agent
 
 from ..document import Document
 from ..models.agents_model import EFFECTIVE, NAME, PREFERRED, AgentIdRole, AgentsFilterProxy, AgentsTableModel
+from ..widgets.table_section import perform_or_warn
 from .agent_editor import AgentEditor
 from .resolution_view import ResolutionPreview
 from .test_run_panel import TestRunPanel
@@ -265,9 +265,4 @@ class AgentsPage(QWidget):
             dialog.deleteLater()
 
     def _perform(self, edit: Edit) -> bool:
-        try:
-            self._document.perform(edit)
-        except EditError as exc:
-            QMessageBox.warning(self, "Cannot change agents", exc.message)
-            return False
-        return True
+        return perform_or_warn(self, self._document, edit, "Cannot change agents")

@@ -2,8 +2,45 @@
 
 from __future__ import annotations
 
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QLayout, QVBoxLayout, QWidget
 from pydantic import ValidationError
 from pydantic.fields import FieldInfo
+
+
+class FormDialog(QDialog):
+    """A dialog with a form, an error line and OK/Cancel. Subclasses build their fields,
+    call :meth:`finish_layout`, and check input in ``accept`` (calling
+    :meth:`show_error` and returning to keep the dialog open)."""
+
+    def __init__(self, parent: QWidget | None, title: str) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.error_label = QLabel(self)
+        self.error_label.setObjectName("error_label")
+        self.error_label.setWordWrap(True)
+        self.error_label.setVisible(False)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+
+    def finish_layout(self, *parts: QLayout | QWidget, stretch: QWidget | None = None) -> QVBoxLayout:
+        """Stack ``parts`` (``stretch`` takes the spare height), then the error line and
+        the buttons."""
+        layout = QVBoxLayout(self)
+        for part in parts:
+            if isinstance(part, QLayout):
+                layout.addLayout(part)
+            else:
+                layout.addWidget(part, 1 if part is stretch else 0)
+        layout.addWidget(self.error_label)
+        layout.addWidget(self.buttons)
+        return layout
+
+    def show_error(self, text: str) -> None:
+        self.error_label.setText(text)
+        self.error_label.setVisible(True)
 
 
 def field_label(info: FieldInfo, name: str) -> str:

@@ -6,10 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDialog,
-    QDialogButtonBox,
     QFormLayout,
-    QLabel,
     QLineEdit,
     QSpinBox,
     QVBoxLayout,
@@ -19,10 +16,10 @@ from pydantic import ValidationError
 
 from modeldesk.core.schema import Capabilities, Model, Provider
 
-from .forms import field_label, first_error
+from .forms import FormDialog, field_label, first_error
 
 
-class ModelDialog(QDialog):
+class ModelDialog(FormDialog):
     def __init__(
         self,
         parent: QWidget | None = None,
@@ -31,8 +28,7 @@ class ModelDialog(QDialog):
         model: Model | None = None,
         taken_ids: set[str] = frozenset(),  # type: ignore[assignment]
     ) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("Edit model" if model else "Add model")
+        super().__init__(parent, "Edit model" if model else "Add model")
         self.setMinimumWidth(460)
         self._original = model
         self._taken = set(taken_ids)
@@ -68,12 +64,6 @@ class ModelDialog(QDialog):
             self.capability_boxes[name] = box
         self.enabled_box = QCheckBox(field_label(fields["enabled"], "enabled"), self)
         self.enabled_box.setChecked(model.enabled if model else True)
-        self.error_label = QLabel(self)
-        self.error_label.setWordWrap(True)
-        self.error_label.setVisible(False)
-        self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
-        )
 
         form = QFormLayout()
         for name, widget in (("id", self.id_edit), ("provider", self.provider_combo), ("name", self.name_edit),
@@ -85,13 +75,8 @@ class ModelDialog(QDialog):
             caps_row.addWidget(box)
         form.addRow(field_label(fields["capabilities"], "capabilities") + ":", caps_row)
         form.addRow("", self.enabled_box)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.error_label)
-        layout.addWidget(self.buttons)
+        self.finish_layout(form)
         self.id_edit.textChanged.connect(self._suggest_name)
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
 
     def model(self) -> Model | None:
         return self._result
@@ -113,20 +98,16 @@ class ModelDialog(QDialog):
         try:
             model = Model.model_validate({k: v for k, v in data.items() if v is not None})
         except ValidationError as exc:
-            self._show_error(first_error(exc))
+            self.show_error(first_error(exc))
             return
         if self._original is None and model.id in self._taken:
-            self._show_error(f"There is already a model '{model.id}'.")
+            self.show_error(f"There is already a model '{model.id}'.")
             return
         if not model.provider:
-            self._show_error("Add a provider first: every model is served by one.")
+            self.show_error("Add a provider first: every model is served by one.")
             return
         self._result = model
         super().accept()
-
-    def _show_error(self, text: str) -> None:
-        self.error_label.setText(text)
-        self.error_label.setVisible(True)
 
 
 def _state(value: bool | None) -> Qt.CheckState:

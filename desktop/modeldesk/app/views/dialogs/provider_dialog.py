@@ -13,8 +13,6 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
     QComboBox,
-    QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -27,17 +25,16 @@ from pydantic import ValidationError
 
 from modeldesk.core.schema import ApiKeyRef, Provider, ProviderKind
 
-from .forms import field_label, first_error
+from .forms import FormDialog, field_label, first_error
 
 KEYRING_SERVICE = "modeldesk"
 DEFAULT_URLS = {"openai": "https://api.openai.com/v1", "anthropic": "https://api.anthropic.com"}
 
 
-class ProviderDialog(QDialog):
+class ProviderDialog(FormDialog):
     def __init__(self, parent: QWidget | None = None, *, provider: Provider | None = None,
                  taken_ids: set[str] = frozenset()) -> None:  # type: ignore[assignment]
-        super().__init__(parent)
-        self.setWindowTitle("Edit provider" if provider else "Add provider")
+        super().__init__(parent, "Edit provider" if provider else "Add provider")
         self.setMinimumWidth(520)
         self._original = provider
         self._taken = set(taken_ids)
@@ -71,12 +68,6 @@ class ProviderDialog(QDialog):
         self.secret_edit.setPlaceholderText("leave empty to keep the stored key")
         (self.key_env if ref and ref.env else self.key_keyring if ref else self.key_none).setChecked(True)
 
-        self.error_label = QLabel(self)
-        self.error_label.setWordWrap(True)
-        self.error_label.setVisible(False)
-        self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
-        )
 
         form = QFormLayout()
         for name, widget in (("id", self.id_edit), ("label", self.label_edit), ("kind", self.kind_combo),
@@ -103,16 +94,11 @@ class ProviderDialog(QDialog):
         note.setEnabled(False)
         key_box.addWidget(note)
         form.addRow(field_label(fields["api_key"], "api_key") + ":", key_box)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.error_label)
-        layout.addWidget(self.buttons)
+        self.finish_layout(form)
 
         self.kind_combo.currentIndexChanged.connect(self._kind_changed)
         self.key_group.buttonToggled.connect(self._update_key_fields)
         self.id_edit.textChanged.connect(self._suggest_keyring_entry)
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
         self._update_key_fields()
 
     # --- result -----------------------------------------------------------------------
@@ -141,15 +127,15 @@ class ProviderDialog(QDialog):
         try:
             provider = self._build()
         except (ValidationError, ValueError) as exc:
-            self._show_error(first_error(exc))
+            self.show_error(first_error(exc))
             return
         if self._original is None and provider.id in self._taken:
-            self._show_error(f"There is already a provider '{provider.id}'.")
+            self.show_error(f"There is already a provider '{provider.id}'.")
             return
         secret = self.secret_edit.text()
         if secret and provider.api_key is not None:
             if provider.api_key.keyring is None:
-                self._show_error("A typed key can only be stored in the OS keyring; choose “OS keyring”.")
+                self.show_error("A typed key can only be stored in the OS keyring; choose “OS keyring”.")
                 return
             import keyring
             from keyring.errors import KeyringError
@@ -157,16 +143,12 @@ class ProviderDialog(QDialog):
             try:
                 keyring.set_password(KEYRING_SERVICE, provider.api_key.keyring, secret)
             except KeyringError as exc:
-                self._show_error(f"The OS keyring refused the key: {exc}")
+                self.show_error(f"The OS keyring refused the key: {exc}")
                 return
         self._result = provider
         super().accept()
 
     # --- behaviour --------------------------------------------------------------------
-
-    def _show_error(self, text: str) -> None:
-        self.error_label.setText(text)
-        self.error_label.setVisible(True)
 
     def _kind_changed(self) -> None:
         # Switch the URL along with the kind only while it is still a stock URL.

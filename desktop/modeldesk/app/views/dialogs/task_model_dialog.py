@@ -5,12 +5,9 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import (
     QComboBox,
-    QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QLabel,
     QLineEdit,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -18,11 +15,12 @@ from modeldesk.core.schema import WILDCARD
 
 from ...document import Document
 from ...widgets.model_list_editor import ModelListEditor
+from .forms import FormDialog
 
 ANY_CHAT_MODEL = "Any chat model (*)"
 
 
-class TaskModelDialog(QDialog):
+class TaskModelDialog(FormDialog):
     def __init__(
         self,
         document: Document,
@@ -32,8 +30,7 @@ class TaskModelDialog(QDialog):
         chat_model: str = WILDCARD,
         models: list[str] | None = None,
     ) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("Edit task model" if task else "Add task model")
+        super().__init__(parent, "Edit task model" if task else "Add task model")
         self.resize(520, 420)
         self.task_edit = QLineEdit(task, self)
         self.task_edit.setPlaceholderText("e.g. title, summary")
@@ -49,24 +46,12 @@ class TaskModelDialog(QDialog):
             self.chat_combo.setEditText(chat_model)
         self.models_editor = ModelListEditor(document, self, show_hint=False)
         self.models_editor.set_models(list(models or []))
-        self.error_label = QLabel(self)
-        self.error_label.setWordWrap(True)
-        self.error_label.setVisible(False)
-        self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
-        )
 
         form = QFormLayout()
         form.addRow("&Task:", self.task_edit)
         form.addRow("When the &chat model is:", self.chat_combo)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(QLabel("Run the task on (first usable wins):", self))
-        layout.addWidget(self.models_editor, 1)
-        layout.addWidget(self.error_label)
-        layout.addWidget(self.buttons)
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
+        caption = QLabel("Run the task on (first usable wins):", self)
+        self.finish_layout(form, caption, self.models_editor, stretch=self.models_editor)
 
     def task(self) -> str:
         return self.task_edit.text().strip()
@@ -87,7 +72,6 @@ class TaskModelDialog(QDialog):
         elif not self.models():
             problem = "Add at least one model to run the task on."
         if problem:
-            self.error_label.setText(problem)
-            self.error_label.setVisible(True)
+            self.show_error(problem)
             return
         super().accept()

@@ -19,10 +19,10 @@ from PySide6.QtWidgets import (
 from pydantic.fields import FieldInfo
 
 from modeldesk.core.edits import SetSetting
-from modeldesk.core.errors import EditError
 from modeldesk.core.schema import FallbackSettings
 
 from ...document import Document
+from ...widgets.table_section import perform_or_show
 
 
 def _bounds(info: FieldInfo) -> tuple[float, float]:
@@ -115,11 +115,6 @@ class FallbackForm(QWidget):
     def _set(self, name: str, value: float | int | None) -> None:
         title = FallbackSettings.model_fields[name].title or name
         action = "Reset" if value is None else "Change"
-        try:
-            self._document.perform(SetSetting(("fallback", name), value, label=f"{action} {title.lower()}"))
-        except EditError as exc:
-            self.error_label.setText(exc.message)
-            self.error_label.setVisible(True)
+        edit = SetSetting(("fallback", name), value, label=f"{action} {title.lower()}")
+        if not perform_or_show(self._document, edit, self.error_label):
             self._refresh()
-        else:
-            self.error_label.setVisible(False)

@@ -8,15 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtWidgets import (
-    QDialog,
-    QHBoxLayout,
-    QMessageBox,
-    QPushButton,
-    QTableView,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QDialog, QMessageBox, QWidget
 
 from modeldesk.core.edits import AddItem, Edit, PutItem, RemoveItem, UpdateItem
 from modeldesk.core.errors import EditError
@@ -25,7 +17,7 @@ from modeldesk.core.schema import Model, model_list
 from ...document import Document
 from ...models.rows import RowsTableModel
 from ...widgets.style import problem_colour
-from ...widgets.tables import setup_compact_table
+from ...widgets.table_section import TableSection
 from ...widgets.text import capability_text, context_text
 from ..dialogs.model_dialog import ModelDialog
 
@@ -81,68 +73,29 @@ class RegistryModel(RowsTableModel[Model]):
         return True
 
 
-class ModelRegistry(QWidget):
+class ModelRegistry(TableSection):
+    error_title = "Cannot change the registry"
+
     def __init__(self, document: Document, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._document = document
-        self.model = RegistryModel(document, self)
-        self.table = QTableView(self)
-        self.table.setObjectName("registry_table")
-        self.table.setModel(self.model)
-        setup_compact_table(self.table, min_rows=6)
-        self.add_button = QPushButton("Add…", self)
-        self.edit_button = QPushButton("Edit…", self)
-        self.remove_button = QPushButton("Remove", self)
-        buttons = QVBoxLayout()
-        for button in (self.add_button, self.edit_button, self.remove_button):
-            buttons.addWidget(button)
-        buttons.addStretch(1)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.table, 1)
-        layout.addLayout(buttons)
+        super().__init__(document, RegistryModel(document), parent, name="registry_table", min_rows=6)
+        self.model.setParent(self)
+        self.refresh()
 
-        self.add_button.clicked.connect(self.add_model)
-        self.edit_button.clicked.connect(self.edit_model)
-        self.remove_button.clicked.connect(self.remove_model)
-        self.table.doubleClicked.connect(self._double_clicked)
-        self.table.selectionModel().selectionChanged.connect(self._update_buttons)
-        self.model.modelReset.connect(self._update_buttons)
-        document.changed.connect(self._refresh)
-        self._refresh()
-
-    def _refresh(self) -> None:
-        selected = self.current()
-        self.model.set_rows(self._document.config.models)
-        if selected is not None:
-            self.select(selected.id)
-
-    def current(self) -> Model | None:
-        rows = self.table.selectionModel().selectedRows()
-        return self.model.row_value(rows[0].row()) if rows else None
-
-    def select(self, model_id: str) -> None:
-        for row, model in enumerate(self.model.rows()):
-            if model.id == model_id:
-                self.table.selectRow(row)
-
-    def _update_buttons(self, *_: object) -> None:
-        selected = self.current() is not None
-        self.edit_button.setEnabled(selected)
-        self.remove_button.setEnabled(selected)
+    def rows(self) -> list[Model]:
+        return list(self._document.config.models)
 
     def _double_clicked(self, index: QModelIndex) -> None:
-        if index.column() != ENABLED:
-            self.edit_model()
+        if index.column() != ENABLED:  # a click on the check box is not an edit request
+            self.edit_item()
 
     # --- actions ----------------------------------------------------------------------
 
-    def add_model(self) -> None:
+    def add_item(self) -> None:
         config = self._document.config
         dialog = ModelDialog(self, providers=config.providers, taken_ids={m.id for m in config.models})
         self._run_dialog(dialog, new=True)
 
-    def edit_model(self) -> None:
+    def edit_item(self) -> None:
         model = self.current()
         if model is not None:
             self._run_dialog(ModelDialog(self, providers=self._document.config.providers, model=model), new=False)
@@ -156,10 +109,10 @@ class ModelRegistry(QWidget):
         if not accepted or model is None:
             return
         edit: Edit = AddItem("models", model) if new else PutItem("models", model, label=f"Edit model {model.id}")
-        if self._perform(edit):
+        if self.perform(edit):
             self.select(model.id)
 
-    def remove_model(self) -> None:
+    def remove_item(self) -> None:
         model = self.current()
         if model is None:
             return
@@ -168,12 +121,4 @@ class ModelRegistry(QWidget):
                   "until you change them." if users else "")
         answer = QMessageBox.question(self, "Remove model", f"Remove “{model.id}” from the registry?{detail}")
         if answer == QMessageBox.StandardButton.Yes:
-            self._perform(RemoveItem("models", model.id))
-
-    def _perform(self, edit: Edit) -> bool:
-        try:
-            self._document.perform(edit)
-        except EditError as exc:
-            QMessageBox.warning(self, "Cannot change the registry", exc.message)
-            return False
-        return True
+            self.perform(RemoveItem("models", model.id))

@@ -6,11 +6,11 @@ from __future__ import annotations
 from PySide6.QtWidgets import QGroupBox, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from modeldesk.core.edits import SetSetting
-from modeldesk.core.errors import EditError
 from modeldesk.core.schema import Settings, model_list
 
 from ...document import Document
 from ...widgets.model_list_editor import ModelListEditor
+from ...widgets.table_section import perform_or_show
 from .fallback_form import FallbackForm
 from .model_registry import ModelRegistry
 from .providers_section import ProvidersSection
@@ -102,9 +102,6 @@ class ModelsTab(QScrollArea):
         current = self._document.config.settings.default_agent_model
         if models == model_list(current):
             return
-        try:
-            self._document.perform(SetSetting(("default_agent_model",), models or None,
-                                              label="Change default agent model"))
-        except EditError as exc:
-            self.default_editor.show_message(exc.message)
+        edit = SetSetting(("default_agent_model",), models or None, label="Change default agent model")
+        if not perform_or_show(self._document, edit, self.default_editor.message_label):
             self._refresh()

@@ -6,25 +6,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, Qt
-from PySide6.QtWidgets import (
-    QDialog,
-    QHBoxLayout,
-    QMessageBox,
-    QPushButton,
-    QTableView,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialog, QWidget
 
 from modeldesk.core.edits import SetSetting
-from modeldesk.core.errors import EditError
 from modeldesk.core.schema import WILDCARD, TaskModelMap, as_model_value, model_list
 
 from ...document import Document
 from ...models.rows import RowsTableModel
 from ...widgets.style import problem_colour
-from ...widgets.tables import setup_compact_table
+from ...widgets.table_section import TableSection
 from ..dialogs.task_model_dialog import TaskModelDialog
 
 TaskRule = tuple[str, str, tuple[str, ...]]  # (task, chat model or '*', models)
@@ -61,60 +52,32 @@ def rules_of(task_models: dict[str, TaskModelMap]) -> list[TaskRule]:
     ]
 
 
-class TaskModelsEditor(QWidget):
+class TaskModelsEditor(TableSection):
+    error_title = "Cannot change task models"
+
     def __init__(self, document: Document, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._document = document
-        self.model = TaskModelsModel(document, self)
-        self.table = QTableView(self)
-        self.table.setObjectName("task_models_table")
-        self.table.setModel(self.model)
-        setup_compact_table(self.table, min_rows=2)
-        self.add_button = QPushButton("Add…", self)
-        self.edit_button = QPushButton("Edit…", self)
-        self.remove_button = QPushButton("Remove", self)
-        buttons = QVBoxLayout()
-        for button in (self.add_button, self.edit_button, self.remove_button):
-            buttons.addWidget(button)
-        buttons.addStretch(1)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.table, 1)
-        layout.addLayout(buttons)
+        super().__init__(document, TaskModelsModel(document), parent, name="task_models_table")
+        self.model.setParent(self)
+        self.refresh()
 
-        self.add_button.clicked.connect(self.add_rule)
-        self.edit_button.clicked.connect(self.edit_rule)
-        self.remove_button.clicked.connect(self.remove_rule)
-        self.table.doubleClicked.connect(lambda _index: self.edit_rule())
-        self.table.selectionModel().selectionChanged.connect(self._update_buttons)
-        self.model.modelReset.connect(self._update_buttons)
-        document.changed.connect(self._refresh)
-        self._refresh()
+    def rows(self) -> list[TaskRule]:
+        return rules_of(self._document.config.settings.task_models)
 
-    def _refresh(self) -> None:
-        self.model.set_rows(rules_of(self._document.config.settings.task_models))
-
-    def _current(self) -> TaskRule | None:
-        rows = self.table.selectionModel().selectedRows()
-        return self.model.row_value(rows[0].row()) if rows else None
-
-    def _update_buttons(self, *_: object) -> None:
-        selected = self._current() is not None
-        self.edit_button.setEnabled(selected)
-        self.remove_button.setEnabled(selected)
+    def key(self, row: TaskRule) -> tuple[str, str]:
+        return row[0], row[1]
 
     # --- actions ----------------------------------------------------------------------
 
-    def add_rule(self) -> None:
+    def add_item(self) -> None:
         self._edit_with_dialog(None)
 
-    def edit_rule(self) -> None:
-        rule = self._current()
+    def edit_item(self) -> None:
+        rule = self.current()
         if rule is not None:
             self._edit_with_dialog(rule)
 
-    def remove_rule(self) -> None:
-        rule = self._current()
+    def remove_item(self) -> None:
+        rule = self.current()
         if rule is None:
             return
         task, chat, _models = rule
@@ -132,8 +95,8 @@ class TaskModelsEditor(QWidget):
         task_models = self._without(task, chat) if rule else self._copy()
         previous = self._document.config.settings.task_models.get(new_task, {}).get(new_chat)
         task_models.setdefault(new_task, {})[new_chat] = as_model_value(new_models, like=previous)  # type: ignore[assignment]
-        self._save(task_models, f"{'Edit' if rule else 'Add'} task model {new_task} ({new_chat})")
-        self._select(new_task, new_chat)
+        if self._save(task_models, f"{'Edit' if rule else 'Add'} task model {new_task} ({new_chat})"):
+            self.select((new_task, new_chat))
 
     def _copy(self) -> dict[str, dict[str, Any]]:
         return {task: dict(by_chat) for task, by_chat in self._document.config.settings.task_models.items()}
@@ -145,15 +108,5 @@ class TaskModelsEditor(QWidget):
             del task_models[task]
         return task_models
 
-    def _save(self, task_models: dict[str, dict[str, Any]], label: str) -> None:
-        try:
-            self._document.perform(SetSetting(("task_models",), task_models or None, label=label))
-        except EditError as exc:
-            QMessageBox.warning(self, "Cannot change task models", exc.message)
-
-    def _select(self, task: str, chat: str) -> None:
-        for row, (t, c, _m) in enumerate(self.model.rows()):
-            if (t, c) == (task, chat):
-                self.table.selectRow(row)
-                return
-        self.table.setCurrentIndex(QModelIndex())
+    def _save(self, task_models: dict[str, dict[str, Any]], label: str) -> bool:
+        return self.perform(SetSetting(("task_models",), task_models or None, label=label))

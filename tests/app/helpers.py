@@ -1,0 +1,41 @@
+"""Shared helpers for the app tests: show a widget as the active window, and answer the
+next modal dialog of a given type."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QWidget
+
+W = TypeVar("W", bound=QWidget)
+
+
+def show_active(qtbot: Any, widget: W, size: tuple[int, int] | None = None) -> W:
+    """Show ``widget`` as the active window (keyboard focus works only there)."""
+    qtbot.addWidget(widget)
+    if size:
+        widget.resize(*size)
+    widget.show()
+    qtbot.waitExposed(widget)
+    widget.activateWindow()
+    qtbot.waitUntil(widget.isActiveWindow)
+    return widget
+
+
+def answer_modal(kind: type, answer: Callable[[Any], None]) -> list[Any]:
+    """When a modal ``kind`` dialog opens (from a click made next), call ``answer(dialog)``.
+    Returns the list the dialog is put in, to check it opened."""
+    seen: list[Any] = []
+
+    def check() -> None:
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, kind):
+            QTimer.singleShot(10, check)
+            return
+        seen.append(dialog)
+        answer(dialog)
+
+    QTimer.singleShot(0, check)
+    return seen
