@@ -92,3 +92,15 @@ def test_provider_rows_cannot_be_picked(qtbot: Any, document: Document) -> None:
     assert not (picker.proxy.flags(group) & Qt.ItemFlag.ItemIsSelectable)
     picker.tree.setCurrentIndex(QModelIndex())
     assert picker.selected_model() is None
+
+
+def test_picker_links_to_settings_and_closes(qtbot: Any, document: Document) -> None:
+    picker = open_picker(qtbot, document)
+    assert picker.hint_label.isVisible()
+    with qtbot.waitSignal(document.open_settings_requested) as requested:
+        picker.hint_label.linkActivated.emit("open-settings")
+    assert requested.args == ["default_agent_model"]
+    assert picker.result() == QDialog.DialogCode.Rejected
+    assert not picker.isVisible()
+    hidden = show_active(qtbot, ModelPickerDialog(document, hint_field=None))
+    assert not hidden.hint_label.isVisible()

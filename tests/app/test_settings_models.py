@@ -373,3 +373,48 @@ def test_remove_model_keeps_it_flagged_in_agent_lists(qtbot: Any, tab: ModelsTab
     assert document.config.model("o3-mini") is None
     assert document.config.agent("fact-checker").model == ["o3-mini", "claude-3-haiku"]
     assert document.resolver.model_problem("o3-mini") == "unknown model"
+
+
+def test_edit_model_keeps_its_id_and_cancel_changes_nothing(qtbot: Any, tab: ModelsTab, document: Document,
+                                                            config_file: Path) -> None:
+    tab.registry.select("o3-mini")
+
+    def rename(dialog: ModelDialog) -> None:
+        assert not dialog.id_edit.isEnabled()  # agents refer to the id
+        dialog.label_edit.setText("o3 mini (reasoning)")
+        dialog.capability_boxes["vision"].setCheckState(Qt.CheckState.PartiallyChecked)  # unknown
+        click(qtbot, dialog.buttons.button(dialog.buttons.StandardButton.Ok))
+
+    answer_modal(ModelDialog, rename)
+    click(qtbot, tab.registry.edit_button)
+    model = document.config.model("o3-mini")
+    assert model.label == "o3 mini (reasoning)"
+    assert model.capabilities.vision is None
+    before = config_file.read_text()
+
+    def cancel(dialog: ModelDialog) -> None:
+        dialog.label_edit.setText("never saved")
+        qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+
+    answer_modal(ModelDialog, cancel)
+    click(qtbot, tab.registry.edit_button)
+    assert config_file.read_text() == before
+
+
+def test_edit_provider_to_use_an_environment_variable(qtbot: Any, tab: ModelsTab, document: Document,
+                                                      config_file: Path) -> None:
+    tab.providers.select("anthropic")
+
+    def use_env(dialog: ProviderDialog) -> None:
+        assert dialog.key_keyring.isChecked()
+        click(qtbot, dialog.key_env)
+        qtbot.keyClicks(dialog.env_edit, "ANTHROPIC_API_KEY")
+        assert not dialog.secret_edit.isEnabled()
+        click(qtbot, dialog.buttons.button(dialog.buttons.StandardButton.Ok))
+
+    answer_modal(ProviderDialog, use_env)
+    click(qtbot, tab.providers.edit_button)
+    saved = next(p for p in on_disk(config_file)["providers"] if p["id"] == "anthropic")
+    assert saved["api_key"] == {"env": "ANTHROPIC_API_KEY"}
+    document.undo_stack.undo()
+    assert document.config.provider("anthropic").api_key.keyring == "anthropic"

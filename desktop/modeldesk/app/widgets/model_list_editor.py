@@ -26,8 +26,8 @@ from PySide6.QtWidgets import (
 
 from ..document import Document
 from ..models.model_list_model import ModelIdRole, ModelListModel, position_label
-
-HINT_TEXT = "Agents without a preferred model use the Default agent model."
+from .settings_hint import settings_hint
+from .text import HINT_TEXT  # noqa: F401  (re-exported: other views import it from here)
 
 
 class PositionDelegate(QStyledItemDelegate):
@@ -103,13 +103,7 @@ class ModelListEditor(QWidget):
         self.message_label.setObjectName("message_label")
         self.message_label.setWordWrap(True)
         self.message_label.setVisible(False)
-        self.hint_label = QLabel(
-            f'{HINT_TEXT} <a href="open-settings">Open settings</a>', self
-        )
-        self.hint_label.setObjectName("hint_label")
-        self.hint_label.setWordWrap(True)
-        self.hint_label.setTextInteractionFlags(Qt.TextInteractionFlag.LinksAccessibleByMouse
-                                                | Qt.TextInteractionFlag.LinksAccessibleByKeyboard)
+        self.hint_label = settings_hint(self)
         self.hint_label.setVisible(show_hint)
 
         buttons = QVBoxLayout()
@@ -201,7 +195,10 @@ class ModelListEditor(QWidget):
     def _add(self) -> None:
         from ..views.dialogs.model_picker import ModelPickerDialog
 
-        dialog = ModelPickerDialog(self._document, self, listed=self.model.items())
+        dialog = ModelPickerDialog(
+            self._document, self, listed=self.model.items(),
+            hint_field=self._hint_field if self.hint_label.isVisibleTo(self) else None,
+        )
         try:
             if dialog.exec() != QDialog.DialogCode.Accepted:
                 return

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from modeldesk.core.schema import Capabilities
 
+# Shown under every model picker, with an "Open settings" link (SPEC 3.3).
+HINT_TEXT = "Agents without a preferred model use the Default agent model."
+
 
 def capability_text(capabilities: Capabilities) -> str:
     """Badges such as 'tools · vision'; known-missing capabilities are left out."""

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from modeldesk.core.schema import Model
 
 from ...document import Document
+from ...widgets.settings_hint import settings_hint
 from ...widgets.text import capability_text, context_text
 
 ModelIdRole = Qt.ItemDataRole.UserRole + 1
@@ -30,7 +31,14 @@ UsableRole = Qt.ItemDataRole.UserRole + 2
 
 
 class ModelPickerDialog(QDialog):
-    def __init__(self, document: Document, parent: QWidget | None = None, *, listed: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        document: Document,
+        parent: QWidget | None = None,
+        *,
+        listed: Iterable[str] = (),
+        hint_field: str | None = "default_agent_model",
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Add a model")
         self.setObjectName("model_picker")
@@ -65,11 +73,16 @@ class ModelPickerDialog(QDialog):
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
         )
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Add")
+        # Every picker points at the setting that applies when nothing is picked (SPEC 3.3).
+        self.hint_label = settings_hint(self)
+        self.hint_label.setVisible(hint_field is not None)
+        self._hint_field = hint_field or "default_agent_model"
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.filter_edit)
         layout.addWidget(self.tree, 1)
         layout.addWidget(self.empty_label)
+        layout.addWidget(self.hint_label)
         layout.addWidget(self.buttons)
 
         self._fill()
@@ -84,6 +97,7 @@ class ModelPickerDialog(QDialog):
         self.tree.doubleClicked.connect(self._pick_index)
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
+        self.hint_label.linkActivated.connect(self._open_settings)
         self._select_first()
         self.filter_edit.setFocus()
 
@@ -177,6 +191,11 @@ class ModelPickerDialog(QDialog):
     def accept(self) -> None:
         if self.selected_model() is not None:
             super().accept()
+
+    def _open_settings(self, _link: str) -> None:
+        # Leave the picker (nothing added) and go to the setting.
+        self.reject()
+        self._document.request_open_settings(self._hint_field)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         # From the filter box: Down/Up move into the list (the first match is already
