@@ -28,7 +28,7 @@ FALLBACK_OPTIONS = tuple(FallbackSettings.model_fields)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    group = add_group(subparsers, "settings", "Show and change Settings → Models: default agent model and fallback.")
+    group = add_group(subparsers, "settings", "Show and change Settings → Models: default agent model, task models, fallback.")
     add_command(group, "show", "Show the default agent model, task models and fallback defaults.", show)
 
     p = add_command(group, "set-default-model",
