@@ -244,3 +244,19 @@ def test_missing_input_and_errors_are_explained(qtbot: Any, document: Any) -> No
     type_model(qtbot, dialog.replace_old, "qwen2.5-7b")
     assert dialog.summary_label.text() == "0 of 3 agent(s) will change; dimmed rows stay as they are."
     assert not dialog.apply_button.isEnabled()
+
+
+def test_preview_follows_changes_made_while_open(qtbot: Any, document: Any) -> None:
+    from modeldesk.core.edits import SetAgentModels
+
+    dialog = open_dialog(qtbot, document, SquadScope("support-desk"))
+    qtbot.mouseClick(dialog.remove_radio, Qt.MouseButton.LeftButton)
+    type_model(qtbot, dialog.remove_combo, "gpt-4.1")
+    assert dialog.summary_label.text() == "1 of 3 agent(s) will change; dimmed rows stay as they are."
+    # Another window (or the file watcher) changes an agent: the preview shows it.
+    document.perform(SetAgentModels("responder", ("gpt-4.1", "gpt-4o")))
+    assert table_rows(dialog.preview_model)[1] == ("Responder (responder)", "gpt-4.1, gpt-4o", "gpt-4o", "")
+    assert dialog.summary_label.text() == "2 of 3 agent(s) will change; dimmed rows stay as they are."
+    dialog.reject()
+    document.undo_stack.undo()  # a closed dialog no longer follows the document
+    assert table_rows(dialog.preview_model)[1][1] == "gpt-4.1, gpt-4o"

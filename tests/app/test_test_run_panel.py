@@ -257,3 +257,15 @@ def test_one_shared_tracker_per_config_file(run_document: Any) -> None:
     assert isinstance(tracker, CooldownTracker)
     assert shared_cooldowns(run_document) is tracker
     assert tracker.path == Path(run_document.store.path).parent / "cooldowns.json"
+
+
+def test_follows_a_rename_and_a_removal_of_the_agent(qtbot: Any, panel: TestRunPanel, run_document: Any) -> None:
+    from modeldesk.core.edits import RemoveItem, UpdateItem
+
+    run_document.perform(UpdateItem("agents", "tester", {"name": "Renamed"}))
+    assert panel.agent_label.text() == "Test-run <b>Renamed</b> (tester)"
+    run_document.perform(RemoveItem("agents", "tester"))
+    assert panel.agent_label.text() == "There is no agent 'tester' any more."
+    assert not panel.run_button.isEnabled()
+    run_document.undo_stack.undo()
+    assert panel.run_button.isEnabled()

@@ -168,6 +168,8 @@ class TestRunPanel(QWidget):
         self.clear_all_button.clicked.connect(self.clear_cooldowns)
         self.cooldown_list.currentRowChanged.connect(self._update_buttons)
         self.cooldown_timer.timeout.connect(self.refresh_cooldowns)
+        # A rename or removal of the agent shows at once (a run in progress goes on).
+        document.changed.connect(self._on_document_changed)
         self.set_agent(None)
         self.refresh_cooldowns()
 
@@ -229,17 +231,23 @@ class TestRunPanel(QWidget):
             self.cancel_run()
         self.agent_id = agent_id
         agent = self.document.config.agent(agent_id) if agent_id else None
-        self.agent_label.setText(
-            f"Test-run <b>{escape(agent.name)}</b> ({agent.id})" if agent else "Choose an agent to test-run it."
-        )
+        if agent is not None:
+            self.agent_label.setText(f"Test-run <b>{escape(agent.name)}</b> ({agent.id})")
+        elif agent_id:
+            self.agent_label.setText(f"There is no agent '{escape(agent_id)}' any more.")
+        else:
+            self.agent_label.setText("Choose an agent to test-run it.")
         self._update_buttons()
+
+    def _on_document_changed(self) -> None:
+        self.set_agent(self.agent_id)
 
     def is_running(self) -> bool:
         return self._task is not None
 
     def start_run(self) -> asyncio.Task[RunResult] | None:
         """Start a run of the selected agent with the prompt; returns its task."""
-        if self.is_running() or self.agent_id is None:
+        if self.is_running() or self.agent_id is None or self.document.config.agent(self.agent_id) is None:
             return None
         prompt = self.prompt_edit.toPlainText().strip()
         if not prompt:
@@ -388,7 +396,8 @@ class TestRunPanel(QWidget):
 
     def _update_buttons(self, *_: object) -> None:
         running = self.is_running()
-        self.run_button.setEnabled(not running and self.agent_id is not None)
+        has_agent = self.agent_id is not None and self.document.config.agent(self.agent_id) is not None
+        self.run_button.setEnabled(not running and has_agent)
         self.cancel_button.setEnabled(running)
         self.prompt_edit.setReadOnly(running)
         item = self.cooldown_list.currentItem()

@@ -121,7 +121,8 @@ class BulkChangeDialog(QDialog):
         ):
             signal.connect(self.update_preview)
         # A change made elsewhere (another process, the file watcher) shows up at once.
-        document.changed.connect(self.update_preview)
+        document.changed.connect(self._on_document_changed)
+        self._following = True
         self.update_preview()
 
     # --- building -----------------------------------------------------------------------
@@ -142,8 +143,7 @@ class BulkChangeDialog(QDialog):
 
         self.squad_combo = QComboBox(self)
         self.squad_combo.setAccessibleName("Squad")
-        for squad in self.document.config.squads:
-            self.squad_combo.addItem(f"{squad.name} ({len(squad.agents)})", squad.id)
+        self._fill_squads()
         self.selected_label = QLabel(", ".join(self._selected) or "(none selected)", self)
         self.selected_label.setWordWrap(True)
         self.using_combo = ModelCombo(self.document, self)
@@ -239,6 +239,16 @@ class BulkChangeDialog(QDialog):
         layout = QVBoxLayout(self.preview_box)
         layout.addWidget(self.preview, 1)
         layout.addWidget(self.summary_label)
+
+    def _fill_squads(self) -> None:
+        """The squads with their member counts, keeping the chosen one."""
+        chosen = self.squad_combo.currentData()
+        self.squad_combo.blockSignals(True)
+        self.squad_combo.clear()
+        for squad in self.document.config.squads:
+            self.squad_combo.addItem(f"{squad.name} ({len(squad.agents)})", squad.id)
+        self.squad_combo.setCurrentIndex(max(0, self.squad_combo.findData(chosen)))
+        self.squad_combo.blockSignals(False)
 
     def _set_initial_scope(self, scope: Scope | None) -> None:
         if isinstance(scope, SquadScope):
@@ -381,5 +391,11 @@ class BulkChangeDialog(QDialog):
 
     def done(self, result: int) -> None:
         # A closed dialog no longer follows the document (it may live on until deleted).
-        self.document.changed.disconnect(self.update_preview)
+        if self._following:
+            self._following = False
+            self.document.changed.disconnect(self._on_document_changed)
         super().done(result)
+
+    def _on_document_changed(self) -> None:
+        self._fill_squads()
+        self.update_preview()
