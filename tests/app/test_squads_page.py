@@ -231,3 +231,15 @@ def test_squad_ids_from_names(document: Any) -> None:
     assert squad_id_for("Research team", document.config) == "research-team-2"
     assert squad_id_for("  QA / Review  ", document.config) == "qa-review"
     assert squad_id_for("!!!", document.config) == "squad"
+
+
+def test_tab_order_follows_the_screen(qtbot: Any, document: Any) -> None:
+    page = make_page(qtbot, document)
+    page.members_view.setFocus()
+    seen = []
+    for _ in range(4):
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        seen.append(QApplication.focusWidget())
+    editor = page.models_editor.editor
+    assert seen[0] in (page.agent_combo, page.agent_combo.lineEdit())
+    assert seen[1:] == [page.add_member_button, page.remove_member_button, editor.view]

@@ -90,6 +90,7 @@ class SquadsPage(QWidget):
         layout.addWidget(split, 1)
         layout.addWidget(self.message_label)
 
+        self._set_tab_order()
         self.squads_view.selectionModel().currentRowChanged.connect(self._on_squad_changed)
         self.members_view.selectionModel().currentRowChanged.connect(self._on_member_changed)
         self.squads_model.edit_failed.connect(self.show_message)
@@ -181,6 +182,19 @@ class SquadsPage(QWidget):
         self.remove_member_button.clicked.connect(self.remove_member)
         self.bulk_button.clicked.connect(self.open_bulk_dialog)
         self.models_editor.editor.models_edited.connect(self._on_models_edited)
+
+    def _set_tab_order(self) -> None:
+        """Tab follows the screen: the squads and their buttons, then the members, the
+        selected member's list editor, and the bulk button last."""
+        editor = self.models_editor.editor
+        chain = [
+            self.squads_view, self.rename_squad_button, self.remove_squad_button, self.new_squad_edit,
+            self.add_squad_button, self.members_view, self.agent_combo, self.add_member_button,
+            self.remove_member_button, editor.view, editor.add_button, editor.remove_button, editor.up_button,
+            editor.down_button, editor.hint_label, self.bulk_button,
+        ]
+        for first, second in zip(chain, chain[1:]):
+            QWidget.setTabOrder(first, second)
 
     # --- reading ------------------------------------------------------------------------
 
