@@ -24,7 +24,7 @@ from modeldesk.app.models.agents_model import (
 )
 from modeldesk.app.views.agents_page import AgentsPage, new_agent_id
 from modeldesk.core.bulk import AgentsScope
-from modeldesk.core.edits import SetSetting, UpdateItem
+from modeldesk.core.edits import RemoveItem, SetSetting, UpdateItem
 from modeldesk.core.samples import sample_config
 from modeldesk.core.schema import Agent, Config
 from modeldesk.core.store import ConfigStore
@@ -73,10 +73,10 @@ def test_table_shows_effective_model_and_source(qtbot: Any, document: Document) 
     assert cell(page, "analyst", PROJECT) == "research"
     assert cell(page, "analyst", PREFERRED) == "claude-sonnet-4, gpt-4o"
     assert cell(page, "analyst", EFFECTIVE) == "claude-sonnet-4  +1"
-    assert cell(page, "analyst", SOURCE) == "agent"
+    assert cell(page, "analyst", SOURCE) == "Agent's preferred models"
     assert cell(page, "researcher", PREFERRED) == "(inherits)"
     assert cell(page, "researcher", EFFECTIVE).startswith("claude-opus-4")
-    assert cell(page, "researcher", SOURCE) == "project default"
+    assert cell(page, "researcher", SOURCE) == "Project default"
     assert cell(page, "helper", SOURCE) == "Settings default"
     # A disabled model is kept in the preferred list and flagged.
     assert cell(page, "fact-checker", PREFERRED) == "o3-mini, ⚠ claude-3-haiku"
@@ -104,6 +104,10 @@ def test_filter_by_text_and_by_model(qtbot: Any, document: Document) -> None:
     page.set_model_filter("gpt-4o-mini")
     assert visible_ids(page) == ["triage", "responder"]
     page.set_model_filter("claude-3-haiku")  # disabled, still findable
+    assert visible_ids(page) == ["fact-checker"]
+    assert page.model_filter.currentText() == "claude-3-haiku ⚠ model disabled"
+    document.perform(RemoveItem("models", "o3-mini"))  # deleted, still listed by an agent
+    page.set_model_filter("o3-mini")
     assert visible_ids(page) == ["fact-checker"]
     page.set_model_filter(None)
     assert len(visible_ids(page)) == 8
@@ -216,7 +220,7 @@ def test_ten_thousand_agents_load_and_filter(qtbot: Any, tmp_path: Path) -> None
     page.filter_edit.clear()
     page.set_model_filter("gpt-4o-mini")  # the support project's default: every third even agent
     assert page.proxy.rowCount() == len([i for i in range(10_000) if i % 2 == 0 and i % 3 == 0])
-    assert cell(page, "agent-00000", SOURCE) == "project default"
+    assert cell(page, "agent-00000", SOURCE) == "Project default"
 
 
 def test_empty_config_shows_an_empty_table(qtbot: Any, tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from modeldesk.core.schema import Agent, model_list
 
 from ..document import Document
 from ..widgets.style import problem_colour
+from .trace_model import layer_label
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -26,16 +27,6 @@ ProblemRole = Qt.ItemDataRole.UserRole + 3  # why the cell is flagged, or None
 
 NAME, PROJECT, PREFERRED, EFFECTIVE, SOURCE = range(5)
 HEADERS = ("Agent", "Project", "Preferred models", "Effective model", "Source")
-
-# How the resolver's layer names read in the table.
-SOURCE_TEXT = {
-    "call": "this run",
-    "agent": "agent",
-    "project": "project default",
-    "settings": "Settings default",
-    "organization": "organization policy",
-}
-
 
 @dataclass(frozen=True)
 class Effective:
@@ -145,7 +136,7 @@ class AgentsTableModel(QAbstractTableModel):
             # The primary, and how many fallbacks stand behind it; the tooltip lists them.
             extra = len(effective.models) - 1
             return effective.models[0] + (f"  +{extra}" if extra else ""), None
-        return SOURCE_TEXT.get(effective.source, effective.source), None
+        return (layer_label(effective.source) if effective.source else ""), None
 
 
 class AgentsFilterProxy(QSortFilterProxyModel):

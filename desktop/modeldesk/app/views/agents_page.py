@@ -30,6 +30,7 @@ from ..document import Document
 from ..models.agents_model import EFFECTIVE, NAME, PREFERRED, AgentIdRole, AgentsFilterProxy, AgentsTableModel
 from ..widgets.table_section import perform_or_warn
 from .agent_editor import AgentEditor
+from .model_combo import referenced_models
 from .resolution_view import ResolutionPreview
 from .test_run_panel import TestRunPanel
 
@@ -192,8 +193,12 @@ class AgentsPage(QWidget):
         with QSignalBlocker(self.model_filter):
             self.model_filter.clear()
             self.model_filter.addItem(ANY_MODEL, None)
-            for model_id in sorted(self._document.resolver.models):
-                self.model_filter.addItem(model_id, model_id)
+            # Known models plus ids only some list still names (deleted ones), flagged.
+            resolver = self._document.resolver
+            ids = set(resolver.models) | set(referenced_models(self._document.config))
+            for model_id in sorted(ids):
+                problem = resolver.model_problem(model_id)
+                self.model_filter.addItem(f"{model_id} ⚠ {problem}" if problem else model_id, model_id)
             self.model_filter.setCurrentIndex(max(0, self.model_filter.findData(current)))
 
     def set_model_filter(self, model_id: str | None) -> None:
