@@ -89,7 +89,8 @@ def list_agents(args: argparse.Namespace) -> int:
         # Errors are shown per agent, in full, and do not fail the command.
         return text + "".join(f"\n\n{r['id']}: {r['error']['message']}" for r in rows if r["error"])
 
-    return print_listing(args, "agents", rows, "No agents yet. Add one with: modeldesk agents add ID --name NAME", render)
+    empty = "No agents yet. Add one with: modeldesk agents add ID --name NAME"
+    return print_listing(args, "agents", rows, empty, render)
 
 
 def show_agent(args: argparse.Namespace) -> int:

@@ -38,7 +38,10 @@ class UsageError(ModelDeskError):
 # --- parsers ------------------------------------------------------------------------
 
 
-def add_parser(subparsers: argparse._SubParsersAction, name: str, help_text: str, **kwargs: Any) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+SubParsers = argparse._SubParsersAction  # type: ignore[type-arg]
+
+
+def add_parser(subparsers: SubParsers, name: str, help_text: str, **kwargs: Any) -> argparse.ArgumentParser:
     """A sub-command parser whose ``--help`` shows the same text as the listing."""
     return subparsers.add_parser(name, help=help_text, description=help_text, **kwargs)
 
@@ -48,7 +51,7 @@ def add_json_flag(parser: argparse.ArgumentParser) -> None:
 
 
 def add_command(
-    group: argparse._SubParsersAction,  # type: ignore[type-arg]
+    group: SubParsers,
     name: str,
     help_text: str,
     handler: Handler,
@@ -74,7 +77,7 @@ def add_dry_run_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dry-run", action="store_true", help="show what would change, write nothing")
 
 
-def add_group(subparsers: argparse._SubParsersAction, name: str, help_text: str) -> argparse._SubParsersAction:  # type: ignore[type-arg]
+def add_group(subparsers: SubParsers, name: str, help_text: str) -> SubParsers:
     """A command group (``agents``, ``squads``...): ``modeldesk NAME`` alone prints its help."""
     parser = add_parser(subparsers, name, help_text)
     group = parser.add_subparsers(dest=f"{name}_command", metavar="SUBCOMMAND")

@@ -28,7 +28,8 @@ FALLBACK_OPTIONS = tuple(FallbackSettings.model_fields)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    group = add_group(subparsers, "settings", "Show and change Settings → Models: default agent model, task models, fallback.")
+    group = add_group(subparsers, "settings",
+                      "Show and change Settings → Models: default agent model, task models, fallback.")
     add_command(group, "show", "Show the default agent model, task models and fallback defaults.", show)
 
     p = add_command(group, "set-default-model",
@@ -50,7 +51,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
                    help="only when the chat runs on model C (default: '*', any chat model)")
     p.add_argument("--clear", action="store_true", help="remove this entry")
 
-    p = add_command(group, "set-fallback", "Set a fallback default (retries, timeouts, cooldown...); agents may override it.",
+    p = add_command(group, "set-fallback",
+                    "Set a fallback default (retries, timeouts, cooldown...); agents may override it.",
                     set_fallback, epilog="Example: modeldesk settings set-fallback retries 3")
     p.add_argument("option", choices=FALLBACK_OPTIONS, metavar="OPTION", help="one of: " + ", ".join(FALLBACK_OPTIONS))
     p.add_argument("value", nargs="?", help="the new value (a number)")
@@ -109,7 +111,8 @@ def set_default_model(args: argparse.Namespace) -> int:
     models = _models_or_clear(args, "the default agent model")
     # One model is written as a plain string, several as a list (as a person would).
     edit = SetSetting(("default_agent_model",), as_model_value(models))
-    return _write(args, edit, models, lambda _: f"Default agent model: {models_text(models) if models else '(not set)'}")
+    summary = f"Default agent model: {models_text(models) if models else '(not set)'}"
+    return _write(args, edit, models, lambda _: summary)
 
 
 def set_task_model(args: argparse.Namespace) -> int:
@@ -117,7 +120,8 @@ def set_task_model(args: argparse.Namespace) -> int:
     chat = args.chat.strip() or WILDCARD
     key = "any chat model" if chat == WILDCARD else f"chat model {chat}"
     edit = SetTaskModel("settings", args.task, tuple(models), chat=chat)
-    return _write(args, edit, models, lambda _: f"Task {args.task} ({key}): {', '.join(models) if models else '(removed)'}")
+    summary = f"Task {args.task} ({key}): {', '.join(models) if models else '(removed)'}"
+    return _write(args, edit, models, lambda _: summary)
 
 
 def set_fallback(args: argparse.Namespace) -> int:

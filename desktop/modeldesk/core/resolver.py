@@ -358,7 +358,8 @@ class Resolver:
             found = self._try_map(run, "organization-task", self.policy.task_models.get(task), chat.primary)
             if found is not None:
                 return found
-        run.trace.append(TraceStep("chat-model", list(chat.models), "used", "used the chat models: " + ", ".join(chat.models)))
+        reason = "used the chat models: " + ", ".join(chat.models)
+        run.trace.append(TraceStep("chat-model", list(chat.models), "used", reason))
         return Resolution(list(chat.models), "chat-model", run.trace, run.warnings)
 
     def _try_map(
