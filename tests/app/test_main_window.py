@@ -104,3 +104,29 @@ def test_reload_action_adopts_a_hand_edit(qtbot: Any, window: MainWindow, docume
     window.reload_action.trigger()
     assert document.config.agents[0].name == "Edited by hand"
     assert window.agents_page.editor.name_edit.text() == "Edited by hand"  # the first agent is selected
+
+
+def test_text_being_typed_survives_an_external_change(qtbot: Any, window: MainWindow, document: Document,
+                                                     config_file: Path) -> None:
+    """Unsaved typing (an instruction not yet committed) is kept when the file is reloaded,
+    then saved on top of the other program's change."""
+    page = window.agents_page
+    page.select_agent("helper")
+    box = page.editor.instruction_edit
+    box.setFocus()
+    qtbot.waitUntil(box.hasFocus)
+    box.selectAll()
+    qtbot.keyClicks(box, "Typed while the CLI works.")
+    subprocess.run(
+        [sys.executable, "-m", "modeldesk", "--config", str(config_file), "agents", "add", "scout",
+         "--name", "Scout"],
+        check=True, capture_output=True, timeout=60,
+    )
+    assert window.check_external_change()
+    assert document.config.agent("scout") is not None
+    assert box.toPlainText() == "Typed while the CLI works."  # not replaced by the reload
+    page.editor.name_edit.setFocus()  # focus leaves: the instruction is committed
+    qtbot.waitUntil(lambda: document.config.agent("helper").instruction == "Typed while the CLI works.")
+    agents = {a["id"]: a for a in json.loads(config_file.read_text())["agents"]}
+    assert agents["helper"]["instruction"] == "Typed while the CLI works."
+    assert "scout" in agents
