@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from PySide6.QtCore import Qt
 from tests.app.squads_support import table_rows, type_model
 
@@ -45,37 +46,41 @@ def test_trace_model_passes_the_model_tester(qtmodeltester: Any) -> None:
     assert model.index(2, 0).data(Qt.ItemDataRole.FontRole).bold()
 
 
-def test_agent_layer_wins(qtbot: Any, document: Any) -> None:
-    preview = make_preview(qtbot, document, "analyst")
-    assert table_rows(preview.chat_trace_model) == [
-        CALL_NOT_SET,
-        ("Agent's preferred models", "claude-sonnet-4, gpt-4o", "used", "used: claude-sonnet-4, gpt-4o"),
-    ]
-    assert preview.result_label.text() == (
-        "Runs on <b>claude-sonnet-4</b>, then gpt-4o — from Agent's preferred models"
-    )
+@pytest.mark.parametrize(
+    ("agent_id", "source", "rows"),
+    [
+        pytest.param("analyst", "agent", [
+            CALL_NOT_SET,
+            ("Agent's preferred models", "claude-sonnet-4, gpt-4o", "used", "used: claude-sonnet-4, gpt-4o"),
+        ], id="agent"),
+        pytest.param("researcher", "project", [
+            CALL_NOT_SET,
+            AGENT_NOT_SET,
+            ("Project default", "claude-opus-4, gpt-4.1", "used", "used: claude-opus-4, gpt-4.1"),
+        ], id="project"),
+        pytest.param("helper", "settings", [
+            CALL_NOT_SET,
+            AGENT_NOT_SET,
+            ("Project default", "(not set)", "skipped", "agent has no project"),
+            ("Settings default", "claude-sonnet-4, gpt-4o", "used", "used: claude-sonnet-4, gpt-4o"),
+        ], id="settings"),
+    ],
+)
+def test_the_first_usable_layer_wins(
+    qtbot: Any, document: Any, agent_id: str, source: str, rows: list[tuple[str, ...]]
+) -> None:
+    preview = make_preview(qtbot, document, agent_id)
+    assert table_rows(preview.chat_trace_model) == rows
+    assert preview.chat_resolution is not None and preview.chat_resolution.source == source
     assert not preview.error_label.isVisible()
     assert not preview.task_box.isVisible()
 
 
-def test_project_layer_wins(qtbot: Any, document: Any) -> None:
-    preview = make_preview(qtbot, document, "researcher")
-    assert table_rows(preview.chat_trace_model) == [
-        CALL_NOT_SET,
-        AGENT_NOT_SET,
-        ("Project default", "claude-opus-4, gpt-4.1", "used", "used: claude-opus-4, gpt-4.1"),
-    ]
-    assert preview.chat_resolution is not None and preview.chat_resolution.source == "project"
-
-
-def test_settings_layer_wins(qtbot: Any, document: Any) -> None:
-    preview = make_preview(qtbot, document, "helper")
-    assert table_rows(preview.chat_trace_model) == [
-        CALL_NOT_SET,
-        AGENT_NOT_SET,
-        ("Project default", "(not set)", "skipped", "agent has no project"),
-        ("Settings default", "claude-sonnet-4, gpt-4o", "used", "used: claude-sonnet-4, gpt-4o"),
-    ]
+def test_result_line_names_models_and_source(qtbot: Any, document: Any) -> None:
+    preview = make_preview(qtbot, document, "analyst")
+    assert preview.result_label.text() == (
+        "Runs on <b>claude-sonnet-4</b>, then gpt-4o — from Agent's preferred models"
+    )
 
 
 def test_call_model_wins_and_lists_are_comma_separated(qtbot: Any, document: Any) -> None:

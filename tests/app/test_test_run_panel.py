@@ -73,11 +73,17 @@ def panel(qtbot: Any, run_document: Any, qasync_loop: Any) -> Iterator[TestRunPa
     widget.shutdown()
 
 
-def run(qtbot: Any, panel: TestRunPanel, prompt: str = "Say hello") -> Any:
+def start(qtbot: Any, panel: TestRunPanel, prompt: str) -> None:
+    """Type ``prompt`` and press Run."""
     panel.prompt_edit.setFocus()
     qtbot.keyClicks(panel.prompt_edit, prompt)
+    qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
+
+
+def run(qtbot: Any, panel: TestRunPanel, prompt: str = "Say hello") -> Any:
+    """Run ``prompt`` to the end and return the RunResult."""
     with qtbot.waitSignal(panel.run_finished, timeout=10_000) as finished:
-        qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
+        start(qtbot, panel, prompt)
     return finished.args[0]
 
 
@@ -157,9 +163,7 @@ def test_cancel_on_a_hanging_request_returns_to_idle_at_once(
     qtbot: Any, panel: TestRunPanel, scripted_server: ScriptedServer  # noqa: F811
 ) -> None:
     scripted_server.script("gpt-a", hang())
-    panel.prompt_edit.setFocus()
-    qtbot.keyClicks(panel.prompt_edit, "Hello?")
-    qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
+    start(qtbot, panel, "Hello?")
     task = panel._task
     assert task is not None
     qtbot.waitUntil(lambda: len(scripted_server.chat_requests()) == 1)
@@ -182,9 +186,7 @@ def test_cancel_mid_stream_stops_the_answer(
     qtbot: Any, panel: TestRunPanel, scripted_server: ScriptedServer  # noqa: F811
 ) -> None:
     scripted_server.script("gpt-a", slow("one two three four five six seven eight", chunks=8, delay=0.15))
-    panel.prompt_edit.setFocus()
-    qtbot.keyClicks(panel.prompt_edit, "Count")
-    qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
+    start(qtbot, panel, "Count")
     qtbot.waitUntil(lambda: panel.answer_edit.toPlainText() != "", timeout=5000)
     qtbot.keyClick(panel.prompt_edit, Qt.Key.Key_Escape)
     assert not panel.is_running()
