@@ -271,3 +271,21 @@ def test_follows_a_rename_and_a_removal_of_the_agent(qtbot: Any, panel: TestRunP
     assert not panel.run_button.isEnabled()
     run_document.undo_stack.undo()
     assert panel.run_button.isEnabled()
+
+
+def test_a_run_stops_when_the_panel_is_deleted(
+    qtbot: Any, run_document: Any, qasync_loop: Any, scripted_server: ScriptedServer  # noqa: F811
+) -> None:
+    scripted_server.script("gpt-a", slow("one two three four five six", chunks=6, delay=0.15))
+    widget = TestRunPanel(run_document)
+    widget.set_agent("tester")
+    widget.prompt_edit.setPlainText("Count")
+    task = widget.start_run()
+    assert task is not None
+    qtbot.waitUntil(lambda: widget.answer_edit.toPlainText() != "", timeout=5000)
+    from shiboken6 import delete
+
+    delete(widget)
+    qtbot.waitUntil(task.done, timeout=3000)
+    assert task.cancelled()
+    assert len(scripted_server.chat_requests()) == 1

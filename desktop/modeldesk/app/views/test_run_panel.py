@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from shiboken6 import isValid
 
 from modeldesk.runtime.cooldown import CooldownTracker, default_cooldown_path
 from modeldesk.runtime.events import CooldownStarted, OutputWithdrawn, RunEvent, TextDelta
@@ -347,6 +348,11 @@ class TestRunPanel(QWidget):
         return time.monotonic() - self._started
 
     def _on_event(self, run_id: int, event: RunEvent) -> None:
+        if not isValid(self):
+            # The window went away mid-run: stop the run instead of drawing into nothing.
+            if self._task is not None:
+                self._task.cancel()
+            return
         if run_id != self._run_id:
             return
         if isinstance(event, TextDelta):
@@ -365,7 +371,7 @@ class TestRunPanel(QWidget):
 
     def _on_done(self, run_id: int, task: asyncio.Task[RunResult]) -> None:
         error = None if task.cancelled() else task.exception()  # always retrieved
-        if run_id != self._run_id:
+        if run_id != self._run_id or not isValid(self):
             return  # cancelled by the user: the panel went idle already
         self._task = None
         if task.cancelled():
