@@ -23,10 +23,12 @@ from PySide6.QtGui import QUndoStack
 
 from modeldesk.core.edits import Edit, apply_edit
 from modeldesk.core.errors import ModelDeskError
+from modeldesk.core.resolver import Resolver
 from modeldesk.core.schema import Config, Policy
 
+from .undo import EditCommand
+
 if TYPE_CHECKING:
-    from modeldesk.core.resolver import Resolver
     from modeldesk.core.store import ConfigStore
 
 SAVED = "Saved"
@@ -60,8 +62,6 @@ class Document(QObject):
     @property
     def resolver(self) -> Resolver:
         if self._resolver is None:
-            from modeldesk.core.resolver import Resolver
-
             self._resolver = Resolver(self.config, self.policy)
         return self._resolver
 
@@ -74,8 +74,6 @@ class Document(QObject):
         saving fails (disk, lock, or the file changed so the edit no longer fits), the edit
         is withdrawn, the file's state is shown, and the status bar says why.
         """
-        from .undo import EditCommand
-
         inverse = self.execute(edit)
         if inverse is not None:
             self.undo_stack.push(EditCommand(self, edit, inverse))
