@@ -246,16 +246,21 @@ class Resolver:
         raise error
 
     def _try_project(self, run: _Run, agent: Agent, override: str | None) -> Resolution | None:
+        project = self._project(run, "project", agent, override)
+        return None if project is None else self._try(run, "project", project.default_model)
+
+    def _project(self, run: _Run, layer: str, agent: Agent, override: str | None) -> Project | None:
+        """The project whose layer applies (``override`` else the agent's), or ``None``
+        after recording why the layer is skipped."""
         project_id = override if override is not None else agent.project
         if project_id is None or not project_id.strip():
-            run.skip("project", None, "agent has no project")
+            run.skip(layer, None, "agent has no project")
             return None
         project = self._projects.get(project_id)
         if project is None:
             run.warn(f"project: unknown project '{project_id}'")
-            run.skip("project", None, f"unknown project '{project_id}'")
-            return None
-        return self._try(run, "project", project.default_model)
+            run.skip(layer, None, f"unknown project '{project_id}'")
+        return project
 
     def _try(self, run: _Run, layer: str, value: ModelValue | None) -> Resolution | None:
         if value is None:
@@ -337,18 +342,11 @@ class Resolver:
         found = self._try(run, "agent-task", agent.task_models.get(task))
         if found is not None:
             return found
-        override = chat_kwargs.get("project")
-        project_id = override if override is not None else agent.project
-        project = self._projects.get(project_id) if project_id else None
+        project = self._project(run, "project-task", agent, chat_kwargs.get("project"))
         if project is not None:
             found = self._try_map(run, "project-task", project.task_models.get(task), chat.primary)
             if found is not None:
                 return found
-        elif project_id:
-            run.warn(f"project: unknown project '{project_id}'")
-            run.skip("project-task", None, f"unknown project '{project_id}'")
-        else:
-            run.skip("project-task", None, "agent has no project")
         found = self._try_map(run, "settings-task", self.config.settings.task_models.get(task), chat.primary)
         if found is not None:
             return found
