@@ -191,3 +191,17 @@ def test_no_agent_and_unknown_agent(qtbot: Any, document: Any) -> None:
     assert not preview.options_box.isEnabled()
     preview.set_agent("gone")
     assert preview.chat_trace_model.rowCount() == 0
+
+
+def test_project_override(qtbot: Any, document: Any) -> None:
+    preview = make_preview(qtbot, document, "researcher")
+    assert preview.project_combo.currentText() == "(the agent's own project)"
+    preview.project_combo.setFocus()
+    qtbot.keyClick(preview.project_combo, Qt.Key.Key_Down)
+    assert preview.project_combo.currentData() == "support"
+    assert table_rows(preview.chat_trace_model)[-1] == ("Project default", "gpt-4o-mini", "used", "used: gpt-4o-mini")
+    # A task looks in the chosen project's task models too.
+    qtbot.keyClicks(preview.task_combo.lineEdit(), "summary")
+    assert table_rows(preview.task_trace_model)[-1] == (
+        "Project task model", "claude-haiku-4", "used", "entry '*' used: claude-haiku-4",
+    )

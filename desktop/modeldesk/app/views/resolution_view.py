@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from modeldesk.core.errors import ModelDeskError, NoModelConfiguredError, ResolutionError
+from modeldesk.core.errors import NoModelConfiguredError, ResolutionError
 from modeldesk.core.resolver import Resolution, TraceStep
 from modeldesk.core.schema import Config, Policy
 
@@ -43,6 +43,7 @@ def escape(text: str) -> str:
 ERROR_STYLE = "color: #d0463b;"
 WARNING_STYLE = "color: #b07a0c;"
 NO_TASK = "(no task: chat model only)"
+AGENTS_PROJECT = "(the agent's own project)"
 
 
 def task_names(config: Config, policy: Policy | None) -> list[str]:
@@ -161,6 +162,9 @@ class ResolutionPreview(QWidget):
         self.task_combo.lineEdit().setPlaceholderText(NO_TASK)
         self.task_combo.lineEdit().setClearButtonEnabled(True)
         self._fill_tasks()
+        self.project_combo = QComboBox(self)
+        self.project_combo.setAccessibleName("Project")
+        self._fill_projects()
         self.strict_check = QCheckBox("&Strict: an unusable model is an error, not skipped", self)
 
         self.options_form = QFormLayout(self.options_box)
@@ -168,6 +172,7 @@ class ResolutionPreview(QWidget):
         self.options_form.addRow("&Call model:", self.call_combo)
         self.options_form.addRow("&Parent run's model:", self.parent_combo)
         self.options_form.addRow("&Request model:", self.request_combo)
+        self.options_form.addRow("Pro&ject:", self.project_combo)
         self.options_form.addRow("Tas&k:", self.task_combo)
         self.options_form.addRow("", self.strict_check)
 
@@ -175,6 +180,7 @@ class ResolutionPreview(QWidget):
         for combo in (self.call_combo, self.parent_combo, self.request_combo):
             combo.model_changed.connect(self.refresh)
         self.task_combo.editTextChanged.connect(self.refresh)
+        self.project_combo.currentIndexChanged.connect(self.refresh)
         self.strict_check.toggled.connect(self.refresh)
         self._show_run_inputs()
 
@@ -186,6 +192,16 @@ class ResolutionPreview(QWidget):
         self.task_combo.setCurrentIndex(-1)
         self.task_combo.setEditText(current)
         self.task_combo.blockSignals(False)
+
+    def _fill_projects(self) -> None:
+        chosen = self.project_combo.currentData()
+        self.project_combo.blockSignals(True)
+        self.project_combo.clear()
+        self.project_combo.addItem(AGENTS_PROJECT, None)
+        for project in self.document.config.projects:
+            self.project_combo.addItem(f"{project.name} ({project.id})", project.id)
+        self.project_combo.setCurrentIndex(max(0, self.project_combo.findData(chosen)))
+        self.project_combo.blockSignals(False)
 
     # --- API ----------------------------------------------------------------------------
 
@@ -201,14 +217,17 @@ class ResolutionPreview(QWidget):
 
     def chat_options(self) -> dict[str, object]:
         """The keywords passed to ``Resolver.chat`` for the options as set."""
+        options: dict[str, object] = {
+            "strict": self.strict_check.isChecked(),
+            "project": self.project_combo.currentData(),
+        }
         if self.delegated():
-            return {
-                "delegated": True,
-                "parent": split_models(self.parent_combo.model_id()),
-                "request": split_models(self.request_combo.model_id()),
-                "strict": self.strict_check.isChecked(),
-            }
-        return {"call": split_models(self.call_combo.model_id()), "strict": self.strict_check.isChecked()}
+            options["delegated"] = True
+            options["parent"] = split_models(self.parent_combo.model_id())
+            options["request"] = split_models(self.request_combo.model_id())
+        else:
+            options["call"] = split_models(self.call_combo.model_id())
+        return options
 
     # --- updating -----------------------------------------------------------------------
 
@@ -225,6 +244,7 @@ class ResolutionPreview(QWidget):
 
     def _on_document_changed(self) -> None:
         self._fill_tasks()
+        self._fill_projects()
         self.refresh()
 
     def refresh(self, *_: object) -> None:
@@ -243,13 +263,15 @@ class ResolutionPreview(QWidget):
             self.chat_resolution = resolver.chat(agent.id, **self.chat_options())  # type: ignore[arg-type]
             if task:
                 self.task_resolution = resolver.task(
-                    agent.id, task, chat=self.chat_resolution, strict=self.strict_check.isChecked()
+                    agent.id, task, chat=self.chat_resolution, strict=self.strict_check.isChecked(),
+                    project=self.project_combo.currentData(),
                 )
         except ResolutionError as exc:
             self.error = exc
-        except ModelDeskError as exc:  # pragma: no cover - the resolver raises ResolutionError
-            self.error = ResolutionError(exc.message)
-        chat_trace = self.chat_resolution.trace if self.chat_resolution else list(self.error.trace if self.error else [])
+        if self.chat_resolution is not None:
+            chat_trace = self.chat_resolution.trace
+        else:
+            chat_trace = list(self.error.trace) if self.error is not None else []
         warnings = list(self.chat_resolution.warnings if self.chat_resolution else [])
         if self.task_resolution is not None:
             warnings += [w for w in self.task_resolution.warnings if w not in warnings]
