@@ -44,6 +44,8 @@ ERROR_STYLE = "color: #d0463b;"
 WARNING_STYLE = "color: #b07a0c;"
 NO_TASK = "(no task: chat model only)"
 AGENTS_PROJECT = "(the agent's own project)"
+# The trace columns that hold free text share the width; layer and outcome fit their words.
+TEXT_COLUMNS = (TraceModel.VALUE, TraceModel.WHY)
 
 
 def task_names(config: Config, policy: Policy | None) -> list[str]:
@@ -108,7 +110,7 @@ class ResolutionPreview(QWidget):
 
         self.chat_trace_model = TraceModel(self)
         self.chat_trace = make_table(
-            self.chat_trace_model, "chat_trace", "Chat model trace: every layer considered", self
+            self.chat_trace_model, "chat_trace", "Chat model trace: every layer considered", self, stretch=TEXT_COLUMNS
         )
 
         self.task_box = QGroupBox(self)
@@ -116,7 +118,9 @@ class ResolutionPreview(QWidget):
         self.task_result_label.setObjectName("task_result_label")
         self.task_result_label.setWordWrap(True)
         self.task_trace_model = TraceModel(self)
-        self.task_trace = make_table(self.task_trace_model, "task_trace", "Task model trace", self.task_box)
+        self.task_trace = make_table(
+            self.task_trace_model, "task_trace", "Task model trace", self.task_box, stretch=TEXT_COLUMNS
+        )
         task_layout = QVBoxLayout(self.task_box)
         task_layout.addWidget(self.task_result_label)
         task_layout.addWidget(self.task_trace, 1)

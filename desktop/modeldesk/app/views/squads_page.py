@@ -104,7 +104,7 @@ class SquadsPage(QWidget):
     def _build_squads_side(self) -> None:
         self.squads_box = QGroupBox("Squads", self)
         self.squads_model = SquadsModel(self.document, self)
-        self.squads_view = make_table(self.squads_model, "squads_view", "Squads", self)
+        self.squads_view = make_table(self.squads_model, "squads_view", "Squads", self, stretch=(SquadsModel.NAME,))
         self.squads_view.setEditTriggers(
             QAbstractItemView.EditTrigger.EditKeyPressed | QAbstractItemView.EditTrigger.DoubleClicked
         )

@@ -7,9 +7,17 @@ from PySide6.QtCore import QAbstractItemModel
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
 
-def make_table(model: QAbstractItemModel, name: str, accessible_name: str, parent: QWidget) -> QTableView:
+def make_table(
+    model: QAbstractItemModel,
+    name: str,
+    accessible_name: str,
+    parent: QWidget,
+    *,
+    stretch: tuple[int, ...] = (),
+) -> QTableView:
     """A read-only, single-selection table over ``model`` (call ``setEditTriggers`` to
-    allow editing in place)."""
+    allow editing in place). Columns fit their text; the ``stretch`` columns (else the
+    last one) share the width left, and wrap long text rather than scroll sideways."""
     table = QTableView(parent)
     table.setObjectName(name)
     table.setAccessibleName(accessible_name)
@@ -24,5 +32,7 @@ def make_table(model: QAbstractItemModel, name: str, accessible_name: str, paren
     table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
     header = table.horizontalHeader()
     header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    header.setStretchLastSection(True)
+    for column in stretch:
+        header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
+    header.setStretchLastSection(not stretch)
     return table

@@ -232,7 +232,10 @@ class BulkChangeDialog(QDialog):
     def _build_preview_box(self) -> None:
         self.preview_box = QGroupBox("Preview", self)
         self.preview_model = BulkPreviewModel(self)
-        self.preview = make_table(self.preview_model, "preview", "Preview of the change, one row per agent", self)
+        self.preview = make_table(
+            self.preview_model, "preview", "Preview of the change, one row per agent", self,
+            stretch=(BulkPreviewModel.BEFORE, BulkPreviewModel.AFTER, BulkPreviewModel.NOTE),
+        )
         self.summary_label = QLabel(self)
         self.summary_label.setObjectName("summary_label")
         self.summary_label.setWordWrap(True)
