@@ -93,7 +93,9 @@ class ModelListModel(QAbstractListModel):
             return self._describe(model_id)[1]
         if role == Qt.ItemDataRole.ToolTipRole:
             problem = self._describe(model_id)[1]
-            return f"{model_id}\nNot usable: {problem}. It stays in the list until you remove it." if problem else model_id
+            if problem:
+                return f"{model_id}\nNot usable: {problem}. It stays in the list until you remove it."
+            return model_id
         if role == Qt.ItemDataRole.ForegroundRole and self._describe(model_id)[1]:
             return QBrush(problem_colour())
         return None

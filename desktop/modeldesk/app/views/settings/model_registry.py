@@ -56,7 +56,9 @@ class RegistryModel(RowsTableModel[Model]):
             flags |= Qt.ItemFlag.ItemIsUserCheckable
         return flags
 
-    def setData(self, index: QModelIndex | QPersistentModelIndex, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
+    def setData(
+        self, index: QModelIndex | QPersistentModelIndex, value: Any, role: int = Qt.ItemDataRole.EditRole
+    ) -> bool:
         # The checkbox does not change the row here: it becomes an undoable edit, and the
         # table is refreshed from the document like after any other edit.
         if not index.isValid() or index.column() != ENABLED or role != Qt.ItemDataRole.CheckStateRole:

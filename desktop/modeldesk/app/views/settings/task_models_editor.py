@@ -94,7 +94,7 @@ class TaskModelsEditor(TableSection):
             dialog.deleteLater()
         task_models = self._without(task, chat) if rule else self._copy()
         previous = self._document.config.settings.task_models.get(new_task, {}).get(new_chat)
-        task_models.setdefault(new_task, {})[new_chat] = as_model_value(new_models, like=previous)  # type: ignore[assignment]
+        task_models.setdefault(new_task, {})[new_chat] = as_model_value(new_models, like=previous)
         if self._save(task_models, f"{'Edit' if rule else 'Add'} task model {new_task} ({new_chat})"):
             self.select((new_task, new_chat))
 
