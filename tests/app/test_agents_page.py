@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QDialog, QInputDialog, QMessageBox
 
 from modeldesk.app.document import Document
@@ -54,6 +54,14 @@ def test_table_model_passes_the_model_tester(qtmodeltester: Any, document: Docum
     model = AgentsTableModel(document)
     qtmodeltester.check(model, force_py=True)
     document.perform(UpdateItem("agents", "helper", {"name": "Helper 2"}))  # a reset under the tester
+    qtmodeltester.check(model, force_py=True)
+
+
+def test_sorting_passes_the_model_tester(qtmodeltester: Any, document: Document) -> None:
+    model = AgentsTableModel(document)
+    qtmodeltester.check(model, force_py=True)
+    model.sort(NAME, Qt.SortOrder.DescendingOrder)
+    model.sort(EFFECTIVE)
     qtmodeltester.check(model, force_py=True)
 
 
@@ -125,6 +133,27 @@ def test_selecting_an_agent_drives_editor_resolution_and_test_run(qtbot: Any, do
     assert page.resolution.agent_id is None
     assert page.bulk_button.isEnabled()
     assert "8 selected" in page.count_label.text()
+    document.perform(UpdateItem("agents", "helper", {"name": "Helper 2"}))
+    assert len(page.selected_ids()) == 8  # a whole-table selection survives an edit too
+
+
+def test_header_click_sorts_without_touching_the_config(qtbot: Any, document: Document) -> None:
+    page = make_page(qtbot, document)
+    page.select_agent("triage")
+    header = page.table.horizontalHeader()
+    qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton,
+                     pos=QPoint(header.sectionViewportPosition(NAME) + 20, header.height() // 2))
+    names = [page.proxy.index(r, NAME).data() for r in range(page.proxy.rowCount())]
+    assert names == sorted(names, key=str.casefold)
+    assert page.selected_ids() == ["triage"]  # the selection follows the row
+    qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton,
+                     pos=QPoint(header.sectionViewportPosition(NAME) + 20, header.height() // 2))
+    assert [page.proxy.index(r, NAME).data() for r in range(page.proxy.rowCount())] == names[::-1]
+    assert [a.id for a in document.config.agents][:2] == ["analyst", "researcher"]  # file order kept
+    # An edit keeps the sort order.
+    document.perform(UpdateItem("agents", "helper", {"name": "Zed"}))
+    assert page.proxy.index(0, NAME).data() == "Zed"
+    assert page.selected_ids() == ["triage"]
 
 
 def test_selection_survives_an_edit(qtbot: Any, document: Document) -> None:

@@ -36,20 +36,49 @@ class Effective:
 
 
 class AgentsTableModel(QAbstractTableModel):
+    """Rows are the config's agents, in config order or sorted by a column.
+
+    Sorting happens here, with one key per row (Python's sort), rather than in a proxy,
+    which would ask ``data()`` twice per comparison — seconds for 10,000 agents.
+    """
+
     def __init__(self, document: Document, parent: object | None = None) -> None:
         super().__init__(parent)  # type: ignore[arg-type]
         self._document = document
-        self._agents: list[Agent] = document.config.agents
         self._effective: dict[str, Effective] = {}
         self._rows_by_id: dict[str, int] | None = None
+        self._sort_column = -1
+        self._sort_order = Qt.SortOrder.AscendingOrder
+        self._agents: list[Agent] = self._sorted(document.config.agents)
         document.changed.connect(self._reload)
 
     def _reload(self) -> None:
         self.beginResetModel()
-        self._agents = self._document.config.agents
         self._effective.clear()
+        self._agents = self._sorted(self._document.config.agents)
         self._rows_by_id = None
         self.endResetModel()
+
+    # --- sorting ----------------------------------------------------------------------
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        self._sort_column, self._sort_order = column, order
+        self.layoutAboutToBeChanged.emit()
+        persistent = self.persistentIndexList()
+        moved = [(self._agents[i.row()].id, i.column()) for i in persistent]
+        self._agents = self._sorted(self._agents)
+        self._rows_by_id = None
+        self.changePersistentIndexList(persistent, [self.index(self.row_of(a), c) for a, c in moved])
+        self.layoutChanged.emit()
+
+    def _sorted(self, agents: list[Agent]) -> list[Agent]:
+        rows = list(agents)  # never reorder the config's own list
+        if not 0 <= self._sort_column < len(HEADERS):
+            return rows
+        column = self._sort_column
+        rows.sort(key=lambda a: self._cell(a, column)[0].casefold(),
+                  reverse=self._sort_order == Qt.SortOrder.DescendingOrder)
+        return rows
 
     # --- lookups ----------------------------------------------------------------------
 
@@ -158,6 +187,12 @@ class AgentsFilterProxy(QSortFilterProxyModel):
         self.beginFilterChange()
         self._model_id = model_id or None
         self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        # The source sorts itself (see AgentsTableModel); this proxy only filters.
+        source = self.sourceModel()
+        if source is not None:
+            source.sort(column, order)
 
     def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
         source = self.sourceModel()

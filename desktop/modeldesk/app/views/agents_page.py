@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, QSignalBlocker, Qt
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, QSignalBlocker, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -69,8 +69,9 @@ class AgentsPage(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        # Config order until a header is clicked (no indicator, so enabling sorts nothing).
+        self.table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         self.table.setSortingEnabled(True)
-        self.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # config order until a header is clicked
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
         self.table.verticalHeader().setVisible(False)
@@ -139,9 +140,16 @@ class AgentsPage(QWidget):
 
     # --- selection --------------------------------------------------------------------
 
+    def _selected_rows(self) -> list[int]:
+        # From the selection's ranges, not selectedRows(): that walks every cell of every
+        # row, which takes seconds when thousands of agents are selected.
+        rows: set[int] = set()
+        for selected in self.table.selectionModel().selection():
+            rows.update(range(selected.top(), selected.bottom() + 1))
+        return sorted(rows)
+
     def selected_ids(self) -> list[str]:
-        rows = self.table.selectionModel().selectedRows()
-        return [str(index.data(AgentIdRole)) for index in sorted(rows, key=QModelIndex.row)]
+        return [str(self.proxy.index(row, 0).data(AgentIdRole)) for row in self._selected_rows()]
 
     def select_agent(self, agent_id: str) -> None:
         row = self.model.row_of(agent_id)
@@ -156,34 +164,41 @@ class AgentsPage(QWidget):
             self.table.scrollTo(index)
 
     def _selection_changed(self, *_: QItemSelection) -> None:
-        ids = self.selected_ids()
-        current = ids[0] if len(ids) == 1 else None
-        self.remove_button.setEnabled(bool(ids))
-        self.bulk_button.setEnabled(bool(ids))
+        rows = self._selected_rows()
+        current = str(self.proxy.index(rows[0], 0).data(AgentIdRole)) if len(rows) == 1 else None
+        self.remove_button.setEnabled(bool(rows))
+        self.bulk_button.setEnabled(bool(rows))
         self.editor.set_agent(current)
         self.resolution.set_agent(current)
         self.test_run.set_agent(current)
-        self._update_count()
+        self._update_count(len(rows))
 
     def _remember_selection(self) -> None:
         self._remembered = self.selected_ids()
 
     def _restore_selection(self) -> None:
-        # A reset (any edit) clears the selection; put it back so editing flows on.
+        # A reset (any edit) clears the selection; put it back so editing flows on. Rows
+        # next to each other become one range: selecting 10,000 single rows is slow.
         flags = QItemSelectionModel.SelectionFlag
-        selection = QItemSelection()
-        current = QModelIndex()
+        rows: list[int] = []
         for agent_id in self._remembered:
-            row = self.model.row_of(agent_id)
-            index = self.proxy.mapFromSource(self.model.index(row, 0)) if row >= 0 else QModelIndex()
-            if index.isValid():
-                selection.select(index, index)
-                current = index
+            source_row = self.model.row_of(agent_id)
+            index = self.proxy.mapFromSource(self.model.index(source_row, 0)) if source_row >= 0 else None
+            if index is not None and index.isValid():
+                rows.append(index.row())
+        rows.sort()
+        selection = QItemSelection()
+        last_column = self.proxy.columnCount() - 1
+        start = 0
+        for i in range(1, len(rows) + 1):
+            if i == len(rows) or rows[i] != rows[i - 1] + 1:
+                selection.select(self.proxy.index(rows[start], 0), self.proxy.index(rows[i - 1], last_column))
+                start = i
         model = self.table.selectionModel()
         with QSignalBlocker(model):
-            model.select(selection, flags.Select | flags.Rows)
-            if current.isValid():
-                model.setCurrentIndex(current, flags.NoUpdate)
+            model.select(selection, flags.Select)
+            if rows:
+                model.setCurrentIndex(self.proxy.index(rows[-1], 0), flags.NoUpdate)
         self._selection_changed()
 
     # --- filters ----------------------------------------------------------------------
@@ -207,11 +222,10 @@ class AgentsPage(QWidget):
     def _apply_filters(self, *_: object) -> None:
         self.proxy.set_text(self.filter_edit.text())
         self.proxy.set_model_filter(self.model_filter.currentData())
-        self._update_count()
+        self._update_count(len(self._selected_rows()))
 
-    def _update_count(self) -> None:
+    def _update_count(self, selected: int) -> None:
         shown, total = self.proxy.rowCount(), self.model.rowCount()
-        selected = len(self.table.selectionModel().selectedRows())
         text = f"{total} agents" if shown == total else f"{shown} of {total} agents"
         self.count_label.setText(text + (f", {selected} selected" if selected > 1 else ""))
 
