@@ -92,10 +92,10 @@ class ModelListModel(QAbstractListModel):
         if role == ProblemRole:
             return self._describe(model_id)[1]
         if role == Qt.ItemDataRole.ToolTipRole:
-            problem = self._describe(model_id)[1]
+            label, problem = self._describe(model_id)
             if problem:
-                return f"{model_id}\nNot usable: {problem}. It stays in the list until you remove it."
-            return model_id
+                return f"{label}\nNot usable: {problem}. It stays in the list until you remove it."
+            return label
         if role == Qt.ItemDataRole.ForegroundRole and self._describe(model_id)[1]:
             return QBrush(problem_colour())
         return None

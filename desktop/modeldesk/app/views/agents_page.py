@@ -58,7 +58,8 @@ class AgentsPage(QWidget):
         self.filter_edit.setAccessibleName("Filter agents")
         self.model_filter = QComboBox(self)
         self.model_filter.setAccessibleName("Only agents using model")
-        self.model_filter.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.model_filter.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.model_filter.setMinimumContentsLength(16)
 
         self.model = AgentsTableModel(document, self)
         self.proxy = AgentsFilterProxy(self)
@@ -118,7 +119,7 @@ class AgentsPage(QWidget):
         self.splitter.addWidget(self.tabs)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
-        self.splitter.setSizes([760, 560])
+        self.splitter.setSizes([720, 600])
         self.splitter.setChildrenCollapsible(False)
         layout = QVBoxLayout(self)
         layout.addWidget(self.splitter)

@@ -70,6 +70,9 @@ class ModelListEditor(QWidget):
         self.view.setModel(self.model)
         self.view.setItemDelegate(PositionDelegate(self.view))
         self.view.setSpacing(1)
+        # Long rows are elided, not scrolled: the tooltip has the whole text.
+        self.view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.view.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
         self.view.setDefaultDropAction(Qt.DropAction.MoveAction)
