@@ -249,9 +249,13 @@ def test_models_known_to_lack_a_needed_capability_are_skipped(scripted_server: S
 
 def test_explicit_models_not_usable_are_skipped_with_a_reason(scripted_server: ScriptedServer) -> None:
     config = build_config(scripted_server)
-    r = run(config, models=["nope", "A"])
-    assert r.result.model == "A"
-    assert r.lines()[1] == "Skipping nope: not in the config"
+    config.models[1].enabled = False
+    scripted_server.script("a", status(404))
+    r = run(config, models=["nope", "A", "B", "A", "C"])
+    assert r.result.model == "C"
+    assert [line for line in r.lines() if line.startswith("Skipping")] == [
+        "Skipping nope: not in the config", "Skipping B: disabled", "Skipping A: listed twice"
+    ]
 
 
 @pytest.mark.parametrize(

@@ -232,6 +232,8 @@ class _Run:
         for index in range(start, len(chosen)):
             model_id = chosen[index]
             model, why = self._usable(model_id, state)
+            if model is not None and model_id in chosen[:index]:
+                model, why = None, "listed twice"
             if model is None:
                 self.emit(ModelSkipped(model_id, why))
                 self.attempts.append(Attempt(model_id, "skipped", error=why))
