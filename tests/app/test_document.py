@@ -142,3 +142,15 @@ def test_a_missing_file_is_created_by_the_first_edit(qtbot: Any, tmp_path: Path)
     assert not path.exists()
     document.perform(PutItem("agents", Agent(id="a", name="A")))
     assert disk_agent(path, "a") == {"id": "a", "name": "A"}
+
+
+def test_a_deleted_file_is_written_again_with_everything_shown(document: Any, config_file: Path) -> None:
+    config_file.unlink()
+    assert document.reload_if_changed()
+    assert document.config.agent("analyst") is not None  # not replaced by an empty config
+    assert "gone" in document.save_state
+    document.perform(SetAgentModels("helper", ("o3-mini",)))
+    saved = ConfigStore(config_file).load()
+    assert len(saved.agents) == 8
+    assert saved.agent("helper").model == "o3-mini"
+    assert not document.reload_if_changed()

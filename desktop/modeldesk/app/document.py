@@ -55,6 +55,7 @@ class Document(QObject):
         self.version = 0
         self._resolver: Resolver | None = None
         self._fingerprint = self._disk_fingerprint()
+        self._file_vanished = False
         self.save_state = SAVED if store.exists() else "Not saved yet"
 
     # --- reading ----------------------------------------------------------------------
@@ -88,11 +89,23 @@ class Document(QObject):
         inverse = apply_edit(self.config, edit)
         self.set_save_state(SAVING)
         try:
-            on_disk = self.store.apply(edit)
+            if self._file_vanished:
+                # The file was deleted or moved away after we had it: write back all we
+                # show (applying to "no file" would keep only this one edit).
+                self.store.save(self.config)
+                on_disk = self.store.load()
+                self._file_vanished = False
+            else:
+                on_disk = self.store.apply(edit)
         except ModelDeskError as exc:
-            # The file is the truth: drop the local change and show what is on disk.
+            # Drop the local change; then show what is on disk (the truth), unless there
+            # is no file any more, when what we show is all there is.
             apply_edit(self.config, inverse)
-            self._adopt_disk_state(f"Save failed: {exc.message}")
+            if self._file_vanished:
+                self.changed.emit()
+                self.set_save_state(f"Save failed: {exc.message}")
+            else:
+                self._adopt_disk_state(f"Save failed: {exc.message}")
             return None
         self._fingerprint = self._disk_fingerprint()
         self._set_config(on_disk)
@@ -111,8 +124,15 @@ class Document(QObject):
 
     def reload_if_changed(self) -> bool:
         """Reload when the file differs from what this document last saw; True if so."""
-        if self._disk_fingerprint() == self._fingerprint:
+        fingerprint = self._disk_fingerprint()
+        if fingerprint == self._fingerprint:
             return False
+        if fingerprint is None and not self.store.exists():
+            # Deleted or moved away: keep what we show rather than adopt "nothing".
+            self._fingerprint = None
+            self._file_vanished = True
+            self.set_save_state("The config file is gone; your next change writes it again")
+            return True
         self.reload()
         return True
 
