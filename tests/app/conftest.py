@@ -3,6 +3,7 @@ Document over it. Each test gets its own file (the suite conftest isolates user 
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +11,18 @@ import pytest
 
 from modeldesk.core.samples import sample_config
 from modeldesk.core.store import ConfigStore
+
+
+@pytest.fixture(autouse=True)
+def _collect_qt_garbage_in_the_gui_thread(qapp: object) -> Iterator[None]:
+    """Collect cyclic garbage after each test, here in the GUI thread.
+
+    Otherwise a widget left in a reference cycle may be collected later by whichever
+    thread happens to trigger the collector — a server or resolver thread of the next
+    test — and Qt warns that its timers cannot be stopped from another thread.
+    """
+    yield
+    gc.collect()
 
 
 @pytest.fixture

@@ -5,16 +5,14 @@ model registry."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import keyring
 import pytest
-from keyring.backend import KeyringBackend
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QDialog, QMessageBox
 from tests.app.squads_support import qasync_loop  # noqa: F401 - fixture
+from tests.support.memory_keyring import MemoryKeyring, memory_keyring  # noqa: F401 - fixture
 from tests.support.scripted_server import ScriptedServer, scripted_server, status  # noqa: F401 - fixture
 
 from modeldesk.app.document import Document
@@ -175,34 +173,6 @@ def test_task_dialog_needs_a_task_and_a_model_and_escape_cancels(qtbot: Any, tab
 # --- providers ------------------------------------------------------------------------
 
 
-class MemoryKeyring(KeyringBackend):
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.values: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.values.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.values[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.values.pop((service, username), None)
-
-
-@pytest.fixture
-def memory_keyring() -> Iterator[MemoryKeyring]:
-    previous = keyring.get_keyring()
-    ring = MemoryKeyring()
-    keyring.set_keyring(ring)
-    try:
-        yield ring
-    finally:
-        keyring.set_keyring(previous)
-
-
 def test_providers_model_passes_the_model_tester(qtmodeltester: Any, document: Document) -> None:
     model = ProvidersModel()
     model.set_rows(document.config.providers)
@@ -211,7 +181,7 @@ def test_providers_model_passes_the_model_tester(qtmodeltester: Any, document: D
 
 
 def test_add_provider_keeps_the_key_in_the_keyring_only(qtbot: Any, tab: ModelsTab, config_file: Path,
-                                                        memory_keyring: MemoryKeyring) -> None:
+                                                        memory_keyring: MemoryKeyring) -> None:  # noqa: F811
     def fill(dialog: ProviderDialog) -> None:
         qtbot.keyClicks(dialog.id_edit, "openrouter")
         dialog.url_edit.setText("https://openrouter.ai/api/v1")
@@ -228,8 +198,9 @@ def test_add_provider_keeps_the_key_in_the_keyring_only(qtbot: Any, tab: ModelsT
     assert memory_keyring.values[("modeldesk", "openrouter")] == "sk-or-VERY-SECRET"
 
 
-def test_provider_dialog_refuses_bad_input_and_cancel_stores_nothing(qtbot: Any, memory_keyring: MemoryKeyring
-                                                                     ) -> None:
+def test_provider_dialog_refuses_bad_input_and_cancel_stores_nothing(
+    qtbot: Any, memory_keyring: MemoryKeyring  # noqa: F811
+) -> None:
     dialog = ProviderDialog(taken_ids={"openai"})
     qtbot.addWidget(dialog)
     dialog.show()
