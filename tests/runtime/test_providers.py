@@ -4,12 +4,15 @@ never leaked), error classification, Retry-After, SSE parsing, model lists and c
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from typing import Any
 
 import httpx
 import keyring
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from keyring.backend import KeyringBackend
 
 from modeldesk.core.schema import Provider
@@ -169,6 +172,8 @@ def test_static_secrets_and_redact() -> None:
         (400, "Output blocked by content filtering policy", "", "content_filter", "content_policy"),
         (400, "messages: field required", "invalid_request_error", "", "invalid_request"),
         (422, "", "", "", "invalid_request"),
+        (418, "", "", "", "invalid_request"),
+        (599, "", "", "", "server"),
     ],
 )
 def test_classify(status_code: int, message: str, err_type: str, code: str, expected: str) -> None:
@@ -278,3 +283,36 @@ def test_check_with_a_wrong_key(keyed_server: ScriptedServer) -> None:
     result = asyncio.run(check_provider(provider, secrets=StaticSecrets({"env:MD_K": "nope-nope-nope"})))
     assert not result.ok and result.status == 401 and result.error_class == "auth"
     assert "nope-nope-nope" not in (result.error or "")
+
+
+# --- SSE framing is independent of how the bytes arrive -----------------------------------------
+
+
+async def _chat_pieces(pieces: list[bytes]) -> str:
+    from modeldesk.runtime.providers import ChatRequest, OpenAIProvider, TextChunk
+
+    async def body() -> Any:
+        for piece in pieces:
+            yield piece
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=body())
+
+    provider = Provider(id="p", kind="openai", base_url="http://x/v1")
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
+        chunks = [c async for c in OpenAIProvider(provider, client, None).chat(ChatRequest("m", "hi"))]
+    return "".join(c.text for c in chunks if isinstance(c, TextChunk))
+
+
+@given(
+    words=st.lists(st.text(st.characters(blacklist_categories=["Cs"]), min_size=1, max_size=8), min_size=1, max_size=6),
+    newline=st.sampled_from([b"\n", b"\r\n", b"\r"]),
+    cuts=st.lists(st.integers(0, 4000), max_size=12),
+)
+@settings(max_examples=60, deadline=None)
+def test_sse_text_is_the_same_however_the_stream_is_split(words: list[str], newline: bytes, cuts: list[int]) -> None:
+    events = [json.dumps({"choices": [{"delta": {"content": w}}]}) for w in words] + ["[DONE]"]
+    raw = b"".join(b": ping" + newline * 2 + b"data: " + e.encode() + newline * 2 for e in events)
+    points = sorted({c % (len(raw) + 1) for c in cuts} | {0, len(raw)})
+    pieces = [raw[a:b] for a, b in zip(points, points[1:])]
+    assert asyncio.run(_chat_pieces(pieces)) == "".join(words)
