@@ -289,3 +289,24 @@ def test_a_run_stops_when_the_panel_is_deleted(
     qtbot.waitUntil(task.done, timeout=3000)
     assert task.cancelled()
     assert len(scripted_server.chat_requests()) == 1
+
+
+def test_without_streaming_the_answer_arrives_whole(
+    qtbot: Any, panel: TestRunPanel, scripted_server: ScriptedServer  # noqa: F811
+) -> None:
+    scripted_server.script("gpt-a", ok("All at once.", chunks=3))
+    qtbot.mouseClick(panel.stream_check, Qt.MouseButton.LeftButton)
+    assert not panel.stream_check.isChecked()
+    result = run(qtbot, panel)
+    assert result.text == "All at once."
+    assert panel.answer_edit.toPlainText() == "All at once."
+    assert scripted_server.chat_requests()[0].stream is False
+
+
+def test_run_on_another_model(qtbot: Any, panel: TestRunPanel, scripted_server: ScriptedServer) -> None:  # noqa: F811
+    scripted_server.script("gpt-b", ok("Backup by choice."))
+    panel.call_combo.set_model_id("backup")
+    result = run(qtbot, panel)
+    assert result.model == "backup"
+    assert panel.timeline_model.texts()[0] == "Starting (models: backup)"
+    assert [r.model for r in scripted_server.chat_requests()] == ["gpt-b"]
