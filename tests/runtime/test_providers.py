@@ -9,17 +9,16 @@ import logging
 from typing import Any
 
 import httpx
-import keyring
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from keyring.backend import KeyringBackend
 
 from modeldesk.core.schema import Provider
 from modeldesk.runtime.catalog import check_provider, check_providers, list_models
 from modeldesk.runtime.errors import ProviderError, redact
 from modeldesk.runtime.providers.base import classify, parse_retry_after
 from modeldesk.runtime.secrets import StaticSecrets
+from tests.support.memory_keyring import installed_memory_keyring
 from tests.support.scripted_server import TEST_KEY, ScriptedServer, hang, ok, status, stream_error
 
 from .conftest import DEAD_URL, build_config, run
@@ -89,30 +88,9 @@ def test_key_from_the_environment_is_sent_as_a_bearer_token(keyed_server: Script
     assert request.authorized is True and request.headers["authorization"] == "<redacted>"
 
 
-class _MemoryKeyring(KeyringBackend):
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self, values: dict[tuple[str, str], str]) -> None:
-        super().__init__()
-        self.values = values
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.values.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.values[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.values.pop((service, username), None)
-
-
 def test_key_from_the_os_keyring(keyed_server: ScriptedServer) -> None:
-    previous = keyring.get_keyring()
-    keyring.set_keyring(_MemoryKeyring({("modeldesk", "scripted"): TEST_KEY}))
-    try:
+    with installed_memory_keyring({("modeldesk", "scripted"): TEST_KEY}):
         r = run(_keyed_config(keyed_server, {"keyring": "scripted"}))
-    finally:
-        keyring.set_keyring(previous)
     assert r.result.model == "A" and keyed_server.chat_requests()[0].authorized is True
 
 
