@@ -200,7 +200,8 @@ def test_remove_asks_removes_from_squads_and_undoes(qtbot: Any, document: Docume
     assert "analyst" in asked[0]
     assert document.config.agent("analyst") is not None
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
-    qtbot.mouseClick(page.remove_button, Qt.MouseButton.LeftButton)
+    page.table.setFocus()
+    qtbot.keyClick(page.table, Qt.Key.Key_Delete)  # the Delete key does what the button does
     assert document.config.agent("analyst") is None
     assert "analyst" not in document.config.squad("research-team").agents
     document.undo_stack.undo()

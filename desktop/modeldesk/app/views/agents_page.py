@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, QSignalBlocker, Qt
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -127,6 +128,14 @@ class AgentsPage(QWidget):
         self.filter_edit.textChanged.connect(self._apply_filters)
         self.model_filter.currentIndexChanged.connect(self._apply_filters)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
+        # Keyboard: Delete removes the selected agents, Ctrl+N adds one (table focused).
+        for text, key, slot in (("Remove", QKeySequence.StandardKey.Delete, self.remove_selected),
+                                ("Add agent…", QKeySequence.StandardKey.New, self.add_agent)):
+            action = QAction(text, self.table)
+            action.setShortcut(QKeySequence(key))
+            action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+            action.triggered.connect(slot)
+            self.table.addAction(action)
         self.add_button.clicked.connect(self.add_agent)
         self.remove_button.clicked.connect(self.remove_selected)
         self.bulk_button.clicked.connect(self.change_models)
