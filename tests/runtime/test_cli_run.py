@@ -188,6 +188,19 @@ def test_subprocess_json_and_exit_codes(scripted_server: ScriptedServer, tmp_pat
     assert proc.returncode == 1 and json.loads(out)["error"]["code"] == "invalid_request"
 
 
+def test_a_closed_pipe_ends_the_run_quietly(scripted_server: ScriptedServer, tmp_path: Path) -> None:
+    scripted_server.script("a", slow("line\n" * 50, chunks=50, delay=0.01))
+    path = write_config(tmp_path / "config.json", build_config(scripted_server))
+    proc = _cli("--config", str(path), "run", "--agent", "agent", "-q", "Hi")
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.readline() == "line\n"
+    proc.stdout.close()  # like `| head -1`
+    with proc.stderr:
+        err = proc.stderr.read()
+    assert proc.wait(timeout=10) == 1
+    assert "Traceback" not in err and "BrokenPipe" not in err
+
+
 def test_ctrl_c_cancels_at_once_and_sends_nothing_more(scripted_server: ScriptedServer, tmp_path: Path) -> None:
     scripted_server.script("a", slow("tick " * 40, chunks=40, delay=0.1))
     path = write_config(tmp_path / "config.json", build_config(scripted_server))

@@ -94,6 +94,18 @@ def test_key_from_the_os_keyring(keyed_server: ScriptedServer) -> None:
     assert r.result.model == "A" and keyed_server.chat_requests()[0].authorized is True
 
 
+def test_a_broken_keyring_is_an_auth_error_not_a_crash(scripted_server: ScriptedServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    import keyring
+
+    def broken(service: str, entry: str) -> str:
+        raise RuntimeError("no D-Bus session")
+
+    monkeypatch.setattr(keyring, "get_password", broken)
+    r = run(_keyed_config(scripted_server, {"keyring": "scripted"}))
+    assert r.result.model == "C"
+    assert r.result.attempts[0].error == "not authorised: cannot read keyring entry 'scripted' (RuntimeError)"
+
+
 def test_a_missing_key_fails_that_provider_without_sending(scripted_server: ScriptedServer, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("MD_MISSING_KEY", raising=False)
     r = run(_keyed_config(scripted_server, {"env": "MD_MISSING_KEY"}))

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from typing import TextIO
 
@@ -94,6 +95,11 @@ def run(args: argparse.Namespace) -> int:
         # asyncio.run has cancelled the run (the runner emitted Cancelled) before this.
         printer.finish_text()
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (`modeldesk run ... | head -1`): stop quietly, and keep
+        # Python from complaining again when it flushes stdout at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     if wants_json(args):
         print_json(result.to_json())
     else:

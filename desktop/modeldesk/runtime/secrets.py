@@ -18,7 +18,8 @@ KEYRING_SERVICE = "modeldesk"
 
 
 class SecretSource(Protocol):
-    """Looks up the value behind an :class:`ApiKeyRef`; ``None`` when it is not set."""
+    """Looks up the value behind an :class:`ApiKeyRef`: ``None`` when it is not set, a
+    :class:`ProviderError` of class ``auth`` when the store cannot be read."""
 
     def get(self, ref: ApiKeyRef) -> str | None: ...
 
@@ -34,8 +35,12 @@ class EnvKeyringSecrets:
 
         try:
             return keyring.get_password(KEYRING_SERVICE, ref.keyring or "") or None
-        except KeyringError:
-            return None
+        except (KeyringError, RuntimeError, OSError) as exc:
+            # A locked or broken keyring (no D-Bus session, a crashed backend) must end in
+            # an attempt error naming the entry, not in a crash of the run.
+            raise ProviderError.make(
+                "auth", f"cannot read keyring entry '{ref.keyring}' ({type(exc).__name__})"
+            ) from None
 
 
 class StaticSecrets:
