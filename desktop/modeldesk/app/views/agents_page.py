@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, QSignalBlocker, Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -29,6 +29,7 @@ from modeldesk.core.schema import Agent
 
 from ..document import Document
 from ..models.agents_model import EFFECTIVE, NAME, PREFERRED, AgentIdRole, AgentsFilterProxy, AgentsTableModel
+from ..widgets.actions import widget_action
 from ..widgets.table_section import perform_or_warn
 from .agent_editor import AgentEditor
 from .model_combo import referenced_models
@@ -129,13 +130,8 @@ class AgentsPage(QWidget):
         self.model_filter.currentIndexChanged.connect(self._apply_filters)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         # Keyboard: Delete removes the selected agents, Ctrl+N adds one (table focused).
-        for text, key, slot in (("Remove", QKeySequence.StandardKey.Delete, self.remove_selected),
-                                ("Add agent…", QKeySequence.StandardKey.New, self.add_agent)):
-            action = QAction(text, self.table)
-            action.setShortcut(QKeySequence(key))
-            action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
-            action.triggered.connect(slot)
-            self.table.addAction(action)
+        widget_action(self.table, "Remove", QKeySequence(QKeySequence.StandardKey.Delete), self.remove_selected)
+        widget_action(self.table, "Add agent…", QKeySequence(QKeySequence.StandardKey.New), self.add_agent)
         self.add_button.clicked.connect(self.add_agent)
         self.remove_button.clicked.connect(self.remove_selected)
         self.bulk_button.clicked.connect(self.change_models)

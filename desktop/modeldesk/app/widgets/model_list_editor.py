@@ -9,7 +9,7 @@ drop, Ctrl+Up/Ctrl+Down, and the Move buttons — and all of them call ``moveRow
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSize, Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QStyledItemDelegate,
     QStyleOptionViewItem,
@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from ..document import Document
 from ..models.model_list_model import ModelIdRole, ModelListModel, position_label
+from .actions import widget_action
 from .settings_hint import settings_hint
 from .text import HINT_TEXT  # noqa: F401  (re-exported: other views import it from here)
 
@@ -91,11 +92,12 @@ class ModelListEditor(QWidget):
         self.remove_button.setToolTip("Remove the selected model (Delete)")
 
         # The same actions back the keyboard shortcuts and the context menu.
-        self.up_action = self._action("Move up", QKeySequence(Qt.Modifier.CTRL | Qt.Key.Key_Up), lambda: self._move(-1))
-        self.down_action = self._action(
-            "Move down", QKeySequence(Qt.Modifier.CTRL | Qt.Key.Key_Down), lambda: self._move(1)
-        )
-        self.remove_action = self._action("Remove", QKeySequence(QKeySequence.StandardKey.Delete), self._remove)
+        ctrl_up = QKeySequence(Qt.Modifier.CTRL | Qt.Key.Key_Up)
+        ctrl_down = QKeySequence(Qt.Modifier.CTRL | Qt.Key.Key_Down)
+        self.up_action = widget_action(self.view, "Move up", ctrl_up, lambda: self._move(-1))
+        self.down_action = widget_action(self.view, "Move down", ctrl_down, lambda: self._move(1))
+        self.remove_action = widget_action(self.view, "Remove", QKeySequence(QKeySequence.StandardKey.Delete),
+                                           self._remove)
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
 
         self.inherited_label = QLabel(self)
@@ -167,15 +169,6 @@ class ModelListEditor(QWidget):
         self.message_label.setVisible(bool(text))
 
     # --- actions ----------------------------------------------------------------------
-
-    def _action(self, text: str, shortcut: QKeySequence, slot: object) -> QAction:
-        action = QAction(text, self.view)
-        action.setShortcut(shortcut)
-        # Only while the list has focus, so Ctrl+Up elsewhere keeps its usual meaning.
-        action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
-        action.triggered.connect(slot)
-        self.view.addAction(action)
-        return action
 
     def _current_row(self) -> int:
         index = self.view.currentIndex()
