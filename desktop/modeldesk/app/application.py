@@ -30,6 +30,7 @@ from modeldesk.core.schema import Config
 from modeldesk.core.store import ConfigStore
 
 from .document import Document
+from .event_loop import install_asyncgen_hooks
 from .views.dialogs.first_run_dialog import FirstRunDialog, StartChoice
 
 APP_NAME = "ModelDesk"
@@ -124,6 +125,7 @@ def run_app(config_path: str | None = None) -> int:
 
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
+    install_asyncgen_hooks(loop)
     closed = asyncio.Event()
     app.aboutToQuit.connect(closed.set)
     with loop:

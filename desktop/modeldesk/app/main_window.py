@@ -127,4 +127,6 @@ class MainWindow(QMainWindow):
         if focused is not None:
             focused.clearFocus()
         self._poll.stop()
+        # A test run still streaming must not outlive the window that shows it.
+        self.agents_page.test_run.shutdown()
         super().closeEvent(event)

@@ -17,7 +17,6 @@ runs, the CLI's runs and this panel's list all see the same state.
 from __future__ import annotations
 
 import asyncio
-import sys
 import time
 from pathlib import Path
 
@@ -44,6 +43,7 @@ from modeldesk.runtime.events import CooldownStarted, OutputWithdrawn, RunEvent,
 from modeldesk.runtime.runner import RunResult, run_agent
 
 from ..document import Document
+from ..event_loop import install_asyncgen_hooks
 from ..models.timeline_model import TimelineModel
 from .model_combo import ModelCombo
 from .resolution_view import escape, split_models
@@ -61,20 +61,6 @@ def shared_cooldowns(document: Document) -> CooldownTracker:
     if path not in _trackers:
         _trackers[path] = CooldownTracker(path)
     return _trackers[path]
-
-
-def install_asyncgen_hooks(loop: asyncio.AbstractEventLoop) -> None:
-    """Let ``loop`` close async generators that are dropped unfinished.
-
-    asyncio's own ``run_forever`` installs these hooks; qasync's does not, so a stream
-    generator httpx leaves behind after a run would be finalized with no loop and print
-    "async generator ignored GeneratorExit". Hooks someone else installed are kept.
-    """
-    hooks = sys.get_asyncgen_hooks()
-    firstiter = getattr(loop, "_asyncgen_firstiter_hook", None)
-    finalizer = getattr(loop, "_asyncgen_finalizer_hook", None)
-    if hooks.firstiter is None and hooks.finalizer is None and firstiter and finalizer:
-        sys.set_asyncgen_hooks(firstiter=firstiter, finalizer=finalizer)
 
 
 def usage_text(usage: dict[str, int] | None) -> str:
