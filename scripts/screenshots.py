@@ -5,19 +5,69 @@
 Runs on the current DISPLAY (e.g. under ``xvfb-run -a -s "-screen 0 1400x900x24"``) or,
 with ``--offscreen`` or no DISPLAY, on Qt's offscreen platform. The config lives in a
 temporary folder; nothing of the user's is read or written.
+
+The dialogs and panels are filled the way a user fills them (radio buttons, combos,
+typing, the Run button), so each picture shows its feature at work:
+
+* ``bulk-change``: squad "Research team", replace the retired ``claude-3-haiku`` with
+  ``claude-haiku-4``; the preview lists each member before -> after (unchanged ones dimmed).
+* ``agents-test-run``: a real run of the Analyst against the scripted OpenAI/Anthropic
+  server of ``tests/support/scripted_server.py`` on 127.0.0.1: its primary answers 503
+  until its retries are spent, the run falls back and the fallback streams the answer.
+  That run uses a copy of the sample workspace whose providers all point at the scripted
+  server, so nothing ever leaves 127.0.0.1; the other pictures show the sample as it is.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "desktop"))
+sys.path.insert(0, str(ROOT))  # tests.support.scripted_server, for the test-run picture
+
+LOCAL_PREFIX = "http://127.0.0.1:"
+TEST_RUN_AGENT = "analyst"  # claude-sonnet-4 first, gpt-4o as its fallback
+TEST_RUN_PROMPT = "Summarise last quarter's churn figures in one sentence."
+TEST_RUN_ANSWER = (
+    "Churn fell from 4.1% to 3.2% last quarter, driven mostly by fewer cancellations among annual plans."
+)
+
+
+def wait_until(app: Any, done: Callable[[], bool], timeout_s: float) -> bool:
+    """Process Qt events (and with them the qasync loop's callbacks and sockets) until
+    ``done()`` or the timeout; returns ``done()``."""
+    from PySide6.QtCore import QEventLoop
+
+    deadline = time.monotonic() + timeout_s
+    while not done() and time.monotonic() < deadline:
+        app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
+        time.sleep(0.005)
+    return done()
+
+
+def test_run_config(server: Any) -> Any:
+    """The sample workspace with every provider pointed at the scripted server (no keys:
+    it checks none), and quick fallback settings for the agent the picture runs."""
+    from modeldesk.core.samples import sample_config
+    from modeldesk.core.schema import FallbackOverride
+
+    config = sample_config()
+    for provider in config.providers:
+        provider.base_url = server.anthropic_url if provider.kind == "anthropic" else server.openai_url
+        provider.api_key = None
+    agent = config.agent(TEST_RUN_AGENT)
+    assert agent is not None
+    agent.fallback = FallbackOverride(retries=1, backoff_base_s=0.3, backoff_max_s=0.3, jitter=0, cooldown_s=0)
+    return config
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["MODELDESK_POLICY"] = str(workdir / "no-policy.json")
     os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
 
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication, QDialog, QWidget
 
     from modeldesk.app.application import make_application
@@ -78,8 +130,6 @@ def main(argv: list[str] | None = None) -> int:
     page.select_agent("analyst")
     page.tabs.setCurrentWidget(page.resolution)
     shoot("agents-resolution", window)
-    page.tabs.setCurrentWidget(page.test_run)
-    shoot("agents-test-run", window)
     page.tabs.setCurrentWidget(page.editor)
 
     window.pages.setCurrentWidget(window.squads_page)
@@ -89,7 +139,27 @@ def main(argv: list[str] | None = None) -> int:
         from modeldesk.app.views.dialogs.bulk_change_dialog import BulkChangeDialog
         from modeldesk.core.bulk import SquadScope
 
-        dialog_shot("bulk-change", lambda: BulkChangeDialog(document, SquadScope("research-team"), window))
+        def fill_bulk_change(dialog: QDialog) -> None:
+            # As a user would: squad "Research team", "Replace a model", then the retired
+            # claude-3-haiku (a member still lists it) and its successor typed into the combos.
+            # No model is listed by several members in the sample, so one of three changes.
+            assert isinstance(dialog, BulkChangeDialog)
+            dialog.squad_combo.setCurrentIndex(dialog.squad_combo.findData("research-team"))
+            QTest.mouseClick(dialog.squad_radio, Qt.MouseButton.LeftButton)
+            QTest.mouseClick(dialog.replace_radio, Qt.MouseButton.LeftButton)
+            for combo, model_id in ((dialog.replace_old, "claude-3-haiku"), (dialog.replace_new, "claude-haiku-4")):
+                assert combo.findData(model_id) >= 0, f"{model_id} is not offered"
+                combo.lineEdit().setFocus()
+                QTest.keyClicks(combo.lineEdit(), model_id)
+                combo.completer().popup().hide()  # the typed id is complete; close the suggestions
+            settle()
+            rows = [(c.agent_id, c.changed) for c in dialog.plan()]
+            assert any(changed for _, changed in rows) and not all(changed for _, changed in rows), rows
+            assert dialog.apply_button.isEnabled(), dialog.summary_label.text()
+
+        dialog_shot(
+            "bulk-change", lambda: BulkChangeDialog(document, SquadScope("research-team"), window), fill_bulk_change
+        )
     except ImportError:
         print("bulk change dialog not available; skipped")
 
@@ -112,7 +182,91 @@ def main(argv: list[str] | None = None) -> int:
     dialog_shot("provider-dialog", lambda: ProviderDialog(window, provider=document.config.provider("anthropic")))
     window.close()
     QApplication.processEvents()
+
+    shoot_test_run(app, workdir, shoot)
     return 0
+
+
+def shoot_test_run(app: Any, workdir: Path, shoot: Callable[[str, Any], None]) -> None:
+    """agents-test-run.png: a finished run that fell back, against the scripted server."""
+    import qasync
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QSplitter
+
+    from modeldesk.app.document import Document
+    from modeldesk.app.event_loop import install_asyncgen_hooks
+    from modeldesk.app.main_window import MainWindow
+    from modeldesk.core.store import ConfigStore
+    from tests.support.scripted_server import ScriptedServer, ok, status
+
+    with ScriptedServer() as server:
+        config = test_run_config(server)
+        # Nothing in this run may leave the machine.
+        outside = [p.id for p in config.providers if not p.base_url.startswith(LOCAL_PREFIX)]
+        assert not outside, f"providers not on 127.0.0.1: {outside}"
+        agent = config.agent(TEST_RUN_AGENT)
+        assert agent is not None and isinstance(agent.model, list) and len(agent.model) >= 2
+        primary, backup = (config.model(m) for m in agent.model[:2])
+        assert primary is not None and backup is not None
+        # The primary is unavailable for every attempt (1 + retries); the fallback streams.
+        server.script(primary.name, *[status(503, "Service temporarily unavailable")] * 2)
+        server.script(backup.name, ok(TEST_RUN_ANSWER, chunks=6, delay=0.05, usage=(21, 24)))
+        server.default = status(500, "not scripted for the screenshots")
+
+        store = ConfigStore(workdir / "test-run" / "config.json")
+        store.path.parent.mkdir(parents=True, exist_ok=True)
+        store.save(config)
+        document = Document(store)
+        window = MainWindow(document)
+        window.resize(1360, 860)
+        window.show()
+
+        # The app's qasync loop, marked running as app.exec() under run_forever would be
+        # (run_forever itself is not used: its stop() would quit the application).
+        loop = qasync.QEventLoop(app)
+        asyncio.set_event_loop(loop)
+        asyncio._set_running_loop(loop)
+        install_asyncgen_hooks(loop)
+        try:
+            page = window.agents_page
+            page.select_agent(TEST_RUN_AGENT)
+            page.tabs.setCurrentWidget(page.test_run)
+            panel = page.test_run
+            finished: list[Any] = []
+            panel.run_finished.connect(finished.append)
+            wait_until(app, lambda: False, 0.2)
+            panel.prompt_edit.setFocus()
+            QTest.keyClicks(panel.prompt_edit, TEST_RUN_PROMPT)
+            QTest.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
+            if not wait_until(app, lambda: bool(finished), 20):
+                raise SystemExit("the test run did not finish")
+            result = finished[0]
+            assert result.ok and result.model == backup.id, result
+            kinds = panel.timeline_model.kinds()
+            for kind in ("attempt_failed", "retrying", "falling_back", "answered"):
+                assert kind in kinds, kinds
+            assert all(r.model in (primary.name, backup.name) for r in server.requests), server.requests
+            # A short answer needs little room: give the timeline more, as a user drags the
+            # splitter (which also fits the timeline's Time column to the rows it now has).
+            inner = panel.findChild(QSplitter)
+            if inner is not None:
+                inner.setSizes([220, 360])
+            panel.run_button.setFocus()
+            shoot("agents-test-run", window)
+        finally:
+            window.close()
+            pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+            for task in pending:
+                task.cancel()
+            wait_until(app, lambda: all(task.done() for task in pending), 3)
+            closing = loop.create_task(loop.shutdown_asyncgens())
+            wait_until(app, closing.done, 3)
+            asyncio._set_running_loop(None)
+            asyncio.set_event_loop(None)
+            loop.close()
+            document.deleteLater()
+            app.processEvents()
 
 
 if __name__ == "__main__":
