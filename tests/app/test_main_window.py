@@ -15,8 +15,11 @@ from PySide6.QtGui import QKeySequence
 
 from modeldesk.app.document import Document
 from modeldesk.app.main_window import MainWindow
-from modeldesk.core.edits import SetAgentModels, UpdateItem
+from modeldesk.core.edits import PutItem, SetAgentModels, UpdateItem
+from modeldesk.core.schema import Provider
 from tests.app.helpers import show_active
+from tests.app.squads_support import qasync_loop  # noqa: F401 - fixture
+from tests.support.scripted_server import ScriptedServer, hang, scripted_server  # noqa: F401 - fixture
 
 
 @pytest.fixture
@@ -130,3 +133,25 @@ def test_text_being_typed_survives_an_external_change(qtbot: Any, window: MainWi
     agents = {a["id"]: a for a in json.loads(config_file.read_text())["agents"]}
     assert agents["helper"]["instruction"] == "Typed while the CLI works."
     assert "scout" in agents
+
+
+def test_closing_the_window_cancels_a_provider_check_still_waiting(
+    qtbot: Any, window: MainWindow, document: Document, scripted_server: ScriptedServer,  # noqa: F811
+    qasync_loop: Any,  # noqa: F811
+) -> None:
+    scripted_server.script_models(hang())
+    document.perform(PutItem("providers", Provider(id="lab", kind="openai", base_url=scripted_server.openai_url)))
+    providers = window.settings_page.models_tab.providers
+    providers.select("lab")
+    qtbot.mouseClick(providers.check_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(scripted_server.requests) == 1, timeout=10_000)
+    [task] = providers._tasks
+    finished: list[object] = []
+    providers.check_finished.connect(lambda *args: finished.append(args))
+
+    window.close()
+
+    qtbot.waitUntil(task.done, timeout=10_000)
+    assert task.cancelled()
+    assert finished == []  # it never reported, nor touched the table, after the close
+    assert providers.model.status["lab"] == "Checking…"

@@ -127,6 +127,9 @@ class MainWindow(QMainWindow):
         if focused is not None:
             focused.clearFocus()
         self._poll.stop()
-        # A test run still streaming must not outlive the window that shows it.
+        self._debounce.stop()
+        # Network work still under way (a test run, a provider check) must not outlive
+        # the window that shows it.
         self.agents_page.test_run.shutdown()
+        self.settings_page.models_tab.providers.shutdown()
         super().closeEvent(event)

@@ -4,6 +4,7 @@ qasync tasks; results come back to the GUI thread through the awaiting slot."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -80,6 +81,8 @@ class ProvidersSection(TableSection):
         self.check_button.clicked.connect(self.check_provider)
         self.fetch_button.clicked.connect(self.fetch_models)
         self._busy: set[str] = set()
+        # The probes under way, so closing the window can stop them (see shutdown).
+        self._tasks: set[asyncio.Task[Any]] = set()
         self.refresh()
 
     def rows(self) -> list[Provider]:
@@ -151,14 +154,24 @@ class ProvidersSection(TableSection):
             self.model.set_status(provider.id, ProbeResult(True, f"{result.text} · {text}"))
         self.fetch_finished.emit(provider.id, imported)
 
+    def shutdown(self) -> None:
+        """Cancel the Check/Fetch requests still under way (the window is closing): none
+        may finish later and write into a section that is gone."""
+        for task in list(self._tasks):
+            task.cancel()
+
     async def _probe(self, provider: Provider, busy_text: str) -> ProbeResult:
         self._busy.add(provider.id)
         self.model.set_status(provider.id, busy_text)
         self.update_buttons()
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
         try:
             result = await probe(provider)
         finally:
             self._busy.discard(provider.id)
+            self._tasks.discard(task)  # type: ignore[arg-type]
         self.model.set_status(provider.id, result)
         self.update_buttons()
         return result
