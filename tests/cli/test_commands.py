@@ -228,6 +228,8 @@ def test_models_replace_everywhere_and_in_a_squad(cli: Any, path: Path) -> None:
     assert code == 0 and "2 agent(s) changed." in out
     assert agent(path, "fan")["model"] == "mini" and agent(path, "tasky")["model"] == "mini"
     assert cli.json("models", "replace", "mini", "mini", expect=1)["error"]["code"] == "usage"
+    code, out, _ = cli("models", "replace", "mini", "GPT-X", "--dry-run")
+    assert code == 0 and out.startswith("Replace mini with GPT-X for every agent using mini:")
 
 
 def test_models_list(cli: Any) -> None:

@@ -1,11 +1,11 @@
-"""The edits added for the store and the CLI, and the fixes to the existing ones: each
-applies, refuses what does not fit, and its inverse restores the file exactly."""
+"""Edits and bulk changes: each applies, refuses what does not fit, and its inverse
+restores the file exactly."""
 
 from __future__ import annotations
 
 import pytest
 
-from modeldesk.core.bulk import BulkChange, ReplaceModel, SetList, SquadScope, UsingModelScope
+from modeldesk.core.bulk import AllAgentsScope, BulkChange, ReplaceModel, SetList, SquadScope, UsingModelScope, plan_bulk_change
 from modeldesk.core.edits import AddItem, Edit, RemoveAgent, SetTaskModel, UpdateItem, apply_edit
 from modeldesk.core.errors import EditError
 from modeldesk.core.schema import Agent, Config, Squad, dump_config
@@ -101,3 +101,14 @@ def test_bulk_change_plans_against_the_config_it_is_applied_to() -> None:
 
 def test_world_dump_is_the_input() -> None:
     assert dump_config(config()) == WORLD
+
+
+def test_replacing_a_model_by_itself_changes_nothing() -> None:
+    plan = plan_bulk_change(config(), UsingModelScope("claude"), ReplaceModel("claude", "claude"))
+    assert [c.agent_id for c in plan] == ["own", "fan", "tasky"]
+    assert not any(c.changed for c in plan)
+
+
+def test_bulk_labels_keep_the_case_of_model_ids() -> None:
+    edit = BulkChange(AllAgentsScope(), ReplaceModel("claude", "GPT-4.1"))
+    assert edit.label == "Replace claude with GPT-4.1 (every agent)"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from modeldesk.core.bulk import BulkChange, Change, Scope, SetList, SquadScope, plan_bulk_change
+from modeldesk.core.bulk import BulkChange, Change, Scope, SetList, SquadScope, plan_bulk_change, sentence
 from modeldesk.core.edits import AddItem, AgentChange
 from modeldesk.core.errors import EditError
 from modeldesk.core.schema import Squad
@@ -110,7 +110,7 @@ def run_bulk(args: argparse.Namespace, session: Session, scope: Scope, change: C
         })
         return 0
     emit_warnings(warnings)
-    print(f"{change.describe().capitalize()} for {scope.describe()}:")
+    print(f"{sentence(change.describe())} for {scope.describe()}:")
     if plan:
         print(table(("AGENT", "BEFORE", "", "AFTER", "NOTE"), (
             (c.agent_id, models_text(c.before), "->", models_text(c.after), c.note) for c in plan

@@ -96,7 +96,7 @@ class ReplaceModel:
     new: str
 
     def transform(self, before: list[str]) -> list[str]:
-        if self.old not in before:
+        if self.old not in before or self.old == self.new:
             return before
         if self.new in before:
             return [m for m in before if m != self.old]
@@ -131,6 +131,12 @@ class RemoveModel:
 
 
 Change = SetList | ReplaceModel | AddFallback | RemoveModel
+
+
+def sentence(text: str) -> str:
+    """``text`` with its first letter upper-cased; unlike ``str.capitalize`` the model ids
+    in it keep their case."""
+    return text[:1].upper() + text[1:]
 
 
 def plan_bulk_change(config: Config, scope: Scope, change: Change) -> list[AgentChange]:
@@ -170,7 +176,7 @@ class BulkChange(Edit):
 
     def __post_init__(self) -> None:
         if not self.label:
-            object.__setattr__(self, "label", f"{self.change.describe().capitalize()} ({self.scope.describe()})")
+            object.__setattr__(self, "label", f"{sentence(self.change.describe())} ({self.scope.describe()})")
 
     def _apply(self, config: Config) -> Edit:
         return batch_for(plan_bulk_change(config, self.scope, self.change), self.label)._apply(config)
