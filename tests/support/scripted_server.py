@@ -17,8 +17,9 @@ Every request is recorded (method, path, model, headers with secrets masked, JSO
 monotonic arrival time). With ``api_key=...`` the server checks credentials the way the
 real APIs do (``Authorization: Bearer`` / ``x-api-key``) and answers 401 otherwise.
 
-The server runs in a background thread; ``stop()`` unblocks every hanging handler and
-closes every connection, so a ``hang()`` never delays the end of a test.
+The server runs in a background thread; ``stop()`` unblocks every hanging handler, closes
+every connection and joins every handler thread, so a ``hang()`` never delays the end of a
+test and no thread or socket outlives the server.
 """
 
 from __future__ import annotations
@@ -178,6 +179,7 @@ class ScriptedServer:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._connections: set[socket.socket] = set()
+        self._handlers: set[threading.Thread] = set()
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -191,19 +193,28 @@ class ScriptedServer:
         self._thread.start()
         return self
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop serving, break every open connection and wait for every handler thread."""
         self._stopping.set()
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            with self._lock:
-                conns = list(self._connections)
-            for conn in conns:
-                try:
-                    conn.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-            self._httpd.server_close()
-            self._httpd = None
+        if self._httpd is None:
+            return
+        self._httpd.shutdown()
+        assert self._thread is not None
+        self._thread.join(timeout)
+        with self._lock:
+            conns = list(self._connections)
+        for conn in conns:
+            _shutdown(conn)
+        self._httpd.server_close()
+        self._httpd = None
+        end = time.monotonic() + timeout
+        with self._lock:
+            handlers = list(self._handlers)
+        for thread in handlers:
+            thread.join(max(end - time.monotonic(), 0.0))
+        left = [t.name for t in handlers if t.is_alive()]
+        if left:
+            raise RuntimeError(f"scripted server: handler threads still running after {timeout:g} s: {left}")
 
     def __enter__(self) -> ScriptedServer:
         return self.start()
@@ -280,6 +291,9 @@ class ScriptedServer:
     def _track(self, conn: socket.socket, add: bool) -> None:
         with self._lock:
             (self._connections.add if add else self._connections.discard)(conn)
+        # A connection accepted just before stop() must not wait for a next request.
+        if add and self._stopping.is_set():
+            _shutdown(conn)
 
     def _known_models(self) -> list[str]:
         with self._lock:
@@ -288,9 +302,15 @@ class ScriptedServer:
 
 
 class _Server(ThreadingHTTPServer):
-    daemon_threads = True
     allow_reuse_address = True
     owner: ScriptedServer
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        # As ThreadingMixIn does, but every handler thread is recorded so stop() can join it.
+        thread = threading.Thread(target=self.process_request_thread, args=(request, client_address), daemon=True)
+        with self.owner._lock:
+            self.owner._handlers = {t for t in self.owner._handlers if t.is_alive()} | {thread}
+        thread.start()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # Clients hanging up mid-answer is the point of many scripts; stay quiet.
@@ -492,10 +512,14 @@ class _Handler(BaseHTTPRequestHandler):
     def _drop(self) -> None:
         """Close the socket without finishing the chunked body: a broken stream."""
         self.close_connection = True
-        try:
-            self.connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
+        _shutdown(self.connection)
+
+
+def _shutdown(conn: socket.socket) -> None:
+    try:
+        conn.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
 
 
 _ANTHROPIC_TYPES = {400: "invalid_request_error", 401: "authentication_error", 403: "permission_error",
