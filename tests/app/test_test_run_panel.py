@@ -167,16 +167,15 @@ def test_cancel_on_a_hanging_request_returns_to_idle_at_once(
     task = panel._task
     assert task is not None
     qtbot.waitUntil(lambda: len(scripted_server.chat_requests()) == 1)
-    started = time.monotonic()
     qtbot.mouseClick(panel.cancel_button, Qt.MouseButton.LeftButton)
-    assert time.monotonic() - started < 0.1
+    # Idle as soon as the click returns, while the request is still hanging on the server.
+    assert not task.done()
     assert not panel.is_running()
     assert panel.run_button.isEnabled() and not panel.cancel_button.isEnabled()
     assert panel.result_label.text() == "Cancelled."
     assert panel.timeline_model.kinds()[-1] == "cancelled"
-    qtbot.waitUntil(task.done, timeout=2000)
+    qtbot.waitUntil(task.done, timeout=10_000)
     assert task.cancelled()
-    qtbot.wait(300)
     # Nothing more was sent: no retry, no fallback.
     assert len(scripted_server.chat_requests()) == 1
     assert panel.timeline_model.kinds()[-1] == "cancelled"
@@ -187,12 +186,17 @@ def test_cancel_mid_stream_stops_the_answer(
 ) -> None:
     scripted_server.script("gpt-a", slow("one two three four five six seven eight", chunks=8, delay=0.15))
     start(qtbot, panel, "Count")
-    qtbot.waitUntil(lambda: panel.answer_edit.toPlainText() != "", timeout=5000)
+    task = panel._task
+    assert task is not None
+    qtbot.waitUntil(lambda: panel.answer_edit.toPlainText() != "", timeout=10_000)
     qtbot.keyClick(panel.prompt_edit, Qt.Key.Key_Escape)
     assert not panel.is_running()
     shown = panel.answer_edit.toPlainText()
-    qtbot.wait(400)
+    # Once the task has unwound nothing can write any more; the rest never arrived.
+    qtbot.waitUntil(task.done, timeout=10_000)
+    assert task.cancelled()
     assert panel.answer_edit.toPlainText() == shown
+    assert shown != "one two three four five six seven eight"
     assert len(scripted_server.chat_requests()) == 1
 
 
