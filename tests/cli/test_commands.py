@@ -274,6 +274,18 @@ def test_config_validate_lists_every_problem(cli: Any, path: Path) -> None:
     assert result["error"]["code"] == "invalid_config"
 
 
+def test_config_validate_names_a_broken_policy(cli: Any, path: Path) -> None:
+    write_json(policy_file(), {"models": [{"id": "x"}], "agents": []})
+    code, out, _ = cli("config", "validate")
+    assert code == 1
+    lines = out.splitlines()
+    assert lines[0] == f"{policy_file()}: not valid (organization policy)"
+    assert lines[1:] == ["  models[0].provider: Field required", "  models[0].name: Field required",
+                         "  agents: unknown field (check the spelling)"]
+    result = cli.json("config", "validate", expect=1)
+    assert str(policy_file()) in result["error"]["message"] and len(result["problems"]) == 3
+
+
 def test_config_schema_and_path(cli: Any, path: Path) -> None:
     code, out, _ = cli("config", "schema")
     schema = json.loads(out)

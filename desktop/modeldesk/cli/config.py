@@ -27,8 +27,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 def validate(args: argparse.Namespace) -> int:
     store = open_store(args)
     result: dict[str, Any] = {"valid": True, "path": str(store.path), "problems": [], "warnings": []}
+    broken = store.path  # the file the problems are in
     try:
         config = store.load()
+        broken = store.policy_path
         policy = store.load_policy()
     except ConfigError as exc:
         result |= {"valid": False, "problems": exc.problems or [exc.message], "error": exc.to_json()["error"]}
@@ -43,14 +45,17 @@ def validate(args: argparse.Namespace) -> int:
         print(f"{store.path}: valid{note}")
         for text in result["warnings"]:
             print(f"  warning: {text}")
-    else:
-        print(f"{store.path}: not valid")
-        message = result.get("error", {}).get("message", "")
-        for text in result["problems"]:
-            print(f"  {text}")
+    elif "error" not in result:
+        print(f"{store.path}: not valid (--strict)")
         for text in result["warnings"]:
             print(f"  warning: {text}")
-        if "\n" in message:
+    else:
+        what = " (organization policy)" if broken == store.policy_path else ""
+        print(f"{broken}: not valid{what}")
+        for text in result["problems"]:
+            print(f"  {text}")
+        message = result["error"]["message"]
+        if broken == store.path and "\n" in message:
             print(message.rsplit("\n", 1)[-1])  # where the copy of the broken file was kept
     return 0 if result["valid"] else 1
 
