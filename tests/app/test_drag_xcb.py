@@ -59,6 +59,12 @@ def test_real_mouse_drag_moves_the_first_model_to_the_end(qtbot: Any, document: 
     qtbot.waitUntil(editor.isActiveWindow)
     edits: list[list[str]] = []
     editor.models_edited.connect(edits.append)
+    # The drop must be a move of rows (moveRows), like the keys and the Move buttons,
+    # not a copy inserted and the original removed.
+    signals: list[str] = []
+    editor.model.rowsMoved.connect(lambda *_: signals.append("moved"))
+    editor.model.rowsInserted.connect(lambda *_: signals.append("inserted"))
+    editor.model.rowsRemoved.connect(lambda *_: signals.append("removed"))
 
     view = editor.view
     first = view.visualRect(editor.model.index(0))
@@ -82,3 +88,4 @@ def test_real_mouse_drag_moves_the_first_model_to_the_end(qtbot: Any, document: 
     assert started, "the drag did not go through QAbstractItemView.startDrag"
     assert editor.models() == ["claude-sonnet-4", "o3-mini", "gpt-4o"]
     assert edits[-1] == ["claude-sonnet-4", "o3-mini", "gpt-4o"]
+    assert signals == ["moved"]
