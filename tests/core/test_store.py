@@ -6,7 +6,6 @@ import json
 import os
 import stat
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -112,7 +111,6 @@ def test_fingerprint_changes_with_the_file(store: ConfigStore) -> None:
     store.save(config())
     first = store.fingerprint()
     assert first is not None and len(first) == 3
-    time.sleep(0.01)
     store.apply(SetAgentModels("own", ("claude",)))
     assert store.fingerprint() != first
     cfg, fingerprint = store.load_snapshot()
