@@ -217,8 +217,8 @@ class Config(_Strict):
             _unique_ids(getattr(self, name), name)
         return self
 
-    # Look-ups. Linear scans are fine for a few hundred entries; hot paths (the resolver
-    # over 10,000 agents) build a ConfigIndex once instead.
+    # Look-ups. Linear scans are fine for a few hundred entries; hot paths (the Resolver
+    # over 10,000 agents) index the config once instead.
     def agent(self, agent_id: str) -> Agent | None:
         return next((a for a in self.agents if a.id == agent_id), None)
 
