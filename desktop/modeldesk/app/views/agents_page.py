@@ -24,14 +24,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from modeldesk.core.bulk import AgentsScope
 from modeldesk.core.edits import Batch, Edit, PutItem, RemoveItem, UpdateItem
 from modeldesk.core.schema import Agent
 
 from ..document import Document
-from ..models.agents_model import EFFECTIVE, NAME, PREFERRED, AgentIdRole, AgentsFilterProxy, AgentsTableModel
+from ..models.agents_model import EFFECTIVE, NAME, PREFERRED, PROJECT, AgentIdRole, AgentsFilterProxy, AgentsTableModel
 from ..widgets.actions import widget_action
 from ..widgets.table_section import perform_or_warn
 from .agent_editor import AgentEditor
+from .dialogs.bulk_change_dialog import BulkChangeDialog
 from .model_combo import referenced_models
 from .resolution_view import ResolutionPreview
 from .test_run_panel import TestRunPanel
@@ -85,7 +87,7 @@ class AgentsPage(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for column, width in ((NAME, 130), (1, 80), (PREFERRED, 190), (EFFECTIVE, 150)):
+        for column, width in ((NAME, 130), (PROJECT, 80), (PREFERRED, 190), (EFFECTIVE, 150)):
             self.table.setColumnWidth(column, width)
 
         self.add_button = QPushButton("Add agent…", self)
@@ -275,13 +277,6 @@ class AgentsPage(QWidget):
     def change_models(self) -> None:
         ids = self.selected_ids()
         if not ids:
-            return
-        try:
-            from modeldesk.core.bulk import AgentsScope
-
-            from .dialogs.bulk_change_dialog import BulkChangeDialog
-        except ImportError:  # the bulk dialog is built separately; the button waits for it
-            QMessageBox.information(self, "Change models", "The bulk change dialog is not available in this build.")
             return
         dialog = BulkChangeDialog(self._document, initial_scope=AgentsScope(tuple(ids)), parent=self)
         try:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -41,6 +41,7 @@ from ..document import Document
 from ..models.squads_model import MembersModel, SquadsModel
 from .agent_editor import inherited_text
 from .dialogs.bulk_change_dialog import BulkChangeDialog
+from ..widgets.actions import widget_action
 from ..widgets.model_list_editor import ModelListEditor
 from .resolution_view import ERROR_STYLE, escape, resolution_text
 from .tables import make_table
@@ -54,17 +55,6 @@ def squad_id_for(name: str, config: Config) -> str:
     while candidate in taken:
         candidate, number = f"{base}-{number}", number + 1
     return candidate
-
-
-def table_action(table: QTableView, text: str, keys: QKeySequence, slot: object) -> QAction:
-    """A key that acts only while ``table`` has focus (and is in its context menu)."""
-    action = QAction(text, table)
-    action.setShortcut(keys)
-    action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
-    action.triggered.connect(slot)
-    table.addAction(action)
-    table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
-    return action
 
 
 class SquadsPage(QWidget):
@@ -117,7 +107,9 @@ class SquadsPage(QWidget):
         self.rename_squad_button.setToolTip("Rename the selected squad (F2)")
         self.remove_squad_button = QPushButton("&Remove squad", self)
         self.remove_squad_button.setToolTip("Remove the selected squad (Delete); its agents stay")
-        table_action(self.squads_view, "Remove squad", QKeySequence(QKeySequence.StandardKey.Delete), self.remove_squad)
+        widget_action(self.squads_view, "Remove squad", QKeySequence(QKeySequence.StandardKey.Delete),
+                      self.remove_squad)
+        self.squads_view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
 
         add_row = QHBoxLayout()
         add_row.addWidget(self.new_squad_edit, 1)
@@ -154,8 +146,9 @@ class SquadsPage(QWidget):
         self.add_member_button = QPushButton("Add &member", self)
         self.remove_member_button = QPushButton("Remo&ve from squad", self)
         self.remove_member_button.setToolTip("Take the selected agent out of this squad (Delete); the agent stays")
-        table_action(self.members_view, "Remove from squad", QKeySequence(QKeySequence.StandardKey.Delete),
-                     self.remove_member)
+        widget_action(self.members_view, "Remove from squad", QKeySequence(QKeySequence.StandardKey.Delete),
+                      self.remove_member)
+        self.members_view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         self.bulk_button = QPushButton("C&hange models for this squad…", self)
         self.bulk_button.setObjectName("bulk_button")
 

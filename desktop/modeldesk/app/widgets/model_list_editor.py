@@ -28,7 +28,6 @@ from ..document import Document
 from ..models.model_list_model import ModelIdRole, ModelListModel, position_label
 from .actions import widget_action
 from .settings_hint import settings_hint
-from .text import HINT_TEXT  # noqa: F401  (re-exported: other views import it from here)
 
 
 class PositionDelegate(QStyledItemDelegate):

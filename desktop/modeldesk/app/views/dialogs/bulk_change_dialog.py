@@ -12,7 +12,6 @@ Cancel, Escape or closing the window leaves the config as it was.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -50,7 +49,8 @@ from modeldesk.core.schema import model_list
 
 from ...document import Document
 from ...models.bulk_preview_model import BulkPreviewModel
-from ...widgets.model_list_editor import HINT_TEXT, ModelListEditor
+from ...widgets.model_list_editor import ModelListEditor
+from ...widgets.settings_hint import settings_hint
 from ..model_combo import ModelCombo
 from ..tables import make_table
 
@@ -81,12 +81,7 @@ class BulkChangeDialog(QDialog):
         self._build_change_box()
         self._build_preview_box()
 
-        self.hint_label = QLabel(f'{HINT_TEXT} <a href="open-settings">Open settings</a>', self)
-        self.hint_label.setObjectName("hint_label")
-        self.hint_label.setWordWrap(True)
-        self.hint_label.setTextInteractionFlags(
-            Qt.TextInteractionFlag.LinksAccessibleByMouse | Qt.TextInteractionFlag.LinksAccessibleByKeyboard
-        )
+        self.hint_label = settings_hint(self)
         self.hint_label.linkActivated.connect(lambda _link: document.request_open_settings("default_agent_model"))
 
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, self)
