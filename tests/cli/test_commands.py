@@ -76,6 +76,7 @@ def test_a_group_alone_prints_its_help(cli: Any) -> None:
 def test_agents_list_shows_effective_models_and_errors_per_agent(cli: Any, path: Path) -> None:
     data = saved(path)
     del data["settings"]["default_agent_model"]
+    data["agents"][2]["model"] = ["gpt-9"]
     write_json(path, data)
     result = cli.json("agents", "list")
     rows = {r["id"]: r for r in result["agents"]}
@@ -83,6 +84,7 @@ def test_agents_list_shows_effective_models_and_errors_per_agent(cli: Any, path:
                            "task_models": {}, "models": ["gpt-4o", "claude"], "source": "agent", "warnings": [], "error": None}
     assert rows["bare"]["source"] == "project" and rows["bare"]["preferred"] == []
     assert rows["lone"]["models"] is None and rows["lone"]["error"]["code"] == "no_model_configured"
+    assert rows["lone"]["warnings"] == ["agent: 'gpt-9' removed: unknown model"]  # why it failed
     code, out, _ = cli("agents", "list")
     assert code == 0
     assert "error: no_model_configured" in out and "Settings → Models → Default agent model" in out

@@ -259,7 +259,9 @@ def resolution_json(resolution: Resolution | None, error: ModelDeskError | None)
     """The effective-model part of an agent in `agents list/show --json`."""
     if resolution is None:
         assert error is not None
-        return {"models": None, "source": None, "warnings": [], "error": error.to_json()["error"]}
+        # The resolver's warnings so far (an unknown id it removed) often say why it failed.
+        warnings = list(getattr(error, "warnings", []))
+        return {"models": None, "source": None, "warnings": warnings, "error": error.to_json()["error"]}
     return {"models": resolution.models, "source": resolution.source, "warnings": resolution.warnings, "error": None}
 
 
