@@ -6,19 +6,23 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import threading
+import time
 from typing import Any
 
 import httpx
+import keyring
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from modeldesk.core.schema import Provider
+from modeldesk.runtime import run_agent
 from modeldesk.runtime.catalog import check_provider, check_providers, list_models
 from modeldesk.runtime.errors import ProviderError, redact
 from modeldesk.runtime.providers.base import classify, parse_retry_after
 from modeldesk.runtime.secrets import StaticSecrets
-from tests.support.memory_keyring import installed_memory_keyring
+from tests.support.memory_keyring import MemoryKeyring, installed_memory_keyring
 from tests.support.scripted_server import TEST_KEY, ScriptedServer, hang, ok, status, stream_error
 
 from .conftest import DEAD_URL, build_config, run
@@ -306,3 +310,51 @@ def test_sse_text_is_the_same_however_the_stream_is_split(words: list[str], newl
     points = sorted({c % (len(raw) + 1) for c in cuts} | {0, len(raw)})
     pieces = [raw[a:b] for a, b in zip(points, points[1:])]
     assert asyncio.run(_chat_pieces(pieces)) == "".join(words)
+
+
+# --- a keyring that blocks (D-Bus stuck, unlock prompt open) --------------------------------
+
+
+class _BlockingKeyring(MemoryKeyring):
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = threading.Event()
+
+    def get_password(self, service: str, username: str) -> str | None:
+        self.release.wait(20)
+        return TEST_KEY
+
+
+def test_a_blocking_keyring_neither_freezes_the_loop_nor_delays_a_cancel(keyed_server: ScriptedServer) -> None:
+    ring = _BlockingKeyring()
+    config = _keyed_config(keyed_server, {"keyring": "scripted"})
+
+    async def scenario() -> None:
+        task = asyncio.create_task(run_agent(config, "agent", "Hi"))
+        ticks = 0
+        for _ in range(20):  # the loop keeps running while the keyring is stuck
+            await asyncio.sleep(0.01)
+            ticks += 1
+        assert ticks == 20 and not task.done()
+        started = time.monotonic()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert time.monotonic() - started < 0.5
+        ring.release.set()  # the abandoned read finishes on its own thread; nothing is sent
+        await asyncio.sleep(0.1)
+        assert keyed_server.chat_requests() == []
+
+    with installed_memory_keyring():  # put back the suite's keyring afterwards
+        keyring.set_keyring(ring)
+        asyncio.run(scenario())
+
+
+def test_a_keyring_read_is_bounded_by_the_check_timeout(scripted_server: ScriptedServer) -> None:
+    ring = _BlockingKeyring()
+    provider = Provider(id="p", kind="openai", base_url=scripted_server.openai_url, api_key={"keyring": "scripted"})
+    with installed_memory_keyring():  # put back the suite's keyring afterwards
+        keyring.set_keyring(ring)
+        result = asyncio.run(check_provider(provider, timeout_s=0.3))
+    ring.release.set()
+    assert not result.ok and result.error_class == "timeout"

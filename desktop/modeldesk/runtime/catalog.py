@@ -13,7 +13,7 @@ from modeldesk.core.schema import Provider
 
 from .errors import ProviderError
 from .providers import RemoteModel, make_provider, new_client
-from .secrets import EnvKeyringSecrets, SecretSource, require_key
+from .secrets import EnvKeyringSecrets, SecretSource, read_key
 
 DEFAULT_TIMEOUT_S = 10.0
 
@@ -46,14 +46,13 @@ async def list_models(
     provider: Provider, *, secrets: SecretSource | None = None, timeout_s: float = DEFAULT_TIMEOUT_S
 ) -> list[RemoteModel]:
     """The provider's model list. Raises :class:`ProviderError` (a timeout after ``timeout_s``)."""
-    key = require_key(provider.api_key, secrets or EnvKeyringSecrets(), provider.id)
     async with new_client(timeout_s, timeout_s) as client:
-        client_provider = make_provider(provider, client, key)
         try:
-            async with asyncio.timeout(timeout_s):
-                return await client_provider.list_models()
+            async with asyncio.timeout(timeout_s):  # a keyring waiting on its unlock prompt included
+                key = await read_key(provider.api_key, secrets or EnvKeyringSecrets(), provider.id)
+                return await make_provider(provider, client, key).list_models()
         except TimeoutError:
-            raise client_provider.error("timeout", f"no model list within {timeout_s:g} s") from None
+            raise ProviderError.make("timeout", f"no model list within {timeout_s:g} s") from None
 
 
 async def check_provider(

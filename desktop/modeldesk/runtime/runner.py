@@ -51,7 +51,7 @@ from .events import (
     TextDelta,
 )
 from .providers import ChatProvider, ChatRequest, Finished, TextChunk, make_provider, new_client
-from .secrets import EnvKeyringSecrets, SecretSource, require_key
+from .secrets import EnvKeyringSecrets, SecretSource, read_key
 
 log = logging.getLogger(__name__)
 
@@ -311,7 +311,7 @@ class _Run:
         """One request to ``model``: (text, usage, chars). Raises :class:`_AttemptFailed`."""
         parts: list[str] = []
         try:
-            provider = self._provider(model)
+            provider = await self._provider(model)
             request = ChatRequest(model.name, self.prompt, self.system, self.max_tokens, self.stream)
             usage = await self._read(provider, request, model.id, parts)
         except ProviderError as error:
@@ -358,9 +358,9 @@ class _Run:
             await chunks.aclose()  # type: ignore[attr-defined]
         raise provider.error("malformed_response", "stream ended without a finish")
 
-    def _provider(self, model: Model) -> ChatProvider:
+    async def _provider(self, model: Model) -> ChatProvider:
         provider = self.providers[model.provider]  # _usable() checked it
-        key = require_key(provider.api_key, self.secrets, provider.id)
+        key = await read_key(provider.api_key, self.secrets, provider.id)
         assert self.client is not None
         return make_provider(provider, self.client, key)
 

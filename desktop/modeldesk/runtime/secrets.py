@@ -7,7 +7,9 @@ stored, printed or logged; errors name the variable or entry, never the value.
 
 from __future__ import annotations
 
+import asyncio
 import os
+import threading
 from typing import Protocol
 
 from modeldesk.core.schema import ApiKeyRef
@@ -68,3 +70,39 @@ def require_key(ref: ApiKeyRef | None, source: SecretSource, provider_id: str) -
             "auth", f"no API key for provider '{provider_id}': {describe_ref(ref)} is not set"
         )
     return value
+
+
+async def read_key(ref: ApiKeyRef | None, source: SecretSource, provider_id: str) -> str | None:
+    """:func:`require_key` without blocking the event loop on a keyring.
+
+    A keyring read can block for long (a D-Bus call, an unlock prompt waiting for the
+    user): it runs on a daemon thread so the app stays responsive and a cancelled run ends
+    at once. A thread left blocked by a cancelled run holds nothing and never delays exit.
+    Environment variables are read inline.
+    """
+    if ref is None or ref.keyring is None:
+        return require_key(ref, source, provider_id)
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[str | None] = loop.create_future()
+
+    def deliver(value: str | None, error: BaseException | None) -> None:
+        if future.done():  # the run was cancelled meanwhile
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(value)
+
+    def work() -> None:
+        value, error = None, None
+        try:
+            value = require_key(ref, source, provider_id)
+        except Exception as exc:
+            error = exc
+        try:
+            loop.call_soon_threadsafe(deliver, value, error)
+        except RuntimeError:  # the loop has closed: nobody waits any more
+            pass
+
+    threading.Thread(target=work, name=f"modeldesk-keyring-{provider_id}", daemon=True).start()
+    return await future
