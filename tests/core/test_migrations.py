@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from modeldesk.core.edits import SetAgentModels
-from modeldesk.core.errors import ConfigError
+from modeldesk.core.errors import ConfigError, StoreError
 from modeldesk.core.migrations import MIGRATIONS, MigrationError, file_version, migrate
 from modeldesk.core.schema import SCHEMA_VERSION, Config
 from modeldesk.core.store import ConfigStore
@@ -124,3 +124,12 @@ def test_explicit_version_zero_and_bad_old_files(tmp_path: Path) -> None:
     write_json(path, {"settings": {"default_model": "a", "default_agent_model": "b"}})
     with pytest.raises(ConfigError, match="cannot upgrade from version 0"):
         ConfigStore(path).load()
+
+
+def test_an_unreadable_backup_in_the_way_is_a_store_error_and_nothing_is_written(tmp_path: Path) -> None:
+    path = _v0_file(tmp_path)
+    original = path.read_bytes()
+    (tmp_path / "config.json.v0.bak").mkdir()  # a folder where the backup would go
+    with pytest.raises(StoreError, match="backup"):
+        ConfigStore(path).apply(SetAgentModels("c", ("gpt-4o",)))
+    assert path.read_bytes() == original

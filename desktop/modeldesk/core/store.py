@@ -423,12 +423,12 @@ class ConfigStore:
         other content is there already)."""
         base = self.path.with_name(f"{self.path.name}.v{version}.bak")
         target, counter = base, 1
-        while target.exists():
-            if target.read_bytes() == raw:
-                return
-            target = base.with_name(f"{base.name}.{counter}")
-            counter += 1
         try:
+            while target.exists():
+                if target.read_bytes() == raw:
+                    return
+                target = base.with_name(f"{base.name}.{counter}")
+                counter += 1
             atomic_write(target, raw)
         except OSError as exc:
             raise StoreError(f"Cannot keep a backup of {self.path} before upgrading it: {exc.strerror}") from None
