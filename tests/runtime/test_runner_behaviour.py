@@ -211,6 +211,16 @@ def test_cooldown_is_set_used_and_cleared(scripted_server: ScriptedServer, tmp_p
     assert third.result.model == "A"
 
 
+def test_a_cooldown_ends_on_the_trackers_clock(scripted_server: ScriptedServer) -> None:
+    now = [1000.0]
+    tracker = CooldownTracker(clock=lambda: now[0])
+    scripted_server.script("a", status(429))
+    run(build_config(scripted_server), cooldowns=tracker)
+    assert [(c.model_id, c.seconds_left) for c in tracker.active()] == [("B", 60)]
+    now[0] += 60
+    assert tracker.active() == []
+
+
 def test_a_success_on_the_primary_clears_the_cooldown(scripted_server: ScriptedServer) -> None:
     tracker = CooldownTracker()
     tracker.start("agent", "B", time.time() + 60, primary="A")
@@ -263,6 +273,15 @@ def test_explicit_models_not_usable_are_skipped_with_a_reason(scripted_server: S
     assert [line for line in r.lines() if line.startswith("Skipping")] == [
         "Skipping nope: not in the config", "Skipping B: disabled", "Skipping A: listed twice"
     ]
+
+
+def test_a_model_listed_again_later_does_not_hide_that_it_is_the_last(scripted_server: ScriptedServer) -> None:
+    # The second A is skipped ("listed twice"), so the first A is the last model: its 429
+    # is retried after Retry-After instead of ending the run.
+    scripted_server.script("a", status(429, retry_after="0.05"), ok("After the wait"))
+    r = run(build_config(scripted_server), models=["A", "A"], record_sleeps=True)
+    assert r.result.model == "A" and r.result.text == "After the wait"
+    assert r.sleeps == [pytest.approx(0.05)]
 
 
 @pytest.mark.parametrize(

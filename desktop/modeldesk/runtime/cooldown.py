@@ -60,6 +60,10 @@ class CooldownTracker:
 
     # -- public API ---------------------------------------------------------------------
 
+    def now(self) -> float:
+        """The tracker's clock (wall-clock epoch seconds unless a test gave another)."""
+        return self._clock()
+
     def start(self, agent_id: str, model_id: str, until: float, *, primary: str | None = None) -> None:
         """From now until ``until`` (clock time), runs of ``agent_id`` whose list starts with
         ``primary`` (any list when ``None``) begin at ``model_id``."""

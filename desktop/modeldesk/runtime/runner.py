@@ -231,9 +231,7 @@ class _Run:
         tried_any = False
         for index in range(start, len(chosen)):
             model_id = chosen[index]
-            model, why = self._usable(model_id, state)
-            if model is not None and model_id in chosen[:index]:
-                model, why = None, "listed twice"
+            model, why = self._candidate(chosen, index, state)
             if model is None:
                 self.emit(ModelSkipped(model_id, why))
                 self.attempts.append(Attempt(model_id, "skipped", error=why))
@@ -366,6 +364,12 @@ class _Run:
 
     # -- helpers --------------------------------------------------------------------------
 
+    def _candidate(self, chosen: list[str], index: int, state: fallback.SkipState) -> tuple[Model | None, str]:
+        """The model at ``chosen[index]`` if it would be tried, else ``(None, why not)``."""
+        if chosen[index] in chosen[:index]:
+            return None, "listed twice"
+        return self._usable(chosen[index], state)
+
     def _usable(self, model_id: str, state: fallback.SkipState) -> tuple[Model | None, str]:
         model = self.models.get(model_id)
         if model is None:
@@ -382,7 +386,7 @@ class _Run:
 
     def _is_last(self, chosen: list[str], index: int, state: fallback.SkipState) -> bool:
         """No later model would be tried as things stand (it may still be skipped later)."""
-        return all(self._usable(later, state)[0] is None for later in chosen[index + 1 :])
+        return all(self._candidate(chosen, later, state)[0] is None for later in range(index + 1, len(chosen)))
 
     def _after_success(self, chosen: list[str], index: int, primary_failures: list[str]) -> None:
         if self.cooldowns is None:
@@ -394,7 +398,7 @@ class _Run:
             return
         if fallback.starts_cooldown(primary_failures, self.options):
             seconds = self.options.cooldown_s
-            self.cooldowns.start(self.agent_id, chosen[index], time.time() + seconds, primary=chosen[0])
+            self.cooldowns.start(self.agent_id, chosen[index], self.cooldowns.now() + seconds, primary=chosen[0])
             self.emit(CooldownStarted(chosen[index], chosen[0], seconds))
 
     def _check_budget(self) -> None:
