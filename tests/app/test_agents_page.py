@@ -260,3 +260,14 @@ def test_empty_config_shows_an_empty_table(qtbot: Any, tmp_path: Path) -> None:
     assert page.proxy.rowCount() == 0
     assert not page.remove_button.isEnabled()
     assert page.editor.empty_label.isVisible()
+
+
+def test_tab_reaches_the_side_tabs_before_the_fields_they_show(qtbot: Any, document: Document) -> None:
+    page = make_page(qtbot, document)
+    page.select_agent("triage")
+    page.bulk_button.setFocus()
+    qtbot.waitUntil(page.bulk_button.hasFocus)
+    qtbot.keyClick(page.bulk_button, Qt.Key.Key_Tab)
+    assert page.focusWidget() is page.tabs.tabBar()
+    qtbot.keyClick(page.tabs.tabBar(), Qt.Key.Key_Tab)
+    assert page.focusWidget() is page.editor.name_edit

@@ -96,10 +96,12 @@ class AgentsPage(QWidget):
         self.bulk_button.setToolTip("Change the preferred models of the selected agents in one step")
         self.count_label = QLabel(self)
 
+        # The tabs before their pages: Tab reaches the Editor/Resolution/Test run tabs
+        # first, then the fields of the page shown (focus follows creation order).
+        self.tabs = QTabWidget(self)
         self.editor = AgentEditor(document, self)
         self.resolution = ResolutionPreview(document, self)
         self.test_run = TestRunPanel(document, self)
-        self.tabs = QTabWidget(self)
         self.tabs.addTab(self.editor, "Editor")
         self.tabs.addTab(self.resolution, "Resolution")
         self.tabs.addTab(self.test_run, "Test run")
