@@ -71,6 +71,8 @@ def test_strict_names_the_model_layer_and_reason() -> None:
         Resolver(config(data)).chat("own", strict=True)
     assert "'local'" in caught.value.message and "agent" in caught.value.message
     assert "provider 'off' disabled" in caught.value.message
+    # Like no_model_configured, it carries the layers considered before the failing one.
+    assert caught.value.trace == [TraceStep("call", None, "skipped", "not set")]
 
 
 def test_strict_applies_to_task_layers() -> None:

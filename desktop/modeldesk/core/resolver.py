@@ -296,7 +296,9 @@ class Resolver:
                 usable.append(model_id)
                 continue
             if run.strict:
-                raise UnusableModelError(f"Model '{model_id}' ({layer}) cannot be used: {problem}.")
+                error = UnusableModelError(f"Model '{model_id}' ({layer}) cannot be used: {problem}.")
+                error.trace, error.warnings = list(run.trace), list(run.warnings)  # the layers before
+                raise error
             problems.append((model_id, problem))
             run.warn(f"{layer}: '{model_id}' removed: {problem}")
         if usable:
