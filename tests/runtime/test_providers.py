@@ -190,27 +190,21 @@ def test_provider_error_messages() -> None:
     assert len(long.message) < 230 and long.message.endswith("…")
 
 
-# --- SSE edge cases over the wire ---------------------------------------------------------------
+# --- the parser fed exact bytes -----------------------------------------------------------------
+# These feed the provider's parser byte sequences a real server would not produce on demand,
+# through httpx's in-memory transport; everything over real HTTP uses the scripted server.
 
 
-class _RawServer:
-    """Serves one fixed raw body for every request (to feed the SSE parser odd bytes)."""
-
-    def __init__(self, body: bytes, content_type: str = "text/event-stream") -> None:
-        self.body, self.content_type = body, content_type
-
-    def transport(self) -> httpx.MockTransport:
-        def handler(request: httpx.Request) -> httpx.Response:
-            return httpx.Response(200, headers={"content-type": self.content_type}, content=self.body)
-
-        return httpx.MockTransport(handler)
+def _fixed_body(body: bytes, content_type: str) -> httpx.MockTransport:
+    """Answers every request with 200 and exactly ``body``."""
+    return httpx.MockTransport(lambda request: httpx.Response(200, headers={"content-type": content_type}, content=body))
 
 
 async def _chat(body: bytes, content_type: str = "text/event-stream") -> list[Any]:
     from modeldesk.runtime.providers import ChatRequest, OpenAIProvider
 
     provider = Provider(id="p", kind="openai", base_url="http://x/v1")
-    async with httpx.AsyncClient(transport=_RawServer(body, content_type).transport()) as client:
+    async with httpx.AsyncClient(transport=_fixed_body(body, content_type)) as client:
         return [c async for c in OpenAIProvider(provider, client, None).chat(ChatRequest("m", "hi"))]
 
 
@@ -279,7 +273,7 @@ def test_check_with_a_wrong_key(keyed_server: ScriptedServer) -> None:
     assert "nope-nope-nope" not in (result.error or "")
 
 
-# --- SSE framing is independent of how the bytes arrive -----------------------------------------
+# --- SSE framing is independent of how the bytes arrive (in-memory, as above) -------------------
 
 
 async def _chat_pieces(pieces: list[bytes]) -> str:
@@ -358,3 +352,24 @@ def test_a_keyring_read_is_bounded_by_the_check_timeout(scripted_server: Scripte
         result = asyncio.run(check_provider(provider, timeout_s=0.3))
     ring.release.set()
     assert not result.ok and result.error_class == "timeout"
+
+
+def test_openai_model_list_reads_each_servers_window_and_tolerates_odd_fields() -> None:
+    from modeldesk.runtime.providers import OpenAIProvider
+
+    body = json.dumps({"data": [
+        {"id": "router", "name": "Router Model", "context_length": 32768},
+        {"id": "vllm", "max_model_len": 8192},
+        {"id": "llama", "meta": {"n_ctx_train": 2048}},
+        {"id": "odd", "name": 7, "meta": "not an object"},
+        {"no": "id"},
+    ]}).encode()
+    provider = Provider(id="p", kind="openai", base_url="http://x/v1")
+
+    async def listed() -> list[Any]:
+        async with httpx.AsyncClient(transport=_fixed_body(body, "application/json")) as client:
+            return await OpenAIProvider(provider, client, None).list_models()
+
+    assert [(m.id, m.label, m.context_window) for m in asyncio.run(listed())] == [
+        ("router", "Router Model", 32768), ("vllm", None, 8192), ("llama", None, 2048), ("odd", None, None)
+    ]

@@ -22,6 +22,7 @@ from .base import (
     parse_json_event,
 )
 
+
 class OpenAIProvider(ChatProvider):
     def headers(self) -> dict[str, str]:
         headers = {"user-agent": USER_AGENT, "accept": "application/json, text/event-stream"}
@@ -103,7 +104,8 @@ class OpenAIProvider(ChatProvider):
         models = []
         for item in items:
             if isinstance(item, dict) and isinstance(item.get("id"), str):
-                models.append(RemoteModel(item["id"], item.get("name") or None, _context_window(item)))
+                label = item.get("name")
+                models.append(RemoteModel(item["id"], label if isinstance(label, str) and label else None, _context_window(item)))
         return models
 
 
@@ -118,7 +120,8 @@ def _usage(raw: Any) -> dict[str, int] | None:
 
 def _context_window(item: dict[str, Any]) -> int | None:
     # Each server names it differently: OpenRouter, vLLM, llama.cpp's server.
-    for value in (item.get("context_length"), item.get("max_model_len"), (item.get("meta") or {}).get("n_ctx_train")):
+    meta = item.get("meta")
+    for value in (item.get("context_length"), item.get("max_model_len"), meta.get("n_ctx_train") if isinstance(meta, dict) else None):
         if isinstance(value, int) and value > 0:
             return value
     return None
