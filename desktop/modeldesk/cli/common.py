@@ -173,7 +173,7 @@ class Session:
         registry can come from the policy or be filled in later, and the resolver skips
         unusable ids with a warning of its own."""
         return [
-            f"'{model_id}': {problem}; it is saved but skipped until that is fixed"
+            f"'{model_id}': {problem}; runs skip it until that is fixed"
             for model_id in models
             if (problem := self.resolver.model_problem(model_id)) is not None
         ]
