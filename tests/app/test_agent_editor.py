@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import QLineEdit
 
 from modeldesk.app.document import Document
@@ -123,3 +124,14 @@ def test_editor_follows_removal_and_shows_a_placeholder(qtbot: Any, document: Do
     editor.set_agent(None)
     assert editor.empty_label.text() == "Select an agent to edit it."
     assert editor.findChildren(QLineEdit)
+
+
+def test_a_name_that_looks_like_markup_is_shown_as_typed(qtbot: Any, document: Document) -> None:
+    editor = make_editor(qtbot, document, "analyst")
+    editor.name_edit.selectAll()
+    qtbot.keyClicks(editor.name_edit, "<i>R&D</i> bot")
+    qtbot.keyClick(editor.name_edit, Qt.Key.Key_Return)
+    assert document.config.agent("analyst").name == "<i>R&D</i> bot"
+    doc = QTextDocument()
+    doc.setHtml(editor.title.text())
+    assert doc.toPlainText() == "<i>R&D</i> bot (analyst)"

@@ -6,6 +6,8 @@ agent whenever the document changes (undo, redo, a reload from disk).
 
 from __future__ import annotations
 
+from html import escape
+
 from PySide6.QtCore import QEvent, QObject, QSignalBlocker
 from PySide6.QtWidgets import (
     QComboBox,
@@ -119,7 +121,10 @@ class AgentEditor(QWidget):
             self.empty_label.setText("Select an agent to edit it.")
         if agent is None:
             return
-        self.title.setText(f"{agent.name}  <span style='color: gray; font-weight: normal'>({agent.id})</span>")
+        # Rich text: the name is escaped, so "<b>" in a name shows as typed.
+        self.title.setText(
+            f"{escape(agent.name)}  <span style='color: gray; font-weight: normal'>({escape(agent.id)})</span>"
+        )
         # Leave a name the user is still typing alone (isModified is cleared on commit).
         if not self.name_edit.isModified():
             self.name_edit.setText(agent.name)
