@@ -223,7 +223,13 @@ def test_models_replace_everywhere_and_in_a_squad(cli: Any, path: Path) -> None:
     preview = cli.json("models", "replace", "claude", "haiku", "--dry-run")
     assert path.read_bytes() == before
     assert [c["agent"] for c in preview["changes"]] == ["own", "fan", "tasky"]
-    assert any("Settings → Default agent model still lists 'claude'" in w for w in preview["warnings"])
+    assert preview["warnings"] == ["settings.default_agent_model still lists 'claude' (not changed here)"]
+    # Task models are not agents' preferred lists: each place naming OLD is pointed out.
+    assert cli.json("models", "replace", "haiku", "mini", "--dry-run")["warnings"] == [
+        "settings.task_models.title['gpt-4o'] still lists 'haiku' (not changed here)",
+        "projects[0].task_models.summary['*'] still lists 'haiku' (not changed here)",
+        "agents[4].task_models.title still lists 'haiku' (not changed here)",
+    ]
     cli.json("models", "replace", "claude", "haiku", "--squad", "team")
     assert agent(path, "own")["model"] == ["gpt-4o", "haiku"] and agent(path, "fan")["model"] == "claude"
     code, out, _ = cli("models", "replace", "claude", "mini")

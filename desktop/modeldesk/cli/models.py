@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import re
 from collections import Counter
 
 from modeldesk.core.bulk import ReplaceModel, Scope, SquadScope, UsingModelScope
+from modeldesk.core.checks import model_values
 from modeldesk.core.schema import model_list
 
 from .common import (
@@ -18,6 +20,8 @@ from .common import (
     table,
 )
 from .squads import run_bulk
+
+_AGENT_LIST = re.compile(r"agents\[\d+\]\.model")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -73,11 +77,9 @@ def replace(args: argparse.Namespace) -> int:
     session = Session(args)
     scope: Scope = SquadScope(args.squad) if args.squad else UsingModelScope(old)
     warnings = session.model_warnings([new])
-    # Only agents' lists change; say where else OLD is still named so nothing is missed.
-    settings = session.config.settings
-    if old in model_list(settings.default_agent_model):
-        warnings.append(f"Settings → Default agent model still lists '{old}' (not changed here)")
-    for project in session.config.projects:
-        if old in model_list(project.default_model):
-            warnings.append(f"project '{project.id}' default model still lists '{old}' (not changed here)")
+    # Only agents' preferred lists change; name every other place that still lists OLD
+    # (defaults, task models) so nothing is missed.
+    for place, value in model_values(session.config):
+        if not _AGENT_LIST.fullmatch(place) and old in (m.strip() for m in model_list(value)):
+            warnings.append(f"{place} still lists '{old}' (not changed here)")
     return run_bulk(args, session, scope, ReplaceModel(old, new), warnings)

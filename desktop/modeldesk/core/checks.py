@@ -21,7 +21,7 @@ def config_warnings(config: Config, policy: Policy | None = None) -> list[str]:
     for index, model in enumerate(config.models):
         if model.provider not in resolver.providers:
             out.append(f"models[{index}].provider: there is no provider '{model.provider}'")
-    for place, value in _model_values(config):
+    for place, value in model_values(config):
         out.extend(_value_warnings(resolver, place, value))
     projects = {p.id for p in config.projects}
     for index, agent in enumerate(config.agents):
@@ -35,7 +35,8 @@ def config_warnings(config: Config, policy: Policy | None = None) -> list[str]:
     return out
 
 
-def _model_values(config: Config) -> Iterator[tuple[str, ModelValue | None]]:
+def model_values(config: Config) -> Iterator[tuple[str, ModelValue | None]]:
+    """Every model choice in the config with its place (``agents[2].model``), in file order."""
     settings = config.settings
     yield "settings.default_agent_model", settings.default_agent_model
     for task, entries in settings.task_models.items():
