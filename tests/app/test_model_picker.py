@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox
 
 from modeldesk.app.document import Document
@@ -90,8 +90,15 @@ def test_provider_rows_cannot_be_picked(qtbot: Any, document: Document) -> None:
     picker = open_picker(qtbot, document)
     group = picker.proxy.index(0, 0)
     assert not (picker.proxy.flags(group) & Qt.ItemFlag.ItemIsSelectable)
-    picker.tree.setCurrentIndex(QModelIndex())
+    # Even when the keyboard is on a provider row, there is nothing to add.
+    picker.tree.setFocus()
+    qtbot.waitUntil(picker.tree.hasFocus)
+    picker.tree.setCurrentIndex(group)
     assert picker.selected_model() is None
+    assert not picker.buttons.button(QDialogButtonBox.StandardButton.Ok).isEnabled()
+    qtbot.keyClick(picker.tree, Qt.Key.Key_Return)
+    picker.tree.doubleClicked.emit(group)
+    assert picker.isVisible() and picker.result() != QDialog.DialogCode.Accepted
 
 
 def test_picker_links_to_settings_and_closes(qtbot: Any, document: Document) -> None:
