@@ -297,7 +297,7 @@ async def _chat_pieces(pieces: list[bytes]) -> str:
     newline=st.sampled_from([b"\n", b"\r\n", b"\r"]),
     cuts=st.lists(st.integers(0, 4000), max_size=12),
 )
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=150, deadline=None)
 def test_sse_text_is_the_same_however_the_stream_is_split(words: list[str], newline: bytes, cuts: list[int]) -> None:
     events = [json.dumps({"choices": [{"delta": {"content": w}}]}) for w in words] + ["[DONE]"]
     raw = b"".join(b": ping" + newline * 2 + b"data: " + e.encode() + newline * 2 for e in events)
@@ -373,3 +373,13 @@ def test_openai_model_list_reads_each_servers_window_and_tolerates_odd_fields() 
     assert [(m.id, m.label, m.context_window) for m in asyncio.run(listed())] == [
         ("router", "Router Model", 32768), ("vllm", None, 8192), ("llama", None, 2048), ("odd", None, None)
     ]
+
+
+def test_a_long_line_in_small_pieces_is_parsed_in_linear_time() -> None:
+    # A 1 MB answer in one SSE line, arriving 256 bytes at a time. Rescanning the line for
+    # every piece took ~25 s of event-loop time here; the bound is generous for CI.
+    line = b"data: " + json.dumps({"choices": [{"delta": {"content": "x" * 1_000_000}}]}).encode() + b"\r\n\r\n"
+    pieces = [line[i : i + 256] for i in range(0, len(line), 256)] + [b"data: [DONE]\r\n\r\n"]
+    started = time.process_time()
+    assert len(asyncio.run(_chat_pieces(pieces))) == 1_000_000
+    assert time.process_time() - started < 5

@@ -239,8 +239,14 @@ async def iter_sse(response: httpx.Response, provider: ChatProvider) -> AsyncIte
             total += len(piece)
             if total > MAX_RESPONSE_BYTES:
                 raise provider.error("malformed_response", f"stream larger than {MAX_RESPONSE_BYTES >> 20} MiB")
+            # ``buffer`` holds one unfinished line (at most a trailing CR, which may be half of
+            # a CRLF). Only split when the new bytes can end a line: rescanning a long line
+            # for every small piece would cost quadratic time on the event loop.
+            ends_line = b"\n" in piece or b"\r" in piece or buffer.endswith(b"\r")
             buffer += piece
-            *lines, buffer = re.split(rb"\r\n|\r(?!$)|\n", buffer)
+            lines: list[bytes] = []
+            if ends_line:
+                *lines, buffer = _LINE_BREAK.split(buffer)
             if len(buffer) > MAX_LINE_BYTES:
                 raise provider.error("malformed_response", f"stream line longer than {MAX_LINE_BYTES >> 20} MiB")
             for raw in lines:
@@ -264,6 +270,9 @@ async def iter_sse(response: httpx.Response, provider: ChatProvider) -> AsyncIte
             data_lines.append(line[5:].lstrip(" "))
         if data_lines:
             yield SseEvent(event or "message", "\n".join(data_lines))
+
+
+_LINE_BREAK = re.compile(rb"\r\n|\r(?!$)|\n")  # a CR at the very end waits for a possible LF
 
 
 def parse_json_event(data: str, provider: ChatProvider) -> dict[str, Any]:
