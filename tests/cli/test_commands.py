@@ -105,6 +105,8 @@ def test_agents_add(cli: Any, path: Path) -> None:
 def test_agents_add_refusals_and_warnings(cli: Any, path: Path) -> None:
     error = cli.json("agents", "add", "own", "--name", "Again", expect=1)
     assert error == {"error": {"code": "invalid_edit", "message": "there is already an agent 'own'"}}
+    error = cli.json("agents", "add", "twice", "--name", "X", "--model", "haiku,haiku", expect=1)
+    assert error == {"error": {"code": "invalid_edit", "message": "agent 'twice': 'haiku' is listed twice"}}
     error = cli.json("agents", "add", "bad id", "--name", "X", expect=1)
     assert error["error"]["code"] == "invalid_edit" and "id:" in error["error"]["message"]
     code, _, err = cli("agents", "add", "new", "--name", "New", "--model", "gpt-9", "--project", "nowhere")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from modeldesk.core.edits import AddItem, RemoveAgent, SetAgentModels, SetTaskModel
+from modeldesk.core.edits import AddItem, RemoveAgent, SetAgentModels, SetTaskModel, check_model_list
 from modeldesk.core.schema import Agent, as_model_value, model_list
 
 from .common import (
@@ -121,7 +121,7 @@ def show_agent(args: argparse.Namespace) -> int:
 
 def add_agent(args: argparse.Namespace) -> int:
     session = Session(args)
-    models = clean_models(args.model)
+    models = check_model_list(clean_models(args.model), f"agent '{args.agent}'")
     fields: dict[str, Any] = {"id": args.agent, "name": args.name}
     if models:
         fields["model"] = as_model_value(models)
