@@ -112,3 +112,12 @@ def test_replacing_a_model_by_itself_changes_nothing() -> None:
 def test_bulk_labels_keep_the_case_of_model_ids() -> None:
     edit = BulkChange(AllAgentsScope(), ReplaceModel("claude", "GPT-4.1"))
     assert edit.label == "Replace claude with GPT-4.1 (every agent)"
+
+
+def test_edit_errors_name_the_field_without_pydantic_union_names() -> None:
+    with pytest.raises(EditError) as caught:
+        apply_edit(config(), UpdateItem("agents", "own", {"task_models": {"title": 5}}))
+    assert str(caught.value) == "Edit agent own: task_models.title: Input should be a valid string"
+    with pytest.raises(EditError) as caught:
+        apply_edit(config(), UpdateItem("squads", "team", {"agents": ["own", 5]}))
+    assert str(caught.value) == "Edit squad team: agents[1]: Input should be a valid string"

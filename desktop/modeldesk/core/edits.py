@@ -46,9 +46,20 @@ def apply_edit(config: Config, edit: Edit) -> Edit:
     try:
         return edit._apply(config)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise EditError(f"{edit.label}: {where}: {first['msg']}") from None
+        first = exc.errors(include_url=False)[0]
+        raise EditError(f"{edit.label}: {_place(first['loc'])}: {first['msg']}") from None
+
+
+def _place(loc: tuple[Any, ...]) -> str:
+    """A pydantic error location as ``task_models.title[0]``, without the names pydantic
+    gives the members of a union (``str``, ``list[str]``), which are not fields."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part != "str" and not str(part).startswith(("list[", "dict[")):
+            out += f".{part}" if out else str(part)
+    return out
 
 
 def check_model_list(models: list[str], where: str) -> list[str]:
