@@ -99,8 +99,6 @@ def test_key_from_the_os_keyring(keyed_server: ScriptedServer) -> None:
 
 
 def test_a_broken_keyring_is_an_auth_error_not_a_crash(scripted_server: ScriptedServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    import keyring
-
     def broken(service: str, entry: str) -> str:
         raise RuntimeError("no D-Bus session")
 
