@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QFormLayout,
     QGroupBox,
+    QHeaderView,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -126,6 +127,12 @@ class TestRunPanel(QWidget):
         self.timeline = make_table(self.timeline_model, "timeline", "Timeline of attempts and fallbacks", self)
         self.timeline.setShowGrid(False)
         self.timeline.setAlternatingRowColors(False)  # the colours are the kinds'
+        # Offsets are short and bounded: fit the widest up front, so rows arriving during a
+        # live run never show a clipped "+0… s" before the table is laid out again.
+        time_width = self.timeline.fontMetrics().horizontalAdvance("+0000.00 s") + 12
+        time_header = self.timeline.horizontalHeader()
+        time_header.setSectionResizeMode(TimelineModel.TIME, QHeaderView.ResizeMode.Fixed)
+        time_header.resizeSection(TimelineModel.TIME, time_width)
 
         self.result_label = QLabel(self)
         self.result_label.setObjectName("result_label")
