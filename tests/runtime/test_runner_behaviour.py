@@ -101,7 +101,7 @@ def test_total_budget_cuts_an_attempt_and_stops_the_run(scripted_server: Scripte
     config = build_config(scripted_server, fallback={"max_total_s": 0.4, "first_token_timeout_s": 10})
     started = time.monotonic()
     r = run(config)
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 5  # generous: the point is that the 10 s first-token timeout never fires
     assert r.result.error is not None and r.result.error["code"] == "budget_exceeded"
     assert [m.model for m in scripted_server.chat_requests()] == ["a"]  # B never tried
     assert "budget of 0.4 s" in (r.result.attempts[0].error or "")
