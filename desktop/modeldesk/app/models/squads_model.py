@@ -14,20 +14,20 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush
 
 from modeldesk.core.edits import UpdateItem
 from modeldesk.core.errors import ModelDeskError, ResolutionError
 from modeldesk.core.resolver import Resolver
 from modeldesk.core.schema import Config, Squad, model_list
 
+from ..widgets.style import problem_colour
 from .rows import AnyIndex, RowsTableModel, dim_brush
 from .trace_model import layer_label
 
 if TYPE_CHECKING:
     from modeldesk.app.document import Document
 
-ERROR_COLOUR = "#d0463b"
 
 
 class SquadsModel(RowsTableModel[Squad]):
@@ -169,7 +169,7 @@ class MembersModel(RowsTableModel[MemberRow]):
             return member.problem or f"{member.agent_id} runs on {', '.join(member.effective)}"
         if role == Qt.ItemDataRole.ForegroundRole:
             if member.problem:
-                return QBrush(QColor(ERROR_COLOUR))
+                return QBrush(problem_colour())
             if column == self.PREFERRED and not member.preferred:
                 return dim_brush()
         return None

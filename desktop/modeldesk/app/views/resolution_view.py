@@ -32,6 +32,7 @@ from modeldesk.core.schema import Config, Policy
 
 from ..document import Document
 from ..models.trace_model import TraceModel, layer_label
+from ..widgets.style import problem_colour, text_style, warning_colour
 from .model_combo import ModelCombo
 from .tables import make_table
 
@@ -40,8 +41,6 @@ def escape(text: str) -> str:
     return _escape(text, quote=False)
 
 
-ERROR_STYLE = "color: #d0463b;"
-WARNING_STYLE = "color: #b07a0c;"
 NO_TASK = "(no task: chat model only)"
 AGENTS_PROJECT = "(the agent's own project)"
 # The trace columns that hold free text share the width; layer and outcome fit their words.
@@ -96,7 +95,7 @@ class ResolutionPreview(QWidget):
         self.error_label = QLabel(self)
         self.error_label.setObjectName("error_label")
         self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet(ERROR_STYLE)
+        self.error_label.setStyleSheet(text_style(problem_colour()))
         self.error_label.setTextInteractionFlags(
             Qt.TextInteractionFlag.TextSelectableByMouse
             | Qt.TextInteractionFlag.LinksAccessibleByMouse
@@ -106,7 +105,7 @@ class ResolutionPreview(QWidget):
         self.warnings_label = QLabel(self)
         self.warnings_label.setObjectName("warnings_label")
         self.warnings_label.setWordWrap(True)
-        self.warnings_label.setStyleSheet(WARNING_STYLE)
+        self.warnings_label.setStyleSheet(text_style(warning_colour()))
 
         self.chat_trace_model = TraceModel(self)
         self.chat_trace = make_table(

@@ -43,7 +43,8 @@ from .agent_editor import inherited_text
 from .dialogs.bulk_change_dialog import BulkChangeDialog
 from ..widgets.actions import widget_action
 from ..widgets.model_list_editor import ModelListEditor
-from .resolution_view import ERROR_STYLE, escape, resolution_text
+from ..widgets.style import problem_colour, text_style
+from .resolution_view import escape, resolution_text
 from .tables import make_table
 
 
@@ -67,7 +68,7 @@ class SquadsPage(QWidget):
         self.message_label = QLabel(self)
         self.message_label.setObjectName("message_label")
         self.message_label.setWordWrap(True)
-        self.message_label.setStyleSheet(ERROR_STYLE)
+        self.message_label.setStyleSheet(text_style(problem_colour()))
         self.message_label.setVisible(False)
 
         split = QSplitter(Qt.Orientation.Horizontal, self)
@@ -408,4 +409,4 @@ class ModelListEditorFor(QWidget):
         try:
             return resolution_text(self.document.resolver.chat(agent_id))
         except ModelDeskError as exc:
-            return f"<span style='{ERROR_STYLE}'>{escape(exc.message)}</span>"
+            return f"<span style='{text_style(problem_colour())}'>{escape(exc.message)}</span>"

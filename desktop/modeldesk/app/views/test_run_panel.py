@@ -46,12 +46,11 @@ from modeldesk.runtime.runner import RunResult, run_agent
 from ..document import Document
 from ..event_loop import install_asyncgen_hooks
 from ..models.timeline_model import TimelineModel
+from ..widgets.style import ok_colour, problem_colour, text_style
 from .model_combo import ModelCombo
 from .resolution_view import escape, split_models
 from .tables import make_table
 
-ERROR_STYLE = "color: #d0463b;"
-OK_STYLE = "color: #2e9b4f;"
 
 _trackers: dict[Path, CooldownTracker] = {}
 
@@ -245,14 +244,14 @@ class TestRunPanel(QWidget):
             return None
         prompt = self.prompt_edit.toPlainText().strip()
         if not prompt:
-            self._show_result("Type a prompt first.", ERROR_STYLE)
+            self._show_result("Type a prompt first.", text_style(problem_colour()))
             self.prompt_edit.setFocus()
             return None
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             # The app always runs on qasync; this only guards a misconfigured embedding.
-            self._show_result("Cannot run: the app's async event loop is not running.", ERROR_STYLE)
+            self._show_result("Cannot run: the app's async event loop is not running.", text_style(problem_colour()))
             return None
         install_asyncgen_hooks(loop)
         self._run_id += 1
@@ -370,16 +369,16 @@ class TestRunPanel(QWidget):
         if task.cancelled():
             self._show_result("Cancelled.", "")
         elif error is not None:
-            self._show_result(f"The run stopped unexpectedly: {error}", ERROR_STYLE)
+            self._show_result(f"The run stopped unexpectedly: {error}", text_style(problem_colour()))
         else:
             self.result = task.result()
             if self.result.ok:
                 # A non-streamed answer arrives whole, at the end.
                 if self.answer_edit.toPlainText() != self.result.text:
                     self.answer_edit.setPlainText(self.result.text)
-                self._show_result(result_text(self.result), OK_STYLE)
+                self._show_result(result_text(self.result), text_style(ok_colour()))
             else:
-                self._show_result(result_text(self.result), ERROR_STYLE)
+                self._show_result(result_text(self.result), text_style(problem_colour()))
         self._set_running(False)
         self.refresh_cooldowns()
         if self.result is not None:

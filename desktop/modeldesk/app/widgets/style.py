@@ -14,3 +14,13 @@ def problem_colour() -> QColor:
 def ok_colour() -> QColor:
     base = QApplication.palette().color(QPalette.ColorRole.Base)
     return QColor("#81c995") if base.lightness() < 128 else QColor("#1e7b34")
+
+
+def warning_colour() -> QColor:
+    base = QApplication.palette().color(QPalette.ColorRole.Base)
+    return QColor("#f6c26b") if base.lightness() < 128 else QColor("#8a5a00")
+
+
+def text_style(colour: QColor) -> str:
+    """A style sheet (or inline ``style=``) that colours text."""
+    return f"color: {colour.name()};"

@@ -51,10 +51,10 @@ from ...document import Document
 from ...models.bulk_preview_model import BulkPreviewModel
 from ...widgets.model_list_editor import ModelListEditor
 from ...widgets.settings_hint import settings_hint
+from ...widgets.style import problem_colour, text_style
 from ..model_combo import ModelCombo
 from ..tables import make_table
 
-ERROR_STYLE = "color: #d0463b;"
 
 
 def change_label(scope: Scope, change: Change) -> str:
@@ -202,7 +202,7 @@ class BulkChangeDialog(QDialog):
         self.problem_label = QLabel(self)
         self.problem_label.setObjectName("problem_label")
         self.problem_label.setWordWrap(True)
-        self.problem_label.setStyleSheet(ERROR_STYLE)
+        self.problem_label.setStyleSheet(text_style(problem_colour()))
 
         radios = QHBoxLayout()
         for button in (self.set_radio, self.replace_radio, self.add_radio, self.remove_radio):
@@ -354,7 +354,7 @@ class BulkChangeDialog(QDialog):
         changed = sum(1 for c in self._plan if c.changed)
         if self._error:
             self.summary_label.setText(self._error)
-            self.summary_label.setStyleSheet(ERROR_STYLE)
+            self.summary_label.setStyleSheet(text_style(problem_colour()))
         else:
             self.summary_label.setStyleSheet("")
             if not self._plan:
@@ -385,7 +385,7 @@ class BulkChangeDialog(QDialog):
 
     def _show_failure(self, text: str) -> None:
         self.summary_label.setText(text)
-        self.summary_label.setStyleSheet(ERROR_STYLE)
+        self.summary_label.setStyleSheet(text_style(problem_colour()))
 
     def done(self, result: int) -> None:
         # A closed dialog no longer follows the document (it may live on until deleted).
