@@ -7,7 +7,6 @@ import asyncio
 import json
 import logging
 import threading
-import time
 from typing import Any
 
 import httpx
@@ -25,7 +24,7 @@ from modeldesk.runtime.secrets import StaticSecrets
 from tests.support.memory_keyring import MemoryKeyring, installed_memory_keyring
 from tests.support.scripted_server import TEST_KEY, ScriptedServer, hang, ok, status, stream_error
 
-from .conftest import DEAD_URL, build_config, run
+from .conftest import CANCEL_TURNS, DEAD_URL, build_config, run, turns_to_finish
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -328,11 +327,10 @@ def test_a_blocking_keyring_neither_freezes_the_loop_nor_delays_a_cancel(keyed_s
             await asyncio.sleep(0.01)
             ticks += 1
         assert ticks == 20 and not task.done()
-        started = time.monotonic()
         task.cancel()
+        assert await turns_to_finish(task) <= CANCEL_TURNS  # the stuck read is not waited for
         with pytest.raises(asyncio.CancelledError):
             await task
-        assert time.monotonic() - started < 0.5
         ring.release.set()  # the abandoned read finishes on its own thread; nothing is sent
         await asyncio.sleep(0.1)
         assert keyed_server.chat_requests() == []
@@ -373,11 +371,9 @@ def test_openai_model_list_reads_each_servers_window_and_tolerates_odd_fields() 
     ]
 
 
-def test_a_long_line_in_small_pieces_is_parsed_in_linear_time() -> None:
-    # A 1 MB answer in one SSE line, arriving 256 bytes at a time. Rescanning the line for
-    # every piece took ~25 s of event-loop time here; the bound is generous for CI.
+def test_a_long_line_in_small_pieces_is_parsed_whole() -> None:
+    # A 1 MB answer in one SSE line, arriving 256 bytes at a time (bench/bench_sse.py
+    # measures that the parser's cost stays linear in this case).
     line = b"data: " + json.dumps({"choices": [{"delta": {"content": "x" * 1_000_000}}]}).encode() + b"\r\n\r\n"
     pieces = [line[i : i + 256] for i in range(0, len(line), 256)] + [b"data: [DONE]\r\n\r\n"]
-    started = time.process_time()
-    assert len(asyncio.run(_chat_pieces(pieces))) == 1_000_000
-    assert time.process_time() - started < 5
+    assert asyncio.run(_chat_pieces(pieces)) == "x" * 1_000_000

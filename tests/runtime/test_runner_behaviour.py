@@ -12,21 +12,15 @@ import pytest
 from modeldesk.runtime import Cancelled, CooldownTracker, OutputWithdrawn, RunEvent, run_agent
 from tests.support.scripted_server import ScriptedServer, cut, flood, hang, ok, slow, stall, status, stream_error
 
-from .conftest import build_config, run
+from .conftest import CANCEL_TURNS, build_config, run, turns_to_finish
 
 pytestmark = pytest.mark.timeout(30)
-
-# SPEC §4 asks for a stop within 100 ms; on an idle machine it takes a few milliseconds. The
-# bound is wider so a loaded CI machine cannot fail it, yet far below every timer the
-# scenarios could wrongly wait on (2 s timeouts, a 5 s backoff, a server that never answers).
-CANCEL_BOUND_S = 0.5
-
 
 # --- cancellation ---------------------------------------------------------------------------
 
 
 async def _cancel_when(server: ScriptedServer, config: object, ready: object, **kwargs: object) -> tuple[float, list[RunEvent], int]:
-    """Start a run, cancel it once ``ready(events)`` holds; (seconds to stop, events, requests at cancel)."""
+    """Start a run, cancel it once ``ready(events)`` holds; (loop turns to stop, events, requests at cancel)."""
     events: list[RunEvent] = []
     task = asyncio.create_task(run_agent(config, "agent", "Hi", on_event=events.append, **kwargs))  # type: ignore[arg-type]
     deadline = time.monotonic() + 5
@@ -34,11 +28,11 @@ async def _cancel_when(server: ScriptedServer, config: object, ready: object, **
         await asyncio.sleep(0.005)
     assert ready(events), "the run never reached the point to cancel at"  # type: ignore[operator]
     sent = len(server.requests)
-    started = time.monotonic()
     task.cancel()
+    turns = await turns_to_finish(task)
     with pytest.raises(asyncio.CancelledError):
         await task
-    return time.monotonic() - started, events, sent
+    return turns, events, sent
 
 
 @pytest.mark.parametrize("stream", [True, False])
@@ -47,10 +41,10 @@ def test_cancel_while_waiting_for_an_answer(scripted_server: ScriptedServer, str
     config = build_config(scripted_server)
 
     async def scenario() -> None:
-        stopped_in, events, sent = await _cancel_when(
+        turns, events, sent = await _cancel_when(
             scripted_server, config, lambda ev: len(scripted_server.requests) == 1, stream=stream
         )
-        assert stopped_in < CANCEL_BOUND_S
+        assert turns <= CANCEL_TURNS
         assert isinstance(events[-1], Cancelled) and events[-1].model == "A"
         await asyncio.sleep(0.3)
         assert len(scripted_server.requests) == sent == 1  # nothing sent after the cancel
@@ -63,10 +57,10 @@ def test_cancel_mid_stream_closes_the_connection(scripted_server: ScriptedServer
     config = build_config(scripted_server)
 
     async def scenario() -> None:
-        stopped_in, events, _ = await _cancel_when(
+        turns, events, _ = await _cancel_when(
             scripted_server, config, lambda ev: any(e.kind == "text" for e in ev)
         )
-        assert stopped_in < CANCEL_BOUND_S
+        assert turns <= CANCEL_TURNS
         assert events[-1].kind == "cancelled"
         deadline = time.monotonic() + 2
         while scripted_server.open_connections() and time.monotonic() < deadline:
@@ -82,10 +76,10 @@ def test_cancel_during_a_backoff_wait_sends_no_retry(scripted_server: ScriptedSe
     config = build_config(scripted_server, fallback={"backoff_base_s": 5, "backoff_max_s": 5})
 
     async def scenario() -> None:
-        stopped_in, events, sent = await _cancel_when(
+        turns, events, sent = await _cancel_when(
             scripted_server, config, lambda ev: any(e.kind == "retrying" for e in ev)
         )
-        assert stopped_in < CANCEL_BOUND_S and sent == 1
+        assert turns <= CANCEL_TURNS and sent == 1
         assert [e.kind for e in events][-2:] == ["retrying", "cancelled"]
         await asyncio.sleep(0.2)
         assert len(scripted_server.requests) == 1
@@ -99,9 +93,7 @@ def test_cancel_during_a_backoff_wait_sends_no_retry(scripted_server: ScriptedSe
 def test_total_budget_cuts_an_attempt_and_stops_the_run(scripted_server: ScriptedServer) -> None:
     scripted_server.script("a", hang())
     config = build_config(scripted_server, fallback={"max_total_s": 0.4, "first_token_timeout_s": 10})
-    started = time.monotonic()
     r = run(config)
-    assert time.monotonic() - started < 5  # generous: the point is that the 10 s first-token timeout never fires
     assert r.result.error is not None and r.result.error["code"] == "budget_exceeded"
     assert [m.model for m in scripted_server.chat_requests()] == ["a"]  # B never tried
     assert "budget of 0.4 s" in (r.result.attempts[0].error or "")
@@ -179,9 +171,7 @@ def test_an_error_event_inside_the_stream_fails_the_attempt(scripted_server: Scr
 def test_a_flood_ends_in_a_clear_error_not_a_hang(scripted_server: ScriptedServer, stream: bool) -> None:
     scripted_server.script("a", flood())
     scripted_server.script("b", ok("Calm"))
-    started = time.monotonic()
     r = run(build_config(scripted_server, fallback={"retries": 0}), stream=stream)
-    assert time.monotonic() - started < 10
     assert r.result.model == "B"
     assert r.result.attempts[0].error_class == "malformed_response"
     assert "MiB" in (r.result.attempts[0].error or "")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import socket
 import threading
-import time
 
 import httpx
 import pytest
@@ -38,9 +37,7 @@ def test_stop_joins_every_handler_and_closes_every_socket() -> None:
     server.wait_for_requests(3)
     assert server.open_connections() == 3
 
-    started = time.monotonic()
     server.stop()
-    assert time.monotonic() - started < 5  # generous: it takes milliseconds
     assert set(threading.enumerate()) - before - set(clients) == set()  # no server or handler thread
     assert server.open_connections() == 0
     with pytest.raises(OSError), socket.create_connection(("127.0.0.1", port), timeout=2):
