@@ -49,6 +49,18 @@ def test_save_writes_stable_readable_json(store: ConfigStore, path: Path) -> Non
     assert text == config_text(store.load())
 
 
+def test_a_huge_hand_written_number_is_saved_as_written(store: ConfigStore, path: Path) -> None:
+    # Beyond 64 bits the fast JSON writer refuses; the text must still be written, the same.
+    data = {"schema_version": 1, "providers": [{"id": "p", "kind": "openai", "base_url": "http://127.0.0.1:9/v1"}],
+            "models": [{"id": "m", "provider": "p", "name": "m", "context_window": 2**70}]}
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps(data))
+    store.apply(SetSetting(("default_agent_model",), "m"))
+    text = path.read_text(encoding="utf-8")
+    assert json.loads(text)["models"][0]["context_window"] == 2**70
+    assert text == json.dumps(json.loads(text), indent=2, ensure_ascii=False) + "\n"
+
+
 def test_hand_written_forms_survive_a_save(store: ConfigStore, path: Path) -> None:
     data = world()
     data["providers"][0]["enabled"] = True  # equal to the default, but written by a person
