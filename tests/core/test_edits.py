@@ -6,7 +6,15 @@ from __future__ import annotations
 import pytest
 
 from modeldesk.core.bulk import AllAgentsScope, BulkChange, ReplaceModel, SetList, SquadScope, UsingModelScope, plan_bulk_change
-from modeldesk.core.edits import AddItem, Edit, RemoveAgent, SetTaskModel, UpdateItem, apply_edit
+from modeldesk.core.edits import (
+    AddItem,
+    Edit,
+    RemoveAgent,
+    SetAgentFallback,
+    SetTaskModel,
+    UpdateItem,
+    apply_edit,
+)
 from modeldesk.core.errors import EditError
 from modeldesk.core.schema import Agent, Config, Squad, dump_config
 from tests.core.helpers import WORLD, config
@@ -121,3 +129,43 @@ def test_edit_errors_name_the_field_without_pydantic_union_names() -> None:
     with pytest.raises(EditError) as caught:
         apply_edit(config(), UpdateItem("squads", "team", {"agents": ["own", 5]}))
     assert str(caught.value) == "Edit squad team: agents[1]: Input should be a valid string"
+
+
+def test_set_agent_fallback_sets_resets_and_unsets_the_object() -> None:
+    cfg = config()
+    during = round_trip(cfg, SetAgentFallback("own", "retries", 5))
+    assert during["agents"][0]["fallback"] == {"retries": 5}
+    apply_edit(cfg, SetAgentFallback("own", "retries", 5))
+    during = round_trip(cfg, SetAgentFallback("own", "jitter", 0.5))
+    assert during["agents"][0]["fallback"] == {"retries": 5, "jitter": 0.5}
+    apply_edit(cfg, SetAgentFallback("own", "jitter", 0.5))
+    during = round_trip(cfg, SetAgentFallback("own", "retries", None))
+    assert during["agents"][0]["fallback"] == {"jitter": 0.5}
+    apply_edit(cfg, SetAgentFallback("own", "retries", None))
+    # Removing the last override unsets the object (undo brings it back, see round_trip).
+    during = round_trip(cfg, SetAgentFallback("own", "jitter", None))
+    assert "fallback" not in during["agents"][0]
+    apply_edit(cfg, SetAgentFallback("own", "jitter", None))
+    own = cfg.agent("own")
+    assert own is not None and own.fallback is None and "fallback" not in own.model_fields_set
+
+
+def test_set_agent_fallback_keeps_overrides_made_meanwhile() -> None:
+    # Worked out when applied: replaying on a file where another option was set keeps it.
+    edit = SetAgentFallback("own", "retries", 1)
+    cfg = config()
+    apply_edit(cfg, SetAgentFallback("own", "cooldown_s", 0))
+    apply_edit(cfg, edit)
+    assert dump_config(cfg)["agents"][0]["fallback"] == {"retries": 1, "cooldown_s": 0}
+
+
+def test_set_agent_fallback_refusals() -> None:
+    cfg = config()
+    before = dump_config(cfg)
+    with pytest.raises(EditError, match=r"agent own: fallback\.retries: .*less than or equal to 20"):
+        apply_edit(cfg, SetAgentFallback("own", "retries", 21))
+    with pytest.raises(EditError, match="unknown fallback option 'retrys'"):
+        apply_edit(cfg, SetAgentFallback("own", "retrys", 1))
+    with pytest.raises(EditError, match="there is no agent 'ghost'"):
+        apply_edit(cfg, SetAgentFallback("ghost", "retries", 1))
+    assert dump_config(cfg) == before

@@ -1,13 +1,15 @@
-"""`modeldesk agents`: list agents with their effective models, add, show, remove, and set
-an agent's preferred models."""
+"""`modeldesk agents`: list agents with their effective models, add, show, remove, set
+an agent's preferred models and override its fallback options."""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
-from modeldesk.core.edits import AddItem, RemoveAgent, SetAgentModels, SetTaskModel, check_model_list
-from modeldesk.core.schema import Agent, as_model_value, model_list
+from modeldesk.core.edits import AddItem, RemoveAgent, SetAgentFallback, SetAgentModels, SetTaskModel, check_model_list
+from modeldesk.core.errors import EditError
+from modeldesk.core.schema import Agent, FallbackOverride, as_model_value, model_list
+from modeldesk.runtime.policy import effective_options
 
 from .common import (
     Session,
@@ -27,6 +29,9 @@ from .common import (
     validated,
     wants_json,
 )
+
+
+FALLBACK_OPTIONS = tuple(FallbackOverride.model_fields)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -59,6 +64,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("task", metavar="TASK", help="the task: title, summary, ...")
     add_models_argument(p, required=False)
     p.add_argument("--clear", action="store_true", help="remove the agent's own choice for this task")
+
+    p = add_command(group, "set-fallback",
+                    "Override one fallback option (retries, timeouts, cooldown...) for this agent; "
+                    "--reset follows Settings again.", set_fallback,
+                    epilog="Examples:\n"
+                    "  modeldesk agents set-fallback analyst retries 5\n"
+                    "  modeldesk agents set-fallback analyst retries --reset")
+    p.add_argument("agent", metavar="ID")
+    p.add_argument("option", choices=FALLBACK_OPTIONS, metavar="OPTION", help="one of: " + ", ".join(FALLBACK_OPTIONS))
+    p.add_argument("value", nargs="?", help="the agent's own value (a number)")
+    p.add_argument("--reset", action="store_true", help="remove the agent's override: Settings' value applies again")
 
     p = add_command(group, "remove", "Remove an agent (and take it out of every squad).", remove_agent)
     p.add_argument("agent", metavar="ID")
@@ -100,6 +116,7 @@ def show_agent(args: argparse.Namespace) -> int:
     if wants_json(args):
         data = _agent_json(session, agent) | {
             "instruction": agent.instruction,
+            "fallback": _overrides(agent),
             "trace": [s.to_json() for s in (resolution.trace if resolution else getattr(error, "trace", []))],
         }
         print_json(data)
@@ -109,6 +126,11 @@ def show_agent(args: argparse.Namespace) -> int:
     print(f"Preferred models: {models_text(model_list(agent.model))}")
     for task, value in agent.task_models.items():
         print(f"Task model for {task}: {', '.join(model_list(value))}")
+    overrides = _overrides(agent)
+    if overrides:
+        print("Fallback overrides: " + ", ".join(f"{name} = {value}" for name, value in overrides.items()))
+    else:
+        print("Fallback overrides: none (follows Settings)")
     if agent.instruction:
         print(f"Instruction: {agent.instruction}")
     print()
@@ -161,6 +183,50 @@ def set_task_model(args: argparse.Namespace) -> int:
     session.apply(SetTaskModel("agents", args.task, tuple(models), owner_id=args.agent))
     summary = f"{args.agent}: task {args.task} runs on {', '.join(models) if models else '(inherited again)'}."
     return _report(args, session, args.agent, summary, warnings)
+
+
+def _overrides(agent: Agent) -> dict[str, Any]:
+    """The agent's own fallback options (those it does not take from Settings)."""
+    return agent.fallback.model_dump(exclude_none=True) if agent.fallback is not None else {}
+
+
+def _fallback_number(option: str, text: str) -> float | int:
+    """A number from the command line; the range is checked by the schema when applied."""
+    try:
+        number = float(text)
+    except ValueError:
+        raise EditError(f"fallback option {option}: '{text}' is not a number") from None
+    return int(number) if option == "retries" and number.is_integer() else number
+
+
+def set_fallback(args: argparse.Namespace) -> int:
+    if args.reset == (args.value is not None):
+        raise UsageError("Give a value, or --reset to follow Settings again.")
+    value = None if args.value is None else _fallback_number(args.option, args.value)
+    session = Session(args)
+    session.resolver.agent(args.agent)  # a clear unknown_agent error before any write
+    session.apply(SetAgentFallback(args.agent, args.option, value))
+    agent = session.config.agent(args.agent)
+    assert agent is not None
+    option = args.option
+    # The options the runner will use for this agent (Settings with the overrides laid over).
+    effective = getattr(effective_options(session.config.settings, agent), option)
+    default = getattr(session.config.settings.fallback, option)
+    source = "agent" if option in _overrides(agent) else "settings"
+    if wants_json(args):
+        print_json({
+            "agent": _agent_json(session, agent) | {"fallback": _overrides(agent)},
+            "option": option,
+            "value": effective,
+            "source": source,
+            "settings_value": default,
+        })
+        return 0
+    if source == "agent":
+        print(f"{agent.id}: {option} = {effective} (the agent's own; Settings: {default}).")
+    else:
+        print(f"{agent.id}: {option} = {effective} (from Settings; no override).")
+    return 0
 
 
 def remove_agent(args: argparse.Namespace) -> int:

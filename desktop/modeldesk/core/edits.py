@@ -17,7 +17,18 @@ from typing import Any, Literal
 from pydantic import BaseModel, ValidationError
 
 from .errors import EditError
-from .schema import Agent, Config, Model, ModelValue, Project, Provider, Squad, as_model_value, model_list
+from .schema import (
+    Agent,
+    Config,
+    FallbackOverride,
+    Model,
+    ModelValue,
+    Project,
+    Provider,
+    Squad,
+    as_model_value,
+    model_list,
+)
 
 Collection = Literal["providers", "models", "projects", "agents", "squads"]
 ITEM_TYPES: dict[str, type[BaseModel]] = {
@@ -215,6 +226,35 @@ class SetAgentModels(Edit):
         models = check_model_list(list(self.models), f"agent '{self.agent_id}'")
         value = as_model_value(models, like=agent.model)
         return UpdateItem("agents", self.agent_id, {"model": value}, label=self.label)._apply(config)
+
+
+@dataclass(frozen=True)
+class SetAgentFallback(Edit):
+    """Set one of an agent's fallback overrides (``None`` removes it, so the agent follows
+    Settings again). Worked out against the agent as it is when applied, so its other
+    overrides changed meanwhile are kept; removing the last one unsets ``fallback``."""
+
+    agent_id: str
+    option: str
+    value: Any
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.label:
+            verb = "Reset" if self.value is None else "Set"
+            object.__setattr__(self, "label", f"{verb} fallback {self.option} of agent {self.agent_id}")
+
+    def _apply(self, config: Config) -> Edit:
+        _, agent = _find(config, "agents", self.agent_id)
+        if self.option not in FallbackOverride.model_fields:
+            raise EditError(f"{self.label}: unknown fallback option '{self.option}'")
+        overrides = agent.fallback.model_dump(exclude_none=True) if agent.fallback is not None else {}
+        if self.value is None:
+            overrides.pop(self.option, None)
+        else:
+            overrides[self.option] = self.value
+        # No overrides left: the object is unset rather than written as {}.
+        return UpdateItem("agents", self.agent_id, {"fallback": overrides or None}, label=self.label)._apply(config)
 
 
 _SETTINGS_FIELDS = {"default_agent_model", "task_models"}
