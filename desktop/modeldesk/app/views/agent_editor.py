@@ -1,4 +1,5 @@
-"""The agent editor: name, project, instruction and the preferred-model priority list.
+"""The agent editor: name, project, instruction, the preferred-model priority list, and
+two folding sections for the agent's own task models and fallback-option overrides.
 
 Each change is one undoable Edit through ``Document.perform``; the form re-reads the
 agent whenever the document changes (undo, redo, a reload from disk).
@@ -8,24 +9,42 @@ from __future__ import annotations
 
 from html import escape
 
-from PySide6.QtCore import QEvent, QObject, QSignalBlocker
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QEvent, QObject, QSignalBlocker, Qt
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
+    QDialog,
+    QDoubleSpinBox,
     QFormLayout,
+    QGridLayout,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
+    QScrollArea,
+    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
-from modeldesk.core.edits import SetAgentModels, UpdateItem
-from modeldesk.core.errors import ResolutionError
-from modeldesk.core.schema import Agent, model_list
+from modeldesk.core.edits import Edit, SetAgentModels, UpdateItem
+from modeldesk.core.errors import ModelDeskError, ResolutionError
+from modeldesk.core.resolver import Resolver
+from modeldesk.core.schema import Agent, FallbackSettings, as_model_value, model_list
 
 from ..document import Document
+from ..models.rows import RowsTableModel
+from ..models.trace_model import layer_label
+from ..widgets.actions import widget_action
+from ..widgets.collapsible import CollapsibleSection
+from ..widgets.fallback_fields import field_tooltip, spin_box_for
 from ..widgets.model_list_editor import ModelListEditor
-from ..widgets.table_section import perform_or_show
+from ..widgets.table_section import TableSection, perform_or_show
+from ..widgets.task_models import run_on_cell
+from .dialogs.task_model_dialog import TaskModelDialog
 
 NO_PROJECT = "(none)"
 
@@ -45,6 +64,246 @@ def inherited_text(document: Document, agent_id: str) -> str:
     if result.source == "agent":
         return ""
     return f"Inherits {', '.join(result.models)} from {INHERIT_SOURCE.get(result.source, result.source)}."
+
+
+# --- task models ------------------------------------------------------------------------
+
+AgentTaskRow = tuple[str, tuple[str, ...]]  # (task, models)
+
+
+class AgentTaskModelsModel(RowsTableModel[AgentTaskRow]):
+    COLUMNS = ("Task", "Run on")
+
+    def __init__(self, document: Document, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._document = document
+
+    def row_key(self, row: AgentTaskRow) -> object:
+        return row[0]
+
+    def cell(self, row: AgentTaskRow, column: int, role: int) -> Any:
+        task, models = row
+        if column == 1:
+            return run_on_cell(self._document, models, role)
+        return task if role == Qt.ItemDataRole.DisplayRole else None
+
+
+class AgentTaskModelDialog(TaskModelDialog):
+    """The task-rule dialog without the chat-model row: an agent's entry is a direct
+    choice, whatever the chat model."""
+
+    def __init__(self, document: Document, parent: QWidget | None, agent_id: str, **kwargs: Any) -> None:
+        super().__init__(document, parent, **kwargs)
+        self.setWindowTitle(f"{'Edit' if kwargs.get('task') else 'Add'} task model of {agent_id}")
+        form = self.findChild(QFormLayout)
+        if form is not None:
+            form.setRowVisible(self.chat_combo, False)
+
+
+def otherwise_text(document: Document, agent_id: str, task: str) -> str:
+    """What ``task`` would run on for this agent without the agent's own entry."""
+    config = document.config
+    agents = [
+        a if a.id != agent_id else a.model_copy(update={"task_models": {
+            t: v for t, v in a.task_models.items() if t != task}})
+        for a in config.agents
+    ]
+    try:
+        result = Resolver(config.model_copy(update={"agents": agents}), document.policy).task(agent_id, task)
+    except ModelDeskError:
+        return f"Without this entry, {task} would find no usable model."
+    return f"Without this entry, {task} would run on {', '.join(result.models)} ({layer_label(result.source)})."
+
+
+class AgentTaskModels(TableSection):
+    """The agent's ``task_models``: task -> model(s). Each add, edit or removal replaces the
+    map in one UpdateItem; an emptied map is unset (left out of the file)."""
+
+    def __init__(self, document: Document, agent: Callable[[], Agent | None], error_label: QLabel,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(document, AgentTaskModelsModel(document), parent, name="agent_task_models_table")
+        self.model.setParent(self)
+        self._agent = agent
+        self._error_label = error_label
+        self.table.setAccessibleName("Task models of this agent")
+        self.add_button.setToolTip("Add a task this agent runs on its own models")
+        self.remove_button.setToolTip("Remove the selected task model (Delete)")
+        widget_action(self.table, "Edit…", QKeySequence(Qt.Key.Key_Return), self.edit_item)
+        widget_action(self.table, "Remove", QKeySequence(QKeySequence.StandardKey.Delete), self.remove_item)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        # Laid out by the owner, under the table and its buttons.
+        self.otherwise_label = QLabel(self)
+        self.otherwise_label.setObjectName("otherwise_label")
+        self.otherwise_label.setWordWrap(True)
+        self.otherwise_label.setEnabled(False)
+        self.table.selectionModel().selectionChanged.connect(self._show_otherwise)
+        self.model.modelReset.connect(self._show_otherwise)
+        self.refresh()
+
+    def rows(self) -> list[AgentTaskRow]:
+        agent = self._agent()
+        if agent is None:
+            return []
+        return [(task, tuple(model_list(value))) for task, value in agent.task_models.items()]
+
+    def key(self, row: AgentTaskRow) -> str:
+        return row[0]
+
+    def perform(self, edit: Edit) -> bool:
+        if perform_or_show(self._document, edit, self._error_label):
+            return True
+        self.refresh()
+        return False
+
+    # --- actions ----------------------------------------------------------------------
+
+    def add_item(self) -> None:
+        self._edit_with_dialog(None)
+
+    def edit_item(self) -> None:
+        row = self.current()
+        if row is not None:
+            self._edit_with_dialog(row)
+
+    def remove_item(self) -> None:
+        row, agent = self.current(), self._agent()
+        if row is None or agent is None:
+            return
+        table = {t: v for t, v in agent.task_models.items() if t != row[0]}
+        self._save(agent, table, f"Remove task model {row[0]} of {agent.id}")
+
+    def _edit_with_dialog(self, row: AgentTaskRow | None) -> None:
+        agent = self._agent()
+        if agent is None:
+            return
+        task, models = row if row else ("", ())
+        dialog = AgentTaskModelDialog(self._document, self, agent.id, task=task, models=list(models))
+        try:
+            if dialog.exec() != QDialog.DialogCode.Accepted:
+                return
+            new_task, new_models = dialog.task(), dialog.models()
+        finally:
+            dialog.deleteLater()
+        agent = self._agent()  # the document may have changed while the dialog was open
+        if agent is None:
+            return
+        table = {t: v for t, v in agent.task_models.items() if t != task}
+        table[new_task] = as_model_value(new_models, like=agent.task_models.get(new_task))
+        verb = "Edit" if row else "Add"
+        if self._save(agent, table, f"{verb} task model {new_task} of {agent.id}"):
+            self.select(new_task)
+
+    def _save(self, agent: Agent, table: dict[str, Any], label: str) -> bool:
+        return self.perform(UpdateItem("agents", agent.id, {"task_models": table or None}, label=label))
+
+    def _show_otherwise(self, *_: object) -> None:
+        row, agent = self.current(), self._agent()
+        if row is None or agent is None:
+            self.otherwise_label.setText("Select a task to see what it would run on without this entry.")
+            return
+        self.otherwise_label.setText(otherwise_text(self._document, agent.id, row[0]))
+
+
+# --- fallback options -------------------------------------------------------------------
+
+
+class AgentFallbackForm(QWidget):
+    """One row per fallback option (built from ``FallbackSettings.model_fields``): a check
+    box "override", a spin box with the field's range, and the Settings value. Unchecked,
+    the spin box is disabled and shows the Settings value; checking writes the agent's own
+    value, unchecking removes it, and when none is left ``fallback`` is unset."""
+
+    def __init__(self, document: Document, agent: Callable[[], Agent | None], error_label: QLabel,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._document = document
+        self._agent = agent
+        self._error_label = error_label
+        self.checks: dict[str, QCheckBox] = {}
+        self.boxes: dict[str, QSpinBox | QDoubleSpinBox] = {}
+        self.notes: dict[str, QLabel] = {}
+        grid = QGridLayout(self)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setVerticalSpacing(2)
+        for row, (name, info) in enumerate(FallbackSettings.model_fields.items()):
+            title = info.title or name
+            tip = field_tooltip(info)
+            check = QCheckBox(title, self)
+            check.setObjectName(f"override_{name}")
+            check.setToolTip(f"Override for this agent. {tip}")
+            box = spin_box_for(info, self)
+            box.setObjectName(f"agent_fallback_{name}")
+            box.setAccessibleName(f"{title} for this agent")
+            box.setToolTip(tip)
+            box.setMinimumWidth(100)
+            note = QLabel(self)
+            note.setEnabled(False)  # greyed: context, not a value of this agent
+            grid.addWidget(check, row, 0)
+            grid.addWidget(box, row, 1)
+            grid.addWidget(note, row, 2)
+            check.clicked.connect(lambda checked, name=name: self._override(name, checked))
+            box.editingFinished.connect(lambda name=name: self._commit(name))
+            self.checks[name], self.boxes[name], self.notes[name] = check, box, note
+        grid.setColumnStretch(2, 1)
+
+    def overridden(self) -> list[str]:
+        agent = self._agent()
+        if agent is None or agent.fallback is None:
+            return []
+        return [name for name in self.checks if getattr(agent.fallback, name) is not None]
+
+    def refresh(self) -> None:
+        agent = self._agent()
+        if agent is None:
+            return
+        settings = self._document.config.settings.fallback
+        own = set(self.overridden())
+        for name, check in self.checks.items():
+            overridden = name in own
+            box = self.boxes[name]
+            value = getattr(agent.fallback, name) if overridden else getattr(settings, name)
+            with QSignalBlocker(check), QSignalBlocker(box):
+                check.setChecked(overridden)
+                box.setValue(value)
+            box.setEnabled(overridden)
+            base = getattr(settings, name)
+            self.notes[name].setText(f"Settings: {base:g}" if overridden else f"from Settings: {base:g}")
+
+    def _values(self, agent: Agent) -> dict[str, Any]:
+        return agent.fallback.model_dump(exclude_none=True) if agent.fallback is not None else {}
+
+    def _override(self, name: str, checked: bool) -> None:
+        agent = self._agent()
+        if agent is None:
+            return
+        title = (FallbackSettings.model_fields[name].title or name).lower()
+        values = self._values(agent)
+        if checked:
+            # Start from the value the agent runs with now (the Settings value).
+            values[name] = getattr(self._document.config.settings.fallback, name)
+            label = f"Override {title} of {agent.id}"
+        else:
+            values.pop(name, None)
+            label = f"Stop overriding {title} of {agent.id}"
+        self._save(agent, values, label)
+
+    def _commit(self, name: str) -> None:
+        agent = self._agent()
+        if agent is None or not self.checks[name].isChecked():
+            return
+        values = self._values(agent)
+        value = self.boxes[name].value()
+        if values.get(name) == value:
+            return
+        values[name] = value
+        title = (FallbackSettings.model_fields[name].title or name).lower()
+        self._save(agent, values, f"Change {title} of {agent.id}")
+
+    def _save(self, agent: Agent, values: dict[str, Any], label: str) -> None:
+        # No override left: unset, so the agent has no "fallback" in the file at all.
+        edit = UpdateItem("agents", agent.id, {"fallback": values or None}, label=label)
+        if not perform_or_show(self._document, edit, self._error_label):
+            self.refresh()
 
 
 class AgentEditor(QWidget):
@@ -68,7 +327,38 @@ class AgentEditor(QWidget):
         self.error_label.setObjectName("error_label")
         self.error_label.setWordWrap(True)
         self.error_label.setVisible(False)
+        self.task_models = AgentTaskModels(document, self._agent, self.error_label, self)
+        task_body = QWidget(self)
+        task_layout = QVBoxLayout(task_body)
+        task_layout.setContentsMargins(16, 0, 0, 4)
+        task_layout.addWidget(QLabel("Background tasks (titles, summaries…) this agent runs on models of its own, "
+                                     "whatever its chat model.", task_body))
+        task_layout.addWidget(self.task_models)
+        task_layout.addWidget(self.task_models.otherwise_label)
+        self.task_section = CollapsibleSection("Tas&k models", task_body, self)
+        self.task_section.setObjectName("task_models_section")
+        self.fallback_form = AgentFallbackForm(document, self._agent, self.error_label, self)
+        fallback_body = QWidget(self)
+        fallback_layout = QVBoxLayout(fallback_body)
+        fallback_layout.setContentsMargins(16, 0, 0, 4)
+        fallback_layout.addWidget(QLabel("Tick an option to give this agent its own value; the others follow "
+                                         "Settings → Fallback defaults.", fallback_body))
+        fallback_layout.addWidget(self.fallback_form)
+        self.fallback_section = CollapsibleSection("Fallback &options", fallback_body, self)
+        self.fallback_section.setObjectName("fallback_section")
+        for body in (task_body, fallback_body):
+            body.layout().itemAt(0).widget().setWordWrap(True)  # type: ignore[union-attr]
         self.empty_label = QLabel("Select an agent to edit it.", self)
+        # Each section's header comes before its contents in the Tab order.
+        chain: list[QWidget] = [
+            self.models_editor.hint_label, self.task_section.toggle, self.task_models.table,
+            self.task_models.add_button, self.task_models.edit_button, self.task_models.remove_button,
+            self.fallback_section.toggle,
+        ]
+        for name, check in self.fallback_form.checks.items():
+            chain += [check, self.fallback_form.boxes[name]]
+        for first, second in zip(chain, chain[1:]):
+            QWidget.setTabOrder(first, second)
 
         form = QFormLayout()
         form.addRow("&Name:", self.name_edit)
@@ -83,12 +373,18 @@ class AgentEditor(QWidget):
         inner.addWidget(self.title)
         inner.addLayout(form)
         inner.addWidget(models_caption)
-        inner.addWidget(self.models_editor)
+        inner.addWidget(self.models_editor, 1)
+        inner.addWidget(self.task_section)
+        inner.addWidget(self.fallback_section)
         inner.addWidget(self.error_label)
-        inner.addStretch(1)
+        # The form scrolls when the open sections make it taller than the tab.
+        self.scroll = QScrollArea(self)
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.scroll.setWidget(self.form_widget)
         layout = QVBoxLayout(self)
         layout.addWidget(self.empty_label)
-        layout.addWidget(self.form_widget, 1)
+        layout.addWidget(self.scroll, 1)
 
         self.name_edit.editingFinished.connect(self._commit_name)
         self.project_combo.activated.connect(self._commit_project)
@@ -113,6 +409,7 @@ class AgentEditor(QWidget):
 
     def _refresh(self) -> None:
         agent = self._agent()
+        self.scroll.setVisible(agent is not None)
         self.form_widget.setVisible(agent is not None)
         self.empty_label.setVisible(agent is None)
         if self.agent_id is not None and agent is None:
@@ -140,6 +437,12 @@ class AgentEditor(QWidget):
             self.instruction_edit.setPlainText(agent.instruction)
         self.models_editor.set_models(model_list(agent.model))
         self.models_editor.set_inherited(inherited_text(self._document, agent.id))
+        self.task_models.refresh()
+        count = len(agent.task_models)
+        self.task_section.set_summary(f"{count} task{'s' if count != 1 else ''}" if count else "none")
+        self.fallback_form.refresh()
+        overridden = len(self.fallback_form.overridden())
+        self.fallback_section.set_summary(f"{overridden} overridden" if overridden else "all from Settings")
 
     # --- commits ----------------------------------------------------------------------
 
@@ -148,7 +451,7 @@ class AgentEditor(QWidget):
             self._commit_instruction()
         return super().eventFilter(watched, event)
 
-    def _perform(self, edit: UpdateItem | SetAgentModels) -> None:
+    def _perform(self, edit: Edit) -> None:
         if not perform_or_show(self._document, edit, self.error_label):
             self._refresh()
 

@@ -4,10 +4,8 @@ the spin box loses focus or Enter is pressed; "Reset" returns it to the default.
 
 from __future__ import annotations
 
-from annotated_types import Ge, Gt, Le
 from PySide6.QtCore import QSignalBlocker
 from PySide6.QtWidgets import (
-    QAbstractSpinBox,
     QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
@@ -16,43 +14,13 @@ from PySide6.QtWidgets import (
     QSpinBox,
     QWidget,
 )
-from pydantic.fields import FieldInfo
 
 from modeldesk.core.edits import SetSetting
 from modeldesk.core.schema import FallbackSettings
 
 from ...document import Document
+from ...widgets.fallback_fields import field_tooltip, spin_box_for
 from ...widgets.table_section import perform_or_show
-
-
-def _bounds(info: FieldInfo) -> tuple[float, float]:
-    low, high = 0.0, 1e9
-    for rule in info.metadata:
-        if isinstance(rule, Ge):
-            low = float(rule.ge)  # type: ignore[arg-type]
-        elif isinstance(rule, Gt):
-            # Spin boxes have no open bounds; the smallest step above the bound stands in.
-            low = float(rule.gt) + 0.01  # type: ignore[operator]
-        elif isinstance(rule, Le):
-            high = float(rule.le)  # type: ignore[arg-type]
-    return low, high
-
-
-def spin_box_for(info: FieldInfo, parent: QWidget) -> QSpinBox | QDoubleSpinBox:
-    """A spin box with the field's type and bounds."""
-    low, high = _bounds(info)
-    box: QSpinBox | QDoubleSpinBox
-    if info.annotation is int:
-        box = QSpinBox(parent)
-        box.setRange(int(low), int(high))
-    else:
-        box = QDoubleSpinBox(parent)
-        box.setDecimals(2)
-        box.setRange(low, high)
-        box.setSingleStep(0.1 if high <= 60 else 1.0)
-    box.setKeyboardTracking(False)
-    box.setCorrectionMode(QAbstractSpinBox.CorrectionMode.CorrectToNearestValue)
-    return box
 
 
 class FallbackForm(QWidget):
@@ -71,7 +39,7 @@ class FallbackForm(QWidget):
             box.setObjectName(f"fallback_{name}")
             box.setMinimumWidth(110)
             default = info.get_default(call_default_factory=True)
-            tip = (info.description + "\n" if info.description else "") + f"Default: {default:g}"
+            tip = field_tooltip(info)
             box.setToolTip(tip)
             reset = QPushButton("Reset to default", self)
             reset.setToolTip(f"Use the default, {default:g}")

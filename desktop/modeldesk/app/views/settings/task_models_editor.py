@@ -14,8 +14,8 @@ from modeldesk.core.schema import WILDCARD, TaskModelMap, as_model_value, model_
 
 from ...document import Document
 from ...models.rows import RowsTableModel
-from ...widgets.style import problem_colour
 from ...widgets.table_section import TableSection
+from ...widgets.task_models import run_on_cell
 from ..dialogs.task_model_dialog import TaskModelDialog
 
 TaskRule = tuple[str, str, tuple[str, ...]]  # (task, chat model or '*', models)
@@ -30,17 +30,12 @@ class TaskModelsModel(RowsTableModel[TaskRule]):
 
     def cell(self, row: TaskRule, column: int, role: int) -> Any:
         task, chat, models = row
-        problems = [f"{m}: {p}" for m in models if (p := self._document.resolver.model_problem(m))]
+        if column == 2:
+            return run_on_cell(self._document, models, role)
         if role == Qt.ItemDataRole.DisplayRole:
             if column == 0:
                 return task
-            if column == 1:
-                return "any (*)" if chat == WILDCARD else chat
-            return ", ".join(f"⚠ {m}" if self._document.resolver.model_problem(m) else m for m in models)
-        if role == Qt.ItemDataRole.ToolTipRole and column == 2 and problems:
-            return "Not usable:\n" + "\n".join(problems)
-        if role == Qt.ItemDataRole.ForegroundRole and column == 2 and problems:
-            return problem_colour()
+            return "any (*)" if chat == WILDCARD else chat
         return None
 
 
