@@ -1,5 +1,5 @@
 """The agent editor's Task models and Fallback options sections, driven as a user would:
-each change is one undoable UpdateItem saved at once, an emptied override leaves the file,
+each change is one undoable edit saved at once, an emptied override leaves the file,
 and the sections follow undo, redo and changes made by the CLI."""
 
 from __future__ import annotations
@@ -207,3 +207,16 @@ def test_no_mnemonic_is_used_twice_in_the_editor(qtbot: Any, document: Document)
     texts = [w.text() for w in editor.findChildren(QAbstractButton) + editor.findChildren(QLabel)]
     letters = [m.group(1).lower() for t in texts for m in re.finditer(r"&([^&\s])", t)]
     assert len(letters) == len(set(letters)), letters
+
+
+def test_an_override_set_meanwhile_by_another_program_is_kept(qtbot: Any, document: Document,
+                                                              config_file: Path) -> None:
+    editor = make_editor(qtbot, document, "analyst")
+    editor.fallback_section.set_expanded(True)
+    # The CLI overrides retries for the same agent; the app has not reloaded yet.
+    subprocess.run([sys.executable, "-m", "modeldesk", "--config", str(config_file),
+                    "agents", "set-fallback", "analyst", "retries", "4"], check=True, capture_output=True)
+    editor.fallback_form.checks["jitter"].click()
+    # Each option is its own edit, replayed on the file as it is: both changes are kept.
+    assert agent_on_disk(config_file, "analyst")["fallback"] == {"retries": 4, "jitter": 0.1, "cooldown_s": 0.0}
+    assert document.config.agent("analyst").fallback.retries == 4

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from modeldesk.core.edits import Edit, SetAgentModels, UpdateItem
+from modeldesk.core.edits import Edit, SetAgentFallback, SetAgentModels, UpdateItem
 from modeldesk.core.errors import ModelDeskError, ResolutionError
 from modeldesk.core.resolver import Resolver
 from modeldesk.core.schema import Agent, FallbackSettings, as_model_value, model_list
@@ -269,39 +269,33 @@ class AgentFallbackForm(QWidget):
             base = getattr(settings, name)
             self.notes[name].setText(f"Settings: {base:g}" if overridden else f"from Settings: {base:g}")
 
-    def _values(self, agent: Agent) -> dict[str, Any]:
-        return agent.fallback.model_dump(exclude_none=True) if agent.fallback is not None else {}
-
     def _override(self, name: str, checked: bool) -> None:
         agent = self._agent()
         if agent is None:
             return
         title = (FallbackSettings.model_fields[name].title or name).lower()
-        values = self._values(agent)
         if checked:
             # Start from the value the agent runs with now (the Settings value).
-            values[name] = getattr(self._document.config.settings.fallback, name)
-            label = f"Override {title} of {agent.id}"
+            value = getattr(self._document.config.settings.fallback, name)
+            self._save(agent, name, value, f"Override {title} of {agent.id}")
         else:
-            values.pop(name, None)
-            label = f"Stop overriding {title} of {agent.id}"
-        self._save(agent, values, label)
+            self._save(agent, name, None, f"Stop overriding {title} of {agent.id}")
 
     def _commit(self, name: str) -> None:
         agent = self._agent()
         if agent is None or not self.checks[name].isChecked():
             return
-        values = self._values(agent)
         value = self.boxes[name].value()
-        if values.get(name) == value:
+        if agent.fallback is not None and getattr(agent.fallback, name) == value:
             return
-        values[name] = value
         title = (FallbackSettings.model_fields[name].title or name).lower()
-        self._save(agent, values, f"Change {title} of {agent.id}")
+        self._save(agent, name, value, f"Change {title} of {agent.id}")
 
-    def _save(self, agent: Agent, values: dict[str, Any], label: str) -> None:
-        # No override left: unset, so the agent has no "fallback" in the file at all.
-        edit = UpdateItem("agents", agent.id, {"fallback": values or None}, label=label)
+    def _save(self, agent: Agent, name: str, value: Any, label: str) -> None:
+        # One option per edit, worked out against the file when saved, so another
+        # program's change to this agent's other options is kept; removing the last
+        # override unsets "fallback" altogether.
+        edit = SetAgentFallback(agent.id, name, value, label=label)
         if not perform_or_show(self._document, edit, self._error_label):
             self.refresh()
 
