@@ -12,26 +12,7 @@ import pytest
 from modeldesk.core.store import ConfigStore
 from modeldesk.runtime import RunResult, run_agent
 from modeldesk.runtime.policy import effective_options
-from tests.core.helpers import WORLD, Cli, write_json
-
-
-@pytest.fixture
-def path(tmp_path: Path) -> Path:
-    return write_json(tmp_path / "config.json", WORLD)
-
-
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str], path: Path) -> Any:
-    runner = Cli(capsys)
-
-    class Bound:
-        def __call__(self, *args: str) -> tuple[int, str, str]:
-            return runner("--config", str(path), *args)
-
-        def json(self, *args: str, expect: int = 0) -> Any:
-            return runner.json("--config", str(path), *args, expect=expect)
-
-    return Bound()
+from tests.core.helpers import Cli, write_json
 
 
 def agent(path: Path, agent_id: str) -> dict[str, Any]:

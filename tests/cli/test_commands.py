@@ -13,25 +13,6 @@ from modeldesk.cli.main import build_parser
 from tests.core.helpers import POLICY, WORLD, Cli, policy_file, write_json
 
 
-@pytest.fixture
-def path(tmp_path: Path) -> Path:
-    return write_json(tmp_path / "config.json", WORLD)
-
-
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str], path: Path) -> Any:
-    runner = Cli(capsys)
-
-    class Bound:
-        def __call__(self, *args: str) -> tuple[int, str, str]:
-            return runner("--config", str(path), *args)
-
-        def json(self, *args: str, expect: int = 0) -> Any:
-            return runner.json("--config", str(path), *args, expect=expect)
-
-    return Bound()
-
-
 def saved(path: Path) -> dict[str, Any]:
     return json.loads(path.read_text())
 
