@@ -322,26 +322,17 @@ class AgentEditor(QWidget):
         self.error_label.setWordWrap(True)
         self.error_label.setVisible(False)
         self.task_models = AgentTaskModels(document, self._agent, self.error_label, self)
-        task_body = QWidget(self)
-        task_layout = QVBoxLayout(task_body)
-        task_layout.setContentsMargins(16, 0, 0, 4)
-        task_layout.addWidget(QLabel("Background tasks (titles, summaries…) this agent runs on models of its own, "
-                                     "whatever its chat model.", task_body))
-        task_layout.addWidget(self.task_models)
-        task_layout.addWidget(self.task_models.otherwise_label)
-        self.task_section = CollapsibleSection("Tas&k models", task_body, self)
-        self.task_section.setObjectName("task_models_section")
+        self.task_section = self._section(
+            "Tas&k models", "task_models_section",
+            "Background tasks (titles, summaries…) this agent runs on models of its own, whatever its chat model.",
+            self.task_models, self.task_models.otherwise_label,
+        )
         self.fallback_form = AgentFallbackForm(document, self._agent, self.error_label, self)
-        fallback_body = QWidget(self)
-        fallback_layout = QVBoxLayout(fallback_body)
-        fallback_layout.setContentsMargins(16, 0, 0, 4)
-        fallback_layout.addWidget(QLabel("Tick an option to give this agent its own value; the others follow "
-                                         "Settings → Fallback defaults.", fallback_body))
-        fallback_layout.addWidget(self.fallback_form)
-        self.fallback_section = CollapsibleSection("Fallback &options", fallback_body, self)
-        self.fallback_section.setObjectName("fallback_section")
-        for body in (task_body, fallback_body):
-            body.layout().itemAt(0).widget().setWordWrap(True)  # type: ignore[union-attr]
+        self.fallback_section = self._section(
+            "Fallback &options", "fallback_section",
+            "Tick an option to give this agent its own value; the others follow Settings → Fallback defaults.",
+            self.fallback_form,
+        )
         self.empty_label = QLabel("Select an agent to edit it.", self)
         # Each section's header comes before its contents in the Tab order.
         chain: list[QWidget] = [
@@ -388,6 +379,20 @@ class AgentEditor(QWidget):
         self._refresh()
 
     # --- API --------------------------------------------------------------------------
+
+    def _section(self, title: str, name: str, caption: str, *widgets: QWidget) -> CollapsibleSection:
+        """A folding section: an indented, wrapped caption above ``widgets``."""
+        body = QWidget(self)
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(16, 0, 0, 4)
+        label = QLabel(caption, body)
+        label.setWordWrap(True)
+        layout.addWidget(label)
+        for widget in widgets:
+            layout.addWidget(widget)
+        section = CollapsibleSection(title, body, self)
+        section.setObjectName(name)
+        return section
 
     def set_agent(self, agent_id: str | None) -> None:
         if agent_id == self.agent_id:
