@@ -86,8 +86,12 @@ def main() -> None:
     base_filter = best_of(stock_filter)
     report("baseline: stock proxy, text filter + clear", base_filter, base_filter, "stock filter")
     report("AgentsFilterProxy, text filter + clear", best_of(ours_filter), base_filter, "stock filter")
-    report("filter by model, cold (resolves every agent)", best_of(ours_model_filter_cold, repeat=3), base_filter,
-           "stock filter")
+    report(
+        "filter by model, cold (resolves every agent)",
+        best_of(ours_model_filter_cold, repeat=3),
+        base_filter,
+        "stock filter",
+    )
     base_sort = best_of(stock_sort)
     report("baseline: stock proxy, sort + unsort", base_sort, base_sort, "stock sort")
     report("sort by effective model + unsort (cached)", best_of(ours_sort), base_sort, "stock sort")

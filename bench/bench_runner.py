@@ -44,13 +44,23 @@ async def timed(make_one, count: int = REQUESTS) -> float:
 
 async def main() -> None:
     with ScriptedServer(default=ok("Benchmark answer, streamed in pieces.", chunks=6)) as server:
-        config = Config.model_validate({
-            "providers": [{"id": "bench", "kind": "openai", "base_url": server.openai_url}],
-            "models": [{"id": "primary", "provider": "bench", "name": "primary"},
-                       {"id": "backup", "provider": "bench", "name": "backup"}],
-            "agents": [{"id": "a", "name": "A", "model": ["primary", "backup"],
-                        "fallback": {"retries": 0, "cooldown_s": 0}}],
-        })
+        config = Config.model_validate(
+            {
+                "providers": [{"id": "bench", "kind": "openai", "base_url": server.openai_url}],
+                "models": [
+                    {"id": "primary", "provider": "bench", "name": "primary"},
+                    {"id": "backup", "provider": "bench", "name": "backup"},
+                ],
+                "agents": [
+                    {
+                        "id": "a",
+                        "name": "A",
+                        "model": ["primary", "backup"],
+                        "fallback": {"retries": 0, "cooldown_s": 0},
+                    }
+                ],
+            }
+        )
         body = {"model": "primary", "stream": True, "messages": [{"role": "user", "content": "hi"}]}
         tls = ssl.create_default_context()  # built once, as the runner does
 

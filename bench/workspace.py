@@ -8,19 +8,44 @@ from modeldesk.core.schema import Config
 def workspace(agents: int, models: int = 40) -> Config:
     """``agents`` agents over ``models`` models and 10 projects; a third inherit, a tenth
     list a disabled model (so the resolver has warnings to produce)."""
-    return Config.model_validate({
-        "providers": [{"id": "p1", "kind": "openai", "base_url": "http://127.0.0.1:1/v1"},
-                      {"id": "p2", "kind": "anthropic", "base_url": "http://127.0.0.1:2"}],
-        "models": [{"id": f"m{i}", "provider": "p1" if i % 2 else "p2", "name": f"m{i}",
-                    "context_window": 8000 * (1 + i % 8), "enabled": i != 7} for i in range(models)],
-        "settings": {"default_agent_model": ["m1", "m2"],
-                     "task_models": {"title": {"*": "m3", "m1": "m4"}}},
-        "projects": [{"id": f"proj{i}", "name": f"Project {i}", "default_model": f"m{i + 10}"}
-                     for i in range(10)],
-        "agents": [{"id": f"agent{i}", "name": f"Agent {i}", "project": f"proj{i % 10}",
-                    **({} if i % 3 == 0 else {"model": [f"m{i % models}", f"m{(i + 1) % models}", "m7"]
-                                              if i % 10 == 0 else [f"m{i % models}", f"m{(i + 1) % models}"]})}
-                   for i in range(agents)],
-        "squads": [{"id": f"squad{i}", "name": f"Squad {i}",
-                    "agents": [f"agent{j}" for j in range(i, agents, 50)]} for i in range(5)],
-    })
+    return Config.model_validate(
+        {
+            "providers": [
+                {"id": "p1", "kind": "openai", "base_url": "http://127.0.0.1:1/v1"},
+                {"id": "p2", "kind": "anthropic", "base_url": "http://127.0.0.1:2"},
+            ],
+            "models": [
+                {
+                    "id": f"m{i}",
+                    "provider": "p1" if i % 2 else "p2",
+                    "name": f"m{i}",
+                    "context_window": 8000 * (1 + i % 8),
+                    "enabled": i != 7,
+                }
+                for i in range(models)
+            ],
+            "settings": {"default_agent_model": ["m1", "m2"], "task_models": {"title": {"*": "m3", "m1": "m4"}}},
+            "projects": [{"id": f"proj{i}", "name": f"Project {i}", "default_model": f"m{i + 10}"} for i in range(10)],
+            "agents": [
+                {
+                    "id": f"agent{i}",
+                    "name": f"Agent {i}",
+                    "project": f"proj{i % 10}",
+                    **(
+                        {}
+                        if i % 3 == 0
+                        else {
+                            "model": [f"m{i % models}", f"m{(i + 1) % models}", "m7"]
+                            if i % 10 == 0
+                            else [f"m{i % models}", f"m{(i + 1) % models}"]
+                        }
+                    ),
+                }
+                for i in range(agents)
+            ],
+            "squads": [
+                {"id": f"squad{i}", "name": f"Squad {i}", "agents": [f"agent{j}" for j in range(i, agents, 50)]}
+                for i in range(5)
+            ],
+        }
+    )

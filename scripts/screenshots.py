@@ -37,9 +37,7 @@ sys.path.insert(0, str(ROOT))  # tests.support.scripted_server, for the test-run
 LOCAL_PREFIX = "http://127.0.0.1:"
 TEST_RUN_AGENT = "analyst"  # claude-sonnet-4 first, gpt-4o as its fallback
 TEST_RUN_PROMPT = "Summarise last quarter's churn figures in one sentence."
-TEST_RUN_ANSWER = (
-    "Churn fell from 4.1% to 3.2% last quarter, driven mostly by fewer cancellations among annual plans."
-)
+TEST_RUN_ANSWER = "Churn fell from 4.1% to 3.2% last quarter, driven mostly by fewer cancellations among annual plans."
 
 
 def wait_until(app: Any, done: Callable[[], bool], timeout_s: float) -> bool:

@@ -72,7 +72,8 @@ def test_add_then_remove_a_task_model(qtbot: Any, document: Document, config_fil
     # The added row is selected; the line under the table says what it would run on otherwise.
     assert editor.task_models.current() == ("summary", ("claude-haiku-4", "gpt-4o-mini"))
     assert editor.task_models.otherwise_label.text() == (
-        "Without this entry, summary would run on gpt-4o-mini, llama-3.2-3b (Settings task model).")
+        "Without this entry, summary would run on gpt-4o-mini, llama-3.2-3b (Settings task model)."
+    )
 
     editor.task_models.table.setFocus()
     qtbot.keyClick(editor.task_models.table, Qt.Key.Key_Delete)
@@ -156,8 +157,7 @@ def test_override_a_fallback_option_by_keyboard(qtbot: Any, document: Document, 
     assert not check.isChecked() and box.value() == 2
 
 
-def test_other_overrides_are_kept_and_undo_restores_exactly(qtbot: Any, document: Document,
-                                                             config_file: Path) -> None:
+def test_other_overrides_are_kept_and_undo_restores_exactly(qtbot: Any, document: Document, config_file: Path) -> None:
     editor = make_editor(qtbot, document, "analyst")
     original = agent_on_disk(config_file, "analyst")
     assert original["fallback"] == {"cooldown_s": 0.0}
@@ -189,9 +189,22 @@ def test_editor_follows_a_change_made_by_the_cli(qtbot: Any, document: Document,
     editor.task_section.set_expanded(True)
     assert table_rows(editor) == []
     subprocess.run(
-        [sys.executable, "-m", "modeldesk", "--config", str(config_file),
-         "agents", "set-task-model", "helper", "title", "gpt-4o-mini"],
-        check=True, capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "modeldesk",
+            "--config",
+            str(config_file),
+            "agents",
+            "set-task-model",
+            "helper",
+            "title",
+            "gpt-4o-mini",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert document.reload_if_changed()
     assert table_rows(editor) == [("title", "gpt-4o-mini")]
@@ -209,13 +222,28 @@ def test_no_mnemonic_is_used_twice_in_the_editor(qtbot: Any, document: Document)
     assert len(letters) == len(set(letters)), letters
 
 
-def test_an_override_set_meanwhile_by_another_program_is_kept(qtbot: Any, document: Document,
-                                                              config_file: Path) -> None:
+def test_an_override_set_meanwhile_by_another_program_is_kept(
+    qtbot: Any, document: Document, config_file: Path
+) -> None:
     editor = make_editor(qtbot, document, "analyst")
     editor.fallback_section.set_expanded(True)
     # The CLI overrides retries for the same agent; the app has not reloaded yet.
-    subprocess.run([sys.executable, "-m", "modeldesk", "--config", str(config_file),
-                    "agents", "set-fallback", "analyst", "retries", "4"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "modeldesk",
+            "--config",
+            str(config_file),
+            "agents",
+            "set-fallback",
+            "analyst",
+            "retries",
+            "4",
+        ],
+        check=True,
+        capture_output=True,
+    )
     editor.fallback_form.checks["jitter"].click()
     # Each option is its own edit, replayed on the file as it is: both changes are kept.
     assert agent_on_disk(config_file, "analyst")["fallback"] == {"retries": 4, "jitter": 0.1, "cooldown_s": 0.0}

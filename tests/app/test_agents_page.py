@@ -141,13 +141,19 @@ def test_header_click_sorts_without_touching_the_config(qtbot: Any, document: Do
     page = make_page(qtbot, document)
     page.select_agent("triage")
     header = page.table.horizontalHeader()
-    qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton,
-                     pos=QPoint(header.sectionViewportPosition(NAME) + 20, header.height() // 2))
+    qtbot.mouseClick(
+        header.viewport(),
+        Qt.MouseButton.LeftButton,
+        pos=QPoint(header.sectionViewportPosition(NAME) + 20, header.height() // 2),
+    )
     names = [page.proxy.index(r, NAME).data() for r in range(page.proxy.rowCount())]
     assert names == sorted(names, key=str.casefold)
     assert page.selected_ids() == ["triage"]  # the selection follows the row
-    qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton,
-                     pos=QPoint(header.sectionViewportPosition(NAME) + 20, header.height() // 2))
+    qtbot.mouseClick(
+        header.viewport(),
+        Qt.MouseButton.LeftButton,
+        pos=QPoint(header.sectionViewportPosition(NAME) + 20, header.height() // 2),
+    )
     assert [page.proxy.index(r, NAME).data() for r in range(page.proxy.rowCount())] == names[::-1]
     assert [a.id for a in document.config.agents][:2] == ["analyst", "researcher"]  # file order kept
     # An edit keeps the sort order.
@@ -185,8 +191,9 @@ def test_new_agent_ids_are_readable_and_unique() -> None:
     assert new_agent_id("!!!", set()) == "agent"
 
 
-def test_remove_asks_removes_from_squads_and_undoes(qtbot: Any, document: Document, config_file: Path,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_remove_asks_removes_from_squads_and_undoes(
+    qtbot: Any, document: Document, config_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     page = make_page(qtbot, document)
     page.select_agent("analyst")
     asked: list[str] = []
@@ -210,8 +217,9 @@ def test_remove_asks_removes_from_squads_and_undoes(qtbot: Any, document: Docume
     assert ConfigStore(config_file).load().agent("analyst") is not None
 
 
-def test_change_models_opens_the_bulk_dialog_for_the_selection(qtbot: Any, document: Document,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_change_models_opens_the_bulk_dialog_for_the_selection(
+    qtbot: Any, document: Document, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from modeldesk.app.views.dialogs import bulk_change_dialog
 
     page = make_page(qtbot, document)
@@ -235,8 +243,12 @@ def test_change_models_opens_the_bulk_dialog_for_the_selection(qtbot: Any, docum
 def test_ten_thousand_agents_load_and_filter(qtbot: Any, tmp_path: Path) -> None:
     config = sample_config()
     config.agents = [
-        Agent(id=f"agent-{i:05d}", name=f"Agent {i}", project="support" if i % 3 == 0 else None,
-              model=["gpt-4o", "o3-mini"] if i % 2 else None)
+        Agent(
+            id=f"agent-{i:05d}",
+            name=f"Agent {i}",
+            project="support" if i % 3 == 0 else None,
+            model=["gpt-4o", "o3-mini"] if i % 2 else None,
+        )
         for i in range(10_000)
     ]
     config.squads = []

@@ -73,8 +73,9 @@ def test_first_run_empty(qtbot: Any, tmp_path: Path) -> None:
         ('{"schema_version": 99}', "This config file was written by a newer ModelDesk"),
     ],
 )
-def test_broken_or_newer_file_is_named_and_left_alone(qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                      content: str, title: str) -> None:
+def test_broken_or_newer_file_is_named_and_left_alone(
+    qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: str, title: str
+) -> None:
     path = tmp_path / "config.json"
     path.write_text(content)
     shown: list[tuple[str, str]] = []

@@ -75,9 +75,7 @@ def test_squad_scope_replace_previews_and_applies_as_one_undo_step(
     steps = document.undo_stack.count()
     apply(qtbot, dialog)
     assert document.undo_stack.count() == steps + 1
-    assert document.undo_stack.undoText() == (
-        "Change models of squad research-team: replace o3-mini with gpt-4.1"
-    )
+    assert document.undo_stack.undoText() == ("Change models of squad research-team: replace o3-mini with gpt-4.1")
     assert document.config.agent("fact-checker").model == ["gpt-4.1", "claude-3-haiku"]
     assert saved_agent_models(config_file)["fact-checker"] == ["gpt-4.1", "claude-3-haiku"]
 
@@ -86,9 +84,7 @@ def test_squad_scope_replace_previews_and_applies_as_one_undo_step(
     assert saved_agent_models(config_file) == before_file
 
 
-def test_selected_agents_add_fallback_undo_restores_string_form(
-    qtbot: Any, document: Any, config_file: Path
-) -> None:
+def test_selected_agents_add_fallback_undo_restores_string_form(qtbot: Any, document: Any, config_file: Path) -> None:
     before_memory, before_file = agent_models(document), saved_agent_models(config_file)
     assert before_file["triage"] == "gpt-4o-mini"  # written as a string, not a list
     dialog = open_dialog(qtbot, document, AgentsScope(("triage", "note-taker", "helper")))
@@ -192,13 +188,17 @@ def test_scope_and_change_switch_updates_preview_live(qtbot: Any, document: Any)
     qtbot.mouseClick(dialog.add_radio, Qt.MouseButton.LeftButton)
     type_model(qtbot, dialog.add_combo, "gpt-4.1")
     assert [row[0] for row in table_rows(dialog.preview_model)] == [
-        "Analyst (analyst)", "Researcher (researcher)", "Fact checker (fact-checker)",
+        "Analyst (analyst)",
+        "Researcher (researcher)",
+        "Fact checker (fact-checker)",
     ]
     dialog.squad_combo.setFocus()
     qtbot.keyClick(dialog.squad_combo, Qt.Key.Key_Down)
     assert dialog.squad_combo.currentData() == "support-desk"
     assert [row[0] for row in table_rows(dialog.preview_model)] == [
-        "Ticket triage (triage)", "Responder (responder)", "Escalation (escalation)",
+        "Ticket triage (triage)",
+        "Responder (responder)",
+        "Escalation (escalation)",
     ]
     assert dialog.summary_label.text() == "2 of 3 agent(s) will change; dimmed rows stay as they are."
 

@@ -29,7 +29,10 @@ def cli(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """The real command line, in another process."""
     return subprocess.run(
         [sys.executable, "-m", "modeldesk", "--config", str(config), *args],
-        capture_output=True, text=True, timeout=60, check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     )
 
 

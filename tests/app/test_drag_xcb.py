@@ -36,8 +36,9 @@ def _require_xcb() -> None:
 @pytest.mark.xcb
 # xcb says this when it creates the drag pixmap's window on Xvfb's default visual.
 @pytest.mark.qt_log_ignore("Falling back to using screens root_visual")
-def test_real_mouse_drag_moves_the_first_model_to_the_end(qtbot: Any, document: Any,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_real_mouse_drag_moves_the_first_model_to_the_end(
+    qtbot: Any, document: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _require_xcb()
     started: list[int] = []
     original = ModelListModel.mimeData

@@ -29,7 +29,10 @@ def window(qtbot: Any, document: Document) -> MainWindow:
 
 def test_pages_and_status_bar(window: MainWindow, config_file: Path) -> None:
     assert [window.pages.tabText(i).replace("&", "") for i in range(window.pages.count())] == [
-        "Agents", "Squads", "Settings"]
+        "Agents",
+        "Squads",
+        "Settings",
+    ]
     assert window.path_label.text() == str(config_file)
     assert window.save_label.text() == "Saved"
     assert window.settings_page.tabs.tabText(0) == "Models"
@@ -44,8 +47,9 @@ def test_undo_redo_actions_and_shortcuts(qtbot: Any, window: MainWindow, documen
     window.agents_page.table.setFocus()
     qtbot.keyClick(window.agents_page.table, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert document.config.agent("helper").model is None
-    qtbot.keyClick(window.agents_page.table, Qt.Key.Key_Z,
-                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    qtbot.keyClick(
+        window.agents_page.table, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+    )
     assert document.config.agent("helper").model == "o3-mini"
     window.undo_action.trigger()
     assert document.config.agent("helper").model is None
@@ -63,8 +67,7 @@ def test_open_settings_link_switches_to_models_and_focuses_the_field(qtbot: Any,
     qtbot.waitUntil(tab.default_editor.view.hasFocus)
 
 
-def test_save_state_follows_the_document(qtbot: Any, window: MainWindow, document: Document,
-                                         config_file: Path) -> None:
+def test_save_state_follows_the_document(qtbot: Any, window: MainWindow, document: Document, config_file: Path) -> None:
     config_file.write_text("{ broken")
     with qtbot.waitSignal(document.save_state_changed):
         document.perform(SetAgentModels("helper", ("o3-mini",)))
@@ -72,14 +75,29 @@ def test_save_state_follows_the_document(qtbot: Any, window: MainWindow, documen
     assert config_file.read_text() == "{ broken"
 
 
-def test_external_cli_edit_is_picked_up_and_both_sides_kept(qtbot: Any, window: MainWindow, document: Document,
-                                                            config_file: Path) -> None:
+def test_external_cli_edit_is_picked_up_and_both_sides_kept(
+    qtbot: Any, window: MainWindow, document: Document, config_file: Path
+) -> None:
     # The app's edit is saved at once; then the CLI edits the file in another process.
     document.perform(SetAgentModels("helper", ("o3-mini",)))
     subprocess.run(
-        [sys.executable, "-m", "modeldesk", "--config", str(config_file), "agents", "add", "scout",
-         "--name", "Scout", "--model", "gpt-4o"],
-        check=True, capture_output=True, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "modeldesk",
+            "--config",
+            str(config_file),
+            "agents",
+            "add",
+            "scout",
+            "--name",
+            "Scout",
+            "--model",
+            "gpt-4o",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
     )
     # The file watcher (or the poll) notices and the window adopts the file.
     qtbot.waitUntil(lambda: document.config.agent("scout") is not None, timeout=8000)
@@ -99,8 +117,9 @@ def test_external_cli_edit_is_picked_up_and_both_sides_kept(qtbot: Any, window: 
     assert agents["scout"]["name"] == "Scout"
 
 
-def test_reload_action_adopts_a_hand_edit(qtbot: Any, window: MainWindow, document: Document,
-                                          config_file: Path) -> None:
+def test_reload_action_adopts_a_hand_edit(
+    qtbot: Any, window: MainWindow, document: Document, config_file: Path
+) -> None:
     data = json.loads(config_file.read_text())
     data["agents"][0]["name"] = "Edited by hand"
     config_file.write_text(json.dumps(data, indent=2))
@@ -109,8 +128,9 @@ def test_reload_action_adopts_a_hand_edit(qtbot: Any, window: MainWindow, docume
     assert window.agents_page.editor.name_edit.text() == "Edited by hand"  # the first agent is selected
 
 
-def test_text_being_typed_survives_an_external_change(qtbot: Any, window: MainWindow, document: Document,
-                                                     config_file: Path) -> None:
+def test_text_being_typed_survives_an_external_change(
+    qtbot: Any, window: MainWindow, document: Document, config_file: Path
+) -> None:
     """Unsaved typing (an instruction not yet committed) is kept when the file is reloaded,
     then saved on top of the other program's change."""
     page = window.agents_page
@@ -121,9 +141,10 @@ def test_text_being_typed_survives_an_external_change(qtbot: Any, window: MainWi
     box.selectAll()
     qtbot.keyClicks(box, "Typed while the CLI works.")
     subprocess.run(
-        [sys.executable, "-m", "modeldesk", "--config", str(config_file), "agents", "add", "scout",
-         "--name", "Scout"],
-        check=True, capture_output=True, timeout=60,
+        [sys.executable, "-m", "modeldesk", "--config", str(config_file), "agents", "add", "scout", "--name", "Scout"],
+        check=True,
+        capture_output=True,
+        timeout=60,
     )
     assert window.check_external_change()
     assert document.config.agent("scout") is not None
@@ -136,7 +157,10 @@ def test_text_being_typed_survives_an_external_change(qtbot: Any, window: MainWi
 
 
 def test_closing_the_window_cancels_a_provider_check_still_waiting(
-    qtbot: Any, window: MainWindow, document: Document, scripted_server: ScriptedServer,  # noqa: F811
+    qtbot: Any,
+    window: MainWindow,
+    document: Document,
+    scripted_server: ScriptedServer,  # noqa: F811
     qasync_loop: Any,  # noqa: F811
 ) -> None:
     scripted_server.script_models(hang())

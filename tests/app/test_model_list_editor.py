@@ -62,8 +62,9 @@ def test_rows_read_primary_then_fallbacks_and_flag_problems() -> None:
         (3, 1, 1, ["a", "d", "b", "c"]),
     ],
 )
-def test_move_rows_moves_blocks_and_signals(qtbot: Any, source: int, count: int, destination: int,
-                                           expected: list[str]) -> None:
+def test_move_rows_moves_blocks_and_signals(
+    qtbot: Any, source: int, count: int, destination: int, expected: list[str]
+) -> None:
     model = make_model(["a", "b", "c", "d"])
     with qtbot.waitSignal(model.rowsMoved) as moved:
         assert model.moveRows(QModelIndex(), source, count, QModelIndex(), destination)
@@ -94,8 +95,7 @@ def test_drag_and_drop_through_the_model() -> None:
     assert model.items() == ["d", "b", "c", "a"]
     # Copying or dropping onto a row is refused.
     assert not model.dropMimeData(model.mimeData([model.index(0)]), Qt.DropAction.CopyAction, 1, 0, QModelIndex())
-    assert not model.canDropMimeData(model.mimeData([model.index(0)]), Qt.DropAction.MoveAction, -1, 0,
-                                     model.index(1))
+    assert not model.canDropMimeData(model.mimeData([model.index(0)]), Qt.DropAction.MoveAction, -1, 0, model.index(1))
     assert model.items() == ["d", "b", "c", "a"]
 
 

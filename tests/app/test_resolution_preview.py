@@ -49,21 +49,36 @@ def test_trace_model_passes_the_model_tester(qtmodeltester: Any) -> None:
 @pytest.mark.parametrize(
     ("agent_id", "source", "rows"),
     [
-        pytest.param("analyst", "agent", [
-            CALL_NOT_SET,
-            ("Agent's preferred models", "claude-sonnet-4, gpt-4o", "used", "used: claude-sonnet-4, gpt-4o"),
-        ], id="agent"),
-        pytest.param("researcher", "project", [
-            CALL_NOT_SET,
-            AGENT_NOT_SET,
-            ("Project default", "claude-opus-4, gpt-4.1", "used", "used: claude-opus-4, gpt-4.1"),
-        ], id="project"),
-        pytest.param("helper", "settings", [
-            CALL_NOT_SET,
-            AGENT_NOT_SET,
-            ("Project default", "(not set)", "skipped", "agent has no project"),
-            ("Settings default", "claude-sonnet-4, gpt-4o", "used", "used: claude-sonnet-4, gpt-4o"),
-        ], id="settings"),
+        pytest.param(
+            "analyst",
+            "agent",
+            [
+                CALL_NOT_SET,
+                ("Agent's preferred models", "claude-sonnet-4, gpt-4o", "used", "used: claude-sonnet-4, gpt-4o"),
+            ],
+            id="agent",
+        ),
+        pytest.param(
+            "researcher",
+            "project",
+            [
+                CALL_NOT_SET,
+                AGENT_NOT_SET,
+                ("Project default", "claude-opus-4, gpt-4.1", "used", "used: claude-opus-4, gpt-4.1"),
+            ],
+            id="project",
+        ),
+        pytest.param(
+            "helper",
+            "settings",
+            [
+                CALL_NOT_SET,
+                AGENT_NOT_SET,
+                ("Project default", "(not set)", "skipped", "agent has no project"),
+                ("Settings default", "claude-sonnet-4, gpt-4o", "used", "used: claude-sonnet-4, gpt-4o"),
+            ],
+            id="settings",
+        ),
     ],
 )
 def test_the_first_usable_layer_wins(
@@ -136,7 +151,10 @@ def test_task_trace(qtbot: Any, document: Any) -> None:
     qtbot.keyClick(preview.task_combo.lineEdit(), Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
     qtbot.keyClicks(preview.task_combo.lineEdit(), "summary")
     assert table_rows(preview.task_trace_model)[-1] == (
-        "Project task model", "claude-haiku-4", "used", "entry '*' used: claude-haiku-4",
+        "Project task model",
+        "claude-haiku-4",
+        "used",
+        "entry '*' used: claude-haiku-4",
     )
     # Known task names are offered.
     assert [preview.task_combo.itemText(i) for i in range(preview.task_combo.count())] == ["summary", "title"]
@@ -169,7 +187,10 @@ def test_follows_edits_and_undo(qtbot: Any, document: Any) -> None:
     document.perform(SetAgentModels("helper", ("gpt-4.1",)))
     assert preview.chat_resolution is not None and preview.chat_resolution.source == "agent"
     assert table_rows(preview.chat_trace_model)[-1] == (
-        "Agent's preferred models", "gpt-4.1", "used", "used: gpt-4.1",
+        "Agent's preferred models",
+        "gpt-4.1",
+        "used",
+        "used: gpt-4.1",
     )
     document.undo_stack.undo()
     assert preview.chat_resolution is not None and preview.chat_resolution.source == "settings"
@@ -203,5 +224,8 @@ def test_project_override(qtbot: Any, document: Any) -> None:
     # A task looks in the chosen project's task models too.
     qtbot.keyClicks(preview.task_combo.lineEdit(), "summary")
     assert table_rows(preview.task_trace_model)[-1] == (
-        "Project task model", "claude-haiku-4", "used", "entry '*' used: claude-haiku-4",
+        "Project task model",
+        "claude-haiku-4",
+        "used",
+        "entry '*' used: claude-haiku-4",
     )

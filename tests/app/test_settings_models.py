@@ -46,8 +46,9 @@ def click(qtbot: Any, button: Any) -> None:
 # --- default agent model --------------------------------------------------------------
 
 
-def test_default_agent_model_is_a_priority_list_without_the_hint(qtbot: Any, tab: ModelsTab,
-                                                                config_file: Path, document: Document) -> None:
+def test_default_agent_model_is_a_priority_list_without_the_hint(
+    qtbot: Any, tab: ModelsTab, config_file: Path, document: Document
+) -> None:
     editor = tab.default_editor
     assert not editor.hint_label.isVisible()
     assert editor.models() == ["claude-sonnet-4", "gpt-4o"]
@@ -88,8 +89,9 @@ def test_fallback_form_is_built_from_the_schema(qtbot: Any, document: Document) 
     assert form.boxes["jitter"].maximum() == 1
 
 
-def test_fallback_value_typed_saved_reset_and_undone(qtbot: Any, tab: ModelsTab, document: Document,
-                                                     config_file: Path) -> None:
+def test_fallback_value_typed_saved_reset_and_undone(
+    qtbot: Any, tab: ModelsTab, document: Document, config_file: Path
+) -> None:
     box = tab.fallback_form.boxes["retries"]
     reset = tab.fallback_form.reset_buttons["retries"]
     assert not reset.isEnabled()
@@ -142,8 +144,7 @@ def test_add_edit_and_remove_a_task_rule(qtbot: Any, tab: ModelsTab, document: D
 
     answer_modal(TaskModelDialog, refill)
     click(qtbot, editor.edit_button)
-    assert on_disk(config_file)["settings"]["task_models"]["tags"] == {
-        "claude-opus-4": ["gpt-4o-mini", "llama-3.2-3b"]}
+    assert on_disk(config_file)["settings"]["task_models"]["tags"] == {"claude-opus-4": ["gpt-4o-mini", "llama-3.2-3b"]}
 
     click(qtbot, editor.remove_button)
     assert "tags" not in on_disk(config_file)["settings"]["task_models"]
@@ -151,8 +152,7 @@ def test_add_edit_and_remove_a_task_rule(qtbot: Any, tab: ModelsTab, document: D
     assert "tags" in on_disk(config_file)["settings"]["task_models"]
 
 
-def test_task_dialog_needs_a_task_and_a_model_and_escape_cancels(qtbot: Any, tab: ModelsTab,
-                                                                 config_file: Path) -> None:
+def test_task_dialog_needs_a_task_and_a_model_and_escape_cancels(qtbot: Any, tab: ModelsTab, config_file: Path) -> None:
     before = config_file.read_text()
     problems: list[str] = []
 
@@ -180,8 +180,9 @@ def test_providers_model_passes_the_model_tester(qtmodeltester: Any, document: D
     qtmodeltester.check(model, force_py=True)
 
 
-def test_add_provider_keeps_the_key_in_the_keyring_only(qtbot: Any, tab: ModelsTab, config_file: Path,
-                                                        memory_keyring: MemoryKeyring) -> None:  # noqa: F811
+def test_add_provider_keeps_the_key_in_the_keyring_only(
+    qtbot: Any, tab: ModelsTab, config_file: Path, memory_keyring: MemoryKeyring
+) -> None:  # noqa: F811
     def fill(dialog: ProviderDialog) -> None:
         qtbot.keyClicks(dialog.id_edit, "openrouter")
         dialog.url_edit.setText("https://openrouter.ai/api/v1")
@@ -199,7 +200,8 @@ def test_add_provider_keeps_the_key_in_the_keyring_only(qtbot: Any, tab: ModelsT
 
 
 def test_provider_dialog_refuses_bad_input_and_cancel_stores_nothing(
-    qtbot: Any, memory_keyring: MemoryKeyring  # noqa: F811
+    qtbot: Any,
+    memory_keyring: MemoryKeyring,  # noqa: F811
 ) -> None:
     dialog = ProviderDialog(taken_ids={"openai"})
     qtbot.addWidget(dialog)
@@ -225,9 +227,13 @@ def add_local_provider(document: Document, server: ScriptedServer) -> None:
     document.perform(PutItem("providers", Provider(id="lab", kind="openai", base_url=server.openai_url)))
 
 
-def test_check_shows_latency_without_blocking(qtbot: Any, tab: ModelsTab, document: Document,
-                                              scripted_server: ScriptedServer,  # noqa: F811
-                                              qasync_loop: Any) -> None:  # noqa: F811
+def test_check_shows_latency_without_blocking(
+    qtbot: Any,
+    tab: ModelsTab,
+    document: Document,
+    scripted_server: ScriptedServer,  # noqa: F811
+    qasync_loop: Any,
+) -> None:  # noqa: F811
     scripted_server.model_names = ["lab-small", "lab-large"]
     add_local_provider(document, scripted_server)
     section = tab.providers
@@ -243,9 +249,13 @@ def test_check_shows_latency_without_blocking(qtbot: Any, tab: ModelsTab, docume
     assert section.check_button.isEnabled()
 
 
-def test_check_reports_a_failure(qtbot: Any, tab: ModelsTab, document: Document,
-                                 scripted_server: ScriptedServer,  # noqa: F811
-                                 qasync_loop: Any) -> None:  # noqa: F811
+def test_check_reports_a_failure(
+    qtbot: Any,
+    tab: ModelsTab,
+    document: Document,
+    scripted_server: ScriptedServer,  # noqa: F811
+    qasync_loop: Any,
+) -> None:  # noqa: F811
     scripted_server.script_models(status(401, "bad key"))
     add_local_provider(document, scripted_server)
     tab.providers.select("lab")
@@ -256,10 +266,14 @@ def test_check_reports_a_failure(qtbot: Any, tab: ModelsTab, document: Document,
     assert not tab.providers.model.status["lab"].ok
 
 
-def test_fetch_models_imports_new_ones_as_one_undo_step(qtbot: Any, tab: ModelsTab, document: Document,
-                                                         config_file: Path,
-                                                         scripted_server: ScriptedServer,  # noqa: F811
-                                                         qasync_loop: Any) -> None:  # noqa: F811
+def test_fetch_models_imports_new_ones_as_one_undo_step(
+    qtbot: Any,
+    tab: ModelsTab,
+    document: Document,
+    config_file: Path,
+    scripted_server: ScriptedServer,  # noqa: F811
+    qasync_loop: Any,
+) -> None:  # noqa: F811
     scripted_server.model_names = ["lab-small", "gpt-4o", "bad id with spaces"]
     add_local_provider(document, scripted_server)
     tab.providers.select("lab")
@@ -278,8 +292,9 @@ def test_fetch_models_imports_new_ones_as_one_undo_step(qtbot: Any, tab: ModelsT
     assert document.config.model("lab-small") is None
 
 
-def test_remove_provider_asks_first(qtbot: Any, tab: ModelsTab, document: Document,
-                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_remove_provider_asks_first(
+    qtbot: Any, tab: ModelsTab, document: Document, monkeypatch: pytest.MonkeyPatch
+) -> None:
     questions: list[str] = []
 
     def answer(*args: Any, **kwargs: Any) -> QMessageBox.StandardButton:
@@ -312,8 +327,9 @@ def test_enable_checkbox_is_an_undoable_edit(qtbot: Any, tab: ModelsTab, documen
     registry.table.scrollTo(index)
     rect = registry.table.visualRect(index)
     # The check box sits at the left of the cell.
-    qtbot.mouseClick(registry.table.viewport(), Qt.MouseButton.LeftButton,
-                     pos=QPoint(rect.left() + 10, rect.center().y()))
+    qtbot.mouseClick(
+        registry.table.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(rect.left() + 10, rect.center().y())
+    )
     assert document.config.model("claude-3-haiku").enabled
     assert document.undo_stack.undoText() == "Enable claude-3-haiku"
     document.undo_stack.undo()
@@ -331,13 +347,20 @@ def test_add_model_through_the_dialog(qtbot: Any, tab: ModelsTab, document: Docu
     answer_modal(ModelDialog, fill)
     click(qtbot, tab.registry.add_button)
     saved = next(m for m in on_disk(config_file)["models"] if m["id"] == "mistral-small")
-    assert saved == {"id": "mistral-small", "provider": "local", "name": "mistral-small", "context_window": 32000,
-                     "capabilities": {"tools": True}, "enabled": True}
+    assert saved == {
+        "id": "mistral-small",
+        "provider": "local",
+        "name": "mistral-small",
+        "context_window": 32000,
+        "capabilities": {"tools": True},
+        "enabled": True,
+    }
     assert tab.registry.current().id == "mistral-small"
 
 
-def test_remove_model_keeps_it_flagged_in_agent_lists(qtbot: Any, tab: ModelsTab, document: Document,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_remove_model_keeps_it_flagged_in_agent_lists(
+    qtbot: Any, tab: ModelsTab, document: Document, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
     tab.registry.select("o3-mini")
     click(qtbot, tab.registry.remove_button)
@@ -346,8 +369,9 @@ def test_remove_model_keeps_it_flagged_in_agent_lists(qtbot: Any, tab: ModelsTab
     assert document.resolver.model_problem("o3-mini") == "unknown model"
 
 
-def test_edit_model_keeps_its_id_and_cancel_changes_nothing(qtbot: Any, tab: ModelsTab, document: Document,
-                                                            config_file: Path) -> None:
+def test_edit_model_keeps_its_id_and_cancel_changes_nothing(
+    qtbot: Any, tab: ModelsTab, document: Document, config_file: Path
+) -> None:
     tab.registry.select("o3-mini")
 
     def rename(dialog: ModelDialog) -> None:
@@ -372,8 +396,9 @@ def test_edit_model_keeps_its_id_and_cancel_changes_nothing(qtbot: Any, tab: Mod
     assert config_file.read_text() == before
 
 
-def test_edit_provider_to_use_an_environment_variable(qtbot: Any, tab: ModelsTab, document: Document,
-                                                      config_file: Path) -> None:
+def test_edit_provider_to_use_an_environment_variable(
+    qtbot: Any, tab: ModelsTab, document: Document, config_file: Path
+) -> None:
     tab.providers.select("anthropic")
 
     def use_env(dialog: ProviderDialog) -> None:

@@ -90,7 +90,8 @@ def test_add_squad_and_members_by_keyboard_then_undo(qtbot: Any, document: Any, 
         qtbot.keyClick(page.agent_combo.lineEdit(), Qt.Key.Key_Return)
     assert document.config.squad("night-shift").agents == ["helper", "note-taker"]
     assert [row[0] for row in table_rows(page.members_model)] == [
-        "General helper (helper)", "Note taker (note-taker)",
+        "General helper (helper)",
+        "Note taker (note-taker)",
     ]
     assert page.current_member() == "note-taker"
     # Members already in the squad are no longer offered.
@@ -136,7 +137,10 @@ def test_edit_a_members_list_by_keyboard_and_undo(qtbot: Any, document: Any, con
     assert document.undo_stack.undoText() == "Set models of Fact checker"
     # The table follows: the disabled primary is flagged and skipped.
     assert table_rows(page.members_model)[2] == (
-        "Fact checker (fact-checker)", "⚠ claude-3-haiku, o3-mini", "o3-mini", "Agent's preferred models",
+        "Fact checker (fact-checker)",
+        "⚠ claude-3-haiku, o3-mini",
+        "o3-mini",
+        "Agent's preferred models",
     )
     # Delete removes the selected model.
     editor.select_row(0)
@@ -160,7 +164,10 @@ def test_add_a_model_with_the_picker(qtbot: Any, document: Any) -> None:
     qtbot.keyClick(editor.add_button, Qt.Key.Key_Space)
     qtbot.waitUntil(lambda: document.config.agent("researcher").model == "gpt-4.1")
     assert table_rows(page.members_model)[1] == (
-        "Researcher (researcher)", "gpt-4.1", "gpt-4.1", "Agent's preferred models",
+        "Researcher (researcher)",
+        "gpt-4.1",
+        "gpt-4.1",
+        "Agent's preferred models",
     )
     # Emptying the list makes it inherit again.
     editor.select_row(0)
@@ -223,7 +230,9 @@ def test_bulk_button_opens_the_dialog_for_the_squad(qtbot: Any, document: Any) -
         qtbot.mouseClick(dialog.apply_button, Qt.MouseButton.LeftButton)
     # The page shows the result at once.
     assert [row[1] for row in table_rows(page.members_model)] == [
-        "gpt-4o-mini, gpt-4.1", "gpt-4.1", "claude-opus-4, gpt-4.1",
+        "gpt-4o-mini, gpt-4.1",
+        "gpt-4.1",
+        "claude-opus-4, gpt-4.1",
     ]
 
 

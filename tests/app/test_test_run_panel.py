@@ -41,7 +41,9 @@ def scripted_config(server: ScriptedServer) -> Config:
         ],
         agents=[
             Agent(
-                id="tester", name="Tester", model=["primary", "backup"],
+                id="tester",
+                name="Tester",
+                model=["primary", "backup"],
                 # Quick retries so the test sees the whole chain in well under a second.
                 fallback=FallbackOverride(retries=1, backoff_base_s=0.05, backoff_max_s=0.05, jitter=0, cooldown_s=60),
             )
@@ -99,7 +101,13 @@ def test_timeline_model_passes_the_model_tester(qapp: Any, qtmodeltester: Any) -
     qtmodeltester.check(model)
     assert table_rows(model)[:2] == [("+0.00 s", "Starting (models: a, b)"), ("+0.01 s", "Trying a (1/2)")]
     assert model.kinds() == [
-        "starting", "attempt_started", "attempt_failed", "retrying", "falling_back", "answered", "cancelled",
+        "starting",
+        "attempt_started",
+        "attempt_failed",
+        "retrying",
+        "falling_back",
+        "answered",
+        "cancelled",
     ]
     # Each kind has its own look.
     failed = model.index(2, TimelineModel.EVENT)
@@ -111,7 +119,9 @@ def test_timeline_model_passes_the_model_tester(qapp: Any, qtmodeltester: Any) -
 
 
 def test_answer_streams_in_and_result_names_the_model(
-    qtbot: Any, panel: TestRunPanel, scripted_server: ScriptedServer  # noqa: F811
+    qtbot: Any,
+    panel: TestRunPanel,
+    scripted_server: ScriptedServer,  # noqa: F811
 ) -> None:
     scripted_server.script("gpt-a", ok("Hello there, friend!", chunks=4, delay=0.1))
     panel.prompt_edit.setFocus()
@@ -134,7 +144,9 @@ def test_answer_streams_in_and_result_names_the_model(
 
 
 def test_primary_fails_then_fallback_answers(
-    qtbot: Any, panel: TestRunPanel, scripted_server: ScriptedServer  # noqa: F811
+    qtbot: Any,
+    panel: TestRunPanel,
+    scripted_server: ScriptedServer,  # noqa: F811
 ) -> None:
     scripted_server.script("gpt-a", status(500), status(500))
     scripted_server.script("gpt-b", ok("From the backup.", chunks=2))
@@ -142,9 +154,14 @@ def test_primary_fails_then_fallback_answers(
     assert result.model == "backup"
     assert panel.timeline_model.kinds() == [
         "starting",
-        "attempt_started", "attempt_failed", "retrying",
-        "attempt_started", "attempt_failed", "falling_back",
-        "attempt_started", "answered",
+        "attempt_started",
+        "attempt_failed",
+        "retrying",
+        "attempt_started",
+        "attempt_failed",
+        "falling_back",
+        "attempt_started",
+        "answered",
     ]
     texts = panel.timeline_model.texts()
     assert texts[2].startswith("primary failed: 500")
@@ -160,7 +177,9 @@ def test_primary_fails_then_fallback_answers(
 
 
 def test_cancel_on_a_hanging_request_returns_to_idle_at_once(
-    qtbot: Any, panel: TestRunPanel, scripted_server: ScriptedServer  # noqa: F811
+    qtbot: Any,
+    panel: TestRunPanel,
+    scripted_server: ScriptedServer,  # noqa: F811
 ) -> None:
     scripted_server.script("gpt-a", hang())
     start(qtbot, panel, "Hello?")
@@ -182,7 +201,9 @@ def test_cancel_on_a_hanging_request_returns_to_idle_at_once(
 
 
 def test_cancel_mid_stream_stops_the_answer(
-    qtbot: Any, panel: TestRunPanel, scripted_server: ScriptedServer  # noqa: F811
+    qtbot: Any,
+    panel: TestRunPanel,
+    scripted_server: ScriptedServer,  # noqa: F811
 ) -> None:
     scripted_server.script("gpt-a", slow("one two three four five six seven eight", chunks=8, delay=0.15))
     start(qtbot, panel, "Count")
@@ -201,7 +222,9 @@ def test_cancel_mid_stream_stops_the_answer(
 
 
 def test_cooldown_is_listed_and_cleared(
-    qtbot: Any, panel: TestRunPanel, scripted_server: ScriptedServer  # noqa: F811
+    qtbot: Any,
+    panel: TestRunPanel,
+    scripted_server: ScriptedServer,  # noqa: F811
 ) -> None:
     assert not panel.clear_all_button.isEnabled()
     scripted_server.script("gpt-a", status(429, "rate limited"))
@@ -239,7 +262,9 @@ def test_clear_all_cooldowns(qtbot: Any, panel: TestRunPanel) -> None:
 
 
 def test_stop_error_shows_no_answer(
-    qtbot: Any, panel: TestRunPanel, scripted_server: ScriptedServer  # noqa: F811
+    qtbot: Any,
+    panel: TestRunPanel,
+    scripted_server: ScriptedServer,  # noqa: F811
 ) -> None:
     scripted_server.script("gpt-a", status(400, "bad request"))
     result = run(qtbot, panel)
@@ -278,7 +303,10 @@ def test_follows_a_rename_and_a_removal_of_the_agent(qtbot: Any, panel: TestRunP
 
 
 def test_a_run_stops_when_the_panel_is_deleted(
-    qtbot: Any, run_document: Any, qasync_loop: Any, scripted_server: ScriptedServer  # noqa: F811
+    qtbot: Any,
+    run_document: Any,
+    qasync_loop: Any,
+    scripted_server: ScriptedServer,  # noqa: F811
 ) -> None:
     scripted_server.script("gpt-a", slow("one two three four five six", chunks=6, delay=0.15))
     widget = TestRunPanel(run_document)
@@ -296,7 +324,9 @@ def test_a_run_stops_when_the_panel_is_deleted(
 
 
 def test_without_streaming_the_answer_arrives_whole(
-    qtbot: Any, panel: TestRunPanel, scripted_server: ScriptedServer  # noqa: F811
+    qtbot: Any,
+    panel: TestRunPanel,
+    scripted_server: ScriptedServer,  # noqa: F811
 ) -> None:
     scripted_server.script("gpt-a", ok("All at once.", chunks=3))
     qtbot.mouseClick(panel.stream_check, Qt.MouseButton.LeftButton)

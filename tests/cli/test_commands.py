@@ -36,8 +36,11 @@ def _commands(parser: argparse.ArgumentParser, prefix: list[str]) -> list[list[s
 MINE = {"resolve", "agents", "squads", "models", "settings", "config"}
 
 
-@pytest.mark.parametrize("command", [c for c in _commands(build_parser(), []) if not c or c[0] in MINE],
-                         ids=lambda c: " ".join(c) or "modeldesk")
+@pytest.mark.parametrize(
+    "command",
+    [c for c in _commands(build_parser(), []) if not c or c[0] in MINE],
+    ids=lambda c: " ".join(c) or "modeldesk",
+)
 def test_every_command_has_help(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as caught:
         build_parser().parse_args([*command, "--help"])
@@ -61,8 +64,17 @@ def test_agents_list_shows_effective_models_and_errors_per_agent(cli: Any, path:
     write_json(path, data)
     result = cli.json("agents", "list")
     rows = {r["id"]: r for r in result["agents"]}
-    assert rows["own"] == {"id": "own", "name": "Own", "project": "support", "preferred": ["gpt-4o", "claude"],
-                           "task_models": {}, "models": ["gpt-4o", "claude"], "source": "agent", "warnings": [], "error": None}
+    assert rows["own"] == {
+        "id": "own",
+        "name": "Own",
+        "project": "support",
+        "preferred": ["gpt-4o", "claude"],
+        "task_models": {},
+        "models": ["gpt-4o", "claude"],
+        "source": "agent",
+        "warnings": [],
+        "error": None,
+    }
     assert rows["bare"]["source"] == "project" and rows["bare"]["preferred"] == []
     assert rows["lone"]["models"] is None and rows["lone"]["error"]["code"] == "no_model_configured"
     assert rows["lone"]["warnings"] == ["agent: 'gpt-9' removed: unknown model"]  # why it failed
@@ -73,11 +85,27 @@ def test_agents_list_shows_effective_models_and_errors_per_agent(cli: Any, path:
 
 
 def test_agents_add(cli: Any, path: Path) -> None:
-    result = cli.json("agents", "add", "writer", "--name", "Writer", "--model", "haiku,claude",
-                      "--project", "support", "--instruction", "Write well.")
+    result = cli.json(
+        "agents",
+        "add",
+        "writer",
+        "--name",
+        "Writer",
+        "--model",
+        "haiku,claude",
+        "--project",
+        "support",
+        "--instruction",
+        "Write well.",
+    )
     assert result["agent"]["models"] == ["haiku", "claude"] and result["warnings"] == []
-    assert agent(path, "writer") == {"id": "writer", "name": "Writer", "project": "support",
-                                     "model": ["haiku", "claude"], "instruction": "Write well."}
+    assert agent(path, "writer") == {
+        "id": "writer",
+        "name": "Writer",
+        "project": "support",
+        "model": ["haiku", "claude"],
+        "instruction": "Write well.",
+    }
     code, out, err = cli("agents", "add", "plain", "--name", "Plain", "--model", "haiku")
     assert code == 0 and "Effective models: haiku (from agent)" in out
     assert agent(path, "plain")["model"] == "haiku"  # one model is written as text
@@ -119,8 +147,10 @@ def test_task_models(cli: Any, path: Path) -> None:
     code, out, _ = cli("settings", "set-task-model", "summary", "haiku,mini", "--chat", "gpt-4o")
     assert code == 0 and "Task summary (chat model gpt-4o): haiku, mini" in out
     cli.json("settings", "set-task-model", "title", "--clear")  # the '*' entry; the gpt-4o one stays
-    assert saved(path)["settings"]["task_models"] == {"title": {"gpt-4o": "haiku"},
-                                                      "summary": {"gpt-4o": ["haiku", "mini"]}}
+    assert saved(path)["settings"]["task_models"] == {
+        "title": {"gpt-4o": "haiku"},
+        "summary": {"gpt-4o": ["haiku", "mini"]},
+    }
     cli.json("settings", "set-task-model", "title", "--chat", "gpt-4o", "--clear")
     assert saved(path)["settings"]["task_models"] == {"summary": {"gpt-4o": ["haiku", "mini"]}}
     assert cli.json("settings", "set-task-model", "title", expect=1)["error"]["code"] == "usage"
@@ -180,8 +210,13 @@ def test_squads_add_and_list(cli: Any, path: Path) -> None:
     assert "ghost" in error["error"]["message"]
     assert cli.json("squads", "add", "crew", "--name", "Again", expect=1)["error"]["code"] == "invalid_edit"
     listed = cli.json("squads", "list")["squads"]
-    assert listed[0]["agents"][1] == {"id": "bare", "models": ["mini"], "source": "project", "warnings": [],
-                                     "error": None}
+    assert listed[0]["agents"][1] == {
+        "id": "bare",
+        "models": ["mini"],
+        "source": "project",
+        "warnings": [],
+        "error": None,
+    }
     code, out, _ = cli("squads", "list")
     assert code == 0 and "crew: Crew (2 agents)" in out
 
@@ -245,9 +280,11 @@ def test_config_validate(cli: Any, path: Path) -> None:
     write_json(path, data)
     result = cli.json("config", "validate")
     assert result["valid"] is True
-    assert result["warnings"] == ["models[5].provider: there is no provider 'gone'",
-                                  "agents[0].model: 'gpt-9': unknown model",
-                                  "squads[0].agents[2]: there is no agent 'ghost'"]
+    assert result["warnings"] == [
+        "models[5].provider: there is no provider 'gone'",
+        "agents[0].model: 'gpt-9': unknown model",
+        "squads[0].agents[2]: there is no agent 'ghost'",
+    ]
     assert cli.json("config", "validate", "--strict", expect=1)["valid"] is False
 
 
@@ -271,8 +308,11 @@ def test_config_validate_names_a_broken_policy(cli: Any, path: Path) -> None:
     assert code == 1
     lines = out.splitlines()
     assert lines[0] == f"{policy_file()}: not valid (organization policy)"
-    assert lines[1:] == ["  models[0].provider: Field required", "  models[0].name: Field required",
-                         "  agents: unknown field (check the spelling)"]
+    assert lines[1:] == [
+        "  models[0].provider: Field required",
+        "  models[0].name: Field required",
+        "  agents: unknown field (check the spelling)",
+    ]
     result = cli.json("config", "validate", expect=1)
     assert str(policy_file()) in result["error"]["message"] and len(result["problems"]) == 3
 
@@ -305,7 +345,9 @@ def test_a_newer_file_is_refused(cli: Any, path: Path) -> None:
     assert path.read_text() == '{"schema_version": 2}'
 
 
-def test_missing_file_reads_as_empty_and_is_created_on_first_edit(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_missing_file_reads_as_empty_and_is_created_on_first_edit(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     cli = Cli(capsys)
     path = tmp_path / "new" / "config.json"
     assert cli.json("--config", str(path), "agents", "list") == {"agents": []}
@@ -314,7 +356,9 @@ def test_missing_file_reads_as_empty_and_is_created_on_first_edit(capsys: pytest
     assert saved(path) == {"schema_version": 1, "agents": [{"id": "a", "name": "A"}]}
 
 
-def test_config_from_the_environment(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_config_from_the_environment(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     path = write_json(tmp_path / "env.json", WORLD)
     monkeypatch.setenv("MODELDESK_CONFIG", str(path))
     assert Cli(capsys).json("resolve", "--agent", "own")["source"] == "agent"

@@ -21,8 +21,18 @@ REPO = Path(__file__).resolve().parents[2]
 WORLD: dict[str, Any] = {
     "schema_version": 1,
     "providers": [
-        {"id": "openai", "kind": "openai", "base_url": "https://api.openai.com/v1", "api_key": {"env": "OPENAI_API_KEY"}},
-        {"id": "anthropic", "kind": "anthropic", "base_url": "https://api.anthropic.com", "api_key": {"keyring": "anthropic"}},
+        {
+            "id": "openai",
+            "kind": "openai",
+            "base_url": "https://api.openai.com/v1",
+            "api_key": {"env": "OPENAI_API_KEY"},
+        },
+        {
+            "id": "anthropic",
+            "kind": "anthropic",
+            "base_url": "https://api.anthropic.com",
+            "api_key": {"keyring": "anthropic"},
+        },
         {"id": "off", "kind": "openai", "base_url": "http://127.0.0.1:9/v1", "enabled": False},
     ],
     "models": [
@@ -39,8 +49,12 @@ WORLD: dict[str, Any] = {
         "task_models": {"title": {"gpt-4o": "haiku", "*": "mini"}},
     },
     "projects": [
-        {"id": "support", "name": "Support", "default_model": "mini",
-         "task_models": {"summary": {"*": "haiku"}, "title": {"claude": "mini"}}},
+        {
+            "id": "support",
+            "name": "Support",
+            "default_model": "mini",
+            "task_models": {"summary": {"*": "haiku"}, "title": {"claude": "mini"}},
+        },
     ],
     "agents": [
         {"id": "own", "name": "Own", "project": "support", "model": ["gpt-4o", "claude"]},
@@ -111,7 +125,11 @@ def run_module(*args: str, env: dict[str, str] | None = None, timeout: float = 6
     """`python -m modeldesk ARGS` as a real subprocess."""
     return subprocess.run(
         [sys.executable, "-m", "modeldesk", *args],
-        capture_output=True, text=True, timeout=timeout, env=env, cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        cwd=REPO,
     )
 
 
@@ -147,9 +165,11 @@ ENTRY = st.one_of(
     st.text(max_size=6),
 )
 MODEL_VALUE = st.one_of(st.none(), ENTRY, st.lists(ENTRY, max_size=5))
-TASK_MAP = st.dictionaries(st.sampled_from(["title", "summary"]),
-                           st.dictionaries(st.sampled_from(IDS + ["*"]), MODEL_VALUE.filter(lambda v: v is not None), max_size=3),
-                           max_size=2)
+TASK_MAP = st.dictionaries(
+    st.sampled_from(["title", "summary"]),
+    st.dictionaries(st.sampled_from(IDS + ["*"]), MODEL_VALUE.filter(lambda v: v is not None), max_size=3),
+    max_size=2,
+)
 
 
 @st.composite
@@ -167,19 +187,37 @@ def configs(draw: st.DrawFn) -> tuple[Config, Policy | None]:
         for p in draw(st.lists(st.sampled_from(["pa", "pb"]), unique=True, max_size=2))
     ]
     agents = [
-        {"id": a, "name": a, "project": draw(st.sampled_from([None, "pa", "pb", "pz"])), "model": draw(MODEL_VALUE),
-         "task_models": draw(st.dictionaries(st.sampled_from(["title", "summary"]),
-                                             MODEL_VALUE.filter(lambda v: v is not None), max_size=2))}
+        {
+            "id": a,
+            "name": a,
+            "project": draw(st.sampled_from([None, "pa", "pb", "pz"])),
+            "model": draw(MODEL_VALUE),
+            "task_models": draw(
+                st.dictionaries(
+                    st.sampled_from(["title", "summary"]), MODEL_VALUE.filter(lambda v: v is not None), max_size=2
+                )
+            ),
+        }
         for a in ["a1", "a2", "a3"]
     ]
     data: dict[str, Any] = {
-        "providers": providers, "models": models, "projects": projects, "agents": agents,
+        "providers": providers,
+        "models": models,
+        "projects": projects,
+        "agents": agents,
         "settings": {"default_agent_model": draw(MODEL_VALUE), "task_models": draw(TASK_MAP)},
     }
-    policy_data = draw(st.one_of(st.none(), st.fixed_dictionaries({
-        "providers": st.just([{"id": "org", "kind": "openai", "base_url": "http://org/v1"}]),
-        "models": st.just([{"id": "m5", "provider": "org", "name": "m5"}]),
-        "default_agent_model": MODEL_VALUE,
-        "task_models": TASK_MAP,
-    })))
+    policy_data = draw(
+        st.one_of(
+            st.none(),
+            st.fixed_dictionaries(
+                {
+                    "providers": st.just([{"id": "org", "kind": "openai", "base_url": "http://org/v1"}]),
+                    "models": st.just([{"id": "m5", "provider": "org", "name": "m5"}]),
+                    "default_agent_model": MODEL_VALUE,
+                    "task_models": TASK_MAP,
+                }
+            ),
+        )
+    )
     return Config.model_validate(data), (Policy.model_validate(policy_data) if policy_data else None)

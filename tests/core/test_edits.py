@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from modeldesk.core.bulk import AllAgentsScope, BulkChange, ReplaceModel, SetList, SquadScope, UsingModelScope, plan_bulk_change
+from modeldesk.core.bulk import (
+    AllAgentsScope,
+    BulkChange,
+    ReplaceModel,
+    SetList,
+    SquadScope,
+    UsingModelScope,
+    plan_bulk_change,
+)
 from modeldesk.core.edits import (
     AddItem,
     Edit,
@@ -34,8 +42,11 @@ def test_items_added_to_an_empty_config_are_written() -> None:
     cfg = Config()
     apply_edit(cfg, AddItem("agents", Agent(id="a", name="A")))
     apply_edit(cfg, AddItem("squads", Squad(id="s", name="S", agents=["a"])))
-    assert dump_config(cfg) == {"schema_version": 1, "agents": [{"id": "a", "name": "A"}],
-                                "squads": [{"id": "s", "name": "S", "agents": ["a"]}]}
+    assert dump_config(cfg) == {
+        "schema_version": 1,
+        "agents": [{"id": "a", "name": "A"}],
+        "squads": [{"id": "s", "name": "S", "agents": ["a"]}],
+    }
 
 
 def test_add_item_refuses_a_taken_id() -> None:
@@ -61,18 +72,33 @@ def test_update_item_resets_fields_that_cannot_be_none() -> None:
     assert during["agents"][4] == {"id": "tasky", "name": "Tasky"}
 
 
-@pytest.mark.parametrize(("edit", "where", "expected"), [
-    (SetTaskModel("settings", "title", ("claude",)), ("settings", "task_models"),
-     {"title": {"gpt-4o": "haiku", "*": "claude"}}),
-    (SetTaskModel("settings", "title", ("a", "b"), chat="claude"), ("settings", "task_models"),
-     {"title": {"gpt-4o": "haiku", "*": "mini", "claude": ["a", "b"]}}),
-    (SetTaskModel("settings", "title", (), chat="gpt-4o"), ("settings", "task_models"), {"title": {"*": "mini"}}),
-    (SetTaskModel("projects", "summary", (), owner_id="support"), ("projects", 0, "task_models"),
-     {"title": {"claude": "mini"}}),
-    (SetTaskModel("agents", "title", ("mini",), owner_id="tasky"), ("agents", 4, "task_models"), {"title": "mini"}),
-    (SetTaskModel("agents", "digest", ("mini", "haiku"), owner_id="own"), ("agents", 0, "task_models"),
-     {"digest": ["mini", "haiku"]}),
-])
+@pytest.mark.parametrize(
+    ("edit", "where", "expected"),
+    [
+        (
+            SetTaskModel("settings", "title", ("claude",)),
+            ("settings", "task_models"),
+            {"title": {"gpt-4o": "haiku", "*": "claude"}},
+        ),
+        (
+            SetTaskModel("settings", "title", ("a", "b"), chat="claude"),
+            ("settings", "task_models"),
+            {"title": {"gpt-4o": "haiku", "*": "mini", "claude": ["a", "b"]}},
+        ),
+        (SetTaskModel("settings", "title", (), chat="gpt-4o"), ("settings", "task_models"), {"title": {"*": "mini"}}),
+        (
+            SetTaskModel("projects", "summary", (), owner_id="support"),
+            ("projects", 0, "task_models"),
+            {"title": {"claude": "mini"}},
+        ),
+        (SetTaskModel("agents", "title", ("mini",), owner_id="tasky"), ("agents", 4, "task_models"), {"title": "mini"}),
+        (
+            SetTaskModel("agents", "digest", ("mini", "haiku"), owner_id="own"),
+            ("agents", 0, "task_models"),
+            {"digest": ["mini", "haiku"]},
+        ),
+    ],
+)
 def test_set_task_model(edit: SetTaskModel, where: tuple, expected: dict) -> None:
     node = round_trip(config(), edit)
     for key in where:
@@ -81,8 +107,11 @@ def test_set_task_model(edit: SetTaskModel, where: tuple, expected: dict) -> Non
 
 
 def test_set_task_model_refusals() -> None:
-    for edit in (SetTaskModel("settings", " ", ("a",)), SetTaskModel("settings", "t", ("a", "a")),
-                 SetTaskModel("agents", "t", ("a",), owner_id="ghost")):
+    for edit in (
+        SetTaskModel("settings", " ", ("a",)),
+        SetTaskModel("settings", "t", ("a", "a")),
+        SetTaskModel("agents", "t", ("a",), owner_id="ghost"),
+    ):
         with pytest.raises(EditError):
             apply_edit(config(), edit)
 
@@ -100,7 +129,12 @@ def test_bulk_change_plans_against_the_config_it_is_applied_to() -> None:
     apply_edit(cfg, UpdateItem("agents", "bare", {"model": ["claude"]}))
     during = round_trip(cfg, edit)
     assert {a["id"]: a.get("model") for a in during["agents"]} == {
-        "own": ["gpt-4o", "haiku"], "bare": ["haiku"], "lone": None, "fan": "haiku", "tasky": "haiku"}
+        "own": ["gpt-4o", "haiku"],
+        "bare": ["haiku"],
+        "lone": None,
+        "fan": "haiku",
+        "tasky": "haiku",
+    }
     assert edit.label == "Replace claude with haiku (every agent using claude)"
     with pytest.raises(EditError):
         apply_edit(cfg, BulkChange(SquadScope("ghost"), SetList(("a",))))

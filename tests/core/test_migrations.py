@@ -16,10 +16,13 @@ from modeldesk.core.store import ConfigStore
 from tests.core.helpers import WORLD, write_json
 
 V0: dict[str, Any] = {
-    "providers": [{"id": "openai", "kind": "openai", "base_url": "https://api.openai.com/v1",
-                   "api_key_env": "OPENAI_API_KEY"}],
-    "models": [{"id": "gpt-4o", "provider": "openai", "name": "gpt-4o"},
-               {"id": "mini", "provider": "openai", "name": "gpt-4o-mini"}],
+    "providers": [
+        {"id": "openai", "kind": "openai", "base_url": "https://api.openai.com/v1", "api_key_env": "OPENAI_API_KEY"}
+    ],
+    "models": [
+        {"id": "gpt-4o", "provider": "openai", "name": "gpt-4o"},
+        {"id": "mini", "provider": "openai", "name": "gpt-4o-mini"},
+    ],
     "settings": {"default_model": "gpt-4o"},
     "agents": [
         {"id": "a", "name": "A", "model": "gpt-4o", "fallback_models": ["mini", "gpt-4o"]},
@@ -61,12 +64,15 @@ def test_unrecognised_shapes_are_left_for_validation() -> None:
     assert out["agents"][0] == 5 and out["agents"][1]["model"] == ["mini"]
 
 
-@pytest.mark.parametrize(("data", "place"), [
-    ({"settings": {"default_model": "a", "default_agent_model": "b"}}, "settings"),
-    ({"squads": [{"id": "s", "name": "S", "members": [], "agents": []}]}, "squads[0]"),
-    ({"agents": [{"id": "a", "name": "A", "fallback_models": [1]}]}, "agents[0]"),
-    ({"schema_version": 7}, "newer"),
-])
+@pytest.mark.parametrize(
+    ("data", "place"),
+    [
+        ({"settings": {"default_model": "a", "default_agent_model": "b"}}, "settings"),
+        ({"squads": [{"id": "s", "name": "S", "members": [], "agents": []}]}, "squads[0]"),
+        ({"agents": [{"id": "a", "name": "A", "fallback_models": [1]}]}, "agents[0]"),
+        ({"schema_version": 7}, "newer"),
+    ],
+)
 def test_conflicts_name_the_place(data: dict[str, Any], place: str) -> None:
     with pytest.raises(MigrationError, match=place.replace("[", r"\[")):
         migrate(data)

@@ -45,8 +45,9 @@ print(json.dumps({"codes": codes, "qt": loaded}), file=sys.stderr)
 
 def test_core_and_cli_run_without_qt(tmp_path: Path) -> None:
     path = write_json(tmp_path / "config.json", WORLD)
-    done = subprocess.run([sys.executable, "-c", BLOCKED, str(path)], capture_output=True, text=True,
-                          timeout=60, cwd=REPO)
+    done = subprocess.run(
+        [sys.executable, "-c", BLOCKED, str(path)], capture_output=True, text=True, timeout=60, cwd=REPO
+    )
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stderr.strip().splitlines()[-1])
     assert report == {"codes": [0, 0, 0, 0, 0], "qt": []}

@@ -22,8 +22,12 @@ def test_result_shape_and_primary() -> None:
     data = result.to_json()
     assert list(data) == ["models", "source", "trace", "warnings"]
     assert all(list(step) == ["layer", "value", "outcome", "reason"] for step in data["trace"])
-    assert data["trace"][1] == {"layer": "agent", "value": ["gpt-4o", "claude"], "outcome": "used",
-                                "reason": "used: gpt-4o, claude"}
+    assert data["trace"][1] == {
+        "layer": "agent",
+        "value": ["gpt-4o", "claude"],
+        "outcome": "used",
+        "reason": "used: gpt-4o, claude",
+    }
     assert data["trace"][0] == {"layer": "call", "value": None, "outcome": "skipped", "reason": "not set"}
 
 
@@ -147,10 +151,16 @@ def test_blank_value_helper() -> None:
 
 # --- properties over arbitrary valid configs -----------------------------------------
 
-CHAT_ARGS = st.fixed_dictionaries({
-    "call": MODEL_VALUE, "parent": MODEL_VALUE, "request": MODEL_VALUE,
-    "delegated": st.booleans(), "project": st.sampled_from([None, "pa", "pz"]), "strict": st.booleans(),
-})
+CHAT_ARGS = st.fixed_dictionaries(
+    {
+        "call": MODEL_VALUE,
+        "parent": MODEL_VALUE,
+        "request": MODEL_VALUE,
+        "delegated": st.booleans(),
+        "project": st.sampled_from([None, "pa", "pz"]),
+        "strict": st.booleans(),
+    }
+)
 
 SOURCES = {"call", "agent", "parent", "request", "project", "settings", "organization"}
 TASK_SOURCES = {"agent-task", "project-task", "settings-task", "organization-task", "chat-model"}
@@ -178,7 +188,9 @@ def _check_error(exc: ResolutionError, agent_id: str, strict: bool) -> None:
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(configs(), CHAT_ARGS, st.sampled_from(["title", "summary", "other"]))
-def test_resolution_properties(world_and_policy: tuple[Config, Policy | None], kwargs: dict[str, Any], task: str) -> None:
+def test_resolution_properties(
+    world_and_policy: tuple[Config, Policy | None], kwargs: dict[str, Any], task: str
+) -> None:
     cfg, pol = world_and_policy
     resolver = Resolver(cfg, pol)
     for agent_id in ("a1", "a2", "a3", "nobody"):

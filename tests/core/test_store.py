@@ -51,8 +51,11 @@ def test_save_writes_stable_readable_json(store: ConfigStore, path: Path) -> Non
 
 def test_a_huge_hand_written_number_is_saved_as_written(store: ConfigStore, path: Path) -> None:
     # Beyond 64 bits the fast JSON writer refuses; the text must still be written, the same.
-    data = {"schema_version": 1, "providers": [{"id": "p", "kind": "openai", "base_url": "http://127.0.0.1:9/v1"}],
-            "models": [{"id": "m", "provider": "p", "name": "m", "context_window": 2**70}]}
+    data = {
+        "schema_version": 1,
+        "providers": [{"id": "p", "kind": "openai", "base_url": "http://127.0.0.1:9/v1"}],
+        "models": [{"id": "m", "provider": "p", "name": "m", "context_window": 2**70}],
+    }
     path.parent.mkdir(parents=True)
     path.write_text(json.dumps(data))
     store.apply(SetSetting(("default_agent_model",), "m"))
@@ -397,7 +400,9 @@ def test_task_model_edits_are_worked_out_under_the_lock(store: ConfigStore) -> N
     other = ConfigStore(store.path)
     other.apply(SetTaskModel("settings", "summary", ("haiku",)))
     result = store.apply(SetTaskModel("settings", "title", ("claude",), chat="claude"))
-    assert result.settings.task_models == {"title": {"gpt-4o": "haiku", "*": "mini", "claude": "claude"},
-                                           "summary": {"*": "haiku"}}
+    assert result.settings.task_models == {
+        "title": {"gpt-4o": "haiku", "*": "mini", "claude": "claude"},
+        "summary": {"*": "haiku"},
+    }
     result = store.apply(SetTaskModel("projects", "summary", (), owner_id="support"))
     assert result.project("support").task_models == {"title": {"claude": "mini"}}

@@ -86,8 +86,14 @@ def test_two_processes_editing_at_once_lose_nothing(tmp_path: Path) -> None:
     env = os.environ | {"MODELDESK_CONFIG": str(path)}
     go = tmp_path / "go"
     children = [
-        subprocess.Popen([sys.executable, "-c", ADDER, str(path), tag, str(go)], stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True, cwd=REPO, env=env)
+        subprocess.Popen(
+            [sys.executable, "-c", ADDER, str(path), tag, str(go)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=REPO,
+            env=env,
+        )
         for tag in ("left", "right")
     ]
     for child in children:  # both started and imported: start them together

@@ -28,7 +28,9 @@ def _tool(name: str) -> str:
 def test_metainfo_is_valid_appstream() -> None:
     result = subprocess.run(
         [_tool("appstreamcli"), "validate", "--no-net", str(RESOURCES / "io.modeldesk.ModelDesk.metainfo.xml")],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -36,7 +38,9 @@ def test_metainfo_is_valid_appstream() -> None:
 def test_desktop_file_is_valid() -> None:
     result = subprocess.run(
         [_tool("desktop-file-validate"), str(RESOURCES / "io.modeldesk.ModelDesk.desktop")],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "error" not in result.stdout.lower()
@@ -63,10 +67,23 @@ def test_gui_entry_point_is_declared() -> None:
 def test_pyinstaller_bundle_runs_the_command_line(tmp_path: Path) -> None:
     pytest.importorskip("PyInstaller")
     subprocess.run(
-        [sys.executable, "-m", "PyInstaller", "--noconfirm", "--log-level", "WARN",
-         "--distpath", str(tmp_path / "dist"), "--workpath", str(tmp_path / "build"),
-         str(ROOT / "packaging" / "modeldesk.spec")],
-        check=True, cwd=ROOT, capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "PyInstaller",
+            "--noconfirm",
+            "--log-level",
+            "WARN",
+            "--distpath",
+            str(tmp_path / "dist"),
+            "--workpath",
+            str(tmp_path / "build"),
+            str(ROOT / "packaging" / "modeldesk.spec"),
+        ],
+        check=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
     bundle = tmp_path / "dist" / "modeldesk"
     exe = bundle / "modeldesk"
@@ -79,7 +96,10 @@ def test_pyinstaller_bundle_runs_the_command_line(tmp_path: Path) -> None:
     )
     result = subprocess.run(
         [str(exe), "--config", str(config), "resolve", "--agent", "a", "--json"],
-        capture_output=True, text=True, check=False, timeout=120,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     assert '"source": "settings"' in result.stdout

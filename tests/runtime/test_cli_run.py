@@ -45,23 +45,63 @@ WITH_DEAD = [{"id": "X", "provider": "dead", "name": "x"}, {"id": "A", "provider
 F, OK, SKIP = "failed", "answered", "skipped"
 
 # (id, scripts, models or None for A/B/C, fallback overrides, exit code, answering model or error code, attempts)
-ROWS: list[tuple[str, dict[str, list[Behaviour]], list[dict[str, Any]] | None, dict[str, Any], int, str, list[tuple[str, str, int | None]]]] = [
+ROWS: list[
+    tuple[
+        str,
+        dict[str, list[Behaviour]],
+        list[dict[str, Any]] | None,
+        dict[str, Any],
+        int,
+        str,
+        list[tuple[str, str, int | None]],
+    ]
+] = [
     ("429-next", {"a": [status(429)]}, None, {}, 0, "B", [("A", F, 429), ("B", OK, None)]),
-    ("429-last-retry-after", {"a": [status(429, retry_after="0.05")], "b": [status(404)], "c": [status(429, retry_after="0.05"), ok()]},
-     None, {}, 0, "C", [("A", F, 429), ("B", F, 404), ("C", F, 429), ("C", OK, None)]),
-    ("429-last-too-long", {"a": [status(429)], "b": [status(429)], "c": [status(429, retry_after=61)]}, None, {}, 1,
-     "all_models_failed", [("A", F, 429), ("B", F, 429), ("C", F, 429)]),
+    (
+        "429-last-retry-after",
+        {"a": [status(429, retry_after="0.05")], "b": [status(404)], "c": [status(429, retry_after="0.05"), ok()]},
+        None,
+        {},
+        0,
+        "C",
+        [("A", F, 429), ("B", F, 404), ("C", F, 429), ("C", OK, None)],
+    ),
+    (
+        "429-last-too-long",
+        {"a": [status(429)], "b": [status(429)], "c": [status(429, retry_after=61)]},
+        None,
+        {},
+        1,
+        "all_models_failed",
+        [("A", F, 429), ("B", F, 429), ("C", F, 429)],
+    ),
     *[
         (str(code), {"a": [status(code)] * 3}, None, {}, 0, "B", [("A", F, code)] * 3 + [("B", OK, None)])
         for code in (500, 502, 503, 504, 529, 408)
     ],
     ("connect-error", {}, WITH_DEAD, {}, 0, "A", [("X", F, None)] * 3 + [("A", OK, None)]),
     ("reset", {"a": [reset()] * 3}, None, {}, 0, "B", [("A", F, None)] * 3 + [("B", OK, None)]),
-    ("read-timeout", {"a": [hang()] * 3}, None, {"first_token_timeout_s": 0.3}, 0, "B", [("A", F, None)] * 3 + [("B", OK, None)]),
+    (
+        "read-timeout",
+        {"a": [hang()] * 3},
+        None,
+        {"first_token_timeout_s": 0.3},
+        0,
+        "B",
+        [("A", F, None)] * 3 + [("B", OK, None)],
+    ),
     ("malformed-json", {"a": [malformed_json()] * 3}, None, {}, 0, "B", [("A", F, None)] * 3 + [("B", OK, None)]),
     ("malformed-sse", {"a": [malformed_sse()] * 3}, None, {}, 0, "B", [("A", F, None)] * 3 + [("B", OK, None)]),
     ("stream-cut", {"a": [cut(), ok("Second")]}, None, {}, 0, "A", [("A", F, None), ("A", OK, None)]),
-    ("context-overflow", {"a": [context_overflow(8000)]}, WINDOWED, {}, 0, "C", [("A", F, 400), ("B", SKIP, None), ("C", OK, None)]),
+    (
+        "context-overflow",
+        {"a": [context_overflow(8000)]},
+        WINDOWED,
+        {},
+        0,
+        "C",
+        [("A", F, 400), ("B", SKIP, None), ("C", OK, None)],
+    ),
     ("404", {"a": [status(404)]}, None, {}, 0, "B", [("A", F, 404), ("B", OK, None)]),
     ("401", {"a": [status(401)]}, None, {}, 0, "C", [("A", F, 401), ("B", SKIP, None), ("C", OK, None)]),
     ("403", {"a": [status(403)]}, None, {}, 0, "C", [("A", F, 403), ("B", SKIP, None), ("C", OK, None)]),
@@ -71,7 +111,9 @@ ROWS: list[tuple[str, dict[str, list[Behaviour]], list[dict[str, Any]] | None, d
 
 
 @pytest.mark.parametrize("stream", [True, False], ids=["stream", "no-stream"])
-@pytest.mark.parametrize(("scripts", "models", "fallback", "code", "expected", "attempts"), [r[1:] for r in ROWS], ids=[r[0] for r in ROWS])
+@pytest.mark.parametrize(
+    ("scripts", "models", "fallback", "code", "expected", "attempts"), [r[1:] for r in ROWS], ids=[r[0] for r in ROWS]
+)
 def test_every_table_row_through_the_cli(
     scripted_server: ScriptedServer,
     tmp_path: Path,
@@ -113,22 +155,32 @@ def test_text_mode_streams_the_answer_to_stdout_and_steps_to_stderr(
     # Partial text cannot be taken back from a pipe: a line break ends it, stderr says so.
     assert out == "Broken\nBroken\nThe answer.\n"
     lines = err.splitlines()
-    assert lines[:3] == ["[modeldesk] Starting (models: A, B, C)", "[modeldesk] Trying A (1/3)",
-                         "[modeldesk] A failed: 500 server error: scripted 500"]
+    assert lines[:3] == [
+        "[modeldesk] Starting (models: A, B, C)",
+        "[modeldesk] Trying A (1/3)",
+        "[modeldesk] A failed: 500 server error: scripted 500",
+    ]
     assert "[modeldesk] Withdrew 6 characters of partial output from A" in lines
     assert "[modeldesk] Falling back to B" in lines and lines[-1].startswith("[modeldesk] B answered (")
 
 
-def test_quiet_and_failure_messages(scripted_server: ScriptedServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_quiet_and_failure_messages(
+    scripted_server: ScriptedServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     scripted_server.script("a", status(400, "bad field"))
     path = write_config(tmp_path / "config.json", build_config(scripted_server))
     assert main(["--config", str(path), "run", "--agent", "agent", "-q", "Hi"]) == 1
     out, err = capsys.readouterr()
     assert out == ""
-    assert err == "modeldesk: A refused the request (400 invalid request: bad field); no other model is tried for this error.\n"
+    assert (
+        err
+        == "modeldesk: A refused the request (400 invalid request: bad field); no other model is tried for this error.\n"
+    )
 
 
-def test_model_option_and_resolution_errors(scripted_server: ScriptedServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_model_option_and_resolution_errors(
+    scripted_server: ScriptedServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = write_config(tmp_path / "config.json", build_config(scripted_server))
     assert main(["--config", str(path), "run", "--agent", "agent", "--model", "C,B", "--json", "-q", "Hi"]) == 0
     assert json.loads(capsys.readouterr().out)["model"] == "C"
@@ -150,14 +202,22 @@ def test_prompt_from_stdin_and_max_tokens(
     capsys.readouterr()
 
 
-def test_cooldown_carries_over_between_cli_runs(scripted_server: ScriptedServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cooldown_carries_over_between_cli_runs(
+    scripted_server: ScriptedServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     scripted_server.script("a", status(429))
     path = write_config(tmp_path / "config.json", build_config(scripted_server))
     argv = ["--config", str(path), "run", "--agent", "agent", "--json", "Hi"]
     assert main(argv) == 0 and main(argv) == 0
     second = json.loads(capsys.readouterr().out.split("\n}\n")[1] + "\n}")
-    assert second["attempts"][0] == {"model": "A", "outcome": "skipped", "status": None,
-                                     "error": "cooldown: starting at B", "error_class": None, "elapsed_ms": 0}
+    assert second["attempts"][0] == {
+        "model": "A",
+        "outcome": "skipped",
+        "status": None,
+        "error": "cooldown: starting at B",
+        "error_class": None,
+        "elapsed_ms": 0,
+    }
     assert (tmp_path / "cooldowns.json").exists()
     assert [r.model for r in scripted_server.chat_requests()] == ["a", "b", "b"]
 
@@ -167,8 +227,14 @@ def test_cooldown_carries_over_between_cli_runs(scripted_server: ScriptedServer,
 
 def _cli(*args: str, **kwargs: Any) -> subprocess.Popen[str]:
     env = os.environ | {"PYTHONUNBUFFERED": "1"}
-    return subprocess.Popen([sys.executable, "-m", "modeldesk", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env, **kwargs)
+    return subprocess.Popen(
+        [sys.executable, "-m", "modeldesk", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        **kwargs,
+    )
 
 
 def test_subprocess_json_and_exit_codes(scripted_server: ScriptedServer, tmp_path: Path) -> None:
@@ -219,7 +285,9 @@ def test_ctrl_c_cancels_at_once_and_sends_nothing_more(scripted_server: Scripted
 # --- providers ---------------------------------------------------------------------------------
 
 
-def test_providers_check_and_models(scripted_server: ScriptedServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_providers_check_and_models(
+    scripted_server: ScriptedServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     scripted_server.model_names = ["a", "zeta"]
     path = write_config(tmp_path / "config.json", build_config(scripted_server))
     assert main(["--config", str(path), "providers", "check", "p1", "--json"]) == 0

@@ -26,7 +26,10 @@ from modeldesk.runtime.events import (
 
 def test_spec_examples() -> None:
     assert Starting(("A", "B")).describe() == "Starting (models: A, B)"
-    assert AttemptFailed("A", ErrorSummary("rate_limit", 429, "rate limited", 0.1)).describe() == "A failed: 429 rate limited"
+    assert (
+        AttemptFailed("A", ErrorSummary("rate_limit", 429, "rate limited", 0.1)).describe()
+        == "A failed: 429 rate limited"
+    )
     assert Retrying("A", 0.4, 2, 3).describe() == "Retrying A in 0.4 s (2/3)"
     assert FallingBack("B", "A failed").describe() == "Falling back to B"
     assert Answered("B", 1.2).describe() == "B answered (1.2 s)"
@@ -55,7 +58,12 @@ def test_seconds_are_rounded_for_people() -> None:
 def test_events_are_frozen_and_serialise() -> None:
     event = Retrying("A", 0.4, 2, 3)
     assert event.to_json() == {
-        "kind": "retrying", "model": "A", "delay_s": 0.4, "attempt": 2, "attempts": 3, "text": "Retrying A in 0.4 s (2/3)"
+        "kind": "retrying",
+        "model": "A",
+        "delay_s": 0.4,
+        "attempt": 2,
+        "attempts": 3,
+        "text": "Retrying A in 0.4 s (2/3)",
     }
     with pytest.raises(dataclasses.FrozenInstanceError):
         event.model = "B"  # type: ignore[misc]

@@ -115,7 +115,10 @@ class TestSkipping:
         state = SkipState.empty()
         overflow = decide(err("context_overflow", 400), attempt=1, options=OPTS, on_last_model=False)
         state.note(overflow, model("A", window=8000))
-        assert skip_reason(model("B", window=8000), needs=(), state=state) == "context window 8000 is not larger than A's 8000"
+        assert (
+            skip_reason(model("B", window=8000), needs=(), state=state)
+            == "context window 8000 is not larger than A's 8000"
+        )
         assert skip_reason(model("B", window=4000), needs=(), state=state) is not None
         assert "unknown" in (skip_reason(model("B"), needs=(), state=state) or "")
         assert skip_reason(model("C", window=32000), needs=(), state=state) is None
@@ -144,8 +147,15 @@ class TestOptionsAndCooldown:
 
     @pytest.mark.parametrize(
         ("failures", "expected"),
-        [(["rate_limit"], True), (["auth"], True), (["not_found"], True), (["server", "server"], False),
-         (["context_overflow"], False), (["timeout", "rate_limit"], True), ([], False)],
+        [
+            (["rate_limit"], True),
+            (["auth"], True),
+            (["not_found"], True),
+            (["server", "server"], False),
+            (["context_overflow"], False),
+            (["timeout", "rate_limit"], True),
+            ([], False),
+        ],
     )
     def test_cooldown_starts_after_rate_limit_or_non_retryable_primary_failures(
         self, failures: list[str], expected: bool

@@ -39,14 +39,24 @@ ANTHROPIC_MODELS = [
 
 
 @pytest.mark.parametrize("stream", [True, False])
-def test_anthropic_answer_with_key_version_and_usage(keyed_server: ScriptedServer, stream: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_anthropic_answer_with_key_version_and_usage(
+    keyed_server: ScriptedServer, stream: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("ANTHROPIC_TEST_KEY", TEST_KEY)
-    providers = [{"id": "an", "kind": "anthropic", "base_url": keyed_server.anthropic_url,
-                  "api_key": {"env": "ANTHROPIC_TEST_KEY"}}]
+    providers = [
+        {
+            "id": "an",
+            "kind": "anthropic",
+            "base_url": keyed_server.anthropic_url,
+            "api_key": {"env": "ANTHROPIC_TEST_KEY"},
+        }
+    ]
     keyed_server.script("claude-s", ok("Bonjour", chunks=3, usage=(11, 4)))
     config = build_config(keyed_server, ANTHROPIC_MODELS[:1], providers=providers, instruction="Be kind.")
     r = run(config, stream=stream)
-    assert r.result.ok and r.result.text == "Bonjour" and r.result.usage == {"prompt_tokens": 11, "completion_tokens": 4}
+    assert (
+        r.result.ok and r.result.text == "Bonjour" and r.result.usage == {"prompt_tokens": 11, "completion_tokens": 4}
+    )
     request = keyed_server.chat_requests()[0]
     assert request.path == "/v1/messages" and request.authorized is True
     assert request.headers["anthropic-version"] == "2023-06-01"
@@ -57,7 +67,9 @@ def test_anthropic_answer_with_key_version_and_usage(keyed_server: ScriptedServe
 
 @pytest.mark.parametrize("stream", [True, False])
 def test_anthropic_errors_map_like_the_others(scripted_server: ScriptedServer, stream: bool) -> None:
-    scripted_server.script("claude-s", status(529, "Overloaded"), status(400, "prompt is too long: 210000 tokens > 200000 maximum"))
+    scripted_server.script(
+        "claude-s", status(529, "Overloaded"), status(400, "prompt is too long: 210000 tokens > 200000 maximum")
+    )
     scripted_server.script("claude-l", stream_error("Overloaded", error_type="overloaded_error"), ok("Done"))
     models = ANTHROPIC_MODELS[:2] + [{"id": "L", "provider": "an", "name": "claude-l", "context_window": 1000000}]
     r = run(build_config(scripted_server, models, fallback={"retries": 1}), stream=stream, record_sleeps=True)
@@ -83,7 +95,9 @@ def _keyed_config(server: ScriptedServer, api_key: dict[str, str]) -> Any:
     return build_config(server, providers=providers)
 
 
-def test_key_from_the_environment_is_sent_as_a_bearer_token(keyed_server: ScriptedServer, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_key_from_the_environment_is_sent_as_a_bearer_token(
+    keyed_server: ScriptedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("MD_TEST_KEY", TEST_KEY)
     r = run(_keyed_config(keyed_server, {"env": "MD_TEST_KEY"}))
     assert r.result.model == "A"
@@ -97,7 +111,9 @@ def test_key_from_the_os_keyring(keyed_server: ScriptedServer) -> None:
     assert r.result.model == "A" and keyed_server.chat_requests()[0].authorized is True
 
 
-def test_a_broken_keyring_is_an_auth_error_not_a_crash(scripted_server: ScriptedServer, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_broken_keyring_is_an_auth_error_not_a_crash(
+    scripted_server: ScriptedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def broken(service: str, entry: str) -> str:
         raise RuntimeError("no D-Bus session")
 
@@ -107,11 +123,16 @@ def test_a_broken_keyring_is_an_auth_error_not_a_crash(scripted_server: Scripted
     assert r.result.attempts[0].error == "not authorised: cannot read keyring entry 'scripted' (RuntimeError)"
 
 
-def test_a_missing_key_fails_that_provider_without_sending(scripted_server: ScriptedServer, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_missing_key_fails_that_provider_without_sending(
+    scripted_server: ScriptedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("MD_MISSING_KEY", raising=False)
     r = run(_keyed_config(scripted_server, {"env": "MD_MISSING_KEY"}))
     assert r.result.model == "C"
-    assert r.result.attempts[0].error == "not authorised: no API key for provider 'p1': environment variable MD_MISSING_KEY is not set"
+    assert (
+        r.result.attempts[0].error
+        == "not authorised: no API key for provider 'p1': environment variable MD_MISSING_KEY is not set"
+    )
     assert r.outcomes()[1] == ("B", "skipped")
     assert [m.model for m in scripted_server.chat_requests()] == ["c"]
 
@@ -194,7 +215,9 @@ def test_provider_error_messages() -> None:
 
 def _fixed_body(body: bytes, content_type: str) -> httpx.MockTransport:
     """Answers every request with 200 and exactly ``body``."""
-    return httpx.MockTransport(lambda request: httpx.Response(200, headers={"content-type": content_type}, content=body))
+    return httpx.MockTransport(
+        lambda request: httpx.Response(200, headers={"content-type": content_type}, content=body)
+    )
 
 
 async def _chat(body: bytes, content_type: str = "text/event-stream") -> list[Any]:
@@ -208,8 +231,8 @@ async def _chat(body: bytes, content_type: str = "text/event-stream") -> list[An
 def test_sse_with_crlf_comments_and_multiline_data() -> None:
     body = (
         b": keep-alive\r\n\r\n"
-        b"data: {\"choices\": [{\"delta\": {\"content\": \"Hel\"}}]}\r\n\r\n"
-        b"event: message\r\ndata: {\"choices\": \r\ndata: [{\"delta\": {\"content\": \"lo\"}, \"finish_reason\": \"stop\"}]}\r\n\r\n"
+        b'data: {"choices": [{"delta": {"content": "Hel"}}]}\r\n\r\n'
+        b'event: message\r\ndata: {"choices": \r\ndata: [{"delta": {"content": "lo"}, "finish_reason": "stop"}]}\r\n\r\n'
         b"data: [DONE]"
     )
     chunks = asyncio.run(_chat(body))
@@ -353,13 +376,17 @@ def test_a_keyring_read_is_bounded_by_the_check_timeout(scripted_server: Scripte
 def test_openai_model_list_reads_each_servers_window_and_tolerates_odd_fields() -> None:
     from modeldesk.runtime.providers import OpenAIProvider
 
-    body = json.dumps({"data": [
-        {"id": "router", "name": "Router Model", "context_length": 32768},
-        {"id": "vllm", "max_model_len": 8192},
-        {"id": "llama", "meta": {"n_ctx_train": 2048}},
-        {"id": "odd", "name": 7, "meta": "not an object"},
-        {"no": "id"},
-    ]}).encode()
+    body = json.dumps(
+        {
+            "data": [
+                {"id": "router", "name": "Router Model", "context_length": 32768},
+                {"id": "vllm", "max_model_len": 8192},
+                {"id": "llama", "meta": {"n_ctx_train": 2048}},
+                {"id": "odd", "name": 7, "meta": "not an object"},
+                {"no": "id"},
+            ]
+        }
+    ).encode()
     provider = Provider(id="p", kind="openai", base_url="http://x/v1")
 
     async def listed() -> list[Any]:
@@ -367,7 +394,10 @@ def test_openai_model_list_reads_each_servers_window_and_tolerates_odd_fields() 
             return await OpenAIProvider(provider, client, None).list_models()
 
     assert [(m.id, m.label, m.context_window) for m in asyncio.run(listed())] == [
-        ("router", "Router Model", 32768), ("vllm", None, 8192), ("llama", None, 2048), ("odd", None, None)
+        ("router", "Router Model", 32768),
+        ("vllm", None, 8192),
+        ("llama", None, 2048),
+        ("odd", None, None),
     ]
 
 

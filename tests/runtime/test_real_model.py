@@ -52,9 +52,23 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     log_path = tmp_path_factory.mktemp("llama") / "server.log"
     with log_path.open("w") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
-             "--port", str(port), "--n_ctx", "512", "--n_threads", "2"],
-            stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "llama_cpp.server",
+                "--model",
+                str(model),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--n_ctx",
+                "512",
+                "--n_threads",
+                "2",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
     base = f"http://127.0.0.1:{port}/v1"
     try:
@@ -92,8 +106,14 @@ def _config(tmp_path: Path, llama_base: str) -> Path:
             {"id": "smollm2", "provider": "llama", "name": "smollm2", "context_window": 512},
         ],
         "settings": {"fallback": {"retries": 1, "backoff_base_s": 0.05, "first_token_timeout_s": 120}},
-        "agents": [{"id": "greeter", "name": "Greeter", "model": ["primary", "smollm2"],
-                    "instruction": "You are a friendly assistant. Answer in one short sentence."}],
+        "agents": [
+            {
+                "id": "greeter",
+                "name": "Greeter",
+                "model": ["primary", "smollm2"],
+                "instruction": "You are a friendly assistant. Answer in one short sentence.",
+            }
+        ],
     }
     path = tmp_path / "config.json"
     path.write_text(json.dumps(config))
@@ -104,9 +124,25 @@ def _config(tmp_path: Path, llama_base: str) -> Path:
 def test_falls_back_from_a_dead_provider_to_a_real_model(llama_server: str, tmp_path: Path, stream: bool) -> None:
     path = _config(tmp_path, llama_server)
     proc = subprocess.run(
-        [sys.executable, "-m", "modeldesk", "--config", str(path), "run", "--agent", "greeter",
-         "--max-tokens", "32", "--json", *([] if stream else ["--no-stream"]), "Say hello"],
-        capture_output=True, text=True, timeout=240, env=os.environ.copy(),
+        [
+            sys.executable,
+            "-m",
+            "modeldesk",
+            "--config",
+            str(path),
+            "run",
+            "--agent",
+            "greeter",
+            "--max-tokens",
+            "32",
+            "--json",
+            *([] if stream else ["--no-stream"]),
+            "Say hello",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env=os.environ.copy(),
     )
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)

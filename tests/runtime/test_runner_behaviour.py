@@ -19,7 +19,9 @@ pytestmark = pytest.mark.timeout(30)
 # --- cancellation ---------------------------------------------------------------------------
 
 
-async def _cancel_when(server: ScriptedServer, config: object, ready: object, **kwargs: object) -> tuple[float, list[RunEvent], int]:
+async def _cancel_when(
+    server: ScriptedServer, config: object, ready: object, **kwargs: object
+) -> tuple[float, list[RunEvent], int]:
     """Start a run, cancel it once ``ready(events)`` holds; (loop turns to stop, events, requests at cancel)."""
     events: list[RunEvent] = []
     task = asyncio.create_task(run_agent(config, "agent", "Hi", on_event=events.append, **kwargs))  # type: ignore[arg-type]
@@ -57,9 +59,7 @@ def test_cancel_mid_stream_closes_the_connection(scripted_server: ScriptedServer
     config = build_config(scripted_server)
 
     async def scenario() -> None:
-        turns, events, _ = await _cancel_when(
-            scripted_server, config, lambda ev: any(e.kind == "text" for e in ev)
-        )
+        turns, events, _ = await _cancel_when(scripted_server, config, lambda ev: any(e.kind == "text" for e in ev))
         assert turns <= CANCEL_TURNS
         assert events[-1].kind == "cancelled"
         deadline = time.monotonic() + 2
@@ -261,7 +261,9 @@ def test_explicit_models_not_usable_are_skipped_with_a_reason(scripted_server: S
     r = run(config, models=["nope", "A", "B", "A", "C"])
     assert r.result.model == "C"
     assert [line for line in r.lines() if line.startswith("Skipping")] == [
-        "Skipping nope: not in the config", "Skipping B: disabled", "Skipping A: listed twice"
+        "Skipping nope: not in the config",
+        "Skipping B: disabled",
+        "Skipping A: listed twice",
     ]
 
 
@@ -274,9 +276,7 @@ def test_a_model_listed_again_later_does_not_hide_that_it_is_the_last(scripted_s
     assert r.sleeps == [pytest.approx(0.05)]
 
 
-@pytest.mark.parametrize(
-    ("agent_id", "code"), [("ghost", "unknown_agent")]
-)
+@pytest.mark.parametrize(("agent_id", "code"), [("ghost", "unknown_agent")])
 def test_resolution_errors_are_results(scripted_server: ScriptedServer, agent_id: str, code: str) -> None:
     r = run(build_config(scripted_server), agent_id=agent_id)
     assert r.result.error is not None and r.result.error["code"] == code

@@ -39,7 +39,12 @@ def test_rate_limit_moves_to_the_next_model_at_once(scripted_server: ScriptedSer
     assert r.result.ok and r.result.model == "B" and r.result.text == "From B"
     assert chat_models(scripted_server) == ["a", "b"]
     assert r.sleeps == []  # no wait before switching
-    assert r.lines()[:4] == ["Starting (models: A, B, C)", "Trying A (1/3)", "A failed: 429 rate limited: scripted 429", "Falling back to B"]
+    assert r.lines()[:4] == [
+        "Starting (models: A, B, C)",
+        "Trying A (1/3)",
+        "A failed: 429 rate limited: scripted 429",
+        "Falling back to B",
+    ]
     assert r.result.attempts[0].status == 429 and r.result.attempts[0].error_class == "rate_limit"
 
 
@@ -62,7 +67,9 @@ def test_rate_limit_on_the_last_model_gives_up_when_retry_after_is_too_long(
     assert r.sleeps == [] and chat_models(scripted_server) == ["a"]
 
 
-def test_rate_limit_on_the_last_model_without_retry_after_backs_off(scripted_server: ScriptedServer, stream: bool) -> None:
+def test_rate_limit_on_the_last_model_without_retry_after_backs_off(
+    scripted_server: ScriptedServer, stream: bool
+) -> None:
     scripted_server.script("a", status(429), status(429), status(429))
     r = run(build_config(scripted_server, agent_models=["A"]), stream=stream, record_sleeps=True)
     assert r.result.error is not None and r.result.error["code"] == "all_models_failed"
@@ -74,7 +81,9 @@ def test_rate_limit_on_the_last_model_without_retry_after_backs_off(scripted_ser
 
 
 @pytest.mark.parametrize("code", [500, 502, 503, 504, 529, 408])
-def test_server_errors_retry_with_backoff_then_fall_back(scripted_server: ScriptedServer, stream: bool, code: int) -> None:
+def test_server_errors_retry_with_backoff_then_fall_back(
+    scripted_server: ScriptedServer, stream: bool, code: int
+) -> None:
     scripted_server.script("a", status(code), status(code), status(code))
     scripted_server.script("b", ok("Recovered"))
     r = run(build_config(scripted_server), stream=stream, record_sleeps=True)
@@ -175,8 +184,11 @@ def test_auth_failure_skips_the_rest_of_the_provider(scripted_server: ScriptedSe
 
 @pytest.mark.parametrize(
     ("behaviour", "code"),
-    [(status(400, "messages: field required"), "invalid_request"), (content_policy(), "content_policy"),
-     (status(422, "bad"), "invalid_request")],
+    [
+        (status(400, "messages: field required"), "invalid_request"),
+        (content_policy(), "content_policy"),
+        (status(422, "bad"), "invalid_request"),
+    ],
     ids=["400", "content-policy", "422"],
 )
 def test_stop_errors_end_the_run_without_retry_or_fallback(
@@ -200,7 +212,13 @@ def test_all_models_failing_reports_each_attempt(scripted_server: ScriptedServer
     r = run(build_config(scripted_server), stream=stream, record_sleeps=True)
     assert r.result.error is not None and r.result.error["code"] == "all_models_failed"
     assert "the last, C, failed with 429" in r.result.error["message"]
-    assert [(a.model, a.status) for a in r.result.attempts] == [("A", 500), ("A", 500), ("A", 500), ("B", 404), ("C", 429)]
+    assert [(a.model, a.status) for a in r.result.attempts] == [
+        ("A", 500),
+        ("A", 500),
+        ("A", 500),
+        ("B", 404),
+        ("C", 429),
+    ]
     data = r.result.to_json()
     assert set(data) == {"error", "attempts", "elapsed_s"}
     assert set(data["attempts"][0]) >= {"model", "outcome", "status", "error", "elapsed_ms"}

@@ -1,8 +1,8 @@
 """An in-memory keyring backend for tests: secrets go to a dict, never to a real keyring.
 
-    with installed_memory_keyring() as ring:   # or the ``memory_keyring`` fixture
-        ...
-        assert ring.values[("modeldesk", "entry")] == "secret"
+with installed_memory_keyring() as ring:   # or the ``memory_keyring`` fixture
+    ...
+    assert ring.values[("modeldesk", "entry")] == "secret"
 """
 
 from __future__ import annotations

@@ -62,7 +62,9 @@ class Behaviour:
     extra_headers: tuple[tuple[str, str], ...] = ()
 
 
-def ok(text: str = "Hello!", *, chunks: int = 3, delay: float = 0.0, usage: tuple[int, int] | None = (3, 5)) -> Behaviour:
+def ok(
+    text: str = "Hello!", *, chunks: int = 3, delay: float = 0.0, usage: tuple[int, int] | None = (3, 5)
+) -> Behaviour:
     """A good answer: ``text`` in ``chunks`` stream pieces (or one JSON body when not streaming)."""
     return Behaviour("ok", text=text, chunks=max(chunks, 1), delay=delay, usage=usage)
 
@@ -102,7 +104,9 @@ def context_overflow(window: int = 4096) -> Behaviour:
 
 
 def content_policy() -> Behaviour:
-    return status(400, "Your request was rejected as a result of our safety system.", error_code="content_policy_violation")
+    return status(
+        400, "Your request was rejected as a result of our safety system.", error_code="content_policy_violation"
+    )
 
 
 def hang() -> Behaviour:
@@ -122,7 +126,9 @@ def cut(text: str = "Partial answer that breaks", *, after: int = 2, chunks: int
 
 def stream_error(message: str = "upstream failed", *, error_type: str = "server_error", after: int = 1) -> Behaviour:
     """Stream ``after`` chunks, then an error event inside the 200 stream."""
-    return Behaviour("stream_error", text="Some words before", chunks=3, after=after, message=message, error_type=error_type)
+    return Behaviour(
+        "stream_error", text="Some words before", chunks=3, after=after, message=message, error_type=error_type
+    )
 
 
 def no_done(text: str = "Unfinished", *, chunks: int = 2) -> Behaviour:
@@ -352,13 +358,19 @@ class _Handler(BaseHTTPRequestHandler):
         names = self.scripted._known_models()
         if api == "anthropic":
             data: dict[str, Any] = {
-                "data": [{"type": "model", "id": n, "display_name": n.title(), "created_at": "2025-01-01T00:00:00Z"} for n in names],
+                "data": [
+                    {"type": "model", "id": n, "display_name": n.title(), "created_at": "2025-01-01T00:00:00Z"}
+                    for n in names
+                ],
                 "has_more": False,
                 "first_id": names[0] if names else None,
                 "last_id": names[-1] if names else None,
             }
         else:
-            data = {"object": "list", "data": [{"id": n, "object": "model", "created": 0, "owned_by": "scripted"} for n in names]}
+            data = {
+                "object": "list",
+                "data": [{"id": n, "object": "model", "created": 0, "owned_by": "scripted"} for n in names],
+            }
         self._send_json(200, data)
 
     def do_POST(self) -> None:  # noqa: N802
@@ -376,7 +388,9 @@ class _Handler(BaseHTTPRequestHandler):
         if path not in ("/v1/chat/completions", "/v1/messages"):
             return self._send_error(api, status(404, f"no route {path}"))
         if authorized is False:
-            return self._send_error(api, status(401, f"invalid api key {self._credential()}", error_type="authentication_error"))
+            return self._send_error(
+                api, status(401, f"invalid api key {self._credential()}", error_type="authentication_error")
+            )
         behaviour = self.scripted._next(str(model), self.scripted.default)
         self._perform(api, behaviour, stream=stream)
 
@@ -423,7 +437,9 @@ class _Handler(BaseHTTPRequestHandler):
                     stopping.wait()
                 return self._drop()
             if b.kind == "malformed_sse":  # right JSON, wrong shape
-                return self._send_json(200, {"type": "message", "content": "nope"} if api == "anthropic" else {"choices": "nope"})
+                return self._send_json(
+                    200, {"type": "message", "content": "nope"} if api == "anthropic" else {"choices": "nope"}
+                )
             if b.kind == "stream_error":  # an error object in a 200 body
                 return self._send_raw(200, "application/json", _error_event(api, b).split(b"data: ", 1)[1].strip())
             if b.kind == "no_done":  # a complete HTTP message holding half a JSON document
@@ -477,7 +493,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _send_json(self, code: int, data: Any, headers: list[tuple[str, str]] | None = None) -> None:
         self._send_raw(code, "application/json", json.dumps(data).encode(), headers)
 
-    def _send_raw(self, code: int, content_type: str, payload: bytes, headers: list[tuple[str, str]] | None = None) -> None:
+    def _send_raw(
+        self, code: int, content_type: str, payload: bytes, headers: list[tuple[str, str]] | None = None
+    ) -> None:
         try:
             self.send_response(code)
             self.send_header("content-type", content_type)
@@ -522,9 +540,16 @@ def _shutdown(conn: socket.socket) -> None:
         pass
 
 
-_ANTHROPIC_TYPES = {400: "invalid_request_error", 401: "authentication_error", 403: "permission_error",
-                    404: "not_found_error", 413: "request_too_large", 429: "rate_limit_error",
-                    500: "api_error", 529: "overloaded_error"}
+_ANTHROPIC_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    413: "request_too_large",
+    429: "rate_limit_error",
+    500: "api_error",
+    529: "overloaded_error",
+}
 
 
 def _pieces(text: str, count: int) -> list[str]:
@@ -535,12 +560,22 @@ def _pieces(text: str, count: int) -> list[str]:
 def _completion(api: str, b: Behaviour) -> dict[str, Any]:
     prompt, completion = b.usage or (0, 0)
     if api == "anthropic":
-        return {"id": "msg_1", "type": "message", "role": "assistant", "model": "scripted",
-                "content": [{"type": "text", "text": b.text}], "stop_reason": "end_turn",
-                "usage": {"input_tokens": prompt, "output_tokens": completion}}
-    data: dict[str, Any] = {"id": "cmpl-1", "object": "chat.completion", "created": 0, "model": "scripted",
-                            "choices": [{"index": 0, "message": {"role": "assistant", "content": b.text},
-                                         "finish_reason": "stop"}]}
+        return {
+            "id": "msg_1",
+            "type": "message",
+            "role": "assistant",
+            "model": "scripted",
+            "content": [{"type": "text", "text": b.text}],
+            "stop_reason": "end_turn",
+            "usage": {"input_tokens": prompt, "output_tokens": completion},
+        }
+    data: dict[str, Any] = {
+        "id": "cmpl-1",
+        "object": "chat.completion",
+        "created": 0,
+        "model": "scripted",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": b.text}, "finish_reason": "stop"}],
+    }
     if b.usage:
         data["usage"] = {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
     return data
@@ -561,30 +596,47 @@ def _stream_events(api: str, b: Behaviour) -> Iterator[bytes]:
     pieces = _pieces(b.text, b.chunks)
     prompt, completion = b.usage or (0, 0)
     if api == "anthropic":
-        yield _sse({"type": "message_start", "message": {"id": "msg_1", "type": "message", "role": "assistant",
-                    "content": [], "usage": {"input_tokens": prompt, "output_tokens": 1}}}, "message_start")
-        yield _sse({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
-                   "content_block_start")
+        yield _sse(
+            {
+                "type": "message_start",
+                "message": {
+                    "id": "msg_1",
+                    "type": "message",
+                    "role": "assistant",
+                    "content": [],
+                    "usage": {"input_tokens": prompt, "output_tokens": 1},
+                },
+            },
+            "message_start",
+        )
+        yield _sse(
+            {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+            "content_block_start",
+        )
         if b.kind == "malformed_json":
-            yield b"event: content_block_delta\ndata: {\"type\": \"content_block_delta\", \"delta\": \n\n"
+            yield b'event: content_block_delta\ndata: {"type": "content_block_delta", "delta": \n\n'
             return
         if b.kind == "malformed_sse":
             yield _sse({"type": "content_block_delta", "index": 0, "delta": "not an object"}, "content_block_delta")
             return
         for piece in pieces:
-            yield _sse({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": piece}},
-                       "content_block_delta")
+            yield _sse(
+                {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": piece}},
+                "content_block_delta",
+            )
         if b.kind == "no_done":
             return
         yield _sse({"type": "content_block_stop", "index": 0}, "content_block_stop")
-        yield _sse({"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": completion}},
-                   "message_delta")
+        yield _sse(
+            {"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": completion}},
+            "message_delta",
+        )
         yield _sse({"type": "message_stop"}, "message_stop")
         return
     base = {"id": "chunk-1", "object": "chat.completion.chunk", "created": 0, "model": "scripted"}
     yield _sse(base | {"choices": [{"index": 0, "delta": {"role": "assistant"}, "finish_reason": None}]})
     if b.kind == "malformed_json":
-        yield b"data: {\"choices\": [{\"delta\": {\"content\": \n\n"
+        yield b'data: {"choices": [{"delta": {"content": \n\n'
         return
     if b.kind == "malformed_sse":
         yield _sse(base | {"choices": "not a list"})
@@ -595,8 +647,17 @@ def _stream_events(api: str, b: Behaviour) -> Iterator[bytes]:
         return
     yield _sse(base | {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
     if b.usage:
-        yield _sse(base | {"choices": [], "usage": {"prompt_tokens": prompt, "completion_tokens": completion,
-                                                    "total_tokens": prompt + completion}})
+        yield _sse(
+            base
+            | {
+                "choices": [],
+                "usage": {
+                    "prompt_tokens": prompt,
+                    "completion_tokens": completion,
+                    "total_tokens": prompt + completion,
+                },
+            }
+        )
     yield _sse("[DONE]")
 
 

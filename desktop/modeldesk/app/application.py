@@ -86,14 +86,18 @@ def open_config(store: ConfigStore, parent: QWidget | None = None) -> Config | N
             store.path.parent.mkdir(parents=True, exist_ok=True)
             store.save(config)
         except (OSError, ModelDeskError) as exc:
-            _show_problem(parent, "ModelDesk cannot create its config file", str(store.path),
-                          getattr(exc, "message", str(exc)))
+            _show_problem(
+                parent, "ModelDesk cannot create its config file", str(store.path), getattr(exc, "message", str(exc))
+            )
             return None
     try:
         return store.load()
     except ModelDeskError as exc:
-        title = "This config file was written by a newer ModelDesk" if exc.code == "config_too_new" \
+        title = (
+            "This config file was written by a newer ModelDesk"
+            if exc.code == "config_too_new"
             else "ModelDesk cannot open its config file"
+        )
         _show_problem(parent, title, str(store.path), exc.message)
         return None
 
@@ -115,8 +119,11 @@ def run_app(config_path: str | None = None) -> int:
         return 1 if store.exists() else 0
     document = Document(store, config=config)
     if document.policy_error:
-        QMessageBox.warning(None, APP_NAME, "The organization policy cannot be used; ModelDesk runs without it.\n\n"
-                            + document.policy_error)
+        QMessageBox.warning(
+            None,
+            APP_NAME,
+            "The organization policy cannot be used; ModelDesk runs without it.\n\n" + document.policy_error,
+        )
 
     from .main_window import MainWindow
 

@@ -40,37 +40,60 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p = add_command(group, "show", "One agent: its settings, effective models and the resolution trace.", show_agent)
     p.add_argument("agent", metavar="ID")
 
-    p = add_command(group, "add", "Add an agent.", add_agent,
-                    epilog="Example: modeldesk agents add writer --name Writer --model claude-sonnet-4,gpt-4o")
+    p = add_command(
+        group,
+        "add",
+        "Add an agent.",
+        add_agent,
+        epilog="Example: modeldesk agents add writer --name Writer --model claude-sonnet-4,gpt-4o",
+    )
     p.add_argument("agent", metavar="ID")
     p.add_argument("--name", required=True, help="display name")
-    p.add_argument("--model", action="append", metavar="M",
-                   help="preferred model(s), primary first; repeat or separate with commas (none = inherit)")
+    p.add_argument(
+        "--model",
+        action="append",
+        metavar="M",
+        help="preferred model(s), primary first; repeat or separate with commas (none = inherit)",
+    )
     p.add_argument("--project", metavar="P", help="the project the agent belongs to")
     p.add_argument("--instruction", metavar="TEXT", default=None, help="the agent's instruction (system prompt)")
 
-    p = add_command(group, "set-model", "Set an agent's preferred models (primary first), or --inherit to clear them.",
-                    set_model, epilog="Example: modeldesk agents set-model analyst claude-sonnet-4 gpt-4o")
+    p = add_command(
+        group,
+        "set-model",
+        "Set an agent's preferred models (primary first), or --inherit to clear them.",
+        set_model,
+        epilog="Example: modeldesk agents set-model analyst claude-sonnet-4 gpt-4o",
+    )
     p.add_argument("agent", metavar="ID")
     add_models_argument(p, required=False)
-    p.add_argument("--inherit", action="store_true",
-                   help="clear the list so the agent inherits (project, then Settings → Default agent model)")
+    p.add_argument(
+        "--inherit",
+        action="store_true",
+        help="clear the list so the agent inherits (project, then Settings → Default agent model)",
+    )
 
-    p = add_command(group, "set-task-model",
-                    "Set the models one background task of this agent runs on (overrides every map); "
-                    "--clear removes it.", set_task_model,
-                    epilog="Example: modeldesk agents set-task-model analyst title gpt-4o-mini")
+    p = add_command(
+        group,
+        "set-task-model",
+        "Set the models one background task of this agent runs on (overrides every map); --clear removes it.",
+        set_task_model,
+        epilog="Example: modeldesk agents set-task-model analyst title gpt-4o-mini",
+    )
     p.add_argument("agent", metavar="ID")
     p.add_argument("task", metavar="TASK", help="the task: title, summary, ...")
     add_models_argument(p, required=False)
     p.add_argument("--clear", action="store_true", help="remove the agent's own choice for this task")
 
-    p = add_command(group, "set-fallback",
-                    "Override one fallback option (retries, timeouts, cooldown...) for this agent; "
-                    "--reset follows Settings again.", set_fallback,
-                    epilog="Examples:\n"
-                    "  modeldesk agents set-fallback analyst retries 5\n"
-                    "  modeldesk agents set-fallback analyst retries --reset")
+    p = add_command(
+        group,
+        "set-fallback",
+        "Override one fallback option (retries, timeouts, cooldown...) for this agent; --reset follows Settings again.",
+        set_fallback,
+        epilog="Examples:\n"
+        "  modeldesk agents set-fallback analyst retries 5\n"
+        "  modeldesk agents set-fallback analyst retries --reset",
+    )
     p.add_argument("agent", metavar="ID")
     p.add_argument("option", choices=FALLBACK_OPTIONS, metavar="OPTION", help="one of: " + ", ".join(FALLBACK_OPTIONS))
     p.add_argument("value", nargs="?", help="the agent's own value (a number)")
@@ -97,11 +120,19 @@ def list_agents(args: argparse.Namespace) -> int:
     rows = [_agent_json(session, agent) for agent in session.config.agents]
 
     def render() -> str:
-        text = table(("ID", "NAME", "PREFERRED", "EFFECTIVE", "SOURCE"), (
-            (r["id"], r["name"], models_text(r["preferred"]),
-             ", ".join(r["models"]) if r["models"] else f"error: {r['error']['code']}", r["source"])
-            for r in rows
-        ))
+        text = table(
+            ("ID", "NAME", "PREFERRED", "EFFECTIVE", "SOURCE"),
+            (
+                (
+                    r["id"],
+                    r["name"],
+                    models_text(r["preferred"]),
+                    ", ".join(r["models"]) if r["models"] else f"error: {r['error']['code']}",
+                    r["source"],
+                )
+                for r in rows
+            ),
+        )
         # Errors are shown per agent, in full, and do not fail the command.
         return text + "".join(f"\n\n{r['id']}: {r['error']['message']}" for r in rows if r["error"])
 
@@ -214,13 +245,15 @@ def set_fallback(args: argparse.Namespace) -> int:
     default = getattr(session.config.settings.fallback, option)
     source = "agent" if option in _overrides(agent) else "settings"
     if wants_json(args):
-        print_json({
-            "agent": _agent_json(session, agent) | {"fallback": _overrides(agent)},
-            "option": option,
-            "value": effective,
-            "source": source,
-            "settings_value": default,
-        })
+        print_json(
+            {
+                "agent": _agent_json(session, agent) | {"fallback": _overrides(agent)},
+                "option": option,
+                "value": effective,
+                "source": source,
+                "settings_value": default,
+            }
+        )
         return 0
     if source == "agent":
         print(f"{agent.id}: {option} = {effective} (the agent's own; Settings: {default}).")

@@ -69,8 +69,12 @@ def add_command(
 
 
 def add_models_argument(parser: argparse.ArgumentParser, *, required: bool) -> None:
-    parser.add_argument("models", nargs="+" if required else "*", metavar="M",
-                        help="model ids in priority order, primary first (commas also work)")
+    parser.add_argument(
+        "models",
+        nargs="+" if required else "*",
+        metavar="M",
+        help="model ids in priority order, primary first (commas also work)",
+    )
 
 
 def add_dry_run_flag(parser: argparse.ArgumentParser) -> None:

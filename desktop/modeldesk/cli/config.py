@@ -14,12 +14,17 @@ from .common import add_command, add_group, open_store, print_json, wants_json
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     group = add_group(subparsers, "config", "Validate the config file, print its JSON Schema, show its path.")
-    p = add_command(group, "validate",
-                    "Check the config (and the organization policy). "
-                    "Exit 0 if valid, 1 with every problem and its place.",
-                    validate)
-    p.add_argument("--strict", action="store_true",
-                   help="also fail on warnings (unknown models, projects or agents named in lists)")
+    p = add_command(
+        group,
+        "validate",
+        "Check the config (and the organization policy). Exit 0 if valid, 1 with every problem and its place.",
+        validate,
+    )
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="also fail on warnings (unknown models, projects or agents named in lists)",
+    )
     add_command(group, "schema", "Print the JSON Schema of the config file.", schema, json_flag=False)
     add_command(group, "path", "Print the config file and policy file paths.", path)
 

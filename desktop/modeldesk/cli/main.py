@@ -21,7 +21,8 @@ def build_parser() -> argparse.ArgumentParser:
         "With no command, the desktop app opens.",
     )
     parser.add_argument(
-        "--config", metavar="PATH",
+        "--config",
+        metavar="PATH",
         help="config file (default: $MODELDESK_CONFIG, else the user config dir's modeldesk/config.json)",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")

@@ -26,13 +26,20 @@ _AGENT_LIST = re.compile(r"agents\[\d+\]\.model")
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     group = add_group(subparsers, "models", "List the model registry and replace a model in agents' lists.")
-    add_command(group, "list",
-                "Every known model (the config's and the organization policy's) and whether it can be used.",
-                list_models)
+    add_command(
+        group,
+        "list",
+        "Every known model (the config's and the organization policy's) and whether it can be used.",
+        list_models,
+    )
 
-    p = add_command(group, "replace",
-                    "Put NEW where OLD is in agents' preferred lists: every agent using OLD, or one squad.", replace,
-                    epilog="Example: modeldesk models replace gpt-4o gpt-4.1 --dry-run")
+    p = add_command(
+        group,
+        "replace",
+        "Put NEW where OLD is in agents' preferred lists: every agent using OLD, or one squad.",
+        replace,
+        epilog="Example: modeldesk models replace gpt-4o gpt-4.1 --dry-run",
+    )
     p.add_argument("old", metavar="OLD")
     p.add_argument("new", metavar="NEW")
     p.add_argument("--squad", metavar="S", help="only the agents of this squad")
@@ -59,7 +66,9 @@ def list_models(args: argparse.Namespace) -> int:
     ]
     rows.sort(key=lambda r: (r["provider"], r["id"]))
     return print_listing(
-        args, "models", rows,
+        args,
+        "models",
+        rows,
         "No models yet: add providers and models in the app (Settings → Models) or the config file.",
         lambda: table(
             ("ID", "PROVIDER", "NAME", "FROM", "AGENTS", "STATUS"),

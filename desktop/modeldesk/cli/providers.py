@@ -19,7 +19,9 @@ class UnknownProviderError(ModelDeskError):
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     group = add_group(subparsers, "providers", "Check providers and list the models they serve.")
-    check = add_parser(group, "check", "Ask each provider for its model list and show whether it answered, and how fast.")
+    check = add_parser(
+        group, "check", "Ask each provider for its model list and show whether it answered, and how fast."
+    )
     check.add_argument("provider", nargs="?", metavar="ID", help="only this provider (default: every enabled one)")
     _add_timeout(check)
     add_json_flag(check)
@@ -33,7 +35,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 def _add_timeout(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--timeout", type=float, default=DEFAULT_TIMEOUT_S, metavar="S",
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT_S,
+        metavar="S",
         help=f"seconds to wait for each provider (default {DEFAULT_TIMEOUT_S:g})",
     )
 
@@ -59,15 +64,22 @@ def run_check(args: argparse.Namespace) -> int:
     elif not results:
         print("No enabled providers.")
     else:
-        print(table(
-            ("PROVIDER", "KIND", "STATUS", "LATENCY", "MODELS", "ERROR"),
-            (
-                (r.provider, r.kind, "ok" if r.ok else "error",
-                 f"{r.latency_ms} ms" if r.latency_ms is not None else None, r.model_count,
-                 None if r.ok else (f"{r.status} {r.error}" if r.status else r.error))
-                for r in results
-            ),
-        ))
+        print(
+            table(
+                ("PROVIDER", "KIND", "STATUS", "LATENCY", "MODELS", "ERROR"),
+                (
+                    (
+                        r.provider,
+                        r.kind,
+                        "ok" if r.ok else "error",
+                        f"{r.latency_ms} ms" if r.latency_ms is not None else None,
+                        r.model_count,
+                        None if r.ok else (f"{r.status} {r.error}" if r.status else r.error),
+                    )
+                    for r in results
+                ),
+            )
+        )
     return 0 if all(r.ok for r in results) else 1
 
 
@@ -85,16 +97,25 @@ def run_models(args: argparse.Namespace) -> int:
         if model.provider == provider.id:
             configured.setdefault(model.name, []).append(model.id)
     if wants_json(args):
-        print_json({
-            "provider": provider.id,
-            "models": [
-                {"name": m.id, "label": m.label, "context_window": m.context_window, "configured": configured.get(m.id, [])}
-                for m in remote
-            ],
-        })
+        print_json(
+            {
+                "provider": provider.id,
+                "models": [
+                    {
+                        "name": m.id,
+                        "label": m.label,
+                        "context_window": m.context_window,
+                        "configured": configured.get(m.id, []),
+                    }
+                    for m in remote
+                ],
+            }
+        )
     else:
-        print(table(
-            ("NAME", "LABEL", "CONTEXT", "IN CONFIG AS"),
-            ((m.id, m.label, m.context_window, configured.get(m.id) or None) for m in remote),
-        ))
+        print(
+            table(
+                ("NAME", "LABEL", "CONTEXT", "IN CONFIG AS"),
+                ((m.id, m.label, m.context_window, configured.get(m.id) or None) for m in remote),
+            )
+        )
     return 0

@@ -16,7 +16,8 @@ from .common import Session, UsageError, add_command, print_json, resolution_tex
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = add_command(
-        subparsers, "resolve",
+        subparsers,
+        "resolve",
         "Show which models an agent would use (primary first), the layer they come from, and the trace.",
         run,
         epilog="Examples:\n"
@@ -27,7 +28,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     parser.add_argument("--agent", required=True, metavar="ID", help="the agent to resolve")
     parser.add_argument(
-        "--model", action="append", metavar="M",
+        "--model",
+        action="append",
+        metavar="M",
         help="model(s) passed to this run (the 'call' layer); repeat or separate with commas. "
         "In a delegated run this is the request model.",
     )
@@ -36,7 +39,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "--parent-model", action="append", metavar="M", help="the parent run's model(s); implies --delegated"
     )
     parser.add_argument(
-        "--request-model", action="append", metavar="M",
+        "--request-model",
+        action="append",
+        metavar="M",
         help="the model(s) the caller passed (typically the chat model); implies --delegated",
     )
     parser.add_argument("--project", metavar="P", help="use this project instead of the agent's own")
@@ -53,10 +58,19 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("In a delegated run --model is the request model; give --model or --request-model, not both.")
     resolver = Session(args).resolver
     try:
-        chat = resolver.chat(args.agent, call=call, delegated=delegated, parent=parent, request=request,
-                             project=args.project, strict=args.strict)
-        result = chat if args.task is None else resolver.task(
-            args.agent, args.task, chat=chat, strict=args.strict, project=args.project
+        chat = resolver.chat(
+            args.agent,
+            call=call,
+            delegated=delegated,
+            parent=parent,
+            request=request,
+            project=args.project,
+            strict=args.strict,
+        )
+        result = (
+            chat
+            if args.task is None
+            else resolver.task(args.agent, args.task, chat=chat, strict=args.strict, project=args.project)
         )
     except ResolutionError as exc:
         if not wants_json(args) and exc.trace:

@@ -33,24 +33,30 @@ EXIT_INTERRUPTED = 130
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = add_parser(
-        subparsers, "run",
+        subparsers,
+        "run",
         "Run a prompt for an agent, trying its models in order with retries and fallback.",
         epilog="Examples:\n"
-        "  modeldesk run --agent analyst \"Summarise the report\"\n"
-        "  modeldesk run --agent analyst --model gpt-4o,local-llama --json \"Say hello\"\n"
-        "  echo \"Long prompt\" | modeldesk run --agent analyst -\n\n"
+        '  modeldesk run --agent analyst "Summarise the report"\n'
+        '  modeldesk run --agent analyst --model gpt-4o,local-llama --json "Say hello"\n'
+        '  echo "Long prompt" | modeldesk run --agent analyst -\n\n'
         "The answer goes to stdout, the steps of the fallback chain to stderr.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--agent", required=True, metavar="ID", help="the agent to run")
     parser.add_argument(
-        "--model", action="append", metavar="M",
+        "--model",
+        action="append",
+        metavar="M",
         help="model(s) for this run instead of the agent's list; repeat or separate with commas",
     )
     parser.add_argument("--no-stream", action="store_true", help="ask providers for one complete answer")
     parser.add_argument("--max-tokens", type=int, metavar="N", help="longest answer, in tokens")
     parser.add_argument(
-        "--needs", action="append", choices=CAPABILITIES, metavar="CAP",
+        "--needs",
+        action="append",
+        choices=CAPABILITIES,
+        metavar="CAP",
         help=f"a capability the request needs ({', '.join(CAPABILITIES)}); models known to lack it are skipped",
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="do not print the steps on stderr")

@@ -28,32 +28,48 @@ FALLBACK_OPTIONS = tuple(FallbackSettings.model_fields)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    group = add_group(subparsers, "settings",
-                      "Show and change Settings → Models: default agent model, task models, fallback.")
+    group = add_group(
+        subparsers, "settings", "Show and change Settings → Models: default agent model, task models, fallback."
+    )
     add_command(group, "show", "Show the default agent model, task models and fallback defaults.", show)
 
-    p = add_command(group, "set-default-model",
-                    "Set the default agent model (primary first): used by every agent without a model of its own.",
-                    set_default_model, epilog="Example: modeldesk settings set-default-model claude-sonnet-4 gpt-4o")
+    p = add_command(
+        group,
+        "set-default-model",
+        "Set the default agent model (primary first): used by every agent without a model of its own.",
+        set_default_model,
+        epilog="Example: modeldesk settings set-default-model claude-sonnet-4 gpt-4o",
+    )
     add_models_argument(p, required=False)
     p.add_argument("--clear", action="store_true", help="remove the default agent model")
 
-    p = add_command(group, "set-task-model",
-                    "Set the models a background task runs on, for one chat model or any ('*'); --clear removes it.",
-                    set_task_model,
-                    epilog="Examples:\n"
-                    "  modeldesk settings set-task-model title gpt-4o-mini\n"
-                    "  modeldesk settings set-task-model title claude-haiku-4 --chat claude-opus-4\n"
-                    "  modeldesk settings set-task-model title --clear")
+    p = add_command(
+        group,
+        "set-task-model",
+        "Set the models a background task runs on, for one chat model or any ('*'); --clear removes it.",
+        set_task_model,
+        epilog="Examples:\n"
+        "  modeldesk settings set-task-model title gpt-4o-mini\n"
+        "  modeldesk settings set-task-model title claude-haiku-4 --chat claude-opus-4\n"
+        "  modeldesk settings set-task-model title --clear",
+    )
     p.add_argument("task", metavar="TASK", help="the task: title, summary, ...")
     add_models_argument(p, required=False)
-    p.add_argument("--chat", default=WILDCARD, metavar="C",
-                   help="only when the chat runs on model C (default: '*', any chat model)")
+    p.add_argument(
+        "--chat",
+        default=WILDCARD,
+        metavar="C",
+        help="only when the chat runs on model C (default: '*', any chat model)",
+    )
     p.add_argument("--clear", action="store_true", help="remove this entry")
 
-    p = add_command(group, "set-fallback",
-                    "Set a fallback default (retries, timeouts, cooldown...); agents may override it.",
-                    set_fallback, epilog="Example: modeldesk settings set-fallback retries 3")
+    p = add_command(
+        group,
+        "set-fallback",
+        "Set a fallback default (retries, timeouts, cooldown...); agents may override it.",
+        set_fallback,
+        epilog="Example: modeldesk settings set-fallback retries 3",
+    )
     p.add_argument("option", choices=FALLBACK_OPTIONS, metavar="OPTION", help="one of: " + ", ".join(FALLBACK_OPTIONS))
     p.add_argument("value", nargs="?", help="the new value (a number)")
     p.add_argument("--reset", action="store_true", help="go back to the built-in default")
@@ -63,8 +79,9 @@ def _settings_json(session: Session) -> dict[str, Any]:
     settings = session.config.settings
     return {
         "default_agent_model": model_list(settings.default_agent_model),
-        "task_models": {task: {key: model_list(v) for key, v in entries.items()}
-                        for task, entries in settings.task_models.items()},
+        "task_models": {
+            task: {key: model_list(v) for key, v in entries.items()} for task, entries in settings.task_models.items()
+        },
         "fallback": settings.fallback.model_dump(),
     }
 
@@ -78,9 +95,12 @@ def show(args: argparse.Namespace) -> int:
     print(f"Default agent model: {', '.join(data['default_agent_model']) or '(not set)'}")
     if data["task_models"]:
         print("\nTask models:")
-        print(table(("TASK", "CHAT MODEL", "MODELS"),
-                    ((task, key, value) for task, entries in data["task_models"].items()
-                     for key, value in entries.items())))
+        print(
+            table(
+                ("TASK", "CHAT MODEL", "MODELS"),
+                ((task, key, value) for task, entries in data["task_models"].items() for key, value in entries.items()),
+            )
+        )
     print("\nFallback defaults:")
     print(table(("OPTION", "VALUE"), data["fallback"].items()))
     return 0
@@ -135,5 +155,6 @@ def set_fallback(args: argparse.Namespace) -> int:
             raise EditError(f"{args.option}: '{args.value}' is not a number") from None
         value = int(number) if args.option == "retries" and number.is_integer() else number
     edit = SetSetting(("fallback", args.option), value)
-    return _write(args, edit, [],
-                  lambda session: f"{args.option} = {session.config.settings.fallback.model_dump()[args.option]}")
+    return _write(
+        args, edit, [], lambda session: f"{args.option} = {session.config.settings.fallback.model_dump()[args.option]}"
+    )

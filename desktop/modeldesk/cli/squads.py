@@ -33,15 +33,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     group = add_group(subparsers, "squads", "List and add squads, and set the models of a whole squad.")
     add_command(group, "list", "Every squad with its member agents and their effective models.", list_squads)
 
-    p = add_command(group, "add", "Add a squad of existing agents.", add_squad,
-                    epilog="Example: modeldesk squads add research --name Research --agents analyst,writer")
+    p = add_command(
+        group,
+        "add",
+        "Add a squad of existing agents.",
+        add_squad,
+        epilog="Example: modeldesk squads add research --name Research --agents analyst,writer",
+    )
     p.add_argument("squad", metavar="ID")
     p.add_argument("--name", required=True, help="display name")
     p.add_argument("--agents", default="", metavar="A,B", help="member agent ids, comma-separated")
 
-    p = add_command(group, "set-model",
-                    "Set the preferred models of every agent in a squad (one step); shows each change.", set_model,
-                    epilog="Example: modeldesk squads set-model research claude-sonnet-4 gpt-4o --dry-run")
+    p = add_command(
+        group,
+        "set-model",
+        "Set the preferred models of every agent in a squad (one step); shows each change.",
+        set_model,
+        epilog="Example: modeldesk squads set-model research claude-sonnet-4 gpt-4o --dry-run",
+    )
     p.add_argument("squad", metavar="SQUAD")
     add_models_argument(p, required=True)
     add_dry_run_flag(p)
@@ -50,8 +59,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 def list_squads(args: argparse.Namespace) -> int:
     session = Session(args)
     squads = [
-        {"id": squad.id, "name": squad.name,
-         "agents": [{"id": a, **resolution_json(*try_chat(session.resolver, a))} for a in squad.agents]}
+        {
+            "id": squad.id,
+            "name": squad.name,
+            "agents": [{"id": a, **resolution_json(*try_chat(session.resolver, a))} for a in squad.agents],
+        }
         for squad in session.config.squads
     ]
 
@@ -60,15 +72,23 @@ def list_squads(args: argparse.Namespace) -> int:
         for squad in squads:
             block = f"{squad['id']}: {squad['name']} ({len(squad['agents'])} agents)"
             if squad["agents"]:
-                block += "\n" + table(("AGENT", "EFFECTIVE", "SOURCE"), (
-                    (m["id"], ", ".join(m["models"]) if m["models"] else f"error: {m['error']['code']}", m["source"])
-                    for m in squad["agents"]
-                ))
+                block += "\n" + table(
+                    ("AGENT", "EFFECTIVE", "SOURCE"),
+                    (
+                        (
+                            m["id"],
+                            ", ".join(m["models"]) if m["models"] else f"error: {m['error']['code']}",
+                            m["source"],
+                        )
+                        for m in squad["agents"]
+                    ),
+                )
             blocks.append(block)
         return "\n\n".join(blocks)
 
-    return print_listing(args, "squads", squads,
-                         "No squads yet. Add one with: modeldesk squads add ID --name NAME --agents A,B", render)
+    return print_listing(
+        args, "squads", squads, "No squads yet. Add one with: modeldesk squads add ID --name NAME --agents A,B", render
+    )
 
 
 def add_squad(args: argparse.Namespace) -> int:
@@ -100,21 +120,26 @@ def run_bulk(args: argparse.Namespace, session: Session, scope: Scope, change: C
         session.apply(BulkChange(scope, change))
     changed = [c for c in plan if c.changed]
     if wants_json(args):
-        print_json({
-            "scope": scope.describe(),
-            "change": change.describe(),
-            "dry_run": bool(args.dry_run),
-            "changes": [_change_json(c) for c in plan],
-            "changed": len(changed),
-            "warnings": warnings,
-        })
+        print_json(
+            {
+                "scope": scope.describe(),
+                "change": change.describe(),
+                "dry_run": bool(args.dry_run),
+                "changes": [_change_json(c) for c in plan],
+                "changed": len(changed),
+                "warnings": warnings,
+            }
+        )
         return 0
     emit_warnings(warnings)
     print(f"{sentence(change.describe())} for {scope.describe()}:")
     if plan:
-        print(table(("AGENT", "BEFORE", "", "AFTER", "NOTE"), (
-            (c.agent_id, models_text(c.before), "->", models_text(c.after), c.note) for c in plan
-        )))
+        print(
+            table(
+                ("AGENT", "BEFORE", "", "AFTER", "NOTE"),
+                ((c.agent_id, models_text(c.before), "->", models_text(c.after), c.note) for c in plan),
+            )
+        )
     else:
         print("  (no agents in scope)")
     verb = "would change" if args.dry_run else "changed"

@@ -16,6 +16,7 @@ from .schema import Config
 
 # --- scopes -------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class SquadScope:
     squad_id: str
@@ -74,6 +75,7 @@ def agents_in_scope(config: Config, scope: Scope) -> list[str]:
 
 
 # --- changes ------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class SetList:

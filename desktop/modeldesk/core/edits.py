@@ -350,7 +350,9 @@ class SetTaskModel(Edit):
         if self.owner == "settings":
             return SetSetting(("task_models",), table or None, label=self.label)._apply(config)
         # An emptied map is unset rather than written as {}.
-        return UpdateItem(self.owner, self.owner_id or "", {"task_models": table or None}, label=self.label)._apply(config)
+        return UpdateItem(self.owner, self.owner_id or "", {"task_models": table or None}, label=self.label)._apply(
+            config
+        )
 
 
 @dataclass(frozen=True)

@@ -109,8 +109,10 @@ def _v0_to_v1(data: dict[str, Any]) -> dict[str, Any]:
             continue
         primary = agent.get("model")
         merged: list[Any] = []
-        for entry in _as_strings(primary) + _as_strings(agent.pop("models", None)) + _as_strings(
-            agent.pop("fallback_models", None)
+        for entry in (
+            _as_strings(primary)
+            + _as_strings(agent.pop("models", None))
+            + _as_strings(agent.pop("fallback_models", None))
         ):
             if entry not in merged:
                 merged.append(entry)

@@ -408,4 +408,3 @@ def resolve_chat(config: Config, agent_id: str, policy: Policy | None = None, **
 def resolve_task(config: Config, agent_id: str, task: str, policy: Policy | None = None, **kwargs: Any) -> Resolution:
     """One-off task resolution (build a :class:`Resolver` to resolve many agents)."""
     return Resolver(config, policy).task(agent_id, task, **kwargs)
-

@@ -23,22 +23,44 @@ from .schema import (
 
 
 def _model(
-    model_id: str, provider: str, label: str, context: int, *, tools: bool, vision: bool, enabled: bool = True,
+    model_id: str,
+    provider: str,
+    label: str,
+    context: int,
+    *,
+    tools: bool,
+    vision: bool,
+    enabled: bool = True,
     name: str | None = None,
 ) -> Model:
     return Model(
-        id=model_id, provider=provider, name=name or model_id, label=label, context_window=context,
-        capabilities=Capabilities(tools=tools, vision=vision), enabled=enabled,
+        id=model_id,
+        provider=provider,
+        name=name or model_id,
+        label=label,
+        context_window=context,
+        capabilities=Capabilities(tools=tools, vision=vision),
+        enabled=enabled,
     )
 
 
 def sample_config() -> Config:
     """A fresh sample Config (a new object each call; callers may change it)."""
     providers = [
-        Provider(id="openai", kind="openai", base_url="https://api.openai.com/v1", label="OpenAI",
-                 api_key=ApiKeyRef(env="OPENAI_API_KEY")),
-        Provider(id="anthropic", kind="anthropic", base_url="https://api.anthropic.com", label="Anthropic",
-                 api_key=ApiKeyRef(keyring="anthropic")),
+        Provider(
+            id="openai",
+            kind="openai",
+            base_url="https://api.openai.com/v1",
+            label="OpenAI",
+            api_key=ApiKeyRef(env="OPENAI_API_KEY"),
+        ),
+        Provider(
+            id="anthropic",
+            kind="anthropic",
+            base_url="https://api.anthropic.com",
+            label="Anthropic",
+            api_key=ApiKeyRef(keyring="anthropic"),
+        ),
         Provider(id="local", kind="openai", base_url="http://127.0.0.1:8080/v1", label="Local (llama.cpp)"),
     ]
     models = [
@@ -46,19 +68,50 @@ def sample_config() -> Config:
         _model("gpt-4o-mini", "openai", "GPT-4o mini", 128_000, tools=True, vision=True),
         _model("gpt-4.1", "openai", "GPT-4.1", 1_047_576, tools=True, vision=True),
         _model("o3-mini", "openai", "o3-mini", 200_000, tools=True, vision=False),
-        _model("claude-sonnet-4", "anthropic", "Claude Sonnet 4", 200_000, tools=True, vision=True,
-               name="claude-sonnet-4-20250514"),
-        _model("claude-haiku-4", "anthropic", "Claude Haiku 4", 200_000, tools=True, vision=True,
-               name="claude-haiku-4-5"),
-        _model("claude-opus-4", "anthropic", "Claude Opus 4", 200_000, tools=True, vision=True,
-               name="claude-opus-4-20250514"),
+        _model(
+            "claude-sonnet-4",
+            "anthropic",
+            "Claude Sonnet 4",
+            200_000,
+            tools=True,
+            vision=True,
+            name="claude-sonnet-4-20250514",
+        ),
+        _model(
+            "claude-haiku-4", "anthropic", "Claude Haiku 4", 200_000, tools=True, vision=True, name="claude-haiku-4-5"
+        ),
+        _model(
+            "claude-opus-4",
+            "anthropic",
+            "Claude Opus 4",
+            200_000,
+            tools=True,
+            vision=True,
+            name="claude-opus-4-20250514",
+        ),
         # Retired but still listed by one agent: shows how the app flags it.
-        _model("claude-3-haiku", "anthropic", "Claude 3 Haiku (retired)", 200_000, tools=True, vision=True,
-               enabled=False, name="claude-3-haiku-20240307"),
-        _model("llama-3.2-3b", "local", "Llama 3.2 3B (local)", 8_192, tools=False, vision=False,
-               name="llama-3.2-3b-instruct"),
-        _model("qwen2.5-7b", "local", "Qwen2.5 7B (local)", 32_768, tools=True, vision=False,
-               name="qwen2.5-7b-instruct"),
+        _model(
+            "claude-3-haiku",
+            "anthropic",
+            "Claude 3 Haiku (retired)",
+            200_000,
+            tools=True,
+            vision=True,
+            enabled=False,
+            name="claude-3-haiku-20240307",
+        ),
+        _model(
+            "llama-3.2-3b",
+            "local",
+            "Llama 3.2 3B (local)",
+            8_192,
+            tools=False,
+            vision=False,
+            name="llama-3.2-3b-instruct",
+        ),
+        _model(
+            "qwen2.5-7b", "local", "Qwen2.5 7B (local)", 32_768, tools=True, vision=False, name="qwen2.5-7b-instruct"
+        ),
     ]
     settings = Settings(
         default_agent_model=["claude-sonnet-4", "gpt-4o"],
@@ -68,31 +121,69 @@ def sample_config() -> Config:
         },
     )
     projects = [
-        Project(id="support", name="Customer support", default_model="gpt-4o-mini",
-                task_models={"summary": {"*": "claude-haiku-4"}}),
+        Project(
+            id="support",
+            name="Customer support",
+            default_model="gpt-4o-mini",
+            task_models={"summary": {"*": "claude-haiku-4"}},
+        ),
         Project(id="research", name="Research", default_model=["claude-opus-4", "gpt-4.1"]),
     ]
     agents = [
-        Agent(id="analyst", name="Analyst", project="research", model=["claude-sonnet-4", "gpt-4o"],
-              task_models={"title": "gpt-4o-mini"}, fallback=FallbackOverride(cooldown_s=0),
-              instruction="You analyse data sets and explain what they show."),
-        Agent(id="researcher", name="Researcher", project="research",
-              instruction="You find and summarise sources on a topic."),
-        Agent(id="fact-checker", name="Fact checker", project="research", model=["o3-mini", "claude-3-haiku"],
-              instruction="You check claims against the sources given."),
-        Agent(id="triage", name="Ticket triage", project="support", model="gpt-4o-mini",
-              instruction="You sort incoming tickets by product and urgency."),
-        Agent(id="responder", name="Responder", project="support",
-              instruction="You draft friendly, accurate replies to customers."),
-        Agent(id="escalation", name="Escalation", project="support", model=["claude-opus-4", "gpt-4.1"],
-              instruction="You handle tickets other agents could not resolve."),
-        Agent(id="note-taker", name="Note taker", model=["qwen2.5-7b", "llama-3.2-3b"],
-              instruction="You turn meeting transcripts into short notes, offline."),
+        Agent(
+            id="analyst",
+            name="Analyst",
+            project="research",
+            model=["claude-sonnet-4", "gpt-4o"],
+            task_models={"title": "gpt-4o-mini"},
+            fallback=FallbackOverride(cooldown_s=0),
+            instruction="You analyse data sets and explain what they show.",
+        ),
+        Agent(
+            id="researcher",
+            name="Researcher",
+            project="research",
+            instruction="You find and summarise sources on a topic.",
+        ),
+        Agent(
+            id="fact-checker",
+            name="Fact checker",
+            project="research",
+            model=["o3-mini", "claude-3-haiku"],
+            instruction="You check claims against the sources given.",
+        ),
+        Agent(
+            id="triage",
+            name="Ticket triage",
+            project="support",
+            model="gpt-4o-mini",
+            instruction="You sort incoming tickets by product and urgency.",
+        ),
+        Agent(
+            id="responder",
+            name="Responder",
+            project="support",
+            instruction="You draft friendly, accurate replies to customers.",
+        ),
+        Agent(
+            id="escalation",
+            name="Escalation",
+            project="support",
+            model=["claude-opus-4", "gpt-4.1"],
+            instruction="You handle tickets other agents could not resolve.",
+        ),
+        Agent(
+            id="note-taker",
+            name="Note taker",
+            model=["qwen2.5-7b", "llama-3.2-3b"],
+            instruction="You turn meeting transcripts into short notes, offline.",
+        ),
         Agent(id="helper", name="General helper", instruction="You help with whatever is asked."),
     ]
     squads = [
         Squad(id="research-team", name="Research team", agents=["analyst", "researcher", "fact-checker"]),
         Squad(id="support-desk", name="Support desk", agents=["triage", "responder", "escalation"]),
     ]
-    return Config(providers=providers, models=models, settings=settings, projects=projects, agents=agents,
-                  squads=squads)
+    return Config(
+        providers=providers, models=models, settings=settings, projects=projects, agents=agents, squads=squads
+    )

@@ -125,10 +125,15 @@ class FallbackSettings(_Strict):
     backoff_base_s: float = Field(
         0.2, ge=0, le=60, title="Backoff base (s)", description="First retry waits this long; doubles each time."
     )
-    backoff_max_s: float = Field(2.0, ge=0, le=600, title="Backoff cap (s)", description="Longest wait between retries.")
+    backoff_max_s: float = Field(
+        2.0, ge=0, le=600, title="Backoff cap (s)", description="Longest wait between retries."
+    )
     jitter: float = Field(0.1, ge=0, le=1, title="Jitter", description="Random ± fraction added to each wait.")
     cooldown_s: float = Field(
-        60, ge=0, le=86400, title="Cooldown (s)",
+        60,
+        ge=0,
+        le=86400,
+        title="Cooldown (s)",
         description="After a fallback succeeds, start there for this long. 0 = always start at the primary.",
     )
     connect_timeout_s: float = Field(10, gt=0, le=600, title="Connect timeout (s)")
@@ -157,11 +162,13 @@ class FallbackOverride(_Strict):
 
 class Settings(_Strict):
     default_agent_model: ModelValue | None = Field(
-        None, title="Default agent model",
+        None,
+        title="Default agent model",
         description="Used by every agent that has no preferred model of its own (and no project default).",
     )
     task_models: dict[str, TaskModelMap] = Field(
-        default_factory=dict, title="Task models",
+        default_factory=dict,
+        title="Task models",
         description="task -> {chat model id or '*' -> model(s)} for background work such as titles.",
     )
     fallback: FallbackSettings = Field(default_factory=FallbackSettings, title="Fallback defaults")

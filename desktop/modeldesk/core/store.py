@@ -227,9 +227,7 @@ else:
                 return
             except BlockingIOError:
                 if time.monotonic() > deadline:
-                    raise StoreError(
-                        f"Another program has held {lock_path} for {timeout_s:g} s; try again."
-                    ) from None
+                    raise StoreError(f"Another program has held {lock_path} for {timeout_s:g} s; try again.") from None
                 time.sleep(delay)
                 delay = min(delay * 2, 0.05)
 
@@ -484,7 +482,7 @@ def _checked_text(config: Config) -> tuple[Config, str]:
     try:
         checked = Config.model_validate(data)
     except ValidationError as exc:
-        raise EditError("The change would make the config invalid:\n" + "\n".join(
-            f"  {p}" for p in schema_problems(exc, data)
-        )) from None
+        raise EditError(
+            "The change would make the config invalid:\n" + "\n".join(f"  {p}" for p in schema_problems(exc, data))
+        ) from None
     return checked, _json_text(data)

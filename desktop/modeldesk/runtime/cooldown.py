@@ -74,9 +74,7 @@ class CooldownTracker:
         """Cooldowns still running, soonest to end first."""
         now = self._clock()
         with self._locked(write=False) as entries:
-            items = [
-                ActiveCooldown(agent, e.model_id, e.until - now) for agent, e in entries.items() if e.until > now
-            ]
+            items = [ActiveCooldown(agent, e.model_id, e.until - now) for agent, e in entries.items() if e.until > now]
         return sorted(items, key=lambda item: item.seconds_left)
 
     def clear(self, agent_id: str | None = None) -> None:

@@ -282,7 +282,9 @@ class _Run:
                 )
             elapsed_s = self.clock() - self.attempt_started
             self.attempts.append(
-                Attempt(model.id, "failed", error.status, error.message, error.error_class, self._ms(self.attempt_started))
+                Attempt(
+                    model.id, "failed", error.status, error.message, error.error_class, self._ms(self.attempt_started)
+                )
             )
             log.debug("attempt %d on %s failed: %s (%s)", number, model.id, error.message, error.error_class)
             self.emit(AttemptFailed(model.id, ErrorSummary(error.error_class, error.status, error.message, elapsed_s)))
@@ -290,7 +292,9 @@ class _Run:
                 self.emit(OutputWithdrawn(model.id, chars))
             if error.budget_spent:
                 raise _Stop("budget_exceeded", self._budget_message())
-            decision = fallback.decide(error, attempt=number, options=self.options, on_last_model=on_last, rand=self.rand)
+            decision = fallback.decide(
+                error, attempt=number, options=self.options, on_last_model=on_last, rand=self.rand
+            )
             if decision.action is fallback.Action.STOP:
                 raise _Stop(
                     error.error_class,
@@ -317,7 +321,9 @@ class _Run:
         text = "".join(parts)
         return text, usage, len(text)
 
-    async def _read(self, provider: ChatProvider, request: ChatRequest, model_id: str, parts: list[str]) -> dict[str, int] | None:
+    async def _read(
+        self, provider: ChatProvider, request: ChatRequest, model_id: str, parts: list[str]
+    ) -> dict[str, int] | None:
         """Consume the provider's chunks under the first-token, idle and budget timeouts."""
         loop = asyncio.get_running_loop()
         # The budget deadline on the loop's clock (``self.clock`` may be a test clock).
@@ -409,7 +415,9 @@ class _Run:
         return f"Gave up: the run's time budget of {self.options.max_total_s:g} s (max_total_s) ran out."
 
     def _skipped_summary(self) -> str:
-        return "; ".join(f"{a.model} ({a.error})" for a in self.attempts if a.outcome == "skipped") or "the list is empty"
+        return (
+            "; ".join(f"{a.model} ({a.error})" for a in self.attempts if a.outcome == "skipped") or "the list is empty"
+        )
 
     def _ms(self, since: float) -> int:
         return max(int(round((self.clock() - since) * 1000)), 0)

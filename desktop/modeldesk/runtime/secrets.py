@@ -66,9 +66,7 @@ def require_key(ref: ApiKeyRef | None, source: SecretSource, provider_id: str) -
         return None
     value = source.get(ref)
     if not value:
-        raise ProviderError.make(
-            "auth", f"no API key for provider '{provider_id}': {describe_ref(ref)} is not set"
-        )
+        raise ProviderError.make("auth", f"no API key for provider '{provider_id}': {describe_ref(ref)} is not set")
     return value
 
 

@@ -28,6 +28,7 @@ ProblemRole = Qt.ItemDataRole.UserRole + 3  # why the cell is flagged, or None
 NAME, PROJECT, PREFERRED, EFFECTIVE, SOURCE = range(5)
 HEADERS = ("Agent", "Project", "Preferred models", "Effective model", "Source")
 
+
 @dataclass(frozen=True)
 class Effective:
     models: tuple[str, ...]
@@ -76,8 +77,9 @@ class AgentsTableModel(QAbstractTableModel):
         if not 0 <= self._sort_column < len(HEADERS):
             return rows
         column = self._sort_column
-        rows.sort(key=lambda a: self._cell(a, column)[0].casefold(),
-                  reverse=self._sort_order == Qt.SortOrder.DescendingOrder)
+        rows.sort(
+            key=lambda a: self._cell(a, column)[0].casefold(), reverse=self._sort_order == Qt.SortOrder.DescendingOrder
+        )
         return rows
 
     # --- lookups ----------------------------------------------------------------------
@@ -112,8 +114,10 @@ class AgentsTableModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(HEADERS)
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(
-            HEADERS
+        if (
+            orientation == Qt.Orientation.Horizontal
+            and role == Qt.ItemDataRole.DisplayRole
+            and 0 <= section < len(HEADERS)
         ):
             return HEADERS[section]
         return None
@@ -127,8 +131,12 @@ class AgentsTableModel(QAbstractTableModel):
             return agent.id
         if role == ModelsRole:
             return [*model_list(agent.model), *self.effective(agent).models]
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole, ProblemRole,
-                    Qt.ItemDataRole.ForegroundRole):
+        if role in (
+            Qt.ItemDataRole.DisplayRole,
+            Qt.ItemDataRole.ToolTipRole,
+            ProblemRole,
+            Qt.ItemDataRole.ForegroundRole,
+        ):
             text, problem = self._cell(agent, column)
             if role == Qt.ItemDataRole.DisplayRole:
                 return text
@@ -207,4 +215,3 @@ class AgentsFilterProxy(QSortFilterProxyModel):
             if self._model_id not in model_list(agent.model) and self._model_id not in source.effective(agent).models:
                 return False
         return True
-

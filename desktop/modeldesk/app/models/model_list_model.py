@@ -195,4 +195,3 @@ class ModelListModel(QAbstractListModel):
         except (ValueError, KeyError, TypeError):
             return []
         return [i for i in ids if i in self._items]
-

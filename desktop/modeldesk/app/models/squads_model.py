@@ -29,7 +29,6 @@ if TYPE_CHECKING:
     from modeldesk.app.document import Document
 
 
-
 class SquadsModel(RowsTableModel[Squad]):
     """One row per squad: name (editable) and member count."""
 

@@ -118,4 +118,3 @@ class TimelineModel(RowsTableModel[TimelineEntry]):
         if role == Qt.ItemDataRole.TextAlignmentRole and column == self.TIME:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
-

@@ -104,8 +104,9 @@ def otherwise_text(document: Document, agent_id: str, task: str) -> str:
     """What ``task`` would run on for this agent without the agent's own entry."""
     config = document.config
     agents = [
-        a if a.id != agent_id else a.model_copy(update={"task_models": {
-            t: v for t, v in a.task_models.items() if t != task}})
+        a
+        if a.id != agent_id
+        else a.model_copy(update={"task_models": {t: v for t, v in a.task_models.items() if t != task}})
         for a in config.agents
     ]
     try:
@@ -119,8 +120,9 @@ class AgentTaskModels(TableSection):
     """The agent's ``task_models``: task -> model(s). Each add, edit or removal replaces the
     map in one UpdateItem; an emptied map is unset (left out of the file)."""
 
-    def __init__(self, document: Document, agent: Callable[[], Agent | None], error_label: QLabel,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, document: Document, agent: Callable[[], Agent | None], error_label: QLabel, parent: QWidget | None = None
+    ) -> None:
         super().__init__(document, AgentTaskModelsModel(document), parent, name="agent_task_models_table")
         self.model.setParent(self)
         self._agent = agent
@@ -213,8 +215,9 @@ class AgentFallbackForm(QWidget):
     the spin box is disabled and shows the Settings value; checking writes the agent's own
     value, unchecking removes it, and when none is left ``fallback`` is unset."""
 
-    def __init__(self, document: Document, agent: Callable[[], Agent | None], error_label: QLabel,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, document: Document, agent: Callable[[], Agent | None], error_label: QLabel, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self._document = document
         self._agent = agent
@@ -323,21 +326,28 @@ class AgentEditor(QWidget):
         self.error_label.setVisible(False)
         self.task_models = AgentTaskModels(document, self._agent, self.error_label, self)
         self.task_section = self._section(
-            "Tas&k models", "task_models_section",
+            "Tas&k models",
+            "task_models_section",
             "Background tasks (titles, summaries…) this agent runs on models of its own, whatever its chat model.",
-            self.task_models, self.task_models.otherwise_label,
+            self.task_models,
+            self.task_models.otherwise_label,
         )
         self.fallback_form = AgentFallbackForm(document, self._agent, self.error_label, self)
         self.fallback_section = self._section(
-            "Fallback &options", "fallback_section",
+            "Fallback &options",
+            "fallback_section",
             "Tick an option to give this agent its own value; the others follow Settings → Fallback defaults.",
             self.fallback_form,
         )
         self.empty_label = QLabel("Select an agent to edit it.", self)
         # Each section's header comes before its contents in the Tab order.
         chain: list[QWidget] = [
-            self.models_editor.hint_label, self.task_section.toggle, self.task_models.table,
-            self.task_models.add_button, self.task_models.edit_button, self.task_models.remove_button,
+            self.models_editor.hint_label,
+            self.task_section.toggle,
+            self.task_models.table,
+            self.task_models.add_button,
+            self.task_models.edit_button,
+            self.task_models.remove_button,
             self.fallback_section.toggle,
         ]
         for name, check in self.fallback_form.checks.items():

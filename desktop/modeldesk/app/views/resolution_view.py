@@ -36,6 +36,7 @@ from ..widgets.style import problem_colour, text_style, warning_colour
 from .model_combo import ModelCombo
 from .tables import make_table
 
+
 def escape(text: str) -> str:
     """Plain text for a rich-text label (quotes stay as typed)."""
     return _escape(text, quote=False)
@@ -266,7 +267,10 @@ class ResolutionPreview(QWidget):
             self.chat_resolution = resolver.chat(agent.id, **self.chat_options())  # type: ignore[arg-type]
             if task:
                 self.task_resolution = resolver.task(
-                    agent.id, task, chat=self.chat_resolution, strict=self.strict_check.isChecked(),
+                    agent.id,
+                    task,
+                    chat=self.chat_resolution,
+                    strict=self.strict_check.isChecked(),
                     project=self.project_combo.currentData(),
                 )
         except ResolutionError as exc:

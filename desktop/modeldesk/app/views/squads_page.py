@@ -108,8 +108,9 @@ class SquadsPage(QWidget):
         self.rename_squad_button.setToolTip("Rename the selected squad (F2)")
         self.remove_squad_button = QPushButton("&Remove squad", self)
         self.remove_squad_button.setToolTip("Remove the selected squad (Delete); its agents stay")
-        widget_action(self.squads_view, "Remove squad", QKeySequence(QKeySequence.StandardKey.Delete),
-                      self.remove_squad)
+        widget_action(
+            self.squads_view, "Remove squad", QKeySequence(QKeySequence.StandardKey.Delete), self.remove_squad
+        )
         self.squads_view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
 
         add_row = QHBoxLayout()
@@ -147,8 +148,9 @@ class SquadsPage(QWidget):
         self.add_member_button = QPushButton("Add &member", self)
         self.remove_member_button = QPushButton("Remo&ve from squad", self)
         self.remove_member_button.setToolTip("Take the selected agent out of this squad (Delete); the agent stays")
-        widget_action(self.members_view, "Remove from squad", QKeySequence(QKeySequence.StandardKey.Delete),
-                      self.remove_member)
+        widget_action(
+            self.members_view, "Remove from squad", QKeySequence(QKeySequence.StandardKey.Delete), self.remove_member
+        )
         self.members_view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         self.bulk_button = QPushButton("C&hange models for this squad…", self)
         self.bulk_button.setObjectName("bulk_button")
@@ -182,10 +184,22 @@ class SquadsPage(QWidget):
         selected member's list editor, and the bulk button last."""
         editor = self.models_editor.editor
         chain = [
-            self.squads_view, self.rename_squad_button, self.remove_squad_button, self.new_squad_edit,
-            self.add_squad_button, self.members_view, self.agent_combo, self.add_member_button,
-            self.remove_member_button, editor.view, editor.add_button, editor.remove_button, editor.up_button,
-            editor.down_button, editor.hint_label, self.bulk_button,
+            self.squads_view,
+            self.rename_squad_button,
+            self.remove_squad_button,
+            self.new_squad_edit,
+            self.add_squad_button,
+            self.members_view,
+            self.agent_combo,
+            self.add_member_button,
+            self.remove_member_button,
+            editor.view,
+            editor.add_button,
+            editor.remove_button,
+            editor.up_button,
+            editor.down_button,
+            editor.hint_label,
+            self.bulk_button,
         ]
         for first, second in zip(chain, chain[1:]):
             QWidget.setTabOrder(first, second)
@@ -244,8 +258,13 @@ class SquadsPage(QWidget):
         self.members_model.set_squad(squad.id if squad else None)
         has_squad = squad is not None
         self.members_box.setTitle(f"Members of {squad.name}" if squad else "Members")
-        for widget in (self.rename_squad_button, self.remove_squad_button, self.agent_combo,
-                       self.add_member_button, self.bulk_button):
+        for widget in (
+            self.rename_squad_button,
+            self.remove_squad_button,
+            self.agent_combo,
+            self.add_member_button,
+            self.bulk_button,
+        ):
             widget.setEnabled(has_squad)
         self.bulk_button.setEnabled(has_squad and bool(squad and squad.agents))
         self._fill_agent_combo(squad)
@@ -334,8 +353,9 @@ class SquadsPage(QWidget):
         if agent_id in squad.agents:
             self.show_message(f"{agent_id} is already in {squad.name}.")
             return
-        edit = UpdateItem("squads", squad.id, {"agents": [*squad.agents, agent_id]},
-                          label=f"Add {agent_id} to squad {squad.name}")
+        edit = UpdateItem(
+            "squads", squad.id, {"agents": [*squad.agents, agent_id]}, label=f"Add {agent_id} to squad {squad.name}"
+        )
         if self._perform(edit):
             self.agent_combo.setEditText("")
             self.select_member(agent_id)
@@ -353,8 +373,9 @@ class SquadsPage(QWidget):
             return
         row = self.members_model.row_of(agent_id)
         members = [a for a in squad.agents if a != agent_id]
-        if self._perform(UpdateItem("squads", squad.id, {"agents": members},
-                                    label=f"Remove {agent_id} from squad {squad.name}")):
+        if self._perform(
+            UpdateItem("squads", squad.id, {"agents": members}, label=f"Remove {agent_id} from squad {squad.name}")
+        ):
             if members:
                 self.select_member(members[min(row, len(members) - 1)])
 

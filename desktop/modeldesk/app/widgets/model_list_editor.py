@@ -95,8 +95,9 @@ class ModelListEditor(QWidget):
         ctrl_down = QKeySequence(Qt.Modifier.CTRL | Qt.Key.Key_Down)
         self.up_action = widget_action(self.view, "Move up", ctrl_up, lambda: self._move(-1))
         self.down_action = widget_action(self.view, "Move down", ctrl_down, lambda: self._move(1))
-        self.remove_action = widget_action(self.view, "Remove", QKeySequence(QKeySequence.StandardKey.Delete),
-                                           self._remove)
+        self.remove_action = widget_action(
+            self.view, "Remove", QKeySequence(QKeySequence.StandardKey.Delete), self._remove
+        )
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
 
         self.inherited_label = QLabel(self)
@@ -191,7 +192,9 @@ class ModelListEditor(QWidget):
         from ..views.dialogs.model_picker import ModelPickerDialog
 
         dialog = ModelPickerDialog(
-            self._document, self, listed=self.model.items(),
+            self._document,
+            self,
+            listed=self.model.items(),
             hint_field=self._hint_field if self.hint_label.isVisibleTo(self) else None,
         )
         try:

@@ -45,7 +45,9 @@ def new_client(connect_timeout_s: float, read_timeout_s: float | None = None) ->
     runner applies itself. Proxies from the environment are ignored on purpose
     (``trust_env=False``): a local model server must not be sent through a proxy.
     """
-    timeout = httpx.Timeout(connect=connect_timeout_s, read=read_timeout_s, write=connect_timeout_s, pool=connect_timeout_s)
+    timeout = httpx.Timeout(
+        connect=connect_timeout_s, read=read_timeout_s, write=connect_timeout_s, pool=connect_timeout_s
+    )
     return httpx.AsyncClient(timeout=timeout, verify=_ssl_context(), follow_redirects=False, trust_env=False)
 
 
@@ -390,9 +392,19 @@ def _os_reason(exc: BaseException) -> str:
     return text.splitlines()[0][:160]
 
 
-_PHRASES = {400: "bad request", 401: "unauthorized", 403: "forbidden", 404: "not found", 408: "request timeout",
-            429: "too many requests", 500: "internal server error", 502: "bad gateway",
-            503: "service unavailable", 504: "gateway timeout", 529: "overloaded"}
+_PHRASES = {
+    400: "bad request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not found",
+    408: "request timeout",
+    429: "too many requests",
+    500: "internal server error",
+    502: "bad gateway",
+    503: "service unavailable",
+    504: "gateway timeout",
+    529: "overloaded",
+}
 
 
 def _reason_phrase(status: int) -> str:

@@ -105,7 +105,9 @@ class OpenAIProvider(ChatProvider):
         for item in items:
             if isinstance(item, dict) and isinstance(item.get("id"), str):
                 label = item.get("name")
-                models.append(RemoteModel(item["id"], label if isinstance(label, str) and label else None, _context_window(item)))
+                models.append(
+                    RemoteModel(item["id"], label if isinstance(label, str) and label else None, _context_window(item))
+                )
         return models
 
 
@@ -121,7 +123,11 @@ def _usage(raw: Any) -> dict[str, int] | None:
 def _context_window(item: dict[str, Any]) -> int | None:
     # Each server names it differently: OpenRouter, vLLM, llama.cpp's server.
     meta = item.get("meta")
-    for value in (item.get("context_length"), item.get("max_model_len"), meta.get("n_ctx_train") if isinstance(meta, dict) else None):
+    for value in (
+        item.get("context_length"),
+        item.get("max_model_len"),
+        meta.get("n_ctx_train") if isinstance(meta, dict) else None,
+    ):
         if isinstance(value, int) and value > 0:
             return value
     return None

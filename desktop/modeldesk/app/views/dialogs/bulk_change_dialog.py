@@ -56,7 +56,6 @@ from ..model_combo import ModelCombo
 from ..tables import make_table
 
 
-
 def change_label(scope: Scope, change: Change) -> str:
     """The undo-menu text of a bulk change."""
     return f"Change models of {scope.describe()}: {change.describe()}"
@@ -228,7 +227,10 @@ class BulkChangeDialog(QDialog):
         self.preview_box = QGroupBox("Preview", self)
         self.preview_model = BulkPreviewModel(self)
         self.preview = make_table(
-            self.preview_model, "preview", "Preview of the change, one row per agent", self,
+            self.preview_model,
+            "preview",
+            "Preview of the change, one row per agent",
+            self,
             stretch=(BulkPreviewModel.BEFORE, BulkPreviewModel.AFTER, BulkPreviewModel.NOTE),
         )
         self.summary_label = QLabel(self)

@@ -66,8 +66,13 @@ class ModelDialog(FormDialog):
         self.enabled_box.setChecked(model.enabled if model else True)
 
         form = QFormLayout()
-        for name, widget in (("id", self.id_edit), ("provider", self.provider_combo), ("name", self.name_edit),
-                             ("label", self.label_edit), ("context_window", self.context_spin)):
+        for name, widget in (
+            ("id", self.id_edit),
+            ("provider", self.provider_combo),
+            ("name", self.name_edit),
+            ("label", self.label_edit),
+            ("context_window", self.context_spin),
+        ):
             form.addRow(field_label(fields[name], name) + ":", widget)
             widget.setToolTip(fields[name].description or "")
         caps_row = QVBoxLayout()

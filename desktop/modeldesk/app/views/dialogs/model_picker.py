@@ -145,8 +145,12 @@ class ModelPickerDialog(QDialog):
         name.setData(model.id, ModelIdRole)
         name.setData(not notes, UsableRole)
         name.setToolTip(f"{model.id} → sent as '{model.name}'" + (f"\nNot usable: {problem}" if problem else ""))
-        row = [name, _plain(capability_text(model.capabilities)), _plain(context_text(model.context_window)),
-               _plain(", ".join(notes))]
+        row = [
+            name,
+            _plain(capability_text(model.capabilities)),
+            _plain(context_text(model.context_window)),
+            _plain(", ".join(notes)),
+        ]
         if notes:
             dimmed = self.palette().brush(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text)
             for item in row:

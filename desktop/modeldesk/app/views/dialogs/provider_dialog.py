@@ -32,8 +32,9 @@ DEFAULT_URLS = {"openai": "https://api.openai.com/v1", "anthropic": "https://api
 
 
 class ProviderDialog(FormDialog):
-    def __init__(self, parent: QWidget | None = None, *, provider: Provider | None = None,
-                 taken_ids: set[str] = frozenset()) -> None:  # type: ignore[assignment]
+    def __init__(
+        self, parent: QWidget | None = None, *, provider: Provider | None = None, taken_ids: set[str] = frozenset()
+    ) -> None:  # type: ignore[assignment]
         super().__init__(parent, "Edit provider" if provider else "Add provider")
         self.setMinimumWidth(520)
         self._original = provider
@@ -68,10 +69,13 @@ class ProviderDialog(FormDialog):
         self.secret_edit.setPlaceholderText("leave empty to keep the stored key")
         (self.key_env if ref and ref.env else self.key_keyring if ref else self.key_none).setChecked(True)
 
-
         form = QFormLayout()
-        for name, widget in (("id", self.id_edit), ("label", self.label_edit), ("kind", self.kind_combo),
-                             ("base_url", self.url_edit)):
+        for name, widget in (
+            ("id", self.id_edit),
+            ("label", self.label_edit),
+            ("kind", self.kind_combo),
+            ("base_url", self.url_edit),
+        ):
             form.addRow(field_label(fields[name], name) + ":", widget)
             widget.setToolTip(fields[name].description or "")
         form.addRow("", self.enabled_box)

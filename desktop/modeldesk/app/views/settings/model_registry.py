@@ -39,8 +39,13 @@ class RegistryModel(RowsTableModel[Model]):
             if column == ENABLED:
                 return ""
             label = row.id if row.display_name == row.id else f"{row.display_name} ({row.id})"
-            values = (label, row.provider, row.name, context_text(row.context_window),
-                      capability_text(row.capabilities))
+            values = (
+                label,
+                row.provider,
+                row.name,
+                context_text(row.context_window),
+                capability_text(row.capabilities),
+            )
             return values[column - 1]
         if role == Qt.ItemDataRole.ToolTipRole and problem and column in (1, 2):
             return f"Not usable: {problem}"
@@ -119,8 +124,11 @@ class ModelRegistry(TableSection):
         if model is None:
             return
         users = [a.id for a in self._document.config.agents if model.id in model_list(a.model)]
-        detail = (f" {len(users)} agent(s) list it; it stays in their lists, flagged as unknown, "
-                  "until you change them." if users else "")
+        detail = (
+            f" {len(users)} agent(s) list it; it stays in their lists, flagged as unknown, until you change them."
+            if users
+            else ""
+        )
         answer = QMessageBox.question(self, "Remove model", f"Remove “{model.id}” from the registry?{detail}")
         if answer == QMessageBox.StandardButton.Yes:
             self.perform(RemoveItem("models", model.id))

@@ -47,20 +47,31 @@ class ModelsTab(QScrollArea):
 
         self.sections = {
             "default_agent_model": _section(
-                fields["default_agent_model"].title or "", fields["default_agent_model"].description or "",
-                self.default_editor, page),
+                fields["default_agent_model"].title or "",
+                fields["default_agent_model"].description or "",
+                self.default_editor,
+                page,
+            ),
             "task_models": _section(
                 fields["task_models"].title or "",
                 "Background work (titles, summaries…) runs on these models; a task without a rule runs on "
-                "the chat model itself.", self.task_models, page),
+                "the chat model itself.",
+                self.task_models,
+                page,
+            ),
             "fallback": _section(
                 fields["fallback"].title or "",
                 "How requests are retried and handed to fallback models. Each agent can override these.",
-                self.fallback_form, page),
+                self.fallback_form,
+                page,
+            ),
             "providers": _section("Providers", "", self.providers, page),
             "models": _section(
                 "Model registry",
-                "Disabled or removed models stay in the agent lists that name them, flagged.", self.registry, page),
+                "Disabled or removed models stay in the agent lists that name them, flagged.",
+                self.registry,
+                page,
+            ),
         }
         layout = QVBoxLayout(page)
         for box in self.sections.values():
@@ -94,7 +105,8 @@ class ModelsTab(QScrollArea):
         policy = self._document.policy
         inherited = model_list(policy.default_agent_model) if policy else []
         self.default_editor.set_inherited(
-            f"Inherits {', '.join(inherited)} from the organization policy." if inherited
+            f"Inherits {', '.join(inherited)} from the organization policy."
+            if inherited
             else "Not set: agents with no preferred model and no project default cannot run."
         )
 

@@ -55,6 +55,13 @@ def models_to_import(config: Config, provider_id: str, remote: tuple[RemoteModel
             skipped += 1
             continue
         taken.add(model_id)
-        new.append(Model(id=model_id, provider=provider_id, name=item.id, label=item.label or None,
-                         context_window=item.context_window or None))
+        new.append(
+            Model(
+                id=model_id,
+                provider=provider_id,
+                name=item.id,
+                label=item.label or None,
+                context_window=item.context_window or None,
+            )
+        )
     return new, skipped

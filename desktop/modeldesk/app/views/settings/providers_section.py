@@ -70,7 +70,11 @@ class ProvidersSection(TableSection):
 
     def __init__(self, document: Document, parent: QWidget | None = None) -> None:
         super().__init__(
-            document, ProvidersModel(), parent, name="providers_table", min_rows=3,
+            document,
+            ProvidersModel(),
+            parent,
+            name="providers_table",
+            min_rows=3,
             extra_buttons=(("check", "Check"), ("fetch", "Fetch models")),
         )
         self.model.setParent(self)
@@ -120,8 +124,11 @@ class ProvidersSection(TableSection):
         if provider is None:
             return
         used = [m.id for m in self._document.config.models if m.provider == provider.id]
-        detail = (f" Its {len(used)} model(s) stay in the registry, flagged as unusable, until you remove them."
-                  if used else "")
+        detail = (
+            f" Its {len(used)} model(s) stay in the registry, flagged as unusable, until you remove them."
+            if used
+            else ""
+        )
         answer = QMessageBox.question(self, "Remove provider", f"Remove the provider “{provider.id}”?{detail}")
         if answer == QMessageBox.StandardButton.Yes:
             self.perform(RemoveItem("providers", provider.id))
