@@ -26,10 +26,18 @@ from modeldesk.runtime.events import (
     Retrying,
     Starting,
 )
-from tests.app.squads_support import qasync_loop  # noqa: F401 - fixture
-from tests.app.squads_support import table_rows
-from tests.support.scripted_server import ScriptedServer, hang, ok, slow, status
-from tests.support.scripted_server import scripted_server  # noqa: F401 - fixture
+from tests.app.squads_support import (
+    qasync_loop,  # noqa: F401 - fixture
+    table_rows,
+)
+from tests.support.scripted_server import (
+    ScriptedServer,
+    hang,
+    ok,
+    scripted_server,  # noqa: F401 - fixture
+    slow,
+    status,
+)
 
 
 def scripted_config(server: ScriptedServer) -> Config:
