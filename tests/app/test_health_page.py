@@ -8,14 +8,14 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
-from tests.app.helpers import show_active
-from tests.app.squads_support import qasync_loop  # noqa: F401 - fixture
-from tests.core.helpers import write_json
-from tests.support.scripted_server import ScriptedServer, scripted_server  # noqa: F401 - fixture
 
 from modeldesk.app.document import Document
 from modeldesk.app.views.health_page import HealthPage
 from modeldesk.core.store import ConfigStore
+from tests.app.helpers import show_active
+from tests.app.squads_support import qasync_loop  # noqa: F401 - fixture
+from tests.core.helpers import write_json
+from tests.support.scripted_server import ScriptedServer, scripted_server  # noqa: F401 - fixture
 
 
 @pytest.fixture
@@ -89,10 +89,10 @@ def test_check_all_shows_latency_without_blocking(
         assert page.busy.isVisible() and not page.check_button.isEnabled()
     assert finished.args == [False]  # the cloud provider stays key-less and unreachable
     assert not page.busy.isVisible() and page.check_button.isEnabled()
-    reach = dict(zip(_column(page.providers_table, 0), _column(page.providers_table, 3)))
-    latency = dict(zip(_column(page.providers_table, 0), _column(page.providers_table, 4)))
+    reach = dict(zip(_column(page.providers_table, 0), _column(page.providers_table, 3), strict=False))
+    latency = dict(zip(_column(page.providers_table, 0), _column(page.providers_table, 4), strict=False))
     assert reach["lab"] == "Reachable" and latency["lab"].endswith(" ms")
     assert reach["cloud"].startswith("Unreachable:")
-    probed = dict(zip(_column(page.providers_table, 0), _column(page.providers_table, 5)))
+    probed = dict(zip(_column(page.providers_table, 0), _column(page.providers_table, 5), strict=False))
     assert probed["lab"] == "1/1 answered"
     assert [r.model for r in scripted_server.chat_requests()] == ["small-1"]

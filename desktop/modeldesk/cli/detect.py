@@ -52,8 +52,7 @@ def run_detect(args: argparse.Namespace) -> int:
             "models": plan.models_added,
             "already_configured": plan.existing,
         }
-        for provider in plan.providers:
-            added_text.append(f"Added provider '{provider.id}' ({provider.base_url})")
+        added_text.extend(f"Added provider '{p.id}' ({p.base_url})" for p in plan.providers)
         for base_url, provider_id in plan.existing.items():
             added_text.append(f"{base_url} is already the provider '{provider_id}'")
         for provider_id, count in plan.models_added.items():

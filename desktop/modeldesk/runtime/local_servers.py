@@ -89,7 +89,7 @@ async def probe_server(server: Preset, timeout_s: float = DEFAULT_TIMEOUT_S) -> 
                 models = await make_provider(server.provider(), client, None).list_models()
         except (ProviderError, TimeoutError):
             return None
-    return Found(server, tuple(models), int(round((loop.time() - started) * 1000)))
+    return Found(server, tuple(models), round((loop.time() - started) * 1000))
 
 
 async def detect(servers: tuple[Preset, ...] | None = None, timeout_s: float = DEFAULT_TIMEOUT_S) -> list[Found]:
