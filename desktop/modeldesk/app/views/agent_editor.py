@@ -7,9 +7,8 @@ agent whenever the document changes (undo, redo, a reload from disk).
 
 from __future__ import annotations
 
-from html import escape
-
 from collections.abc import Callable
+from html import escape
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, QSignalBlocker, Qt, Signal
@@ -180,7 +179,7 @@ class AgentTaskModels(TableSection):
         agent = self._agent()
         if agent is None:
             return
-        task, models = row if row else ("", ())
+        task, models = row or ("", ())
         dialog = AgentTaskModelDialog(self._document, self, agent.id, task=task, models=list(models))
         try:
             if dialog.exec() != QDialog.DialogCode.Accepted:
