@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, QObject, Qt, Signal
@@ -79,9 +80,9 @@ def usable_models(resolver: Resolver, value: ModelValue | None) -> tuple[str, ..
     usable: list[str] = []
     for entry in model_list(value):
         model_id = entry.strip()
-        if model_id and model_id.casefold() != PLACEHOLDER and model_id not in usable:
-            if resolver.model_problem(model_id) is None:
-                usable.append(model_id)
+        skipped = not model_id or model_id.casefold() == PLACEHOLDER or model_id in usable
+        if not skipped and resolver.model_problem(model_id) is None:
+            usable.append(model_id)
     return tuple(usable)
 
 
@@ -473,7 +474,7 @@ class ProjectsPage(QWidget):
             self.agents_view,
             self.open_agent_button,
         ]
-        for first, second in zip(chain, chain[1:]):
+        for first, second in pairwise(chain):
             QWidget.setTabOrder(first, second)
 
     # --- reading ------------------------------------------------------------------------
