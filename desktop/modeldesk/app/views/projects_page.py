@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QGroupBox,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -425,8 +426,18 @@ class ProjectsPage(QWidget):
 
         self.agents_box = QGroupBox("Agents", self.editor_widget)
         self.agents_model = ProjectAgentsModel(self.document, self)
-        self.agents_view = make_table(self.agents_model, "project_agents_view", "Agents of this project", self)
-        self.agents_view.setMinimumHeight(160)
+        self.agents_view = make_table(
+            self.agents_model,
+            "project_agents_view",
+            "Agents of this project",
+            self,
+            stretch=(ProjectAgentsModel.RUNS_ON,),
+        )
+        self.agents_view.setMinimumHeight(120)
+        # Fixed row heights: a project with thousands of agents is not measured row by row.
+        self.agents_view.setWordWrap(False)
+        self.agents_view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.agents_view.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         self.open_agent_button = QPushButton("&Open agent", self)
         self.open_agent_button.setToolTip("Show the selected agent on the Agents page (Enter or double-click)")
         widget_action(self.agents_view, "Open agent", QKeySequence(Qt.Key.Key_Return), self.open_agent)
@@ -443,9 +454,9 @@ class ProjectsPage(QWidget):
         layout = QVBoxLayout(self.editor_widget)
         layout.addWidget(self.empty_label)
         layout.addWidget(self.title)
-        layout.addWidget(self.default_box, 3)
+        layout.addWidget(self.default_box, 2)
         layout.addWidget(self.tasks_box)
-        layout.addWidget(self.agents_box, 2)
+        layout.addWidget(self.agents_box, 3)
         self.editor_scroll = QScrollArea(self)
         self.editor_scroll.setWidgetResizable(True)
         self.editor_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
