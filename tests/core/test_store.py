@@ -275,10 +275,8 @@ def test_apply_waits_for_the_lock(store: ConfigStore) -> None:
 
 
 def test_lock_timeout_is_a_store_error(store: ConfigStore) -> None:
-    with file_lock(store.lock_path):
-        with pytest.raises(StoreError):
-            with file_lock(store.lock_path, timeout_s=0.1):
-                pass
+    with file_lock(store.lock_path), pytest.raises(StoreError), file_lock(store.lock_path, timeout_s=0.1):
+        pass
 
 
 def test_threads_lose_no_update(store: ConfigStore) -> None:

@@ -345,7 +345,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     # -- routing --
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:
         api = "anthropic" if "anthropic-version" in self.headers else "openai"
         authorized = self._record(None, None, api)
         if self.path.split("?")[0] != "/v1/models":
@@ -373,7 +373,7 @@ class _Handler(BaseHTTPRequestHandler):
             }
         self._send_json(200, data)
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         path = self.path.split("?")[0]
         api = "anthropic" if path == "/v1/messages" else "openai"
         length = int(self.headers.get("content-length") or 0)

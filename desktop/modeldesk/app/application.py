@@ -22,6 +22,7 @@ from pathlib import Path
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
 
+# isort: split
 import qasync  # after PySide6 on purpose
 
 from modeldesk.core.errors import ModelDeskError

@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "settings": "settings",
     "providers": "providers",
     "config": "config",
+    "doctor": "doctor",
 }
 # Kept for callers that iterate the modules.
 COMMAND_MODULES = tuple(dict.fromkeys(COMMANDS.values()))

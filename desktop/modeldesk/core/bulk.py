@@ -13,7 +13,6 @@ from .edits import AgentChange, Batch, Edit, SetAgentModels, check_model_list, m
 from .errors import EditError
 from .schema import Config
 
-
 # --- scopes -------------------------------------------------------------------------
 
 

@@ -30,7 +30,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -369,7 +369,7 @@ class ConfigStore:
                     continue
                 if existing.stat().st_size == len(raw) and existing.read_bytes() == raw:
                     return existing
-            stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
             target = folder / (prefix + stamp)
             counter = 1
             while target.exists():

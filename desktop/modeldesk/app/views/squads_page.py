@@ -39,11 +39,11 @@ from modeldesk.core.schema import Config, Squad, model_list
 
 from ..document import Document
 from ..models.squads_model import MembersModel, SquadsModel
-from .agent_editor import inherited_text
-from .dialogs.bulk_change_dialog import BulkChangeDialog
 from ..widgets.actions import widget_action
 from ..widgets.model_list_editor import ModelListEditor
 from ..widgets.style import problem_colour, text_style
+from .agent_editor import inherited_text
+from .dialogs.bulk_change_dialog import BulkChangeDialog
 from .resolution_view import escape, resolution_text
 from .tables import make_table
 

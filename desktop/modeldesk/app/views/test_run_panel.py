@@ -26,8 +26,8 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QFormLayout,
     QGroupBox,
-    QHeaderView,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QListWidget,
     QListWidgetItem,
@@ -50,7 +50,6 @@ from ..widgets.style import ok_colour, problem_colour, text_style
 from .model_combo import ModelCombo
 from .resolution_view import escape, split_models
 from .tables import make_table
-
 
 _trackers: dict[Path, CooldownTracker] = {}
 

@@ -9,13 +9,13 @@ from typing import Any
 import httpx
 
 from .base import (
+    USER_AGENT,
     ChatProvider,
     ChatRequest,
     Chunk,
     Finished,
     Progress,
     RemoteModel,
-    USER_AGENT,
     TextChunk,
     classify_stream_error,
     iter_sse,
@@ -32,7 +32,7 @@ class AnthropicProvider(ChatProvider):
     @property
     def root(self) -> str:
         base = self.provider.base_url
-        return base[: -len("/v1")] if base.endswith("/v1") else base
+        return base.removesuffix("/v1")
 
     def headers(self) -> dict[str, str]:
         headers = {"user-agent": USER_AGENT, "anthropic-version": API_VERSION, "accept": "application/json"}

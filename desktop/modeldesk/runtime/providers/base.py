@@ -261,7 +261,7 @@ async def iter_sse(response: httpx.Response, provider: ChatProvider) -> AsyncIte
                 if line.startswith(":"):
                     continue
                 name, _, value = line.partition(":")
-                value = value[1:] if value.startswith(" ") else value
+                value = value.removeprefix(" ")
                 if name == "event":
                     event = value
                 elif name == "data":
@@ -312,7 +312,9 @@ _CONTEXT_PATTERNS = re.compile(
     r"|too many tokens|exceeds? (the )?(model'?s? )?(maximum|max)|input is too long",
     re.IGNORECASE,
 )
-_POLICY_PATTERNS = re.compile(r"content[_ ]policy|content[_ ]filter|content management policy|safety system", re.I)
+_POLICY_PATTERNS = re.compile(
+    r"content[_ ]policy|content[_ ]filter|content management policy|safety system", re.IGNORECASE
+)
 
 
 def classify(status: int, message: str = "", err_type: str = "", code: str = "") -> ErrorClass:

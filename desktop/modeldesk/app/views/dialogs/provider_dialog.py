@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import get_args
 
+from pydantic import ValidationError
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -21,7 +22,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from pydantic import ValidationError
 
 from modeldesk.core.schema import ApiKeyRef, Provider, ProviderKind
 
