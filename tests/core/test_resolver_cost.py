@@ -8,6 +8,9 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
+import pytest
+
+from modeldesk.core.errors import UnusableModelError
 from modeldesk.core.resolver import Resolver
 from tests.core.helpers import config, set_agent, world
 
@@ -65,12 +68,8 @@ def test_strict_still_fails_on_a_list_read_before() -> None:
     data = set_agent(world(), "own", model=["retired", "gpt-4o"])
     resolver = Resolver(config(data))
     assert resolver.chat("own").models == ["gpt-4o"]
-    try:
+    with pytest.raises(UnusableModelError):
         resolver.chat("own", strict=True)
-    except Exception as exc:  # noqa: BLE001 - the type is checked just below
-        assert type(exc).__name__ == "UnusableModelError"
-    else:
-        raise AssertionError("strict accepted a disabled model")
 
 
 def test_trace_and_models_do_not_follow_later_edits_of_the_config() -> None:

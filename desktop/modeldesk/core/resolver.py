@@ -48,7 +48,7 @@ class TraceStep:
     the facts it is made of and written out the first time someone reads it.
     """
 
-    __slots__ = ("layer", "value", "outcome", "_reason")
+    __slots__ = ("_reason", "layer", "outcome", "value")
 
     def __init__(self, layer: str, value: list[str] | None, outcome: str, reason: str | Callable[[], str]) -> None:
         self.layer = layer
@@ -115,7 +115,8 @@ class Resolution:
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"Resolution(models={self.models!r}, source={self.source!r}, trace={self.trace!r}, warnings={self.warnings!r})"
+        fields = f"models={self.models!r}, source={self.source!r}, trace={self.trace!r}, warnings={self.warnings!r}"
+        return f"Resolution({fields})"
 
     @property
     def primary(self) -> str:
@@ -148,7 +149,7 @@ class _Layer:
     """The outcome of reading one ModelValue under the skipping rules: the usable ids and
     the facts its reason is written from (:meth:`reason`, only when asked)."""
 
-    __slots__ = ("usable", "problems", "empty", "blanks", "placeholders")
+    __slots__ = ("blanks", "empty", "placeholders", "problems", "usable")
 
     def __init__(
         self, usable: list[str], problems: list[tuple[str, str]] | None, empty: bool, blanks: int, placeholders: int
