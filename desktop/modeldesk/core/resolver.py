@@ -389,10 +389,7 @@ class Resolver:
                 run.trace.append(TraceStep(layer, model_list(value), "used", reason))
                 return Resolution(list(result.usable), layer, run.trace, run.warnings)
             notes.append(f"entry {label} skipped: {result.reason}")
-        if not notes:
-            reason = f"no entry for '{chat_primary}' or '*'"
-        else:
-            reason = "; ".join(notes)
+        reason = "; ".join(notes) if notes else f"no entry for '{chat_primary}' or '*'"
         run.skip(layer, last_value, reason)
         return None
 
