@@ -30,7 +30,9 @@ def test_pages_and_status_bar(window: MainWindow, config_file: Path) -> None:
     assert [window.pages.tabText(i).replace("&", "") for i in range(window.pages.count())] == [
         "Agents",
         "Squads",
+        "Projects",
         "Settings",
+        "Health",
     ]
     assert window.path_label.text() == str(config_file)
     assert window.save_label.text() == "Saved"

@@ -11,7 +11,7 @@ import sys
 from importlib import import_module
 
 # Command modules, in the order `--help` lists them.
-COMMAND_MODULES = ("resolve", "run", "agents", "squads", "models", "settings", "providers", "config")
+COMMAND_MODULES = ("resolve", "run", "agents", "squads", "models", "settings", "providers", "config", "doctor")
 
 
 def build_parser() -> argparse.ArgumentParser:
