@@ -11,8 +11,7 @@ from PySide6.QtCore import Qt
 from modeldesk.app.document import Document
 from modeldesk.app.views.dialogs.detect_dialog import DetectDialog
 from tests.app.helpers import show_active
-from tests.app.squads_support import qasync_loop  # noqa: F401 - fixture
-from tests.support.scripted_server import ScriptedServer, scripted_server  # noqa: F401 - fixture
+from tests.support.scripted_server import ScriptedServer
 
 
 def _free_port() -> int:
@@ -24,8 +23,8 @@ def _free_port() -> int:
 def test_detect_shows_busy_then_adds_the_ticked_server(
     qtbot: Any,
     document: Document,
-    qasync_loop: Any,  # noqa: F811
-    scripted_server: ScriptedServer,  # noqa: F811
+    qasync_loop: Any,
+    scripted_server: ScriptedServer,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     scripted_server.model_names = ["llama3.2:3b", "qwen2.5:7b"]
@@ -51,8 +50,8 @@ def test_detect_shows_busy_then_adds_the_ticked_server(
 def test_unticked_servers_are_not_added(
     qtbot: Any,
     document: Document,
-    qasync_loop: Any,  # noqa: F811
-    scripted_server: ScriptedServer,  # noqa: F811
+    qasync_loop: Any,
+    scripted_server: ScriptedServer,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("MODELDESK_DETECT_PORTS", f"ollama={scripted_server.port}")
