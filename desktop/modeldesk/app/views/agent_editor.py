@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from html import escape
+from itertools import pairwise
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, QSignalBlocker, Qt, Signal
@@ -362,7 +363,7 @@ class AgentEditor(QWidget):
         ]
         for name, check in self.fallback_form.checks.items():
             chain += [check, self.fallback_form.boxes[name]]
-        for first, second in zip(chain, chain[1:]):
+        for first, second in pairwise(chain):
             QWidget.setTabOrder(first, second)
 
         form = QFormLayout()
