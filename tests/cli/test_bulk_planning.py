@@ -75,7 +75,7 @@ def test_squad_replace_skips_inheriting_agents_with_a_note(tmp_path: Path) -> No
     code, out, err = modeldesk(config, "models", "replace", "x", "b", "--squad", "all")
     assert code == 0, err
     rows = {line.split()[0]: line for line in out.splitlines() if line.split()[:1] != []}
-    assert "inherits (a from settings): skipped" in rows["inherits"]
+    assert "inherits a from Settings: skipped" in rows["inherits"]
     assert "2 agent(s) changed." in out
     assert agents_on_disk(config) == {
         "spaced": ["c", " b"],

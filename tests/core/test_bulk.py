@@ -47,22 +47,22 @@ def test_add_fallback_skips_inheriting_agents_or_copies_what_they_inherit() -> N
     cfg = config()
     assert rows(plan_bulk_change(cfg, AllAgentsScope(), AddFallback("b"))) == [
         ("own", ("c", "b"), ""),
-        ("heir", (), "inherits (a, d from settings): skipped"),
-        ("proj-heir", (), "inherits (c from project): skipped"),
+        ("heir", (), "inherits a, d from Settings: skipped"),
+        ("proj-heir", (), "inherits c from project proj: skipped"),
     ]
     assert rows(plan_bulk_change(cfg, AllAgentsScope(), AddFallback("b"), inherited="copy")) == [
         ("own", ("c", "b"), ""),
-        ("heir", ("a", "d", "b"), "copied a, d inherited from settings"),
-        ("proj-heir", ("c", "b"), "copied c inherited from project"),
+        ("heir", ("a", "d", "b"), "copied a, d inherited from Settings"),
+        ("proj-heir", ("c", "b"), "copied c inherited from project proj"),
     ]
 
 
 def test_removing_the_last_model_says_what_the_agent_will_inherit() -> None:
     plan = plan_bulk_change(config(), AllAgentsScope(), RemoveModel("c"), inherited="copy")
     assert rows(plan) == [
-        ("own", (), "list emptied: will inherit (a, d from settings)"),
-        ("heir", (), "inherits a, d from settings, which does not list c: unchanged"),
-        ("proj-heir", (), "inherits c from project; nothing would be left: unchanged"),
+        ("own", (), "list emptied: will inherit a, d from Settings"),
+        ("heir", (), "inherits a, d from Settings, which does not list c: unchanged"),
+        ("proj-heir", (), "inherits c from project proj; nothing would be left: unchanged"),
     ]
     assert [c.changed for c in plan] == [True, False, False]
 

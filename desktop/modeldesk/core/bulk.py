@@ -157,7 +157,7 @@ class PlannedChange:
 
     @property
     def changed(self) -> bool:
-        return self.value_before != self.value_after
+        return self.before != self.after
 
 
 class _Inherited:
@@ -176,9 +176,9 @@ class _Inherited:
         if key not in self._by_project:
             project = self.config.project(key) if key else None
             layers: list[tuple[str, ModelValue | None]] = [
-                ("project", project.default_model if project else None),
-                ("settings", self.config.settings.default_agent_model),
-                ("organization", self.resolver.policy.default_agent_model if self.resolver.policy else None),
+                (f"project {key}", project.default_model if project else None),
+                ("Settings", self.config.settings.default_agent_model),
+                ("the organization policy", self.resolver.policy.default_agent_model if self.resolver.policy else None),
             ]
             found: tuple[tuple[str, ...], str] = ((), "")
             for source, value in layers:
@@ -196,7 +196,7 @@ class _Inherited:
 
     def text(self, agent: Agent) -> str:
         models, source = self.of(agent)
-        return f"{', '.join(models)} from {source}" if models else "no model"
+        return f"{', '.join(models)} from {source}" if models else "no model (none is set anywhere)"
 
 
 def _key(entry: str) -> str:
@@ -266,7 +266,7 @@ def plan_bulk_change(
         if own or isinstance(change, SetList):
             after, note = _transform(change, before)
         elif inherited == SKIP:
-            after, note = before, f"inherits ({lookup.text(agent)}): skipped"
+            after, note = before, f"inherits {lookup.text(agent)}: skipped"
         else:
             models, source = lookup.of(agent)
             if not models:
@@ -284,7 +284,7 @@ def plan_bulk_change(
                 else:
                     note = f"copied {', '.join(models)} inherited from {source}"
         if before and not after:
-            note = f"list emptied: will inherit ({lookup.text(agent)})"
+            note = f"list emptied: will inherit {lookup.text(agent)}"
         value_after = value_before if after == before else as_model_value(after, like=value_before)
         if value_after == value_before and not note:
             note = "no change"
