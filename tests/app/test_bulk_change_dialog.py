@@ -9,12 +9,11 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
-from tests.app.squads_support import agent_models, pick_in_model_picker, saved_agent_models, table_rows, type_model
 
 from modeldesk.app.models.bulk_preview_model import BulkPreviewModel
 from modeldesk.app.views.dialogs.bulk_change_dialog import BulkChangeDialog
-from modeldesk.core.bulk import AgentsScope, AllAgentsScope, SquadScope, UsingModelScope
-from modeldesk.core.bulk import PlannedChange
+from modeldesk.core.bulk import AgentsScope, AllAgentsScope, PlannedChange, SquadScope, UsingModelScope
+from tests.app.squads_support import agent_models, pick_in_model_picker, saved_agent_models, table_rows, type_model
 
 
 def open_dialog(qtbot: Any, document: Any, scope: Any = None) -> BulkChangeDialog:

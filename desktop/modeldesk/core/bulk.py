@@ -11,10 +11,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 from .edits import Edit, check_model_list
-from .errors import EditError, ModelDeskError
+from .errors import EditError
 from .resolver import Resolver, is_blank_value, is_placeholder
 from .schema import Agent, Config, ModelValue, Policy, as_model_value, model_list
-
 
 # --- scopes -------------------------------------------------------------------------
 
@@ -216,13 +215,13 @@ def _transform(change: Change, before: list[str]) -> tuple[list[str], str]:
         if change.old == change.new:
             return before, "the replacement is the same model"
         if change.new in keys:
-            return [e for e, k in zip(before, keys) if k != change.old], (
+            return [e for e, k in zip(before, keys, strict=True) if k != change.old], (
                 f"{change.new} was already listed: {change.old} removed, no duplicate"
             )
         first = keys.index(change.old)
         after = [
             change.new if i == first else e
-            for i, (e, k) in enumerate(zip(before, keys))
+            for i, (e, k) in enumerate(zip(before, keys, strict=True))
             if i == first or k != change.old
         ]
         note = f"{change.old} was listed twice: one {change.new} kept" if keys.count(change.old) > 1 else ""
@@ -233,7 +232,7 @@ def _transform(change: Change, before: list[str]) -> tuple[list[str], str]:
         return [*before, change.model], ""
     if change.model not in keys:
         return before, f"does not list {change.model}"
-    return [e for e, k in zip(before, keys) if k != change.model], ""
+    return [e for e, k in zip(before, keys, strict=True) if k != change.model], ""
 
 
 def plan_bulk_change(

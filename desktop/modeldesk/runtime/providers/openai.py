@@ -9,13 +9,13 @@ from typing import Any
 import httpx
 
 from .base import (
+    USER_AGENT,
     ChatProvider,
     ChatRequest,
     Chunk,
     Finished,
     Progress,
     RemoteModel,
-    USER_AGENT,
     TextChunk,
     classify_stream_error,
     iter_sse,
