@@ -185,7 +185,7 @@ class BulkChangeDialog(QDialog):
         self.selected_label.setVisible(bool(self._selected))
         # Choosing a value picks its scope too, so the keyboard never needs two stops.
         self.squad_combo.activated.connect(lambda: self.squad_radio.setChecked(True))
-        self.using_combo.model_changed.connect(lambda value: value and self.using_radio.setChecked(True))
+        self.using_combo.model_changed.connect(self._on_using_model)
 
         grid = QGridLayout(self.scope_box)
         grid.addWidget(self.squad_radio, 0, 0)
@@ -230,7 +230,7 @@ class BulkChangeDialog(QDialog):
         self.remove_page = self._single_page("Remove", self.remove_combo, "from every list in scope.")
         for page in (self.list_editor, self.replace_page, self.add_page, self.remove_page):
             self.pages.addWidget(page)
-        self.change_group.idToggled.connect(lambda index, on: on and self.pages.setCurrentIndex(index))
+        self.change_group.idToggled.connect(self._on_change_kind)
 
         # Agents without a list of their own: a change to "their list" has nothing to work
         # on, so the user decides (never silently giving them a list of one fallback).
@@ -249,8 +249,6 @@ class BulkChangeDialog(QDialog):
         inherited_row.addWidget(self.skip_inherited_radio)
         inherited_row.addWidget(self.copy_inherited_radio)
         inherited_row.addStretch(1)
-        # Setting the whole list gives every agent that list: the choice does not apply.
-        self.change_group.idToggled.connect(lambda index, on: on and self.inherited_box.setVisible(index != 0))
 
         self.problem_label = QLabel(self)
         self.problem_label.setObjectName("problem_label")
@@ -266,6 +264,16 @@ class BulkChangeDialog(QDialog):
         layout.addWidget(self.pages, 1)
         layout.addWidget(self.inherited_box)
         layout.addWidget(self.problem_label)
+
+    def _on_using_model(self, model_id: str) -> None:
+        if model_id:
+            self.using_radio.setChecked(True)
+
+    def _on_change_kind(self, index: int, on: bool) -> None:
+        if on:
+            self.pages.setCurrentIndex(index)
+            # Setting the whole list gives every agent that list: the choice does not apply.
+            self.inherited_box.setVisible(self.CHANGES[index] != "set")
 
     def _single_page(self, verb: str, combo: ModelCombo, rest: str) -> QWidget:
         page = QWidget(self)
