@@ -7,6 +7,8 @@ from annotated_types import Ge, Gt, Le
 from pydantic.fields import FieldInfo
 from PySide6.QtWidgets import QAbstractSpinBox, QDoubleSpinBox, QSpinBox, QWidget
 
+from .wheel_guard import wheel_only_when_focused
+
 
 def _bounds(info: FieldInfo) -> tuple[float, float]:
     low, high = 0.0, 1e9
@@ -35,6 +37,8 @@ def spin_box_for(info: FieldInfo, parent: QWidget) -> QSpinBox | QDoubleSpinBox:
         box.setSingleStep(0.1 if high <= 60 else 1.0)
     box.setKeyboardTracking(False)
     box.setCorrectionMode(QAbstractSpinBox.CorrectionMode.CorrectToNearestValue)
+    # These boxes live in scrolling forms: scrolling past one must not change it.
+    wheel_only_when_focused(box)
     return box
 
 
