@@ -10,12 +10,14 @@ import argparse
 import sys
 from importlib import import_module
 
+from .argparsing import IntermixedParser
+
 # Command modules, in the order `--help` lists them.
 COMMAND_MODULES = ("resolve", "run", "agents", "squads", "models", "settings", "providers", "config")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = IntermixedParser(
         prog="modeldesk",
         description="Decide which LLM model each agent uses, and keep agents running when a model fails. "
         "With no command, the desktop app opens.",
