@@ -31,6 +31,7 @@ def test_pages_and_status_bar(window: MainWindow, config_file: Path) -> None:
         "Agents",
         "Squads",
         "Settings",
+        "Health",
     ]
     assert window.path_label.text() == str(config_file)
     assert window.save_label.text() == "Saved"

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QWidget
 
 from .document import Document
 from .views.agents_page import AgentsPage
+from .views.health_page import HealthPage
 from .views.settings.settings_page import SettingsPage
 from .views.squads_page import SquadsPage
 
@@ -34,6 +35,8 @@ class MainWindow(QMainWindow):
         self.pages.addTab(self.agents_page, "&Agents")
         self.pages.addTab(self.squads_page, "S&quads")
         self.pages.addTab(self.settings_page, "Se&ttings")
+        self.health_page = HealthPage(document, self)
+        self.pages.addTab(self.health_page, "&Health")
         self.setCentralWidget(self.pages)
 
         self._build_menus()
@@ -132,4 +135,5 @@ class MainWindow(QMainWindow):
         # the window that shows it.
         self.agents_page.test_run.shutdown()
         self.settings_page.models_tab.providers.shutdown()
+        self.health_page.shutdown()
         super().closeEvent(event)

@@ -13,7 +13,7 @@ from importlib import import_module
 from .argparsing import IntermixedParser
 
 # Command modules, in the order `--help` lists them.
-COMMAND_MODULES = ("resolve", "run", "agents", "squads", "models", "settings", "providers", "config")
+COMMAND_MODULES = ("resolve", "run", "agents", "squads", "models", "settings", "providers", "config", "doctor")
 
 
 def build_parser() -> argparse.ArgumentParser:
