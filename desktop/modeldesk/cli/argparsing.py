@@ -25,6 +25,8 @@ class IntermixedParser(argparse.ArgumentParser):
     def parse_known_args(  # type: ignore[override]
         self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
     ) -> tuple[argparse.Namespace, list[str]]:
+        if args is not None:
+            _check_text(self, args)
         # parse_known_intermixed_args calls parse_known_args twice itself: those calls
         # take the ordinary path.
         if self._intermixing or self._subparsers is not None:
@@ -38,3 +40,15 @@ class IntermixedParser(argparse.ArgumentParser):
     def add_subparsers(self, **kwargs: Any) -> Any:
         kwargs.setdefault("parser_class", IntermixedParser)
         return super().add_subparsers(**kwargs)
+
+
+def _check_text(parser: argparse.ArgumentParser, args: Sequence[str]) -> None:
+    """Refuse arguments that are not UTF-8 (Python keeps such bytes as lone surrogates,
+    which cannot be printed or saved) with a usage error instead of a traceback later."""
+    for position, arg in enumerate(args, start=1):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            raw = arg.encode("utf-8", "surrogateescape")
+            shown = raw.decode("ascii", "backslashreplace")
+            parser.error(f"argument {position} ({shown}) is not valid UTF-8 text")

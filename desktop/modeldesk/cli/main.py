@@ -13,7 +13,7 @@ from importlib import import_module
 from .argparsing import IntermixedParser
 
 # Command modules, in the order `--help` lists them.
-COMMAND_MODULES = ("resolve", "run", "agents", "squads", "models", "settings", "providers", "config", "doctor")
+COMMAND_MODULES = ("resolve", "run", "agents", "squads", "projects", "models", "settings", "providers", "config", "doctor", "history", "transfer")
 
 
 def build_parser() -> argparse.ArgumentParser:
