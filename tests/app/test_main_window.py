@@ -30,6 +30,7 @@ def test_pages_and_status_bar(window: MainWindow, config_file: Path) -> None:
     assert [window.pages.tabText(i).replace("&", "") for i in range(window.pages.count())] == [
         "Agents",
         "Squads",
+        "Projects",
         "Settings",
         "Health",
     ]

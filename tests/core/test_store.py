@@ -44,7 +44,7 @@ def test_save_writes_stable_readable_json(store: ConfigStore, path: Path) -> Non
     store.save(config())
     text = path.read_text(encoding="utf-8")
     assert text == json.dumps(json.loads(text), indent=2, ensure_ascii=False) + "\n"
-    assert list(json.loads(text))[0] == "schema_version"
+    assert next(iter(json.loads(text))) == "schema_version"
     assert json.loads(text) == WORLD  # only what was written comes back, in the same order
     assert text == config_text(store.load())
 

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QWidget
 from .document import Document
 from .views.agents_page import AgentsPage
 from .views.health_page import HealthPage
+from .views.projects_page import ProjectsPage
 from .views.settings.settings_page import SettingsPage
 from .views.squads_page import SquadsPage
 
@@ -31,9 +32,11 @@ class MainWindow(QMainWindow):
         self.pages.setDocumentMode(True)
         self.agents_page = AgentsPage(document, self)
         self.squads_page = SquadsPage(document, self)
+        self.projects_page = ProjectsPage(document, self)
         self.settings_page = SettingsPage(document, self)
         self.pages.addTab(self.agents_page, "&Agents")
         self.pages.addTab(self.squads_page, "S&quads")
+        self.pages.addTab(self.projects_page, "&Projects")
         self.pages.addTab(self.settings_page, "Se&ttings")
         self.health_page = HealthPage(document, self)
         self.pages.addTab(self.health_page, "&Health")
@@ -50,6 +53,8 @@ class MainWindow(QMainWindow):
 
         document.save_state_changed.connect(self.save_label.setText)
         document.open_settings_requested.connect(self.open_settings)
+        self.agents_page.editor.open_project_requested.connect(self.open_project)
+        self.projects_page.open_agent_requested.connect(self.open_agent)
         self._watch_file()
 
     # --- menus ------------------------------------------------------------------------
@@ -77,7 +82,9 @@ class MainWindow(QMainWindow):
         edit_menu.addAction(self.redo_action)
 
         go_menu = self.menuBar().addMenu("&Go")
-        for index, (text, key) in enumerate((("Agents", "Ctrl+1"), ("Squads", "Ctrl+2"), ("Settings", "Ctrl+3"))):
+        for index, (text, key) in enumerate(
+            (("Agents", "Ctrl+1"), ("Squads", "Ctrl+2"), ("Projects", "Ctrl+3"), ("Settings", "Ctrl+4"))
+        ):
             action = QAction(text, self)
             action.setShortcut(QKeySequence(key))
             action.triggered.connect(lambda _checked=False, i=index: self.pages.setCurrentIndex(i))
@@ -89,6 +96,17 @@ class MainWindow(QMainWindow):
         """Switch to Settings → Models and focus ``field`` (the "Open settings" links)."""
         self.pages.setCurrentWidget(self.settings_page)
         self.settings_page.show_models_field(field)
+
+    def open_project(self, project_id: str) -> None:
+        """Show ``project_id`` on the Projects page (the agent editor's project link)."""
+        self.pages.setCurrentWidget(self.projects_page)
+        self.projects_page.show_project(project_id)
+
+    def open_agent(self, agent_id: str) -> None:
+        """Show ``agent_id`` in the agent editor (from the Projects page)."""
+        self.pages.setCurrentWidget(self.agents_page)
+        self.agents_page.select_agent(agent_id)
+        self.agents_page.tabs.setCurrentWidget(self.agents_page.editor)
 
     # --- watching the file ------------------------------------------------------------
 

@@ -320,10 +320,9 @@ _POLICY_PATTERNS = re.compile(
 def classify(status: int, message: str = "", err_type: str = "", code: str = "") -> ErrorClass:
     """The error class for an HTTP status plus the provider's error text."""
     words = " ".join((message, err_type, code))
-    if status in (400, 413, 422) or status >= 500:
-        # Some servers report an overlong prompt with a 5xx; the text decides.
-        if _CONTEXT_PATTERNS.search(words):
-            return "context_overflow"
+    # Some servers report an overlong prompt with a 5xx; the text decides.
+    if (status in (400, 413, 422) or status >= 500) and _CONTEXT_PATTERNS.search(words):
+        return "context_overflow"
     if status == 429:
         return "rate_limit"
     if status in (401, 403):
