@@ -13,7 +13,6 @@ import json
 import os
 import re
 import sys
-from pathlib import Path
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
@@ -124,6 +123,54 @@ def add_group(subparsers: SubParsers, name: str, help_text: str) -> SubParsers:
 def _print_help(parser: argparse.ArgumentParser) -> int:
     parser.print_help(sys.stderr)
     return 2
+
+
+def add_resolution_options(parser: argparse.ArgumentParser, *, verb: str = "resolve") -> None:
+    """The options `resolve` and `run` share: the layers a run's model list comes from."""
+    parser.add_argument("--agent", required=True, metavar="ID", help=f"the agent to {verb}")
+    parser.add_argument(
+        "--model",
+        action="append",
+        metavar="M",
+        help="model(s) passed to this run (the 'call' layer); repeat or separate with commas. "
+        "In a delegated run this is the request model.",
+    )
+    parser.add_argument("--delegated", action="store_true", help=f"{verb} as a sub-agent called by another agent")
+    parser.add_argument(
+        "--parent-model", action="append", metavar="M", help="the parent run's model(s); implies --delegated"
+    )
+    parser.add_argument(
+        "--request-model",
+        action="append",
+        metavar="M",
+        help="the model(s) the caller passed (typically the chat model); implies --delegated",
+    )
+    parser.add_argument("--project", metavar="P", help="use this project instead of the agent's own")
+    parser.add_argument("--task", metavar="T", help=f"{verb} background task T (title, summary, ...): its models")
+    parser.add_argument("--strict", action="store_true", help="fail on any unusable model id instead of skipping it")
+
+
+def resolve_for(resolver: Resolver, args: argparse.Namespace) -> tuple[Resolution, Resolution]:
+    """The chat resolution and the one the command uses (the task's with --task, else the
+    chat one again), from the options of :func:`add_resolution_options`."""
+    call = split_models(args.model) if args.model else None
+    parent = split_models(args.parent_model) if args.parent_model else None
+    request = split_models(args.request_model) if args.request_model else None
+    delegated = args.delegated or parent is not None or request is not None
+    if delegated and call is not None and request is not None:
+        raise UsageError("In a delegated run --model is the request model; give --model or --request-model, not both.")
+    chat = resolver.chat(
+        args.agent,
+        call=call,
+        delegated=delegated,
+        parent=parent,
+        request=request,
+        project=args.project,
+        strict=args.strict,
+    )
+    if args.task is None:
+        return chat, chat
+    return chat, resolver.task(args.agent, args.task, chat=chat, strict=args.strict, project=args.project)
 
 
 def split_models(values: Iterable[str] | None) -> list[str]:

@@ -96,10 +96,7 @@ def list_runs(args: argparse.Namespace) -> int:
     print(
         table(
             ("ID", "TIME", "AGENT", "ANSWERED BY", "SOURCE", "ATTEMPTS", "LATENCY"),
-            (
-                (r.id, _when(r), r.agent, _answer(r), r.source, len(r.attempts), f"{r.latency_ms} ms")
-                for r in runs
-            ),
+            ((r.id, _when(r), r.agent, _answer(r), r.source, len(r.attempts), f"{r.latency_ms} ms") for r in runs),
         )
     )
     return 0
@@ -179,12 +176,11 @@ def settings(args: argparse.Namespace) -> int:
         record = None if args.record_prompts is None else args.record_prompts == "on"
         current = store.set_settings(keep_runs=args.keep, record_prompts=record)
     if wants_json(args):
-        print_json(
-            {"path": str(store.path), "keep_runs": current.keep_runs, "record_prompts": current.record_prompts}
-        )
+        print_json({"path": str(store.path), "keep_runs": current.keep_runs, "record_prompts": current.record_prompts})
     else:
         print(f"History: {store.path}")
-        print(f"Keeps the newest {current.keep_runs:,} runs; prompts are {'' if current.record_prompts else 'not '}recorded.")
+        prompts = "recorded" if current.record_prompts else "not recorded"
+        print(f"Keeps the newest {current.keep_runs:,} runs; prompts are {prompts}.")
     return 0
 
 

@@ -60,7 +60,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "rename",
         "Give a project a new id (its agents follow) and/or a new display name.",
         rename_project,
-        epilog="Examples:\n  modeldesk projects rename support helpdesk\n  modeldesk projects rename support --name 'Help desk'",
+        epilog="Examples:\n"
+        "  modeldesk projects rename support helpdesk\n"
+        "  modeldesk projects rename support --name 'Help desk'",
     )
     p.add_argument("project", metavar="ID")
     p.add_argument("new_id", nargs="?", metavar="NEW_ID", help="the new id")
@@ -130,7 +132,9 @@ def _project_json(session: Session, project: Project, *, agents: bool = False) -
         "name": project.name,
         "default_model": default,
         "usable_default": [m for m in default if m not in problems],
-        "task_models": {task: {k: model_list(v) for k, v in entries.items()} for task, entries in project.task_models.items()},
+        "task_models": {
+            task: {k: model_list(v) for k, v in entries.items()} for task, entries in project.task_models.items()
+        },
         "agent_count": len(members),
     }
     if agents:
@@ -225,7 +229,7 @@ def remove_project(args: argparse.Namespace) -> int:
     preview = session.config.model_copy(deep=True)
     apply_edit(preview, edit)
     removed_agents = [a for a in members if preview.agent(a) is None]
-    changes = []
+    changes: list[dict[str, Any]] = []
     for agent_id in members:
         after = preview.agent(agent_id)
         changes.append({"agent": agent_id, "project_before": project.id, "project_after": after and after.project})
@@ -239,11 +243,10 @@ def remove_project(args: argparse.Namespace) -> int:
     verb = "Would remove" if args.dry_run else "Removed"
     print(f"{verb} project {project.id}.")
     for change in changes:
-        after = change["project_after"]
         if change["agent"] in removed_agents:
             print(f"  agent {change['agent']}: removed")
         else:
-            print(f"  agent {change['agent']}: project {project.id} -> {after or '(none)'}")
+            print(f"  agent {change['agent']}: project {project.id} -> {change['project_after'] or '(none)'}")
     if args.dry_run:
         print("Nothing was written (dry run).")
     return 0
@@ -271,7 +274,9 @@ def set_task_model(args: argparse.Namespace) -> int:
     warnings = session.model_warnings(models)
     session.apply(SetTaskModel("projects", args.task, tuple(models), owner_id=args.project, chat=args.chat.strip()))
     target = ", ".join(models) if models else "(entry removed)"
-    return _report(args, session, args.project, f"{args.project}: task {args.task} [{args.chat}] -> {target}.", warnings)
+    return _report(
+        args, session, args.project, f"{args.project}: task {args.task} [{args.chat}] -> {target}.", warnings
+    )
 
 
 def _report(args: argparse.Namespace, session: Session, project_id: str, summary: str, warnings: list[str]) -> int:

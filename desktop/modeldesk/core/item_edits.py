@@ -93,9 +93,9 @@ class RemoveProject(Edit):
                     f"project '{self.project_id}' has {len(members)} agent(s) ({', '.join(members[:5])}"
                     f"{', ...' if len(members) > 5 else ''}); say whether to detach, move or remove them"
                 )
-            if self.agents == "move":
-                if not self.move_to or config.project(self.move_to) is None or self.move_to == self.project_id:
-                    raise EditError(f"cannot move the agents to project '{self.move_to}': there is no such project")
+            target_missing = not self.move_to or config.project(self.move_to) is None or self.move_to == self.project_id
+            if self.agents == "move" and target_missing:
+                raise EditError(f"cannot move the agents to project '{self.move_to}': there is no such project")
             for agent_id in members:
                 if self.agents == "remove":
                     parts.append(RemoveAgent(agent_id))
