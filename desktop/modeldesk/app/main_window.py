@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QWidget
 
 from .document import Document
 from .views.agents_page import AgentsPage
+from .views.dialogs.import_dialog import open_export, open_import
 from .views.health_page import HealthPage
 from .views.history_page import HistoryPage, history_recorder
 from .views.projects_page import ProjectsPage
@@ -71,6 +72,13 @@ class MainWindow(QMainWindow):
         self.reload_action.triggered.connect(self.document.reload)
         file_menu.addAction(self.reload_action)
         file_menu.addSeparator()
+        self.import_action = QAction("&Import…", self)
+        self.import_action.triggered.connect(lambda: open_import(self, self.document))
+        self.export_action = QAction("&Export…", self)
+        self.export_action.triggered.connect(self.export_config)
+        file_menu.addAction(self.import_action)
+        file_menu.addAction(self.export_action)
+        file_menu.addSeparator()
         quit_action = QAction("&Quit", self)
         quit_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Quit))
         quit_action.setMenuRole(QAction.MenuRole.QuitRole)
@@ -104,6 +112,10 @@ class MainWindow(QMainWindow):
         """Show ``project_id`` on the Projects page (the agent editor's project link)."""
         self.pages.setCurrentWidget(self.projects_page)
         self.projects_page.show_project(project_id)
+
+    def export_config(self) -> None:
+        dialog = open_export(self, self.document)
+        dialog.accepted.connect(lambda: self.statusBar().showMessage(dialog.done_message(), 15000))
 
     def show_history_problem(self, text: str) -> None:
         """A run could not be recorded in the history (the run itself was fine)."""
