@@ -305,10 +305,10 @@ async def check_health(
         try:
             resolution = resolver.chat(agent.id)
         except ModelDeskError as exc:
-            item = AgentHealth(agent.id, agent.name, False, [], None, exc.message, issues)
+            agent_health = AgentHealth(agent.id, agent.name, False, [], None, exc.message, issues)
             problems.append(Problem(f"agent {agent.id}", f"does not resolve: {exc.message}", _LAYER_FIX["agent"]))
         else:
-            item = AgentHealth(agent.id, agent.name, True, resolution.models, resolution.source, None, issues)
+            agent_health = AgentHealth(agent.id, agent.name, True, resolution.models, resolution.source, None, issues)
             if resolution.models and all(
                 m in keyless for m in (resolver.models[m].provider for m in resolution.models)
             ):
@@ -321,6 +321,6 @@ async def check_health(
                 )
         for issue in (issue for issue, only_key in own if not only_key):
             problems.append(Problem(f"agent {agent.id}", f"its preferred models list {issue}", _LAYER_FIX["agent"]))
-        agents.append(item)
+        agents.append(agent_health)
 
     return HealthReport(health, agents, problems)

@@ -121,6 +121,15 @@ class BulkChangeDialog(QDialog):
 
     # --- building -----------------------------------------------------------------------
 
+    # Choosing a value picks its scope (or page) too, so the keyboard never needs two stops.
+    def _pick_using_scope(self, value: str) -> None:
+        if value:
+            self.using_radio.setChecked(True)
+
+    def _show_change_page(self, index: int, on: bool) -> None:
+        if on:
+            self.pages.setCurrentIndex(index)
+
     def _radio(self, group: QButtonGroup, text: str, key: str, keys: tuple[str, ...]) -> QRadioButton:
         button = QRadioButton(text, self)
         button.setObjectName(f"{key}_radio")
@@ -151,7 +160,7 @@ class BulkChangeDialog(QDialog):
         self.selected_label.setVisible(bool(self._selected))
         # Choosing a value picks its scope too, so the keyboard never needs two stops.
         self.squad_combo.activated.connect(lambda: self.squad_radio.setChecked(True))
-        self.using_combo.model_changed.connect(lambda value: value and self.using_radio.setChecked(True))
+        self.using_combo.model_changed.connect(self._pick_using_scope)
 
         grid = QGridLayout(self.scope_box)
         grid.addWidget(self.squad_radio, 0, 0)
@@ -196,7 +205,7 @@ class BulkChangeDialog(QDialog):
         self.remove_page = self._single_page("Remove", self.remove_combo, "from every list in scope.")
         for page in (self.list_editor, self.replace_page, self.add_page, self.remove_page):
             self.pages.addWidget(page)
-        self.change_group.idToggled.connect(lambda index, on: on and self.pages.setCurrentIndex(index))
+        self.change_group.idToggled.connect(self._show_change_page)
 
         self.problem_label = QLabel(self)
         self.problem_label.setObjectName("problem_label")
