@@ -20,12 +20,13 @@ from ...widgets.style import problem_colour
 from ...widgets.table_section import TableSection
 from ...widgets.text import capability_text, context_text
 from ..dialogs.model_dialog import ModelDialog
+from ..history_page import model_records
 
 ENABLED = 0
 
 
 class RegistryModel(RowsTableModel[Model]):
-    COLUMNS = ("Enabled", "Model", "Provider", "Name at provider", "Context", "Capabilities")
+    COLUMNS = ("Enabled", "Model", "Provider", "Name at provider", "Context", "Capabilities", "Success · median")
 
     def __init__(self, document: Document, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -45,6 +46,7 @@ class RegistryModel(RowsTableModel[Model]):
                 row.name,
                 context_text(row.context_window),
                 capability_text(row.capabilities),
+                model_records().text(row.id),  # success rate and median latency over the run history
             )
             return values[column - 1]
         if role == Qt.ItemDataRole.ToolTipRole and problem and column in (1, 2):
