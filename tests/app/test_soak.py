@@ -27,7 +27,6 @@ from modeldesk.app.main_window import MainWindow
 from modeldesk.app.views.test_run_panel import TestRunPanel
 from modeldesk.core.edits import Edit, SetAgentModels, SetSetting, SetTaskModel, UpdateItem
 from modeldesk.core.store import ConfigStore
-from tests.app.squads_support import qasync_loop  # noqa: F401 - fixture
 from tests.app.test_test_run_panel import scripted_config
 from tests.support.scripted_server import ScriptedServer, ok
 from tests.support.scripted_server import scripted_server as scripted_server
@@ -157,7 +156,7 @@ def test_test_runs_stay_bounded(
     qtbot: Any,
     tmp_path: Path,
     scripted_server: ScriptedServer,
-    qasync_loop: Any,  # noqa: F811
+    qasync_loop: Any,
 ) -> None:
     store = ConfigStore(tmp_path / "runs.json")
     store.save(scripted_config(scripted_server))

@@ -29,7 +29,7 @@ def _commands(parser: argparse.ArgumentParser, prefix: list[str]) -> list[list[s
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             for name, sub in action.choices.items():
-                found += _commands(sub, prefix + [name])
+                found += _commands(sub, [*prefix, name])
     return found
 
 
@@ -106,7 +106,7 @@ def test_agents_add(cli: Any, path: Path) -> None:
         "model": ["haiku", "claude"],
         "instruction": "Write well.",
     }
-    code, out, err = cli("agents", "add", "plain", "--name", "Plain", "--model", "haiku")
+    code, out, _ = cli("agents", "add", "plain", "--name", "Plain", "--model", "haiku")
     assert code == 0 and "Effective models: haiku (from agent)" in out
     assert agent(path, "plain")["model"] == "haiku"  # one model is written as text
 
@@ -345,12 +345,13 @@ def test_a_newer_file_is_refused(cli: Any, path: Path) -> None:
     assert path.read_text() == '{"schema_version": 2}'
 
 
-def test_missing_file_reads_as_empty_and_is_created_on_first_edit(
+def test_a_named_missing_file_is_an_error_for_reading_and_created_by_adding(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     cli = Cli(capsys)
-    path = tmp_path / "new" / "config.json"
-    assert cli.json("--config", str(path), "agents", "list") == {"agents": []}
+    path = tmp_path / "config.json"
+    error = cli.json("--config", str(path), "agents", "list", expect=1)["error"]
+    assert error["code"] == "config_not_found" and str(path) in error["message"]
     assert not path.exists()
     cli.json("--config", str(path), "agents", "add", "a", "--name", "A")
     assert saved(path) == {"schema_version": 1, "agents": [{"id": "a", "name": "A"}]}

@@ -271,7 +271,8 @@ class _Run:
                 raise
             else:
                 elapsed = self.clock() - self.attempt_started
-                self.attempts.append(Attempt(model.id, "answered", elapsed_ms=self._ms(self.attempt_started)))
+                # Providers only report an answer for a 2xx response, and both APIs answer 200.
+                self.attempts.append(Attempt(model.id, "answered", 200, elapsed_ms=self._ms(self.attempt_started)))
                 self.emit(Answered(model.id, elapsed, usage))
                 return RunResult(
                     text=text,
@@ -420,7 +421,7 @@ class _Run:
         )
 
     def _ms(self, since: float) -> int:
-        return max(int(round((self.clock() - since) * 1000)), 0)
+        return max(round((self.clock() - since) * 1000), 0)
 
     def _failed(self, code: str, message: str) -> RunResult:
         self.emit(AllFailed(code, message))

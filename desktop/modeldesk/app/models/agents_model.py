@@ -306,7 +306,6 @@ class AgentsFilterProxy(QSortFilterProxyModel):
         agent = source.agent_at(source_row)
         if self._text and self._text not in source.search_text(agent):
             return False
-        if self._model_id is not None:
-            if self._model_id not in model_list(agent.model) and self._model_id not in source.effective(agent).models:
-                return False
-        return True
+        if self._model_id is None:
+            return True
+        return self._model_id in model_list(agent.model) or self._model_id in source.effective(agent).models

@@ -7,12 +7,12 @@ agent whenever the document changes (undo, redo, a reload from disk).
 
 from __future__ import annotations
 
-from html import escape
-
 from collections.abc import Callable
+from html import escape
+from itertools import pairwise
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, QSignalBlocker, Qt
+from PySide6.QtCore import QEvent, QObject, QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -21,11 +21,13 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
     QGridLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
     QScrollArea,
     QSpinBox,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -33,17 +35,18 @@ from PySide6.QtWidgets import (
 from modeldesk.core.edits import Edit, SetAgentFallback, SetAgentModels, UpdateItem
 from modeldesk.core.errors import ModelDeskError, ResolutionError
 from modeldesk.core.resolver import Resolver
-from modeldesk.core.schema import Agent, FallbackSettings, as_model_value, model_list
+from modeldesk.core.schema import Agent, as_model_value, model_list
 
 from ..document import Document
 from ..models.rows import RowsTableModel
 from ..models.trace_model import layer_label
 from ..widgets.actions import widget_action
 from ..widgets.collapsible import CollapsibleSection
-from ..widgets.fallback_fields import field_tooltip, spin_box_for
+from ..widgets.fallback_fields import FALLBACK_FIELDS, field_tooltip, spin_box_for
 from ..widgets.model_list_editor import ModelListEditor
 from ..widgets.table_section import TableSection, perform_or_show
 from ..widgets.task_models import run_on_cell
+from ..widgets.wheel_guard import wheel_only_when_focused
 from .dialogs.task_model_dialog import TaskModelDialog
 
 NO_PROJECT = "(none)"
@@ -178,7 +181,7 @@ class AgentTaskModels(TableSection):
         agent = self._agent()
         if agent is None:
             return
-        task, models = row if row else ("", ())
+        task, models = row or ("", ())
         dialog = AgentTaskModelDialog(self._document, self, agent.id, task=task, models=list(models))
         try:
             if dialog.exec() != QDialog.DialogCode.Accepted:
@@ -189,8 +192,11 @@ class AgentTaskModels(TableSection):
         agent = self._agent()  # the document may have changed while the dialog was open
         if agent is None:
             return
+        value = as_model_value(new_models, like=agent.task_models.get(new_task))
+        if value is None:  # the dialog accepts no empty list; nothing to save
+            return
         table = {t: v for t, v in agent.task_models.items() if t != task}
-        table[new_task] = as_model_value(new_models, like=agent.task_models.get(new_task))
+        table[new_task] = value
         verb = "Edit" if row else "Add"
         if self._save(agent, table, f"{verb} task model {new_task} of {agent.id}"):
             self.select(new_task)
@@ -228,13 +234,13 @@ class AgentFallbackForm(QWidget):
         grid = QGridLayout(self)
         grid.setContentsMargins(0, 0, 0, 0)
         grid.setVerticalSpacing(2)
-        for row, (name, info) in enumerate(FallbackSettings.model_fields.items()):
-            title = info.title or name
-            tip = field_tooltip(info)
+        for row, (name, field) in enumerate(FALLBACK_FIELDS.items()):
+            title = field.title
+            tip = field_tooltip(field)
             check = QCheckBox(title, self)
             check.setObjectName(f"override_{name}")
             check.setToolTip(f"Override for this agent. {tip}")
-            box = spin_box_for(info, self)
+            box = spin_box_for(field, self)
             box.setObjectName(f"agent_fallback_{name}")
             box.setAccessibleName(f"{title} for this agent")
             box.setToolTip(tip)
@@ -276,7 +282,7 @@ class AgentFallbackForm(QWidget):
         agent = self._agent()
         if agent is None:
             return
-        title = (FallbackSettings.model_fields[name].title or name).lower()
+        title = FALLBACK_FIELDS[name].title.lower()
         if checked:
             # Start from the value the agent runs with now (the Settings value).
             value = getattr(self._document.config.settings.fallback, name)
@@ -291,7 +297,7 @@ class AgentFallbackForm(QWidget):
         value = self.boxes[name].value()
         if agent.fallback is not None and getattr(agent.fallback, name) == value:
             return
-        title = (FallbackSettings.model_fields[name].title or name).lower()
+        title = FALLBACK_FIELDS[name].title.lower()
         self._save(agent, name, value, f"Change {title} of {agent.id}")
 
     def _save(self, agent: Agent, name: str, value: Any, label: str) -> None:
@@ -304,6 +310,9 @@ class AgentFallbackForm(QWidget):
 
 
 class AgentEditor(QWidget):
+    # A project id: the user followed the link beside the project combo.
+    open_project_requested = Signal(str)
+
     def __init__(self, document: Document, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._document = document
@@ -314,6 +323,14 @@ class AgentEditor(QWidget):
         self.title.setStyleSheet("font-size: 14pt; font-weight: 600;")
         self.name_edit = QLineEdit(self)
         self.project_combo = QComboBox(self)
+        # The editor scrolls: the wheel passing over the combo must not change the project.
+        wheel_only_when_focused(self.project_combo)
+        self.project_link = QToolButton(self)
+        self.project_link.setObjectName("project_link")
+        self.project_link.setText("Open project")
+        self.project_link.setToolTip("Show this project on the Projects page")
+        self.project_link.setAutoRaise(True)
+        self.project_link.clicked.connect(self._open_project)
         self.instruction_edit = QPlainTextEdit(self)
         self.instruction_edit.setPlaceholderText("What this agent is for, in a sentence or two.")
         self.instruction_edit.setTabChangesFocus(True)
@@ -352,12 +369,17 @@ class AgentEditor(QWidget):
         ]
         for name, check in self.fallback_form.checks.items():
             chain += [check, self.fallback_form.boxes[name]]
-        for first, second in zip(chain, chain[1:]):
+        for first, second in pairwise(chain):
             QWidget.setTabOrder(first, second)
 
         form = QFormLayout()
         form.addRow("&Name:", self.name_edit)
-        form.addRow("&Project:", self.project_combo)
+        project_row = QHBoxLayout()
+        project_row.addWidget(self.project_combo, 1)
+        project_row.addWidget(self.project_link)
+        project_label = QLabel("&Project:", self)
+        project_label.setBuddy(self.project_combo)
+        form.addRow(project_label, project_row)
         form.addRow("&Instruction:", self.instruction_edit)
         models_caption = QLabel("Preferred &models (primary first, then fallbacks):", self)
         models_caption.setBuddy(self.models_editor.view)
@@ -373,13 +395,13 @@ class AgentEditor(QWidget):
         inner.addWidget(self.fallback_section)
         inner.addWidget(self.error_label)
         # The form scrolls when the open sections make it taller than the tab.
-        self.scroll = QScrollArea(self)
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        self.scroll.setWidget(self.form_widget)
+        self.scroll_area = QScrollArea(self)
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.scroll_area.setWidget(self.form_widget)
         layout = QVBoxLayout(self)
         layout.addWidget(self.empty_label)
-        layout.addWidget(self.scroll, 1)
+        layout.addWidget(self.scroll_area, 1)
 
         self.name_edit.editingFinished.connect(self._commit_name)
         self.project_combo.activated.connect(self._commit_project)
@@ -418,7 +440,7 @@ class AgentEditor(QWidget):
 
     def _refresh(self) -> None:
         agent = self._agent()
-        self.scroll.setVisible(agent is not None)
+        self.scroll_area.setVisible(agent is not None)
         self.form_widget.setVisible(agent is not None)
         self.empty_label.setVisible(agent is None)
         if self.agent_id is not None and agent is None:
@@ -442,6 +464,7 @@ class AgentEditor(QWidget):
             if agent.project and self._document.config.project(agent.project) is None:
                 self.project_combo.addItem(f"⚠ {agent.project} (missing)", agent.project)
             self.project_combo.setCurrentIndex(max(0, self.project_combo.findData(agent.project)))
+        self.project_link.setEnabled(self._document.config.project(agent.project or "") is not None)
         if self.instruction_edit.toPlainText() != agent.instruction and not self.instruction_edit.hasFocus():
             self.instruction_edit.setPlainText(agent.instruction)
         self.models_editor.set_models(model_list(agent.model))
@@ -486,6 +509,11 @@ class AgentEditor(QWidget):
         if agent is None or project == agent.project:
             return
         self._perform(UpdateItem("agents", agent.id, {"project": project}, label=f"Change project of {agent.id}"))
+
+    def _open_project(self) -> None:
+        agent = self._agent()
+        if agent is not None and agent.project and self._document.config.project(agent.project) is not None:
+            self.open_project_requested.emit(agent.project)
 
     def _commit_instruction(self) -> None:
         agent = self._agent()

@@ -14,6 +14,7 @@ F2 renames; Delete removes the selected squad or member from the list that has f
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt
 from PySide6.QtGui import QKeySequence
@@ -39,11 +40,11 @@ from modeldesk.core.schema import Config, Squad, model_list
 
 from ..document import Document
 from ..models.squads_model import MembersModel, SquadsModel
-from .agent_editor import inherited_text
-from .dialogs.bulk_change_dialog import BulkChangeDialog
 from ..widgets.actions import widget_action
 from ..widgets.model_list_editor import ModelListEditor
 from ..widgets.style import problem_colour, text_style
+from .agent_editor import inherited_text
+from .dialogs.bulk_change_dialog import BulkChangeDialog
 from .resolution_view import escape, resolution_text
 from .tables import make_table
 
@@ -142,9 +143,11 @@ class SquadsPage(QWidget):
         self.agent_combo.setEditable(True)
         self.agent_combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         self.agent_combo.setAccessibleName("Agent to add to the squad")
-        self.agent_combo.lineEdit().setPlaceholderText("Agent to add")
-        self.agent_combo.completer().setFilterMode(Qt.MatchFlag.MatchContains)
-        self.agent_combo.completer().setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+        agent_line, agent_completer = self.agent_combo.lineEdit(), self.agent_combo.completer()
+        assert agent_line is not None and agent_completer is not None  # an editable combo box has both
+        agent_line.setPlaceholderText("Agent to add")
+        agent_completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        agent_completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
         self.add_member_button = QPushButton("Add &member", self)
         self.remove_member_button = QPushButton("Remo&ve from squad", self)
         self.remove_member_button.setToolTip("Take the selected agent out of this squad (Delete); the agent stays")
@@ -173,7 +176,7 @@ class SquadsPage(QWidget):
         layout.addWidget(self.member_box, 4)
         layout.addLayout(bulk_row)
 
-        self.agent_combo.lineEdit().returnPressed.connect(self.add_member)
+        agent_line.returnPressed.connect(self.add_member)
         self.add_member_button.clicked.connect(self.add_member)
         self.remove_member_button.clicked.connect(self.remove_member)
         self.bulk_button.clicked.connect(self.open_bulk_dialog)
@@ -201,7 +204,7 @@ class SquadsPage(QWidget):
             editor.hint_label,
             self.bulk_button,
         ]
-        for first, second in zip(chain, chain[1:]):
+        for first, second in pairwise(chain):
             QWidget.setTabOrder(first, second)
 
     # --- reading ------------------------------------------------------------------------
@@ -373,11 +376,11 @@ class SquadsPage(QWidget):
             return
         row = self.members_model.row_of(agent_id)
         members = [a for a in squad.agents if a != agent_id]
-        if self._perform(
-            UpdateItem("squads", squad.id, {"agents": members}, label=f"Remove {agent_id} from squad {squad.name}")
-        ):
-            if members:
-                self.select_member(members[min(row, len(members) - 1)])
+        removal = UpdateItem(
+            "squads", squad.id, {"agents": members}, label=f"Remove {agent_id} from squad {squad.name}"
+        )
+        if self._perform(removal) and members:
+            self.select_member(members[min(row, len(members) - 1)])
 
     def _on_models_edited(self, models: list[str]) -> None:
         agent_id = self.models_editor.agent_id

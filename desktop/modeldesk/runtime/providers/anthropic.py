@@ -9,13 +9,13 @@ from typing import Any
 import httpx
 
 from .base import (
+    USER_AGENT,
     ChatProvider,
     ChatRequest,
     Chunk,
     Finished,
     Progress,
     RemoteModel,
-    USER_AGENT,
     TextChunk,
     classify_stream_error,
     iter_sse,
@@ -32,7 +32,7 @@ class AnthropicProvider(ChatProvider):
     @property
     def root(self) -> str:
         base = self.provider.base_url
-        return base[: -len("/v1")] if base.endswith("/v1") else base
+        return base.removesuffix("/v1")
 
     def headers(self) -> dict[str, str]:
         headers = {"user-agent": USER_AGENT, "anthropic-version": API_VERSION, "accept": "application/json"}
@@ -54,7 +54,7 @@ class AnthropicProvider(ChatProvider):
     def chat_url(self) -> str:
         return f"{self.root}/v1/messages"
 
-    async def parse_stream(self, response: httpx.Response) -> AsyncIterator[Chunk]:  # type: ignore[override]
+    async def parse_stream(self, response: httpx.Response) -> AsyncIterator[Chunk]:
         usage: dict[str, int] = {}
         async for event in iter_sse(response, self):
             data = parse_json_event(event.data, self)
@@ -63,8 +63,8 @@ class AnthropicProvider(ChatProvider):
                 error_class, status, message = classify_stream_error(data)
                 raise self.error(error_class, message, status=status)
             if kind == "message_start":
-                message = data.get("message")
-                _add_usage(usage, message.get("usage") if isinstance(message, dict) else None)
+                started = data.get("message")
+                _add_usage(usage, started.get("usage") if isinstance(started, dict) else None)
             elif kind == "content_block_delta":
                 delta = data.get("delta")
                 if not isinstance(delta, dict):
@@ -108,9 +108,11 @@ class AnthropicProvider(ChatProvider):
             items = data.get("data") if isinstance(data, dict) else None
             if not isinstance(items, list):
                 raise self.error("malformed_response", "model list has no 'data' array")
-            for item in items:
-                if isinstance(item, dict) and isinstance(item.get("id"), str):
-                    models.append(RemoteModel(item["id"], item.get("display_name") or None))
+            models.extend(
+                RemoteModel(item["id"], item.get("display_name") or None)
+                for item in items
+                if isinstance(item, dict) and isinstance(item.get("id"), str)
+            )
             if not data.get("has_more") or not data.get("last_id"):
                 break
             params["after_id"] = str(data["last_id"])

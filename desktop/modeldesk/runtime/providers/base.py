@@ -235,7 +235,7 @@ async def iter_sse(response: httpx.Response, provider: ChatProvider) -> AsyncIte
     """
     buffer = b""
     total = 0
-    event, data_lines = "", []
+    event, data_lines = "", list[str]()
     with provider.mapping_errors("stream"):
         async for piece in response.aiter_bytes():
             total += len(piece)
@@ -261,7 +261,7 @@ async def iter_sse(response: httpx.Response, provider: ChatProvider) -> AsyncIte
                 if line.startswith(":"):
                     continue
                 name, _, value = line.partition(":")
-                value = value[1:] if value.startswith(" ") else value
+                value = value.removeprefix(" ")
                 if name == "event":
                     event = value
                 elif name == "data":
@@ -312,16 +312,17 @@ _CONTEXT_PATTERNS = re.compile(
     r"|too many tokens|exceeds? (the )?(model'?s? )?(maximum|max)|input is too long",
     re.IGNORECASE,
 )
-_POLICY_PATTERNS = re.compile(r"content[_ ]policy|content[_ ]filter|content management policy|safety system", re.I)
+_POLICY_PATTERNS = re.compile(
+    r"content[_ ]policy|content[_ ]filter|content management policy|safety system", re.IGNORECASE
+)
 
 
 def classify(status: int, message: str = "", err_type: str = "", code: str = "") -> ErrorClass:
     """The error class for an HTTP status plus the provider's error text."""
     words = " ".join((message, err_type, code))
-    if status in (400, 413, 422) or status >= 500:
-        # Some servers report an overlong prompt with a 5xx; the text decides.
-        if _CONTEXT_PATTERNS.search(words):
-            return "context_overflow"
+    # Some servers report an overlong prompt with a 5xx; the text decides.
+    if (status in (400, 413, 422) or status >= 500) and _CONTEXT_PATTERNS.search(words):
+        return "context_overflow"
     if status == 429:
         return "rate_limit"
     if status in (401, 403):
