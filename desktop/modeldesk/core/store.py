@@ -37,6 +37,7 @@ from typing import Any
 import orjson
 from pydantic import BaseModel, ValidationError
 
+from . import limits
 from .edits import Edit, apply_edit
 from .errors import ConfigError, ConfigTooNewError, EditError, StoreError
 from .migrations import MigrationError, file_version, migrate
@@ -318,6 +319,7 @@ class ConfigStore:
         try:
             with open(self.path, "rb") as handle:
                 st = os.fstat(handle.fileno())
+                limits.check_size(st.st_size, str(self.path))
                 raw = handle.read()
         except FileNotFoundError:
             return _Loaded(None, Config(), SCHEMA_VERSION, None)
@@ -360,7 +362,7 @@ class ConfigStore:
         """Copy a broken file beside it, once per distinct content. ``None`` if not copied."""
         try:
             data = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):
             data = None
         if _holds_key_value(data):
             return None
@@ -455,6 +457,7 @@ def _remove_stale_temps(path: Path) -> None:
 
 
 def _parse(raw: bytes, where: str) -> dict[str, Any]:
+    limits.check_size(len(raw), where)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -466,6 +469,8 @@ def _parse(raw: bytes, where: str) -> dict[str, Any]:
     except json.JSONDecodeError as exc:
         place = f"line {exc.lineno}, column {exc.colno}: {exc.msg}"
         raise ConfigError(f"{where}: {place}", [place]) from None
+    except (RecursionError, ValueError) as exc:  # a limit (nesting, digits); see limits.py
+        raise limits.parse_error(exc, text, where) or exc from None
     if not isinstance(data, dict):
         place = "line 1, column 1: expected a JSON object {...} at the top"
         raise ConfigError(f"{where}: {place}", [place])
