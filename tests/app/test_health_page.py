@@ -8,18 +8,17 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
-from tests.app.helpers import show_active
-from tests.app.squads_support import qasync_loop  # noqa: F401 - fixture
-from tests.core.helpers import write_json
-from tests.support.scripted_server import ScriptedServer, scripted_server  # noqa: F401 - fixture
 
 from modeldesk.app.document import Document
 from modeldesk.app.views.health_page import HealthPage
 from modeldesk.core.store import ConfigStore
+from tests.app.helpers import show_active
+from tests.core.helpers import write_json
+from tests.support.scripted_server import ScriptedServer
 
 
 @pytest.fixture
-def lab_document(qtbot: Any, tmp_path: Path, scripted_server: ScriptedServer) -> Iterator[Document]:  # noqa: F811
+def lab_document(qtbot: Any, tmp_path: Path, scripted_server: ScriptedServer) -> Iterator[Document]:
     scripted_server.model_names = ["small-1"]
     path = write_json(
         tmp_path / "config.json",
@@ -57,7 +56,7 @@ def test_opening_checks_keys_and_references_offline(
     qtbot: Any,
     lab_document: Document,
     qasync_loop: Any,
-    scripted_server: ScriptedServer,  # noqa: F811
+    scripted_server: ScriptedServer,
 ) -> None:
     page = HealthPage(lab_document)
     with qtbot.waitSignal(page.check_finished, timeout=10_000) as finished:
@@ -76,7 +75,7 @@ def test_check_all_shows_latency_without_blocking(
     qtbot: Any,
     lab_document: Document,
     qasync_loop: Any,
-    scripted_server: ScriptedServer,  # noqa: F811
+    scripted_server: ScriptedServer,
 ) -> None:
     page = HealthPage(lab_document)
     with qtbot.waitSignal(page.check_finished, timeout=10_000):
@@ -89,10 +88,10 @@ def test_check_all_shows_latency_without_blocking(
         assert page.busy.isVisible() and not page.check_button.isEnabled()
     assert finished.args == [False]  # the cloud provider stays key-less and unreachable
     assert not page.busy.isVisible() and page.check_button.isEnabled()
-    reach = dict(zip(_column(page.providers_table, 0), _column(page.providers_table, 3)))
-    latency = dict(zip(_column(page.providers_table, 0), _column(page.providers_table, 4)))
+    reach = dict(zip(_column(page.providers_table, 0), _column(page.providers_table, 3), strict=False))
+    latency = dict(zip(_column(page.providers_table, 0), _column(page.providers_table, 4), strict=False))
     assert reach["lab"] == "Reachable" and latency["lab"].endswith(" ms")
     assert reach["cloud"].startswith("Unreachable:")
-    probed = dict(zip(_column(page.providers_table, 0), _column(page.providers_table, 5)))
+    probed = dict(zip(_column(page.providers_table, 0), _column(page.providers_table, 5), strict=False))
     assert probed["lab"] == "1/1 answered"
     assert [r.model for r in scripted_server.chat_requests()] == ["small-1"]

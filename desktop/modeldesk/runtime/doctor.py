@@ -171,7 +171,7 @@ async def probe_model(provider: Provider, key: str | None, model_id: str, name: 
 
 
 def _ms(started: float) -> int:
-    return int(round((time.monotonic() - started) * 1000))
+    return round((time.monotonic() - started) * 1000)
 
 
 # --- the whole check -------------------------------------------------------------------
@@ -229,11 +229,11 @@ async def check_health(
         if on_provider is not None:
             on_provider(item)
 
-    await asyncio.gather(*(check_one(p, h) for p, h in zip(providers, health)))
+    await asyncio.gather(*(check_one(p, h) for p, h in zip(providers, health, strict=True)))
     keys.clear()  # drop the values as soon as the requests are done
 
     keyless: set[str] = set()
-    for provider, item in zip(providers, health):
+    for provider, item in zip(providers, health, strict=True):
         subject = f"provider {provider.id}"
         if not provider.enabled:
             continue
@@ -255,15 +255,15 @@ async def check_health(
             problems.append(
                 Problem(subject, f"the server refused the key ({item.status})", "replace the key with a valid one")
             )
-        for probe_result in item.probes:
-            if not probe_result.ok:
-                problems.append(
-                    Problem(
-                        f"model {probe_result.model}",
-                        f"did not answer a one-token request ({probe_result.error})",
-                        "check the model's name at the provider, or disable it",
-                    )
-                )
+        problems.extend(
+            Problem(
+                f"model {probe_result.model}",
+                f"did not answer a one-token request ({probe_result.error})",
+                "check the model's name at the provider, or disable it",
+            )
+            for probe_result in item.probes
+            if not probe_result.ok
+        )
 
     def unusable(model_id: str) -> str | None:
         problem = resolver.model_problem(model_id)
@@ -305,10 +305,10 @@ async def check_health(
         try:
             resolution = resolver.chat(agent.id)
         except ModelDeskError as exc:
-            item = AgentHealth(agent.id, agent.name, False, [], None, exc.message, issues)
+            agent_health = AgentHealth(agent.id, agent.name, False, [], None, exc.message, issues)
             problems.append(Problem(f"agent {agent.id}", f"does not resolve: {exc.message}", _LAYER_FIX["agent"]))
         else:
-            item = AgentHealth(agent.id, agent.name, True, resolution.models, resolution.source, None, issues)
+            agent_health = AgentHealth(agent.id, agent.name, True, resolution.models, resolution.source, None, issues)
             if resolution.models and all(
                 m in keyless for m in (resolver.models[m].provider for m in resolution.models)
             ):
@@ -319,8 +319,11 @@ async def check_health(
                         "add the provider's key, or give the agent a model whose provider has one",
                     )
                 )
-        for issue in (issue for issue, only_key in own if not only_key):
-            problems.append(Problem(f"agent {agent.id}", f"its preferred models list {issue}", _LAYER_FIX["agent"]))
-        agents.append(item)
+        problems.extend(
+            Problem(f"agent {agent.id}", f"its preferred models list {issue}", _LAYER_FIX["agent"])
+            for issue, only_key in own
+            if not only_key
+        )
+        agents.append(agent_health)
 
     return HealthReport(health, agents, problems)

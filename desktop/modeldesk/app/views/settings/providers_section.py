@@ -19,6 +19,7 @@ from ...document import Document
 from ...models.rows import RowsTableModel
 from ...widgets.style import ok_colour, problem_colour
 from ...widgets.table_section import TableSection
+from ..dialogs.detect_dialog import DetectDialog
 from ..dialogs.provider_dialog import ProviderDialog
 from .provider_probe import ProbeResult, models_to_import, probe
 
@@ -75,7 +76,7 @@ class ProvidersSection(TableSection):
             parent,
             name="providers_table",
             min_rows=3,
-            extra_buttons=(("check", "Check"), ("fetch", "Fetch models")),
+            extra_buttons=(("check", "Check"), ("fetch", "Fetch models"), ("detect", "Detect local…")),
         )
         self.model.setParent(self)
         self.check_button = self.extra_buttons["check"]
@@ -84,6 +85,9 @@ class ProvidersSection(TableSection):
         self.fetch_button.setToolTip("Add the provider's models that are not in the registry yet")
         self.check_button.clicked.connect(self.check_provider)
         self.fetch_button.clicked.connect(self.fetch_models)
+        self.detect_button = self.extra_buttons["detect"]
+        self.detect_button.setToolTip("Look for Ollama, LM Studio, llama.cpp, vLLM, Jan and KoboldCpp on this machine")
+        self.detect_button.clicked.connect(self.detect_servers)
         self._busy: set[str] = set()
         # The probes under way, so closing the window can stop them (see shutdown).
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -132,6 +136,13 @@ class ProvidersSection(TableSection):
         answer = QMessageBox.question(self, "Remove provider", f"Remove the provider “{provider.id}”?{detail}")
         if answer == QMessageBox.StandardButton.Yes:
             self.perform(RemoveItem("providers", provider.id))
+
+    def detect_servers(self) -> None:
+        dialog = DetectDialog(self._document, self)
+        try:
+            dialog.exec()
+        finally:
+            dialog.deleteLater()
 
     # --- network ----------------------------------------------------------------------
 
