@@ -25,6 +25,7 @@ from modeldesk.core.errors import ResolutionError
 from modeldesk.runtime import CooldownTracker, RunEvent, default_cooldown_path, run_agent
 from modeldesk.runtime.events import Cancelled, OutputWithdrawn, TextDelta
 from modeldesk.runtime.policy import CAPABILITIES
+from modeldesk.runtime.secrets import key_transport_warnings
 
 from .common import Session, add_json_flag, add_parser, command, emit_warnings, print_json, split_models, wants_json
 
@@ -82,6 +83,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"modeldesk: {exc.message}", file=sys.stderr)
         return 1
     emit_warnings(resolution.warnings)
+    used = {session.resolver.models[m].provider for m in resolution.models}
+    emit_warnings(key_transport_warnings(p for p in session.resolver.providers.values() if p.id in used))
     printer = _Printer(json_mode=wants_json(args), quiet=args.quiet)
     coro = run_agent(
         session.config,

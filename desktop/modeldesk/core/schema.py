@@ -16,6 +16,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from .urls import check_base_url
+
 SCHEMA_VERSION = 1
 
 ModelValue = str | list[str]
@@ -91,10 +93,7 @@ class Provider(_Strict):
     @field_validator("base_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
-        value = value.strip()
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("base_url must start with http:// or https://")
-        return value.rstrip("/")
+        return check_base_url(value)  # scheme, no credentials in it, port 1-65535
 
 
 class Capabilities(_Strict):

@@ -43,6 +43,7 @@ from .errors import ConfigError, ConfigTooNewError, EditError, StoreError
 from .migrations import MigrationError, file_version, migrate
 from .paths import policy_path as default_policy_path
 from .schema import SCHEMA_VERSION, Config, Policy, dump_config
+from .urls import has_credentials
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
@@ -138,6 +139,8 @@ def _holds_key_value(data: Any) -> bool:
     if not isinstance(data, dict):
         return False
     for provider in data.get("providers") or []:
+        if isinstance(provider, dict) and has_credentials(provider.get("base_url")):
+            return True  # a key written into the URL (http://user:KEY@host)
         if isinstance(provider, dict) and "api_key" in provider:
             ref = provider["api_key"]
             if not (
