@@ -31,6 +31,7 @@ def test_pages_and_status_bar(window: MainWindow, config_file: Path) -> None:
         "Agents",
         "Squads",
         "Projects",
+        "History",
         "Settings",
         "Health",
     ]

@@ -13,6 +13,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QDialog, QMessageBox
 
 from modeldesk.app.document import Document
+from modeldesk.app.views.dialogs.fetch_models_dialog import FetchModelsDialog
 from modeldesk.app.views.dialogs.model_dialog import ModelDialog
 from modeldesk.app.views.dialogs.provider_dialog import ProviderDialog
 from modeldesk.app.views.dialogs.task_model_dialog import TaskModelDialog
@@ -276,8 +277,16 @@ def test_fetch_models_imports_new_ones_as_one_undo_step(
     scripted_server.model_names = ["lab-small", "gpt-4o", "bad id with spaces"]
     add_local_provider(document, scripted_server)
     tab.providers.select("lab")
+    offered: list[list[str]] = []
+
+    def import_all(dialog: FetchModelsDialog) -> None:
+        offered.append([m.id for m in dialog.selected()])
+        dialog.accept()
+
+    answer_modal(FetchModelsDialog, import_all)
     with qtbot.waitSignal(tab.providers.fetch_finished, timeout=10_000) as finished:
         click(qtbot, tab.providers.fetch_button)
+    assert offered == [["lab-small", "lab/gpt-4o"]]  # a short list comes ticked
     assert finished.args == ["lab", 2]
     models = {m["id"]: m for m in on_disk(config_file)["models"]}
     assert models["lab-small"]["provider"] == "lab"

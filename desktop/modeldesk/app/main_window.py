@@ -10,7 +10,9 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QWidget
 
 from .document import Document
 from .views.agents_page import AgentsPage
+from .views.dialogs.import_dialog import open_export, open_import
 from .views.health_page import HealthPage
+from .views.history_page import HistoryPage, history_recorder
 from .views.projects_page import ProjectsPage
 from .views.settings.settings_page import SettingsPage
 from .views.squads_page import SquadsPage
@@ -37,6 +39,8 @@ class MainWindow(QMainWindow):
         self.pages.addTab(self.agents_page, "&Agents")
         self.pages.addTab(self.squads_page, "S&quads")
         self.pages.addTab(self.projects_page, "&Projects")
+        self.history_page = HistoryPage(document, self)
+        self.pages.addTab(self.history_page, "Histor&y")
         self.pages.addTab(self.settings_page, "Se&ttings")
         self.health_page = HealthPage(document, self)
         self.pages.addTab(self.health_page, "&Health")
@@ -55,6 +59,7 @@ class MainWindow(QMainWindow):
         document.open_settings_requested.connect(self.open_settings)
         self.agents_page.editor.open_project_requested.connect(self.open_project)
         self.projects_page.open_agent_requested.connect(self.open_agent)
+        history_recorder().failed.connect(self.show_history_problem)
         self._watch_file()
 
     # --- menus ------------------------------------------------------------------------
@@ -66,6 +71,13 @@ class MainWindow(QMainWindow):
         self.reload_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Refresh))
         self.reload_action.triggered.connect(self.document.reload)
         file_menu.addAction(self.reload_action)
+        file_menu.addSeparator()
+        self.import_action = QAction("&Import…", self)
+        self.import_action.triggered.connect(lambda: open_import(self, self.document))
+        self.export_action = QAction("&Export…", self)
+        self.export_action.triggered.connect(self.export_config)
+        file_menu.addAction(self.import_action)
+        file_menu.addAction(self.export_action)
         file_menu.addSeparator()
         quit_action = QAction("&Quit", self)
         quit_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Quit))
@@ -82,11 +94,10 @@ class MainWindow(QMainWindow):
         edit_menu.addAction(self.redo_action)
 
         go_menu = self.menuBar().addMenu("&Go")
-        for index, (text, key) in enumerate(
-            (("Agents", "Ctrl+1"), ("Squads", "Ctrl+2"), ("Projects", "Ctrl+3"), ("Settings", "Ctrl+4"))
-        ):
-            action = QAction(text, self)
-            action.setShortcut(QKeySequence(key))
+        # One entry per page, in tab order: Ctrl+1 is the first page, Ctrl+2 the second...
+        for index in range(self.pages.count()):
+            action = QAction(self.pages.tabText(index).replace("&", ""), self)
+            action.setShortcut(QKeySequence(f"Ctrl+{index + 1}"))
             action.triggered.connect(lambda _checked=False, i=index: self.pages.setCurrentIndex(i))
             go_menu.addAction(action)
 
@@ -101,6 +112,14 @@ class MainWindow(QMainWindow):
         """Show ``project_id`` on the Projects page (the agent editor's project link)."""
         self.pages.setCurrentWidget(self.projects_page)
         self.projects_page.show_project(project_id)
+
+    def export_config(self) -> None:
+        dialog = open_export(self, self.document)
+        dialog.accepted.connect(lambda: self.statusBar().showMessage(dialog.done_message(), 15000))
+
+    def show_history_problem(self, text: str) -> None:
+        """A run could not be recorded in the history (the run itself was fine)."""
+        self.statusBar().showMessage(text, 15000)
 
     def open_agent(self, agent_id: str) -> None:
         """Show ``agent_id`` in the agent editor (from the Projects page)."""

@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable
 from typing import Protocol
 
+from .model_facts import fill, lookup
 from .schema import Config, Model
 
 _ID_OK = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/@+-]*$")
@@ -27,9 +28,11 @@ def models_to_import(config: Config, provider_id: str, remote: Iterable[Listed])
     """Registry entries for the provider's models that are not registered yet, and how
     many were skipped because their id cannot be used.
 
+    Each new model gets its facts from the catalog (:mod:`.model_facts`).
     A model already registered for this provider (same name at provider) is left alone;
     when the plain id is taken by another provider's model, ``provider/id`` is used.
     """
+    provider = config.provider(provider_id)
     have = {(m.provider, m.name) for m in config.models}
     taken = {m.id for m in config.models}
     new: list[Model] = []
@@ -43,13 +46,15 @@ def models_to_import(config: Config, provider_id: str, remote: Iterable[Listed])
             continue
         taken.add(model_id)
         have.add((provider_id, item.id))
-        new.append(
-            Model(
-                id=model_id,
-                provider=provider_id,
-                name=item.id,
-                label=item.label or None,
-                context_window=item.context_window or None,
-            )
+        model = Model(
+            id=model_id,
+            provider=provider_id,
+            name=item.id,
+            label=item.label or None,
+            context_window=item.context_window or None,
         )
+        # The catalog fills what the server did not say (capabilities, prices; the
+        # context window when the server did not report one).
+        facts = lookup(item.id, provider)
+        new.append(fill(model, facts) if facts is not None else model)
     return new, skipped

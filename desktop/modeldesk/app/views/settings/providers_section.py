@@ -13,13 +13,14 @@ from PySide6.QtWidgets import QDialog, QMessageBox, QWidget
 from qasync import asyncSlot
 
 from modeldesk.core.edits import AddItem, Batch, Edit, PutItem, RemoveItem
-from modeldesk.core.schema import Provider
+from modeldesk.core.schema import Model, Provider
 
 from ...document import Document
 from ...models.rows import RowsTableModel
 from ...widgets.style import ok_colour, problem_colour
 from ...widgets.table_section import TableSection
 from ..dialogs.detect_dialog import DetectDialog
+from ..dialogs.fetch_models_dialog import FetchModelsDialog
 from ..dialogs.provider_dialog import ProviderDialog
 from .provider_probe import ProbeResult, models_to_import, probe
 
@@ -165,12 +166,22 @@ class ProvidersSection(TableSection):
             # Plan against the config as it is now: it may have changed while we waited.
             new, skipped = models_to_import(self._document.config, provider.id, result.models)
             if new:
+                new = self._choose_models(provider.id, new)
+            if new:
                 label = f"Import {len(new)} model(s) from {provider.id}"
                 if self.perform(Batch(tuple(AddItem("models", m) for m in new), label=label)):
                     imported = len(new)
             text = f"Imported {imported} new model(s)" + (f", skipped {skipped} with unusable ids" if skipped else "")
             self.model.set_status(provider.id, ProbeResult(True, f"{result.text} · {text}"))
         self.fetch_finished.emit(provider.id, imported)
+
+    def _choose_models(self, provider_id: str, new: list[Model]) -> list[Model]:
+        """The new models the user ticks in the import dialog (none on Cancel)."""
+        dialog = FetchModelsDialog(provider_id, new, self)
+        try:
+            return dialog.selected() if dialog.exec() == QDialog.DialogCode.Accepted else []
+        finally:
+            dialog.deleteLater()
 
     def shutdown(self) -> None:
         """Cancel the Check/Fetch requests still under way (the window is closing): none
