@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from itertools import pairwise
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -176,7 +176,7 @@ class SquadsPage(QWidget):
         layout.addWidget(self.member_box, 4)
         layout.addLayout(bulk_row)
 
-        agent_line.returnPressed.connect(self.add_member)
+        agent_line.returnPressed.connect(self._add_member_after_completion)
         self.add_member_button.clicked.connect(self.add_member)
         self.remove_member_button.clicked.connect(self.remove_member)
         self.bulk_button.clicked.connect(self.open_bulk_dialog)
@@ -351,7 +351,14 @@ class SquadsPage(QWidget):
         agent_id = self._chosen_agent()
         if agent_id is None:
             typed = self.agent_combo.currentText().strip()
-            self.show_message(f"There is no agent “{typed}”." if typed else "Choose an agent to add.")
+            several = len(self._matching_agents(typed))
+            if several > 1:
+                self.show_message(f"“{typed}” matches {several} agents: pick one from the list (↓, then Enter).")
+                completer = self.agent_combo.completer()
+                if completer is not None:
+                    completer.complete()
+            else:
+                self.show_message(f"There is no agent “{typed}”." if typed else "Choose an agent to add.")
             return
         if agent_id in squad.agents:
             self.show_message(f"{agent_id} is already in {squad.name}.")
@@ -363,12 +370,30 @@ class SquadsPage(QWidget):
             self.agent_combo.setEditText("")
             self.select_member(agent_id)
 
+    def _add_member_after_completion(self) -> None:
+        # Enter reaches the line edit before the completer has put the highlighted match
+        # in it (and the edit would then rebuild the list under the completer): add once
+        # the completer is done.
+        QTimer.singleShot(0, self.add_member)
+
     def _chosen_agent(self) -> str | None:
         text = self.agent_combo.currentText().strip()
         found = self.agent_combo.findText(text, Qt.MatchFlag.MatchFixedString)
         if found >= 0:
             return str(self.agent_combo.itemData(found))
-        return text if text and self.document.config.agent(text) is not None else None
+        if text and self.document.config.agent(text) is not None:
+            return text
+        # What the completer offers for the typed text: one match is the user's pick.
+        matches = self._matching_agents(text)
+        return matches[0] if len(matches) == 1 else None
+
+    def _matching_agents(self, text: str) -> list[str]:
+        """The offered agents whose shown text contains ``text`` (as the completer matches)."""
+        needle = text.casefold()
+        if not needle:
+            return []
+        combo = self.agent_combo
+        return [str(combo.itemData(i)) for i in range(combo.count()) if needle in combo.itemText(i).casefold()]
 
     def remove_member(self) -> None:
         squad, agent_id = self.current_squad(), self.current_member()
