@@ -176,7 +176,7 @@ class SquadsPage(QWidget):
         layout.addWidget(self.member_box, 4)
         layout.addLayout(bulk_row)
 
-        agent_line.returnPressed.connect(self._add_member_after_completion)
+        agent_line.returnPressed.connect(self.add_member)
         self.add_member_button.clicked.connect(self.add_member)
         self.remove_member_button.clicked.connect(self.remove_member)
         self.bulk_button.clicked.connect(self.open_bulk_dialog)
@@ -279,6 +279,14 @@ class SquadsPage(QWidget):
         self._show_member()
 
     def _fill_agent_combo(self, squad: Squad | None) -> None:
+        completer = self.agent_combo.completer()
+        popup = completer.popup() if completer is not None else None
+        if popup is not None and popup.isVisible() and popup.currentIndex().isValid():
+            # Enter in the completion popup added a member: the completer still holds an
+            # index into this list and applies it once the key is handled. Rebuilt now, the
+            # index would put another agent in the field; rebuild just after instead.
+            QTimer.singleShot(0, lambda: self._fill_agent_combo(self.current_squad()))
+            return
         typed = self.agent_combo.currentText()
         members = set(squad.agents) if squad else set()
         self.agent_combo.blockSignals(True)
@@ -369,12 +377,6 @@ class SquadsPage(QWidget):
         if self._perform(edit):
             self.agent_combo.setEditText("")
             self.select_member(agent_id)
-
-    def _add_member_after_completion(self) -> None:
-        # Enter reaches the line edit before the completer has put the highlighted match
-        # in it (and the edit would then rebuild the list under the completer): add once
-        # the completer is done.
-        QTimer.singleShot(0, self.add_member)
 
     def _chosen_agent(self) -> str | None:
         text = self.agent_combo.currentText().strip()
