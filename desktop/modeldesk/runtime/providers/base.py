@@ -235,7 +235,7 @@ async def iter_sse(response: httpx.Response, provider: ChatProvider) -> AsyncIte
     """
     buffer = b""
     total = 0
-    event, data_lines = "", []
+    event, data_lines = "", list[str]()
     with provider.mapping_errors("stream"):
         async for piece in response.aiter_bytes():
             total += len(piece)
