@@ -2,6 +2,8 @@
 written, never rendered), and its "Run on" field completes without a popup that would
 cover the Run button and reopen on every key."""
 
+# ruff: noqa: F811  (the imported fixtures are test parameters)
+
 from __future__ import annotations
 
 from typing import Any
@@ -10,7 +12,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from modeldesk.app.views.test_run_panel import TestRunPanel
-from tests.app.test_test_run_panel import panel, run, run_document  # noqa: F401  (fixtures)
+
+# The panel's fixtures are shared with its main test file; pytest passes them in by name.
+from tests.app.test_test_run_panel import panel, run, run_document  # noqa: F401
 from tests.support.scripted_server import ScriptedServer, status
 
 HOSTILE = '<b>bold</b> <img src="http://127.0.0.1:9/pixel.png"> <a href="http://127.0.0.1:9/">click here</a>'
