@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 # PySide6 before qasync, so qasync binds to it.
@@ -31,7 +30,6 @@ from modeldesk.core.errors import ModelDeskError
 from modeldesk.core.paths import config_path as resolve_config_path
 from modeldesk.core.schema import Config
 from modeldesk.core.store import ConfigStore
-
 from modeldesk.resources import icon_paths
 
 from .document import Document
