@@ -42,7 +42,8 @@ def test_run_attempts_go_to_the_log_file_without_the_key(tmp_path: Path, keyed_s
 
 def test_redaction_masks_secret_shapes() -> None:
     line = (
-        'key sk-ant-abcdef1234567890 header Bearer abc.def.ghi123 url https://u:hunter22@host/x "api_key": "zz9988776655"'
+        "key sk-ant-abcdef1234567890 header Bearer abc.def.ghi123 "
+        'url https://u:hunter22@host/x "api_key": "zz9988776655"'
     )
     out = redact(line)
     for secret in ("abcdef1234567890", "abc.def.ghi123", "hunter22", "zz9988776655"):

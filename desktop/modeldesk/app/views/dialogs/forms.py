@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import ValidationError
 from pydantic.fields import FieldInfo
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QLayout, QVBoxLayout, QWidget
+
+from modeldesk.core.validation_text import first_problem
 
 
 class FormDialog(QDialog):
@@ -48,11 +52,9 @@ def field_label(info: FieldInfo, name: str) -> str:
     return info.title or name.replace("_", " ").capitalize()
 
 
-def first_error(exc: Exception) -> str:
-    """One line a person can act on, from a pydantic error (or any other)."""
+def first_error(exc: Exception, data: Any = None) -> str:
+    """One line a person can act on, from a pydantic error (worded as the CLI and
+    `config validate` word it; ``data`` is what was validated) or any other."""
     if isinstance(exc, ValidationError):
-        error = exc.errors()[0]
-        where = ".".join(str(p) for p in error["loc"])
-        message = str(error["msg"]).removeprefix("Value error, ")
-        return f"{where}: {message}" if where else message
+        return first_problem(exc, data)
     return str(exc)
