@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Final, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, create_model, field_validator, model_validator
 from pydantic.fields import FieldInfo
 
+from .urls import check_base_url
+
 SCHEMA_VERSION: Final = 1
 
 ModelValue = str | list[str]
@@ -27,10 +29,10 @@ TaskModelMap = dict[str, ModelValue]
 
 WILDCARD = "*"
 
-Identifier = Annotated[
-    str,
-    Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/@+-]*$"),
-]
+# An id: what core/validation_text.py says of it must change with it.
+IDENTIFIER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:/@+-]*$"
+
+Identifier = Annotated[str, Field(min_length=1, max_length=200, pattern=IDENTIFIER_PATTERN)]
 
 
 def model_list(value: ModelValue | None) -> list[str]:
@@ -92,10 +94,7 @@ class Provider(_Strict):
     @field_validator("base_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
-        value = value.strip()
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("base_url must start with http:// or https://")
-        return value.rstrip("/")
+        return check_base_url(value)  # scheme, no credentials in it, port 1-65535
 
 
 class Capabilities(_Strict):

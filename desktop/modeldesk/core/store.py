@@ -37,11 +37,14 @@ from typing import Any
 import orjson
 from pydantic import BaseModel, ValidationError
 
+from . import limits
 from .edits import Edit, apply_edit
 from .errors import ConfigError, ConfigTooNewError, EditError, StoreError
 from .migrations import MigrationError, file_version, migrate
 from .paths import policy_path as default_policy_path
 from .schema import SCHEMA_VERSION, Config, Policy, dump_config, unique_ids
+from .urls import has_credentials
+from .validation_text import schema_problems
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
@@ -69,74 +72,14 @@ def _json_text(data: Any) -> str:
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
-def error_place(loc: tuple[Any, ...] | list[Any], data: Any = None) -> str:
-    """A pydantic error location as a path people read: ``agents[3].model``.
-
-    With ``data`` (the input that was validated), the names pydantic adds for the members
-    of a union (``str``, ``list[str]``) are left out, because they are not in the file.
-    """
-    out = ""
-    node: Any = data
-    track = data is not None
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-            node = node[part] if track and isinstance(node, list) and 0 <= part < len(node) else None
-            continue
-        key = str(part)
-        if track:
-            if isinstance(node, dict):
-                if key not in node and out:
-                    # Not a key of the file: a union member's name (or a missing field,
-                    # which the caller passes with the "missing" type; see schema_problems).
-                    continue
-                node = node.get(key)
-            elif out:
-                continue  # a union member name under a scalar or list
-        out += f".{key}" if out else key
-    return out or "(top level)"
-
-
-def schema_problems(exc: ValidationError, data: Any) -> list[str]:
-    """Each validation error as ``place: message``; several messages for one place are
-    joined, so a value that is neither text nor a list reads as one problem."""
-    by_place: dict[str, list[str]] = {}
-    for error in exc.errors(include_url=False):
-        loc = tuple(error["loc"])
-        if error["type"] == "missing" and loc:
-            place = error_place(loc[:-1], data)
-            place = f"{place}.{loc[-1]}" if place != "(top level)" else str(loc[-1])
-        else:
-            place = error_place(loc, data)
-        message = str(error["msg"]).removeprefix("Value error, ")
-        if error["type"] == "extra_forbidden":
-            message = "unknown field (check the spelling)"
-        elif error["type"] == "string_pattern_mismatch":
-            message = "use letters, digits and . _ : / @ + - only, starting with a letter or digit"
-        messages = by_place.setdefault(place, [])
-        if message not in messages:
-            messages.append(message)
-    out = []
-    for place, messages in by_place.items():
-        said = (
-            ["expected a model id (text) or a list of model ids"]
-            if set(messages) == _MODEL_VALUE_MESSAGES
-            else messages
-        )
-        out.append(f"{place}: {' or '.join(said)}")
-    return out
-
-
-# What pydantic says when a ModelValue (text or list of text) is neither.
-_MODEL_VALUE_MESSAGES = {"Input should be a valid string", "Input should be a valid list"}
-
-
 def _holds_key_value(data: Any) -> bool:
     """True when raw data seems to hold a literal API key (a provider ``api_key`` that is
     not a reference). Such a file is never copied: a backup would spread the secret."""
     if not isinstance(data, dict):
         return False
     for provider in data.get("providers") or []:
+        if isinstance(provider, dict) and has_credentials(provider.get("base_url")):
+            return True  # a key written into the URL (http://user:KEY@host)
         if isinstance(provider, dict) and "api_key" in provider:
             ref = provider["api_key"]
             if not (
@@ -327,6 +270,7 @@ class ConfigStore:
         try:
             with open(self.path, "rb") as handle:
                 st = os.fstat(handle.fileno())
+                limits.check_size(st.st_size, str(self.path))
                 raw = handle.read()
         except FileNotFoundError:
             return _Loaded(None, Config(), SCHEMA_VERSION, None)
@@ -369,7 +313,7 @@ class ConfigStore:
         """Copy a broken file beside it, once per distinct content. ``None`` if not copied."""
         try:
             data = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):
             data = None
         if _holds_key_value(data):
             return None
@@ -478,6 +422,7 @@ def _remove_stale_temps(path: Path) -> None:
 
 
 def _parse(raw: bytes, where: str) -> dict[str, Any]:
+    limits.check_size(len(raw), where)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -489,6 +434,8 @@ def _parse(raw: bytes, where: str) -> dict[str, Any]:
     except json.JSONDecodeError as exc:
         place = f"line {exc.lineno}, column {exc.colno}: {exc.msg}"
         raise ConfigError(f"{where}: {place}", [place]) from None
+    except (RecursionError, ValueError) as exc:  # a limit (nesting, digits); see limits.py
+        raise limits.parse_error(exc, text, where) or exc from None
     if not isinstance(data, dict):
         place = "line 1, column 1: expected a JSON object {...} at the top"
         raise ConfigError(f"{where}: {place}", [place])
