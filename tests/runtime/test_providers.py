@@ -168,7 +168,7 @@ def test_static_secrets_and_redact() -> None:
     ("status_code", "message", "err_type", "code", "expected"),
     [
         (429, "", "", "", "rate_limit"),
-        (429, "You exceeded your current quota", "insufficient_quota", "insufficient_quota", "rate_limit"),
+        (429, "You exceeded your current quota", "insufficient_quota", "insufficient_quota", "quota"),
         (500, "", "", "", "server"),
         (529, "Overloaded", "overloaded_error", "", "server"),
         (503, "", "", "", "server"),

@@ -118,6 +118,13 @@ class Model(_Strict):
         return self.label or self.id
 
 
+class FallbackState(_Strict):
+    """Where cooldowns are kept: the local state folder (default) or a Redis server."""
+
+    redis: str | None = Field(None, title="Redis URL", pattern=r"^rediss?://")
+    scope: str | None = Field(None, title="Scope", description="Key prefix shared by hosts; default: the file name.")
+
+
 class FallbackSettings(_Strict):
     """How a request is retried and handed to fallback models (SPEC §4)."""
 
@@ -140,6 +147,42 @@ class FallbackSettings(_Strict):
     first_token_timeout_s: float = Field(60, gt=0, le=3600, title="First-token timeout (s)")
     idle_timeout_s: float = Field(30, gt=0, le=3600, title="Idle stream timeout (s)")
     max_total_s: float = Field(300, gt=0, le=86400, title="Total budget (s)", description="No request runs longer.")
+    quota_cooldown_s: float = Field(
+        3600,
+        ge=0,
+        le=604800,
+        title="Quota cooldown (s)",
+        description="After a model's quota or credit ran out, skip it for this long.",
+    )
+    attempt_timeout_s: float = Field(
+        120, gt=0, le=86400, title="Attempt budget (s)", description="No single attempt runs longer; then next model."
+    )
+    min_chars_per_s: float = Field(
+        0,
+        ge=0,
+        le=100000,
+        title="Minimum stream rate (chars/s)",
+        description="A stream slower than this after its first 10 s moves on to the next model. 0 = no minimum.",
+    )
+    # Switches (not numbers): the settings forms show only the numeric options above.
+    enabled: bool = Field(True, title="Fall back", description="false: only the first model is ever tried.")
+    allow_empty_answer: bool = Field(False, title="Allow empty answers")
+    on_stream_break: Literal["withdraw", "continue"] = Field(
+        "withdraw",
+        title="On a broken stream",
+        description="withdraw: drop the partial answer; continue: the next model continues it.",
+    )
+    probe_primary: bool = Field(
+        False, title="Probe the primary", description="Send a 1-token request before leaving a cooldown early."
+    )
+    state: FallbackState | None = Field(
+        None, title="Shared state", description='Where cooldowns live: {"redis": "redis://host:6379/0"}.'
+    )
+
+
+def numeric_fallback_fields() -> dict[str, Any]:
+    """The fallback options that are numbers (what the settings forms show as spin boxes)."""
+    return {n: f for n, f in FallbackSettings.model_fields.items() if f.annotation in (int, float)}
 
 
 class FallbackOverride(_Strict):
@@ -154,6 +197,13 @@ class FallbackOverride(_Strict):
     first_token_timeout_s: float | None = Field(None, gt=0, le=3600)
     idle_timeout_s: float | None = Field(None, gt=0, le=3600)
     max_total_s: float | None = Field(None, gt=0, le=86400)
+    quota_cooldown_s: float | None = Field(None, ge=0, le=604800)
+    attempt_timeout_s: float | None = Field(None, gt=0, le=86400)
+    min_chars_per_s: float | None = Field(None, ge=0, le=100000)
+    enabled: bool | None = None
+    allow_empty_answer: bool | None = None
+    on_stream_break: Literal["withdraw", "continue"] | None = None
+    probe_primary: bool | None = None
 
     def apply_to(self, base: FallbackSettings) -> FallbackSettings:
         """The settings' defaults with this override's fields laid over them."""

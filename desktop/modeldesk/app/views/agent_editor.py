@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 from modeldesk.core.edits import Edit, SetAgentFallback, SetAgentModels, UpdateItem
 from modeldesk.core.errors import ModelDeskError, ResolutionError
 from modeldesk.core.resolver import Resolver
-from modeldesk.core.schema import Agent, FallbackSettings, as_model_value, model_list
+from modeldesk.core.schema import Agent, FallbackSettings, as_model_value, model_list, numeric_fallback_fields
 
 from ..document import Document
 from ..models.rows import RowsTableModel
@@ -228,7 +228,7 @@ class AgentFallbackForm(QWidget):
         grid = QGridLayout(self)
         grid.setContentsMargins(0, 0, 0, 0)
         grid.setVerticalSpacing(2)
-        for row, (name, info) in enumerate(FallbackSettings.model_fields.items()):
+        for row, (name, info) in enumerate(numeric_fallback_fields().items()):
             title = info.title or name
             tip = field_tooltip(info)
             check = QCheckBox(title, self)

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from modeldesk.core.edits import SetSetting
-from modeldesk.core.schema import FallbackSettings
+from modeldesk.core.schema import FallbackSettings, numeric_fallback_fields
 
 from ...document import Document
 from ...widgets.fallback_fields import field_tooltip, spin_box_for
@@ -34,7 +34,7 @@ class FallbackForm(QWidget):
         self.error_label.setVisible(False)
         form = QFormLayout(self)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
-        for name, info in FallbackSettings.model_fields.items():
+        for name, info in numeric_fallback_fields().items():
             box = spin_box_for(info, self)
             box.setObjectName(f"fallback_{name}")
             box.setMinimumWidth(110)
