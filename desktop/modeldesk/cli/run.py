@@ -22,9 +22,10 @@ import sys
 from typing import TextIO
 
 from modeldesk.core.errors import ResolutionError
-from modeldesk.runtime import CooldownTracker, RunEvent, default_cooldown_path, run_agent
+from modeldesk.runtime import CooldownTracker, RunEvent, run_agent
 from modeldesk.runtime.events import Cancelled, OutputWithdrawn, TextDelta
 from modeldesk.runtime.policy import CAPABILITIES
+from modeldesk.runtime.simulate import parse_simulations
 
 from .common import Session, add_json_flag, add_parser, command, emit_warnings, print_json, split_models, wants_json
 
@@ -60,6 +61,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help=f"a capability the request needs ({', '.join(CAPABILITIES)}); models known to lack it are skipped",
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="do not print the steps on stderr")
+    parser.add_argument(
+        "--simulate",
+        action="append",
+        metavar="MODEL=FAULT",
+        help="rehearse an outage: MODEL (or a provider id) fails with FAULT on every attempt; repeatable. "
+        "Faults: 429, 429:retry-after=N, 500, 503, 529, timeout, reset, context, auth, quota, cut:N, empty",
+    )
     add_json_flag(parser)
     parser.add_argument("prompt", metavar="PROMPT", help="the prompt; '-' reads it from stdin")
     parser.set_defaults(handler=run)
@@ -71,6 +79,11 @@ def run(args: argparse.Namespace) -> int:
         print("modeldesk: --max-tokens must be at least 1", file=sys.stderr)
         return 2
     prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
+    try:
+        simulation = parse_simulations(args.simulate) if args.simulate else None
+    except ValueError as exc:
+        print(f"modeldesk: --simulate: {exc}", file=sys.stderr)
+        return 2
     session = Session(args)
     call = split_models(args.model) if args.model else None
     try:
@@ -90,7 +103,8 @@ def run(args: argparse.Namespace) -> int:
         models=resolution.models,
         stream=not args.no_stream,
         on_event=printer,
-        cooldowns=CooldownTracker(default_cooldown_path(session.store.path)),
+        cooldowns=CooldownTracker.for_config(session.store.path, session.config.settings.fallback.state),
+        simulate=simulation,
         needs=frozenset(args.needs or ()),
         max_tokens=args.max_tokens,
         policy=session.policy,

@@ -75,13 +75,15 @@ class ApiKeyRef(_Strict):
         return self
 
 
-ProviderKind = Literal["openai", "anthropic"]
+ProviderKind = Literal["openai", "anthropic", "simulated"]
 
 
 class Provider(_Strict):
     id: Identifier = Field(title="Id", description="The config's own name for this provider.")
     kind: ProviderKind = Field(
-        title="Kind", description="'openai' for any OpenAI-compatible server, 'anthropic' for the Messages API."
+        title="Kind",
+        description="'openai' for any OpenAI-compatible server, 'anthropic' for the Messages API, "
+        "'simulated' for in-process answers (no network; for trying things out).",
     )
     base_url: str = Field(title="Base URL", description="For openai: up to and including /v1.")
     api_key: ApiKeyRef | None = Field(None, title="API key", description="Where the key is kept; omit for none.")

@@ -279,9 +279,7 @@ class RedisBackend:
     def remove(self, scope: str, agent: str | None, model: str | None, now: float) -> int:
         if agent is not None and model is not None:
             return int(self.client.delete(self._key(scope, agent, model)))
-        doomed = [
-            k for k in self._keys(scope) if agent is None or k.split("|")[1] == agent
-        ]
+        doomed = [k for k in self._keys(scope) if agent is None or k.split("|")[1] == agent]
         return int(self.client.delete(*doomed)) if doomed else 0
 
 
@@ -377,9 +375,7 @@ class CooldownTracker:
             self._memory[entry.key] = entry
 
     def _memory_remove(self, scope: str, agent: str | None, model: str | None, now: float) -> int:
-        doomed = [
-            k for k in self._memory if k[0] == scope and agent in (None, k[1]) and model in (None, k[2])
-        ]
+        doomed = [k for k in self._memory if k[0] == scope and agent in (None, k[1]) and model in (None, k[2])]
         for key in doomed:
             del self._memory[key]
         return len(doomed)
@@ -430,9 +426,7 @@ class CooldownTracker:
         """Cooldowns still running in this config file, soonest to end first."""
         now = self._clock()
         items = [
-            ActiveCooldown(
-                e.agent, e.replaced_by or e.model, e.until - now, e.model, e.reason, e.scope, e.failures
-            )
+            ActiveCooldown(e.agent, e.replaced_by or e.model, e.until - now, e.model, e.reason, e.scope, e.failures)
             for e in self.entries(agent_id)
         ]
         return sorted(items, key=lambda item: (item.seconds_left, item.agent_id, item.cooling))

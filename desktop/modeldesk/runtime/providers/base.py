@@ -15,8 +15,8 @@ import ssl
 import time
 import zlib
 from collections.abc import AsyncIterator, Iterator
-from http import HTTPStatus
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Any
 
 import httpx
@@ -24,6 +24,7 @@ import httpx
 from modeldesk.core.schema import Provider
 
 from ..errors import ErrorClass, ProviderError
+from ..simulate import FaultTransport, RoutingTransport, Simulation
 
 # Limits against floods: a line, an error body, a whole response. Far above anything a
 # real chat answer needs, far below what would hurt the process.
@@ -45,19 +46,28 @@ def _ssl_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
-def new_client(connect_timeout_s: float, read_timeout_s: float | None = None) -> httpx.AsyncClient:
+def new_client(
+    connect_timeout_s: float, read_timeout_s: float | None = None, *, simulation: Simulation | None = None
+) -> httpx.AsyncClient:
     """An HTTP client for provider calls.
 
     ``read_timeout_s`` is ``None`` for chat runs, whose first-token and idle timeouts the
     runner applies itself. Proxies from the environment are ignored on purpose
     (``trust_env=False``): a local model server must not be sent through a proxy.
+    Requests to the ``simulated`` provider are answered in-process; with a ``simulation``
+    its faults are injected in front of everything (see :mod:`modeldesk.runtime.simulate`).
     """
     timeout = httpx.Timeout(
         connect=connect_timeout_s, read=read_timeout_s, write=connect_timeout_s, pool=connect_timeout_s
     )
+    transport: httpx.AsyncBaseTransport = RoutingTransport(
+        httpx.AsyncHTTPTransport(verify=_ssl_context(), trust_env=False)
+    )
+    if simulation is not None:
+        transport = FaultTransport(transport, simulation)
     return httpx.AsyncClient(
         timeout=timeout,
-        verify=_ssl_context(),
+        transport=transport,
         follow_redirects=False,
         trust_env=False,
         headers={"accept-encoding": ACCEPT_ENCODING},
@@ -73,6 +83,9 @@ class ChatRequest:
     system: str | None = None
     max_tokens: int | None = None
     stream: bool = True
+    # Text an earlier model streamed before its stream broke: this model continues it
+    # (``on_stream_break: "continue"``).
+    prefix: str | None = None
 
 
 @dataclass(frozen=True)
@@ -251,7 +264,7 @@ _TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 
 
 def html_summary(status: int, body: bytes) -> str:
-    """"502 Bad Gateway (HTML page)": the page's title, else the status's reason phrase."""
+    """ "502 Bad Gateway (HTML page)": the page's title, else the status's reason phrase."""
     match = _TITLE.search(body[:8192])
     title = " ".join(match.group(1).decode("utf-8", errors="replace").split()) if match else ""
     title = re.sub(r"[^\w .,:;()/'-]", "", title)[:80]  # plain words only
