@@ -17,16 +17,16 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import best_of, header, report  # noqa: E402
-from PySide6.QtCore import QSortFilterProxyModel, Qt  # noqa: E402
-from PySide6.QtGui import QStandardItem, QStandardItemModel  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
-from workspace import workspace  # noqa: E402
+from harness import best_of, header, report
+from PySide6.QtCore import QSortFilterProxyModel, Qt
+from PySide6.QtGui import QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import QApplication
+from workspace import workspace
 
-from modeldesk.app.document import Document  # noqa: E402
-from modeldesk.app.models.agents_model import EFFECTIVE, AgentsFilterProxy, AgentsTableModel  # noqa: E402
-from modeldesk.core.schema import model_list  # noqa: E402
-from modeldesk.core.store import ConfigStore  # noqa: E402
+from modeldesk.app.document import Document
+from modeldesk.app.models.agents_model import EFFECTIVE, AgentsFilterProxy, AgentsTableModel
+from modeldesk.core.schema import model_list
+from modeldesk.core.store import ConfigStore
 
 AGENTS = 10_000
 

@@ -65,10 +65,12 @@ async def main() -> None:
         tls = ssl.create_default_context()  # built once, as the runner does
 
         async def direct() -> None:
-            async with httpx.AsyncClient(trust_env=False, verify=tls) as client:
-                async with client.stream("POST", f"{server.openai_url}/chat/completions", json=body) as response:
-                    async for _ in response.aiter_lines():
-                        pass
+            async with (
+                httpx.AsyncClient(trust_env=False, verify=tls) as client,
+                client.stream("POST", f"{server.openai_url}/chat/completions", json=body) as response,
+            ):
+                async for _ in response.aiter_lines():
+                    pass
 
         base = await timed(direct)
 

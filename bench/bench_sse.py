@@ -16,11 +16,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import httpx  # noqa: E402
-from harness import best_of, header, report  # noqa: E402
+import httpx
+from harness import best_of, header, report
 
-from modeldesk.core.schema import Provider  # noqa: E402
-from modeldesk.runtime.providers import ChatRequest, OpenAIProvider, TextChunk  # noqa: E402
+from modeldesk.core.schema import Provider
+from modeldesk.runtime.providers import ChatRequest, OpenAIProvider, TextChunk
 
 EVENT = b"data: " + json.dumps({"choices": [{"delta": {"content": "x" * 1_000_000}}]}).encode() + b"\r\n\r\n"
 STREAM = EVENT + b"data: [DONE]\r\n\r\n"

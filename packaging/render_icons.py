@@ -17,7 +17,7 @@ ICONS = Path(__file__).resolve().parent.parent / "resources" / "icons"
 
 
 def main() -> int:
-    app = QGuiApplication.instance() or QGuiApplication(sys.argv[:1] + ["-platform", "offscreen"])
+    app = QGuiApplication.instance() or QGuiApplication([*sys.argv[:1], "-platform", "offscreen"])
     renderer = QSvgRenderer(str(ICONS / "modeldesk.svg"))
     for size in SIZES:
         image = QImage(size, size, QImage.Format.Format_ARGB32)

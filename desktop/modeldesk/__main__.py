@@ -1,14 +1,29 @@
-"""`modeldesk`: the desktop app when no command is given, the command line otherwise."""
+"""`modeldesk`: the desktop app when no command is given, the command line otherwise.
+
+Only what the chosen path needs is imported: a command loads its own module (see
+:mod:`modeldesk.cli.main`), and Qt is loaded only to open the app.
+"""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 
 
-def main(argv: list[str] | None = None) -> int:
-    from modeldesk.cli.main import main as cli_main
+def launch_app(config_path: str | None) -> int:
+    """Open the desktop app on ``config_path`` (the default config when None)."""
+    from modeldesk.app.application import run_app
 
-    return cli_main(sys.argv[1:] if argv is None else argv)
+    return run_app(config_path=config_path)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from modeldesk.cli.main import parse_args, run_command
+
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.command is None:
+        return launch_app(args.config)
+    return run_command(args)
 
 
 if __name__ == "__main__":

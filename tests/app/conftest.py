@@ -12,6 +12,12 @@ import pytest
 from modeldesk.core.samples import sample_config
 from modeldesk.core.store import ConfigStore
 
+# Fixtures defined with their helpers, offered to every app test from here (a test module that
+# imported them itself would shadow the import with its parameter of the same name).
+from tests.app.squads_support import qasync_loop  # noqa: F401
+from tests.support.memory_keyring import memory_keyring  # noqa: F401
+from tests.support.scripted_server import scripted_server  # noqa: F401
+
 
 @pytest.fixture(autouse=True)
 def _collect_qt_garbage_in_the_gui_thread(qapp: object) -> Iterator[None]:

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from PySide6.QtCore import QAbstractItemModel, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QComboBox
 

@@ -9,12 +9,11 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
-from tests.app.squads_support import agent_models, pick_in_model_picker, saved_agent_models, table_rows, type_model
 
 from modeldesk.app.models.bulk_preview_model import BulkPreviewModel
 from modeldesk.app.views.dialogs.bulk_change_dialog import BulkChangeDialog
-from modeldesk.core.bulk import AgentsScope, AllAgentsScope, SquadScope, UsingModelScope
-from modeldesk.core.edits import AgentChange
+from modeldesk.core.bulk import AgentsScope, AllAgentsScope, PlannedChange, SquadScope, UsingModelScope
+from tests.app.squads_support import agent_models, pick_in_model_picker, saved_agent_models, table_rows, type_model
 
 
 def open_dialog(qtbot: Any, document: Any, scope: Any = None) -> BulkChangeDialog:
@@ -23,6 +22,11 @@ def open_dialog(qtbot: Any, document: Any, scope: Any = None) -> BulkChangeDialo
     dialog.show()
     qtbot.waitExposed(dialog)
     return dialog
+
+
+def settle(qtbot: Any, dialog: BulkChangeDialog) -> None:
+    """Wait for the preview, which is re-planned a moment after the form last changed."""
+    qtbot.waitUntil(lambda: not dialog.preview_pending(), timeout=2000)
 
 
 def apply(qtbot: Any, dialog: BulkChangeDialog) -> None:
@@ -35,9 +39,9 @@ def test_preview_model_passes_the_model_tester(qtmodeltester: Any) -> None:
     model = BulkPreviewModel()
     model.set_plan(
         [
-            AgentChange("a", ("x",), ("y",)),
-            AgentChange("b", (), (), "no change"),
-            AgentChange("c", ("x", "z"), (), "will inherit"),
+            PlannedChange("a", ("x",), ("y",)),
+            PlannedChange("b", (), (), "no change"),
+            PlannedChange("c", ("x", "z"), (), "will inherit"),
         ],
         {"a": "Agent A"},
         lambda model_id: "unknown model" if model_id == "y" else None,
@@ -63,10 +67,17 @@ def test_squad_scope_replace_previews_and_applies_as_one_undo_step(
     assert not dialog.apply_button.isEnabled()
 
     type_model(qtbot, dialog.replace_old, "o3-mini")
+    settle(qtbot, dialog)
     type_model(qtbot, dialog.replace_new, "gpt-4.1")
+    settle(qtbot, dialog)
     assert table_rows(dialog.preview_model) == [
-        ("Analyst (analyst)", "claude-sonnet-4, gpt-4o", "claude-sonnet-4, gpt-4o", "no change"),
-        ("Researcher (researcher)", "(inherits)", "(inherits)", "no change"),
+        ("Analyst (analyst)", "claude-sonnet-4, gpt-4o", "claude-sonnet-4, gpt-4o", "does not list o3-mini"),
+        (
+            "Researcher (researcher)",
+            "(inherits)",
+            "(inherits)",
+            "inherits claude-opus-4, gpt-4.1 from project research: skipped",
+        ),
         ("Fact checker (fact-checker)", "o3-mini, claude-3-haiku", "gpt-4.1, claude-3-haiku", ""),
     ]
     assert dialog.apply_button.isEnabled()
@@ -80,6 +91,7 @@ def test_squad_scope_replace_previews_and_applies_as_one_undo_step(
     assert saved_agent_models(config_file)["fact-checker"] == ["gpt-4.1", "claude-3-haiku"]
 
     document.undo_stack.undo()
+    settle(qtbot, dialog)
     assert agent_models(document) == before_memory
     assert saved_agent_models(config_file) == before_file
 
@@ -91,22 +103,47 @@ def test_selected_agents_add_fallback_undo_restores_string_form(qtbot: Any, docu
     assert dialog.selected_radio.isChecked()
 
     qtbot.mouseClick(dialog.add_radio, Qt.MouseButton.LeftButton)
+    settle(qtbot, dialog)
     type_model(qtbot, dialog.add_combo, "llama-3.2-3b")
+    settle(qtbot, dialog)
+    # An agent that inherits is skipped unless the user chooses to copy its list first:
+    # it never ends up with a list holding only the fallback.
+    assert dialog.skip_inherited_radio.isChecked()
     assert table_rows(dialog.preview_model) == [
         ("Ticket triage (triage)", "gpt-4o-mini", "gpt-4o-mini, llama-3.2-3b", ""),
-        ("Note taker (note-taker)", "qwen2.5-7b, llama-3.2-3b", "qwen2.5-7b, llama-3.2-3b", "no change"),
-        ("General helper (helper)", "(inherits)", "llama-3.2-3b", ""),
+        (
+            "Note taker (note-taker)",
+            "qwen2.5-7b, llama-3.2-3b",
+            "qwen2.5-7b, llama-3.2-3b",
+            "already lists llama-3.2-3b",
+        ),
+        (
+            "General helper (helper)",
+            "(inherits)",
+            "(inherits)",
+            "inherits claude-sonnet-4, gpt-4o from Settings: skipped",
+        ),
     ]
+    assert dialog.apply_button.text() == "Apply to 1 agent(s)"
+    qtbot.mouseClick(dialog.copy_inherited_radio, Qt.MouseButton.LeftButton)
+    settle(qtbot, dialog)
+    assert table_rows(dialog.preview_model)[2] == (
+        "General helper (helper)",
+        "(inherits)",
+        "claude-sonnet-4, gpt-4o, llama-3.2-3b",
+        "copied claude-sonnet-4, gpt-4o inherited from Settings",
+    )
     apply(qtbot, dialog)
     assert saved_agent_models(config_file)["triage"] == ["gpt-4o-mini", "llama-3.2-3b"]
-    assert saved_agent_models(config_file)["helper"] == "llama-3.2-3b"
+    assert saved_agent_models(config_file)["helper"] == ["claude-sonnet-4", "gpt-4o", "llama-3.2-3b"]
 
     document.undo_stack.undo()
+    settle(qtbot, dialog)
     assert agent_models(document) == before_memory
     assert saved_agent_models(config_file) == before_file
     assert "model" not in _saved_agent(config_file, "helper")
     document.undo_stack.redo()
-    assert saved_agent_models(config_file)["helper"] == "llama-3.2-3b"
+    assert saved_agent_models(config_file)["helper"] == ["claude-sonnet-4", "gpt-4o", "llama-3.2-3b"]
 
 
 def _saved_agent(config_file: Path, agent_id: str) -> dict[str, Any]:
@@ -120,9 +157,13 @@ def test_every_agent_using_a_model_remove(qtbot: Any, document: Any, config_file
     before = agent_models(document)
     dialog = open_dialog(qtbot, document)
     qtbot.mouseClick(dialog.using_radio, Qt.MouseButton.LeftButton)
+    settle(qtbot, dialog)
     type_model(qtbot, dialog.using_combo, "llama-3.2-3b")
+    settle(qtbot, dialog)
     qtbot.mouseClick(dialog.remove_radio, Qt.MouseButton.LeftButton)
+    settle(qtbot, dialog)
     type_model(qtbot, dialog.remove_combo, "llama-3.2-3b")
+    settle(qtbot, dialog)
     assert table_rows(dialog.preview_model) == [
         ("Note taker (note-taker)", "qwen2.5-7b, llama-3.2-3b", "qwen2.5-7b", ""),
     ]
@@ -130,6 +171,7 @@ def test_every_agent_using_a_model_remove(qtbot: Any, document: Any, config_file
     # One model left in what was a list: it stays a list, as the user wrote it.
     assert saved_agent_models(config_file)["note-taker"] == ["qwen2.5-7b"]
     document.undo_stack.undo()
+    settle(qtbot, dialog)
     assert agent_models(document) == before
 
 
@@ -139,9 +181,15 @@ def test_using_model_scope_starts_on_replace_with_that_model(qtbot: Any, documen
     assert dialog.replace_radio.isChecked()
     assert dialog.replace_old.model_id() == "gpt-4o"
     type_model(qtbot, dialog.replace_new, "claude-sonnet-4")
-    # gpt-4o's replacement is already listed: gpt-4o is simply dropped.
+    settle(qtbot, dialog)
+    # gpt-4o's replacement is already listed: gpt-4o is dropped, and the row says so.
     assert table_rows(dialog.preview_model) == [
-        ("Analyst (analyst)", "claude-sonnet-4, gpt-4o", "claude-sonnet-4", ""),
+        (
+            "Analyst (analyst)",
+            "claude-sonnet-4, gpt-4o",
+            "claude-sonnet-4",
+            "claude-sonnet-4 was already listed: gpt-4o removed, no duplicate",
+        ),
     ]
 
 
@@ -149,6 +197,7 @@ def test_set_list_with_the_list_editor_over_every_agent(qtbot: Any, document: An
     before_memory, before_file = agent_models(document), saved_agent_models(config_file)
     dialog = open_dialog(qtbot, document, AllAgentsScope())
     qtbot.mouseClick(dialog.set_radio, Qt.MouseButton.LeftButton)
+    settle(qtbot, dialog)
     assert dialog.list_editor.isVisible()
     pick_in_model_picker(qtbot, "gpt-4.1")
     qtbot.mouseClick(dialog.list_editor.add_button, Qt.MouseButton.LeftButton)
@@ -157,6 +206,7 @@ def test_set_list_with_the_list_editor_over_every_agent(qtbot: Any, document: An
     qtbot.mouseClick(dialog.list_editor.add_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dialog.list_editor.models() == ["gpt-4.1", "claude-haiku-4"])
 
+    settle(qtbot, dialog)
     rows = table_rows(dialog.preview_model)
     assert len(rows) == len(document.config.agents)
     assert all(row[2] == "gpt-4.1, claude-haiku-4" for row in rows)
@@ -165,6 +215,7 @@ def test_set_list_with_the_list_editor_over_every_agent(qtbot: Any, document: An
     assert set(map(tuple, saved_agent_models(config_file).values())) == {("gpt-4.1", "claude-haiku-4")}
 
     document.undo_stack.undo()
+    settle(qtbot, dialog)
     assert agent_models(document) == before_memory
     assert saved_agent_models(config_file) == before_file
 
@@ -172,7 +223,9 @@ def test_set_list_with_the_list_editor_over_every_agent(qtbot: Any, document: An
 def test_flags_models_that_cannot_be_used(qtbot: Any, document: Any) -> None:
     dialog = open_dialog(qtbot, document, SquadScope("support-desk"))
     qtbot.mouseClick(dialog.add_radio, Qt.MouseButton.LeftButton)
+    settle(qtbot, dialog)
     type_model(qtbot, dialog.add_combo, "claude-3-haiku")
+    settle(qtbot, dialog)
     assert dialog.problem_label.isVisible()
     assert "claude-3-haiku: model disabled" in dialog.problem_label.text()
     assert table_rows(dialog.preview_model)[0][3] == "claude-3-haiku: model disabled"
@@ -180,13 +233,16 @@ def test_flags_models_that_cannot_be_used(qtbot: Any, document: Any) -> None:
     assert dialog.add_combo.findData("claude-3-haiku") >= 0
     assert "[model disabled]" in dialog.add_combo.itemText(dialog.add_combo.findData("claude-3-haiku"))
     type_model(qtbot, dialog.add_combo, "no-such-model")
+    settle(qtbot, dialog)
     assert "no-such-model: unknown model" in dialog.problem_label.text()
 
 
 def test_scope_and_change_switch_updates_preview_live(qtbot: Any, document: Any) -> None:
     dialog = open_dialog(qtbot, document, SquadScope("research-team"))
     qtbot.mouseClick(dialog.add_radio, Qt.MouseButton.LeftButton)
+    settle(qtbot, dialog)
     type_model(qtbot, dialog.add_combo, "gpt-4.1")
+    settle(qtbot, dialog)
     assert [row[0] for row in table_rows(dialog.preview_model)] == [
         "Analyst (analyst)",
         "Researcher (researcher)",
@@ -194,13 +250,14 @@ def test_scope_and_change_switch_updates_preview_live(qtbot: Any, document: Any)
     ]
     dialog.squad_combo.setFocus()
     qtbot.keyClick(dialog.squad_combo, Qt.Key.Key_Down)
+    settle(qtbot, dialog)
     assert dialog.squad_combo.currentData() == "support-desk"
     assert [row[0] for row in table_rows(dialog.preview_model)] == [
         "Ticket triage (triage)",
         "Responder (responder)",
         "Escalation (escalation)",
     ]
-    assert dialog.summary_label.text() == "2 of 3 agent(s) will change; dimmed rows stay as they are."
+    assert dialog.summary_label.text() == "1 of 3 agent(s) will change; dimmed rows stay as they are."
 
 
 @pytest.mark.parametrize("how", ["cancel", "escape", "close"])
@@ -208,7 +265,9 @@ def test_cancel_escape_or_close_changes_nothing(qtbot: Any, document: Any, confi
     before_memory, before_text = agent_models(document), config_file.read_text(encoding="utf-8")
     dialog = open_dialog(qtbot, document, SquadScope("support-desk"))
     qtbot.mouseClick(dialog.remove_radio, Qt.MouseButton.LeftButton)
+    settle(qtbot, dialog)
     type_model(qtbot, dialog.remove_combo, "gpt-4o-mini")
+    settle(qtbot, dialog)
     assert dialog.apply_button.isEnabled()
     with qtbot.waitSignal(dialog.finished, timeout=2000) as finished:
         if how == "cancel":
@@ -235,13 +294,17 @@ def test_open_settings_hint(qtbot: Any, document: Any) -> None:
 def test_missing_input_and_errors_are_explained(qtbot: Any, document: Any) -> None:
     dialog = open_dialog(qtbot, document, SquadScope("support-desk"))
     qtbot.mouseClick(dialog.replace_radio, Qt.MouseButton.LeftButton)
+    settle(qtbot, dialog)
     assert dialog.summary_label.text() == "Choose the model to replace and its replacement."
     type_model(qtbot, dialog.replace_old, "gpt-4o-mini")
+    settle(qtbot, dialog)
     type_model(qtbot, dialog.replace_new, "gpt-4o-mini")
+    settle(qtbot, dialog)
     assert dialog.summary_label.text() == "The replacement is the same model."
     assert not dialog.apply_button.isEnabled()
     # Nothing in scope changes: Apply stays off.
     type_model(qtbot, dialog.replace_old, "qwen2.5-7b")
+    settle(qtbot, dialog)
     assert dialog.summary_label.text() == "0 of 3 agent(s) will change; dimmed rows stay as they are."
     assert not dialog.apply_button.isEnabled()
 
@@ -251,12 +314,63 @@ def test_preview_follows_changes_made_while_open(qtbot: Any, document: Any) -> N
 
     dialog = open_dialog(qtbot, document, SquadScope("support-desk"))
     qtbot.mouseClick(dialog.remove_radio, Qt.MouseButton.LeftButton)
+    settle(qtbot, dialog)
     type_model(qtbot, dialog.remove_combo, "gpt-4.1")
+    settle(qtbot, dialog)
     assert dialog.summary_label.text() == "1 of 3 agent(s) will change; dimmed rows stay as they are."
     # Another window (or the file watcher) changes an agent: the preview shows it.
     document.perform(SetAgentModels("responder", ("gpt-4.1", "gpt-4o")))
+    settle(qtbot, dialog)
     assert table_rows(dialog.preview_model)[1] == ("Responder (responder)", "gpt-4.1, gpt-4o", "gpt-4o", "")
     assert dialog.summary_label.text() == "2 of 3 agent(s) will change; dimmed rows stay as they are."
     dialog.reject()
     document.undo_stack.undo()  # a closed dialog no longer follows the document
     assert table_rows(dialog.preview_model)[1][1] == "gpt-4.1, gpt-4o"
+
+
+def test_apply_is_refused_while_a_target_model_is_unknown_or_disabled(
+    qtbot: Any, document: Any, config_file: Path
+) -> None:
+    before = config_file.read_text(encoding="utf-8")
+    dialog = open_dialog(qtbot, document, AllAgentsScope())
+    qtbot.mouseClick(dialog.replace_radio, Qt.MouseButton.LeftButton)
+    type_model(qtbot, dialog.replace_old, "gpt-4o")
+    type_model(qtbot, dialog.replace_new, "gpt-4o-typo")
+    settle(qtbot, dialog)
+    # The reason sits beside the disabled button, where the user looks.
+    assert not dialog.apply_button.isEnabled()
+    assert dialog.blocker_label.isVisible()
+    assert dialog.blocker_label.text().startswith("Cannot apply: gpt-4o-typo: unknown model.")
+    assert dialog.apply_button.toolTip() == dialog.blocker_label.text()
+    qtbot.keyClick(dialog, Qt.Key.Key_Return)
+    assert dialog.isVisible()
+    type_model(qtbot, dialog.replace_new, "gpt-4.1")
+    settle(qtbot, dialog)
+    assert dialog.apply_button.isEnabled() and not dialog.blocker_label.isVisible()
+    # A click landing before the preview caught up with the typing is checked again.
+    type_model(qtbot, dialog.replace_new, "claude-3-haiku")
+    assert dialog.preview_pending() and dialog.apply_button.isEnabled()
+    qtbot.mouseClick(dialog.apply_button, Qt.MouseButton.LeftButton)
+    assert dialog.isVisible() and not dialog.apply_button.isEnabled()
+    assert "claude-3-haiku: model disabled" in dialog.blocker_label.text()
+    assert config_file.read_text(encoding="utf-8") == before
+    assert document.undo_stack.count() == 0
+
+
+def test_a_list_emptied_by_remove_says_what_the_agent_will_inherit(qtbot: Any, document: Any) -> None:
+    dialog = open_dialog(qtbot, document, SquadScope("support-desk"))
+    qtbot.mouseClick(dialog.remove_radio, Qt.MouseButton.LeftButton)
+    type_model(qtbot, dialog.remove_combo, "gpt-4o-mini")
+    settle(qtbot, dialog)
+    triage = table_rows(dialog.preview_model)[0]
+    assert triage[:3] == ("Ticket triage (triage)", "gpt-4o-mini", "(inherits)")
+    assert triage[3].startswith("list emptied: will inherit ")
+    assert "carry a note" in dialog.summary_label.text()
+
+
+def test_the_inherited_choice_is_hidden_when_setting_the_whole_list(qtbot: Any, document: Any) -> None:
+    dialog = open_dialog(qtbot, document, SquadScope("support-desk"))
+    qtbot.mouseClick(dialog.add_radio, Qt.MouseButton.LeftButton)
+    assert dialog.inherited_box.isVisible()
+    qtbot.mouseClick(dialog.set_radio, Qt.MouseButton.LeftButton)
+    assert not dialog.inherited_box.isVisible()

@@ -18,8 +18,7 @@ from modeldesk.app.main_window import MainWindow
 from modeldesk.core.edits import PutItem, SetAgentModels, UpdateItem
 from modeldesk.core.schema import Provider
 from tests.app.helpers import show_active
-from tests.app.squads_support import qasync_loop  # noqa: F401 - fixture
-from tests.support.scripted_server import ScriptedServer, hang, scripted_server  # noqa: F401 - fixture
+from tests.support.scripted_server import ScriptedServer, hang
 
 
 @pytest.fixture
@@ -31,7 +30,10 @@ def test_pages_and_status_bar(window: MainWindow, config_file: Path) -> None:
     assert [window.pages.tabText(i).replace("&", "") for i in range(window.pages.count())] == [
         "Agents",
         "Squads",
+        "Projects",
+        "History",
         "Settings",
+        "Health",
     ]
     assert window.path_label.text() == str(config_file)
     assert window.save_label.text() == "Saved"
@@ -160,8 +162,8 @@ def test_closing_the_window_cancels_a_provider_check_still_waiting(
     qtbot: Any,
     window: MainWindow,
     document: Document,
-    scripted_server: ScriptedServer,  # noqa: F811
-    qasync_loop: Any,  # noqa: F811
+    scripted_server: ScriptedServer,
+    qasync_loop: Any,
 ) -> None:
     scripted_server.script_models(hang())
     document.perform(PutItem("providers", Provider(id="lab", kind="openai", base_url=scripted_server.openai_url)))

@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
-from tests.app.squads_support import table_rows, type_model
 
 from modeldesk.app.models.trace_model import TraceModel
 from modeldesk.app.views.resolution_view import ResolutionPreview
-from modeldesk.core.edits import SetSetting, SetAgentModels
+from modeldesk.core.edits import SetAgentModels, SetSetting
 from modeldesk.core.resolver import TraceStep
+from tests.app.squads_support import table_rows, type_model
 
 CALL_NOT_SET = ("Call model", "(not set)", "skipped", "not set")
 AGENT_NOT_SET = ("Agent's preferred models", "(not set)", "skipped", "not set")

@@ -11,11 +11,9 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QDialog, QMessageBox
-from tests.app.squads_support import qasync_loop  # noqa: F401 - fixture
-from tests.support.memory_keyring import MemoryKeyring, memory_keyring  # noqa: F401 - fixture
-from tests.support.scripted_server import ScriptedServer, scripted_server, status  # noqa: F401 - fixture
 
 from modeldesk.app.document import Document
+from modeldesk.app.views.dialogs.fetch_models_dialog import FetchModelsDialog
 from modeldesk.app.views.dialogs.model_dialog import ModelDialog
 from modeldesk.app.views.dialogs.provider_dialog import ProviderDialog
 from modeldesk.app.views.dialogs.task_model_dialog import TaskModelDialog
@@ -28,6 +26,8 @@ from modeldesk.core.edits import PutItem
 from modeldesk.core.schema import FallbackSettings, Provider, numeric_fallback_fields
 from tests.app.helpers import answer_modal, show_active
 from tests.app.test_model_list_editor import answer_picker
+from tests.support.memory_keyring import MemoryKeyring
+from tests.support.scripted_server import ScriptedServer, status
 
 
 @pytest.fixture
@@ -182,7 +182,7 @@ def test_providers_model_passes_the_model_tester(qtmodeltester: Any, document: D
 
 def test_add_provider_keeps_the_key_in_the_keyring_only(
     qtbot: Any, tab: ModelsTab, config_file: Path, memory_keyring: MemoryKeyring
-) -> None:  # noqa: F811
+) -> None:
     def fill(dialog: ProviderDialog) -> None:
         qtbot.keyClicks(dialog.id_edit, "openrouter")
         dialog.url_edit.setText("https://openrouter.ai/api/v1")
@@ -201,7 +201,7 @@ def test_add_provider_keeps_the_key_in_the_keyring_only(
 
 def test_provider_dialog_refuses_bad_input_and_cancel_stores_nothing(
     qtbot: Any,
-    memory_keyring: MemoryKeyring,  # noqa: F811
+    memory_keyring: MemoryKeyring,
 ) -> None:
     dialog = ProviderDialog(taken_ids={"openai"})
     qtbot.addWidget(dialog)
@@ -231,9 +231,9 @@ def test_check_shows_latency_without_blocking(
     qtbot: Any,
     tab: ModelsTab,
     document: Document,
-    scripted_server: ScriptedServer,  # noqa: F811
+    scripted_server: ScriptedServer,
     qasync_loop: Any,
-) -> None:  # noqa: F811
+) -> None:
     scripted_server.model_names = ["lab-small", "lab-large"]
     add_local_provider(document, scripted_server)
     section = tab.providers
@@ -253,9 +253,9 @@ def test_check_reports_a_failure(
     qtbot: Any,
     tab: ModelsTab,
     document: Document,
-    scripted_server: ScriptedServer,  # noqa: F811
+    scripted_server: ScriptedServer,
     qasync_loop: Any,
-) -> None:  # noqa: F811
+) -> None:
     scripted_server.script_models(status(401, "bad key"))
     add_local_provider(document, scripted_server)
     tab.providers.select("lab")
@@ -271,14 +271,22 @@ def test_fetch_models_imports_new_ones_as_one_undo_step(
     tab: ModelsTab,
     document: Document,
     config_file: Path,
-    scripted_server: ScriptedServer,  # noqa: F811
+    scripted_server: ScriptedServer,
     qasync_loop: Any,
-) -> None:  # noqa: F811
+) -> None:
     scripted_server.model_names = ["lab-small", "gpt-4o", "bad id with spaces"]
     add_local_provider(document, scripted_server)
     tab.providers.select("lab")
+    offered: list[list[str]] = []
+
+    def import_all(dialog: FetchModelsDialog) -> None:
+        offered.append([m.id for m in dialog.selected()])
+        dialog.accept()
+
+    answer_modal(FetchModelsDialog, import_all)
     with qtbot.waitSignal(tab.providers.fetch_finished, timeout=10_000) as finished:
         click(qtbot, tab.providers.fetch_button)
+    assert offered == [["lab-small", "lab/gpt-4o"]]  # a short list comes ticked
     assert finished.args == ["lab", 2]
     models = {m["id"]: m for m in on_disk(config_file)["models"]}
     assert models["lab-small"]["provider"] == "lab"

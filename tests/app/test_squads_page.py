@@ -226,12 +226,14 @@ def test_bulk_button_opens_the_dialog_for_the_squad(qtbot: Any, document: Any) -
     assert dialog.scope() == SquadScope("support-desk")
     qtbot.mouseClick(dialog.add_radio, Qt.MouseButton.LeftButton)
     dialog.add_combo.set_model_id("gpt-4.1")
+    qtbot.waitUntil(dialog.apply_button.isEnabled)
     with qtbot.waitSignal(dialog.finished):
         qtbot.mouseClick(dialog.apply_button, Qt.MouseButton.LeftButton)
-    # The page shows the result at once.
+    # The page shows the result at once; the member that inherits was skipped (the
+    # dialog's default), not given a list holding only the fallback.
     assert [row[1] for row in table_rows(page.members_model)] == [
         "gpt-4o-mini, gpt-4.1",
-        "gpt-4.1",
+        "(inherits)",
         "claude-opus-4, gpt-4.1",
     ]
 

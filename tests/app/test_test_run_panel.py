@@ -26,10 +26,14 @@ from modeldesk.runtime.events import (
     Retrying,
     Starting,
 )
-from tests.app.squads_support import qasync_loop  # noqa: F401 - fixture
 from tests.app.squads_support import table_rows
-from tests.support.scripted_server import ScriptedServer, hang, ok, slow, status
-from tests.support.scripted_server import scripted_server  # noqa: F401 - fixture
+from tests.support.scripted_server import (
+    ScriptedServer,
+    hang,
+    ok,
+    slow,
+    status,
+)
 
 
 def scripted_config(server: ScriptedServer) -> Config:
@@ -52,7 +56,7 @@ def scripted_config(server: ScriptedServer) -> Config:
 
 
 @pytest.fixture
-def run_document(qtbot: Any, tmp_path: Path, scripted_server: ScriptedServer) -> Iterator[Any]:  # noqa: F811
+def run_document(qtbot: Any, tmp_path: Path, scripted_server: ScriptedServer) -> Iterator[Any]:
     from modeldesk.app.document import Document
 
     store = ConfigStore(tmp_path / "config.json")
@@ -64,7 +68,7 @@ def run_document(qtbot: Any, tmp_path: Path, scripted_server: ScriptedServer) ->
 
 
 @pytest.fixture
-def panel(qtbot: Any, run_document: Any, qasync_loop: Any) -> Iterator[TestRunPanel]:  # noqa: F811
+def panel(qtbot: Any, run_document: Any, qasync_loop: Any) -> Iterator[TestRunPanel]:
     widget = TestRunPanel(run_document)
     qtbot.addWidget(widget)
     widget.resize(900, 640)
@@ -121,7 +125,7 @@ def test_timeline_model_passes_the_model_tester(qapp: Any, qtmodeltester: Any) -
 def test_answer_streams_in_and_result_names_the_model(
     qtbot: Any,
     panel: TestRunPanel,
-    scripted_server: ScriptedServer,  # noqa: F811
+    scripted_server: ScriptedServer,
 ) -> None:
     scripted_server.script("gpt-a", ok("Hello there, friend!", chunks=4, delay=0.1))
     panel.prompt_edit.setFocus()
@@ -146,7 +150,7 @@ def test_answer_streams_in_and_result_names_the_model(
 def test_primary_fails_then_fallback_answers(
     qtbot: Any,
     panel: TestRunPanel,
-    scripted_server: ScriptedServer,  # noqa: F811
+    scripted_server: ScriptedServer,
 ) -> None:
     scripted_server.script("gpt-a", status(500), status(500))
     scripted_server.script("gpt-b", ok("From the backup.", chunks=2))
@@ -179,7 +183,7 @@ def test_primary_fails_then_fallback_answers(
 def test_cancel_on_a_hanging_request_returns_to_idle_at_once(
     qtbot: Any,
     panel: TestRunPanel,
-    scripted_server: ScriptedServer,  # noqa: F811
+    scripted_server: ScriptedServer,
 ) -> None:
     scripted_server.script("gpt-a", hang())
     start(qtbot, panel, "Hello?")
@@ -203,7 +207,7 @@ def test_cancel_on_a_hanging_request_returns_to_idle_at_once(
 def test_cancel_mid_stream_stops_the_answer(
     qtbot: Any,
     panel: TestRunPanel,
-    scripted_server: ScriptedServer,  # noqa: F811
+    scripted_server: ScriptedServer,
 ) -> None:
     scripted_server.script("gpt-a", slow("one two three four five six seven eight", chunks=8, delay=0.15))
     start(qtbot, panel, "Count")
@@ -224,7 +228,7 @@ def test_cancel_mid_stream_stops_the_answer(
 def test_cooldown_is_listed_and_cleared(
     qtbot: Any,
     panel: TestRunPanel,
-    scripted_server: ScriptedServer,  # noqa: F811
+    scripted_server: ScriptedServer,
 ) -> None:
     assert not panel.clear_all_button.isEnabled()
     scripted_server.script("gpt-a", status(429, "rate limited"))
@@ -264,7 +268,7 @@ def test_clear_all_cooldowns(qtbot: Any, panel: TestRunPanel) -> None:
 def test_stop_error_shows_no_answer(
     qtbot: Any,
     panel: TestRunPanel,
-    scripted_server: ScriptedServer,  # noqa: F811
+    scripted_server: ScriptedServer,
 ) -> None:
     scripted_server.script("gpt-a", status(400, "bad request"))
     result = run(qtbot, panel)
@@ -310,7 +314,7 @@ def test_a_run_stops_when_the_panel_is_deleted(
     qtbot: Any,
     run_document: Any,
     qasync_loop: Any,
-    scripted_server: ScriptedServer,  # noqa: F811
+    scripted_server: ScriptedServer,
 ) -> None:
     scripted_server.script("gpt-a", slow("one two three four five six", chunks=6, delay=0.15))
     widget = TestRunPanel(run_document)
@@ -330,7 +334,7 @@ def test_a_run_stops_when_the_panel_is_deleted(
 def test_without_streaming_the_answer_arrives_whole(
     qtbot: Any,
     panel: TestRunPanel,
-    scripted_server: ScriptedServer,  # noqa: F811
+    scripted_server: ScriptedServer,
 ) -> None:
     scripted_server.script("gpt-a", ok("All at once.", chunks=3))
     qtbot.mouseClick(panel.stream_check, Qt.MouseButton.LeftButton)
@@ -341,7 +345,7 @@ def test_without_streaming_the_answer_arrives_whole(
     assert scripted_server.chat_requests()[0].stream is False
 
 
-def test_run_on_another_model(qtbot: Any, panel: TestRunPanel, scripted_server: ScriptedServer) -> None:  # noqa: F811
+def test_run_on_another_model(qtbot: Any, panel: TestRunPanel, scripted_server: ScriptedServer) -> None:
     scripted_server.script("gpt-b", ok("Backup by choice."))
     panel.call_combo.set_model_id("backup")
     result = run(qtbot, panel)

@@ -29,7 +29,7 @@ def _commands(parser: argparse.ArgumentParser, prefix: list[str]) -> list[list[s
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             for name, sub in action.choices.items():
-                found += _commands(sub, prefix + [name])
+                found += _commands(sub, [*prefix, name])
     return found
 
 
@@ -106,7 +106,7 @@ def test_agents_add(cli: Any, path: Path) -> None:
         "model": ["haiku", "claude"],
         "instruction": "Write well.",
     }
-    code, out, err = cli("agents", "add", "plain", "--name", "Plain", "--model", "haiku")
+    code, out, _ = cli("agents", "add", "plain", "--name", "Plain", "--model", "haiku")
     assert code == 0 and "Effective models: haiku (from agent)" in out
     assert agent(path, "plain")["model"] == "haiku"  # one model is written as text
 

@@ -67,7 +67,7 @@ class Case:
             argv += ["--task", self.task]
         if self.strict:
             argv.append("--strict")
-        return argv + ["--json"]
+        return [*argv, "--json"]
 
 
 def no_default(data: dict[str, Any] | None = None) -> dict[str, Any]:

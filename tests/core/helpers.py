@@ -160,14 +160,14 @@ class Cli:
 IDS = ["m1", "m2", "m3", "m4", "m5"]
 PROVIDERS = ["p1", "p2", "p3"]
 ENTRY = st.one_of(
-    st.sampled_from(IDS + ["ghost"]),
+    st.sampled_from([*IDS, "ghost"]),
     st.sampled_from(["", "  ", "default", " DEFAULT ", "Default", "*"]),
     st.text(max_size=6),
 )
 MODEL_VALUE = st.one_of(st.none(), ENTRY, st.lists(ENTRY, max_size=5))
 TASK_MAP = st.dictionaries(
     st.sampled_from(["title", "summary"]),
-    st.dictionaries(st.sampled_from(IDS + ["*"]), MODEL_VALUE.filter(lambda v: v is not None), max_size=3),
+    st.dictionaries(st.sampled_from([*IDS, "*"]), MODEL_VALUE.filter(lambda v: v is not None), max_size=3),
     max_size=2,
 )
 
@@ -179,7 +179,7 @@ def configs(draw: st.DrawFn) -> tuple[Config, Policy | None]:
         for p in draw(st.lists(st.sampled_from(PROVIDERS), unique=True, max_size=3))
     ]
     models = [
-        {"id": m, "provider": draw(st.sampled_from(PROVIDERS + ["gone"])), "name": m, "enabled": draw(st.booleans())}
+        {"id": m, "provider": draw(st.sampled_from([*PROVIDERS, "gone"])), "name": m, "enabled": draw(st.booleans())}
         for m in draw(st.lists(st.sampled_from(IDS), unique=True, max_size=5))
     ]
     projects = [

@@ -44,7 +44,7 @@ def test_save_writes_stable_readable_json(store: ConfigStore, path: Path) -> Non
     store.save(config())
     text = path.read_text(encoding="utf-8")
     assert text == json.dumps(json.loads(text), indent=2, ensure_ascii=False) + "\n"
-    assert list(json.loads(text))[0] == "schema_version"
+    assert next(iter(json.loads(text))) == "schema_version"
     assert json.loads(text) == WORLD  # only what was written comes back, in the same order
     assert text == config_text(store.load())
 
@@ -275,10 +275,8 @@ def test_apply_waits_for_the_lock(store: ConfigStore) -> None:
 
 
 def test_lock_timeout_is_a_store_error(store: ConfigStore) -> None:
-    with file_lock(store.lock_path):
-        with pytest.raises(StoreError):
-            with file_lock(store.lock_path, timeout_s=0.1):
-                pass
+    with file_lock(store.lock_path), pytest.raises(StoreError), file_lock(store.lock_path, timeout_s=0.1):
+        pass
 
 
 def test_threads_lose_no_update(store: ConfigStore) -> None:

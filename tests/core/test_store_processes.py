@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from itertools import pairwise
 from pathlib import Path
 
 from modeldesk.core.schema import Config
@@ -106,4 +107,4 @@ def test_two_processes_editing_at_once_lose_nothing(tmp_path: Path) -> None:
     assert sorted(agents) == sorted(f"{tag}-{i}" for tag in ("left", "right") for i in range(30))
     # Both really ran at the same time: their adds interleave in the file.
     sides = [a.split("-")[0] for a in agents]
-    assert sum(1 for x, y in zip(sides, sides[1:]) if x != y) > 1
+    assert sum(1 for x, y in pairwise(sides) if x != y) > 1

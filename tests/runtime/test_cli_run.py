@@ -172,9 +172,8 @@ def test_quiet_and_failure_messages(
     assert main(["--config", str(path), "run", "--agent", "agent", "-q", "Hi"]) == 1
     out, err = capsys.readouterr()
     assert out == ""
-    assert (
-        err
-        == "modeldesk: A refused the request (400 invalid request: bad field); no other model is tried for this error.\n"
+    assert err == (
+        "modeldesk: A refused the request (400 invalid request: bad field); no other model is tried for this error.\n"
     )
 
 
@@ -278,7 +277,7 @@ def test_ctrl_c_cancels_at_once_and_sends_nothing_more(scripted_server: Scripted
     first = proc.stdout.read(4)  # the answer has started streaming
     assert first == "tick"
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=10)
+    _, err = proc.communicate(timeout=10)
     assert proc.returncode == 130
     assert "[modeldesk] Cancelled" in err and "Traceback" not in err
     time.sleep(0.2)

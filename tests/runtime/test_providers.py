@@ -7,6 +7,7 @@ import asyncio
 import json
 import logging
 import threading
+from itertools import pairwise
 from typing import Any
 
 import httpx
@@ -71,7 +72,7 @@ def test_anthropic_errors_map_like_the_others(scripted_server: ScriptedServer, s
         "claude-s", status(529, "Overloaded"), status(400, "prompt is too long: 210000 tokens > 200000 maximum")
     )
     scripted_server.script("claude-l", stream_error("Overloaded", error_type="overloaded_error"), ok("Done"))
-    models = ANTHROPIC_MODELS[:2] + [{"id": "L", "provider": "an", "name": "claude-l", "context_window": 1000000}]
+    models = [*ANTHROPIC_MODELS[:2], {"id": "L", "provider": "an", "name": "claude-l", "context_window": 1000000}]
     r = run(build_config(scripted_server, models, fallback={"retries": 1}), stream=stream, record_sleeps=True)
     assert [(a.model, a.outcome, a.status, a.error_class) for a in r.result.attempts] == [
         ("S", "failed", 529, "server"),
@@ -236,7 +237,8 @@ def test_sse_with_crlf_comments_and_multiline_data() -> None:
     body = (
         b": keep-alive\r\n\r\n"
         b'data: {"choices": [{"delta": {"content": "Hel"}}]}\r\n\r\n'
-        b'event: message\r\ndata: {"choices": \r\ndata: [{"delta": {"content": "lo"}, "finish_reason": "stop"}]}\r\n\r\n'
+        b'event: message\r\ndata: {"choices": \r\n'
+        b'data: [{"delta": {"content": "lo"}, "finish_reason": "stop"}]}\r\n\r\n'
         b"data: [DONE]"
     )
     chunks = asyncio.run(_chat(body))
@@ -326,7 +328,7 @@ def test_sse_text_is_the_same_however_the_stream_is_split(words: list[str], newl
     events = [json.dumps({"choices": [{"delta": {"content": w}}]}) for w in words] + ["[DONE]"]
     raw = b"".join(b": ping" + newline * 2 + b"data: " + e.encode() + newline * 2 for e in events)
     points = sorted({c % (len(raw) + 1) for c in cuts} | {0, len(raw)})
-    pieces = [raw[a:b] for a, b in zip(points, points[1:])]
+    pieces = [raw[a:b] for a, b in pairwise(points)]
     assert asyncio.run(_chat_pieces(pieces)) == "".join(words)
 
 

@@ -40,7 +40,7 @@ def test_stop_joins_every_handler_and_closes_every_socket() -> None:
     server.stop()
     assert set(threading.enumerate()) - before - set(clients) == set()  # no server or handler thread
     assert server.open_connections() == 0
-    with pytest.raises(OSError), socket.create_connection(("127.0.0.1", port), timeout=2):
+    with pytest.raises(ConnectionRefusedError), socket.create_connection(("127.0.0.1", port), timeout=2):
         pass
     for thread in clients:
         thread.join(10)

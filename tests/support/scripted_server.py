@@ -24,6 +24,7 @@ test and no thread or socket outlives the server.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
@@ -335,26 +336,27 @@ class _Handler(BaseHTTPRequestHandler):
 
     def finish(self) -> None:
         self.scripted._track(self.connection, False)
-        try:
+        with contextlib.suppress(OSError):
             super().finish()
-        except OSError:
-            pass
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
     # -- routing --
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:
         api = "anthropic" if "anthropic-version" in self.headers else "openai"
         authorized = self._record(None, None, api)
         if self.path.split("?")[0] != "/v1/models":
-            return self._send_error(api, status(404, f"no route {self.path}"))
+            self._send_error(api, status(404, f"no route {self.path}"))
+            return
         if authorized is False:
-            return self._send_error(api, status(401, "invalid api key", error_type="authentication_error"))
+            self._send_error(api, status(401, "invalid api key", error_type="authentication_error"))
+            return
         behaviour = self.scripted._next(MODELS_KEY, ok())
         if behaviour.kind != "ok":
-            return self._perform(api, behaviour, stream=False)
+            self._perform(api, behaviour, stream=False)
+            return
         names = self.scripted._known_models()
         if api == "anthropic":
             data: dict[str, Any] = {
@@ -373,7 +375,7 @@ class _Handler(BaseHTTPRequestHandler):
             }
         self._send_json(200, data)
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         path = self.path.split("?")[0]
         api = "anthropic" if path == "/v1/messages" else "openai"
         length = int(self.headers.get("content-length") or 0)
@@ -386,11 +388,13 @@ class _Handler(BaseHTTPRequestHandler):
         stream = bool(body.get("stream")) if isinstance(body, dict) else False
         authorized = self._record(model, body, api, stream=stream)
         if path not in ("/v1/chat/completions", "/v1/messages"):
-            return self._send_error(api, status(404, f"no route {path}"))
+            self._send_error(api, status(404, f"no route {path}"))
+            return
         if authorized is False:
-            return self._send_error(
+            self._send_error(
                 api, status(401, f"invalid api key {self._credential()}", error_type="authentication_error")
             )
+            return
         behaviour = self.scripted._next(str(model), self.scripted.default)
         self._perform(api, behaviour, stream=stream)
 
@@ -534,10 +538,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def _shutdown(conn: socket.socket) -> None:
-    try:
+    with contextlib.suppress(OSError):
         conn.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
 
 
 _ANTHROPIC_TYPES = {

@@ -17,11 +17,14 @@ from __future__ import annotations
 import asyncio
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 # PySide6 before qasync, so qasync binds to it.
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
 
+# isort: split
 import qasync  # after PySide6 on purpose
 
 from modeldesk.core.errors import ModelDeskError
@@ -32,6 +35,9 @@ from modeldesk.core.store import ConfigStore
 from .document import Document
 from .event_loop import install_asyncgen_hooks
 from .views.dialogs.first_run_dialog import FirstRunDialog, StartChoice
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
 
 APP_NAME = "ModelDesk"
 DESKTOP_FILE = "io.modeldesk.ModelDesk"
@@ -72,13 +78,18 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     return app
 
 
-def open_config(store: ConfigStore, parent: QWidget | None = None) -> Config | None:
+def open_config(
+    store: ConfigStore, parent: QWidget | None = None, first_run: list[StartChoice] | None = None
+) -> Config | None:
     """The config to open, after the first-run choice or the broken-file message;
-    ``None`` means quit (nothing was written)."""
+    ``None`` means quit (nothing was written). The first-run choice, if one was made, is
+    appended to ``first_run`` (the window follows it up: detect servers, add a provider)."""
     if not store.exists():
         dialog = FirstRunDialog(store.path, parent)
         if dialog.exec() != QDialog.DialogCode.Accepted or dialog.choice is None:
             return None
+        if first_run is not None:
+            first_run.append(dialog.choice)
         from modeldesk.core.samples import sample_config
 
         config = sample_config() if dialog.choice is StartChoice.SAMPLE else Config()
@@ -111,10 +122,24 @@ def _show_problem(parent: QWidget | None, title: str, path: str, detail: str) ->
     box.exec()
 
 
+def follow_first_run(window: MainWindow, choice: StartChoice) -> None:
+    """After "Detect local servers" or "Add a provider" on the welcome dialog: open the
+    providers section and the matching dialog over the (empty) workspace."""
+    if choice not in (StartChoice.DETECT, StartChoice.ADD_PROVIDER):
+        return
+    window.open_settings("providers")
+    providers = window.settings_page.models_tab.providers
+    if choice is StartChoice.DETECT:
+        providers.detect_servers()
+    else:
+        providers.add_item()
+
+
 def run_app(config_path: str | None = None) -> int:
     app = make_application()
     store = ConfigStore(resolve_config_path(config_path))
-    config = open_config(store)
+    first_run: list[StartChoice] = []
+    config = open_config(store, first_run=first_run)
     if config is None:
         return 1 if store.exists() else 0
     document = Document(store, config=config)
@@ -129,6 +154,8 @@ def run_app(config_path: str | None = None) -> int:
 
     window = MainWindow(document)
     window.show()
+    if first_run:
+        QTimer.singleShot(0, lambda: follow_first_run(window, first_run[0]))
 
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)

@@ -10,6 +10,10 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QWidget
 
 from .document import Document
 from .views.agents_page import AgentsPage
+from .views.dialogs.import_dialog import open_export, open_import
+from .views.health_page import HealthPage
+from .views.history_page import HistoryPage, history_recorder
+from .views.projects_page import ProjectsPage
 from .views.settings.settings_page import SettingsPage
 from .views.squads_page import SquadsPage
 
@@ -30,10 +34,16 @@ class MainWindow(QMainWindow):
         self.pages.setDocumentMode(True)
         self.agents_page = AgentsPage(document, self)
         self.squads_page = SquadsPage(document, self)
+        self.projects_page = ProjectsPage(document, self)
         self.settings_page = SettingsPage(document, self)
         self.pages.addTab(self.agents_page, "&Agents")
         self.pages.addTab(self.squads_page, "S&quads")
+        self.pages.addTab(self.projects_page, "&Projects")
+        self.history_page = HistoryPage(document, self)
+        self.pages.addTab(self.history_page, "Histor&y")
         self.pages.addTab(self.settings_page, "Se&ttings")
+        self.health_page = HealthPage(document, self)
+        self.pages.addTab(self.health_page, "&Health")
         self.setCentralWidget(self.pages)
 
         self._build_menus()
@@ -47,6 +57,9 @@ class MainWindow(QMainWindow):
 
         document.save_state_changed.connect(self.save_label.setText)
         document.open_settings_requested.connect(self.open_settings)
+        self.agents_page.editor.open_project_requested.connect(self.open_project)
+        self.projects_page.open_agent_requested.connect(self.open_agent)
+        history_recorder().failed.connect(self.show_history_problem)
         self._watch_file()
 
     # --- menus ------------------------------------------------------------------------
@@ -58,6 +71,13 @@ class MainWindow(QMainWindow):
         self.reload_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Refresh))
         self.reload_action.triggered.connect(self.document.reload)
         file_menu.addAction(self.reload_action)
+        file_menu.addSeparator()
+        self.import_action = QAction("&Import…", self)
+        self.import_action.triggered.connect(lambda: open_import(self, self.document))
+        self.export_action = QAction("&Export…", self)
+        self.export_action.triggered.connect(self.export_config)
+        file_menu.addAction(self.import_action)
+        file_menu.addAction(self.export_action)
         file_menu.addSeparator()
         quit_action = QAction("&Quit", self)
         quit_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Quit))
@@ -74,9 +94,10 @@ class MainWindow(QMainWindow):
         edit_menu.addAction(self.redo_action)
 
         go_menu = self.menuBar().addMenu("&Go")
-        for index, (text, key) in enumerate((("Agents", "Ctrl+1"), ("Squads", "Ctrl+2"), ("Settings", "Ctrl+3"))):
-            action = QAction(text, self)
-            action.setShortcut(QKeySequence(key))
+        # One entry per page, in tab order: Ctrl+1 is the first page, Ctrl+2 the second...
+        for index in range(self.pages.count()):
+            action = QAction(self.pages.tabText(index).replace("&", ""), self)
+            action.setShortcut(QKeySequence(f"Ctrl+{index + 1}"))
             action.triggered.connect(lambda _checked=False, i=index: self.pages.setCurrentIndex(i))
             go_menu.addAction(action)
 
@@ -86,6 +107,25 @@ class MainWindow(QMainWindow):
         """Switch to Settings → Models and focus ``field`` (the "Open settings" links)."""
         self.pages.setCurrentWidget(self.settings_page)
         self.settings_page.show_models_field(field)
+
+    def open_project(self, project_id: str) -> None:
+        """Show ``project_id`` on the Projects page (the agent editor's project link)."""
+        self.pages.setCurrentWidget(self.projects_page)
+        self.projects_page.show_project(project_id)
+
+    def export_config(self) -> None:
+        dialog = open_export(self, self.document)
+        dialog.accepted.connect(lambda: self.statusBar().showMessage(dialog.done_message(), 15000))
+
+    def show_history_problem(self, text: str) -> None:
+        """A run could not be recorded in the history (the run itself was fine)."""
+        self.statusBar().showMessage(text, 15000)
+
+    def open_agent(self, agent_id: str) -> None:
+        """Show ``agent_id`` in the agent editor (from the Projects page)."""
+        self.pages.setCurrentWidget(self.agents_page)
+        self.agents_page.select_agent(agent_id)
+        self.agents_page.tabs.setCurrentWidget(self.agents_page.editor)
 
     # --- watching the file ------------------------------------------------------------
 
@@ -132,4 +172,5 @@ class MainWindow(QMainWindow):
         # the window that shows it.
         self.agents_page.test_run.shutdown()
         self.settings_page.models_tab.providers.shutdown()
+        self.health_page.shutdown()
         super().closeEvent(event)

@@ -30,7 +30,6 @@ from .common import (
     wants_json,
 )
 
-
 FALLBACK_OPTIONS = tuple(FallbackOverride.model_fields)
 
 

@@ -2,19 +2,42 @@
 
 Each command group lives in its own module with a ``register(subparsers)`` function that
 adds its parsers and sets ``handler`` (a function ``(args) -> int`` returning the exit code).
+
+Only the module of the command being run is imported: `modeldesk resolve` must start fast
+and never load httpx, asyncio or the runtime that `run` needs. The full parser (every
+command) is built for `modeldesk --help` and for a command name that is not known.
+The desktop app (no command) is started by :mod:`modeldesk.__main__`, not from here.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from importlib import import_module
 
-# Command modules, in the order `--help` lists them.
-COMMAND_MODULES = ("resolve", "run", "agents", "squads", "models", "settings", "providers", "config")
+# Command name -> the module under modeldesk.cli that registers it, in the order `--help`
+# lists them.
+COMMANDS: dict[str, str] = {
+    "resolve": "resolve",
+    "run": "run",
+    "agents": "agents",
+    "squads": "squads",
+    "models": "models",
+    "settings": "settings",
+    "providers": "providers",
+    "config": "config",
+    "doctor": "doctor",
+}
+# Kept for callers that iterate the modules.
+COMMAND_MODULES = tuple(dict.fromkeys(COMMANDS.values()))
+
+# Options of `modeldesk` itself that take a value (the command name comes after them).
+_VALUE_OPTIONS = ("--config",)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser for ``command`` alone, or for every command when ``command`` is None."""
     parser = argparse.ArgumentParser(
         prog="modeldesk",
         description="Decide which LLM model each agent uses, and keep agents running when a model fails. "
@@ -26,19 +49,51 @@ def build_parser() -> argparse.ArgumentParser:
         help="config file (default: $MODELDESK_CONFIG, else the user config dir's modeldesk/config.json)",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        import_module(f"modeldesk.cli.{name}").register(subparsers)
+    modules = COMMAND_MODULES if command is None else (COMMANDS[command],)
+    for module in modules:
+        import_module(f"modeldesk.cli.{module}").register(subparsers)
     return parser
 
 
-def main(argv: list[str]) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        from modeldesk.app.application import run_app
+def command_name(argv: Sequence[str]) -> str | None:
+    """The command word in ``argv`` (the first argument that is not an option of
+    `modeldesk` itself or its value), or None when there is none."""
+    index = 0
+    while index < len(argv):
+        arg = argv[index]
+        if arg == "--":
+            return argv[index + 1] if index + 1 < len(argv) else None
+        if arg.startswith("-"):
+            # `--config PATH` (or an unambiguous prefix such as `--conf PATH`) takes the
+            # next argument; `--config=PATH` and flags do not.
+            if "=" not in arg and len(arg) > 2 and any(o.startswith(arg) for o in _VALUE_OPTIONS):
+                index += 1
+            index += 1
+            continue
+        return arg
+    return None
 
-        return run_app(config_path=args.config)
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    """Parse ``argv`` with a parser holding only the command named in it (all commands when
+    it names none or an unknown one, so `--help` and the "invalid choice" error list them)."""
+    name = command_name(argv)
+    return build_parser(name if name in COMMANDS else None).parse_args(list(argv))
+
+
+def run_command(args: argparse.Namespace) -> int:
     return int(args.handler(args))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command. Without a command there is nothing to run here: the usage is
+    printed (exit 2); `modeldesk` itself opens the app in that case."""
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.command is None:
+        build_parser().print_usage(sys.stderr)
+        print("modeldesk: give a command (see --help); without one, `modeldesk` opens the app", file=sys.stderr)
+        return 2
+    return run_command(args)
 
 
 if __name__ == "__main__":

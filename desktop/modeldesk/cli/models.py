@@ -45,6 +45,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--squad", metavar="S", help="only the agents of this squad")
     add_dry_run_flag(p)
 
+    from .model_info import register_info
+
+    register_info(group)
+
 
 def list_models(args: argparse.Namespace) -> int:
     session = Session(args)

@@ -31,6 +31,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     _add_timeout(models)
     add_json_flag(models)
     models.set_defaults(handler=run_models)
+    from .detect import register_detect
+
+    register_detect(group)
 
 
 def _add_timeout(parser: argparse.ArgumentParser) -> None:

@@ -5,8 +5,18 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from modeldesk.core.bulk import BulkChange, Change, Scope, SetList, SquadScope, plan_bulk_change, sentence
-from modeldesk.core.edits import AddItem, AgentChange
+from modeldesk.core.bulk import (
+    BulkChange,
+    Change,
+    PlannedChange,
+    Scope,
+    SetList,
+    SquadScope,
+    plan_bulk_change,
+    plan_edit,
+    sentence,
+)
+from modeldesk.core.edits import AddItem
 from modeldesk.core.errors import EditError
 from modeldesk.core.schema import Squad
 
@@ -114,10 +124,11 @@ def set_model(args: argparse.Namespace) -> int:
 
 def run_bulk(args: argparse.Namespace, session: Session, scope: Scope, change: Change, warnings: list[str]) -> int:
     """Preview a bulk change, and apply it unless ``--dry-run`` (shared with `models replace`)."""
-    plan = plan_bulk_change(session.config, scope, change)
+    # The app's bulk dialog plans with the same function: a dry run shows what is applied.
+    plan = plan_bulk_change(session.config, scope, change, resolver=session.resolver)
     if not args.dry_run:
-        # Re-planned under the store's lock, so edits made meanwhile by others are kept.
-        session.apply(BulkChange(scope, change))
+        # Exactly this plan; refused, changing nothing, if an agent changed meanwhile.
+        session.apply(plan_edit(plan, BulkChange(scope, change).label))
     changed = [c for c in plan if c.changed]
     if wants_json(args):
         print_json(
@@ -147,7 +158,7 @@ def run_bulk(args: argparse.Namespace, session: Session, scope: Scope, change: C
     return 0
 
 
-def _change_json(change: AgentChange) -> dict[str, Any]:
+def _change_json(change: PlannedChange) -> dict[str, Any]:
     return {
         "agent": change.agent_id,
         "before": list(change.before),

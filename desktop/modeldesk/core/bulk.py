@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Literal
 
-from .edits import AgentChange, Batch, Edit, SetAgentModels, check_model_list, model_value_list
+from .edits import Edit, check_model_list
 from .errors import EditError
-from .schema import Config
-
+from .resolver import Resolver, is_blank_value, is_placeholder
+from .schema import Agent, Config, ModelValue, Policy, as_model_value, model_list
 
 # --- scopes -------------------------------------------------------------------------
 
@@ -52,25 +53,26 @@ class AllAgentsScope:
 Scope = SquadScope | AgentsScope | UsingModelScope | AllAgentsScope
 
 
-def agents_in_scope(config: Config, scope: Scope) -> list[str]:
-    """Agent ids in the scope, in config order (squad order for a squad)."""
+def agents_in_scope(config: Config, scope: Scope, by_id: dict[str, Agent] | None = None) -> list[str]:
+    """Agent ids in the scope, in config order (squad order for a squad); ``by_id`` is
+    an index of the config's agents when the caller has one."""
+    known = by_id if by_id is not None else {a.id: a for a in config.agents}
     if isinstance(scope, SquadScope):
         squad = config.squad(scope.squad_id)
         if squad is None:
             raise EditError(f"there is no squad '{scope.squad_id}'")
-        known = {a.id for a in config.agents}
         missing = [a for a in squad.agents if a not in known]
         if missing:
             raise EditError(f"squad '{squad.id}' lists unknown agent(s): {', '.join(missing)}")
         return list(dict.fromkeys(squad.agents))
     if isinstance(scope, AgentsScope):
-        known = {a.id for a in config.agents}
         missing = [a for a in scope.agent_ids if a not in known]
         if missing:
             raise EditError(f"unknown agent(s): {', '.join(missing)}")
         return list(dict.fromkeys(scope.agent_ids))
     if isinstance(scope, UsingModelScope):
-        return [a.id for a in config.agents if scope.model_id in model_value_list(a.model)]
+        # Spaces around a hand-written id do not hide it (the resolver ignores them too).
+        return [a.id for a in config.agents if scope.model_id in (_key(m) for m in model_list(a.model))]
     return [a.id for a in config.agents]
 
 
@@ -83,9 +85,6 @@ class SetList:
 
     models: tuple[str, ...]
 
-    def transform(self, before: list[str]) -> list[str]:
-        return list(self.models)
-
     def describe(self) -> str:
         return "set models to " + (", ".join(self.models) or "(inherit)")
 
@@ -97,13 +96,6 @@ class ReplaceModel:
     old: str
     new: str
 
-    def transform(self, before: list[str]) -> list[str]:
-        if self.old not in before or self.old == self.new:
-            return before
-        if self.new in before:
-            return [m for m in before if m != self.old]
-        return [self.new if m == self.old else m for m in before]
-
     def describe(self) -> str:
         return f"replace {self.old} with {self.new}"
 
@@ -114,9 +106,6 @@ class AddFallback:
 
     model: str
 
-    def transform(self, before: list[str]) -> list[str]:
-        return before if self.model in before else [*before, self.model]
-
     def describe(self) -> str:
         return f"add fallback {self.model}"
 
@@ -124,9 +113,6 @@ class AddFallback:
 @dataclass(frozen=True)
 class RemoveModel:
     model: str
-
-    def transform(self, before: list[str]) -> list[str]:
-        return [m for m in before if m != self.model]
 
     def describe(self) -> str:
         return f"remove {self.model}"
@@ -141,26 +127,222 @@ def sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def plan_bulk_change(config: Config, scope: Scope, change: Change) -> list[AgentChange]:
-    """Every agent in scope with its list before and after (unchanged ones included)."""
+# --- planning -----------------------------------------------------------------------
+
+InheritedChoice = Literal["skip", "copy"]
+"""What a change does to an agent without a list of its own: leave it inheriting
+(``skip``), or first copy the list it inherits into its own and change that (``copy``)."""
+
+SKIP: InheritedChoice = "skip"
+COPY: InheritedChoice = "copy"
+
+
+@dataclass(frozen=True)
+class PlannedChange:
+    """One row of a plan: an agent's own list before and after, as written in the file.
+
+    ``before`` / ``after`` are the entries (empty = the agent inherits); ``note`` says how
+    the result differs from what the change's name suggests ("" when it does exactly
+    that). ``value_before`` / ``value_after`` are the raw values (string or list), so
+    applying keeps the form the file uses and can check nothing changed meanwhile.
+    """
+
+    agent_id: str
+    before: tuple[str, ...]
+    after: tuple[str, ...]
+    note: str = ""
+    value_before: ModelValue | None = None
+    value_after: ModelValue | None = None
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+
+class _Inherited:
+    """What agents without a list of their own inherit, worked out once per project."""
+
+    def __init__(self, resolver: Resolver) -> None:
+        self.resolver = resolver
+        self.config = resolver.config
+        self._by_project: dict[str | None, tuple[tuple[str, ...], str]] = {}
+
+    def of(self, agent: Agent) -> tuple[tuple[str, ...], str]:
+        """The list the agent would inherit without its own, and where it comes from
+        (``((), "")`` when nothing is inherited). The same layers and skipping rules as
+        the resolver: the project's default, Settings, the organization policy."""
+        key = agent.project
+        if key not in self._by_project:
+            project = self.config.project(key) if key else None
+            layers: list[tuple[str, ModelValue | None]] = [
+                (f"project {key}", project.default_model if project else None),
+                ("Settings", self.config.settings.default_agent_model),
+                ("the organization policy", self.resolver.policy.default_agent_model if self.resolver.policy else None),
+            ]
+            found: tuple[tuple[str, ...], str] = ((), "")
+            for source, value in layers:
+                usable = self._usable(value)
+                if usable:
+                    found = (usable, source)
+                    break
+            self._by_project[key] = found
+        return self._by_project[key]
+
+    def _usable(self, value: ModelValue | None) -> tuple[str, ...]:
+        ids = (_key(e) for e in model_list(value))
+        unique = dict.fromkeys(m for m in ids if m and not is_placeholder(m))
+        return tuple(m for m in unique if self.resolver.model_problem(m) is None)
+
+    def text(self, agent: Agent) -> str:
+        models, source = self.of(agent)
+        return f"{', '.join(models)} from {source}" if models else "no model (none is set anywhere)"
+
+
+def _key(entry: str) -> str:
+    """An entry as the resolver reads it (spaces around an id do not count)."""
+    return entry.strip()
+
+
+def _transform(change: Change, before: list[str]) -> tuple[list[str], str]:
+    """``before`` changed, with a note when the result is not what the change's name
+    says. Entries the change is not about are kept exactly as written."""
+    keys = [_key(e) for e in before]
+    if isinstance(change, SetList):
+        return list(change.models), ""
+    if isinstance(change, ReplaceModel):
+        if change.old not in keys:
+            return before, f"does not list {change.old}"
+        if change.old == change.new:
+            return before, "the replacement is the same model"
+        if change.new in keys:
+            return [e for e, k in zip(before, keys, strict=True) if k != change.old], (
+                f"{change.new} was already listed: {change.old} removed, no duplicate"
+            )
+        first = keys.index(change.old)
+        after = [
+            change.new if i == first else e
+            for i, (e, k) in enumerate(zip(before, keys, strict=True))
+            if i == first or k != change.old
+        ]
+        note = f"{change.old} was listed twice: one {change.new} kept" if keys.count(change.old) > 1 else ""
+        return after, note
+    if isinstance(change, AddFallback):
+        if change.model in keys:
+            return before, f"already lists {change.model}"
+        return [*before, change.model], ""
+    if change.model not in keys:
+        return before, f"does not list {change.model}"
+    return [e for e, k in zip(before, keys, strict=True) if k != change.model], ""
+
+
+def plan_bulk_change(
+    config: Config,
+    scope: Scope,
+    change: Change,
+    *,
+    inherited: InheritedChoice = SKIP,
+    resolver: Resolver | None = None,
+    policy: Policy | None = None,
+) -> list[PlannedChange]:
+    """Every agent in scope with its list before and after (unchanged ones included).
+
+    The one planner behind the app's bulk dialog and the CLI's ``models replace`` /
+    ``squads set-model``: what a preview shows is what :func:`plan_edit` applies.
+    ``resolver`` (else one built over ``config`` and ``policy``) says what agents
+    without a list inherit, for notes and for ``inherited="copy"``.
+    """
     if isinstance(change, SetList):
         check_model_list(list(change.models), "new model list")
-    plan: list[AgentChange] = []
+    lookup = _Inherited(resolver if resolver is not None else Resolver(config, policy))
     by_id = {a.id: a for a in config.agents}
-    for agent_id in agents_in_scope(config, scope):
+    plan: list[PlannedChange] = []
+    for agent_id in agents_in_scope(config, scope, by_id):
         agent = by_id[agent_id]
-        before = list(model_value_list(agent.model))
-        after = change.transform(list(before))
-        note = "" if after != before else "no change"
+        value_before = agent.model
+        before = model_list(value_before)
+        own = not is_blank_value(value_before)
+        note = ""
+        if own or isinstance(change, SetList):
+            after, note = _transform(change, before)
+        elif inherited == SKIP:
+            after, note = before, f"inherits {lookup.text(agent)}: skipped"
+        else:
+            models, source = lookup.of(agent)
+            if not models:
+                after, note = before, "inherits no model: nothing to copy, skipped"
+            else:
+                after, why = _transform(change, list(models))
+                if why:
+                    # The copy would not change: leave the agent inheriting.
+                    after, note = before, f"inherits {', '.join(models)} from {source}, which {why}: unchanged"
+                elif not after:
+                    after, note = (
+                        before,
+                        f"inherits {', '.join(models)} from {source}; nothing would be left: unchanged",
+                    )
+                else:
+                    note = f"copied {', '.join(models)} inherited from {source}"
         if before and not after:
-            note = "will inherit"
-        plan.append(AgentChange(agent_id, tuple(before), tuple(after), note))
+            note = f"list emptied: will inherit {lookup.text(agent)}"
+        value_after = value_before if after == before else as_model_value(after, like=value_before)
+        if value_after == value_before and not note:
+            note = "no change"
+        plan.append(PlannedChange(agent_id, tuple(before), tuple(after), note, value_before, value_after))
     return plan
 
 
-def batch_for(plan: Iterable[AgentChange], label: str) -> Batch:
-    """One edit that applies every real change of a plan."""
-    return Batch(tuple(SetAgentModels(c.agent_id, c.after) for c in plan if c.changed), label=label)
+def target_problems(resolver: Resolver, change: Change) -> list[str]:
+    """Why the models this change brings into lists cannot be used ("id: reason"), empty
+    when they all can. The app refuses to apply while any is listed."""
+    if isinstance(change, SetList):
+        targets = list(change.models)
+    elif isinstance(change, ReplaceModel):
+        targets = [change.new]
+    elif isinstance(change, AddFallback):
+        targets = [change.model]
+    else:
+        targets = []
+    return [f"{m}: {problem}" for m in targets if m and (problem := resolver.model_problem(m))]
+
+
+@dataclass(frozen=True)
+class SetAgentLists(Edit):
+    """Set many agents' preferred lists in one step, exactly as planned.
+
+    Each entry is (agent id, the value it had when planned, the new value). Applying
+    refuses, changing nothing, when an agent is gone or its list is no longer the one
+    planned from, so what was previewed is what is written, and another process's
+    change to the same agent is never overwritten. Its inverse is the same edit reversed.
+    """
+
+    lists: tuple[tuple[str, ModelValue | None, ModelValue | None], ...]
+    label: str = "Change models of many agents"
+
+    def _apply(self, config: Config) -> Edit:
+        index = {agent.id: i for i, agent in enumerate(config.agents)}
+        for agent_id, expected, _new in self.lists:
+            position = index.get(agent_id)
+            if position is None:
+                raise EditError(f"{self.label}: agent '{agent_id}' no longer exists; review the change again")
+            if config.agents[position].model != expected:
+                raise EditError(
+                    f"{self.label}: the models of agent '{agent_id}' changed since this was planned; "
+                    "review the change again"
+                )
+        for agent_id, _expected, new in self.lists:
+            position = index[agent_id]
+            config.agents[position] = config.agents[position].model_copy(update={"model": new})
+        return SetAgentLists(tuple((a, new, old) for a, old, new in self.lists), label=self.label)
+
+
+def plan_edit(plan: Iterable[PlannedChange], label: str) -> SetAgentLists:
+    """One edit that applies every real change of a plan, and nothing else."""
+    return SetAgentLists(tuple((c.agent_id, c.value_before, c.value_after) for c in plan if c.changed), label=label)
+
+
+def batch_for(plan: Iterable[PlannedChange], label: str) -> SetAgentLists:
+    """The edit of a plan (older name of :func:`plan_edit`)."""
+    return plan_edit(plan, label)
 
 
 @dataclass(frozen=True)
@@ -175,10 +357,12 @@ class BulkChange(Edit):
     scope: Scope
     change: Change
     label: str = ""
+    inherited: InheritedChoice = SKIP
 
     def __post_init__(self) -> None:
         if not self.label:
             object.__setattr__(self, "label", f"{sentence(self.change.describe())} ({self.scope.describe()})")
 
     def _apply(self, config: Config) -> Edit:
-        return batch_for(plan_bulk_change(config, self.scope, self.change), self.label)._apply(config)
+        plan = plan_bulk_change(config, self.scope, self.change, inherited=self.inherited)
+        return plan_edit(plan, self.label)._apply(config)

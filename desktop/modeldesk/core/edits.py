@@ -368,8 +368,9 @@ class Batch(Edit):
     def _apply(self, config: Config) -> Edit:
         undo: list[Edit] = []
         try:
+            # A loop, not a comprehension: on a failure `undo` must hold the inverses applied so far.
             for edit in self.edits:
-                undo.append(apply_edit(config, edit))
+                undo.append(apply_edit(config, edit))  # noqa: PERF401
         except Exception:
             for inverse in reversed(undo):
                 apply_edit(config, inverse)

@@ -27,7 +27,8 @@ config: after an edit, build a new Resolver.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import functools
+from collections.abc import Callable
 from typing import Any
 
 from .errors import NoModelConfiguredError, UnknownAgentError, UnusableModelError
@@ -39,14 +40,43 @@ PLACEHOLDER = "default"
 NOT_SET = "not set"
 
 
-@dataclass(frozen=True)
 class TraceStep:
-    """One layer considered during a resolution."""
+    """One layer considered during a resolution.
 
-    layer: str
-    value: list[str] | None
-    outcome: str  # "used" | "skipped"
-    reason: str
+    ``reason`` is text for people. Most resolutions are read for their models only (the
+    agents table resolves 10,000 agents, the runner one per run), so the reason is kept as
+    the facts it is made of and written out the first time someone reads it.
+    """
+
+    __slots__ = ("_reason", "layer", "outcome", "value")
+
+    def __init__(self, layer: str, value: list[str] | None, outcome: str, reason: str | Callable[[], str]) -> None:
+        self.layer = layer
+        self.value = value
+        self.outcome = outcome  # "used" | "skipped"
+        self._reason = reason
+
+    @property
+    def reason(self) -> str:
+        reason = self._reason
+        if not isinstance(reason, str):
+            reason = self._reason = reason()
+        return reason
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, TraceStep):
+            return NotImplemented
+        return (self.layer, self.value, self.outcome, self.reason) == (
+            other.layer,
+            other.value,
+            other.outcome,
+            other.reason,
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # equal by value, and the value is a list
+
+    def __repr__(self) -> str:
+        return f"TraceStep({self.layer!r}, {self.value!r}, {self.outcome!r}, {self.reason!r})"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -57,15 +87,36 @@ class TraceStep:
         }
 
 
-@dataclass(frozen=True)
 class Resolution:
     """The result: ``models`` (primary first, never empty), the winning ``source`` layer,
-    the ``trace`` of layers considered, and ``warnings`` for people."""
+    the ``trace`` of layers considered, and ``warnings`` for people. Read-only by
+    convention (a plain class: a frozen dataclass cost a third of a resolution to build)."""
 
-    models: list[str]
-    source: str
-    trace: list[TraceStep] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    __slots__ = ("models", "source", "trace", "warnings")
+
+    def __init__(
+        self, models: list[str], source: str, trace: list[TraceStep] | None = None, warnings: list[str] | None = None
+    ) -> None:
+        self.models = models
+        self.source = source
+        self.trace: list[TraceStep] = [] if trace is None else trace
+        self.warnings: list[str] = [] if warnings is None else warnings
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Resolution):
+            return NotImplemented
+        return (self.models, self.source, self.trace, self.warnings) == (
+            other.models,
+            other.source,
+            other.trace,
+            other.warnings,
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        fields = f"models={self.models!r}, source={self.source!r}, trace={self.trace!r}, warnings={self.warnings!r}"
+        return f"Resolution({fields})"
 
     @property
     def primary(self) -> str:
@@ -94,16 +145,41 @@ def is_blank_value(value: ModelValue | None) -> bool:
     return all(not entry.strip() or is_placeholder(entry) for entry in model_list(value))
 
 
-@dataclass
 class _Layer:
-    """The outcome of reading one ModelValue under the skipping rules."""
+    """The outcome of reading one ModelValue under the skipping rules: the usable ids and
+    the facts its reason is written from (:meth:`reason`, only when asked)."""
 
-    usable: list[str]
-    reason: str  # why it was skipped, or "used: ..." when usable
+    __slots__ = ("blanks", "empty", "placeholders", "problems", "usable")
+
+    def __init__(
+        self, usable: list[str], problems: list[tuple[str, str]] | None, empty: bool, blanks: int, placeholders: int
+    ) -> None:
+        self.usable = usable
+        self.problems = problems  # (id, why) for each unusable id
+        self.empty = empty
+        self.blanks = blanks
+        self.placeholders = placeholders
+
+    def reason(self) -> str:
+        """Why the layer was skipped, or ``used: ...`` when it is usable."""
+        removed = "; ".join(f"{m}: {why}" for m, why in self.problems or ())
+        if self.usable:
+            return "used: " + ", ".join(self.usable) + (f" (removed {removed})" if removed else "")
+        if removed:
+            return f"no usable model ({removed})"
+        if self.empty:
+            return "empty list"
+        if self.placeholders and not self.blanks:
+            return f"placeholder '{PLACEHOLDER}'"
+        if self.blanks and not self.placeholders:
+            return "blank"
+        return f"blank or placeholder '{PLACEHOLDER}'"
 
 
 class _Run:
     """Collects the trace and warnings of one resolution."""
+
+    __slots__ = ("strict", "trace", "warnings")
 
     def __init__(self, strict: bool) -> None:
         self.strict = strict
@@ -114,7 +190,7 @@ class _Run:
         if text not in self.warnings:
             self.warnings.append(text)
 
-    def skip(self, layer: str, value: ModelValue | None, reason: str) -> None:
+    def skip(self, layer: str, value: ModelValue | None, reason: str | Callable[[], str]) -> None:
         self.trace.append(TraceStep(layer, _as_list(value), "skipped", reason))
 
     def done(self, layer: str, value: ModelValue | None, result: _Layer) -> Resolution:
@@ -123,7 +199,10 @@ class _Run:
 
 
 def _as_list(value: ModelValue | None) -> list[str] | None:
-    return None if value is None else model_list(value)
+    # A copy: the trace must not change when the config is edited later.
+    if value is None:
+        return None
+    return [value] if isinstance(value, str) else list(value)
 
 
 class Resolver:
@@ -147,6 +226,7 @@ class Resolver:
         self._agents: dict[str, Agent] = {a.id: a for a in config.agents}
         self._projects: dict[str, Project] = {p.id: p for p in config.projects}
         self._problems: dict[str, str | None] = {}
+        self._reads: dict[tuple[str, str | tuple[str, ...]], tuple[_Layer, tuple[str, ...]]] = {}
 
     # --- registry ---------------------------------------------------------------------
 
@@ -273,25 +353,40 @@ class Resolver:
         return None
 
     def _read(self, run: _Run, layer: str, value: ModelValue) -> _Layer:
-        """Apply the skipping rules to one value, recording warnings (or raising if strict)."""
-        entries = model_list(value)
+        """Apply the skipping rules to one value, recording warnings (or raising if strict).
+
+        Lists repeat across agents (a team's agents share a few lists), so what reading one
+        gave is remembered per layer and list; the config a Resolver reads does not change.
+        """
+        key = (layer, value if isinstance(value, str) else tuple(value))
+        seen = self._reads.get(key)
+        if seen is not None and not (run.strict and seen[0].problems):
+            for text in seen[1]:
+                run.warn(text)
+            return seen[0]
+        warnings_before = len(run.warnings)
+        result = self._read_entries(run, layer, value)
+        self._reads[key] = (result, tuple(run.warnings[warnings_before:]))
+        return result
+
+    def _read_entries(self, run: _Run, layer: str, value: ModelValue) -> _Layer:
+        entries = [value] if isinstance(value, str) else value
         usable: list[str] = []
-        problems: list[tuple[str, str]] = []  # (id, why) for each unusable id
-        seen: set[str] = set()
+        problems: list[tuple[str, str]] | None = None
         blanks = placeholders = 0
+        known = self._problems
         for entry in entries:
             model_id = entry.strip()
             if not model_id:
                 blanks += 1
                 continue
-            if model_id.casefold() == PLACEHOLDER:
+            if len(model_id) == len(PLACEHOLDER) and model_id.casefold() == PLACEHOLDER:
                 placeholders += 1
                 continue
-            if model_id in seen:
+            if model_id in usable or (problems is not None and any(m == model_id for m, _ in problems)):
                 run.warn(f"{layer}: '{model_id}' is listed twice; the later copy is ignored")
                 continue
-            seen.add(model_id)
-            problem = self.model_problem(model_id)
+            problem = known[model_id] if model_id in known else self.model_problem(model_id)
             if problem is None:
                 usable.append(model_id)
                 continue
@@ -299,23 +394,11 @@ class Resolver:
                 error = UnusableModelError(f"Model '{model_id}' ({layer}) cannot be used: {problem}.")
                 error.trace, error.warnings = list(run.trace), list(run.warnings)  # the layers before
                 raise error
+            if problems is None:
+                problems = []
             problems.append((model_id, problem))
             run.warn(f"{layer}: '{model_id}' removed: {problem}")
-        if usable:
-            reason = "used: " + ", ".join(usable)
-            if problems:
-                reason += " (removed " + "; ".join(f"{m}: {why}" for m, why in problems) + ")"
-        elif problems:
-            reason = "no usable model (" + "; ".join(f"{m}: {why}" for m, why in problems) + ")"
-        elif not entries:
-            reason = "empty list"
-        elif placeholders and not blanks:
-            reason = f"placeholder '{PLACEHOLDER}'"
-        elif blanks and not placeholders:
-            reason = "blank"
-        else:
-            reason = f"blank or placeholder '{PLACEHOLDER}'"
-        return _Layer(usable, reason)
+        return _Layer(usable, problems, not entries, blanks, placeholders)
 
     # --- tasks ------------------------------------------------------------------------
 
@@ -358,8 +441,10 @@ class Resolver:
             found = self._try_map(run, "organization-task", self.policy.task_models.get(task), chat.primary)
             if found is not None:
                 return found
-        reason = "used the chat models: " + ", ".join(chat.models)
-        run.trace.append(TraceStep("chat-model", list(chat.models), "used", reason))
+        models = chat.models
+        run.trace.append(
+            TraceStep("chat-model", list(models), "used", lambda: "used the chat models: " + ", ".join(models))
+        )
         return Resolution(list(chat.models), "chat-model", run.trace, run.warnings)
 
     def _try_map(
@@ -373,28 +458,36 @@ class Resolver:
         if not entries:
             run.skip(layer, None, NOT_SET)
             return None
-        notes: list[str] = []
+        # Each tried entry: (label, what reading it gave); the reason text is written later.
+        tried: list[tuple[str, _Layer]] = []
         last_value: ModelValue | None = None
-        for key in dict.fromkeys((chat_primary, WILDCARD)):
+        for key in (chat_primary, WILDCARD) if chat_primary != WILDCARD else (WILDCARD,):
             if key not in entries:
                 continue
             value = entries[key]
             last_value = value
-            label = "'*'" if key == WILDCARD else f"'{key}'"
             result = self._read(run, layer, value)
+            label = "'*'" if key == WILDCARD else f"'{key}'"
             if result.usable:
-                reason = f"entry {label} {result.reason}"
-                if notes:
-                    reason += "; " + "; ".join(notes)
-                run.trace.append(TraceStep(layer, model_list(value), "used", reason))
+                run.trace.append(
+                    TraceStep(layer, _as_list(value), "used", functools.partial(_map_reason, label, result, tried))
+                )
                 return Resolution(list(result.usable), layer, run.trace, run.warnings)
-            notes.append(f"entry {label} skipped: {result.reason}")
-        if not notes:
-            reason = f"no entry for '{chat_primary}' or '*'"
+            tried.append((label, result))
+        if not tried:
+            run.skip(layer, last_value, f"no entry for '{chat_primary}' or '*'")
         else:
-            reason = "; ".join(notes)
-        run.skip(layer, last_value, reason)
+            run.skip(layer, last_value, functools.partial(_skipped_entries, tried))
         return None
+
+
+def _skipped_entries(tried: list[tuple[str, _Layer]]) -> str:
+    return "; ".join(f"entry {label} skipped: {result.reason()}" for label, result in tried)
+
+
+def _map_reason(label: str, result: _Layer, tried: list[tuple[str, _Layer]]) -> str:
+    reason = f"entry {label} {result.reason()}"
+    return f"{reason}; {_skipped_entries(tried)}" if tried else reason
 
 
 # --- convenience --------------------------------------------------------------------

@@ -104,6 +104,14 @@ class Capabilities(_Strict):
 
     tools: bool | None = Field(None, title="Tools")
     vision: bool | None = Field(None, title="Vision")
+    reasoning: bool | None = Field(None, title="Reasoning", description="Thinks before answering.")
+
+
+class Price(_Strict):
+    """What a model costs, in US dollars per million tokens. ``None`` means unknown."""
+
+    input: float | None = Field(None, ge=0, title="Input ($/M tokens)")
+    output: float | None = Field(None, ge=0, title="Output ($/M tokens)")
 
 
 class Model(_Strict):
@@ -113,6 +121,7 @@ class Model(_Strict):
     label: str | None = Field(None, title="Label")
     context_window: int | None = Field(None, gt=0, title="Context window", description="In tokens.")
     capabilities: Capabilities = Field(default_factory=Capabilities, title="Capabilities")
+    price: Price = Field(default_factory=Price, title="Price", description="US dollars per million tokens.")
     enabled: bool = Field(True, title="Enabled")
 
     @property

@@ -30,7 +30,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -83,17 +83,17 @@ def error_place(loc: tuple[Any, ...] | list[Any], data: Any = None) -> str:
             out += f"[{part}]"
             node = node[part] if track and isinstance(node, list) and 0 <= part < len(node) else None
             continue
-        part = str(part)
+        key = str(part)
         if track:
             if isinstance(node, dict):
-                if part not in node and out:
+                if key not in node and out:
                     # Not a key of the file: a union member's name (or a missing field,
                     # which the caller passes with the "missing" type; see schema_problems).
                     continue
-                node = node.get(part)
+                node = node.get(key)
             elif out:
                 continue  # a union member name under a scalar or list
-        out += f".{part}" if out else part
+        out += f".{key}" if out else key
     return out or "(top level)"
 
 
@@ -118,9 +118,12 @@ def schema_problems(exc: ValidationError, data: Any) -> list[str]:
             messages.append(message)
     out = []
     for place, messages in by_place.items():
-        if set(messages) == _MODEL_VALUE_MESSAGES:
-            messages = ["expected a model id (text) or a list of model ids"]
-        out.append(f"{place}: {' or '.join(messages)}")
+        said = (
+            ["expected a model id (text) or a list of model ids"]
+            if set(messages) == _MODEL_VALUE_MESSAGES
+            else messages
+        )
+        out.append(f"{place}: {' or '.join(said)}")
     return out
 
 
@@ -369,7 +372,7 @@ class ConfigStore:
                     continue
                 if existing.stat().st_size == len(raw) and existing.read_bytes() == raw:
                     return existing
-            stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
             target = folder / (prefix + stamp)
             counter = 1
             while target.exists():

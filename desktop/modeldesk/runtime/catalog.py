@@ -64,7 +64,7 @@ async def check_provider(
         models = await list_models(provider, secrets=secrets, timeout_s=timeout_s)
     except ProviderError as exc:
         return ProviderCheck(provider.id, provider.kind, False, None, None, exc.message, exc.error_class, exc.status)
-    latency = int(round((time.monotonic() - started) * 1000))
+    latency = round((time.monotonic() - started) * 1000)
     return ProviderCheck(provider.id, provider.kind, True, latency, len(models))
 
 

@@ -613,7 +613,7 @@ class _Run:
         )
 
     def _ms(self, since: float) -> int:
-        return max(int(round((self.clock() - since) * 1000)), 0)
+        return max(round((self.clock() - since) * 1000), 0)
 
     def _failed(self, code: str, message: str) -> RunResult:
         self.emit(AllFailed(code, message))

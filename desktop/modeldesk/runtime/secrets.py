@@ -8,6 +8,7 @@ stored, printed or logged; errors name the variable or entry, never the value.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import threading
 from typing import Protocol
@@ -100,10 +101,8 @@ async def read_key(ref: ApiKeyRef | None, source: SecretSource, provider_id: str
             value = require_key(ref, source, provider_id)
         except Exception as exc:
             error = exc
-        try:
+        with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits any more
             loop.call_soon_threadsafe(deliver, value, error)
-        except RuntimeError:  # the loop has closed: nobody waits any more
-            pass
 
     threading.Thread(target=work, name=f"modeldesk-keyring-{provider_id}", daemon=True).start()
     return await future

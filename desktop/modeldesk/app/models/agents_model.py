@@ -211,7 +211,6 @@ class AgentsFilterProxy(QSortFilterProxyModel):
             haystack = " ".join([agent.id, agent.name, agent.project or "", *model_list(agent.model)]).casefold()
             if self._text not in haystack:
                 return False
-        if self._model_id is not None:
-            if self._model_id not in model_list(agent.model) and self._model_id not in source.effective(agent).models:
-                return False
-        return True
+        if self._model_id is None:
+            return True
+        return self._model_id in model_list(agent.model) or self._model_id in source.effective(agent).models

@@ -1,8 +1,13 @@
 """The bulk dialog's preview: every agent in scope with its model list before and after.
 
-Rows are the core's ``AgentChange`` values from ``plan_bulk_change``, so the preview shows
+Rows are the core's ``PlannedChange`` values from ``plan_bulk_change``, so the preview shows
 exactly what Apply will do. Unchanged rows stay listed (the user asked about them) but are
-dimmed and flagged "no change". Models that cannot be used are flagged in the note.
+dimmed; the planner's note says why a row differs from what the change's name suggests.
+Models that cannot be used are flagged in the note too.
+
+Built for thousands of rows: a new plan over the same agents updates the cells in place
+(no reset, so the view keeps its scroll position), and each cell's text is computed only
+when the view asks for it (visible rows only, given uniform row heights).
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt
 
-from modeldesk.core.edits import AgentChange
+from modeldesk.core.bulk import PlannedChange
 
 from .rows import RowsTableModel, dim_brush
 
@@ -24,7 +29,7 @@ def list_text(models: Sequence[str]) -> str:
     return ", ".join(models) or INHERIT_TEXT
 
 
-class BulkPreviewModel(RowsTableModel[AgentChange]):
+class BulkPreviewModel(RowsTableModel[PlannedChange]):
     COLUMNS = ("Agent", "Before", "After", "Note")
     AGENT, BEFORE, AFTER, NOTE = range(4)
 
@@ -35,7 +40,7 @@ class BulkPreviewModel(RowsTableModel[AgentChange]):
 
     def set_plan(
         self,
-        plan: Sequence[AgentChange],
+        plan: Sequence[PlannedChange],
         names: dict[str, str] | None = None,
         model_problem: Callable[[str], str | None] | None = None,
     ) -> None:
@@ -44,7 +49,10 @@ class BulkPreviewModel(RowsTableModel[AgentChange]):
         self._names = dict(names or {})
         if model_problem is not None:
             self._problem = model_problem
-        self.set_rows(plan)
+        self.update_rows(plan)
+
+    def row_key(self, row: PlannedChange) -> object:
+        return row.agent_id
 
     def changed_count(self) -> int:
         return sum(1 for change in self._rows if change.changed)
@@ -53,7 +61,7 @@ class BulkPreviewModel(RowsTableModel[AgentChange]):
         name = self._names.get(agent_id, agent_id)
         return agent_id if name == agent_id else f"{name} ({agent_id})"
 
-    def note_text(self, change: AgentChange) -> str:
+    def note_text(self, change: PlannedChange) -> str:
         parts = [change.note] if change.note else []
         # Only models this change brings in are flagged: the user is choosing those now.
         added = [m for m in change.after if m not in change.before]
@@ -63,7 +71,7 @@ class BulkPreviewModel(RowsTableModel[AgentChange]):
                 parts.append(f"{model_id}: {problem}")
         return "; ".join(parts)
 
-    def cell(self, change: AgentChange, column: int, role: int) -> Any:
+    def cell(self, change: PlannedChange, column: int, role: int) -> Any:
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             if column == self.AGENT:
                 return self.agent_text(change.agent_id)

@@ -7,12 +7,12 @@ agent whenever the document changes (undo, redo, a reload from disk).
 
 from __future__ import annotations
 
-from html import escape
-
 from collections.abc import Callable
+from html import escape
+from itertools import pairwise
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, QSignalBlocker, Qt
+from PySide6.QtCore import QEvent, QObject, QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -21,11 +21,13 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
     QGridLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
     QScrollArea,
     QSpinBox,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -178,7 +180,7 @@ class AgentTaskModels(TableSection):
         agent = self._agent()
         if agent is None:
             return
-        task, models = row if row else ("", ())
+        task, models = row or ("", ())
         dialog = AgentTaskModelDialog(self._document, self, agent.id, task=task, models=list(models))
         try:
             if dialog.exec() != QDialog.DialogCode.Accepted:
@@ -304,6 +306,9 @@ class AgentFallbackForm(QWidget):
 
 
 class AgentEditor(QWidget):
+    # A project id: the user followed the link beside the project combo.
+    open_project_requested = Signal(str)
+
     def __init__(self, document: Document, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._document = document
@@ -314,6 +319,12 @@ class AgentEditor(QWidget):
         self.title.setStyleSheet("font-size: 14pt; font-weight: 600;")
         self.name_edit = QLineEdit(self)
         self.project_combo = QComboBox(self)
+        self.project_link = QToolButton(self)
+        self.project_link.setObjectName("project_link")
+        self.project_link.setText("Open project")
+        self.project_link.setToolTip("Show this project on the Projects page")
+        self.project_link.setAutoRaise(True)
+        self.project_link.clicked.connect(self._open_project)
         self.instruction_edit = QPlainTextEdit(self)
         self.instruction_edit.setPlaceholderText("What this agent is for, in a sentence or two.")
         self.instruction_edit.setTabChangesFocus(True)
@@ -352,12 +363,17 @@ class AgentEditor(QWidget):
         ]
         for name, check in self.fallback_form.checks.items():
             chain += [check, self.fallback_form.boxes[name]]
-        for first, second in zip(chain, chain[1:]):
+        for first, second in pairwise(chain):
             QWidget.setTabOrder(first, second)
 
         form = QFormLayout()
         form.addRow("&Name:", self.name_edit)
-        form.addRow("&Project:", self.project_combo)
+        project_row = QHBoxLayout()
+        project_row.addWidget(self.project_combo, 1)
+        project_row.addWidget(self.project_link)
+        project_label = QLabel("&Project:", self)
+        project_label.setBuddy(self.project_combo)
+        form.addRow(project_label, project_row)
         form.addRow("&Instruction:", self.instruction_edit)
         models_caption = QLabel("Preferred &models (primary first, then fallbacks):", self)
         models_caption.setBuddy(self.models_editor.view)
@@ -442,6 +458,7 @@ class AgentEditor(QWidget):
             if agent.project and self._document.config.project(agent.project) is None:
                 self.project_combo.addItem(f"⚠ {agent.project} (missing)", agent.project)
             self.project_combo.setCurrentIndex(max(0, self.project_combo.findData(agent.project)))
+        self.project_link.setEnabled(self._document.config.project(agent.project or "") is not None)
         if self.instruction_edit.toPlainText() != agent.instruction and not self.instruction_edit.hasFocus():
             self.instruction_edit.setPlainText(agent.instruction)
         self.models_editor.set_models(model_list(agent.model))
@@ -486,6 +503,11 @@ class AgentEditor(QWidget):
         if agent is None or project == agent.project:
             return
         self._perform(UpdateItem("agents", agent.id, {"project": project}, label=f"Change project of {agent.id}"))
+
+    def _open_project(self) -> None:
+        agent = self._agent()
+        if agent is not None and agent.project and self._document.config.project(agent.project) is not None:
+            self.open_project_requested.emit(agent.project)
 
     def _commit_instruction(self) -> None:
         agent = self._agent()

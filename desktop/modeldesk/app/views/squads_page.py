@@ -14,6 +14,7 @@ F2 renames; Delete removes the selected squad or member from the list that has f
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt
 from PySide6.QtGui import QKeySequence
@@ -39,11 +40,11 @@ from modeldesk.core.schema import Config, Squad, model_list
 
 from ..document import Document
 from ..models.squads_model import MembersModel, SquadsModel
-from .agent_editor import inherited_text
-from .dialogs.bulk_change_dialog import BulkChangeDialog
 from ..widgets.actions import widget_action
 from ..widgets.model_list_editor import ModelListEditor
 from ..widgets.style import problem_colour, text_style
+from .agent_editor import inherited_text
+from .dialogs.bulk_change_dialog import BulkChangeDialog
 from .resolution_view import escape, resolution_text
 from .tables import make_table
 
@@ -201,7 +202,7 @@ class SquadsPage(QWidget):
             editor.hint_label,
             self.bulk_button,
         ]
-        for first, second in zip(chain, chain[1:]):
+        for first, second in pairwise(chain):
             QWidget.setTabOrder(first, second)
 
     # --- reading ------------------------------------------------------------------------
@@ -373,11 +374,11 @@ class SquadsPage(QWidget):
             return
         row = self.members_model.row_of(agent_id)
         members = [a for a in squad.agents if a != agent_id]
-        if self._perform(
-            UpdateItem("squads", squad.id, {"agents": members}, label=f"Remove {agent_id} from squad {squad.name}")
-        ):
-            if members:
-                self.select_member(members[min(row, len(members) - 1)])
+        removal = UpdateItem(
+            "squads", squad.id, {"agents": members}, label=f"Remove {agent_id} from squad {squad.name}"
+        )
+        if self._perform(removal) and members:
+            self.select_member(members[min(row, len(members) - 1)])
 
     def _on_models_edited(self, models: list[str]) -> None:
         agent_id = self.models_editor.agent_id

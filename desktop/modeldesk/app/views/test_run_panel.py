@@ -26,8 +26,8 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QFormLayout,
     QGroupBox,
-    QHeaderView,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QListWidget,
     QListWidgetItem,
@@ -47,10 +47,10 @@ from ..document import Document
 from ..event_loop import install_asyncgen_hooks
 from ..models.timeline_model import TimelineModel
 from ..widgets.style import ok_colour, problem_colour, text_style
+from .history_page import app_run_record, history_recorder
 from .model_combo import ModelCombo
 from .resolution_view import escape, split_models
 from .tables import make_table
-
 
 _trackers: dict[Path, CooldownTracker] = {}
 
@@ -98,6 +98,7 @@ class TestRunPanel(QWidget):
         self._task: asyncio.Task[RunResult] | None = None
         self._run_id = 0
         self._started = 0.0
+        self._history_input: tuple[str, list[str] | None, str] = ("", None, "")
 
         self.agent_label = QLabel(self)
         self.agent_label.setObjectName("agent_label")
@@ -263,11 +264,13 @@ class TestRunPanel(QWidget):
         self._show_result("Running…", "")
         # A snapshot: edits made while the run goes on do not change it half-way.
         config = self.document.config.model_copy(deep=True)
+        call = split_models(self.call_combo.model_id())
+        self._history_input = (self.agent_id, call, prompt)
         coroutine = run_agent(
             config,
             self.agent_id,
             prompt,
-            call=split_models(self.call_combo.model_id()),
+            call=call,
             stream=self.stream_check.isChecked(),
             on_event=lambda event: self._on_event(run_id, event),
             cooldowns=self.cooldowns,
@@ -382,7 +385,14 @@ class TestRunPanel(QWidget):
         self._set_running(False)
         self.refresh_cooldowns()
         if self.result is not None:
+            self._record_in_history(self.result)
             self.run_finished.emit(self.result)
+
+    def _record_in_history(self, result: RunResult) -> None:
+        # Written on the recorder's worker thread; a locked or damaged history database
+        # is reported by the recorder and never touches the run.
+        agent_id, call, prompt = self._history_input
+        history_recorder().record(app_run_record(self.document, agent_id, call, prompt, result))
 
     def _show_result(self, text: str, style: str) -> None:
         self.result_label.setText(text)

@@ -4,8 +4,8 @@ Shared by Settings → Fallback defaults and the agent editor's fallback overrid
 from __future__ import annotations
 
 from annotated_types import Ge, Gt, Le
-from PySide6.QtWidgets import QAbstractSpinBox, QDoubleSpinBox, QSpinBox, QWidget
 from pydantic.fields import FieldInfo
+from PySide6.QtWidgets import QAbstractSpinBox, QDoubleSpinBox, QSpinBox, QWidget
 
 
 def _bounds(info: FieldInfo) -> tuple[float, float]:

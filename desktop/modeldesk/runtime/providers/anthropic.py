@@ -32,7 +32,7 @@ class AnthropicProvider(ChatProvider):
     @property
     def root(self) -> str:
         base = self.provider.base_url
-        return base[: -len("/v1")] if base.endswith("/v1") else base
+        return base.removesuffix("/v1")
 
     def headers(self) -> dict[str, str]:
         headers = {"user-agent": USER_AGENT, "anthropic-version": API_VERSION, "accept": "application/json"}
@@ -112,9 +112,11 @@ class AnthropicProvider(ChatProvider):
             items = data.get("data") if isinstance(data, dict) else None
             if not isinstance(items, list):
                 raise self.error("malformed_response", "model list has no 'data' array")
-            for item in items:
-                if isinstance(item, dict) and isinstance(item.get("id"), str):
-                    models.append(RemoteModel(item["id"], item.get("display_name") or None))
+            models.extend(
+                RemoteModel(item["id"], item.get("display_name") or None)
+                for item in items
+                if isinstance(item, dict) and isinstance(item.get("id"), str)
+            )
             if not data.get("has_more") or not data.get("last_id"):
                 break
             params["after_id"] = str(data["last_id"])

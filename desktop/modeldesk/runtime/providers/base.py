@@ -416,7 +416,7 @@ async def iter_sse(response: httpx.Response, provider: ChatProvider) -> AsyncIte
                     if line.startswith(":"):
                         continue
                     name, _, value = line.partition(":")
-                    value = value[1:] if value.startswith(" ") else value
+                    value = value.removeprefix(" ")
                     if name == "event":
                         event = value
                     elif name == "data":
@@ -486,7 +486,9 @@ _CONTEXT_PATTERNS = re.compile(
     r"|exceeds? (the )?(model'?s? )?(maximum|max)",
     re.IGNORECASE,
 )
-_POLICY_PATTERNS = re.compile(r"content[_ ]policy|content[_ ]filter|content management policy|safety system", re.I)
+_POLICY_PATTERNS = re.compile(
+    r"content[_ ]policy|content[_ ]filter|content management policy|safety system", re.IGNORECASE
+)
 # Quota, billing and credit errors: the account is out of money, not briefly over a rate.
 # Decided by the provider's code or wording, never by the status alone (a 429 is usually a
 # passing rate limit; OpenAI's insufficient_quota also comes as a 429).
@@ -516,10 +518,9 @@ def classify(status: int, message: str = "", err_type: str = "", code: str = "")
         return "quota"
     if status in REDIRECTS:
         return "redirect"
-    if status in (400, 413, 422) or status >= 500:
-        # Some servers report an overlong prompt with a 5xx; the text decides.
-        if _CONTEXT_PATTERNS.search(words):
-            return "context_overflow"
+    # Some servers report an overlong prompt with a 5xx; the text decides.
+    if (status in (400, 413, 422) or status >= 500) and _CONTEXT_PATTERNS.search(words):
+        return "context_overflow"
     if status == 429:
         return "rate_limit"
     if status in (401, 403):

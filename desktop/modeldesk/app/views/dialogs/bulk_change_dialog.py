@@ -2,17 +2,24 @@
 
 The user picks *which agents* (a squad, the agents selected on the Agents page, every
 agent whose list contains a model, or every agent) and *what change* (set the whole
-list, replace one model with another, add a fallback, remove a model). The preview
-below lists every agent in scope with its list before and after, recomputed by the core's
-``plan_bulk_change`` on every keystroke, so it shows exactly what Apply will do.
+list, replace one model with another, add a fallback, remove a model) and, for agents
+without a list of their own, whether to skip them or copy what they inherit first. The
+preview below lists every agent in scope with its list before and after and a note on every
+row whose result is not what the change's name says; it is planned by the core's
+``plan_bulk_change`` (the same planner as the CLI's ``models replace``), re-planned a moment
+after the user stops typing, so it shows exactly what Apply will do.
 
-Nothing changes until Apply, which performs the plan as ONE edit (one undo step).
-Cancel, Escape or closing the window leaves the config as it was.
+Apply stays disabled while the change would bring in a model that is unknown or disabled,
+and says why beside the button. Nothing changes until Apply, which performs the plan as ONE
+edit (one undo step) that writes exactly the previewed rows. Cancel, Escape or closing the
+window leaves the config as it was.
 """
 
 from __future__ import annotations
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QButtonGroup,
     QComboBox,
     QDialog,
@@ -20,6 +27,7 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QPushButton,
     QRadioButton,
@@ -29,10 +37,14 @@ from PySide6.QtWidgets import (
 )
 
 from modeldesk.core.bulk import (
+    COPY,
+    SKIP,
     AddFallback,
     AgentsScope,
     AllAgentsScope,
     Change,
+    InheritedChoice,
+    PlannedChange,
     RemoveModel,
     ReplaceModel,
     Scope,
@@ -40,10 +52,10 @@ from modeldesk.core.bulk import (
     SquadScope,
     UsingModelScope,
     agents_in_scope,
-    batch_for,
     plan_bulk_change,
+    plan_edit,
+    target_problems,
 )
-from modeldesk.core.edits import AgentChange
 from modeldesk.core.errors import ModelDeskError
 from modeldesk.core.schema import model_list
 
@@ -61,6 +73,11 @@ def change_label(scope: Scope, change: Change) -> str:
     return f"Change models of {scope.describe()}: {change.describe()}"
 
 
+# How long the preview waits after the last keystroke before re-planning: long enough
+# that typing a model id plans once, short enough to feel immediate.
+PREVIEW_DELAY_MS = 150
+
+
 class BulkChangeDialog(QDialog):
     SCOPES = ("squad", "selected", "using", "all")
     CHANGES = ("set", "replace", "add", "remove")
@@ -71,8 +88,15 @@ class BulkChangeDialog(QDialog):
         self.setObjectName("bulk_change_dialog")
         self.resize(820, 640)
         self.document = document
-        self._plan: list[AgentChange] = []
+        self._plan: list[PlannedChange] = []
         self._error = ""
+        self._blockers: list[str] = []
+        self._names: dict[str, str] = {}
+        self._names_version = -1
+        self._preview_timer = QTimer(self)
+        self._preview_timer.setSingleShot(True)
+        self._preview_timer.setInterval(PREVIEW_DELAY_MS)
+        self._preview_timer.timeout.connect(self.update_preview)
         # The agents selected when the dialog was opened (the Agents page's selection).
         self._selected: tuple[str, ...] = initial_scope.agent_ids if isinstance(initial_scope, AgentsScope) else ()
 
@@ -90,6 +114,15 @@ class BulkChangeDialog(QDialog):
         self.buttons.addButton(self.apply_button, QDialogButtonBox.ButtonRole.AcceptRole)
         self.buttons.accepted.connect(self._apply)
         self.buttons.rejected.connect(self.reject)
+        # Why Apply is disabled, right where the user looks for the button.
+        self.blocker_label = QLabel(self)
+        self.blocker_label.setObjectName("blocker_label")
+        self.blocker_label.setWordWrap(True)
+        self.blocker_label.setStyleSheet(text_style(problem_colour()))
+        self.blocker_label.setVisible(False)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.blocker_label, 1)
+        bottom.addWidget(self.buttons)
 
         top = QHBoxLayout()
         top.addWidget(self.scope_box, 2)
@@ -98,13 +131,14 @@ class BulkChangeDialog(QDialog):
         layout.addLayout(top)
         layout.addWidget(self.preview_box, 1)
         layout.addWidget(self.hint_label)
-        layout.addWidget(self.buttons)
+        layout.addLayout(bottom)
 
         self._set_initial_scope(initial_scope)
         self._prefill_change()
         for signal in (
             self.scope_group.idToggled,
             self.change_group.idToggled,
+            self.inherited_group.idToggled,
             self.squad_combo.currentIndexChanged,
             self.using_combo.model_changed,
             self.list_editor.models_edited,
@@ -113,7 +147,7 @@ class BulkChangeDialog(QDialog):
             self.add_combo.model_changed,
             self.remove_combo.model_changed,
         ):
-            signal.connect(self.update_preview)
+            signal.connect(self.schedule_preview)
         # A change made elsewhere (another process, the file watcher) shows up at once.
         document.changed.connect(self._on_document_changed)
         self._following = True
@@ -151,7 +185,7 @@ class BulkChangeDialog(QDialog):
         self.selected_label.setVisible(bool(self._selected))
         # Choosing a value picks its scope too, so the keyboard never needs two stops.
         self.squad_combo.activated.connect(lambda: self.squad_radio.setChecked(True))
-        self.using_combo.model_changed.connect(lambda value: value and self.using_radio.setChecked(True))
+        self.using_combo.model_changed.connect(self._on_using_model)
 
         grid = QGridLayout(self.scope_box)
         grid.addWidget(self.squad_radio, 0, 0)
@@ -196,7 +230,25 @@ class BulkChangeDialog(QDialog):
         self.remove_page = self._single_page("Remove", self.remove_combo, "from every list in scope.")
         for page in (self.list_editor, self.replace_page, self.add_page, self.remove_page):
             self.pages.addWidget(page)
-        self.change_group.idToggled.connect(lambda index, on: on and self.pages.setCurrentIndex(index))
+        self.change_group.idToggled.connect(self._on_change_kind)
+
+        # Agents without a list of their own: a change to "their list" has nothing to work
+        # on, so the user decides (never silently giving them a list of one fallback).
+        self.inherited_box = QWidget(self)
+        self.inherited_group = QButtonGroup(self)
+        self.skip_inherited_radio = QRadioButton("S&kip them", self)
+        self.skip_inherited_radio.setObjectName("skip_inherited_radio")
+        self.copy_inherited_radio = QRadioButton("C&opy what they inherit, then change it", self)
+        self.copy_inherited_radio.setObjectName("copy_inherited_radio")
+        self.inherited_group.addButton(self.skip_inherited_radio, 0)
+        self.inherited_group.addButton(self.copy_inherited_radio, 1)
+        self.skip_inherited_radio.setChecked(True)
+        inherited_row = QHBoxLayout(self.inherited_box)
+        inherited_row.setContentsMargins(0, 0, 0, 0)
+        inherited_row.addWidget(QLabel("Agents that inherit their models:", self))
+        inherited_row.addWidget(self.skip_inherited_radio)
+        inherited_row.addWidget(self.copy_inherited_radio)
+        inherited_row.addStretch(1)
 
         self.problem_label = QLabel(self)
         self.problem_label.setObjectName("problem_label")
@@ -210,7 +262,18 @@ class BulkChangeDialog(QDialog):
         layout = QVBoxLayout(self.change_box)
         layout.addLayout(radios)
         layout.addWidget(self.pages, 1)
+        layout.addWidget(self.inherited_box)
         layout.addWidget(self.problem_label)
+
+    def _on_using_model(self, model_id: str) -> None:
+        if model_id:
+            self.using_radio.setChecked(True)
+
+    def _on_change_kind(self, index: int, on: bool) -> None:
+        if on:
+            self.pages.setCurrentIndex(index)
+            # Setting the whole list gives every agent that list: the choice does not apply.
+            self.inherited_box.setVisible(self.CHANGES[index] != "set")
 
     def _single_page(self, verb: str, combo: ModelCombo, rest: str) -> QWidget:
         page = QWidget(self)
@@ -233,6 +296,14 @@ class BulkChangeDialog(QDialog):
             self,
             stretch=(BulkPreviewModel.BEFORE, BulkPreviewModel.AFTER, BulkPreviewModel.NOTE),
         )
+        # Thousands of rows: one line each and widths that do not depend on the text, so
+        # the view never measures every cell (the full text is in each cell's tooltip).
+        self.preview.setWordWrap(False)
+        self.preview.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.preview.verticalHeader().setDefaultSectionSize(self.preview.fontMetrics().height() + 8)
+        self.preview.horizontalHeader().setSectionResizeMode(BulkPreviewModel.AGENT, QHeaderView.ResizeMode.Interactive)
+        self.preview.setColumnWidth(BulkPreviewModel.AGENT, 220)
+        self.preview.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.summary_label = QLabel(self)
         self.summary_label.setObjectName("summary_label")
         self.summary_label.setWordWrap(True)
@@ -273,11 +344,16 @@ class BulkChangeDialog(QDialog):
         if isinstance(scope, UsingModelScope):
             for combo in (self.replace_old, self.remove_combo):
                 combo.set_model_id(scope.model_id)
+        by_id = {agent.id: agent for agent in self.document.config.agents}
         try:
-            ids = agents_in_scope(self.document.config, scope)
+            ids = agents_in_scope(self.document.config, scope, by_id)
         except ModelDeskError:
             ids = []
-        lists = {tuple(model_list(agent.model)) for a in ids if (agent := self.document.config.agent(a))}
+        lists: set[tuple[str, ...]] = set()
+        for agent_id in ids:
+            lists.add(tuple(model_list(by_id[agent_id].model)))
+            if len(lists) > 1:
+                break
         if len(lists) == 1 and not isinstance(scope, UsingModelScope):
             self.list_editor.set_models(list(lists.pop()))
             self.set_radio.setChecked(True)
@@ -306,7 +382,10 @@ class BulkChangeDialog(QDialog):
             return AddFallback(self.add_combo.model_id())
         return RemoveModel(self.remove_combo.model_id())
 
-    def plan(self) -> list[AgentChange]:
+    def inherited_choice(self) -> InheritedChoice:
+        return COPY if self.copy_inherited_radio.isChecked() else SKIP
+
+    def plan(self) -> list[PlannedChange]:
         return list(self._plan)
 
     def _missing_input(self, scope: Scope, change: Change) -> str:
@@ -324,36 +403,44 @@ class BulkChangeDialog(QDialog):
             return "Choose the model to remove."
         return ""
 
-    def _new_models(self, change: Change) -> list[str]:
-        """The models this change would bring into lists (flagged when unusable)."""
-        if isinstance(change, SetList):
-            return list(change.models)
-        if isinstance(change, ReplaceModel):
-            return [change.new]
-        if isinstance(change, AddFallback):
-            return [change.model]
-        return []
-
     # --- preview and apply ----------------------------------------------------------------
 
+    def schedule_preview(self, *_: object) -> None:
+        """Re-plan a moment after the last change to the form (typing a model id plans
+        once, not per key)."""
+        self._preview_timer.start()
+
+    def preview_pending(self) -> bool:
+        return self._preview_timer.isActive()
+
+    def _agent_names(self) -> dict[str, str]:
+        # Names change rarely: build the map once per document version, not per keystroke.
+        version = getattr(self.document, "version", None)
+        if version is None or version != self._names_version:
+            self._names = {agent.id: agent.name for agent in self.document.config.agents}
+            self._names_version = -1 if version is None else version
+        return self._names
+
     def update_preview(self, *_: object) -> None:
+        self._preview_timer.stop()
         scope, change = self.scope(), self.change()
-        config = self.document.config
         resolver = self.document.resolver
         self._plan, self._error = [], self._missing_input(scope, change)
         if not self._error:
             try:
-                self._plan = plan_bulk_change(config, scope, change)
+                self._plan = plan_bulk_change(
+                    self.document.config, scope, change, inherited=self.inherited_choice(), resolver=resolver
+                )
             except ModelDeskError as exc:
                 self._error = exc.message
-        names = {agent.id: agent.name for agent in config.agents}
-        self.preview_model.set_plan(self._plan, names, resolver.model_problem)
+        self.preview_model.set_plan(self._plan, self._agent_names(), resolver.model_problem)
 
-        problems = [f"{m}: {p}" for m in self._new_models(change) if m and (p := resolver.model_problem(m))]
-        self.problem_label.setText("Warning: " + "; ".join(problems) if problems else "")
-        self.problem_label.setVisible(bool(problems))
+        self._blockers = target_problems(resolver, change)
+        self.problem_label.setText("Cannot be used: " + "; ".join(self._blockers) if self._blockers else "")
+        self.problem_label.setVisible(bool(self._blockers))
 
         changed = sum(1 for c in self._plan if c.changed)
+        noted = sum(1 for c in self._plan if c.changed and c.note)
         if self._error:
             self.summary_label.setText(self._error)
             self.summary_label.setStyleSheet(text_style(problem_colour()))
@@ -362,19 +449,27 @@ class BulkChangeDialog(QDialog):
             if not self._plan:
                 self.summary_label.setText("No agent is in this scope.")
             else:
-                self.summary_label.setText(
-                    f"{changed} of {len(self._plan)} agent(s) will change; dimmed rows stay as they are."
-                )
-        self.apply_button.setEnabled(not self._error and changed > 0)
+                text = f"{changed} of {len(self._plan)} agent(s) will change; dimmed rows stay as they are."
+                if noted:
+                    text += f" {noted} changing row(s) carry a note: read them before applying."
+                self.summary_label.setText(text)
+        if self._blockers:
+            self.blocker_label.setText(
+                "Cannot apply: " + "; ".join(self._blockers) + ". Choose a known, enabled model (Settings → Models)."
+            )
+        self.blocker_label.setVisible(bool(self._blockers))
+        self.apply_button.setEnabled(not self._error and not self._blockers and changed > 0)
+        self.apply_button.setToolTip(self.blocker_label.text() if self._blockers else "")
         self.apply_button.setText(f"Apply to {changed} agent(s)" if changed else "Apply")
 
     def _apply(self) -> None:
+        # Plan again now: the form may have changed within the preview's delay.
         self.update_preview()
-        if self._error or not any(c.changed for c in self._plan):
+        if self._error or self._blockers or not any(c.changed for c in self._plan):
             return
         steps = self.document.undo_stack.index()
         try:
-            self.document.perform(batch_for(self._plan, change_label(self.scope(), self.change())))
+            self.document.perform(plan_edit(self._plan, change_label(self.scope(), self.change())))
         except ModelDeskError as exc:
             # Nothing was changed (perform applies all or nothing); say why and stay open.
             self._show_failure(exc.message)
@@ -391,11 +486,12 @@ class BulkChangeDialog(QDialog):
 
     def done(self, result: int) -> None:
         # A closed dialog no longer follows the document (it may live on until deleted).
+        self._preview_timer.stop()
         if self._following:
             self._following = False
             self.document.changed.disconnect(self._on_document_changed)
         super().done(result)
 
-    def _on_document_changed(self) -> None:
+    def _on_document_changed(self, *_: object) -> None:
         self._fill_squads()
-        self.update_preview()
+        self.schedule_preview()

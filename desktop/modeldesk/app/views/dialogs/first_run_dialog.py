@@ -7,12 +7,14 @@ from __future__ import annotations
 from enum import Enum
 from pathlib import Path
 
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 
 class StartChoice(Enum):
     SAMPLE = "sample"
     EMPTY = "empty"
+    DETECT = "detect"  # an empty config, then "Detect local servers"
+    ADD_PROVIDER = "add_provider"  # an empty config, then the provider dialog with its presets
 
 
 class FirstRunDialog(QDialog):
@@ -38,6 +40,21 @@ class FirstRunDialog(QDialog):
         empty_note = QLabel("An empty config: add providers and models under Settings → Models.", self)
         empty_note.setWordWrap(True)
         empty_note.setEnabled(False)
+        self.detect_button = QPushButton("Detect local servers", self)
+        self.detect_button.setToolTip("Ollama, LM Studio, llama.cpp, vLLM, Jan or KoboldCpp running on this machine")
+        self.provider_button = QPushButton("Add a provider", self)
+        self.provider_button.setToolTip("OpenAI, Anthropic, OpenRouter, Gemini, Groq, Mistral… from a list of presets")
+        own_note = QLabel(
+            "Or start from your own: find the model servers running on this computer, or add a provider "
+            "and paste its key (kept in the OS keyring).",
+            self,
+        )
+        own_note.setWordWrap(True)
+        own_note.setEnabled(False)
+        own_row = QHBoxLayout()
+        own_row.addWidget(self.detect_button)
+        own_row.addWidget(self.provider_button)
+        own_row.addStretch(1)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, self)
         buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("Quit")
 
@@ -50,11 +67,16 @@ class FirstRunDialog(QDialog):
         layout.addSpacing(4)
         layout.addWidget(self.empty_button)
         layout.addWidget(empty_note)
+        layout.addSpacing(4)
+        layout.addLayout(own_row)
+        layout.addWidget(own_note)
         layout.addSpacing(8)
         layout.addWidget(buttons)
 
         self.sample_button.clicked.connect(lambda: self._choose(StartChoice.SAMPLE))
         self.empty_button.clicked.connect(lambda: self._choose(StartChoice.EMPTY))
+        self.detect_button.clicked.connect(lambda: self._choose(StartChoice.DETECT))
+        self.provider_button.clicked.connect(lambda: self._choose(StartChoice.ADD_PROVIDER))
         buttons.rejected.connect(self.reject)
 
     def _choose(self, choice: StartChoice) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import get_args
 
+from pydantic import ValidationError
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -21,8 +22,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from pydantic import ValidationError
 
+from modeldesk.core.presets import PRESETS, free_provider_id, preset
 from modeldesk.core.schema import ApiKeyRef, Provider, ProviderKind
 
 from .forms import FormDialog, field_label, first_error
@@ -42,6 +43,15 @@ class ProviderDialog(FormDialog):
         self._result: Provider | None = None
         fields = Provider.model_fields
 
+        # New providers start from a preset: base URL, kind and the usual key variable filled in.
+        self.preset_combo = QComboBox(self)
+        self.preset_combo.setObjectName("preset")
+        self.preset_combo.addItem("Custom (fill in below)", None)
+        for item in PRESETS:
+            where = "local server" if item.local else item.base_url.split("/")[2]
+            self.preset_combo.addItem(f"{item.label} — {where}", item.id)
+        self.preset_combo.setVisible(provider is None)
+        self._preset_id: str | None = None
         self.id_edit = QLineEdit(provider.id if provider else "", self)
         self.id_edit.setEnabled(provider is None)  # ids are what models refer to
         self.label_edit = QLineEdit((provider.label or "") if provider else "", self)
@@ -70,6 +80,8 @@ class ProviderDialog(FormDialog):
         (self.key_env if ref and ref.env else self.key_keyring if ref else self.key_none).setChecked(True)
 
         form = QFormLayout()
+        if provider is None:
+            form.addRow("Preset:", self.preset_combo)
         for name, widget in (
             ("id", self.id_edit),
             ("label", self.label_edit),
@@ -100,6 +112,7 @@ class ProviderDialog(FormDialog):
         form.addRow(field_label(fields["api_key"], "api_key") + ":", key_box)
         self.finish_layout(form)
 
+        self.preset_combo.currentIndexChanged.connect(self._preset_chosen)
         self.kind_combo.currentIndexChanged.connect(self._kind_changed)
         self.key_group.buttonToggled.connect(self._update_key_fields)
         self.id_edit.textChanged.connect(self._suggest_keyring_entry)
@@ -153,6 +166,29 @@ class ProviderDialog(FormDialog):
         super().accept()
 
     # --- behaviour --------------------------------------------------------------------
+
+    def apply_preset(self, preset_id: str) -> None:
+        """Choose a preset by id (as picking it in the combo does)."""
+        self.preset_combo.setCurrentIndex(max(0, self.preset_combo.findData(preset_id)))
+
+    def _preset_chosen(self) -> None:
+        chosen = preset(self.preset_combo.currentData() or "")
+        if chosen is None:
+            return
+        # The id and label follow the preset while the user has not typed their own.
+        if self.id_edit.text().strip() in ("", self._preset_id or ""):
+            self.id_edit.setText(free_provider_id(chosen.id, self._taken))
+        if self.label_edit.text().strip() in ("", *(p.label for p in PRESETS)):
+            self.label_edit.setText(chosen.label)
+        self._preset_id = self.id_edit.text().strip()
+        self.kind_combo.setCurrentIndex(max(0, self.kind_combo.findData(chosen.kind)))
+        self.url_edit.setText(chosen.base_url)
+        if chosen.key_env is None:
+            self.key_none.setChecked(True)
+        else:
+            self.env_edit.setText(chosen.key_env)
+            self.keyring_edit.setText(self._preset_id)
+            self.key_env.setChecked(True)
 
     def _kind_changed(self) -> None:
         # Switch the URL along with the kind only while it is still a stock URL.

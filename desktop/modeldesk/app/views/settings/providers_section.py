@@ -13,12 +13,14 @@ from PySide6.QtWidgets import QDialog, QMessageBox, QWidget
 from qasync import asyncSlot
 
 from modeldesk.core.edits import AddItem, Batch, Edit, PutItem, RemoveItem
-from modeldesk.core.schema import Provider
+from modeldesk.core.schema import Model, Provider
 
 from ...document import Document
 from ...models.rows import RowsTableModel
 from ...widgets.style import ok_colour, problem_colour
 from ...widgets.table_section import TableSection
+from ..dialogs.detect_dialog import DetectDialog
+from ..dialogs.fetch_models_dialog import FetchModelsDialog
 from ..dialogs.provider_dialog import ProviderDialog
 from .provider_probe import ProbeResult, models_to_import, probe
 
@@ -75,7 +77,7 @@ class ProvidersSection(TableSection):
             parent,
             name="providers_table",
             min_rows=3,
-            extra_buttons=(("check", "Check"), ("fetch", "Fetch models")),
+            extra_buttons=(("check", "Check"), ("fetch", "Fetch models"), ("detect", "Detect local…")),
         )
         self.model.setParent(self)
         self.check_button = self.extra_buttons["check"]
@@ -84,6 +86,9 @@ class ProvidersSection(TableSection):
         self.fetch_button.setToolTip("Add the provider's models that are not in the registry yet")
         self.check_button.clicked.connect(self.check_provider)
         self.fetch_button.clicked.connect(self.fetch_models)
+        self.detect_button = self.extra_buttons["detect"]
+        self.detect_button.setToolTip("Look for Ollama, LM Studio, llama.cpp, vLLM, Jan and KoboldCpp on this machine")
+        self.detect_button.clicked.connect(self.detect_servers)
         self._busy: set[str] = set()
         # The probes under way, so closing the window can stop them (see shutdown).
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -133,6 +138,13 @@ class ProvidersSection(TableSection):
         if answer == QMessageBox.StandardButton.Yes:
             self.perform(RemoveItem("providers", provider.id))
 
+    def detect_servers(self) -> None:
+        dialog = DetectDialog(self._document, self)
+        try:
+            dialog.exec()
+        finally:
+            dialog.deleteLater()
+
     # --- network ----------------------------------------------------------------------
 
     @asyncSlot()
@@ -154,12 +166,22 @@ class ProvidersSection(TableSection):
             # Plan against the config as it is now: it may have changed while we waited.
             new, skipped = models_to_import(self._document.config, provider.id, result.models)
             if new:
+                new = self._choose_models(provider.id, new)
+            if new:
                 label = f"Import {len(new)} model(s) from {provider.id}"
                 if self.perform(Batch(tuple(AddItem("models", m) for m in new), label=label)):
                     imported = len(new)
             text = f"Imported {imported} new model(s)" + (f", skipped {skipped} with unusable ids" if skipped else "")
             self.model.set_status(provider.id, ProbeResult(True, f"{result.text} · {text}"))
         self.fetch_finished.emit(provider.id, imported)
+
+    def _choose_models(self, provider_id: str, new: list[Model]) -> list[Model]:
+        """The new models the user ticks in the import dialog (none on Cancel)."""
+        dialog = FetchModelsDialog(provider_id, new, self)
+        try:
+            return dialog.selected() if dialog.exec() == QDialog.DialogCode.Accepted else []
+        finally:
+            dialog.deleteLater()
 
     def shutdown(self) -> None:
         """Cancel the Check/Fetch requests still under way (the window is closing): none

@@ -79,7 +79,7 @@ class TaskModelsEditor(TableSection):
         self._save(self._without(task, chat), f"Remove task model {task} ({chat})")
 
     def _edit_with_dialog(self, rule: TaskRule | None) -> None:
-        task, chat, models = rule if rule else ("", WILDCARD, ())
+        task, chat, models = rule or ("", WILDCARD, ())
         dialog = TaskModelDialog(self._document, self, task=task, chat_model=chat, models=list(models))
         try:
             if dialog.exec() != QDialog.DialogCode.Accepted:

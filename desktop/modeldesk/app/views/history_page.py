@@ -1,0 +1,474 @@
+"""The History page: the recorded runs (the app's Test runs and ``modeldesk run``), which
+model answered each one, and every attempt it took.
+
+The runs are read from the user's run history database (``core/history.py``), newest
+first, filtered by agent, by model (runs that tried it), failed runs only, or runs that
+fell back. A run answered by another model than its primary says so in its row ("gpt-4o
+instead of claude-sonnet-4", in the warning colour); a failed run is in the problem
+colour. Selecting a row shows its attempts as a timeline in the test run's colours.
+
+:class:`HistoryRecorder` writes the app's test runs to the same database on a worker
+thread: SQLite may wait on another writer (the CLI) for seconds, which the GUI thread
+must not. A locked or damaged database never stops a run; the recorder reports it
+(``failed``) and the run goes on as if history were off.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from PySide6.QtCore import QItemSelectionModel, QObject, Qt, Signal
+from PySide6.QtGui import QShowEvent
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QCompleter,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from modeldesk.core.errors import ModelDeskError
+from modeldesk.core.history import AttemptRecord, HistoryError, HistoryStore, ModelStats, RunRecord
+from modeldesk.core.schema import ModelValue
+from modeldesk.runtime.history_record import run_record
+from modeldesk.runtime.runner import RunResult
+
+from ..document import Document
+from ..models.rows import RowsTableModel, dim_brush
+from ..models.timeline_model import TimelineEntry, TimelineModel
+from ..models.trace_model import layer_label
+from ..widgets.style import problem_colour, text_style, warning_colour
+from .tables import make_table
+
+ANY_AGENT = "Any agent"
+ANY_MODEL = "Any model"
+# The page shows the newest runs; filters narrow the query rather than the rows shown.
+PAGE_LIMIT = 1000
+# Reading runs on the GUI thread: never wait long for a writer (WAL readers rarely do).
+READ_TIMEOUT_MS = 1000
+
+
+# --- recording the app's test runs -------------------------------------------------------
+
+
+class HistoryRecorder(QObject):
+    """Writes runs to the history database one at a time on a worker thread."""
+
+    # The id of a run just stored.
+    recorded = Signal(int)
+    # Why a run could not be recorded (the run itself went on unharmed).
+    failed = Signal(str)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        # One worker: writes stay in order and never compete with each other.
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="history")
+
+    def record(self, run: RunRecord) -> None:
+        """Store ``run`` in the background; ``recorded`` or ``failed`` follows."""
+        # The path is read now (it follows $MODELDESK_HISTORY and the state folder).
+        store = HistoryStore()
+        self._pool.submit(self._write, store, run)
+
+    def _write(self, store: HistoryStore, run: RunRecord) -> None:
+        # Signals emitted here reach GUI-thread receivers queued, on the GUI thread.
+        try:
+            run_id = store.record(run)
+        except HistoryError as exc:
+            self.failed.emit(f"The run was not recorded in the history: {exc.message}")
+            return
+        except Exception as exc:  # history must never break a run, whatever went wrong
+            self.failed.emit(f"The run was not recorded in the history: {exc}")
+            return
+        self.recorded.emit(run_id)
+
+    def wait(self) -> None:
+        """Block until every queued write is done (closing the app, tests)."""
+        self._pool.submit(lambda: None).result()
+
+
+@functools.cache
+def history_recorder() -> HistoryRecorder:
+    """The app's one recorder (created in the GUI thread on first use)."""
+    return HistoryRecorder()
+
+
+def app_run_record(
+    document: Document, agent_id: str, call: ModelValue | None, prompt: str, result: RunResult
+) -> RunRecord:
+    """The history record of one Test run: the resolved list and its layer are worked
+    out the way the run did (the agent's chain, or the call model chosen in the panel)."""
+    try:
+        resolution = document.resolver.chat(agent_id, call=call)
+        models: Sequence[str] = resolution.models
+        source: str | None = resolution.source
+    except ModelDeskError:
+        models, source = [a.model for a in result.attempts], None
+    return run_record(
+        result,
+        agent=agent_id,
+        models=models,
+        source=source,
+        config_path=document.store.path,
+        origin="app",
+        prompt=prompt,
+    )
+
+
+# --- how a run reads -------------------------------------------------------------------
+
+
+def answered_text(run: RunRecord) -> str:
+    """Who answered, at a glance: "gpt-4o instead of claude-sonnet-4", or the failure."""
+    if run.answered_by is None:
+        return f"failed: {run.error_code}" if run.error_code else "failed"
+    if run.fell_back and run.primary:
+        return f"{run.answered_by} instead of {run.primary}"
+    return run.answered_by
+
+
+def latency_text(milliseconds: int | None) -> str:
+    if milliseconds is None:
+        return "—"
+    return f"{milliseconds} ms" if milliseconds < 1000 else f"{milliseconds / 1000:.1f} s"
+
+
+def tokens_text(run: RunRecord) -> str:
+    if run.input_tokens is None and run.output_tokens is None:
+        return ""
+    return f"{run.input_tokens or 0} → {run.output_tokens or 0}"
+
+
+def when_text(started_at: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(started_at))
+
+
+def attempt_kind(attempt: AttemptRecord) -> str:
+    """The timeline kind (and so the colour and icon) of one recorded attempt."""
+    return {"answered": "answered", "failed": "attempt_failed", "skipped": "model_skipped"}.get(
+        attempt.outcome, "cancelled" if attempt.outcome == "cancelled" else "info"
+    )
+
+
+def attempt_text(attempt: AttemptRecord) -> str:
+    took = latency_text(attempt.elapsed_ms)
+    if attempt.outcome == "answered":
+        return f"{attempt.model} answered in {took}"
+    if attempt.outcome == "skipped":
+        return f"{attempt.model} skipped: {attempt.error or 'not tried'}"
+    if attempt.outcome == "cancelled":
+        return f"{attempt.model} cancelled after {took}"
+    status = f"{attempt.status} " if attempt.status is not None else ""
+    why = attempt.error or attempt.error_class or "error"
+    kind = f" ({attempt.error_class})" if attempt.error_class and attempt.error else ""
+    return f"{attempt.model} failed after {took}: {status}{why}{kind}"
+
+
+def timeline_entries(run: RunRecord) -> list[TimelineEntry]:
+    """The run's attempts in the Test run timeline's shape. Offsets add up the attempts'
+    own durations (waits between retries are not recorded), so they show the order and
+    what each try cost rather than wall-clock times."""
+    entries: list[TimelineEntry] = []
+    offset_ms = 0
+    for attempt in run.attempts:
+        entries.append(TimelineEntry(offset_ms / 1000, attempt_kind(attempt), attempt_text(attempt)))
+        offset_ms += attempt.elapsed_ms
+    if run.answered_by is None:
+        message = run.error_message or "No model answered."
+        entries.append(TimelineEntry(run.latency_ms / 1000, "all_failed", message))
+    return entries
+
+
+def run_summary(run: RunRecord) -> str:
+    """The selected run in two plain lines above its timeline."""
+    where = f" from {layer_label(run.source)}" if run.source else ""
+    task = f", task {run.task}" if run.task else ""
+    first = f"{when_text(run.started_at)} · {run.agent}{task} · {'app Test run' if run.origin == 'app' else 'CLI run'}"
+    listed = ", ".join(run.models) if run.models else "(no models)"
+    if run.answered_by is None:
+        outcome = f"No model answered ({run.error_code or 'failed'})"
+    elif run.fell_back:
+        outcome = f"Answered by {run.answered_by} instead of {run.primary}"
+    else:
+        outcome = f"Answered by {run.answered_by}"
+    tokens = tokens_text(run)
+    second = f"{outcome} in {latency_text(run.latency_ms)}{f' · tokens {tokens}' if tokens else ''}"
+    return f"{first}\nResolved{where}: {listed}\n{second}"
+
+
+def stats_text(stats: ModelStats | None) -> str:
+    """A model's record over the history: "92% of 25 tries, median 840 ms"."""
+    if stats is None or stats.success_rate is None:
+        return ""
+    tried = stats.answered + stats.failed
+    median = f", median {latency_text(stats.median_latency_ms)}" if stats.median_latency_ms is not None else ""
+    return f"{stats.success_rate:.0%} of {tried} tr{'ies' if tried != 1 else 'y'}{median}"
+
+
+class RunsModel(RowsTableModel[RunRecord]):
+    COLUMNS = ("When", "Agent", "Answered by", "Attempts", "Latency", "Tokens", "From")
+    WHEN, AGENT, ANSWERED, ATTEMPTS, LATENCY, TOKENS, ORIGIN = range(7)
+
+    def row_key(self, run: RunRecord) -> object:
+        return run.id
+
+    def cell(self, run: RunRecord, column: int, role: int) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole:
+            if column == self.WHEN:
+                return when_text(run.started_at)
+            if column == self.AGENT:
+                return run.agent if not run.task else f"{run.agent} ({run.task})"
+            if column == self.ANSWERED:
+                return answered_text(run)
+            if column == self.ATTEMPTS:
+                return len([a for a in run.attempts if a.outcome != "skipped"])
+            if column == self.LATENCY:
+                return latency_text(run.latency_ms)
+            if column == self.TOKENS:
+                return tokens_text(run)
+            return "app" if run.origin == "app" else "CLI"
+        if role == Qt.ItemDataRole.ForegroundRole and column == self.ANSWERED:
+            if run.answered_by is None:
+                return problem_colour()
+            if run.fell_back:
+                return warning_colour()
+        if role == Qt.ItemDataRole.ForegroundRole and column == self.ORIGIN:
+            return dim_brush()
+        if role == Qt.ItemDataRole.ToolTipRole and column == self.ANSWERED:
+            return run.error_message if run.answered_by is None else f"Resolved list: {', '.join(run.models)}"
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in (self.ATTEMPTS, self.LATENCY):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+
+def _filter_combo(parent: QWidget, name: str, accessible: str) -> QComboBox:
+    combo = QComboBox(parent)
+    combo.setObjectName(name)
+    combo.setEditable(True)
+    combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+    combo.setAccessibleName(accessible)
+    combo.setMinimumContentsLength(18)
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    completer = combo.completer()
+    assert completer is not None  # an editable combo has one
+    completer.setFilterMode(Qt.MatchFlag.MatchContains)
+    completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+    return combo
+
+
+class HistoryPage(QWidget):
+    def __init__(
+        self, document: Document, parent: QWidget | None = None, *, recorder: HistoryRecorder | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.store_path = HistoryStore().path
+        self._stale = True
+
+        self.agent_combo = _filter_combo(self, "history_agent_filter", "Only runs of agent")
+        self.model_combo = _filter_combo(self, "history_model_filter", "Only runs that tried model")
+        self.failed_check = QCheckBox("&Failed only", self)
+        self.fell_back_check = QCheckBox("Fell &back only", self)
+        self.fell_back_check.setToolTip("Runs answered by another model than their primary")
+        self.refresh_button = QPushButton("R&efresh", self)
+        self.count_label = QLabel(self)
+        self.count_label.setObjectName("history_count")
+
+        self.runs_model = RunsModel(self)
+        self.runs_view = make_table(
+            self.runs_model, "history_runs", "Recorded runs, newest first", self, stretch=(RunsModel.ANSWERED,)
+        )
+        self.runs_view.setWordWrap(False)
+        # Up to a thousand rows: fixed heights, nothing measured per row.
+        self.runs_view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.runs_view.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
+
+        self.detail_box = QGroupBox("Attempts", self)
+        self.summary_label = QLabel(self)
+        self.summary_label.setObjectName("history_summary")
+        self.summary_label.setTextFormat(Qt.TextFormat.PlainText)  # agent and model names are data
+        self.summary_label.setWordWrap(True)
+        self.summary_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.timeline_model = TimelineModel(self)
+        self.timeline = make_table(self.timeline_model, "history_timeline", "Attempts of the selected run", self)
+        self.timeline.setShowGrid(False)
+        self.timeline.setAlternatingRowColors(False)  # the colours are the kinds'
+        detail = QVBoxLayout(self.detail_box)
+        detail.addWidget(self.summary_label)
+        detail.addWidget(self.timeline, 1)
+
+        self.message_label = QLabel(self)
+        self.message_label.setObjectName("history_message")
+        self.message_label.setWordWrap(True)
+        self.message_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.message_label.setStyleSheet(text_style(problem_colour()))
+        self.message_label.setVisible(False)
+
+        filters = QHBoxLayout()
+        agent_label = QLabel("&Agent:", self)
+        agent_label.setBuddy(self.agent_combo)
+        model_label = QLabel("&Model:", self)
+        model_label.setBuddy(self.model_combo)
+        for widget in (agent_label, self.agent_combo, model_label, self.model_combo):
+            filters.addWidget(widget)
+        filters.addWidget(self.failed_check)
+        filters.addWidget(self.fell_back_check)
+        filters.addStretch(1)
+        filters.addWidget(self.count_label)
+        filters.addWidget(self.refresh_button)
+        split = QSplitter(Qt.Orientation.Vertical, self)
+        split.addWidget(self.runs_view)
+        split.addWidget(self.detail_box)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        split.setChildrenCollapsible(False)
+        layout = QVBoxLayout(self)
+        layout.addLayout(filters)
+        layout.addWidget(self.message_label)
+        layout.addWidget(split, 1)
+
+        self._fill_filters()
+        self.agent_combo.activated.connect(self.refresh)
+        for combo in (self.agent_combo, self.model_combo):
+            line = combo.lineEdit()
+            assert line is not None  # editable
+            line.editingFinished.connect(self.refresh)
+        self.model_combo.activated.connect(self.refresh)
+        self.failed_check.toggled.connect(self.refresh)
+        self.fell_back_check.toggled.connect(self.refresh)
+        self.refresh_button.clicked.connect(self.refresh)
+        self.runs_view.selectionModel().currentRowChanged.connect(self._show_run)
+        document.changed.connect(self._fill_filters)
+        (recorder or history_recorder()).recorded.connect(self._on_recorded)
+        self._show_run()
+
+    # --- filters ----------------------------------------------------------------------
+
+    def _fill_filters(self) -> None:
+        config = self.document.config
+        self._fill(self.agent_combo, ANY_AGENT, [a.id for a in config.agents])
+        self._fill(self.model_combo, ANY_MODEL, sorted(self.document.resolver.models))
+
+    @staticmethod
+    def _fill(combo: QComboBox, any_text: str, items: list[str]) -> None:
+        typed = combo.currentText()
+        combo.blockSignals(True)
+        combo.clear()
+        combo.addItem(any_text, None)
+        for item in items:
+            combo.addItem(item, item)
+        # An id typed or picked before stays, even if it is no longer in the config
+        # (history keeps runs of agents and models that are gone).
+        combo.setEditText(typed or any_text)
+        combo.blockSignals(False)
+
+    @staticmethod
+    def _chosen(combo: QComboBox, any_text: str) -> str | None:
+        text = combo.currentText().strip()
+        return None if not text or text == any_text else text
+
+    def set_filters(
+        self, *, agent: str | None = None, model: str | None = None, failed: bool = False, fell_back: bool = False
+    ) -> None:
+        for combo, value, any_text in ((self.agent_combo, agent, ANY_AGENT), (self.model_combo, model, ANY_MODEL)):
+            combo.blockSignals(True)
+            combo.setEditText(value or any_text)
+            combo.blockSignals(False)
+        for check, checked in ((self.failed_check, failed), (self.fell_back_check, fell_back)):
+            check.blockSignals(True)
+            check.setChecked(checked)
+            check.blockSignals(False)
+        self.refresh()
+
+    # --- reading ----------------------------------------------------------------------
+
+    def showEvent(self, event: QShowEvent) -> None:
+        # Runs recorded by the CLI since the page was last looked at.
+        super().showEvent(event)
+        if self._stale:
+            self.refresh()
+
+    def _on_recorded(self, _run_id: int) -> None:
+        if self.isVisible():
+            self.refresh()
+        else:
+            self._stale = True
+
+    def refresh(self, *_: object) -> None:
+        """Query the history again with the filters, keeping the selected run."""
+        self._stale = False
+        selected = self.current_run()
+        store = HistoryStore(self.store_path, timeout_ms=READ_TIMEOUT_MS)
+        try:
+            runs = store.query(
+                agent=self._chosen(self.agent_combo, ANY_AGENT),
+                model=self._chosen(self.model_combo, ANY_MODEL),
+                failed=self.failed_check.isChecked(),
+                fell_back=self.fell_back_check.isChecked(),
+                limit=PAGE_LIMIT,
+            )
+        except HistoryError as exc:
+            runs = []
+            self.message_label.setText(exc.message)
+            self.message_label.setVisible(True)
+        else:
+            self.message_label.setVisible(False)
+        self.runs_model.update_rows(runs)
+        shown = len(runs)
+        more = " (the newest)" if shown == PAGE_LIMIT else ""
+        self.count_label.setText(f"{shown} run{'s' if shown != 1 else ''}{more}")
+        if not runs and not self.message_label.isVisible():
+            self.summary_label.setText(
+                "No runs recorded yet: runs from the agent's Test run and from `modeldesk run` appear here."
+                if not self._any_filter()
+                else "No recorded run matches these filters."
+            )
+        row = self.runs_model.row_of(selected.id) if selected is not None else -1
+        self.select_row(row if row >= 0 else (0 if runs else -1))
+
+    def _any_filter(self) -> bool:
+        return bool(
+            self._chosen(self.agent_combo, ANY_AGENT)
+            or self._chosen(self.model_combo, ANY_MODEL)
+            or self.failed_check.isChecked()
+            or self.fell_back_check.isChecked()
+        )
+
+    def select_row(self, row: int) -> None:
+        if row < 0:
+            self.runs_view.selectionModel().clear()
+            self._show_run()
+            return
+        index = self.runs_model.index(row, 0)
+        self.runs_view.selectionModel().setCurrentIndex(
+            index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+        )
+        self._show_run()
+
+    def current_run(self) -> RunRecord | None:
+        index = self.runs_view.currentIndex()
+        if not index.isValid() or index.row() >= self.runs_model.rowCount():
+            return None
+        return self.runs_model.row_value(index.row())
+
+    def _show_run(self, *_: object) -> None:
+        run = self.current_run()
+        if run is None:
+            self.timeline_model.clear()
+            self.detail_box.setTitle("Attempts")
+            if self.runs_model.rowCount():
+                self.summary_label.setText("Select a run to see its attempts.")
+            return
+        self.detail_box.setTitle(f"Attempts of run {run.id}")
+        self.summary_label.setText(run_summary(run))
+        self.timeline_model.set_rows(timeline_entries(run))

@@ -1,0 +1,632 @@
+"""The Projects page: projects, each one's default-model list, task models and agents.
+
+Left, the projects with the default model their agents inherit and how many agents they
+have (add, rename in place with F2, delete). Right, the selected project: its default
+model list in the same priority-list editor as everywhere (drag, Ctrl+Up/Down, Move
+buttons, the Open settings hint), its task-model rules, and its agents (double-click or
+Enter opens one on the Agents page).
+
+Deleting a project that has agents asks where they go — no project, or another project —
+and removes the project and moves the agents in one undoable step. Every change is one
+Edit through ``document.perform``; the page re-reads the config on ``document.changed``.
+
+Scale: member counts come from one pass over the agents per config version, and the
+agents table lists only the selected project's agents, so 10,000 agents across 50
+projects stay instant.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from itertools import pairwise
+from typing import Any
+
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QObject, Qt, Signal
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QButtonGroup,
+    QComboBox,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QRadioButton,
+    QScrollArea,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from modeldesk.core.edits import AddItem, Batch, Edit, RemoveItem, UpdateItem
+from modeldesk.core.errors import ModelDeskError
+from modeldesk.core.resolver import PLACEHOLDER, Resolver
+from modeldesk.core.schema import Agent, Config, ModelValue, Policy, Project, as_model_value, model_list
+
+from ..document import Document
+from ..models.rows import AnyIndex, RowsTableModel, dim_brush
+from ..models.trace_model import layer_label
+from ..widgets.actions import widget_action
+from ..widgets.model_list_editor import ModelListEditor
+from ..widgets.style import problem_colour, text_style
+from .dialogs.forms import FormDialog
+from .settings.task_models_editor import TaskModelsEditor, TaskRule, rules_of
+from .tables import make_table
+
+# Where a project's agents inherit from when the project sets no usable default.
+FALLBACK_SOURCES = {
+    "project": "the project's default model",
+    "settings": "Settings → Default agent model",
+    "organization": "the organization policy",
+}
+
+
+def project_id_for(name: str, config: Config) -> str:
+    """A readable, unused project id made from ``name`` ("Web shop" -> "web-shop")."""
+    base = re.sub(r"[^a-z0-9._-]+", "-", name.strip().lower()).strip("-._") or "project"
+    taken = {project.id for project in config.projects}
+    candidate, number = base, 2
+    while candidate in taken:
+        candidate, number = f"{base}-{number}", number + 1
+    return candidate
+
+
+def usable_models(resolver: Resolver, value: ModelValue | None) -> tuple[str, ...]:
+    """The models of ``value`` a run could use, in order (the resolver's skipping rules:
+    blanks, the placeholder, repeats and unusable models are left out)."""
+    usable: list[str] = []
+    for entry in model_list(value):
+        model_id = entry.strip()
+        skipped = not model_id or model_id.casefold() == PLACEHOLDER or model_id in usable
+        if not skipped and resolver.model_problem(model_id) is None:
+            usable.append(model_id)
+    return tuple(usable)
+
+
+def effective_default(
+    resolver: Resolver, config: Config, policy: Policy | None, project: Project
+) -> tuple[tuple[str, ...], str]:
+    """What an agent of ``project`` with no list of its own runs on, and the layer it
+    comes from (``""`` when nothing is usable)."""
+    layers: tuple[tuple[str, ModelValue | None], ...] = (
+        ("project", project.default_model),
+        ("settings", config.settings.default_agent_model),
+        ("organization", policy.default_agent_model if policy else None),
+    )
+    for source, value in layers:
+        models = usable_models(resolver, value)
+        if models:
+            return models, source
+    return (), ""
+
+
+@dataclass(frozen=True)
+class ProjectRow:
+    project: Project
+    models: tuple[str, ...]  # the effective default list
+    source: str  # "project", "settings", "organization" or "" (nothing usable)
+    members: int
+
+
+def project_rows(document: Document) -> list[ProjectRow]:
+    config = document.config
+    # One pass over the agents for every project's count (10,000 agents, 50 projects).
+    counts = Counter(agent.project for agent in config.agents)
+    resolver = document.resolver
+    rows = []
+    for project in config.projects:
+        models, source = effective_default(resolver, config, document.policy, project)
+        rows.append(ProjectRow(project, models, source, counts.get(project.id, 0)))
+    return rows
+
+
+class ProjectsModel(RowsTableModel[ProjectRow]):
+    """One row per project: name (editable), effective default model, agent count."""
+
+    COLUMNS = ("Project", "Default model", "Agents")
+    NAME, DEFAULT, MEMBERS = range(3)
+    # Emitted with a message when an edit made in place was refused.
+    edit_failed = Signal(str)
+
+    def __init__(self, document: Document, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.update_rows(project_rows(self.document))
+
+    def row_key(self, row: ProjectRow) -> object:
+        return row.project.id
+
+    def cell(self, row: ProjectRow, column: int, role: int) -> Any:
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
+            if column == self.NAME:
+                return row.project.name
+            if column == self.MEMBERS:
+                return row.members
+            if not row.models:
+                return "(no usable model)"
+            text = ", ".join(row.models)
+            return text if row.source == "project" else f"{text} (inherited)"
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if column == self.DEFAULT:
+                if not row.source:
+                    return "No usable default: its agents without a list of their own cannot run."
+                return f"{', '.join(row.models)} — from {FALLBACK_SOURCES[row.source]}"
+            return f"{row.project.name} (id: {row.project.id}) — {row.members} agent(s)"
+        if role == Qt.ItemDataRole.ForegroundRole and column == self.DEFAULT:
+            if not row.source:
+                return problem_colour()
+            if row.source != "project":
+                return dim_brush()
+        if role == Qt.ItemDataRole.TextAlignmentRole and column == self.MEMBERS:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
+        flags = super().flags(index)
+        if index.isValid() and index.column() == self.NAME:
+            flags |= Qt.ItemFlag.ItemIsEditable
+        return flags
+
+    def setData(self, index: AnyIndex, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
+        if role != Qt.ItemDataRole.EditRole or not index.isValid() or index.column() != self.NAME:
+            return False
+        project = self._rows[index.row()].project
+        name = str(value).strip()
+        if not name:
+            self.edit_failed.emit("A project needs a name.")
+            return False
+        if name == project.name:
+            return True
+        try:
+            self.document.perform(
+                UpdateItem("projects", project.id, {"name": name}, label=f"Rename project {project.name} to {name}")
+            )
+        except ModelDeskError as exc:
+            self.edit_failed.emit(exc.message)
+            return False
+        self.dataChanged.emit(index, index)
+        return True
+
+
+class ProjectAgentsModel(RowsTableModel[Agent]):
+    """The agents of one project with what each runs on (resolved when painted)."""
+
+    COLUMNS = ("Agent", "Runs on", "From")
+    AGENT, RUNS_ON, SOURCE = range(3)
+
+    def __init__(self, document: Document, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.project_id: str | None = None
+
+    def set_project(self, project_id: str | None) -> None:
+        self.project_id = project_id
+        agents = [a for a in self.document.config.agents if project_id and a.project == project_id]
+        self.update_rows(agents)
+
+    def row_key(self, agent: Agent) -> object:
+        return agent.id
+
+    def cell(self, agent: Agent, column: int, role: int) -> Any:
+        if column == self.AGENT:
+            if role == Qt.ItemDataRole.DisplayRole:
+                return agent.id if agent.name == agent.id else f"{agent.name} ({agent.id})"
+            return None
+        if role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ForegroundRole):
+            return None
+        try:
+            result = self.document.resolver.chat(agent.id)
+        except ModelDeskError as exc:
+            if role == Qt.ItemDataRole.ForegroundRole:
+                return problem_colour()
+            return exc.message if column == self.RUNS_ON else "—"
+        if role == Qt.ItemDataRole.ForegroundRole:
+            return None if result.source == "agent" else dim_brush()
+        return ", ".join(result.models) if column == self.RUNS_ON else layer_label(result.source)
+
+
+class ProjectTaskModels(TaskModelsEditor):
+    """Settings' task-rule table, editing one project's ``task_models`` instead."""
+
+    error_title = "Cannot change the project's task models"
+
+    def __init__(self, document: Document, parent: QWidget | None = None) -> None:
+        super().__init__(document, parent)
+        self.table.setObjectName("project_task_models_table")
+        self.table.setAccessibleName("Task models of this project")
+        self.project_id: str | None = None
+
+    def set_project(self, project_id: str | None) -> None:
+        self.project_id = project_id
+        self.refresh()
+
+    def _project(self) -> Project | None:
+        project_id = getattr(self, "project_id", None)  # rows() runs once from the base __init__
+        return self._document.config.project(project_id) if project_id else None
+
+    def rows(self) -> list[TaskRule]:
+        project = self._project()
+        return rules_of(project.task_models) if project else []
+
+    def _copy(self) -> dict[str, dict[str, Any]]:
+        project = self._project()
+        return {task: dict(by_chat) for task, by_chat in (project.task_models if project else {}).items()}
+
+    def _save(self, task_models: dict[str, dict[str, Any]], label: str) -> bool:
+        project = self._project()
+        if project is None:
+            return False
+        return self.perform(
+            UpdateItem("projects", project.id, {"task_models": task_models or None}, label=f"{label} of {project.name}")
+        )
+
+
+class DeleteProjectDialog(FormDialog):
+    """Asks where the agents of a project being deleted go: no project, or another one."""
+
+    def __init__(self, config: Config, project: Project, members: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent, f"Delete project {project.name}")
+        question = QLabel(
+            f"{project.name} has {members} agent{'s' if members != 1 else ''}. What should happen to "
+            f"{'them' if members != 1 else 'it'}?",
+            self,
+        )
+        question.setWordWrap(True)
+        self.none_radio = QRadioButton("Leave them &without a project (they inherit Settings' default)", self)
+        self.move_radio = QRadioButton("&Move them to:", self)
+        self.group = QButtonGroup(self)
+        self.group.addButton(self.none_radio)
+        self.group.addButton(self.move_radio)
+        self.target_combo = QComboBox(self)
+        self.target_combo.setAccessibleName("Project to move the agents to")
+        for other in config.projects:
+            if other.id != project.id:
+                self.target_combo.addItem(f"{other.name} ({other.id})", other.id)
+        self.none_radio.setChecked(True)
+        self.move_radio.setEnabled(self.target_combo.count() > 0)
+        self.target_combo.setEnabled(False)
+        self.move_radio.toggled.connect(self.target_combo.setEnabled)
+        self.target_combo.activated.connect(lambda _i: self.move_radio.setChecked(True))
+        move_row = QHBoxLayout()
+        move_row.addWidget(self.move_radio)
+        move_row.addWidget(self.target_combo, 1)
+        note = QLabel("The project and the agents' new project are one step: Edit → Undo puts both back.", self)
+        note.setWordWrap(True)
+        note.setEnabled(False)
+        self.buttons.button(self.buttons.StandardButton.Ok).setText("Delete project")
+        self.finish_layout(question, self.none_radio, move_row, note)
+
+    def target(self) -> str | None:
+        """The project the agents move to, or ``None`` for no project."""
+        if self.move_radio.isChecked():
+            data = self.target_combo.currentData()
+            return str(data) if data else None
+        return None
+
+
+def delete_project_edit(config: Config, project: Project, target: str | None) -> Edit:
+    """Remove ``project`` and give each of its agents ``target`` (``None``: no project)."""
+    parts: list[Edit] = [RemoveItem("projects", project.id)]
+    parts += [
+        UpdateItem("agents", agent.id, {"project": target}) for agent in config.agents if agent.project == project.id
+    ]
+    where = f"moving its agents to {target}" if target else "leaving its agents without a project"
+    return Batch(tuple(parts), label=f"Delete project {project.name}, {where}")
+
+
+class ProjectsPage(QWidget):
+    # An agent id, when the user asks to open one of the project's agents.
+    open_agent_requested = Signal(str)
+
+    def __init__(self, document: Document, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self._build_projects_side()
+        self._build_editor_side()
+
+        self.message_label = QLabel(self)
+        self.message_label.setObjectName("message_label")
+        self.message_label.setWordWrap(True)
+        self.message_label.setStyleSheet(text_style(problem_colour()))
+        self.message_label.setVisible(False)
+
+        split = QSplitter(Qt.Orientation.Horizontal, self)
+        split.addWidget(self.projects_box)
+        split.addWidget(self.editor_scroll)
+        split.setStretchFactor(0, 2)
+        split.setStretchFactor(1, 3)
+        split.setChildrenCollapsible(False)
+        layout = QVBoxLayout(self)
+        layout.addWidget(split, 1)
+        layout.addWidget(self.message_label)
+
+        self._set_tab_order()
+        self.projects_view.selectionModel().currentRowChanged.connect(self._on_project_changed)
+        self.projects_model.edit_failed.connect(self.show_message)
+        document.changed.connect(self.refresh)
+        if self.projects_model.rowCount():
+            self.select_project(self.projects_model.row_value(0).project.id)
+        else:
+            self._show_project()
+
+    # --- building -----------------------------------------------------------------------
+
+    def _build_projects_side(self) -> None:
+        self.projects_box = QGroupBox("Projects", self)
+        self.projects_model = ProjectsModel(self.document, self)
+        self.projects_view = make_table(
+            self.projects_model, "projects_view", "Projects", self, stretch=(ProjectsModel.DEFAULT,)
+        )
+        self.projects_view.setEditTriggers(
+            QAbstractItemView.EditTrigger.EditKeyPressed | QAbstractItemView.EditTrigger.DoubleClicked
+        )
+        self.new_project_edit = QLineEdit(self)
+        self.new_project_edit.setObjectName("new_project_edit")
+        self.new_project_edit.setPlaceholderText("New project name")
+        self.new_project_edit.setAccessibleName("New project name")
+        self.add_project_button = QPushButton("A&dd project", self)
+        self.rename_project_button = QPushButton("Re&name", self)
+        self.rename_project_button.setToolTip("Rename the selected project (F2)")
+        self.delete_project_button = QPushButton("De&lete project…", self)
+        self.delete_project_button.setToolTip("Delete the selected project (Delete); asks where its agents go")
+        widget_action(
+            self.projects_view, "Delete project…", QKeySequence(QKeySequence.StandardKey.Delete), self.delete_project
+        )
+        self.projects_view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+
+        add_row = QHBoxLayout()
+        add_row.addWidget(self.new_project_edit, 1)
+        add_row.addWidget(self.add_project_button)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.rename_project_button)
+        buttons.addWidget(self.delete_project_button)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self.projects_box)
+        layout.addWidget(self.projects_view, 1)
+        layout.addLayout(buttons)
+        layout.addLayout(add_row)
+
+        self.new_project_edit.returnPressed.connect(self.add_project)
+        self.add_project_button.clicked.connect(self.add_project)
+        self.rename_project_button.clicked.connect(self.rename_project)
+        self.delete_project_button.clicked.connect(self.delete_project)
+
+    def _build_editor_side(self) -> None:
+        self.editor_widget = QWidget(self)
+        self.title = QLabel(self.editor_widget)
+        self.title.setObjectName("project_title")
+        self.title.setStyleSheet("font-size: 14pt; font-weight: 600;")
+        self.title.setTextFormat(Qt.TextFormat.PlainText)
+
+        self.default_box = QGroupBox("Default model (primary first, then fallbacks)", self.editor_widget)
+        self.models_editor = ModelListEditor(self.document, self.default_box, show_hint=True)
+        self.models_editor.view.setAccessibleName("Default models of this project, primary first")
+        caption = QLabel("Agents of this project that have no preferred models of their own run on this list.")
+        caption.setWordWrap(True)
+        default_layout = QVBoxLayout(self.default_box)
+        default_layout.addWidget(caption)
+        default_layout.addWidget(self.models_editor, 1)
+
+        self.tasks_box = QGroupBox("Task models", self.editor_widget)
+        self.task_models = ProjectTaskModels(self.document, self.tasks_box)
+        tasks_caption = QLabel(
+            "Background tasks (titles, summaries…) of this project's agents; these rules come before Settings'."
+        )
+        tasks_caption.setWordWrap(True)
+        tasks_layout = QVBoxLayout(self.tasks_box)
+        tasks_layout.addWidget(tasks_caption)
+        tasks_layout.addWidget(self.task_models)
+
+        self.agents_box = QGroupBox("Agents", self.editor_widget)
+        self.agents_model = ProjectAgentsModel(self.document, self)
+        self.agents_view = make_table(
+            self.agents_model,
+            "project_agents_view",
+            "Agents of this project",
+            self,
+            stretch=(ProjectAgentsModel.RUNS_ON,),
+        )
+        self.agents_view.setMinimumHeight(120)
+        # Fixed row heights: a project with thousands of agents is not measured row by row.
+        self.agents_view.setWordWrap(False)
+        self.agents_view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.agents_view.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
+        self.open_agent_button = QPushButton("&Open agent", self)
+        self.open_agent_button.setToolTip("Show the selected agent on the Agents page (Enter or double-click)")
+        widget_action(self.agents_view, "Open agent", QKeySequence(Qt.Key.Key_Return), self.open_agent)
+        self.agents_view.doubleClicked.connect(lambda _index: self.open_agent())
+        agents_buttons = QHBoxLayout()
+        agents_buttons.addStretch(1)
+        agents_buttons.addWidget(self.open_agent_button)
+        agents_layout = QVBoxLayout(self.agents_box)
+        agents_layout.addWidget(self.agents_view, 1)
+        agents_layout.addLayout(agents_buttons)
+        self.open_agent_button.clicked.connect(self.open_agent)
+
+        self.empty_label = QLabel("Add a project, or select one to edit it.", self.editor_widget)
+        layout = QVBoxLayout(self.editor_widget)
+        layout.addWidget(self.empty_label)
+        layout.addWidget(self.title)
+        layout.addWidget(self.default_box, 2)
+        layout.addWidget(self.tasks_box)
+        layout.addWidget(self.agents_box, 3)
+        self.editor_scroll = QScrollArea(self)
+        self.editor_scroll.setWidgetResizable(True)
+        self.editor_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.editor_scroll.setWidget(self.editor_widget)
+
+        self.models_editor.models_edited.connect(self._on_models_edited)
+
+    def _set_tab_order(self) -> None:
+        editor = self.models_editor
+        chain: list[QWidget] = [
+            self.projects_view,
+            self.rename_project_button,
+            self.delete_project_button,
+            self.new_project_edit,
+            self.add_project_button,
+            editor.view,
+            editor.add_button,
+            editor.remove_button,
+            editor.up_button,
+            editor.down_button,
+            editor.hint_label,
+            self.task_models.table,
+            self.task_models.add_button,
+            self.task_models.edit_button,
+            self.task_models.remove_button,
+            self.agents_view,
+            self.open_agent_button,
+        ]
+        for first, second in pairwise(chain):
+            QWidget.setTabOrder(first, second)
+
+    # --- reading ------------------------------------------------------------------------
+
+    def current_project(self) -> Project | None:
+        index = self.projects_view.currentIndex()
+        if not index.isValid():
+            return None
+        return self.document.config.project(self.projects_model.row_value(index.row()).project.id)
+
+    def select_project(self, project_id: str) -> None:
+        row = self.projects_model.row_of(project_id)
+        if row < 0:
+            self.projects_view.setCurrentIndex(QModelIndex())
+            return
+        self.projects_view.selectionModel().setCurrentIndex(
+            self.projects_model.index(row, 0),
+            QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows,
+        )
+        self.projects_view.scrollTo(self.projects_model.index(row, 0))
+
+    def show_project(self, project_id: str) -> None:
+        """Select ``project_id`` and put the keyboard focus on its default-model list (the
+        agent editor's link lands here)."""
+        self.select_project(project_id)
+        self.models_editor.view.setFocus()
+
+    # --- refreshing -----------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Re-read everything from the document, keeping the selected project."""
+        shown = self.agents_model.project_id
+        self.projects_model.refresh()
+        if shown and self.document.config.project(shown) is not None:
+            if self.projects_view.currentIndex().row() != self.projects_model.row_of(shown):
+                self.select_project(shown)
+        elif self.projects_model.rowCount():
+            self.select_project(self.projects_model.row_value(0).project.id)
+        self._show_project()
+
+    def _on_project_changed(self, *_: object) -> None:
+        self._show_project()
+
+    def _show_project(self) -> None:
+        project = self.current_project()
+        has_project = project is not None
+        for widget in (self.title, self.default_box, self.tasks_box, self.agents_box):
+            widget.setVisible(has_project)
+        self.empty_label.setVisible(not has_project)
+        self.rename_project_button.setEnabled(has_project)
+        self.delete_project_button.setEnabled(has_project)
+        self.agents_model.set_project(project.id if project else None)
+        self.task_models.set_project(project.id if project else None)
+        if project is None:
+            self.models_editor.set_models([])
+            return
+        self.title.setText(f"{project.name}  ({project.id})")
+        self.models_editor.set_models(model_list(project.default_model))
+        self.models_editor.set_inherited(self._inherited_text(project))
+        count = self.agents_model.rowCount()
+        self.agents_box.setTitle(f"Agents ({count})")
+        self.open_agent_button.setEnabled(count > 0)
+
+    def _inherited_text(self, project: Project) -> str:
+        empty = project.model_copy(update={"default_model": None})
+        models, source = effective_default(self.document.resolver, self.document.config, self.document.policy, empty)
+        if not models:
+            return "Inherits nothing: no Default agent model is set, so its agents need lists of their own."
+        return f"Inherits {', '.join(models)} from {FALLBACK_SOURCES[source]}."
+
+    # --- actions ----------------------------------------------------------------------------
+
+    def show_message(self, text: str) -> None:
+        self.message_label.setText(text)
+        self.message_label.setVisible(bool(text))
+
+    def _perform(self, edit: Edit) -> bool:
+        try:
+            self.document.perform(edit)
+        except ModelDeskError as exc:
+            self.show_message(exc.message)
+            return False
+        self.show_message("")
+        return True
+
+    def add_project(self) -> None:
+        name = self.new_project_edit.text().strip()
+        if not name:
+            self.show_message("Type a name for the new project first.")
+            self.new_project_edit.setFocus()
+            return
+        project = Project(id=project_id_for(name, self.document.config), name=name)
+        if self._perform(AddItem("projects", project, label=f"Add project {name}")):
+            self.new_project_edit.clear()
+            self.select_project(project.id)
+            self.models_editor.view.setFocus()
+
+    def rename_project(self) -> None:
+        index = self.projects_view.currentIndex()
+        if index.isValid():
+            self.projects_view.setFocus()
+            self.projects_view.edit(index.siblingAtColumn(ProjectsModel.NAME))
+
+    def delete_project(self) -> DeleteProjectDialog | None:
+        """Delete the selected project. With agents, a dialog asks where they go first
+        (returned while it is open, for tests); without, it goes at once (Undo restores)."""
+        project = self.current_project()
+        if project is None:
+            return None
+        members = self.projects_model.row_value(self.projects_model.row_of(project.id)).members
+        if members == 0:
+            self._perform(delete_project_edit(self.document.config, project, None))
+            return None
+        dialog = DeleteProjectDialog(self.document.config, project, members, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self._delete_with_agents(project.id, dialog.target()))
+        dialog.open()
+        return dialog
+
+    def _delete_with_agents(self, project_id: str, target: str | None) -> None:
+        project = self.document.config.project(project_id)
+        if project is None:
+            return  # gone meanwhile (another program)
+        self._perform(delete_project_edit(self.document.config, project, target))
+
+    def open_agent(self) -> None:
+        index = self.agents_view.currentIndex()
+        if index.isValid():
+            self.open_agent_requested.emit(self.agents_model.row_value(index.row()).id)
+
+    def _on_models_edited(self, models: list[str]) -> None:
+        project = self.current_project()
+        if project is None or models == model_list(project.default_model):
+            return
+        value = as_model_value(models, like=project.default_model) if models else None
+        edit = UpdateItem(
+            "projects", project.id, {"default_model": value}, label=f"Set default model of {project.name}"
+        )
+        try:
+            self.document.perform(edit)
+        except ModelDeskError as exc:
+            # Refused (a duplicate, a blank): say why and show the list as it really is.
+            self.models_editor.show_message(exc.message)
+            self.models_editor.set_models(model_list(project.default_model))

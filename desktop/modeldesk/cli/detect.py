@@ -1,0 +1,77 @@
+"""`modeldesk providers detect`: find model servers running on this machine."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+from modeldesk.core.errors import ModelDeskError
+from modeldesk.runtime.local_servers import DEFAULT_TIMEOUT_S, PORTS_ENV, add_edit, detect, plan_add, port_table
+
+from .common import Session, SubParsers, add_command, print_json, table, wants_json
+
+
+def register_detect(group: SubParsers) -> None:  # type: ignore[type-arg]
+    parser = add_command(
+        group,
+        "detect",
+        "Look for local model servers (Ollama, LM Studio, llama.cpp, vLLM, Jan, KoboldCpp) on 127.0.0.1.",
+        run_detect,
+        epilog=(
+            "Probes each server's usual port; set "
+            f"{PORTS_ENV}=name=port,... to probe other ports.\n\n"
+            "examples:\n  modeldesk providers detect\n  modeldesk providers detect --add"
+        ),
+    )
+    parser.add_argument("--add", action="store_true", help="add each server found as a provider, with its models")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT_S,
+        metavar="S",
+        help=f"seconds to wait for each port (default {DEFAULT_TIMEOUT_S:g})",
+    )
+
+
+def run_detect(args: argparse.Namespace) -> int:
+    try:
+        servers = port_table()
+    except ValueError as exc:
+        raise ModelDeskError(str(exc)) from None
+    found = asyncio.run(detect(servers, timeout_s=args.timeout))
+    result: dict[str, object] = {"found": [f.to_json() for f in found]}
+    added_text: list[str] = []
+    if args.add and found:
+        session = Session(args)
+        plan = plan_add(session.config, found)
+        edit = add_edit(plan)
+        if edit is not None:
+            session.apply(edit)
+        result["added"] = {
+            "providers": [p.id for p in plan.providers],
+            "models": plan.models_added,
+            "already_configured": plan.existing,
+        }
+        added_text.extend(f"Added provider '{p.id}' ({p.base_url})" for p in plan.providers)
+        for base_url, provider_id in plan.existing.items():
+            added_text.append(f"{base_url} is already the provider '{provider_id}'")
+        for provider_id, count in plan.models_added.items():
+            added_text.append(f"  {provider_id}: {count} new model(s)")
+    if wants_json(args):
+        print_json(result)
+        return 0
+    if not found:
+        ports = ", ".join(f"{s.label} {s.port}" for s in servers)
+        print(f"No local model server answered on 127.0.0.1 (tried {ports}).")
+        return 0
+    print(
+        table(
+            ("SERVER", "BASE URL", "LATENCY", "MODELS"),
+            ((f.server.label, f.base_url, f"{f.latency_ms} ms", [m.id for m in f.models] or None) for f in found),
+        )
+    )
+    if added_text:
+        print("\n" + "\n".join(added_text))
+    elif not args.add:
+        print("\nAdd them with: modeldesk providers detect --add")
+    return 0

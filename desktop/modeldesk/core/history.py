@@ -1,0 +1,556 @@
+"""Run history: every run's outcome kept in a small SQLite database.
+
+One database per user, in the platform's state folder
+(``~/.local/state/modeldesk/history.sqlite3`` on Linux; ``$MODELDESK_HISTORY`` or an explicit
+path overrides it). The app's test runs and ``modeldesk run`` both write to it, often at the
+same time, so the database runs in WAL mode with a busy timeout: a writer waits for another
+instead of failing, and readers never block writers.
+
+What is recorded: the time, the config file, the agent, the layer its models came from, the
+resolved list, the model that answered, every attempt (model, outcome, HTTP status, error
+class, elapsed time), tokens and the total latency. The prompt only when the user turned
+that on (``record_prompts``); keys never (nothing here ever sees one).
+
+History is a convenience, never a reason for a run to fail: every problem with the database
+(locked past the timeout, corrupt, unwritable) raises :class:`HistoryError`, which callers
+report as a warning and otherwise ignore (:func:`record_or_warn`).
+
+Retention is bounded: after each insert only the newest ``keep_runs`` runs are kept
+(default 10,000). The settings live in the database itself, since it is shared by every
+config file of the user.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+import statistics
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from .errors import ModelDeskError
+from .paths import APP_NAME
+
+HISTORY_ENV = "MODELDESK_HISTORY"
+DEFAULT_KEEP_RUNS = 10_000
+MIN_KEEP_RUNS = 1
+MAX_KEEP_RUNS = 10_000_000
+BUSY_TIMEOUT_MS = 10_000
+SCHEMA_VERSION = 1
+
+
+class HistoryError(ModelDeskError):
+    """The history database cannot be used right now (locked, corrupt, unwritable)."""
+
+    code = "history_unavailable"
+
+
+def default_history_path() -> Path:
+    """``$MODELDESK_HISTORY``, else ``history.sqlite3`` in the user state folder."""
+    env = os.environ.get(HISTORY_ENV, "").strip()
+    if env:
+        return Path(os.path.expanduser(env))
+    return Path(platformdirs.user_state_dir(APP_NAME)) / "history.sqlite3"
+
+
+# --- records ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AttemptRecord:
+    """One try of one model (or a model skipped without a try)."""
+
+    model: str
+    outcome: str  # "answered" | "failed" | "skipped" | "cancelled"
+    status: int | None = None
+    error_class: str | None = None
+    error: str | None = None
+    elapsed_ms: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "outcome": self.outcome,
+            "status": self.status,
+            "error_class": self.error_class,
+            "error": self.error,
+            "elapsed_ms": self.elapsed_ms,
+        }
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One run as recorded. ``id`` is set once stored; ``started_at`` is Unix time (UTC)."""
+
+    agent: str
+    models: list[str]
+    attempts: list[AttemptRecord] = field(default_factory=list)
+    answered_by: str | None = None
+    source: str | None = None
+    config_path: str | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    latency_ms: int = 0
+    origin: str = "cli"  # "cli" | "app"
+    task: str | None = None
+    prompt: str | None = None
+    started_at: float = field(default_factory=time.time)
+    id: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.answered_by is not None
+
+    @property
+    def primary(self) -> str | None:
+        """The model the run was meant to use first (the resolved list's head)."""
+        return self.models[0] if self.models else None
+
+    @property
+    def fell_back(self) -> bool:
+        """True when another model than the primary answered ("answered by X instead of Y")."""
+        return self.answered_by is not None and self.answered_by != self.primary
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "started_at": self.started_at,
+            "config": self.config_path,
+            "agent": self.agent,
+            "task": self.task,
+            "source": self.source,
+            "models": list(self.models),
+            "answered_by": self.answered_by,
+            "fell_back": self.fell_back,
+            "ok": self.ok,
+            "error": None
+            if self.error_code is None
+            else {"code": self.error_code, "message": self.error_message or ""},
+            "attempts": [a.to_json() for a in self.attempts],
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "latency_ms": self.latency_ms,
+            "origin": self.origin,
+            "prompt": self.prompt,
+        }
+
+
+@dataclass(frozen=True)
+class ModelStats:
+    """How one model did over the recorded attempts."""
+
+    model: str
+    attempts: int
+    answered: int
+    failed: int
+    median_latency_ms: int | None  # over the answered attempts
+
+    @property
+    def success_rate(self) -> float | None:
+        """Answered / (answered + failed); skipped and cancelled attempts do not count."""
+        tried = self.answered + self.failed
+        return None if tried == 0 else self.answered / tried
+
+    def to_json(self) -> dict[str, Any]:
+        rate = self.success_rate
+        return {
+            "model": self.model,
+            "attempts": self.attempts,
+            "answered": self.answered,
+            "failed": self.failed,
+            "success_rate": None if rate is None else round(rate, 4),
+            "median_latency_ms": self.median_latency_ms,
+        }
+
+
+@dataclass(frozen=True)
+class HistorySettings:
+    keep_runs: int = DEFAULT_KEEP_RUNS
+    record_prompts: bool = False
+
+
+# --- the store ----------------------------------------------------------------------
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    started_at REAL NOT NULL,
+    config TEXT,
+    agent TEXT NOT NULL,
+    task TEXT,
+    source TEXT,
+    models TEXT NOT NULL,
+    answered_by TEXT,
+    error_code TEXT,
+    error_message TEXT,
+    input_tokens INTEGER,
+    output_tokens INTEGER,
+    latency_ms INTEGER NOT NULL,
+    origin TEXT NOT NULL,
+    prompt TEXT
+);
+CREATE INDEX IF NOT EXISTS runs_agent ON runs (agent, id);
+CREATE TABLE IF NOT EXISTS attempts (
+    run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    model TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    status INTEGER,
+    error_class TEXT,
+    error TEXT,
+    elapsed_ms INTEGER NOT NULL,
+    PRIMARY KEY (run_id, position)
+);
+CREATE INDEX IF NOT EXISTS attempts_model ON attempts (model, run_id);
+"""
+
+
+class HistoryStore:
+    """The run history database at ``path`` (created with its folder on first write).
+
+    Each method opens its own short connection, so one store may be used from any thread
+    and several processes may write at once.
+    """
+
+    def __init__(self, path: Path | str | None = None, *, timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
+        self.path = Path(path) if path is not None else default_history_path()
+        self.timeout_ms = timeout_ms
+        self._ready = False
+
+    def __repr__(self) -> str:
+        return f"HistoryStore({str(self.path)!r})"
+
+    @contextlib.contextmanager
+    def _connect(self, *, create: bool = True) -> Iterator[sqlite3.Connection]:
+        """A connection in WAL mode with the busy timeout; every sqlite problem becomes a
+        HistoryError naming the file."""
+        try:
+            if create:
+                self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            elif not self.path.exists():
+                raise HistoryError(f"There is no run history yet ({self.path}).")
+            connection = sqlite3.connect(self.path, timeout=self.timeout_ms / 1000, isolation_level=None)
+        except OSError as exc:
+            raise HistoryError(f"Cannot open the run history {self.path}: {exc.strerror or exc}") from None
+        except sqlite3.Error as exc:
+            raise HistoryError(f"Cannot open the run history {self.path}: {exc}") from None
+        try:
+            connection.execute(f"PRAGMA busy_timeout = {int(self.timeout_ms)}")
+            if not self._ready:
+                self._prepare(connection)
+            connection.execute("PRAGMA foreign_keys = ON")
+            yield connection
+        except sqlite3.DatabaseError as exc:
+            raise HistoryError(_explain(self.path, exc)) from None
+        finally:
+            connection.close()
+
+    def _prepare(self, connection: sqlite3.Connection) -> None:
+        # WAL lets the app read while the CLI writes; it is a property of the file, so the
+        # first connection sets it for everyone. The file is private (prompts may be in it).
+        mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()
+        if mode is None or str(mode[0]).lower() != "wal":
+            raise sqlite3.OperationalError("the database cannot use write-ahead logging")
+        connection.execute("PRAGMA synchronous = NORMAL")
+        with _transaction(connection):
+            _create_schema(connection)
+        with contextlib.suppress(OSError):
+            os.chmod(self.path, 0o600)
+        self._ready = True
+
+    # --- settings -----------------------------------------------------------------
+
+    def settings(self) -> HistorySettings:
+        with self._connect() as connection:
+            rows = dict(connection.execute("SELECT key, value FROM meta").fetchall())
+        return _settings_from(rows)
+
+    def set_settings(self, *, keep_runs: int | None = None, record_prompts: bool | None = None) -> HistorySettings:
+        """Change the settings given (``None`` leaves one as it is); a smaller
+        ``keep_runs`` prunes older runs at once."""
+        if keep_runs is not None and not MIN_KEEP_RUNS <= keep_runs <= MAX_KEEP_RUNS:
+            raise HistoryError(f"keep_runs must be between {MIN_KEEP_RUNS} and {MAX_KEEP_RUNS:,}, not {keep_runs}")
+        with self._connect() as connection, _transaction(connection):
+            if keep_runs is not None:
+                _put_meta(connection, "keep_runs", str(keep_runs))
+            if record_prompts is not None:
+                _put_meta(connection, "record_prompts", "1" if record_prompts else "0")
+            current = _settings_from(dict(connection.execute("SELECT key, value FROM meta").fetchall()))
+            _prune(connection, current.keep_runs)
+        return current
+
+    # --- writing ------------------------------------------------------------------
+
+    def record(self, run: RunRecord) -> int:
+        """Store ``run`` (its prompt only when ``record_prompts`` is on) and return its id.
+        Older runs beyond ``keep_runs`` are removed in the same transaction."""
+        with self._connect() as connection, _transaction(connection):
+            current = _settings_from(dict(connection.execute("SELECT key, value FROM meta").fetchall()))
+            prompt = run.prompt if current.record_prompts else None
+            cursor = connection.execute(
+                "INSERT INTO runs (started_at, config, agent, task, source, models, answered_by, error_code,"
+                " error_message, input_tokens, output_tokens, latency_ms, origin, prompt)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    run.started_at,
+                    run.config_path,
+                    run.agent,
+                    run.task,
+                    run.source,
+                    json.dumps(list(run.models)),
+                    run.answered_by,
+                    run.error_code,
+                    run.error_message,
+                    run.input_tokens,
+                    run.output_tokens,
+                    int(run.latency_ms),
+                    run.origin,
+                    prompt,
+                ),
+            )
+            run_id = int(cursor.lastrowid or 0)
+            connection.executemany(
+                "INSERT INTO attempts (run_id, position, model, outcome, status, error_class, error, elapsed_ms)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (run_id, index, a.model, a.outcome, a.status, a.error_class, a.error, int(a.elapsed_ms))
+                    for index, a in enumerate(run.attempts)
+                ],
+            )
+            _prune(connection, current.keep_runs)
+        return run_id
+
+    def clear(self) -> int:
+        """Delete every recorded run; returns how many there were."""
+        with self._connect() as connection, _transaction(connection):
+            count = int(connection.execute("SELECT COUNT(*) FROM runs").fetchone()[0])
+            connection.execute("DELETE FROM attempts")
+            connection.execute("DELETE FROM runs")
+        return count
+
+    # --- reading ------------------------------------------------------------------
+
+    def query(
+        self,
+        agent: str | None = None,
+        model: str | None = None,
+        failed: bool = False,
+        limit: int | None = 100,
+        *,
+        fell_back: bool = False,
+        before_id: int | None = None,
+    ) -> list[RunRecord]:
+        """Recorded runs, newest first. ``model`` matches runs that tried that model (or
+        resolved to it); ``failed`` keeps runs no model answered; ``fell_back`` keeps runs
+        answered by another model than the primary; ``before_id`` pages backwards."""
+        if not self.path.exists():
+            return []
+        where: list[str] = []
+        params: list[Any] = []
+        if agent is not None:
+            where.append("agent = ?")
+            params.append(agent)
+        if model is not None:
+            where.append(
+                "(answered_by = ? OR EXISTS (SELECT 1 FROM attempts WHERE attempts.run_id = runs.id AND model = ?)"
+                " OR EXISTS (SELECT 1 FROM json_each(runs.models) WHERE json_each.value = ?))"
+            )
+            params += [model, model, model]
+        if failed:
+            where.append("answered_by IS NULL")
+        if fell_back:
+            where.append("answered_by IS NOT NULL AND answered_by != json_extract(models, '$[0]')")
+        if before_id is not None:
+            where.append("id < ?")
+            params.append(before_id)
+        sql = "SELECT * FROM runs"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY id DESC"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(max(0, int(limit)))
+        with self._connect() as connection:
+            connection.row_factory = sqlite3.Row
+            rows = connection.execute(sql, params).fetchall()
+            attempts = _attempts_of(connection, [int(r["id"]) for r in rows])
+        return [_run_from(row, attempts.get(int(row["id"]), [])) for row in rows]
+
+    def get(self, run_id: int) -> RunRecord | None:
+        if not self.path.exists():
+            return None
+        with self._connect() as connection:
+            connection.row_factory = sqlite3.Row
+            row = connection.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+            if row is None:
+                return None
+            return _run_from(row, _attempts_of(connection, [run_id]).get(run_id, []))
+
+    def count(self) -> int:
+        if not self.path.exists():
+            return 0
+        with self._connect() as connection:
+            return int(connection.execute("SELECT COUNT(*) FROM runs").fetchone()[0])
+
+    def model_stats(self, models: Sequence[str] | None = None) -> dict[str, ModelStats]:
+        """Per model over the recorded attempts: attempts, answered, failed, success rate
+        and the median latency of its answered attempts. ``models`` limits the result."""
+        if not self.path.exists():
+            return {}
+        sql = "SELECT model, outcome, elapsed_ms FROM attempts"
+        params: list[Any] = []
+        if models is not None:
+            wanted = list(dict.fromkeys(models))
+            if not wanted:
+                return {}
+            sql += f" WHERE model IN ({', '.join('?' for _ in wanted)})"
+            params = wanted
+        counts: dict[str, list[int]] = {}  # model -> [attempts, answered, failed]
+        latencies: dict[str, list[int]] = {}
+        with self._connect() as connection:
+            for model, outcome, elapsed_ms in connection.execute(sql, params):
+                row = counts.setdefault(model, [0, 0, 0])
+                row[0] += 1
+                if outcome == "answered":
+                    row[1] += 1
+                    latencies.setdefault(model, []).append(int(elapsed_ms))
+                elif outcome == "failed":
+                    row[2] += 1
+        return {
+            model: ModelStats(
+                model,
+                attempts,
+                answered,
+                failed,
+                int(statistics.median(latencies[model])) if model in latencies else None,
+            )
+            for model, (attempts, answered, failed) in sorted(counts.items())
+        }
+
+
+def record_or_warn(store: HistoryStore, run: RunRecord) -> str | None:
+    """Record ``run``; on any history problem return the warning to show instead of
+    raising, so a broken database never stops a run."""
+    try:
+        store.record(run)
+    except HistoryError as exc:
+        return f"the run was not recorded in the history: {exc.message}"
+    return None
+
+
+def with_prompt(run: RunRecord, prompt: str | None) -> RunRecord:
+    """``run`` carrying ``prompt`` (stored only if the user turned prompt recording on)."""
+    return replace(run, prompt=prompt)
+
+
+# --- helpers ------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _transaction(connection: sqlite3.Connection) -> Iterator[None]:
+    # BEGIN IMMEDIATE takes the write lock up front, so two writers queue on the busy
+    # timeout instead of one failing with "database is locked" halfway through.
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
+
+
+def _create_schema(connection: sqlite3.Connection) -> None:
+    for statement in _SCHEMA.split(";"):
+        if statement.strip():
+            connection.execute(statement)
+    version = connection.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    if version is None:
+        _put_meta(connection, "schema_version", str(SCHEMA_VERSION))
+    elif int(version[0]) > SCHEMA_VERSION:
+        raise sqlite3.DatabaseError(f"written by a newer ModelDesk (history schema {version[0]})")
+
+
+def _put_meta(connection: sqlite3.Connection, key: str, value: str) -> None:
+    connection.execute(
+        "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (key, value),
+    )
+
+
+def _settings_from(meta: dict[str, str]) -> HistorySettings:
+    try:
+        keep = int(meta.get("keep_runs", DEFAULT_KEEP_RUNS))
+    except ValueError:
+        keep = DEFAULT_KEEP_RUNS
+    return HistorySettings(
+        keep_runs=min(max(keep, MIN_KEEP_RUNS), MAX_KEEP_RUNS),
+        record_prompts=meta.get("record_prompts") == "1",
+    )
+
+
+def _prune(connection: sqlite3.Connection, keep_runs: int) -> None:
+    cutoff = connection.execute("SELECT id FROM runs ORDER BY id DESC LIMIT 1 OFFSET ?", (keep_runs,)).fetchone()
+    if cutoff is not None:
+        connection.execute("DELETE FROM attempts WHERE run_id <= ?", (cutoff[0],))
+        connection.execute("DELETE FROM runs WHERE id <= ?", (cutoff[0],))
+
+
+def _attempts_of(connection: sqlite3.Connection, run_ids: list[int]) -> dict[int, list[AttemptRecord]]:
+    out: dict[int, list[AttemptRecord]] = {}
+    # In chunks: SQLite limits the number of parameters of one statement.
+    for start in range(0, len(run_ids), 500):
+        chunk = run_ids[start : start + 500]
+        rows = connection.execute(
+            "SELECT run_id, model, outcome, status, error_class, error, elapsed_ms FROM attempts"
+            f" WHERE run_id IN ({', '.join('?' for _ in chunk)}) ORDER BY run_id, position",
+            chunk,
+        )
+        for run_id, model, outcome, status, error_class, error, elapsed_ms in rows:
+            out.setdefault(int(run_id), []).append(
+                AttemptRecord(model, outcome, status, error_class, error, int(elapsed_ms))
+            )
+    return out
+
+
+def _run_from(row: sqlite3.Row, attempts: list[AttemptRecord]) -> RunRecord:
+    try:
+        models = [str(m) for m in json.loads(row["models"])]
+    except (ValueError, TypeError):
+        models = []
+    return RunRecord(
+        id=int(row["id"]),
+        started_at=float(row["started_at"]),
+        config_path=row["config"],
+        agent=row["agent"],
+        task=row["task"],
+        source=row["source"],
+        models=models,
+        answered_by=row["answered_by"],
+        error_code=row["error_code"],
+        error_message=row["error_message"],
+        input_tokens=row["input_tokens"],
+        output_tokens=row["output_tokens"],
+        latency_ms=int(row["latency_ms"]),
+        origin=row["origin"],
+        prompt=row["prompt"],
+        attempts=attempts,
+    )
+
+
+def _explain(path: Path, exc: sqlite3.DatabaseError) -> str:
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        return f"The run history {path} is busy (another program holds it); try again."
+    if "not a database" in text or "malformed" in text or "corrupt" in text:
+        return f"The run history {path} is damaged ({text}); move it aside or delete it to start a new one."
+    return f"The run history {path} cannot be used: {text}"

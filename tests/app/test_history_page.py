@@ -1,0 +1,245 @@
+"""The History page and the recording of the app's Test runs: real runs against the
+scripted server on 127.0.0.1 land in the user's run history (SQLite in the isolated state
+folder), the page filters them, a row opens its attempt timeline, and a damaged history
+database never stops a run."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+
+from modeldesk.app.document import Document
+from modeldesk.app.main_window import MainWindow
+from modeldesk.app.views.history_page import (
+    ANY_AGENT,
+    HistoryPage,
+    RunsModel,
+    answered_text,
+    history_recorder,
+    stats_text,
+)
+from modeldesk.app.views.test_run_panel import TestRunPanel
+from modeldesk.core.history import AttemptRecord, HistoryStore, ModelStats, RunRecord
+from modeldesk.core.store import ConfigStore
+from tests.app.helpers import show_active
+from tests.app.squads_support import table_rows
+from tests.app.test_test_run_panel import scripted_config
+from tests.support.scripted_server import ScriptedServer, ok, status
+
+
+def fell_back_run(agent: str = "analyst") -> RunRecord:
+    return RunRecord(
+        agent=agent,
+        models=["claude-sonnet-4", "gpt-4o"],
+        attempts=[
+            AttemptRecord("claude-sonnet-4", "failed", 503, "server_error", "Service unavailable", 420),
+            AttemptRecord("gpt-4o", "answered", None, None, None, 800),
+        ],
+        answered_by="gpt-4o",
+        source="agent",
+        input_tokens=12,
+        output_tokens=30,
+        latency_ms=1700,
+        origin="cli",
+        started_at=1_700_000_000.0,
+    )
+
+
+def failed_run(agent: str = "triage") -> RunRecord:
+    return RunRecord(
+        agent=agent,
+        models=["gpt-4o-mini"],
+        attempts=[AttemptRecord("gpt-4o-mini", "failed", 401, "auth", "Invalid API key", 90)],
+        error_code="all_models_failed",
+        error_message="Every model failed; the last error was 401 Invalid API key.",
+        source="project",
+        latency_ms=95,
+        origin="app",
+        started_at=1_700_000_100.0,
+    )
+
+
+def plain_run(agent: str = "helper") -> RunRecord:
+    return RunRecord(
+        agent=agent,
+        models=["claude-sonnet-4", "gpt-4o"],
+        attempts=[AttemptRecord("claude-sonnet-4", "answered", elapsed_ms=640)],
+        answered_by="claude-sonnet-4",
+        source="settings",
+        latency_ms=650,
+        started_at=1_700_000_200.0,
+    )
+
+
+@pytest.fixture
+def history() -> HistoryStore:
+    store = HistoryStore()  # in the test's own state folder (tests/conftest.py)
+    for run in (fell_back_run(), failed_run(), plain_run()):
+        store.record(run)
+    return store
+
+
+def make_page(qtbot: Any, document: Document) -> HistoryPage:
+    return show_active(qtbot, HistoryPage(document), (1100, 700))
+
+
+def test_runs_read_at_a_glance(qtbot: Any, qtmodeltester: Any, document: Document, history: HistoryStore) -> None:
+    page = make_page(qtbot, document)
+    qtmodeltester.check(page.runs_model)
+    rows = table_rows(page.runs_model)
+    # Newest first; who answered says "instead of" when the run fell back.
+    assert [(r[1], r[2], r[3], r[6]) for r in rows] == [
+        ("helper", "claude-sonnet-4", "1", "CLI"),
+        ("triage", "failed: all_models_failed", "1", "app"),
+        ("analyst", "gpt-4o instead of claude-sonnet-4", "2", "CLI"),
+    ]
+    assert rows[2][4:6] == ("1.7 s", "12 → 30")
+    fell_back = page.runs_model.index(2, RunsModel.ANSWERED)
+    failed = page.runs_model.index(1, RunsModel.ANSWERED)
+    assert fell_back.data(Qt.ItemDataRole.ForegroundRole) != failed.data(Qt.ItemDataRole.ForegroundRole)
+    assert page.count_label.text() == "3 runs"
+
+
+def test_a_row_opens_its_attempt_timeline(qtbot: Any, document: Document, history: HistoryStore) -> None:
+    page = make_page(qtbot, document)
+    page.runs_view.setFocus()
+    page.select_row(0)
+    qtbot.keyClick(page.runs_view, Qt.Key.Key_End, Qt.KeyboardModifier.ControlModifier)
+    assert page.current_run().agent == "analyst"
+    assert page.timeline_model.kinds() == ["attempt_failed", "answered"]
+    assert page.timeline_model.texts() == [
+        "claude-sonnet-4 failed after 420 ms: 503 Service unavailable (server_error)",
+        "gpt-4o answered in 800 ms",
+    ]
+    assert [e.time_text for e in page.timeline_model.rows()] == ["+0.00 s", "+0.42 s"]
+    summary = page.summary_label.text()
+    assert "Resolved from Agent's preferred models: claude-sonnet-4, gpt-4o" in summary
+    assert "Answered by gpt-4o instead of claude-sonnet-4 in 1.7 s · tokens 12 → 30" in summary
+    qtbot.keyClick(page.runs_view, Qt.Key.Key_Up)
+    assert page.timeline_model.kinds() == ["attempt_failed", "all_failed"]
+    assert page.timeline_model.texts()[1].startswith("Every model failed")
+
+
+def test_filters_by_agent_model_failed_and_fell_back(qtbot: Any, document: Document, history: HistoryStore) -> None:
+    page = make_page(qtbot, document)
+    page.agent_combo.setFocus()
+    page.agent_combo.lineEdit().selectAll()
+    qtbot.keyClicks(page.agent_combo, "analyst")
+    qtbot.keyClick(page.agent_combo, Qt.Key.Key_Return)
+    assert [r[1] for r in table_rows(page.runs_model)] == ["analyst"]
+    page.set_filters(model="gpt-4o")  # runs that tried or listed it
+    assert [r[1] for r in table_rows(page.runs_model)] == ["helper", "analyst"]
+    qtbot.mouseClick(page.fell_back_check, Qt.MouseButton.LeftButton)
+    assert [r[1] for r in table_rows(page.runs_model)] == ["analyst"]
+    page.set_filters(failed=True)
+    assert [r[1] for r in table_rows(page.runs_model)] == ["triage"]
+    page.set_filters(agent="nobody")
+    assert page.runs_model.rowCount() == 0
+    assert page.summary_label.text() == "No recorded run matches these filters."
+    page.set_filters()
+    assert page.agent_combo.currentText() == ANY_AGENT
+    assert page.runs_model.rowCount() == 3
+
+
+def test_empty_and_damaged_history(qtbot: Any, document: Document) -> None:
+    page = make_page(qtbot, document)
+    assert page.runs_model.rowCount() == 0
+    assert page.summary_label.text().startswith("No runs recorded yet")
+    path = HistoryStore().path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"this is not a database" * 100)
+    page.refresh()
+    assert page.message_label.isVisible()
+    assert "damaged" in page.message_label.text()
+
+
+def test_texts() -> None:
+    assert answered_text(fell_back_run()) == "gpt-4o instead of claude-sonnet-4"
+    assert answered_text(plain_run()) == "claude-sonnet-4"
+    assert stats_text(None) == ""
+    assert stats_text(ModelStats("m", attempts=26, answered=23, failed=2, median_latency_ms=840)) == (
+        "92% of 25 tries, median 840 ms"
+    )
+    assert stats_text(ModelStats("m", attempts=1, answered=0, failed=0, median_latency_ms=None)) == ""
+
+
+# --- recording the Test run ---------------------------------------------------------------
+
+
+@pytest.fixture
+def run_window(qtbot: Any, tmp_path: Path, scripted_server: ScriptedServer, qasync_loop: Any) -> Iterator[MainWindow]:
+    store = ConfigStore(tmp_path / "config.json")
+    store.save(scripted_config(scripted_server))
+    document = Document(store)
+    window = show_active(qtbot, MainWindow(document), (1280, 820))
+    window.agents_page.select_agent("tester")
+    yield window
+    window.close()
+    document.undo_stack.clear()
+
+
+def run_and_record(qtbot: Any, panel: TestRunPanel, prompt: str) -> None:
+    recorder = history_recorder()
+    with qtbot.waitSignals([panel.run_finished, recorder.recorded], timeout=10_000):
+        panel.prompt_edit.setFocus()
+        panel.prompt_edit.clear()
+        qtbot.keyClicks(panel.prompt_edit, prompt)
+        qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
+
+
+def test_test_runs_are_recorded_and_shown(qtbot: Any, run_window: MainWindow, scripted_server: ScriptedServer) -> None:
+    panel = run_window.agents_page.test_run
+    scripted_server.script("gpt-a", status(500), status(500))
+    scripted_server.script("gpt-b", ok("From the backup."))
+    run_and_record(qtbot, panel, "Say hello")
+    runs = HistoryStore().query()
+    assert len(runs) == 1
+    run = runs[0]
+    assert (run.agent, run.models, run.answered_by, run.source, run.origin) == (
+        "tester",
+        ["primary", "backup"],
+        "backup",
+        "agent",
+        "app",
+    )
+    assert [a.outcome for a in run.attempts] == ["failed", "failed", "answered"]
+    assert run.config_path == str(run_window.document.store.path)
+    assert run.prompt is None  # prompts are kept only when the user turns that on
+    assert (run.input_tokens, run.output_tokens) == (3, 5)
+
+    run_window.pages.setCurrentWidget(run_window.history_page)
+    page = run_window.history_page
+    assert table_rows(page.runs_model)[0][1:3] == ("tester", "backup instead of primary")
+    assert page.timeline_model.kinds() == ["attempt_failed", "attempt_failed", "answered"]
+
+    # A run recorded while the page is showing appears at once.
+    scripted_server.script("gpt-a", ok("Hi"))
+    run_and_record(qtbot, panel, "Again")
+    assert table_rows(page.runs_model)[0][1:3] == ("tester", "primary")
+    assert page.runs_model.rowCount() == 2
+
+
+def test_a_damaged_history_never_stops_a_run(
+    qtbot: Any, run_window: MainWindow, scripted_server: ScriptedServer
+) -> None:
+    path = HistoryStore().path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"garbage, not SQLite " * 200)
+    panel = run_window.agents_page.test_run
+    scripted_server.script("gpt-a", ok("Still answered."))
+    recorder = history_recorder()
+    with qtbot.waitSignals([panel.run_finished, recorder.failed], timeout=10_000):
+        panel.prompt_edit.setFocus()
+        qtbot.keyClicks(panel.prompt_edit, "Hello")
+        qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
+    assert panel.result is not None and panel.result.ok
+    assert panel.answer_edit.toPlainText() == "Still answered."
+    message = run_window.statusBar().currentMessage()
+    assert message.startswith("The run was not recorded in the history:") and "damaged" in message
+    assert path.read_bytes().startswith(b"garbage")  # left alone for the user to look at
+    assert os.path.getsize(path) > 0

@@ -1,0 +1,93 @@
+"""The bulk planner shared by the app's dialog and the CLI: notes on every row whose result
+is not what the change's name says, the choice for agents that inherit, and an apply that
+writes exactly the plan (or nothing)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from modeldesk.core.bulk import (
+    AddFallback,
+    AllAgentsScope,
+    RemoveModel,
+    ReplaceModel,
+    SetList,
+    plan_bulk_change,
+    plan_edit,
+    target_problems,
+)
+from modeldesk.core.edits import UpdateItem, apply_edit
+from modeldesk.core.errors import EditError
+from modeldesk.core.resolver import Resolver
+from modeldesk.core.schema import Config, dump_config
+
+
+def config() -> Config:
+    data: dict[str, Any] = {
+        "providers": [{"id": "p", "kind": "openai", "base_url": "http://127.0.0.1:9/v1"}],
+        "models": [{"id": m, "provider": "p", "name": m, "enabled": m != "off"} for m in ("a", "b", "c", "d", "off")],
+        "settings": {"default_agent_model": ["a", "d"]},
+        "projects": [{"id": "proj", "name": "P", "default_model": "c"}],
+        "agents": [
+            {"id": "own", "name": "Own", "model": ["c"]},
+            {"id": "heir", "name": "Heir"},
+            {"id": "proj-heir", "name": "Project heir", "project": "proj"},
+        ],
+    }
+    return Config.model_validate(data)
+
+
+def rows(plan: Any) -> list[tuple[str, tuple[str, ...], str]]:
+    return [(c.agent_id, c.after, c.note) for c in plan]
+
+
+def test_add_fallback_skips_inheriting_agents_or_copies_what_they_inherit() -> None:
+    cfg = config()
+    assert rows(plan_bulk_change(cfg, AllAgentsScope(), AddFallback("b"))) == [
+        ("own", ("c", "b"), ""),
+        ("heir", (), "inherits a, d from Settings: skipped"),
+        ("proj-heir", (), "inherits c from project proj: skipped"),
+    ]
+    assert rows(plan_bulk_change(cfg, AllAgentsScope(), AddFallback("b"), inherited="copy")) == [
+        ("own", ("c", "b"), ""),
+        ("heir", ("a", "d", "b"), "copied a, d inherited from Settings"),
+        ("proj-heir", ("c", "b"), "copied c inherited from project proj"),
+    ]
+
+
+def test_removing_the_last_model_says_what_the_agent_will_inherit() -> None:
+    plan = plan_bulk_change(config(), AllAgentsScope(), RemoveModel("c"), inherited="copy")
+    assert rows(plan) == [
+        ("own", (), "list emptied: will inherit a, d from Settings"),
+        ("heir", (), "inherits a, d from Settings, which does not list c: unchanged"),
+        ("proj-heir", (), "inherits c from project proj; nothing would be left: unchanged"),
+    ]
+    assert [c.changed for c in plan] == [True, False, False]
+
+
+def test_replace_into_a_list_that_has_the_replacement_collapses_with_a_note() -> None:
+    cfg = Config.model_validate({"agents": [{"id": "x", "name": "X", "model": ["c", "b", "a"]}]})
+    (row,) = plan_bulk_change(cfg, AllAgentsScope(), ReplaceModel("c", "b"))
+    assert row.after == ("b", "a") and row.note == "b was already listed: c removed, no duplicate"
+
+
+def test_the_plan_applies_exactly_and_refuses_when_an_agent_changed_meanwhile() -> None:
+    cfg = config()
+    edit = plan_edit(plan_bulk_change(cfg, AllAgentsScope(), SetList(("b",))), "Set")
+    inverse = apply_edit(cfg, edit)
+    assert [a.get("model") for a in dump_config(cfg)["agents"]] == [["b"], "b", "b"]
+    apply_edit(cfg, inverse)
+    assert [a.get("model") for a in dump_config(cfg)["agents"]] == [["c"], None, None]
+
+    apply_edit(cfg, UpdateItem("agents", "heir", {"model": "a"}))
+    with pytest.raises(EditError, match="models of agent 'heir' changed since this was planned"):
+        apply_edit(cfg, edit)
+    assert [a.get("model") for a in dump_config(cfg)["agents"]] == [["c"], "a", None]
+
+
+def test_target_problems_name_unknown_and_disabled_models() -> None:
+    resolver = Resolver(config())
+    assert target_problems(resolver, SetList(("a", "zz", "off"))) == ["zz: unknown model", "off: model disabled"]
+    assert target_problems(resolver, RemoveModel("zz")) == []

@@ -1,0 +1,169 @@
+"""The run history database: recording, querying, statistics, retention, several writing
+processes at once, and a damaged or locked file that must never stop a run."""
+
+from __future__ import annotations
+
+import multiprocessing
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from modeldesk.core.history import (
+    AttemptRecord,
+    HistoryError,
+    HistoryStore,
+    RunRecord,
+    default_history_path,
+    record_or_warn,
+)
+
+
+def answered(agent: str = "a", models: tuple[str, ...] = ("m1", "m2"), by: str = "m1", ms: int = 100) -> RunRecord:
+    attempts = [AttemptRecord(m, "failed", 503, "server_error", "503 Service Unavailable", 10) for m in models]
+    attempts = [a for a in attempts if a.model != by][: models.index(by)]
+    attempts.append(AttemptRecord(by, "answered", 200, None, None, ms))
+    return RunRecord(agent=agent, models=list(models), attempts=attempts, answered_by=by, source="agent", latency_ms=ms)
+
+
+def failed(agent: str = "a", models: tuple[str, ...] = ("m1",)) -> RunRecord:
+    attempts = [AttemptRecord(m, "failed", 500, "server_error", "boom", 5) for m in models]
+    return RunRecord(
+        agent=agent, models=list(models), attempts=attempts, error_code="all_failed", error_message="every model failed"
+    )
+
+
+def test_default_path_is_in_the_user_state_folder(tmp_path: Path) -> None:
+    path = default_history_path()
+    assert path.name == "history.sqlite3" and "state" in str(path)
+
+
+def test_records_round_trip_newest_first(tmp_path: Path) -> None:
+    store = HistoryStore(tmp_path / "h.sqlite3")
+    first = store.record(answered(by="m2", ms=250))
+    second = store.record(failed(agent="b"))
+    runs = store.query()
+    assert [r.id for r in runs] == [second, first]
+    run = store.get(first)
+    assert run is not None
+    assert run.answered_by == "m2" and run.primary == "m1" and run.fell_back
+    assert [(a.model, a.outcome, a.status) for a in run.attempts] == [("m1", "failed", 503), ("m2", "answered", 200)]
+    assert run.to_json()["fell_back"] is True
+    assert runs[0].error_code == "all_failed" and not runs[0].ok
+
+
+def test_query_filters(tmp_path: Path) -> None:
+    store = HistoryStore(tmp_path / "h.sqlite3")
+    store.record(answered(agent="a"))
+    store.record(answered(agent="b", models=("m3",), by="m3"))
+    store.record(failed(agent="a", models=("m4",)))
+    assert {r.agent for r in store.query(agent="b")} == {"b"}
+    assert [r.answered_by for r in store.query(model="m3")] == ["m3"]
+    assert [r.agent for r in store.query(model="m4")] == ["a"]
+    assert [r.error_code for r in store.query(failed=True)] == ["all_failed"]
+    assert len(store.query(limit=2)) == 2
+    assert store.query(agent="nobody") == []
+
+
+def test_model_stats_success_rate_and_median_latency(tmp_path: Path) -> None:
+    store = HistoryStore(tmp_path / "h.sqlite3")
+    for ms in (100, 300, 200):
+        store.record(answered(models=("m1",), by="m1", ms=ms))
+    store.record(failed(models=("m1",)))
+    stats = store.model_stats()
+    assert stats["m1"].answered == 3 and stats["m1"].failed == 1
+    assert stats["m1"].success_rate == pytest.approx(0.75)
+    assert stats["m1"].median_latency_ms == 200
+    assert set(store.model_stats(["m1"])) == {"m1"}
+
+
+def test_prompt_only_kept_when_turned_on(tmp_path: Path) -> None:
+    store = HistoryStore(tmp_path / "h.sqlite3")
+    run = RunRecord(agent="a", models=["m1"], prompt="secret plans")
+    store.record(run)
+    assert store.query()[0].prompt is None
+    store.set_settings(record_prompts=True)
+    store.record(run)
+    assert store.query()[0].prompt == "secret plans"
+
+
+def test_retention_keeps_the_newest_runs(tmp_path: Path) -> None:
+    store = HistoryStore(tmp_path / "h.sqlite3")
+    assert store.settings().keep_runs == 10_000
+    store.set_settings(keep_runs=5)
+    ids = [store.record(answered()) for _ in range(12)]
+    assert [r.id for r in store.query(limit=None)] == list(reversed(ids[-5:]))
+    with sqlite3.connect(store.path) as connection:
+        orphans = connection.execute("SELECT COUNT(*) FROM attempts WHERE run_id <= ?", (ids[-6],)).fetchone()[0]
+    assert orphans == 0
+    store.set_settings(keep_runs=2)
+    assert store.count() == 2
+    with pytest.raises(HistoryError):
+        store.set_settings(keep_runs=0)
+
+
+def test_database_is_in_wal_mode_and_private(tmp_path: Path) -> None:
+    store = HistoryStore(tmp_path / "sub" / "h.sqlite3")
+    store.record(answered())
+    with sqlite3.connect(store.path) as connection:
+        assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert store.path.stat().st_mode & 0o777 == 0o600
+
+
+def _writer(path: str, agent: str, count: int) -> None:
+    store = HistoryStore(path)
+    for _ in range(count):
+        store.record(answered(agent=agent))
+
+
+def test_several_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_writer, args=(str(path), f"w{i}", 60)) for i in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(120)
+        assert worker.exitcode == 0
+    store = HistoryStore(path)
+    assert store.count() == 240
+    for i in range(4):
+        assert len(store.query(agent=f"w{i}", limit=None)) == 60
+
+
+def test_a_corrupt_file_is_reported_and_skipped(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    path.write_bytes(b"this is not a database at all" * 100)
+    store = HistoryStore(path)
+    with pytest.raises(HistoryError) as caught:
+        store.record(answered())
+    assert "damaged" in caught.value.message and str(path) in caught.value.message
+    warning = record_or_warn(store, answered())
+    assert warning is not None and "not recorded" in warning
+    assert path.read_bytes().startswith(b"this is not")  # left for the user to inspect
+
+
+def test_a_locked_database_is_reported_not_waited_on_forever(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    HistoryStore(path).record(answered())
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        warning = record_or_warn(HistoryStore(path, timeout_ms=50), answered())
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert warning is not None and "busy" in warning
+    assert HistoryStore(path).count() == 1
+
+
+def test_an_unwritable_folder_is_reported(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert record_or_warn(HistoryStore(blocker / "h.sqlite3"), answered()) is not None
+
+
+def test_reading_a_missing_history_gives_nothing(tmp_path: Path) -> None:
+    store = HistoryStore(tmp_path / "none.sqlite3")
+    assert store.query() == [] and store.model_stats() == {} and store.count() == 0
+    assert not store.path.exists()
