@@ -12,6 +12,12 @@ from collections.abc import Sequence
 
 def launch_app(config_path: str | None) -> int:
     """Open the desktop app on ``config_path`` (the default config when None)."""
+    from modeldesk.app_launch import app_start_problem
+
+    problem = app_start_problem()
+    if problem is not None:  # no display or no Qt: a message, not a core dump or traceback
+        print(f"modeldesk: {problem}", file=sys.stderr)
+        return 1
     from modeldesk.app.application import run_app
 
     return run_app(config_path=config_path)

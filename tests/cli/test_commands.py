@@ -345,12 +345,13 @@ def test_a_newer_file_is_refused(cli: Any, path: Path) -> None:
     assert path.read_text() == '{"schema_version": 2}'
 
 
-def test_missing_file_reads_as_empty_and_is_created_on_first_edit(
+def test_a_named_missing_file_is_an_error_for_reading_and_created_by_adding(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     cli = Cli(capsys)
-    path = tmp_path / "new" / "config.json"
-    assert cli.json("--config", str(path), "agents", "list") == {"agents": []}
+    path = tmp_path / "config.json"
+    error = cli.json("--config", str(path), "agents", "list", expect=1)["error"]
+    assert error["code"] == "config_not_found" and str(path) in error["message"]
     assert not path.exists()
     cli.json("--config", str(path), "agents", "add", "a", "--name", "A")
     assert saved(path) == {"schema_version": 1, "agents": [{"id": "a", "name": "A"}]}

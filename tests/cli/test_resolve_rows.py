@@ -340,7 +340,12 @@ def test_cli(case: Case, files: Any, capsys: pytest.CaptureFixture[str]) -> None
         assert set(result) == {"error"} and set(result["error"]) == {"code", "message"}
         assert result["error"]["code"] == case.error
         return
-    assert set(result) == {"models", "source", "trace", "warnings"}
+    keys = {"models", "source", "trace", "warnings"}
+    if "--task" in case.argv(path):
+        # A task's models depend on the chat model its maps are keyed on: it is named.
+        keys |= {"task", "chat_model", "chat"}
+        assert result["chat_model"] == result["chat"]["models"][0]
+    assert set(result) == keys
     check(case, result)
 
 

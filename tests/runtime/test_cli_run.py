@@ -56,7 +56,7 @@ ROWS: list[
         list[tuple[str, str, int | None]],
     ]
 ] = [
-    ("429-next", {"a": [status(429)]}, None, {}, 0, "B", [("A", F, 429), ("B", OK, None)]),
+    ("429-next", {"a": [status(429)]}, None, {}, 0, "B", [("A", F, 429), ("B", OK, 200)]),
     (
         "429-last-retry-after",
         {"a": [status(429, retry_after="0.05")], "b": [status(404)], "c": [status(429, retry_after="0.05"), ok()]},
@@ -64,7 +64,7 @@ ROWS: list[
         {},
         0,
         "C",
-        [("A", F, 429), ("B", F, 404), ("C", F, 429), ("C", OK, None)],
+        [("A", F, 429), ("B", F, 404), ("C", F, 429), ("C", OK, 200)],
     ),
     (
         "429-last-too-long",
@@ -76,11 +76,11 @@ ROWS: list[
         [("A", F, 429), ("B", F, 429), ("C", F, 429)],
     ),
     *[
-        (str(code), {"a": [status(code)] * 3}, None, {}, 0, "B", [("A", F, code)] * 3 + [("B", OK, None)])
+        (str(code), {"a": [status(code)] * 3}, None, {}, 0, "B", [("A", F, code)] * 3 + [("B", OK, 200)])
         for code in (500, 502, 503, 504, 529, 408)
     ],
-    ("connect-error", {}, WITH_DEAD, {}, 0, "A", [("X", F, None)] * 3 + [("A", OK, None)]),
-    ("reset", {"a": [reset()] * 3}, None, {}, 0, "B", [("A", F, None)] * 3 + [("B", OK, None)]),
+    ("connect-error", {}, WITH_DEAD, {}, 0, "A", [("X", F, None)] * 3 + [("A", OK, 200)]),
+    ("reset", {"a": [reset()] * 3}, None, {}, 0, "B", [("A", F, None)] * 3 + [("B", OK, 200)]),
     (
         "read-timeout",
         {"a": [hang()] * 3},
@@ -88,11 +88,11 @@ ROWS: list[
         {"first_token_timeout_s": 0.3},
         0,
         "B",
-        [("A", F, None)] * 3 + [("B", OK, None)],
+        [("A", F, None)] * 3 + [("B", OK, 200)],
     ),
-    ("malformed-json", {"a": [malformed_json()] * 3}, None, {}, 0, "B", [("A", F, None)] * 3 + [("B", OK, None)]),
-    ("malformed-sse", {"a": [malformed_sse()] * 3}, None, {}, 0, "B", [("A", F, None)] * 3 + [("B", OK, None)]),
-    ("stream-cut", {"a": [cut(), ok("Second")]}, None, {}, 0, "A", [("A", F, None), ("A", OK, None)]),
+    ("malformed-json", {"a": [malformed_json()] * 3}, None, {}, 0, "B", [("A", F, None)] * 3 + [("B", OK, 200)]),
+    ("malformed-sse", {"a": [malformed_sse()] * 3}, None, {}, 0, "B", [("A", F, None)] * 3 + [("B", OK, 200)]),
+    ("stream-cut", {"a": [cut(), ok("Second")]}, None, {}, 0, "A", [("A", F, None), ("A", OK, 200)]),
     (
         "context-overflow",
         {"a": [context_overflow(8000)]},
@@ -100,11 +100,11 @@ ROWS: list[
         {},
         0,
         "C",
-        [("A", F, 400), ("B", SKIP, None), ("C", OK, None)],
+        [("A", F, 400), ("B", SKIP, None), ("C", OK, 200)],
     ),
-    ("404", {"a": [status(404)]}, None, {}, 0, "B", [("A", F, 404), ("B", OK, None)]),
-    ("401", {"a": [status(401)]}, None, {}, 0, "C", [("A", F, 401), ("B", SKIP, None), ("C", OK, None)]),
-    ("403", {"a": [status(403)]}, None, {}, 0, "C", [("A", F, 403), ("B", SKIP, None), ("C", OK, None)]),
+    ("404", {"a": [status(404)]}, None, {}, 0, "B", [("A", F, 404), ("B", OK, 200)]),
+    ("401", {"a": [status(401)]}, None, {}, 0, "C", [("A", F, 401), ("B", SKIP, None), ("C", OK, 200)]),
+    ("403", {"a": [status(403)]}, None, {}, 0, "C", [("A", F, 403), ("B", SKIP, None), ("C", OK, 200)]),
     ("400-stop", {"a": [status(400, "bad field")]}, None, {}, 1, "invalid_request", [("A", F, 400)]),
     ("content-policy-stop", {"a": [content_policy()]}, None, {}, 1, "content_policy", [("A", F, 400)]),
 ]

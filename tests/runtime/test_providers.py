@@ -79,7 +79,7 @@ def test_anthropic_errors_map_like_the_others(scripted_server: ScriptedServer, s
         ("S", "failed", 400, "context_overflow"),
         ("H", "skipped", None, None),  # window unknown after an overflow
         ("L", "failed", 529, "server"),  # an overloaded_error event in a 200 answer
-        ("L", "answered", None, None),
+        ("L", "answered", 200, None),
     ]
     assert r.result.model == "L" and r.result.text == "Done"
     assert {r.path for r in scripted_server.chat_requests()} == {"/v1/messages"}

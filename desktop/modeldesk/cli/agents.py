@@ -172,7 +172,7 @@ def show_agent(args: argparse.Namespace) -> int:
 
 
 def add_agent(args: argparse.Namespace) -> int:
-    session = Session(args)
+    session = Session(args, create=True)
     models = check_model_list(clean_models(args.model), f"agent '{args.agent}'")
     fields: dict[str, Any] = {"id": args.agent, "name": args.name}
     if models:

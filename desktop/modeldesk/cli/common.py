@@ -11,6 +11,7 @@ import argparse
 import functools
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
@@ -19,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 
 from modeldesk.core.edits import Edit
 from modeldesk.core.errors import EditError, ModelDeskError
-from modeldesk.core.paths import config_path
+from modeldesk.core.paths import CONFIG_ENV, config_path
 from modeldesk.core.resolver import Resolution, Resolver, TraceStep
 from modeldesk.core.schema import Config, Policy
 from modeldesk.core.store import ConfigStore, schema_problems
@@ -33,6 +34,36 @@ class UsageError(ModelDeskError):
     """Arguments that parse but do not make sense together."""
 
     code = "usage"
+
+
+class ConfigNotFoundError(ModelDeskError):
+    """The config file named by --config or $MODELDESK_CONFIG does not exist."""
+
+    code = "config_not_found"
+
+
+# --- text from providers and files ---------------------------------------------------
+
+# Escape sequences (CSI, OSC, DCS/SOS/PM/APC strings, two-character ESC sequences), then
+# any other control character but newline and tab, C1 controls included.
+_ESCAPE_SEQUENCE = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI: colours, cursor moves, clear screen
+    r"|\x1b[\]PX^_][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"  # OSC (window title), DCS, SOS, PM, APC
+    r"|\x9b[0-?]*[ -/]*[@-~]"  # 8-bit CSI
+    r"|[\x9d\x90\x98\x9e\x9f][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"  # 8-bit OSC, DCS...
+    r"|\x1b[ -/]*[0-~]"  # other ESC sequences
+)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def clean_text(text: str, *, keep_newlines: bool = True) -> str:
+    """Text from a provider or a file made safe for a terminal: escape sequences and
+    control characters are removed (newlines and tabs kept unless ``keep_newlines`` is
+    false, then they become spaces). Every print of such text goes through here."""
+    text = _CONTROL.sub("", _ESCAPE_SEQUENCE.sub("", text))
+    if not keep_newlines:
+        text = text.replace("\r", " ").replace("\n", " ").replace("\t", " ")
+    return text
 
 
 # --- parsers ------------------------------------------------------------------------
@@ -94,6 +125,54 @@ def _print_help(parser: argparse.ArgumentParser) -> int:
     return 2
 
 
+def add_resolution_options(parser: argparse.ArgumentParser, *, verb: str = "resolve") -> None:
+    """The options `resolve` and `run` share: the layers a run's model list comes from."""
+    parser.add_argument("--agent", required=True, metavar="ID", help=f"the agent to {verb}")
+    parser.add_argument(
+        "--model",
+        action="append",
+        metavar="M",
+        help="model(s) passed to this run (the 'call' layer); repeat or separate with commas. "
+        "In a delegated run this is the request model.",
+    )
+    parser.add_argument("--delegated", action="store_true", help=f"{verb} as a sub-agent called by another agent")
+    parser.add_argument(
+        "--parent-model", action="append", metavar="M", help="the parent run's model(s); implies --delegated"
+    )
+    parser.add_argument(
+        "--request-model",
+        action="append",
+        metavar="M",
+        help="the model(s) the caller passed (typically the chat model); implies --delegated",
+    )
+    parser.add_argument("--project", metavar="P", help="use this project instead of the agent's own")
+    parser.add_argument("--task", metavar="T", help=f"{verb} background task T (title, summary, ...): its models")
+    parser.add_argument("--strict", action="store_true", help="fail on any unusable model id instead of skipping it")
+
+
+def resolve_for(resolver: Resolver, args: argparse.Namespace) -> tuple[Resolution, Resolution]:
+    """The chat resolution and the one the command uses (the task's with --task, else the
+    chat one again), from the options of :func:`add_resolution_options`."""
+    call = split_models(args.model) if args.model else None
+    parent = split_models(args.parent_model) if args.parent_model else None
+    request = split_models(args.request_model) if args.request_model else None
+    delegated = args.delegated or parent is not None or request is not None
+    if delegated and call is not None and request is not None:
+        raise UsageError("In a delegated run --model is the request model; give --model or --request-model, not both.")
+    chat = resolver.chat(
+        args.agent,
+        call=call,
+        delegated=delegated,
+        parent=parent,
+        request=request,
+        project=args.project,
+        strict=args.strict,
+    )
+    if args.task is None:
+        return chat, chat
+    return chat, resolver.task(args.agent, args.task, chat=chat, strict=args.strict, project=args.project)
+
+
 def split_models(values: Iterable[str] | None) -> list[str]:
     """Model ids from repeated and/or comma-separated arguments, spaces around each removed.
 
@@ -142,7 +221,7 @@ def fail(args: argparse.Namespace, exc: ModelDeskError) -> int:
     if wants_json(args):
         print_json(exc.to_json())
     else:
-        print(f"modeldesk: {exc.message}", file=sys.stderr)
+        print(f"modeldesk: {clean_text(exc.message)}", file=sys.stderr)
     return 1
 
 
@@ -150,12 +229,48 @@ def open_store(args: argparse.Namespace) -> ConfigStore:
     return ConfigStore(config_path(getattr(args, "config", None)))
 
 
-class Session:
-    """The store, the config and the policy, read once for a command."""
+def chosen_path(args: argparse.Namespace) -> str | None:
+    """How the config file was named: ``"--config"``, ``"$MODELDESK_CONFIG"``, or ``None``
+    for the default location (which may rightly not exist yet)."""
+    if getattr(args, "config", None):
+        return "--config"
+    if os.environ.get(CONFIG_ENV, "").strip():
+        return f"${CONFIG_ENV}"
+    return None
 
-    def __init__(self, args: argparse.Namespace) -> None:
+
+def check_config_exists(args: argparse.Namespace, store: ConfigStore) -> None:
+    """A config file named on purpose must exist for a command that reads it: a typo in
+    --config otherwise reads as an empty config ("There is no agent 'x'")."""
+    how = chosen_path(args)
+    if how is not None and not store.exists():
+        raise ConfigNotFoundError(f"The config file {store.path} (from {how}) does not exist.")
+
+
+def check_config_folder(args: argparse.Namespace, store: ConfigStore) -> None:
+    """A config file named on purpose is created in an existing folder only: a mistyped
+    path must not leave a tree of new folders behind."""
+    folder = store.path.parent
+    if chosen_path(args) is not None and not store.exists() and not folder.is_dir():
+        what = "is not a folder" if folder.exists() else "does not exist"
+        raise ConfigNotFoundError(
+            f"Cannot create {store.path}: the folder {folder} {what}. Create the folder first, or check the path."
+        )
+
+
+class Session:
+    """The store, the config and the policy, read once for a command.
+
+    ``create``: the command may create the file (adding things); otherwise a config file
+    named by --config or $MODELDESK_CONFIG must exist."""
+
+    def __init__(self, args: argparse.Namespace, *, create: bool = False) -> None:
         self.args = args
         self.store = open_store(args)
+        if create:
+            check_config_folder(args, self.store)
+        else:
+            check_config_exists(args, self.store)
         self.config: Config = self.store.load()
         self.policy: Policy | None = self.store.load_policy()
         self._resolver: Resolver | None = None
@@ -168,6 +283,7 @@ class Session:
 
     def apply(self, *edits: Edit) -> Config:
         """Write through the store (re-read under its lock) and refresh the view."""
+        check_config_folder(self.args, self.store)
         self.config = self.store.apply(*edits)
         self._resolver = None
         return self.config
@@ -193,14 +309,20 @@ def validated(kind: type[ItemT], fields: dict[str, Any], what: str) -> ItemT:
 
 def emit_warnings(warnings: Iterable[str]) -> None:
     for text in warnings:
-        print(f"warning: {text}", file=sys.stderr)
+        print(f"warning: {clean_text(text)}", file=sys.stderr)
 
 
 # --- output -------------------------------------------------------------------------
 
 
+_C1 = re.compile("[\u0080-\u009f]")
+
+
 def print_json(data: Any) -> None:
-    print(json.dumps(data, indent=2, ensure_ascii=False))
+    # json escapes C0 controls inside strings; C1 controls (an 8-bit CSI) are escaped here
+    # too, since some terminals act on them. They only occur inside strings.
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    print(_C1.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
 
 
 def print_listing(args: argparse.Namespace, key: str, rows: list[Any], empty: str, render: Callable[[], str]) -> int:
@@ -228,8 +350,8 @@ def _cell(value: Any) -> str:
     if value is None:
         return "-"
     if isinstance(value, (list, tuple)):
-        return _ids(value) if value else "[]"
-    return str(value)
+        return clean_text(_ids(value), keep_newlines=False) if value else "[]"
+    return clean_text(str(value), keep_newlines=False)
 
 
 def _ids(models: Sequence[str]) -> str:
@@ -256,7 +378,7 @@ def resolution_text(resolution: Resolution) -> str:
     ]
     if resolution.warnings:
         lines += ["", "Warnings:"] + [f"  - {w}" for w in resolution.warnings]
-    return "\n".join(lines)
+    return clean_text("\n".join(lines))
 
 
 def resolution_json(resolution: Resolution | None, error: ModelDeskError | None) -> dict[str, Any]:

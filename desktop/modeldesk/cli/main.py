@@ -16,6 +16,8 @@ import sys
 from collections.abc import Sequence
 from importlib import import_module
 
+from .argparsing import IntermixedParser
+
 # Command name -> the module under modeldesk.cli that registers it, in the order `--help`
 # lists them.
 COMMANDS: dict[str, str] = {
@@ -23,11 +25,15 @@ COMMANDS: dict[str, str] = {
     "run": "run",
     "agents": "agents",
     "squads": "squads",
+    "projects": "projects",
     "models": "models",
     "settings": "settings",
     "providers": "providers",
     "config": "config",
     "doctor": "doctor",
+    "history": "history",
+    "export": "transfer",
+    "import": "transfer",
 }
 # Kept for callers that iterate the modules.
 COMMAND_MODULES = tuple(dict.fromkeys(COMMANDS.values()))
@@ -38,7 +44,7 @@ _VALUE_OPTIONS = ("--config",)
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser for ``command`` alone, or for every command when ``command`` is None."""
-    parser = argparse.ArgumentParser(
+    parser = IntermixedParser(
         prog="modeldesk",
         description="Decide which LLM model each agent uses, and keep agents running when a model fails. "
         "With no command, the desktop app opens.",

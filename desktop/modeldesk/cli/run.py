@@ -9,8 +9,12 @@ taken back from a terminal or a pipe. A line break is printed to stdout and the
 withdrawal is reported on stderr; the next attempt's text follows. Use ``--json`` or
 ``--no-stream`` when only the final answer may reach stdout.
 
+Every run is recorded in the run history (:mod:`modeldesk.core.history`); a history that
+cannot be written is reported as a warning and never stops the run.
+
 Exit codes: 0 answered, 1 no answer (every model failed, a stop error, the budget ran
-out, nothing to resolve), 2 bad usage, 130 interrupted (Ctrl+C).
+out, nothing to resolve, an empty prompt), 2 bad usage, 130 interrupted (Ctrl+C; with
+``--json`` the result so far is printed, with the error code ``cancelled``).
 """
 
 from __future__ import annotations
@@ -19,15 +23,43 @@ import argparse
 import asyncio
 import os
 import sys
-from typing import TextIO
+import time
+from typing import Any, TextIO
 
-from modeldesk.core.errors import ResolutionError
-from modeldesk.runtime import CooldownTracker, RunEvent, run_agent
-from modeldesk.runtime.events import Cancelled, OutputWithdrawn, TextDelta
+from modeldesk.core.errors import ModelDeskError
+from modeldesk.core.history import HistoryStore, RunRecord, record_or_warn
+from modeldesk.core.resolver import Resolution
+from modeldesk.runtime import Attempt, CooldownTracker, RunEvent, RunResult, run_agent
+from modeldesk.runtime.events import (
+    Answered,
+    AttemptFailed,
+    AttemptStarted,
+    Cancelled,
+    ModelSkipped,
+    OutputWithdrawn,
+    TextDelta,
+)
+from modeldesk.runtime.history_record import run_record
 from modeldesk.runtime.policy import CAPABILITIES
 from modeldesk.runtime.simulate import parse_simulations
 
-from .common import Session, add_json_flag, add_parser, command, emit_warnings, print_json, split_models, wants_json
+from .common import (
+    Session,
+    add_json_flag,
+    add_parser,
+    add_resolution_options,
+    clean_text,
+    command,
+    emit_warnings,
+    print_json,
+    resolve_for,
+    wants_json,
+)
+
+
+class EmptyPromptError(ModelDeskError):
+    code = "empty_prompt"
+
 
 EXIT_INTERRUPTED = 130
 
@@ -40,17 +72,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         epilog="Examples:\n"
         '  modeldesk run --agent analyst "Summarise the report"\n'
         '  modeldesk run --agent analyst --model gpt-4o,local-llama --json "Say hello"\n'
+        '  modeldesk run --agent helper --parent-model gpt-4o "Check the figures"\n'
+        '  modeldesk run --agent analyst --task title "Title for: quarterly report"\n'
         '  echo "Long prompt" | modeldesk run --agent analyst -\n\n'
+        "The models are those `modeldesk resolve` shows for the same options.\n"
         "The answer goes to stdout, the steps of the fallback chain to stderr.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--agent", required=True, metavar="ID", help="the agent to run")
-    parser.add_argument(
-        "--model",
-        action="append",
-        metavar="M",
-        help="model(s) for this run instead of the agent's list; repeat or separate with commas",
-    )
+    add_resolution_options(parser, verb="run")
     parser.add_argument("--no-stream", action="store_true", help="ask providers for one complete answer")
     parser.add_argument("--max-tokens", type=int, metavar="N", help="longest answer, in tokens")
     parser.add_argument(
@@ -78,22 +107,34 @@ def run(args: argparse.Namespace) -> int:
     if args.max_tokens is not None and args.max_tokens < 1:
         print("modeldesk: --max-tokens must be at least 1", file=sys.stderr)
         return 2
-    prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
     try:
-        simulation = parse_simulations(args.simulate) if args.simulate else None
+        args.simulation = parse_simulations(args.simulate) if args.simulate else None
     except ValueError as exc:
         print(f"modeldesk: --simulate: {exc}", file=sys.stderr)
         return 2
-    session = Session(args)
-    call = split_models(args.model) if args.model else None
+    outcome = _Outcome(args)
     try:
-        resolution = session.resolver.chat(args.agent, call=call)
-    except ResolutionError as exc:
+        return _run(args, outcome)
+    except ModelDeskError as exc:
+        # Anything that stops the run before it starts (a broken config, an unknown agent,
+        # no usable model): the same JSON shape as a failed run, attempts included.
+        outcome.record_failure(exc.code, exc.message, getattr(exc, "warnings", []))
         if wants_json(args):
-            print_json(exc.to_json() | {"attempts": []})
-        else:
-            print(f"modeldesk: {exc.message}", file=sys.stderr)
-        return 1
+            print_json(exc.to_json() | {"attempts": [], **outcome.extra()})
+            return 1
+        outcome.emit_history_warning()
+        raise
+
+
+def _run(args: argparse.Namespace, outcome: _Outcome) -> int:
+    prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
+    if not prompt.strip():
+        raise EmptyPromptError("The prompt is empty; nothing was sent.")
+    outcome.prompt = prompt
+    session = Session(args)
+    outcome.config_path = str(session.store.path.absolute())
+    _, resolution = resolve_for(session.resolver, args)
+    outcome.resolution = resolution
     emit_warnings(resolution.warnings)
     printer = _Printer(json_mode=wants_json(args), quiet=args.quiet)
     coro = run_agent(
@@ -104,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
         stream=not args.no_stream,
         on_event=printer,
         cooldowns=CooldownTracker.for_config(session.store.path, session.config.settings.fallback.state),
-        simulate=simulation,
+        simulate=args.simulation,
         needs=frozenset(args.needs or ()),
         max_tokens=args.max_tokens,
         policy=session.policy,
@@ -114,20 +155,100 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         # asyncio.run has cancelled the run (the runner emitted Cancelled) before this.
         printer.finish_text()
+        interrupted = RunResult(
+            attempts=printer.attempts,
+            elapsed_s=time.monotonic() - outcome.started,
+            error={"code": "cancelled", "message": "Interrupted (Ctrl+C); nothing more was sent."},
+        )
+        outcome.record(interrupted)
+        if wants_json(args):
+            print_json(interrupted.to_json() | outcome.extra())
+        else:
+            outcome.emit_history_warning()
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         # The reader went away (`modeldesk run ... | head -1`): stop quietly, and keep
         # Python from complaining again when it flushes stdout at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        outcome.record(RunResult(attempts=printer.attempts, error={"code": "cancelled", "message": "output closed"}))
         return 1
+    outcome.record(result)
     if wants_json(args):
-        print_json(result.to_json())
+        print_json(result.to_json() | outcome.extra())
     else:
         printer.finish_text()
+        outcome.emit_history_warning()
         if not result.ok:
             assert result.error is not None
-            print(f"modeldesk: {result.error['message']}", file=sys.stderr)
+            print(f"modeldesk: {clean_text(result.error['message'])}", file=sys.stderr)
     return 0 if result.ok else 1
+
+
+class _Outcome:
+    """What the run resolved to and its history record, filled in as the run goes."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.started = time.monotonic()
+        self.started_at = time.time()
+        self.resolution: Resolution | None = None
+        self.config_path: str | None = None
+        self.prompt: str | None = None
+        self.history_warning: str | None = None
+
+    def extra(self) -> dict[str, Any]:
+        """The resolver's part of the JSON: the list run, its source and the warnings."""
+        warnings = list(self.resolution.warnings) if self.resolution is not None else []
+        if self.history_warning:
+            warnings.append(self.history_warning)
+        data: dict[str, Any] = {
+            "models": None if self.resolution is None else list(self.resolution.models),
+            "source": None if self.resolution is None else self.resolution.source,
+            "warnings": warnings,
+        }
+        if self.args.task is not None:
+            data["task"] = self.args.task
+        return data
+
+    def record(self, result: RunResult) -> None:
+        resolution = self.resolution
+        record = run_record(
+            result,
+            agent=self.args.agent,
+            models=[] if resolution is None else resolution.models,
+            source=None if resolution is None else resolution.source,
+            config_path=self.config_path,
+            origin="cli",
+            task=self.args.task,
+            prompt=self.prompt,
+            started_at=self.started_at,
+        )
+        self._store(record)
+
+    def record_failure(self, code: str, message: str, warnings: list[str]) -> None:
+        if code in ("empty_prompt", "usage"):
+            return  # nothing was run
+        self._store(
+            RunRecord(
+                agent=self.args.agent,
+                models=[],
+                error_code=code,
+                error_message=message,
+                config_path=self.config_path,
+                origin="cli",
+                task=self.args.task,
+                prompt=self.prompt,
+                started_at=self.started_at,
+                latency_ms=round((time.monotonic() - self.started) * 1000),
+            )
+        )
+
+    def _store(self, record: RunRecord) -> None:
+        self.history_warning = record_or_warn(HistoryStore(), record)
+
+    def emit_history_warning(self) -> None:
+        if self.history_warning:
+            emit_warnings([self.history_warning])
 
 
 class _Printer:
@@ -139,20 +260,43 @@ class _Printer:
         self.out = out or sys.stdout
         self.err = err or sys.stderr
         self._line_open = False  # stdout holds text not yet ended by a newline
+        # The attempts so far, from the events: what `--json` prints when Ctrl+C ends the
+        # run before the runner returns its result.
+        self.attempts: list[Attempt] = []
+        self._attempt_started = time.monotonic()
 
     def __call__(self, event: RunEvent) -> None:
+        self._track(event)
         if isinstance(event, TextDelta):
-            if not self.json_mode and event.text:
-                self.out.write(event.text)
+            # Model output is data: escape sequences in it must not drive the terminal.
+            text = clean_text(event.text)
+            if not self.json_mode and text:
+                self.out.write(text)
                 self.out.flush()
-                self._line_open = not event.text.endswith("\n")
+                self._line_open = not text.endswith("\n")
             return
         if isinstance(event, OutputWithdrawn):
             self.finish_text()
         if isinstance(event, Cancelled):
             self.finish_text()
         if not self.quiet:
-            print(f"[modeldesk] {event.describe()}", file=self.err, flush=True)
+            print(f"[modeldesk] {clean_text(event.describe(), keep_newlines=False)}", file=self.err, flush=True)
+
+    def _track(self, event: RunEvent) -> None:
+        elapsed = round((time.monotonic() - self._attempt_started) * 1000)
+        if isinstance(event, AttemptStarted):
+            self._attempt_started = time.monotonic()
+        elif isinstance(event, AttemptFailed):
+            e = event.error
+            self.attempts.append(
+                Attempt(event.model, "failed", e.status, e.message, e.error_class, round(e.elapsed_s * 1000))
+            )
+        elif isinstance(event, Answered):
+            self.attempts.append(Attempt(event.model, "answered", 200, elapsed_ms=round(event.elapsed_s * 1000)))
+        elif isinstance(event, ModelSkipped):
+            self.attempts.append(Attempt(event.model, "skipped", error=event.reason))
+        elif isinstance(event, Cancelled) and event.model is not None:
+            self.attempts.append(Attempt(event.model, "cancelled", elapsed_ms=elapsed))
 
     def finish_text(self) -> None:
         if self._line_open:

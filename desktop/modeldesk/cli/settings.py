@@ -116,7 +116,7 @@ def _models_or_clear(args: argparse.Namespace, what: str) -> list[str]:
 def _write(args: argparse.Namespace, edit: Edit, models: list[str], summary: Callable[[Session], str]) -> int:
     """Apply one settings edit and report the settings now saved (warning about models
     that cannot be used yet)."""
-    session = Session(args)
+    session = Session(args, create=True)
     warnings = session.model_warnings(models)
     session.apply(edit)
     if wants_json(args):

@@ -102,7 +102,7 @@ def list_squads(args: argparse.Namespace) -> int:
 
 
 def add_squad(args: argparse.Namespace) -> int:
-    session = Session(args)
+    session = Session(args, create=True)
     members = list(dict.fromkeys(a.strip() for a in args.agents.split(",") if a.strip()))
     missing = [a for a in members if session.config.agent(a) is None]
     if missing:

@@ -271,6 +271,8 @@ class HistoryStore:
     # --- settings -----------------------------------------------------------------
 
     def settings(self) -> HistorySettings:
+        if not self.path.exists():
+            return HistorySettings()
         with self._connect() as connection:
             rows = dict(connection.execute("SELECT key, value FROM meta").fetchall())
         return _settings_from(rows)

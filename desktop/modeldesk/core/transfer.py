@@ -140,10 +140,12 @@ def export_bundle(
         agent_ids += [a.id for a in config.agents if a.project is not None and a.project in set(chosen_projects)]
     agent_set = set(agent_ids)
     agent_items = [a for a in config.agents if a.id in agent_set]
-    for squad in squad_items:
-        for member in squad.agents:
-            if config.agent(member) is None:
-                warnings.append(f"squad '{squad.id}' lists an unknown agent '{member}' (exported as written)")
+    warnings.extend(
+        f"squad '{squad.id}' lists an unknown agent '{member}' (exported as written)"
+        for squad in squad_items
+        for member in squad.agents
+        if config.agent(member) is None
+    )
     for agent in agent_items:
         if agent.project and agent.project not in project_ids:
             if config.project(agent.project) is not None:

@@ -376,7 +376,8 @@ class _Run:
                 raise
             else:
                 elapsed = self.clock() - self.attempt_started
-                self.attempts.append(Attempt(model.id, "answered", elapsed_ms=self._ms(self.attempt_started)))
+                # Providers only report an answer for a 2xx response, and both APIs answer 200.
+                self.attempts.append(Attempt(model.id, "answered", 200, elapsed_ms=self._ms(self.attempt_started)))
                 self.emit(Answered(model.id, elapsed, usage))
                 segments: list[dict[str, Any]] = []
                 if self.partial:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from modeldesk.core.schema import Capabilities
+from modeldesk.core.model_facts import is_local
+from modeldesk.core.schema import Capabilities, Model, Provider
 
 # Shown under every model picker, with an "Open settings" link (SPEC 3.3).
 HINT_TEXT = "Agents without a preferred model use the Default agent model."
@@ -23,3 +24,25 @@ def context_text(tokens: int | None) -> str:
     if tokens >= 1000:
         return f"{tokens / 1000:.0f}k tokens" if tokens >= 10_000 else f"{tokens / 1000:.1f}k tokens"
     return f"{tokens} tokens"
+
+
+def price_text(model: Model, provider: Provider | None) -> str:
+    """'local · free' for a model served from this machine, '$2.5/$10 per M' when the
+    price is known (input/output, US dollars per million tokens), else 'unpriced'."""
+    if is_local(provider):
+        return "local · free"
+    price = model.price
+    if price.input is None and price.output is None:
+        return "unpriced"
+    if price.input == 0 and price.output == 0:
+        return "free"
+
+    def amount(value: float | None) -> str:
+        return "?" if value is None else f"${value:g}"
+
+    return f"{amount(price.input)}/{amount(price.output)} per M"
+
+
+def model_badges(model: Model, provider: Provider | None) -> str:
+    """The picker's badges: capabilities, then price (or unpriced, or local · free)."""
+    return " · ".join(part for part in (capability_text(model.capabilities), price_text(model, provider)) if part)

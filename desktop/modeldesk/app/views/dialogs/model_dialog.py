@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QDoubleValidator
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFormLayout,
+    QHBoxLayout,
+    QLabel,
     QLineEdit,
     QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
-from modeldesk.core.schema import Capabilities, Model, Provider
+from modeldesk.core.schema import Capabilities, Model, Price, Provider
 
 from .forms import FormDialog, field_label, first_error
 
@@ -64,6 +67,14 @@ class ModelDialog(FormDialog):
             self.capability_boxes[name] = box
         self.enabled_box = QCheckBox(field_label(fields["enabled"], "enabled"), self)
         self.enabled_box.setChecked(model.enabled if model else True)
+        price = model.price if model else Price()
+        self.price_edits: dict[str, QLineEdit] = {}
+        for name in ("input", "output"):
+            edit = QLineEdit("" if getattr(price, name) is None else f"{getattr(price, name):g}", self)
+            edit.setPlaceholderText("unknown")
+            edit.setValidator(QDoubleValidator(0.0, 1e6, 6, edit))
+            edit.setToolTip(f"US dollars per million {name} tokens; empty: unknown")
+            self.price_edits[name] = edit
 
         form = QFormLayout()
         for name, widget in (
@@ -75,6 +86,12 @@ class ModelDialog(FormDialog):
         ):
             form.addRow(field_label(fields[name], name) + ":", widget)
             widget.setToolTip(fields[name].description or "")
+        price_row = QHBoxLayout()
+        for name, edit in self.price_edits.items():
+            price_row.addWidget(QLabel(f"{name.title()}:", self))
+            price_row.addWidget(edit)
+        price_row.addWidget(QLabel("$ per million tokens", self))
+        form.addRow(field_label(fields["price"], "price") + ":", price_row)
         caps_row = QVBoxLayout()
         for box in self.capability_boxes.values():
             caps_row.addWidget(box)
@@ -98,6 +115,7 @@ class ModelDialog(FormDialog):
             "label": self.label_edit.text().strip() or None,
             "context_window": self.context_spin.value() or None,
             "capabilities": {k: v for k, v in capabilities.items() if v is not None},
+            "price": {k: float(e.text().replace(",", ".")) for k, e in self.price_edits.items() if e.text().strip()},
             "enabled": self.enabled_box.isChecked(),
         }
         try:

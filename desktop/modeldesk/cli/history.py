@@ -1,0 +1,193 @@
+"""`modeldesk history`: the recorded runs (which model answered, every attempt), per-model
+statistics, and the history's settings."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import datetime
+from typing import Any
+
+from modeldesk.core.history import HistoryStore, RunRecord
+
+from .common import (
+    UsageError,
+    add_command,
+    add_json_flag,
+    add_parser,
+    clean_text,
+    command,
+    print_json,
+    table,
+    wants_json,
+)
+
+HISTORY_EPILOG = """Examples:
+  modeldesk history
+  modeldesk history --agent analyst --failed --limit 20
+  modeldesk history --model gpt-4o --json
+  modeldesk history stats
+  modeldesk history settings --keep 50000 --record-prompts off
+
+The database is history.sqlite3 in the user state folder ($MODELDESK_HISTORY overrides it)."""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    # `modeldesk history [filters]` lists the runs; its sub-commands do the rest.
+    parser = add_parser(
+        subparsers,
+        "history",
+        "The recorded runs: which model answered, and every attempt.",
+        epilog=HISTORY_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _filters(parser)
+    add_json_flag(parser)
+    parser.set_defaults(handler=command(list_runs))
+    group = parser.add_subparsers(dest="history_command", metavar="SUBCOMMAND")
+    p = add_command(group, "list", "Recorded runs, newest first (the same as `modeldesk history`).", list_runs)
+    _filters(p)
+    p = add_command(group, "show", "One recorded run with its attempt timeline.", show_run)
+    p.add_argument("run", type=int, metavar="RUN_ID")
+    p = add_command(group, "stats", "Per model: attempts, success rate, median latency of answers.", stats)
+    p.add_argument("models", nargs="*", metavar="M", help="only these models")
+    p = add_command(group, "settings", "Show or change how many runs are kept and whether prompts are.", settings)
+    p.add_argument("--keep", type=int, metavar="N", help="keep the newest N runs (default 10000)")
+    p.add_argument("--record-prompts", choices=("on", "off"), help="store the prompt text of each run (default off)")
+    add_command(group, "clear", "Delete every recorded run.", clear)
+
+
+def _filters(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--agent", metavar="A", help="only runs of this agent")
+    parser.add_argument("--model", metavar="M", help="only runs that tried or answered with this model")
+    parser.add_argument("--failed", action="store_true", help="only runs no model answered")
+    parser.add_argument("--fell-back", action="store_true", help="only runs answered by another model than the primary")
+    parser.add_argument("--limit", type=int, default=100, metavar="N", help="at most N runs (default 100)")
+
+
+def _store() -> HistoryStore:
+    return HistoryStore()
+
+
+def _when(run: RunRecord) -> str:
+    return datetime.fromtimestamp(run.started_at).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _answer(run: RunRecord) -> str:
+    if run.answered_by is None:
+        return f"failed: {run.error_code or 'error'}"
+    if run.fell_back:
+        return f"{run.answered_by} instead of {run.primary}"
+    return run.answered_by
+
+
+def list_runs(args: argparse.Namespace) -> int:
+    if args.limit < 0:
+        raise UsageError("--limit must be 0 or more.")
+    store = _store()
+    runs = store.query(
+        agent=args.agent, model=args.model, failed=args.failed, limit=args.limit, fell_back=args.fell_back
+    )
+    if wants_json(args):
+        print_json({"path": str(store.path), "runs": [r.to_json() for r in runs]})
+        return 0
+    if not runs:
+        print("No recorded runs" + (" match." if args.agent or args.model or args.failed else " yet."))
+        return 0
+    print(
+        table(
+            ("ID", "TIME", "AGENT", "ANSWERED BY", "SOURCE", "ATTEMPTS", "LATENCY"),
+            ((r.id, _when(r), r.agent, _answer(r), r.source, len(r.attempts), f"{r.latency_ms} ms") for r in runs),
+        )
+    )
+    return 0
+
+
+def show_run(args: argparse.Namespace) -> int:
+    run = _store().get(args.run)
+    if run is None:
+        raise UsageError(f"There is no recorded run {args.run}.")
+    if wants_json(args):
+        print_json(run.to_json())
+        return 0
+    lines = [
+        f"Run {run.id} at {_when(run)} ({run.origin})",
+        f"Agent: {run.agent}" + (f", task {run.task}" if run.task else ""),
+        f"Models: {', '.join(run.models)} (from {run.source or '-'})",
+        f"Answered by: {_answer(run)}",
+        f"Latency: {run.latency_ms} ms",
+    ]
+    if run.input_tokens is not None or run.output_tokens is not None:
+        lines.append(f"Tokens: {run.input_tokens or 0} in, {run.output_tokens or 0} out")
+    if run.error_message:
+        lines.append(f"Error: {run.error_message}")
+    if run.config_path:
+        lines.append(f"Config: {run.config_path}")
+    print(clean_text("\n".join(lines)))
+    print()
+    print(
+        table(
+            ("#", "MODEL", "OUTCOME", "STATUS", "ERROR CLASS", "ELAPSED", "ERROR"),
+            (
+                (i, a.model, a.outcome, a.status, a.error_class, f"{a.elapsed_ms} ms", a.error)
+                for i, a in enumerate(run.attempts, start=1)
+            ),
+        )
+    )
+    return 0
+
+
+def stats(args: argparse.Namespace) -> int:
+    found = _store().model_stats(args.models or None)
+    rows = [s.to_json() for s in found.values()]
+    if wants_json(args):
+        print_json({"models": rows})
+        return 0
+    if not rows:
+        print("No recorded attempts yet.")
+        return 0
+
+    def rate(value: Any) -> str:
+        return "-" if value is None else f"{value * 100:.0f}%"
+
+    print(
+        table(
+            ("MODEL", "ATTEMPTS", "ANSWERED", "FAILED", "SUCCESS", "MEDIAN LATENCY"),
+            (
+                (
+                    r["model"],
+                    r["attempts"],
+                    r["answered"],
+                    r["failed"],
+                    rate(r["success_rate"]),
+                    None if r["median_latency_ms"] is None else f"{r['median_latency_ms']} ms",
+                )
+                for r in rows
+            ),
+        )
+    )
+    return 0
+
+
+def settings(args: argparse.Namespace) -> int:
+    store = _store()
+    if args.keep is None and args.record_prompts is None:
+        current = store.settings()
+    else:
+        record = None if args.record_prompts is None else args.record_prompts == "on"
+        current = store.set_settings(keep_runs=args.keep, record_prompts=record)
+    if wants_json(args):
+        print_json({"path": str(store.path), "keep_runs": current.keep_runs, "record_prompts": current.record_prompts})
+    else:
+        print(f"History: {store.path}")
+        prompts = "recorded" if current.record_prompts else "not recorded"
+        print(f"Keeps the newest {current.keep_runs:,} runs; prompts are {prompts}.")
+    return 0
+
+
+def clear(args: argparse.Namespace) -> int:
+    removed = _store().clear()
+    if wants_json(args):
+        print_json({"removed": removed})
+    else:
+        print(f"Removed {removed} recorded run(s).")
+    return 0
