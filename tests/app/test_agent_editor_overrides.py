@@ -16,7 +16,8 @@ from PySide6.QtWidgets import QAbstractButton, QLabel
 
 from modeldesk.app.document import Document
 from modeldesk.app.views.agent_editor import AgentEditor, AgentTaskModelDialog
-from modeldesk.core.schema import numeric_fallback_fields
+from modeldesk.core.schema import FallbackSettings
+from modeldesk.core.setting_fields import number_fields
 from tests.app.helpers import answer_modal, show_active
 
 
@@ -177,11 +178,14 @@ def test_other_overrides_are_kept_and_undo_restores_exactly(qtbot: Any, document
 
 def test_spin_boxes_take_the_fields_range(qtbot: Any, document: Document) -> None:
     editor = make_editor(qtbot, document, "helper")
-    for name, info in numeric_fallback_fields().items():
+    for name in number_fields(FallbackSettings):
+        info = FallbackSettings.model_fields[name]
         box = editor.fallback_form.boxes[name]
         high = next(rule.le for rule in info.metadata if hasattr(rule, "le"))
         assert box.maximum() == high
         assert editor.fallback_form.checks[name].text() == info.title
+        # An excluded lower bound (a timeout must be above 0) is not offered.
+        assert box.minimum() > 0 if any(hasattr(rule, "gt") for rule in info.metadata) else box.minimum() == 0
 
 
 def test_editor_follows_a_change_made_by_the_cli(qtbot: Any, document: Document, config_file: Path) -> None:

@@ -163,7 +163,7 @@ def test_texts() -> None:
     assert answered_text(plain_run()) == "claude-sonnet-4"
     assert stats_text(None) == ""
     assert stats_text(ModelStats("m", attempts=26, answered=23, failed=2, median_latency_ms=840)) == (
-        "92% of 25 tries, median 840 ms"
+        "92% of 25 · 840 ms"
     )
     assert stats_text(ModelStats("m", attempts=1, answered=0, failed=0, median_latency_ms=None)) == ""
 
@@ -243,3 +243,38 @@ def test_a_damaged_history_never_stops_a_run(
     assert message.startswith("The run was not recorded in the history:") and "damaged" in message
     assert path.read_bytes().startswith(b"garbage")  # left alone for the user to look at
     assert os.path.getsize(path) > 0
+
+
+def test_model_records_beside_each_model_in_the_registry_and_picker(
+    qtbot: Any, document: Document, history: HistoryStore
+) -> None:
+    from modeldesk.app.views.dialogs.model_picker import COLUMNS, ModelPickerDialog
+    from modeldesk.app.views.history_page import model_records
+    from modeldesk.app.views.settings.model_registry import RegistryModel
+
+    model_records().invalidate()
+    registry = RegistryModel(document)
+    registry.set_rows(document.config.models)
+    record = {
+        registry.row_value(row).id: registry.index(row, RegistryModel.COLUMNS.index("Success · median")).data()
+        for row in range(registry.rowCount())
+    }
+    assert record["claude-sonnet-4"] == "50% of 2 · 640 ms"
+    assert record["gpt-4o"] == "100% of 1 · 800 ms"
+    assert record["gpt-4o-mini"] == "0% of 1"
+    assert record["o3-mini"] == ""  # never run
+
+    picker = show_active(qtbot, ModelPickerDialog(document))
+    column = COLUMNS.index("Success · median")
+    texts = {}
+    for group_row in range(picker.source.rowCount()):
+        group = picker.source.item(group_row)
+        for row in range(group.rowCount()):
+            texts[group.child(row, 0).text()] = group.child(row, column).text()
+    assert texts["GPT-4o (gpt-4o)"] == "100% of 1 · 800 ms"
+    picker.reject()
+
+    # A run recorded by the app refreshes the records.
+    history.record(plain_run())
+    history_recorder().recorded.emit(0)
+    assert model_records().text("claude-sonnet-4") == "67% of 3 · 640 ms"

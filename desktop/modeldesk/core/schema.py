@@ -12,11 +12,12 @@ Use :func:`model_list` to read any ModelValue as a list.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
+from pydantic.fields import FieldInfo
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Final = 1
 
 ModelValue = str | list[str]
 """A model id, or an ordered list of model ids (primary first)."""
@@ -175,7 +176,7 @@ class FallbackSettings(_Strict):
         title="Minimum stream rate (chars/s)",
         description="A stream slower than this after its first 10 s moves on to the next model. 0 = no minimum.",
     )
-    # Switches (not numbers): the settings forms show only the numeric options above.
+    # Switches (not numbers): number_fields() and so the settings forms leave them out.
     enabled: bool = Field(True, title="Fall back", description="false: only the first model is ever tried.")
     allow_empty_answer: bool = Field(False, title="Allow empty answers")
     on_stream_break: Literal["withdraw", "continue"] = Field(
@@ -191,34 +192,48 @@ class FallbackSettings(_Strict):
     )
 
 
-def numeric_fallback_fields() -> dict[str, Any]:
-    """The fallback options that are numbers (what the settings forms show as spin boxes)."""
-    return {n: f for n, f in FallbackSettings.model_fields.items() if f.annotation in (int, float)}
+# Fallback settings an agent cannot override: where cooldowns are shared is one answer
+# for the whole config file.
+SETTINGS_ONLY_FALLBACK = frozenset({"state"})
 
 
-class FallbackOverride(_Strict):
-    """An agent's own fallback options; each field left out takes the settings' value."""
-
-    retries: int | None = Field(None, ge=0, le=20)
-    backoff_base_s: float | None = Field(None, ge=0, le=60)
-    backoff_max_s: float | None = Field(None, ge=0, le=600)
-    jitter: float | None = Field(None, ge=0, le=1)
-    cooldown_s: float | None = Field(None, ge=0, le=86400)
-    connect_timeout_s: float | None = Field(None, gt=0, le=600)
-    first_token_timeout_s: float | None = Field(None, gt=0, le=3600)
-    idle_timeout_s: float | None = Field(None, gt=0, le=3600)
-    max_total_s: float | None = Field(None, gt=0, le=86400)
-    quota_cooldown_s: float | None = Field(None, ge=0, le=604800)
-    attempt_timeout_s: float | None = Field(None, gt=0, le=86400)
-    min_chars_per_s: float | None = Field(None, ge=0, le=100000)
-    enabled: bool | None = None
-    allow_empty_answer: bool | None = None
-    on_stream_break: Literal["withdraw", "continue"] | None = None
-    probe_primary: bool | None = None
-
+class _FallbackOverrideBase(_Strict):
     def apply_to(self, base: FallbackSettings) -> FallbackSettings:
         """The settings' defaults with this override's fields laid over them."""
         return base.model_copy(update=self.model_dump(exclude_none=True))
+
+
+def _override_of(info: FieldInfo) -> Any:
+    """A FallbackSettings field as an override: the same bounds, title and help, but unset
+    (None) by default, meaning "take the settings' value"."""
+    assert info.annotation is not None  # every setting is declared with a type
+    return (info.annotation | None, FieldInfo.merge_field_infos(info, default=None))
+
+
+_OVERRIDE_DOC = """An agent's own fallback options; each field left out takes the settings' value.
+
+Built from FallbackSettings: one optional field per setting, with its bounds, title and
+help, so a setting declared there can be overridden per agent without a second declaration."""
+
+if TYPE_CHECKING:
+    # What type checkers see of the class built below: every field is a number, a switch
+    # (bool or a word) or None.
+    class FallbackOverride(_FallbackOverrideBase):
+        def __init__(self, **values: float | str | None) -> None: ...
+        def __getattr__(self, name: str) -> float | str | None: ...
+
+else:
+    FallbackOverride = create_model(
+        "FallbackOverride",
+        __base__=_FallbackOverrideBase,
+        __module__=__name__,
+        __doc__=_OVERRIDE_DOC,
+        **{
+            name: _override_of(info)
+            for name, info in FallbackSettings.model_fields.items()
+            if name not in SETTINGS_ONLY_FALLBACK
+        },
+    )
 
 
 class Settings(_Strict):
@@ -321,7 +336,7 @@ def dump_config(obj: BaseModel) -> dict[str, Any]:
     is also written when anything inside it was set. Unset defaults and ``None`` in an
     optional field are left out, which keeps hand-edited files short.
     """
-    data = _dump(obj)
+    data: dict[str, Any] = _dump(obj)
     if isinstance(obj, (Config, Policy)):
         data = {"schema_version": SCHEMA_VERSION} | {k: v for k, v in data.items() if k != "schema_version"}
     return data

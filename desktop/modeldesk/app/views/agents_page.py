@@ -154,7 +154,8 @@ class AgentsPage(QWidget):
         # From the selection's ranges, not selectedRows(): that walks every cell of every
         # row, which takes seconds when thousands of agents are selected.
         rows: set[int] = set()
-        for selected in self.table.selectionModel().selection():
+        selection = self.table.selectionModel().selection()
+        for selected in (selection.at(i) for i in range(selection.count())):
             rows.update(range(selected.top(), selected.bottom() + 1))
         return sorted(rows)
 

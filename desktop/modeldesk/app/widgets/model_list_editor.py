@@ -24,6 +24,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from modeldesk.core.schema import Model
+
 from ..document import Document
 from ..models.model_list_model import ModelIdRole, ModelListModel, position_label
 from .actions import widget_action
@@ -61,7 +63,7 @@ class ModelListEditor(QWidget):
         self._document = document
         self._hint_field = hint_field
         self._inherited: str | None = None
-        self._registry: tuple[int, dict] = (-1, {})  # (document version, models by id)
+        self._registry: tuple[int, dict[str, Model]] = (-1, {})  # (document version, models by id)
 
         self.model = ModelListModel(self._describe, self)
         self.view = QListView(self)

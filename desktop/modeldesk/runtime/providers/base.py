@@ -387,7 +387,7 @@ async def iter_sse(response: httpx.Response, provider: ChatProvider) -> AsyncIte
     """
     buffer = bytearray()
     scan = 0  # no line break before this offset of ``buffer``
-    event, data_lines = "", []
+    event, data_lines = "", list[str]()
     with provider.mapping_errors("stream"):
         try:
             async for piece in aiter_limited(response, MAX_RESPONSE_BYTES):
