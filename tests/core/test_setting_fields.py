@@ -21,7 +21,7 @@ def test_the_override_of_each_setting_is_the_setting_made_optional(name: str) ->
 
 def test_the_override_has_no_option_the_settings_lack() -> None:
     # Where cooldowns are shared (``state``) is one answer for the whole file, not per agent.
-    assert SETTINGS_ONLY_FALLBACK == {"state"}
+    assert {"state"} == SETTINGS_ONLY_FALLBACK
     assert list(FallbackOverride.model_fields) == [
         n for n in FallbackSettings.model_fields if n not in SETTINGS_ONLY_FALLBACK
     ]
