@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Final, Literal
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 from pydantic.fields import FieldInfo
 
+from .urls import check_base_url
+
 SCHEMA_VERSION: Final = 1
 
 ModelValue = str | list[str]
@@ -94,10 +96,7 @@ class Provider(_Strict):
     @field_validator("base_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
-        value = value.strip()
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("base_url must start with http:// or https://")
-        return value.rstrip("/")
+        return check_base_url(value)  # scheme, no credentials in it, port 1-65535
 
 
 class Capabilities(_Strict):

@@ -46,6 +46,7 @@ from ..widgets.fallback_fields import FALLBACK_FIELDS, field_tooltip, spin_box_f
 from ..widgets.model_list_editor import ModelListEditor
 from ..widgets.table_section import TableSection, perform_or_show
 from ..widgets.task_models import run_on_cell
+from ..widgets.wheel_guard import wheel_only_when_focused
 from .dialogs.task_model_dialog import TaskModelDialog
 
 NO_PROJECT = "(none)"
@@ -322,6 +323,8 @@ class AgentEditor(QWidget):
         self.title.setStyleSheet("font-size: 14pt; font-weight: 600;")
         self.name_edit = QLineEdit(self)
         self.project_combo = QComboBox(self)
+        # The editor scrolls: the wheel passing over the combo must not change the project.
+        wheel_only_when_focused(self.project_combo)
         self.project_link = QToolButton(self)
         self.project_link.setObjectName("project_link")
         self.project_link.setText("Open project")

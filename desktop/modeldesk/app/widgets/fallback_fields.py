@@ -9,6 +9,8 @@ from PySide6.QtWidgets import QAbstractSpinBox, QDoubleSpinBox, QSpinBox, QWidge
 from modeldesk.core.schema import FallbackSettings
 from modeldesk.core.setting_fields import NumberField, number_fields
 
+from .wheel_guard import wheel_only_when_focused
+
 # Every fallback option, as declared in FallbackSettings (the per-agent overrides are built
 # from the same declarations).
 FALLBACK_FIELDS = number_fields(FallbackSettings)
@@ -36,6 +38,8 @@ def spin_box_for(field: NumberField, parent: QWidget) -> QSpinBox | QDoubleSpinB
         box.setSingleStep(0.1 if high <= 60 else 1.0)
     box.setKeyboardTracking(False)
     box.setCorrectionMode(QAbstractSpinBox.CorrectionMode.CorrectToNearestValue)
+    # These boxes live in scrolling forms: scrolling past one must not change it.
+    wheel_only_when_focused(box)
     return box
 
 

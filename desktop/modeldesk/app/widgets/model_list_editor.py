@@ -234,8 +234,12 @@ class ModelListEditor(QWidget):
     def _update_buttons(self, *_: object) -> None:
         row = self._current_row()
         count = self.model.rowCount()
-        self.remove_button.setEnabled(row >= 0)
-        self.up_button.setEnabled(row > 0)
-        self.down_button.setEnabled(0 <= row < count - 1)
+        enabled = {self.remove_button: row >= 0, self.up_button: row > 0, self.down_button: 0 <= row < count - 1}
+        for button, on in enabled.items():
+            if not on and button.hasFocus():
+                # A button that disables itself (Move up at the top) would push the focus
+                # on to some other widget; keep it on the list, where the keys go on working.
+                self.view.setFocus(Qt.FocusReason.OtherFocusReason)
+            button.setEnabled(on)
         self.inherited_label.setText(self._inherited or "")
         self.inherited_label.setVisible(count == 0 and bool(self._inherited))

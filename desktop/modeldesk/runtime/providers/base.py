@@ -11,6 +11,7 @@ import functools
 import json
 import os
 import re
+import socket
 import ssl
 import time
 import zlib
@@ -24,6 +25,7 @@ import httpx
 from modeldesk.core.schema import Provider
 
 from ..errors import ErrorClass, ProviderError
+from ..proxies import transport_from_env
 from ..simulate import FaultTransport, RoutingTransport, Simulation
 
 # Limits against floods: a line, an error body, a whole response. Far above anything a
@@ -52,17 +54,18 @@ def new_client(
     """An HTTP client for provider calls.
 
     ``read_timeout_s`` is ``None`` for chat runs, whose first-token and idle timeouts the
-    runner applies itself. Proxies from the environment are ignored on purpose
-    (``trust_env=False``): a local model server must not be sent through a proxy.
+    runner applies itself. HTTP(S)_PROXY and NO_PROXY are honoured for remote hosts and
+    never for loopback ones (:mod:`..proxies`); httpx's own ``trust_env`` stays off.
     Requests to the ``simulated`` provider are answered in-process; with a ``simulation``
     its faults are injected in front of everything (see :mod:`modeldesk.runtime.simulate`).
     """
     timeout = httpx.Timeout(
         connect=connect_timeout_s, read=read_timeout_s, write=connect_timeout_s, pool=connect_timeout_s
     )
-    transport: httpx.AsyncBaseTransport = RoutingTransport(
-        httpx.AsyncHTTPTransport(verify=_ssl_context(), trust_env=False)
+    network: httpx.AsyncBaseTransport = transport_from_env(_ssl_context()) or httpx.AsyncHTTPTransport(
+        verify=_ssl_context(), trust_env=False
     )
+    transport: httpx.AsyncBaseTransport = RoutingTransport(network)
     if simulation is not None:
         transport = FaultTransport(transport, simulation)
     return httpx.AsyncClient(
@@ -586,6 +589,9 @@ def _os_reason(exc: BaseException) -> str:
     seen: BaseException | None = exc
     while seen is not None:
         for candidate in (seen, *getattr(seen, "exceptions", ())):  # groups: happy eyeballs
+            if isinstance(candidate, socket.gaierror):
+                # A name that does not resolve is a DNS matter, not "Unknown error -2".
+                return f"DNS lookup failed: {candidate.strerror or 'the host name does not resolve'}"
             if isinstance(candidate, OSError) and isinstance(candidate.errno, int):
                 return os.strerror(candidate.errno)
         seen = seen.__cause__ or seen.__context__
