@@ -49,7 +49,7 @@ from ..models.rows import RowsTableModel, dim_brush
 from ..models.timeline_model import TimelineEntry, TimelineModel
 from ..models.trace_model import layer_label
 from ..widgets.style import problem_colour, text_style, warning_colour
-from .tables import make_table
+from ..widgets.tables import make_table
 
 ANY_AGENT = "Any agent"
 ANY_MODEL = "Any model"

@@ -10,8 +10,8 @@ more, and the panel is idle again at once — it does not wait for the task to u
 anything the old run still reports is ignored.
 
 Cooldowns: the app keeps ONE :class:`CooldownTracker` per config file, backed by the
-runtime's ``cooldowns.json`` beside that file (see :func:`shared_cooldowns`), so the app's
-runs, the CLI's runs and this panel's list all see the same state.
+runtime's cooldown store (the state folder, or Redis; see :func:`shared_cooldowns`), so the
+app's runs, the CLI's runs and this panel's list all see the same state.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut, QTextCursor
 from PySide6.QtWidgets import (
     QCheckBox,
+    QCompleter,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -39,7 +40,7 @@ from PySide6.QtWidgets import (
 )
 from shiboken6 import isValid
 
-from modeldesk.runtime.cooldown import CooldownTracker, default_cooldown_path
+from modeldesk.runtime.cooldown import CooldownTracker, config_scope
 from modeldesk.runtime.events import CooldownStarted, OutputWithdrawn, RunEvent, TextDelta
 from modeldesk.runtime.runner import RunResult, run_agent
 
@@ -47,19 +48,19 @@ from ..document import Document
 from ..event_loop import install_asyncgen_hooks
 from ..models.timeline_model import TimelineModel
 from ..widgets.style import ok_colour, problem_colour, text_style
+from ..widgets.tables import make_table
 from .history_page import app_run_record, history_recorder
 from .model_combo import ModelCombo
 from .resolution_view import escape, split_models
-from .tables import make_table
 
 _trackers: dict[Path, CooldownTracker] = {}
 
 
 def shared_cooldowns(document: Document) -> CooldownTracker:
     """The app's one cooldown tracker for the document's config file."""
-    path = default_cooldown_path(document.store.path).resolve()
+    path = Path(config_scope(document.store.path))
     if path not in _trackers:
-        _trackers[path] = CooldownTracker(path)
+        _trackers[path] = CooldownTracker.for_config(path, document.config.settings.fallback.state)
     return _trackers[path]
 
 
@@ -110,6 +111,12 @@ class TestRunPanel(QWidget):
         self.prompt_edit.setMaximumHeight(90)
         self.call_combo = ModelCombo(document, self, placeholder="the agent's own models")
         self.call_combo.setAccessibleName("Run on model")
+        # A popup of matches would open over the Run button below on every key typed:
+        # complete in the field instead (the arrow, or Alt+Down, still lists every model).
+        call_completer = self.call_combo.completer()
+        if call_completer is not None:
+            call_completer.setCompletionMode(QCompleter.CompletionMode.InlineCompletion)
+            call_completer.setFilterMode(Qt.MatchFlag.MatchStartsWith)
         self.stream_check = QCheckBox("Stream the answer", self)
         self.stream_check.setChecked(True)
         self.run_button = QPushButton("&Run", self)
@@ -137,6 +144,8 @@ class TestRunPanel(QWidget):
         self.result_label = QLabel(self)
         self.result_label.setObjectName("result_label")
         self.result_label.setWordWrap(True)
+        # The result quotes the provider's error text: data, never markup to render.
+        self.result_label.setTextFormat(Qt.TextFormat.PlainText)
         self.result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         self.cooldown_box = QGroupBox("Active cooldowns", self)

@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from pydantic.fields import FieldInfo
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QLayout, QVBoxLayout, QWidget
 
 from modeldesk.core.validation_text import first_problem
@@ -22,6 +23,8 @@ class FormDialog(QDialog):
         self.error_label = QLabel(self)
         self.error_label.setObjectName("error_label")
         self.error_label.setWordWrap(True)
+        # Errors quote other programs (the OS keyring, a server): data, not markup.
+        self.error_label.setTextFormat(Qt.TextFormat.PlainText)
         self.error_label.setVisible(False)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
@@ -45,6 +48,20 @@ class FormDialog(QDialog):
     def show_error(self, text: str) -> None:
         self.error_label.setText(text)
         self.error_label.setVisible(True)
+        self._make_room()
+
+    def _make_room(self) -> None:
+        """Grow the dialog to fit a (wrapped, possibly long) error line. Qt sizes a window
+        by its layout's minimum, which ignores how tall wrapped text gets at the window's
+        width, so without this the form's rows are squashed to make room for it."""
+        layout = self.layout()
+        if layout is None:
+            return
+        layout.activate()
+        needed = layout.totalHeightForWidth(self.width()) if layout.hasHeightForWidth() else -1
+        needed = max(needed, layout.totalSizeHint().height())
+        if self.height() < needed:
+            self.resize(self.width(), needed)
 
 
 def field_label(info: FieldInfo, name: str) -> str:
