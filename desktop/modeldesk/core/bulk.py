@@ -272,16 +272,14 @@ def plan_bulk_change(
                 after, note = before, "inherits no model: nothing to copy, skipped"
             else:
                 after, why = _transform(change, list(models))
-                if why:
+                inherited_text = f"{', '.join(models)} from {source}"
+                if after == list(models):
                     # The copy would not change: leave the agent inheriting.
-                    after, note = before, f"inherits {', '.join(models)} from {source}, which {why}: unchanged"
+                    after, note = before, f"inherits {inherited_text}, which {why or 'would not change'}: unchanged"
                 elif not after:
-                    after, note = (
-                        before,
-                        f"inherits {', '.join(models)} from {source}; nothing would be left: unchanged",
-                    )
+                    after, note = before, f"inherits {inherited_text}; nothing would be left: unchanged"
                 else:
-                    note = f"copied {', '.join(models)} inherited from {source}"
+                    note = f"copied {', '.join(models)} inherited from {source}" + (f"; {why}" if why else "")
         if before and not after:
             note = f"list emptied: will inherit {lookup.text(agent)}"
         value_after = value_before if after == before else as_model_value(after, like=value_before)
