@@ -12,7 +12,7 @@ from typing import Literal
 
 from .edits import Edit, check_model_list
 from .errors import EditError
-from .resolver import Resolver, is_blank_value, is_placeholder
+from .resolver import Resolver, is_placeholder
 from .schema import Agent, Config, ModelValue, Policy, as_model_value, model_list
 
 # --- scopes -------------------------------------------------------------------------
@@ -198,6 +198,12 @@ class _Inherited:
         return f"{', '.join(models)} from {source}" if models else "no model (none is set anywhere)"
 
 
+def _has_own_list(entries: list[str]) -> bool:
+    """True unless the entries are all blanks or the placeholder (the resolver then skips
+    the agent's layer, so the agent inherits). Usually the first entry decides."""
+    return any((key := _key(e)) and not is_placeholder(key) for e in entries)
+
+
 def _key(entry: str) -> str:
     """An entry as the resolver reads it (spaces around an id do not count)."""
     return entry.strip()
@@ -260,7 +266,7 @@ def plan_bulk_change(
         agent = by_id[agent_id]
         value_before = agent.model
         before = model_list(value_before)
-        own = value_before is not None and not is_blank_value(value_before)
+        own = _has_own_list(before)
         note = ""
         if own or isinstance(change, SetList):
             after, note = _transform(change, before)
