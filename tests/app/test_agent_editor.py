@@ -135,3 +135,10 @@ def test_a_name_that_looks_like_markup_is_shown_as_typed(qtbot: Any, document: D
     doc = QTextDocument()
     doc.setHtml(editor.title.text())
     assert doc.toPlainText() == "<i>R&D</i> bot (analyst)"
+
+
+def test_the_editor_keeps_qwidgets_scroll_method(qtbot: Any, document: Document) -> None:
+    # The editor's scroll area once lived in `self.scroll`, hiding QWidget.scroll(dx, dy).
+    editor = make_editor(qtbot, document, "analyst")
+    editor.scroll(0, 0)
+    assert editor.scroll_area.widget() is editor.form_widget

@@ -182,6 +182,8 @@ def test_spin_boxes_take_the_fields_range(qtbot: Any, document: Document) -> Non
         high = next(rule.le for rule in info.metadata if hasattr(rule, "le"))
         assert box.maximum() == high
         assert editor.fallback_form.checks[name].text() == info.title
+        # An excluded lower bound (a timeout must be above 0) is not offered.
+        assert box.minimum() > 0 if any(hasattr(rule, "gt") for rule in info.metadata) else box.minimum() == 0
 
 
 def test_editor_follows_a_change_made_by_the_cli(qtbot: Any, document: Document, config_file: Path) -> None:

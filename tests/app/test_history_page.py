@@ -6,6 +6,7 @@ database never stops a run."""
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -163,7 +164,7 @@ def test_texts() -> None:
     assert answered_text(plain_run()) == "claude-sonnet-4"
     assert stats_text(None) == ""
     assert stats_text(ModelStats("m", attempts=26, answered=23, failed=2, median_latency_ms=840)) == (
-        "92% of 25 tries, median 840 ms"
+        "92% of 25 · 840 ms"
     )
     assert stats_text(ModelStats("m", attempts=1, answered=0, failed=0, median_latency_ms=None)) == ""
 
@@ -243,3 +244,65 @@ def test_a_damaged_history_never_stops_a_run(
     assert message.startswith("The run was not recorded in the history:") and "damaged" in message
     assert path.read_bytes().startswith(b"garbage")  # left alone for the user to look at
     assert os.path.getsize(path) > 0
+
+
+def test_model_records_beside_each_model_in_the_registry_and_picker(
+    qtbot: Any, document: Document, history: HistoryStore
+) -> None:
+    from modeldesk.app.views.dialogs.model_picker import COLUMNS, ModelPickerDialog
+    from modeldesk.app.views.history_page import model_records
+    from modeldesk.app.views.settings.model_registry import RegistryModel
+
+    model_records().invalidate()
+    registry = RegistryModel(document)
+    registry.set_rows(document.config.models)
+    record = {
+        registry.row_value(row).id: registry.index(row, RegistryModel.COLUMNS.index("Success · median")).data()
+        for row in range(registry.rowCount())
+    }
+    assert record["claude-sonnet-4"] == "50% of 2 · 640 ms"
+    assert record["gpt-4o"] == "100% of 1 · 800 ms"
+    assert record["gpt-4o-mini"] == "0% of 1"
+    assert record["o3-mini"] == ""  # never run
+
+    picker = show_active(qtbot, ModelPickerDialog(document))
+    column = COLUMNS.index("Success · median")
+    texts = {}
+    for group_row in range(picker.source.rowCount()):
+        group = picker.source.item(group_row)
+        for row in range(group.rowCount()):
+            texts[group.child(row, 0).text()] = group.child(row, column).text()
+    assert texts["GPT-4o (gpt-4o)"] == "100% of 1 · 800 ms"
+    picker.reject()
+
+    # A run recorded by the app refreshes the records.
+    history.record(plain_run())
+    history_recorder().recorded.emit(0)
+    assert model_records().text("claude-sonnet-4") == "67% of 3 · 640 ms"
+
+
+def test_a_locked_history_is_reported_and_the_run_goes_on(
+    qtbot: Any, run_window: MainWindow, scripted_server: ScriptedServer
+) -> None:
+    store = HistoryStore()
+    store.record(plain_run())  # the database exists, in WAL mode
+    recorder = history_recorder()
+    recorder.timeout_ms, saved_timeout = 200, recorder.timeout_ms
+    # Another program (here: this test) holds the write lock for the whole run.
+    holder = sqlite3.connect(store.path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        panel = run_window.agents_page.test_run
+        scripted_server.script("gpt-a", ok("Answered anyway."))
+        with qtbot.waitSignals([panel.run_finished, recorder.failed], timeout=10_000):
+            panel.prompt_edit.setFocus()
+            qtbot.keyClicks(panel.prompt_edit, "Hello")
+            qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
+        assert panel.result is not None and panel.result.ok
+        assert panel.answer_edit.toPlainText() == "Answered anyway."
+        assert "busy" in run_window.statusBar().currentMessage()
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+        recorder.timeout_ms = saved_timeout
+    assert store.count() == 1  # the run was skipped, nothing half-written

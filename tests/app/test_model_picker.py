@@ -45,6 +45,7 @@ def test_models_are_grouped_by_provider_with_badges(qtbot: Any, document: Docume
         "tools · vision · unpriced",
         "128k tokens",
         "already in the list",
+        "",  # no runs recorded yet
     ]
     assert row_texts(picker, "claude-3-haiku")[3] == "model disabled"
     assert row_texts(picker, "gpt-4.1")[2] == "1M tokens"

@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from modeldesk.core.schema import FallbackSettings
+from modeldesk.core.setting_fields import number_fields
 from modeldesk.core.store import ConfigStore
 from modeldesk.runtime import RunResult, run_agent
 from modeldesk.runtime.policy import effective_options
@@ -149,3 +151,13 @@ def test_the_runner_uses_the_agents_override(capsys: pytest.CaptureFixture[str],
     result, sleeps = _run(path, "a")
     assert [x.error_class for x in result.attempts] == ["connection"] * 3
     assert sleeps == [0.5, 1.0]  # the remaining override still applies
+
+
+def test_help_lists_every_option_with_its_declared_range_and_help(cli: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    for command in (("agents", "set-fallback"), ("settings", "set-fallback")):
+        with pytest.raises(SystemExit):
+            cli(*command, "--help")
+        text = capsys.readouterr().out
+        for name, field in number_fields(FallbackSettings).items():
+            line = next(line for line in text.splitlines() if line.strip().startswith(name + " "))
+            assert field.title in line and field.range_text() in line and f"default {field.default:g}" in line

@@ -71,6 +71,7 @@ def test_kill_during_saves_never_leaves_a_torn_file(tmp_path: Path) -> None:
 ADDER = """
 import os, sys, time
 from modeldesk.cli.main import main
+import modeldesk.cli.agents  # loaded by the first command otherwise: load it before the start
 path, tag, go = sys.argv[1], sys.argv[2], sys.argv[3]
 print("ready", flush=True)
 sys.stdout = open(os.devnull, "w")  # the JSON answers are not needed here

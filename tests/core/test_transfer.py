@@ -65,9 +65,11 @@ def test_policy_models_are_exported_when_named() -> None:
 
 
 def test_key_references_stay_references_and_url_credentials_are_removed() -> None:
-    data = world()
-    data["providers"][0]["base_url"] = "https://user:sk-SECRET@api.openai.com/v1"
-    result = export_bundle(config(data))
+    cfg = config()
+    # The schema refuses credentials in a base_url; the export still strips them from an
+    # object that got them around validation.
+    cfg.providers[0].__dict__["base_url"] = "https://user:sk-SECRET@api.openai.com/v1"
+    result = export_bundle(cfg)
     text = result.text()
     assert "sk-SECRET" not in text and "user:" not in text
     providers = {p["id"]: p for p in result.to_json()["providers"]}

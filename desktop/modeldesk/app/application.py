@@ -32,6 +32,8 @@ from modeldesk.core.paths import config_path as resolve_config_path
 from modeldesk.core.schema import Config
 from modeldesk.core.store import ConfigStore
 
+from modeldesk.resources import icon_paths
+
 from .document import Document
 from .event_loop import install_asyncgen_hooks
 from .views.dialogs.first_run_dialog import FirstRunDialog, StartChoice
@@ -43,24 +45,16 @@ APP_NAME = "ModelDesk"
 DESKTOP_FILE = "io.modeldesk.ModelDesk"
 
 
-def resources_dir() -> Path | None:
-    """The ``resources/`` folder: beside the package in a checkout, or in a bundle."""
-    candidates = [Path(__file__).resolve().parents[3] / "resources"]
-    bundle = getattr(sys, "_MEIPASS", None)
-    if bundle:
-        candidates.insert(0, Path(bundle) / "resources")
-    return next((c for c in candidates if c.is_dir()), None)
-
-
 def app_icon() -> QIcon:
+    """The window icon from the package's own resources (every PNG size, else the SVG)."""
     icon = QIcon()
-    folder = resources_dir()
-    if folder is not None:
-        for png in sorted((folder / "icons").glob("modeldesk-*.png")):
-            icon.addFile(str(png))
-        svg = folder / "icons" / "modeldesk.svg"
-        if icon.isNull() and svg.exists():
-            icon.addFile(str(svg))
+    paths = icon_paths()
+    for path in paths:
+        if path.suffix == ".png":
+            icon.addFile(str(path))
+    if icon.isNull():
+        for path in paths:
+            icon.addFile(str(path))
     return icon
 
 
@@ -133,6 +127,16 @@ def follow_first_run(window: MainWindow, choice: StartChoice) -> None:
         providers.detect_servers()
     else:
         providers.add_item()
+
+
+def gui_main(argv: list[str] | None = None) -> int:
+    """The `modeldesk-app` entry point: the app alone, no command line, no console."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="modeldesk-app", description="Open the ModelDesk desktop app.")
+    parser.add_argument("--config", metavar="PATH", help="config file (default: as for `modeldesk`)")
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    return run_app(config_path=args.config)
 
 
 def run_app(config_path: str | None = None) -> int:

@@ -20,18 +20,20 @@ from modeldesk.core.edits import (
 )
 from modeldesk.core.errors import EditError
 from modeldesk.core.item_edits import RenameItem
-from modeldesk.core.schema import Agent, FallbackOverride, as_model_value, model_list
+from modeldesk.core.schema import Agent, as_model_value, model_list
 from modeldesk.runtime.policy import effective_options
 
 from .common import (
     Session,
     UsageError,
     add_command,
+    add_fallback_option_arguments,
     add_group,
     add_models_argument,
     clean_models,
     clean_text,
     emit_warnings,
+    fallback_value,
     models_text,
     print_json,
     print_listing,
@@ -42,8 +44,6 @@ from .common import (
     validated,
     wants_json,
 )
-
-FALLBACK_OPTIONS = tuple(FallbackOverride.model_fields)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -102,13 +102,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "set-fallback",
         "Override one fallback option (retries, timeouts, cooldown...) for this agent; --reset follows Settings again.",
         set_fallback,
+    )
+    p.add_argument("agent", metavar="ID")
+    add_fallback_option_arguments(
+        p,
+        "the agent's own value (a number)",
         epilog="Examples:\n"
         "  modeldesk agents set-fallback analyst retries 5\n"
         "  modeldesk agents set-fallback analyst retries --reset",
     )
-    p.add_argument("agent", metavar="ID")
-    p.add_argument("option", choices=FALLBACK_OPTIONS, metavar="OPTION", help="one of: " + ", ".join(FALLBACK_OPTIONS))
-    p.add_argument("value", nargs="?", help="the agent's own value (a number)")
     p.add_argument("--reset", action="store_true", help="remove the agent's override: Settings' value applies again")
 
     p = add_command(group, "remove", "Remove agents (and take them out of every squad).", remove_agent)
@@ -271,19 +273,10 @@ def _overrides(agent: Agent) -> dict[str, Any]:
     return agent.fallback.model_dump(exclude_none=True) if agent.fallback is not None else {}
 
 
-def _fallback_number(option: str, text: str) -> float | int:
-    """A number from the command line; the range is checked by the schema when applied."""
-    try:
-        number = float(text)
-    except ValueError:
-        raise EditError(f"fallback option {option}: '{text}' is not a number") from None
-    return int(number) if option == "retries" and number.is_integer() else number
-
-
 def set_fallback(args: argparse.Namespace) -> int:
     if args.reset == (args.value is not None):
         raise UsageError("Give a value, or --reset to follow Settings again.")
-    value = None if args.value is None else _fallback_number(args.option, args.value)
+    value = None if args.value is None else fallback_value(args.option, args.value)
     session = Session(args)
     session.resolver.agent(args.agent)  # a clear unknown_agent error before any write
     session.apply(SetAgentFallback(args.agent, args.option, value))

@@ -14,7 +14,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -22,7 +22,8 @@ from modeldesk.core.edits import Edit
 from modeldesk.core.errors import EditError, ModelDeskError
 from modeldesk.core.paths import CONFIG_ENV, config_path
 from modeldesk.core.resolver import Resolution, Resolver, TraceStep
-from modeldesk.core.schema import Config, Policy
+from modeldesk.core.schema import Config, FallbackSettings, Policy
+from modeldesk.core.setting_fields import number_fields
 from modeldesk.core.store import ConfigStore, schema_problems
 
 ItemT = TypeVar("ItemT", bound=BaseModel)
@@ -69,7 +70,8 @@ def clean_text(text: str, *, keep_newlines: bool = True) -> str:
 # --- parsers ------------------------------------------------------------------------
 
 
-SubParsers = argparse._SubParsersAction  # type: ignore[type-arg]
+# A string: argparse's action class is generic to type checkers only.
+SubParsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
 def add_parser(subparsers: SubParsers, name: str, help_text: str, **kwargs: Any) -> argparse.ArgumentParser:
@@ -97,6 +99,28 @@ def add_command(
         add_json_flag(parser)
     parser.set_defaults(handler=command(handler))
     return parser
+
+
+FALLBACK_FIELDS = number_fields(FallbackSettings)
+
+
+def add_fallback_option_arguments(parser: argparse.ArgumentParser, value_help: str, *, epilog: str) -> None:
+    """OPTION and VALUE of a fallback setting; the help lists every option with its range,
+    default and description, as declared in the schema."""
+    names = tuple(FALLBACK_FIELDS)
+    parser.add_argument("option", choices=names, metavar="OPTION", help="one of: " + ", ".join(names))
+    parser.add_argument("value", nargs="?", help=value_help)
+    width = max(map(len, names))
+    options = "\n".join(f"  {name.ljust(width)}  {field.describe()}" for name, field in FALLBACK_FIELDS.items())
+    parser.epilog = f"Options:\n{options}\n\n{epilog}"
+
+
+def fallback_value(option: str, text: str) -> int | float:
+    """A fallback setting's value from the command line."""
+    try:
+        return FALLBACK_FIELDS[option].parse(text)
+    except ValueError as exc:
+        raise EditError(f"fallback option {option}: {exc}") from None
 
 
 def add_models_argument(parser: argparse.ArgumentParser, *, required: bool) -> None:

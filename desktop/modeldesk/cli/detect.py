@@ -11,7 +11,7 @@ from modeldesk.runtime.local_servers import DEFAULT_TIMEOUT_S, PORTS_ENV, add_ed
 from .common import Session, SubParsers, add_command, print_json, table, wants_json
 
 
-def register_detect(group: SubParsers) -> None:  # type: ignore[type-arg]
+def register_detect(group: SubParsers) -> None:
     parser = add_command(
         group,
         "detect",

@@ -14,7 +14,7 @@ from modeldesk.core.schema import Model, dump_config
 from .common import Session, SubParsers, add_command, print_json, wants_json
 
 
-def register_info(group: SubParsers) -> None:  # type: ignore[type-arg]
+def register_info(group: SubParsers) -> None:
     parser = add_command(
         group,
         "info",

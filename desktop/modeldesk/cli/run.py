@@ -41,6 +41,7 @@ from modeldesk.runtime.events import (
 )
 from modeldesk.runtime.history_record import run_record
 from modeldesk.runtime.policy import CAPABILITIES
+from modeldesk.runtime.secrets import key_transport_warnings
 
 from .common import (
     Session,
@@ -123,6 +124,8 @@ def _run(args: argparse.Namespace, outcome: _Outcome) -> int:
     _, resolution = resolve_for(session.resolver, args)
     outcome.resolution = resolution
     emit_warnings(resolution.warnings)
+    used = {session.resolver.models[m].provider for m in resolution.models}
+    emit_warnings(key_transport_warnings(p for p in session.resolver.providers.values() if p.id in used))
     printer = _Printer(json_mode=wants_json(args), quiet=args.quiet)
     coro = run_agent(
         session.config,

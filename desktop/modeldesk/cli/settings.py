@@ -7,24 +7,23 @@ from collections.abc import Callable
 from typing import Any
 
 from modeldesk.core.edits import Edit, SetSetting, SetTaskModel
-from modeldesk.core.errors import EditError
-from modeldesk.core.schema import WILDCARD, FallbackSettings, as_model_value, model_list
+from modeldesk.core.schema import WILDCARD, as_model_value, model_list
 
 from .common import (
     Session,
     UsageError,
     add_command,
+    add_fallback_option_arguments,
     add_group,
     add_models_argument,
     clean_models,
     emit_warnings,
+    fallback_value,
     models_text,
     print_json,
     table,
     wants_json,
 )
-
-FALLBACK_OPTIONS = tuple(FallbackSettings.model_fields)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -68,10 +67,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "set-fallback",
         "Set a fallback default (retries, timeouts, cooldown...); agents may override it.",
         set_fallback,
-        epilog="Example: modeldesk settings set-fallback retries 3",
     )
-    p.add_argument("option", choices=FALLBACK_OPTIONS, metavar="OPTION", help="one of: " + ", ".join(FALLBACK_OPTIONS))
-    p.add_argument("value", nargs="?", help="the new value (a number)")
+    add_fallback_option_arguments(
+        p, "the new value (a number)", epilog="Example: modeldesk settings set-fallback retries 3"
+    )
     p.add_argument("--reset", action="store_true", help="go back to the built-in default")
 
 
@@ -147,13 +146,7 @@ def set_task_model(args: argparse.Namespace) -> int:
 def set_fallback(args: argparse.Namespace) -> int:
     if args.reset == (args.value is not None):
         raise UsageError("Give a value, or --reset to use the built-in default.")
-    value: float | int | None = None
-    if args.value is not None:
-        try:
-            number = float(args.value)
-        except ValueError:
-            raise EditError(f"{args.option}: '{args.value}' is not a number") from None
-        value = int(number) if args.option == "retries" and number.is_integer() else number
+    value = None if args.value is None else fallback_value(args.option, args.value)
     edit = SetSetting(("fallback", args.option), value)
     return _write(
         args, edit, [], lambda session: f"{args.option} = {session.config.settings.fallback.model_dump()[args.option]}"

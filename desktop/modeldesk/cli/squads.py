@@ -97,7 +97,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 def list_squads(args: argparse.Namespace) -> int:
     session = Session(args)
-    squads = [
+    squads: list[dict[str, Any]] = [
         {
             "id": squad.id,
             "name": squad.name,

@@ -260,7 +260,7 @@ def plan_bulk_change(
         agent = by_id[agent_id]
         value_before = agent.model
         before = model_list(value_before)
-        own = not is_blank_value(value_before)
+        own = value_before is not None and not is_blank_value(value_before)
         note = ""
         if own or isinstance(change, SetList):
             after, note = _transform(change, before)

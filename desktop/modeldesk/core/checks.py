@@ -12,12 +12,16 @@ from collections.abc import Iterator
 
 from .resolver import Resolver, is_placeholder
 from .schema import Config, ModelValue, Policy, model_list
+from .urls import plain_http_key_warning
 
 
 def config_warnings(config: Config, policy: Policy | None = None) -> list[str]:
     """Each questionable reference as ``place: what``, in file order."""
     resolver = Resolver(config, policy)
     out: list[str] = []
+    for index, provider in enumerate(config.providers):
+        if (text := plain_http_key_warning(provider.id, provider.base_url, provider.api_key is not None)) is not None:
+            out.append(f"providers[{index}].base_url: {text}")
     for index, model in enumerate(config.models):
         if model.provider not in resolver.providers:
             out.append(f"models[{index}].provider: there is no provider '{model.provider}'")

@@ -12,11 +12,14 @@ Use :func:`model_list` to read any ModelValue as a list.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
+from pydantic.fields import FieldInfo
 
-SCHEMA_VERSION = 1
+from .urls import check_base_url
+
+SCHEMA_VERSION: Final = 1
 
 ModelValue = str | list[str]
 """A model id, or an ordered list of model ids (primary first)."""
@@ -91,10 +94,7 @@ class Provider(_Strict):
     @field_validator("base_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
-        value = value.strip()
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("base_url must start with http:// or https://")
-        return value.rstrip("/")
+        return check_base_url(value)  # scheme, no credentials in it, port 1-65535
 
 
 class Capabilities(_Strict):
@@ -151,22 +151,38 @@ class FallbackSettings(_Strict):
     max_total_s: float = Field(300, gt=0, le=86400, title="Total budget (s)", description="No request runs longer.")
 
 
-class FallbackOverride(_Strict):
-    """An agent's own fallback options; each field left out takes the settings' value."""
-
-    retries: int | None = Field(None, ge=0, le=20)
-    backoff_base_s: float | None = Field(None, ge=0, le=60)
-    backoff_max_s: float | None = Field(None, ge=0, le=600)
-    jitter: float | None = Field(None, ge=0, le=1)
-    cooldown_s: float | None = Field(None, ge=0, le=86400)
-    connect_timeout_s: float | None = Field(None, gt=0, le=600)
-    first_token_timeout_s: float | None = Field(None, gt=0, le=3600)
-    idle_timeout_s: float | None = Field(None, gt=0, le=3600)
-    max_total_s: float | None = Field(None, gt=0, le=86400)
-
+class _FallbackOverrideBase(_Strict):
     def apply_to(self, base: FallbackSettings) -> FallbackSettings:
         """The settings' defaults with this override's fields laid over them."""
         return base.model_copy(update=self.model_dump(exclude_none=True))
+
+
+def _override_of(info: FieldInfo) -> Any:
+    """A FallbackSettings field as an override: the same bounds, title and help, but unset
+    (None) by default, meaning "take the settings' value"."""
+    assert info.annotation is not None  # every setting is declared with a type
+    return (info.annotation | None, FieldInfo.merge_field_infos(info, default=None))
+
+
+_OVERRIDE_DOC = """An agent's own fallback options; each field left out takes the settings' value.
+
+Built from FallbackSettings: one optional field per setting, with its bounds, title and
+help, so a setting declared there can be overridden per agent without a second declaration."""
+
+if TYPE_CHECKING:
+    # What type checkers see of the class built below: every field is a number or None.
+    class FallbackOverride(_FallbackOverrideBase):
+        def __init__(self, **values: float | None) -> None: ...
+        def __getattr__(self, name: str) -> float | None: ...
+
+else:
+    FallbackOverride = create_model(
+        "FallbackOverride",
+        __base__=_FallbackOverrideBase,
+        __module__=__name__,
+        __doc__=_OVERRIDE_DOC,
+        **{name: _override_of(info) for name, info in FallbackSettings.model_fields.items()},
+    )
 
 
 class Settings(_Strict):
@@ -269,7 +285,7 @@ def dump_config(obj: BaseModel) -> dict[str, Any]:
     is also written when anything inside it was set. Unset defaults and ``None`` in an
     optional field are left out, which keeps hand-edited files short.
     """
-    data = _dump(obj)
+    data: dict[str, Any] = _dump(obj)
     if isinstance(obj, (Config, Policy)):
         data = {"schema_version": SCHEMA_VERSION} | {k: v for k, v in data.items() if k != "schema_version"}
     return data

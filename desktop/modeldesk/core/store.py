@@ -37,11 +37,13 @@ from typing import Any
 import orjson
 from pydantic import BaseModel, ValidationError
 
+from . import limits
 from .edits import Edit, apply_edit
 from .errors import ConfigError, ConfigTooNewError, EditError, StoreError
 from .migrations import MigrationError, file_version, migrate
 from .paths import policy_path as default_policy_path
 from .schema import SCHEMA_VERSION, Config, Policy, dump_config
+from .urls import has_credentials
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
@@ -137,6 +139,8 @@ def _holds_key_value(data: Any) -> bool:
     if not isinstance(data, dict):
         return False
     for provider in data.get("providers") or []:
+        if isinstance(provider, dict) and has_credentials(provider.get("base_url")):
+            return True  # a key written into the URL (http://user:KEY@host)
         if isinstance(provider, dict) and "api_key" in provider:
             ref = provider["api_key"]
             if not (
@@ -318,6 +322,7 @@ class ConfigStore:
         try:
             with open(self.path, "rb") as handle:
                 st = os.fstat(handle.fileno())
+                limits.check_size(st.st_size, str(self.path))
                 raw = handle.read()
         except FileNotFoundError:
             return _Loaded(None, Config(), SCHEMA_VERSION, None)
@@ -360,7 +365,7 @@ class ConfigStore:
         """Copy a broken file beside it, once per distinct content. ``None`` if not copied."""
         try:
             data = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):
             data = None
         if _holds_key_value(data):
             return None
@@ -455,6 +460,7 @@ def _remove_stale_temps(path: Path) -> None:
 
 
 def _parse(raw: bytes, where: str) -> dict[str, Any]:
+    limits.check_size(len(raw), where)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -466,6 +472,8 @@ def _parse(raw: bytes, where: str) -> dict[str, Any]:
     except json.JSONDecodeError as exc:
         place = f"line {exc.lineno}, column {exc.colno}: {exc.msg}"
         raise ConfigError(f"{where}: {place}", [place]) from None
+    except (RecursionError, ValueError) as exc:  # a limit (nesting, digits); see limits.py
+        raise limits.parse_error(exc, text, where) or exc from None
     if not isinstance(data, dict):
         place = "line 1, column 1: expected a JSON object {...} at the top"
         raise ConfigError(f"{where}: {place}", [place])

@@ -88,11 +88,10 @@ class ProviderError(Exception):
 
 
 def redact(text: str, secrets: tuple[str, ...] | list[str]) -> str:
-    """``text`` with every secret value replaced by ``***``."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text
+    """``text`` with every secret value, in any case or common encoding, replaced by ``***``."""
+    from .secrets import redact_secrets  # imported here: secrets imports this module
+
+    return redact_secrets(text, secrets)
 
 
 def shorten(text: str, limit: int = MAX_DETAIL_CHARS) -> str:

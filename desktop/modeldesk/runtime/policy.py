@@ -72,7 +72,7 @@ def attempts_per_model(options: FallbackSettings) -> int:
 def backoff_delay(retry: int, options: FallbackSettings, rand: Callable[[], float] = random.random) -> float:
     """Wait before retry number ``retry`` (0 for the first): ``base·2^retry``, capped at
     ``backoff_max_s``, then moved by up to ± ``jitter`` of itself."""
-    delay = min(options.backoff_base_s * (2 ** max(retry, 0)), options.backoff_max_s)
+    delay = min(options.backoff_base_s * (2.0 ** max(retry, 0)), options.backoff_max_s)
     if options.jitter:
         delay *= 1 + options.jitter * (2 * rand() - 1)
     return max(delay, 0.0)

@@ -11,9 +11,11 @@ import asyncio
 import contextlib
 import os
 import threading
+from collections.abc import Iterable
 from typing import Protocol
 
-from modeldesk.core.schema import ApiKeyRef
+from modeldesk.core.schema import ApiKeyRef, Provider
+from modeldesk.core.urls import plain_http_key_warning
 
 from .errors import ProviderError
 
@@ -103,3 +105,65 @@ async def read_key(ref: ApiKeyRef | None, source: SecretSource, provider_id: str
 
     threading.Thread(target=work, name=f"modeldesk-keyring-{provider_id}", daemon=True).start()
     return await future
+
+
+# --- keeping keys out of text ---------------------------------------------------------
+
+# Derived forms shorter than this are not redacted: a few characters of base64 would match
+# ordinary words and say nothing about the key.
+_MIN_FORM_CHARS = 6
+
+
+def secret_forms(secret: str) -> tuple[list[str], list[str]]:
+    """The ways a key commonly shows up in text a server sends back or a library logs:
+    (forms matched in any case, forms matched exactly).
+
+    Any case: the key itself (a server quoting it upper-cased), and its URL-encodings.
+    Exactly: base64 of the key (standard and URL-safe alphabets) and of ``user:key`` as in
+    HTTP Basic auth. The user name is unknown, so for each of the three ways the key can
+    fall across base64's 3-byte groups the characters that depend only on the key are
+    taken (the encoding's first and last few characters, which mix in the neighbours, are
+    left; they cannot give the key back).
+    """
+    from base64 import b64encode, urlsafe_b64encode
+    from urllib.parse import quote, quote_plus
+
+    any_case = {secret, quote(secret, safe=""), quote_plus(secret)}
+    raw = secret.encode("utf-8")
+    exact: set[str] = set()
+    for encode in (b64encode, urlsafe_b64encode):
+        exact.add(encode(raw).decode("ascii"))
+        for offset in (0, 1, 2):
+            # `offset` bytes of something else before the key (the end of "user:"), and
+            # maybe more after it: keep the 4-character groups made of key bytes only.
+            text = encode(b"\0" * offset + raw).decode("ascii")
+            whole_groups = (offset + len(raw)) // 3
+            exact.add(text[4 if offset else 0 : 4 * whole_groups])
+    exact = {form for form in exact if len(form) >= _MIN_FORM_CHARS} - any_case
+    return sorted(any_case - {""}, key=len, reverse=True), sorted(exact, key=len, reverse=True)
+
+
+def redact_secrets(text: str, secrets: tuple[str, ...] | list[str]) -> str:
+    """``text`` with every secret, and the common encodings of it, replaced by ``***``."""
+    import re
+
+    for secret in secrets:
+        if not secret:
+            continue
+        any_case, exact = secret_forms(secret)
+        for form in any_case:
+            text = re.sub(re.escape(form), "***", text, flags=re.IGNORECASE)
+        for form in exact:
+            text = text.replace(form, "***")
+    return text
+
+
+def key_transport_warnings(providers: Iterable[Provider]) -> list[str]:
+    """For the app and the CLI: one warning per provider that would send its API key over
+    plain http to another machine (see :func:`modeldesk.core.urls.plain_http_key_warning`)."""
+    out: list[str] = []
+    for provider in providers:
+        text = plain_http_key_warning(provider.id, provider.base_url, provider.api_key is not None)
+        if text is not None:
+            out.append(text)
+    return out

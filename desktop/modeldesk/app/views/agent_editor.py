@@ -35,17 +35,18 @@ from PySide6.QtWidgets import (
 from modeldesk.core.edits import Edit, SetAgentFallback, SetAgentModels, UpdateItem
 from modeldesk.core.errors import ModelDeskError, ResolutionError
 from modeldesk.core.resolver import Resolver
-from modeldesk.core.schema import Agent, FallbackSettings, as_model_value, model_list
+from modeldesk.core.schema import Agent, as_model_value, model_list
 
 from ..document import Document
 from ..models.rows import RowsTableModel
 from ..models.trace_model import layer_label
 from ..widgets.actions import widget_action
 from ..widgets.collapsible import CollapsibleSection
-from ..widgets.fallback_fields import field_tooltip, spin_box_for
+from ..widgets.fallback_fields import FALLBACK_FIELDS, field_tooltip, spin_box_for
 from ..widgets.model_list_editor import ModelListEditor
 from ..widgets.table_section import TableSection, perform_or_show
 from ..widgets.task_models import run_on_cell
+from ..widgets.wheel_guard import wheel_only_when_focused
 from .dialogs.task_model_dialog import TaskModelDialog
 
 NO_PROJECT = "(none)"
@@ -191,8 +192,11 @@ class AgentTaskModels(TableSection):
         agent = self._agent()  # the document may have changed while the dialog was open
         if agent is None:
             return
+        value = as_model_value(new_models, like=agent.task_models.get(new_task))
+        if value is None:  # the dialog accepts no empty list; nothing to save
+            return
         table = {t: v for t, v in agent.task_models.items() if t != task}
-        table[new_task] = as_model_value(new_models, like=agent.task_models.get(new_task))
+        table[new_task] = value
         verb = "Edit" if row else "Add"
         if self._save(agent, table, f"{verb} task model {new_task} of {agent.id}"):
             self.select(new_task)
@@ -230,13 +234,13 @@ class AgentFallbackForm(QWidget):
         grid = QGridLayout(self)
         grid.setContentsMargins(0, 0, 0, 0)
         grid.setVerticalSpacing(2)
-        for row, (name, info) in enumerate(FallbackSettings.model_fields.items()):
-            title = info.title or name
-            tip = field_tooltip(info)
+        for row, (name, field) in enumerate(FALLBACK_FIELDS.items()):
+            title = field.title
+            tip = field_tooltip(field)
             check = QCheckBox(title, self)
             check.setObjectName(f"override_{name}")
             check.setToolTip(f"Override for this agent. {tip}")
-            box = spin_box_for(info, self)
+            box = spin_box_for(field, self)
             box.setObjectName(f"agent_fallback_{name}")
             box.setAccessibleName(f"{title} for this agent")
             box.setToolTip(tip)
@@ -278,7 +282,7 @@ class AgentFallbackForm(QWidget):
         agent = self._agent()
         if agent is None:
             return
-        title = (FallbackSettings.model_fields[name].title or name).lower()
+        title = FALLBACK_FIELDS[name].title.lower()
         if checked:
             # Start from the value the agent runs with now (the Settings value).
             value = getattr(self._document.config.settings.fallback, name)
@@ -293,7 +297,7 @@ class AgentFallbackForm(QWidget):
         value = self.boxes[name].value()
         if agent.fallback is not None and getattr(agent.fallback, name) == value:
             return
-        title = (FallbackSettings.model_fields[name].title or name).lower()
+        title = FALLBACK_FIELDS[name].title.lower()
         self._save(agent, name, value, f"Change {title} of {agent.id}")
 
     def _save(self, agent: Agent, name: str, value: Any, label: str) -> None:
@@ -319,6 +323,8 @@ class AgentEditor(QWidget):
         self.title.setStyleSheet("font-size: 14pt; font-weight: 600;")
         self.name_edit = QLineEdit(self)
         self.project_combo = QComboBox(self)
+        # The editor scrolls: the wheel passing over the combo must not change the project.
+        wheel_only_when_focused(self.project_combo)
         self.project_link = QToolButton(self)
         self.project_link.setObjectName("project_link")
         self.project_link.setText("Open project")
@@ -389,13 +395,13 @@ class AgentEditor(QWidget):
         inner.addWidget(self.fallback_section)
         inner.addWidget(self.error_label)
         # The form scrolls when the open sections make it taller than the tab.
-        self.scroll = QScrollArea(self)
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        self.scroll.setWidget(self.form_widget)
+        self.scroll_area = QScrollArea(self)
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.scroll_area.setWidget(self.form_widget)
         layout = QVBoxLayout(self)
         layout.addWidget(self.empty_label)
-        layout.addWidget(self.scroll, 1)
+        layout.addWidget(self.scroll_area, 1)
 
         self.name_edit.editingFinished.connect(self._commit_name)
         self.project_combo.activated.connect(self._commit_project)
@@ -434,7 +440,7 @@ class AgentEditor(QWidget):
 
     def _refresh(self) -> None:
         agent = self._agent()
-        self.scroll.setVisible(agent is not None)
+        self.scroll_area.setVisible(agent is not None)
         self.form_widget.setVisible(agent is not None)
         self.empty_label.setVisible(agent is None)
         if self.agent_id is not None and agent is None:

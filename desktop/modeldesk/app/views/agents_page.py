@@ -74,6 +74,8 @@ class AgentsPage(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        # Tab leaves the table (arrows move inside): walking cell by cell would load agents.
+        self.table.setTabKeyNavigation(False)
         # Config order until a header is clicked (no indicator, so enabling sorts nothing).
         self.table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         self.table.setSortingEnabled(True)
@@ -154,7 +156,8 @@ class AgentsPage(QWidget):
         # From the selection's ranges, not selectedRows(): that walks every cell of every
         # row, which takes seconds when thousands of agents are selected.
         rows: set[int] = set()
-        for selected in self.table.selectionModel().selection():
+        selection = self.table.selectionModel().selection()
+        for selected in (selection.at(i) for i in range(selection.count())):
             rows.update(range(selected.top(), selected.bottom() + 1))
         return sorted(rows)
 

@@ -19,6 +19,7 @@ import functools
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel, QObject, Qt, Signal
@@ -38,7 +39,7 @@ from PySide6.QtWidgets import (
 )
 
 from modeldesk.core.errors import ModelDeskError
-from modeldesk.core.history import AttemptRecord, HistoryError, HistoryStore, ModelStats, RunRecord
+from modeldesk.core.history import BUSY_TIMEOUT_MS, AttemptRecord, HistoryError, HistoryStore, ModelStats, RunRecord
 from modeldesk.core.schema import ModelValue
 from modeldesk.runtime.history_record import run_record
 from modeldesk.runtime.runner import RunResult
@@ -69,15 +70,17 @@ class HistoryRecorder(QObject):
     # Why a run could not be recorded (the run itself went on unharmed).
     failed = Signal(str)
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, *, timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
         super().__init__(parent)
+        # How long a write waits for another writer (the CLI) before giving up on the record.
+        self.timeout_ms = timeout_ms
         # One worker: writes stay in order and never compete with each other.
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="history")
 
     def record(self, run: RunRecord) -> None:
         """Store ``run`` in the background; ``recorded`` or ``failed`` follows."""
         # The path is read now (it follows $MODELDESK_HISTORY and the state folder).
-        store = HistoryStore()
+        store = HistoryStore(timeout_ms=self.timeout_ms)
         self._pool.submit(self._write, store, run)
 
     def _write(self, store: HistoryStore, run: RunRecord) -> None:
@@ -207,12 +210,49 @@ def run_summary(run: RunRecord) -> str:
 
 
 def stats_text(stats: ModelStats | None) -> str:
-    """A model's record over the history: "92% of 25 tries, median 840 ms"."""
+    """A model's record over the history, short enough for a column: "92% of 25 · 840 ms"
+    (answered out of tried, then the median time of its answers)."""
     if stats is None or stats.success_rate is None:
         return ""
     tried = stats.answered + stats.failed
-    median = f", median {latency_text(stats.median_latency_ms)}" if stats.median_latency_ms is not None else ""
-    return f"{stats.success_rate:.0%} of {tried} tr{'ies' if tried != 1 else 'y'}{median}"
+    median = f" · {latency_text(stats.median_latency_ms)}" if stats.median_latency_ms is not None else ""
+    return f"{stats.success_rate:.0%} of {tried}{median}"
+
+
+class ModelRecords:
+    """Each model's record over the history (success rate, median latency) for the model
+    registry and pickers: read once, then again after a run is recorded or when older
+    than ``max_age_s`` (runs from the CLI). A history that cannot be read gives none."""
+
+    def __init__(self, max_age_s: float = 30.0) -> None:
+        self.max_age_s = max_age_s
+        self._stats: dict[str, ModelStats] = {}
+        self._read: tuple[Path, float] | None = None  # (database, monotonic time read)
+
+    def stats(self) -> dict[str, ModelStats]:
+        path = HistoryStore().path  # follows $MODELDESK_HISTORY
+        now = time.monotonic()
+        if self._read is None or self._read[0] != path or now - self._read[1] > self.max_age_s:
+            try:
+                self._stats = HistoryStore(path, timeout_ms=READ_TIMEOUT_MS).model_stats()
+            except HistoryError:
+                self._stats = {}
+            self._read = (path, now)
+        return self._stats
+
+    def text(self, model_id: str) -> str:
+        return stats_text(self.stats().get(model_id))
+
+    def invalidate(self, *_: object) -> None:
+        self._read = None
+
+
+@functools.cache
+def model_records() -> ModelRecords:
+    """The app's one cache of model records, refreshed after each recorded Test run."""
+    records = ModelRecords()
+    history_recorder().recorded.connect(records.invalidate)
+    return records
 
 
 class RunsModel(RowsTableModel[RunRecord]):

@@ -163,8 +163,10 @@ class ResolutionPreview(QWidget):
         self.task_combo.setEditable(True)
         self.task_combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         self.task_combo.setAccessibleName("Task")
-        self.task_combo.lineEdit().setPlaceholderText(NO_TASK)
-        self.task_combo.lineEdit().setClearButtonEnabled(True)
+        line = self.task_combo.lineEdit()
+        assert line is not None  # an editable combo box has one
+        line.setPlaceholderText(NO_TASK)
+        line.setClearButtonEnabled(True)
         self._fill_tasks()
         self.project_combo = QComboBox(self)
         self.project_combo.setAccessibleName("Project")

@@ -143,9 +143,11 @@ class SquadsPage(QWidget):
         self.agent_combo.setEditable(True)
         self.agent_combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         self.agent_combo.setAccessibleName("Agent to add to the squad")
-        self.agent_combo.lineEdit().setPlaceholderText("Agent to add")
-        self.agent_combo.completer().setFilterMode(Qt.MatchFlag.MatchContains)
-        self.agent_combo.completer().setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+        agent_line, agent_completer = self.agent_combo.lineEdit(), self.agent_combo.completer()
+        assert agent_line is not None and agent_completer is not None  # an editable combo box has both
+        agent_line.setPlaceholderText("Agent to add")
+        agent_completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        agent_completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
         self.add_member_button = QPushButton("Add &member", self)
         self.remove_member_button = QPushButton("Remo&ve from squad", self)
         self.remove_member_button.setToolTip("Take the selected agent out of this squad (Delete); the agent stays")
@@ -174,7 +176,7 @@ class SquadsPage(QWidget):
         layout.addWidget(self.member_box, 4)
         layout.addLayout(bulk_row)
 
-        self.agent_combo.lineEdit().returnPressed.connect(self.add_member)
+        agent_line.returnPressed.connect(self.add_member)
         self.add_member_button.clicked.connect(self.add_member)
         self.remove_member_button.clicked.connect(self.remove_member)
         self.bulk_button.clicked.connect(self.open_bulk_dialog)

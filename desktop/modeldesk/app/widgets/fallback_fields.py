@@ -1,31 +1,34 @@
-"""Spin boxes for the fallback options, built from a pydantic field's type and bounds.
-Shared by Settings → Fallback defaults and the agent editor's fallback overrides."""
+"""Spin boxes for the fallback options, built from the setting's declaration (its type,
+bounds, title and help; see core/setting_fields.py). Shared by Settings → Fallback defaults
+and the agent editor's fallback overrides."""
 
 from __future__ import annotations
 
-from annotated_types import Ge, Gt, Le
-from pydantic.fields import FieldInfo
 from PySide6.QtWidgets import QAbstractSpinBox, QDoubleSpinBox, QSpinBox, QWidget
 
+from modeldesk.core.schema import FallbackSettings
+from modeldesk.core.setting_fields import NumberField, number_fields
 
-def _bounds(info: FieldInfo) -> tuple[float, float]:
-    low, high = 0.0, 1e9
-    for rule in info.metadata:
-        if isinstance(rule, Ge):
-            low = float(rule.ge)  # type: ignore[arg-type]
-        elif isinstance(rule, Gt):
-            # Spin boxes have no open bounds; the smallest step above the bound stands in.
-            low = float(rule.gt) + 0.01  # type: ignore[operator]
-        elif isinstance(rule, Le):
-            high = float(rule.le)  # type: ignore[arg-type]
-    return low, high
+from .wheel_guard import wheel_only_when_focused
+
+# Every fallback option, as declared in FallbackSettings (the per-agent overrides are built
+# from the same declarations).
+FALLBACK_FIELDS = number_fields(FallbackSettings)
+
+# Spin boxes have no open bounds; the smallest step above an excluded bound stands in for it.
+_STEP_ABOVE_OPEN_BOUND = 0.01
+# Spin boxes need some maximum; a setting declared without one gets this.
+_NO_MAXIMUM = 1e9
 
 
-def spin_box_for(info: FieldInfo, parent: QWidget) -> QSpinBox | QDoubleSpinBox:
+def spin_box_for(field: NumberField, parent: QWidget) -> QSpinBox | QDoubleSpinBox:
     """A spin box with the field's type and bounds."""
-    low, high = _bounds(info)
+    low = field.low if field.low is not None else 0.0
+    if field.low_open:
+        low += 1 if field.integer else _STEP_ABOVE_OPEN_BOUND
+    high = field.high if field.high is not None else _NO_MAXIMUM
     box: QSpinBox | QDoubleSpinBox
-    if info.annotation is int:
+    if field.integer:
         box = QSpinBox(parent)
         box.setRange(int(low), int(high))
     else:
@@ -35,10 +38,13 @@ def spin_box_for(info: FieldInfo, parent: QWidget) -> QSpinBox | QDoubleSpinBox:
         box.setSingleStep(0.1 if high <= 60 else 1.0)
     box.setKeyboardTracking(False)
     box.setCorrectionMode(QAbstractSpinBox.CorrectionMode.CorrectToNearestValue)
+    # These boxes live in scrolling forms: scrolling past one must not change it.
+    wheel_only_when_focused(box)
     return box
 
 
-def field_tooltip(info: FieldInfo) -> str:
-    """The field's description (if any) and its default, for a tooltip."""
-    default = info.get_default(call_default_factory=True)
-    return (info.description + "\n" if info.description else "") + f"Default: {default:g}"
+def field_tooltip(field: NumberField) -> str:
+    """The field's description (if any), its allowed range and its default, for a tooltip."""
+    lines = [field.help] if field.help else []
+    lines.append(f"Allowed: {field.range_text()}. Default: {field.default:g}")
+    return "\n".join(lines)

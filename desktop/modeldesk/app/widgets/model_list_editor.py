@@ -24,6 +24,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from modeldesk.core.schema import Model
+
 from ..document import Document
 from ..models.model_list_model import ModelIdRole, ModelListModel, position_label
 from .actions import widget_action
@@ -61,7 +63,7 @@ class ModelListEditor(QWidget):
         self._document = document
         self._hint_field = hint_field
         self._inherited: str | None = None
-        self._registry: tuple[int, dict] = (-1, {})  # (document version, models by id)
+        self._registry: tuple[int, dict[str, Model]] = (-1, {})  # (document version, models by id)
 
         self.model = ModelListModel(self._describe, self)
         self.view = QListView(self)
@@ -232,8 +234,12 @@ class ModelListEditor(QWidget):
     def _update_buttons(self, *_: object) -> None:
         row = self._current_row()
         count = self.model.rowCount()
-        self.remove_button.setEnabled(row >= 0)
-        self.up_button.setEnabled(row > 0)
-        self.down_button.setEnabled(0 <= row < count - 1)
+        enabled = {self.remove_button: row >= 0, self.up_button: row > 0, self.down_button: 0 <= row < count - 1}
+        for button, on in enabled.items():
+            if not on and button.hasFocus():
+                # A button that disables itself (Move up at the top) would push the focus
+                # on to some other widget; keep it on the list, where the keys go on working.
+                self.view.setFocus(Qt.FocusReason.OtherFocusReason)
+            button.setEnabled(on)
         self.inherited_label.setText(self._inherited or "")
         self.inherited_label.setVisible(count == 0 and bool(self._inherited))

@@ -5,7 +5,7 @@ tells the user an edit was refused (a message box, or an inline error line)."""
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
-from typing import Any
+from typing import Any, cast
 
 from PySide6.QtCore import QModelIndex
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QPushButton, QTableView, QVBoxLayout, QWidget
@@ -94,7 +94,7 @@ class TableSection(QWidget):
         raise NotImplementedError
 
     def key(self, row: Any) -> Hashable:
-        return row.id
+        return cast(Hashable, row.id)
 
     def add_item(self) -> None:
         raise NotImplementedError

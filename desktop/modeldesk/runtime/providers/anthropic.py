@@ -54,7 +54,7 @@ class AnthropicProvider(ChatProvider):
     def chat_url(self) -> str:
         return f"{self.root}/v1/messages"
 
-    async def parse_stream(self, response: httpx.Response) -> AsyncIterator[Chunk]:  # type: ignore[override]
+    async def parse_stream(self, response: httpx.Response) -> AsyncIterator[Chunk]:
         usage: dict[str, int] = {}
         async for event in iter_sse(response, self):
             data = parse_json_event(event.data, self)
@@ -63,8 +63,8 @@ class AnthropicProvider(ChatProvider):
                 error_class, status, message = classify_stream_error(data)
                 raise self.error(error_class, message, status=status)
             if kind == "message_start":
-                message = data.get("message")
-                _add_usage(usage, message.get("usage") if isinstance(message, dict) else None)
+                started = data.get("message")
+                _add_usage(usage, started.get("usage") if isinstance(started, dict) else None)
             elif kind == "content_block_delta":
                 delta = data.get("delta")
                 if not isinstance(delta, dict):

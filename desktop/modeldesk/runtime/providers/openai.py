@@ -46,7 +46,7 @@ class OpenAIProvider(ChatProvider):
     def chat_url(self) -> str:
         return f"{self.provider.base_url}/chat/completions"
 
-    async def parse_stream(self, response: httpx.Response) -> AsyncIterator[Chunk]:  # type: ignore[override]
+    async def parse_stream(self, response: httpx.Response) -> AsyncIterator[Chunk]:
         usage: dict[str, int] | None = None
         finished = False
         async for event in iter_sse(response, self):

@@ -463,8 +463,10 @@ class BulkChangeDialog(QDialog):
         self.apply_button.setText(f"Apply to {changed} agent(s)" if changed else "Apply")
 
     def _apply(self) -> None:
-        # Plan again now: the form may have changed within the preview's delay.
-        self.update_preview()
+        # Plan again if the form changed within the preview's delay (a click or Enter right
+        # after typing); otherwise the preview on screen is the plan.
+        if self.preview_pending():
+            self.update_preview()
         if self._error or self._blockers or not any(c.changed for c in self._plan):
             return
         steps = self.document.undo_stack.index()

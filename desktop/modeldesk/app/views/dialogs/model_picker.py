@@ -24,9 +24,10 @@ from modeldesk.core.schema import Model
 from ...document import Document
 from ...widgets.settings_hint import settings_hint
 from ...widgets.text import context_text, model_badges
+from ..history_page import model_records
 
 ModelIdRole = Qt.ItemDataRole.UserRole + 1
-COLUMNS = ("Model", "Capabilities", "Context", "Note")
+COLUMNS = ("Model", "Capabilities", "Context", "Note", "Success · median")
 UsableRole = Qt.ItemDataRole.UserRole + 2
 
 
@@ -128,7 +129,7 @@ class ModelPickerDialog(QDialog):
             group = QStandardItem(title)
             group.setSelectable(False)
             group.setToolTip(provider.base_url if provider else "Not in the provider list")
-            row = [group, _plain(""), _plain(""), _plain("")]
+            row = [group, *(_plain("") for _ in COLUMNS[1:])]
             for model in sorted(groups[provider_id], key=lambda m: m.display_name.casefold()):
                 group.appendRow(self._model_row(model))
             self.source.appendRow(row)
@@ -150,6 +151,7 @@ class ModelPickerDialog(QDialog):
             _plain(model_badges(model, self._document.resolver.providers.get(model.provider))),
             _plain(context_text(model.context_window)),
             _plain(", ".join(notes)),
+            _plain(model_records().text(model.id)),  # success rate and median latency in the history
         ]
         if notes:
             dimmed = self.palette().brush(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text)

@@ -7,6 +7,7 @@ environment variable. The key is written to the keyring only when the dialog is 
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import get_args
 
 from pydantic import ValidationError
@@ -34,8 +35,12 @@ DEFAULT_URLS = {"openai": "https://api.openai.com/v1", "anthropic": "https://api
 
 class ProviderDialog(FormDialog):
     def __init__(
-        self, parent: QWidget | None = None, *, provider: Provider | None = None, taken_ids: set[str] = frozenset()
-    ) -> None:  # type: ignore[assignment]
+        self,
+        parent: QWidget | None = None,
+        *,
+        provider: Provider | None = None,
+        taken_ids: Collection[str] = frozenset(),
+    ) -> None:
         super().__init__(parent, "Edit provider" if provider else "Add provider")
         self.setMinimumWidth(520)
         self._original = provider

@@ -16,10 +16,9 @@ from PySide6.QtWidgets import (
 )
 
 from modeldesk.core.edits import SetSetting
-from modeldesk.core.schema import FallbackSettings
 
 from ...document import Document
-from ...widgets.fallback_fields import field_tooltip, spin_box_for
+from ...widgets.fallback_fields import FALLBACK_FIELDS, field_tooltip, spin_box_for
 from ...widgets.table_section import perform_or_show
 
 
@@ -34,12 +33,12 @@ class FallbackForm(QWidget):
         self.error_label.setVisible(False)
         form = QFormLayout(self)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
-        for name, info in FallbackSettings.model_fields.items():
-            box = spin_box_for(info, self)
+        for name, field in FALLBACK_FIELDS.items():
+            box = spin_box_for(field, self)
             box.setObjectName(f"fallback_{name}")
             box.setMinimumWidth(110)
-            default = info.get_default(call_default_factory=True)
-            tip = field_tooltip(info)
+            default = field.default
+            tip = field_tooltip(field)
             box.setToolTip(tip)
             reset = QPushButton("Reset to default", self)
             reset.setToolTip(f"Use the default, {default:g}")
@@ -52,7 +51,7 @@ class FallbackForm(QWidget):
             row.addWidget(default_label)
             row.addWidget(reset)
             row.addStretch(1)
-            label = QLabel(f"{info.title or name}:", self)
+            label = QLabel(f"{field.title}:", self)
             label.setToolTip(tip)
             label.setBuddy(box)
             form.addRow(label, row)
@@ -81,7 +80,7 @@ class FallbackForm(QWidget):
         self._set(name, value)
 
     def _set(self, name: str, value: float | int | None) -> None:
-        title = FallbackSettings.model_fields[name].title or name
+        title = FALLBACK_FIELDS[name].title
         action = "Reset" if value is None else "Change"
         edit = SetSetting(("fallback", name), value, label=f"{action} {title.lower()}")
         if not perform_or_show(self._document, edit, self.error_label):

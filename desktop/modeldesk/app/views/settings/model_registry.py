@@ -21,12 +21,21 @@ from ...widgets.style import problem_colour
 from ...widgets.table_section import TableSection
 from ...widgets.text import context_text, model_badges
 from ..dialogs.model_dialog import ModelDialog
+from ..history_page import model_records
 
 ENABLED = 0
 
 
 class RegistryModel(RowsTableModel[Model]):
-    COLUMNS = ("Enabled", "Model", "Provider", "Name at provider", "Context", "Capabilities and price")
+    COLUMNS = (
+        "Enabled",
+        "Model",
+        "Provider",
+        "Name at provider",
+        "Context",
+        "Capabilities and price",
+        "Success · median",
+    )
 
     def __init__(self, document: Document, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -46,6 +55,7 @@ class RegistryModel(RowsTableModel[Model]):
                 row.name,
                 context_text(row.context_window),
                 model_badges(row, self._document.resolver.providers.get(row.provider)),
+                model_records().text(row.id),  # success rate and median latency over the run history
             )
             return values[column - 1]
         if role == Qt.ItemDataRole.ToolTipRole and problem and column in (1, 2):

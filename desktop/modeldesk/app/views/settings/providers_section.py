@@ -71,9 +71,10 @@ class ProvidersSection(TableSection):
     error_title = "Cannot change providers"
 
     def __init__(self, document: Document, parent: QWidget | None = None) -> None:
+        self.providers_model = ProvidersModel()  # self.model, with its provider-specific methods
         super().__init__(
             document,
-            ProvidersModel(),
+            self.providers_model,
             parent,
             name="providers_table",
             min_rows=3,
@@ -172,7 +173,7 @@ class ProvidersSection(TableSection):
                 if self.perform(Batch(tuple(AddItem("models", m) for m in new), label=label)):
                     imported = len(new)
             text = f"Imported {imported} new model(s)" + (f", skipped {skipped} with unusable ids" if skipped else "")
-            self.model.set_status(provider.id, ProbeResult(True, f"{result.text} · {text}"))
+            self.providers_model.set_status(provider.id, ProbeResult(True, f"{result.text} · {text}"))
         self.fetch_finished.emit(provider.id, imported)
 
     def _choose_models(self, provider_id: str, new: list[Model]) -> list[Model]:
@@ -191,7 +192,7 @@ class ProvidersSection(TableSection):
 
     async def _probe(self, provider: Provider, busy_text: str) -> ProbeResult:
         self._busy.add(provider.id)
-        self.model.set_status(provider.id, busy_text)
+        self.providers_model.set_status(provider.id, busy_text)
         self.update_buttons()
         task = asyncio.current_task()
         if task is not None:
@@ -200,7 +201,7 @@ class ProvidersSection(TableSection):
             result = await probe(provider)
         finally:
             self._busy.discard(provider.id)
-            self._tasks.discard(task)  # type: ignore[arg-type]
-        self.model.set_status(provider.id, result)
+            self._tasks.discard(task)
+        self.providers_model.set_status(provider.id, result)
         self.update_buttons()
         return result
