@@ -15,12 +15,13 @@ Decisions (see the report / docs):
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
-from pathlib import Path
+from types import TracebackType
 from typing import TYPE_CHECKING
 
 # PySide6 before qasync, so qasync binds to it.
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
 
@@ -31,7 +32,7 @@ from modeldesk.core.errors import ModelDeskError
 from modeldesk.core.paths import config_path as resolve_config_path
 from modeldesk.core.schema import Config
 from modeldesk.core.store import ConfigStore
-
+from modeldesk.logs import log_path, setup_logging
 from modeldesk.resources import icon_paths
 
 from .document import Document
@@ -139,8 +140,40 @@ def gui_main(argv: list[str] | None = None) -> int:
     return run_app(config_path=args.config)
 
 
+def install_exception_hook(parent: QWidget | None = None) -> None:
+    """Unexpected errors are written to the log file and shown in a dialog that names it;
+    the app keeps running (a failed slot must not take unsaved typing with it)."""
+    log = logging.getLogger("modeldesk.app")
+    showing = False
+
+    def hook(kind: type[BaseException], error: BaseException, trace: TracebackType | None) -> None:
+        nonlocal showing
+        log.error("Unexpected error", exc_info=(kind, error, trace))
+        if issubclass(kind, KeyboardInterrupt) or showing or QApplication.instance() is None:
+            sys.__excepthook__(kind, error, trace)
+            return
+        showing = True
+        try:
+            box = QMessageBox(
+                QMessageBox.Icon.Critical, APP_NAME, "ModelDesk ran into an unexpected error.", parent=parent
+            )
+            box.setTextFormat(Qt.TextFormat.PlainText)
+            box.setInformativeText(
+                f"{kind.__name__}: {error}\n\nThe details are in the log file:\n{log_path()}\n\n"
+                "Your config is saved after every edit; you can keep working or restart ModelDesk."
+            )
+            box.setStandardButtons(QMessageBox.StandardButton.Ok)
+            box.exec()
+        finally:
+            showing = False
+
+    sys.excepthook = hook
+
+
 def run_app(config_path: str | None = None) -> int:
+    setup_logging()
     app = make_application()
+    install_exception_hook()
     store = ConfigStore(resolve_config_path(config_path))
     first_run: list[StartChoice] = []
     config = open_config(store, first_run=first_run)

@@ -17,7 +17,7 @@ from .common import SubParsers, add_command
 SHELLS = ("bash", "zsh", "fish")
 
 
-def register(subparsers: SubParsers) -> None:  # type: ignore[type-arg]
+def register(subparsers: SubParsers) -> None:
     parser = add_command(
         subparsers,
         "completion",

@@ -19,7 +19,7 @@ from modeldesk.resources import APP_ID, DESKTOP_FILE, METAINFO_FILE, PNG_SIZES, 
 from .common import SubParsers, add_command, print_json, wants_json
 
 
-def register(subparsers: SubParsers) -> None:  # type: ignore[type-arg]
+def register(subparsers: SubParsers) -> None:
     for name, help_text, handler in (
         ("install-desktop", "Add ModelDesk to your desktop's application menu, with its icons.", run_install),
         ("uninstall-desktop", "Remove the menu entry and icons that install-desktop added.", run_uninstall),
