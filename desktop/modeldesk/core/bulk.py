@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from .edits import Edit, check_model_list
+from .edits import _note as note_change
 from .errors import EditError
 from .resolver import Resolver, is_placeholder
 from .schema import Agent, Config, ModelValue, Policy, as_model_value, model_list
@@ -322,20 +323,24 @@ class SetAgentLists(Edit):
     lists: tuple[tuple[str, ModelValue | None, ModelValue | None], ...]
     label: str = "Change models of many agents"
 
+    reports_changes = True
+
     def _apply(self, config: Config) -> Edit:
-        index = {agent.id: i for i, agent in enumerate(config.agents)}
+        positions: list[int] = []
         for agent_id, expected, _new in self.lists:
-            position = index.get(agent_id)
-            if position is None:
+            found = config.find("agents", agent_id)
+            if found is None:
                 raise EditError(f"{self.label}: agent '{agent_id}' no longer exists; review the change again")
-            if config.agents[position].model != expected:
+            if found[1].model != expected:
                 raise EditError(
                     f"{self.label}: the models of agent '{agent_id}' changed since this was planned; "
                     "review the change again"
                 )
-        for agent_id, _expected, new in self.lists:
-            position = index[agent_id]
+            positions.append(found[0])
+        for position, (agent_id, _expected, new) in zip(positions, self.lists, strict=True):
             config.agents[position] = config.agents[position].model_copy(update={"model": new})
+            # Views update just these rows (the app's incremental models read this).
+            note_change("agents", agent_id, "updated")
         return SetAgentLists(tuple((a, new, old) for a, old, new in self.lists), label=self.label)
 
 
