@@ -14,14 +14,8 @@ from PySide6.QtWidgets import QApplication, QLineEdit
 from bench.workspace import workspace
 from modeldesk.app.document import Document, wait_for_saves
 from modeldesk.app.main_window import MainWindow
-from modeldesk.app.views.projects_page import (
-    DeleteProjectDialog,
-    ProjectAgentsModel,
-    ProjectsModel,
-    ProjectsPage,
-    project_id_for,
-    project_rows,
-)
+from modeldesk.app.models.projects_model import ProjectAgentsModel, ProjectsModel, project_rows
+from modeldesk.app.views.projects_page import DeleteProjectDialog, ProjectsPage, project_id_for
 from modeldesk.core.edits import UpdateItem
 from modeldesk.core.schema import Project
 from modeldesk.core.store import ConfigStore

@@ -90,7 +90,7 @@ class HistoryRecorder(QObject):
         except HistoryError as exc:
             self.failed.emit(f"The run was not recorded in the history: {exc.message}")
             return
-        except Exception as exc:  # history must never break a run, whatever went wrong
+        except Exception as exc:  # noqa: BLE001 - history must never break a run, whatever went wrong
             self.failed.emit(f"The run was not recorded in the history: {exc}")
             return
         self.recorded.emit(run_id)
