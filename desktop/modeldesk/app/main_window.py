@@ -27,6 +27,7 @@ from shiboken6 import isValid as shiboken_is_valid
 
 from .document import Document
 from .views.agents_page import AgentsPage
+from .views.app_menus import add_app_menus
 from .views.dialogs.import_dialog import open_export, open_import
 from .views.health_page import HealthPage
 from .views.history_page import HistoryPage, history_recorder
@@ -89,6 +90,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
 
         self._build_menus()
+        add_app_menus(self, document.store.path)  # View (theme) and Help
         self.path_label = QLabel(str(document.store.path), self)
         self.path_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.path_label.setToolTip("The config file this window edits")
