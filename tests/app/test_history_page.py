@@ -128,6 +128,8 @@ def test_a_row_opens_its_attempt_timeline(qtbot: Any, document: Document, histor
 
 def test_filters_by_agent_model_failed_and_fell_back(qtbot: Any, document: Document, history: HistoryStore) -> None:
     page = make_page(qtbot, document)
+    # The lists offer the config's agents and models (filled when the page is shown).
+    assert page.agent_combo.findText("note-taker") > 0 and page.model_combo.findText("gpt-4o") > 0
     page.agent_combo.setFocus()
     page.agent_combo.lineEdit().selectAll()
     qtbot.keyClicks(page.agent_combo, "analyst")
