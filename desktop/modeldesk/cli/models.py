@@ -14,6 +14,7 @@ from modeldesk.core.schema import model_list
 
 from .common import (
     Session,
+    SubParsers,
     UsageError,
     add_command,
     add_dry_run_flag,
@@ -26,7 +27,7 @@ from .squads import run_bulk
 _AGENT_LIST = re.compile(r"agents\[\d+\]\.model")
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: SubParsers) -> None:
     group = add_group(subparsers, "models", "List the model registry and replace a model in agents' lists.")
     add_command(
         group,
