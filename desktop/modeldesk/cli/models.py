@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import re
 from collections import Counter
+from typing import Any
 
 from modeldesk.core.bulk import ReplaceModel, Scope, SquadScope, UsingModelScope
 from modeldesk.core.checks import model_values
@@ -60,7 +61,7 @@ def list_models(args: argparse.Namespace) -> int:
     resolver = session.resolver
     own = {m.id for m in session.config.models}
     used = Counter(m.strip() for a in session.config.agents for m in model_list(a.model))
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "id": model.id,
             "provider": model.provider,
