@@ -13,20 +13,19 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QDialog, QMessageBox
 
 from modeldesk.app.document import Document, wait_for_saves
+from modeldesk.app.models.providers_model import ProvidersModel
+from modeldesk.app.models.registry_model import RegistryModel
+from modeldesk.app.models.task_rules_model import TaskModelsModel
 from modeldesk.app.views.dialogs.fetch_models_dialog import FetchModelsDialog
 from modeldesk.app.views.dialogs.model_dialog import ModelDialog
 from modeldesk.app.views.dialogs.provider_dialog import ProviderDialog
 from modeldesk.app.views.dialogs.task_model_dialog import TaskModelDialog
 from modeldesk.app.views.settings.fallback_form import FallbackForm
-from modeldesk.app.views.settings.model_registry import RegistryModel
 from modeldesk.app.views.settings.models_tab import ModelsTab
-from modeldesk.app.views.settings.providers_section import ProvidersModel
-from modeldesk.app.views.settings.task_models_editor import TaskModelsModel
 from modeldesk.core.edits import PutItem
 from modeldesk.core.schema import FallbackSettings, Provider
 from modeldesk.core.setting_fields import number_fields
 from tests.app.helpers import answer_modal, show_active
-from tests.app.squads_support import qasync_loop  # noqa: F401 - fixture
 from tests.app.test_model_list_editor import answer_picker
 from tests.support.memory_keyring import MemoryKeyring
 from tests.support.scripted_server import ScriptedServer, status

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, Signal
 from PySide6.QtGui import QUndoStack
 
-from modeldesk.core.edits import Change, Edit, apply_tracked
+from modeldesk.core.edits import Edit, apply_tracked
 from modeldesk.core.errors import ConfigError, EditError, ModelDeskError, StoreError
 from modeldesk.core.resolver import Resolver
 from modeldesk.core.schema import Config, Policy
@@ -407,6 +407,3 @@ class Document(QObject):
     def set_save_state(self, state: str) -> None:
         self.save_state = state
         self.save_state_changed.emit(state)
-
-
-

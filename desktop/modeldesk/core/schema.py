@@ -295,7 +295,7 @@ class _IdIndex(dict[str, tuple[list[Any], int, dict[str, int]]]):
     def __ne__(self, other: object) -> bool:
         return not isinstance(other, _IdIndex)
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None
 
     def __copy__(self) -> _IdIndex:
         return _IdIndex()
@@ -325,7 +325,7 @@ class Config(_Strict):
     # linear look-up cost ~1 ms). A hit is checked against the item it points at; a miss is
     # trusted while the list is the same object of the same length. Code that puts an item
     # with another id in place of one calls forget_ids (edits do, for every insert/delete).
-    _ids: _IdIndex = PrivateAttr(default_factory=lambda: _IdIndex())
+    _ids: _IdIndex = PrivateAttr(default_factory=_IdIndex)
 
     def find(self, collection: str, item_id: str) -> tuple[int, Any] | None:
         """``(position, item)`` of the item with ``item_id`` in ``collection``, or ``None``."""

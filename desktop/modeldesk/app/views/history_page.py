@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel, QObject, Qt, Signal
+from PySide6.QtCore import QItemSelectionModel, QObject, QStringListModel, Qt, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -90,7 +90,7 @@ class HistoryRecorder(QObject):
         except HistoryError as exc:
             self.failed.emit(f"The run was not recorded in the history: {exc.message}")
             return
-        except Exception as exc:  # history must never break a run, whatever went wrong
+        except Exception as exc:  # noqa: BLE001 - history must never break a run, whatever went wrong
             self.failed.emit(f"The run was not recorded in the history: {exc}")
             return
         self.recorded.emit(run_id)
@@ -299,6 +299,7 @@ def _filter_combo(parent: QWidget, name: str, accessible: str) -> QComboBox:
     combo.setEditable(True)
     combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
     combo.setAccessibleName(accessible)
+    combo.setModel(QStringListModel(combo))  # filled in one call (see HistoryPage._fill)
     combo.setMinimumContentsLength(18)
     combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
     completer = combo.completer()
@@ -394,7 +395,7 @@ class HistoryPage(QWidget):
         layout.addWidget(self.message_label)
         layout.addWidget(split, 1)
 
-        self._fill_filters()
+        self._filters_stale = True
         self.agent_combo.activated.connect(self.refresh)
         for combo in (self.agent_combo, self.model_combo):
             line = combo.lineEdit()
@@ -405,13 +406,22 @@ class HistoryPage(QWidget):
         self.fell_back_check.toggled.connect(self.refresh)
         self.refresh_button.clicked.connect(self.refresh)
         self.runs_view.selectionModel().currentRowChanged.connect(self._show_run)
-        document.changed.connect(self._fill_filters)
+        document.changed.connect(self._on_document_changed)
         (recorder or history_recorder()).recorded.connect(self._on_recorded)
         self._show_run()
 
     # --- filters ----------------------------------------------------------------------
 
+    def _on_document_changed(self) -> None:
+        # The filter lists follow the config, but only matter once seen: a hidden page
+        # refills them when shown (10,000 agents, and every edit changes the config).
+        if self.isVisible():
+            self._fill_filters()
+        else:
+            self._filters_stale = True
+
     def _fill_filters(self) -> None:
+        self._filters_stale = False
         config = self.document.config
         self._fill(self.agent_combo, ANY_AGENT, [a.id for a in config.agents])
         self._fill(self.model_combo, ANY_MODEL, sorted(self.document.resolver.models))
@@ -420,10 +430,10 @@ class HistoryPage(QWidget):
     def _fill(combo: QComboBox, any_text: str, items: list[str]) -> None:
         typed = combo.currentText()
         combo.blockSignals(True)
-        combo.clear()
-        combo.addItem(any_text, None)
-        for item in items:
-            combo.addItem(item, item)
+        model = combo.model()
+        if isinstance(model, QStringListModel):
+            # One call for the whole list: adding 10,000 items one by one takes long.
+            model.setStringList([any_text, *items])
         # An id typed or picked before stays, even if it is no longer in the config
         # (history keeps runs of agents and models that are gone).
         combo.setEditText(typed or any_text)
@@ -452,6 +462,8 @@ class HistoryPage(QWidget):
     def showEvent(self, event: QShowEvent) -> None:
         # Runs recorded by the CLI since the page was last looked at.
         super().showEvent(event)
+        if self._filters_stale:
+            self._fill_filters()
         if self._stale:
             self.refresh()
 
