@@ -143,6 +143,7 @@ class MainWindow(QMainWindow):
         # redo would be edits too.
         for page in (self.agents_page, self.squads_page, self.projects_page, self.settings_page):
             page.setEnabled(not paused)
+        self.import_action.setEnabled(not paused)  # an import is an edit too
         self._update_undo_actions()
 
     def _update_undo_actions(self, *_: object) -> None:
