@@ -89,7 +89,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
 
         self._build_menus()
-        add_app_menus(self, document.store.path)  # View (theme) and Help
+        self.app_menus = add_app_menus(self, document.store.path)  # View (theme) and Help
         self.path_label = QLabel(str(document.store.path), self)
         self.path_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.path_label.setToolTip("The config file this window edits")
