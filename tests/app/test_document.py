@@ -156,6 +156,6 @@ def test_a_deleted_file_is_written_again_with_everything_shown(document: Any, co
     assert "gone" in document.save_state
     document.perform(SetAgentModels("helper", ("o3-mini",)))
     saved = ConfigStore(config_file).load()
-    assert len(saved.agents) == 8
+    assert len(saved.agents) == 9
     assert saved.agent("helper").model == "o3-mini"
     assert not document.reload_if_changed()
