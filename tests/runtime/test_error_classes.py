@@ -222,7 +222,8 @@ def test_quota_goes_to_another_provider_at_once_and_cools_down_long(scripted_ser
         (429, "You exceeded your current quota", "insufficient_quota", "insufficient_quota"),
         (
             400,
-            "Your credit balance is too low to access the Anthropic API. Please go to Plans & Billing to upgrade or purchase credits.",
+            "Your credit balance is too low to access the Anthropic API. "
+            "Please go to Plans & Billing to upgrade or purchase credits.",
             "invalid_request_error",
             "",
         ),
