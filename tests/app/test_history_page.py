@@ -249,9 +249,9 @@ def test_a_damaged_history_never_stops_a_run(
 def test_model_records_beside_each_model_in_the_registry_and_picker(
     qtbot: Any, document: Document, history: HistoryStore
 ) -> None:
+    from modeldesk.app.models.registry_model import RegistryModel
     from modeldesk.app.views.dialogs.model_picker import COLUMNS, ModelPickerDialog
     from modeldesk.app.views.history_page import model_records
-    from modeldesk.app.views.settings.model_registry import RegistryModel
 
     model_records().invalidate()
     registry = RegistryModel(document)

@@ -12,16 +12,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLineEdit
 
 from bench.workspace import workspace
-from modeldesk.app.document import Document
+from modeldesk.app.document import Document, wait_for_saves
 from modeldesk.app.main_window import MainWindow
-from modeldesk.app.views.projects_page import (
-    DeleteProjectDialog,
-    ProjectAgentsModel,
-    ProjectsModel,
-    ProjectsPage,
-    project_id_for,
-    project_rows,
-)
+from modeldesk.app.models.projects_model import ProjectAgentsModel, ProjectsModel, project_rows
+from modeldesk.app.views.projects_page import DeleteProjectDialog, ProjectsPage, project_id_for
 from modeldesk.core.edits import UpdateItem
 from modeldesk.core.schema import Project
 from modeldesk.core.store import ConfigStore
@@ -34,6 +28,7 @@ def make_page(qtbot: Any, document: Document) -> ProjectsPage:
 
 
 def saved(config_file: Path) -> dict[str, Any]:
+    wait_for_saves()  # saves run in a worker thread
     return json.loads(config_file.read_text(encoding="utf-8"))
 
 

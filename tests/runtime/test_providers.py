@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 
 from modeldesk.core.schema import Provider
 from modeldesk.runtime import run_agent
-from modeldesk.runtime.catalog import check_provider, check_providers, list_models
 from modeldesk.runtime.errors import ProviderError, redact
+from modeldesk.runtime.provider_probe import check_provider, check_providers, list_models
 from modeldesk.runtime.providers.base import classify, parse_retry_after
 from modeldesk.runtime.secrets import StaticSecrets
 from tests.support.memory_keyring import MemoryKeyring, installed_memory_keyring

@@ -1,15 +1,29 @@
 """The main window: Agents, Squads and Settings pages, Edit → Undo/Redo, a status bar
 with the config path and save state, and a watcher that picks up changes other
-programs make to the file."""
+programs make to the file.
+
+When the file on disk becomes unreadable (broken by hand, or written by a newer
+ModelDesk), editing pauses: a banner above the pages says what is wrong and where, the
+pages turn read-only, and Reload / Open folder let the user fix it and carry on."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QFileSystemWatcher, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QWidget
+from PySide6.QtCore import QFileSystemWatcher, Qt, QTimer, QUrl
+from PySide6.QtGui import QAction, QCloseEvent, QColor, QDesktopServices, QKeySequence
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QPushButton,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from .document import Document
 from .views.agents_page import AgentsPage
+from .views.app_menus import add_app_menus
 from .views.dialogs.import_dialog import open_export, open_import
 from .views.health_page import HealthPage
 from .views.history_page import HistoryPage, history_recorder
@@ -44,9 +58,19 @@ class MainWindow(QMainWindow):
         self.pages.addTab(self.settings_page, "Se&ttings")
         self.health_page = HealthPage(document, self)
         self.pages.addTab(self.health_page, "&Health")
-        self.setCentralWidget(self.pages)
+        self.banner = PausedBanner(self)
+        self.banner.reload_button.clicked.connect(self.document.reload)
+        self.banner.folder_button.clicked.connect(self.open_config_folder)
+        central = QWidget(self)
+        central_layout = QVBoxLayout(central)
+        central_layout.setContentsMargins(0, 0, 0, 0)
+        central_layout.setSpacing(0)
+        central_layout.addWidget(self.banner)
+        central_layout.addWidget(self.pages, 1)
+        self.setCentralWidget(central)
 
         self._build_menus()
+        add_app_menus(self, document.store.path)  # View (theme) and Help
         self.path_label = QLabel(str(document.store.path), self)
         self.path_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.path_label.setToolTip("The config file this window edits")
@@ -57,10 +81,12 @@ class MainWindow(QMainWindow):
 
         document.save_state_changed.connect(self.save_label.setText)
         document.open_settings_requested.connect(self.open_settings)
+        document.paused_changed.connect(self._show_paused)
         self.agents_page.editor.open_project_requested.connect(self.open_project)
         self.projects_page.open_agent_requested.connect(self.open_agent)
         history_recorder().failed.connect(self.show_history_problem)
         self._watch_file()
+        self._show_paused(document.paused)
 
     # --- menus ------------------------------------------------------------------------
 
@@ -86,10 +112,17 @@ class MainWindow(QMainWindow):
         file_menu.addAction(quit_action)
 
         edit_menu = self.menuBar().addMenu("&Edit")
-        self.undo_action = stack.createUndoAction(self, "&Undo")
+        # Own actions rather than the stack's createUndoAction: those re-enable themselves
+        # whenever the stack changes, and undo must stay off while editing is paused.
+        self.undo_action = QAction("&Undo", self)
         self.undo_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Undo))
-        self.redo_action = stack.createRedoAction(self, "&Redo")
+        self.undo_action.triggered.connect(stack.undo)
+        self.redo_action = QAction("&Redo", self)
         self.redo_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Redo))
+        self.redo_action.triggered.connect(stack.redo)
+        for signal in (stack.canUndoChanged, stack.canRedoChanged, stack.undoTextChanged, stack.redoTextChanged):
+            signal.connect(self._update_undo_actions)
+        self._update_undo_actions()
         edit_menu.addAction(self.undo_action)
         edit_menu.addAction(self.redo_action)
 
@@ -100,6 +133,28 @@ class MainWindow(QMainWindow):
             action.setShortcut(QKeySequence(f"Ctrl+{index + 1}"))
             action.triggered.connect(lambda _checked=False, i=index: self.pages.setCurrentIndex(i))
             go_menu.addAction(action)
+
+    # --- a broken file pauses editing --------------------------------------------------
+
+    def _show_paused(self, problem: str) -> None:
+        paused = bool(problem)
+        self.banner.show_problem(problem, self.document.store.path.name)
+        # The pages stay readable (and the tabs switchable) but take no edits; undo and
+        # redo would be edits too.
+        for page in (self.agents_page, self.squads_page, self.projects_page, self.settings_page):
+            page.setEnabled(not paused)
+        self._update_undo_actions()
+
+    def _update_undo_actions(self, *_: object) -> None:
+        stack = self.document.undo_stack
+        paused = bool(self.document.paused)
+        self.undo_action.setEnabled(stack.canUndo() and not paused)
+        self.redo_action.setEnabled(stack.canRedo() and not paused)
+        self.undo_action.setText(f"&Undo {stack.undoText()}".rstrip())
+        self.redo_action.setText(f"&Redo {stack.redoText()}".rstrip())
+
+    def open_config_folder(self) -> None:
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.document.store.path.parent)))
 
     # --- Settings links ---------------------------------------------------------------
 
@@ -168,9 +223,60 @@ class MainWindow(QMainWindow):
             focused.clearFocus()
         self._poll.stop()
         self._debounce.stop()
+        # Saves run in the background: let the queued ones land before the app ends.
+        self.document.wait_saved()
         # Network work still under way (a test run, a provider check) must not outlive
         # the window that shows it.
         self.agents_page.test_run.shutdown()
         self.settings_page.models_tab.providers.shutdown()
         self.health_page.shutdown()
         super().closeEvent(event)
+
+
+class PausedBanner(QFrame):
+    """A strip above the pages while the config file on disk cannot be read: what is
+    wrong and where (the store's message, as plain text), and the two ways on."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("paused_banner")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setAutoFillBackground(True)
+        self.title = QLabel(self)
+        self.title.setTextFormat(Qt.TextFormat.PlainText)
+        font = self.title.font()
+        font.setBold(True)
+        self.title.setFont(font)
+        self.message = QLabel(self)
+        # The message quotes the file: it is data, never markup.
+        self.message.setTextFormat(Qt.TextFormat.PlainText)
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.reload_button = QPushButton("&Reload", self)
+        self.reload_button.setToolTip("Read the file again (after fixing it)")
+        self.folder_button = QPushButton("Open &folder", self)
+        self.folder_button.setToolTip("Show the folder holding the config file and the kept broken copy")
+        text = QVBoxLayout()
+        text.addWidget(self.title)
+        text.addWidget(self.message)
+        buttons = QVBoxLayout()
+        buttons.addWidget(self.reload_button)
+        buttons.addWidget(self.folder_button)
+        buttons.addStretch(1)
+        layout = QHBoxLayout(self)
+        layout.addLayout(text, 1)
+        layout.addLayout(buttons)
+        palette = self.palette()
+        palette.setColor(self.backgroundRole(), QColor(255, 236, 179))
+        # Dark text on the pale strip in light and dark themes alike.
+        palette.setColor(self.foregroundRole(), QColor(33, 33, 33))
+        self.setPalette(palette)
+        self.hide()
+
+    def show_problem(self, problem: str, file_name: str) -> None:
+        if not problem:
+            self.hide()
+            return
+        self.title.setText(f"Editing is paused: {file_name} cannot be read. Fix it, then Reload.")
+        self.message.setText(problem)
+        self.show()

@@ -48,6 +48,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     from .model_info import register_info
 
     register_info(group)
+    from .registry import register_model_commands
+
+    register_model_commands(group)
 
 
 def list_models(args: argparse.Namespace) -> int:

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 from .edits import Edit, check_model_list
+from .edits import _note as note_change
 from .errors import EditError
-from .resolver import Resolver, is_blank_value, is_placeholder
+from .resolver import Resolver, is_placeholder
 from .schema import Agent, Config, ModelValue, Policy, as_model_value, model_list
 
 # --- scopes -------------------------------------------------------------------------
@@ -198,6 +199,12 @@ class _Inherited:
         return f"{', '.join(models)} from {source}" if models else "no model (none is set anywhere)"
 
 
+def _has_own_list(entries: list[str]) -> bool:
+    """True unless the entries are all blanks or the placeholder (the resolver then skips
+    the agent's layer, so the agent inherits). Usually the first entry decides."""
+    return any((key := _key(e)) and not is_placeholder(key) for e in entries)
+
+
 def _key(entry: str) -> str:
     """An entry as the resolver reads it (spaces around an id do not count)."""
     return entry.strip()
@@ -260,7 +267,7 @@ def plan_bulk_change(
         agent = by_id[agent_id]
         value_before = agent.model
         before = model_list(value_before)
-        own = value_before is not None and not is_blank_value(value_before)
+        own = _has_own_list(before)
         note = ""
         if own or isinstance(change, SetList):
             after, note = _transform(change, before)
@@ -272,16 +279,14 @@ def plan_bulk_change(
                 after, note = before, "inherits no model: nothing to copy, skipped"
             else:
                 after, why = _transform(change, list(models))
-                if why:
+                inherited_text = f"{', '.join(models)} from {source}"
+                if after == list(models):
                     # The copy would not change: leave the agent inheriting.
-                    after, note = before, f"inherits {', '.join(models)} from {source}, which {why}: unchanged"
+                    after, note = before, f"inherits {inherited_text}, which {why or 'would not change'}: unchanged"
                 elif not after:
-                    after, note = (
-                        before,
-                        f"inherits {', '.join(models)} from {source}; nothing would be left: unchanged",
-                    )
+                    after, note = before, f"inherits {inherited_text}; nothing would be left: unchanged"
                 else:
-                    note = f"copied {', '.join(models)} inherited from {source}"
+                    note = f"copied {', '.join(models)} inherited from {source}" + (f"; {why}" if why else "")
         if before and not after:
             note = f"list emptied: will inherit {lookup.text(agent)}"
         value_after = value_before if after == before else as_model_value(after, like=value_before)
@@ -318,20 +323,24 @@ class SetAgentLists(Edit):
     lists: tuple[tuple[str, ModelValue | None, ModelValue | None], ...]
     label: str = "Change models of many agents"
 
+    reports_changes = True
+
     def _apply(self, config: Config) -> Edit:
-        index = {agent.id: i for i, agent in enumerate(config.agents)}
+        positions: list[int] = []
         for agent_id, expected, _new in self.lists:
-            position = index.get(agent_id)
-            if position is None:
+            found = config.find("agents", agent_id)
+            if found is None:
                 raise EditError(f"{self.label}: agent '{agent_id}' no longer exists; review the change again")
-            if config.agents[position].model != expected:
+            if found[1].model != expected:
                 raise EditError(
                     f"{self.label}: the models of agent '{agent_id}' changed since this was planned; "
                     "review the change again"
                 )
-        for agent_id, _expected, new in self.lists:
-            position = index[agent_id]
+            positions.append(found[0])
+        for position, (agent_id, _expected, new) in zip(positions, self.lists, strict=True):
             config.agents[position] = config.agents[position].model_copy(update={"model": new})
+            # Views update just these rows (the app's incremental models read this).
+            note_change("agents", agent_id, "updated")
         return SetAgentLists(tuple((a, new, old) for a, old, new in self.lists), label=self.label)
 
 

@@ -48,10 +48,10 @@ from ..document import Document
 from ..event_loop import install_asyncgen_hooks
 from ..models.timeline_model import TimelineModel
 from ..widgets.style import ok_colour, problem_colour, text_style
+from ..widgets.tables import make_table
 from .history_page import app_run_record, history_recorder
 from .model_combo import ModelCombo
 from .resolution_view import escape, split_models
-from .tables import make_table
 
 _trackers: dict[Path, CooldownTracker] = {}
 
