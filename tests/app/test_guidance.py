@@ -95,3 +95,28 @@ def test_help_menu_and_theme(qtbot: Any, document: Document, qasync_loop: Any) -
     window.theme_actions["System"].trigger()  # type: ignore[attr-defined]
     assert QSettings().value("appearance/theme") == "System"
     assert QApplication.palette().color(QPalette.ColorRole.Window) == system_window
+
+
+def test_keyring_failures_are_worded_for_people(qtbot: Any, monkeypatch: Any) -> None:
+    import keyring
+    from keyring.errors import NoKeyringError
+
+    from modeldesk.runtime.keyring_errors import keyring_error_text
+
+    def refuse(*_: object) -> None:
+        raise NoKeyringError("No recommended backend was available.")
+
+    monkeypatch.setattr(keyring, "set_password", refuse)
+    dialog = ProviderDialog(taken_ids=set())
+    qtbot.addWidget(dialog)
+    dialog.apply_preset("openai")
+    dialog.key_keyring.setChecked(True)
+    dialog.secret_edit.setText("sk-typed")
+    dialog.accept()
+    assert dialog.provider() is None  # not accepted
+    assert dialog.error_label.text().startswith("There is no OS keyring on this computer")
+    assert keyring_error_text(NoKeyringError()) == (
+        "There is no OS keyring on this computer (no Secret Service, KWallet or Keychain is running): "
+        "name an environment variable for the key instead, or start a keyring service and try again."
+    )
+    assert "NoKeyringError" not in keyring_error_text(NoKeyringError())

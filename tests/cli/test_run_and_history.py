@@ -118,6 +118,9 @@ def test_every_run_is_recorded_with_the_answering_model(scripted_server: Scripte
     stats = json.loads(_run("history", "stats", "--json").stdout)["models"]
     by_model = {s["model"]: s for s in stats}
     assert by_model["A"]["success_rate"] == 0 and by_model["B"]["success_rate"] == 1
+    registry = json.loads(_run("--config", str(path), "models", "list", "--json").stdout)["models"]
+    beside = {m["id"]: (m["success_rate"], m["median_latency_ms"] is not None) for m in registry}
+    assert beside["A"] == (0, False) and beside["B"] == (1, True) and beside["C"] == (None, False)
 
     scripted_server.script("a", status(400))
     assert _run("--config", str(path), "run", "--agent", "agent", "Hi").returncode == 1

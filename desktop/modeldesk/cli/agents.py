@@ -25,6 +25,7 @@ from modeldesk.runtime.policy import effective_options
 
 from .common import (
     Session,
+    SubParsers,
     UsageError,
     add_command,
     add_fallback_option_arguments,
@@ -46,7 +47,7 @@ from .common import (
 )
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: SubParsers) -> None:
     group = add_group(subparsers, "agents", "List, add, show, remove agents and set their preferred models.")
     add_command(group, "list", "Every agent with its preferred models, effective models and their source.", list_agents)
     p = add_command(group, "show", "One agent: its settings, effective models and the resolution trace.", show_agent)

@@ -21,12 +21,13 @@ import re
 from itertools import pairwise
 from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
+from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QObject, QStringListModel, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
     QComboBox,
+    QCompleter,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
@@ -289,13 +290,40 @@ class ProjectsPage(QWidget):
         self.open_agent_button.setToolTip("Show the selected agent on the Agents page (Enter or double-click)")
         widget_action(self.agents_view, "Open agent", QKeySequence(Qt.Key.Key_Return), self.open_agent)
         self.agents_view.doubleClicked.connect(lambda _index: self.open_agent())
+        self.remove_agent_button = QPushButton("Remo&ve from project", self)
+        self.remove_agent_button.setToolTip("The selected agent keeps existing, without a project (Delete)")
+        widget_action(
+            self.agents_view, "Remove from project", QKeySequence(QKeySequence.StandardKey.Delete), self.remove_agent
+        )
+        self.agents_view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        self.add_agent_edit = QLineEdit(self)
+        self.add_agent_edit.setObjectName("add_agent_edit")
+        self.add_agent_edit.setPlaceholderText("Agent to move into this project")
+        self.add_agent_edit.setAccessibleName("Agent to move into this project")
+        # The completer's list of every agent id is built when the field is first used,
+        # not on every refresh (10,000 agents).
+        self.agent_ids = QStringListModel(self)
+        completer = QCompleter(self.agent_ids, self.add_agent_edit)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.add_agent_edit.setCompleter(completer)
+        self._agent_ids_version = -1
+        self.add_agent_edit.installEventFilter(self)
+        self.add_agent_button = QPushButton("&Move here", self)
+        self.add_agent_button.setToolTip("Make the typed agent a member of this project (it leaves its old one)")
         agents_buttons = QHBoxLayout()
+        agents_buttons.addWidget(self.add_agent_edit, 1)
+        agents_buttons.addWidget(self.add_agent_button)
         agents_buttons.addStretch(1)
+        agents_buttons.addWidget(self.remove_agent_button)
         agents_buttons.addWidget(self.open_agent_button)
         agents_layout = QVBoxLayout(self.agents_box)
         agents_layout.addWidget(self.agents_view, 1)
         agents_layout.addLayout(agents_buttons)
         self.open_agent_button.clicked.connect(self.open_agent)
+        self.remove_agent_button.clicked.connect(self.remove_agent)
+        self.add_agent_button.clicked.connect(self.add_agent)
+        self.add_agent_edit.returnPressed.connect(self.add_agent)
 
         self.empty_label = QLabel("Add a project, or select one to edit it.", self.editor_widget)
         layout = QVBoxLayout(self.editor_widget)
@@ -330,6 +358,9 @@ class ProjectsPage(QWidget):
             self.task_models.edit_button,
             self.task_models.remove_button,
             self.agents_view,
+            self.add_agent_edit,
+            self.add_agent_button,
+            self.remove_agent_button,
             self.open_agent_button,
         ]
         for first, second in pairwise(chain):
@@ -409,6 +440,7 @@ class ProjectsPage(QWidget):
         count = self.agents_model.rowCount()
         self.agents_box.setTitle(f"Agents ({count})")
         self.open_agent_button.setEnabled(count > 0)
+        self.remove_agent_button.setEnabled(count > 0)
 
     def _inherited_text(self, project: Project) -> str:
         empty = project.model_copy(update={"default_model": None})
@@ -471,6 +503,51 @@ class ProjectsPage(QWidget):
         if project is None:
             return  # gone meanwhile (another program)
         self._perform(delete_project_edit(self.document.config, project, target))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.add_agent_edit and event.type() == QEvent.Type.FocusIn:
+            self._fill_agent_ids()
+        return super().eventFilter(watched, event)
+
+    def _fill_agent_ids(self) -> None:
+        if self._agent_ids_version != self.document.version:
+            self.agent_ids.setStringList([agent.id for agent in self.document.config.agents])
+            self._agent_ids_version = self.document.version
+
+    def add_agent(self) -> None:
+        project = self.current_project()
+        agent_id = self.add_agent_edit.text().strip()
+        if project is None or not agent_id:
+            return
+        agent = self.document.config.agent(agent_id)
+        if agent is None:
+            self.show_message(f"There is no agent “{agent_id}”.")
+            return
+        if agent.project == project.id:
+            self.show_message(f"{agent_id} is already in {project.name}.")
+            return
+        edit = UpdateItem(
+            "agents", agent.id, {"project": project.id}, label=f"Move {agent.id} to project {project.name}"
+        )
+        if self._perform(edit):
+            self.add_agent_edit.clear()
+            self._select_agent_row(agent.id)
+
+    def remove_agent(self) -> None:
+        project = self.current_project()
+        index = self.agents_view.currentIndex()
+        if project is None or not index.isValid():
+            return
+        row = index.row()
+        agent = self.agents_model.row_value(row)
+        edit = UpdateItem("agents", agent.id, {"project": None}, label=f"Take {agent.id} out of project {project.name}")
+        if self._perform(edit) and self.agents_model.rowCount():
+            self._select_agent_row(self.agents_model.row_value(min(row, self.agents_model.rowCount() - 1)).id)
+
+    def _select_agent_row(self, agent_id: str) -> None:
+        row = self.agents_model.row_of(agent_id)
+        if row >= 0:
+            self.agents_view.selectRow(row)
 
     def open_agent(self) -> None:
         index = self.agents_view.currentIndex()
