@@ -11,6 +11,8 @@ typing, the Run button), so each picture shows its feature at work:
 
 * ``bulk-change``: squad "Research team", replace the retired ``claude-3-haiku`` with
   ``claude-haiku-4``; the preview lists each member before -> after (unchanged ones dimmed).
+* ``history``: runs seeded by :func:`seed_history` into a temporary run history (the
+  user's own history is never read or written), the selected one having fallen back.
 * ``agents-test-run``: a real run of the Analyst against the scripted OpenAI/Anthropic
   server of ``tests/support/scripted_server.py`` on 127.0.0.1: its primary answers 503
   until its retries are spent, the run falls back and the fallback streams the answer.
@@ -79,6 +81,9 @@ def main(argv: list[str] | None = None) -> int:
     # Keep the user's policy and keyring out of the pictures.
     os.environ["MODELDESK_POLICY"] = str(workdir / "no-policy.json")
     os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
+    # The pictures' runs go to a history of their own, never the user's.
+    os.environ["MODELDESK_HISTORY"] = str(workdir / "history.sqlite3")
+    seed_history()
 
     from PySide6.QtCore import Qt
     from PySide6.QtTest import QTest
@@ -133,6 +138,15 @@ def main(argv: list[str] | None = None) -> int:
     window.pages.setCurrentWidget(window.squads_page)
     shoot("squads", window)
 
+    window.pages.setCurrentWidget(window.projects_page)
+    window.projects_page.select_project("research")
+    window.projects_page.models_editor.select_row(0)
+    shoot("projects", window)
+
+    window.pages.setCurrentWidget(window.history_page)
+    window.history_page.select_row(1)
+    shoot("history", window)
+
     try:
         from modeldesk.app.views.dialogs.bulk_change_dialog import BulkChangeDialog
         from modeldesk.core.bulk import SquadScope
@@ -183,6 +197,79 @@ def main(argv: list[str] | None = None) -> int:
 
     shoot_test_run(app, workdir, shoot)
     return 0
+
+
+def seed_history() -> None:
+    """A few runs of the sample agents in the (temporary) run history, for history.png and
+    the registry's success column: some answered by their primary, some that fell back, one
+    that failed. Times are an hour ago, five minutes apart."""
+    import time
+
+    from modeldesk.core.history import AttemptRecord, HistoryStore, RunRecord
+
+    store = HistoryStore()
+    start = time.time() - 3600
+    runs = [
+        ("analyst", ["claude-sonnet-4", "gpt-4o"], [("claude-sonnet-4", "answered", None, None, None, 910)], "agent"),
+        (
+            "researcher",
+            ["claude-opus-4", "gpt-4.1"],
+            [
+                ("claude-opus-4", "failed", 529, "overloaded", "Overloaded", 1200),
+                ("claude-opus-4", "failed", 529, "overloaded", "Overloaded", 1100),
+                ("gpt-4.1", "answered", None, None, None, 1500),
+            ],
+            "project",
+        ),
+        ("triage", ["gpt-4o-mini"], [("gpt-4o-mini", "answered", None, None, None, 420)], "agent"),
+        (
+            "note-taker",
+            ["qwen2.5-7b", "llama-3.2-3b"],
+            [
+                ("qwen2.5-7b", "failed", None, "connect", "Connection refused (is the local server running?)", 15),
+                ("llama-3.2-3b", "failed", None, "connect", "Connection refused (is the local server running?)", 12),
+            ],
+            "agent",
+        ),
+        (
+            "escalation",
+            ["claude-opus-4", "gpt-4.1"],
+            [
+                ("claude-opus-4", "failed", 503, "server_error", "Service unavailable", 640),
+                ("gpt-4.1", "answered", None, None, None, 1320),
+            ],
+            "agent",
+        ),
+        (
+            "analyst",
+            ["claude-sonnet-4", "gpt-4o"],
+            [
+                ("claude-sonnet-4", "failed", 429, "rate_limited", "Rate limit reached", 210),
+                ("gpt-4o", "answered", None, None, None, 980),
+            ],
+            "agent",
+        ),
+        ("helper", ["claude-sonnet-4", "gpt-4o"], [("claude-sonnet-4", "answered", None, None, None, 760)], "settings"),
+    ]
+    for number, (agent, models, attempts, source) in enumerate(runs):
+        tries = [AttemptRecord(*attempt) for attempt in attempts]
+        answered = next((a.model for a in tries if a.outcome == "answered"), None)
+        store.record(
+            RunRecord(
+                agent=agent,
+                models=models,
+                attempts=tries,
+                answered_by=answered,
+                source=source,
+                error_code=None if answered else "all_models_failed",
+                error_message=None if answered else "Every model failed; the last error was: Connection refused.",
+                input_tokens=40 if answered else None,
+                output_tokens=120 if answered else None,
+                latency_ms=sum(a.elapsed_ms for a in tries) + 20 * len(tries),
+                origin="cli" if number % 3 == 1 else "app",
+                started_at=start + 300 * number,
+            )
+        )
 
 
 def shoot_test_run(app: Any, workdir: Path, shoot: Callable[[str, Any], None]) -> None:

@@ -27,6 +27,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from modeldesk.cli.main import parse_args, run_command
 
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    from modeldesk.logs import setup_logging
+
+    setup_logging()  # run attempts and errors go to the log file (see modeldesk.logs)
     if args.command is None:
         return launch_app(args.config)
     return run_command(args)

@@ -6,6 +6,7 @@ database never stops a run."""
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -278,3 +279,30 @@ def test_model_records_beside_each_model_in_the_registry_and_picker(
     history.record(plain_run())
     history_recorder().recorded.emit(0)
     assert model_records().text("claude-sonnet-4") == "67% of 3 · 640 ms"
+
+
+def test_a_locked_history_is_reported_and_the_run_goes_on(
+    qtbot: Any, run_window: MainWindow, scripted_server: ScriptedServer
+) -> None:
+    store = HistoryStore()
+    store.record(plain_run())  # the database exists, in WAL mode
+    recorder = history_recorder()
+    recorder.timeout_ms, saved_timeout = 200, recorder.timeout_ms
+    # Another program (here: this test) holds the write lock for the whole run.
+    holder = sqlite3.connect(store.path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        panel = run_window.agents_page.test_run
+        scripted_server.script("gpt-a", ok("Answered anyway."))
+        with qtbot.waitSignals([panel.run_finished, recorder.failed], timeout=10_000):
+            panel.prompt_edit.setFocus()
+            qtbot.keyClicks(panel.prompt_edit, "Hello")
+            qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
+        assert panel.result is not None and panel.result.ok
+        assert panel.answer_edit.toPlainText() == "Answered anyway."
+        assert "busy" in run_window.statusBar().currentMessage()
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+        recorder.timeout_ms = saved_timeout
+    assert store.count() == 1  # the run was skipped, nothing half-written

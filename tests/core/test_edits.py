@@ -159,7 +159,8 @@ def test_bulk_labels_keep_the_case_of_model_ids() -> None:
 def test_edit_errors_name_the_field_without_pydantic_union_names() -> None:
     with pytest.raises(EditError) as caught:
         apply_edit(config(), UpdateItem("agents", "own", {"task_models": {"title": 5}}))
-    assert str(caught.value) == "Edit agent own: task_models.title: Input should be a valid string"
+    # Worded as `config validate` words it (core/validation_text.py).
+    assert str(caught.value) == "Edit agent own: task_models.title: expected a model id (text) or a list of model ids"
     with pytest.raises(EditError) as caught:
         apply_edit(config(), UpdateItem("squads", "team", {"agents": ["own", 5]}))
     assert str(caught.value) == "Edit squad team: agents[1]: Input should be a valid string"

@@ -15,7 +15,8 @@ from modeldesk.core.edits import AddItem, PutItem, SetAgentModels, SetSetting, U
 from modeldesk.core.errors import ConfigError, ConfigTooNewError, EditError, StoreError
 from modeldesk.core.paths import config_path, policy_path
 from modeldesk.core.schema import Agent, Config, Squad
-from modeldesk.core.store import ConfigStore, config_text, error_place, file_lock
+from modeldesk.core.store import ConfigStore, config_text, file_lock
+from modeldesk.core.validation_text import error_place
 from tests.core.helpers import POLICY, WORLD, config, configs, world, write_json
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-RESOURCES = ROOT / "resources"
+RESOURCES = ROOT / "desktop" / "modeldesk" / "resources"
 
 
 def _tool(name: str) -> str:
@@ -57,9 +57,13 @@ def test_icons_exist_as_svg_and_png_sizes() -> None:
         assert (width, height) == (size, size)
 
 
-def test_gui_entry_point_is_declared() -> None:
+def test_console_and_gui_entry_points_are_declared() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    assert project["gui-scripts"]["modeldesk"] == "modeldesk.__main__:main"
+    # The command line prints on every OS; the app has its own GUI entry point.
+    assert project["scripts"]["modeldesk"] == "modeldesk.__main__:main"
+    assert project["gui-scripts"]["modeldesk-app"] == "modeldesk.app.application:gui_main"
+    assert project["license-files"] == ["LICENSE"]
+    assert (ROOT / "LICENSE").read_text().startswith("MIT License")
 
 
 @pytest.mark.bundle

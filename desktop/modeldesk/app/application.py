@@ -15,12 +15,13 @@ Decisions (see the report / docs):
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
-from pathlib import Path
+from types import TracebackType
 from typing import TYPE_CHECKING
 
 # PySide6 before qasync, so qasync binds to it.
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
 
@@ -31,6 +32,8 @@ from modeldesk.core.errors import ModelDeskError
 from modeldesk.core.paths import config_path as resolve_config_path
 from modeldesk.core.schema import Config
 from modeldesk.core.store import ConfigStore
+from modeldesk.logs import log_path, setup_logging
+from modeldesk.resources import icon_paths
 
 from .document import Document
 from .event_loop import install_asyncgen_hooks
@@ -43,24 +46,16 @@ APP_NAME = "ModelDesk"
 DESKTOP_FILE = "io.modeldesk.ModelDesk"
 
 
-def resources_dir() -> Path | None:
-    """The ``resources/`` folder: beside the package in a checkout, or in a bundle."""
-    candidates = [Path(__file__).resolve().parents[3] / "resources"]
-    bundle = getattr(sys, "_MEIPASS", None)
-    if bundle:
-        candidates.insert(0, Path(bundle) / "resources")
-    return next((c for c in candidates if c.is_dir()), None)
-
-
 def app_icon() -> QIcon:
+    """The window icon from the package's own resources (every PNG size, else the SVG)."""
     icon = QIcon()
-    folder = resources_dir()
-    if folder is not None:
-        for png in sorted((folder / "icons").glob("modeldesk-*.png")):
-            icon.addFile(str(png))
-        svg = folder / "icons" / "modeldesk.svg"
-        if icon.isNull() and svg.exists():
-            icon.addFile(str(svg))
+    paths = icon_paths()
+    for path in paths:
+        if path.suffix == ".png":
+            icon.addFile(str(path))
+    if icon.isNull():
+        for path in paths:
+            icon.addFile(str(path))
     return icon
 
 
@@ -135,8 +130,50 @@ def follow_first_run(window: MainWindow, choice: StartChoice) -> None:
         providers.add_item()
 
 
+def gui_main(argv: list[str] | None = None) -> int:
+    """The `modeldesk-app` entry point: the app alone, no command line, no console."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="modeldesk-app", description="Open the ModelDesk desktop app.")
+    parser.add_argument("--config", metavar="PATH", help="config file (default: as for `modeldesk`)")
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    return run_app(config_path=args.config)
+
+
+def install_exception_hook(parent: QWidget | None = None) -> None:
+    """Unexpected errors are written to the log file and shown in a dialog that names it;
+    the app keeps running (a failed slot must not take unsaved typing with it)."""
+    log = logging.getLogger("modeldesk.app")
+    showing = False
+
+    def hook(kind: type[BaseException], error: BaseException, trace: TracebackType | None) -> None:
+        nonlocal showing
+        log.error("Unexpected error", exc_info=(kind, error, trace))
+        if issubclass(kind, KeyboardInterrupt) or showing or QApplication.instance() is None:
+            sys.__excepthook__(kind, error, trace)
+            return
+        showing = True
+        try:
+            box = QMessageBox(
+                QMessageBox.Icon.Critical, APP_NAME, "ModelDesk ran into an unexpected error.", parent=parent
+            )
+            box.setTextFormat(Qt.TextFormat.PlainText)
+            box.setInformativeText(
+                f"{kind.__name__}: {error}\n\nThe details are in the log file:\n{log_path()}\n\n"
+                "Your config is saved after every edit; you can keep working or restart ModelDesk."
+            )
+            box.setStandardButtons(QMessageBox.StandardButton.Ok)
+            box.exec()
+        finally:
+            showing = False
+
+    sys.excepthook = hook
+
+
 def run_app(config_path: str | None = None) -> int:
+    setup_logging()
     app = make_application()
+    install_exception_hook()
     store = ConfigStore(resolve_config_path(config_path))
     first_run: list[StartChoice] = []
     config = open_config(store, first_run=first_run)

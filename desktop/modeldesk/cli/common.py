@@ -24,7 +24,8 @@ from modeldesk.core.paths import CONFIG_ENV, config_path
 from modeldesk.core.resolver import Resolution, Resolver, TraceStep
 from modeldesk.core.schema import Config, FallbackSettings, Policy
 from modeldesk.core.setting_fields import number_fields
-from modeldesk.core.store import ConfigStore, schema_problems
+from modeldesk.core.store import ConfigStore
+from modeldesk.core.validation_text import schema_problems
 
 ItemT = TypeVar("ItemT", bound=BaseModel)
 

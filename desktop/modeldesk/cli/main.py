@@ -16,6 +16,8 @@ import sys
 from collections.abc import Sequence
 from importlib import import_module
 
+from modeldesk import __version__
+
 from .argparsing import IntermixedParser
 
 # Command name -> the module under modeldesk.cli that registers it, in the order `--help`
@@ -34,6 +36,9 @@ COMMANDS: dict[str, str] = {
     "history": "history",
     "export": "transfer",
     "import": "transfer",
+    "install-desktop": "desktop",
+    "uninstall-desktop": "desktop",
+    "completion": "completion",
 }
 # Kept for callers that iterate the modules.
 COMMAND_MODULES = tuple(dict.fromkeys(COMMANDS.values()))
@@ -49,6 +54,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         description="Decide which LLM model each agent uses, and keep agents running when a model fails. "
         "With no command, the desktop app opens.",
     )
+    parser.add_argument("--version", action="version", version=f"modeldesk {__version__}")
     parser.add_argument(
         "--config",
         metavar="PATH",

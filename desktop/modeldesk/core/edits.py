@@ -29,6 +29,7 @@ from .schema import (
     as_model_value,
     model_list,
 )
+from .validation_text import first_problem
 
 Collection = Literal["providers", "models", "projects", "agents", "squads"]
 ITEM_TYPES: dict[str, type[BaseModel]] = {
@@ -57,20 +58,7 @@ def apply_edit(config: Config, edit: Edit) -> Edit:
     try:
         return edit._apply(config)
     except ValidationError as exc:
-        first = exc.errors(include_url=False)[0]
-        raise EditError(f"{edit.label}: {_place(first['loc'])}: {first['msg']}") from None
-
-
-def _place(loc: tuple[Any, ...]) -> str:
-    """A pydantic error location as ``task_models.title[0]``, without the names pydantic
-    gives the members of a union (``str``, ``list[str]``), which are not fields."""
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif part != "str" and not str(part).startswith(("list[", "dict[")):
-            out += f".{part}" if out else str(part)
-    return out
+        raise EditError(f"{edit.label}: {first_problem(exc)}") from None
 
 
 def check_model_list(models: list[str], where: str) -> list[str]:

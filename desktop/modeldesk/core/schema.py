@@ -29,10 +29,10 @@ TaskModelMap = dict[str, ModelValue]
 
 WILDCARD = "*"
 
-Identifier = Annotated[
-    str,
-    Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/@+-]*$"),
-]
+# An id: what core/validation_text.py says of it must change with it.
+IDENTIFIER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:/@+-]*$"
+
+Identifier = Annotated[str, Field(min_length=1, max_length=200, pattern=IDENTIFIER_PATTERN)]
 
 
 def model_list(value: ModelValue | None) -> list[str]:

@@ -44,6 +44,7 @@ from .migrations import MigrationError, file_version, migrate
 from .paths import policy_path as default_policy_path
 from .schema import SCHEMA_VERSION, Config, Policy, dump_config
 from .urls import has_credentials
+from .validation_text import schema_problems
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
@@ -69,68 +70,6 @@ def _json_text(data: Any) -> str:
         return orjson.dumps(data, option=orjson.OPT_INDENT_2).decode("utf-8") + "\n"
     except orjson.JSONEncodeError:
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-
-
-def error_place(loc: tuple[Any, ...] | list[Any], data: Any = None) -> str:
-    """A pydantic error location as a path people read: ``agents[3].model``.
-
-    With ``data`` (the input that was validated), the names pydantic adds for the members
-    of a union (``str``, ``list[str]``) are left out, because they are not in the file.
-    """
-    out = ""
-    node: Any = data
-    track = data is not None
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-            node = node[part] if track and isinstance(node, list) and 0 <= part < len(node) else None
-            continue
-        key = str(part)
-        if track:
-            if isinstance(node, dict):
-                if key not in node and out:
-                    # Not a key of the file: a union member's name (or a missing field,
-                    # which the caller passes with the "missing" type; see schema_problems).
-                    continue
-                node = node.get(key)
-            elif out:
-                continue  # a union member name under a scalar or list
-        out += f".{key}" if out else key
-    return out or "(top level)"
-
-
-def schema_problems(exc: ValidationError, data: Any) -> list[str]:
-    """Each validation error as ``place: message``; several messages for one place are
-    joined, so a value that is neither text nor a list reads as one problem."""
-    by_place: dict[str, list[str]] = {}
-    for error in exc.errors(include_url=False):
-        loc = tuple(error["loc"])
-        if error["type"] == "missing" and loc:
-            place = error_place(loc[:-1], data)
-            place = f"{place}.{loc[-1]}" if place != "(top level)" else str(loc[-1])
-        else:
-            place = error_place(loc, data)
-        message = str(error["msg"]).removeprefix("Value error, ")
-        if error["type"] == "extra_forbidden":
-            message = "unknown field (check the spelling)"
-        elif error["type"] == "string_pattern_mismatch":
-            message = "use letters, digits and . _ : / @ + - only, starting with a letter or digit"
-        messages = by_place.setdefault(place, [])
-        if message not in messages:
-            messages.append(message)
-    out = []
-    for place, messages in by_place.items():
-        said = (
-            ["expected a model id (text) or a list of model ids"]
-            if set(messages) == _MODEL_VALUE_MESSAGES
-            else messages
-        )
-        out.append(f"{place}: {' or '.join(said)}")
-    return out
-
-
-# What pydantic says when a ModelValue (text or list of text) is neither.
-_MODEL_VALUE_MESSAGES = {"Input should be a valid string", "Input should be a valid list"}
 
 
 def _holds_key_value(data: Any) -> bool:

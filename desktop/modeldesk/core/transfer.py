@@ -41,6 +41,7 @@ from .schema import (
     TaskModelMap,
     model_list,
 )
+from .validation_text import schema_problems
 
 EXPORT_FORMAT = 1
 OnConflict = Literal["fail", "replace", "keep"]
@@ -241,8 +242,6 @@ def read_bundle(data: Any, where: str = "the import file") -> tuple[Bundle, list
     """A document to import: an export, or a whole config file (its agents, squads,
     projects, registry and Settings model defaults). Problems are a :class:`ConfigError`
     naming each place."""
-    from .store import schema_problems
-
     warnings: list[str] = []
     if not isinstance(data, dict):
         raise ConfigError(f"{where}: expected a JSON object at the top", ["expected a JSON object"])

@@ -153,7 +153,7 @@ async def run_agent(
         agent_id=agent_id,
         prompt=prompt,
         stream=stream,
-        emit=on_event or (lambda event: None),
+        emit=_logging_events(on_event),
         cooldowns=cooldowns,
         secrets=secrets or EnvKeyringSecrets(),
         needs=tuple(needs),
@@ -163,6 +163,21 @@ async def run_agent(
         rand=rand,
     )
     return await run.execute(models, call, policy)
+
+
+_events_log = logging.getLogger("modeldesk.run")
+
+
+def _logging_events(on_event: EventHandler | None) -> EventHandler:
+    """Every event but streamed text also goes to the log file (when one is set up)."""
+
+    def emit(event: RunEvent) -> None:
+        if not isinstance(event, TextDelta):
+            _events_log.info("%s", event.describe())
+        if on_event is not None:
+            on_event(event)
+
+    return emit
 
 
 @dataclass

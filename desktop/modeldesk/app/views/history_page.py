@@ -39,7 +39,7 @@ from PySide6.QtWidgets import (
 )
 
 from modeldesk.core.errors import ModelDeskError
-from modeldesk.core.history import AttemptRecord, HistoryError, HistoryStore, ModelStats, RunRecord
+from modeldesk.core.history import BUSY_TIMEOUT_MS, AttemptRecord, HistoryError, HistoryStore, ModelStats, RunRecord
 from modeldesk.core.schema import ModelValue
 from modeldesk.runtime.history_record import run_record
 from modeldesk.runtime.runner import RunResult
@@ -70,15 +70,17 @@ class HistoryRecorder(QObject):
     # Why a run could not be recorded (the run itself went on unharmed).
     failed = Signal(str)
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, *, timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
         super().__init__(parent)
+        # How long a write waits for another writer (the CLI) before giving up on the record.
+        self.timeout_ms = timeout_ms
         # One worker: writes stay in order and never compete with each other.
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="history")
 
     def record(self, run: RunRecord) -> None:
         """Store ``run`` in the background; ``recorded`` or ``failed`` follows."""
         # The path is read now (it follows $MODELDESK_HISTORY and the state folder).
-        store = HistoryStore()
+        store = HistoryStore(timeout_ms=self.timeout_ms)
         self._pool.submit(self._write, store, run)
 
     def _write(self, store: HistoryStore, run: RunRecord) -> None:

@@ -24,7 +24,7 @@ from itertools import pairwise
 from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, QObject, Qt, Signal
-from PySide6.QtGui import QKeySequence
+from PySide6.QtGui import QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
@@ -350,7 +350,8 @@ class ProjectsPage(QWidget):
         self._set_tab_order()
         self.projects_view.selectionModel().currentRowChanged.connect(self._on_project_changed)
         self.projects_model.edit_failed.connect(self.show_message)
-        document.changed.connect(self.refresh)
+        document.changed.connect(self._on_document_changed)
+        self._stale = False
         if self.projects_model.rowCount():
             self.select_project(self.projects_model.row_value(0).project.id)
         else:
@@ -434,10 +435,18 @@ class ProjectsPage(QWidget):
             stretch=(ProjectAgentsModel.RUNS_ON,),
         )
         self.agents_view.setMinimumHeight(120)
-        # Fixed row heights: a project with thousands of agents is not measured row by row.
+        # Fixed row heights and column widths: a project with thousands of agents is not
+        # measured (nor resolved) row by row; only the rows painted are.
         self.agents_view.setWordWrap(False)
         self.agents_view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.agents_view.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
+        header = self.agents_view.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(ProjectAgentsModel.RUNS_ON, QHeaderView.ResizeMode.Stretch)
+        header.resizeSection(ProjectAgentsModel.AGENT, self.fontMetrics().horizontalAdvance("x" * 30))
+        header.resizeSection(
+            ProjectAgentsModel.SOURCE, self.fontMetrics().horizontalAdvance("Agent's preferred models") + 16
+        )
         self.open_agent_button = QPushButton("&Open agent", self)
         self.open_agent_button.setToolTip("Show the selected agent on the Agents page (Enter or double-click)")
         widget_action(self.agents_view, "Open agent", QKeySequence(Qt.Key.Key_Return), self.open_agent)
@@ -515,8 +524,22 @@ class ProjectsPage(QWidget):
 
     # --- refreshing -----------------------------------------------------------------------
 
+    def _on_document_changed(self) -> None:
+        # A hidden page catches up when shown: with 10,000 agents, every agent edit made
+        # elsewhere would otherwise recount and redraw this page for nobody.
+        if self.isVisible():
+            self.refresh()
+        else:
+            self._stale = True
+
+    def showEvent(self, event: QShowEvent) -> None:
+        if self._stale:
+            self.refresh()
+        super().showEvent(event)
+
     def refresh(self) -> None:
         """Re-read everything from the document, keeping the selected project."""
+        self._stale = False
         shown = self.agents_model.project_id
         self.projects_model.refresh()
         if shown and self.document.config.project(shown) is not None:

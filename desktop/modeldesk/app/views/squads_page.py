@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from itertools import pairwise
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -279,6 +279,14 @@ class SquadsPage(QWidget):
         self._show_member()
 
     def _fill_agent_combo(self, squad: Squad | None) -> None:
+        completer = self.agent_combo.completer()
+        popup = completer.popup() if completer is not None else None
+        if popup is not None and popup.isVisible() and popup.currentIndex().isValid():
+            # Enter in the completion popup added a member: the completer still holds an
+            # index into this list and applies it once the key is handled. Rebuilt now, the
+            # index would put another agent in the field; rebuild just after instead.
+            QTimer.singleShot(0, lambda: self._fill_agent_combo(self.current_squad()))
+            return
         typed = self.agent_combo.currentText()
         members = set(squad.agents) if squad else set()
         self.agent_combo.blockSignals(True)
@@ -351,7 +359,14 @@ class SquadsPage(QWidget):
         agent_id = self._chosen_agent()
         if agent_id is None:
             typed = self.agent_combo.currentText().strip()
-            self.show_message(f"There is no agent “{typed}”." if typed else "Choose an agent to add.")
+            several = len(self._matching_agents(typed))
+            if several > 1:
+                self.show_message(f"“{typed}” matches {several} agents: pick one from the list (↓, then Enter).")
+                completer = self.agent_combo.completer()
+                if completer is not None:
+                    completer.complete()
+            else:
+                self.show_message(f"There is no agent “{typed}”." if typed else "Choose an agent to add.")
             return
         if agent_id in squad.agents:
             self.show_message(f"{agent_id} is already in {squad.name}.")
@@ -368,7 +383,19 @@ class SquadsPage(QWidget):
         found = self.agent_combo.findText(text, Qt.MatchFlag.MatchFixedString)
         if found >= 0:
             return str(self.agent_combo.itemData(found))
-        return text if text and self.document.config.agent(text) is not None else None
+        if text and self.document.config.agent(text) is not None:
+            return text
+        # What the completer offers for the typed text: one match is the user's pick.
+        matches = self._matching_agents(text)
+        return matches[0] if len(matches) == 1 else None
+
+    def _matching_agents(self, text: str) -> list[str]:
+        """The offered agents whose shown text contains ``text`` (as the completer matches)."""
+        needle = text.casefold()
+        if not needle:
+            return []
+        combo = self.agent_combo
+        return [str(combo.itemData(i)) for i in range(combo.count()) if needle in combo.itemText(i).casefold()]
 
     def remove_member(self) -> None:
         squad, agent_id = self.current_squad(), self.current_member()

@@ -24,6 +24,7 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut, QTextCursor
 from PySide6.QtWidgets import (
     QCheckBox,
+    QCompleter,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -110,6 +111,12 @@ class TestRunPanel(QWidget):
         self.prompt_edit.setMaximumHeight(90)
         self.call_combo = ModelCombo(document, self, placeholder="the agent's own models")
         self.call_combo.setAccessibleName("Run on model")
+        # A popup of matches would open over the Run button below on every key typed:
+        # complete in the field instead (the arrow, or Alt+Down, still lists every model).
+        call_completer = self.call_combo.completer()
+        if call_completer is not None:
+            call_completer.setCompletionMode(QCompleter.CompletionMode.InlineCompletion)
+            call_completer.setFilterMode(Qt.MatchFlag.MatchStartsWith)
         self.stream_check = QCheckBox("Stream the answer", self)
         self.stream_check.setChecked(True)
         self.run_button = QPushButton("&Run", self)
@@ -137,6 +144,8 @@ class TestRunPanel(QWidget):
         self.result_label = QLabel(self)
         self.result_label.setObjectName("result_label")
         self.result_label.setWordWrap(True)
+        # The result quotes the provider's error text: data, never markup to render.
+        self.result_label.setTextFormat(Qt.TextFormat.PlainText)
         self.result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         self.cooldown_box = QGroupBox("Active cooldowns", self)

@@ -11,6 +11,7 @@ import functools
 import json
 import os
 import re
+import socket
 import ssl
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -22,6 +23,7 @@ import httpx
 from modeldesk.core.schema import Provider
 
 from ..errors import ErrorClass, ProviderError
+from ..proxies import transport_from_env
 
 # Limits against floods: a line, an error body, a whole response. Far above anything a
 # real chat answer needs, far below what would hurt the process.
@@ -42,13 +44,19 @@ def new_client(connect_timeout_s: float, read_timeout_s: float | None = None) ->
     """An HTTP client for provider calls.
 
     ``read_timeout_s`` is ``None`` for chat runs, whose first-token and idle timeouts the
-    runner applies itself. Proxies from the environment are ignored on purpose
-    (``trust_env=False``): a local model server must not be sent through a proxy.
+    runner applies itself. HTTP(S)_PROXY and NO_PROXY are honoured for remote hosts and
+    never for loopback ones (:mod:`..proxies`); httpx's own ``trust_env`` stays off.
     """
     timeout = httpx.Timeout(
         connect=connect_timeout_s, read=read_timeout_s, write=connect_timeout_s, pool=connect_timeout_s
     )
-    return httpx.AsyncClient(timeout=timeout, verify=_ssl_context(), follow_redirects=False, trust_env=False)
+    return httpx.AsyncClient(
+        timeout=timeout,
+        verify=_ssl_context(),
+        follow_redirects=False,
+        trust_env=False,
+        transport=transport_from_env(_ssl_context()),
+    )
 
 
 @dataclass(frozen=True)
@@ -386,6 +394,9 @@ def _os_reason(exc: BaseException) -> str:
     seen: BaseException | None = exc
     while seen is not None:
         for candidate in (seen, *getattr(seen, "exceptions", ())):  # groups: happy eyeballs
+            if isinstance(candidate, socket.gaierror):
+                # A name that does not resolve is a DNS matter, not "Unknown error -2".
+                return f"DNS lookup failed: {candidate.strerror or 'the host name does not resolve'}"
             if isinstance(candidate, OSError) and isinstance(candidate.errno, int):
                 return os.strerror(candidate.errno)
         seen = seen.__cause__ or seen.__context__

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import ValidationError
 from pydantic.fields import FieldInfo
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QLayout, QVBoxLayout, QWidget
+
+from modeldesk.core.validation_text import first_problem
 
 
 class FormDialog(QDialog):
@@ -18,6 +23,8 @@ class FormDialog(QDialog):
         self.error_label = QLabel(self)
         self.error_label.setObjectName("error_label")
         self.error_label.setWordWrap(True)
+        # Errors quote other programs (the OS keyring, a server): data, not markup.
+        self.error_label.setTextFormat(Qt.TextFormat.PlainText)
         self.error_label.setVisible(False)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
@@ -41,6 +48,20 @@ class FormDialog(QDialog):
     def show_error(self, text: str) -> None:
         self.error_label.setText(text)
         self.error_label.setVisible(True)
+        self._make_room()
+
+    def _make_room(self) -> None:
+        """Grow the dialog to fit a (wrapped, possibly long) error line. Qt sizes a window
+        by its layout's minimum, which ignores how tall wrapped text gets at the window's
+        width, so without this the form's rows are squashed to make room for it."""
+        layout = self.layout()
+        if layout is None:
+            return
+        layout.activate()
+        needed = layout.totalHeightForWidth(self.width()) if layout.hasHeightForWidth() else -1
+        needed = max(needed, layout.totalSizeHint().height())
+        if self.height() < needed:
+            self.resize(self.width(), needed)
 
 
 def field_label(info: FieldInfo, name: str) -> str:
@@ -48,11 +69,9 @@ def field_label(info: FieldInfo, name: str) -> str:
     return info.title or name.replace("_", " ").capitalize()
 
 
-def first_error(exc: Exception) -> str:
-    """One line a person can act on, from a pydantic error (or any other)."""
+def first_error(exc: Exception, data: Any = None) -> str:
+    """One line a person can act on, from a pydantic error (worded as the CLI and
+    `config validate` word it; ``data`` is what was validated) or any other."""
     if isinstance(exc, ValidationError):
-        error = exc.errors()[0]
-        where = ".".join(str(p) for p in error["loc"])
-        message = str(error["msg"]).removeprefix("Value error, ")
-        return f"{where}: {message}" if where else message
+        return first_problem(exc, data)
     return str(exc)

@@ -118,10 +118,11 @@ class ModelDialog(FormDialog):
             "price": {k: float(e.text().replace(",", ".")) for k, e in self.price_edits.items() if e.text().strip()},
             "enabled": self.enabled_box.isChecked(),
         }
+        given = {k: v for k, v in data.items() if v is not None}
         try:
-            model = Model.model_validate({k: v for k, v in data.items() if v is not None})
+            model = Model.model_validate(given)
         except ValidationError as exc:
-            self.show_error(first_error(exc))
+            self.show_error(first_error(exc, given))
             return
         if self._original is None and model.id in self._taken:
             self.show_error(f"There is already a model '{model.id}'.")
