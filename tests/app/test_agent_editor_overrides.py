@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QAbstractButton, QLabel
 from modeldesk.app.document import Document
 from modeldesk.app.views.agent_editor import AgentEditor, AgentTaskModelDialog
 from modeldesk.core.schema import FallbackSettings
+from modeldesk.core.setting_fields import number_fields
 from tests.app.helpers import answer_modal, show_active
 
 
@@ -177,7 +178,8 @@ def test_other_overrides_are_kept_and_undo_restores_exactly(qtbot: Any, document
 
 def test_spin_boxes_take_the_fields_range(qtbot: Any, document: Document) -> None:
     editor = make_editor(qtbot, document, "helper")
-    for name, info in FallbackSettings.model_fields.items():
+    for name in number_fields(FallbackSettings):
+        info = FallbackSettings.model_fields[name]
         box = editor.fallback_form.boxes[name]
         high = next(rule.le for rule in info.metadata if hasattr(rule, "le"))
         assert box.maximum() == high

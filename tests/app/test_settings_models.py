@@ -24,6 +24,7 @@ from modeldesk.app.views.settings.providers_section import ProvidersModel
 from modeldesk.app.views.settings.task_models_editor import TaskModelsModel
 from modeldesk.core.edits import PutItem
 from modeldesk.core.schema import FallbackSettings, Provider
+from modeldesk.core.setting_fields import number_fields
 from tests.app.helpers import answer_modal, show_active
 from tests.app.test_model_list_editor import answer_picker
 from tests.support.memory_keyring import MemoryKeyring
@@ -81,7 +82,9 @@ def test_focus_field_scrolls_and_focuses(qtbot: Any, tab: ModelsTab) -> None:
 def test_fallback_form_is_built_from_the_schema(qtbot: Any, document: Document) -> None:
     form = FallbackForm(document)
     qtbot.addWidget(form)
-    assert list(form.boxes) == list(FallbackSettings.model_fields)
+    # Every number is a spin box; switches (enabled, on_stream_break, ...) are not numbers.
+    assert list(form.boxes) == list(number_fields(FallbackSettings))
+    assert "cooldown_s" in form.boxes and "enabled" not in form.boxes
     cooldown = FallbackSettings.model_fields["cooldown_s"]
     assert cooldown.description in form.boxes["cooldown_s"].toolTip()
     assert "Default: 60" in form.boxes["cooldown_s"].toolTip()

@@ -291,7 +291,11 @@ def test_one_shared_tracker_per_config_file(run_document: Any) -> None:
     tracker = shared_cooldowns(run_document)
     assert isinstance(tracker, CooldownTracker)
     assert shared_cooldowns(run_document) is tracker
-    assert tracker.path == Path(run_document.store.path).parent / "cooldowns.json"
+    # The one store in the state folder, its entries keyed by this config file.
+    from modeldesk.runtime.cooldown import config_scope, default_cooldown_path
+
+    assert tracker.path == default_cooldown_path()
+    assert tracker.scope == config_scope(run_document.store.path)
 
 
 def test_follows_a_rename_and_a_removal_of_the_agent(qtbot: Any, panel: TestRunPanel, run_document: Any) -> None:

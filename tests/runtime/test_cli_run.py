@@ -217,7 +217,10 @@ def test_cooldown_carries_over_between_cli_runs(
         "error_class": None,
         "elapsed_ms": 0,
     }
-    assert (tmp_path / "cooldowns.json").exists()
+    # One store in the state folder, keyed by this config file; nothing beside the config.
+    from modeldesk.runtime.cooldown import default_cooldown_path
+
+    assert default_cooldown_path().exists() and not (tmp_path / "cooldowns.json").exists()
     assert [r.model for r in scripted_server.chat_requests()] == ["a", "b", "b"]
 
 

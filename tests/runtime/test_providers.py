@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 
 from modeldesk.core.schema import Provider
 from modeldesk.runtime import run_agent
-from modeldesk.runtime.catalog import check_provider, check_providers, list_models
 from modeldesk.runtime.errors import ProviderError, redact
+from modeldesk.runtime.provider_probe import check_provider, check_providers, list_models
 from modeldesk.runtime.providers.base import classify, parse_retry_after
 from modeldesk.runtime.secrets import StaticSecrets
 from tests.support.memory_keyring import MemoryKeyring, installed_memory_keyring
@@ -130,11 +130,15 @@ def test_a_missing_key_fails_that_provider_without_sending(
     monkeypatch.delenv("MD_MISSING_KEY", raising=False)
     r = run(_keyed_config(scripted_server, {"env": "MD_MISSING_KEY"}))
     assert r.result.model == "C"
+    # Skipped, not failed: nothing was sent, and the message names the variable.
+    assert r.outcomes()[:2] == [("A", "skipped"), ("B", "skipped")]
+    assert r.result.attempts[0].error_class == "no_key"
     assert (
         r.result.attempts[0].error
-        == "not authorised: no API key for provider 'p1': environment variable MD_MISSING_KEY is not set"
+        == "no API key: provider 'p1' has no key on this machine: environment variable MD_MISSING_KEY is not set"
     )
-    assert r.outcomes()[1] == ("B", "skipped")
+    assert "environment variable MD_MISSING_KEY is not set" in (r.result.attempts[1].error or "")
+    assert "cooldown_started" not in r.kinds()
     assert [m.model for m in scripted_server.chat_requests()] == ["c"]
 
 
@@ -169,7 +173,7 @@ def test_static_secrets_and_redact() -> None:
     ("status_code", "message", "err_type", "code", "expected"),
     [
         (429, "", "", "", "rate_limit"),
-        (429, "You exceeded your current quota", "insufficient_quota", "insufficient_quota", "rate_limit"),
+        (429, "You exceeded your current quota", "insufficient_quota", "insufficient_quota", "quota"),
         (500, "", "", "", "server"),
         (529, "Overloaded", "overloaded_error", "", "server"),
         (503, "", "", "", "server"),

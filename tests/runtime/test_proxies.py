@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from modeldesk.core.schema import Provider
-from modeldesk.runtime.catalog import list_models
 from modeldesk.runtime.errors import ProviderError
+from modeldesk.runtime.provider_probe import list_models
 from modeldesk.runtime.proxies import bypasses, proxy_settings
 from tests.support.scripted_server import ScriptedServer
 

@@ -100,11 +100,17 @@ def test_total_budget_cuts_an_attempt_and_stops_the_run(scripted_server: Scripte
 
 
 def test_no_retry_wait_runs_past_the_budget(scripted_server: ScriptedServer) -> None:
-    scripted_server.script("a", status(500))
-    config = build_config(scripted_server, fallback={"max_total_s": 0.5, "backoff_base_s": 2, "backoff_max_s": 2})
-    r = run(config, record_sleeps=True)
+    scripted_server.script("a", status(500), status(500))
+    slow_backoff = {"max_total_s": 0.5, "backoff_base_s": 2, "backoff_max_s": 2}
+    # On the last model: stop, and say why.
+    r = run(build_config(scripted_server, fallback=slow_backoff, agent_models=["A"]), record_sleeps=True)
     assert r.result.error is not None and r.result.error["code"] == "budget_exceeded"
+    assert "next retry of A would start after the run's time budget of 0.5 s" in r.result.error["message"]
     assert r.sleeps == [] and len(scripted_server.chat_requests()) == 1
+    # With a fallback: do not wait, go on to it.
+    r = run(build_config(scripted_server, fallback=slow_backoff), record_sleeps=True)
+    assert r.result.model == "B" and r.sleeps == []
+    assert any(line.startswith("Not waiting: the next retry of A") for line in r.lines())
 
 
 def test_agent_options_override_the_settings(scripted_server: ScriptedServer) -> None:

@@ -7,8 +7,8 @@ import asyncio
 
 from modeldesk.core.errors import ModelDeskError
 from modeldesk.core.schema import Provider
-from modeldesk.runtime.catalog import DEFAULT_TIMEOUT_S, check_providers, list_models
 from modeldesk.runtime.errors import ProviderError
+from modeldesk.runtime.provider_probe import DEFAULT_TIMEOUT_S, check_providers, list_models
 
 from .common import Session, add_group, add_json_flag, add_parser, command, print_json, table, wants_json
 

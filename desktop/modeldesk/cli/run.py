@@ -29,7 +29,7 @@ from typing import Any, TextIO
 from modeldesk.core.errors import ModelDeskError
 from modeldesk.core.history import HistoryStore, RunRecord, record_or_warn
 from modeldesk.core.resolver import Resolution
-from modeldesk.runtime import Attempt, CooldownTracker, RunEvent, RunResult, default_cooldown_path, run_agent
+from modeldesk.runtime import Attempt, CooldownTracker, RunEvent, RunResult, run_agent
 from modeldesk.runtime.events import (
     Answered,
     AttemptFailed,
@@ -42,6 +42,7 @@ from modeldesk.runtime.events import (
 from modeldesk.runtime.history_record import run_record
 from modeldesk.runtime.policy import CAPABILITIES
 from modeldesk.runtime.secrets import key_transport_warnings
+from modeldesk.runtime.simulate import parse_simulations
 
 from .common import (
     Session,
@@ -90,6 +91,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help=f"a capability the request needs ({', '.join(CAPABILITIES)}); models known to lack it are skipped",
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="do not print the steps on stderr")
+    parser.add_argument(
+        "--simulate",
+        action="append",
+        metavar="MODEL=FAULT",
+        help="rehearse an outage: MODEL (or a provider id) fails with FAULT on every attempt; repeatable. "
+        "Faults: 429, 429:retry-after=N, 500, 503, 529, timeout, reset, context, auth, quota, cut:N, empty",
+    )
     add_json_flag(parser)
     parser.add_argument("prompt", metavar="PROMPT", help="the prompt; '-' reads it from stdin")
     parser.set_defaults(handler=run)
@@ -99,6 +107,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 def run(args: argparse.Namespace) -> int:
     if args.max_tokens is not None and args.max_tokens < 1:
         print("modeldesk: --max-tokens must be at least 1", file=sys.stderr)
+        return 2
+    try:
+        args.simulation = parse_simulations(args.simulate) if args.simulate else None
+    except ValueError as exc:
+        print(f"modeldesk: --simulate: {exc}", file=sys.stderr)
         return 2
     outcome = _Outcome(args)
     try:
@@ -134,7 +147,8 @@ def _run(args: argparse.Namespace, outcome: _Outcome) -> int:
         models=resolution.models,
         stream=not args.no_stream,
         on_event=printer,
-        cooldowns=CooldownTracker(default_cooldown_path(session.store.path)),
+        cooldowns=CooldownTracker.for_config(session.store.path, session.config.settings.fallback.state),
+        simulate=args.simulation,
         needs=frozenset(args.needs or ()),
         max_tokens=args.max_tokens,
         policy=session.policy,

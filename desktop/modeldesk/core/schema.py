@@ -78,13 +78,15 @@ class ApiKeyRef(_Strict):
         return self
 
 
-ProviderKind = Literal["openai", "anthropic"]
+ProviderKind = Literal["openai", "anthropic", "simulated"]
 
 
 class Provider(_Strict):
     id: Identifier = Field(title="Id", description="The config's own name for this provider.")
     kind: ProviderKind = Field(
-        title="Kind", description="'openai' for any OpenAI-compatible server, 'anthropic' for the Messages API."
+        title="Kind",
+        description="'openai' for any OpenAI-compatible server, 'anthropic' for the Messages API, "
+        "'simulated' for in-process answers (no network; for trying things out).",
     )
     base_url: str = Field(title="Base URL", description="For openai: up to and including /v1.")
     api_key: ApiKeyRef | None = Field(None, title="API key", description="Where the key is kept; omit for none.")
@@ -127,6 +129,13 @@ class Model(_Strict):
         return self.label or self.id
 
 
+class FallbackState(_Strict):
+    """Where cooldowns are kept: the local state folder (default) or a Redis server."""
+
+    redis: str | None = Field(None, title="Redis URL", pattern=r"^rediss?://")
+    scope: str | None = Field(None, title="Scope", description="Key prefix shared by hosts; default: the file name.")
+
+
 class FallbackSettings(_Strict):
     """How a request is retried and handed to fallback models (SPEC §4)."""
 
@@ -149,6 +158,42 @@ class FallbackSettings(_Strict):
     first_token_timeout_s: float = Field(60, gt=0, le=3600, title="First-token timeout (s)")
     idle_timeout_s: float = Field(30, gt=0, le=3600, title="Idle stream timeout (s)")
     max_total_s: float = Field(300, gt=0, le=86400, title="Total budget (s)", description="No request runs longer.")
+    quota_cooldown_s: float = Field(
+        3600,
+        ge=0,
+        le=604800,
+        title="Quota cooldown (s)",
+        description="After a model's quota or credit ran out, skip it for this long.",
+    )
+    attempt_timeout_s: float = Field(
+        120, gt=0, le=86400, title="Attempt budget (s)", description="No single attempt runs longer; then next model."
+    )
+    min_chars_per_s: float = Field(
+        0,
+        ge=0,
+        le=100000,
+        title="Minimum stream rate (chars/s)",
+        description="A stream slower than this after its first 10 s moves on to the next model. 0 = no minimum.",
+    )
+    # Switches (not numbers): number_fields() and so the settings forms leave them out.
+    enabled: bool = Field(True, title="Fall back", description="false: only the first model is ever tried.")
+    allow_empty_answer: bool = Field(False, title="Allow empty answers")
+    on_stream_break: Literal["withdraw", "continue"] = Field(
+        "withdraw",
+        title="On a broken stream",
+        description="withdraw: drop the partial answer; continue: the next model continues it.",
+    )
+    probe_primary: bool = Field(
+        False, title="Probe the primary", description="Send a 1-token request before leaving a cooldown early."
+    )
+    state: FallbackState | None = Field(
+        None, title="Shared state", description='Where cooldowns live: {"redis": "redis://host:6379/0"}.'
+    )
+
+
+# Fallback settings an agent cannot override: where cooldowns are shared is one answer
+# for the whole config file.
+SETTINGS_ONLY_FALLBACK = frozenset({"state"})
 
 
 class _FallbackOverrideBase(_Strict):
@@ -170,10 +215,11 @@ Built from FallbackSettings: one optional field per setting, with its bounds, ti
 help, so a setting declared there can be overridden per agent without a second declaration."""
 
 if TYPE_CHECKING:
-    # What type checkers see of the class built below: every field is a number or None.
+    # What type checkers see of the class built below: every field is a number, a switch
+    # (bool or a word) or None.
     class FallbackOverride(_FallbackOverrideBase):
-        def __init__(self, **values: float | None) -> None: ...
-        def __getattr__(self, name: str) -> float | None: ...
+        def __init__(self, **values: float | str | None) -> None: ...
+        def __getattr__(self, name: str) -> float | str | None: ...
 
 else:
     FallbackOverride = create_model(
@@ -181,7 +227,11 @@ else:
         __base__=_FallbackOverrideBase,
         __module__=__name__,
         __doc__=_OVERRIDE_DOC,
-        **{name: _override_of(info) for name, info in FallbackSettings.model_fields.items()},
+        **{
+            name: _override_of(info)
+            for name, info in FallbackSettings.model_fields.items()
+            if name not in SETTINGS_ONLY_FALLBACK
+        },
     )
 
 

@@ -76,8 +76,10 @@ def number_field(name: str, info: FieldInfo) -> NumberField:
 
 
 def number_fields(model: type[BaseModel]) -> dict[str, NumberField]:
-    """Every field of ``model``, in declaration order, as a :class:`NumberField`."""
-    return {name: number_field(name, info) for name, info in model.model_fields.items()}
+    """Every int or float field of ``model``, in declaration order, as a :class:`NumberField`
+    (switches such as ``enabled`` or ``on_stream_break`` are not numbers and are left out)."""
+    numeric = (int, float, int | None, float | None)
+    return {name: number_field(name, info) for name, info in model.model_fields.items() if info.annotation in numeric}
 
 
 def _number(value: object) -> float:

@@ -12,6 +12,7 @@ from typing import Literal, get_args
 
 ErrorClass = Literal[
     "rate_limit",
+    "quota",
     "server",
     "timeout",
     "connection",
@@ -21,6 +22,10 @@ ErrorClass = Literal[
     "invalid_request",
     "content_policy",
     "malformed_response",
+    "empty_answer",
+    "too_slow",
+    "redirect",
+    "no_key",
     "cancelled",
 ]
 ERROR_CLASSES: tuple[str, ...] = get_args(ErrorClass)
@@ -28,6 +33,7 @@ ERROR_CLASSES: tuple[str, ...] = get_args(ErrorClass)
 # How each class reads in an event line ("A failed: 429 rate limited").
 LABELS: dict[str, str] = {
     "rate_limit": "rate limited",
+    "quota": "quota exhausted",
     "server": "server error",
     "timeout": "timed out",
     "connection": "connection failed",
@@ -37,6 +43,10 @@ LABELS: dict[str, str] = {
     "invalid_request": "invalid request",
     "content_policy": "blocked by content policy",
     "malformed_response": "malformed response",
+    "empty_answer": "empty answer",
+    "too_slow": "too slow",
+    "redirect": "redirected",
+    "no_key": "no API key",
     "cancelled": "cancelled",
 }
 

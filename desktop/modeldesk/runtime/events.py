@@ -169,11 +169,16 @@ class Answered(RunEventBase):
 @dataclass(frozen=True)
 class CooldownStarted(RunEventBase):
     kind: ClassVar[str] = "cooldown_started"
-    model: str
-    primary: str
+    model: str  # the model later runs start at (the one that answered)
+    primary: str  # the model cooling down
     seconds: float
+    reason: str = "rate_limit"
 
     def describe(self) -> str:
+        if self.reason == "quota":
+            return f"{self.primary} is out of quota: skipped for {_seconds(self.seconds)}"
+        if self.model == self.primary:
+            return f"{self.primary} is cooling down for {_seconds(self.seconds)}"
         return f"Next runs start at {self.model} for {_seconds(self.seconds)} ({self.primary} is cooling down)"
 
 
@@ -201,6 +206,43 @@ class Cancelled(RunEventBase):
         return "Cancelled"
 
 
+@dataclass(frozen=True)
+class Note(RunEventBase):
+    """Something the user should know that is not a step: a store that cannot be reached,
+    every model cooling down, a probe's outcome."""
+
+    kind: ClassVar[str] = "note"
+    message: str
+
+    def describe(self) -> str:
+        return self.message
+
+
+@dataclass(frozen=True)
+class FaultSimulated(RunEventBase):
+    """The failure that follows was injected on purpose (``--simulate``, the Simulate panel)."""
+
+    kind: ClassVar[str] = "fault_simulated"
+    model: str
+    fault: str
+
+    def describe(self) -> str:
+        return f"Simulated fault on {self.model}: {self.fault}"
+
+
+@dataclass(frozen=True)
+class OutputKept(RunEventBase):
+    """``on_stream_break: "continue"``: the partial text stays and the next attempt continues it."""
+
+    kind: ClassVar[str] = "output_kept"
+    model: str
+    chars: int
+
+    def describe(self) -> str:
+        unit = "character" if self.chars == 1 else "characters"
+        return f"Kept {self.chars} {unit} from {self.model}; the next attempt continues the answer"
+
+
 RunEvent = (
     Starting
     | CooldownUsed
@@ -215,5 +257,8 @@ RunEvent = (
     | CooldownStarted
     | AllFailed
     | Cancelled
+    | Note
+    | FaultSimulated
+    | OutputKept
 )
 """Any event the runner emits."""

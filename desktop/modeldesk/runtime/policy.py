@@ -8,11 +8,14 @@ in as a function so tests can pin it.
 |---------------------------------------|------------------------------------------------------|
 | rate_limit                            | next model; on the last model retry after Retry-After |
 |                                       | (≤ 60 s; longer means give up) or backoff             |
-| server, timeout, connection,          | retry the same model with backoff, then next model   |
-| malformed_response                    |                                                      |
+| quota                                 | next model on another provider; long cooldown         |
+| no_key                                | skip the provider's models (no attempt, no cooldown)  |
+| server, timeout, connection,          | retry the same model with backoff (a Retry-After on   |
+| malformed_response, empty_answer      | 503/529 replaces it), then next model                 |
+| too_slow                              | next model (the attempt used its own budget)          |
 | context_overflow                      | next model with a larger known context window        |
 | not_found                             | next model                                           |
-| auth                                  | next model on another provider                       |
+| auth, redirect                        | next model on another provider                       |
 | invalid_request, content_policy       | stop                                                 |
 | cancelled                             | stop                                                 |
 """
@@ -31,12 +34,15 @@ from .errors import ProviderError
 # The longest Retry-After the runner waits for on the last model (SPEC §4).
 MAX_RETRY_AFTER_S = 60.0
 
-RETRYABLE = frozenset({"server", "timeout", "connection", "malformed_response"})
+RETRYABLE = frozenset({"server", "timeout", "connection", "malformed_response", "empty_answer"})
 STOPPING = frozenset({"invalid_request", "content_policy", "cancelled"})
 # A primary failing with one of these (and a fallback answering) starts a cooldown. Context
 # overflow is left out on purpose: it says the prompt was too long, not that the primary
 # is unwell, so the next (probably shorter) prompt should go to the primary again.
-COOLDOWN_CLASSES = frozenset({"rate_limit", "auth", "not_found"})
+COOLDOWN_CLASSES = frozenset({"rate_limit", "auth", "not_found", "quota"})
+# Every later model on the provider is skipped after one of these: the account, the key or
+# the address is wrong for all of them alike.
+PROVIDER_WIDE = frozenset({"auth", "quota", "no_key", "redirect"})
 
 CAPABILITIES = ("tools", "vision")
 
@@ -52,8 +58,10 @@ class Decision:
     action: Action
     delay_s: float = 0.0
     reason: str = ""
-    # Set for 401/403: later models on this provider are skipped.
+    # Set for 401/403, quota, a missing key, a redirect: later models on this provider
+    # are skipped, with this reason.
     block_provider: bool = False
+    block_reason: str = ""
     # Set for context overflow: later models need a larger known window than this.
     min_context_exceeded: bool = False
 
@@ -91,33 +99,49 @@ def decide(
     attempts = attempts_per_model(options)
     if cls in STOPPING:
         return Decision(Action.STOP, reason=error.message)
-    if cls == "auth":
-        return Decision(Action.NEXT, reason=error.message, block_provider=True)
-    if cls == "not_found":
+    if cls in PROVIDER_WIDE:
+        why = _BLOCK_REASONS[cls].replace("{error}", error.message)
+        return Decision(Action.NEXT, reason=error.message, block_provider=True, block_reason=why)
+    if cls in ("not_found", "too_slow"):
         return Decision(Action.NEXT, reason=error.message)
     if cls == "context_overflow":
         return Decision(Action.NEXT, reason=error.message, min_context_exceeded=True)
     if cls == "rate_limit":
         if not on_last_model or attempt >= attempts:
             return Decision(Action.NEXT, reason=error.message)
-        if error.retry_after is not None:
-            if error.retry_after > MAX_RETRY_AFTER_S:
-                return Decision(
-                    Action.NEXT,
-                    reason=f"Retry-After of {error.retry_after:g} s is longer than {MAX_RETRY_AFTER_S:g} s",
-                )
-            return Decision(Action.RETRY, delay_s=max(error.retry_after, 0.0), reason=error.message)
-        return Decision(Action.RETRY, delay_s=backoff_delay(attempt - 1, options, rand), reason=error.message)
+        return _wait(error, attempt, options, rand)
     if cls in RETRYABLE and attempt < attempts:
-        return Decision(Action.RETRY, delay_s=backoff_delay(attempt - 1, options, rand), reason=error.message)
+        return _wait(error, attempt, options, rand)
     return Decision(Action.NEXT, reason=error.message)
+
+
+# Why later models of a provider are skipped; {provider} and {model} are filled in by SkipState.
+_BLOCK_REASONS = {
+    "auth": "provider '{provider}' refused the key for {model}",
+    "quota": "provider '{provider}' is out of quota or credit ({model}: {error})",
+    "no_key": "{error}",
+    "redirect": "provider '{provider}' redirects elsewhere ({model}: {error})",
+}
+
+
+def _wait(error: ProviderError, attempt: int, options: FallbackSettings, rand: Callable[[], float]) -> Decision:
+    """A retry after the server's Retry-After (429, 503, 529; at most 60 s, longer means the
+    next model) or else after the backoff."""
+    if error.retry_after is not None:
+        if error.retry_after > MAX_RETRY_AFTER_S:
+            return Decision(
+                Action.NEXT,
+                reason=f"Retry-After of {error.retry_after:g} s is longer than {MAX_RETRY_AFTER_S:g} s",
+            )
+        return Decision(Action.RETRY, delay_s=max(error.retry_after, 0.0), reason=error.message)
+    return Decision(Action.RETRY, delay_s=backoff_delay(attempt - 1, options, rand), reason=error.message)
 
 
 @dataclass
 class SkipState:
     """What earlier failures in this run rule out for later models."""
 
-    blocked_providers: dict[str, str]  # provider id -> model whose key was refused
+    blocked_providers: dict[str, str]  # provider id -> why its models are skipped
     context_floor: tuple[int, str] | None = None  # (window that overflowed, model id)
     context_unknown_failed: str | None = None  # a model with no known window overflowed
 
@@ -127,7 +151,8 @@ class SkipState:
 
     def note(self, decision: Decision, model: Model) -> None:
         if decision.block_provider:
-            self.blocked_providers.setdefault(model.provider, model.id)
+            why = decision.block_reason.replace("{provider}", model.provider).replace("{model}", model.id)
+            self.blocked_providers.setdefault(model.provider, why)
         if decision.min_context_exceeded:
             if model.context_window is None:
                 self.context_unknown_failed = self.context_unknown_failed or model.id
@@ -141,8 +166,7 @@ def skip_reason(model: Model, *, needs: Collection[str], state: SkipState) -> st
         if getattr(model.capabilities, need) is False:
             return f"does not support {need}"
     if model.provider in state.blocked_providers:
-        refused = state.blocked_providers[model.provider]
-        return f"provider '{model.provider}' refused the key for {refused}"
+        return state.blocked_providers[model.provider]
     if state.context_floor is not None or state.context_unknown_failed is not None:
         if model.context_window is None:
             return "context window unknown, and the prompt did not fit an earlier model"
@@ -161,3 +185,10 @@ def check_needs(needs: Collection[str]) -> None:
 def starts_cooldown(primary_failures: Collection[str], options: FallbackSettings) -> bool:
     """Whether a fallback answering after the primary failed with these classes is sticky."""
     return options.cooldown_s > 0 and any(cls in COOLDOWN_CLASSES for cls in primary_failures)
+
+
+def cooldown_for(error_class: str, options: FallbackSettings) -> float:
+    """How long a model that failed with ``error_class`` is skipped (0: not at all)."""
+    if error_class == "quota":
+        return options.quota_cooldown_s
+    return options.cooldown_s if error_class in COOLDOWN_CLASSES else 0.0

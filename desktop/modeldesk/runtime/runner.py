@@ -43,7 +43,10 @@ from .events import (
     CooldownUsed,
     ErrorSummary,
     FallingBack,
+    FaultSimulated,
     ModelSkipped,
+    Note,
+    OutputKept,
     OutputWithdrawn,
     Retrying,
     RunEvent,
@@ -52,6 +55,11 @@ from .events import (
 )
 from .providers import ChatProvider, ChatRequest, Finished, TextChunk, make_provider, new_client
 from .secrets import EnvKeyringSecrets, SecretSource, read_key
+from .simulate import FaultTransport, Simulation
+
+# A stream's rate (min_chars_per_s) is judged only after it has run this long: the first
+# seconds of an answer are often slow.
+RATE_GRACE_S = 10.0
 
 log = logging.getLogger(__name__)
 
@@ -68,9 +76,10 @@ class Attempt:
     error: str | None = None
     error_class: str | None = None
     elapsed_ms: int = 0
+    simulated: str | None = None  # the injected fault, when the failure was simulated
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "model": self.model,
             "outcome": self.outcome,
             "status": self.status,
@@ -78,6 +87,9 @@ class Attempt:
             "error_class": self.error_class,
             "elapsed_ms": self.elapsed_ms,
         }
+        if self.simulated is not None:
+            data["simulated"] = self.simulated
+        return data
 
 
 @dataclass
@@ -91,6 +103,9 @@ class RunResult:
     usage: dict[str, int] | None = None
     elapsed_s: float = 0.0
     error: dict[str, str] | None = None
+    # Where the answer changed hands (on_stream_break "continue"): [{"model", "start", "end"}]
+    # in characters of ``text``; empty when one model wrote it all.
+    segments: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -100,13 +115,16 @@ class RunResult:
         attempts = [a.to_json() for a in self.attempts]
         if self.error is not None:
             return {"error": dict(self.error), "attempts": attempts, "elapsed_s": round(self.elapsed_s, 3)}
-        return {
+        data: dict[str, Any] = {
             "text": self.text,
             "model": self.model,
             "attempts": attempts,
             "usage": self.usage,
             "elapsed_s": round(self.elapsed_s, 3),
         }
+        if self.segments:
+            data["segments"] = [dict(segment) for segment in self.segments]
+        return data
 
 
 EventHandler = Callable[[RunEvent], None]
@@ -136,6 +154,7 @@ async def run_agent(
     needs: Collection[str] = frozenset(),
     max_tokens: int | None = None,
     policy: Policy | None = None,
+    simulate: Simulation | None = None,
     clock: Callable[[], float] = time.monotonic,
     sleep: Sleep = asyncio.sleep,
     rand: Callable[[], float] = random.random,
@@ -146,6 +165,7 @@ async def run_agent(
     resolver (``call`` being the run's own model choice, SPEC §3.1). ``needs`` names
     capabilities the request requires ("tools", "vision"). ``clock``, ``sleep`` and
     ``rand`` are for tests: ``sleep`` performs every backoff wait, ``rand`` drives jitter.
+    ``simulate`` injects faults in front of the real transport (:mod:`.simulate`).
     """
     fallback.check_needs(needs)
     run = _Run(
@@ -161,6 +181,7 @@ async def run_agent(
         clock=clock,
         sleep=sleep,
         rand=rand,
+        simulation=simulate,
     )
     return await run.execute(models, call, policy)
 
@@ -194,6 +215,7 @@ class _Run:
     clock: Callable[[], float]
     sleep: Sleep
     rand: Callable[[], float]
+    simulation: Simulation | None = None
     attempts: list[Attempt] = field(default_factory=list)
     options: FallbackSettings = field(default_factory=FallbackSettings)
     models: dict[str, Model] = field(default_factory=dict)
@@ -203,6 +225,10 @@ class _Run:
     deadline: float = 0.0  # clock() value at which the total budget ends
     attempt_started: float = 0.0
     client: httpx.AsyncClient | None = None  # one client (and connection pool) per run
+    faults: FaultTransport | None = None  # in front of the client's transport when simulating
+    store_warned: bool = False
+    partial: str = ""  # text kept from broken streams (on_stream_break "continue")
+    segments: list[dict[str, Any]] = field(default_factory=list)
 
     async def execute(self, models: Sequence[str] | None, call: ModelValue | None, policy: Policy | None) -> RunResult:
         self.started = self.clock()
@@ -219,8 +245,10 @@ class _Run:
         self.system = agent.instruction or None
         self.emit(Starting(tuple(chosen)))
         try:
-            async with new_client(self.options.connect_timeout_s) as client:
+            async with new_client(self.options.connect_timeout_s, simulation=self.simulation) as client:
                 self.client = client
+                transport = client._transport
+                self.faults = transport if isinstance(transport, FaultTransport) else None
                 return await self._try_models(chosen)
         except _Stop as stop:
             return self._failed(stop.code, stop.message)
@@ -232,42 +260,119 @@ class _Run:
     # -- the fallback loop ----------------------------------------------------------------
 
     async def _try_models(self, chosen: list[str]) -> RunResult:
-        start = 0
-        # cooldown_s == 0 means "always start at the primary", even over an older cooldown.
-        if self.cooldowns is not None and self.options.cooldown_s > 0 and len(chosen) > 1:
-            start, left = self.cooldowns.start_index(self.agent_id, chosen)
-            if start:
-                self.emit(CooldownUsed(chosen[start], tuple(chosen[:start]), left))
-                for model_id in chosen[:start]:
-                    self.attempts.append(Attempt(model_id, "skipped", error=f"cooldown: starting at {chosen[start]}"))
+        unique = list(dict.fromkeys(chosen))
+        if not self.options.enabled and len(unique) > 1:
+            # "Never fall back": the first model (the explicit pick) is the only one tried.
+            for model_id in unique[1:]:
+                self.emit(ModelSkipped(model_id, "fallback is off for this agent"))
+                self.attempts.append(Attempt(model_id, "skipped", error="fallback is off for this agent"))
+            chosen = unique[:1]
+        sequence = await self._order(chosen)
         state = fallback.SkipState.empty()
-        primary_failures: list[str] = []
+        failures: list[tuple[str, str]] = []  # (model, error class) of models that failed
         last_error: tuple[str, ProviderError] | None = None
+        no_key: ProviderError | None = None
         tried_any = False
-        for index in range(start, len(chosen)):
-            model_id = chosen[index]
-            model, why = self._candidate(chosen, index, state)
+        for index, model_id in enumerate(sequence):
+            model, why = self._usable(model_id, state)
+            if model_id in sequence[:index]:
+                model, why = None, "listed twice"
             if model is None:
                 self.emit(ModelSkipped(model_id, why))
                 self.attempts.append(Attempt(model_id, "skipped", error=why))
                 continue
             if tried_any:
                 self.emit(FallingBack(model_id, last_error[1].message if last_error else ""))
-            tried_any = True
-            outcome = await self._try_model(model, on_last=self._is_last(chosen, index, state), state=state)
+            outcome = await self._try_model(model, on_last=self._is_last(sequence, index, state), state=state)
             if isinstance(outcome, RunResult):
-                self._after_success(chosen, index, primary_failures)
+                self._after_success(sequence, index, failures)
                 return outcome
+            if outcome.error_class == "no_key":
+                # Not an attempt: nothing was sent. Later models of the provider are skipped.
+                no_key = no_key or outcome
+                continue
+            tried_any = True
             last_error = (model_id, outcome)
-            if index == 0:
-                primary_failures.append(outcome.error_class)
+            failures.append((model_id, outcome.error_class))
+            if outcome.error_class == "quota":
+                # Quota is an account's state, not a moment's: it cools down even if no
+                # other model answers.
+                self._cool(model_id, "quota", None)
         if last_error is None:
-            raise _Stop("no_usable_model", "No model in the list could be tried: " + self._skipped_summary())
+            code = "no_key" if no_key is not None else "no_usable_model"
+            raise _Stop(code, "No model in the list could be tried: " + self._skipped_summary())
         model_id, error = last_error
         raise _Stop(
             "all_models_failed",
             f"Every model failed; the last, {model_id}, failed with {_headline(error)}.",
         )
+
+    async def _order(self, models: list[str]) -> list[str]:
+        """The order to try ``models`` in, given the agent's cooldowns.
+
+        Models cooling down move to the end, soonest-ending first: when the others fail
+        (a pinned fallback chain), the primary is still tried last, and when every model is
+        cooling down, the one whose cooldown ends first goes first.
+        """
+        if self.cooldowns is None or not self.options.enabled:
+            return models
+        entries = {
+            m: e
+            for m, e in self.cooldowns.cooling(self.agent_id, models).items()
+            if (self.options.quota_cooldown_s if e.reason == "quota" else self.options.cooldown_s) > 0
+        }
+        self._warn_store()
+        if not entries:
+            return models
+        if self.options.probe_primary and models[0] in entries and await self._probe(models[0]):
+            entries.pop(models[0])
+            self.cooldowns.clear(self.agent_id, models[0])
+        now = self.cooldowns.now()
+        ready = [m for m in models if m not in entries]
+        cooling = sorted(entries, key=lambda m: entries[m].until)
+        if not ready:
+            first = cooling[0]
+            self.emit(
+                Note(
+                    f"Every model is cooling down; trying {first} first, whose cooldown ends soonest "
+                    f"({entries[first].until - now:.0f} s left)"
+                )
+            )
+            return cooling
+        head = models.index(ready[0])
+        if head:
+            skipped = tuple(models[:head])
+            self.emit(CooldownUsed(ready[0], skipped, min(entries[m].until for m in skipped) - now))
+            for model_id in skipped:
+                self.attempts.append(Attempt(model_id, "skipped", error=f"cooldown: starting at {ready[0]}"))
+        for model_id in models[head:]:
+            if model_id in entries:
+                entry = entries[model_id]
+                why = (
+                    f"cooling down after {entry.reason.replace('_', ' ')} ({entry.until - now:.0f} s left); tried last"
+                )
+                self.emit(ModelSkipped(model_id, why))
+        return ready + cooling
+
+    async def _probe(self, model_id: str) -> bool:
+        """A 1-token request to a cooling primary (``probe_primary``): True when it answered."""
+        model, _why = self._usable(model_id, fallback.SkipState.empty())
+        if model is None:
+            return False
+        self.emit(Note(f"Probing {model_id} with a 1-token request before going back to it"))
+        request = ChatRequest(model.name, "Reply with one word.", None, 1, False)
+        limit = min(self.options.connect_timeout_s + self.options.first_token_timeout_s, 15.0)
+        try:
+            provider = await self._provider(model)
+            async with asyncio.timeout(limit):
+                async for _chunk in provider.chat(request):
+                    pass
+        except (ProviderError, TimeoutError) as exc:
+            detail = exc.message if isinstance(exc, ProviderError) else f"no answer within {limit:g} s"
+            self.emit(Note(f"{model_id} is still unwell ({detail}); its cooldown stays"))
+            return False
+        self.emit(Note(f"{model_id} answered the probe; its cooldown ends"))
+        return True
 
     async def _try_model(self, model: Model, *, on_last: bool, state: fallback.SkipState) -> RunResult | ProviderError:
         """Attempts on one model until it answers, or the policy moves on (returns the last error)."""
@@ -280,7 +385,7 @@ class _Run:
             try:
                 text, usage, chars = await self._attempt(model)
             except _AttemptFailed as failed:
-                error, chars = failed.error, failed.chars
+                error, chars, failed_text = failed.error, failed.chars, failed.text
             except asyncio.CancelledError:
                 self.attempts.append(Attempt(model.id, "cancelled", elapsed_ms=self._ms(self.attempt_started)))
                 raise
@@ -289,23 +394,51 @@ class _Run:
                 # Providers only report an answer for a 2xx response, and both APIs answer 200.
                 self.attempts.append(Attempt(model.id, "answered", 200, elapsed_ms=self._ms(self.attempt_started)))
                 self.emit(Answered(model.id, elapsed, usage))
+                segments: list[dict[str, Any]] = []
+                if self.partial:
+                    segments = [
+                        *self.segments,
+                        {"model": model.id, "start": len(self.partial), "end": len(self.partial) + len(text)},
+                    ]
                 return RunResult(
-                    text=text,
+                    text=self.partial + text,
                     model=model.id,
                     attempts=self.attempts,
                     usage=usage,
                     elapsed_s=self.clock() - self.started,
+                    segments=segments,
                 )
             elapsed_s = self.clock() - self.attempt_started
+            if error.error_class == "no_key":
+                self.emit(ModelSkipped(model.id, error.message))
+                self.attempts.append(Attempt(model.id, "skipped", error=error.message, error_class="no_key"))
+                state.note(fallback.decide(error, attempt=number, options=self.options, on_last_model=on_last), model)
+                return error
+            simulated = self._injected()
+            if simulated is not None:
+                self.emit(FaultSimulated(model.id, simulated))
             self.attempts.append(
                 Attempt(
-                    model.id, "failed", error.status, error.message, error.error_class, self._ms(self.attempt_started)
+                    model.id,
+                    "failed",
+                    error.status,
+                    error.message,
+                    error.error_class,
+                    self._ms(self.attempt_started),
+                    simulated=simulated,
                 )
             )
             log.debug("attempt %d on %s failed: %s (%s)", number, model.id, error.message, error.error_class)
             self.emit(AttemptFailed(model.id, ErrorSummary(error.error_class, error.status, error.message, elapsed_s)))
             if chars:
-                self.emit(OutputWithdrawn(model.id, chars))
+                if self.options.on_stream_break == "continue" and error.error_class not in fallback.STOPPING:
+                    self.segments.append(
+                        {"model": model.id, "start": len(self.partial), "end": len(self.partial) + chars}
+                    )
+                    self.partial += failed_text
+                    self.emit(OutputKept(model.id, chars))
+                else:
+                    self.emit(OutputWithdrawn(model.id, chars))
             if error.budget_spent:
                 raise _Stop("budget_exceeded", self._budget_message())
             decision = fallback.decide(
@@ -320,7 +453,23 @@ class _Run:
                 state.note(decision, model)
                 return error
             if self.clock() + decision.delay_s >= self.deadline:
-                raise _Stop("budget_exceeded", self._budget_message())
+                left = max(self.deadline - self.clock(), 0.0)
+                if error.retry_after is not None and decision.delay_s == error.retry_after:
+                    why = (
+                        f"{model.id} asked to wait {error.retry_after:g} s (Retry-After), more than the {left:.1f} s "
+                        f"left of the run's time budget of {self.options.max_total_s:g} s (max_total_s)"
+                    )
+                else:
+                    why = (
+                        f"the next retry of {model.id} would start after the run's time budget of "
+                        f"{self.options.max_total_s:g} s (max_total_s) ends"
+                    )
+                if not on_last:
+                    # Waiting would not fit, but another model may answer at once.
+                    self.emit(Note(f"Not waiting: {why}"))
+                    state.note(decision, model)
+                    return error
+                raise _Stop("budget_exceeded", f"Gave up: {why}.")
             number += 1
             self.emit(Retrying(model.id, decision.delay_s, number, attempts))
             await self.sleep(decision.delay_s)
@@ -328,28 +477,49 @@ class _Run:
     async def _attempt(self, model: Model) -> tuple[str, dict[str, int] | None, int]:
         """One request to ``model``: (text, usage, chars). Raises :class:`_AttemptFailed`."""
         parts: list[str] = []
+        if self.faults is not None:
+            self.faults.target = (model.id, model.provider)
         try:
             provider = await self._provider(model)
-            request = ChatRequest(model.name, self.prompt, self.system, self.max_tokens, self.stream)
+            request = ChatRequest(
+                model.name, self.prompt, self.system, self.max_tokens, self.stream, prefix=self.partial or None
+            )
             usage = await self._read(provider, request, model.id, parts)
+            text = "".join(parts)
+            if not text.strip() and not self.options.allow_empty_answer:
+                raise provider.error("empty_answer", "the model answered with no text")
         except ProviderError as error:
-            raise _AttemptFailed(error, sum(map(len, parts))) from None
-        text = "".join(parts)
+            text = "".join(parts)
+            raise _AttemptFailed(error, len(text), text) from None
         return text, usage, len(text)
+
+    def _injected(self) -> str | None:
+        """The fault injected into the attempt that just failed, if one was."""
+        if self.simulation is None or not self.simulation.injected:
+            return None
+        _model, spec = self.simulation.injected[-1]
+        self.simulation.injected.clear()
+        return spec
 
     async def _read(
         self, provider: ChatProvider, request: ChatRequest, model_id: str, parts: list[str]
     ) -> dict[str, int] | None:
         """Consume the provider's chunks under the first-token, idle and budget timeouts."""
         loop = asyncio.get_running_loop()
-        # The budget deadline on the loop's clock (``self.clock`` may be a test clock).
-        budget_end = loop.time() + (self.deadline - self.clock())
+        # The budget deadlines on the loop's clock (``self.clock`` may be a test clock): the
+        # run's, and this attempt's own (attempt_timeout_s), whichever ends first.
+        run_end = loop.time() + (self.deadline - self.clock())
+        attempt_end = loop.time() + self.options.attempt_timeout_s
+        budget_end = min(run_end, attempt_end)
 
         def deadline(first: bool) -> float:
             limit = self.options.first_token_timeout_s if first else self.options.idle_timeout_s
             return min(loop.time() + limit, budget_end)
 
         first = True
+        first_at = 0.0
+        chars = 0
+        min_rate = self.options.min_chars_per_s
         chunks = provider.chat(request)
         try:
             async with asyncio.timeout_at(deadline(True)) as timer:
@@ -357,18 +527,32 @@ class _Run:
                     if isinstance(chunk, TextChunk):
                         parts.append(chunk.text)
                         self.emit(TextDelta(model_id, chunk.text))
-                        first = False
+                        if first:
+                            first, first_at = False, loop.time()
+                        chars += len(chunk.text)
                     elif isinstance(chunk, Finished):
                         return chunk.usage
+                    if not first and min_rate > 0:
+                        streamed = loop.time() - first_at
+                        if streamed >= RATE_GRACE_S and chars / streamed < min_rate:
+                            raise provider.error(
+                                "too_slow",
+                                f"{chars} characters in {streamed:.0f} s is slower than min_chars_per_s = {min_rate:g}",
+                            )
                     # Before the first text only the first-token clock runs; after it,
                     # any sign of life (text or not) restarts the idle clock.
                     if not first:
                         timer.reschedule(deadline(False))
         except TimeoutError:
-            spent = loop.time() >= budget_end - 0.001
-            if spent:
+            now = loop.time()
+            if now >= run_end - 0.001:
                 error = provider.error("timeout", f"the run's budget of {self.options.max_total_s:g} s ran out")
                 error.budget_spent = True
+            elif now >= attempt_end - 0.001:
+                error = provider.error(
+                    "too_slow",
+                    f"the attempt used its whole budget of {self.options.attempt_timeout_s:g} s (attempt_timeout_s)",
+                )
             elif first:
                 error = provider.error("timeout", f"no answer within {self.options.first_token_timeout_s:g} s")
             else:
@@ -386,12 +570,6 @@ class _Run:
 
     # -- helpers --------------------------------------------------------------------------
 
-    def _candidate(self, chosen: list[str], index: int, state: fallback.SkipState) -> tuple[Model | None, str]:
-        """The model at ``chosen[index]`` if it would be tried, else ``(None, why not)``."""
-        if chosen[index] in chosen[:index]:
-            return None, "listed twice"
-        return self._usable(chosen[index], state)
-
     def _usable(self, model_id: str, state: fallback.SkipState) -> tuple[Model | None, str]:
         model = self.models.get(model_id)
         if model is None:
@@ -406,22 +584,37 @@ class _Run:
         why = fallback.skip_reason(model, needs=self.needs, state=state)
         return (None, why) if why else (model, "")
 
-    def _is_last(self, chosen: list[str], index: int, state: fallback.SkipState) -> bool:
+    def _is_last(self, sequence: list[str], index: int, state: fallback.SkipState) -> bool:
         """No later model would be tried as things stand (it may still be skipped later)."""
-        return all(self._candidate(chosen, later, state)[0] is None for later in range(index + 1, len(chosen)))
+        return all(
+            self._usable(sequence[later], state)[0] is None or sequence[later] in sequence[:later]
+            for later in range(index + 1, len(sequence))
+        )
 
-    def _after_success(self, chosen: list[str], index: int, primary_failures: list[str]) -> None:
+    def _after_success(self, sequence: list[str], index: int, failures: list[tuple[str, str]]) -> None:
         if self.cooldowns is None:
             return
-        if index == 0:
-            # A success on the primary ends the agent's cooldown (SPEC §4).
-            if any(c.agent_id == self.agent_id for c in self.cooldowns.active()):
-                self.cooldowns.clear(self.agent_id)
+        answered = sequence[index]
+        # A success ends the answering model's own cooldown (SPEC §4).
+        if self.cooldowns.cooling(self.agent_id, [answered]):
+            self.cooldowns.clear(self.agent_id, answered)
+        for model_id, error_class in failures:
+            if error_class != "quota" and error_class in fallback.COOLDOWN_CLASSES:
+                self._cool(model_id, error_class, answered)
+
+    def _warn_store(self) -> None:
+        """Say once per run that the shared cooldown store is unreachable."""
+        if self.cooldowns is not None and self.cooldowns.warning and not self.store_warned:
+            self.store_warned = True
+            self.emit(Note(f"Warning: {self.cooldowns.warning}"))
+
+    def _cool(self, model_id: str, error_class: str, answered: str | None) -> None:
+        seconds = fallback.cooldown_for(error_class, self.options)
+        if self.cooldowns is None or seconds <= 0 or not self.options.enabled:
             return
-        if fallback.starts_cooldown(primary_failures, self.options):
-            seconds = self.options.cooldown_s
-            self.cooldowns.start(self.agent_id, chosen[index], self.cooldowns.now() + seconds, primary=chosen[0])
-            self.emit(CooldownStarted(chosen[index], chosen[0], seconds))
+        self.cooldowns.cool(self.agent_id, [model_id], seconds, reason=error_class, replaced_by=answered)
+        self._warn_store()
+        self.emit(CooldownStarted(answered or model_id, model_id, seconds, error_class))
 
     def _check_budget(self) -> None:
         if self.clock() >= self.deadline:
@@ -448,10 +641,11 @@ class _Run:
 
 
 class _AttemptFailed(Exception):
-    def __init__(self, error: ProviderError, chars: int) -> None:
+    def __init__(self, error: ProviderError, chars: int, text: str = "") -> None:
         super().__init__(error.message)
         self.error = error
         self.chars = chars
+        self.text = text
 
 
 def _headline(error: ProviderError) -> str:

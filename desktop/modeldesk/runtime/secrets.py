@@ -64,12 +64,15 @@ def describe_ref(ref: ApiKeyRef) -> str:
 
 
 def require_key(ref: ApiKeyRef | None, source: SecretSource, provider_id: str) -> str | None:
-    """The key for a provider, ``None`` when it needs none; an ``auth`` error when it is missing."""
+    """The key for a provider, ``None`` when it needs none; a ``no_key`` error when it is not
+    set on this machine (the provider never saw a request, so nothing is its fault)."""
     if ref is None:
         return None
     value = source.get(ref)
     if not value:
-        raise ProviderError.make("auth", f"no API key for provider '{provider_id}': {describe_ref(ref)} is not set")
+        raise ProviderError.make(
+            "no_key", f"provider '{provider_id}' has no key on this machine: {describe_ref(ref)} is not set"
+        )
     return value
 
 

@@ -330,6 +330,9 @@ class AgentEditor(QWidget):
         self.project_link.setText("Open project")
         self.project_link.setToolTip("Show this project on the Projects page")
         self.project_link.setAutoRaise(True)
+        # Looks like the "Open settings" link beside the model lists: it goes somewhere.
+        self.project_link.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.project_link.setStyleSheet("QToolButton:enabled { color: palette(link); text-decoration: underline; }")
         self.project_link.clicked.connect(self._open_project)
         self.instruction_edit = QPlainTextEdit(self)
         self.instruction_edit.setPlaceholderText("What this agent is for, in a sentence or two.")

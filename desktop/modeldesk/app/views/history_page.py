@@ -49,7 +49,7 @@ from ..models.rows import RowsTableModel, dim_brush
 from ..models.timeline_model import TimelineEntry, TimelineModel
 from ..models.trace_model import layer_label
 from ..widgets.style import problem_colour, text_style, warning_colour
-from .tables import make_table
+from ..widgets.tables import make_table
 
 ANY_AGENT = "Any agent"
 ANY_MODEL = "Any model"
@@ -206,7 +206,9 @@ def run_summary(run: RunRecord) -> str:
         outcome = f"Answered by {run.answered_by}"
     tokens = tokens_text(run)
     second = f"{outcome} in {latency_text(run.latency_ms)}{f' · tokens {tokens}' if tokens else ''}"
-    return f"{first}\nResolved{where}: {listed}\n{second}"
+    # The prompt is there only when the user turned prompt recording on.
+    prompt = f"\nPrompt: {run.prompt}" if run.prompt else ""
+    return f"{first}\nResolved{where}: {listed}\n{second}{prompt}"
 
 
 def stats_text(stats: ModelStats | None) -> str:
@@ -332,6 +334,21 @@ class HistoryPage(QWidget):
         # Up to a thousand rows: fixed heights, nothing measured per row.
         self.runs_view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.runs_view.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
+        # Widths set once from sample texts: fitting columns to their contents would read
+        # every cell of a thousand rows on each refresh.
+        header = self.runs_view.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(RunsModel.ANSWERED, QHeaderView.ResizeMode.Stretch)
+        metrics = self.fontMetrics()
+        for column, sample in (
+            (RunsModel.WHEN, "2026-11-26 13:05:39"),
+            (RunsModel.AGENT, "x" * 22),
+            (RunsModel.ATTEMPTS, "Attempts"),
+            (RunsModel.LATENCY, "Latency"),
+            (RunsModel.TOKENS, "00000 → 00000"),
+            (RunsModel.ORIGIN, "From  "),
+        ):
+            header.resizeSection(column, metrics.horizontalAdvance(sample) + 16)
 
         self.detail_box = QGroupBox("Attempts", self)
         self.summary_label = QLabel(self)

@@ -53,9 +53,9 @@ from ..models.trace_model import layer_label
 from ..widgets.actions import widget_action
 from ..widgets.model_list_editor import ModelListEditor
 from ..widgets.style import problem_colour, text_style
+from ..widgets.tables import make_table
 from .dialogs.forms import FormDialog
 from .settings.task_models_editor import TaskModelsEditor, TaskRule, rules_of
-from .tables import make_table
 
 # Where a project's agents inherit from when the project sets no usable default.
 FALLBACK_SOURCES = {

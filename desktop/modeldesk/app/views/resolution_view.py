@@ -33,8 +33,8 @@ from modeldesk.core.schema import Config, Policy
 from ..document import Document
 from ..models.trace_model import TraceModel, layer_label
 from ..widgets.style import problem_colour, text_style, warning_colour
+from ..widgets.tables import make_table
 from .model_combo import ModelCombo
-from .tables import make_table
 
 
 def escape(text: str) -> str:

@@ -43,10 +43,10 @@ from ..models.squads_model import MembersModel, SquadsModel
 from ..widgets.actions import widget_action
 from ..widgets.model_list_editor import ModelListEditor
 from ..widgets.style import problem_colour, text_style
+from ..widgets.tables import make_table
 from .agent_editor import inherited_text
 from .dialogs.bulk_change_dialog import BulkChangeDialog
 from .resolution_view import escape, resolution_text
-from .tables import make_table
 
 
 def squad_id_for(name: str, config: Config) -> str:

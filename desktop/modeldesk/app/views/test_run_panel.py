@@ -10,8 +10,8 @@ more, and the panel is idle again at once — it does not wait for the task to u
 anything the old run still reports is ignored.
 
 Cooldowns: the app keeps ONE :class:`CooldownTracker` per config file, backed by the
-runtime's ``cooldowns.json`` beside that file (see :func:`shared_cooldowns`), so the app's
-runs, the CLI's runs and this panel's list all see the same state.
+runtime's cooldown store (the state folder, or Redis; see :func:`shared_cooldowns`), so the
+app's runs, the CLI's runs and this panel's list all see the same state.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
 )
 from shiboken6 import isValid
 
-from modeldesk.runtime.cooldown import CooldownTracker, default_cooldown_path
+from modeldesk.runtime.cooldown import CooldownTracker, config_scope
 from modeldesk.runtime.events import CooldownStarted, OutputWithdrawn, RunEvent, TextDelta
 from modeldesk.runtime.runner import RunResult, run_agent
 
@@ -48,19 +48,19 @@ from ..document import Document
 from ..event_loop import install_asyncgen_hooks
 from ..models.timeline_model import TimelineModel
 from ..widgets.style import ok_colour, problem_colour, text_style
+from ..widgets.tables import make_table
 from .history_page import app_run_record, history_recorder
 from .model_combo import ModelCombo
 from .resolution_view import escape, split_models
-from .tables import make_table
 
 _trackers: dict[Path, CooldownTracker] = {}
 
 
 def shared_cooldowns(document: Document) -> CooldownTracker:
     """The app's one cooldown tracker for the document's config file."""
-    path = default_cooldown_path(document.store.path).resolve()
+    path = Path(config_scope(document.store.path))
     if path not in _trackers:
-        _trackers[path] = CooldownTracker(path)
+        _trackers[path] = CooldownTracker.for_config(path, document.config.settings.fallback.state)
     return _trackers[path]
 
 

@@ -1,17 +1,56 @@
-"""Small tables inside a scrolling settings page: sized to their rows, so the page does
-not show blocks of empty grid (the page scrolls, not each table)."""
+"""How the app's tables look and behave, in one place: whole-row single selection, read-only
+unless a caller allows editing, no row-number column.
+
+- :func:`make_table` builds a page's table: Tab leaves it (arrows move inside), columns
+  fit their text and long text wraps.
+- :func:`setup_compact_table` sizes a small table inside a scrolling settings page to its
+  rows, so the page does not show blocks of empty grid (the page scrolls, not each table).
+"""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
+from PySide6.QtCore import QAbstractItemModel
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
 
-def setup_compact_table(table: QTableView, *, min_rows: int = 2, max_rows: int = 14) -> None:
-    """Row-select, read-only, fixed row height, and a height that follows the row count."""
+def _select_whole_rows(table: QTableView) -> None:
     table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
     table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     table.verticalHeader().setVisible(False)
+
+
+def make_table(
+    model: QAbstractItemModel,
+    name: str,
+    accessible_name: str,
+    parent: QWidget,
+    *,
+    stretch: tuple[int, ...] = (),
+) -> QTableView:
+    """A read-only, single-selection table over ``model`` (call ``setEditTriggers`` to
+    allow editing in place). Columns fit their text; the ``stretch`` columns (else the
+    last one) share the width left, and wrap long text rather than scroll sideways."""
+    table = QTableView(parent)
+    table.setObjectName(name)
+    table.setAccessibleName(accessible_name)
+    table.setModel(model)
+    _select_whole_rows(table)
+    table.setTabKeyNavigation(False)
+    table.setAlternatingRowColors(True)
+    table.setWordWrap(True)
+    table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    for column in stretch:
+        header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
+    header.setStretchLastSection(not stretch)
+    return table
+
+
+def setup_compact_table(table: QTableView, *, min_rows: int = 2, max_rows: int = 14) -> None:
+    """Row-select, read-only, fixed row height, and a height that follows the row count."""
+    _select_whole_rows(table)
     table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
     table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 10)
     table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)

@@ -9,8 +9,13 @@ from modeldesk.core.schema import Provider
 from .anthropic import AnthropicProvider
 from .base import ChatProvider, ChatRequest, Chunk, Finished, Progress, RemoteModel, TextChunk, new_client
 from .openai import OpenAIProvider
+from .simulated import SimulatedProvider
 
-KINDS: dict[str, type[ChatProvider]] = {"openai": OpenAIProvider, "anthropic": AnthropicProvider}
+KINDS: dict[str, type[ChatProvider]] = {
+    "openai": OpenAIProvider,
+    "anthropic": AnthropicProvider,
+    "simulated": SimulatedProvider,
+}
 
 
 def make_provider(provider: Provider, client: httpx.AsyncClient, api_key: str | None) -> ChatProvider:
@@ -27,6 +32,7 @@ __all__ = [
     "OpenAIProvider",
     "Progress",
     "RemoteModel",
+    "SimulatedProvider",
     "TextChunk",
     "make_provider",
     "new_client",

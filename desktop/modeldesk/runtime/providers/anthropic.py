@@ -49,6 +49,10 @@ class AnthropicProvider(ChatProvider):
         }
         if request.system:
             body["system"] = request.system
+        if request.prefix and request.prefix.rstrip():
+            # A final assistant turn is a prefill: the model continues that very text. The
+            # API refuses trailing whitespace in it.
+            body["messages"].append({"role": "assistant", "content": request.prefix.rstrip()})
         return body
 
     def chat_url(self) -> str:

@@ -14,8 +14,10 @@ import re
 import socket
 import ssl
 import time
+import zlib
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Any
 
 import httpx
@@ -24,6 +26,7 @@ from modeldesk.core.schema import Provider
 
 from ..errors import ErrorClass, ProviderError
 from ..proxies import transport_from_env
+from ..simulate import FaultTransport, RoutingTransport, Simulation
 
 # Limits against floods: a line, an error body, a whole response. Far above anything a
 # real chat answer needs, far below what would hurt the process.
@@ -32,6 +35,11 @@ MAX_ERROR_BODY_BYTES = 64 << 10
 MAX_RESPONSE_BYTES = 16 << 20
 
 USER_AGENT = "modeldesk"
+# Only encodings this module decodes itself, piece by piece under the size limits.
+ACCEPT_ENCODING = "gzip, deflate"
+# Largest piece a compressed body is inflated to at a time: a tiny gzip bomb never
+# becomes one huge buffer before the limit is checked.
+INFLATE_STEP = 64 << 10
 
 
 @functools.cache
@@ -40,22 +48,32 @@ def _ssl_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
-def new_client(connect_timeout_s: float, read_timeout_s: float | None = None) -> httpx.AsyncClient:
+def new_client(
+    connect_timeout_s: float, read_timeout_s: float | None = None, *, simulation: Simulation | None = None
+) -> httpx.AsyncClient:
     """An HTTP client for provider calls.
 
     ``read_timeout_s`` is ``None`` for chat runs, whose first-token and idle timeouts the
     runner applies itself. HTTP(S)_PROXY and NO_PROXY are honoured for remote hosts and
     never for loopback ones (:mod:`..proxies`); httpx's own ``trust_env`` stays off.
+    Requests to the ``simulated`` provider are answered in-process; with a ``simulation``
+    its faults are injected in front of everything (see :mod:`modeldesk.runtime.simulate`).
     """
     timeout = httpx.Timeout(
         connect=connect_timeout_s, read=read_timeout_s, write=connect_timeout_s, pool=connect_timeout_s
     )
+    network: httpx.AsyncBaseTransport = transport_from_env(_ssl_context()) or httpx.AsyncHTTPTransport(
+        verify=_ssl_context(), trust_env=False
+    )
+    transport: httpx.AsyncBaseTransport = RoutingTransport(network)
+    if simulation is not None:
+        transport = FaultTransport(transport, simulation)
     return httpx.AsyncClient(
         timeout=timeout,
-        verify=_ssl_context(),
+        transport=transport,
         follow_redirects=False,
         trust_env=False,
-        transport=transport_from_env(_ssl_context()),
+        headers={"accept-encoding": ACCEPT_ENCODING},
     )
 
 
@@ -68,6 +86,9 @@ class ChatRequest:
     system: str | None = None
     max_tokens: int | None = None
     stream: bool = True
+    # Text an earlier model streamed before its stream broke: this model continues it
+    # (``on_stream_break: "continue"``).
+    prefix: str | None = None
 
 
 @dataclass(frozen=True)
@@ -190,7 +211,10 @@ class ChatProvider:
     async def read_json(self, response: httpx.Response) -> Any:
         """The whole (size-limited) body as JSON, or a malformed_response error."""
         with self.mapping_errors("stream"):
-            body = await read_limited(response, MAX_RESPONSE_BYTES)
+            try:
+                body = await read_limited(response, MAX_RESPONSE_BYTES)
+            except (zlib.error, ValueError) as exc:
+                raise self.error("malformed_response", f"body cannot be decoded ({exc})") from None
         if body is None:
             raise self.error("malformed_response", f"response larger than {MAX_RESPONSE_BYTES >> 20} MiB")
         try:
@@ -203,29 +227,148 @@ class ChatProvider:
         if response.is_success:
             return
         body: bytes | None = b""
-        with contextlib.suppress(httpx.HTTPError):
+        with contextlib.suppress(httpx.HTTPError, BodyTooLarge):
             body = await read_limited(response, MAX_ERROR_BODY_BYTES, truncate=True)
         raise self.status_error(response.status_code, body or b"", response.headers)
 
     def status_error(self, status: int, body: bytes, headers: httpx.Headers | None = None) -> ProviderError:
+        retry_after = parse_retry_after(headers) if headers is not None else None
+        if status in REDIRECTS:
+            location = headers.get("location", "") if headers is not None else ""
+            return self.error(
+                "redirect",
+                f"the server redirects to {location or '(no Location given)'}; "
+                f"check the provider's base_url ({self.provider.base_url})",
+                status=status,
+            )
+        content_type = headers.get("content-type", "") if headers is not None else ""
+        if looks_like_html(body, content_type):
+            # An HTML error page (a proxy's or load balancer's) says nothing a person needs
+            # beyond its title; raw markup must never reach a terminal or a label.
+            error_class = classify(status)
+            return self.error(error_class, html_summary(status, body), status=status, retry_after=retry_after)
         message, err_type, code = parse_error_body(body)
         error_class = classify(status, message, err_type, code)
-        retry_after = parse_retry_after(headers) if headers is not None else None
-        return self.error(error_class, message or _reason_phrase(status), status=status, retry_after=retry_after)
+        detail = capped(message, len(body), truncated=len(body) >= MAX_ERROR_BODY_BYTES) or _reason_phrase(status)
+        return self.error(error_class, detail, status=status, retry_after=retry_after)
+
+
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+
+
+def looks_like_html(body: bytes, content_type: str = "") -> bool:
+    if content_type.split(";")[0].strip().lower() in ("text/html", "application/xhtml+xml"):
+        return True
+    head = body[:512].lstrip().lower()
+    return head.startswith((b"<!doctype html", b"<html", b"<head", b"<body"))
+
+
+_TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+
+
+def html_summary(status: int, body: bytes) -> str:
+    """ "502 Bad Gateway (HTML page)": the page's title, else the status's reason phrase."""
+    match = _TITLE.search(body[:8192])
+    title = " ".join(match.group(1).decode("utf-8", errors="replace").split()) if match else ""
+    title = re.sub(r"[^\w .,:;()/'-]", "", title)[:80]  # plain words only
+    if not title:
+        with contextlib.suppress(ValueError):
+            title = f"{status} {HTTPStatus(status).phrase}"
+    return f"{title or status} (HTML page)"
+
+
+def capped(message: str, size: int, *, truncated: bool = False, limit: int = 200) -> str:
+    """``message`` on one line; when long, its start and a note of the whole body's size."""
+    text = " ".join(message.split())
+    if len(text) <= limit and not truncated:
+        return text
+    total = f"more than {size >> 10} KiB" if truncated else f"{size:,} bytes"
+    return f"{text[: limit - 40].rstrip()}… (body of {total}, shortened)"
 
 
 def _is_event_stream(content_type: str) -> bool:
     return content_type.split(";")[0].strip().lower() == "text/event-stream"
 
 
+class BodyTooLarge(Exception):
+    """A body decoded past its size limit (raised while decoding, before the bytes pile up)."""
+
+
+def _inflater(encoding: str) -> zlib._Decompress | None:
+    encoding = encoding.strip().lower()
+    if encoding in ("", "identity"):
+        return None
+    if encoding in ("gzip", "x-gzip"):
+        return zlib.decompressobj(16 + zlib.MAX_WBITS)
+    if encoding == "deflate":
+        return zlib.decompressobj()  # zlib-wrapped, as RFC 9110 says; raw deflate is retried below
+    raise ValueError(f"unsupported content-encoding '{encoding}'")
+
+
+async def aiter_limited(response: httpx.Response, limit: int) -> AsyncIterator[bytes]:
+    """The decoded body in pieces; :class:`BodyTooLarge` once more than ``limit`` bytes came.
+
+    Compressed bodies are inflated here, at most ``INFLATE_STEP`` bytes at a time, so the
+    limit holds for what a body expands to, not just for what travelled.
+    """
+    if hasattr(response, "_content"):
+        # Already read and decoded by httpx (a response built in memory): nothing to inflate.
+        chunks: AsyncIterator[bytes] = _once(response.content)
+        inflater = None
+    else:
+        chunks = response.aiter_raw()
+        inflater = _inflater(response.headers.get("content-encoding", ""))
+    total = 0
+    raw_deflate_tried = False
+    async for raw in chunks:
+        if inflater is None:
+            pieces: Iterator[bytes] = iter((raw,))
+        else:
+            pieces = _inflate(inflater, raw)
+        try:
+            for piece in pieces:
+                total += len(piece)
+                if total > limit:
+                    yield piece[: max(limit - (total - len(piece)), 0)]
+                    raise BodyTooLarge(limit)
+                if piece:
+                    yield piece
+        except zlib.error:
+            if raw_deflate_tried or response.headers.get("content-encoding", "").strip().lower() != "deflate":
+                raise
+            # Some servers send raw deflate without the zlib wrapper.
+            raw_deflate_tried = True
+            inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+            for piece in _inflate(inflater, raw):
+                total += len(piece)
+                if total > limit:
+                    raise BodyTooLarge(limit) from None
+                yield piece
+
+
+async def _once(data: bytes) -> AsyncIterator[bytes]:
+    yield data
+
+
+def _inflate(inflater: zlib._Decompress, data: bytes) -> Iterator[bytes]:
+    while data:
+        piece = inflater.decompress(data, INFLATE_STEP)
+        yield piece
+        data = inflater.unconsumed_tail
+        if inflater.eof:
+            return
+
+
 async def read_limited(response: httpx.Response, limit: int, *, truncate: bool = False) -> bytes | None:
-    """Up to ``limit`` bytes of the body; ``None`` (or the first ``limit`` bytes when
-    ``truncate``) if it is longer. Never reads past the limit, so a flood costs nothing."""
+    """Up to ``limit`` bytes of the decoded body; ``None`` (or the first ``limit`` bytes when
+    ``truncate``) if it is longer. Never decodes past the limit, so a flood or a
+    compression bomb costs nothing."""
     data = bytearray()
-    async for piece in response.aiter_bytes():
-        data += piece
-        if len(data) > limit:
-            return bytes(data[:limit]) if truncate else None
+    try:
+        async for piece in aiter_limited(response, limit):
+            data += piece
+    except BodyTooLarge:
+        return bytes(data[:limit]) if truncate else None
     return bytes(data)
 
 
@@ -240,49 +383,65 @@ async def iter_sse(response: httpx.Response, provider: ChatProvider) -> AsyncIte
 
     Comments (``: ping``) and fields other than ``event``/``data`` are ignored, as the
     SSE format asks. An over-long line or body is a malformed_response error.
+
+    Linear in the body's size whatever the piece size: the bytes wait in one bytearray,
+    ``scan`` remembers how far line breaks were already looked for, and consumed lines are
+    dropped from the front once per piece.
     """
-    buffer = b""
-    total = 0
+    buffer = bytearray()
+    scan = 0  # no line break before this offset of ``buffer``
     event, data_lines = "", list[str]()
     with provider.mapping_errors("stream"):
-        async for piece in response.aiter_bytes():
-            total += len(piece)
-            if total > MAX_RESPONSE_BYTES:
-                raise provider.error("malformed_response", f"stream larger than {MAX_RESPONSE_BYTES >> 20} MiB")
-            # ``buffer`` holds one unfinished line (at most a trailing CR, which may be half of
-            # a CRLF). Only split when the new bytes can end a line: rescanning a long line
-            # for every small piece would cost quadratic time on the event loop.
-            ends_line = b"\n" in piece or b"\r" in piece or buffer.endswith(b"\r")
-            buffer += piece
-            lines: list[bytes] = []
-            if ends_line:
-                *lines, buffer = _LINE_BREAK.split(buffer)
-            if len(buffer) > MAX_LINE_BYTES:
-                raise provider.error("malformed_response", f"stream line longer than {MAX_LINE_BYTES >> 20} MiB")
-            for raw in lines:
-                line = raw.decode("utf-8", errors="replace")
-                if not line:
-                    if data_lines:
-                        yield SseEvent(event or "message", "\n".join(data_lines))
-                    event, data_lines = "", []
-                    continue
-                if line.startswith(":"):
-                    continue
-                name, _, value = line.partition(":")
-                value = value.removeprefix(" ")
-                if name == "event":
-                    event = value
-                elif name == "data":
-                    data_lines.append(value)
+        try:
+            async for piece in aiter_limited(response, MAX_RESPONSE_BYTES):
+                buffer += piece
+                start = 0  # where the current line begins
+                while True:
+                    found = _BREAK.search(buffer, scan)
+                    if found is None:
+                        scan = len(buffer)
+                        break
+                    end = found.start()
+                    if buffer[end] == 13:  # CR: a CRLF's LF may still be on its way
+                        if end + 1 == len(buffer):
+                            scan = end
+                            break
+                        after = end + 2 if buffer[end + 1] == 10 else end + 1
+                    else:
+                        after = end + 1
+                    line = buffer[start:end].decode("utf-8", errors="replace")
+                    start = scan = after
+                    if not line:
+                        if data_lines:
+                            yield SseEvent(event or "message", "\n".join(data_lines))
+                        event, data_lines = "", []
+                        continue
+                    if line.startswith(":"):
+                        continue
+                    name, _, value = line.partition(":")
+                    value = value.removeprefix(" ")
+                    if name == "event":
+                        event = value
+                    elif name == "data":
+                        data_lines.append(value)
+                if start:
+                    del buffer[:start]  # CPython drops a bytearray's front without copying the rest
+                    scan -= start
+                if len(buffer) > MAX_LINE_BYTES:
+                    raise provider.error("malformed_response", f"stream line longer than {MAX_LINE_BYTES >> 20} MiB")
+        except BodyTooLarge:
+            raise provider.error("malformed_response", f"stream larger than {MAX_RESPONSE_BYTES >> 20} MiB") from None
+        except (zlib.error, ValueError) as exc:
+            raise provider.error("malformed_response", f"stream cannot be decoded ({exc})") from None
     if buffer.strip() or data_lines:
-        line = buffer.decode("utf-8", errors="replace")
+        line = buffer.decode("utf-8", errors="replace").rstrip("\r")
         if line.startswith("data:"):
             data_lines.append(line[5:].lstrip(" "))
         if data_lines:
             yield SseEvent(event or "message", "\n".join(data_lines))
 
 
-_LINE_BREAK = re.compile(rb"\r\n|\r(?!$)|\n")  # a CR at the very end waits for a possible LF
+_BREAK = re.compile(rb"[\r\n]")
 
 
 def parse_json_event(data: str, provider: ChatProvider) -> dict[str, Any]:
@@ -315,19 +474,53 @@ def error_fields(data: Any) -> tuple[str, str, str]:
     return "", "", ""
 
 
+# How servers say "the prompt does not fit" (their exact wordings are in the tests):
+# OpenAI/Azure/vLLM "maximum context length is N tokens", OpenRouter "This endpoint's
+# maximum context length", Anthropic "prompt is too long", llama.cpp "exceeds the available
+# context size" (type exceed_context_size_error), Ollama "the input length exceeds the
+# context length", LM Studio "when context the overflows" / "Context size has been
+# exceeded", sglang "is longer than the model's context length" / "exceeds the model's
+# maximum context length", newer OpenAI "Input tokens exceed the configured limit".
 _CONTEXT_PATTERNS = re.compile(
-    r"context_length_exceeded|maximum context length|context length|context window|prompt is too long"
-    r"|too many tokens|exceeds? (the )?(model'?s? )?(maximum|max)|input is too long",
+    r"context_length_exceeded|exceed_context_size|maximum context length|context window"
+    r"|prompt is too long|input is too long|too many tokens|context size has been exceeded"
+    r"|exceeds? the (available )?context (size|length)|longer than the model'?s context length"
+    r"|when context the overflows|input tokens exceed the configured limit|context length of only"
+    r"|exceeds? (the )?(model'?s? )?(maximum|max)",
     re.IGNORECASE,
 )
 _POLICY_PATTERNS = re.compile(
     r"content[_ ]policy|content[_ ]filter|content management policy|safety system", re.IGNORECASE
+)
+# Quota, billing and credit errors: the account is out of money, not briefly over a rate.
+# Decided by the provider's code or wording, never by the status alone (a 429 is usually a
+# passing rate limit; OpenAI's insufficient_quota also comes as a 429).
+_QUOTA_CODES = frozenset(
+    {
+        "insufficient_quota",
+        "billing_hard_limit_reached",
+        "billing_not_active",
+        "insufficient_balance",
+        "insufficient_credits",
+        "credits_exhausted",
+    }
+)
+_QUOTA_PATTERNS = re.compile(
+    r"exceeded your current quota|credit balance is too low|insufficient (credits|balance|funds|quota)"
+    r"|billing (hard )?limit|out of credits|purchase (more )?credits",
+    re.IGNORECASE,
 )
 
 
 def classify(status: int, message: str = "", err_type: str = "", code: str = "") -> ErrorClass:
     """The error class for an HTTP status plus the provider's error text."""
     words = " ".join((message, err_type, code))
+    if status == 402 or code.lower() in _QUOTA_CODES or err_type.lower() in _QUOTA_CODES:
+        return "quota"
+    if _QUOTA_PATTERNS.search(words):
+        return "quota"
+    if status in REDIRECTS:
+        return "redirect"
     # Some servers report an overlong prompt with a 5xx; the text decides.
     if (status in (400, 413, 422) or status >= 500) and _CONTEXT_PATTERNS.search(words):
         return "context_overflow"
@@ -368,6 +561,8 @@ _TYPE_STATUS = {
     "server_error": 500,
     "overloaded_error": 529,
     "context_length_exceeded": 400,
+    "exceed_context_size_error": 400,
+    "insufficient_quota": 429,
 }
 
 

@@ -22,6 +22,12 @@ from .base import (
     parse_json_event,
 )
 
+# Sent after a broken answer handed over from another model.
+CONTINUE_INSTRUCTION = (
+    "Your answer above was cut off. Continue it exactly where it stops, without repeating anything "
+    "and without any preamble."
+)
+
 
 class OpenAIProvider(ChatProvider):
     def headers(self) -> dict[str, str]:
@@ -35,6 +41,9 @@ class OpenAIProvider(ChatProvider):
         if request.system:
             messages.append({"role": "system", "content": request.system})
         messages.append({"role": "user", "content": request.prompt})
+        if request.prefix:
+            messages.append({"role": "assistant", "content": request.prefix})
+            messages.append({"role": "user", "content": CONTINUE_INSTRUCTION})
         body: dict[str, Any] = {"model": request.model, "messages": messages, "stream": request.stream}
         if request.max_tokens is not None:
             body["max_tokens"] = request.max_tokens

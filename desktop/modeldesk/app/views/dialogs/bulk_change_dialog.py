@@ -64,8 +64,8 @@ from ...models.bulk_preview_model import BulkPreviewModel
 from ...widgets.model_list_editor import ModelListEditor
 from ...widgets.settings_hint import settings_hint
 from ...widgets.style import problem_colour, text_style
+from ...widgets.tables import make_table
 from ..model_combo import ModelCombo
-from ..tables import make_table
 
 
 def change_label(scope: Scope, change: Change) -> str:

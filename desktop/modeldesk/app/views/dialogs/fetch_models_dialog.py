@@ -93,6 +93,9 @@ class FetchModelsDialog(QDialog):
         self._update_count()
 
     def _update_count(self, *_: object) -> None:
-        count = len(self.selected())
-        self.count_label.setText(f"{count} selected")
+        chosen = self.selected()
+        hidden = sum(1 for i, m in enumerate(self._models) if self.list.item(i).isHidden() and m in chosen)
+        # Ticked models the filter hides are imported too: say so.
+        self.count_label.setText(f"{len(chosen)} selected" + (f" ({hidden} hidden by the filter)" if hidden else ""))
+        count = len(chosen)
         self.import_button.setEnabled(count > 0)

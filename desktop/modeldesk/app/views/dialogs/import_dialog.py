@@ -54,7 +54,7 @@ from modeldesk.core.transfer import (
 from ...document import Document
 from ...models.rows import RowsTableModel, dim_brush
 from ...widgets.style import ok_colour, text_style, warning_colour
-from ..tables import make_table
+from ...widgets.tables import make_table
 from .forms import FormDialog
 
 ACTION_WORDS = {"add": "Add", "replace": "Change", "keep": "Keep ours", "same": "Unchanged"}

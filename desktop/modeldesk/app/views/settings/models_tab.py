@@ -1,9 +1,13 @@
-"""Settings → Models: Default agent model, task models, fallback defaults, providers and
-the model registry, one scrolling page of sections."""
+"""Settings → Models: providers, the model registry, the default agent model, task models
+and fallback defaults — one scrolling page of sections in that order (the Settings page's
+sidebar jumps between them). Empty sections say what to do next, with a button."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QGroupBox, QLabel, QScrollArea, QVBoxLayout, QWidget
+from collections.abc import Callable, Sequence
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFrame, QGroupBox, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from modeldesk.core.edits import SetSetting
 from modeldesk.core.schema import Settings, model_list
@@ -28,6 +32,34 @@ def _section(title: str, help_text: str, body: QWidget, parent: QWidget) -> QGro
     return box
 
 
+class EmptyState(QFrame):
+    """A line saying what is missing and what to do, with the buttons that do it."""
+
+    def __init__(
+        self, text: str, actions: Sequence[tuple[str, Callable[[], object]]], parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("empty_state")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.label = QLabel(text, self)
+        self.label.setTextFormat(Qt.TextFormat.PlainText)
+        self.label.setWordWrap(True)
+        self.buttons: dict[str, QPushButton] = {}
+        layout = QHBoxLayout(self)
+        layout.addWidget(self.label, 1)
+        for title, action in actions:
+            button = QPushButton(title, self)
+            button.clicked.connect(lambda _checked=False, act=action: act())
+            self.buttons[title] = button
+            layout.addWidget(button)
+
+
+def _insert_above(box: QGroupBox, widget: QWidget) -> None:
+    layout = box.layout()
+    assert isinstance(layout, QVBoxLayout)
+    layout.insertWidget(layout.count() - 1, widget)  # just above the section's table
+
+
 class ModelsTab(QScrollArea):
     def __init__(self, document: Document, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -46,6 +78,19 @@ class ModelsTab(QScrollArea):
         self.registry = ModelRegistry(document, page)
 
         self.sections = {
+            "providers": _section(
+                "Providers",
+                "Where models are served: a cloud API (its key stays in the OS keyring or an environment "
+                "variable) or a server on this computer.",
+                self.providers,
+                page,
+            ),
+            "models": _section(
+                "Model registry",
+                "Disabled or removed models stay in the agent lists that name them, flagged.",
+                self.registry,
+                page,
+            ),
             "default_agent_model": _section(
                 fields["default_agent_model"].title or "",
                 fields["default_agent_model"].description or "",
@@ -65,14 +110,27 @@ class ModelsTab(QScrollArea):
                 self.fallback_form,
                 page,
             ),
-            "providers": _section("Providers", "", self.providers, page),
-            "models": _section(
-                "Model registry",
-                "Disabled or removed models stay in the agent lists that name them, flagged.",
-                self.registry,
-                page,
-            ),
         }
+        # Empty states: what to do next, with the button that does it.
+        self.no_providers = EmptyState(
+            "No providers yet — find the model servers running on this computer, or add a provider "
+            "(OpenAI, Anthropic, OpenRouter, Groq… from a list of presets).",
+            (("Detect local servers", self.providers.detect_servers), ("Add a provider", self.providers.add_item)),
+            page,
+        )
+        self.no_models = EmptyState(
+            "No models yet — add a provider first.",
+            (("Add a provider", self._add_provider_from_models),),
+            page,
+        )
+        self.fetch_first = EmptyState(
+            "No models yet — fetch the models your provider serves.",
+            (("Fetch models", self._fetch_first_provider),),
+            page,
+        )
+        _insert_above(self.sections["providers"], self.no_providers)
+        _insert_above(self.sections["models"], self.no_models)
+        _insert_above(self.sections["models"], self.fetch_first)
         layout = QVBoxLayout(page)
         for box in self.sections.values():
             layout.addWidget(box)
@@ -100,7 +158,29 @@ class ModelsTab(QScrollArea):
         self.ensureWidgetVisible(target)
         target.setFocus()
 
+    def _add_provider_from_models(self) -> None:
+        self.focus_field("providers")
+        self.providers.add_item()
+
+    def _fetch_first_provider(self) -> None:
+        config = self._document.config
+        if config.providers:
+            self.focus_field("providers")
+            self.providers.select(config.providers[0].id)
+            self.providers.fetch_button.click()
+
+    def _update_empty_states(self) -> None:
+        config = self._document.config
+        self.no_providers.setVisible(not config.providers)
+        self.no_models.setVisible(not config.models and not config.providers)
+        self.fetch_first.setVisible(not config.models and bool(config.providers))
+        if config.providers:
+            self.fetch_first.label.setText(
+                f"No models yet — fetch the models “{config.providers[0].id}” serves, then pick which to import."
+            )
+
     def _refresh(self) -> None:
+        self._update_empty_states()
         self.default_editor.set_models(model_list(self._document.config.settings.default_agent_model))
         policy = self._document.policy
         inherited = model_list(policy.default_agent_model) if policy else []

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from modeldesk.core.model_import import models_to_import
 from modeldesk.core.schema import Provider
 from modeldesk.runtime import ProviderError, SecretSource
-from modeldesk.runtime.catalog import list_models
+from modeldesk.runtime.provider_probe import list_models
 from modeldesk.runtime.providers import RemoteModel
 
 __all__ = ["ProbeResult", "models_to_import", "probe"]
@@ -24,7 +24,7 @@ class ProbeResult:
 
 
 async def probe(provider: Provider, secrets: SecretSource | None = None) -> ProbeResult:
-    """Ask for the provider's model list (the runtime's catalog call); report how many
+    """Ask for the provider's model list (the runtime's provider probe); report how many
     and how long it took. Never raises for provider failures."""
     loop = asyncio.get_running_loop()
     started = loop.time()

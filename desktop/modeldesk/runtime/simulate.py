@@ -1,0 +1,313 @@
+"""Rehearsing an outage: faults injected in front of the real HTTP transport, and the
+in-process ``simulated`` provider.
+
+Both work below the providers, so a simulated fault goes through exactly the code a real
+one does: the provider parses the (synthetic) response, maps it to an error class, and
+the runner and policy decide as they would for the real thing.
+
+- :class:`FaultTransport` sits in front of the run's transport. For the model (or the
+  provider) being tried it answers every chat request with the chosen fault instead of
+  passing it on: ``429``, ``429:retry-after=N``, ``500``, ``503``, ``529``, ``timeout``,
+  ``reset``, ``context``, ``auth``, ``quota``, ``cut:N`` (N characters, then the connection
+  breaks) and ``empty`` (a complete answer with no text). It records what it injected so
+  the timeline can say which failures were simulated.
+- :class:`SimulatorTransport` answers requests to :data:`SIMULATED_HOST` in-process with a
+  short streamed answer in the OpenAI wire format: the ``simulated`` provider kind uses it,
+  so the sample workspace works offline. A simulated model whose provider-side name is
+  ``fail-FAULT`` (``fail-429``, ``fail-cut:12``) always fails that way.
+
+The app's "Simulate" panel and ``modeldesk run --simulate MODEL=FAULT`` both build a
+:class:`Simulation` with :func:`parse_simulations` and pass it to ``run_agent``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import AsyncIterator, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+SIMULATED_HOST = "simulated.invalid"  # .invalid never resolves: nothing can leave the process
+FAIL_PREFIX = "fail-"
+
+# Every fault, with what it stands for (shown by `run --help` and the app's panel).
+FAULTS: dict[str, str] = {
+    "429": "rate limited (HTTP 429)",
+    "429:retry-after=N": "rate limited, with Retry-After: N seconds",
+    "500": "internal server error",
+    "503": "service unavailable",
+    "529": "overloaded (Anthropic's 529)",
+    "timeout": "the read times out",
+    "reset": "the connection is reset before any answer",
+    "context": "the prompt is longer than the context window",
+    "auth": "the key is refused (HTTP 401)",
+    "quota": "the account's quota or credit is used up",
+    "cut:N": "the stream breaks after N characters",
+    "empty": "a complete answer with no text",
+}
+_FAULT = re.compile(
+    r"^(?:(429)(?::retry-after=(\d+(?:\.\d+)?))?|(500|503|529|timeout|reset|context|auth|quota|empty)|cut:(\d+))$"
+)
+
+
+@dataclass(frozen=True)
+class Fault:
+    spec: str  # as written: "429:retry-after=2"
+    kind: str  # "429", "500", ..., "cut", "empty"
+    retry_after: float | None = None
+    cut_after: int = 0
+
+    def describe(self) -> str:
+        if self.kind == "cut":
+            return f"the stream breaks after {self.cut_after} characters"
+        if self.retry_after is not None:
+            return f"rate limited, with Retry-After: {self.retry_after:g} s"
+        return FAULTS[self.kind]
+
+
+def parse_fault(text: str) -> Fault:
+    """A fault from its name (see :data:`FAULTS`); ValueError names the ones known."""
+    spec = text.strip().lower()
+    match = _FAULT.match(spec)
+    if match is None:
+        raise ValueError(f"unknown fault '{text}'; known: {', '.join(FAULTS)}")
+    if match.group(1):
+        retry = float(match.group(2)) if match.group(2) is not None else None
+        return Fault(spec, "429", retry_after=retry)
+    if match.group(4) is not None:
+        return Fault(spec, "cut", cut_after=int(match.group(4)))
+    return Fault(spec, match.group(3))
+
+
+@dataclass
+class Simulation:
+    """Faults by model id or provider id (a model's own entry wins), and what was injected."""
+
+    faults: dict[str, Fault] = field(default_factory=dict)
+    injected: list[tuple[str, str]] = field(default_factory=list)  # (model id, fault spec)
+
+    def fault_for(self, model_id: str, provider_id: str) -> Fault | None:
+        return self.faults.get(model_id) or self.faults.get(provider_id)
+
+
+def parse_simulations(specs: Iterable[str] | Mapping[str, str]) -> Simulation:
+    """``["A=429", "B=cut:40"]`` (or ``{"A": "429"}``) as a :class:`Simulation`; the target is a
+    model id or a provider id. ValueError says what is wrong with an item."""
+    items = specs.items() if isinstance(specs, Mapping) else (_split(spec) for spec in specs)
+    faults: dict[str, Fault] = {}
+    for target, fault in items:
+        if not target:
+            raise ValueError("a simulated fault needs a model or provider: MODEL=FAULT")
+        faults[target] = parse_fault(fault)
+    return Simulation(faults)
+
+
+def _split(spec: str) -> tuple[str, str]:
+    target, sep, fault = spec.partition("=")
+    if not sep:
+        raise ValueError(f"'{spec}' is not MODEL=FAULT (faults: {', '.join(FAULTS)})")
+    return target.strip(), fault.strip()
+
+
+class FaultTransport(httpx.AsyncBaseTransport):
+    """In front of the real transport: chat requests of the targeted model get the fault."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, simulation: Simulation) -> None:
+        self.inner = inner
+        self.simulation = simulation
+        self.target: tuple[str, str] | None = None  # (model id, provider id) being tried, set by the runner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        fault = self.simulation.fault_for(*self.target) if self.target is not None else None
+        if fault is None or request.method != "POST":
+            return await self.inner.handle_async_request(request)
+        assert self.target is not None
+        self.simulation.injected.append((self.target[0], fault.spec))
+        return fault_response(fault, request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def _request_info(request: httpx.Request) -> tuple[str, bool, str]:
+    """(api, stream, model name) of a chat request."""
+    api = "anthropic" if request.url.path.endswith("/messages") else "openai"
+    try:
+        body = json.loads(request.content or b"{}")
+    except ValueError:
+        body = {}
+    body = body if isinstance(body, dict) else {}
+    return api, bool(body.get("stream")), str(body.get("model") or "")
+
+
+def _error(
+    status: int, api: str, message: str, *, kind: str = "", code: str = "", headers: Any = None
+) -> httpx.Response:
+    if api == "anthropic":
+        data: dict[str, Any] = {"type": "error", "error": {"type": kind or "api_error", "message": message}}
+    else:
+        data = {"error": {"message": message, "type": kind or None, "code": code or None}}
+    return httpx.Response(status, json=data, headers=headers)
+
+
+def fault_response(fault: Fault, request: httpx.Request) -> httpx.Response:
+    """The response (or the exception) a server with this fault would give."""
+    api, stream, name = _request_info(request)
+    kind = fault.kind
+    if kind == "timeout":
+        raise httpx.ReadTimeout("simulated timeout", request=request)
+    if kind == "reset":
+        raise httpx.RemoteProtocolError("simulated connection reset", request=request)
+    if kind == "429":
+        headers = {"retry-after": f"{fault.retry_after:g}"} if fault.retry_after is not None else None
+        return _error(
+            429, api, "simulated rate limit", kind="rate_limit_error", code="rate_limit_exceeded", headers=headers
+        )
+    if kind in ("500", "503", "529"):
+        status = int(kind)
+        anthropic_kind = "overloaded_error" if status == 529 else "api_error"
+        return _error(status, api, f"simulated {status}", kind=anthropic_kind if api == "anthropic" else "server_error")
+    if kind == "context":
+        if api == "anthropic":
+            return _error(
+                400, api, "prompt is too long: 210000 tokens > 200000 maximum (simulated)", kind="invalid_request_error"
+            )
+        return _error(
+            400,
+            api,
+            "This model's maximum context length is 4096 tokens. However, your messages resulted in 9000 tokens. "
+            "(simulated)",
+            kind="invalid_request_error",
+            code="context_length_exceeded",
+        )
+    if kind == "auth":
+        return _error(401, api, "simulated: invalid API key", kind="authentication_error", code="invalid_api_key")
+    if kind == "quota":
+        if api == "anthropic":
+            return _error(400, api, "Your credit balance is too low (simulated)", kind="invalid_request_error")
+        return _error(
+            429,
+            api,
+            "You exceeded your current quota (simulated)",
+            kind="insufficient_quota",
+            code="insufficient_quota",
+        )
+    if kind == "empty":
+        return answer_response(api, stream, "", name)
+    # cut:N — N characters, then the connection breaks
+    text = ("Simulated partial answer that breaks off. " * (fault.cut_after // 40 + 1))[: fault.cut_after]
+    return answer_response(api, stream, text, name, cut=True)
+
+
+def answer_response(api: str, stream: bool, text: str, name: str, *, cut: bool = False) -> httpx.Response:
+    """A complete (or, with ``cut``, broken) answer holding ``text``, in the API's wire format."""
+    if not stream:
+        if cut:
+            return httpx.Response(200, headers={"content-type": "application/json"}, stream=_Broken([b'{"choices": [']))
+        return httpx.Response(200, json=_completion(api, text, name))
+    events = _events(api, text, name)
+    if cut:
+        events = events[: -(3 if api == "anthropic" else 2)]  # everything up to the end of the text
+    return httpx.Response(200, headers={"content-type": "text/event-stream"}, stream=_Broken(events, broken=cut))
+
+
+def _completion(api: str, text: str, name: str) -> dict[str, Any]:
+    tokens = max(len(text) // 4, 0)
+    if api == "anthropic":
+        return {
+            "type": "message",
+            "role": "assistant",
+            "model": name,
+            "content": [{"type": "text", "text": text}],
+            "usage": {"input_tokens": 5, "output_tokens": tokens},
+        }
+    return {
+        "object": "chat.completion",
+        "model": name,
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 5, "completion_tokens": tokens},
+    }
+
+
+def _sse(data: Any, event: str | None = None) -> bytes:
+    head = f"event: {event}\n" if event else ""
+    return f"{head}data: {data if isinstance(data, str) else json.dumps(data)}\n\n".encode()
+
+
+def _pieces(text: str, size: int = 12) -> list[str]:
+    return [text[i : i + size] for i in range(0, len(text), size)]
+
+
+def _events(api: str, text: str, name: str) -> list[bytes]:
+    tokens = max(len(text) // 4, 0)
+    if api == "anthropic":
+        return [
+            _sse(
+                {"type": "message_start", "message": {"usage": {"input_tokens": 5, "output_tokens": 0}}},
+                "message_start",
+            ),
+            *(
+                _sse({"type": "content_block_delta", "delta": {"type": "text_delta", "text": p}}, "content_block_delta")
+                for p in _pieces(text)
+            ),
+            _sse({"type": "message_delta", "usage": {"output_tokens": tokens}}, "message_delta"),
+            _sse({"type": "content_block_stop", "index": 0}, "content_block_stop"),
+            _sse({"type": "message_stop"}, "message_stop"),
+        ]
+    base = {"object": "chat.completion.chunk", "model": name}
+    return [
+        _sse(base | {"choices": [{"index": 0, "delta": {"role": "assistant"}}]}),
+        *(_sse(base | {"choices": [{"index": 0, "delta": {"content": p}}]}) for p in _pieces(text)),
+        _sse(base | {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}),
+        _sse(base | {"choices": [], "usage": {"prompt_tokens": 5, "completion_tokens": tokens}}) + _sse("[DONE]"),
+    ]
+
+
+class _Broken(httpx.AsyncByteStream):
+    """A response body that yields its pieces and then, if ``broken``, fails like a dropped
+    connection."""
+
+    def __init__(self, pieces: list[bytes], *, broken: bool = True) -> None:
+        self.pieces = pieces
+        self.broken = broken
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for piece in self.pieces:
+            yield piece
+        if self.broken:
+            raise httpx.RemoteProtocolError("simulated: the connection closed mid-answer")
+
+
+class SimulatorTransport(httpx.AsyncBaseTransport):
+    """The ``simulated`` provider's server, in-process: a short answer, no network."""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "GET" and request.url.path.endswith("/models"):
+            return httpx.Response(200, json={"object": "list", "data": []})
+        api, stream, name = _request_info(request)
+        if name.startswith(FAIL_PREFIX):
+            try:
+                return fault_response(parse_fault(name[len(FAIL_PREFIX) :]), request)
+            except ValueError:
+                pass  # not a fault name: an ordinary simulated model
+        text = f"This is a simulated answer from {name or 'a simulated model'}; no network was used."
+        return answer_response(api, stream, text, name)
+
+
+class RoutingTransport(httpx.AsyncBaseTransport):
+    """Requests to :data:`SIMULATED_HOST` go to the simulator, everything else to the network."""
+
+    def __init__(self, real: httpx.AsyncBaseTransport) -> None:
+        self.real = real
+        self.simulator = SimulatorTransport()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.host == SIMULATED_HOST:
+            return await self.simulator.handle_async_request(request)
+        return await self.real.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.real.aclose()
