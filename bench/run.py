@@ -448,14 +448,19 @@ def main() -> None:
         path = write_workspace(folder)
         print(f"workspace: {path.stat().st_size / 1e6:.1f} MB, 10,000 agents / 1,000 models / 500 squads / 50 projects")
         rows += gui_rows(path, folder, args.quick, only)
-        if only is None or "store" in only:
-            rows += load_and_save(path, folder, rounds)
-        if only is None or "resolve" in only:
-            rows.append(resolve_all(path, rounds))
-        if only is None or "cli" in only:
-            rows.append(cli_resolve(path, rounds))
-        if only is None or "hop" in only:
-            rows += fallback_hop(rounds, 10 if args.quick else 25)
+        core: list[tuple[str, str, Callable[[], list[Row]]]] = [
+            ("store", "load + validate / atomic save", lambda: load_and_save(path, folder, rounds)),
+            ("resolve", "resolve every agent with traces", lambda: [resolve_all(path, rounds)]),
+            ("cli", "CLI `resolve --json`, whole process", lambda: [cli_resolve(path, rounds)]),
+            ("hop", "fallback hop 429 -> 200", lambda: fallback_hop(rounds, 10 if args.quick else 25)),
+        ]
+        for name, figure, measure in core:
+            if only is not None and name not in only:
+                continue
+            try:
+                rows += measure()
+            except Exception as exc:  # one broken figure must not hide the others
+                rows.append(Row(figure, "-", "-", None, note=f"failed: {type(exc).__name__}: {exc}"[:300]))
     for row in rows:
         if row.figure.endswith("LiteLLM Router") and row.measured:
             # The LiteLLM row's ratio is LiteLLM / ModelDesk; the target is that it be ≥ 5.
