@@ -165,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
                 QTest.keyClicks(combo.lineEdit(), model_id)
                 combo.completer().popup().hide()  # the typed id is complete; close the suggestions
             settle()
+            dialog.update_preview()  # the preview waits for typing to pause: plan it now
             rows = [(c.agent_id, c.changed) for c in dialog.plan()]
             assert any(changed for _, changed in rows) and not all(changed for _, changed in rows), rows
             assert dialog.apply_button.isEnabled(), dialog.summary_label.text()

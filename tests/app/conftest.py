@@ -49,5 +49,6 @@ def document(qtbot: object, store: ConfigStore) -> Iterator[object]:
 
     doc = Document(store)
     yield doc
+    doc.shutdown()  # saves run in a worker thread: let them land before the file goes
     doc.undo_stack.clear()
     doc.deleteLater()

@@ -18,6 +18,7 @@ import pytest
 from PySide6.QtCore import QAbstractItemModel, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QComboBox
 
+from modeldesk.app.document import wait_for_saves
 from modeldesk.core.schema import ModelValue
 
 
@@ -36,6 +37,7 @@ def agent_models(document: Any) -> dict[str, ModelValue | None]:
 
 def saved_agent_models(config_file: Path) -> dict[str, Any]:
     """Each agent's ``model`` exactly as written in the file (absent = None)."""
+    wait_for_saves()  # saves run in a worker thread
     data = json.loads(config_file.read_text(encoding="utf-8"))
     return {agent["id"]: agent.get("model") for agent in data["agents"]}
 

@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import QLineEdit
 
-from modeldesk.app.document import Document
+from modeldesk.app.document import Document, wait_for_saves
 from modeldesk.app.views.agent_editor import NO_PROJECT, AgentEditor
 from modeldesk.core.edits import SetSetting
 from modeldesk.core.store import ConfigStore
@@ -24,6 +24,7 @@ def make_editor(qtbot: Any, document: Document, agent_id: str | None) -> AgentEd
 
 
 def saved(config_file: Path, agent_id: str) -> Any:
+    wait_for_saves()  # saves run in a worker thread
     return ConfigStore(config_file).load().agent(agent_id)
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractButton, QLabel
 
-from modeldesk.app.document import Document
+from modeldesk.app.document import Document, wait_for_saves
 from modeldesk.app.views.agent_editor import AgentEditor, AgentTaskModelDialog
 from modeldesk.core.schema import FallbackSettings
 from modeldesk.core.setting_fields import number_fields
@@ -28,6 +28,7 @@ def make_editor(qtbot: Any, document: Document, agent_id: str) -> AgentEditor:
 
 
 def agent_on_disk(config_file: Path, agent_id: str) -> dict[str, Any]:
+    wait_for_saves()  # saves run in a worker thread
     data = json.loads(config_file.read_text())
     return next(a for a in data["agents"] if a["id"] == agent_id)
 

@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QDialog, QInputDialog, QMessageBox
 
-from modeldesk.app.document import Document
+from modeldesk.app.document import Document, wait_for_saves
 from modeldesk.app.models.agents_model import (
     EFFECTIVE,
     NAME,
@@ -214,6 +214,7 @@ def test_remove_asks_removes_from_squads_and_undoes(
     document.undo_stack.undo()
     assert document.config.agent("analyst") is not None
     assert document.config.squad("research-team").agents == ["analyst", "researcher", "fact-checker"]
+    wait_for_saves()  # saves run in a worker thread
     assert ConfigStore(config_file).load().agent("analyst") is not None
 
 

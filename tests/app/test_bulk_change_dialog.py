@@ -10,6 +10,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
 
+from modeldesk.app.document import wait_for_saves
 from modeldesk.app.models.bulk_preview_model import BulkPreviewModel
 from modeldesk.app.views.dialogs.bulk_change_dialog import BulkChangeDialog
 from modeldesk.core.bulk import AgentsScope, AllAgentsScope, PlannedChange, SquadScope, UsingModelScope
@@ -149,6 +150,7 @@ def test_selected_agents_add_fallback_undo_restores_string_form(qtbot: Any, docu
 def _saved_agent(config_file: Path, agent_id: str) -> dict[str, Any]:
     import json
 
+    wait_for_saves()  # saves run in a worker thread
     data = json.loads(config_file.read_text(encoding="utf-8"))
     return next(a for a in data["agents"] if a["id"] == agent_id)
 
@@ -278,6 +280,7 @@ def test_cancel_escape_or_close_changes_nothing(qtbot: Any, document: Any, confi
             dialog.close()
     assert finished.args == [QDialog.DialogCode.Rejected.value]
     assert agent_models(document) == before_memory
+    wait_for_saves()  # saves run in a worker thread
     assert config_file.read_text(encoding="utf-8") == before_text
     assert document.undo_stack.count() == 0
 

@@ -11,13 +11,16 @@ from typing import Any
 
 import pytest
 
+from modeldesk.app.document import PAUSED, wait_for_saves
 from modeldesk.core.edits import Batch, PutItem, SetAgentModels, SetSetting, UpdateItem
 from modeldesk.core.errors import EditError
+from modeldesk.core.samples import sample_config
 from modeldesk.core.schema import Agent, dump_config
-from modeldesk.core.store import ConfigStore
+from modeldesk.core.store import ConfigStore, config_text
 
 
 def on_disk(path: Path) -> dict[str, Any]:
+    wait_for_saves()  # saves run in a worker thread
     return json.loads(path.read_text())
 
 
@@ -64,6 +67,7 @@ def test_a_bad_edit_raises_and_changes_nothing(document: Any, config_file: Path)
         document.perform(SetAgentModels("analyst", ("gpt-4o", "gpt-4o")))
     with pytest.raises(EditError):
         document.perform(UpdateItem("agents", "nobody", {"name": "x"}))
+    wait_for_saves()  # saves run in a worker thread
     assert config_file.read_text() == text
     assert document.undo_stack.count() == 0
 
@@ -96,6 +100,7 @@ def test_edits_merge_with_a_change_another_process_made(qtbot: Any, document: An
 def test_reload_if_changed_adopts_the_file(qtbot: Any, document: Any, config_file: Path) -> None:
     assert not document.reload_if_changed()  # our own saves are not "external"
     document.perform(SetAgentModels("helper", ("gpt-4o",)))
+    wait_for_saves()
     assert not document.reload_if_changed()
     cli(config_file, "agents", "set-model", "triage", "claude-haiku-4")
     with qtbot.waitSignal(document.save_state_changed) as state:
@@ -118,16 +123,44 @@ def test_undo_after_the_item_was_removed_elsewhere_is_dropped(document: Any, con
     assert document.config.agent("temp") is None
 
 
-def test_a_hand_broken_file_is_never_overwritten(qtbot: Any, document: Any, config_file: Path) -> None:
+def test_a_hand_broken_file_pauses_editing_and_is_never_overwritten(
+    qtbot: Any, document: Any, config_file: Path
+) -> None:
     config_file.write_text('{"schema_version": 1, "agents": [')
-    assert document.reload_if_changed()
-    assert document.save_state.startswith("The file on disk cannot be read")
+    with qtbot.waitSignal(document.paused_changed) as paused:
+        assert document.reload_if_changed()
+    assert "line 1" in paused.args[0] and str(config_file) in paused.args[0]
+    assert document.save_state == PAUSED
     assert document.config.agent("analyst") is not None  # last good state still shown
-    document.perform(SetAgentModels("helper", ("gpt-4o",)))
+    with pytest.raises(EditError, match="Editing is paused"):
+        document.perform(SetAgentModels("helper", ("gpt-4o",)))
+    wait_for_saves()
     assert config_file.read_text() == '{"schema_version": 1, "agents": ['
-    assert document.save_state.startswith("Save failed")
+    assert list(config_file.parent.glob("config.json.broken-*"))  # a copy is kept
     assert document.undo_stack.count() == 0
     assert document.config.agent("helper").model is None
+    # Fixed by hand: a reload resumes editing.
+    config_file.write_text(config_text(sample_config()))
+    with qtbot.waitSignal(document.paused_changed) as resumed:
+        document.reload()
+    assert resumed.args == [""]
+    document.perform(SetAgentModels("helper", ("gpt-4o",)))
+    assert disk_agent(config_file, "helper")["model"] == "gpt-4o"
+
+
+def test_an_edit_whose_save_meets_a_broken_file_is_withdrawn_visibly(
+    qtbot: Any, document: Any, config_file: Path
+) -> None:
+    document.perform(SetAgentModels("helper", ("gpt-4o",)))
+    wait_for_saves()
+    config_file.write_text("{ broken")  # broken after we looked, before the next save
+    with qtbot.waitSignal(document.paused_changed, timeout=10_000):
+        document.perform(SetAgentModels("helper", ("o3-mini",)))
+        assert document.config.agent("helper").model == "o3-mini"  # applied at once
+    assert document.save_state.startswith("Save failed") and "withdrawn" in document.save_state
+    assert document.undo_stack.count() == 1  # the unsaved step left the history
+    assert document.undo_stack.undoText() == "Set models of helper"
+    assert config_file.read_text() == "{ broken"
 
 
 def test_resolver_is_cached_and_rebuilt_after_a_change(document: Any) -> None:
@@ -155,7 +188,20 @@ def test_a_deleted_file_is_written_again_with_everything_shown(document: Any, co
     assert document.config.agent("analyst") is not None  # not replaced by an empty config
     assert "gone" in document.save_state
     document.perform(SetAgentModels("helper", ("o3-mini",)))
+    wait_for_saves()  # saves run in a worker thread
     saved = ConfigStore(config_file).load()
     assert len(saved.agents) == 8
     assert saved.agent("helper").model == "o3-mini"
     assert not document.reload_if_changed()
+
+
+def test_snapshot_is_unchanged_by_later_edits_and_shares_the_items(document: Any) -> None:
+    snapshot = document.snapshot()
+    assert snapshot == document.config
+    assert snapshot.agent("analyst") is document.config.agent("analyst")  # not copied
+    document.perform(UpdateItem("agents", "analyst", {"name": "Renamed"}))
+    document.perform(SetSetting(("fallback", "retries"), 7))
+    document.perform(PutItem("agents", Agent(id="late", name="Late")))
+    assert snapshot.agent("analyst").name == "Analyst"
+    assert snapshot.settings.fallback.retries != 7
+    assert snapshot.agent("late") is None

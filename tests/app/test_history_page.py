@@ -16,14 +16,8 @@ from PySide6.QtCore import Qt
 
 from modeldesk.app.document import Document
 from modeldesk.app.main_window import MainWindow
-from modeldesk.app.views.history_page import (
-    ANY_AGENT,
-    HistoryPage,
-    RunsModel,
-    answered_text,
-    history_recorder,
-    stats_text,
-)
+from modeldesk.app.models.runs_model import RunsModel, answered_text
+from modeldesk.app.views.history_page import ANY_AGENT, HistoryPage, history_recorder, stats_text
 from modeldesk.app.views.test_run_panel import TestRunPanel
 from modeldesk.core.history import AttemptRecord, HistoryStore, ModelStats, RunRecord
 from modeldesk.core.store import ConfigStore
@@ -128,6 +122,8 @@ def test_a_row_opens_its_attempt_timeline(qtbot: Any, document: Document, histor
 
 def test_filters_by_agent_model_failed_and_fell_back(qtbot: Any, document: Document, history: HistoryStore) -> None:
     page = make_page(qtbot, document)
+    # The lists offer the config's agents and models (filled when the page is shown).
+    assert page.agent_combo.findText("note-taker") > 0 and page.model_combo.findText("gpt-4o") > 0
     page.agent_combo.setFocus()
     page.agent_combo.lineEdit().selectAll()
     qtbot.keyClicks(page.agent_combo, "analyst")
@@ -249,9 +245,9 @@ def test_a_damaged_history_never_stops_a_run(
 def test_model_records_beside_each_model_in_the_registry_and_picker(
     qtbot: Any, document: Document, history: HistoryStore
 ) -> None:
+    from modeldesk.app.models.registry_model import RegistryModel
     from modeldesk.app.views.dialogs.model_picker import COLUMNS, ModelPickerDialog
     from modeldesk.app.views.history_page import model_records
-    from modeldesk.app.views.settings.model_registry import RegistryModel
 
     model_records().invalidate()
     registry = RegistryModel(document)

@@ -12,7 +12,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
-from modeldesk.app.document import Document
+from modeldesk.app.document import Document, wait_for_saves
 from modeldesk.app.main_window import MainWindow
 from modeldesk.app.views.dialogs.import_dialog import (
     ExportDialog,
@@ -70,12 +70,14 @@ def test_export_everything_then_import_into_an_empty_config(
     preview.import_button.click()
     assert empty_document.undo_stack.count() == steps + 1
     assert empty_document.undo_stack.undoText() == "Import out.json"
+    wait_for_saves()  # saves run in a worker thread
     saved = ConfigStore(empty_document.store.path).load()
     for agent in document.config.agents:
         here, there = document.resolver.chat(agent.id), empty_document.resolver.chat(agent.id)
         assert (there.models, there.source) == (here.models, here.source), agent.id
     assert [a.id for a in saved.agents] == [a.id for a in document.config.agents]
     empty_document.undo_stack.undo()
+    wait_for_saves()
     assert ConfigStore(empty_document.store.path).load().agents == []
 
 

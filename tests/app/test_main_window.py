@@ -13,7 +13,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 
-from modeldesk.app.document import Document
+from modeldesk.app.document import Document, wait_for_saves
 from modeldesk.app.main_window import MainWindow
 from modeldesk.core.edits import PutItem, SetAgentModels, UpdateItem
 from modeldesk.core.schema import Provider
@@ -71,9 +71,10 @@ def test_open_settings_link_switches_to_models_and_focuses_the_field(qtbot: Any,
 
 def test_save_state_follows_the_document(qtbot: Any, window: MainWindow, document: Document, config_file: Path) -> None:
     config_file.write_text("{ broken")
-    with qtbot.waitSignal(document.save_state_changed):
-        document.perform(SetAgentModels("helper", ("o3-mini",)))
-    assert window.save_label.text().startswith("Save failed")
+    document.perform(SetAgentModels("helper", ("o3-mini",)))
+    assert window.save_label.text() == "Saving…"
+    qtbot.waitUntil(lambda: window.save_label.text().startswith("Save failed"))
+    wait_for_saves()  # saves run in a worker thread
     assert config_file.read_text() == "{ broken"
 
 
@@ -108,12 +109,14 @@ def test_external_cli_edit_is_picked_up_and_both_sides_kept(
     assert window.agents_page.model.row_of("scout") >= 0
     # The app edits on: both sides' changes stay in the file.
     document.perform(UpdateItem("agents", "scout", {"name": "Scout 2"}))
+    wait_for_saves()  # saves run in a worker thread
     agents = {a["id"]: a for a in json.loads(config_file.read_text())["agents"]}
     assert agents["scout"]["name"] == "Scout 2"
     assert agents["helper"]["model"] == "o3-mini"
     # The app's earlier step can still be undone without touching the CLI's agent.
     document.undo_stack.undo()
     document.undo_stack.undo()
+    wait_for_saves()  # saves run in a worker thread
     agents = {a["id"]: a for a in json.loads(config_file.read_text())["agents"]}
     assert "model" not in agents["helper"]
     assert agents["scout"]["name"] == "Scout"
@@ -153,6 +156,7 @@ def test_text_being_typed_survives_an_external_change(
     assert box.toPlainText() == "Typed while the CLI works."  # not replaced by the reload
     page.editor.name_edit.setFocus()  # focus leaves: the instruction is committed
     qtbot.waitUntil(lambda: document.config.agent("helper").instruction == "Typed while the CLI works.")
+    wait_for_saves()  # saves run in a worker thread
     agents = {a["id"]: a for a in json.loads(config_file.read_text())["agents"]}
     assert agents["helper"]["instruction"] == "Typed while the CLI works."
     assert "scout" in agents

@@ -12,16 +12,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLineEdit
 
 from bench.workspace import workspace
-from modeldesk.app.document import Document
+from modeldesk.app.document import Document, wait_for_saves
 from modeldesk.app.main_window import MainWindow
-from modeldesk.app.views.projects_page import (
-    DeleteProjectDialog,
-    ProjectAgentsModel,
-    ProjectsModel,
-    ProjectsPage,
-    project_id_for,
-    project_rows,
-)
+from modeldesk.app.models.projects_model import ProjectAgentsModel, ProjectsModel, project_rows
+from modeldesk.app.views.projects_page import DeleteProjectDialog, ProjectsPage, project_id_for
 from modeldesk.core.edits import UpdateItem
 from modeldesk.core.schema import Project
 from modeldesk.core.store import ConfigStore
@@ -34,6 +28,7 @@ def make_page(qtbot: Any, document: Document) -> ProjectsPage:
 
 
 def saved(config_file: Path) -> dict[str, Any]:
+    wait_for_saves()  # saves run in a worker thread
     return json.loads(config_file.read_text(encoding="utf-8"))
 
 
@@ -262,3 +257,38 @@ def test_project_ids_are_readable_and_unique(document: Document) -> None:
     assert project_id_for("Web shop", document.config) == "web-shop"
     assert project_id_for("Research", document.config) == "research-2"
     assert project_id_for("  !!! ", document.config) == "project"
+
+
+def test_move_agents_into_and_out_of_a_project(qtbot: Any, document: Document, config_file: Path) -> None:
+    page = make_page(qtbot, document)
+    page.select_project("research")
+    page.add_agent_edit.setFocus()
+    # The completer offers every agent id, built when the field is first used.
+    assert "note-taker" in page.agent_ids.stringList()
+    qtbot.keyClicks(page.add_agent_edit, "note-taker")
+    qtbot.keyClick(page.add_agent_edit, Qt.Key.Key_Return)
+    assert saved_agent_projects(config_file)["note-taker"] == "research"
+    assert page.agents_box.title() == "Agents (4)"
+    assert table_rows(page.projects_model)[1][2] == "4"
+    assert page.agents_model.row_value(page.agents_view.currentIndex().row()).id == "note-taker"
+    # An agent of another project moves over (it leaves the old one).
+    qtbot.keyClicks(page.add_agent_edit, "triage")
+    qtbot.mouseClick(page.add_agent_button, Qt.MouseButton.LeftButton)
+    assert saved_agent_projects(config_file)["triage"] == "research"
+    assert table_rows(page.projects_model)[0][2] == "2"
+    qtbot.keyClicks(page.add_agent_edit, "nobody")
+    qtbot.keyClick(page.add_agent_edit, Qt.Key.Key_Return)
+    assert page.message_label.text() == "There is no agent “nobody”."
+
+    # Delete in the agents table takes the selected agent out of the project.
+    page._select_agent_row("analyst")
+    page.agents_view.setFocus()
+    qtbot.keyClick(page.agents_view, Qt.Key.Key_Delete)
+    assert saved_agent_projects(config_file)["analyst"] is None
+    assert document.undo_stack.undoText() == "Take analyst out of project Research"
+    document.undo_stack.undo()
+    document.undo_stack.undo()
+    document.undo_stack.undo()
+    assert saved_agent_projects(config_file)["analyst"] == "research"
+    assert saved_agent_projects(config_file)["triage"] == "support"
+    assert saved_agent_projects(config_file)["note-taker"] is None

@@ -12,16 +12,16 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QDialog, QMessageBox
 
-from modeldesk.app.document import Document
+from modeldesk.app.document import Document, wait_for_saves
+from modeldesk.app.models.providers_model import ProvidersModel
+from modeldesk.app.models.registry_model import RegistryModel
+from modeldesk.app.models.task_rules_model import TaskModelsModel
 from modeldesk.app.views.dialogs.fetch_models_dialog import FetchModelsDialog
 from modeldesk.app.views.dialogs.model_dialog import ModelDialog
 from modeldesk.app.views.dialogs.provider_dialog import ProviderDialog
 from modeldesk.app.views.dialogs.task_model_dialog import TaskModelDialog
 from modeldesk.app.views.settings.fallback_form import FallbackForm
-from modeldesk.app.views.settings.model_registry import RegistryModel
 from modeldesk.app.views.settings.models_tab import ModelsTab
-from modeldesk.app.views.settings.providers_section import ProvidersModel
-from modeldesk.app.views.settings.task_models_editor import TaskModelsModel
 from modeldesk.core.edits import PutItem
 from modeldesk.core.schema import FallbackSettings, Provider
 from modeldesk.core.setting_fields import number_fields
@@ -37,6 +37,7 @@ def tab(qtbot: Any, document: Document) -> ModelsTab:
 
 
 def on_disk(config_file: Path) -> dict[str, Any]:
+    wait_for_saves()  # saves run in a worker thread
     return json.loads(config_file.read_text())
 
 
@@ -170,6 +171,7 @@ def test_task_dialog_needs_a_task_and_a_model_and_escape_cancels(qtbot: Any, tab
     answer_modal(TaskModelDialog, fill)
     click(qtbot, tab.task_models.add_button)
     assert problems == ["Name the task (for example “title”).", "Add at least one model to run the task on."]
+    wait_for_saves()  # saves run in a worker thread
     assert config_file.read_text() == before
 
 
@@ -195,6 +197,7 @@ def test_add_provider_keeps_the_key_in_the_keyring_only(
 
     answer_modal(ProviderDialog, fill)
     click(qtbot, tab.providers.add_button)
+    wait_for_saves()  # saves run in a worker thread
     text = config_file.read_text()
     assert "sk-or-VERY-SECRET" not in text
     provider = next(p for p in on_disk(config_file)["providers"] if p["id"] == "openrouter")
@@ -396,6 +399,7 @@ def test_edit_model_keeps_its_id_and_cancel_changes_nothing(
     model = document.config.model("o3-mini")
     assert model.label == "o3 mini (reasoning)"
     assert model.capabilities.vision is None
+    wait_for_saves()  # saves run in a worker thread
     before = config_file.read_text()
 
     def cancel(dialog: ModelDialog) -> None:
@@ -404,6 +408,7 @@ def test_edit_model_keeps_its_id_and_cancel_changes_nothing(
 
     answer_modal(ModelDialog, cancel)
     click(qtbot, tab.registry.edit_button)
+    wait_for_saves()  # saves run in a worker thread
     assert config_file.read_text() == before
 
 

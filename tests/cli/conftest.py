@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests.core.helpers import WORLD, Cli, write_json
+from tests.support.scripted_server import scripted_server  # noqa: F401 (a fixture for the run tests)
 
 
 @pytest.fixture

@@ -33,7 +33,20 @@ def _commands(parser: argparse.ArgumentParser, prefix: list[str]) -> list[list[s
     return found
 
 
-MINE = {"resolve", "agents", "squads", "models", "settings", "config"}
+MINE = {
+    "resolve",
+    "run",
+    "agents",
+    "squads",
+    "projects",
+    "models",
+    "settings",
+    "config",
+    "providers",
+    "history",
+    "export",
+    "import",
+}
 
 
 @pytest.mark.parametrize(

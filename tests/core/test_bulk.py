@@ -91,3 +91,26 @@ def test_target_problems_name_unknown_and_disabled_models() -> None:
     resolver = Resolver(config())
     assert target_problems(resolver, SetList(("a", "zz", "off"))) == ["zz: unknown model", "off: model disabled"]
     assert target_problems(resolver, RemoveModel("zz")) == []
+
+
+def test_a_copied_list_that_already_has_the_replacement_collapses_with_both_notes() -> None:
+    cfg = config()
+    plan = plan_bulk_change(cfg, AllAgentsScope(), ReplaceModel("d", "a"), inherited="copy")
+    assert rows(plan)[1] == (
+        "heir",
+        ("a",),
+        "copied a, d inherited from Settings; a was already listed: d removed, no duplicate",
+    )
+    assert plan[1].changed
+
+
+def test_the_applied_plan_reports_exactly_the_agents_it_changed() -> None:
+    from modeldesk.core.edits import apply_tracked
+
+    cfg = config()
+    edit = plan_edit(plan_bulk_change(cfg, AllAgentsScope(), AddFallback("b"), inherited="copy"), "Add b")
+    inverse, change = apply_tracked(cfg, edit)
+    assert change.updated == {"agents": ["own", "heir", "proj-heir"]} and not change.whole
+    _, change = apply_tracked(cfg, inverse)
+    assert change.updated == {"agents": ["own", "heir", "proj-heir"]} and not change.whole
+    assert cfg.agent("heir") is cfg.agents[1] and cfg.agent("heir").model is None

@@ -4,42 +4,89 @@ The Document owns the in-memory :class:`Config`, the undo stack and a cached
 :class:`Resolver`. Widgets never change the config themselves: they build an
 :class:`~modeldesk.core.edits.Edit` and call :meth:`Document.perform`. Each edit is
 
-1. applied to the in-memory config first (a bad edit raises ``EditError`` and changes
-   nothing; applying also yields the inverse edit used for undo), then
-2. saved at once through ``ConfigStore.apply``, which re-reads the file under a lock,
-   replays the edit on it and writes atomically. The config returned from disk replaces
-   the in-memory one, so changes another process made meanwhile are merged in.
+1. applied to the in-memory config at once, on the GUI thread (a bad edit raises
+   ``EditError`` and changes nothing; applying also yields the inverse edit used for undo
+   and a :class:`~modeldesk.core.edits.Change` saying what it touched, emitted as
+   :attr:`Document.edited` so views update just those rows), then
+2. queued for saving. One worker thread saves the queued edits in order, each through
+   ``ConfigStore.apply_edits``, which re-reads the file under a lock, replays the edit on
+   it and writes atomically, so changes another process made meanwhile are kept. When the
+   queue is empty and someone else had changed the file, the merged result is adopted
+   (:attr:`reloaded`). A save that fails withdraws its edit: the step leaves the undo
+   history and the file's state is shown, with the reason in the save state.
 
-Because every local edit is on disk as soon as it is made, an external change picked up
-by the file watcher can simply be adopted (:meth:`reload`): nothing local is pending.
+Signals: ``edited(Change)`` for each edit, undo and redo; ``reloaded()`` when the whole
+config was replaced (a reload from disk, a merge); ``changed()`` after either, for views
+that simply refresh everything. ``paused_changed(str)`` says the file on disk is broken
+(the text says what and where) and editing is paused until it is fixed and reloaded; an
+empty string says editing is possible again.
 """
 
 from __future__ import annotations
 
+import threading
+import weakref
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, Signal
 from PySide6.QtGui import QUndoStack
 
-from modeldesk.core.edits import Edit, apply_edit
-from modeldesk.core.errors import ModelDeskError
+from modeldesk.core.edits import Edit, apply_tracked
+from modeldesk.core.errors import ConfigError, EditError, ModelDeskError, StoreError
 from modeldesk.core.resolver import Resolver
 from modeldesk.core.schema import Config, Policy
 
 from .undo import EditCommand
 
 if TYPE_CHECKING:
-    from modeldesk.core.store import ConfigStore
+    from modeldesk.core.store import Applied, ConfigStore
 
 SAVED = "Saved"
 SAVING = "Saving…"
 RELOADED = "Reloaded changes made outside ModelDesk"
+MERGED = "Saved (with changes made outside ModelDesk)"
+PAUSED = "Editing paused: the config file on disk cannot be read"
+
+
+@dataclass
+class _SaveJob:
+    edit: Edit | None  # None: write ``whole`` as the entire file
+    whole: Config | None
+    command: EditCommand | None  # the undo step to withdraw if this save fails
+    withdraw_on_failure: bool  # a new step (perform) leaves the history when not saved
+
+
+@dataclass
+class _SaveResult:
+    job: _SaveJob
+    applied: Applied | None
+    error: ModelDeskError | None
+    # After a failure: the file as it is now (None if it cannot be read: see read_error).
+    disk: tuple[Config, object] | None = None
+    read_error: ModelDeskError | None = None
+
+
+_open_documents: weakref.WeakSet[Document] = weakref.WeakSet()
+
+
+def wait_for_saves(timeout_s: float = 30.0) -> None:
+    """Let every open document's queued saves land (before reading its file directly,
+    as tests, benchmarks and the exit path do)."""
+    for document in list(_open_documents):
+        document.wait_saved(timeout_s)
 
 
 class Document(QObject):
     changed = Signal()
+    reloaded = Signal()
+    edited = Signal(object)  # Change
     save_state_changed = Signal(str)
+    paused_changed = Signal(str)
     open_settings_requested = Signal(str)
+    # Emitted by the save thread; Qt queues it to this object's (the GUI) thread.
+    _save_finished = Signal(object)
 
     def __init__(self, store: ConfigStore, parent: QObject | None = None, *, config: Config | None = None) -> None:
         super().__init__(parent)
@@ -57,6 +104,19 @@ class Document(QObject):
         self._fingerprint = self._disk_fingerprint()
         self._file_vanished = False
         self.save_state = SAVED if store.exists() else "Not saved yet"
+        # Why editing is paused (the file on disk is broken), or "" when it is not.
+        self.paused = ""
+        # One thread: saves run in the order the edits were made.
+        self._saver = ThreadPoolExecutor(max_workers=1, thread_name_prefix="modeldesk-save")
+        self._waiting: list[_SaveJob] = []  # queued, not yet taken by the save thread
+        self._waiting_lock = threading.Lock()
+        self._futures: list[Future[None]] = []
+        self._pending_jobs = 0  # queued jobs whose outcome has not reached the GUI thread
+        self._outside_change = False  # someone else wrote the file while saves were queued
+        self._failure: str | None = None  # the first save failure of the current queue
+        self._latest: Config | None = None  # the config the last successful save wrote
+        self._save_finished.connect(self._on_save_finished)
+        _open_documents.add(self)
 
     # --- reading ----------------------------------------------------------------------
 
@@ -66,64 +126,238 @@ class Document(QObject):
             self._resolver = Resolver(self.config, self.policy)
         return self._resolver
 
+    def snapshot(self) -> Config:
+        """A config later edits do not change (for a test run), without a deep copy of
+        10,000 agents: edits replace items and never change one in place, so the items are
+        shared; the lists and the settings (which edits change in place) are copied."""
+        config = self.config
+        return config.model_copy(
+            update={
+                "providers": list(config.providers),
+                "models": list(config.models),
+                "projects": list(config.projects),
+                "agents": list(config.agents),
+                "squads": list(config.squads),
+                "settings": config.settings.model_copy(deep=True),
+            }
+        )
+
+    @property
+    def saving(self) -> bool:
+        """True while edits wait to be written."""
+        return self._pending_jobs > 0
+
     # --- editing ----------------------------------------------------------------------
 
     def perform(self, edit: Edit) -> None:
-        """Apply ``edit`` as one undoable, saved step.
+        """Apply ``edit`` as one undoable step; it is saved in the background.
 
-        Raises ``EditError`` when the edit does not fit the config (nothing changes). When
-        saving fails (disk, lock, or the file changed so the edit no longer fits), the edit
-        is withdrawn, the file's state is shown, and the status bar says why.
+        Raises ``EditError`` when the edit does not fit the config (nothing changes), or
+        while editing is paused because the file on disk is broken. When the save fails
+        (disk, lock, or the file changed so the edit no longer fits), the edit is
+        withdrawn, the file's state is shown, and the save state says why.
         """
-        inverse = self.execute(edit)
-        if inverse is not None:
-            self.undo_stack.push(EditCommand(self, edit, inverse))
+        command = EditCommand(self, edit)
+        command.inverse = self._apply(edit, command, withdraw_on_failure=True)
+        self.undo_stack.push(command)
 
-    def execute(self, edit: Edit) -> Edit | None:
-        """Apply and save one edit without touching the undo stack; return its inverse,
-        or ``None`` if it could not be saved (the reason is in the save state).
+    def execute(self, edit: Edit, command: EditCommand | None = None) -> Edit:
+        """Apply ``edit`` in memory and queue its save, without touching the undo stack;
+        return its inverse. Used by the undo commands. Raises ``EditError`` for an edit
+        that does not fit the in-memory config (or while editing is paused)."""
+        return self._apply(edit, command, withdraw_on_failure=False)
 
-        Used by :meth:`perform` and by the undo commands. Raises ``EditError`` for an edit
-        that does not fit the in-memory config.
-        """
-        inverse = apply_edit(self.config, edit)
-        self.set_save_state(SAVING)
-        try:
-            if self._file_vanished:
-                # The file was deleted or moved away after we had it: write back all we
-                # show (applying to "no file" would keep only this one edit).
-                self.store.save(self.config)
-                on_disk = self.store.load()
-                self._file_vanished = False
-            else:
-                on_disk = self.store.apply(edit)
-        except ModelDeskError as exc:
-            # Drop the local change; then show what is on disk (the truth), unless there
-            # is no file any more, when what we show is all there is.
-            apply_edit(self.config, inverse)
-            if self._file_vanished:
-                self.changed.emit()
-                self.set_save_state(f"Save failed: {exc.message}")
-            else:
-                self._adopt_disk_state(f"Save failed: {exc.message}")
-            return None
-        self._fingerprint = self._disk_fingerprint()
-        self._set_config(on_disk)
-        self.set_save_state(SAVED)
+    def _apply(self, edit: Edit, command: EditCommand | None, *, withdraw_on_failure: bool) -> Edit:
+        if self.paused:
+            raise EditError(f"Editing is paused until the config file is fixed and reloaded. {self.paused}")
+        inverse, change = apply_tracked(self.config, edit)
+        self.version += 1
+        self._resolver = None
+        if self._file_vanished:
+            # The file was deleted or moved away after we had it: write back all we show
+            # (applying to "no file" would keep only this one edit). The copy is taken
+            # here because the GUI thread goes on changing ``config``.
+            job = _SaveJob(None, self.config.model_copy(deep=True), command, withdraw_on_failure)
+            self._file_vanished = False
+        else:
+            job = _SaveJob(edit, None, command, withdraw_on_failure)
+        self._queue(job)
+        if change.whole:
+            self.reloaded.emit()
+        else:
+            self.edited.emit(change)
+        self.changed.emit()
         return inverse
 
     def request_open_settings(self, field: str = "default_agent_model") -> None:
         self.open_settings_requested.emit(field)
 
+    # --- saving (one worker thread) ---------------------------------------------------
+
+    def _queue(self, job: _SaveJob) -> None:
+        self.set_save_state(SAVING)
+        self._pending_jobs += 1
+        with self._waiting_lock:
+            self._waiting.append(job)
+        self._futures.append(self._saver.submit(self._save_waiting))
+        # Finished futures are only kept for wait_saved: drop them as we go.
+        if len(self._futures) > 64:
+            self._futures = [f for f in self._futures if not f.done()]
+
+    def _save_waiting(self) -> None:
+        """Runs in the save thread: saves every job queued so far, touching the store only,
+        never the in-memory config. Edits that queued up while a save was running are
+        written together: one lock, one read, one write, each edit replayed in order (a
+        person typing fast at 10,000 agents makes a burst of edits, not a burst of saves)."""
+        with self._waiting_lock:
+            jobs, self._waiting = self._waiting, []
+        if not jobs:
+            return
+        results: list[_SaveResult] = []
+        batch: list[_SaveJob] = []
+        for job in jobs:
+            if job.whole is None:
+                batch.append(job)
+                continue
+            results += self._save_edits(batch)
+            batch = []
+            results.append(self._save_whole(job))
+        results += self._save_edits(batch)
+        self._save_finished.emit(results)
+
+    def _save_edits(self, jobs: list[_SaveJob]) -> list[_SaveResult]:
+        if not jobs:
+            return []
+        try:
+            applied = self.store.apply_edits([job.edit for job in jobs if job.edit is not None])
+        except Exception as exc:  # noqa: BLE001 - any failure must reach the user
+            if len(jobs) == 1:
+                return [self._failed(jobs[0], exc)]
+            # Find which edits do not fit: save them one by one (the rest still land).
+            results: list[_SaveResult] = []
+            for job in jobs:
+                results += self._save_edits([job])
+            return results
+        return [_SaveResult(job, applied, None) for job in jobs]
+
+    def _save_whole(self, job: _SaveJob) -> _SaveResult:
+        from modeldesk.core.store import Applied
+
+        assert job.whole is not None
+        try:
+            self.store.save(job.whole)
+            config, fingerprint = self.store.load_snapshot()
+        except Exception as exc:  # noqa: BLE001
+            return self._failed(job, exc)
+        return _SaveResult(job, Applied(config, None, fingerprint), None)
+
+    def _failed(self, job: _SaveJob, exc: Exception) -> _SaveResult:
+        error = exc if isinstance(exc, ModelDeskError) else StoreError(f"Cannot save: {exc}")
+        result = _SaveResult(job, None, error)
+        try:
+            result.disk = self.store.load_snapshot()
+        except ModelDeskError as read_error:
+            result.read_error = read_error
+        except Exception as read_error:  # noqa: BLE001
+            result.read_error = StoreError(str(read_error))
+        return result
+
+    def _on_save_finished(self, results: list[_SaveResult]) -> None:
+        seen: set[int] = set()
+        for result in results:
+            self._pending_jobs -= 1
+            if result.error is None:
+                assert result.applied is not None
+                # Jobs saved together share one Applied: judge it once.
+                if id(result.applied) not in seen:
+                    seen.add(id(result.applied))
+                    if result.job.whole is None and result.applied.read_fingerprint != self._fingerprint:
+                        self._outside_change = True
+                    self._fingerprint = result.applied.fingerprint
+                    self._latest = result.applied.config
+            else:
+                self._withdraw(result)
+        if self._pending_jobs > 0:
+            return
+        # The queue is empty: what is on disk now holds every edit that was saved.
+        failure, self._failure = self._failure, None
+        outside, self._outside_change = self._outside_change, False
+        latest, self._latest = self._latest, None
+        if failure is not None:
+            self._adopt_after_failure(results[-1], failure)
+        elif outside and latest is not None:
+            self._set_config(latest)
+            self.set_save_state(MERGED)
+        else:
+            self.set_save_state(SAVED)
+
+    def _withdraw(self, result: _SaveResult) -> None:
+        assert result.error is not None
+        if self._failure is None:
+            self._failure = result.error.message
+        command = result.job.command
+        if command is None:
+            return
+        # Qt drops an obsolete command when undo/redo reaches it; a new step that is on
+        # top of the history is dropped now, so Undo does not offer an edit never saved.
+        command.withdrawn = True
+        command.setObsolete(True)
+        stack = self.undo_stack
+        if result.job.withdraw_on_failure and stack.index() > 0 and stack.command(stack.index() - 1) is command:
+            stack.undo()
+
+    def _adopt_after_failure(self, result: _SaveResult, failure: str) -> None:
+        state = f"Save failed: {failure} Your change was withdrawn."
+        if result.disk is not None:
+            config, fingerprint = result.disk
+            self._fingerprint = fingerprint
+            self._set_config(config)
+            self.set_save_state(state)
+        elif isinstance(result.read_error, ConfigError):
+            self._pause(result.read_error.message)
+            self.set_save_state(state)
+        elif not self.store.exists():
+            # No file any more: what we show is all there is; the next edit writes it.
+            self._file_vanished = True
+            self.reloaded.emit()
+            self.changed.emit()
+            self.set_save_state(state)
+        else:
+            self.set_save_state(state)
+
+    def wait_saved(self, timeout_s: float = 30.0) -> bool:
+        """Block until every queued save has finished and its outcome is applied (for
+        closing the window, and for tests and benchmarks). True if nothing is pending."""
+        for future in list(self._futures):
+            try:
+                future.result(timeout=timeout_s)
+            except TimeoutError:
+                return False
+        self._futures.clear()
+        # The outcomes arrive as queued signals: deliver them now.
+        app = QCoreApplication.instance()
+        while self._pending_jobs > 0 and app is not None:
+            app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+        return self._pending_jobs == 0
+
+    def shutdown(self) -> None:
+        """Finish the queued saves (the window is closing) and stop the save thread."""
+        self.wait_saved()
+        self._saver.shutdown(wait=True)
+
     # --- the file on disk -------------------------------------------------------------
 
     def reload(self) -> None:
         """Adopt the file as it is on disk now (keeps the undo history: its steps are
-        edits, replayed on whatever the file holds when undone)."""
+        edits, replayed on whatever the file holds when undone). Waits for queued saves
+        first, so none of them is overtaken."""
+        self.wait_saved()
         self._adopt_disk_state(RELOADED)
 
     def reload_if_changed(self) -> bool:
         """Reload when the file differs from what this document last saw; True if so."""
+        if self._pending_jobs > 0:
+            return False  # our own saves are landing; their outcome tells about the file
         fingerprint = self._disk_fingerprint()
         if fingerprint == self._fingerprint:
             return False
@@ -139,17 +373,30 @@ class Document(QObject):
     def _adopt_disk_state(self, state: str) -> None:
         self._fingerprint = self._disk_fingerprint()
         try:
-            config = self.store.load()
+            config, self._fingerprint = self.store.load_snapshot()
+        except ConfigError as exc:
+            # A hand-broken (or too new) file: keep showing the last good state and pause
+            # editing until the file is fixed, so no edit is made that cannot be saved.
+            self._pause(exc.message)
+            return
         except ModelDeskError as exc:
-            # A hand-broken file: keep showing the last good state; saving will keep
-            # failing (the store refuses to overwrite it) until the file is fixed.
-            self.changed.emit()
-            failed_save = state.startswith("Save failed")
-            self.set_save_state(state if failed_save else f"The file on disk cannot be read: {exc.message}")
+            self.set_save_state(f"The file on disk cannot be read: {exc.message}")
             return
         self.policy = self._load_policy()
         self._set_config(config)
+        self._resume()
         self.set_save_state(state)
+
+    def _pause(self, problem: str) -> None:
+        self.set_save_state(PAUSED)
+        if problem != self.paused:
+            self.paused = problem
+            self.paused_changed.emit(problem)
+
+    def _resume(self) -> None:
+        if self.paused:
+            self.paused = ""
+            self.paused_changed.emit("")
 
     def _load_policy(self) -> Policy | None:
         try:
@@ -170,6 +417,7 @@ class Document(QObject):
         self.config = config
         self.version += 1
         self._resolver = None
+        self.reloaded.emit()
         self.changed.emit()
 
     def set_save_state(self, state: str) -> None:

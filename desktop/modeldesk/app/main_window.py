@@ -1,21 +1,50 @@
 """The main window: Agents, Squads and Settings pages, Edit → Undo/Redo, a status bar
 with the config path and save state, and a watcher that picks up changes other
-programs make to the file."""
+programs make to the file.
+
+When the file on disk becomes unreadable (broken by hand, or written by a newer
+ModelDesk), editing pauses: a banner above the pages says what is wrong and where, the
+pages turn read-only, and Reload / Open folder let the user fix it and carry on."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QFileSystemWatcher, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QWidget
+from typing import cast
+
+from PySide6.QtCore import QFileSystemWatcher, QSignalBlocker, Qt, QTimer, QUrl
+from PySide6.QtGui import QAction, QCloseEvent, QColor, QDesktopServices, QKeySequence
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QPushButton,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+from shiboken6 import isValid as shiboken_is_valid
 
 from .document import Document
 from .views.agents_page import AgentsPage
+from .views.app_menus import add_app_menus
 from .views.dialogs.import_dialog import open_export, open_import
 from .views.health_page import HealthPage
 from .views.history_page import HistoryPage, history_recorder
 from .views.projects_page import ProjectsPage
 from .views.settings.settings_page import SettingsPage
 from .views.squads_page import SquadsPage
+
+# The pages, in tab order: (key, tab label).
+PAGES = (
+    ("agents", "&Agents"),
+    ("squads", "S&quads"),
+    ("projects", "&Projects"),
+    ("history", "Histor&y"),
+    ("settings", "Se&ttings"),
+    ("health", "&Health"),
+)
+# Pages that edit the config: read-only while editing is paused.
+EDITING_PAGES = ("agents", "squads", "projects", "settings")
 
 # Editors often write a file in several steps; wait for the burst to end.
 WATCH_DEBOUNCE_MS = 150
@@ -32,21 +61,35 @@ class MainWindow(QMainWindow):
 
         self.pages = QTabWidget(self)
         self.pages.setDocumentMode(True)
+        # The Agents page is what the window opens on; the others are built the first
+        # time they are shown (or asked for), which keeps start-up and every edit at
+        # 10,000 agents free of pages nobody has looked at yet.
         self.agents_page = AgentsPage(document, self)
-        self.squads_page = SquadsPage(document, self)
-        self.projects_page = ProjectsPage(document, self)
-        self.settings_page = SettingsPage(document, self)
-        self.pages.addTab(self.agents_page, "&Agents")
-        self.pages.addTab(self.squads_page, "S&quads")
-        self.pages.addTab(self.projects_page, "&Projects")
-        self.history_page = HistoryPage(document, self)
-        self.pages.addTab(self.history_page, "Histor&y")
-        self.pages.addTab(self.settings_page, "Se&ttings")
-        self.health_page = HealthPage(document, self)
-        self.pages.addTab(self.health_page, "&Health")
-        self.setCentralWidget(self.pages)
+        self._built: dict[str, QWidget] = {}
+        self._placeholders: dict[str, QWidget] = {}
+        for key, label in PAGES:
+            if key == "agents":
+                self._built[key] = self.agents_page
+                self.pages.addTab(self.agents_page, label)
+            else:
+                placeholder = QWidget(self)
+                placeholder.setObjectName(f"{key}_placeholder")
+                self._placeholders[key] = placeholder
+                self.pages.addTab(placeholder, label)
+        self.pages.currentChanged.connect(self._build_shown_page)
+        self.banner = PausedBanner(self)
+        self.banner.reload_button.clicked.connect(self.document.reload)
+        self.banner.folder_button.clicked.connect(self.open_config_folder)
+        central = QWidget(self)
+        central_layout = QVBoxLayout(central)
+        central_layout.setContentsMargins(0, 0, 0, 0)
+        central_layout.setSpacing(0)
+        central_layout.addWidget(self.banner)
+        central_layout.addWidget(self.pages, 1)
+        self.setCentralWidget(central)
 
         self._build_menus()
+        add_app_menus(self, document.store.path)  # View (theme) and Help
         self.path_label = QLabel(str(document.store.path), self)
         self.path_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.path_label.setToolTip("The config file this window edits")
@@ -57,10 +100,81 @@ class MainWindow(QMainWindow):
 
         document.save_state_changed.connect(self.save_label.setText)
         document.open_settings_requested.connect(self.open_settings)
+        document.paused_changed.connect(self._show_paused)
         self.agents_page.editor.open_project_requested.connect(self.open_project)
-        self.projects_page.open_agent_requested.connect(self.open_agent)
         history_recorder().failed.connect(self.show_history_problem)
         self._watch_file()
+        self._show_paused(document.paused)
+
+    # --- pages, built on first show --------------------------------------------------
+
+    @property
+    def squads_page(self) -> SquadsPage:
+        return cast(SquadsPage, self.page("squads"))
+
+    @property
+    def projects_page(self) -> ProjectsPage:
+        return cast(ProjectsPage, self.page("projects"))
+
+    @property
+    def history_page(self) -> HistoryPage:
+        return cast(HistoryPage, self.page("history"))
+
+    @property
+    def settings_page(self) -> SettingsPage:
+        return cast(SettingsPage, self.page("settings"))
+
+    @property
+    def health_page(self) -> HealthPage:
+        return cast(HealthPage, self.page("health"))
+
+    def is_built(self, key: str) -> bool:
+        return key in self._built
+
+    def page(self, key: str) -> QWidget:
+        """The page named ``key`` (see PAGES), built now if it has not been shown yet."""
+        built = self._built.get(key)
+        if built is not None:
+            return built
+        placeholder = self._placeholders.pop(key)
+        page = self._make_page(key)
+        self._built[key] = page
+        index = self.pages.indexOf(placeholder)
+        current = self.pages.currentIndex()
+        # Swap the placeholder for the page in the same tab, quietly: the tab shown does
+        # not change.
+        with QSignalBlocker(self.pages):
+            self.pages.removeTab(index)
+            self.pages.insertTab(index, page, dict(PAGES)[key])
+            self.pages.setCurrentIndex(current)
+        placeholder.deleteLater()
+        if key in EDITING_PAGES:
+            page.setEnabled(not self.document.paused)
+        return page
+
+    def _make_page(self, key: str) -> QWidget:
+        if key == "squads":
+            return SquadsPage(self.document, self)
+        if key == "projects":
+            projects = ProjectsPage(self.document, self)
+            projects.open_agent_requested.connect(self.open_agent)
+            return projects
+        if key == "history":
+            return HistoryPage(self.document, self)
+        if key == "settings":
+            return SettingsPage(self.document, self)
+        if key == "health":
+            return HealthPage(self.document, self)
+        raise KeyError(key)
+
+    def _build_shown_page(self, index: int) -> None:
+        shown = self.pages.widget(index)
+        for key, placeholder in list(self._placeholders.items()):
+            if placeholder is shown:
+                self.page(key)
+                # Show the page itself, not the placeholder that stood in its tab.
+                self.pages.setCurrentIndex(index)
+                return
 
     # --- menus ------------------------------------------------------------------------
 
@@ -86,10 +200,17 @@ class MainWindow(QMainWindow):
         file_menu.addAction(quit_action)
 
         edit_menu = self.menuBar().addMenu("&Edit")
-        self.undo_action = stack.createUndoAction(self, "&Undo")
+        # Own actions rather than the stack's createUndoAction: those re-enable themselves
+        # whenever the stack changes, and undo must stay off while editing is paused.
+        self.undo_action = QAction("&Undo", self)
         self.undo_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Undo))
-        self.redo_action = stack.createRedoAction(self, "&Redo")
+        self.undo_action.triggered.connect(stack.undo)
+        self.redo_action = QAction("&Redo", self)
         self.redo_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Redo))
+        self.redo_action.triggered.connect(stack.redo)
+        for signal in (stack.canUndoChanged, stack.canRedoChanged, stack.undoTextChanged, stack.redoTextChanged):
+            signal.connect(self._update_undo_actions)
+        self._update_undo_actions()
         edit_menu.addAction(self.undo_action)
         edit_menu.addAction(self.redo_action)
 
@@ -100,6 +221,31 @@ class MainWindow(QMainWindow):
             action.setShortcut(QKeySequence(f"Ctrl+{index + 1}"))
             action.triggered.connect(lambda _checked=False, i=index: self.pages.setCurrentIndex(i))
             go_menu.addAction(action)
+
+    # --- a broken file pauses editing --------------------------------------------------
+
+    def _show_paused(self, problem: str) -> None:
+        paused = bool(problem)
+        self.banner.show_problem(problem, self.document.store.path.name)
+        # The pages stay readable (and the tabs switchable) but take no edits; undo and
+        # redo would be edits too.
+        for key in EDITING_PAGES:
+            if key in self._built:
+                self._built[key].setEnabled(not paused)
+        self._update_undo_actions()
+
+    def _update_undo_actions(self, *_: object) -> None:
+        stack = self.document.undo_stack
+        if not shiboken_is_valid(stack):
+            return  # the document is being torn down
+        paused = bool(self.document.paused)
+        self.undo_action.setEnabled(stack.canUndo() and not paused)
+        self.redo_action.setEnabled(stack.canRedo() and not paused)
+        self.undo_action.setText(f"&Undo {stack.undoText()}".rstrip())
+        self.redo_action.setText(f"&Redo {stack.redoText()}".rstrip())
+
+    def open_config_folder(self) -> None:
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.document.store.path.parent)))
 
     # --- Settings links ---------------------------------------------------------------
 
@@ -168,9 +314,62 @@ class MainWindow(QMainWindow):
             focused.clearFocus()
         self._poll.stop()
         self._debounce.stop()
+        # Saves run in the background: let the queued ones land before the app ends.
+        self.document.wait_saved()
         # Network work still under way (a test run, a provider check) must not outlive
         # the window that shows it.
         self.agents_page.test_run.shutdown()
-        self.settings_page.models_tab.providers.shutdown()
-        self.health_page.shutdown()
+        if self.is_built("settings"):
+            self.settings_page.models_tab.providers.shutdown()
+        if self.is_built("health"):
+            self.health_page.shutdown()
         super().closeEvent(event)
+
+
+class PausedBanner(QFrame):
+    """A strip above the pages while the config file on disk cannot be read: what is
+    wrong and where (the store's message, as plain text), and the two ways on."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("paused_banner")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setAutoFillBackground(True)
+        self.title = QLabel(self)
+        self.title.setTextFormat(Qt.TextFormat.PlainText)
+        font = self.title.font()
+        font.setBold(True)
+        self.title.setFont(font)
+        self.message = QLabel(self)
+        # The message quotes the file: it is data, never markup.
+        self.message.setTextFormat(Qt.TextFormat.PlainText)
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.reload_button = QPushButton("&Reload", self)
+        self.reload_button.setToolTip("Read the file again (after fixing it)")
+        self.folder_button = QPushButton("Open &folder", self)
+        self.folder_button.setToolTip("Show the folder holding the config file and the kept broken copy")
+        text = QVBoxLayout()
+        text.addWidget(self.title)
+        text.addWidget(self.message)
+        buttons = QVBoxLayout()
+        buttons.addWidget(self.reload_button)
+        buttons.addWidget(self.folder_button)
+        buttons.addStretch(1)
+        layout = QHBoxLayout(self)
+        layout.addLayout(text, 1)
+        layout.addLayout(buttons)
+        palette = self.palette()
+        palette.setColor(self.backgroundRole(), QColor(255, 236, 179))
+        # Dark text on the pale strip in light and dark themes alike.
+        palette.setColor(self.foregroundRole(), QColor(33, 33, 33))
+        self.setPalette(palette)
+        self.hide()
+
+    def show_problem(self, problem: str, file_name: str) -> None:
+        if not problem:
+            self.hide()
+            return
+        self.title.setText(f"Editing is paused: {file_name} cannot be read. Fix it, then Reload.")
+        self.message.setText(problem)
+        self.show()

@@ -1,9 +1,11 @@
 """Undo/redo: one QUndoCommand per Edit.
 
 The command holds an edit and its inverse. Both directions go through
-``Document.execute``, so an undo is saved (and merged with other processes' changes)
-exactly like the edit itself. Each direction recomputes the opposite edit against the
-config it actually ran on, so undo → redo → undo keeps restoring exactly.
+``Document.execute``, which applies in memory at once (so undo is instant) and queues the
+save, which is merged with other processes' changes exactly like the edit itself. Each
+direction recomputes the opposite edit against the config it actually ran on, so
+undo → redo → undo keeps restoring exactly. A step whose save failed is *withdrawn*:
+obsolete, so Qt drops it from the history instead of replaying it.
 """
 
 from __future__ import annotations
@@ -20,11 +22,13 @@ if TYPE_CHECKING:
 
 
 class EditCommand(QUndoCommand):
-    def __init__(self, document: Document, edit: Edit, inverse: Edit) -> None:
+    def __init__(self, document: Document, edit: Edit, inverse: Edit | None = None) -> None:
         super().__init__(edit.label)
         self._document = document
-        self._edit = edit
-        self._inverse = inverse
+        self.edit = edit
+        # Set by Document.perform once the edit is applied (before the command is pushed).
+        self.inverse: Edit | None = inverse
+        self.withdrawn = False
         # Document.perform applied the edit before pushing; QUndoStack.push calls redo().
         self._already_applied = True
 
@@ -32,23 +36,25 @@ class EditCommand(QUndoCommand):
         if self._already_applied:
             self._already_applied = False
             return
-        inverse = self._run(self._edit)
+        inverse = self._run(self.edit, "redo")
         if inverse is not None:
-            self._inverse = inverse
+            self.inverse = inverse
 
     def undo(self) -> None:
-        edit = self._run(self._inverse)
+        if self.inverse is None:
+            return
+        edit = self._run(self.inverse, "undo")
         if edit is not None:
-            self._edit = edit
+            self.edit = edit
 
-    def _run(self, edit: Edit) -> Edit | None:
+    def _run(self, edit: Edit, verb: str) -> Edit | None:
+        if self.withdrawn:
+            return None
         try:
-            result = self._document.execute(edit)
+            return self._document.execute(edit, self)
         except EditError as exc:
             # The config changed underneath (e.g. another process removed the agent):
             # this step can no longer be replayed. Qt drops obsolete commands.
-            self._document.set_save_state(f"Cannot {('undo' if edit is self._inverse else 'redo')}: {exc.message}")
-            result = None
-        if result is None:
+            self._document.set_save_state(f"Cannot {verb}: {exc.message}")
             self.setObsolete(True)
-        return result
+            return None

@@ -4,20 +4,35 @@ an agent's preferred models and override its fallback options."""
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 from typing import Any
 
-from modeldesk.core.edits import AddItem, RemoveAgent, SetAgentFallback, SetAgentModels, SetTaskModel, check_model_list
+from modeldesk.core.edits import (
+    AddItem,
+    Batch,
+    RemoveAgent,
+    SetAgentFallback,
+    SetAgentModels,
+    SetTaskModel,
+    UpdateItem,
+    check_model_list,
+)
+from modeldesk.core.errors import EditError
+from modeldesk.core.item_edits import RenameItem
 from modeldesk.core.schema import Agent, as_model_value, model_list
 from modeldesk.runtime.policy import effective_options
 
 from .common import (
     Session,
+    SubParsers,
     UsageError,
     add_command,
     add_fallback_option_arguments,
     add_group,
     add_models_argument,
     clean_models,
+    clean_text,
     emit_warnings,
     fallback_value,
     models_text,
@@ -32,7 +47,7 @@ from .common import (
 )
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: SubParsers) -> None:
     group = add_group(subparsers, "agents", "List, add, show, remove agents and set their preferred models.")
     add_command(group, "list", "Every agent with its preferred models, effective models and their source.", list_agents)
     p = add_command(group, "show", "One agent: its settings, effective models and the resolution trace.", show_agent)
@@ -99,8 +114,46 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     p.add_argument("--reset", action="store_true", help="remove the agent's override: Settings' value applies again")
 
-    p = add_command(group, "remove", "Remove an agent (and take it out of every squad).", remove_agent)
+    p = add_command(group, "remove", "Remove agents (and take them out of every squad).", remove_agent)
+    p.add_argument("agents", nargs="+", metavar="ID")
+
+    p = add_command(
+        group,
+        "rename",
+        "Give an agent a new id (squads follow) and/or a new display name.",
+        rename_agent,
+        epilog="Examples:\n"
+        "  modeldesk agents rename analyst researcher\n"
+        "  modeldesk agents rename analyst --name 'Data analyst'",
+    )
     p.add_argument("agent", metavar="ID")
+    p.add_argument("new_id", nargs="?", metavar="NEW_ID")
+    p.add_argument("--name", help="the new display name")
+
+    p = add_command(
+        group,
+        "set-project",
+        "Put agents in a project (its default models apply when they have none), or --none to take them out.",
+        set_project,
+        epilog="Example: modeldesk agents set-project support triage billing",
+    )
+    p.add_argument("project", metavar="PROJECT", nargs="?", help="the project (omit with --none)")
+    p.add_argument("agents", nargs="*", metavar="AGENT")
+    p.add_argument("--none", action="store_true", help="take the agents out of their project")
+
+    p = add_command(
+        group,
+        "set-instruction",
+        "Set an agent's instruction (system prompt): TEXT, --file PATH, '-' for stdin, or --clear.",
+        set_instruction,
+        epilog="Examples:\n"
+        "  modeldesk agents set-instruction analyst 'You analyse data.'\n"
+        "  modeldesk agents set-instruction analyst --file prompts/analyst.md",
+    )
+    p.add_argument("agent", metavar="ID")
+    p.add_argument("text", nargs="?", metavar="TEXT")
+    p.add_argument("--file", metavar="PATH", help="read the instruction from this file")
+    p.add_argument("--clear", action="store_true", help="remove the instruction")
 
 
 def _agent_json(session: Session, agent: Agent) -> dict[str, Any]:
@@ -152,7 +205,7 @@ def show_agent(args: argparse.Namespace) -> int:
         }
         print_json(data)
         return 0
-    print(f"Agent {agent.id}: {agent.name}")
+    print(clean_text(f"Agent {agent.id}: {agent.name}", keep_newlines=False))
     print(f"Project: {agent.project or '-'}")
     print(f"Preferred models: {models_text(model_list(agent.model))}")
     for task, value in agent.task_models.items():
@@ -163,7 +216,7 @@ def show_agent(args: argparse.Namespace) -> int:
     else:
         print("Fallback overrides: none (follows Settings)")
     if agent.instruction:
-        print(f"Instruction: {agent.instruction}")
+        print(clean_text(f"Instruction: {agent.instruction}"))
     print()
     if resolution is not None:
         print(resolution_text(resolution))
@@ -255,13 +308,85 @@ def set_fallback(args: argparse.Namespace) -> int:
 
 def remove_agent(args: argparse.Namespace) -> int:
     session = Session(args)
-    session.resolver.agent(args.agent)
-    session.apply(RemoveAgent(args.agent))
+    ids = list(dict.fromkeys(args.agents))
+    for agent_id in ids:
+        session.resolver.agent(agent_id)
+    session.apply(Batch(tuple(RemoveAgent(a) for a in ids), label="Remove agents"))
     if wants_json(args):
-        print_json({"removed": args.agent})
+        # One id keeps the original shape; several are listed.
+        print_json({"removed": ids[0] if len(ids) == 1 else ids})
     else:
-        print(f"Removed agent {args.agent}.")
+        print(f"Removed agent{'s' if len(ids) > 1 else ''} {', '.join(ids)}.")
     return 0
+
+
+def rename_agent(args: argparse.Namespace) -> int:
+    if args.new_id is None and args.name is None:
+        raise UsageError("Give a new id, --name, or both.")
+    session = Session(args)
+    session.resolver.agent(args.agent)
+    new_id = args.new_id or args.agent
+    if new_id != args.agent:
+        validated(Agent, {"id": new_id, "name": "x"}, "Cannot use this id")
+    session.apply(RenameItem("agents", args.agent, new_id, args.name))
+    return _report(args, session, new_id, f"Agent {args.agent} is now {new_id}.", [])
+
+
+def set_project(args: argparse.Namespace) -> int:
+    agents = list(args.agents)
+    project: str | None = args.project
+    if args.none:
+        # `set-project --none a b`: what parsed as the project is the first agent.
+        if project is not None:
+            agents.insert(0, project)
+        project = None
+    elif project is None:
+        raise UsageError("Give a project and agents, or --none and agents.")
+    agents = [a for a in dict.fromkeys(clean_models(agents)) if a]
+    if not agents:
+        raise UsageError("Give at least one agent.")
+    session = Session(args)
+    for agent_id in agents:
+        session.resolver.agent(agent_id)
+    warnings: list[str] = []
+    if project is not None and session.config.project(project) is None:
+        raise EditError(f"There is no project '{project}' (add it with: modeldesk projects add {project} --name NAME).")
+    session.apply(
+        Batch(tuple(UpdateItem("agents", a, {"project": project}) for a in agents), label="Set project of agents")
+    )
+    if wants_json(args):
+        rows = [_agent_json(session, session.config.agent(a)) for a in agents]  # type: ignore[arg-type]
+        print_json({"agents": rows, "warnings": warnings})
+        return 0
+    for agent_id in agents:
+        resolution, error = try_chat(session.resolver, agent_id)
+        effective = f"{', '.join(resolution.models)} (from {resolution.source})" if resolution else f"none: {error}"
+        print(clean_text(f"{agent_id}: project {project or '(none)'}; effective models {effective}"))
+    return 0
+
+
+def set_instruction(args: argparse.Namespace) -> int:
+    given = [args.text is not None, args.file is not None, args.clear]
+    if sum(given) != 1:
+        raise UsageError("Give the instruction as TEXT, --file PATH or '-', or --clear.")
+    if args.clear:
+        text = ""
+    elif args.file is not None:
+        try:
+            text = Path(args.file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise EditError(f"Cannot read {args.file}: {getattr(exc, 'strerror', None) or exc}") from None
+    elif args.text == "-":
+        text = sys.stdin.read()
+    else:
+        text = args.text
+    session = Session(args)
+    session.resolver.agent(args.agent)
+    session.apply(
+        UpdateItem("agents", args.agent, {"instruction": text or None}, label=f"Set instruction of {args.agent}")
+    )
+    summary = f"{args.agent}: instruction {'cleared' if not text else f'set ({len(text)} characters)'}."
+    return _report(args, session, args.agent, summary, [])
 
 
 def _report(args: argparse.Namespace, session: Session, agent_id: str, summary: str, warnings: list[str]) -> int:

@@ -5,13 +5,16 @@ from __future__ import annotations
 import argparse
 import re
 from collections import Counter
+from typing import Any
 
 from modeldesk.core.bulk import ReplaceModel, Scope, SquadScope, UsingModelScope
 from modeldesk.core.checks import model_values
+from modeldesk.core.history import HistoryError, HistoryStore, ModelStats
 from modeldesk.core.schema import model_list
 
 from .common import (
     Session,
+    SubParsers,
     UsageError,
     add_command,
     add_dry_run_flag,
@@ -24,7 +27,7 @@ from .squads import run_bulk
 _AGENT_LIST = re.compile(r"agents\[\d+\]\.model")
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: SubParsers) -> None:
     group = add_group(subparsers, "models", "List the model registry and replace a model in agents' lists.")
     add_command(
         group,
@@ -48,6 +51,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     from .model_info import register_info
 
     register_info(group)
+    from .registry import register_model_commands
+
+    register_model_commands(group)
 
 
 def list_models(args: argparse.Namespace) -> int:
@@ -55,7 +61,7 @@ def list_models(args: argparse.Namespace) -> int:
     resolver = session.resolver
     own = {m.id for m in session.config.models}
     used = Counter(m.strip() for a in session.config.agents for m in model_list(a.model))
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "id": model.id,
             "provider": model.provider,
@@ -69,16 +75,42 @@ def list_models(args: argparse.Namespace) -> int:
         for model in resolver.models.values()
     ]
     rows.sort(key=lambda r: (r["provider"], r["id"]))
+    stats = _history_stats([r["id"] for r in rows])
+    for row in rows:
+        found = stats.get(row["id"])
+        row["success_rate"] = None if found is None else found.success_rate
+        row["median_latency_ms"] = None if found is None else found.median_latency_ms
     return print_listing(
         args,
         "models",
         rows,
         "No models yet: add providers and models in the app (Settings → Models) or the config file.",
         lambda: table(
-            ("ID", "PROVIDER", "NAME", "FROM", "AGENTS", "STATUS"),
-            ((r["id"], r["provider"], r["name"], r["origin"], r["agents"], r["problem"] or "ok") for r in rows),
+            ("ID", "PROVIDER", "NAME", "FROM", "AGENTS", "STATUS", "SUCCESS", "MEDIAN"),
+            (
+                (
+                    r["id"],
+                    r["provider"],
+                    r["name"],
+                    r["origin"],
+                    r["agents"],
+                    r["problem"] or "ok",
+                    None if r["success_rate"] is None else f"{r['success_rate'] * 100:.0f}%",
+                    None if r["median_latency_ms"] is None else f"{r['median_latency_ms']} ms",
+                )
+                for r in rows
+            ),
         ),
     )
+
+
+def _history_stats(model_ids: list[str]) -> dict[str, ModelStats]:
+    """Success rate and median latency from the run history; nothing when it cannot be
+    read (listing the registry never fails on the history)."""
+    try:
+        return HistoryStore().model_stats(model_ids)
+    except HistoryError:
+        return {}
 
 
 def replace(args: argparse.Namespace) -> int:

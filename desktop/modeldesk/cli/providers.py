@@ -10,14 +10,14 @@ from modeldesk.core.schema import Provider
 from modeldesk.runtime.errors import ProviderError
 from modeldesk.runtime.provider_probe import DEFAULT_TIMEOUT_S, check_providers, list_models
 
-from .common import Session, add_group, add_json_flag, add_parser, command, print_json, table, wants_json
+from .common import Session, SubParsers, add_group, add_json_flag, add_parser, command, print_json, table, wants_json
 
 
 class UnknownProviderError(ModelDeskError):
     code = "unknown_provider"
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: SubParsers) -> None:
     group = add_group(subparsers, "providers", "Check providers and list the models they serve.")
     check = add_parser(
         group, "check", "Ask each provider for its model list and show whether it answered, and how fast."
@@ -30,7 +30,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     models.add_argument("provider", metavar="ID", help="the provider to ask")
     _add_timeout(models)
     add_json_flag(models)
+    models.add_argument(
+        "--import", dest="import_models", action="store_true", help="add the served models missing from the config"
+    )
+    models.add_argument("--match", metavar="GLOB", help="with --import: only names matching GLOB (gpt-4o*)")
+    models.add_argument("--dry-run", action="store_true", help="with --import: show what would be added")
     models.set_defaults(handler=run_models)
+    from .registry import register_provider_commands
+
+    register_provider_commands(group)
     from .detect import register_detect
 
     register_detect(group)
@@ -88,12 +96,18 @@ def run_check(args: argparse.Namespace) -> int:
 
 @command
 def run_models(args: argparse.Namespace) -> int:
+    if (args.match or args.dry_run) and not args.import_models:
+        raise ModelDeskError("--match and --dry-run go with --import.")
     session = Session(args)
     provider = _provider(session, args.provider)
     try:
         remote = asyncio.run(list_models(provider, timeout_s=args.timeout))
     except ProviderError as exc:
         raise ModelDeskError(f"Provider '{provider.id}' did not list its models: {exc.message}") from None
+    if args.import_models:
+        from .registry import import_remote_models
+
+        return import_remote_models(args, session, provider, [(m.id, m.label, m.context_window) for m in remote])
     # Which config models already point at each remote name on this provider.
     configured: dict[str, list[str]] = {}
     for model in session.resolver.models.values():

@@ -16,17 +16,21 @@ from modeldesk.core.bulk import (
     plan_edit,
     sentence,
 )
-from modeldesk.core.edits import AddItem
+from modeldesk.core.edits import AddItem, RemoveItem
 from modeldesk.core.errors import EditError
+from modeldesk.core.item_edits import ChangeSquadMembers, RenameItem
 from modeldesk.core.schema import Squad
 
 from .common import (
     Session,
+    SubParsers,
+    UsageError,
     add_command,
     add_dry_run_flag,
     add_group,
     add_models_argument,
     clean_models,
+    clean_text,
     emit_warnings,
     models_text,
     print_json,
@@ -39,8 +43,8 @@ from .common import (
 )
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    group = add_group(subparsers, "squads", "List and add squads, and set the models of a whole squad.")
+def register(subparsers: SubParsers) -> None:
+    group = add_group(subparsers, "squads", "List, add, rename, remove squads, edit members, set a squad's models.")
     add_command(group, "list", "Every squad with its member agents and their effective models.", list_squads)
 
     p = add_command(
@@ -64,6 +68,32 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("squad", metavar="SQUAD")
     add_models_argument(p, required=True)
     add_dry_run_flag(p)
+
+    p = add_command(
+        group,
+        "rename",
+        "Give a squad a new id and/or a new display name.",
+        rename_squad,
+        epilog="Examples:\n  modeldesk squads rename research labs\n  modeldesk squads rename research --name 'R&D'",
+    )
+    p.add_argument("squad", metavar="ID")
+    p.add_argument("new_id", nargs="?", metavar="NEW_ID")
+    p.add_argument("--name", help="the new display name")
+
+    p = add_command(group, "remove", "Remove squads (their agents stay).", remove_squads)
+    p.add_argument("squads", nargs="+", metavar="ID")
+
+    for name, adding in (("add-member", True), ("remove-member", False)):
+        p = add_command(
+            group,
+            name,
+            "Add agents to a squad (each once, at the end)." if adding else "Take agents out of a squad.",
+            change_members,
+            epilog=f"Example: modeldesk squads {name} research analyst writer",
+        )
+        p.add_argument("squad", metavar="SQUAD")
+        p.add_argument("agents", nargs="+", metavar="AGENT", help="agent ids (commas also work)")
+        p.set_defaults(adding=adding)
 
 
 def list_squads(args: argparse.Namespace) -> int:
@@ -113,6 +143,66 @@ def add_squad(args: argparse.Namespace) -> int:
         print_json({"squad": {"id": squad.id, "name": squad.name, "agents": members}})
     else:
         print(f"Added squad {squad.id} with {len(members)} agent(s).")
+    return 0
+
+
+def _squad_json(squad: Squad) -> dict[str, Any]:
+    return {"id": squad.id, "name": squad.name, "agents": list(squad.agents)}
+
+
+def _find_squad(session: Session, squad_id: str) -> Squad:
+    squad = session.config.squad(squad_id)
+    if squad is None:
+        known = ", ".join(s.id for s in session.config.squads) or "none"
+        raise EditError(f"There is no squad '{squad_id}' (known: {known}).")
+    return squad
+
+
+def rename_squad(args: argparse.Namespace) -> int:
+    if args.new_id is None and args.name is None:
+        raise UsageError("Give a new id, --name, or both.")
+    session = Session(args)
+    _find_squad(session, args.squad)
+    new_id = args.new_id or args.squad
+    if new_id != args.squad:
+        validated(Squad, {"id": new_id, "name": "x"}, "Cannot use this id")
+    session.apply(RenameItem("squads", args.squad, new_id, args.name))
+    squad = _find_squad(session, new_id)
+    if wants_json(args):
+        print_json({"squad": _squad_json(squad)})
+    else:
+        print(clean_text(f"Squad {args.squad} is now {squad.id} ({squad.name})."))
+    return 0
+
+
+def remove_squads(args: argparse.Namespace) -> int:
+    session = Session(args)
+    ids = list(dict.fromkeys(args.squads))
+    for squad_id in ids:
+        _find_squad(session, squad_id)
+    session.apply(*(RemoveItem("squads", s) for s in ids))
+    if wants_json(args):
+        print_json({"removed": ids})
+    else:
+        print(f"Removed squad(s): {', '.join(ids)}.")
+    return 0
+
+
+def change_members(args: argparse.Namespace) -> int:
+    agents = clean_models(args.agents)
+    session = Session(args)
+    _find_squad(session, args.squad)
+    edit = (
+        ChangeSquadMembers(args.squad, add=tuple(agents))
+        if args.adding
+        else ChangeSquadMembers(args.squad, remove=tuple(agents))
+    )
+    session.apply(edit)
+    squad = _find_squad(session, args.squad)
+    if wants_json(args):
+        print_json({"squad": _squad_json(squad)})
+    else:
+        print(f"Squad {squad.id}: {', '.join(squad.agents) or '(no members)'}.")
     return 0
 
 

@@ -10,9 +10,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from .edits import Edit, check_model_list
+from .edits import Edit, _recording, check_model_list
+from .edits import _note as note_change
 from .errors import EditError
-from .resolver import Resolver, is_blank_value, is_placeholder
+from .resolver import Resolver, is_placeholder
 from .schema import Agent, Config, ModelValue, Policy, as_model_value, model_list
 
 # --- scopes -------------------------------------------------------------------------
@@ -137,7 +138,7 @@ SKIP: InheritedChoice = "skip"
 COPY: InheritedChoice = "copy"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PlannedChange:
     """One row of a plan: an agent's own list before and after, as written in the file.
 
@@ -196,6 +197,16 @@ class _Inherited:
     def text(self, agent: Agent) -> str:
         models, source = self.of(agent)
         return f"{', '.join(models)} from {source}" if models else "no model (none is set anywhere)"
+
+
+def _has_own_list(entries: list[str]) -> bool:
+    """True unless the entries are all blanks or the placeholder (the resolver then skips
+    the agent's layer, so the agent inherits). Usually the first entry decides."""
+    for entry in entries:
+        key = entry.strip()
+        if key and not is_placeholder(key):
+            return True
+    return False
 
 
 def _key(entry: str) -> str:
@@ -260,7 +271,7 @@ def plan_bulk_change(
         agent = by_id[agent_id]
         value_before = agent.model
         before = model_list(value_before)
-        own = value_before is not None and not is_blank_value(value_before)
+        own = _has_own_list(before)
         note = ""
         if own or isinstance(change, SetList):
             after, note = _transform(change, before)
@@ -272,16 +283,14 @@ def plan_bulk_change(
                 after, note = before, "inherits no model: nothing to copy, skipped"
             else:
                 after, why = _transform(change, list(models))
-                if why:
+                inherited_text = f"{', '.join(models)} from {source}"
+                if after == list(models):
                     # The copy would not change: leave the agent inheriting.
-                    after, note = before, f"inherits {', '.join(models)} from {source}, which {why}: unchanged"
+                    after, note = before, f"inherits {inherited_text}, which {why or 'would not change'}: unchanged"
                 elif not after:
-                    after, note = (
-                        before,
-                        f"inherits {', '.join(models)} from {source}; nothing would be left: unchanged",
-                    )
+                    after, note = before, f"inherits {inherited_text}; nothing would be left: unchanged"
                 else:
-                    note = f"copied {', '.join(models)} inherited from {source}"
+                    note = f"copied {', '.join(models)} inherited from {source}" + (f"; {why}" if why else "")
         if before and not after:
             note = f"list emptied: will inherit {lookup.text(agent)}"
         value_after = value_before if after == before else as_model_value(after, like=value_before)
@@ -318,8 +327,12 @@ class SetAgentLists(Edit):
     lists: tuple[tuple[str, ModelValue | None, ModelValue | None], ...]
     label: str = "Change models of many agents"
 
+    reports_changes = True
+
     def _apply(self, config: Config) -> Edit:
-        index = {agent.id: i for i, agent in enumerate(config.agents)}
+        # One index for the whole edit: thousands of look-ups through Config.find cost more.
+        index = {agent.id: position for position, agent in enumerate(config.agents)}
+        positions: list[int] = []
         for agent_id, expected, _new in self.lists:
             position = index.get(agent_id)
             if position is None:
@@ -329,10 +342,30 @@ class SetAgentLists(Edit):
                     f"{self.label}: the models of agent '{agent_id}' changed since this was planned; "
                     "review the change again"
                 )
-        for agent_id, _expected, new in self.lists:
-            position = index[agent_id]
+            positions.append(position)
+        for position, (_agent_id, _expected, new) in zip(positions, self.lists, strict=True):
             config.agents[position] = config.agents[position].model_copy(update={"model": new})
+        # Views update just these rows (the app's incremental models read this).
+        _note_updated([agent_id for agent_id, _expected, _new in self.lists])
         return SetAgentLists(tuple((a, new, old) for a, old, new in self.lists), label=self.label)
+
+
+def _note_updated(agent_ids: list[str]) -> None:
+    """Record ``agent_ids`` (distinct) as updated in the change being tracked, if any.
+
+    ``Change.note`` checks each id against the lists noted so far, which is quadratic over
+    thousands of agents (0.8 s for 6,600). When nothing about agents is noted yet — this
+    edit applied on its own — the record it would build is simply the ids in order.
+    """
+    change = _recording.get()
+    if change is None:
+        return
+    if not any("agents" in part for part in (change.inserted, change.removed, change.updated)):
+        if agent_ids:
+            change.updated["agents"] = list(agent_ids)
+        return
+    for agent_id in agent_ids:
+        note_change("agents", agent_id, "updated")
 
 
 def plan_edit(plan: Iterable[PlannedChange], label: str) -> SetAgentLists:

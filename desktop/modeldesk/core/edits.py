@@ -4,13 +4,18 @@ Every change the app or the CLI makes is an :class:`Edit`. An edit is a value: i
 applied to the in-memory config, replayed on a freshly read file under the store's lock
 (so two processes editing at once lose nothing), and inverted for undo.
 
-``apply_edit(config, edit)`` applies an edit and returns the edit that undoes it. A
-:class:`Batch` applies as one step: if any part fails, the parts already applied are
-rolled back and the config is left as it was.
+``apply_edit(config, edit)`` applies an edit and returns the edit that undoes it;
+``apply_tracked`` also returns a :class:`Change`: which items of which collections were
+inserted, removed or updated and which settings were set, so a view can update just
+those rows. A :class:`Batch` applies as one step: if any part fails, the parts already
+applied are rolled back and the config is left as it was.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -42,12 +47,103 @@ ITEM_TYPES: dict[str, type[BaseModel]] = {
 
 
 class Edit:
-    """Base class. Subclasses are frozen dataclasses with a ``label`` for undo menus."""
+    """Base class. Subclasses are frozen dataclasses with a ``label`` for undo menus.
+
+    An edit built from the edits below (or only calling them) reports what it touched to
+    :func:`apply_tracked` by itself; set ``reports_changes`` so that an edit that turned
+    out to change nothing is not taken for one that does not report.
+    """
 
     label: str
+    reports_changes = False
 
     def _apply(self, config: Config) -> Edit:  # pragma: no cover - abstract
         raise NotImplementedError
+
+
+@dataclass
+class Change:
+    """What one applied edit touched.
+
+    ``inserted`` / ``removed`` / ``updated`` map a collection name to the ids concerned
+    (net effect: an item added and then changed in one batch is only ``inserted``);
+    ``settings`` holds the settings paths set (``"default_agent_model"``,
+    ``"fallback.retries"``). ``whole`` is True when the change is not itemised (an edit
+    type that does not report what it does): treat everything as changed.
+    """
+
+    inserted: dict[str, list[str]] = field(default_factory=dict)
+    removed: dict[str, list[str]] = field(default_factory=dict)
+    updated: dict[str, list[str]] = field(default_factory=dict)
+    settings: list[str] = field(default_factory=list)
+    whole: bool = False
+
+    def touches(self, collection: str) -> bool:
+        """True if anything in ``collection`` (or ``"settings"``) may have changed."""
+        if self.whole:
+            return True
+        if collection == "settings":
+            return bool(self.settings)
+        return any(collection in part for part in (self.inserted, self.removed, self.updated))
+
+    @property
+    def empty(self) -> bool:
+        return not (self.whole or self.inserted or self.removed or self.updated or self.settings)
+
+    def note(self, collection: str, item_id: str, kind: Literal["inserted", "removed", "updated"]) -> None:
+        inserted = self.inserted.setdefault(collection, [])
+        removed = self.removed.setdefault(collection, [])
+        updated = self.updated.setdefault(collection, [])
+        if kind == "inserted":
+            if item_id in removed:  # removed then put back: net, its content changed
+                removed.remove(item_id)
+                if item_id not in updated:
+                    updated.append(item_id)
+            elif item_id not in inserted:
+                inserted.append(item_id)
+        elif kind == "removed":
+            if item_id in inserted:  # added then removed within one step: nothing to show
+                inserted.remove(item_id)
+            else:
+                if item_id in updated:
+                    updated.remove(item_id)
+                if item_id not in removed:
+                    removed.append(item_id)
+        elif item_id not in inserted and item_id not in updated:
+            updated.append(item_id)
+        for part in (self.inserted, self.removed, self.updated):
+            if not part.get(collection):
+                part.pop(collection, None)
+
+    def note_setting(self, path: str) -> None:
+        if path not in self.settings:
+            self.settings.append(path)
+
+
+# The Change being recorded by the apply_tracked call in progress (None: not recording).
+_recording: ContextVar[Change | None] = ContextVar("modeldesk_edit_change", default=None)
+
+
+@contextmanager
+def _record() -> Iterator[Change]:
+    change = Change()
+    token = _recording.set(change)
+    try:
+        yield change
+    finally:
+        _recording.reset(token)
+
+
+def _note(collection: str, item_id: str, kind: Literal["inserted", "removed", "updated"]) -> None:
+    change = _recording.get()
+    if change is not None:
+        change.note(collection, item_id, kind)
+
+
+def _note_setting(path: str) -> None:
+    change = _recording.get()
+    if change is not None:
+        change.note_setting(path)
 
 
 def apply_edit(config: Config, edit: Edit) -> Edit:
@@ -59,6 +155,16 @@ def apply_edit(config: Config, edit: Edit) -> Edit:
         return edit._apply(config)
     except ValidationError as exc:
         raise EditError(f"{edit.label}: {first_problem(exc)}") from None
+
+
+def apply_tracked(config: Config, edit: Edit) -> tuple[Edit, Change]:
+    """Like :func:`apply_edit`, and also say what the edit touched."""
+    with _record() as change:
+        inverse = apply_edit(config, edit)
+    if change.empty and not getattr(edit, "reports_changes", False):
+        # An edit type that mutates the config without the primitives below.
+        change.whole = True
+    return inverse, change
 
 
 def check_model_list(models: list[str], where: str) -> list[str]:
@@ -73,11 +179,10 @@ def check_model_list(models: list[str], where: str) -> list[str]:
 
 
 def _find(config: Config, collection: str, item_id: str) -> tuple[int, Any]:
-    items = getattr(config, collection)
-    for index, item in enumerate(items):
-        if item.id == item_id:
-            return index, item
-    raise EditError(f"there is no {collection[:-1]} '{item_id}'")
+    found = config.find(collection, item_id)
+    if found is None:
+        raise EditError(f"there is no {collection[:-1]} '{item_id}'")
+    return found
 
 
 @dataclass(frozen=True)
@@ -107,6 +212,7 @@ class UpdateItem(Edit):
             data.pop(name, None)
         replacement = type(item).model_validate(data)
         getattr(config, self.collection)[index] = replacement
+        _note(self.collection, self.item_id, "updated")
         restore = {name: (before[name] if name in was_set else None) for name in self.changes}
         return UpdateItem(self.collection, self.item_id, restore, label=self.label)
 
@@ -132,8 +238,12 @@ class PutItem(Edit):
         except EditError:
             position = len(items) if self.index is None else max(0, min(self.index, len(items)))
             items.insert(position, item)
+            if position != len(items) - 1:
+                config.forget_ids(self.collection)
+            _note(self.collection, item.id, "inserted")  # type: ignore[attr-defined]
             return RemoveItem(self.collection, item.id, label=self.label)  # type: ignore[attr-defined]
         items[index] = item
+        _note(self.collection, old.id, "updated")
         return PutItem(self.collection, old, index, label=self.label)
 
 
@@ -152,7 +262,7 @@ class AddItem(Edit):
 
     def _apply(self, config: Config) -> Edit:
         item_id = self.item.id  # type: ignore[attr-defined]
-        if any(existing.id == item_id for existing in getattr(config, self.collection)):
+        if config.find(self.collection, item_id) is not None:
             kind = self.collection[:-1]
             raise EditError(f"there is already {'an' if kind[0] in 'aeiou' else 'a'} {kind} '{item_id}'")
         return PutItem(self.collection, self.item, label=self.label)._apply(config)
@@ -173,6 +283,8 @@ class RemoveItem(Edit):
     def _apply(self, config: Config) -> Edit:
         index, old = _find(config, self.collection, self.item_id)
         del getattr(config, self.collection)[index]
+        config.forget_ids(self.collection)
+        _note(self.collection, self.item_id, "removed")
         return PutItem(self.collection, old, index, label=self.label)
 
 
@@ -284,6 +396,7 @@ class SetSetting(Edit):
             setattr(target, name, value)
         if target is config.settings.fallback and target.model_fields_set:
             config.settings.__pydantic_fields_set__.add("fallback")
+        _note_setting(".".join(self.path))
         return SetSetting(self.path, before, label=self.label)
 
 
@@ -382,3 +495,19 @@ class AgentChange:
 
 def model_value_list(value: ModelValue | None) -> tuple[str, ...]:
     return tuple(model_list(value))
+
+
+# The edits above all report what they touch (through the primitives that mutate).
+for _edit_type in (
+    UpdateItem,
+    PutItem,
+    AddItem,
+    RemoveItem,
+    RemoveAgent,
+    SetAgentModels,
+    SetAgentFallback,
+    SetSetting,
+    SetTaskModel,
+    Batch,
+):
+    _edit_type.reports_changes = True

@@ -129,3 +129,34 @@ class RemoveProvider(Edit):
         parts: list[Edit] = [RemoveItem("models", m) for m in using]
         parts.append(RemoveItem("providers", self.provider_id))
         return apply_edit(config, Batch(tuple(parts), label=self.label))
+
+
+@dataclass(frozen=True)
+class ChangeSquadMembers(Edit):
+    """Add members to a squad (at the end, each once) and/or remove members, worked out
+    against the squad as it is when applied. Added agents must exist."""
+
+    squad_id: str
+    add: tuple[str, ...] = ()
+    remove: tuple[str, ...] = ()
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "add", tuple(self.add))
+        object.__setattr__(self, "remove", tuple(self.remove))
+        if not self.label:
+            object.__setattr__(self, "label", f"Change members of squad {self.squad_id}")
+
+    def _apply(self, config: Config) -> Edit:
+        squad = config.squad(self.squad_id)
+        if squad is None:
+            raise EditError(f"there is no squad '{self.squad_id}'")
+        missing = [a for a in self.add if config.agent(a) is None]
+        if missing:
+            raise EditError(f"{self.label}: unknown agent(s): {', '.join(missing)}")
+        not_members = [a for a in self.remove if a not in squad.agents]
+        if not_members:
+            raise EditError(f"{self.label}: not a member: {', '.join(not_members)}")
+        members = [a for a in squad.agents if a not in set(self.remove)]
+        members += [a for a in dict.fromkeys(self.add) if a not in members]
+        return UpdateItem("squads", self.squad_id, {"agents": members}, label=self.label)._apply(config)

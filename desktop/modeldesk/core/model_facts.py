@@ -188,8 +188,11 @@ def fill_models(models: Iterable[Model], providers: dict[str, Provider]) -> list
 
 
 def is_local(provider: Provider | None) -> bool:
-    """Served from this machine (so free to run): a loopback base URL."""
+    """Served from this machine (so free to run): a loopback base URL, or the in-process
+    ``simulated`` kind."""
     if provider is None:
         return False
+    if provider.kind == "simulated":
+        return True
     host = (urlsplit(provider.base_url).hostname or "").lower()
     return host in ("localhost", "::1") or host.startswith("127.")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, create_model, field_validator, model_validator
 from pydantic.fields import FieldInfo
 
 from .urls import check_base_url
@@ -274,12 +274,34 @@ class Squad(_Strict):
     agents: list[str] = Field(default_factory=list, title="Member agents")
 
 
-def _unique_ids(items: list[Any], where: str) -> None:
+def unique_ids(items: list[Any], where: str) -> None:
+    """Raise ValueError naming the first id that repeats in ``items``."""
     seen: dict[str, int] = {}
     for index, item in enumerate(items):
         if item.id in seen:
             raise ValueError(f"{where}[{index}].id '{item.id}' repeats {where}[{seen[item.id]}].id")
         seen[item.id] = index
+
+
+class _IdIndex(dict[str, tuple[list[Any], int, dict[str, int]]]):
+    """Config's look-up cache: collection -> (the list indexed, its length, id -> position).
+
+    A cache, not content: equal to any other (two configs with the same items are equal)
+    and never copied (a copied config indexes its own lists)."""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _IdIndex)
+
+    def __ne__(self, other: object) -> bool:
+        return not isinstance(other, _IdIndex)
+
+    __hash__ = None
+
+    def __copy__(self) -> _IdIndex:
+        return _IdIndex()
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _IdIndex:
+        return _IdIndex()
 
 
 class Config(_Strict):
@@ -296,25 +318,53 @@ class Config(_Strict):
     @model_validator(mode="after")
     def _ids_are_unique(self) -> Config:
         for name in ("providers", "models", "projects", "agents", "squads"):
-            _unique_ids(getattr(self, name), name)
+            unique_ids(getattr(self, name), name)
         return self
 
-    # Look-ups. Linear scans are fine for a few hundred entries; hot paths (the Resolver
-    # over 10,000 agents) index the config once instead.
+    # id -> position, per collection, built on first look-up (10,000 agents made every
+    # linear look-up cost ~1 ms). A hit is checked against the item it points at; a miss is
+    # trusted while the list is the same object of the same length. Code that puts an item
+    # with another id in place of one calls forget_ids (edits do, for every insert/delete).
+    _ids: _IdIndex = PrivateAttr(default_factory=_IdIndex)
+
+    def find(self, collection: str, item_id: str) -> tuple[int, Any] | None:
+        """``(position, item)`` of the item with ``item_id`` in ``collection``, or ``None``."""
+        items: list[Any] = getattr(self, collection)
+        cached = self._ids.get(collection)
+        if cached is not None and cached[0] is items:
+            position = cached[2].get(item_id)
+            if position is not None and position < len(items) and items[position].id == item_id:
+                return position, items[position]
+            if position is None and cached[1] == len(items):
+                return None
+        positions = {item.id: index for index, item in enumerate(items)}
+        self._ids[collection] = (items, len(items), positions)
+        position = positions.get(item_id)
+        return None if position is None else (position, items[position])
+
+    def forget_ids(self, collection: str) -> None:
+        """Drop the id index of ``collection`` (after an edit that may have reordered it)."""
+        self._ids.pop(collection, None)
+
     def agent(self, agent_id: str) -> Agent | None:
-        return next((a for a in self.agents if a.id == agent_id), None)
+        found = self.find("agents", agent_id)
+        return None if found is None else found[1]
 
     def model(self, model_id: str) -> Model | None:
-        return next((m for m in self.models if m.id == model_id), None)
+        found = self.find("models", model_id)
+        return None if found is None else found[1]
 
     def provider(self, provider_id: str) -> Provider | None:
-        return next((p for p in self.providers if p.id == provider_id), None)
+        found = self.find("providers", provider_id)
+        return None if found is None else found[1]
 
     def project(self, project_id: str) -> Project | None:
-        return next((p for p in self.projects if p.id == project_id), None)
+        found = self.find("projects", project_id)
+        return None if found is None else found[1]
 
     def squad(self, squad_id: str) -> Squad | None:
-        return next((s for s in self.squads if s.id == squad_id), None)
+        found = self.find("squads", squad_id)
+        return None if found is None else found[1]
 
 
 class Policy(_Strict):

@@ -42,7 +42,7 @@ from .edits import Edit, apply_edit
 from .errors import ConfigError, ConfigTooNewError, EditError, StoreError
 from .migrations import MigrationError, file_version, migrate
 from .paths import policy_path as default_policy_path
-from .schema import SCHEMA_VERSION, Config, Policy, dump_config
+from .schema import SCHEMA_VERSION, Config, Policy, dump_config, unique_ids
 from .urls import has_credentials
 from .validation_text import schema_problems
 
@@ -182,6 +182,15 @@ else:
 
 
 # --- the store ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Applied:
+    """The outcome of :meth:`ConfigStore.apply_edits`."""
+
+    config: Config  # the config as written
+    read_fingerprint: Fingerprint | None  # the file the edits were replayed on (None: no file)
+    fingerprint: Fingerprint | None  # the file written
 
 
 @dataclass
@@ -353,21 +362,31 @@ class ConfigStore:
         The file is re-read inside the lock, so edits made meanwhile by another process are
         kept. If any edit does not fit, nothing is written (:class:`EditError`).
         """
+        return self.apply_edits(edits).config
+
+    def apply_edits(self, edits: tuple[Edit, ...] | list[Edit]) -> Applied:
+        """:meth:`apply`, also telling which file the edits were replayed on and which was
+        written, so a caller holding the config in memory knows whether anyone else
+        changed the file since it last looked (then it adopts ``config``)."""
         with self._locked():
             current = self._read()
             config = current.config
             for edit in edits:
                 apply_edit(config, edit)
-            on_disk, text = _checked_text(config)
-            self._write(current, text)
-            return on_disk
+            # The file was validated as it was read; the edits below re-validate every
+            # item they replace, so only what spans items (unique ids) is left to check.
+            # An edit type that may change the config some other way gets the full check.
+            trusted = all(getattr(edit, "reports_changes", False) for edit in edits)
+            on_disk, text = _checked_text(config, trusted=trusted)
+            written = self._write(current, text)
+            return Applied(on_disk, current.fingerprint, written)
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
         with file_lock(self.lock_path):
             yield
 
-    def _write(self, current: _Loaded, text: str) -> None:
+    def _write(self, current: _Loaded, text: str) -> Fingerprint | None:
         if current.raw and current.raw.strip() and current.version < SCHEMA_VERSION:
             self._backup_original(current.raw, current.version)
         # A config kept elsewhere and linked here (a dotfiles folder) stays linked: the
@@ -378,6 +397,10 @@ class ConfigStore:
             atomic_write(target, text.encode("utf-8"))
         except OSError as exc:
             raise StoreError(f"Cannot write {self.path}: {exc.strerror or exc}") from None
+        try:
+            return self.fingerprint()
+        except StoreError:
+            return None
 
     def _backup_original(self, raw: bytes, version: int) -> None:
         """Keep the pre-upgrade file as ``config.json.v<N>.bak`` (a new name if one with
@@ -432,11 +455,23 @@ def _invalid(where: str, problems: list[str]) -> ConfigError:
     return ConfigError(message, problems)
 
 
-def _checked_text(config: Config) -> tuple[Config, str]:
+def _checked_text(config: Config, *, trusted: bool = False) -> tuple[Config, str]:
     """The text to write and the config it reads back as, after checking it is valid
     (the in-memory object can hold states validation would refuse, e.g. two items with
-    one id)."""
+    one id). ``trusted``: every item was validated as it was put in, so only the ids are
+    checked and ``config`` itself is returned (validating 10,000 agents twice per save was
+    a third of an edit's cost)."""
     data = dump_config(config)
+    if trusted:
+        problems = []
+        for name in ("providers", "models", "projects", "agents", "squads"):
+            try:
+                unique_ids(getattr(config, name), name)
+            except ValueError as exc:
+                problems.append(str(exc))
+        if problems:
+            raise EditError("The change would make the config invalid:\n" + "\n".join(f"  {p}" for p in problems))
+        return config, _json_text(data)
     try:
         checked = Config.model_validate(data)
     except ValidationError as exc:

@@ -20,6 +20,7 @@ from modeldesk.core.resolver import Resolver, is_placeholder
 from modeldesk.core.schema import ApiKeyRef, Config, ModelValue, Policy, Provider, model_list
 
 from .errors import ProviderError
+from .keyring_errors import keyring_problem
 from .providers import ChatRequest, make_provider, new_client
 from .providers.base import Finished
 from .secrets import EnvKeyringSecrets, SecretSource, describe_ref
@@ -240,7 +241,8 @@ async def check_health(
         if item.key.needed and not item.key.present:
             keyless.add(provider.id)
             if item.key.error:
-                problems.append(Problem(subject, f"its key cannot be read ({item.key.error})", _key_fix(provider)))
+                what, fix = keyring_problem(item.key.error)
+                problems.append(Problem(subject, f"its key cannot be read: {what}", fix))
             else:
                 problems.append(Problem(subject, f"no API key: {item.key.source} is not set", _key_fix(provider)))
         if item.reachable is False:

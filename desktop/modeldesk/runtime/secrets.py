@@ -101,7 +101,7 @@ async def read_key(ref: ApiKeyRef | None, source: SecretSource, provider_id: str
         value, error = None, None
         try:
             value = require_key(ref, source, provider_id)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - handed to the awaiting coroutine, which raises it
             error = exc
         with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits any more
             loop.call_soon_threadsafe(deliver, value, error)

@@ -1,17 +1,24 @@
 """All agents as a table, with each agent's *effective* model and where it comes from.
 
-The rows are the config's agent list itself (no copy). Effective models are resolved
-lazily — only for rows that are painted, sorted or filtered on — and cached until the
-document changes, so 10,000 agents load at once and scroll smoothly.
+The rows are the config's agents (the objects, not copies). Effective models are resolved
+lazily — only for rows that are painted, sorted or filtered on — and cached, so 10,000
+agents load at once and scroll smoothly.
+
+An edit updates only what it touched (``Document.edited``): an agent added or removed is
+one inserted or removed row, a changed agent one changed row. A change to the registry,
+the settings or a project can change any agent's effective model: the cache is dropped
+and the views repaint what they show, still without a reset. Only a whole reload resets.
 """
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QBrush
 
+from modeldesk.core.edits import Change
 from modeldesk.core.errors import ResolutionError
 from modeldesk.core.schema import Agent, model_list
 
@@ -27,6 +34,9 @@ ProblemRole = Qt.ItemDataRole.UserRole + 3  # why the cell is flagged, or None
 
 NAME, PROJECT, PREFERRED, EFFECTIVE, SOURCE = range(5)
 HEADERS = ("Agent", "Project", "Preferred models", "Effective model", "Source")
+
+# Beyond this many rows added or removed by one edit, one reset is cheaper than row signals.
+INCREMENTAL_LIMIT = 200
 
 
 @dataclass(frozen=True)
@@ -47,18 +57,103 @@ class AgentsTableModel(QAbstractTableModel):
         super().__init__(parent)  # type: ignore[arg-type]
         self._document = document
         self._effective: dict[str, Effective] = {}
+        # What the filter searches, per agent id, with the agent object it was made from.
+        self._search: dict[str, tuple[Agent, str]] = {}
         self._rows_by_id: dict[str, int] | None = None
         self._sort_column = -1
         self._sort_order = Qt.SortOrder.AscendingOrder
         self._agents: list[Agent] = self._sorted(document.config.agents)
-        document.changed.connect(self._reload)
+        document.reloaded.connect(self._reload)
+        document.edited.connect(self.apply_change)
 
     def _reload(self) -> None:
         self.beginResetModel()
         self._effective.clear()
+        self._search.clear()
         self._agents = self._sorted(self._document.config.agents)
         self._rows_by_id = None
         self.endResetModel()
+
+    def apply_change(self, change: Change) -> None:
+        """Follow one edit row by row (see the module docstring)."""
+        config = self._document.config
+        inserted = change.inserted.get("agents", [])
+        removed = change.removed.get("agents", [])
+        if change.whole or len(inserted) + len(removed) > INCREMENTAL_LIMIT:
+            self._reload()
+            return
+        for agent_id in removed:
+            row = self.row_of(agent_id)
+            if row < 0:
+                continue
+            self.beginRemoveRows(QModelIndex(), row, row)
+            del self._agents[row]
+            self._rows_by_id = None
+            self._effective.pop(agent_id, None)
+            self.endRemoveRows()
+        for agent_id in inserted:
+            found = config.find("agents", agent_id)
+            if found is None or self.row_of(agent_id) >= 0:
+                continue
+            row = self._insertion_row(found[0], found[1])
+            self.beginInsertRows(QModelIndex(), row, row)
+            self._agents.insert(row, found[1])
+            self._rows_by_id = None
+            self.endInsertRows()
+        last = len(HEADERS) - 1
+        for agent_id in change.updated.get("agents", []):
+            row, agent = self.row_of(agent_id), config.agent(agent_id)
+            if row < 0 or agent is None:
+                continue
+            self._effective.pop(agent_id, None)
+            self._replace_row(row, agent)
+        if len(self._agents) != len(config.agents):  # never show a list that disagrees
+            self._reload()
+            return
+        if any(change.touches(name) for name in ("settings", "models", "providers", "projects")) and self._agents:
+            # Any agent's effective model may differ now: drop the cache; the views ask
+            # again for the rows they show.
+            self._effective.clear()
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self._agents) - 1, last))
+
+    def _replace_row(self, row: int, agent: Agent) -> None:
+        """Show the new version of a row's agent; when sorted, move it where it sorts now."""
+        if 0 <= self._sort_column < len(HEADERS):
+            del self._agents[row]
+            target = self._insertion_row(row, agent)
+            self._agents.insert(row, agent)
+            if target != row:
+                # Qt's destination is a position in the list before the move.
+                self.beginMoveRows(QModelIndex(), row, row, QModelIndex(), target if target < row else target + 1)
+                del self._agents[row]
+                self._agents.insert(target, agent)
+                self._rows_by_id = None
+                self.endMoveRows()
+                row = target
+        self._agents[row] = agent
+        self.dataChanged.emit(self.index(row, 0), self.index(row, len(HEADERS) - 1))
+
+    def _insertion_row(self, config_position: int, agent: Agent) -> int:
+        if not 0 <= self._sort_column < len(HEADERS):
+            return min(config_position, len(self._agents))  # rows are in config order
+        keys = [self._sort_key(a) for a in self._agents]
+        key = self._sort_key(agent)
+        if self._sort_order == Qt.SortOrder.DescendingOrder:
+            return len(keys) - bisect.bisect_right(keys[::-1], key)
+        return bisect.bisect_right(keys, key)
+
+    def _sort_key(self, agent: Agent) -> str:
+        return self._cell(agent, self._sort_column)[0].casefold()
+
+    def search_text(self, agent: Agent) -> str:
+        """What the text filter looks in (id, name, project, preferred models), folded;
+        made once per agent version, not per keystroke."""
+        cached = self._search.get(agent.id)
+        if cached is not None and cached[0] is agent:
+            return cached[1]
+        text = " ".join([agent.id, agent.name, agent.project or "", *model_list(agent.model)]).casefold()
+        self._search[agent.id] = (agent, text)
+        return text
 
     # --- sorting ----------------------------------------------------------------------
 
@@ -76,10 +171,7 @@ class AgentsTableModel(QAbstractTableModel):
         rows = list(agents)  # never reorder the config's own list
         if not 0 <= self._sort_column < len(HEADERS):
             return rows
-        column = self._sort_column
-        rows.sort(
-            key=lambda a: self._cell(a, column)[0].casefold(), reverse=self._sort_order == Qt.SortOrder.DescendingOrder
-        )
+        rows.sort(key=self._sort_key, reverse=self._sort_order == Qt.SortOrder.DescendingOrder)
         return rows
 
     # --- lookups ----------------------------------------------------------------------
@@ -187,13 +279,18 @@ class AgentsFilterProxy(QSortFilterProxyModel):
         self.setSortCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
 
     def set_text(self, text: str) -> None:
-        self.beginFilterChange()
-        self._text = text.strip().casefold()
-        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        self.set_filters(text, self._model_id)
 
     def set_model_filter(self, model_id: str | None) -> None:
+        self.set_filters(self._text, model_id)
+
+    def set_filters(self, text: str, model_id: str | None) -> None:
+        """Both filters at once: one pass over the rows, none when nothing changed."""
+        text, model_id = text.strip().casefold(), model_id or None
+        if (text, model_id) == (self._text, self._model_id):
+            return
         self.beginFilterChange()
-        self._model_id = model_id or None
+        self._text, self._model_id = text, model_id
         self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
@@ -207,10 +304,8 @@ class AgentsFilterProxy(QSortFilterProxyModel):
         if not isinstance(source, AgentsTableModel):
             return True
         agent = source.agent_at(source_row)
-        if self._text:
-            haystack = " ".join([agent.id, agent.name, agent.project or "", *model_list(agent.model)]).casefold()
-            if self._text not in haystack:
-                return False
+        if self._text and self._text not in source.search_text(agent):
+            return False
         if self._model_id is None:
             return True
         return self._model_id in model_list(agent.model) or self._model_id in source.effective(agent).models

@@ -38,14 +38,13 @@ from modeldesk.core.resolver import Resolver
 from modeldesk.core.schema import Agent, as_model_value, model_list
 
 from ..document import Document
-from ..models.rows import RowsTableModel
+from ..models.agent_task_models_model import AgentTaskModelsModel, AgentTaskRow
 from ..models.trace_model import layer_label
 from ..widgets.actions import widget_action
 from ..widgets.collapsible import CollapsibleSection
 from ..widgets.fallback_fields import FALLBACK_FIELDS, field_tooltip, spin_box_for
 from ..widgets.model_list_editor import ModelListEditor
 from ..widgets.table_section import TableSection, perform_or_show
-from ..widgets.task_models import run_on_cell
 from ..widgets.wheel_guard import wheel_only_when_focused
 from .dialogs.task_model_dialog import TaskModelDialog
 
@@ -70,25 +69,6 @@ def inherited_text(document: Document, agent_id: str) -> str:
 
 
 # --- task models ------------------------------------------------------------------------
-
-AgentTaskRow = tuple[str, tuple[str, ...]]  # (task, models)
-
-
-class AgentTaskModelsModel(RowsTableModel[AgentTaskRow]):
-    COLUMNS = ("Task", "Run on")
-
-    def __init__(self, document: Document, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._document = document
-
-    def row_key(self, row: AgentTaskRow) -> object:
-        return row[0]
-
-    def cell(self, row: AgentTaskRow, column: int, role: int) -> Any:
-        task, models = row
-        if column == 1:
-            return run_on_cell(self._document, models, role)
-        return task if role == Qt.ItemDataRole.DisplayRole else None
 
 
 class AgentTaskModelDialog(TaskModelDialog):

@@ -34,7 +34,7 @@ from ..widgets.actions import widget_action
 from ..widgets.table_section import perform_or_warn
 from .agent_editor import AgentEditor
 from .dialogs.bulk_change_dialog import BulkChangeDialog
-from .model_combo import referenced_models
+from .model_combo import LazyCombo, referenced_models
 from .resolution_view import ResolutionPreview
 from .test_run_panel import TestRunPanel
 
@@ -60,7 +60,7 @@ class AgentsPage(QWidget):
         self.filter_edit.setPlaceholderText("Filter agents by name, id, project or model…")
         self.filter_edit.setClearButtonEnabled(True)
         self.filter_edit.setAccessibleName("Filter agents")
-        self.model_filter = QComboBox(self)
+        self.model_filter = ModelFilterCombo(document, self)
         self.model_filter.setAccessibleName("Only agents using model")
         self.model_filter.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.model_filter.setMinimumContentsLength(16)
@@ -143,9 +143,7 @@ class AgentsPage(QWidget):
         self.bulk_button.clicked.connect(self.change_models)
         self.model.modelAboutToBeReset.connect(self._remember_selection)
         self.model.modelReset.connect(self._restore_selection)
-        document.changed.connect(self._fill_model_filter)
         self._remembered: list[str] = []
-        self._fill_model_filter()
         self._selection_changed()
         if self.proxy.rowCount():
             self.select_agent(self.proxy.index(0, 0).data(AgentIdRole))
@@ -216,25 +214,11 @@ class AgentsPage(QWidget):
 
     # --- filters ----------------------------------------------------------------------
 
-    def _fill_model_filter(self) -> None:
-        current = self.model_filter.currentData()
-        with QSignalBlocker(self.model_filter):
-            self.model_filter.clear()
-            self.model_filter.addItem(ANY_MODEL, None)
-            # Known models plus ids only some list still names (deleted ones), flagged.
-            resolver = self._document.resolver
-            ids = set(resolver.models) | set(referenced_models(self._document.config))
-            for model_id in sorted(ids):
-                problem = resolver.model_problem(model_id)
-                self.model_filter.addItem(f"{model_id} ⚠ {problem}" if problem else model_id, model_id)
-            self.model_filter.setCurrentIndex(max(0, self.model_filter.findData(current)))
-
     def set_model_filter(self, model_id: str | None) -> None:
         self.model_filter.setCurrentIndex(max(0, self.model_filter.findData(model_id)))
 
     def _apply_filters(self, *_: object) -> None:
-        self.proxy.set_text(self.filter_edit.text())
-        self.proxy.set_model_filter(self.model_filter.currentData())
+        self.proxy.set_filters(self.filter_edit.text(), self.model_filter.currentData())
         self._update_count(len(self._selected_rows()))
 
     def _update_count(self, selected: int) -> None:
@@ -291,3 +275,26 @@ class AgentsPage(QWidget):
 
     def _perform(self, edit: Edit) -> bool:
         return perform_or_warn(self, self._document, edit, "Cannot change agents")
+
+
+class ModelFilterCombo(LazyCombo):
+    """ "Only agents using": any model, or one of the known models plus the ids only some
+    list still names (deleted ones), flagged. Rebuilt lazily (see LazyCombo)."""
+
+    def __init__(self, document: Document, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._document = document
+        self.addItem(ANY_MODEL, None)
+        document.changed.connect(self.mark_stale)
+
+    def fill(self) -> None:
+        current = self.currentData()
+        with QSignalBlocker(self):
+            self.clear()
+            self.addItem(ANY_MODEL, None)
+            resolver = self._document.resolver
+            ids = set(resolver.models) | set(referenced_models(self._document.config))
+            for model_id in sorted(ids):
+                problem = resolver.model_problem(model_id)
+                self.addItem(f"{model_id} ⚠ {problem}" if problem else model_id, model_id)
+            self.setCurrentIndex(max(0, QComboBox.findData(self, current)))

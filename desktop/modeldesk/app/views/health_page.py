@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from modeldesk.runtime.doctor import HealthReport, ProviderHealth, check_health
+from modeldesk.runtime.keyring_errors import keyring_problem
 from modeldesk.runtime.secrets import SecretSource
 
 from ..document import Document
@@ -38,7 +39,7 @@ def key_text(item: ProviderHealth) -> str:
     if not item.key.needed:
         return "None needed"
     if item.key.error:
-        return f"Cannot read {item.key.source}"
+        return f"Cannot read {item.key.source}: {keyring_problem(item.key.error)[0]}"
     return f"{'Present' if item.key.present else 'Missing'} — {item.key.source}"
 
 

@@ -20,9 +20,8 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel, QObject, Qt, Signal
+from PySide6.QtCore import QItemSelectionModel, QObject, QStringListModel, Qt, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -45,10 +44,10 @@ from modeldesk.runtime.history_record import run_record
 from modeldesk.runtime.runner import RunResult
 
 from ..document import Document
-from ..models.rows import RowsTableModel, dim_brush
+from ..models.runs_model import RunsModel, latency_text, tokens_text, when_text
 from ..models.timeline_model import TimelineEntry, TimelineModel
 from ..models.trace_model import layer_label
-from ..widgets.style import problem_colour, text_style, warning_colour
+from ..widgets.style import problem_colour, text_style
 from ..widgets.tables import make_table
 
 ANY_AGENT = "Any agent"
@@ -90,7 +89,7 @@ class HistoryRecorder(QObject):
         except HistoryError as exc:
             self.failed.emit(f"The run was not recorded in the history: {exc.message}")
             return
-        except Exception as exc:  # history must never break a run, whatever went wrong
+        except Exception as exc:  # noqa: BLE001 - history must never break a run, whatever went wrong
             self.failed.emit(f"The run was not recorded in the history: {exc}")
             return
         self.recorded.emit(run_id)
@@ -129,31 +128,6 @@ def app_run_record(
 
 
 # --- how a run reads -------------------------------------------------------------------
-
-
-def answered_text(run: RunRecord) -> str:
-    """Who answered, at a glance: "gpt-4o instead of claude-sonnet-4", or the failure."""
-    if run.answered_by is None:
-        return f"failed: {run.error_code}" if run.error_code else "failed"
-    if run.fell_back and run.primary:
-        return f"{run.answered_by} instead of {run.primary}"
-    return run.answered_by
-
-
-def latency_text(milliseconds: int | None) -> str:
-    if milliseconds is None:
-        return "—"
-    return f"{milliseconds} ms" if milliseconds < 1000 else f"{milliseconds / 1000:.1f} s"
-
-
-def tokens_text(run: RunRecord) -> str:
-    if run.input_tokens is None and run.output_tokens is None:
-        return ""
-    return f"{run.input_tokens or 0} → {run.output_tokens or 0}"
-
-
-def when_text(started_at: float) -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(started_at))
 
 
 def attempt_kind(attempt: AttemptRecord) -> str:
@@ -257,48 +231,13 @@ def model_records() -> ModelRecords:
     return records
 
 
-class RunsModel(RowsTableModel[RunRecord]):
-    COLUMNS = ("When", "Agent", "Answered by", "Attempts", "Latency", "Tokens", "From")
-    WHEN, AGENT, ANSWERED, ATTEMPTS, LATENCY, TOKENS, ORIGIN = range(7)
-
-    def row_key(self, run: RunRecord) -> object:
-        return run.id
-
-    def cell(self, run: RunRecord, column: int, role: int) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole:
-            if column == self.WHEN:
-                return when_text(run.started_at)
-            if column == self.AGENT:
-                return run.agent if not run.task else f"{run.agent} ({run.task})"
-            if column == self.ANSWERED:
-                return answered_text(run)
-            if column == self.ATTEMPTS:
-                return len([a for a in run.attempts if a.outcome != "skipped"])
-            if column == self.LATENCY:
-                return latency_text(run.latency_ms)
-            if column == self.TOKENS:
-                return tokens_text(run)
-            return "app" if run.origin == "app" else "CLI"
-        if role == Qt.ItemDataRole.ForegroundRole and column == self.ANSWERED:
-            if run.answered_by is None:
-                return problem_colour()
-            if run.fell_back:
-                return warning_colour()
-        if role == Qt.ItemDataRole.ForegroundRole and column == self.ORIGIN:
-            return dim_brush()
-        if role == Qt.ItemDataRole.ToolTipRole and column == self.ANSWERED:
-            return run.error_message if run.answered_by is None else f"Resolved list: {', '.join(run.models)}"
-        if role == Qt.ItemDataRole.TextAlignmentRole and column in (self.ATTEMPTS, self.LATENCY):
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return None
-
-
 def _filter_combo(parent: QWidget, name: str, accessible: str) -> QComboBox:
     combo = QComboBox(parent)
     combo.setObjectName(name)
     combo.setEditable(True)
     combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
     combo.setAccessibleName(accessible)
+    combo.setModel(QStringListModel(combo))  # filled in one call (see HistoryPage._fill)
     combo.setMinimumContentsLength(18)
     combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
     completer = combo.completer()
@@ -394,7 +333,7 @@ class HistoryPage(QWidget):
         layout.addWidget(self.message_label)
         layout.addWidget(split, 1)
 
-        self._fill_filters()
+        self._filters_stale = True
         self.agent_combo.activated.connect(self.refresh)
         for combo in (self.agent_combo, self.model_combo):
             line = combo.lineEdit()
@@ -405,13 +344,22 @@ class HistoryPage(QWidget):
         self.fell_back_check.toggled.connect(self.refresh)
         self.refresh_button.clicked.connect(self.refresh)
         self.runs_view.selectionModel().currentRowChanged.connect(self._show_run)
-        document.changed.connect(self._fill_filters)
+        document.changed.connect(self._on_document_changed)
         (recorder or history_recorder()).recorded.connect(self._on_recorded)
         self._show_run()
 
     # --- filters ----------------------------------------------------------------------
 
+    def _on_document_changed(self) -> None:
+        # The filter lists follow the config, but only matter once seen: a hidden page
+        # refills them when shown (10,000 agents, and every edit changes the config).
+        if self.isVisible():
+            self._fill_filters()
+        else:
+            self._filters_stale = True
+
     def _fill_filters(self) -> None:
+        self._filters_stale = False
         config = self.document.config
         self._fill(self.agent_combo, ANY_AGENT, [a.id for a in config.agents])
         self._fill(self.model_combo, ANY_MODEL, sorted(self.document.resolver.models))
@@ -420,10 +368,10 @@ class HistoryPage(QWidget):
     def _fill(combo: QComboBox, any_text: str, items: list[str]) -> None:
         typed = combo.currentText()
         combo.blockSignals(True)
-        combo.clear()
-        combo.addItem(any_text, None)
-        for item in items:
-            combo.addItem(item, item)
+        model = combo.model()
+        if isinstance(model, QStringListModel):
+            # One call for the whole list: adding 10,000 items one by one takes long.
+            model.setStringList([any_text, *items])
         # An id typed or picked before stays, even if it is no longer in the config
         # (history keeps runs of agents and models that are gone).
         combo.setEditText(typed or any_text)
@@ -452,6 +400,8 @@ class HistoryPage(QWidget):
     def showEvent(self, event: QShowEvent) -> None:
         # Runs recorded by the CLI since the page was last looked at.
         super().showEvent(event)
+        if self._filters_stale:
+            self._fill_filters()
         if self._stale:
             self.refresh()
 

@@ -4,11 +4,17 @@ The choices are every model the resolver knows (the config's and the policy's) p
 id some list still mentions, so a deleted or disabled model can still be picked (to
 replace or remove it) and is flagged in its text, never hidden. A typed id that is not in
 the list is taken as written; ``problem()`` says why it could not be used.
+
+The choices are built lazily: a change to the config only marks them stale, and they are
+rebuilt when the list is about to be used (the popup opens or the field takes the focus).
+With 1,000 models and a dozen combos, rebuilding them all on every edit was most of an
+edit's cost.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFocusEvent
 from PySide6.QtWidgets import QComboBox, QCompleter, QWidget
 
 from modeldesk.core.schema import Config, model_list
@@ -26,7 +32,58 @@ def referenced_models(config: Config) -> list[str]:
     return [m.strip() for m in ids if m.strip()]
 
 
-class ModelCombo(QComboBox):
+class LazyCombo(QComboBox):
+    """A combo whose items are filled by ``fill()`` only when about to be used: the popup
+    opens or the combo takes the focus (typing and arrow keys need the items) after
+    ``mark_stale()``. ``refresh()`` fills now if stale."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._stale = True
+
+    def fill(self) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def mark_stale(self, *_: object) -> None:
+        self._stale = True
+
+    @property
+    def stale(self) -> bool:
+        return self._stale
+
+    def refresh(self) -> None:
+        if self._stale:
+            self._stale = False
+            self.fill()
+
+    def showPopup(self) -> None:
+        self.refresh()
+        super().showPopup()
+
+    # Code that asks for the choices gets them up to date (the widget's own look-ups
+    # below call QComboBox's directly and leave stale choices alone).
+    def findData(self, data: object, role: int = Qt.ItemDataRole.UserRole, flags: object = None) -> int:
+        self.refresh()
+        if flags is None:
+            return super().findData(data, role)
+        return super().findData(data, role, flags)  # type: ignore[arg-type]
+
+    def findText(self, text: str, flags: object = None) -> int:
+        self.refresh()
+        if flags is None:
+            return super().findText(text)
+        return super().findText(text, flags)  # type: ignore[arg-type]
+
+    def count(self) -> int:
+        self.refresh()
+        return super().count()
+
+    def focusInEvent(self, event: QFocusEvent) -> None:
+        self.refresh()
+        super().focusInEvent(event)
+
+
+class ModelCombo(LazyCombo):
     """Editable combo whose value is a model id (``model_id()``); empty means none."""
 
     model_changed = Signal(str)
@@ -50,14 +107,17 @@ class ModelCombo(QComboBox):
         completer.setFilterMode(Qt.MatchFlag.MatchContains)
         completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
         self.setCompleter(completer)
-        self.reload()
         self.setCurrentIndex(-1)
         self.editTextChanged.connect(self._emit_if_changed)
         self.currentIndexChanged.connect(self._emit_if_changed)
-        document.changed.connect(self.reload)
+        document.changed.connect(self.mark_stale)
 
     def reload(self) -> None:
-        """Refill the choices from the document, keeping the current value."""
+        """Refill the choices from the document now, keeping the current value."""
+        self._stale = False
+        self.fill()
+
+    def fill(self) -> None:
         current = self.model_id()
         resolver = self._document.resolver
         known = resolver.models
@@ -73,7 +133,7 @@ class ModelCombo(QComboBox):
             if problem:
                 text += f"  [{problem}]"
             self.addItem(text, model_id)
-            self.setItemData(self.count() - 1, problem or model_id, Qt.ItemDataRole.ToolTipRole)
+            self.setItemData(QComboBox.count(self) - 1, problem or model_id, Qt.ItemDataRole.ToolTipRole)
         self.blockSignals(False)
         self.set_model_id(current)
 
@@ -82,13 +142,15 @@ class ModelCombo(QComboBox):
         text = self.currentText().strip()
         if not text:
             return ""
-        found = self.findText(text, Qt.MatchFlag.MatchExactly)
+        found = QComboBox.findText(self, text, Qt.MatchFlag.MatchExactly)
         if found >= 0:
             return str(self.itemData(found))
         return text
 
     def set_model_id(self, model_id: str) -> None:
-        found = self.findData(model_id)
+        # Stale choices are left as they are: the id is shown as typed, which model_id()
+        # reads back the same; the labelled choice appears once the list is rebuilt.
+        found = QComboBox.findData(self, model_id) if not self.stale else -1
         if found >= 0:
             self.setCurrentIndex(found)
         else:

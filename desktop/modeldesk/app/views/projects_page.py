@@ -18,17 +18,16 @@ projects stay instant.
 from __future__ import annotations
 
 import re
-from collections import Counter
-from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QObject, QStringListModel, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
     QComboBox,
+    QCompleter,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
@@ -44,25 +43,22 @@ from PySide6.QtWidgets import (
 
 from modeldesk.core.edits import AddItem, Batch, Edit, RemoveItem, UpdateItem
 from modeldesk.core.errors import ModelDeskError
-from modeldesk.core.resolver import PLACEHOLDER, Resolver
-from modeldesk.core.schema import Agent, Config, ModelValue, Policy, Project, as_model_value, model_list
+from modeldesk.core.schema import Config, Project, as_model_value, model_list
 
 from ..document import Document
-from ..models.rows import AnyIndex, RowsTableModel, dim_brush
-from ..models.trace_model import layer_label
+from ..models.projects_model import (
+    FALLBACK_SOURCES,
+    ProjectAgentsModel,
+    ProjectsModel,
+    effective_default,
+)
+from ..models.task_rules_model import TaskRule
 from ..widgets.actions import widget_action
 from ..widgets.model_list_editor import ModelListEditor
 from ..widgets.style import problem_colour, text_style
 from ..widgets.tables import make_table
 from .dialogs.forms import FormDialog
-from .settings.task_models_editor import TaskModelsEditor, TaskRule, rules_of
-
-# Where a project's agents inherit from when the project sets no usable default.
-FALLBACK_SOURCES = {
-    "project": "the project's default model",
-    "settings": "Settings → Default agent model",
-    "organization": "the organization policy",
-}
+from .settings.task_models_editor import TaskModelsEditor, rules_of
 
 
 def project_id_for(name: str, config: Config) -> str:
@@ -73,163 +69,6 @@ def project_id_for(name: str, config: Config) -> str:
     while candidate in taken:
         candidate, number = f"{base}-{number}", number + 1
     return candidate
-
-
-def usable_models(resolver: Resolver, value: ModelValue | None) -> tuple[str, ...]:
-    """The models of ``value`` a run could use, in order (the resolver's skipping rules:
-    blanks, the placeholder, repeats and unusable models are left out)."""
-    usable: list[str] = []
-    for entry in model_list(value):
-        model_id = entry.strip()
-        skipped = not model_id or model_id.casefold() == PLACEHOLDER or model_id in usable
-        if not skipped and resolver.model_problem(model_id) is None:
-            usable.append(model_id)
-    return tuple(usable)
-
-
-def effective_default(
-    resolver: Resolver, config: Config, policy: Policy | None, project: Project
-) -> tuple[tuple[str, ...], str]:
-    """What an agent of ``project`` with no list of its own runs on, and the layer it
-    comes from (``""`` when nothing is usable)."""
-    layers: tuple[tuple[str, ModelValue | None], ...] = (
-        ("project", project.default_model),
-        ("settings", config.settings.default_agent_model),
-        ("organization", policy.default_agent_model if policy else None),
-    )
-    for source, value in layers:
-        models = usable_models(resolver, value)
-        if models:
-            return models, source
-    return (), ""
-
-
-@dataclass(frozen=True)
-class ProjectRow:
-    project: Project
-    models: tuple[str, ...]  # the effective default list
-    source: str  # "project", "settings", "organization" or "" (nothing usable)
-    members: int
-
-
-def project_rows(document: Document) -> list[ProjectRow]:
-    config = document.config
-    # One pass over the agents for every project's count (10,000 agents, 50 projects).
-    counts = Counter(agent.project for agent in config.agents)
-    resolver = document.resolver
-    rows = []
-    for project in config.projects:
-        models, source = effective_default(resolver, config, document.policy, project)
-        rows.append(ProjectRow(project, models, source, counts.get(project.id, 0)))
-    return rows
-
-
-class ProjectsModel(RowsTableModel[ProjectRow]):
-    """One row per project: name (editable), effective default model, agent count."""
-
-    COLUMNS = ("Project", "Default model", "Agents")
-    NAME, DEFAULT, MEMBERS = range(3)
-    # Emitted with a message when an edit made in place was refused.
-    edit_failed = Signal(str)
-
-    def __init__(self, document: Document, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.document = document
-        self.refresh()
-
-    def refresh(self) -> None:
-        self.update_rows(project_rows(self.document))
-
-    def row_key(self, row: ProjectRow) -> object:
-        return row.project.id
-
-    def cell(self, row: ProjectRow, column: int, role: int) -> Any:
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
-            if column == self.NAME:
-                return row.project.name
-            if column == self.MEMBERS:
-                return row.members
-            if not row.models:
-                return "(no usable model)"
-            text = ", ".join(row.models)
-            return text if row.source == "project" else f"{text} (inherited)"
-        if role == Qt.ItemDataRole.ToolTipRole:
-            if column == self.DEFAULT:
-                if not row.source:
-                    return "No usable default: its agents without a list of their own cannot run."
-                return f"{', '.join(row.models)} — from {FALLBACK_SOURCES[row.source]}"
-            return f"{row.project.name} (id: {row.project.id}) — {row.members} agent(s)"
-        if role == Qt.ItemDataRole.ForegroundRole and column == self.DEFAULT:
-            if not row.source:
-                return problem_colour()
-            if row.source != "project":
-                return dim_brush()
-        if role == Qt.ItemDataRole.TextAlignmentRole and column == self.MEMBERS:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return None
-
-    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
-        flags = super().flags(index)
-        if index.isValid() and index.column() == self.NAME:
-            flags |= Qt.ItemFlag.ItemIsEditable
-        return flags
-
-    def setData(self, index: AnyIndex, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
-        if role != Qt.ItemDataRole.EditRole or not index.isValid() or index.column() != self.NAME:
-            return False
-        project = self._rows[index.row()].project
-        name = str(value).strip()
-        if not name:
-            self.edit_failed.emit("A project needs a name.")
-            return False
-        if name == project.name:
-            return True
-        try:
-            self.document.perform(
-                UpdateItem("projects", project.id, {"name": name}, label=f"Rename project {project.name} to {name}")
-            )
-        except ModelDeskError as exc:
-            self.edit_failed.emit(exc.message)
-            return False
-        self.dataChanged.emit(index, index)
-        return True
-
-
-class ProjectAgentsModel(RowsTableModel[Agent]):
-    """The agents of one project with what each runs on (resolved when painted)."""
-
-    COLUMNS = ("Agent", "Runs on", "From")
-    AGENT, RUNS_ON, SOURCE = range(3)
-
-    def __init__(self, document: Document, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.document = document
-        self.project_id: str | None = None
-
-    def set_project(self, project_id: str | None) -> None:
-        self.project_id = project_id
-        agents = [a for a in self.document.config.agents if project_id and a.project == project_id]
-        self.update_rows(agents)
-
-    def row_key(self, agent: Agent) -> object:
-        return agent.id
-
-    def cell(self, agent: Agent, column: int, role: int) -> Any:
-        if column == self.AGENT:
-            if role == Qt.ItemDataRole.DisplayRole:
-                return agent.id if agent.name == agent.id else f"{agent.name} ({agent.id})"
-            return None
-        if role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ForegroundRole):
-            return None
-        try:
-            result = self.document.resolver.chat(agent.id)
-        except ModelDeskError as exc:
-            if role == Qt.ItemDataRole.ForegroundRole:
-                return problem_colour()
-            return exc.message if column == self.RUNS_ON else "—"
-        if role == Qt.ItemDataRole.ForegroundRole:
-            return None if result.source == "agent" else dim_brush()
-        return ", ".join(result.models) if column == self.RUNS_ON else layer_label(result.source)
 
 
 class ProjectTaskModels(TaskModelsEditor):
@@ -451,13 +290,40 @@ class ProjectsPage(QWidget):
         self.open_agent_button.setToolTip("Show the selected agent on the Agents page (Enter or double-click)")
         widget_action(self.agents_view, "Open agent", QKeySequence(Qt.Key.Key_Return), self.open_agent)
         self.agents_view.doubleClicked.connect(lambda _index: self.open_agent())
+        self.remove_agent_button = QPushButton("Remo&ve from project", self)
+        self.remove_agent_button.setToolTip("The selected agent keeps existing, without a project (Delete)")
+        widget_action(
+            self.agents_view, "Remove from project", QKeySequence(QKeySequence.StandardKey.Delete), self.remove_agent
+        )
+        self.agents_view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        self.add_agent_edit = QLineEdit(self)
+        self.add_agent_edit.setObjectName("add_agent_edit")
+        self.add_agent_edit.setPlaceholderText("Agent to move into this project")
+        self.add_agent_edit.setAccessibleName("Agent to move into this project")
+        # The completer's list of every agent id is built when the field is first used,
+        # not on every refresh (10,000 agents).
+        self.agent_ids = QStringListModel(self)
+        completer = QCompleter(self.agent_ids, self.add_agent_edit)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.add_agent_edit.setCompleter(completer)
+        self._agent_ids_version = -1
+        self.add_agent_edit.installEventFilter(self)
+        self.add_agent_button = QPushButton("&Move here", self)
+        self.add_agent_button.setToolTip("Make the typed agent a member of this project (it leaves its old one)")
         agents_buttons = QHBoxLayout()
+        agents_buttons.addWidget(self.add_agent_edit, 1)
+        agents_buttons.addWidget(self.add_agent_button)
         agents_buttons.addStretch(1)
+        agents_buttons.addWidget(self.remove_agent_button)
         agents_buttons.addWidget(self.open_agent_button)
         agents_layout = QVBoxLayout(self.agents_box)
         agents_layout.addWidget(self.agents_view, 1)
         agents_layout.addLayout(agents_buttons)
         self.open_agent_button.clicked.connect(self.open_agent)
+        self.remove_agent_button.clicked.connect(self.remove_agent)
+        self.add_agent_button.clicked.connect(self.add_agent)
+        self.add_agent_edit.returnPressed.connect(self.add_agent)
 
         self.empty_label = QLabel("Add a project, or select one to edit it.", self.editor_widget)
         layout = QVBoxLayout(self.editor_widget)
@@ -492,6 +358,9 @@ class ProjectsPage(QWidget):
             self.task_models.edit_button,
             self.task_models.remove_button,
             self.agents_view,
+            self.add_agent_edit,
+            self.add_agent_button,
+            self.remove_agent_button,
             self.open_agent_button,
         ]
         for first, second in pairwise(chain):
@@ -571,6 +440,7 @@ class ProjectsPage(QWidget):
         count = self.agents_model.rowCount()
         self.agents_box.setTitle(f"Agents ({count})")
         self.open_agent_button.setEnabled(count > 0)
+        self.remove_agent_button.setEnabled(count > 0)
 
     def _inherited_text(self, project: Project) -> str:
         empty = project.model_copy(update={"default_model": None})
@@ -633,6 +503,51 @@ class ProjectsPage(QWidget):
         if project is None:
             return  # gone meanwhile (another program)
         self._perform(delete_project_edit(self.document.config, project, target))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.add_agent_edit and event.type() == QEvent.Type.FocusIn:
+            self._fill_agent_ids()
+        return super().eventFilter(watched, event)
+
+    def _fill_agent_ids(self) -> None:
+        if self._agent_ids_version != self.document.version:
+            self.agent_ids.setStringList([agent.id for agent in self.document.config.agents])
+            self._agent_ids_version = self.document.version
+
+    def add_agent(self) -> None:
+        project = self.current_project()
+        agent_id = self.add_agent_edit.text().strip()
+        if project is None or not agent_id:
+            return
+        agent = self.document.config.agent(agent_id)
+        if agent is None:
+            self.show_message(f"There is no agent “{agent_id}”.")
+            return
+        if agent.project == project.id:
+            self.show_message(f"{agent_id} is already in {project.name}.")
+            return
+        edit = UpdateItem(
+            "agents", agent.id, {"project": project.id}, label=f"Move {agent.id} to project {project.name}"
+        )
+        if self._perform(edit):
+            self.add_agent_edit.clear()
+            self._select_agent_row(agent.id)
+
+    def remove_agent(self) -> None:
+        project = self.current_project()
+        index = self.agents_view.currentIndex()
+        if project is None or not index.isValid():
+            return
+        row = index.row()
+        agent = self.agents_model.row_value(row)
+        edit = UpdateItem("agents", agent.id, {"project": None}, label=f"Take {agent.id} out of project {project.name}")
+        if self._perform(edit) and self.agents_model.rowCount():
+            self._select_agent_row(self.agents_model.row_value(min(row, self.agents_model.rowCount() - 1)).id)
+
+    def _select_agent_row(self, agent_id: str) -> None:
+        row = self.agents_model.row_of(agent_id)
+        if row >= 0:
+            self.agents_view.selectRow(row)
 
     def open_agent(self) -> None:
         index = self.agents_view.currentIndex()

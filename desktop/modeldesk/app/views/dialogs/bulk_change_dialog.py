@@ -86,7 +86,7 @@ class BulkChangeDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Change models for many agents")
         self.setObjectName("bulk_change_dialog")
-        self.resize(820, 640)
+        self.resize(980, 680)
         self.document = document
         self._plan: list[PlannedChange] = []
         self._error = ""
@@ -294,15 +294,22 @@ class BulkChangeDialog(QDialog):
             "preview",
             "Preview of the change, one row per agent",
             self,
-            stretch=(BulkPreviewModel.BEFORE, BulkPreviewModel.AFTER, BulkPreviewModel.NOTE),
+            stretch=(BulkPreviewModel.NOTE,),
         )
         # Thousands of rows: one line each and widths that do not depend on the text, so
         # the view never measures every cell (the full text is in each cell's tooltip).
         self.preview.setWordWrap(False)
         self.preview.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.preview.verticalHeader().setDefaultSectionSize(self.preview.fontMetrics().height() + 8)
-        self.preview.horizontalHeader().setSectionResizeMode(BulkPreviewModel.AGENT, QHeaderView.ResizeMode.Interactive)
-        self.preview.setColumnWidth(BulkPreviewModel.AGENT, 220)
+        header = self.preview.horizontalHeader()
+        # The note gets the width left: it is what explains a surprising row.
+        for column, width in (
+            (BulkPreviewModel.AGENT, 190),
+            (BulkPreviewModel.BEFORE, 190),
+            (BulkPreviewModel.AFTER, 230),
+        ):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
+            self.preview.setColumnWidth(column, width)
         self.preview.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.summary_label = QLabel(self)
         self.summary_label.setObjectName("summary_label")

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -43,7 +42,6 @@ from modeldesk.core.store import atomic_write
 from modeldesk.core.transfer import (
     Bundle,
     ImportBundle,
-    ImportItem,
     ImportPlan,
     OnConflict,
     export_bundle,
@@ -52,12 +50,11 @@ from modeldesk.core.transfer import (
 )
 
 from ...document import Document
-from ...models.rows import RowsTableModel, dim_brush
-from ...widgets.style import ok_colour, text_style, warning_colour
+from ...models.import_preview_model import ImportPreviewModel
+from ...widgets.style import text_style, warning_colour
 from ...widgets.tables import make_table
 from .forms import FormDialog
 
-ACTION_WORDS = {"add": "Add", "replace": "Change", "keep": "Keep ours", "same": "Unchanged"}
 FILE_FILTER = "ModelDesk export (*.json);;All files (*)"
 
 
@@ -76,52 +73,6 @@ def read_import_file(path: Path) -> tuple[Bundle, list[str]]:
             f"{path} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}).", [exc.msg]
         ) from None
     return read_bundle(data, path.name)
-
-
-def value_text(value: Any) -> str:
-    """An item's data as one compact line (ids and names only — data, shown as text)."""
-    if value is None:
-        return "—"
-    if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
-    if isinstance(value, dict):
-        return ", ".join(f"{k}: {value_text(v)}" for k, v in value.items() if k != "id" and v not in (None, {}, []))
-    return str(value)
-
-
-def difference_text(item: ImportItem) -> str:
-    """What differs between ours and the file's, field by field, for a conflict."""
-    if not item.conflict:
-        return value_text(item.after)
-    before, after = item.before, item.after
-    if not isinstance(before, dict) or not isinstance(after, dict):
-        return f"{value_text(before)} → {value_text(after)}"
-    fields = [k for k in dict.fromkeys([*before, *after]) if before.get(k) != after.get(k)]
-    return "; ".join(f"{k}: {value_text(before.get(k))} → {value_text(after.get(k))}" for k in fields)
-
-
-class ImportPreviewModel(RowsTableModel[ImportItem]):
-    COLUMNS = ("Action", "Kind", "Id", "Details")
-    ACTION, KIND, ID, DETAILS = range(4)
-
-    def cell(self, item: ImportItem, column: int, role: int) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole:
-            if column == self.ACTION:
-                return ACTION_WORDS[item.action]
-            if column == self.KIND:
-                return item.kind
-            if column == self.ID:
-                return item.id
-            return difference_text(item)
-        if role == Qt.ItemDataRole.ToolTipRole and column == self.DETAILS:
-            return difference_text(item)
-        if role == Qt.ItemDataRole.ForegroundRole:
-            if item.action == "add":
-                return ok_colour()
-            if item.action == "replace":
-                return warning_colour()
-            return dim_brush()
-        return None
 
 
 class ImportDialog(FormDialog):

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from modeldesk.core.presets import PRESETS, free_provider_id, preset
 from modeldesk.core.schema import ApiKeyRef, Provider, ProviderKind
+from modeldesk.runtime.keyring_errors import is_known, keyring_error_text
 
 from .forms import FormDialog, field_label, first_error
 
@@ -165,7 +166,8 @@ class ProviderDialog(FormDialog):
             try:
                 keyring.set_password(KEYRING_SERVICE, provider.api_key.keyring, secret)
             except KeyringError as exc:
-                self.show_error(f"The OS keyring refused the key: {exc}")
+                # Known failures in plain words; anything else with the backend's own text.
+                self.show_error(keyring_error_text(exc) if is_known(exc) else f"The OS keyring refused the key: {exc}")
                 return
         self._result = provider
         super().accept()

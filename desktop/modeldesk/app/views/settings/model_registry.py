@@ -5,90 +5,17 @@ A disabled or removed model stays in every agent list that names it, flagged the
 
 from __future__ import annotations
 
-from typing import Any
-
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex
 from PySide6.QtWidgets import QDialog, QMessageBox, QToolTip, QWidget
 
-from modeldesk.core.edits import AddItem, Batch, Edit, PutItem, RemoveItem, UpdateItem
-from modeldesk.core.errors import EditError
+from modeldesk.core.edits import AddItem, Batch, Edit, PutItem, RemoveItem
 from modeldesk.core.model_facts import fill_models
 from modeldesk.core.schema import Model, model_list
 
 from ...document import Document
-from ...models.rows import RowsTableModel
-from ...widgets.style import problem_colour
+from ...models.registry_model import ENABLED, RegistryModel
 from ...widgets.table_section import TableSection
-from ...widgets.text import context_text, model_badges
 from ..dialogs.model_dialog import ModelDialog
-from ..history_page import model_records
-
-ENABLED = 0
-
-
-class RegistryModel(RowsTableModel[Model]):
-    COLUMNS = (
-        "Enabled",
-        "Model",
-        "Provider",
-        "Name at provider",
-        "Context",
-        "Capabilities and price",
-        "Success · median",
-    )
-
-    def __init__(self, document: Document, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._document = document
-
-    def cell(self, row: Model, column: int, role: int) -> Any:
-        if role == Qt.ItemDataRole.CheckStateRole and column == ENABLED:
-            return Qt.CheckState.Checked if row.enabled else Qt.CheckState.Unchecked
-        problem = self._document.resolver.model_problem(row.id)
-        if role == Qt.ItemDataRole.DisplayRole:
-            if column == ENABLED:
-                return ""
-            label = row.id if row.display_name == row.id else f"{row.display_name} ({row.id})"
-            values = (
-                label,
-                row.provider,
-                row.name,
-                context_text(row.context_window),
-                model_badges(row, self._document.resolver.providers.get(row.provider)),
-                model_records().text(row.id),  # success rate and median latency over the run history
-            )
-            return values[column - 1]
-        if role == Qt.ItemDataRole.ToolTipRole and problem and column in (1, 2):
-            return f"Not usable: {problem}"
-        if role == Qt.ItemDataRole.ForegroundRole and problem and column in (1, 2):
-            return problem_colour()
-        if role == Qt.ItemDataRole.AccessibleTextRole and column == ENABLED:
-            return "enabled" if row.enabled else "disabled"
-        return None
-
-    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
-        flags = super().flags(index)
-        if index.isValid() and index.column() == ENABLED:
-            flags |= Qt.ItemFlag.ItemIsUserCheckable
-        return flags
-
-    def setData(
-        self, index: QModelIndex | QPersistentModelIndex, value: Any, role: int = Qt.ItemDataRole.EditRole
-    ) -> bool:
-        # The checkbox does not change the row here: it becomes an undoable edit, and the
-        # table is refreshed from the document like after any other edit.
-        if not index.isValid() or index.column() != ENABLED or role != Qt.ItemDataRole.CheckStateRole:
-            return False
-        model = self.row_value(index.row())
-        enabled = Qt.CheckState(value) == Qt.CheckState.Checked
-        if enabled == model.enabled:
-            return False
-        verb = "Enable" if enabled else "Disable"
-        try:
-            self._document.perform(UpdateItem("models", model.id, {"enabled": enabled}, label=f"{verb} {model.id}"))
-        except EditError:
-            return False
-        return True
 
 
 class ModelRegistry(TableSection):

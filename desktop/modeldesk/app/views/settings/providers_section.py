@@ -8,7 +8,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QDialog, QMessageBox, QWidget
 from qasync import asyncSlot
 
@@ -16,53 +16,12 @@ from modeldesk.core.edits import AddItem, Batch, Edit, PutItem, RemoveItem
 from modeldesk.core.schema import Model, Provider
 
 from ...document import Document
-from ...models.rows import RowsTableModel
-from ...widgets.style import ok_colour, problem_colour
+from ...models.providers_model import ProvidersModel
 from ...widgets.table_section import TableSection
 from ..dialogs.detect_dialog import DetectDialog
 from ..dialogs.fetch_models_dialog import FetchModelsDialog
 from ..dialogs.provider_dialog import ProviderDialog
 from .provider_probe import ProbeResult, models_to_import, probe
-
-
-def key_text(provider: Provider) -> str:
-    ref = provider.api_key
-    if ref is None:
-        return "none"
-    return f"env ${ref.env}" if ref.env else f"keyring “{ref.keyring}”"
-
-
-class ProvidersModel(RowsTableModel[Provider]):
-    COLUMNS = ("Provider", "Kind", "Base URL", "API key", "Enabled", "Status")
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.status: dict[str, ProbeResult | str] = {}
-
-    def cell(self, row: Provider, column: int, role: int) -> Any:
-        status = self.status.get(row.id)
-        if role == Qt.ItemDataRole.DisplayRole:
-            if column == 5:
-                return status.text if isinstance(status, ProbeResult) else (status or "")
-            values = (row.label or row.id, row.kind, row.base_url, key_text(row), "yes" if row.enabled else "no")
-            return values[column]
-        if role == Qt.ItemDataRole.ToolTipRole:
-            if column == 0:
-                return row.id
-            if column == 5 and isinstance(status, ProbeResult):
-                return status.text
-        if role == Qt.ItemDataRole.ForegroundRole:
-            if column == 5 and isinstance(status, ProbeResult):
-                return ok_colour() if status.ok else problem_colour()
-            if column == 4 and not row.enabled:
-                return problem_colour()
-        return None
-
-    def set_status(self, provider_id: str, status: ProbeResult | str) -> None:
-        self.status[provider_id] = status
-        for index, provider in enumerate(self._rows):
-            if provider.id == provider_id:
-                self.dataChanged.emit(self.index(index, 5), self.index(index, 5))
 
 
 class ProvidersSection(TableSection):

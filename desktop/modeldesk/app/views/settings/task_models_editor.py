@@ -6,37 +6,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QWidget
 
 from modeldesk.core.edits import SetSetting
 from modeldesk.core.schema import WILDCARD, TaskModelMap, as_model_value, model_list
 
 from ...document import Document
-from ...models.rows import RowsTableModel
+from ...models.task_rules_model import TaskModelsModel, TaskRule
 from ...widgets.table_section import TableSection
-from ...widgets.task_models import run_on_cell
 from ..dialogs.task_model_dialog import TaskModelDialog
-
-TaskRule = tuple[str, str, tuple[str, ...]]  # (task, chat model or '*', models)
-
-
-class TaskModelsModel(RowsTableModel[TaskRule]):
-    COLUMNS = ("Task", "When the chat model is", "Run on")
-
-    def __init__(self, document: Document, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._document = document
-
-    def cell(self, row: TaskRule, column: int, role: int) -> Any:
-        task, chat, models = row
-        if column == 2:
-            return run_on_cell(self._document, models, role)
-        if role == Qt.ItemDataRole.DisplayRole:
-            if column == 0:
-                return task
-            return "any (*)" if chat == WILDCARD else chat
-        return None
 
 
 def rules_of(task_models: dict[str, TaskModelMap]) -> list[TaskRule]:

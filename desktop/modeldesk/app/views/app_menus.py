@@ -1,0 +1,252 @@
+"""The View menu's theme choice (Light / Dark / System, remembered) and the Help menu:
+About (version, config file, log file, licence), Keyboard shortcuts, Documentation."""
+
+from __future__ import annotations
+
+import importlib.metadata
+from pathlib import Path
+
+import PySide6
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QAction, QActionGroup, QColor, QGuiApplication, QKeySequence, QPalette
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QTableWidget,
+    QTableWidgetItem,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from modeldesk import __version__
+from modeldesk.logs import log_path
+
+THEMES = ("System", "Light", "Dark")
+THEME_KEY = "appearance/theme"
+
+
+# --- theme ------------------------------------------------------------------------------
+
+
+_system: dict[str, object] = {}  # the style and palette the desktop gave, for "System"
+
+
+def _dark_palette() -> QPalette:
+    palette = QPalette()
+    base, window, text, mid = QColor(30, 30, 30), QColor(45, 45, 45), QColor(230, 230, 230), QColor(70, 70, 70)
+    for role, colour in (
+        (QPalette.ColorRole.Window, window),
+        (QPalette.ColorRole.WindowText, text),
+        (QPalette.ColorRole.Base, base),
+        (QPalette.ColorRole.AlternateBase, window),
+        (QPalette.ColorRole.Text, text),
+        (QPalette.ColorRole.Button, window),
+        (QPalette.ColorRole.ButtonText, text),
+        (QPalette.ColorRole.ToolTipBase, window),
+        (QPalette.ColorRole.ToolTipText, text),
+        (QPalette.ColorRole.PlaceholderText, QColor(150, 150, 150)),
+        (QPalette.ColorRole.Mid, mid),
+        (QPalette.ColorRole.Highlight, QColor(42, 130, 218)),
+        (QPalette.ColorRole.HighlightedText, QColor(255, 255, 255)),
+        (QPalette.ColorRole.Link, QColor(100, 170, 255)),
+    ):
+        palette.setColor(role, colour)
+    for role in (QPalette.ColorRole.Text, QPalette.ColorRole.WindowText, QPalette.ColorRole.ButtonText):
+        palette.setColor(QPalette.ColorGroup.Disabled, role, QColor(130, 130, 130))
+    return palette
+
+
+def apply_theme(theme: str) -> None:
+    """Light, Dark or System (as the desktop has it).
+
+    Qt's own colour-scheme request only works where the platform theme supports it, so
+    Light and Dark also set the Fusion style with a matching palette; System puts back the
+    style and palette the app started with.
+    """
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        return
+    if not _system:
+        _system["style"] = app.style().name()
+        _system["palette"] = QPalette(app.palette())
+    hints = QGuiApplication.styleHints()
+    scheme = {"Light": Qt.ColorScheme.Light, "Dark": Qt.ColorScheme.Dark}.get(theme, Qt.ColorScheme.Unknown)
+    if hasattr(hints, "setColorScheme"):  # Qt 6.8+
+        hints.setColorScheme(scheme)
+    if theme == "Dark":
+        app.setStyle("Fusion")
+        app.setPalette(_dark_palette())
+    elif theme == "Light":
+        app.setStyle("Fusion")
+        app.setPalette(app.style().standardPalette())
+    else:
+        app.setStyle(str(_system["style"]))
+        palette = _system["palette"]
+        assert isinstance(palette, QPalette)
+        app.setPalette(palette)
+
+
+def saved_theme() -> str:
+    value = QSettings().value(THEME_KEY, "System")
+    return value if isinstance(value, str) and value in THEMES else "System"
+
+
+def add_view_menu(window: QMainWindow) -> QMenu:
+    menu = window.menuBar().addMenu("&View")
+    theme_menu = menu.addMenu("&Theme")
+    group = QActionGroup(window)
+    current = saved_theme()
+    window.theme_actions = {}  # type: ignore[attr-defined]
+    for name in THEMES:
+        action = QAction(name, window, checkable=True)
+        action.setChecked(name == current)
+        action.triggered.connect(lambda _checked=False, n=name: choose_theme(n))
+        group.addAction(action)
+        theme_menu.addAction(action)
+        window.theme_actions[name] = action  # type: ignore[attr-defined]
+    return menu
+
+
+def choose_theme(name: str) -> None:
+    QSettings().setValue(THEME_KEY, name)
+    apply_theme(name)
+
+
+# --- help -------------------------------------------------------------------------------
+
+
+def about_text(config_path: Path) -> str:
+    return (
+        f"ModelDesk {__version__}\n\n"
+        "Decide which LLM model each agent uses, and keep agents running when a model fails.\n\n"
+        f"Config file: {config_path}\n"
+        f"Log file: {log_path()}\n"
+        "Licence: MIT (see the LICENSE file)\n"
+        f"PySide6 {PySide6.__version__}"
+    )
+
+
+def shortcut_rows(window: QMainWindow) -> list[tuple[str, str]]:
+    """Every menu action that has a shortcut, as (what, keys), in menu order."""
+    rows: list[tuple[str, str]] = []
+
+    def walk(menu: QMenu) -> None:
+        for action in menu.actions():
+            if action.menu() is not None:
+                walk(action.menu())  # type: ignore[arg-type]
+            elif not action.shortcut().isEmpty():
+                text = action.text().replace("&", "")
+                rows.append((text, action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)))
+
+    for action in window.menuBar().actions():
+        if action.menu() is not None:
+            walk(action.menu())  # type: ignore[arg-type]
+    rows += [
+        ("Move a model up / down in a priority list", "Ctrl+Up / Ctrl+Down"),
+        ("Remove the selected model from a list", "Delete"),
+    ]
+    return rows
+
+
+class ShortcutsDialog(QDialog):
+    def __init__(self, window: QMainWindow) -> None:
+        super().__init__(window)
+        self.setWindowTitle("Keyboard shortcuts")
+        rows = shortcut_rows(window)
+        self.table = QTableWidget(len(rows), 2, self)
+        self.table.setHorizontalHeaderLabels(["Action", "Keys"])
+        self.table.verticalHeader().hide()
+        for row, (what, keys) in enumerate(rows):
+            self.table.setItem(row, 0, QTableWidgetItem(what))
+            self.table.setItem(row, 1, QTableWidgetItem(keys))
+        self.table.resizeColumnsToContents()
+        self.table.horizontalHeader().setStretchLastSection(True)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.table)
+        layout.addWidget(buttons)
+        self.resize(520, 420)
+
+
+def documentation_markdown() -> str:
+    """The README as installed with the package (its long description), so the manual is
+    there offline whichever way ModelDesk was installed."""
+    try:
+        text = importlib.metadata.metadata("modeldesk").get_payload()  # type: ignore[attr-defined]
+    except importlib.metadata.PackageNotFoundError:
+        text = ""
+    if not text:
+        readme = Path(__file__).resolve().parents[4] / "README.md"
+        text = readme.read_text(encoding="utf-8") if readme.is_file() else ""
+    return text or "Run `modeldesk --help` for the command line."
+
+
+class DocumentationDialog(QDialog):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("ModelDesk documentation")
+        self.browser = QTextBrowser(self)
+        self.browser.setOpenExternalLinks(True)
+        self.browser.setMarkdown(documentation_markdown())
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.browser)
+        layout.addWidget(buttons)
+        self.resize(820, 640)
+
+
+class AboutDialog(QDialog):
+    def __init__(self, config_path: Path, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("About ModelDesk")
+        self.text = QLabel(about_text(config_path), self)
+        self.text.setTextFormat(Qt.TextFormat.PlainText)
+        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        icon = QLabel(self)
+        window_icon = QApplication.windowIcon()
+        if not window_icon.isNull():
+            icon.setPixmap(window_icon.pixmap(64, 64))
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(icon, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addWidget(self.text)
+        layout.addWidget(buttons)
+
+
+def add_help_menu(window: QMainWindow, config_path: Path) -> QMenu:
+    menu = window.menuBar().addMenu("&Help")
+
+    def run(dialog: QDialog) -> None:
+        try:
+            dialog.exec()
+        finally:
+            dialog.deleteLater()
+
+    docs = QAction("&Documentation", window)
+    docs.setShortcut(QKeySequence(QKeySequence.StandardKey.HelpContents))
+    docs.triggered.connect(lambda: run(DocumentationDialog(window)))
+    keys = QAction("&Keyboard shortcuts", window)
+    keys.setShortcut(QKeySequence("Ctrl+/"))
+    keys.triggered.connect(lambda: run(ShortcutsDialog(window)))
+    about = QAction("&About ModelDesk", window)
+    about.setMenuRole(QAction.MenuRole.AboutRole)
+    about.triggered.connect(lambda: run(AboutDialog(config_path, window)))
+    for action in (docs, keys, about):
+        menu.addAction(action)
+    window.help_actions = {"docs": docs, "keys": keys, "about": about}  # type: ignore[attr-defined]
+    return menu
+
+
+def add_app_menus(window: QMainWindow, config_path: Path) -> None:
+    """View (theme) and Help, added after the window's own menus."""
+    apply_theme(saved_theme())
+    add_view_menu(window)
+    add_help_menu(window, config_path)

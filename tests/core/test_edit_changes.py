@@ -1,0 +1,69 @@
+"""What an applied edit touched (the Change record views update from) and the
+config's id look-ups that stay right as edits insert and remove items."""
+
+from __future__ import annotations
+
+from modeldesk.core.edits import Batch, PutItem, SetAgentModels, SetSetting, UpdateItem, apply_edit
+from modeldesk.core.samples import sample_config
+from modeldesk.core.schema import Agent
+
+
+def test_apply_tracked_reports_collections_ids_and_settings() -> None:
+    from modeldesk.core.edits import RemoveAgent, apply_tracked
+
+    config = sample_config()
+    inverse, change = apply_tracked(config, SetAgentModels("analyst", ("gpt-4o",)))
+    assert change.updated == {"agents": ["analyst"]} and not change.inserted and not change.removed
+    assert change.touches("agents") and not change.touches("settings") and not change.whole
+    _, change = apply_tracked(config, inverse)
+    assert change.updated == {"agents": ["analyst"]}
+
+    _, change = apply_tracked(config, SetSetting(("fallback", "retries"), 4))
+    assert change.settings == ["fallback.retries"] and change.touches("settings")
+
+    squads_with_analyst = [s.id for s in config.squads if "analyst" in s.agents]
+    inverse, change = apply_tracked(config, RemoveAgent("analyst"))
+    assert change.removed == {"agents": ["analyst"]}
+    assert change.updated == {"squads": squads_with_analyst}
+    _, change = apply_tracked(config, inverse)  # undo: the agent comes back
+    assert change.inserted == {"agents": ["analyst"]}
+
+
+def test_a_batch_reports_the_net_effect() -> None:
+    from modeldesk.core.edits import RemoveItem, apply_tracked
+
+    config = sample_config()
+    _, change = apply_tracked(
+        config,
+        Batch(
+            (
+                PutItem("agents", Agent(id="temp", name="Temp")),
+                UpdateItem("agents", "temp", {"name": "Temp 2"}),
+                RemoveItem("agents", "helper"),
+                PutItem("agents", Agent(id="helper", name="Helper again")),
+                PutItem("agents", Agent(id="gone", name="Gone")),
+                RemoveItem("agents", "gone"),
+            )
+        ),
+    )
+    assert change.inserted == {"agents": ["temp"]}
+    assert change.updated == {"agents": ["helper"]}
+    assert change.removed == {}
+
+
+def test_lookups_by_id_follow_inserts_and_removals() -> None:
+    from modeldesk.core.edits import RemoveItem
+
+    config = sample_config()
+    ids = [a.id for a in config.agents]
+    assert config.agent(ids[3]) is config.agents[3]
+    apply_edit(config, PutItem("agents", Agent(id="first", name="First"), index=0))
+    assert config.agent("first") is config.agents[0]
+    assert config.agent(ids[3]) is config.agents[4]
+    apply_edit(config, RemoveItem("agents", ids[0]))
+    assert config.agent(ids[0]) is None
+    assert config.agent(ids[3]) is config.agents[3]
+    assert config.agent("nobody") is None
+    config.agents.append(Agent(id="appended", name="Appended"))  # a change made without an edit
+    assert config.agent("appended") is config.agents[-1]
+    assert config.model_copy(deep=True) == config  # the index is not content
