@@ -459,7 +459,7 @@ def main() -> None:
                 continue
             try:
                 rows += measure()
-            except Exception as exc:  # one broken figure must not hide the others
+            except Exception as exc:  # noqa: BLE001 - one broken figure must not hide the others
                 rows.append(Row(figure, "-", "-", None, note=f"failed: {type(exc).__name__}: {exc}"[:300]))
     for row in rows:
         if row.figure.endswith("LiteLLM Router") and row.measured:
