@@ -25,6 +25,7 @@ from modeldesk.runtime.policy import effective_options
 
 from .common import (
     Session,
+    SubParsers,
     UsageError,
     add_command,
     add_fallback_option_arguments,
@@ -46,7 +47,7 @@ from .common import (
 )
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: SubParsers) -> None:
     group = add_group(subparsers, "agents", "List, add, show, remove agents and set their preferred models.")
     add_command(group, "list", "Every agent with its preferred models, effective models and their source.", list_agents)
     p = add_command(group, "show", "One agent: its settings, effective models and the resolution trace.", show_agent)
@@ -354,7 +355,7 @@ def set_project(args: argparse.Namespace) -> int:
         Batch(tuple(UpdateItem("agents", a, {"project": project}) for a in agents), label="Set project of agents")
     )
     if wants_json(args):
-        rows = [_agent_json(session, session.config.agent(a)) for a in agents]  # type: ignore[arg-type]
+        rows = [_agent_json(session, agent) for a in agents if (agent := session.config.agent(a)) is not None]
         print_json({"agents": rows, "warnings": warnings})
         return 0
     for agent_id in agents:

@@ -7,10 +7,10 @@ import asyncio
 
 from modeldesk.runtime.doctor import DEFAULT_TIMEOUT_S, HealthReport, ProviderHealth, check_health
 
-from .common import Session, add_command, print_json, table, wants_json
+from .common import Session, SubParsers, add_command, print_json, table, wants_json
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: SubParsers) -> None:
     parser = add_command(
         subparsers,
         "doctor",

@@ -10,6 +10,7 @@ from typing import Any
 from modeldesk.core.history import HistoryStore, RunRecord
 
 from .common import (
+    SubParsers,
     UsageError,
     add_command,
     add_json_flag,
@@ -31,7 +32,7 @@ HISTORY_EPILOG = """Examples:
 The database is history.sqlite3 in the user state folder ($MODELDESK_HISTORY overrides it)."""
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: SubParsers) -> None:
     # `modeldesk history [filters]` lists the runs; its sub-commands do the rest.
     parser = add_parser(
         subparsers,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import re
 from collections import Counter
+from typing import Any
 
 from modeldesk.core.bulk import ReplaceModel, Scope, SquadScope, UsingModelScope
 from modeldesk.core.checks import model_values
@@ -13,6 +14,7 @@ from modeldesk.core.schema import model_list
 
 from .common import (
     Session,
+    SubParsers,
     UsageError,
     add_command,
     add_dry_run_flag,
@@ -25,7 +27,7 @@ from .squads import run_bulk
 _AGENT_LIST = re.compile(r"agents\[\d+\]\.model")
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: SubParsers) -> None:
     group = add_group(subparsers, "models", "List the model registry and replace a model in agents' lists.")
     add_command(
         group,
@@ -59,7 +61,7 @@ def list_models(args: argparse.Namespace) -> int:
     resolver = session.resolver
     own = {m.id for m in session.config.models}
     used = Counter(m.strip() for a in session.config.agents for m in model_list(a.model))
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "id": model.id,
             "provider": model.provider,

@@ -13,6 +13,7 @@ from modeldesk.core.schema import WILDCARD, Config, Project, as_model_value, mod
 
 from .common import (
     Session,
+    SubParsers,
     UsageError,
     add_command,
     add_dry_run_flag,
@@ -36,7 +37,7 @@ class UnknownProjectError(EditError):
     code = "unknown_project"
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: SubParsers) -> None:
     group = add_group(subparsers, "projects", "List, add, rename, remove projects and set their default models.")
     add_command(group, "list", "Every project with its default models and how many agents belong to it.", list_projects)
     p = add_command(group, "show", "One project: its default models, task models and agents.", show_project)

@@ -10,14 +10,14 @@ from modeldesk.core.schema import Provider
 from modeldesk.runtime.errors import ProviderError
 from modeldesk.runtime.provider_probe import DEFAULT_TIMEOUT_S, check_providers, list_models
 
-from .common import Session, add_group, add_json_flag, add_parser, command, print_json, table, wants_json
+from .common import Session, SubParsers, add_group, add_json_flag, add_parser, command, print_json, table, wants_json
 
 
 class UnknownProviderError(ModelDeskError):
     code = "unknown_provider"
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: SubParsers) -> None:
     group = add_group(subparsers, "providers", "Check providers and list the models they serve.")
     check = add_parser(
         group, "check", "Ask each provider for its model list and show whether it answered, and how fast."

@@ -45,7 +45,7 @@ class KeyringError(ModelDeskError):
 # --- providers ----------------------------------------------------------------------
 
 
-def register_provider_commands(group: SubParsers) -> None:  # type: ignore[type-arg]
+def register_provider_commands(group: SubParsers) -> None:
     p = add_command(
         group,
         "add",
@@ -310,7 +310,7 @@ def import_remote_models(
 # --- models -------------------------------------------------------------------------
 
 
-def register_model_commands(group: SubParsers) -> None:  # type: ignore[type-arg]
+def register_model_commands(group: SubParsers) -> None:
     p = add_command(
         group,
         "add",

@@ -13,6 +13,7 @@ from modeldesk.core.resolver import Resolution
 
 from .common import (
     Session,
+    SubParsers,
     add_command,
     add_resolution_options,
     print_json,
@@ -23,7 +24,7 @@ from .common import (
 )
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: SubParsers) -> None:
     parser = add_command(
         subparsers,
         "resolve",

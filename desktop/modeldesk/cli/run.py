@@ -46,6 +46,7 @@ from modeldesk.runtime.simulate import parse_simulations
 
 from .common import (
     Session,
+    SubParsers,
     add_json_flag,
     add_parser,
     add_resolution_options,
@@ -65,7 +66,7 @@ class EmptyPromptError(ModelDeskError):
 EXIT_INTERRUPTED = 130
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: SubParsers) -> None:
     parser = add_parser(
         subparsers,
         "run",

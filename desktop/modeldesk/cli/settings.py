@@ -11,6 +11,7 @@ from modeldesk.core.schema import WILDCARD, as_model_value, model_list
 
 from .common import (
     Session,
+    SubParsers,
     UsageError,
     add_command,
     add_fallback_option_arguments,
@@ -26,7 +27,7 @@ from .common import (
 )
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: SubParsers) -> None:
     group = add_group(
         subparsers, "settings", "Show and change Settings → Models: default agent model, task models, fallback."
     )

@@ -23,6 +23,7 @@ from modeldesk.core.schema import Squad
 
 from .common import (
     Session,
+    SubParsers,
     UsageError,
     add_command,
     add_dry_run_flag,
@@ -42,7 +43,7 @@ from .common import (
 )
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: SubParsers) -> None:
     group = add_group(subparsers, "squads", "List, add, rename, remove squads, edit members, set a squad's models.")
     add_command(group, "list", "Every squad with its member agents and their effective models.", list_squads)
 

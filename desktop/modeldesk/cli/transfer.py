@@ -15,6 +15,7 @@ from modeldesk.core.transfer import ImportPlan, OnConflict, export_bundle, plan_
 
 from .common import (
     Session,
+    SubParsers,
     add_command,
     add_dry_run_flag,
     clean_text,
@@ -26,7 +27,7 @@ from .common import (
 )
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: SubParsers) -> None:
     p = add_command(
         subparsers,
         "export",

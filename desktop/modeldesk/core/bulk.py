@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from .edits import Edit, check_model_list
+from .edits import Edit, _recording, check_model_list
 from .edits import _note as note_change
 from .errors import EditError
 from .resolver import Resolver, is_placeholder
@@ -138,7 +138,7 @@ SKIP: InheritedChoice = "skip"
 COPY: InheritedChoice = "copy"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PlannedChange:
     """One row of a plan: an agent's own list before and after, as written in the file.
 
@@ -202,7 +202,11 @@ class _Inherited:
 def _has_own_list(entries: list[str]) -> bool:
     """True unless the entries are all blanks or the placeholder (the resolver then skips
     the agent's layer, so the agent inherits). Usually the first entry decides."""
-    return any((key := _key(e)) and not is_placeholder(key) for e in entries)
+    for entry in entries:
+        key = entry.strip()
+        if key and not is_placeholder(key):
+            return True
+    return False
 
 
 def _key(entry: str) -> str:
@@ -326,22 +330,42 @@ class SetAgentLists(Edit):
     reports_changes = True
 
     def _apply(self, config: Config) -> Edit:
+        # One index for the whole edit: thousands of look-ups through Config.find cost more.
+        index = {agent.id: position for position, agent in enumerate(config.agents)}
         positions: list[int] = []
         for agent_id, expected, _new in self.lists:
-            found = config.find("agents", agent_id)
-            if found is None:
+            position = index.get(agent_id)
+            if position is None:
                 raise EditError(f"{self.label}: agent '{agent_id}' no longer exists; review the change again")
-            if found[1].model != expected:
+            if config.agents[position].model != expected:
                 raise EditError(
                     f"{self.label}: the models of agent '{agent_id}' changed since this was planned; "
                     "review the change again"
                 )
-            positions.append(found[0])
-        for position, (agent_id, _expected, new) in zip(positions, self.lists, strict=True):
+            positions.append(position)
+        for position, (_agent_id, _expected, new) in zip(positions, self.lists, strict=True):
             config.agents[position] = config.agents[position].model_copy(update={"model": new})
-            # Views update just these rows (the app's incremental models read this).
-            note_change("agents", agent_id, "updated")
+        # Views update just these rows (the app's incremental models read this).
+        _note_updated([agent_id for agent_id, _expected, _new in self.lists])
         return SetAgentLists(tuple((a, new, old) for a, old, new in self.lists), label=self.label)
+
+
+def _note_updated(agent_ids: list[str]) -> None:
+    """Record ``agent_ids`` (distinct) as updated in the change being tracked, if any.
+
+    ``Change.note`` checks each id against the lists noted so far, which is quadratic over
+    thousands of agents (0.8 s for 6,600). When nothing about agents is noted yet — this
+    edit applied on its own — the record it would build is simply the ids in order.
+    """
+    change = _recording.get()
+    if change is None:
+        return
+    if not any("agents" in part for part in (change.inserted, change.removed, change.updated)):
+        if agent_ids:
+            change.updated["agents"] = list(agent_ids)
+        return
+    for agent_id in agent_ids:
+        note_change("agents", agent_id, "updated")
 
 
 def plan_edit(plan: Iterable[PlannedChange], label: str) -> SetAgentLists:

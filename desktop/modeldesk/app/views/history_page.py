@@ -20,9 +20,8 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel, QObject, QStringListModel, Qt, Signal
+from PySide6.QtCore import QItemSelectionModel, QObject, QSignalBlocker, QStringListModel, Qt, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -32,23 +31,35 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMessageBox,
     QPushButton,
+    QSpinBox,
     QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
 from modeldesk.core.errors import ModelDeskError
-from modeldesk.core.history import BUSY_TIMEOUT_MS, AttemptRecord, HistoryError, HistoryStore, ModelStats, RunRecord
+from modeldesk.core.history import (
+    BUSY_TIMEOUT_MS,
+    MAX_KEEP_RUNS,
+    MIN_KEEP_RUNS,
+    AttemptRecord,
+    HistoryError,
+    HistorySettings,
+    HistoryStore,
+    ModelStats,
+    RunRecord,
+)
 from modeldesk.core.schema import ModelValue
 from modeldesk.runtime.history_record import run_record
 from modeldesk.runtime.runner import RunResult
 
 from ..document import Document
-from ..models.rows import RowsTableModel, dim_brush
+from ..models.runs_model import RunsModel, latency_text, tokens_text, when_text
 from ..models.timeline_model import TimelineEntry, TimelineModel
 from ..models.trace_model import layer_label
-from ..widgets.style import problem_colour, text_style, warning_colour
+from ..widgets.style import problem_colour, text_style
 from ..widgets.tables import make_table
 
 ANY_AGENT = "Any agent"
@@ -129,31 +140,6 @@ def app_run_record(
 
 
 # --- how a run reads -------------------------------------------------------------------
-
-
-def answered_text(run: RunRecord) -> str:
-    """Who answered, at a glance: "gpt-4o instead of claude-sonnet-4", or the failure."""
-    if run.answered_by is None:
-        return f"failed: {run.error_code}" if run.error_code else "failed"
-    if run.fell_back and run.primary:
-        return f"{run.answered_by} instead of {run.primary}"
-    return run.answered_by
-
-
-def latency_text(milliseconds: int | None) -> str:
-    if milliseconds is None:
-        return "—"
-    return f"{milliseconds} ms" if milliseconds < 1000 else f"{milliseconds / 1000:.1f} s"
-
-
-def tokens_text(run: RunRecord) -> str:
-    if run.input_tokens is None and run.output_tokens is None:
-        return ""
-    return f"{run.input_tokens or 0} → {run.output_tokens or 0}"
-
-
-def when_text(started_at: float) -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(started_at))
 
 
 def attempt_kind(attempt: AttemptRecord) -> str:
@@ -257,42 +243,6 @@ def model_records() -> ModelRecords:
     return records
 
 
-class RunsModel(RowsTableModel[RunRecord]):
-    COLUMNS = ("When", "Agent", "Answered by", "Attempts", "Latency", "Tokens", "From")
-    WHEN, AGENT, ANSWERED, ATTEMPTS, LATENCY, TOKENS, ORIGIN = range(7)
-
-    def row_key(self, run: RunRecord) -> object:
-        return run.id
-
-    def cell(self, run: RunRecord, column: int, role: int) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole:
-            if column == self.WHEN:
-                return when_text(run.started_at)
-            if column == self.AGENT:
-                return run.agent if not run.task else f"{run.agent} ({run.task})"
-            if column == self.ANSWERED:
-                return answered_text(run)
-            if column == self.ATTEMPTS:
-                return len([a for a in run.attempts if a.outcome != "skipped"])
-            if column == self.LATENCY:
-                return latency_text(run.latency_ms)
-            if column == self.TOKENS:
-                return tokens_text(run)
-            return "app" if run.origin == "app" else "CLI"
-        if role == Qt.ItemDataRole.ForegroundRole and column == self.ANSWERED:
-            if run.answered_by is None:
-                return problem_colour()
-            if run.fell_back:
-                return warning_colour()
-        if role == Qt.ItemDataRole.ForegroundRole and column == self.ORIGIN:
-            return dim_brush()
-        if role == Qt.ItemDataRole.ToolTipRole and column == self.ANSWERED:
-            return run.error_message if run.answered_by is None else f"Resolved list: {', '.join(run.models)}"
-        if role == Qt.ItemDataRole.TextAlignmentRole and column in (self.ATTEMPTS, self.LATENCY):
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return None
-
-
 def _filter_combo(parent: QWidget, name: str, accessible: str) -> QComboBox:
     combo = QComboBox(parent)
     combo.setObjectName(name)
@@ -390,10 +340,12 @@ class HistoryPage(QWidget):
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
         split.setChildrenCollapsible(False)
+        self._build_settings_row()
         layout = QVBoxLayout(self)
         layout.addLayout(filters)
         layout.addWidget(self.message_label)
         layout.addWidget(split, 1)
+        layout.addLayout(self.settings_row)
 
         self._filters_stale = True
         self.agent_combo.activated.connect(self.refresh)
@@ -409,6 +361,111 @@ class HistoryPage(QWidget):
         document.changed.connect(self._on_document_changed)
         (recorder or history_recorder()).recorded.connect(self._on_recorded)
         self._show_run()
+
+    # --- the history's own settings ---------------------------------------------------
+
+    def _build_settings_row(self) -> None:
+        """Where the history is kept, how many runs it keeps, whether prompts are kept,
+        and Clear: settings of the database itself, shared with the CLI."""
+        self.path_label = QLabel(f"Kept in {self.store_path}", self)
+        self.path_label.setObjectName("history_path")
+        self.path_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.path_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.path_label.setEnabled(False)  # context, greyed
+        self.keep_spin = QSpinBox(self)
+        self.keep_spin.setObjectName("history_keep")
+        self.keep_spin.setRange(MIN_KEEP_RUNS, min(MAX_KEEP_RUNS, 2**31 - 1))
+        self.keep_spin.setGroupSeparatorShown(True)
+        self.keep_spin.setAccessibleName("Runs to keep")
+        self.keep_spin.setToolTip("Older runs are removed as new ones are recorded.")
+        keep_label = QLabel("&Keep the newest", self)
+        keep_label.setBuddy(self.keep_spin)
+        self.prompts_check = QCheckBox("Record &prompts", self)
+        self.prompts_check.setToolTip("Keep each run's prompt in the history (off: prompts are never stored).")
+        self.clear_button = QPushButton("&Clear history…", self)
+        row = QHBoxLayout()
+        row.addWidget(self.path_label, 1)
+        row.addWidget(keep_label)
+        row.addWidget(self.keep_spin)
+        row.addWidget(QLabel("runs", self))
+        row.addWidget(self.prompts_check)
+        row.addWidget(self.clear_button)
+        self.settings_row = row
+        self.keep_spin.editingFinished.connect(self._commit_keep)
+        self.prompts_check.clicked.connect(self._commit_prompts)
+        self.clear_button.clicked.connect(self.clear_history)
+
+    def _current_settings(self) -> tuple[HistorySettings, int]:
+        """The database's settings and run count; the defaults and 0 when there is no
+        database yet (reading must not create it) or it cannot be read (named above)."""
+        if not self.store_path.exists():
+            return HistorySettings(), 0
+        try:
+            return self._store().settings(), self._store().count()
+        except HistoryError:
+            return HistorySettings(), 0
+
+    def _show_settings(self) -> None:
+        settings, _count = self._current_settings()
+        with QSignalBlocker(self.keep_spin), QSignalBlocker(self.prompts_check):
+            self.keep_spin.setValue(settings.keep_runs)
+            self.prompts_check.setChecked(settings.record_prompts)
+
+    def _store(self) -> HistoryStore:
+        return HistoryStore(self.store_path, timeout_ms=READ_TIMEOUT_MS)
+
+    def _change_settings(self, **changes: Any) -> bool:
+        try:
+            self._store().set_settings(**changes)
+        except HistoryError as exc:
+            self.message_label.setText(exc.message)
+            self.message_label.setVisible(True)
+            self._show_settings()
+            return False
+        return True
+
+    def _commit_keep(self) -> None:
+        keep = self.keep_spin.value()
+        settings, count = self._current_settings()
+        current = settings.keep_runs
+        if keep == current:
+            return
+        if keep < count:
+            answer = QMessageBox.question(
+                self,
+                "Keep fewer runs",
+                f"The history holds {count:,} runs; keeping {keep:,} removes the {count - keep:,} oldest now. "
+                "This cannot be undone.",
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                self._show_settings()
+                return
+        if self._change_settings(keep_runs=keep):
+            self.refresh()
+
+    def _commit_prompts(self, checked: bool) -> None:
+        self._change_settings(record_prompts=checked)
+
+    def clear_history(self) -> None:
+        """Delete every recorded run, after asking (it cannot be undone)."""
+        count = self._store().count() if self.store_path.exists() else 0
+        if count == 0:
+            return
+        answer = QMessageBox.question(
+            self,
+            "Clear history",
+            f"Delete all {count:,} recorded runs (the app's and the CLI's)? This cannot be undone.",
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        try:
+            self._store().clear()
+        except HistoryError as exc:
+            self.message_label.setText(exc.message)
+            self.message_label.setVisible(True)
+            return
+        model_records().invalidate()
+        self.refresh()
 
     # --- filters ----------------------------------------------------------------------
 
@@ -477,7 +534,7 @@ class HistoryPage(QWidget):
         """Query the history again with the filters, keeping the selected run."""
         self._stale = False
         selected = self.current_run()
-        store = HistoryStore(self.store_path, timeout_ms=READ_TIMEOUT_MS)
+        store = self._store()
         try:
             runs = store.query(
                 agent=self._chosen(self.agent_combo, ANY_AGENT),
@@ -493,6 +550,8 @@ class HistoryPage(QWidget):
         else:
             self.message_label.setVisible(False)
         self.runs_model.update_rows(runs)
+        self._show_settings()
+        self.clear_button.setEnabled(self.store_path.exists())
         shown = len(runs)
         more = " (the newest)" if shown == PAGE_LIMIT else ""
         self.count_label.setText(f"{shown} run{'s' if shown != 1 else ''}{more}")
