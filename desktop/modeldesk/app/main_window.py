@@ -232,6 +232,7 @@ class MainWindow(QMainWindow):
         for key in EDITING_PAGES:
             if key in self._built:
                 self._built[key].setEnabled(not paused)
+        self.import_action.setEnabled(not paused)  # an import is an edit too
         self._update_undo_actions()
 
     def _update_undo_actions(self, *_: object) -> None:
