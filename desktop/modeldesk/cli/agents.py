@@ -355,7 +355,7 @@ def set_project(args: argparse.Namespace) -> int:
         Batch(tuple(UpdateItem("agents", a, {"project": project}) for a in agents), label="Set project of agents")
     )
     if wants_json(args):
-        rows = [_agent_json(session, session.config.agent(a)) for a in agents]  # type: ignore[arg-type]
+        rows = [_agent_json(session, agent) for a in agents if (agent := session.config.agent(a)) is not None]
         print_json({"agents": rows, "warnings": warnings})
         return 0
     for agent_id in agents:
