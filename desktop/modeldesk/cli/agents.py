@@ -4,7 +4,6 @@ an agent's preferred models and override its fallback options."""
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +37,7 @@ from .common import (
     models_text,
     print_json,
     print_listing,
+    read_stdin_text,
     resolution_json,
     resolution_text,
     table,
@@ -377,7 +377,7 @@ def set_instruction(args: argparse.Namespace) -> int:
         except (OSError, UnicodeDecodeError) as exc:
             raise EditError(f"Cannot read {args.file}: {getattr(exc, 'strerror', None) or exc}") from None
     elif args.text == "-":
-        text = sys.stdin.read()
+        text = read_stdin_text()
     else:
         text = args.text
     session = Session(args)

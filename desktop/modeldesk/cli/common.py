@@ -198,6 +198,15 @@ def resolve_for(resolver: Resolver, args: argparse.Namespace) -> tuple[Resolutio
     return chat, resolver.task(args.agent, args.task, chat=chat, strict=args.strict, project=args.project)
 
 
+def read_stdin_text() -> str:
+    """Standard input as text; bytes that are not UTF-8 are a clear error, not a traceback."""
+    raw = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode("utf-8")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"Standard input is not UTF-8 text (byte {exc.start}).") from None
+
+
 def split_models(values: Iterable[str] | None) -> list[str]:
     """Model ids from repeated and/or comma-separated arguments, spaces around each removed.
 
