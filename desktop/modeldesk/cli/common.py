@@ -18,7 +18,7 @@ from typing import Any, TypeAlias, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from modeldesk.core.edits import Edit
+from modeldesk.core.edits import Edit, apply_edit
 from modeldesk.core.errors import EditError, ModelDeskError
 from modeldesk.core.paths import CONFIG_ENV, config_path
 from modeldesk.core.resolver import Resolution, Resolver, TraceStep
@@ -315,8 +315,21 @@ class Session:
             self._resolver = Resolver(self.config, self.policy)
         return self._resolver
 
+    @property
+    def dry_run(self) -> bool:
+        return bool(getattr(self.args, "dry_run", False))
+
     def apply(self, *edits: Edit) -> Config:
-        """Write through the store (re-read under its lock) and refresh the view."""
+        """Write through the store (re-read under its lock) and refresh the view. With
+        ``--dry-run`` the edits are applied to a copy in memory instead, so the command
+        reports exactly what the apply would give and nothing is written."""
+        if self.dry_run:
+            preview = self.config.model_copy(deep=True)
+            for edit in edits:
+                apply_edit(preview, edit)
+            self.config = preview
+            self._resolver = None
+            return preview
         check_config_folder(self.args, self.store)
         self.config = self.store.apply(*edits)
         self._resolver = None
