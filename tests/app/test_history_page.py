@@ -13,13 +13,14 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
 
 from modeldesk.app.document import Document
 from modeldesk.app.main_window import MainWindow
 from modeldesk.app.models.runs_model import RunsModel, answered_text
 from modeldesk.app.views.history_page import ANY_AGENT, HistoryPage, history_recorder, stats_text
 from modeldesk.app.views.test_run_panel import TestRunPanel
-from modeldesk.core.history import AttemptRecord, HistoryStore, ModelStats, RunRecord
+from modeldesk.core.history import AttemptRecord, HistoryStore, ModelStats, RunRecord, with_prompt
 from modeldesk.core.store import ConfigStore
 from tests.app.helpers import show_active
 from tests.app.squads_support import table_rows
@@ -302,3 +303,44 @@ def test_a_locked_history_is_reported_and_the_run_goes_on(
         holder.close()
         recorder.timeout_ms = saved_timeout
     assert store.count() == 1  # the run was skipped, nothing half-written
+
+
+def test_history_settings_and_clear(
+    qtbot: Any, document: Document, history: HistoryStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page = make_page(qtbot, document)
+    assert page.keep_spin.value() == 10_000 and not page.prompts_check.isChecked()
+    assert page.path_label.text() == f"Kept in {history.path}"
+
+    # Prompts are kept only once turned on.
+    page.prompts_check.setFocus()
+    qtbot.keyClick(page.prompts_check, Qt.Key.Key_Space)
+    assert history.settings().record_prompts
+    history.record(with_prompt(plain_run("analyst"), "What changed last week?"))
+    page.refresh()
+    page.select_row(0)
+    assert page.summary_label.text().endswith("\nPrompt: What changed last week?")
+
+    # Keeping fewer runs than there are asks first (it cannot be undone).
+    answers = [QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes]
+    monkeypatch.setattr(QMessageBox, "question", lambda *args, **kwargs: answers.pop(0))
+    page.keep_spin.setFocus()
+    page.keep_spin.selectAll()
+    qtbot.keyClicks(page.keep_spin, "2")
+    qtbot.keyClick(page.keep_spin, Qt.Key.Key_Return)
+    assert history.count() == 4 and page.keep_spin.value() == 10_000  # "No" put it back
+    page.keep_spin.selectAll()
+    qtbot.keyClicks(page.keep_spin, "2")
+    qtbot.keyClick(page.keep_spin, Qt.Key.Key_Return)
+    assert history.count() == 2 and history.settings().keep_runs == 2
+    assert page.runs_model.rowCount() == 2
+
+    monkeypatch.setattr(QMessageBox, "question", lambda *args, **kwargs: QMessageBox.StandardButton.Yes)
+    qtbot.mouseClick(page.clear_button, Qt.MouseButton.LeftButton)
+    assert history.count() == 0 and page.runs_model.rowCount() == 0
+
+
+def test_showing_the_page_creates_no_database(qtbot: Any, document: Document) -> None:
+    page = make_page(qtbot, document)
+    assert not page.store_path.exists()
+    assert page.keep_spin.value() == 10_000 and not page.clear_button.isEnabled()

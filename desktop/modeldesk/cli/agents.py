@@ -316,7 +316,6 @@ def remove_agent(args: argparse.Namespace) -> int:
         session.resolver.agent(agent_id)
     session.apply(Batch(tuple(RemoveAgent(a) for a in ids), label="Remove agents"))
     if wants_json(args):
-        # One id keeps the original shape; several are listed.
         # One id keeps the original shape; "dry_run" is there only for a dry run.
         print_json({"removed": ids[0] if len(ids) == 1 else ids} | ({"dry_run": True} if session.dry_run else {}))
     else:
@@ -364,7 +363,7 @@ def set_project(args: argparse.Namespace) -> int:
         Batch(tuple(UpdateItem("agents", a, {"project": project}) for a in agents), label="Set project of agents")
     )
     if wants_json(args):
-        rows = [_agent_json(session, session.config.agent(a)) for a in agents]  # type: ignore[arg-type]
+        rows = [_agent_json(session, agent) for a in agents if (agent := session.config.agent(a)) is not None]
         print_json({"agents": rows, "warnings": warnings, "dry_run": session.dry_run})
         return 0
     for agent_id in agents:

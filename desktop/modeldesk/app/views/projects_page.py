@@ -204,6 +204,10 @@ class ProjectsPage(QWidget):
         self.projects_view = make_table(
             self.projects_model, "projects_view", "Projects", self, stretch=(ProjectsModel.DEFAULT,)
         )
+        # Fixed row heights: rows are not measured one by one after each change.
+        self.projects_view.setWordWrap(False)
+        self.projects_view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.projects_view.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         self.projects_view.setEditTriggers(
             QAbstractItemView.EditTrigger.EditKeyPressed | QAbstractItemView.EditTrigger.DoubleClicked
         )
