@@ -49,7 +49,12 @@ def reach_text(item: ProviderHealth) -> str:
     if item.reachable is None:
         return "Not checked"
     if not item.reachable:
-        return f"Unreachable: {item.error}"
+        # Short in the table (the tooltip and "What to fix" carry the whole error).
+        if item.error and "DNS lookup failed" in item.error:
+            return "Unreachable (DNS lookup failed)"
+        if item.error and "timeout" in item.error.lower():
+            return "Unreachable (no answer in time)"
+        return "Unreachable"
     if item.status == 200:
         return "Reachable"
     return f"Answers with {item.status}"
