@@ -138,7 +138,8 @@ class HealthPage(QWidget):
         super().showEvent(event)
         if not self._checked_once:
             self._checked_once = True
-            self.check_offline()
+            # From the event loop, once it runs (the window may be shown before it starts).
+            QTimer.singleShot(0, self.check_offline)
 
     def _config_changed(self) -> None:
         if self._checked_once and self._task is None and self.isVisible():
