@@ -13,7 +13,7 @@ import sys
 
 from modeldesk.runtime.cooldown import ActiveCooldown, CooldownTracker
 
-from .common import Session, add_command, add_group, clean_text, print_json, table, wants_json
+from .common import Session, SubParsers, add_command, add_group, clean_text, print_json, table, wants_json
 
 EPILOG = """Examples:
   modeldesk cooldowns list
@@ -23,7 +23,7 @@ EPILOG = """Examples:
   modeldesk cooldowns clear"""
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: SubParsers) -> None:
     group = add_group(subparsers, "cooldowns", "Show and clear the models agents skip for a while after failures.")
     p = add_command(
         group, "list", "Active cooldowns of this config file, soonest to end first.", list_cooldowns, epilog=EPILOG

@@ -20,6 +20,7 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel, QObject, QSignalBlocker, QStringListModel, Qt, Signal
 from PySide6.QtGui import QShowEvent
