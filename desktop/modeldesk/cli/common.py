@@ -18,7 +18,7 @@ from typing import Any, TypeAlias, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from modeldesk.core.edits import Edit
+from modeldesk.core.edits import Edit, apply_edit
 from modeldesk.core.errors import EditError, ModelDeskError
 from modeldesk.core.paths import CONFIG_ENV, config_path
 from modeldesk.core.resolver import Resolution, Resolver, TraceStep
@@ -198,6 +198,15 @@ def resolve_for(resolver: Resolver, args: argparse.Namespace) -> tuple[Resolutio
     return chat, resolver.task(args.agent, args.task, chat=chat, strict=args.strict, project=args.project)
 
 
+def read_stdin_text() -> str:
+    """Standard input as text; bytes that are not UTF-8 are a clear error, not a traceback."""
+    raw = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode("utf-8")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"Standard input is not UTF-8 text (byte {exc.start}).") from None
+
+
 def split_models(values: Iterable[str] | None) -> list[str]:
     """Model ids from repeated and/or comma-separated arguments, spaces around each removed.
 
@@ -306,8 +315,21 @@ class Session:
             self._resolver = Resolver(self.config, self.policy)
         return self._resolver
 
+    @property
+    def dry_run(self) -> bool:
+        return bool(getattr(self.args, "dry_run", False))
+
     def apply(self, *edits: Edit) -> Config:
-        """Write through the store (re-read under its lock) and refresh the view."""
+        """Write through the store (re-read under its lock) and refresh the view. With
+        ``--dry-run`` the edits are applied to a copy in memory instead, so the command
+        reports exactly what the apply would give and nothing is written."""
+        if self.dry_run:
+            preview = self.config.model_copy(deep=True)
+            for edit in edits:
+                apply_edit(preview, edit)
+            self.config = preview
+            self._resolver = None
+            return preview
         check_config_folder(self.args, self.store)
         self.config = self.store.apply(*edits)
         self._resolver = None

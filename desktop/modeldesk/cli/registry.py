@@ -30,6 +30,7 @@ from .common import (
     clean_text,
     emit_warnings,
     print_json,
+    read_stdin_text,
     table,
     validated,
     wants_json,
@@ -236,7 +237,7 @@ def _read_key(provider_id: str) -> str:
     """The key from stdin (piped) or a prompt that does not echo; surrounding whitespace
     (the newline of `echo`) removed."""
     if sys.stdin is not None and not sys.stdin.isatty():
-        key = sys.stdin.read()
+        key = read_stdin_text()
     else:
         try:
             key = getpass.getpass(f"API key for {provider_id} (not shown): ")
