@@ -20,6 +20,7 @@ from modeldesk.core.edits import SetSetting
 from ...document import Document
 from ...widgets.fallback_fields import FALLBACK_FIELDS, field_tooltip, spin_box_for
 from ...widgets.table_section import perform_or_show
+from ...widgets.when_shown import when_shown
 
 
 class FallbackForm(QWidget):
@@ -60,7 +61,7 @@ class FallbackForm(QWidget):
             self.boxes[name] = box
             self.reset_buttons[name] = reset
         form.addRow(self.error_label)
-        document.changed.connect(self._refresh)
+        document.changed.connect(when_shown(self, self._refresh))
         self._refresh()
 
     def _refresh(self) -> None:
