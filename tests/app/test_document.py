@@ -193,3 +193,15 @@ def test_a_deleted_file_is_written_again_with_everything_shown(document: Any, co
     assert len(saved.agents) == 8
     assert saved.agent("helper").model == "o3-mini"
     assert not document.reload_if_changed()
+
+
+def test_snapshot_is_unchanged_by_later_edits_and_shares_the_items(document: Any) -> None:
+    snapshot = document.snapshot()
+    assert snapshot == document.config
+    assert snapshot.agent("analyst") is document.config.agent("analyst")  # not copied
+    document.perform(UpdateItem("agents", "analyst", {"name": "Renamed"}))
+    document.perform(SetSetting(("fallback", "retries"), 7))
+    document.perform(PutItem("agents", Agent(id="late", name="Late")))
+    assert snapshot.agent("analyst").name == "Analyst"
+    assert snapshot.settings.fallback.retries != 7
+    assert snapshot.agent("late") is None

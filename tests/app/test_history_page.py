@@ -16,14 +16,8 @@ from PySide6.QtCore import Qt
 
 from modeldesk.app.document import Document
 from modeldesk.app.main_window import MainWindow
-from modeldesk.app.views.history_page import (
-    ANY_AGENT,
-    HistoryPage,
-    RunsModel,
-    answered_text,
-    history_recorder,
-    stats_text,
-)
+from modeldesk.app.models.runs_model import RunsModel, answered_text
+from modeldesk.app.views.history_page import ANY_AGENT, HistoryPage, history_recorder, stats_text
 from modeldesk.app.views.test_run_panel import TestRunPanel
 from modeldesk.core.history import AttemptRecord, HistoryStore, ModelStats, RunRecord
 from modeldesk.core.store import ConfigStore

@@ -352,3 +352,18 @@ def test_run_on_another_model(qtbot: Any, panel: TestRunPanel, scripted_server: 
     assert result.model == "backup"
     assert panel.timeline_model.texts()[0] == "Starting (models: backup)"
     assert [r.model for r in scripted_server.chat_requests()] == ["gpt-b"]
+
+
+def test_streamed_tokens_are_drawn_in_chunks_not_one_by_one(
+    qtbot: Any,
+    panel: TestRunPanel,
+    scripted_server: ScriptedServer,
+) -> None:
+    words = "".join(f"w{i} " for i in range(400))
+    scripted_server.script("gpt-a", ok(words, chunks=400))
+    draws: list[int] = []
+    panel.answer_edit.textChanged.connect(lambda: draws.append(1))
+    result = run(qtbot, panel)
+    assert result.ok and panel.answer_edit.toPlainText() == words
+    # Each draw appends everything that arrived since the last turn of the event loop.
+    assert len(draws) < 400 / 2, len(draws)

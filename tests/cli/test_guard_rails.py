@@ -30,6 +30,7 @@ READING_COMMANDS = [
     ["settings", "show"],
     ["providers", "check"],
     ["export"],
+    ["config", "validate"],
 ]
 
 

@@ -126,6 +126,22 @@ class Document(QObject):
             self._resolver = Resolver(self.config, self.policy)
         return self._resolver
 
+    def snapshot(self) -> Config:
+        """A config later edits do not change (for a test run), without a deep copy of
+        10,000 agents: edits replace items and never change one in place, so the items are
+        shared; the lists and the settings (which edits change in place) are copied."""
+        config = self.config
+        return config.model_copy(
+            update={
+                "providers": list(config.providers),
+                "models": list(config.models),
+                "projects": list(config.projects),
+                "agents": list(config.agents),
+                "squads": list(config.squads),
+                "settings": config.settings.model_copy(deep=True),
+            }
+        )
+
     @property
     def saving(self) -> bool:
         """True while edits wait to be written."""

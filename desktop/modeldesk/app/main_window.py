@@ -8,7 +8,9 @@ pages turn read-only, and Reload / Open folder let the user fix it and carry on.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QFileSystemWatcher, Qt, QTimer, QUrl
+from typing import cast
+
+from PySide6.QtCore import QFileSystemWatcher, QSignalBlocker, Qt, QTimer, QUrl
 from PySide6.QtGui import QAction, QCloseEvent, QColor, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QFrame,
@@ -20,6 +22,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from shiboken6 import isValid as shiboken_is_valid
 
 from .document import Document
 from .views.agents_page import AgentsPage
@@ -30,6 +33,18 @@ from .views.history_page import HistoryPage, history_recorder
 from .views.projects_page import ProjectsPage
 from .views.settings.settings_page import SettingsPage
 from .views.squads_page import SquadsPage
+
+# The pages, in tab order: (key, tab label).
+PAGES = (
+    ("agents", "&Agents"),
+    ("squads", "S&quads"),
+    ("projects", "&Projects"),
+    ("history", "Histor&y"),
+    ("settings", "Se&ttings"),
+    ("health", "&Health"),
+)
+# Pages that edit the config: read-only while editing is paused.
+EDITING_PAGES = ("agents", "squads", "projects", "settings")
 
 # Editors often write a file in several steps; wait for the burst to end.
 WATCH_DEBOUNCE_MS = 150
@@ -46,18 +61,22 @@ class MainWindow(QMainWindow):
 
         self.pages = QTabWidget(self)
         self.pages.setDocumentMode(True)
+        # The Agents page is what the window opens on; the others are built the first
+        # time they are shown (or asked for), which keeps start-up and every edit at
+        # 10,000 agents free of pages nobody has looked at yet.
         self.agents_page = AgentsPage(document, self)
-        self.squads_page = SquadsPage(document, self)
-        self.projects_page = ProjectsPage(document, self)
-        self.settings_page = SettingsPage(document, self)
-        self.pages.addTab(self.agents_page, "&Agents")
-        self.pages.addTab(self.squads_page, "S&quads")
-        self.pages.addTab(self.projects_page, "&Projects")
-        self.history_page = HistoryPage(document, self)
-        self.pages.addTab(self.history_page, "Histor&y")
-        self.pages.addTab(self.settings_page, "Se&ttings")
-        self.health_page = HealthPage(document, self)
-        self.pages.addTab(self.health_page, "&Health")
+        self._built: dict[str, QWidget] = {}
+        self._placeholders: dict[str, QWidget] = {}
+        for key, label in PAGES:
+            if key == "agents":
+                self._built[key] = self.agents_page
+                self.pages.addTab(self.agents_page, label)
+            else:
+                placeholder = QWidget(self)
+                placeholder.setObjectName(f"{key}_placeholder")
+                self._placeholders[key] = placeholder
+                self.pages.addTab(placeholder, label)
+        self.pages.currentChanged.connect(self._build_shown_page)
         self.banner = PausedBanner(self)
         self.banner.reload_button.clicked.connect(self.document.reload)
         self.banner.folder_button.clicked.connect(self.open_config_folder)
@@ -83,10 +102,79 @@ class MainWindow(QMainWindow):
         document.open_settings_requested.connect(self.open_settings)
         document.paused_changed.connect(self._show_paused)
         self.agents_page.editor.open_project_requested.connect(self.open_project)
-        self.projects_page.open_agent_requested.connect(self.open_agent)
         history_recorder().failed.connect(self.show_history_problem)
         self._watch_file()
         self._show_paused(document.paused)
+
+    # --- pages, built on first show --------------------------------------------------
+
+    @property
+    def squads_page(self) -> SquadsPage:
+        return cast(SquadsPage, self.page("squads"))
+
+    @property
+    def projects_page(self) -> ProjectsPage:
+        return cast(ProjectsPage, self.page("projects"))
+
+    @property
+    def history_page(self) -> HistoryPage:
+        return cast(HistoryPage, self.page("history"))
+
+    @property
+    def settings_page(self) -> SettingsPage:
+        return cast(SettingsPage, self.page("settings"))
+
+    @property
+    def health_page(self) -> HealthPage:
+        return cast(HealthPage, self.page("health"))
+
+    def is_built(self, key: str) -> bool:
+        return key in self._built
+
+    def page(self, key: str) -> QWidget:
+        """The page named ``key`` (see PAGES), built now if it has not been shown yet."""
+        built = self._built.get(key)
+        if built is not None:
+            return built
+        placeholder = self._placeholders.pop(key)
+        page = self._make_page(key)
+        self._built[key] = page
+        index = self.pages.indexOf(placeholder)
+        current = self.pages.currentIndex()
+        # Swap the placeholder for the page in the same tab, quietly: the tab shown does
+        # not change.
+        with QSignalBlocker(self.pages):
+            self.pages.removeTab(index)
+            self.pages.insertTab(index, page, dict(PAGES)[key])
+            self.pages.setCurrentIndex(current)
+        placeholder.deleteLater()
+        if key in EDITING_PAGES:
+            page.setEnabled(not self.document.paused)
+        return page
+
+    def _make_page(self, key: str) -> QWidget:
+        if key == "squads":
+            return SquadsPage(self.document, self)
+        if key == "projects":
+            projects = ProjectsPage(self.document, self)
+            projects.open_agent_requested.connect(self.open_agent)
+            return projects
+        if key == "history":
+            return HistoryPage(self.document, self)
+        if key == "settings":
+            return SettingsPage(self.document, self)
+        if key == "health":
+            return HealthPage(self.document, self)
+        raise KeyError(key)
+
+    def _build_shown_page(self, index: int) -> None:
+        shown = self.pages.widget(index)
+        for key, placeholder in list(self._placeholders.items()):
+            if placeholder is shown:
+                self.page(key)
+                # Show the page itself, not the placeholder that stood in its tab.
+                self.pages.setCurrentIndex(index)
+                return
 
     # --- menus ------------------------------------------------------------------------
 
@@ -141,12 +229,15 @@ class MainWindow(QMainWindow):
         self.banner.show_problem(problem, self.document.store.path.name)
         # The pages stay readable (and the tabs switchable) but take no edits; undo and
         # redo would be edits too.
-        for page in (self.agents_page, self.squads_page, self.projects_page, self.settings_page):
-            page.setEnabled(not paused)
+        for key in EDITING_PAGES:
+            if key in self._built:
+                self._built[key].setEnabled(not paused)
         self._update_undo_actions()
 
     def _update_undo_actions(self, *_: object) -> None:
         stack = self.document.undo_stack
+        if not shiboken_is_valid(stack):
+            return  # the document is being torn down
         paused = bool(self.document.paused)
         self.undo_action.setEnabled(stack.canUndo() and not paused)
         self.redo_action.setEnabled(stack.canRedo() and not paused)
@@ -228,8 +319,10 @@ class MainWindow(QMainWindow):
         # Network work still under way (a test run, a provider check) must not outlive
         # the window that shows it.
         self.agents_page.test_run.shutdown()
-        self.settings_page.models_tab.providers.shutdown()
-        self.health_page.shutdown()
+        if self.is_built("settings"):
+            self.settings_page.models_tab.providers.shutdown()
+        if self.is_built("health"):
+            self.health_page.shutdown()
         super().closeEvent(event)
 
 

@@ -9,7 +9,7 @@ from modeldesk.core.checks import config_warnings
 from modeldesk.core.errors import ConfigError
 from modeldesk.core.schema import json_schema
 
-from .common import SubParsers, add_command, add_group, open_store, print_json, wants_json
+from .common import SubParsers, add_command, add_group, check_config_exists, open_store, print_json, wants_json
 
 
 def register(subparsers: SubParsers) -> None:
@@ -31,6 +31,7 @@ def register(subparsers: SubParsers) -> None:
 
 def validate(args: argparse.Namespace) -> int:
     store = open_store(args)
+    check_config_exists(args, store)  # a mistyped --config is not "valid (no file yet)"
     result: dict[str, Any] = {"valid": True, "path": str(store.path), "problems": [], "warnings": []}
     broken = store.path  # the file the problems are in
     try:

@@ -20,7 +20,6 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel, QObject, QStringListModel, Qt, Signal
 from PySide6.QtGui import QShowEvent
@@ -45,10 +44,10 @@ from modeldesk.runtime.history_record import run_record
 from modeldesk.runtime.runner import RunResult
 
 from ..document import Document
-from ..models.rows import RowsTableModel, dim_brush
+from ..models.runs_model import RunsModel, latency_text, tokens_text, when_text
 from ..models.timeline_model import TimelineEntry, TimelineModel
 from ..models.trace_model import layer_label
-from ..widgets.style import problem_colour, text_style, warning_colour
+from ..widgets.style import problem_colour, text_style
 from ..widgets.tables import make_table
 
 ANY_AGENT = "Any agent"
@@ -129,31 +128,6 @@ def app_run_record(
 
 
 # --- how a run reads -------------------------------------------------------------------
-
-
-def answered_text(run: RunRecord) -> str:
-    """Who answered, at a glance: "gpt-4o instead of claude-sonnet-4", or the failure."""
-    if run.answered_by is None:
-        return f"failed: {run.error_code}" if run.error_code else "failed"
-    if run.fell_back and run.primary:
-        return f"{run.answered_by} instead of {run.primary}"
-    return run.answered_by
-
-
-def latency_text(milliseconds: int | None) -> str:
-    if milliseconds is None:
-        return "—"
-    return f"{milliseconds} ms" if milliseconds < 1000 else f"{milliseconds / 1000:.1f} s"
-
-
-def tokens_text(run: RunRecord) -> str:
-    if run.input_tokens is None and run.output_tokens is None:
-        return ""
-    return f"{run.input_tokens or 0} → {run.output_tokens or 0}"
-
-
-def when_text(started_at: float) -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(started_at))
 
 
 def attempt_kind(attempt: AttemptRecord) -> str:
@@ -255,42 +229,6 @@ def model_records() -> ModelRecords:
     records = ModelRecords()
     history_recorder().recorded.connect(records.invalidate)
     return records
-
-
-class RunsModel(RowsTableModel[RunRecord]):
-    COLUMNS = ("When", "Agent", "Answered by", "Attempts", "Latency", "Tokens", "From")
-    WHEN, AGENT, ANSWERED, ATTEMPTS, LATENCY, TOKENS, ORIGIN = range(7)
-
-    def row_key(self, run: RunRecord) -> object:
-        return run.id
-
-    def cell(self, run: RunRecord, column: int, role: int) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole:
-            if column == self.WHEN:
-                return when_text(run.started_at)
-            if column == self.AGENT:
-                return run.agent if not run.task else f"{run.agent} ({run.task})"
-            if column == self.ANSWERED:
-                return answered_text(run)
-            if column == self.ATTEMPTS:
-                return len([a for a in run.attempts if a.outcome != "skipped"])
-            if column == self.LATENCY:
-                return latency_text(run.latency_ms)
-            if column == self.TOKENS:
-                return tokens_text(run)
-            return "app" if run.origin == "app" else "CLI"
-        if role == Qt.ItemDataRole.ForegroundRole and column == self.ANSWERED:
-            if run.answered_by is None:
-                return problem_colour()
-            if run.fell_back:
-                return warning_colour()
-        if role == Qt.ItemDataRole.ForegroundRole and column == self.ORIGIN:
-            return dim_brush()
-        if role == Qt.ItemDataRole.ToolTipRole and column == self.ANSWERED:
-            return run.error_message if run.answered_by is None else f"Resolved list: {', '.join(run.models)}"
-        if role == Qt.ItemDataRole.TextAlignmentRole and column in (self.ATTEMPTS, self.LATENCY):
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return None
 
 
 def _filter_combo(parent: QWidget, name: str, accessible: str) -> QComboBox:

@@ -98,6 +98,8 @@ class TestRunPanel(QWidget):
         self.result: RunResult | None = None
         self._task: asyncio.Task[RunResult] | None = None
         self._run_id = 0
+        self._streamed: list[str] = []  # text deltas not drawn yet
+        self._flush_scheduled = False
         self._started = 0.0
         self._history_input: tuple[str, list[str] | None, str] = ("", None, "")
 
@@ -269,10 +271,11 @@ class TestRunPanel(QWidget):
         self._started = time.monotonic()
         self.result = None
         self.timeline_model.clear()
+        self._streamed.clear()
         self.answer_edit.clear()
         self._show_result("Running…", "")
         # A snapshot: edits made while the run goes on do not change it half-way.
-        config = self.document.config.model_copy(deep=True)
+        config = self.document.snapshot()
         call = split_models(self.call_combo.model_id())
         self._history_input = (self.agent_id, call, prompt)
         coroutine = run_agent(
@@ -360,11 +363,14 @@ class TestRunPanel(QWidget):
         if run_id != self._run_id:
             return
         if isinstance(event, TextDelta):
-            cursor = self.answer_edit.textCursor()
-            cursor.movePosition(QTextCursor.MoveOperation.End)
-            cursor.insertText(event.text)
-            self.answer_edit.setTextCursor(cursor)
+            # Tokens arrive faster than they can be drawn one by one: collect them and
+            # append what came in once per turn of the event loop.
+            self._streamed.append(event.text)
+            if not self._flush_scheduled:
+                self._flush_scheduled = True
+                QTimer.singleShot(0, self._flush_streamed)
             return
+        self._flush_streamed()
         if isinstance(event, OutputWithdrawn):
             # The failed attempt's words are not part of the answer; the next starts clean.
             self.answer_edit.clear()
@@ -373,10 +379,23 @@ class TestRunPanel(QWidget):
         if isinstance(event, CooldownStarted):
             self.refresh_cooldowns()
 
+    def _flush_streamed(self) -> None:
+        self._flush_scheduled = False
+        if not self._streamed or not isValid(self):
+            self._streamed.clear()
+            return
+        text = "".join(self._streamed)
+        self._streamed.clear()
+        cursor = self.answer_edit.textCursor()
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        cursor.insertText(text)
+        self.answer_edit.setTextCursor(cursor)
+
     def _on_done(self, run_id: int, task: asyncio.Task[RunResult]) -> None:
         error = None if task.cancelled() else task.exception()  # always retrieved
         if run_id != self._run_id or not isValid(self):
             return  # cancelled by the user: the panel went idle already
+        self._flush_streamed()
         self._task = None
         if task.cancelled():
             self._show_result("Cancelled.", "")
