@@ -27,3 +27,14 @@ def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: p
     monkeypatch.setenv("MODELDESK_POLICY", str(home / "no-policy.json"))
     # The null keyring never touches a real keyring; tests that need secrets install their own.
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    # The reliability suite's counts (tests/reliability), printed whether or not output
+    # capture is on.
+    from tests.support.figures import FIGURES
+
+    if FIGURES:
+        terminalreporter.section("reliability figures")
+        for name, text in FIGURES:
+            terminalreporter.write_line(f"{name}: {text}")

@@ -83,16 +83,16 @@ def test_help_menu_and_theme(qtbot: Any, document: Document, qasync_loop: Any) -
     qtbot.addWidget(docs)
     assert "ModelDesk" in docs.browser.toPlainText()
     seen = answer_modal(AboutDialog, lambda d: d.reject())
-    window.help_actions["about"].trigger()  # type: ignore[attr-defined]
+    window.app_menus.help_actions["about"].trigger()
     assert len(seen) == 1 and isinstance(seen[0], QDialog)
 
     system_window = QApplication.palette().color(QPalette.ColorRole.Window)
-    window.theme_actions["Dark"].trigger()  # type: ignore[attr-defined]
+    window.app_menus.theme_actions["Dark"].trigger()
     assert QApplication.palette().color(QPalette.ColorRole.Window).lightness() < 80
     assert QSettings().value("appearance/theme") == "Dark"
-    window.theme_actions["Light"].trigger()  # type: ignore[attr-defined]
+    window.app_menus.theme_actions["Light"].trigger()
     assert QApplication.palette().color(QPalette.ColorRole.Window).lightness() > 180
-    window.theme_actions["System"].trigger()  # type: ignore[attr-defined]
+    window.app_menus.theme_actions["System"].trigger()
     assert QSettings().value("appearance/theme") == "System"
     assert QApplication.palette().color(QPalette.ColorRole.Window) == system_window
 

@@ -7,19 +7,22 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
 
 from modeldesk.app.document import Document
 from modeldesk.app.main_window import MainWindow
 from modeldesk.app.models.runs_model import RunsModel, answered_text
 from modeldesk.app.views.history_page import ANY_AGENT, HistoryPage, history_recorder, stats_text
 from modeldesk.app.views.test_run_panel import TestRunPanel
-from modeldesk.core.history import AttemptRecord, HistoryStore, ModelStats, RunRecord
+from modeldesk.core.history import AttemptRecord, HistoryStore, ModelStats, RunRecord, with_prompt
 from modeldesk.core.store import ConfigStore
 from tests.app.helpers import show_active
 from tests.app.squads_support import table_rows
@@ -302,3 +305,78 @@ def test_a_locked_history_is_reported_and_the_run_goes_on(
         holder.close()
         recorder.timeout_ms = saved_timeout
     assert store.count() == 1  # the run was skipped, nothing half-written
+
+
+def test_history_settings_and_clear(
+    qtbot: Any, document: Document, history: HistoryStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page = make_page(qtbot, document)
+    assert page.keep_spin.value() == 10_000 and not page.prompts_check.isChecked()
+    assert page.path_label.text() == f"Kept in {history.path}"
+
+    # Prompts are kept only once turned on.
+    page.prompts_check.setFocus()
+    qtbot.keyClick(page.prompts_check, Qt.Key.Key_Space)
+    assert history.settings().record_prompts
+    history.record(with_prompt(plain_run("analyst"), "What changed last week?"))
+    page.refresh()
+    page.select_row(0)
+    assert page.summary_label.text().endswith("\nPrompt: What changed last week?")
+
+    # Keeping fewer runs than there are asks first (it cannot be undone).
+    answers = [QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes]
+    monkeypatch.setattr(QMessageBox, "question", lambda *args, **kwargs: answers.pop(0))
+    page.keep_spin.setFocus()
+    page.keep_spin.selectAll()
+    qtbot.keyClicks(page.keep_spin, "2")
+    qtbot.keyClick(page.keep_spin, Qt.Key.Key_Return)
+    assert history.count() == 4 and page.keep_spin.value() == 10_000  # "No" put it back
+    page.keep_spin.selectAll()
+    qtbot.keyClicks(page.keep_spin, "2")
+    qtbot.keyClick(page.keep_spin, Qt.Key.Key_Return)
+    assert history.count() == 2 and history.settings().keep_runs == 2
+    assert page.runs_model.rowCount() == 2
+
+    monkeypatch.setattr(QMessageBox, "question", lambda *args, **kwargs: QMessageBox.StandardButton.Yes)
+    qtbot.mouseClick(page.clear_button, Qt.MouseButton.LeftButton)
+    assert history.count() == 0 and page.runs_model.rowCount() == 0
+
+
+def test_showing_the_page_creates_no_database(qtbot: Any, document: Document) -> None:
+    page = make_page(qtbot, document)
+    assert not page.store_path.exists()
+    assert page.keep_spin.value() == 10_000 and not page.clear_button.isEnabled()
+
+
+def test_runs_of_the_cli_and_the_app_land_in_one_history(
+    qtbot: Any, run_window: MainWindow, scripted_server: ScriptedServer
+) -> None:
+    """A real `modeldesk run` process and a Test run at the same time: both are recorded
+    (concurrent writers lose nothing) and the History page shows them side by side."""
+    scripted_server.script("gpt-a", status(500), status(500), ok("From the app."))
+    scripted_server.script("gpt-b", ok("From the CLI."))
+    config = str(run_window.document.store.path)
+    cli = subprocess.Popen(
+        [sys.executable, "-m", "modeldesk", "--config", config, "run", "--agent", "tester", "Hello from the CLI"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=os.environ | {"PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        panel = run_window.agents_page.test_run
+        run_and_record(qtbot, panel, "Hello from the app")
+        _out, err = cli.communicate(timeout=60)
+    finally:
+        if cli.poll() is None:
+            cli.kill()
+    assert cli.returncode == 0, err
+    runs = HistoryStore().query()
+    assert sorted(run.origin for run in runs) == ["app", "cli"]
+    page = run_window.history_page
+    run_window.pages.setCurrentWidget(page)
+    rows = {row[6]: row for row in table_rows(page.runs_model)}
+    assert set(rows) == {"app", "CLI"}
+    assert all(row[1] == "tester" for row in rows.values())
+    answered = {run.origin: run.answered_by for run in runs}
+    assert set(answered.values()) <= {"primary", "backup"} and all(answered.values())

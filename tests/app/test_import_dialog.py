@@ -155,3 +155,14 @@ def test_file_menu_has_import_and_export(qtbot: Any, document: Document) -> None
     assert dialog.path_edit.text() == str(document.store.path.parent / "modeldesk-export.json")
     dialog.buttons.button(dialog.buttons.StandardButton.Ok).click()
     assert window.statusBar().currentMessage().startswith("Exported to ")
+
+
+def test_import_is_off_while_a_broken_file_pauses_editing(qtbot: Any, document: Document, config_file: Path) -> None:
+    window = show_active(qtbot, MainWindow(document))
+    assert window.import_action.isEnabled()
+    config_file.write_text('{"schema_version": 1, "agents": [', encoding="utf-8")
+    with qtbot.waitSignal(document.paused_changed):
+        document.reload_if_changed()
+    assert not window.import_action.isEnabled()
+    assert not window.projects_page.isEnabled()
+    assert window.export_action.isEnabled()  # exporting what is shown changes nothing

@@ -44,8 +44,20 @@ def test_200000_nested_arrays_name_the_limit_and_keep_a_copy(tmp_path: Path) -> 
     with pytest.raises(ConfigError) as caught:
         store(tmp_path, DEEP).load()
     message = caught.value.message
-    assert f"nested more than {sys.getrecursionlimit():,} levels deep, the limit" in message
+    assert f"nested more than {limits.MAX_NESTING} levels deep, the limit" in message
     assert "line 2, column" in message
+    assert len(broken_copies(tmp_path)) == 1
+
+
+@pytest.mark.parametrize("depth", [500, 990])
+def test_nesting_the_parser_accepts_but_later_steps_cannot_follow_names_the_limit(tmp_path: Path, depth: int) -> None:
+    # No schema_version: the file is upgraded, which copies the data (recursively).
+    text = '{"agents": ' + "[" * depth + "]" * depth + "}"
+    with pytest.raises(ConfigError) as caught:
+        store(tmp_path, text).load()
+    assert f"line 1, column {11 + limits.MAX_NESTING}: nested more than {limits.MAX_NESTING} levels" in (
+        caught.value.message
+    )
     assert len(broken_copies(tmp_path)) == 1
 
 

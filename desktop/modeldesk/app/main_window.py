@@ -89,7 +89,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
 
         self._build_menus()
-        add_app_menus(self, document.store.path)  # View (theme) and Help
+        self.app_menus = add_app_menus(self, document.store.path)  # View (theme) and Help
         self.path_label = QLabel(str(document.store.path), self)
         self.path_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.path_label.setToolTip("The config file this window edits")
@@ -232,6 +232,7 @@ class MainWindow(QMainWindow):
         for key in EDITING_PAGES:
             if key in self._built:
                 self._built[key].setEnabled(not paused)
+        self.import_action.setEnabled(not paused)  # an import is an edit too
         self._update_undo_actions()
 
     def _update_undo_actions(self, *_: object) -> None:

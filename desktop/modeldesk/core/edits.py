@@ -37,7 +37,9 @@ from .schema import (
 from .validation_text import first_problem
 
 Collection = Literal["providers", "models", "projects", "agents", "squads"]
-ITEM_TYPES: dict[str, type[BaseModel]] = {
+# An item of one of those collections: each has an ``id``.
+ConfigItem = Provider | Model | Project | Agent | Squad
+ITEM_TYPES: dict[str, type[ConfigItem]] = {
     "providers": Provider,
     "models": Model,
     "projects": Project,
@@ -222,26 +224,26 @@ class PutItem(Edit):
     """Add an item, or replace the one with the same id (kept in its place)."""
 
     collection: Collection
-    item: BaseModel
+    item: ConfigItem
     index: int | None = None
     label: str = ""
 
     def __post_init__(self) -> None:
         if not self.label:
-            object.__setattr__(self, "label", f"Save {self.collection[:-1]} {self.item.id}")  # type: ignore[attr-defined]
+            object.__setattr__(self, "label", f"Save {self.collection[:-1]} {self.item.id}")
 
     def _apply(self, config: Config) -> Edit:
         items = getattr(config, self.collection)
         item = ITEM_TYPES[self.collection].model_validate(self.item.model_dump(exclude_unset=True))
         try:
-            index, old = _find(config, self.collection, item.id)  # type: ignore[attr-defined]
+            index, old = _find(config, self.collection, item.id)
         except EditError:
             position = len(items) if self.index is None else max(0, min(self.index, len(items)))
             items.insert(position, item)
             if position != len(items) - 1:
                 config.forget_ids(self.collection)
-            _note(self.collection, item.id, "inserted")  # type: ignore[attr-defined]
-            return RemoveItem(self.collection, item.id, label=self.label)  # type: ignore[attr-defined]
+            _note(self.collection, item.id, "inserted")
+            return RemoveItem(self.collection, item.id, label=self.label)
         items[index] = item
         _note(self.collection, old.id, "updated")
         return PutItem(self.collection, old, index, label=self.label)
@@ -253,15 +255,15 @@ class AddItem(Edit):
     (checked when applied, so a concurrent add of the same id is caught under the lock)."""
 
     collection: Collection
-    item: BaseModel
+    item: ConfigItem
     label: str = ""
 
     def __post_init__(self) -> None:
         if not self.label:
-            object.__setattr__(self, "label", f"Add {self.collection[:-1]} {self.item.id}")  # type: ignore[attr-defined]
+            object.__setattr__(self, "label", f"Add {self.collection[:-1]} {self.item.id}")
 
     def _apply(self, config: Config) -> Edit:
-        item_id = self.item.id  # type: ignore[attr-defined]
+        item_id = self.item.id
         if config.find(self.collection, item_id) is not None:
             kind = self.collection[:-1]
             raise EditError(f"there is already {'an' if kind[0] in 'aeiou' else 'a'} {kind} '{item_id}'")

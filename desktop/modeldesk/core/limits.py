@@ -9,9 +9,11 @@ reach the user as a traceback.
 * **Size**: :data:`MAX_CONFIG_BYTES` (32 MiB, about 25 times a 10,000-agent workspace). A
   bigger file is not read at all, so nothing holds hundreds of megabytes in memory; it is
   left untouched and never overwritten, and no copy is made (it is its own copy).
-* **Nesting**: JSON's parser refuses arrays or objects nested deeper than the interpreter's
-  recursion limit (1,000 levels by default; a config needs 6). The error names the limit
-  and the place where the text goes past it.
+* **Nesting**: :data:`MAX_NESTING` (64) levels of arrays and objects; a config needs fewer
+  than 10, so a deeper file never loads. It is enforced where it costs nothing on a normal
+  file: the JSON parser and every later step (an upgrade's copy, validation) stop on their
+  recursion limit, and that is reported as this limit, with the place where the text goes
+  past it.
 * **Numbers**: an integer of more than :data:`MAX_INT_DIGITS` digits (Python's limit on
   converting text to int; a config needs 10).
 """
@@ -25,6 +27,7 @@ from .errors import ConfigError
 
 MAX_CONFIG_BYTES = 32 * 1024 * 1024
 MAX_INT_DIGITS = sys.get_int_max_str_digits() or 4300
+MAX_NESTING = 64
 
 
 def check_size(size: int, where: str) -> None:
@@ -41,13 +44,7 @@ def parse_error(exc: BaseException, text: str, where: str) -> ConfigError | None
     """The :class:`ConfigError` for a parser failure that is a limit (nesting, digits), or
     None when ``exc`` is something else. Called only after parsing failed."""
     if isinstance(exc, RecursionError):
-        limit = sys.getrecursionlimit()
-        line, column = _too_deep_at(text, limit)
-        place = (
-            f"line {line}, column {column}: nested more than {limit:,} levels deep, the limit "
-            "(a ModelDesk config needs fewer than 10)"
-        )
-        return ConfigError(f"{where}: {place}", [place])
+        return too_deep(text, where)
     if isinstance(exc, ValueError) and "digits" in str(exc):
         match = re.search(rf"\d{{{MAX_INT_DIGITS + 1},}}", text)
         start = match.start() if match else 0
@@ -59,6 +56,18 @@ def parse_error(exc: BaseException, text: str, where: str) -> ConfigError | None
         )
         return ConfigError(f"{where}: {place}", [place])
     return None
+
+
+def too_deep(text: str, where: str) -> ConfigError:
+    """The error for a document nested too deeply to read (the parser, or a later step
+    such as an upgrade's copy, ran out of recursion), naming :data:`MAX_NESTING` and the
+    place where the text first goes past it."""
+    line, column = _too_deep_at(text, MAX_NESTING)
+    place = (
+        f"line {line}, column {column}: nested more than {MAX_NESTING} levels deep, the limit "
+        "(a ModelDesk config needs fewer than 10)"
+    )
+    return ConfigError(f"{where}: {place}", [place])
 
 
 def _too_deep_at(text: str, limit: int) -> tuple[int, int]:

@@ -299,14 +299,22 @@ class ConfigStore:
                 raise _invalid(str(self.path), schema_problems(exc, data)) from None
         except ConfigTooNewError:
             raise
-        except ConfigError as exc:
+        except (ConfigError, RecursionError) as caught:
+            # RecursionError: nested too deeply for a step after parsing (see limits.py).
+            error = (
+                caught
+                if isinstance(caught, ConfigError)
+                else limits.too_deep(raw.decode("utf-8", "replace"), str(self.path))
+            )
             kept = self._keep_broken(raw)
             if kept is not None:
-                exc.message += f"\nA copy was kept as {kept.name}; the file will not be overwritten until it is fixed."
+                error.message += (
+                    f"\nA copy was kept as {kept.name}; the file will not be overwritten until it is fixed."
+                )
             else:
-                exc.message += "\nThe file will not be overwritten until it is fixed."
-            exc.args = (exc.message,)
-            raise
+                error.message += "\nThe file will not be overwritten until it is fixed."
+            error.args = (error.message,)
+            raise error from None
         return _Loaded(raw, config, version, fingerprint)
 
     def _keep_broken(self, raw: bytes) -> Path | None:

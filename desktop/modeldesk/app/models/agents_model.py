@@ -15,7 +15,7 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QBrush
 
 from modeldesk.core.edits import Change
@@ -53,8 +53,8 @@ class AgentsTableModel(QAbstractTableModel):
     which would ask ``data()`` twice per comparison — seconds for 10,000 agents.
     """
 
-    def __init__(self, document: Document, parent: object | None = None) -> None:
-        super().__init__(parent)  # type: ignore[arg-type]
+    def __init__(self, document: Document, parent: QObject | None = None) -> None:
+        super().__init__(parent)
         self._document = document
         self._effective: dict[str, Effective] = {}
         # What the filter searches, per agent id, with the agent object it was made from.
@@ -272,8 +272,8 @@ class AgentsFilterProxy(QSortFilterProxyModel):
     """Filters by free text (name, id, project, model ids) and by one model id (rows whose
     preferred or effective list contains it)."""
 
-    def __init__(self, parent: object | None = None) -> None:
-        super().__init__(parent)  # type: ignore[arg-type]
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
         self._text = ""
         self._model_id: str | None = None
         self.setSortCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)

@@ -15,6 +15,7 @@ from PySide6.QtCore import (
     QByteArray,
     QMimeData,
     QModelIndex,
+    QObject,
     QPersistentModelIndex,
     Qt,
 )
@@ -44,9 +45,9 @@ class ModelListModel(QAbstractListModel):
     def __init__(
         self,
         describe: Callable[[str], tuple[str, str | None]],
-        parent: object | None = None,
+        parent: QObject | None = None,
     ) -> None:
-        super().__init__(parent)  # type: ignore[arg-type]
+        super().__init__(parent)
         self._items: list[str] = []
         self._describe = describe
 

@@ -4,6 +4,7 @@ About (version, config file, log file, licence), Keyboard shortcuts, Documentati
 from __future__ import annotations
 
 import importlib.metadata
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import PySide6
@@ -96,19 +97,26 @@ def saved_theme() -> str:
     return value if isinstance(value, str) and value in THEMES else "System"
 
 
-def add_view_menu(window: QMainWindow) -> QMenu:
+@dataclass
+class AppMenus:
+    """The actions of the View and Help menus, by name (for the window and for tests)."""
+
+    theme_actions: dict[str, QAction] = field(default_factory=dict)
+    help_actions: dict[str, QAction] = field(default_factory=dict)
+
+
+def add_view_menu(window: QMainWindow, menus: AppMenus) -> QMenu:
     menu = window.menuBar().addMenu("&View")
     theme_menu = menu.addMenu("&Theme")
     group = QActionGroup(window)
     current = saved_theme()
-    window.theme_actions = {}  # type: ignore[attr-defined]
     for name in THEMES:
         action = QAction(name, window, checkable=True)
         action.setChecked(name == current)
         action.triggered.connect(lambda _checked=False, n=name: choose_theme(n))
         group.addAction(action)
         theme_menu.addAction(action)
-        window.theme_actions[name] = action  # type: ignore[attr-defined]
+        menus.theme_actions[name] = action
     return menu
 
 
@@ -137,15 +145,17 @@ def shortcut_rows(window: QMainWindow) -> list[tuple[str, str]]:
 
     def walk(menu: QMenu) -> None:
         for action in menu.actions():
-            if action.menu() is not None:
-                walk(action.menu())  # type: ignore[arg-type]
+            submenu = action.menu()
+            if isinstance(submenu, QMenu):
+                walk(submenu)
             elif not action.shortcut().isEmpty():
                 text = action.text().replace("&", "")
                 rows.append((text, action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)))
 
     for action in window.menuBar().actions():
-        if action.menu() is not None:
-            walk(action.menu())  # type: ignore[arg-type]
+        submenu = action.menu()
+        if isinstance(submenu, QMenu):
+            walk(submenu)
     rows += [
         ("Move a model up / down in a priority list", "Ctrl+Up / Ctrl+Down"),
         ("Remove the selected model from a list", "Delete"),
@@ -178,7 +188,8 @@ def documentation_markdown() -> str:
     """The README as installed with the package (its long description), so the manual is
     there offline whichever way ModelDesk was installed."""
     try:
-        text = importlib.metadata.metadata("modeldesk").get_payload()  # type: ignore[attr-defined]
+        description = importlib.metadata.metadata("modeldesk").json.get("description", "")
+        text = description if isinstance(description, str) else ""
     except importlib.metadata.PackageNotFoundError:
         text = ""
     if not text:
@@ -221,7 +232,7 @@ class AboutDialog(QDialog):
         layout.addWidget(buttons)
 
 
-def add_help_menu(window: QMainWindow, config_path: Path) -> QMenu:
+def add_help_menu(window: QMainWindow, config_path: Path, menus: AppMenus) -> QMenu:
     menu = window.menuBar().addMenu("&Help")
 
     def run(dialog: QDialog) -> None:
@@ -241,12 +252,14 @@ def add_help_menu(window: QMainWindow, config_path: Path) -> QMenu:
     about.triggered.connect(lambda: run(AboutDialog(config_path, window)))
     for action in (docs, keys, about):
         menu.addAction(action)
-    window.help_actions = {"docs": docs, "keys": keys, "about": about}  # type: ignore[attr-defined]
+    menus.help_actions.update(docs=docs, keys=keys, about=about)
     return menu
 
 
-def add_app_menus(window: QMainWindow, config_path: Path) -> None:
+def add_app_menus(window: QMainWindow, config_path: Path) -> AppMenus:
     """View (theme) and Help, added after the window's own menus."""
     apply_theme(saved_theme())
-    add_view_menu(window)
-    add_help_menu(window, config_path)
+    menus = AppMenus()
+    add_view_menu(window, menus)
+    add_help_menu(window, config_path, menus)
+    return menus

@@ -20,8 +20,9 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel, QObject, QStringListModel, Qt, Signal
+from PySide6.QtCore import QItemSelectionModel, QObject, QSignalBlocker, QStringListModel, Qt, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -31,14 +32,26 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMessageBox,
     QPushButton,
+    QSpinBox,
     QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
 from modeldesk.core.errors import ModelDeskError
-from modeldesk.core.history import BUSY_TIMEOUT_MS, AttemptRecord, HistoryError, HistoryStore, ModelStats, RunRecord
+from modeldesk.core.history import (
+    BUSY_TIMEOUT_MS,
+    MAX_KEEP_RUNS,
+    MIN_KEEP_RUNS,
+    AttemptRecord,
+    HistoryError,
+    HistorySettings,
+    HistoryStore,
+    ModelStats,
+    RunRecord,
+)
 from modeldesk.core.schema import ModelValue
 from modeldesk.runtime.history_record import run_record
 from modeldesk.runtime.runner import RunResult
@@ -49,6 +62,7 @@ from ..models.timeline_model import TimelineEntry, TimelineModel
 from ..models.trace_model import layer_label
 from ..widgets.style import problem_colour, text_style
 from ..widgets.tables import make_table
+from ..widgets.when_shown import when_shown
 
 ANY_AGENT = "Any agent"
 ANY_MODEL = "Any model"
@@ -328,10 +342,12 @@ class HistoryPage(QWidget):
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
         split.setChildrenCollapsible(False)
+        self._build_settings_row()
         layout = QVBoxLayout(self)
         layout.addLayout(filters)
         layout.addWidget(self.message_label)
         layout.addWidget(split, 1)
+        layout.addLayout(self.settings_row)
 
         self._filters_stale = True
         self.agent_combo.activated.connect(self.refresh)
@@ -344,9 +360,114 @@ class HistoryPage(QWidget):
         self.fell_back_check.toggled.connect(self.refresh)
         self.refresh_button.clicked.connect(self.refresh)
         self.runs_view.selectionModel().currentRowChanged.connect(self._show_run)
-        document.changed.connect(self._on_document_changed)
+        document.changed.connect(when_shown(self, self._on_document_changed))
         (recorder or history_recorder()).recorded.connect(self._on_recorded)
         self._show_run()
+
+    # --- the history's own settings ---------------------------------------------------
+
+    def _build_settings_row(self) -> None:
+        """Where the history is kept, how many runs it keeps, whether prompts are kept,
+        and Clear: settings of the database itself, shared with the CLI."""
+        self.path_label = QLabel(f"Kept in {self.store_path}", self)
+        self.path_label.setObjectName("history_path")
+        self.path_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.path_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.path_label.setEnabled(False)  # context, greyed
+        self.keep_spin = QSpinBox(self)
+        self.keep_spin.setObjectName("history_keep")
+        self.keep_spin.setRange(MIN_KEEP_RUNS, min(MAX_KEEP_RUNS, 2**31 - 1))
+        self.keep_spin.setGroupSeparatorShown(True)
+        self.keep_spin.setAccessibleName("Runs to keep")
+        self.keep_spin.setToolTip("Older runs are removed as new ones are recorded.")
+        keep_label = QLabel("&Keep the newest", self)
+        keep_label.setBuddy(self.keep_spin)
+        self.prompts_check = QCheckBox("Record &prompts", self)
+        self.prompts_check.setToolTip("Keep each run's prompt in the history (off: prompts are never stored).")
+        self.clear_button = QPushButton("&Clear history…", self)
+        row = QHBoxLayout()
+        row.addWidget(self.path_label, 1)
+        row.addWidget(keep_label)
+        row.addWidget(self.keep_spin)
+        row.addWidget(QLabel("runs", self))
+        row.addWidget(self.prompts_check)
+        row.addWidget(self.clear_button)
+        self.settings_row = row
+        self.keep_spin.editingFinished.connect(self._commit_keep)
+        self.prompts_check.clicked.connect(self._commit_prompts)
+        self.clear_button.clicked.connect(self.clear_history)
+
+    def _current_settings(self) -> tuple[HistorySettings, int]:
+        """The database's settings and run count; the defaults and 0 when there is no
+        database yet (reading must not create it) or it cannot be read (named above)."""
+        if not self.store_path.exists():
+            return HistorySettings(), 0
+        try:
+            return self._store().settings(), self._store().count()
+        except HistoryError:
+            return HistorySettings(), 0
+
+    def _show_settings(self) -> None:
+        settings, _count = self._current_settings()
+        with QSignalBlocker(self.keep_spin), QSignalBlocker(self.prompts_check):
+            self.keep_spin.setValue(settings.keep_runs)
+            self.prompts_check.setChecked(settings.record_prompts)
+
+    def _store(self) -> HistoryStore:
+        return HistoryStore(self.store_path, timeout_ms=READ_TIMEOUT_MS)
+
+    def _change_settings(self, **changes: Any) -> bool:
+        try:
+            self._store().set_settings(**changes)
+        except HistoryError as exc:
+            self.message_label.setText(exc.message)
+            self.message_label.setVisible(True)
+            self._show_settings()
+            return False
+        return True
+
+    def _commit_keep(self) -> None:
+        keep = self.keep_spin.value()
+        settings, count = self._current_settings()
+        current = settings.keep_runs
+        if keep == current:
+            return
+        if keep < count:
+            answer = QMessageBox.question(
+                self,
+                "Keep fewer runs",
+                f"The history holds {count:,} runs; keeping {keep:,} removes the {count - keep:,} oldest now. "
+                "This cannot be undone.",
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                self._show_settings()
+                return
+        if self._change_settings(keep_runs=keep):
+            self.refresh()
+
+    def _commit_prompts(self, checked: bool) -> None:
+        self._change_settings(record_prompts=checked)
+
+    def clear_history(self) -> None:
+        """Delete every recorded run, after asking (it cannot be undone)."""
+        count = self._store().count() if self.store_path.exists() else 0
+        if count == 0:
+            return
+        answer = QMessageBox.question(
+            self,
+            "Clear history",
+            f"Delete all {count:,} recorded runs (the app's and the CLI's)? This cannot be undone.",
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        try:
+            self._store().clear()
+        except HistoryError as exc:
+            self.message_label.setText(exc.message)
+            self.message_label.setVisible(True)
+            return
+        model_records().invalidate()
+        self.refresh()
 
     # --- filters ----------------------------------------------------------------------
 
@@ -415,7 +536,7 @@ class HistoryPage(QWidget):
         """Query the history again with the filters, keeping the selected run."""
         self._stale = False
         selected = self.current_run()
-        store = HistoryStore(self.store_path, timeout_ms=READ_TIMEOUT_MS)
+        store = self._store()
         try:
             runs = store.query(
                 agent=self._chosen(self.agent_combo, ANY_AGENT),
@@ -431,6 +552,8 @@ class HistoryPage(QWidget):
         else:
             self.message_label.setVisible(False)
         self.runs_model.update_rows(runs)
+        self._show_settings()
+        self.clear_button.setEnabled(self.store_path.exists())
         shown = len(runs)
         more = " (the newest)" if shown == PAGE_LIMIT else ""
         self.count_label.setText(f"{shown} run{'s' if shown != 1 else ''}{more}")

@@ -1,0 +1,337 @@
+"""The GUI half of `./dev bench`: one figure per run, in a fresh process, on the real app
+(offscreen), printing its samples as one JSON line at the end.
+
+    python bench/gui_probe.py MODE CONFIG_PATH [ROUNDS]
+
+Modes: ``start-app`` / ``start-bare`` (cold start to the first window, peak RSS),
+``edits`` (GUI-thread block per edit vs the idle heartbeat), ``stream`` (longest stall while
+2,000 tokens stream into the test run panel vs the idle heartbeat), ``filter`` (per
+keystroke in the agents filter vs a stock QSortFilterProxyModel), ``bulk`` (bulk change
+of every agent, preview + apply, vs a plain JSON change + dump + fsync).
+
+Everything goes through public entry points (``run_app``'s pieces, ``Document.perform``,
+the agents page's filter line edit, the test run panel, the bulk dialog's controls) so the
+probe keeps working while the insides change.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+START = time.perf_counter()
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "desktop"), str(ROOT)]
+
+
+def peak_rss_mib() -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def emit(data: dict[str, Any]) -> None:
+    print("RESULT " + json.dumps(data), flush=True)
+
+
+# --- start-up -------------------------------------------------------------------------
+
+
+def start_bare() -> None:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMainWindow
+
+    app = QApplication(sys.argv[:1])
+    window = QMainWindow()
+    window.setWindowTitle("bare")
+    window.resize(1200, 800)
+    window.show()
+
+    def shown() -> None:
+        emit({"seconds": time.perf_counter() - START, "rss_mib": peak_rss_mib()})
+        app.quit()
+
+    QTimer.singleShot(0, shown)
+    app.exec()
+
+
+def start_app(config_path: str) -> None:
+    # run_app as the user starts it; the first turn of its event loop reports and quits.
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication(sys.argv[:1])
+
+    def shown() -> None:
+        visible = [w for w in app.topLevelWidgets() if w.isVisible() and w.isWindow()]
+        emit({"seconds": time.perf_counter() - START, "rss_mib": peak_rss_mib(), "windows": len(visible)})
+        app.quit()
+
+    QTimer.singleShot(0, shown)
+    from modeldesk.app.application import run_app
+
+    run_app(config_path)
+
+
+# --- the app, open on a config -----------------------------------------------------------
+
+
+class Opened:
+    def __init__(self, config_path: str) -> None:
+        from PySide6.QtWidgets import QApplication
+
+        from modeldesk.app.application import make_application
+        from modeldesk.app.document import Document
+        from modeldesk.app.main_window import MainWindow
+        from modeldesk.core.store import ConfigStore
+
+        self.app: QApplication = make_application(sys.argv[:1])
+        store = ConfigStore(Path(config_path), policy_path=Path(config_path).with_name("no-policy.json"))
+        self.document = Document(store, config=store.load())
+        self.window = MainWindow(self.document)
+        self.window.resize(1400, 900)
+        self.window.show()
+        self.settle(1.0)
+
+    def settle(self, seconds: float) -> None:
+        run_loop(seconds)
+
+
+def run_loop(seconds: float) -> None:
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    loop = QEventLoop()
+    QTimer.singleShot(int(seconds * 1000), loop.quit)
+    loop.exec()
+
+
+class Heartbeat:
+    """A 1 ms timer on the GUI thread; the longest gap between its ticks is the longest
+    time the thread could not answer (what a user feels as a freeze)."""
+
+    def __init__(self) -> None:
+        from PySide6.QtCore import Qt, QTimer
+
+        self.ticks: list[float] = []
+        self.timer = QTimer()
+        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self.timer.setInterval(1)
+        self.timer.timeout.connect(lambda: self.ticks.append(time.perf_counter()))
+
+    def window(self, seconds: float, action: Callable[[], object] | None = None) -> float:
+        """Run the event loop for ``seconds`` (starting ``action`` on its first turn); the
+        longest gap between ticks, in seconds."""
+        from PySide6.QtCore import QTimer
+
+        self.ticks = [time.perf_counter()]
+        self.timer.start()
+        if action is not None:
+            QTimer.singleShot(0, action)
+        run_loop(seconds)
+        self.timer.stop()
+        self.ticks.append(time.perf_counter())
+        return max(b - a for a, b in zip(self.ticks, self.ticks[1:], strict=False))
+
+
+def edits(config_path: str, rounds: int) -> None:
+    from modeldesk.core.edits import SetAgentModels
+
+    opened = Opened(config_path)
+    beat = Heartbeat()
+    idle: list[float] = []
+    blocks: list[float] = []
+    for index in range(rounds):
+        idle.append(beat.window(0.5))
+        agent_id = f"agent{1 + 3 * index}"
+        models = ("m5", "m6") if index % 2 else ("m6", "m5")
+        blocks.append(beat.window(0.5, lambda a=agent_id, m=models: opened.document.perform(SetAgentModels(a, m))))
+    emit({"baseline": idle, "ours": blocks})
+
+
+def stream(config_path: str, rounds: int) -> None:
+    import asyncio
+
+    import qasync
+
+    from tests.support.scripted_server import ScriptedServer, ok
+
+    tokens = 2000
+    with ScriptedServer(default=ok("tok " * tokens, chunks=tokens)) as server:
+        data = json.loads(Path(config_path).read_text())
+        for provider in data["providers"]:  # every model answers from the scripted server
+            provider["base_url"] = server.openai_url if provider["kind"] == "openai" else server.anthropic_url
+        local = Path(config_path).with_name("stream.json")
+        local.write_text(json.dumps(data))
+        opened = Opened(str(local))
+        loop = qasync.QEventLoop(opened.app)
+        asyncio.set_event_loop(loop)
+        panel = opened.window.agents_page.test_run
+        agent_id = "agent1"
+        opened.window.agents_page.select_agent(agent_id)
+        panel.set_agent(agent_id)
+        panel.prompt_edit.setPlainText("Write a long answer")
+        panel.stream_check.setChecked(True)
+        beat = Heartbeat()
+        idle: list[float] = []
+        stalls: list[float] = []
+        durations: list[float] = []
+
+        async def measure() -> None:
+            for _ in range(rounds):
+                idle.append(await idle_window(beat, 1.0))
+                beat.ticks = [time.perf_counter()]
+                beat.timer.start()
+                started = time.perf_counter()
+                task = panel.start_run()
+                assert task is not None, "the test run did not start"
+                result = await task
+                assert result.model is not None, result.error
+                await asyncio.sleep(0.05)  # what the panel shows after the last chunk
+                beat.timer.stop()
+                durations.append(time.perf_counter() - started)
+                beat.ticks.append(time.perf_counter())
+                stalls.append(max(b - a for a, b in zip(beat.ticks, beat.ticks[1:], strict=False)))
+
+        with loop:
+            loop.run_until_complete(measure())
+        text = panel.answer_edit.toPlainText()
+        emit({"baseline": idle, "ours": stalls, "durations": durations, "chars": len(text)})
+
+
+async def idle_window(beat: Heartbeat, seconds: float) -> float:
+    import asyncio
+
+    beat.ticks = [time.perf_counter()]
+    beat.timer.start()
+    await asyncio.sleep(seconds)
+    beat.timer.stop()
+    beat.ticks.append(time.perf_counter())
+    return max(b - a for a, b in zip(beat.ticks, beat.ticks[1:], strict=False))
+
+
+def filter_keys(config_path: str, rounds: int) -> None:
+    from PySide6.QtCore import QSortFilterProxyModel, Qt, QTimer
+    from PySide6.QtGui import QStandardItem, QStandardItemModel
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication, QTableView
+
+    opened = Opened(config_path)
+    page = opened.window.agents_page
+    edit = page.filter_edit
+    config = opened.document.config
+    # The stock baseline: the same rows and visible texts, in a shown table.
+    stock_model = QStandardItemModel(0, 4)
+    for agent in config.agents:
+        models = agent.model if isinstance(agent.model, list) else [agent.model] if agent.model else []
+        stock_model.appendRow(
+            [QStandardItem(t) for t in (agent.name, agent.id, agent.project or "", ", ".join(models))]
+        )
+    stock = QSortFilterProxyModel()
+    stock.setSourceModel(stock_model)
+    stock.setFilterKeyColumn(-1)
+    stock.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+    view = QTableView()
+    view.setModel(stock)
+    view.resize(800, 600)
+    view.show()
+    opened.settle(0.3)
+
+    def drain() -> None:
+        # Until the page has nothing pending (a debounced filter counts: its timer is waited
+        # for, and only the GUI thread's own work is timed, by thread CPU time).
+        QApplication.processEvents()
+        while any(t.isActive() and t.isSingleShot() and t.interval() < 2000 for t in page.findChildren(QTimer)):
+            time.sleep(0.002)
+            QApplication.processEvents()
+
+    ours: list[float] = []
+    base: list[float] = []
+    for _ in range(rounds):
+        typed = ""
+        for char in "agent 12":
+            typed += char
+            start = time.thread_time()
+            QTest.keyClick(edit, char)
+            drain()
+            ours.append(time.thread_time() - start)
+            start = time.thread_time()
+            stock.setFilterFixedString(typed)
+            QApplication.processEvents()
+            base.append(time.thread_time() - start)
+        edit.clear()
+        drain()
+        stock.setFilterFixedString("")
+        QApplication.processEvents()
+    emit({"baseline": base, "ours": ours, "rows": page.proxy.rowCount() if hasattr(page, "proxy") else None})
+
+
+def bulk(config_path: str, rounds: int) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    from modeldesk.app.views.dialogs.bulk_change_dialog import BulkChangeDialog
+
+    opened = Opened(config_path)
+    raw = Path(config_path).read_bytes()
+    plain = Path(config_path).with_name("plain.json")
+    ours: list[float] = []
+    base: list[float] = []
+    for index in range(rounds):
+        models = ["m5", "m6"] if index % 2 else ["m6", "m5"]
+        start = time.perf_counter()
+        data = json.loads(raw)
+        for agent in data["agents"]:
+            agent["model"] = models
+        text = json.dumps(data, indent=2, ensure_ascii=False)
+        with open(plain, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        base.append(time.perf_counter() - start)
+
+        start = time.perf_counter()
+        dialog = BulkChangeDialog(opened.document, parent=opened.window)
+        dialog.show()
+        dialog.all_radio.setChecked(True)
+        dialog.set_radio.setChecked(True)
+        dialog.list_editor.set_models(models)
+        dialog.update_preview()
+        QApplication.processEvents()
+        assert dialog.apply_button.isEnabled(), dialog.summary_label.text()
+        dialog.apply_button.click()
+        QApplication.processEvents()
+        ours.append(time.perf_counter() - start)
+        dialog.deleteLater()
+        changed = sum(1 for a in opened.document.config.agents if a.model == models)
+        assert changed == len(opened.document.config.agents), changed
+    emit({"baseline": base, "ours": ours})
+
+
+def main() -> None:
+    mode, config_path = sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else ""
+    rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 5
+    if mode == "start-bare":
+        start_bare()
+    elif mode == "start-app":
+        start_app(config_path)
+    elif mode == "edits":
+        edits(config_path, rounds)
+    elif mode == "stream":
+        stream(config_path, rounds)
+    elif mode == "filter":
+        filter_keys(config_path, rounds)
+    elif mode == "bulk":
+        bulk(config_path, rounds)
+    else:
+        raise SystemExit(f"unknown mode {mode!r}")
+
+
+if __name__ == "__main__":
+    main()

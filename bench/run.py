@@ -1,0 +1,499 @@
+"""`./dev bench`: every performance figure ModelDesk promises, each against a baseline
+measured in the same run, interleaved round by round (so a busy machine slows both).
+
+    python bench/run.py [--quick] [--docs] [--only NAME[,NAME...]]
+
+It generates the 10k workspace (10,000 agents, 1,000 models, 500 squads, 50 projects),
+measures, prints one table (ModelDesk's median, the baseline's median, the ratio of the
+medians, the spread of the per-round ratios, the target) and writes bench/results.json.
+``--docs`` also replaces the table in docs/performance.md. GUI figures run the real app
+offscreen in subprocesses (bench/gui_probe.py). LiteLLM (the `bench` extra) is optional:
+without it that comparison is reported as not measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+# LiteLLM fetches a price list from the internet at import unless told not to.
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+sys.path[:0] = [str(ROOT / "desktop"), str(ROOT), str(ROOT / "bench")]
+
+from workspace import workspace_10k  # noqa: E402
+
+from modeldesk.core.schema import Config  # noqa: E402
+from modeldesk.core.store import ConfigStore  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results.json"
+DOC = ROOT / "docs" / "performance.md"
+PY = sys.executable
+ENV = {
+    **os.environ,
+    "PYTHONPATH": os.pathsep.join([str(ROOT / "desktop"), str(ROOT)]),
+    "QT_QPA_PLATFORM": "offscreen",
+}
+
+
+@dataclass
+class Row:
+    figure: str
+    baseline: str
+    target: str
+    limit: float | None  # the ratio must be at most this
+    unit: str = "ms"
+    ours: list[float] = field(default_factory=list)
+    base: list[float] = field(default_factory=list)
+    note: str = ""
+
+    @property
+    def measured(self) -> bool:
+        return bool(self.ours) and bool(self.base)
+
+    @property
+    def ours_median(self) -> float:
+        return statistics.median(self.ours)
+
+    @property
+    def base_median(self) -> float:
+        return statistics.median(self.base)
+
+    @property
+    def ratio(self) -> float:
+        return self.ours_median / self.base_median
+
+    @property
+    def spread(self) -> tuple[float, float]:
+        """The range of the per-round ratios (10th to 90th percentile with many rounds)."""
+        pairs = sorted(o / b for o, b in zip(self.ours, self.base, strict=False) if b > 0)
+        if len(pairs) >= 10:
+            return pairs[len(pairs) // 10], pairs[(len(pairs) * 9) // 10]
+        return pairs[0], pairs[-1]
+
+    @property
+    def met(self) -> bool | None:
+        if not self.measured or self.limit is None:
+            return None
+        return self.ratio <= self.limit
+
+    def scaled(self, value: float) -> str:
+        if self.unit == "MiB":
+            return f"{value:,.0f} MiB"
+        if self.unit == "s":
+            return f"{value:,.2f} s"
+        return f"{value * 1000:,.1f} ms" if value * 1000 < 100 else f"{value * 1000:,.0f} ms"
+
+    def cells(self) -> list[str]:
+        if not self.measured:
+            return [self.figure, "-", self.baseline, "-", "-", "-", self.target, "not measured"]
+        low, high = self.spread
+        verdict = {True: "met", False: "missed", None: ""}[self.met]
+        return [
+            self.figure,
+            self.scaled(self.ours_median),
+            self.baseline,
+            self.scaled(self.base_median),
+            f"{self.ratio:.2f}x",
+            f"{low:.2f}-{high:.2f}x",
+            self.target,
+            verdict,
+        ]
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        if self.measured:
+            data |= {
+                "ours_median": self.ours_median,
+                "base_median": self.base_median,
+                "ratio": self.ratio,
+                "spread": list(self.spread),
+                "met": self.met,
+            }
+        return data
+
+
+HEADERS = ["figure", "ModelDesk", "baseline", "baseline median", "ratio", "spread", "target", ""]
+
+
+def table(rows: list[Row]) -> str:
+    lines = ["| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
+    lines += ["| " + " | ".join(row.cells()) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def interleaved(rounds: int, baseline: Callable[[], float], ours: Callable[[], float], row: Row) -> None:
+    """Alternate which side goes first, so drift in the machine's load hits both."""
+    for index in range(rounds):
+        if index % 2:
+            row.ours.append(ours())
+            row.base.append(baseline())
+        else:
+            row.base.append(baseline())
+            row.ours.append(ours())
+
+
+def timed(work: Callable[[], object]) -> Callable[[], float]:
+    def run() -> float:
+        start = time.perf_counter()
+        work()
+        return time.perf_counter() - start
+
+    return run
+
+
+# --- the workspace -------------------------------------------------------------------------
+
+
+def write_workspace(folder: Path) -> Path:
+    path = folder / "config.json"
+    ConfigStore(path, policy_path=folder / "no-policy.json").save(Config.model_validate(workspace_10k()))
+    return path
+
+
+def fresh_copy(source: Path, folder: Path, name: str) -> Path:
+    target_folder = folder / name
+    target_folder.mkdir(exist_ok=True)
+    target = target_folder / "config.json"
+    target.write_bytes(source.read_bytes())
+    return target
+
+
+# --- core figures ----------------------------------------------------------------------------
+
+
+def load_and_save(path: Path, folder: Path, rounds: int) -> list[Row]:
+    store = ConfigStore(path, policy_path=folder / "no-policy.json")
+    load = Row("load + validate", "`json.loads`", "≤ 3x", 3.0)
+
+    def plain_load() -> None:
+        with open(path, "rb") as handle:
+            json.loads(handle.read())
+
+    interleaved(rounds, timed(plain_load), timed(store.load), load)
+
+    config = store.load()
+    data = json.loads(path.read_bytes())
+    save_path = folder / "save" / "config.json"
+    save_path.parent.mkdir(exist_ok=True)
+    save_store = ConfigStore(save_path, policy_path=folder / "no-policy.json")
+    plain_path = folder / "plain-save.json"
+    save = Row("atomic save", "`json.dump` + fsync", "≤ 2x", 2.0)
+
+    def plain_save() -> None:
+        with open(plain_path, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, indent=2, ensure_ascii=False)
+            handle.flush()
+            os.fsync(handle.fileno())
+
+    interleaved(rounds, timed(plain_save), timed(lambda: save_store.save(config)), save)
+    return [load, save]
+
+
+def resolve_all(path: Path, rounds: int) -> Row:
+    from modeldesk.core.resolver import Resolver
+
+    config = ConfigStore(path, policy_path=path.with_name("no-policy.json")).load()
+    ids = [a.id for a in config.agents]
+    row = Row("resolve every agent with traces", "bare dict-lookup loop", "≤ 4x", 4.0)
+
+    def bare() -> None:
+        # The least a resolver must do: find each agent's list (own, else project, else
+        # settings default) by dict look-ups and keep the ids the registry knows.
+        agents = {a.id: a for a in config.agents}
+        projects = {p.id: p for p in config.projects}
+        models = {m.id: m for m in config.models}
+        default = config.settings.default_agent_model
+        for agent_id in ids:
+            agent = agents[agent_id]
+            value = agent.model
+            if value is None:
+                project = projects.get(agent.project) if agent.project else None
+                value = project.default_model if project is not None else None
+                if value is None:
+                    value = default
+            entries = [value] if isinstance(value, str) else value or []
+            _ = [m for m in entries if m in models]
+
+    def ours() -> None:
+        resolver = Resolver(config)
+        for agent_id in ids:
+            _ = resolver.chat(agent_id).trace
+
+    interleaved(rounds, timed(bare), timed(ours), row)
+    return row
+
+
+def cli_resolve(path: Path, rounds: int) -> Row:
+    row = Row("CLI `resolve --json`, whole process", '`python -c "json.load(...)"`', "≤ 3x", 3.0)
+    plain = [PY, "-c", f"import json; json.load(open({str(path)!r}))"]
+    ours = [PY, "-m", "modeldesk", "--config", str(path), "resolve", "--agent", "agent4", "--json"]
+
+    def run(argv: list[str]) -> Callable[[], float]:
+        def go() -> float:
+            start = time.perf_counter()
+            subprocess.run(argv, env=ENV, check=True, capture_output=True)
+            return time.perf_counter() - start
+
+        return go
+
+    interleaved(rounds, run(plain), run(ours), row)
+    return row
+
+
+# --- the fallback hop -----------------------------------------------------------------------
+
+
+def fallback_hop(rounds: int, hops: int) -> list[Row]:
+    return asyncio.run(_fallback_hop(rounds, hops))
+
+
+async def _fallback_hop(rounds: int, hops: int) -> list[Row]:
+    import httpx
+
+    from modeldesk.runtime.runner import run_agent
+    from tests.support.scripted_server import ScriptedServer, ok, status
+
+    hop = Row("fallback hop 429 → 200", "httpx by hand, one reused client", "≤ 1.10x", 1.10)
+    lite = Row("fallback hop 429 → 200, LiteLLM Router", "ModelDesk (row above)", "ModelDesk ≥ 5x faster", None)
+    with ScriptedServer(default=ok("Fallback answer.", chunks=1)) as server:
+        server.script("primary", *[status(429) for _ in range(100_000)])  # the primary always refuses
+        config = Config.model_validate(
+            {
+                "providers": [{"id": "local", "kind": "openai", "base_url": server.openai_url}],
+                "models": [
+                    {"id": "primary", "provider": "local", "name": "primary"},
+                    {"id": "backup", "provider": "local", "name": "backup"},
+                ],
+                "agents": [
+                    {
+                        "id": "a",
+                        "name": "A",
+                        "model": ["primary", "backup"],
+                        "fallback": {"retries": 0, "cooldown_s": 0},
+                    }
+                ],
+            }
+        )
+        messages = [{"role": "user", "content": "hi"}]
+
+        async def by_hand(client: httpx.AsyncClient) -> None:
+            first = await client.post(
+                f"{server.openai_url}/chat/completions", json={"model": "primary", "messages": messages}
+            )
+            assert first.status_code == 429
+            second = await client.post(
+                f"{server.openai_url}/chat/completions", json={"model": "backup", "messages": messages}
+            )
+            assert second.status_code == 200 and second.json()["choices"][0]["message"]["content"]
+
+        async def ours() -> None:
+            result = await run_agent(config, "a", "hi", stream=False)
+            assert result.model == "backup", result.error
+
+        router = _litellm_router(server.openai_url)
+        if router is None:
+            lite.note = "LiteLLM is not installed (pip install -e '.[bench]')"
+
+        async def via_litellm() -> None:
+            assert router is not None
+            answer = await router.acompletion(model="primary", messages=messages)
+            assert answer.choices[0].message.content
+
+        async def batch(work: Callable[[], Any]) -> float:
+            start = time.perf_counter()
+            for _ in range(hops):
+                await work()
+            return (time.perf_counter() - start) / hops
+
+        async with httpx.AsyncClient(trust_env=False) as client:
+            await batch(lambda: by_hand(client))  # warm-up: connections, imports
+            await batch(ours)
+            if router is not None:
+                await batch(via_litellm)
+            for index in range(rounds):
+                order = [0, 1, 2] if index % 2 == 0 else [2, 1, 0]
+                for which in order:
+                    if which == 0:
+                        hop.base.append(await batch(lambda: by_hand(client)))
+                    elif which == 1:
+                        hop.ours.append(await batch(ours))
+                    elif router is not None:
+                        lite.ours.append(await batch(via_litellm))
+            lite.base = list(hop.ours)
+    return [hop, lite]
+
+
+def _litellm_router(base_url: str) -> Any:
+    try:
+        import litellm
+        from litellm import Router
+    except ImportError:
+        return None
+    litellm.telemetry = False
+    litellm.suppress_debug_info = True
+    deployment = {"api_base": base_url, "api_key": "none", "max_retries": 0}
+    return Router(
+        model_list=[
+            {"model_name": "primary", "litellm_params": {"model": "openai/primary", **deployment}},
+            {"model_name": "backup", "litellm_params": {"model": "openai/backup", **deployment}},
+        ],
+        fallbacks=[{"primary": ["backup"]}],
+        num_retries=0,
+        retry_after=0,
+        allowed_fails=1_000_000,  # never put the primary on LiteLLM's own cooldown
+        cooldown_time=0,
+    )
+
+
+# --- GUI figures (subprocesses) --------------------------------------------------------------
+
+
+def probe(mode: str, config_path: Path | None, rounds: int) -> dict[str, Any]:
+    argv = [PY, str(ROOT / "bench" / "gui_probe.py"), mode, str(config_path or ""), str(rounds)]
+    done = subprocess.run(argv, env=ENV, capture_output=True, text=True, timeout=900)
+    for line in reversed(done.stdout.splitlines()):
+        if line.startswith("RESULT "):
+            data: dict[str, Any] = json.loads(line.removeprefix("RESULT "))
+            return data
+    raise RuntimeError(f"{mode}: no result (exit {done.returncode}):\n{done.stderr[-3000:]}")
+
+
+def gui_rows(path: Path, folder: Path, quick: bool, only: set[str] | None) -> list[Row]:
+    rows: list[Row] = []
+
+    def wanted(name: str) -> bool:
+        return only is None or name in only
+
+    def run_probe(row: Row, mode: str, rounds: int) -> None:
+        try:
+            data = probe(mode, fresh_copy(path, folder, mode), rounds)
+        except (RuntimeError, subprocess.TimeoutExpired) as exc:
+            row.note = f"probe failed: {str(exc).strip().splitlines()[-1][:200]}"
+            return
+        row.ours, row.base = data["ours"], data["baseline"]
+
+    if wanted("edit"):
+        row = Row("GUI-thread block per edit", "idle heartbeat's longest gap", "≤ 2x", 2.0)
+        run_probe(row, "edits", 3 if quick else 6)
+        rows.append(row)
+    if wanted("bulk"):
+        row = Row("bulk change of every agent, preview + apply", "plain JSON change + dump + fsync", "≤ 2x", 2.0)
+        run_probe(row, "bulk", 2 if quick else 3)
+        rows.append(row)
+    if wanted("stream"):
+        row = Row("longest GUI stall while 2,000 tokens stream", "idle heartbeat's longest gap", "≤ 2x", 2.0)
+        run_probe(row, "stream", 2 if quick else 3)
+        rows.append(row)
+    if wanted("filter"):
+        row = Row("filter, per keystroke", "stock QSortFilterProxyModel, same rows", "≤ 1.5x", 1.5)
+        run_probe(row, "filter", 1 if quick else 2)
+        rows.append(row)
+    if wanted("start"):
+        start = Row("cold start to first window", "bare PySide6 QMainWindow", "≤ 1.5x", 1.5, unit="s")
+        rss = Row("peak RSS at first window", "bare PySide6 QMainWindow", "≤ 2x", 2.0, unit="MiB")
+        config = fresh_copy(path, folder, "start")
+
+        def launch(mode: str, into: list[Row]) -> float:
+            began = time.perf_counter()
+            argv = [PY, str(ROOT / "bench" / "gui_probe.py"), mode, str(config)]
+            with subprocess.Popen(argv, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) as child:
+                assert child.stdout is not None
+                for line in child.stdout:
+                    if line.startswith("RESULT "):
+                        shown = time.perf_counter() - began
+                        data = json.loads(line.removeprefix("RESULT "))
+                        (rss.ours if mode == "start-app" else rss.base).append(data["rss_mib"])
+                        break
+                else:
+                    raise RuntimeError(f"{mode} showed no window")
+                child.wait(60)
+            return shown
+
+        interleaved(
+            3 if quick else 5, lambda: launch("start-bare", [start]), lambda: launch("start-app", [start]), start
+        )
+        rows += [start, rss]
+    return rows
+
+
+# --- main ------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="fewer rounds (a rough look in about a minute)")
+    parser.add_argument("--docs", action="store_true", help="also put the table into docs/performance.md")
+    parser.add_argument("--only", help="comma-separated: edit,bulk,stream,filter,start,store,resolve,cli,hop")
+    args = parser.parse_args()
+    only = set(args.only.split(",")) if args.only else None
+    rounds = 3 if args.quick else 7
+    began = time.perf_counter()
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory(prefix="modeldesk-bench-") as tmp:
+        folder = Path(tmp)
+        path = write_workspace(folder)
+        print(f"workspace: {path.stat().st_size / 1e6:.1f} MB, 10,000 agents / 1,000 models / 500 squads / 50 projects")
+        rows += gui_rows(path, folder, args.quick, only)
+        core: list[tuple[str, str, Callable[[], list[Row]]]] = [
+            ("store", "load + validate / atomic save", lambda: load_and_save(path, folder, rounds)),
+            ("resolve", "resolve every agent with traces", lambda: [resolve_all(path, rounds)]),
+            ("cli", "CLI `resolve --json`, whole process", lambda: [cli_resolve(path, rounds)]),
+            ("hop", "fallback hop 429 -> 200", lambda: fallback_hop(rounds, 10 if args.quick else 25)),
+        ]
+        for name, figure, measure in core:
+            if only is not None and name not in only:
+                continue
+            try:
+                rows += measure()
+            except Exception as exc:  # noqa: BLE001 - one broken figure must not hide the others
+                rows.append(Row(figure, "-", "-", None, note=f"failed: {type(exc).__name__}: {exc}"[:300]))
+    for row in rows:
+        if row.figure.endswith("LiteLLM Router") and row.measured:
+            # The LiteLLM row's ratio is LiteLLM / ModelDesk; the target is that it be ≥ 5.
+            row.target = "LiteLLM ≥ 5x ModelDesk"
+            row.limit = None
+            row.note = row.note or ("met" if row.ratio >= 5 else "missed")
+    print()
+    print(table(rows))
+    for row in rows:
+        if row.note:
+            print(f"- {row.figure}: {row.note}")
+    print(f"\n{len(rows)} figures in {time.perf_counter() - began:.0f} s")
+    results = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
+        "workspace": {"agents": 10_000, "models": 1_000, "squads": 500, "projects": 50},
+        "rows": [row.to_json() for row in rows],
+    }
+    if only is None:
+        RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+        print(f"wrote {RESULTS.relative_to(ROOT)}")
+    if args.docs:
+        update_doc(rows, results["when"])
+
+
+def update_doc(rows: list[Row], when: str) -> None:
+    start, end = "<!-- bench-table -->", "<!-- /bench-table -->"
+    text = DOC.read_text()
+    before, rest = text.split(start, 1)
+    _, after = rest.split(end, 1)
+    DOC.write_text(f"{before}{start}\nLast run: {when}\n\n{table(rows)}\n{end}{after}")
+    print(f"updated {DOC.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
