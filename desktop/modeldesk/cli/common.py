@@ -8,13 +8,14 @@ Exit codes: 0 success, 1 failure (a ModelDesk error: the message on stderr, or
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import json
 import os
 import re
 import sys
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any, TypeAlias, TypeVar
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, TextIO, TypeAlias, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -241,13 +242,43 @@ def wants_json(args: argparse.Namespace) -> bool:
     return bool(getattr(args, "json", False))
 
 
+class _CleanStream:
+    """A text stream that passes everything written through :func:`clean_text`: the last
+    guard, so no print of provider or file text anywhere in a command can reach the
+    terminal with escape sequences, even one that forgot to clean its text."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write(clean_text(text))
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def clean_output() -> Iterator[None]:
+    """stdout and stderr cleaned of control characters for the block (see _CleanStream)."""
+    saved = sys.stdout, sys.stderr
+    sys.stdout = _CleanStream(saved[0])
+    sys.stderr = _CleanStream(saved[1])
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved
+
+
 def command(handler: Handler) -> Handler:
-    """Wrap a handler: ModelDesk errors become exit code 1 with a message (or JSON)."""
+    """Wrap a handler: ModelDesk errors become exit code 1 with a message (or JSON), and
+    everything it prints is cleaned of terminal control (:func:`clean_output`)."""
 
     @functools.wraps(handler)
     def run(args: argparse.Namespace) -> int:
         try:
-            return handler(args)
+            with clean_output():
+                return handler(args)
         except ModelDeskError as exc:
             return fail(args, exc)
         except BrokenPipeError:
