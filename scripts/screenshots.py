@@ -81,6 +81,9 @@ def main(argv: list[str] | None = None) -> int:
     # Keep the user's policy and keyring out of the pictures.
     os.environ["MODELDESK_POLICY"] = str(workdir / "no-policy.json")
     os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
+    # The theme choice (QSettings) and the log file stay in the temporary folder too.
+    os.environ["XDG_CONFIG_HOME"] = str(workdir / "xdg-config")
+    os.environ["MODELDESK_LOG_DIR"] = str(workdir / "log")
     # The pictures' runs go to a history of their own, never the user's.
     os.environ["MODELDESK_HISTORY"] = str(workdir / "history.sqlite3")
     seed_history()
@@ -197,6 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     QApplication.processEvents()
 
     shoot_test_run(app, workdir, shoot)
+    shoot_first_hour(app, workdir, shoot)
     return 0
 
 
@@ -353,6 +357,109 @@ def shoot_test_run(app: Any, workdir: Path, shoot: Callable[[str, Any], None]) -
             loop.close()
             document.deleteLater()
             app.processEvents()
+
+
+def shoot_first_hour(app: Any, workdir: Path, shoot: Callable[[str, Any], None]) -> None:
+    """health, settings-empty, detect-local-servers, fetch-models, provider-presets, about,
+    dark-theme: a new
+    user's screens, against the scripted server posing as an Ollama on 127.0.0.1."""
+    import qasync
+    from PySide6.QtCore import Qt
+
+    from modeldesk.app.document import Document
+    from modeldesk.app.event_loop import install_asyncgen_hooks
+    from modeldesk.app.main_window import MainWindow
+    from modeldesk.app.views.app_menus import AboutDialog, choose_theme
+    from modeldesk.app.views.dialogs.detect_dialog import DetectDialog
+    from modeldesk.app.views.dialogs.fetch_models_dialog import FetchModelsDialog
+    from modeldesk.app.views.dialogs.provider_dialog import ProviderDialog
+    from modeldesk.core.model_import import models_to_import
+    from modeldesk.core.presets import preset
+    from modeldesk.core.samples import sample_config
+    from modeldesk.core.schema import Config
+    from modeldesk.core.store import ConfigStore
+    from tests.support.scripted_server import ScriptedServer
+
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    asyncio._set_running_loop(loop)
+    install_asyncgen_hooks(loop)
+    windows: list[Any] = []
+
+    def open_window(name: str, config: Config) -> Any:
+        store = ConfigStore(workdir / name / "config.json")
+        store.path.parent.mkdir(parents=True, exist_ok=True)
+        store.save(config)
+        window = MainWindow(Document(store))
+        window.resize(1360, 860)
+        window.show()
+        windows.append(window)
+        wait_until(app, lambda: False, 0.3)
+        return window
+
+    try:
+        with ScriptedServer() as server:
+            server.model_names = ["llama3.2:3b", "qwen2.5:7b-instruct", "gpt-4o-mini", "phi4"]
+            os.environ["MODELDESK_DETECT_PORTS"] = f"ollama={server.port}"
+            # The sample with its local server answering; the cloud ones stay without keys.
+            sample = sample_config()
+            for provider in sample.providers:
+                if provider.base_url.startswith(LOCAL_PREFIX):
+                    provider.base_url = server.openai_url
+            window = open_window("health", sample)
+            window.pages.setCurrentWidget(window.health_page)
+            wait_until(app, lambda: window.health_page.report is not None, 10)
+            shoot("health", window)
+
+            window = open_window("empty", Config())
+            window.open_settings("providers")
+            shoot("settings-empty", window)
+            detect = DetectDialog(window.document, window)
+            detect.show()
+            wait_until(app, lambda: bool(detect.found), 10)
+            shoot("detect-local-servers", detect)
+            detect.reject()
+
+            openai = preset("openai")
+            assert openai is not None
+            names = ["gpt-4o", "gpt-4o-mini", "gpt-4.1", "gpt-4.1-mini", "o3-mini", "o4-mini", "text-embedding-3-small"]
+            remote = [type("Listed", (), {"id": n, "label": None, "context_window": None})() for n in names]
+            config = Config(providers=[openai.provider()])
+            new, _ = models_to_import(config, "openai", remote)
+            fetch = FetchModelsDialog("openai", new, window)
+            fetch.show()
+            fetch.filter_edit.setText("gpt-4")
+            fetch.select_none_button.click()
+            fetch.list.item(0).setCheckState(Qt.CheckState.Checked)
+            shoot("fetch-models", fetch)
+            fetch.reject()
+
+            presets = ProviderDialog(window, taken_ids=set())
+            presets.show()
+            presets.apply_preset("openrouter")
+            shoot("provider-presets", presets)
+            presets.reject()
+
+            about = AboutDialog(Path.home() / ".config/modeldesk/config.json", window)
+            about.show()
+            shoot("about", about)
+            about.reject()
+            choose_theme("Dark")
+            window = open_window("dark", sample_config())
+            window.open_settings("models")
+            shoot("dark-theme", window)
+            choose_theme("System")
+    finally:
+        for window in windows:
+            window.close()
+        pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+        for task in pending:
+            task.cancel()
+        wait_until(app, lambda: all(task.done() for task in pending), 3)
+        asyncio._set_running_loop(None)
+        asyncio.set_event_loop(None)
+        loop.close()
+        app.processEvents()
 
 
 if __name__ == "__main__":

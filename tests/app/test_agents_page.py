@@ -89,7 +89,7 @@ def test_table_shows_effective_model_and_source(qtbot: Any, document: Document) 
     # A disabled model is kept in the preferred list and flagged.
     assert cell(page, "fact-checker", PREFERRED) == "o3-mini, ⚠ claude-3-haiku"
     assert "model disabled" in cell(page, "fact-checker", PREFERRED, ProblemRole)
-    assert page.count_label.text() == "8 agents"
+    assert page.count_label.text() == "9 agents"
 
 
 def test_a_resolution_failure_is_a_flagged_cell_not_a_crash(qtbot: Any, document: Document) -> None:
@@ -106,7 +106,7 @@ def test_filter_by_text_and_by_model(qtbot: Any, document: Document) -> None:
     page = make_page(qtbot, document)
     qtbot.keyClicks(page.filter_edit, "support")
     assert visible_ids(page) == ["triage", "responder", "escalation"]
-    assert page.count_label.text() == "3 of 8 agents"
+    assert page.count_label.text() == "3 of 9 agents"
     page.filter_edit.clear()
     # The model filter matches preferred *and* effective lists.
     page.set_model_filter("gpt-4o-mini")
@@ -118,7 +118,7 @@ def test_filter_by_text_and_by_model(qtbot: Any, document: Document) -> None:
     page.set_model_filter("o3-mini")
     assert visible_ids(page) == ["fact-checker"]
     page.set_model_filter(None)
-    assert len(visible_ids(page)) == 8
+    assert len(visible_ids(page)) == 9
 
 
 def test_selecting_an_agent_drives_editor_resolution_and_test_run(qtbot: Any, document: Document) -> None:
@@ -132,9 +132,9 @@ def test_selecting_an_agent_drives_editor_resolution_and_test_run(qtbot: Any, do
     assert page.editor.agent_id is None
     assert page.resolution.agent_id is None
     assert page.bulk_button.isEnabled()
-    assert "8 selected" in page.count_label.text()
+    assert "9 selected" in page.count_label.text()
     document.perform(UpdateItem("agents", "helper", {"name": "Helper 2"}))
-    assert len(page.selected_ids()) == 8  # a whole-table selection survives an edit too
+    assert len(page.selected_ids()) == 9  # a whole-table selection survives an edit too
 
 
 def test_header_click_sorts_without_touching_the_config(qtbot: Any, document: Document) -> None:
@@ -182,7 +182,7 @@ def test_add_agent_then_undo(qtbot: Any, document: Document, monkeypatch: pytest
     # Cancel adds nothing.
     monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("", False))
     qtbot.mouseClick(page.add_button, Qt.MouseButton.LeftButton)
-    assert len(document.config.agents) == 8
+    assert len(document.config.agents) == 9
 
 
 def test_new_agent_ids_are_readable_and_unique() -> None:

@@ -52,7 +52,7 @@ def test_first_run_with_the_sample_workspace(qtbot: Any, tmp_path: Path) -> None
     answer_first_run(qtbot, "sample")
     config = open_config(ConfigStore(path))
     assert config is not None
-    assert len(config.agents) == 8
+    assert len(config.agents) == 9
     assert json.loads(path.read_text())["schema_version"] == 1
 
 

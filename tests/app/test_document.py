@@ -190,7 +190,7 @@ def test_a_deleted_file_is_written_again_with_everything_shown(document: Any, co
     document.perform(SetAgentModels("helper", ("o3-mini",)))
     wait_for_saves()  # saves run in a worker thread
     saved = ConfigStore(config_file).load()
-    assert len(saved.agents) == 8
+    assert len(saved.agents) == 9
     assert saved.agent("helper").model == "o3-mini"
     assert not document.reload_if_changed()
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -344,3 +346,37 @@ def test_showing_the_page_creates_no_database(qtbot: Any, document: Document) ->
     page = make_page(qtbot, document)
     assert not page.store_path.exists()
     assert page.keep_spin.value() == 10_000 and not page.clear_button.isEnabled()
+
+
+def test_runs_of_the_cli_and_the_app_land_in_one_history(
+    qtbot: Any, run_window: MainWindow, scripted_server: ScriptedServer
+) -> None:
+    """A real `modeldesk run` process and a Test run at the same time: both are recorded
+    (concurrent writers lose nothing) and the History page shows them side by side."""
+    scripted_server.script("gpt-a", status(500), status(500), ok("From the app."))
+    scripted_server.script("gpt-b", ok("From the CLI."))
+    config = str(run_window.document.store.path)
+    cli = subprocess.Popen(
+        [sys.executable, "-m", "modeldesk", "--config", config, "run", "--agent", "tester", "Hello from the CLI"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=os.environ | {"PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        panel = run_window.agents_page.test_run
+        run_and_record(qtbot, panel, "Hello from the app")
+        _out, err = cli.communicate(timeout=60)
+    finally:
+        if cli.poll() is None:
+            cli.kill()
+    assert cli.returncode == 0, err
+    runs = HistoryStore().query()
+    assert sorted(run.origin for run in runs) == ["app", "cli"]
+    page = run_window.history_page
+    run_window.pages.setCurrentWidget(page)
+    rows = {row[6]: row for row in table_rows(page.runs_model)}
+    assert set(rows) == {"app", "CLI"}
+    assert all(row[1] == "tester" for row in rows.values())
+    answered = {run.origin: run.answered_by for run in runs}
+    assert set(answered.values()) <= {"primary", "backup"} and all(answered.values())

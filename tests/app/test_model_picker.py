@@ -38,7 +38,7 @@ def row_texts(picker: ModelPickerDialog, model_id: str) -> list[str]:
 def test_models_are_grouped_by_provider_with_badges(qtbot: Any, document: Document) -> None:
     picker = open_picker(qtbot, document, listed=("gpt-4o",))
     groups = leaves(picker)
-    assert list(groups) == ["Anthropic", "Local (llama.cpp)", "OpenAI"]
+    assert list(groups) == ["Anthropic", "Simulated (offline)", "Local (llama.cpp)", "OpenAI"]
     assert groups["OpenAI"] == ["gpt-4.1", "gpt-4o", "gpt-4o-mini", "o3-mini"]
     assert row_texts(picker, "gpt-4o") == [
         "GPT-4o (gpt-4o)",

@@ -105,6 +105,16 @@ def test_agents_set_project_instruction_and_remove(cli: Any, path: Path, tmp_pat
     assert next(a for a in saved(path)["agents"] if a["id"] == "own")["instruction"] == "From a file.\n"
     cli.json("agents", "set-instruction", "own", "--clear")
     assert "instruction" not in next(a for a in saved(path)["agents"] if a["id"] == "own")
+    before = saved(path)
+    preview = cli.json("agents", "remove", "own", "bare", "--dry-run")
+    assert preview == {"removed": ["own", "bare"], "dry_run": True} and saved(path) == before
+    moved = cli.json("agents", "set-project", "support", "lone", "--dry-run")
+    assert moved["dry_run"] and moved["agents"][0]["source"] == "project" and saved(path) == before
+    before = saved(path)
+    preview = cli.json("agents", "remove", "own", "bare", "--dry-run")
+    assert preview == {"removed": ["own", "bare"], "dry_run": True} and saved(path) == before
+    moved = cli.json("agents", "set-project", "support", "lone", "--dry-run")
+    assert moved["dry_run"] and moved["agents"][0]["source"] == "project" and saved(path) == before
     cli.json("agents", "remove", "own", "bare")
     data = saved(path)
     assert {a["id"] for a in data["agents"]} == {"lone", "fan", "tasky"} and data["squads"][0]["agents"] == []

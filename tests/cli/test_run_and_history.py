@@ -152,6 +152,13 @@ def test_an_empty_prompt_is_refused_before_any_request(scripted_server: Scripted
         assert done.returncode == 1 and "prompt is empty" in done.stderr
     done = _run("--config", str(path), "run", "--agent", "agent", "--json", "")
     assert json.loads(done.stdout)["error"]["code"] == "empty_prompt"
+    not_text = subprocess.run(
+        [sys.executable, "-m", "modeldesk", "--config", str(path), "run", "--agent", "agent", "-"],
+        input=b"caf\xe9 \xff",
+        capture_output=True,
+        timeout=60,
+    )
+    assert not_text.returncode == 1 and b"not UTF-8" in not_text.stderr and b"Traceback" not in not_text.stderr
     assert scripted_server.chat_requests() == []
 
 

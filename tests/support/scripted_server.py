@@ -61,6 +61,8 @@ class Behaviour:
     size: int = 0  # bytes, for a flood
     usage: tuple[int, int] | None = (3, 5)
     extra_headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = b""  # for raw()
+    content_type: str = "application/json"  # for raw()
 
 
 def ok(
@@ -155,6 +157,16 @@ def malformed_sse() -> Behaviour:
 def flood(size: int = 64 << 20) -> Behaviour:
     """A 200 response that keeps sending bytes without a line break, up to ``size``."""
     return Behaviour("flood", size=size)
+
+
+def raw(
+    code: int, body: bytes = b"", *, content_type: str = "application/json", headers: dict[str, str] | None = None
+) -> Behaviour:
+    """Exactly this status, content type, headers and body bytes (a redirect, an HTML error
+    page, a gzip-encoded body, an error object in a 200)."""
+    return Behaviour(
+        "raw", status=code, body=body, content_type=content_type, extra_headers=tuple((headers or {}).items())
+    )
 
 
 # --- records ----------------------------------------------------------------------------
@@ -420,6 +432,8 @@ class _Handler(BaseHTTPRequestHandler):
         stopping = self.scripted._stopping
         if b.kind == "status":
             return self._send_error(api, b)
+        if b.kind == "raw":
+            return self._send_raw(b.status, b.content_type, b.body, list(b.extra_headers))
         if b.kind == "hang":
             stopping.wait()
             self.close_connection = True

@@ -56,6 +56,7 @@ class _SaveJob:
     whole: Config | None
     command: EditCommand | None  # the undo step to withdraw if this save fails
     withdraw_on_failure: bool  # a new step (perform) leaves the history when not saved
+    inverse: Edit | None = None  # takes the edit back out of memory if it cannot be saved
 
 
 @dataclass
@@ -115,6 +116,7 @@ class Document(QObject):
         self._outside_change = False  # someone else wrote the file while saves were queued
         self._failure: str | None = None  # the first save failure of the current queue
         self._latest: Config | None = None  # the config the last successful save wrote
+        self._withdrawn: list[Edit] = []  # inverses of the edits whose save failed, in order
         self._save_finished.connect(self._on_save_finished)
         _open_documents.add(self)
 
@@ -180,7 +182,7 @@ class Document(QObject):
             job = _SaveJob(None, self.config.model_copy(deep=True), command, withdraw_on_failure)
             self._file_vanished = False
         else:
-            job = _SaveJob(edit, None, command, withdraw_on_failure)
+            job = _SaveJob(edit, None, command, withdraw_on_failure, inverse)
         self._queue(job)
         if change.whole:
             self.reloaded.emit()
@@ -295,6 +297,8 @@ class Document(QObject):
         assert result.error is not None
         if self._failure is None:
             self._failure = result.error.message
+        if result.job.inverse is not None:
+            self._withdrawn.append(result.job.inverse)
         command = result.job.command
         if command is None:
             return
@@ -308,22 +312,28 @@ class Document(QObject):
 
     def _adopt_after_failure(self, result: _SaveResult, failure: str) -> None:
         state = f"Save failed: {failure} Your change was withdrawn."
-        if result.disk is not None:
+        withdrawn, self._withdrawn = self._withdrawn, []
+        if result.disk is not None and result.disk[1] is not None:
+            # The file is readable: show what it holds (the truth), which has every edit
+            # that was saved and none that was not.
             config, fingerprint = result.disk
             self._fingerprint = fingerprint
             self._set_config(config)
             self.set_save_state(state)
-        elif isinstance(result.read_error, ConfigError):
+            return
+        # No readable file to show instead: take the unsaved edits back out of memory.
+        for inverse in reversed(withdrawn):
+            try:
+                apply_tracked(self.config, inverse)
+            except EditError:
+                continue  # a later edit already replaced what this one did
+        self._set_config(self.config)
+        if isinstance(result.read_error, ConfigError):
             self._pause(result.read_error.message)
-            self.set_save_state(state)
-        elif not self.store.exists():
+        elif result.disk is not None:
             # No file any more: what we show is all there is; the next edit writes it.
             self._file_vanished = True
-            self.reloaded.emit()
-            self.changed.emit()
-            self.set_save_state(state)
-        else:
-            self.set_save_state(state)
+        self.set_save_state(state)
 
     def wait_saved(self, timeout_s: float = 30.0) -> bool:
         """Block until every queued save has finished and its outcome is applied (for

@@ -4,7 +4,6 @@ an agent's preferred models and override its fallback options."""
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,7 @@ from modeldesk.core.edits import (
 )
 from modeldesk.core.errors import EditError
 from modeldesk.core.item_edits import RenameItem
-from modeldesk.core.schema import Agent, as_model_value, model_list
+from modeldesk.core.schema import Agent, FallbackOverride, as_model_value, model_list
 from modeldesk.runtime.policy import effective_options
 
 from .common import (
@@ -28,6 +27,7 @@ from .common import (
     SubParsers,
     UsageError,
     add_command,
+    add_dry_run_flag,
     add_fallback_option_arguments,
     add_group,
     add_models_argument,
@@ -38,8 +38,10 @@ from .common import (
     models_text,
     print_json,
     print_listing,
+    read_stdin_text,
     resolution_json,
     resolution_text,
+    setting_text,
     table,
     try_chat,
     validated,
@@ -107,15 +109,18 @@ def register(subparsers: SubParsers) -> None:
     p.add_argument("agent", metavar="ID")
     add_fallback_option_arguments(
         p,
-        "the agent's own value (a number)",
+        "the agent's own value (a number, or one of the option's words)",
         epilog="Examples:\n"
         "  modeldesk agents set-fallback analyst retries 5\n"
+        "  modeldesk agents set-fallback analyst on_stream_break continue\n"
         "  modeldesk agents set-fallback analyst retries --reset",
+        names=FallbackOverride.model_fields,
     )
     p.add_argument("--reset", action="store_true", help="remove the agent's override: Settings' value applies again")
 
     p = add_command(group, "remove", "Remove agents (and take them out of every squad).", remove_agent)
     p.add_argument("agents", nargs="+", metavar="ID")
+    add_dry_run_flag(p)
 
     p = add_command(
         group,
@@ -140,6 +145,7 @@ def register(subparsers: SubParsers) -> None:
     p.add_argument("project", metavar="PROJECT", nargs="?", help="the project (omit with --none)")
     p.add_argument("agents", nargs="*", metavar="AGENT")
     p.add_argument("--none", action="store_true", help="take the agents out of their project")
+    add_dry_run_flag(p)
 
     p = add_command(
         group,
@@ -212,7 +218,9 @@ def show_agent(args: argparse.Namespace) -> int:
         print(f"Task model for {task}: {', '.join(model_list(value))}")
     overrides = _overrides(agent)
     if overrides:
-        print("Fallback overrides: " + ", ".join(f"{name} = {value}" for name, value in overrides.items()))
+        print(
+            "Fallback overrides: " + ", ".join(f"{name} = {setting_text(value)}" for name, value in overrides.items())
+        )
     else:
         print("Fallback overrides: none (follows Settings)")
     if agent.instruction:
@@ -299,10 +307,11 @@ def set_fallback(args: argparse.Namespace) -> int:
             }
         )
         return 0
+    shown, settings_shown = setting_text(effective), setting_text(default)
     if source == "agent":
-        print(f"{agent.id}: {option} = {effective} (the agent's own; Settings: {default}).")
+        print(f"{agent.id}: {option} = {shown} (the agent's own; Settings: {settings_shown}).")
     else:
-        print(f"{agent.id}: {option} = {effective} (from Settings; no override).")
+        print(f"{agent.id}: {option} = {shown} (from Settings; no override).")
     return 0
 
 
@@ -313,11 +322,16 @@ def remove_agent(args: argparse.Namespace) -> int:
         session.resolver.agent(agent_id)
     session.apply(Batch(tuple(RemoveAgent(a) for a in ids), label="Remove agents"))
     if wants_json(args):
-        # One id keeps the original shape; several are listed.
-        print_json({"removed": ids[0] if len(ids) == 1 else ids})
+        # One id keeps the original shape; "dry_run" is there only for a dry run.
+        print_json({"removed": ids[0] if len(ids) == 1 else ids} | ({"dry_run": True} if session.dry_run else {}))
     else:
-        print(f"Removed agent{'s' if len(ids) > 1 else ''} {', '.join(ids)}.")
+        verb = "Would remove" if session.dry_run else "Removed"
+        print(f"{verb} agent{'s' if len(ids) > 1 else ''} {', '.join(ids)}." + _dry_note(session))
     return 0
+
+
+def _dry_note(session: Session) -> str:
+    return " Nothing was written (dry run)." if session.dry_run else ""
 
 
 def rename_agent(args: argparse.Namespace) -> int:
@@ -356,12 +370,14 @@ def set_project(args: argparse.Namespace) -> int:
     )
     if wants_json(args):
         rows = [_agent_json(session, agent) for a in agents if (agent := session.config.agent(a)) is not None]
-        print_json({"agents": rows, "warnings": warnings})
+        print_json({"agents": rows, "warnings": warnings, "dry_run": session.dry_run})
         return 0
     for agent_id in agents:
         resolution, error = try_chat(session.resolver, agent_id)
         effective = f"{', '.join(resolution.models)} (from {resolution.source})" if resolution else f"none: {error}"
         print(clean_text(f"{agent_id}: project {project or '(none)'}; effective models {effective}"))
+    if session.dry_run:
+        print("Nothing was written (dry run).")
     return 0
 
 
@@ -377,7 +393,7 @@ def set_instruction(args: argparse.Namespace) -> int:
         except (OSError, UnicodeDecodeError) as exc:
             raise EditError(f"Cannot read {args.file}: {getattr(exc, 'strerror', None) or exc}") from None
     elif args.text == "-":
-        text = sys.stdin.read()
+        text = read_stdin_text()
     else:
         text = args.text
     session = Session(args)

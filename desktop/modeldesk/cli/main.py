@@ -34,6 +34,7 @@ COMMANDS: dict[str, str] = {
     "config": "config",
     "doctor": "doctor",
     "history": "history",
+    "cooldowns": "cooldowns",
     "export": "transfer",
     "import": "transfer",
     "install-desktop": "desktop",

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from modeldesk.core.checks import model_values
-from modeldesk.core.edits import AddItem, Batch, Edit, RemoveItem, UpdateItem
+from modeldesk.core.edits import AddItem, Batch, Collection, Edit, RemoveItem, UpdateItem
 from modeldesk.core.errors import EditError, ModelDeskError
 from modeldesk.core.item_edits import RemoveProvider
 from modeldesk.core.schema import Model, Provider, model_list
@@ -30,6 +30,7 @@ from .common import (
     clean_text,
     emit_warnings,
     print_json,
+    read_stdin_text,
     table,
     validated,
     wants_json,
@@ -236,7 +237,7 @@ def _read_key(provider_id: str) -> str:
     """The key from stdin (piped) or a prompt that does not echo; surrounding whitespace
     (the newline of `echo`) removed."""
     if sys.stdin is not None and not sys.stdin.isatty():
-        key = sys.stdin.read()
+        key = read_stdin_text()
     else:
         try:
             key = getpass.getpass(f"API key for {provider_id} (not shown): ")
@@ -454,7 +455,7 @@ def _model_report(args: argparse.Namespace, model: Model, summary: str, warnings
 # --- shared -------------------------------------------------------------------------
 
 
-def _toggle(collection: str, enabled: bool) -> Any:
+def _toggle(collection: Collection, enabled: bool) -> Any:
     def handler(args: argparse.Namespace) -> int:
         session = Session(args)
         ids = list(dict.fromkeys(args.ids))
@@ -463,7 +464,7 @@ def _toggle(collection: str, enabled: bool) -> Any:
                 _find_provider(session, item_id)
             else:
                 _find_model(session, item_id)
-        edits = tuple(UpdateItem(collection, i, {"enabled": enabled}) for i in ids)  # type: ignore[arg-type]
+        edits = tuple(UpdateItem(collection, i, {"enabled": enabled}) for i in ids)
         session.apply(Batch(edits, label=f"{'Enable' if enabled else 'Disable'} {collection}"))
         if wants_json(args):
             print_json({"ids": ids, "enabled": enabled})

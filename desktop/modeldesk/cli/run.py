@@ -54,6 +54,7 @@ from .common import (
     command,
     emit_warnings,
     print_json,
+    read_stdin_text,
     resolve_for,
     wants_json,
 )
@@ -129,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, outcome: _Outcome) -> int:
-    prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
+    prompt = read_stdin_text() if args.prompt == "-" else args.prompt
     if not prompt.strip():
         raise EmptyPromptError("The prompt is empty; nothing was sent.")
     outcome.prompt = prompt

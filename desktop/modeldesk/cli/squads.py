@@ -82,6 +82,7 @@ def register(subparsers: SubParsers) -> None:
 
     p = add_command(group, "remove", "Remove squads (their agents stay).", remove_squads)
     p.add_argument("squads", nargs="+", metavar="ID")
+    add_dry_run_flag(p)
 
     for name, adding in (("add-member", True), ("remove-member", False)):
         p = add_command(
@@ -182,9 +183,10 @@ def remove_squads(args: argparse.Namespace) -> int:
         _find_squad(session, squad_id)
     session.apply(*(RemoveItem("squads", s) for s in ids))
     if wants_json(args):
-        print_json({"removed": ids})
+        print_json({"removed": ids, "dry_run": session.dry_run})
     else:
-        print(f"Removed squad(s): {', '.join(ids)}.")
+        verb = "Would remove" if session.dry_run else "Removed"
+        print(f"{verb} squad(s): {', '.join(ids)}." + (" Nothing was written (dry run)." if session.dry_run else ""))
     return 0
 
 

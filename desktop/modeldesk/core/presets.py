@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .schema import ApiKeyRef, Provider
+from .schema import ApiKeyRef, Provider, ProviderKind
 
 
 @dataclass(frozen=True)
 class Preset:
     id: str  # also the provider id it suggests
     label: str
-    kind: str
+    kind: ProviderKind
     base_url: str
     key_env: str | None = None  # the variable the provider's own docs use; None: no key
     port: int | None = None  # local servers: the port they listen on by default
@@ -28,7 +28,7 @@ class Preset:
             key = ApiKeyRef(env=self.key_env)
         return Provider(
             id=provider_id or self.id,
-            kind=self.kind,  # type: ignore[arg-type]
+            kind=self.kind,
             base_url=self.base_url,
             api_key=key,
             label=self.label,

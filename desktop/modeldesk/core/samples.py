@@ -4,6 +4,10 @@ file, and what the screenshots and app tests use.
 It shows every layer at work: agents with their own lists, agents inheriting from a
 project or from Settings → Default agent model, task models, a local OpenAI-compatible
 server, and one disabled model that an agent still lists (flagged, never replaced).
+
+The "Demo (offline)" agent runs on the ``simulated`` provider, which answers in-process:
+Test run works on first start with no key and no network, and shows a real fallback (its
+primary always answers "429 rate limited", so the backup answers and a cooldown starts).
 """
 
 from __future__ import annotations
@@ -62,6 +66,7 @@ def sample_config() -> Config:
             api_key=ApiKeyRef(keyring="anthropic"),
         ),
         Provider(id="local", kind="openai", base_url="http://127.0.0.1:8080/v1", label="Local (llama.cpp)"),
+        Provider(id="demo", kind="simulated", base_url="http://simulated.invalid/v1", label="Simulated (offline)"),
     ]
     models = [
         _model("gpt-4o", "openai", "GPT-4o", 128_000, tools=True, vision=True),
@@ -112,6 +117,9 @@ def sample_config() -> Config:
         _model(
             "qwen2.5-7b", "local", "Qwen2.5 7B (local)", 32_768, tools=True, vision=False, name="qwen2.5-7b-instruct"
         ),
+        # A simulated model named fail-429 always answers "429 rate limited".
+        _model("demo-busy", "demo", "Demo: always busy", 8_192, tools=False, vision=False, name="fail-429"),
+        _model("demo-steady", "demo", "Demo: steady", 8_192, tools=False, vision=False, name="steady"),
     ]
     settings = Settings(
         default_agent_model=["claude-sonnet-4", "gpt-4o"],
@@ -179,6 +187,12 @@ def sample_config() -> Config:
             instruction="You turn meeting transcripts into short notes, offline.",
         ),
         Agent(id="helper", name="General helper", instruction="You help with whatever is asked."),
+        Agent(
+            id="demo",
+            name="Demo (offline)",
+            model=["demo-busy", "demo-steady"],
+            instruction="You show how fallback works, without a network.",
+        ),
     ]
     squads = [
         Squad(id="research-team", name="Research team", agents=["analyst", "researcher", "fact-checker"]),

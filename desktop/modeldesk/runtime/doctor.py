@@ -314,6 +314,7 @@ async def check_health(
             if resolution.models and all(
                 m in keyless for m in (resolver.models[m].provider for m in resolution.models)
             ):
+                agent_health.issues.append("cannot run here: no model it would run on has a key")
                 problems.append(
                     Problem(
                         f"agent {agent.id}",

@@ -49,7 +49,12 @@ def reach_text(item: ProviderHealth) -> str:
     if item.reachable is None:
         return "Not checked"
     if not item.reachable:
-        return f"Unreachable: {item.error}"
+        # Short in the table (the tooltip and "What to fix" carry the whole error).
+        if item.error and "DNS lookup failed" in item.error:
+            return "Unreachable (DNS lookup failed)"
+        if item.error and "timeout" in item.error.lower():
+            return "Unreachable (no answer in time)"
+        return "Unreachable"
     if item.status == 200:
         return "Reachable"
     return f"Answers with {item.status}"
@@ -133,7 +138,8 @@ class HealthPage(QWidget):
         super().showEvent(event)
         if not self._checked_once:
             self._checked_once = True
-            self.check_offline()
+            # From the event loop, once it runs (the window may be shown before it starts).
+            QTimer.singleShot(0, self.check_offline)
 
     def _config_changed(self) -> None:
         if self._checked_once and self._task is None and self.isVisible():

@@ -20,6 +20,7 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel, QObject, QSignalBlocker, QStringListModel, Qt, Signal
 from PySide6.QtGui import QShowEvent
@@ -61,6 +62,7 @@ from ..models.timeline_model import TimelineEntry, TimelineModel
 from ..models.trace_model import layer_label
 from ..widgets.style import problem_colour, text_style
 from ..widgets.tables import make_table
+from ..widgets.when_shown import when_shown
 
 ANY_AGENT = "Any agent"
 ANY_MODEL = "Any model"
@@ -358,7 +360,7 @@ class HistoryPage(QWidget):
         self.fell_back_check.toggled.connect(self.refresh)
         self.refresh_button.clicked.connect(self.refresh)
         self.runs_view.selectionModel().currentRowChanged.connect(self._show_run)
-        document.changed.connect(self._on_document_changed)
+        document.changed.connect(when_shown(self, self._on_document_changed))
         (recorder or history_recorder()).recorded.connect(self._on_recorded)
         self._show_run()
 

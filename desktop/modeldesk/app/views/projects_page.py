@@ -57,6 +57,7 @@ from ..widgets.actions import widget_action
 from ..widgets.model_list_editor import ModelListEditor
 from ..widgets.style import problem_colour, text_style
 from ..widgets.tables import make_table
+from ..widgets.when_shown import when_shown
 from .dialogs.forms import FormDialog
 from .settings.task_models_editor import TaskModelsEditor, rules_of
 
@@ -189,7 +190,7 @@ class ProjectsPage(QWidget):
         self._set_tab_order()
         self.projects_view.selectionModel().currentRowChanged.connect(self._on_project_changed)
         self.projects_model.edit_failed.connect(self.show_message)
-        document.changed.connect(self._on_document_changed)
+        document.changed.connect(when_shown(self, self._on_document_changed))
         self._stale = False
         if self.projects_model.rowCount():
             self.select_project(self.projects_model.row_value(0).project.id)

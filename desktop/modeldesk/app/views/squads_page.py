@@ -44,6 +44,7 @@ from ..widgets.actions import widget_action
 from ..widgets.model_list_editor import ModelListEditor
 from ..widgets.style import problem_colour, text_style
 from ..widgets.tables import make_table
+from ..widgets.when_shown import when_shown
 from .agent_editor import inherited_text
 from .dialogs.bulk_change_dialog import BulkChangeDialog
 from .resolution_view import escape, resolution_text
@@ -86,7 +87,7 @@ class SquadsPage(QWidget):
         self.squads_view.selectionModel().currentRowChanged.connect(self._on_squad_changed)
         self.members_view.selectionModel().currentRowChanged.connect(self._on_member_changed)
         self.squads_model.edit_failed.connect(self.show_message)
-        document.changed.connect(self.refresh)
+        document.changed.connect(when_shown(self, self.refresh))
         self.refresh()
         if self.squads_model.rowCount():
             self.select_squad(self.squads_model.row_value(0).id)

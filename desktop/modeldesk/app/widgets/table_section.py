@@ -16,6 +16,7 @@ from modeldesk.core.errors import EditError
 from ..document import Document
 from ..models.rows import RowsTableModel
 from .tables import setup_compact_table
+from .when_shown import when_shown
 
 
 def perform_or_warn(parent: QWidget, document: Document, edit: Edit, title: str) -> bool:
@@ -86,7 +87,7 @@ class TableSection(QWidget):
         self.table.doubleClicked.connect(self._double_clicked)
         self.table.selectionModel().selectionChanged.connect(self.update_buttons)
         self.model.modelReset.connect(self.update_buttons)
-        document.changed.connect(self.refresh)
+        document.changed.connect(when_shown(self, self.refresh))
 
     # --- for subclasses ---------------------------------------------------------------
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
+
 from pydantic import ValidationError
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QDoubleValidator
@@ -29,7 +31,7 @@ class ModelDialog(FormDialog):
         *,
         providers: list[Provider],
         model: Model | None = None,
-        taken_ids: set[str] = frozenset(),  # type: ignore[assignment]
+        taken_ids: AbstractSet[str] = frozenset(),
     ) -> None:
         super().__init__(parent, "Edit model" if model else "Add model")
         self.setMinimumWidth(460)
