@@ -39,7 +39,37 @@ def peak_rss_mib() -> float:
 
 
 def emit(data: dict[str, Any]) -> None:
+    if PROFILE is not None:
+        import io
+        import pstats
+
+        out = io.StringIO()
+        pstats.Stats(PROFILE, stream=out).sort_stats("cumulative").print_stats(30)
+        print(out.getvalue(), file=sys.stderr)
     print("RESULT " + json.dumps(data), flush=True)
+
+
+# BENCH_PROFILE=1: profile ModelDesk's side of the figure (not the baseline) and print the
+# profile on stderr; `python bench/run.py --profile` shows it.
+PROFILE: Any = None
+if os.environ.get("BENCH_PROFILE"):
+    import cProfile
+
+    PROFILE = cProfile.Profile()
+
+
+def profiled(action: Callable[[], object]) -> Callable[[], object]:
+    if PROFILE is None:
+        return action
+
+    def run() -> object:
+        PROFILE.enable()
+        try:
+            return action()
+        finally:
+            PROFILE.disable()
+
+    return run
 
 
 # --- start-up -------------------------------------------------------------------------
@@ -71,11 +101,15 @@ def start_app(config_path: str) -> None:
     app = QApplication(sys.argv[:1])
 
     def shown() -> None:
+        if PROFILE is not None:
+            PROFILE.disable()
         visible = [w for w in app.topLevelWidgets() if w.isVisible() and w.isWindow()]
         emit({"seconds": time.perf_counter() - START, "rss_mib": peak_rss_mib(), "windows": len(visible)})
         app.quit()
 
     QTimer.singleShot(0, shown)
+    if PROFILE is not None:
+        PROFILE.enable()
     from modeldesk.app.application import run_app
 
     run_app(config_path)
@@ -152,7 +186,9 @@ def edits(config_path: str, rounds: int) -> None:
         idle.append(beat.window(0.5))
         agent_id = f"agent{1 + 3 * index}"
         models = ("m5", "m6") if index % 2 else ("m6", "m5")
-        blocks.append(beat.window(0.5, lambda a=agent_id, m=models: opened.document.perform(SetAgentModels(a, m))))
+        blocks.append(
+            beat.window(0.5, profiled(lambda a=agent_id, m=models: opened.document.perform(SetAgentModels(a, m))))
+        )
     emit({"baseline": idle, "ours": blocks})
 
 
@@ -190,11 +226,15 @@ def stream(config_path: str, rounds: int) -> None:
                 beat.ticks = [time.perf_counter()]
                 beat.timer.start()
                 started = time.perf_counter()
+                if PROFILE is not None:
+                    PROFILE.enable()
                 task = panel.start_run()
                 assert task is not None, "the test run did not start"
                 result = await task
                 assert result.model is not None, result.error
                 await asyncio.sleep(0.05)  # what the panel shows after the last chunk
+                if PROFILE is not None:
+                    PROFILE.disable()
                 beat.timer.stop()
                 durations.append(time.perf_counter() - started)
                 beat.ticks.append(time.perf_counter())
@@ -259,8 +299,7 @@ def filter_keys(config_path: str, rounds: int) -> None:
         for char in "agent 12":
             typed += char
             start = time.thread_time()
-            QTest.keyClick(edit, char)
-            drain()
+            profiled(lambda c=char: (QTest.keyClick(edit, c), drain()))()
             ours.append(time.thread_time() - start)
             start = time.thread_time()
             stock.setFilterFixedString(typed)
@@ -297,16 +336,21 @@ def bulk(config_path: str, rounds: int) -> None:
         base.append(time.perf_counter() - start)
 
         start = time.perf_counter()
-        dialog = BulkChangeDialog(opened.document, parent=opened.window)
-        dialog.show()
-        dialog.all_radio.setChecked(True)
-        dialog.set_radio.setChecked(True)
-        dialog.list_editor.set_models(models)
-        dialog.update_preview()
-        QApplication.processEvents()
-        assert dialog.apply_button.isEnabled(), dialog.summary_label.text()
-        dialog.apply_button.click()
-        QApplication.processEvents()
+
+        def change_all(models: list[str] = models) -> BulkChangeDialog:
+            dialog = BulkChangeDialog(opened.document, parent=opened.window)
+            dialog.show()
+            dialog.all_radio.setChecked(True)
+            dialog.set_radio.setChecked(True)
+            dialog.list_editor.set_models(models)
+            dialog.update_preview()
+            QApplication.processEvents()
+            assert dialog.apply_button.isEnabled(), dialog.summary_label.text()
+            dialog.apply_button.click()
+            QApplication.processEvents()
+            return dialog
+
+        dialog = profiled(change_all)()
         ours.append(time.perf_counter() - start)
         dialog.deleteLater()
         changed = sum(1 for a in opened.document.config.agents if a.model == models)

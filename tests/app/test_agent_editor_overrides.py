@@ -253,3 +253,18 @@ def test_an_override_set_meanwhile_by_another_program_is_kept(
     # Each option is its own edit, replayed on the file as it is: both changes are kept.
     assert agent_on_disk(config_file, "analyst")["fallback"] == {"retries": 4, "jitter": 0.1, "cooldown_s": 0.0}
     assert document.config.agent("analyst").fallback.retries == 4
+
+
+def test_a_switch_is_overridden_from_its_drop_down(qtbot: Any, document: Document, config_file: Path) -> None:
+    editor = make_editor(qtbot, document, "helper")
+    form = editor.fallback_form
+    assert "state" not in form.checks  # where cooldowns are shared is for Settings only
+    form.checks["on_stream_break"].click()
+    assert agent_on_disk(config_file, "helper")["fallback"] == {"on_stream_break": "withdraw"}
+    box = form.boxes["on_stream_break"]
+    box.setCurrentText("continue")
+    box.activated.emit(box.currentIndex())  # what choosing an entry with the mouse or keys sends
+    assert agent_on_disk(config_file, "helper")["fallback"] == {"on_stream_break": "continue"}
+    assert form.notes["on_stream_break"].text() == "Settings: withdraw"
+    document.undo_stack.undo()
+    assert agent_on_disk(config_file, "helper")["fallback"] == {"on_stream_break": "withdraw"}

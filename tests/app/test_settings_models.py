@@ -22,9 +22,10 @@ from modeldesk.app.views.dialogs.provider_dialog import ProviderDialog
 from modeldesk.app.views.dialogs.task_model_dialog import TaskModelDialog
 from modeldesk.app.views.settings.fallback_form import FallbackForm
 from modeldesk.app.views.settings.models_tab import ModelsTab
+from modeldesk.app.widgets.fallback_fields import SwitchBox
 from modeldesk.core.edits import PutItem
 from modeldesk.core.schema import FallbackSettings, Provider
-from modeldesk.core.setting_fields import number_fields
+from modeldesk.core.setting_fields import number_fields, setting_fields
 from tests.app.helpers import answer_modal, show_active
 from tests.app.test_model_list_editor import answer_picker
 from tests.support.memory_keyring import MemoryKeyring
@@ -83,9 +84,14 @@ def test_focus_field_scrolls_and_focuses(qtbot: Any, tab: ModelsTab) -> None:
 def test_fallback_form_is_built_from_the_schema(qtbot: Any, document: Document) -> None:
     form = FallbackForm(document)
     qtbot.addWidget(form)
-    # Every number is a spin box; switches (enabled, on_stream_break, ...) are not numbers.
-    assert list(form.boxes) == list(number_fields(FallbackSettings))
-    assert "cooldown_s" in form.boxes and "enabled" not in form.boxes
+    # Every number is a spin box, every switch (enabled, on_stream_break, ...) a drop-down of
+    # its words; settings of other kinds (the shared state) are not in this form.
+    assert list(form.boxes) == list(setting_fields(FallbackSettings))
+    assert set(number_fields(FallbackSettings)) < set(form.boxes) and "state" not in form.boxes
+    stream_break = form.boxes["on_stream_break"]
+    assert isinstance(stream_break, SwitchBox)
+    assert [stream_break.itemText(i) for i in range(stream_break.count())] == ["withdraw", "continue"]
+    assert stream_break.value() == "withdraw" and form.boxes["enabled"].value() is True
     cooldown = FallbackSettings.model_fields["cooldown_s"]
     assert cooldown.description in form.boxes["cooldown_s"].toolTip()
     assert "Default: 60" in form.boxes["cooldown_s"].toolTip()

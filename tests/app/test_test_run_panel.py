@@ -367,3 +367,38 @@ def test_streamed_tokens_are_drawn_in_chunks_not_one_by_one(
     assert result.ok and panel.answer_edit.toPlainText() == words
     # Each draw appends everything that arrived since the last turn of the event loop.
     assert len(draws) < 400 / 2, len(draws)
+
+
+def test_simulate_marks_a_model_as_failing_through_the_real_runner(
+    qtbot: Any,
+    panel: TestRunPanel,
+    scripted_server: ScriptedServer,
+) -> None:
+    scripted_server.script("gpt-b", ok("Backup answers."))
+    panel.simulate_edit.setFocus()
+    qtbot.keyClicks(panel.simulate_edit, "primary=429")
+    result = run(qtbot, panel)
+    assert result.model == "backup"
+    assert result.attempts[0].simulated == "429"
+    assert "Simulated fault on primary: 429" in panel.timeline_model.texts()
+    # Nothing reached the server for the primary: the fault was injected in front of it.
+    assert [r.model for r in scripted_server.chat_requests()] == ["gpt-b"]
+    assert panel.cooldown_list.item(0).text().startswith("tester starts at backup for ")
+
+
+def test_a_cooldown_with_no_replacement_is_listed_as_a_skip(qtbot: Any, panel: TestRunPanel) -> None:
+    panel.cooldowns.cool("tester", ["primary"], 3600, reason="quota")
+    panel.refresh_cooldowns()
+    assert panel.cooldown_list.item(0).text().startswith("tester skips primary (quota) for ")
+
+
+def test_simulate_refuses_an_unknown_fault_before_running(
+    qtbot: Any,
+    panel: TestRunPanel,
+    scripted_server: ScriptedServer,
+) -> None:
+    qtbot.keyClicks(panel.simulate_edit, "primary=teapot")
+    start(qtbot, panel, "Hi")
+    assert not panel.is_running()
+    assert panel.result_label.text().startswith("Simulate: unknown fault 'teapot'")
+    assert scripted_server.chat_requests() == []

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from modeldesk.core.schema import FallbackSettings
-from modeldesk.core.setting_fields import number_fields
+from modeldesk.core.schema import FallbackOverride, FallbackSettings
+from modeldesk.core.setting_fields import SwitchField, number_fields, setting_fields
 from modeldesk.core.store import ConfigStore
 from modeldesk.runtime import RunResult, run_agent
 from modeldesk.runtime.policy import effective_options
@@ -161,3 +161,25 @@ def test_help_lists_every_option_with_its_declared_range_and_help(cli: Any, caps
         for name, field in number_fields(FallbackSettings).items():
             line = next(line for line in text.splitlines() if line.strip().startswith(name + " "))
             assert field.title in line and field.range_text() in line and f"default {field.default:g}" in line
+
+
+def test_switches_are_overridden_by_their_words(cli: Any, path: Path) -> None:
+    code, out, _ = cli("agents", "set-fallback", "own", "on_stream_break", "continue")
+    assert code == 0 and out == "own: on_stream_break = continue (the agent's own; Settings: withdraw).\n"
+    code, out, _ = cli("agents", "set-fallback", "own", "enabled", "FALSE")
+    assert code == 0 and out == "own: enabled = false (the agent's own; Settings: true).\n"
+    assert agent(path, "own")["fallback"] == {"enabled": False, "on_stream_break": "continue"}
+    before = path.read_text()
+    error = cli.json("agents", "set-fallback", "own", "enabled", "maybe", expect=1)["error"]
+    assert error["code"] == "invalid_edit" and "'maybe' is not one of: true, false" in error["message"]
+    assert path.read_text() == before
+
+
+def test_help_lists_the_switches_with_their_choices(cli: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        cli("agents", "set-fallback", "--help")
+    text = capsys.readouterr().out
+    for name, field in setting_fields(FallbackSettings).items():
+        if isinstance(field, SwitchField) and name in FallbackOverride.model_fields:
+            line = next(line for line in text.splitlines() if line.strip().startswith(name + " "))
+            assert " or ".join(field.choices) in line and f"default {field.default}" in line

@@ -165,3 +165,20 @@ def test_file_text_is_cleaned_in_tables(tmp_path: Path) -> None:
         done = run_module("--config", str(path), *command)
         assert done.returncode == 0 and "\x1b" not in done.stdout and "\x07" not in done.stdout
         assert "Evil" in done.stdout
+
+
+def test_every_command_output_passes_the_terminal_guard(capsys: pytest.CaptureFixture[str]) -> None:
+    # A handler that forgets to clean provider text still cannot emit an escape sequence.
+    import argparse
+
+    from modeldesk.cli.common import command
+
+    @command
+    def careless(args: argparse.Namespace) -> int:
+        print("title\x1b]0;pwned\x07 and \x1b[2Jclear")
+        print("err\x9b31m", file=sys.stderr)
+        return 0
+
+    assert careless(argparse.Namespace()) == 0
+    out, err = capsys.readouterr()
+    assert out == "title and clear\n" and err == "err\n"

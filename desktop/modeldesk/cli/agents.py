@@ -19,7 +19,7 @@ from modeldesk.core.edits import (
 )
 from modeldesk.core.errors import EditError
 from modeldesk.core.item_edits import RenameItem
-from modeldesk.core.schema import Agent, as_model_value, model_list
+from modeldesk.core.schema import Agent, FallbackOverride, as_model_value, model_list
 from modeldesk.runtime.policy import effective_options
 
 from .common import (
@@ -41,6 +41,7 @@ from .common import (
     read_stdin_text,
     resolution_json,
     resolution_text,
+    setting_text,
     table,
     try_chat,
     validated,
@@ -108,10 +109,12 @@ def register(subparsers: SubParsers) -> None:
     p.add_argument("agent", metavar="ID")
     add_fallback_option_arguments(
         p,
-        "the agent's own value (a number)",
+        "the agent's own value (a number, or one of the option's words)",
         epilog="Examples:\n"
         "  modeldesk agents set-fallback analyst retries 5\n"
+        "  modeldesk agents set-fallback analyst on_stream_break continue\n"
         "  modeldesk agents set-fallback analyst retries --reset",
+        names=FallbackOverride.model_fields,
     )
     p.add_argument("--reset", action="store_true", help="remove the agent's override: Settings' value applies again")
 
@@ -215,7 +218,9 @@ def show_agent(args: argparse.Namespace) -> int:
         print(f"Task model for {task}: {', '.join(model_list(value))}")
     overrides = _overrides(agent)
     if overrides:
-        print("Fallback overrides: " + ", ".join(f"{name} = {value}" for name, value in overrides.items()))
+        print(
+            "Fallback overrides: " + ", ".join(f"{name} = {setting_text(value)}" for name, value in overrides.items())
+        )
     else:
         print("Fallback overrides: none (follows Settings)")
     if agent.instruction:
@@ -302,10 +307,11 @@ def set_fallback(args: argparse.Namespace) -> int:
             }
         )
         return 0
+    shown, settings_shown = setting_text(effective), setting_text(default)
     if source == "agent":
-        print(f"{agent.id}: {option} = {effective} (the agent's own; Settings: {default}).")
+        print(f"{agent.id}: {option} = {shown} (the agent's own; Settings: {settings_shown}).")
     else:
-        print(f"{agent.id}: {option} = {effective} (from Settings; no override).")
+        print(f"{agent.id}: {option} = {shown} (from Settings; no override).")
     return 0
 
 

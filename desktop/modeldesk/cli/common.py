@@ -8,13 +8,14 @@ Exit codes: 0 success, 1 failure (a ModelDesk error: the message on stderr, or
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import json
 import os
 import re
 import sys
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any, TypeAlias, TypeVar
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, TextIO, TypeAlias, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -23,7 +24,7 @@ from modeldesk.core.errors import EditError, ModelDeskError
 from modeldesk.core.paths import CONFIG_ENV, config_path
 from modeldesk.core.resolver import Resolution, Resolver, TraceStep
 from modeldesk.core.schema import Config, FallbackSettings, Policy
-from modeldesk.core.setting_fields import number_fields
+from modeldesk.core.setting_fields import setting_fields
 from modeldesk.core.store import ConfigStore
 from modeldesk.core.validation_text import schema_problems
 
@@ -102,26 +103,36 @@ def add_command(
     return parser
 
 
-FALLBACK_FIELDS = number_fields(FallbackSettings)
+# Every fallback setting that is a number or a switch, as declared in the schema.
+FALLBACK_FIELDS = setting_fields(FallbackSettings)
 
 
-def add_fallback_option_arguments(parser: argparse.ArgumentParser, value_help: str, *, epilog: str) -> None:
-    """OPTION and VALUE of a fallback setting; the help lists every option with its range,
-    default and description, as declared in the schema."""
-    names = tuple(FALLBACK_FIELDS)
-    parser.add_argument("option", choices=names, metavar="OPTION", help="one of: " + ", ".join(names))
+def add_fallback_option_arguments(
+    parser: argparse.ArgumentParser, value_help: str, *, epilog: str, names: Iterable[str] | None = None
+) -> None:
+    """OPTION and VALUE of a fallback setting (``names``: those offered, default all); the
+    help lists each with its range or choices, default and description, as declared."""
+    offered = [name for name in (FALLBACK_FIELDS if names is None else names) if name in FALLBACK_FIELDS]
+    parser.add_argument("option", choices=offered, metavar="OPTION", help="one of: " + ", ".join(offered))
     parser.add_argument("value", nargs="?", help=value_help)
-    width = max(map(len, names))
-    options = "\n".join(f"  {name.ljust(width)}  {field.describe()}" for name, field in FALLBACK_FIELDS.items())
+    width = max(map(len, offered))
+    options = "\n".join(f"  {name.ljust(width)}  {FALLBACK_FIELDS[name].describe()}" for name in offered)
     parser.epilog = f"Options:\n{options}\n\n{epilog}"
 
 
-def fallback_value(option: str, text: str) -> int | float:
+def fallback_value(option: str, text: str) -> int | float | bool | str:
     """A fallback setting's value from the command line."""
     try:
         return FALLBACK_FIELDS[option].parse(text)
     except ValueError as exc:
         raise EditError(f"fallback option {option}: {exc}") from None
+
+
+def setting_text(value: object) -> str:
+    """A setting's value as it is typed: ``true``/``false`` for a switch."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def add_models_argument(parser: argparse.ArgumentParser, *, required: bool) -> None:
@@ -231,13 +242,43 @@ def wants_json(args: argparse.Namespace) -> bool:
     return bool(getattr(args, "json", False))
 
 
+class _CleanStream:
+    """A text stream that passes everything written through :func:`clean_text`: the last
+    guard, so no print of provider or file text anywhere in a command can reach the
+    terminal with escape sequences, even one that forgot to clean its text."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write(clean_text(text))
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def clean_output() -> Iterator[None]:
+    """stdout and stderr cleaned of control characters for the block (see _CleanStream)."""
+    saved = sys.stdout, sys.stderr
+    sys.stdout = _CleanStream(saved[0])
+    sys.stderr = _CleanStream(saved[1])
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved
+
+
 def command(handler: Handler) -> Handler:
-    """Wrap a handler: ModelDesk errors become exit code 1 with a message (or JSON)."""
+    """Wrap a handler: ModelDesk errors become exit code 1 with a message (or JSON), and
+    everything it prints is cleaned of terminal control (:func:`clean_output`)."""
 
     @functools.wraps(handler)
     def run(args: argparse.Namespace) -> int:
         try:
-            return handler(args)
+            with clean_output():
+                return handler(args)
         except ModelDeskError as exc:
             return fail(args, exc)
         except BrokenPipeError:

@@ -22,6 +22,7 @@ from .common import (
     fallback_value,
     models_text,
     print_json,
+    setting_text,
     table,
     wants_json,
 )
@@ -70,7 +71,11 @@ def register(subparsers: SubParsers) -> None:
         set_fallback,
     )
     add_fallback_option_arguments(
-        p, "the new value (a number)", epilog="Example: modeldesk settings set-fallback retries 3"
+        p,
+        "the new value (a number, or one of the option's words)",
+        epilog="Examples:\n"
+        "  modeldesk settings set-fallback retries 3\n"
+        "  modeldesk settings set-fallback enabled false",
     )
     p.add_argument("--reset", action="store_true", help="go back to the built-in default")
 
@@ -150,5 +155,8 @@ def set_fallback(args: argparse.Namespace) -> int:
     value = None if args.value is None else fallback_value(args.option, args.value)
     edit = SetSetting(("fallback", args.option), value)
     return _write(
-        args, edit, [], lambda session: f"{args.option} = {session.config.settings.fallback.model_dump()[args.option]}"
+        args,
+        edit,
+        [],
+        lambda session: f"{args.option} = {setting_text(getattr(session.config.settings.fallback, args.option))}",
     )

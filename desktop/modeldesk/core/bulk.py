@@ -344,10 +344,20 @@ class SetAgentLists(Edit):
                 )
             positions.append(position)
         for position, (_agent_id, _expected, new) in zip(positions, self.lists, strict=True):
-            config.agents[position] = config.agents[position].model_copy(update={"model": new})
+            config.agents[position] = _with_model(config.agents[position], new)
         # Views update just these rows (the app's incremental models read this).
         _note_updated([agent_id for agent_id, _expected, _new in self.lists])
         return SetAgentLists(tuple((a, new, old) for a, old, new in self.lists), label=self.label)
+
+
+def _with_model(agent: Agent, value: ModelValue | None) -> Agent:
+    """``agent.model_copy(update={"model": value})`` without its per-call overhead (a
+    third of a bulk apply at 10,000 agents): the same shallow copy with ``model``
+    replaced and marked as set; like ``model_copy``, the planned value is not re-validated."""
+    copied = agent.__copy__()
+    copied.__dict__["model"] = value
+    copied.__pydantic_fields_set__.add("model")
+    return copied
 
 
 def _note_updated(agent_ids: list[str]) -> None:

@@ -299,6 +299,11 @@ class Resolver:
                 ("parent", parent),
                 ("request", request if request is not None else call),
             ]
+        elif call is None:
+            # The common case (no model passed to the run), kept free of extra steps: most
+            # agents resolve at their own list.
+            run.trace.append(TraceStep("call", None, "skipped", NOT_SET))
+            layers = [("agent", agent.model)]
         else:
             layers = [("call", call), ("agent", agent.model)]
         for name, value in layers:
@@ -344,12 +349,14 @@ class Resolver:
 
     def _try(self, run: _Run, layer: str, value: ModelValue | None) -> Resolution | None:
         if value is None:
-            run.skip(layer, None, NOT_SET)
+            run.trace.append(TraceStep(layer, None, "skipped", NOT_SET))
             return None
         result = self._read(run, layer, value)
+        values = [value] if isinstance(value, str) else list(value)  # a copy: the config may change later
         if result.usable:
-            return run.done(layer, value, result)
-        run.skip(layer, value, result.reason)
+            run.trace.append(TraceStep(layer, values, "used", result.reason))
+            return Resolution(list(result.usable), layer, run.trace, run.warnings)
+        run.trace.append(TraceStep(layer, values, "skipped", result.reason))
         return None
 
     def _read(self, run: _Run, layer: str, value: ModelValue) -> _Layer:

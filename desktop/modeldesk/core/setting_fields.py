@@ -1,11 +1,14 @@
-"""What a numeric setting's declaration says, read once from its pydantic field: its type,
-bounds, title, help and default. The app's spin boxes, the CLI's help and number parsing,
-and the per-agent fallback overrides are all built from this, so a setting is declared
-in exactly one place (core/schema.py) and everything else follows it."""
+"""What a setting's declaration says, read once from its pydantic field: a number's type,
+bounds, title, help and default; a switch's choices (true/false, or the words of a
+Literal). The app's spin boxes, the CLI's help and parsing, and the per-agent fallback
+overrides are all built from this, so a setting is declared in exactly one place
+(core/schema.py) and everything else follows it."""
 
 from __future__ import annotations
 
+import types
 from dataclasses import dataclass
+from typing import Any, Literal, Union, get_args, get_origin
 
 from annotated_types import Ge, Gt, Le, Lt
 from pydantic import BaseModel
@@ -86,3 +89,64 @@ def _number(value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"not a number bound: {value!r}")
     return float(value)
+
+
+@dataclass(frozen=True)
+class SwitchField:
+    """A setting that is one of a few words: a bool (``true``/``false``) or a Literal."""
+
+    name: str
+    title: str
+    help: str
+    choices: tuple[str, ...]
+    default: str
+    boolean: bool
+
+    def describe(self) -> str:
+        """One line of help: title, choices, default, and the declared description."""
+        text = f"{self.title}: {' or '.join(self.choices)}, default {self.default}"
+        return f"{text}. {self.help}" if self.help else text
+
+    def parse(self, text: str) -> bool | str:
+        """One of the choices, as typed (any case); ValueError names the choices."""
+        word = text.strip().lower()
+        if word not in self.choices:
+            raise ValueError(f"'{text}' is not one of: {', '.join(self.choices)}")
+        return word == "true" if self.boolean else word
+
+
+def switch_field(name: str, info: FieldInfo) -> SwitchField | None:
+    """The declaration of a bool or Literal-of-words field (optional or not), else None."""
+    annotation = _without_none(info.annotation)
+    default = info.get_default(call_default_factory=True)
+    if annotation is bool:
+        choices: tuple[str, ...] = ("true", "false")
+        shown = "true" if default else "false"
+    elif get_origin(annotation) is Literal and all(isinstance(a, str) for a in get_args(annotation)):
+        choices = tuple(get_args(annotation))
+        shown = str(default)
+    else:
+        return None
+    title = info.title or name.replace("_", " ").capitalize()
+    return SwitchField(name, title, info.description or "", choices, shown, annotation is bool)
+
+
+def setting_fields(model: type[BaseModel]) -> dict[str, NumberField | SwitchField]:
+    """Every number and switch field of ``model`` in declaration order (fields of other
+    kinds, such as nested objects, are left out)."""
+    numbers = number_fields(model)
+    out: dict[str, NumberField | SwitchField] = {}
+    for name, info in model.model_fields.items():
+        field = numbers.get(name) or switch_field(name, info)
+        if field is not None:
+            out[name] = field
+    return out
+
+
+def _without_none(annotation: Any) -> Any:
+    """``X | None`` as ``X`` (an override's fields are the settings' made optional)."""
+    if get_origin(annotation) in (Union, types.UnionType):
+        rest = [a for a in get_args(annotation) if a is not type(None)]
+        if len(rest) == 1:
+            return rest[0]
+    return annotation

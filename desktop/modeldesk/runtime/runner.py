@@ -559,7 +559,7 @@ class _Run:
                 error = provider.error("timeout", f"stream idle for {self.options.idle_timeout_s:g} s")
             raise error from None
         finally:
-            await chunks.aclose()  # type: ignore[attr-defined]
+            await chunks.aclose()
         raise provider.error("malformed_response", "stream ended without a finish")
 
     async def _provider(self, model: Model) -> ChatProvider:

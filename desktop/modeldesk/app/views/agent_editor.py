@@ -35,14 +35,14 @@ from PySide6.QtWidgets import (
 from modeldesk.core.edits import Edit, SetAgentFallback, SetAgentModels, UpdateItem
 from modeldesk.core.errors import ModelDeskError, ResolutionError
 from modeldesk.core.resolver import Resolver
-from modeldesk.core.schema import Agent, as_model_value, model_list
+from modeldesk.core.schema import Agent, FallbackOverride, as_model_value, model_list
 
 from ..document import Document
 from ..models.agent_task_models_model import AgentTaskModelsModel, AgentTaskRow
 from ..models.trace_model import layer_label
 from ..widgets.actions import widget_action
 from ..widgets.collapsible import CollapsibleSection
-from ..widgets.fallback_fields import FALLBACK_FIELDS, field_tooltip, spin_box_for
+from ..widgets.fallback_fields import FALLBACK_FIELDS, SwitchBox, editor_for, field_tooltip, value_text
 from ..widgets.model_list_editor import ModelListEditor
 from ..widgets.table_section import TableSection, perform_or_show
 from ..widgets.wheel_guard import wheel_only_when_focused
@@ -209,18 +209,20 @@ class AgentFallbackForm(QWidget):
         self._agent = agent
         self._error_label = error_label
         self.checks: dict[str, QCheckBox] = {}
-        self.boxes: dict[str, QSpinBox | QDoubleSpinBox] = {}
+        self.boxes: dict[str, QSpinBox | QDoubleSpinBox | SwitchBox] = {}
         self.notes: dict[str, QLabel] = {}
         grid = QGridLayout(self)
         grid.setContentsMargins(0, 0, 0, 0)
         grid.setVerticalSpacing(2)
-        for row, (name, field) in enumerate(FALLBACK_FIELDS.items()):
+        # The options an agent may override: the settings' own, less the settings-only ones.
+        fields = {name: field for name, field in FALLBACK_FIELDS.items() if name in FallbackOverride.model_fields}
+        for row, (name, field) in enumerate(fields.items()):
             title = field.title
             tip = field_tooltip(field)
             check = QCheckBox(title, self)
             check.setObjectName(f"override_{name}")
             check.setToolTip(f"Override for this agent. {tip}")
-            box = spin_box_for(field, self)
+            box = editor_for(field, self)
             box.setObjectName(f"agent_fallback_{name}")
             box.setAccessibleName(f"{title} for this agent")
             box.setToolTip(tip)
@@ -256,7 +258,8 @@ class AgentFallbackForm(QWidget):
                 box.setValue(value)
             box.setEnabled(overridden)
             base = getattr(settings, name)
-            self.notes[name].setText(f"Settings: {base:g}" if overridden else f"from Settings: {base:g}")
+            shown = value_text(base)
+            self.notes[name].setText(f"Settings: {shown}" if overridden else f"from Settings: {shown}")
 
     def _override(self, name: str, checked: bool) -> None:
         agent = self._agent()

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QListWidget,
     QListWidgetItem,
     QPlainTextEdit,
@@ -43,6 +44,7 @@ from shiboken6 import isValid
 from modeldesk.runtime.cooldown import CooldownTracker, config_scope
 from modeldesk.runtime.events import CooldownStarted, OutputWithdrawn, RunEvent, TextDelta
 from modeldesk.runtime.runner import RunResult, run_agent
+from modeldesk.runtime.simulate import FAULTS, Simulation, parse_simulations
 
 from ..document import Document
 from ..event_loop import install_asyncgen_hooks
@@ -121,6 +123,16 @@ class TestRunPanel(QWidget):
             call_completer.setFilterMode(Qt.MatchFlag.MatchStartsWith)
         self.stream_check = QCheckBox("Stream the answer", self)
         self.stream_check.setChecked(True)
+        # Rehearse an outage: faults injected in front of the real transport (runtime.simulate).
+        self.simulate_edit = QLineEdit(self)
+        self.simulate_edit.setObjectName("simulate_edit")
+        self.simulate_edit.setAccessibleName("Simulate failures")
+        self.simulate_edit.setPlaceholderText("none — e.g. gpt-4o=429, anthropic=timeout")
+        self.simulate_edit.setToolTip(
+            "Mark models or providers as failing for this test run, as MODEL=FAULT or PROVIDER=FAULT, "
+            "separated by commas. The run goes through the real fallback policy.\nFaults:\n"
+            + "\n".join(f"  {name}: {meaning}" for name, meaning in FAULTS.items())
+        )
         self.run_button = QPushButton("&Run", self)
         self.run_button.setObjectName("run_button")
         self.cancel_button = QPushButton("&Cancel", self)
@@ -181,6 +193,7 @@ class TestRunPanel(QWidget):
     def _lay_out(self) -> None:
         options = QFormLayout()
         options.addRow("Run on:", self.call_combo)
+        options.addRow("Simulate:", self.simulate_edit)
         buttons = QHBoxLayout()
         buttons.addWidget(self.stream_check)
         buttons.addStretch(1)
@@ -260,6 +273,12 @@ class TestRunPanel(QWidget):
             self.prompt_edit.setFocus()
             return None
         try:
+            simulation = self.simulation()
+        except ValueError as exc:
+            self._show_result(f"Simulate: {exc}", text_style(problem_colour()))
+            self.simulate_edit.setFocus()
+            return None
+        try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             # The app always runs on qasync; this only guards a misconfigured embedding.
@@ -287,11 +306,17 @@ class TestRunPanel(QWidget):
             on_event=lambda event: self._on_event(run_id, event),
             cooldowns=self.cooldowns,
             policy=self.document.policy,
+            simulate=simulation,
         )
         self._task = loop.create_task(coroutine)
         self._task.add_done_callback(lambda task: self._on_done(run_id, task))
         self._set_running(True)
         return self._task
+
+    def simulation(self) -> Simulation | None:
+        """The faults typed in the Simulate field (None when empty); ValueError says what is wrong."""
+        specs = [part.strip() for part in self.simulate_edit.text().split(",") if part.strip()]
+        return parse_simulations(specs) if specs else None
 
     def cancel_run(self) -> None:
         """Stop the run now; the panel is idle when this returns."""
@@ -317,9 +342,13 @@ class TestRunPanel(QWidget):
         selected = current.data(Qt.ItemDataRole.UserRole) if current else None
         self.cooldown_list.clear()
         for cooldown in active:
-            item = QListWidgetItem(
-                f"{cooldown.agent_id} starts at {cooldown.model_id} for {cooldown.seconds_left:.0f} s more"
-            )
+            if cooldown.cooling and cooldown.model_id == cooldown.cooling:
+                # No fallback answered (a quota, say): the model is skipped, nothing replaces it.
+                why = cooldown.reason.replace("_", " ")
+                text = f"{cooldown.agent_id} skips {cooldown.cooling} ({why}) for {cooldown.seconds_left:.0f} s more"
+            else:
+                text = f"{cooldown.agent_id} starts at {cooldown.model_id} for {cooldown.seconds_left:.0f} s more"
+            item = QListWidgetItem(text)
             item.setData(Qt.ItemDataRole.UserRole, cooldown.agent_id)
             self.cooldown_list.addItem(item)
             if cooldown.agent_id == selected:

@@ -1,19 +1,21 @@
-"""Spin boxes for the fallback options, built from the setting's declaration (its type,
-bounds, title and help; see core/setting_fields.py). Shared by Settings → Fallback defaults
-and the agent editor's fallback overrides."""
+"""Editors for the fallback options, built from the setting's declaration (see
+core/setting_fields.py): a spin box with the type and bounds of a number, a drop-down with
+the words of a switch. Shared by Settings → Fallback defaults and the agent editor's
+fallback overrides."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QAbstractSpinBox, QDoubleSpinBox, QSpinBox, QWidget
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QAbstractSpinBox, QComboBox, QDoubleSpinBox, QSpinBox, QWidget
 
 from modeldesk.core.schema import FallbackSettings
-from modeldesk.core.setting_fields import NumberField, number_fields
+from modeldesk.core.setting_fields import NumberField, SwitchField, setting_fields
 
 from .wheel_guard import wheel_only_when_focused
 
-# Every fallback option, as declared in FallbackSettings (the per-agent overrides are built
-# from the same declarations).
-FALLBACK_FIELDS = number_fields(FallbackSettings)
+# Every fallback option that is a number or a switch, as declared in FallbackSettings (the
+# per-agent overrides are built from the same declarations).
+FALLBACK_FIELDS = setting_fields(FallbackSettings)
 
 # Spin boxes have no open bounds; the smallest step above an excluded bound stands in for it.
 _STEP_ABOVE_OPEN_BOUND = 0.01
@@ -43,8 +45,46 @@ def spin_box_for(field: NumberField, parent: QWidget) -> QSpinBox | QDoubleSpinB
     return box
 
 
-def field_tooltip(field: NumberField) -> str:
-    """The field's description (if any), its allowed range and its default, for a tooltip."""
+class SwitchBox(QComboBox):
+    """A switch's words in a drop-down, with the spin boxes' ``value``/``setValue`` and
+    ``editingFinished`` so a form treats both kinds alike."""
+
+    editingFinished = Signal()
+
+    def __init__(self, field: SwitchField, parent: QWidget) -> None:
+        super().__init__(parent)
+        self._boolean = field.boolean
+        self.addItems(list(field.choices))
+        self.activated.connect(self.editingFinished)
+        wheel_only_when_focused(self)
+
+    def value(self) -> bool | str:
+        text = self.currentText()
+        return text == "true" if self._boolean else text
+
+    def setValue(self, value: object) -> None:  # the spin boxes' name, so forms treat both alike
+        self.setCurrentText(value_text(value))
+
+
+def editor_for(field: NumberField | SwitchField, parent: QWidget) -> QSpinBox | QDoubleSpinBox | SwitchBox:
+    """The editor for one option: a spin box for a number, a drop-down for a switch."""
+    return spin_box_for(field, parent) if isinstance(field, NumberField) else SwitchBox(field, parent)
+
+
+def value_text(value: object) -> str:
+    """A setting's value as shown: numbers without trailing zeros, switches as their word."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return f"{value:g}"
+    return str(value)
+
+
+def field_tooltip(field: NumberField | SwitchField) -> str:
+    """The field's description (if any), its allowed values and its default, for a tooltip."""
     lines = [field.help] if field.help else []
-    lines.append(f"Allowed: {field.range_text()}. Default: {field.default:g}")
+    if isinstance(field, NumberField):
+        lines.append(f"Allowed: {field.range_text()}. Default: {field.default:g}")
+    else:
+        lines.append(f"One of: {', '.join(field.choices)}. Default: {field.default}")
     return "\n".join(lines)

@@ -15,7 +15,7 @@ import socket
 import ssl
 import time
 import zlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
@@ -154,7 +154,7 @@ class ChatProvider:
 
     # -- shared ---------------------------------------------------------------------------------
 
-    async def chat(self, request: ChatRequest) -> AsyncIterator[Chunk]:
+    async def chat(self, request: ChatRequest) -> AsyncGenerator[Chunk, None]:
         """Send one chat request and yield its text as it arrives, then :class:`Finished`."""
         with self.mapping_errors("request"):
             async with self.client.stream(

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QFileDialog,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QListWidget,
@@ -118,6 +119,19 @@ class ImportDialog(FormDialog):
             stretch=(ImportPreviewModel.DETAILS,),
         )
         self.table.setWordWrap(False)
+        # Fixed row heights and widths from sample texts: an import of 10,000 agents would
+        # otherwise be measured cell by cell (half a minute) before the dialog shows.
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(ImportPreviewModel.DETAILS, QHeaderView.ResizeMode.Stretch)
+        for column, sample in (
+            (ImportPreviewModel.ACTION, "Keep ours"),
+            (ImportPreviewModel.KIND, "provider"),
+            (ImportPreviewModel.ID, "x" * 24),
+        ):
+            header.resizeSection(column, self.fontMetrics().horizontalAdvance(sample) + 20)
         self.warnings_label = QLabel(self)
         self.warnings_label.setObjectName("import_warnings")
         self.warnings_label.setTextFormat(Qt.TextFormat.PlainText)
@@ -171,9 +185,12 @@ class ImportDialog(FormDialog):
 
     def accept(self) -> None:
         edit = ImportBundle(self.bundle, self.on_conflict(), label=f"Import {self.source}")
+        # The preview of a plan being applied is not worth re-planning as it closes.
+        self.document.changed.disconnect(self.refresh)
         try:
             self.document.perform(edit)
         except ModelDeskError as exc:
+            self.document.changed.connect(self.refresh)
             self.show_error(exc.message)
             self.refresh()
             return

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 from modeldesk.core.edits import SetSetting
 
 from ...document import Document
-from ...widgets.fallback_fields import FALLBACK_FIELDS, field_tooltip, spin_box_for
+from ...widgets.fallback_fields import FALLBACK_FIELDS, SwitchBox, editor_for, field_tooltip, value_text
 from ...widgets.table_section import perform_or_show
 from ...widgets.when_shown import when_shown
 
@@ -27,7 +27,7 @@ class FallbackForm(QWidget):
     def __init__(self, document: Document, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._document = document
-        self.boxes: dict[str, QSpinBox | QDoubleSpinBox] = {}
+        self.boxes: dict[str, QSpinBox | QDoubleSpinBox | SwitchBox] = {}
         self.reset_buttons: dict[str, QPushButton] = {}
         self.error_label = QLabel(self)
         self.error_label.setWordWrap(True)
@@ -35,15 +35,15 @@ class FallbackForm(QWidget):
         form = QFormLayout(self)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
         for name, field in FALLBACK_FIELDS.items():
-            box = spin_box_for(field, self)
+            box = editor_for(field, self)
             box.setObjectName(f"fallback_{name}")
             box.setMinimumWidth(110)
-            default = field.default
+            default = value_text(field.default)
             tip = field_tooltip(field)
             box.setToolTip(tip)
             reset = QPushButton("Reset to default", self)
-            reset.setToolTip(f"Use the default, {default:g}")
-            default_label = QLabel(f"default {default:g}", self)
+            reset.setToolTip(f"Use the default, {default}")
+            default_label = QLabel(f"default {default}", self)
             default_label.setEnabled(False)
             # Same width on every row, so the Reset buttons line up.
             default_label.setMinimumWidth(self.fontMetrics().horizontalAdvance("default 00000") + 6)
@@ -80,7 +80,7 @@ class FallbackForm(QWidget):
             return
         self._set(name, value)
 
-    def _set(self, name: str, value: float | int | None) -> None:
+    def _set(self, name: str, value: float | str | None) -> None:
         title = FALLBACK_FIELDS[name].title
         action = "Reset" if value is None else "Change"
         edit = SetSetting(("fallback", name), value, label=f"{action} {title.lower()}")
