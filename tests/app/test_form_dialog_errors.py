@@ -24,7 +24,7 @@ REFUSAL = (
 
 
 class RefusingKeyring(KeyringBackend):
-    priority = 1  # type: ignore[assignment]
+    priority = 1
 
     def get_password(self, service: str, username: str) -> str | None:
         return None
@@ -39,7 +39,7 @@ class RefusingKeyring(KeyringBackend):
 @pytest.fixture
 def refusing_keyring() -> Iterator[None]:
     previous = keyring.get_keyring()
-    keyring.set_keyring(RefusingKeyring())
+    keyring.set_keyring(RefusingKeyring())  # type: ignore[no-untyped-call]
     try:
         yield
     finally:

@@ -33,7 +33,9 @@ def test_typing_part_of_a_name_and_enter_adds_the_one_agent_offered(qtbot: Any, 
     page = make_page(qtbot, document)
     page.select_squad("support-desk")
     type_agent(qtbot, page, "note")
-    assert page.agent_combo.completer().popup().isVisible()
+    completer = page.agent_combo.completer()
+    popup = completer.popup() if completer is not None else None
+    assert popup is not None and popup.isVisible()
     press(qtbot, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: "note-taker" in members(document))
     assert members(document) == ["triage", "responder", "escalation", "note-taker"]

@@ -44,7 +44,8 @@ def test_run_on_completes_in_the_field_without_covering_the_run_button(qtbot: An
         qtbot.keyClicks(line, key)
         # No popup over the panel after any key.
         assert QApplication.activePopupWidget() is None
-        popup = panel.call_combo.completer().popup()
+        completer = panel.call_combo.completer()
+        popup = completer.popup() if completer is not None else None
         assert popup is None or not popup.isVisible()
     # The rest of the id is completed in place (selected, so typing on replaces it).
     assert line.text() == "primary" and line.selectedText() == "mary"

@@ -73,7 +73,7 @@ def test_wheel_over_a_fallback_spin_box_scrolls_the_settings_instead(
     box.setFocus()
     qtbot.waitUntil(box.hasFocus)
     wheel_over(qtbot, box, notches=-2)
-    assert box.value() < 60
+    assert float(box.value()) < 60
 
 
 def test_wheel_over_the_agent_editor_project_combo_changes_nothing(qtbot: Any, document: Document) -> None:
@@ -85,4 +85,5 @@ def test_wheel_over_the_agent_editor_project_combo_changes_nothing(qtbot: Any, d
     wheel_over(qtbot, combo, notches=-1)
     wheel_over(qtbot, combo, notches=2)
     assert combo.currentIndex() == chosen
-    assert document.config.agent("analyst").project == "research"
+    analyst = document.config.agent("analyst")
+    assert analyst is not None and analyst.project == "research"

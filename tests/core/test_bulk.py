@@ -113,7 +113,8 @@ def test_the_applied_plan_reports_exactly_the_agents_it_changed() -> None:
     assert change.updated == {"agents": ["own", "heir", "proj-heir"]} and not change.whole
     _, change = apply_tracked(cfg, inverse)
     assert change.updated == {"agents": ["own", "heir", "proj-heir"]} and not change.whole
-    assert cfg.agent("heir") is cfg.agents[1] and cfg.agent("heir").model is None
+    heir = cfg.agent("heir")
+    assert heir is cfg.agents[1] and heir is not None and heir.model is None
 
 
 def test_an_applied_agent_is_what_model_copy_would_give_and_leaves_the_old_one_alone() -> None:

@@ -194,3 +194,22 @@ def test_config_objects_refuse_a_key_in_the_url_on_assignment_as_well() -> None:
         config.providers[0].base_url = f"https://x:{KEY}@api.example.com/v1"
     store_path = Path("/nonexistent")  # no file is touched: validation happens in memory
     assert not ConfigStore(store_path).exists()
+
+
+def test_doctor_and_the_health_page_report_a_key_over_plain_http() -> None:
+    import asyncio
+
+    from modeldesk.runtime.doctor import check_health
+    from modeldesk.runtime.secrets import StaticSecrets
+
+    config = Config.model_validate(
+        {
+            "providers": [
+                provider("http://10.0.0.5:8000/v1") | {"id": "lan"},
+                provider("http://127.0.0.1:8000/v1") | {"id": "local"},
+            ]
+        }
+    )
+    report = asyncio.run(check_health(config, secrets=StaticSecrets({"env:P_KEY": KEY}), network=False))
+    lines = [problem.line for problem in report.problems]
+    assert lines == ["provider lan: its API key would travel over plain http to another machine — use https://"]

@@ -18,6 +18,7 @@ from typing import Any
 from modeldesk.core.errors import ModelDeskError
 from modeldesk.core.resolver import Resolver, is_placeholder
 from modeldesk.core.schema import ApiKeyRef, Config, ModelValue, Policy, Provider, model_list
+from modeldesk.core.urls import plain_http_key_warning
 
 from .errors import ProviderError
 from .keyring_errors import keyring_problem
@@ -245,6 +246,10 @@ async def check_health(
                 problems.append(Problem(subject, f"its key cannot be read: {what}", fix))
             else:
                 problems.append(Problem(subject, f"no API key: {item.key.source} is not set", _key_fix(provider)))
+        if plain_http_key_warning(provider.id, provider.base_url, provider.api_key is not None) is not None:
+            problems.append(
+                Problem(subject, "its API key would travel over plain http to another machine", "use https://")
+            )
         if item.reachable is False:
             problems.append(
                 Problem(
