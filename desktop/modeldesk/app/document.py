@@ -118,6 +118,9 @@ class Document(QObject):
         self._latest: Config | None = None  # the config the last successful save wrote
         self._withdrawn: list[Edit] = []  # inverses of the edits whose save failed, in order
         self._save_finished.connect(self._on_save_finished)
+        # Only the save thread writes through this store: it may keep the config it last
+        # wrote and skip re-reading an unchanged file (see ConfigStore.keep_written_config).
+        store.keep_written_config()
         _open_documents.add(self)
 
     # --- reading ----------------------------------------------------------------------
@@ -288,6 +291,7 @@ class Document(QObject):
         if failure is not None:
             self._adopt_after_failure(results[-1], failure)
         elif outside and latest is not None:
+            self.store.forget_written_config()  # ours now: the store must not change it
             self._set_config(latest)
             self.set_save_state(MERGED)
         else:
