@@ -136,7 +136,7 @@ class Document(QObject):
         10,000 agents: edits replace items and never change one in place, so the items are
         shared; the lists and the settings (which edits change in place) are copied."""
         config = self.config
-        return config.model_copy(
+        snapshot = config.model_copy(
             update={
                 "providers": list(config.providers),
                 "models": list(config.models),
@@ -146,6 +146,9 @@ class Document(QObject):
                 "settings": config.settings.model_copy(deep=True),
             }
         )
+        # A shallow copy would share the id index (a cache over the original's lists).
+        snapshot._ids = type(config._ids)()
+        return snapshot
 
     @property
     def saving(self) -> bool:
