@@ -228,7 +228,7 @@ class AgentsPage(QWidget):
         self.add_button.setEnabled(not paused)
         for tab in range(self.tabs.count()):
             page = self.tabs.widget(tab)
-            if page is not self.test_run:  # a test run changes nothing in the file
+            if page is not None and page is not self.test_run:  # a test run changes nothing in the file
                 page.setEnabled(not paused)
         self._selection_changed()
 
