@@ -31,7 +31,8 @@ def test_detect_shows_busy_then_adds_the_ticked_server(
     monkeypatch.setenv("MODELDESK_DETECT_PORTS", f"lmstudio={scripted_server.port},vllm={_free_port()}")
     dialog = DetectDialog(document)
     with qtbot.waitSignal(dialog.detect_finished, timeout=10_000) as finished:
-        show_active(qtbot, dialog)
+        qtbot.addWidget(dialog)
+        dialog.show()  # probing starts as the dialog shows; the loop has not run yet
         assert dialog.busy.isVisible()  # shown at once, while the ports are probed
     assert finished.args == [1]
     assert not dialog.busy.isVisible()

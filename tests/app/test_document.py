@@ -199,6 +199,7 @@ def test_snapshot_is_unchanged_by_later_edits_and_shares_the_items(document: Any
     snapshot = document.snapshot()
     assert snapshot == document.config
     assert snapshot.agent("analyst") is document.config.agent("analyst")  # not copied
+    assert snapshot._ids is not document.config._ids  # each indexes its own lists
     document.perform(UpdateItem("agents", "analyst", {"name": "Renamed"}))
     document.perform(SetSetting(("fallback", "retries"), 7))
     document.perform(PutItem("agents", Agent(id="late", name="Late")))

@@ -38,9 +38,14 @@ def test_a_file_broken_while_the_app_runs_pauses_editing_with_a_banner(
     assert window.banner.message.textFormat() == Qt.TextFormat.PlainText
     assert window.banner.reload_button.isVisible() and window.banner.folder_button.isVisible()
     assert list(config_file.parent.glob("config.json.broken-*"))
-    # The editors are read-only; undo would be an edit too.
-    assert not window.agents_page.isEnabled()
-    assert not window.agents_page.editor.name_edit.isEnabled()
+    # The editors are read-only (the list stays browsable); undo would be an edit too.
+    page = window.agents_page
+    assert page.table.isEnabled() and page.filter_edit.isEnabled()
+    assert not page.editor.name_edit.isEnabled()
+    assert not page.add_button.isEnabled() and not page.remove_button.isEnabled()
+    page.select_agent("analyst")
+    assert page.editor.name_edit.text() == "Analyst" and not page.editor.name_edit.isEnabled()
+    assert not page.remove_button.isEnabled()
     assert not window.undo_action.isEnabled()
     assert window.save_label.text() == PAUSED
     window.pages.setCurrentWidget(window.squads_page)  # a page built while paused
@@ -53,7 +58,7 @@ def test_a_file_broken_while_the_app_runs_pauses_editing_with_a_banner(
     config_file.write_text(config_text(sample_config()))
     qtbot.mouseClick(window.banner.reload_button, Qt.MouseButton.LeftButton)
     assert not window.banner.isVisible()
-    assert window.agents_page.isEnabled() and window.squads_page.isEnabled()
+    assert page.editor.name_edit.isEnabled() and page.add_button.isEnabled() and window.squads_page.isEnabled()
     assert window.undo_action.isEnabled()
     assert window.save_label.text() == "Reloaded changes made outside ModelDesk"
 

@@ -12,6 +12,9 @@ bounded. Each soak takes a few seconds; none asserts on time.
 from __future__ import annotations
 
 import gc
+import json
+import os
+import subprocess
 import sys
 import tracemalloc
 from collections.abc import Callable, Iterator
@@ -76,7 +79,7 @@ def edit_number(i: int, agent_ids: list[str], model_ids: list[str]) -> Edit:
     return SetAgentModels(agent, ())
 
 
-def soak_edits(qtbot: Any, window: MainWindow, count: int) -> None:
+def soak_edits(qtbot: object, window: MainWindow, count: int) -> None:
     document = window.document
     page = window.agents_page
     agent_ids = [a.id for a in document.config.agents]
@@ -99,20 +102,51 @@ def soak_edits(qtbot: Any, window: MainWindow, count: int) -> None:
     wait_for_saves()
 
 
-def test_two_thousand_edits_on_a_real_window_keep_none_alive(
-    qtbot: Any, window: MainWindow, document: Document, config_file: Path
-) -> None:
-    soak_edits(qtbot, window, 50)  # warm-up: caches, lazily built widgets
+def soak_session(config_path: Path) -> dict[str, Any]:
+    """2,000 edits on a real main window over ``config_path``; the figures the test checks.
+    Runs in a child process (see below), so a binding that aborts the interpreter fails
+    this test instead of ending the whole suite."""
+    document = Document(ConfigStore(config_path))
+    window = MainWindow(document)
+    window.show()
+    QApplication.processEvents()
+    soak_edits(None, window, 50)  # warm-up: caches, lazily built widgets
     none_before = none_refs()
     objects_before = qt_object_count(window)
-    soak_edits(qtbot, window, EDITS)
-    assert none_refs() >= none_before - NONE_MARGIN, "the Qt binding leaks references to None"
+    soak_edits(None, window, EDITS)
+    figures = {
+        "none_before": none_before,
+        "none_after": none_refs(),
+        "objects_before": objects_before,
+        "objects_after": qt_object_count(window),
+        "disk_matches_memory": ConfigStore(config_path).load() == document.config,
+        "save_state": document.save_state,
+        "visible": window.isVisible(),
+    }
+    window.close()
+    document.shutdown()
+    return figures
+
+
+def test_two_thousand_edits_on_a_real_window_keep_none_alive(config_file: Path) -> None:
+    # The child inherits the display (offscreen or the suite's Xvfb) and the paths.
+    done = subprocess.run(
+        [sys.executable, "-X", "faulthandler", "-m", "tests.app.test_soak", str(config_file)],
+        capture_output=True,
+        text=True,
+        timeout=170,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert done.returncode == 0, f"the app process died (exit {done.returncode}):\n{done.stderr[-3000:]}"
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    assert figures["none_after"] >= figures["none_before"] - NONE_MARGIN, (
+        f"the Qt binding leaks references to None: {figures}"
+    )
     # Widgets are updated, not rebuilt per edit.
-    assert qt_object_count(window) <= objects_before + 50
+    assert figures["objects_after"] <= figures["objects_before"] + 50, figures
     # Every edit landed: memory and disk agree, and the window still works.
-    assert ConfigStore(config_file).load() == document.config
-    assert document.save_state == "Saved"
-    assert window.isVisible()
+    assert figures["disk_matches_memory"] and figures["save_state"] == "Saved" and figures["visible"], figures
 
 
 def test_undo_redo_cycles_restore_exactly_and_stay_bounded(
@@ -206,3 +240,8 @@ def assert_bounded(root: QObject, step: Callable[[], None], *, rounds: int) -> N
     # A leak of even one small object per round would show as growth proportional to
     # the rounds; allow a fixed slack for caches and interned strings.
     assert memory_after - memory_before < 2_000_000, f"grew {memory_after - memory_before} bytes"
+
+
+if __name__ == "__main__":
+    app = QApplication(sys.argv[:1])
+    print(json.dumps(soak_session(Path(sys.argv[1]))), flush=True)

@@ -105,3 +105,26 @@ def test_offline_checks_references_without_network(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert report["providers"][0]["reachable"] is None
     assert [p["subject"] for p in report["problems"]] == ["agent writer"]
+
+
+def test_probe_failures_say_what_to_do_by_error(tmp_path: Path) -> None:
+    with ScriptedServer() as server:
+        server.model_names = ["fast-1", "gone-1"]
+        server.script("gone-1", status(404, "model not found", error_code="model_not_found"))
+        server.script("fast-1", status(429, "slow down"))
+        path = write_json(
+            tmp_path / "config.json",
+            {
+                "schema_version": 1,
+                "providers": [{"id": "lab", "kind": "openai", "base_url": server.openai_url}],
+                "models": [
+                    {"id": "fast", "provider": "lab", "name": "fast-1"},
+                    {"id": "gone", "provider": "lab", "name": "gone-1"},
+                ],
+            },
+        )
+        result = run_module("--config", str(path), "doctor", "--probe", env=_env())
+    assert result.returncode == 1
+    lines = [line for line in result.stdout.splitlines() if line.startswith("  - model ")]
+    assert any(line.startswith("  - model gone:") and "check the model's name" in line for line in lines), lines
+    assert any(line.startswith("  - model fast:") and "rate-limited" in line for line in lines), lines

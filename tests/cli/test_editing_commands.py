@@ -267,3 +267,49 @@ def test_export_never_holds_a_secret(cli: Any, path: Path) -> None:
         return
     assert code == 0 and "credentials" in err
     assert {"env": "OPENAI_API_KEY"} in [p.get("api_key") for p in json.loads(out)["providers"]]
+
+
+def test_every_new_editing_command_through_a_real_process(tmp_path: Path) -> None:
+    """Each command once, as a user types it, from an empty folder."""
+    path = tmp_path / "config.json"
+    steps: list[tuple[list[str], str]] = [
+        (["providers", "add", "oa", "--kind", "openai", "--base-url", "https://api.openai.com/v1"], "Added provider"),
+        (["providers", "set", "oa", "--key-env", "OA_KEY"], "Changed provider"),
+        (["providers", "disable", "oa"], "Disabled"),
+        (["providers", "enable", "oa"], "Enabled"),
+        (["models", "add", "g4", "--provider", "oa", "--name", "gpt-4o"], "Added model"),
+        (["models", "add", "mini", "--provider", "oa", "--name", "gpt-4o-mini"], "Added model"),
+        (["models", "set", "mini", "--label", "Mini"], "Changed model"),
+        (["models", "disable", "mini"], "Disabled"),
+        (["models", "enable", "mini"], "Enabled"),
+        (["projects", "add", "web", "--name", "Web", "--model", "mini"], "Added project"),
+        (["projects", "set-model", "web", "g4", "mini"], "default models set"),
+        (["projects", "set-task-model", "web", "title", "mini"], "task title"),
+        (["projects", "rename", "web", "site", "--name", "Site"], "is now site"),
+        (["agents", "add", "a1", "--name", "A1"], "Added agent"),
+        (["agents", "add", "a2", "--name", "A2", "--project", "site"], "Added agent"),
+        (["agents", "set-project", "site", "a1"], "project site"),
+        (["agents", "set-instruction", "a1", "Be brief."], "instruction set"),
+        (["agents", "rename", "a1", "b1"], "is now b1"),
+        (["squads", "add", "sq", "--name", "Squad", "--agents", "b1"], "Added squad"),
+        (["squads", "add-member", "sq", "a2"], "b1, a2"),
+        (["squads", "remove-member", "sq", "b1"], "a2"),
+        (["squads", "rename", "sq", "team"], "is now team"),
+        (["projects", "list"], "site"),
+        (["projects", "show", "site"], "b1"),
+        (["resolve", "--agent", "b1"], "Source: project"),
+        (["export", "-o", str(tmp_path / "out.json")], "Exported"),
+        (["squads", "remove", "team"], "Removed squad"),
+        (["agents", "remove", "b1"], "Removed agent"),
+        (["projects", "remove", "site", "--agents", "detach"], "Removed project"),
+        (["models", "remove", "mini"], "Removed model"),
+        (["providers", "remove", "oa", "--with-models"], "Removed provider"),
+        (["import", str(tmp_path / "out.json"), "--dry-run"], "Nothing was written"),
+        (["import", str(tmp_path / "out.json"), "--replace"], "Imported as one change"),
+    ]
+    for argv, expected in steps:
+        done = run_module("--config", str(path), *argv)
+        assert done.returncode == 0, (argv, done.stdout, done.stderr)
+        assert expected in done.stdout, (argv, done.stdout)
+    resolved = json.loads(run_module("--config", str(path), "resolve", "--agent", "b1", "--json").stdout)
+    assert resolved["source"] == "project" and resolved["models"] == ["g4", "mini"]

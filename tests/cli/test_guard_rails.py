@@ -143,6 +143,16 @@ def test_options_may_follow_list_arguments(tmp_path: Path) -> None:
     assert json.loads(done.stdout)["source"] == "call"
 
 
+def test_a_double_dash_still_ends_the_options(tmp_path: Path) -> None:
+    path = write_json(tmp_path / "c.json", WORLD)
+    done = run_module(
+        "--config", str(path), "run", "--agent", "own", "--model", "local", "--json", "--", "--not-an-option"
+    )
+    assert json.loads(done.stdout)["error"]["code"] != "usage" and "required" not in done.stderr
+    done = run_module("--config", str(path), "agents", "set-model", "lone", "--json", "--", "mini")
+    assert done.returncode == 0 and json.loads(done.stdout)["agent"]["preferred"] == ["mini"]
+
+
 def test_resolve_task_json_names_the_chat_model(tmp_path: Path) -> None:
     path = write_json(tmp_path / "c.json", WORLD)
     done = run_module("--config", str(path), "resolve", "--agent", "own", "--task", "title", "--json")

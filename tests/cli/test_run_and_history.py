@@ -210,3 +210,19 @@ def test_escape_sequences_from_a_provider_never_reach_the_terminal(
     as_json = _run("--config", str(path), "run", "--agent", "agent", "--json", "Hi")
     assert "\x1b" not in as_json.stdout and "\x9b" not in as_json.stdout
     assert "\x1b[2J" in json.loads(as_json.stdout)["text"]  # the data itself is intact in JSON
+
+
+def test_history_settings_prompts_and_clear(scripted_server: ScriptedServer, tmp_path: Path) -> None:
+    path = _config(scripted_server, tmp_path)
+    shown = json.loads(_run("history", "settings", "--json").stdout)
+    assert shown["keep_runs"] == 10_000 and shown["record_prompts"] is False
+    changed = json.loads(_run("history", "settings", "--keep", "2", "--record-prompts", "on", "--json").stdout)
+    assert changed["keep_runs"] == 2 and changed["record_prompts"] is True
+    for prompt in ("first", "second", "third"):
+        assert _run("--config", str(path), "run", "--agent", "agent", "-q", prompt).returncode == 0
+    runs = json.loads(_run("history", "--json").stdout)["runs"]
+    assert [r["prompt"] for r in runs] == ["third", "second"]  # retention kept the newest two
+    assert _run("history", "settings", "--keep", "0").returncode == 1
+    cleared = json.loads(_run("history", "clear", "--json").stdout)
+    assert cleared == {"removed": 2}
+    assert "No recorded runs yet." in _run("history").stdout

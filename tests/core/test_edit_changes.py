@@ -3,6 +3,8 @@ config's id look-ups that stay right as edits insert and remove items."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from modeldesk.core.edits import Batch, PutItem, SetAgentModels, SetSetting, UpdateItem, apply_edit
 from modeldesk.core.samples import sample_config
 from modeldesk.core.schema import Agent
@@ -67,3 +69,31 @@ def test_lookups_by_id_follow_inserts_and_removals() -> None:
     config.agents.append(Agent(id="appended", name="Appended"))  # a change made without an edit
     assert config.agent("appended") is config.agents[-1]
     assert config.model_copy(deep=True) == config  # the index is not content
+
+
+def test_a_store_keeping_its_written_config_writes_what_a_fresh_read_would(tmp_path: Path) -> None:
+    from modeldesk.core.store import ConfigStore
+
+    path = tmp_path / "config.json"
+    ConfigStore(path).save(sample_config())
+    kept = ConfigStore(path)
+    kept.keep_written_config()
+    plain = ConfigStore(tmp_path / "plain.json")
+    plain.save(sample_config())
+    edits = [
+        UpdateItem("agents", "analyst", {"name": "One"}),
+        SetAgentModels("helper", ("gpt-4o", "o3-mini")),
+        SetSetting(("fallback", "retries"), 5),
+        PutItem("agents", Agent(id="late", name="Late")),
+        UpdateItem("agents", "late", {"instruction": "Be brief."}),
+    ]
+    for edit in edits:
+        kept.apply_edits([edit])
+        plain.apply_edits([edit])
+        assert path.read_text() == plain.path.read_text()
+    # Another program writes the file: the next edit is replayed on what it wrote.
+    ConfigStore(path).apply(UpdateItem("agents", "analyst", {"name": "From elsewhere"}))
+    applied = kept.apply_edits([UpdateItem("agents", "helper", {"name": "Two"})])
+    assert applied.config.agent("analyst").name == "From elsewhere"
+    assert ConfigStore(path).load().agent("analyst").name == "From elsewhere"
+    assert ConfigStore(path).load().agent("helper").name == "Two"

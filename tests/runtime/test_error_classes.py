@@ -418,3 +418,26 @@ def test_a_stream_below_the_minimum_rate_moves_on(
     assert r.result.model == "B"
     assert r.result.attempts[0].error_class == "too_slow"
     assert "min_chars_per_s" in (r.result.attempts[0].error or "")
+
+
+@pytest.mark.parametrize(
+    ("encoding", "body"), [("gzip", b"\x1f\x8b\x08\x00 this is not gzip at all"), ("br", b"\x0b\x02\x80hi\x03")]
+)
+def test_an_error_body_that_cannot_be_decoded_still_classifies_by_status(
+    scripted_server: ScriptedServer, encoding: str, body: bytes
+) -> None:
+    scripted_server.script("a", raw(503, body, headers={"content-encoding": encoding}))
+    r = run(build_config(scripted_server, agent_fallback={"retries": 0}))
+    assert r.result.model == "B"
+    assert (r.result.attempts[0].error_class, r.result.attempts[0].status) == ("server", 503)
+
+
+@pytest.mark.parametrize("stream", [True, False])
+def test_an_answer_that_cannot_be_decoded_is_malformed(scripted_server: ScriptedServer, stream: bool) -> None:
+    content_type = "text/event-stream" if stream else "application/json"
+    bad = raw(200, b"\x1f\x8b\x08\x00 not gzip", content_type=content_type, headers={"content-encoding": "gzip"})
+    scripted_server.script("a", bad)
+    r = run(build_config(scripted_server, agent_fallback={"retries": 0}), stream=stream)
+    assert r.result.model == "B"
+    assert r.result.attempts[0].error_class == "malformed_response"
+    assert "cannot be decoded" in (r.result.attempts[0].error or "")

@@ -266,3 +266,12 @@ def test_the_sample_workspace_runs_offline() -> None:
     r = run(sample_config(), agent_id="demo", cooldowns=CooldownTracker())
     assert r.result.ok and r.result.model == "demo-steady"
     assert [a.model for a in r.result.attempts] == ["demo-busy", "demo-steady"]
+
+
+def test_a_simulated_failure_is_marked_in_the_run_history(scripted_server: ScriptedServer) -> None:
+    from modeldesk.runtime.history_record import run_record
+
+    r = run(build_config(scripted_server), simulate=parse_simulations(["A=429"]))
+    record = run_record(r.result, agent="agent", models=["A", "B", "C"], source="agent", config_path=None, origin="cli")
+    assert record.attempts[0].error == "simulated fault (429): rate limited: simulated rate limit"
+    assert record.attempts[1].error is None  # B's real answer is left as it is

@@ -118,6 +118,9 @@ class Document(QObject):
         self._latest: Config | None = None  # the config the last successful save wrote
         self._withdrawn: list[Edit] = []  # inverses of the edits whose save failed, in order
         self._save_finished.connect(self._on_save_finished)
+        # Only the save thread writes through this store: it may keep the config it last
+        # wrote and skip re-reading an unchanged file (see ConfigStore.keep_written_config).
+        store.keep_written_config()
         _open_documents.add(self)
 
     # --- reading ----------------------------------------------------------------------
@@ -133,7 +136,7 @@ class Document(QObject):
         10,000 agents: edits replace items and never change one in place, so the items are
         shared; the lists and the settings (which edits change in place) are copied."""
         config = self.config
-        return config.model_copy(
+        snapshot = config.model_copy(
             update={
                 "providers": list(config.providers),
                 "models": list(config.models),
@@ -143,6 +146,9 @@ class Document(QObject):
                 "settings": config.settings.model_copy(deep=True),
             }
         )
+        # A shallow copy would share the id index (a cache over the original's lists).
+        snapshot._ids = type(config._ids)()
+        return snapshot
 
     @property
     def saving(self) -> bool:
@@ -288,6 +294,7 @@ class Document(QObject):
         if failure is not None:
             self._adopt_after_failure(results[-1], failure)
         elif outside and latest is not None:
+            self.store.forget_written_config()  # ours now: the store must not change it
             self._set_config(latest)
             self.set_save_state(MERGED)
         else:

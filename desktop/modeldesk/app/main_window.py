@@ -149,7 +149,7 @@ class MainWindow(QMainWindow):
             self.pages.setCurrentIndex(current)
         placeholder.deleteLater()
         if key in EDITING_PAGES:
-            page.setEnabled(not self.document.paused)
+            page.setEnabled(not self.document.paused)  # agents is built first, never here
         return page
 
     def _make_page(self, key: str) -> QWidget:
@@ -229,8 +229,9 @@ class MainWindow(QMainWindow):
         self.banner.show_problem(problem, self.document.store.path.name)
         # The pages stay readable (and the tabs switchable) but take no edits; undo and
         # redo would be edits too.
+        self.agents_page.set_paused(paused)
         for key in EDITING_PAGES:
-            if key in self._built:
+            if key in self._built and key != "agents":
                 self._built[key].setEnabled(not paused)
         self.import_action.setEnabled(not paused)  # an import is an edit too
         self._update_undo_actions()

@@ -31,6 +31,15 @@ class IntermixedParser(argparse.ArgumentParser):
         # take the ordinary path.
         if self._intermixing or self._subparsers is not None:
             return super().parse_known_args(args, namespace)
+        if args is not None and "--" in args:
+            # Intermixed parsing loses the "--" separator (Python < 3.13). When nothing after
+            # it looks like an option it is not needed; otherwise the line parses as written,
+            # so `run --agent a -- "-x"` sends "-x".
+            split = list(args).index("--")
+            rest = list(args)[split + 1 :]
+            if any(arg.startswith("-") for arg in rest):
+                return super().parse_known_args(args, namespace)
+            args = list(args)[:split] + rest
         self._intermixing = True
         try:
             return self.parse_known_intermixed_args(args, namespace)

@@ -209,6 +209,25 @@ class ConfigStore:
     def __init__(self, path: Path | str, policy_path: Path | str | None = None) -> None:
         self.path = Path(path)
         self.policy_path = Path(policy_path) if policy_path is not None else default_policy_path()
+        # See keep_written_config (off unless a long-lived writer asks for it).
+        self._keep_written = False
+        self._written: tuple[Fingerprint, Config] | None = None  # the config last written, and its file
+        self._last_written: Fingerprint | None = None
+        self._item_dumps: dict[int, tuple[BaseModel, Any]] = {}
+
+    def keep_written_config(self) -> None:
+        """For one long-lived writer (the app's save thread): remember the config last
+        written, and while the file is still exactly that one (same fingerprint, checked
+        under the lock) apply the next edits to it instead of reading, parsing and
+        validating the file again; also remember each item's JSON form, as edits replace
+        items and never change one in place. A file changed by anyone else is read as
+        always. The config returned by :meth:`apply_edits` may then be the one kept: the
+        caller must not change it, and calls :meth:`forget_written_config` before it does.
+        """
+        self._keep_written = True
+
+    def forget_written_config(self) -> None:
+        self._written = None
 
     def __repr__(self) -> str:
         return f"ConfigStore({str(self.path)!r})"
@@ -369,7 +388,12 @@ class ConfigStore:
         written, so a caller holding the config in memory knows whether anyone else
         changed the file since it last looked (then it adopts ``config``)."""
         with self._locked():
-            current = self._read()
+            kept, self._written = self._written, None  # put back only after a clean write
+            current: _Loaded | None = None
+            if kept is not None and self.fingerprint() == kept[0]:
+                current = _Loaded(None, kept[1], SCHEMA_VERSION, kept[0])
+            if current is None:
+                current = self._read()
             config = current.config
             for edit in edits:
                 apply_edit(config, edit)
@@ -377,8 +401,14 @@ class ConfigStore:
             # item they replace, so only what spans items (unique ids) is left to check.
             # An edit type that may change the config some other way gets the full check.
             trusted = all(getattr(edit, "reports_changes", False) for edit in edits)
-            on_disk, text = _checked_text(config, trusted=trusted)
+            dumps = self._item_dumps if self._keep_written else None
+            on_disk, text = _checked_text(config, trusted=trusted, item_dumps=dumps)
             written = self._write(current, text)
+            # Kept only when the file read was our own last write: then the caller has no
+            # reason to adopt the config returned, so it stays the store's alone.
+            if self._keep_written and trusted and written is not None and current.fingerprint == self._last_written:
+                self._written = (written, on_disk)
+            self._last_written = written
             return Applied(on_disk, current.fingerprint, written)
 
     @contextlib.contextmanager
@@ -455,13 +485,16 @@ def _invalid(where: str, problems: list[str]) -> ConfigError:
     return ConfigError(message, problems)
 
 
-def _checked_text(config: Config, *, trusted: bool = False) -> tuple[Config, str]:
+def _checked_text(
+    config: Config, *, trusted: bool = False, item_dumps: dict[int, tuple[BaseModel, Any]] | None = None
+) -> tuple[Config, str]:
     """The text to write and the config it reads back as, after checking it is valid
     (the in-memory object can hold states validation would refuse, e.g. two items with
     one id). ``trusted``: every item was validated as it was put in, so only the ids are
     checked and ``config`` itself is returned (validating 10,000 agents twice per save was
-    a third of an edit's cost)."""
-    data = dump_config(config)
+    a third of an edit's cost). ``item_dumps`` remembers each item's JSON form between
+    calls (see ConfigStore.keep_written_config)."""
+    data = dump_config(config) if item_dumps is None else _dump_reusing(config, item_dumps)
     if trusted:
         problems = []
         for name in ("providers", "models", "projects", "agents", "squads"):
@@ -479,3 +512,39 @@ def _checked_text(config: Config, *, trusted: bool = False) -> tuple[Config, str
             "The change would make the config invalid:\n" + "\n".join(f"  {p}" for p in schema_problems(exc, data))
         ) from None
     return checked, _json_text(data)
+
+
+_COLLECTIONS = ("providers", "models", "projects", "agents", "squads")
+
+
+def _dump_reusing(config: Config, item_dumps: dict[int, tuple[BaseModel, Any]]) -> dict[str, Any]:
+    """``dump_config(config)``, taking each provider/model/project/agent/squad's JSON form
+    from ``item_dumps`` when the very same object was dumped before (an item is replaced
+    by an edit, never changed in place). ``item_dumps`` is updated to the items of
+    ``config``. Settings are dumped each time (edits change them in place)."""
+    lists = {name: getattr(config, name) for name in _COLLECTIONS}
+    # The rest of the config (small) the usual way, with its lists left empty.
+    shell = dump_config(config.model_copy(update={name: [] for name in _COLLECTIONS}))
+    fresh: dict[int, tuple[BaseModel, Any]] = {}
+    data: dict[str, Any] = {}
+    for key in ("schema_version", *type(config).model_fields):
+        if key in data:
+            continue
+        if key not in lists:
+            if key in shell:
+                data[key] = shell[key]
+            continue
+        items = lists[key]
+        if not items and key not in config.model_fields_set:
+            continue
+        dumped = []
+        for item in items:
+            cached = item_dumps.get(id(item))
+            if cached is None or cached[0] is not item:
+                cached = (item, dump_config(item))
+            fresh[id(item)] = cached
+            dumped.append(cached[1])
+        data[key] = dumped
+    item_dumps.clear()
+    item_dumps.update(fresh)
+    return data

@@ -47,6 +47,7 @@ class ModelProbe:
     ok: bool
     latency_ms: int | None
     error: str | None = None
+    error_class: str | None = None
 
 
 @dataclass
@@ -168,7 +169,7 @@ async def probe_model(provider: Provider, key: str | None, model_id: str, name: 
         except TimeoutError:
             return ModelProbe(model_id, False, None, f"no answer within {timeout_s:g} s")
         except ProviderError as exc:
-            return ModelProbe(model_id, False, None, exc.message)
+            return ModelProbe(model_id, False, None, exc.message, exc.error_class)
         return ModelProbe(model_id, True, _ms(started))
 
 
@@ -178,6 +179,17 @@ def _ms(started: float) -> int:
 
 # --- the whole check -------------------------------------------------------------------
 
+
+# What to do when a model fails its one-token probe, by error class.
+_PROBE_FIX = {
+    "not_found": "check the model's name at the provider (`modeldesk providers models ID`), or disable it",
+    "rate_limit": "it is rate-limited right now: try again later, or check your plan's limits",
+    "quota": "the account's quota or credit is used up: top it up, or disable the model",
+    "auth": "check the key and that it may use this model",
+    "timeout": "the model answered too slowly: try again, or raise the timeout (--timeout)",
+    "context_overflow": "check the model's context window",
+}
+_PROBE_FIX_DEFAULT = "runs fall back past it while it fails; check the error, or disable the model"
 
 _LAYER_FIX = {
     "agent": "edit the agent's preferred models (agent editor, or `modeldesk agents set-model`)",
@@ -266,7 +278,7 @@ async def check_health(
             Problem(
                 f"model {probe_result.model}",
                 f"did not answer a one-token request ({probe_result.error})",
-                "check the model's name at the provider, or disable it",
+                _PROBE_FIX.get(probe_result.error_class or "", _PROBE_FIX_DEFAULT),
             )
             for probe_result in item.probes
             if not probe_result.ok

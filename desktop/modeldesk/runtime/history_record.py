@@ -38,7 +38,8 @@ def run_record(
                 outcome=a.outcome,
                 status=a.status,
                 error_class=a.error_class,
-                error=a.error,
+                # A rehearsed failure must not read as a real one in the history.
+                error=a.error if a.simulated is None else f"simulated fault ({a.simulated}): {a.error}",
                 elapsed_ms=a.elapsed_ms,
             )
             for a in result.attempts

@@ -361,6 +361,8 @@ class _Run:
             return False
         self.emit(Note(f"Probing {model_id} with a 1-token request before going back to it"))
         request = ChatRequest(model.name, "Reply with one word.", None, 1, False)
+        if self.faults is not None:  # a rehearsed outage applies to the probe too
+            self.faults.target = (model.id, model.provider)
         limit = min(self.options.connect_timeout_s + self.options.first_token_timeout_s, 15.0)
         try:
             provider = await self._provider(model)

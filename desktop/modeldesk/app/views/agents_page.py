@@ -177,8 +177,9 @@ class AgentsPage(QWidget):
     def _selection_changed(self, *_: QItemSelection) -> None:
         rows = self._selected_rows()
         current = str(self.proxy.index(rows[0], 0).data(AgentIdRole)) if len(rows) == 1 else None
-        self.remove_button.setEnabled(bool(rows))
-        self.bulk_button.setEnabled(bool(rows))
+        editable = not self._document.paused
+        self.remove_button.setEnabled(bool(rows) and editable)
+        self.bulk_button.setEnabled(bool(rows) and editable)
         self.editor.set_agent(current)
         self.resolution.set_agent(current)
         self.test_run.set_agent(current)
@@ -220,6 +221,16 @@ class AgentsPage(QWidget):
     def _apply_filters(self, *_: object) -> None:
         self.proxy.set_filters(self.filter_edit.text(), self.model_filter.currentData())
         self._update_count(len(self._selected_rows()))
+
+    def set_paused(self, paused: bool) -> None:
+        """While the file on disk cannot be read: the list stays browsable and filterable,
+        but the editor and the buttons that change agents take nothing."""
+        self.add_button.setEnabled(not paused)
+        for tab in range(self.tabs.count()):
+            page = self.tabs.widget(tab)
+            if page is not None and page is not self.test_run:  # a test run changes nothing in the file
+                page.setEnabled(not paused)
+        self._selection_changed()
 
     def _update_count(self, selected: int) -> None:
         shown, total = self.proxy.rowCount(), self.model.rowCount()

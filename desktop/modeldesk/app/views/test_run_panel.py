@@ -55,15 +55,18 @@ from .history_page import app_run_record, history_recorder
 from .model_combo import ModelCombo
 from .resolution_view import escape, split_models
 
-_trackers: dict[Path, CooldownTracker] = {}
+_trackers: dict[tuple[Path, str | None, str | None], CooldownTracker] = {}
 
 
 def shared_cooldowns(document: Document) -> CooldownTracker:
-    """The app's one cooldown tracker for the document's config file."""
+    """The app's one cooldown tracker for the document's config file (and its shared-state
+    setting: naming another Redis gives another tracker)."""
     path = Path(config_scope(document.store.path))
-    if path not in _trackers:
-        _trackers[path] = CooldownTracker.for_config(path, document.config.settings.fallback.state)
-    return _trackers[path]
+    state = document.config.settings.fallback.state
+    key = (path, state.redis if state else None, state.scope if state else None)
+    if key not in _trackers:
+        _trackers[key] = CooldownTracker.for_config(path, state)
+    return _trackers[key]
 
 
 def usage_text(usage: dict[str, int] | None) -> str:

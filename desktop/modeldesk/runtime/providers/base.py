@@ -227,7 +227,9 @@ class ChatProvider:
         if response.is_success:
             return
         body: bytes | None = b""
-        with contextlib.suppress(httpx.HTTPError, BodyTooLarge):
+        # A body that cannot be read or decoded (a corrupt gzip, an unknown encoding) still
+        # leaves the status to classify by.
+        with contextlib.suppress(httpx.HTTPError, BodyTooLarge, ValueError, zlib.error):
             body = await read_limited(response, MAX_ERROR_BODY_BYTES, truncate=True)
         raise self.status_error(response.status_code, body or b"", response.headers)
 
@@ -320,7 +322,9 @@ async def aiter_limited(response: httpx.Response, limit: int) -> AsyncIterator[b
         inflater = _inflater(response.headers.get("content-encoding", ""))
     total = 0
     raw_deflate_tried = False
+    saw_bytes = False
     async for raw in chunks:
+        saw_bytes = saw_bytes or bool(raw)
         if inflater is None:
             pieces: Iterator[bytes] = iter((raw,))
         else:
@@ -344,6 +348,8 @@ async def aiter_limited(response: httpx.Response, limit: int) -> AsyncIterator[b
                 if total > limit:
                     raise BodyTooLarge(limit) from None
                 yield piece
+    if inflater is not None and saw_bytes and not inflater.eof:
+        raise ValueError("the compressed body ends before its end mark")
 
 
 async def _once(data: bytes) -> AsyncIterator[bytes]:
