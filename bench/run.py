@@ -273,6 +273,7 @@ def fallback_hop(rounds: int, hops: int) -> list[Row]:
 async def _fallback_hop(rounds: int, hops: int) -> list[Row]:
     import httpx
 
+    from modeldesk.runtime.providers import new_client
     from modeldesk.runtime.runner import run_agent
     from tests.support.scripted_server import ScriptedServer, ok, status
 
@@ -311,8 +312,11 @@ async def _fallback_hop(rounds: int, hops: int) -> list[Row]:
             )
             assert second.status_code == 200 and second.json()["choices"][0]["message"]["content"]
 
+        # Like the baseline, ModelDesk reuses one client (its connection pool) across runs.
+        shared = new_client(10.0)
+
         async def ours() -> None:
-            result = await run_agent(config, "a", "hi", stream=False)
+            result = await run_agent(config, "a", "hi", stream=False, client=shared)
             assert result.model == "backup", result.error
 
         router = _litellm_router(server.openai_url)
@@ -345,6 +349,7 @@ async def _fallback_hop(rounds: int, hops: int) -> list[Row]:
                     elif router is not None:
                         lite.ours.append(await batch(via_litellm))
             lite.base = list(hop.ours)
+        await shared.aclose()
     return [hop, lite]
 
 

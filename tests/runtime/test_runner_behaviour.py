@@ -314,3 +314,27 @@ def test_a_normal_run_reports_usage_and_timing(scripted_server: ScriptedServer) 
     assert r.lines() == ["Starting (models: A, B, C)", "Trying A (1/3)", r.lines()[-1]]
     assert r.lines()[-1].startswith("A answered (")
     assert r.result.to_json()["text"] == "Hello!"
+
+
+# --- a caller's long-lived client ---------------------------------------------------------------
+
+
+def test_runs_reuse_the_callers_client_and_leave_it_open(scripted_server: ScriptedServer) -> None:
+    """A long-lived program passes one client: its runs share one connection, and the
+    client stays open for the next run (a run's own client is closed with the run)."""
+    from modeldesk.runtime.providers import new_client
+
+    scripted_server.script("a", status(429), status(429))
+    config = build_config(scripted_server, agent_models=["A", "B"], fallback={"retries": 0})
+
+    async def scenario() -> None:
+        async with new_client(5.0) as client:
+            for _ in range(2):
+                result = await run_agent(config, "agent", "Hi", stream=False, client=client)
+                assert result.model == "B"
+            assert not client.is_closed
+            assert scripted_server.open_connections() == 1  # four requests over one kept-alive connection
+        first = await run_agent(config, "agent", "Hi", stream=False)
+        assert first.model == "A"  # the script ran out: A answers again
+
+    asyncio.run(scenario())

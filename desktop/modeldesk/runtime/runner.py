@@ -155,6 +155,7 @@ async def run_agent(
     max_tokens: int | None = None,
     policy: Policy | None = None,
     simulate: Simulation | None = None,
+    client: httpx.AsyncClient | None = None,
     clock: Callable[[], float] = time.monotonic,
     sleep: Sleep = asyncio.sleep,
     rand: Callable[[], float] = random.random,
@@ -166,6 +167,9 @@ async def run_agent(
     capabilities the request requires ("tools", "vision"). ``clock``, ``sleep`` and
     ``rand`` are for tests: ``sleep`` performs every backoff wait, ``rand`` drives jitter.
     ``simulate`` injects faults in front of the real transport (:mod:`.simulate`).
+    ``client`` is a long-lived client (from :func:`.providers.new_client`) whose connection
+    pool the run reuses and leaves open; without one (or when simulating) the run opens and
+    closes its own.
     """
     fallback.check_needs(needs)
     run = _Run(
@@ -182,6 +186,7 @@ async def run_agent(
         sleep=sleep,
         rand=rand,
         simulation=simulate,
+        shared_client=client if simulate is None else None,
     )
     return await run.execute(models, call, policy)
 
@@ -216,6 +221,7 @@ class _Run:
     sleep: Sleep
     rand: Callable[[], float]
     simulation: Simulation | None = None
+    shared_client: httpx.AsyncClient | None = None  # the caller's pool, reused and left open
     attempts: list[Attempt] = field(default_factory=list)
     options: FallbackSettings = field(default_factory=FallbackSettings)
     models: dict[str, Model] = field(default_factory=dict)
@@ -245,6 +251,9 @@ class _Run:
         self.system = agent.instruction or None
         self.emit(Starting(tuple(chosen)))
         try:
+            if self.shared_client is not None:
+                self.client = self.shared_client
+                return await self._try_models(chosen)
             async with new_client(self.options.connect_timeout_s, simulation=self.simulation) as client:
                 self.client = client
                 transport = client._transport
