@@ -96,3 +96,39 @@ def test_model_pickers_rebuild_only_when_used(qtbot: Any, document: Document) ->
     combo.showPopup()
     assert not combo.stale and combo.findData("brand-new") >= 0
     combo.hidePopup()
+
+
+def test_a_bulk_edit_of_many_agents_is_one_signal_and_keeps_the_selection(
+    qtbot: Any, qtmodeltester: Any, document: Document
+) -> None:
+    from PySide6.QtCore import QPersistentModelIndex, Qt
+
+    from modeldesk.core.bulk import SetAgentLists
+
+    extra = [Agent(id=f"bulk-{n:03}", name=f"Bulk {n:03}") for n in range(300)]
+    document.perform(Batch(tuple(PutItem("agents", agent) for agent in extra), label="add"))
+    model = AgentsTableModel(document)
+    model.sort(NAME, Qt.SortOrder.AscendingOrder)
+    held = QPersistentModelIndex(model.index(model.row_of("bulk-007"), NAME))
+    seen = Recorder(model)
+    layouts: list[str] = []
+    model.layoutChanged.connect(lambda *_: layouts.append("layout"))
+
+    # Renaming 300 agents in one step (names reversed, so the sort order changes).
+    renamed = tuple((a.id, None, f"Bulk {299 - int(a.id[5:]):03}") for a in extra)
+    document.perform(
+        Batch(tuple(UpdateItem("agents", agent_id, {"name": name}) for agent_id, _, name in renamed), label="rename")
+    )
+    events = seen.take()
+    assert ("reset", -1, -1) not in events
+    assert len([e for e in events if e[0] == "changed"]) == 1  # one span, not 300 signals
+    assert layouts == ["layout"]
+    assert held.isValid() and model.agent_at(held.row()).id == "bulk-007"  # the selection follows its agent
+    names = [model.index(r, NAME).data() for r in range(model.rowCount())]
+    assert names == sorted(names, key=str.casefold)
+    qtmodeltester.check(model)
+
+    # The bulk planner's edit reports its agents the same way.
+    lists = tuple((a.id, None, ["gpt-4o"]) for a in extra)
+    document.perform(SetAgentLists(lists))
+    assert len([e for e in seen.take() if e[0] == "changed"]) == 1

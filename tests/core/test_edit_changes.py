@@ -97,3 +97,36 @@ def test_a_store_keeping_its_written_config_writes_what_a_fresh_read_would(tmp_p
     assert applied.config.agent("analyst").name == "From elsewhere"
     assert ConfigStore(path).load().agent("analyst").name == "From elsewhere"
     assert ConfigStore(path).load().agent("helper").name == "Two"
+
+
+def test_noting_many_ids_keeps_order_and_net_effect() -> None:
+    from modeldesk.core.edits import Change
+
+    change = Change()
+    change.note_all("agents", (f"a{n}" for n in range(5000)), "updated")
+    change.note_all("agents", (f"a{n}" for n in range(0, 5000, 2)), "updated")  # twice: listed once
+    change.note("agents", "new", "inserted")
+    change.note("agents", "new", "updated")  # inserted stays inserted
+    change.note("agents", "a1", "removed")
+    change.note("agents", "a1", "inserted")  # removed then put back: updated
+    assert change.updated["agents"][:3] == ["a0", "a2", "a3"] and change.updated["agents"][-1] == "a1"
+    assert len(change.updated["agents"]) == 5000
+    assert change.inserted == {"agents": ["new"]} and change.removed == {}
+
+
+def test_id_lookups_after_appends_index_only_the_new_items() -> None:
+    """An import adds agents one by one and looks each up: the id index grows with the
+    list instead of being rebuilt on every miss (which was quadratic)."""
+    from modeldesk.core.schema import Agent, Config
+
+    config = Config(agents=[Agent(id="first", name="First")])
+    assert config.find("agents", "first") is not None
+    positions = config._ids["agents"][2]  # the index built by that first look-up
+
+    for n in range(2000):
+        assert config.agent(f"added-{n}") is None  # a miss: the id is new
+        config.agents.append(Agent(id=f"added-{n}", name=f"Added {n}"))
+        found = config.find("agents", f"added-{n}")
+        assert found is not None and found[0] == n + 1
+    assert config.agent("first") is not None and config.agent("never") is None
+    assert config._ids["agents"][2] is positions and len(positions) == 2001  # extended, never rebuilt

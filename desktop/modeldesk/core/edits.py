@@ -13,7 +13,7 @@ applied are rolled back and the config is left as it was.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -92,30 +92,52 @@ class Change:
     def empty(self) -> bool:
         return not (self.whole or self.inserted or self.removed or self.updated or self.settings)
 
+    # The same ids as sets, so noting stays O(1) per id (a bulk edit notes 10,000 agents).
+    _seen: dict[tuple[str, str], set[str]] = field(default_factory=dict, repr=False, compare=False)
+
+    def _ids(self, kind: Literal["inserted", "removed", "updated"], collection: str) -> tuple[list[str], set[str]]:
+        part: dict[str, list[str]] = getattr(self, kind)
+        listed = part.setdefault(collection, [])
+        return listed, self._seen.setdefault((kind, collection), set(listed))
+
     def note(self, collection: str, item_id: str, kind: Literal["inserted", "removed", "updated"]) -> None:
-        inserted = self.inserted.setdefault(collection, [])
-        removed = self.removed.setdefault(collection, [])
-        updated = self.updated.setdefault(collection, [])
+        inserted, in_inserted = self._ids("inserted", collection)
+        removed, in_removed = self._ids("removed", collection)
+        updated, in_updated = self._ids("updated", collection)
+
+        def add(listed: list[str], members: set[str]) -> None:
+            if item_id not in members:
+                members.add(item_id)
+                listed.append(item_id)
+
+        def drop(listed: list[str], members: set[str]) -> None:
+            if item_id in members:
+                members.discard(item_id)
+                listed.remove(item_id)
+
         if kind == "inserted":
-            if item_id in removed:  # removed then put back: net, its content changed
-                removed.remove(item_id)
-                if item_id not in updated:
-                    updated.append(item_id)
-            elif item_id not in inserted:
-                inserted.append(item_id)
-        elif kind == "removed":
-            if item_id in inserted:  # added then removed within one step: nothing to show
-                inserted.remove(item_id)
+            if item_id in in_removed:  # removed then put back: net, its content changed
+                drop(removed, in_removed)
+                add(updated, in_updated)
             else:
-                if item_id in updated:
-                    updated.remove(item_id)
-                if item_id not in removed:
-                    removed.append(item_id)
-        elif item_id not in inserted and item_id not in updated:
-            updated.append(item_id)
+                add(inserted, in_inserted)
+        elif kind == "removed":
+            if item_id in in_inserted:  # added then removed within one step: nothing to show
+                drop(inserted, in_inserted)
+            else:
+                drop(updated, in_updated)
+                add(removed, in_removed)
+        elif item_id not in in_inserted:
+            add(updated, in_updated)
         for part in (self.inserted, self.removed, self.updated):
             if not part.get(collection):
                 part.pop(collection, None)
+
+    def note_all(
+        self, collection: str, item_ids: Iterable[str], kind: Literal["inserted", "removed", "updated"]
+    ) -> None:
+        for item_id in item_ids:
+            self.note(collection, item_id, kind)
 
     def note_setting(self, path: str) -> None:
         if path not in self.settings:
@@ -140,6 +162,14 @@ def _note(collection: str, item_id: str, kind: Literal["inserted", "removed", "u
     change = _recording.get()
     if change is not None:
         change.note(collection, item_id, kind)
+
+
+def note_changes(collection: str, item_ids: Iterable[str], kind: Literal["inserted", "removed", "updated"]) -> None:
+    """Record many ids at once in the change being tracked, if any (for edits that touch
+    thousands of items in one step, such as a bulk model change)."""
+    change = _recording.get()
+    if change is not None:
+        change.note_all(collection, item_ids, kind)
 
 
 def _note_setting(path: str) -> None:

@@ -332,10 +332,18 @@ class Config(_Strict):
         items: list[Any] = getattr(self, collection)
         cached = self._ids.get(collection)
         if cached is not None and cached[0] is items:
-            position = cached[2].get(item_id)
+            known, positions = cached[1], cached[2]
+            if known < len(items):
+                # Items were appended since: index just the new tail (an import of 10,000 agents
+                # looks each one up after the previous was added; a rebuild each time was quadratic).
+                for index in range(known, len(items)):
+                    positions.setdefault(items[index].id, index)
+                self._ids[collection] = (items, len(items), positions)
+                known = len(items)
+            position = positions.get(item_id)
             if position is not None and position < len(items) and items[position].id == item_id:
                 return position, items[position]
-            if position is None and cached[1] == len(items):
+            if position is None and known == len(items):
                 return None
         positions = {item.id: index for index, item in enumerate(items)}
         self._ids[collection] = (items, len(items), positions)

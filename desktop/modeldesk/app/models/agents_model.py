@@ -101,7 +101,10 @@ class AgentsTableModel(QAbstractTableModel):
             self._rows_by_id = None
             self.endInsertRows()
         last = len(HEADERS) - 1
-        for agent_id in change.updated.get("agents", []):
+        updated = change.updated.get("agents", [])
+        if len(updated) > INCREMENTAL_LIMIT:
+            self._replace_many(updated)
+        for agent_id in updated if len(updated) <= INCREMENTAL_LIMIT else ():
             row, agent = self.row_of(agent_id), config.agent(agent_id)
             if row < 0 or agent is None:
                 continue
@@ -115,6 +118,35 @@ class AgentsTableModel(QAbstractTableModel):
             # again for the rows they show.
             self._effective.clear()
             self.dataChanged.emit(self.index(0, 0), self.index(len(self._agents) - 1, last))
+
+    def _replace_many(self, agent_ids: list[str]) -> None:
+        """Many rows changed at once (a bulk edit): one signal for the span, and one re-sort
+        keeping the selection, instead of a signal and a move per row."""
+        config = self._document.config
+        rows: list[int] = []
+        for agent_id in agent_ids:
+            row, agent = self.row_of(agent_id), config.agent(agent_id)
+            if row < 0 or agent is None:
+                continue
+            self._effective.pop(agent_id, None)
+            self._search.pop(agent_id, None)
+            self._agents[row] = agent
+            rows.append(row)
+        if not rows:
+            return
+        self.dataChanged.emit(self.index(min(rows), 0), self.index(max(rows), len(HEADERS) - 1))
+        if not 0 <= self._sort_column < len(HEADERS):
+            return
+        self.layoutAboutToBeChanged.emit()
+        persistent = self.persistentIndexList()
+        held = [(index, self._agents[index.row()].id) for index in persistent if 0 <= index.row() < len(self._agents)]
+        self._agents = self._sorted(self._agents)
+        self._rows_by_id = None
+        self.changePersistentIndexList(
+            [index for index, _ in held],
+            [self.index(self.row_of(agent_id), index.column()) for index, agent_id in held],
+        )
+        self.layoutChanged.emit()
 
     def _replace_row(self, row: int, agent: Agent) -> None:
         """Show the new version of a row's agent; when sorted, move it where it sorts now."""

@@ -25,7 +25,9 @@ class _ShowWatcher(QObject):
         widget.installEventFilter(self)
 
     def changed(self, *_: object) -> None:
-        widget = self._widget
+        widget = getattr(self, "_widget", None)
+        if widget is None:
+            return
         if widget.window().isVisible() and not widget.isVisible():
             self.stale = True
             return
@@ -33,7 +35,13 @@ class _ShowWatcher(QObject):
         self._refresh()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is self._widget and event.type() == QEvent.Type.Show and self.stale:
+        # Qt can still deliver events while Python's garbage collector tears this object
+        # down (its attributes already cleared); an exception here would abort the app.
+        if (
+            getattr(self, "stale", False)
+            and watched is getattr(self, "_widget", None)
+            and event.type() == QEvent.Type.Show
+        ):
             self.stale = False
             self._refresh()
         return False
