@@ -15,7 +15,7 @@ from modeldesk.app.document import PAUSED, wait_for_saves
 from modeldesk.core.edits import Batch, PutItem, SetAgentModels, SetSetting, UpdateItem
 from modeldesk.core.errors import EditError
 from modeldesk.core.samples import sample_config
-from modeldesk.core.schema import Agent, dump_config
+from modeldesk.core.schema import Agent, Model, dump_config
 from modeldesk.core.store import ConfigStore, config_text
 
 
@@ -163,12 +163,20 @@ def test_an_edit_whose_save_meets_a_broken_file_is_withdrawn_visibly(
     assert config_file.read_text() == "{ broken"
 
 
-def test_resolver_is_cached_and_rebuilt_after_a_change(document: Any) -> None:
+def test_resolver_is_cached_and_rebuilt_after_a_change_to_what_it_copies(document: Any) -> None:
     first = document.resolver
     assert document.resolver is first
+    # An agent's edit: the resolver reads agents as they are now, so it is kept.
     document.perform(SetAgentModels("helper", ("o3-mini",)))
-    assert document.resolver is not first
+    assert document.resolver is first
     assert document.resolver.chat("helper").models == ["o3-mini"]
+    document.perform(PutItem("agents", Agent(id="fresh", name="Fresh", model=["gpt-4o"])))
+    assert document.resolver.chat("fresh").models == ["gpt-4o"]
+    # The registry changed: rebuilt, and the new model is known.
+    document.perform(PutItem("models", Model(id="brand-new", provider="openai", name="b")))
+    assert document.resolver is not first
+    document.perform(SetAgentModels("helper", ("brand-new",)))
+    assert document.resolver.chat("helper").models == ["brand-new"]
 
 
 def test_a_missing_file_is_created_by_the_first_edit(qtbot: Any, tmp_path: Path) -> None:
@@ -206,3 +214,22 @@ def test_snapshot_is_unchanged_by_later_edits_and_shares_the_items(document: Any
     assert snapshot.agent("analyst").name == "Analyst"
     assert snapshot.settings.fallback.retries != 7
     assert snapshot.agent("late") is None
+
+
+def test_the_file_is_read_for_saving_while_idle_not_on_the_first_edit(document: Any, store: ConfigStore) -> None:
+    """At 10,000 agents, reading and validating the file held the interpreter ~100 ms on
+    the first two edits; the save thread does it once right after opening instead."""
+    document.wait_saved()
+    reads: list[int] = []
+    original = store._read
+
+    def counting_read() -> Any:
+        reads.append(1)
+        return original()
+
+    store._read = counting_read  # type: ignore[method-assign]
+    document.perform(SetAgentModels("helper", ("o3-mini",)))
+    document.perform(SetAgentModels("helper", ("gpt-4o",)))
+    document.wait_saved()
+    assert reads == []
+    assert ConfigStore(store.path).load().agent("helper").model == "gpt-4o"  # type: ignore[union-attr]

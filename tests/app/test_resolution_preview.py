@@ -229,3 +229,33 @@ def test_project_override(qtbot: Any, document: Any) -> None:
         "used",
         "entry '*' used: claude-haiku-4",
     )
+
+
+def test_only_edits_that_concern_the_agent_shown_refresh_it(qtbot: Any, document: Any) -> None:
+    """At 10,000 agents, redrawing the preview for every edit of another agent cost most of
+    an edit's time on the GUI thread."""
+    from PySide6.QtWidgets import QTabWidget, QWidget
+
+    tabs = QTabWidget()
+    qtbot.addWidget(tabs)
+    preview = ResolutionPreview(document)
+    tabs.addTab(preview, "Resolution")
+    other = QWidget()
+    tabs.addTab(other, "Other")
+    tabs.show()
+    qtbot.waitExposed(tabs)
+    preview.set_agent("analyst")
+    resets: list[int] = []
+    preview.chat_trace_model.modelReset.connect(lambda: resets.append(1))
+
+    document.perform(SetAgentModels("researcher", ["o3-mini"]))  # another agent
+    assert resets == []
+    document.perform(SetAgentModels("analyst", ["o3-mini"]))  # the agent shown
+    assert len(resets) == 1 and preview.chat_resolution is not None
+    assert list(preview.chat_resolution.models) == ["o3-mini"]
+
+    tabs.setCurrentWidget(other)  # hidden tab: the edit waits until it is shown
+    document.perform(SetAgentModels("analyst", ["gpt-4o"]))
+    assert len(resets) == 1
+    tabs.setCurrentWidget(preview)
+    assert len(resets) == 2 and list(preview.chat_resolution.models) == ["gpt-4o"]

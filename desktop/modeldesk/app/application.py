@@ -63,6 +63,9 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     app = QApplication.instance()
     if not isinstance(app, QApplication):
         app = QApplication(argv if argv is not None else sys.argv)
+    # The GUI thread shares the interpreter with the save worker: handing it over every
+    # millisecond (Python's default is 5 ms) keeps a save from holding the GUI for frames.
+    sys.setswitchinterval(0.001)
     app.setApplicationName(APP_NAME)
     app.setApplicationDisplayName(APP_NAME)
     app.setOrganizationName(APP_NAME)

@@ -24,6 +24,7 @@ empty string says editing is possible again.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import weakref
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -121,6 +122,8 @@ class Document(QObject):
         # Only the save thread writes through this store: it may keep the config it last
         # wrote and skip re-reading an unchanged file (see ConfigStore.keep_written_config).
         store.keep_written_config()
+        with contextlib.suppress(ModelDeskError):
+            self._futures.append(self._saver.submit(store.prime_written_config, store.fingerprint()))
         _open_documents.add(self)
 
     # --- reading ----------------------------------------------------------------------
@@ -180,7 +183,10 @@ class Document(QObject):
             raise EditError(f"Editing is paused until the config file is fixed and reloaded. {self.paused}")
         inverse, change = apply_tracked(self.config, edit)
         self.version += 1
-        self._resolver = None
+        if change.whole or any(change.touches(c) for c in ("settings", "models", "providers", "projects")):
+            # The resolver reads agents through the config's id index as they are now; only
+            # what it copied (the registry, projects) makes it stale.
+            self._resolver = None
         if self._file_vanished:
             # The file was deleted or moved away after we had it: write back all we show
             # (applying to "no file" would keep only this one edit). The copy is taken

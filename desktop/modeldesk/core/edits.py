@@ -88,6 +88,16 @@ class Change:
             return bool(self.settings)
         return any(collection in part for part in (self.inserted, self.removed, self.updated))
 
+    def concerns_agent(self, agent_id: str | None) -> bool:
+        """True if what is shown about ``agent_id`` may have changed: the agent itself, or
+        what it inherits from or names (settings, the registry, projects). Views of one
+        agent skip edits of the other 9,999."""
+        if self.whole or self.settings or any(self.touches(c) for c in ("models", "providers", "projects")):
+            return True
+        return agent_id is not None and any(
+            agent_id in part.get("agents", ()) for part in (self.inserted, self.removed, self.updated)
+        )
+
     @property
     def empty(self) -> bool:
         return not (self.whole or self.inserted or self.removed or self.updated or self.settings)

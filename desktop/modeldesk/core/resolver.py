@@ -223,7 +223,6 @@ class Resolver:
             self._models.update((m.id, m) for m in policy.models)
         self._providers.update((p.id, p) for p in config.providers)
         self._models.update((m.id, m) for m in config.models)
-        self._agents: dict[str, Agent] = {a.id: a for a in config.agents}
         self._projects: dict[str, Project] = {p.id: p for p in config.projects}
         self._problems: dict[str, str | None] = {}
         self._reads: dict[tuple[str, str | tuple[str, ...]], tuple[_Layer, tuple[str, ...]]] = {}
@@ -241,10 +240,10 @@ class Resolver:
         return dict(self._providers)
 
     def agent(self, agent_id: str) -> Agent:
-        try:
-            return self._agents[agent_id]
-        except KeyError:
-            raise UnknownAgentError(f"There is no agent '{agent_id}'.") from None
+        found = self.config.agent(agent_id)  # the config's id index: no copy of 10,000 agents
+        if found is None:
+            raise UnknownAgentError(f"There is no agent '{agent_id}'.")
+        return found
 
     def model_problem(self, model_id: str) -> str | None:
         """``None`` if the model can be used, else why not, in a few words."""

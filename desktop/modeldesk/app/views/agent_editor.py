@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from modeldesk.core.edits import Edit, SetAgentFallback, SetAgentModels, UpdateItem
+from modeldesk.core.edits import Change, Edit, SetAgentFallback, SetAgentModels, UpdateItem
 from modeldesk.core.errors import ModelDeskError, ResolutionError
 from modeldesk.core.resolver import Resolver
 from modeldesk.core.schema import Agent, FallbackOverride, as_model_value, model_list
@@ -393,7 +393,9 @@ class AgentEditor(QWidget):
         self.project_combo.activated.connect(self._commit_project)
         self.instruction_edit.installEventFilter(self)
         self.models_editor.models_edited.connect(self._commit_models)
-        document.changed.connect(self._refresh)
+        # Only edits that concern the agent shown refresh it (at 10,000 agents most do not).
+        document.edited.connect(self._on_edited)
+        document.reloaded.connect(self._refresh)
         self._refresh()
 
     # --- API --------------------------------------------------------------------------
@@ -423,6 +425,10 @@ class AgentEditor(QWidget):
         self._refresh()
 
     # --- refresh from the document ----------------------------------------------------
+
+    def _on_edited(self, change: Change) -> None:
+        if change.concerns_agent(self.agent_id):
+            self._refresh()
 
     def _refresh(self) -> None:
         agent = self._agent()

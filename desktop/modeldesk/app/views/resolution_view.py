@@ -13,6 +13,7 @@ from __future__ import annotations
 from html import escape as _escape
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from modeldesk.core.edits import Change
 from modeldesk.core.errors import NoModelConfiguredError, ResolutionError
 from modeldesk.core.resolver import Resolution, TraceStep
 from modeldesk.core.schema import Config, Policy
@@ -134,7 +136,11 @@ class ResolutionPreview(QWidget):
         layout.addWidget(self.chat_trace, 1)
         layout.addWidget(self.task_box, 1)
 
-        document.changed.connect(self._on_document_changed)
+        # Refreshed when an edit concerns the agent shown, and only while the tab can be seen
+        # (otherwise once when it is shown again).
+        self._stale = False
+        document.edited.connect(self._on_edited)
+        document.reloaded.connect(self._follow)
         self.refresh()
 
     # --- building -----------------------------------------------------------------------
@@ -247,6 +253,22 @@ class ResolutionPreview(QWidget):
         self.options_form.setRowVisible(self.call_combo, not delegated)
         self.options_form.setRowVisible(self.parent_combo, delegated)
         self.options_form.setRowVisible(self.request_combo, delegated)
+
+    def _on_edited(self, change: Change) -> None:
+        if change.concerns_agent(self.agent_id):
+            self._follow()
+
+    def _follow(self) -> None:
+        if self.window().isVisible() and not self.isVisible():
+            self._stale = True  # a hidden tab catches up once, when shown
+            return
+        self._on_document_changed()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self._stale = False
+            self._on_document_changed()
 
     def _on_document_changed(self) -> None:
         self._fill_tasks()

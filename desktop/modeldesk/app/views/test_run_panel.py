@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
 )
 from shiboken6 import isValid
 
+from modeldesk.core.edits import Change
 from modeldesk.runtime.cooldown import CooldownTracker, config_scope
 from modeldesk.runtime.events import CooldownStarted, OutputWithdrawn, RunEvent, TextDelta
 from modeldesk.runtime.runner import RunResult, run_agent
@@ -189,7 +190,8 @@ class TestRunPanel(QWidget):
         self.cooldown_list.currentRowChanged.connect(self._update_buttons)
         self.cooldown_timer.timeout.connect(self.refresh_cooldowns)
         # A rename or removal of the agent shows at once (a run in progress goes on).
-        document.changed.connect(self._on_document_changed)
+        document.edited.connect(self._on_edited)
+        document.reloaded.connect(self._on_document_changed)
         self.set_agent(None)
         self.refresh_cooldowns()
 
@@ -259,6 +261,10 @@ class TestRunPanel(QWidget):
         else:
             self.agent_label.setText("Choose an agent to test-run it.")
         self._update_buttons()
+
+    def _on_edited(self, change: Change) -> None:
+        if change.concerns_agent(self.agent_id):
+            self._on_document_changed()
 
     def _on_document_changed(self) -> None:
         self.set_agent(self.agent_id)
