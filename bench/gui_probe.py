@@ -44,7 +44,9 @@ def emit(data: dict[str, Any]) -> None:
         import pstats
 
         out = io.StringIO()
-        pstats.Stats(PROFILE, stream=out).sort_stats("cumulative").print_stats(30)
+        pstats.Stats(PROFILE, stream=out).sort_stats("cumulative").print_stats(
+            int(os.environ.get("BENCH_PROFILE_ROWS", "30"))
+        )
         print(out.getvalue(), file=sys.stderr)
     print("RESULT " + json.dumps(data), flush=True)
 
@@ -122,7 +124,7 @@ class Opened:
     def __init__(self, config_path: str) -> None:
         from PySide6.QtWidgets import QApplication
 
-        from modeldesk.app.application import make_application
+        from modeldesk.app.application import make_application, settle_heap
         from modeldesk.app.document import Document
         from modeldesk.app.main_window import MainWindow
         from modeldesk.core.store import ConfigStore
@@ -133,6 +135,7 @@ class Opened:
         self.window = MainWindow(self.document)
         self.window.resize(1400, 900)
         self.window.show()
+        settle_heap()  # as run_app does once the window is up
         self.settle(1.0)
 
     def settle(self, seconds: float) -> None:
