@@ -284,3 +284,21 @@ def test_tab_reaches_the_side_tabs_before_the_fields_they_show(qtbot: Any, docum
     assert page.focusWidget() is page.tabs.tabBar()
     qtbot.keyClick(page.tabs.tabBar(), Qt.Key.Key_Tab)
     assert page.focusWidget() is page.editor.name_edit
+
+
+def test_a_filtered_list_follows_later_edits_row_by_row(qtbot: Any, document: Document) -> None:
+    """A filter change decides every row in one pass; edits after it are still judged
+    one row at a time (a renamed agent leaves or joins the filtered list)."""
+    source = AgentsTableModel(document)
+    proxy = AgentsFilterProxy()
+    proxy.setSourceModel(source)
+    proxy.set_text("analy")
+
+    def shown() -> list[str]:
+        return sorted(proxy.index(r, NAME).data() for r in range(proxy.rowCount()))
+
+    assert shown() == ["Analyst"]
+    document.perform(UpdateItem("agents", "helper", {"name": "Helper analyst"}))
+    assert shown() == ["Analyst", "Helper analyst"]
+    document.perform(UpdateItem("agents", "helper", {"name": "General helper"}))
+    assert shown() == ["Analyst"]
