@@ -108,7 +108,10 @@ class Change:
     def _ids(self, kind: Literal["inserted", "removed", "updated"], collection: str) -> tuple[list[str], set[str]]:
         part: dict[str, list[str]] = getattr(self, kind)
         listed = part.setdefault(collection, [])
-        return listed, self._seen.setdefault((kind, collection), set(listed))
+        members = self._seen.get((kind, collection))
+        if members is None:
+            members = self._seen[(kind, collection)] = set(listed)
+        return listed, members
 
     def note(self, collection: str, item_id: str, kind: Literal["inserted", "removed", "updated"]) -> None:
         inserted, in_inserted = self._ids("inserted", collection)

@@ -122,10 +122,10 @@ class AgentsTableModel(QAbstractTableModel):
     def _replace_many(self, agent_ids: list[str]) -> None:
         """Many rows changed at once (a bulk edit): one signal for the span, and one re-sort
         keeping the selection, instead of a signal and a move per row."""
-        config = self._document.config
+        current = {agent.id: agent for agent in self._document.config.agents}  # one pass, not 10,000 look-ups
         rows: list[int] = []
         for agent_id in agent_ids:
-            row, agent = self.row_of(agent_id), config.agent(agent_id)
+            row, agent = self.row_of(agent_id), current.get(agent_id)
             if row < 0 or agent is None:
                 continue
             self._effective.pop(agent_id, None)
@@ -345,6 +345,8 @@ class AgentsFilterProxy(QSortFilterProxyModel):
             source.sort(column, order)
 
     def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
+        if not self._text and self._model_id is None:
+            return True
         accepted = self._accepted
         if accepted is not None and source_row < len(accepted):
             return accepted[source_row]
