@@ -240,10 +240,11 @@ class Resolver:
         return dict(self._providers)
 
     def agent(self, agent_id: str) -> Agent:
-        found = self.config.agent(agent_id)  # the config's id index: no copy of 10,000 agents
+        found = self.config.find("agents", agent_id)  # the config's id index: no copy of 10,000 agents
         if found is None:
             raise UnknownAgentError(f"There is no agent '{agent_id}'.")
-        return found
+        agent: Agent = found[1]
+        return agent
 
     def model_problem(self, model_id: str) -> str | None:
         """``None`` if the model can be used, else why not, in a few words."""
