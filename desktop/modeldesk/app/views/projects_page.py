@@ -24,7 +24,6 @@ from typing import Any
 from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QObject, QStringListModel, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QButtonGroup,
     QComboBox,
     QCompleter,
@@ -55,6 +54,7 @@ from ..models.projects_model import (
 from ..models.task_rules_model import TaskRule
 from ..widgets.actions import widget_action
 from ..widgets.model_list_editor import ModelListEditor
+from ..widgets.named_items_box import named_items_box
 from ..widgets.style import problem_colour, text_style
 from ..widgets.tables import make_table
 from ..widgets.when_shown import when_shown
@@ -200,48 +200,25 @@ class ProjectsPage(QWidget):
     # --- building -----------------------------------------------------------------------
 
     def _build_projects_side(self) -> None:
-        self.projects_box = QGroupBox("Projects", self)
         self.projects_model = ProjectsModel(self.document, self)
-        self.projects_view = make_table(
-            self.projects_model, "projects_view", "Projects", self, stretch=(ProjectsModel.DEFAULT,)
+        built = named_items_box(
+            self,
+            noun="project",
+            model=self.projects_model,
+            stretch=(ProjectsModel.DEFAULT,),
+            remove_label="De&lete project…",
+            remove_tip="Delete the selected project (Delete); asks where its agents go",
+            on_add=self.add_project,
+            on_rename=self.rename_project,
+            on_remove=self.delete_project,
         )
+        self.projects_box, self.projects_view, self.new_project_edit = built.box, built.view, built.name_edit
+        self.add_project_button, self.rename_project_button = built.add_button, built.rename_button
+        self.delete_project_button = built.remove_button
         # Fixed row heights: rows are not measured one by one after each change.
         self.projects_view.setWordWrap(False)
         self.projects_view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.projects_view.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
-        self.projects_view.setEditTriggers(
-            QAbstractItemView.EditTrigger.EditKeyPressed | QAbstractItemView.EditTrigger.DoubleClicked
-        )
-        self.new_project_edit = QLineEdit(self)
-        self.new_project_edit.setObjectName("new_project_edit")
-        self.new_project_edit.setPlaceholderText("New project name")
-        self.new_project_edit.setAccessibleName("New project name")
-        self.add_project_button = QPushButton("A&dd project", self)
-        self.rename_project_button = QPushButton("Re&name", self)
-        self.rename_project_button.setToolTip("Rename the selected project (F2)")
-        self.delete_project_button = QPushButton("De&lete project…", self)
-        self.delete_project_button.setToolTip("Delete the selected project (Delete); asks where its agents go")
-        widget_action(
-            self.projects_view, "Delete project…", QKeySequence(QKeySequence.StandardKey.Delete), self.delete_project
-        )
-        self.projects_view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
-
-        add_row = QHBoxLayout()
-        add_row.addWidget(self.new_project_edit, 1)
-        add_row.addWidget(self.add_project_button)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.rename_project_button)
-        buttons.addWidget(self.delete_project_button)
-        buttons.addStretch(1)
-        layout = QVBoxLayout(self.projects_box)
-        layout.addWidget(self.projects_view, 1)
-        layout.addLayout(buttons)
-        layout.addLayout(add_row)
-
-        self.new_project_edit.returnPressed.connect(self.add_project)
-        self.add_project_button.clicked.connect(self.add_project)
-        self.rename_project_button.clicked.connect(self.rename_project)
-        self.delete_project_button.clicked.connect(self.delete_project)
 
     def _build_editor_side(self) -> None:
         self.editor_widget = QWidget(self)

@@ -19,13 +19,11 @@ from itertools import pairwise
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QCompleter,
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QPushButton,
     QSplitter,
     QTableView,
@@ -42,6 +40,7 @@ from ..document import Document
 from ..models.squads_model import MembersModel, SquadsModel
 from ..widgets.actions import widget_action
 from ..widgets.model_list_editor import ModelListEditor
+from ..widgets.named_items_box import named_items_box
 from ..widgets.style import problem_colour, text_style
 from ..widgets.tables import make_table
 from ..widgets.when_shown import when_shown
@@ -95,42 +94,21 @@ class SquadsPage(QWidget):
     # --- building -----------------------------------------------------------------------
 
     def _build_squads_side(self) -> None:
-        self.squads_box = QGroupBox("Squads", self)
         self.squads_model = SquadsModel(self.document, self)
-        self.squads_view = make_table(self.squads_model, "squads_view", "Squads", self, stretch=(SquadsModel.NAME,))
-        self.squads_view.setEditTriggers(
-            QAbstractItemView.EditTrigger.EditKeyPressed | QAbstractItemView.EditTrigger.DoubleClicked
+        built = named_items_box(
+            self,
+            noun="squad",
+            model=self.squads_model,
+            stretch=(SquadsModel.NAME,),
+            remove_label="&Remove squad",
+            remove_tip="Remove the selected squad (Delete); its agents stay",
+            on_add=self.add_squad,
+            on_rename=self.rename_squad,
+            on_remove=self.remove_squad,
         )
-        self.new_squad_edit = QLineEdit(self)
-        self.new_squad_edit.setObjectName("new_squad_edit")
-        self.new_squad_edit.setPlaceholderText("New squad name")
-        self.new_squad_edit.setAccessibleName("New squad name")
-        self.add_squad_button = QPushButton("A&dd squad", self)
-        self.rename_squad_button = QPushButton("Re&name", self)
-        self.rename_squad_button.setToolTip("Rename the selected squad (F2)")
-        self.remove_squad_button = QPushButton("&Remove squad", self)
-        self.remove_squad_button.setToolTip("Remove the selected squad (Delete); its agents stay")
-        widget_action(
-            self.squads_view, "Remove squad", QKeySequence(QKeySequence.StandardKey.Delete), self.remove_squad
-        )
-        self.squads_view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
-
-        add_row = QHBoxLayout()
-        add_row.addWidget(self.new_squad_edit, 1)
-        add_row.addWidget(self.add_squad_button)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.rename_squad_button)
-        buttons.addWidget(self.remove_squad_button)
-        buttons.addStretch(1)
-        layout = QVBoxLayout(self.squads_box)
-        layout.addWidget(self.squads_view, 1)
-        layout.addLayout(buttons)
-        layout.addLayout(add_row)
-
-        self.new_squad_edit.returnPressed.connect(self.add_squad)
-        self.add_squad_button.clicked.connect(self.add_squad)
-        self.rename_squad_button.clicked.connect(self.rename_squad)
-        self.remove_squad_button.clicked.connect(self.remove_squad)
+        self.squads_box, self.squads_view, self.new_squad_edit = built.box, built.view, built.name_edit
+        self.add_squad_button, self.rename_squad_button = built.add_button, built.rename_button
+        self.remove_squad_button = built.remove_button
 
     def _build_members_side(self) -> None:
         self.members_box = QGroupBox("Members", self)
