@@ -104,3 +104,12 @@ def test_without_a_command_the_cli_prints_usage_and_the_entry_point_opens_the_ap
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "desktop"), str(REPO)])}
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, env=env)
     assert done.stdout.split("\n")[:2] == ["app opened with here.json", "no qt 0"], done.stderr
+
+
+def test_listing_agents_does_not_load_the_runner_or_httpx(tmp_path: Path) -> None:
+    """`agents list` needs the fallback policy's settings only; the runtime package loads a
+    module when one of its names is first used, so the runner and httpx stay out."""
+    path = write_json(tmp_path / "config.json", WORLD)
+    done, names = imported_modules("--config", str(path), "agents", "list", "--json")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert not {"httpx", "modeldesk.runtime.runner", "modeldesk.runtime.providers"} & names
