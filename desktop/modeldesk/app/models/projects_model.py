@@ -8,14 +8,13 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 
-from modeldesk.core.edits import UpdateItem
 from modeldesk.core.errors import ModelDeskError
 from modeldesk.core.resolver import PLACEHOLDER, Resolver
 from modeldesk.core.schema import Agent, Config, ModelValue, Policy, Project, model_list
 
 from ..document import Document
 from ..widgets.style import problem_colour
-from .rows import AnyIndex, RowsTableModel, dim_brush
+from .rows import AnyIndex, RowsTableModel, dim_brush, rename_from_cell
 from .trace_model import layer_label
 
 # Where a project's agents inherit from when the project sets no usable default.
@@ -88,18 +87,7 @@ class ProjectsModel(RowsTableModel[ProjectRow]):
         if role != Qt.ItemDataRole.EditRole or not index.isValid() or index.column() != self.NAME:
             return False
         project = self._rows[index.row()].project
-        name = str(value).strip()
-        if not name:
-            self.edit_failed.emit("A project needs a name.")
-            return False
-        if name == project.name:
-            return True
-        try:
-            self.document.perform(
-                UpdateItem("projects", project.id, {"name": name}, label=f"Rename project {project.name} to {name}")
-            )
-        except ModelDeskError as exc:
-            self.edit_failed.emit(exc.message)
+        if not rename_from_cell(self.document, self.edit_failed.emit, "projects", project.id, project.name, value):
             return False
         self.dataChanged.emit(index, index)
         return True

@@ -16,13 +16,12 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QBrush
 
-from modeldesk.core.edits import UpdateItem
-from modeldesk.core.errors import ModelDeskError, ResolutionError
+from modeldesk.core.errors import ResolutionError
 from modeldesk.core.resolver import Resolver
 from modeldesk.core.schema import Config, Squad, model_list
 
 from ..widgets.style import problem_colour
-from .rows import AnyIndex, RowsTableModel, dim_brush
+from .rows import AnyIndex, RowsTableModel, dim_brush, rename_from_cell
 from .trace_model import layer_label
 
 if TYPE_CHECKING:
@@ -66,20 +65,8 @@ class SquadsModel(RowsTableModel[Squad]):
         if role != Qt.ItemDataRole.EditRole or not index.isValid() or index.column() != self.NAME:
             return False
         squad = self._rows[index.row()]
-        name = str(value).strip()
-        if not name:
-            self.edit_failed.emit("A squad needs a name.")
+        if not rename_from_cell(self.document, self.edit_failed.emit, "squads", squad.id, squad.name, value):
             return False
-        if name == squad.name:
-            return True
-        try:
-            self.document.perform(
-                UpdateItem("squads", squad.id, {"name": name}, label=f"Rename squad {squad.name} to {name}")
-            )
-        except ModelDeskError as exc:
-            self.edit_failed.emit(str(exc))
-            return False
-        # document.changed has refreshed the rows by now; say so for this cell regardless.
         self.dataChanged.emit(index, index)
         return True
 
