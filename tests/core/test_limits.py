@@ -5,7 +5,6 @@ where the file could be read."""
 from __future__ import annotations
 
 import json
-
 import os
 import subprocess
 import sys

@@ -26,7 +26,7 @@ from modeldesk.core.resolver import Resolution, Resolver, TraceStep
 from modeldesk.core.schema import Config, FallbackSettings, Policy
 from modeldesk.core.setting_fields import setting_fields
 from modeldesk.core.store import ConfigStore
-from modeldesk.core.text import clean_text
+from modeldesk.core.text import clean_text as clean_text  # re-exported: every command uses it
 from modeldesk.core.validation_text import schema_problems
 
 ItemT = TypeVar("ItemT", bound=BaseModel)
