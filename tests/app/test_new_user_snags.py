@@ -28,7 +28,7 @@ def long_names_file(tmp_path: Path) -> Path:
     return path
 
 
-def test_long_names_never_widen_the_window(qtbot: Any, long_names_file: Path) -> None:
+def test_long_names_never_widen_the_window(qtbot: Any, qasync_loop: Any, long_names_file: Path) -> None:
     from modeldesk.app.document import Document
 
     document = Document(ConfigStore(long_names_file))
@@ -64,7 +64,7 @@ def _lightness(widget: Any, role: Any) -> int:
     return int(widget.palette().color(role).lightness())
 
 
-def test_text_and_icons_follow_every_theme_switch(qtbot: Any, document: Any) -> None:
+def test_text_and_icons_follow_every_theme_switch(qtbot: Any, qasync_loop: Any, document: Any) -> None:
     from PySide6.QtGui import QPalette
 
     from modeldesk.app.models.timeline_model import kind_icon
