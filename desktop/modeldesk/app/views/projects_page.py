@@ -53,9 +53,10 @@ from ..models.projects_model import (
 )
 from ..models.task_rules_model import TaskRule
 from ..widgets.actions import widget_action
+from ..widgets.elided import ElidedLabel, elide_combo
 from ..widgets.model_list_editor import ModelListEditor
 from ..widgets.named_items_box import named_items_box
-from ..widgets.style import problem_colour, text_style
+from ..widgets.style import set_heading_font, set_text_colour
 from ..widgets.tables import make_table
 from ..widgets.when_shown import when_shown
 from .dialogs.forms import FormDialog
@@ -124,7 +125,7 @@ class DeleteProjectDialog(FormDialog):
         self.group = QButtonGroup(self)
         self.group.addButton(self.none_radio)
         self.group.addButton(self.move_radio)
-        self.target_combo = QComboBox(self)
+        self.target_combo = elide_combo(QComboBox(self))
         self.target_combo.setAccessibleName("Project to move the agents to")
         for other in config.projects:
             if other.id != project.id:
@@ -174,7 +175,7 @@ class ProjectsPage(QWidget):
         self.message_label = QLabel(self)
         self.message_label.setObjectName("message_label")
         self.message_label.setWordWrap(True)
-        self.message_label.setStyleSheet(text_style(problem_colour()))
+        set_text_colour(self.message_label, "problem")
         self.message_label.setVisible(False)
 
         split = QSplitter(Qt.Orientation.Horizontal, self)
@@ -222,10 +223,9 @@ class ProjectsPage(QWidget):
 
     def _build_editor_side(self) -> None:
         self.editor_widget = QWidget(self)
-        self.title = QLabel(self.editor_widget)
+        self.title = ElidedLabel("", self.editor_widget)
         self.title.setObjectName("project_title")
-        self.title.setStyleSheet("font-size: 14pt; font-weight: 600;")
-        self.title.setTextFormat(Qt.TextFormat.PlainText)
+        set_heading_font(self.title)
 
         self.default_box = QGroupBox("Default model (primary first, then fallbacks)", self.editor_widget)
         self.models_editor = ModelListEditor(self.document, self.default_box, show_hint=True)

@@ -61,9 +61,10 @@ from modeldesk.core.schema import model_list
 
 from ...document import Document
 from ...models.bulk_preview_model import BulkPreviewModel
+from ...widgets.elided import elide_combo
 from ...widgets.model_list_editor import ModelListEditor
 from ...widgets.settings_hint import settings_hint
-from ...widgets.style import problem_colour, text_style
+from ...widgets.style import set_text_colour
 from ...widgets.tables import make_table
 from ..model_combo import ModelCombo
 
@@ -118,7 +119,7 @@ class BulkChangeDialog(QDialog):
         self.blocker_label = QLabel(self)
         self.blocker_label.setObjectName("blocker_label")
         self.blocker_label.setWordWrap(True)
-        self.blocker_label.setStyleSheet(text_style(problem_colour()))
+        set_text_colour(self.blocker_label, "problem")
         self.blocker_label.setVisible(False)
         bottom = QHBoxLayout()
         bottom.addWidget(self.blocker_label, 1)
@@ -169,7 +170,7 @@ class BulkChangeDialog(QDialog):
         self.using_radio = self._radio(self.scope_group, "Every agent &using", "using", self.SCOPES)
         self.all_radio = self._radio(self.scope_group, "&Every agent", "all", self.SCOPES)
 
-        self.squad_combo = QComboBox(self)
+        self.squad_combo = elide_combo(QComboBox(self))
         self.squad_combo.setAccessibleName("Squad")
         self._fill_squads()
         self.selected_label = QLabel(", ".join(self._selected) or "(none selected)", self)
@@ -253,7 +254,7 @@ class BulkChangeDialog(QDialog):
         self.problem_label = QLabel(self)
         self.problem_label.setObjectName("problem_label")
         self.problem_label.setWordWrap(True)
-        self.problem_label.setStyleSheet(text_style(problem_colour()))
+        set_text_colour(self.problem_label, "problem")
 
         radios = QHBoxLayout()
         for button in (self.set_radio, self.replace_radio, self.add_radio, self.remove_radio):
@@ -450,9 +451,9 @@ class BulkChangeDialog(QDialog):
         noted = sum(1 for c in self._plan if c.changed and c.note)
         if self._error:
             self.summary_label.setText(self._error)
-            self.summary_label.setStyleSheet(text_style(problem_colour()))
+            set_text_colour(self.summary_label, "problem")
         else:
-            self.summary_label.setStyleSheet("")
+            set_text_colour(self.summary_label, None)
             if not self._plan:
                 self.summary_label.setText("No agent is in this scope.")
             else:
@@ -491,7 +492,7 @@ class BulkChangeDialog(QDialog):
 
     def _show_failure(self, text: str) -> None:
         self.summary_label.setText(text)
-        self.summary_label.setStyleSheet(text_style(problem_colour()))
+        set_text_colour(self.summary_label, "problem")
 
     def done(self, result: int) -> None:
         # A closed dialog no longer follows the document (it may live on until deleted).

@@ -1,0 +1,94 @@
+"""Snags a new user met trying the app under Xvfb: each reproduced here with real widgets
+(and real keys where keys matter) before it was fixed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from modeldesk.app.main_window import MainWindow
+from modeldesk.core.samples import sample_config
+from modeldesk.core.store import ConfigStore
+from tests.app.helpers import show_active
+
+LONG_NAME = "A very long agent name that a new user typed to see what happens with the layout of the window"
+
+
+@pytest.fixture
+def long_names_file(tmp_path: Path) -> Path:
+    """The sample with ~95-character names on every agent, squad and project."""
+    config = sample_config()
+    for items in (config.agents, config.squads, config.projects):
+        for item in items:
+            item.name = f"{LONG_NAME} {item.id}"
+    path = tmp_path / "config.json"
+    ConfigStore(path).save(config)
+    return path
+
+
+def test_long_names_never_widen_the_window(qtbot: Any, qasync_loop: Any, long_names_file: Path) -> None:
+    from modeldesk.app.document import Document
+
+    document = Document(ConfigStore(long_names_file))
+    window = show_active(qtbot, MainWindow(document), (1024, 700))
+    try:
+        for tab in range(window.agents_page.tabs.count()):
+            window.agents_page.tabs.setCurrentIndex(tab)
+            qtbot.wait(10)
+        for key in ("squads", "projects", "history", "settings", "health"):
+            window.pages.setCurrentWidget(window.page(key))
+            qtbot.wait(10)
+        window.squads_page.select_member(document.config.squads[0].agents[0])
+        # Every page fits a 1024-pixel screen, whatever the names.
+        assert window.minimumSizeHint().width() <= 1024
+        assert window.width() <= 1024
+        # The heading shows as much of the name as fits, and all of it as a tooltip.
+        title = window.agents_page.editor.title
+        assert title.toolTip().startswith(LONG_NAME)
+        window.pages.setCurrentWidget(window.agents_page)
+        window.agents_page.tabs.setCurrentWidget(window.agents_page.editor)
+        qtbot.wait(10)
+        assert title.shown_text().endswith("…")
+        window.resize(1400, 700)
+        qtbot.waitUntil(lambda: window.width() == 1400)
+        window.resize(1024, 700)
+        qtbot.waitUntil(lambda: window.width() == 1024)
+    finally:
+        window.close()
+        document.shutdown()
+
+
+def _lightness(widget: Any, role: Any) -> int:
+    return int(widget.palette().color(role).lightness())
+
+
+def test_text_and_icons_follow_every_theme_switch(qtbot: Any, qasync_loop: Any, document: Any) -> None:
+    from PySide6.QtGui import QPalette
+
+    from modeldesk.app.models.timeline_model import kind_icon
+
+    window = show_active(qtbot, MainWindow(document))
+    editor = window.agents_page.editor
+    window.agents_page.select_agent(document.config.agents[0].id)
+    text, button_text = QPalette.ColorRole.WindowText, QPalette.ColorRole.ButtonText
+    try:
+        for theme in ("Light", "Dark", "Light", "Dark"):
+            window.app_menus.theme_actions[theme].trigger()
+            qtbot.wait(10)
+            dark = theme == "Dark"
+            # The heading and the folding sections' headers read on the window's colour.
+            assert (_lightness(editor.title, text) > 128) == dark
+            for section in (editor.task_section, editor.fallback_section):
+                assert (_lightness(section.toggle, button_text) > 128) == dark
+            # Icons drawn in the text colour: light on dark, dark on light.
+            image = kind_icon("attempt_started").pixmap(32, 32).toImage()
+            opaque = [
+                image.pixelColor(x, y) for x in range(32) for y in range(32) if image.pixelColor(x, y).alpha() > 200
+            ]
+            assert opaque
+            assert all((colour.lightness() > 128) == dark for colour in opaque)
+    finally:
+        window.app_menus.theme_actions["System"].trigger()
+        window.close()
