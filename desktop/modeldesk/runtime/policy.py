@@ -14,8 +14,10 @@ in as a function so tests can pin it.
 | malformed_response, empty_answer      | 503/529 replaces it), then next model                 |
 | too_slow                              | next model (the attempt used its own budget)          |
 | context_overflow                      | next model with a larger known context window        |
-| not_found                             | next model                                           |
+| not_found, not_implemented (501)      | next model                                           |
 | auth, redirect                        | next model on another provider                       |
+| refusal (finish_reason content_filter, | on_refusal "fallback": next model, another provider  |
+| stop_reason refusal)                  | first; "stop": stop                                  |
 | invalid_request, content_policy       | stop                                                 |
 | cancelled                             | stop                                                 |
 """
@@ -64,6 +66,9 @@ class Decision:
     block_reason: str = ""
     # Set for context overflow: later models need a larger known window than this.
     min_context_exceeded: bool = False
+    # Set for a refusal: the next model on another provider comes before the rest of this
+    # provider's (the same model family would likely refuse the same turn).
+    other_provider_first: bool = False
 
 
 def effective_options(settings: Settings, agent: Agent | None) -> FallbackSettings:
@@ -94,15 +99,50 @@ def decide(
     on_last_model: bool,
     rand: Callable[[], float] = random.random,
 ) -> Decision:
-    """What to do after attempt number ``attempt`` (1-based) on a model failed with ``error``."""
+    """What to do after attempt number ``attempt`` (1-based) on a model failed with ``error``.
+
+    The provider's ``x-should-retry`` has the last word on retrying the same model: ``false``
+    turns a retry into the next model, ``true`` allows one retry the class would not get.
+    """
+    decision = _by_class(error, attempt=attempt, options=options, on_last_model=on_last_model, rand=rand)
+    if error.should_retry is False and decision.action is Action.RETRY:
+        return Decision(Action.NEXT, reason=f"{error.message} (the provider said not to retry: x-should-retry)")
+    if (
+        error.should_retry is True
+        and decision.action is not Action.RETRY
+        and error.error_class not in _NEVER_RETRIED
+        and attempt == 1
+        and attempts_per_model(options) > 1
+    ):
+        return Decision(Action.RETRY, delay_s=backoff_delay(0, options, rand), reason=error.message)
+    return decision
+
+
+# Nothing a server says makes these worth sending again.
+_NEVER_RETRIED = frozenset({"cancelled", "no_key", "refusal"})
+
+
+def _by_class(
+    error: ProviderError,
+    *,
+    attempt: int,
+    options: FallbackSettings,
+    on_last_model: bool,
+    rand: Callable[[], float],
+) -> Decision:
     cls = error.error_class
     attempts = attempts_per_model(options)
     if cls in STOPPING:
         return Decision(Action.STOP, reason=error.message)
+    if cls == "refusal":
+        # Never the same model again: the same turn would be refused again.
+        if options.on_refusal == "stop":
+            return Decision(Action.STOP, reason=error.message)
+        return Decision(Action.NEXT, reason=error.message, other_provider_first=True)
     if cls in PROVIDER_WIDE:
         why = _BLOCK_REASONS[cls].replace("{error}", error.message)
         return Decision(Action.NEXT, reason=error.message, block_provider=True, block_reason=why)
-    if cls in ("not_found", "too_slow"):
+    if cls in ("not_found", "too_slow", "not_implemented"):
         return Decision(Action.NEXT, reason=error.message)
     if cls == "context_overflow":
         return Decision(Action.NEXT, reason=error.message, min_context_exceeded=True)
