@@ -92,3 +92,29 @@ def test_text_and_icons_follow_every_theme_switch(qtbot: Any, qasync_loop: Any, 
     finally:
         window.app_menus.theme_actions["System"].trigger()
         window.close()
+
+
+def test_projects_move_here_takes_a_partial_name_from_the_keyboard(qtbot: Any, qasync_loop: Any, document: Any) -> None:
+    from PySide6.QtCore import Qt
+
+    window = show_active(qtbot, MainWindow(document), (1024, 700))
+    window.pages.setCurrentWidget(window.projects_page)
+    page = window.projects_page
+    page.select_project("research")
+    field = page.add_agent_edit
+    field.setFocus()
+    qtbot.waitUntil(field.hasFocus)
+    # Part of a name, as the user remembers it: the one agent it matches moves.
+    qtbot.keyClicks(field, "note")
+    qtbot.keyClick(field, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: document.config.agent("note-taker").project == "research")
+    assert field.text() == ""
+    # Several matches: say so, keep the text, and keep the field row on the page.
+    qtbot.keyClicks(field, "re")
+    qtbot.keyClick(field, Qt.Key.Key_Return)
+    assert "matches" in page.message_label.text()
+    assert page.message_label.isVisible()
+    assert field.text() == "re"
+    assert not field.visibleRegion().isEmpty()
+    assert not page.add_agent_button.visibleRegion().isEmpty()
+    window.close()

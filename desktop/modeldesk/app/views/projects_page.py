@@ -42,7 +42,7 @@ from PySide6.QtWidgets import (
 
 from modeldesk.core.edits import AddItem, Batch, Edit, RemoveItem, UpdateItem
 from modeldesk.core.errors import ModelDeskError
-from modeldesk.core.schema import Config, Project, as_model_value, model_list
+from modeldesk.core.schema import Agent, Config, Project, as_model_value, model_list
 
 from ..document import Document
 from ..models.projects_model import (
@@ -160,6 +160,16 @@ def delete_project_edit(config: Config, project: Project, target: str | None) ->
     ]
     where = f"moving its agents to {target}" if target else "leaving its agents without a project"
     return Batch(tuple(parts), label=f"Delete project {project.name}, {where}")
+
+
+def matching_agents(config: Config, typed: str) -> list[Agent]:
+    """The agents that ``typed`` names: the one whose id or name it is (any case), else
+    every agent whose id or name contains it, as the completer offers them."""
+    needle = typed.casefold()
+    exact = [a for a in config.agents if needle in (a.id.casefold(), a.name.casefold())]
+    if exact:
+        return exact[:1]
+    return [a for a in config.agents if needle in a.id.casefold() or needle in a.name.casefold()]
 
 
 class ProjectsPage(QWidget):
@@ -493,20 +503,35 @@ class ProjectsPage(QWidget):
 
     def _fill_agent_ids(self) -> None:
         if self._agent_ids_version != self.document.version:
-            self.agent_ids.setStringList([agent.id for agent in self.document.config.agents])
+            # Ids and names alike: the user may remember either.
+            offered = dict.fromkeys(text for agent in self.document.config.agents for text in (agent.id, agent.name))
+            self.agent_ids.setStringList(list(offered))
             self._agent_ids_version = self.document.version
 
     def add_agent(self) -> None:
         project = self.current_project()
-        agent_id = self.add_agent_edit.text().strip()
-        if project is None or not agent_id:
+        typed = self.add_agent_edit.text().strip()
+        if project is None or not typed:
             return
-        agent = self.document.config.agent(agent_id)
-        if agent is None:
-            self.show_message(f"There is no agent “{agent_id}”.")
+        matches = matching_agents(self.document.config, typed)
+        if len(matches) != 1:
+            if matches:
+                self.show_message(f"“{typed}” matches {len(matches)} agents: pick one from the list (↓, then Enter).")
+            else:
+                self.show_message(f"There is no agent “{typed}”.")
+            # The message takes room under the pages: keep the field being typed in on
+            # screen, then offer the matches under it.
+            for owner in (self, self.editor_widget):
+                if (layout := owner.layout()) is not None:
+                    layout.activate()
+            self.editor_scroll.ensureWidgetVisible(self.add_agent_button)
+            completer = self.add_agent_edit.completer()
+            if matches and completer is not None:
+                completer.complete()
             return
+        agent = matches[0]
         if agent.project == project.id:
-            self.show_message(f"{agent_id} is already in {project.name}.")
+            self.show_message(f"{agent.name} is already in {project.name}.")
             return
         edit = UpdateItem(
             "agents", agent.id, {"project": project.id}, label=f"Move {agent.id} to project {project.name}"
