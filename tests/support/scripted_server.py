@@ -368,7 +368,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         api = "anthropic" if "anthropic-version" in self.headers else "openai"
         authorized = self._record(None, None, api)
-        if self.path.split("?")[0] != "/v1/models":
+        if _origin_form(self.path).split("?")[0] != "/v1/models":
             self._send_error(api, status(404, f"no route {self.path}"))
             return
         if authorized is False:
@@ -397,7 +397,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._send_json(200, data)
 
     def do_POST(self) -> None:
-        path = self.path.split("?")[0]
+        path = _origin_form(self.path).split("?")[0]
         api = "anthropic" if path == "/v1/messages" else "openai"
         length = int(self.headers.get("content-length") or 0)
         raw = self.rfile.read(length) if length else b""
@@ -558,6 +558,15 @@ class _Handler(BaseHTTPRequestHandler):
         """Close the socket without finishing the chunked body: a broken stream."""
         self.close_connection = True
         _shutdown(self.connection)
+
+
+def _origin_form(target: str) -> str:
+    """The path of a request target. A client using the server as its HTTP proxy sends the
+    absolute form (``http://api.remote.test/v1/...``): the server then stands in for that
+    remote host (tests of what happens to remote providers, with no network)."""
+    if target.startswith(("http://", "https://")):
+        return "/" + target.split("://", 1)[1].partition("/")[2]
+    return target
 
 
 def _shutdown(conn: socket.socket) -> None:

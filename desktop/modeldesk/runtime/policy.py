@@ -29,7 +29,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from enum import Enum
 
-from modeldesk.core.schema import Agent, FallbackSettings, Model, Settings
+from modeldesk.core.schema import Agent, FallbackSettings, Model, Price, Settings
 
 from .errors import ProviderError
 
@@ -232,3 +232,57 @@ def cooldown_for(error_class: str, options: FallbackSettings) -> float:
     if error_class == "quota":
         return options.quota_cooldown_s
     return options.cooldown_s if error_class in COOLDOWN_CLASSES else 0.0
+
+
+# --- cost ------------------------------------------------------------------------------------
+
+
+def price_text(price: Price) -> str:
+    """``$3 in / $15 out per 1M tokens``, with ``unknown`` for a price not known."""
+
+    def one(value: float | None) -> str:
+        return "unknown" if value is None else f"${value:g}"
+
+    return f"{one(price.input)} in / {one(price.output)} out per 1M tokens"
+
+
+def is_priced(model: Model) -> bool:
+    return model.price.input is not None and model.price.output is not None
+
+
+def cost_skip_reason(model: Model, *, primary: Model | None, local: bool, limit: str) -> str | None:
+    """Why ``cost`` rules out ``model`` as a fallback of ``primary``, or None.
+
+    "not_more": neither its input nor its output price exceeds the primary's (an unpriced
+    primary sets no ceiling); "free_only": price 0. A local model is free under both; a
+    remote one with no known price is skipped under both, since it may cost anything.
+    """
+    if limit == "any" or local or (primary is not None and model.id == primary.id):
+        return None
+    price = model.price
+    if not is_priced(model):
+        return f"price unknown ({price_text(price)}), and cost is {limit}"
+    assert price.input is not None and price.output is not None
+    if limit == "free_only":
+        if price.input == 0 and price.output == 0:
+            return None
+        return f"costs {price_text(price)}, not free (cost: free_only)"
+    if primary is None or not is_priced(primary):
+        return None
+    ceiling = primary.price
+    assert ceiling.input is not None and ceiling.output is not None
+    if price.input > ceiling.input or price.output > ceiling.output:
+        return f"costs {price_text(price)}, more than {primary.id}'s {price_text(ceiling)} (cost: not_more)"
+    return None
+
+
+def attempt_cost(model: Model, usage: dict[str, int] | None, *, local: bool) -> float | None:
+    """US dollars for one attempt: the reported tokens times the price per 1M tokens. A local
+    model costs 0; without usage or a price the cost is unknown (None)."""
+    if local:
+        return 0.0
+    if usage is None or not is_priced(model):
+        return None
+    assert model.price.input is not None and model.price.output is not None
+    prompt, completion = usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0)
+    return (prompt * model.price.input + completion * model.price.output) / 1_000_000

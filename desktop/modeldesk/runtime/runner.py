@@ -27,6 +27,7 @@ from typing import Any, Literal
 import httpx
 
 from modeldesk.core.errors import ModelDeskError
+from modeldesk.core.model_facts import is_local
 from modeldesk.core.resolver import Resolver
 from modeldesk.core.schema import Config, FallbackSettings, Model, ModelValue, Policy, Provider
 
@@ -77,6 +78,8 @@ class Attempt:
     error_class: str | None = None
     elapsed_ms: int = 0
     simulated: str | None = None  # the injected fault, when the failure was simulated
+    # US dollars: reported tokens times the registry's price (0 for a local model; None unknown).
+    cost_usd: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -89,6 +92,8 @@ class Attempt:
         }
         if self.simulated is not None:
             data["simulated"] = self.simulated
+        if self.cost_usd is not None:
+            data["cost_usd"] = self.cost_usd
         return data
 
 
@@ -111,10 +116,17 @@ class RunResult:
     def ok(self) -> bool:
         return self.error is None
 
+    @property
+    def cost_usd(self) -> float | None:
+        """What the run's attempts cost, as far as known (None when no attempt's cost is)."""
+        known = [a.cost_usd for a in self.attempts if a.cost_usd is not None]
+        return sum(known) if known else None
+
     def to_json(self) -> dict[str, Any]:
         attempts = [a.to_json() for a in self.attempts]
+        cost = {} if self.cost_usd is None else {"cost_usd": self.cost_usd}
         if self.error is not None:
-            return {"error": dict(self.error), "attempts": attempts, "elapsed_s": round(self.elapsed_s, 3)}
+            return {"error": dict(self.error), "attempts": attempts, "elapsed_s": round(self.elapsed_s, 3)} | cost
         data: dict[str, Any] = {
             "text": self.text,
             "model": self.model,
@@ -124,7 +136,7 @@ class RunResult:
         }
         if self.segments:
             data["segments"] = [dict(segment) for segment in self.segments]
-        return data
+        return data | cost
 
 
 EventHandler = Callable[[RunEvent], None]
@@ -233,6 +245,7 @@ class _Run:
     client: httpx.AsyncClient | None = None  # one client (and connection pool) per run
     faults: FaultTransport | None = None  # in front of the client's transport when simulating
     store_warned: bool = False
+    primary: Model | None = None  # the run's first choice: the cost ceiling's reference
     moved: fallback.Decision | None = None  # why the last model tried was left (see _try_model)
     deferral: _Deferred | None = None
     partial: str = ""  # text kept from broken streams (on_stream_break "continue")
@@ -278,6 +291,14 @@ class _Run:
                 self.emit(ModelSkipped(model_id, "fallback is off for this agent"))
                 self.attempts.append(Attempt(model_id, "skipped", error="fallback is off for this agent"))
             chosen = unique[:1]
+        self.primary = self.models.get(chosen[0]) if chosen else None
+        if self.options.cost == "not_more" and self.primary is not None and not fallback.is_priced(self.primary):
+            self.emit(
+                Note(
+                    f"{self.primary.id} has no known price ({fallback.price_text(self.primary.price)}): "
+                    "cost not_more sets no ceiling"
+                )
+            )
         sequence = await self._order(chosen)
         state = fallback.SkipState.empty()
         failures: list[tuple[str, str]] = []  # (model, error class) of models that failed
@@ -441,7 +462,10 @@ class _Run:
             else:
                 elapsed = self.clock() - self.attempt_started
                 # Providers only report an answer for a 2xx response, and both APIs answer 200.
-                self.attempts.append(Attempt(model.id, "answered", 200, elapsed_ms=self._ms(self.attempt_started)))
+                cost = fallback.attempt_cost(model, usage, local=is_local(self.providers.get(model.provider)))
+                self.attempts.append(
+                    Attempt(model.id, "answered", 200, elapsed_ms=self._ms(self.attempt_started), cost_usd=cost)
+                )
                 self.emit(Answered(model.id, elapsed, usage))
                 segments: list[dict[str, Any]] = []
                 if self.partial:
@@ -646,7 +670,9 @@ class _Run:
             return None, f"provider '{model.provider}' is not in the config"
         if not provider.enabled:
             return None, f"provider '{model.provider}' is disabled"
-        why = fallback.skip_reason(model, needs=self.needs, state=state)
+        why = fallback.skip_reason(model, needs=self.needs, state=state) or fallback.cost_skip_reason(
+            model, primary=self.primary, local=is_local(provider), limit=self.options.cost
+        )
         return (None, why) if why else (model, "")
 
     def _is_last(self, pending: list[str], seen: set[str], state: fallback.SkipState) -> bool:
