@@ -118,3 +118,46 @@ def test_projects_move_here_takes_a_partial_name_from_the_keyboard(qtbot: Any, q
     assert not field.visibleRegion().isEmpty()
     assert not page.add_agent_button.visibleRegion().isEmpty()
     window.close()
+
+
+def test_enter_in_the_bulk_dialog_applies_nothing_and_matches_cover_no_field(qtbot: Any, document: Any) -> None:
+    from PySide6.QtCore import QRect, Qt
+
+    from modeldesk.app.views.dialogs.bulk_change_dialog import BulkChangeDialog
+    from modeldesk.core.bulk import AllAgentsScope
+
+    before = [agent.model for agent in document.config.agents]
+    dialog = show_active(qtbot, BulkChangeDialog(document, AllAgentsScope()))
+    dialog.replace_radio.click()
+    old_line = dialog.replace_old.lineEdit()
+    old_line.setFocus()
+    qtbot.keyClicks(old_line, "gpt")
+    popup = dialog.replace_old.completer().popup()
+    qtbot.waitUntil(popup.isVisible)
+    new_field = dialog.replace_new
+    new_rect = QRect(new_field.mapToGlobal(new_field.rect().topLeft()), new_field.size())
+    # The list of matches opens where it hides neither field.
+    assert not popup.geometry().intersects(new_rect)
+    qtbot.keyClick(popup, Qt.Key.Key_Escape)
+    old_line.selectAll()
+    qtbot.keyClicks(old_line, "gpt-4o")
+    new_field.lineEdit().setFocus()
+    qtbot.keyClicks(new_field.lineEdit(), "gpt-4.1")
+    qtbot.waitUntil(lambda: not dialog.preview_pending(), timeout=2000)
+    assert dialog.apply_button.isEnabled()
+    # Enter confirms the field, it does not change every agent.
+    qtbot.keyClick(new_field.lineEdit(), Qt.Key.Key_Return)
+    qtbot.wait(50)
+    assert dialog.isVisible()
+    assert [agent.model for agent in document.config.agents] == before
+    dialog.close()
+
+
+def test_counts_read_as_words(qtbot: Any, document: Any) -> None:
+    from modeldesk.app.views.agents_page import AgentsPage
+    from modeldesk.app.widgets.text import counted
+
+    assert [counted(n, "agent") for n in (0, 1, 2, 10_000)] == ["0 agents", "1 agent", "2 agents", "10,000 agents"]
+    page = show_active(qtbot, AgentsPage(document))
+    qtbot.keyClicks(page.filter_edit, "analyst")
+    qtbot.waitUntil(lambda: page.count_label.text() == "1 of 9 agents")

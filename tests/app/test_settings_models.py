@@ -331,7 +331,7 @@ def test_remove_provider_asks_first(
     monkeypatch.setattr(QMessageBox, "question", answer)
     tab.providers.select("local")
     click(qtbot, tab.providers.remove_button)
-    assert "2 model(s) stay in the registry" in questions[0]
+    assert "2 models stay in the registry" in questions[0]
     assert document.config.provider("local") is None
     # Its models stay, flagged.
     assert document.resolver.model_problem("qwen2.5-7b") == "provider 'local' missing"
