@@ -52,7 +52,7 @@ from modeldesk.core.transfer import (
 
 from ...document import Document
 from ...models.import_preview_model import ImportPreviewModel
-from ...widgets.style import problem_colour, text_style, warning_colour
+from ...widgets.style import set_text_colour
 from ...widgets.tables import make_table
 from .forms import FormDialog
 
@@ -136,14 +136,14 @@ class ImportDialog(FormDialog):
         self.warnings_label.setObjectName("import_warnings")
         self.warnings_label.setTextFormat(Qt.TextFormat.PlainText)
         self.warnings_label.setWordWrap(True)
-        self.warnings_label.setStyleSheet(text_style(warning_colour()))
+        set_text_colour(self.warnings_label, "warning")
         # A file that would send a key the user already has to a new host: said plainly,
         # and the import waits for a tick that is never on by default.
         self.key_hosts_label = QLabel(self)
         self.key_hosts_label.setObjectName("import_key_hosts")
         self.key_hosts_label.setTextFormat(Qt.TextFormat.PlainText)
         self.key_hosts_label.setWordWrap(True)
-        self.key_hosts_label.setStyleSheet(text_style(problem_colour()) + " font-weight: 600;")
+        set_text_colour(self.key_hosts_label, "problem")
         self.allow_key_hosts = QCheckBox("I trust these hosts with these keys: send them there", self)
         self.allow_key_hosts.setObjectName("import_allow_key_hosts")
         self.import_button = self.buttons.button(self.buttons.StandardButton.Ok)
