@@ -380,3 +380,24 @@ def test_runs_of_the_cli_and_the_app_land_in_one_history(
     assert all(row[1] == "tester" for row in rows.values())
     answered = {run.origin: run.answered_by for run in runs}
     assert set(answered.values()) <= {"primary", "backup"} and all(answered.values())
+
+
+def test_a_rehearsal_is_marked_and_counts_in_no_success_rate(
+    qtbot: Any, run_window: MainWindow, scripted_server: ScriptedServer
+) -> None:
+    panel = run_window.agents_page.test_run
+    scripted_server.script("gpt-a", ok("Real answer."))
+    run_and_record(qtbot, panel, "Real")
+    panel.simulate_edit.setFocus()
+    qtbot.keyClicks(panel.simulate_edit, "primary=500")
+    scripted_server.script("gpt-b", ok("From the backup."))
+    run_and_record(qtbot, panel, "Rehearse")
+    runs = HistoryStore().query()
+    assert [run.simulated for run in runs] == [True, False]
+    # The healthy primary keeps its record: the injected failure is not held against it.
+    assert stats_text(HistoryStore().model_stats()["primary"]).startswith("100% of 1")
+
+    run_window.pages.setCurrentWidget(run_window.history_page)
+    page = run_window.history_page
+    assert table_rows(page.runs_model)[0][2] == "rehearsal: backup instead of primary"
+    assert "Rehearsal" in page.summary_label.text() or "rehearsal" in page.summary_label.text()

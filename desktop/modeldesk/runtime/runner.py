@@ -56,6 +56,7 @@ from .events import (
     TextDelta,
 )
 from .providers import ChatProvider, ChatRequest, Finished, TextChunk, make_provider, new_client
+from .providers.anthropic import DEFAULT_MAX_TOKENS as ANTHROPIC_DEFAULT_MAX_TOKENS
 from .secrets import EnvKeyringSecrets, SecretSource, read_key
 from .simulate import FaultTransport, Simulation
 
@@ -247,6 +248,7 @@ class _Run:
     faults: FaultTransport | None = None  # in front of the client's transport when simulating
     store_warned: bool = False
     primary: Model | None = None  # the run's first choice: the cost ceiling's reference
+    _estimate: tuple[tuple[int, int], int] | None = None  # ((partial length, max_tokens), tokens)
     moved: fallback.Decision | None = None  # why the last model tried was left (see _try_model)
     deferral: _Deferred | None = None
     partial: str = ""  # text kept from broken streams (on_stream_break "continue")
@@ -346,6 +348,9 @@ class _Run:
             if self.deferral is not None or (self.moved is not None and self.moved.other_provider_first):
                 pending = _other_providers_first(pending, model.provider, self.models)
         if last_error is None:
+            too_small = self._too_small_message() if no_key is None else None
+            if too_small is not None:
+                raise _Stop("context_overflow", too_small)
             code = "no_key" if no_key is not None else "no_usable_model"
             raise _Stop(code, "No model in the list could be tried: " + self._skipped_summary())
         model_id, error = last_error
@@ -681,10 +686,41 @@ class _Run:
             return None, f"provider '{model.provider}' is not in the config"
         if not provider.enabled:
             return None, f"provider '{model.provider}' is disabled"
-        why = fallback.skip_reason(model, needs=self.needs, state=state) or fallback.cost_skip_reason(
-            model, primary=self.primary, local=is_local(provider), limit=self.options.cost
+        why = (
+            fallback.skip_reason(model, needs=self.needs, state=state)
+            or fallback.window_skip_reason(model, self._needed_tokens(provider))
+            or fallback.cost_skip_reason(model, primary=self.primary, local=is_local(provider), limit=self.options.cost)
         )
         return (None, why) if why else (model, "")
+
+    def _needed_tokens(self, provider: Provider) -> int:
+        """The request's estimated tokens on ``provider``, with the max_tokens it will ask for."""
+        asked = self.max_tokens or (ANTHROPIC_DEFAULT_MAX_TOKENS if provider.kind == "anthropic" else 0)
+        key = (len(self.partial), asked)
+        if self._estimate is None or self._estimate[0] != key:
+            texts = [text for text in (self.system, self.prompt, self.partial) if text]
+            self._estimate = (key, fallback.estimate_tokens(texts, asked))
+        return self._estimate[1]
+
+    def _too_small_message(self) -> str | None:
+        """When every model skipped was skipped for its window: the run's error message."""
+        small: list[tuple[str, int]] = []
+        needed = 0
+        for attempt in self.attempts:
+            model = self.models.get(attempt.model)
+            provider = self.providers.get(model.provider) if model is not None else None
+            if model is None or provider is None or model.context_window is None:
+                continue
+            if fallback.window_skip_reason(model, self._needed_tokens(provider)) == attempt.error:
+                small.append((model.id, model.context_window))
+                needed = max(needed, self._needed_tokens(provider))
+        if not small:
+            return None
+        windows = ", ".join(f"{model_id} {window:,}" for model_id, window in small)
+        return (
+            f"The request needs about {needed:,} tokens (prompt and max_tokens), more than the context window of "
+            f"every model that could take it ({windows}); nothing was sent."
+        )
 
     def _is_last(self, pending: list[str], seen: set[str], state: fallback.SkipState) -> bool:
         """No model still pending would be tried as things stand (it may still be skipped later)."""
