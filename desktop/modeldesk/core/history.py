@@ -38,6 +38,7 @@ import platformdirs
 
 from .errors import ModelDeskError
 from .paths import APP_NAME
+from .redaction import redact
 
 HISTORY_ENV = "MODELDESK_HISTORY"
 DEFAULT_KEEP_RUNS = 10_000
@@ -363,7 +364,9 @@ class HistoryStore:
         Older runs beyond ``keep_runs`` are removed in the same transaction."""
         with self._connect() as connection, _transaction(connection):
             current = _settings_from(dict(connection.execute("SELECT key, value FROM meta").fetchall()))
-            prompt = run.prompt if current.record_prompts else None
+            # Redacted here too: the history outlives the run, and text reaches it from
+            # several places (the runner, the app, the gateway).
+            prompt = _redacted(run.prompt) if current.record_prompts else None
             cursor = connection.execute(
                 "INSERT INTO runs (started_at, config, agent, task, source, models, answered_by, error_code,"
                 " error_message, input_tokens, output_tokens, latency_ms, origin, prompt, cost_usd, simulated)"
@@ -377,7 +380,7 @@ class HistoryStore:
                     json.dumps(list(run.models)),
                     run.answered_by,
                     run.error_code,
-                    run.error_message,
+                    _redacted(run.error_message),
                     run.input_tokens,
                     run.output_tokens,
                     int(run.latency_ms),
@@ -392,7 +395,17 @@ class HistoryStore:
                 "INSERT INTO attempts (run_id, position, model, outcome, status, error_class, error, elapsed_ms,"
                 " cost_usd) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (run_id, index, a.model, a.outcome, a.status, a.error_class, a.error, int(a.elapsed_ms), a.cost_usd)
+                    (
+                        run_id,
+                        index,
+                        a.model,
+                        a.outcome,
+                        a.status,
+                        a.error_class,
+                        _redacted(a.error),
+                        int(a.elapsed_ms),
+                        a.cost_usd,
+                    )
                     for index, a in enumerate(run.attempts)
                 ],
             )
@@ -516,6 +529,10 @@ class HistoryStore:
             )
             for model, (attempts, answered, failed) in sorted(counts.items())
         }
+
+
+def _redacted(text: str | None) -> str | None:
+    return None if text is None else redact(text)
 
 
 def _spend(store: HistoryStore, agent: str | None) -> Spend:
