@@ -167,3 +167,16 @@ def test_reading_a_missing_history_gives_nothing(tmp_path: Path) -> None:
     store = HistoryStore(tmp_path / "none.sqlite3")
     assert store.query() == [] and store.model_stats() == {} and store.count() == 0
     assert not store.path.exists()
+
+
+def test_a_database_from_before_the_client_column_gains_it_and_keeps_its_runs(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    old = HistoryStore(path)
+    old.record(RunRecord(agent="a", models=["m"], answered_by="m"))
+    with sqlite3.connect(path) as connection:
+        connection.execute("ALTER TABLE runs DROP COLUMN client")
+    store = HistoryStore(path)
+    store.record(RunRecord(agent="b", models=["m"], answered_by="m", origin="serve", client="claude-cli/1.0"))
+    runs = store.query()
+    assert [(r.agent, r.origin, r.client) for r in runs] == [("b", "serve", "claude-cli/1.0"), ("a", "cli", None)]
+    assert runs[0].to_json()["client"] == "claude-cli/1.0"

@@ -100,9 +100,10 @@ class RunRecord:
     input_tokens: int | None = None
     output_tokens: int | None = None
     latency_ms: int = 0
-    origin: str = "cli"  # "cli" | "app"
+    origin: str = "cli"  # "cli" | "app" | "serve"
     task: str | None = None
     prompt: str | None = None
+    client: str | None = None  # the gateway client's User-Agent (origin "serve")
     started_at: float = field(default_factory=time.time)
     id: int | None = None
 
@@ -140,6 +141,7 @@ class RunRecord:
             "output_tokens": self.output_tokens,
             "latency_ms": self.latency_ms,
             "origin": self.origin,
+            "client": self.client,
             "prompt": self.prompt,
         }
 
@@ -301,8 +303,8 @@ class HistoryStore:
             prompt = run.prompt if current.record_prompts else None
             cursor = connection.execute(
                 "INSERT INTO runs (started_at, config, agent, task, source, models, answered_by, error_code,"
-                " error_message, input_tokens, output_tokens, latency_ms, origin, prompt)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " error_message, input_tokens, output_tokens, latency_ms, origin, prompt, client)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     run.started_at,
                     run.config_path,
@@ -318,6 +320,7 @@ class HistoryStore:
                     int(run.latency_ms),
                     run.origin,
                     prompt,
+                    run.client,
                 ),
             )
             run_id = int(cursor.lastrowid or 0)
@@ -475,11 +478,24 @@ def _create_schema(connection: sqlite3.Connection) -> None:
     for statement in _SCHEMA.split(";"):
         if statement.strip():
             connection.execute(statement)
+    _add_columns(connection, "runs", _ADDED_RUN_COLUMNS)
     version = connection.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     if version is None:
         _put_meta(connection, "schema_version", str(SCHEMA_VERSION))
     elif int(version[0]) > SCHEMA_VERSION:
         raise sqlite3.DatabaseError(f"written by a newer ModelDesk (history schema {version[0]})")
+
+
+# Columns added after the first release, with their SQL type. A database written before them
+# gets them on first open (older rows read NULL); older programs ignore them.
+_ADDED_RUN_COLUMNS = (("client", "TEXT"),)
+
+
+def _add_columns(connection: sqlite3.Connection, table: str, columns: Sequence[tuple[str, str]]) -> None:
+    present = {str(row[1]) for row in connection.execute(f"PRAGMA table_info({table})")}
+    for name, sql_type in columns:
+        if name not in present:
+            connection.execute(f"ALTER TABLE {table} ADD COLUMN {name} {sql_type}")
 
 
 def _put_meta(connection: sqlite3.Connection, key: str, value: str) -> None:
@@ -545,6 +561,7 @@ def _run_from(row: sqlite3.Row, attempts: list[AttemptRecord]) -> RunRecord:
         latency_ms=int(row["latency_ms"]),
         origin=row["origin"],
         prompt=row["prompt"],
+        client=row["client"],
         attempts=attempts,
     )
 
