@@ -420,3 +420,24 @@ def test_spend_per_agent_and_model_and_each_runs_cost(qtbot: Any, qtmodeltester:
     assert page.timeline_model.texts()[-1] == "gpt-4o answered in 800 ms · $0.0220"
     page.details.setCurrentWidget(page.spend_box)
     assert page.agent_spend_view.isVisible() and page.model_spend_view.isVisible()
+
+
+def test_a_rehearsal_is_marked_and_counts_in_no_success_rate(
+    qtbot: Any, run_window: MainWindow, scripted_server: ScriptedServer
+) -> None:
+    panel = run_window.agents_page.test_run
+    scripted_server.script("gpt-a", ok("Real answer."))
+    run_and_record(qtbot, panel, "Real")
+    panel.simulate_edit.setFocus()
+    qtbot.keyClicks(panel.simulate_edit, "primary=500")
+    scripted_server.script("gpt-b", ok("From the backup."))
+    run_and_record(qtbot, panel, "Rehearse")
+    runs = HistoryStore().query()
+    assert [run.simulated for run in runs] == [True, False]
+    # The healthy primary keeps its record: the injected failure is not held against it.
+    assert stats_text(HistoryStore().model_stats()["primary"]).startswith("100% of 1")
+
+    run_window.pages.setCurrentWidget(run_window.history_page)
+    page = run_window.history_page
+    assert table_rows(page.runs_model)[0][2] == "rehearsal: backup instead of primary"
+    assert "Rehearsal" in page.summary_label.text() or "rehearsal" in page.summary_label.text()

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ValidationError
 from modeldesk.core.edits import Edit, apply_edit
 from modeldesk.core.errors import EditError, ModelDeskError
 from modeldesk.core.paths import CONFIG_ENV, config_path
+from modeldesk.core.redaction import redact
 from modeldesk.core.resolver import Resolution, Resolver, TraceStep
 from modeldesk.core.schema import Config, FallbackSettings, Policy
 from modeldesk.core.setting_fields import setting_fields
@@ -243,15 +244,16 @@ def wants_json(args: argparse.Namespace) -> bool:
 
 
 class _CleanStream:
-    """A text stream that passes everything written through :func:`clean_text`: the last
-    guard, so no print of provider or file text anywhere in a command can reach the
-    terminal with escape sequences, even one that forgot to clean its text."""
+    """A text stream that passes everything written through :func:`redact` (first, while
+    a key is whole) and then :func:`clean_text`: the last guard, so no print of provider
+    or file text anywhere in a command can reach the terminal with a key or with escape
+    sequences, even one that forgot to clean its text."""
 
     def __init__(self, stream: TextIO) -> None:
         self._stream = stream
 
     def write(self, text: str) -> int:
-        self._stream.write(clean_text(text))
+        self._stream.write(clean_text(redact(text)))
         return len(text)
 
     def __getattr__(self, name: str) -> Any:
@@ -276,18 +278,18 @@ def command(handler: Handler) -> Handler:
 
     @functools.wraps(handler)
     def run(args: argparse.Namespace) -> int:
-        try:
-            with clean_output():
+        with clean_output():  # error messages too: they may quote a reply or a file
+            try:
                 return handler(args)
-        except ModelDeskError as exc:
-            return fail(args, exc)
-        except BrokenPipeError:
-            # The reader (`| head`) went away: stop quietly, without a traceback at exit.
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            return 1
-        except KeyboardInterrupt:
-            print("modeldesk: interrupted", file=sys.stderr)
-            return 130
+            except ModelDeskError as exc:
+                return fail(args, exc)
+            except BrokenPipeError:
+                # The reader (`| head`) went away: stop quietly, without a traceback at exit.
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+                return 1
+            except KeyboardInterrupt:
+                print("modeldesk: interrupted", file=sys.stderr)
+                return 130
 
     return run
 

@@ -58,4 +58,6 @@ def run_record(
         prompt=prompt,
         started_at=time.time() - result.elapsed_s if started_at is None else started_at,
         cost_usd=result.cost_usd,
+        # A fault was injected into one of its attempts: the run was a rehearsal.
+        simulated=any(a.simulated is not None for a in result.attempts),
     )

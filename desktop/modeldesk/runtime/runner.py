@@ -28,6 +28,7 @@ import httpx
 
 from modeldesk.core.errors import ModelDeskError
 from modeldesk.core.model_facts import is_local
+from modeldesk.core.redaction import StreamRedactor
 from modeldesk.core.resolver import Resolver
 from modeldesk.core.schema import Config, FallbackSettings, Model, ModelValue, Policy, Provider
 
@@ -615,16 +616,25 @@ class _Run:
         chars = 0
         min_rate = self.options.min_chars_per_s
         chunks = provider.chat(request)
+        # A key quoted in the answer is redacted before any of it is shown or kept, even
+        # when it arrives split across chunks.
+        redactor = StreamRedactor(provider.secrets)
+
+        def deliver(text: str) -> None:
+            if text:
+                parts.append(text)
+                self.emit(TextDelta(model_id, text))
+
         try:
             async with asyncio.timeout_at(deadline(True)) as timer:
                 async for chunk in chunks:
                     if isinstance(chunk, TextChunk):
-                        parts.append(chunk.text)
-                        self.emit(TextDelta(model_id, chunk.text))
+                        deliver(redactor.feed(chunk.text))
                         if first:
                             first, first_at = False, loop.time()
                         chars += len(chunk.text)
                     elif isinstance(chunk, Finished):
+                        deliver(redactor.flush())
                         return chunk.usage
                     if not first and min_rate > 0:
                         streamed = loop.time() - first_at
@@ -653,6 +663,7 @@ class _Run:
                 error = provider.error("timeout", f"stream idle for {self.options.idle_timeout_s:g} s")
             raise error from None
         finally:
+            deliver(redactor.flush())  # what was held back of a broken stream is still its text
             await chunks.aclose()
         raise provider.error("malformed_response", "stream ended without a finish")
 

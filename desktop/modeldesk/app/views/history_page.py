@@ -60,7 +60,7 @@ from modeldesk.runtime.history_record import run_record
 from modeldesk.runtime.runner import RunResult
 
 from ..document import Document
-from ..models.runs_model import RunsModel, latency_text, tokens_text, when_text
+from ..models.runs_model import REHEARSAL_NOTE, RunsModel, latency_text, tokens_text, when_text
 from ..models.spend_model import AgentSpendModel, ModelSpendModel
 from ..models.timeline_model import TimelineEntry, TimelineModel
 from ..models.trace_model import layer_label
@@ -203,7 +203,8 @@ def run_summary(run: RunRecord) -> str:
     second = f"{outcome} in {latency_text(run.latency_ms)}{f' · tokens {tokens}' if tokens else ''}{cost}"
     # The prompt is there only when the user turned prompt recording on.
     prompt = f"\nPrompt: {run.prompt}" if run.prompt else ""
-    return f"{first}\nResolved{where}: {listed}\n{second}{prompt}"
+    rehearsal = f"\n{REHEARSAL_NOTE}" if run.simulated else ""
+    return f"{first}\nResolved{where}: {listed}\n{second}{rehearsal}{prompt}"
 
 
 def stats_text(stats: ModelStats | None) -> str:

@@ -25,7 +25,7 @@ import httpx
 
 from modeldesk.core.schema import Provider
 
-from ..errors import ErrorClass, ProviderError
+from ..errors import ErrorClass, ProviderError, redact
 from ..proxies import transport_from_env
 from ..simulate import FaultTransport, RoutingTransport, Simulation
 
@@ -247,6 +247,10 @@ class ChatProvider:
                 status=status,
             )
         content_type = headers.get("content-type", "") if headers is not None else ""
+        size = len(body)
+        # Redacted before anything is parsed, picked out or cut: a key cut short, or with
+        # characters dropped, would no longer be recognised.
+        body = redact(body.decode("utf-8", errors="replace"), self.secrets).encode("utf-8")
         if looks_like_html(body, content_type):
             # An HTML error page (a proxy's or load balancer's) says nothing a person needs
             # beyond its title; raw markup must never reach a terminal or a label.
@@ -260,7 +264,7 @@ class ChatProvider:
             )
         message, err_type, code = parse_error_body(body)
         error_class = classify(status, message, err_type, code)
-        detail = capped(message, len(body), truncated=len(body) >= MAX_ERROR_BODY_BYTES) or _reason_phrase(status)
+        detail = capped(message, size, truncated=size >= MAX_ERROR_BODY_BYTES) or _reason_phrase(status)
         return self.error(error_class, detail, status=status, retry_after=retry_after, should_retry=should_retry)
 
 
@@ -283,7 +287,7 @@ def html_summary(status: int, body: bytes) -> str:
     """ "502 Bad Gateway (HTML page)": the page's title, else the status's reason phrase."""
     match = _TITLE.search(body[:8192])
     title = " ".join(match.group(1).decode("utf-8", errors="replace").split()) if match else ""
-    title = re.sub(r"[^\w .,:;()/'-]", "", title)[:80]  # plain words only
+    title = re.sub(r"[^\w .,:;()/'*-]", "", redact(title))[:80]  # plain words (and *** for a key) only
     if not title:
         with contextlib.suppress(ValueError):
             title = f"{status} {HTTPStatus(status).phrase}"
@@ -292,7 +296,7 @@ def html_summary(status: int, body: bytes) -> str:
 
 def capped(message: str, size: int, *, truncated: bool = False, limit: int = 200) -> str:
     """``message`` on one line; when long, its start and a note of the whole body's size."""
-    text = " ".join(message.split())
+    text = " ".join(redact(message).split())
     if len(text) <= limit and not truncated:
         return text
     total = f"more than {size >> 10} KiB" if truncated else f"{size:,} bytes"
@@ -647,7 +651,7 @@ def _os_reason(exc: BaseException) -> str:
             if isinstance(candidate, OSError) and isinstance(candidate.errno, int):
                 return os.strerror(candidate.errno)
         seen = seen.__cause__ or seen.__context__
-    text = str(exc) or type(exc).__name__
+    text = redact(str(exc)) or type(exc).__name__
     return text.splitlines()[0][:160]
 
 
