@@ -161,3 +161,30 @@ def test_counts_read_as_words(qtbot: Any, document: Any) -> None:
     page = show_active(qtbot, AgentsPage(document))
     qtbot.keyClicks(page.filter_edit, "analyst")
     qtbot.waitUntil(lambda: page.count_label.text() == "1 of 9 agents")
+
+
+def test_the_model_registry_filters_a_thousand_models_from_the_keyboard(qtbot: Any, tmp_path: Path) -> None:
+    from PySide6.QtCore import Qt
+
+    from bench.workspace import workspace
+    from modeldesk.app.document import Document
+    from modeldesk.app.views.settings.model_registry import ModelRegistry
+
+    path = tmp_path / "config.json"
+    ConfigStore(path).save(workspace(agents=50, models=1000))
+    document = Document(ConfigStore(path))
+    try:
+        registry = show_active(qtbot, ModelRegistry(document), (900, 500))
+        assert registry.count_label.text() == "1,000 models"
+        registry.filter_edit.setFocus()
+        qtbot.keyClicks(registry.filter_edit, "m99")
+        # m99, m990..m999: the table holds only the matches.
+        assert registry.model.rowCount() == 11
+        assert registry.count_label.text() == "11 of 1,000 models"
+        qtbot.keyClick(registry.filter_edit, Qt.Key.Key_Down)
+        assert registry.table.hasFocus()
+        assert registry.current().id == "m99"
+        registry.filter_edit.clear()
+        assert registry.model.rowCount() == 1000
+    finally:
+        document.shutdown()

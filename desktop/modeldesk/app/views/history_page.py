@@ -16,6 +16,7 @@ must not. A locked or damaged database never stops a run; the recorder reports i
 from __future__ import annotations
 
 import functools
+import os
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -44,6 +45,7 @@ from PySide6.QtWidgets import (
 from modeldesk.core.errors import ModelDeskError
 from modeldesk.core.history import (
     BUSY_TIMEOUT_MS,
+    HISTORY_ENV,
     MAX_KEEP_RUNS,
     MIN_KEEP_RUNS,
     AttemptRecord,
@@ -226,10 +228,17 @@ class ModelRecords:
         self.max_age_s = max_age_s
         self._stats: dict[str, ModelStats] = {}
         self._read: tuple[Path, float] | None = None  # (database, monotonic time read)
+        self._where = ""  # $MODELDESK_HISTORY when last read
 
     def stats(self) -> dict[str, ModelStats]:
-        path = HistoryStore().path  # follows $MODELDESK_HISTORY
+        # Asked once per painted cell: the time is checked first, and the path (which
+        # follows $MODELDESK_HISTORY) only by the environment variable's text.
         now = time.monotonic()
+        where = os.environ.get(HISTORY_ENV, "")
+        if self._read is not None and self._where == where and now - self._read[1] <= self.max_age_s:
+            return self._stats
+        self._where = where
+        path = HistoryStore().path
         if self._read is None or self._read[0] != path or now - self._read[1] > self.max_age_s:
             try:
                 self._stats = HistoryStore(path, timeout_ms=READ_TIMEOUT_MS).model_stats()
