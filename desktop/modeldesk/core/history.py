@@ -559,6 +559,11 @@ def _spend(store: HistoryStore, agent: str | None) -> Spend:
     return Spend(agents, models)
 
 
+def money_text(value: float | None) -> str:
+    """US dollars to a hundredth of a cent (``$0.0220``); ``-`` when the cost is not known."""
+    return "-" if value is None else f"${value:,.4f}"
+
+
 def record_or_warn(store: HistoryStore, run: RunRecord) -> str | None:
     """Record ``run``; on any history problem return the warning to show instead of
     raising, so a broken database never stops a run."""

@@ -119,11 +119,10 @@ class AnthropicProvider(ChatProvider):
             items = data.get("data") if isinstance(data, dict) else None
             if not isinstance(items, list):
                 raise self.error("malformed_response", "model list has no 'data' array")
-            models.extend(
-                RemoteModel(item["id"], item.get("display_name") or None)
-                for item in items
-                if isinstance(item, dict) and isinstance(item.get("id"), str)
-            )
+            for item in items:
+                model = RemoteModel.listed(item.get("id"), item.get("display_name")) if isinstance(item, dict) else None
+                if model is not None:
+                    models.append(model)
             if not data.get("has_more") or not data.get("last_id"):
                 break
             params["after_id"] = str(data["last_id"])

@@ -23,7 +23,9 @@ from typing import Any
 
 import httpx
 
+from modeldesk.core.limits import deeper_than
 from modeldesk.core.schema import Provider
+from modeldesk.core.text import clean_text, one_line, whole_characters
 
 from ..errors import ErrorClass, ProviderError, redact
 from ..proxies import transport_from_env
@@ -34,6 +36,11 @@ from ..simulate import FaultTransport, RoutingTransport, Simulation
 MAX_LINE_BYTES = 1 << 20
 MAX_ERROR_BODY_BYTES = 64 << 10
 MAX_RESPONSE_BYTES = 16 << 20
+# Deepest JSON taken from a provider (arrays and objects): answers need fewer than 10
+# levels; deeper is refused before parsing, so the parser's recursion is never reached.
+MAX_REPLY_NESTING = 64
+# Longest model id or label taken from a server's model list.
+MAX_NAME_CHARS = 256
 
 USER_AGENT = "modeldesk"
 # Only encodings this module decodes itself, piece by piece under the size limits.
@@ -118,6 +125,21 @@ class RemoteModel:
     label: str | None = None
     context_window: int | None = None
 
+    @classmethod
+    def listed(cls, raw_id: object, raw_label: object = None, context_window: int | None = None) -> RemoteModel | None:
+        """A model from a server's list, or None when its id cannot be used as a name.
+
+        Surrounding whitespace is dropped (an id ending in a newline); an id holding
+        control or format characters, or a very long one, is skipped: it could not be
+        shown or typed back. A label that is not text is ignored."""
+        if not isinstance(raw_id, str):
+            return None
+        model_id = raw_id.strip()
+        if not model_id or len(model_id) > MAX_NAME_CHARS or one_line(model_id) != model_id:
+            return None
+        label = one_line(raw_label)[:MAX_NAME_CHARS] if isinstance(raw_label, str) else ""
+        return cls(model_id, label or None, context_window)
+
 
 class ChatProvider:
     """Base class: one configured provider over a shared ``httpx.AsyncClient``."""
@@ -165,10 +187,10 @@ class ChatProvider:
                 if not request.stream or not _is_event_stream(response.headers.get("content-type", "")):
                     # Some servers ignore "stream": true and answer with one JSON body.
                     text, usage = self.parse_completion(await self.read_json(response))
-                    yield TextChunk(text)
+                    yield TextChunk(whole_characters(text))
                     yield Finished(usage)
                     return
-                async for chunk in self.parse_stream(response):
+                async for chunk in _whole_characters(self.parse_stream(response)):
                     yield chunk
 
     async def get_json(self, url: str, params: dict[str, str] | None = None) -> Any:
@@ -179,7 +201,9 @@ class ChatProvider:
                 return await self.read_json(response)
 
     def error(self, error_class: ErrorClass, detail: str = "", **kwargs: Any) -> ProviderError:
-        return ProviderError.make(error_class, detail, secrets=self.secrets, **kwargs)
+        # A provider's words are data: no escape sequence, bidi override or lone
+        # surrogate from them reaches a terminal, a label, the history or the log.
+        return ProviderError.make(error_class, clean_text(detail), secrets=self.secrets, **kwargs)
 
     @contextlib.contextmanager
     def mapping_errors(self, phase: str = "request") -> Iterator[None]:
@@ -218,10 +242,16 @@ class ChatProvider:
                 raise self.error("malformed_response", f"body cannot be decoded ({exc})") from None
         if body is None:
             raise self.error("malformed_response", f"response larger than {MAX_RESPONSE_BYTES >> 20} MiB")
+        return self.parse_json(body, "body")
+
+    def parse_json(self, data: bytes | str, what: str) -> Any:
+        """``data`` as JSON within :data:`MAX_REPLY_NESTING`; else a malformed_response error."""
+        if deeper_than(data, MAX_REPLY_NESTING):
+            raise self.error("malformed_response", f"{what} is JSON nested more than {MAX_REPLY_NESTING} levels deep")
         try:
-            return json.loads(body)
-        except ValueError:
-            raise self.error("malformed_response", "body is not valid JSON") from None
+            return json.loads(data)
+        except (ValueError, RecursionError):  # RecursionError: only if the check above is wrong
+            raise self.error("malformed_response", f"{what} is not valid JSON") from None
 
     async def raise_for_status(self, response: httpx.Response) -> None:
         """For a non-2xx response, read a bounded part of the body and raise the mapped error."""
@@ -465,11 +495,30 @@ async def iter_sse(response: httpx.Response, provider: ChatProvider) -> AsyncIte
 _BREAK = re.compile(rb"[\r\n]")
 
 
+async def _whole_characters(chunks: AsyncIterator[Chunk]) -> AsyncIterator[Chunk]:
+    """Text chunks that always encode: a high surrogate that ends a chunk (an emoji whose
+    two JSON escapes came in two events) waits for the next chunk, and any surrogate still
+    alone becomes U+FFFD."""
+    pending = ""
+    async for chunk in chunks:
+        if isinstance(chunk, TextChunk):
+            text = pending + chunk.text
+            pending = ""
+            if text and "\ud800" <= text[-1] <= "\udbff":
+                text, pending = text[:-1], text[-1]
+            if text:
+                yield TextChunk(whole_characters(text))
+            else:
+                yield Progress()
+            continue
+        if pending and isinstance(chunk, Finished):
+            yield TextChunk(whole_characters(pending))
+            pending = ""
+        yield chunk
+
+
 def parse_json_event(data: str, provider: ChatProvider) -> dict[str, Any]:
-    try:
-        value = json.loads(data)
-    except ValueError:
-        raise provider.error("malformed_response", "stream event is not valid JSON") from None
+    value = provider.parse_json(data, "stream event")
     if not isinstance(value, dict):
         raise provider.error("malformed_response", "stream event is not a JSON object")
     return value
@@ -478,9 +527,11 @@ def parse_json_event(data: str, provider: ChatProvider) -> dict[str, Any]:
 def parse_error_body(body: bytes) -> tuple[str, str, str]:
     """(message, type, code) from an OpenAI- or Anthropic-style error body, or plain text."""
     text = body.decode("utf-8", errors="replace").strip()
+    if deeper_than(text, MAX_REPLY_NESTING):
+        return "error body nested too deeply to read", "", ""
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return text[:500], "", ""
     return error_fields(data)
 

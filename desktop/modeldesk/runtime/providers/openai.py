@@ -117,11 +117,10 @@ class OpenAIProvider(ChatProvider):
             raise self.error("malformed_response", "model list has no 'data' array")
         models = []
         for item in items:
-            if isinstance(item, dict) and isinstance(item.get("id"), str):
-                label = item.get("name")
-                models.append(
-                    RemoteModel(item["id"], label if isinstance(label, str) and label else None, _context_window(item))
-                )
+            if isinstance(item, dict):
+                model = RemoteModel.listed(item.get("id"), item.get("name"), _context_window(item))
+                if model is not None:
+                    models.append(model)
         return models
 
 
