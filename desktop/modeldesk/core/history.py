@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import sqlite3
 import statistics
@@ -37,6 +38,7 @@ import platformdirs
 
 from .errors import ModelDeskError
 from .paths import APP_NAME
+from .redaction import redact
 
 HISTORY_ENV = "MODELDESK_HISTORY"
 DEFAULT_KEEP_RUNS = 10_000
@@ -73,6 +75,7 @@ class AttemptRecord:
     error_class: str | None = None
     error: str | None = None
     elapsed_ms: int = 0
+    cost_usd: float | None = None  # reported tokens times price; None when not known
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -82,6 +85,7 @@ class AttemptRecord:
             "error_class": self.error_class,
             "error": self.error,
             "elapsed_ms": self.elapsed_ms,
+            "cost_usd": self.cost_usd,
         }
 
 
@@ -106,6 +110,10 @@ class RunRecord:
     client: str | None = None  # the gateway client's User-Agent (origin "serve")
     started_at: float = field(default_factory=time.time)
     id: int | None = None
+    cost_usd: float | None = None  # what the run's attempts cost, as far as known
+    # A rehearsal: faults were injected (``run --simulate``, the Test run's Simulate), so
+    # its failures say nothing about the models; success rates leave it out.
+    simulated: bool = False
 
     @property
     def ok(self) -> bool:
@@ -143,6 +151,8 @@ class RunRecord:
             "origin": self.origin,
             "client": self.client,
             "prompt": self.prompt,
+            "cost_usd": self.cost_usd,
+            "simulated": self.simulated,
         }
 
 
@@ -172,6 +182,55 @@ class ModelStats:
             "success_rate": None if rate is None else round(rate, 4),
             "median_latency_ms": self.median_latency_ms,
         }
+
+
+@dataclass(frozen=True)
+class AgentSpend:
+    """One agent's recorded runs and what they cost."""
+
+    agent: str
+    runs: int
+    answered: int
+    substitute_answers: int  # answered by another model than the primary
+    cost_usd: float | None  # None when no run's cost is known
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "agent": self.agent,
+            "runs": self.runs,
+            "answered": self.answered,
+            "substitute_answers": self.substitute_answers,
+            "cost_usd": self.cost_usd,
+        }
+
+
+@dataclass(frozen=True)
+class ModelSpend:
+    """One model's recorded attempts, its answers (and how many stood in for a primary) and cost."""
+
+    model: str
+    attempts: int
+    answers: int
+    substitute_answers: int
+    cost_usd: float | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "attempts": self.attempts,
+            "answers": self.answers,
+            "substitute_answers": self.substitute_answers,
+            "cost_usd": self.cost_usd,
+        }
+
+
+@dataclass(frozen=True)
+class Spend:
+    agents: list[AgentSpend]
+    models: list[ModelSpend]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"agents": [a.to_json() for a in self.agents], "models": [m.to_json() for m in self.models]}
 
 
 @dataclass(frozen=True)
@@ -215,6 +274,14 @@ CREATE TABLE IF NOT EXISTS attempts (
 );
 CREATE INDEX IF NOT EXISTS attempts_model ON attempts (model, run_id);
 """
+
+# Columns added after a table was first released: added to an existing database when it is
+# opened (older versions of ModelDesk read such a file as before; they ignore the column).
+_ADDED_COLUMNS: dict[str, dict[str, str]] = {
+    # client: the gateway client's User-Agent (runs of origin "serve").
+    "runs": {"cost_usd": "REAL", "simulated": "INTEGER NOT NULL DEFAULT 0", "client": "TEXT"},
+    "attempts": {"cost_usd": "REAL"},
+}
 
 
 class HistoryStore:
@@ -300,11 +367,13 @@ class HistoryStore:
         Older runs beyond ``keep_runs`` are removed in the same transaction."""
         with self._connect() as connection, _transaction(connection):
             current = _settings_from(dict(connection.execute("SELECT key, value FROM meta").fetchall()))
-            prompt = run.prompt if current.record_prompts else None
+            # Redacted here too: the history outlives the run, and text reaches it from
+            # several places (the runner, the app, the gateway).
+            prompt = _redacted(run.prompt) if current.record_prompts else None
             cursor = connection.execute(
                 "INSERT INTO runs (started_at, config, agent, task, source, models, answered_by, error_code,"
-                " error_message, input_tokens, output_tokens, latency_ms, origin, prompt, client)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " error_message, input_tokens, output_tokens, latency_ms, origin, prompt, cost_usd, simulated,"
+                " client) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     run.started_at,
                     run.config_path,
@@ -314,21 +383,33 @@ class HistoryStore:
                     json.dumps(list(run.models)),
                     run.answered_by,
                     run.error_code,
-                    run.error_message,
+                    _redacted(run.error_message),
                     run.input_tokens,
                     run.output_tokens,
                     int(run.latency_ms),
                     run.origin,
                     prompt,
+                    run.cost_usd,
+                    int(run.simulated),
                     run.client,
                 ),
             )
             run_id = int(cursor.lastrowid or 0)
             connection.executemany(
-                "INSERT INTO attempts (run_id, position, model, outcome, status, error_class, error, elapsed_ms)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO attempts (run_id, position, model, outcome, status, error_class, error, elapsed_ms,"
+                " cost_usd) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (run_id, index, a.model, a.outcome, a.status, a.error_class, a.error, int(a.elapsed_ms))
+                    (
+                        run_id,
+                        index,
+                        a.model,
+                        a.outcome,
+                        a.status,
+                        a.error_class,
+                        _redacted(a.error),
+                        int(a.elapsed_ms),
+                        a.cost_usd,
+                    )
                     for index, a in enumerate(run.attempts)
                 ],
             )
@@ -407,18 +488,29 @@ class HistoryStore:
         with self._connect() as connection:
             return int(connection.execute("SELECT COUNT(*) FROM runs").fetchone()[0])
 
+    def spend(self, agent: str | None = None) -> Spend:
+        """What the recorded runs cost, per agent and per model (attempts, answers, answers
+        given in place of the primary), optionally for one agent only."""
+        if not self.path.exists():
+            return Spend([], [])
+        return _spend(self, agent)
+
     def model_stats(self, models: Sequence[str] | None = None) -> dict[str, ModelStats]:
         """Per model over the recorded attempts: attempts, answered, failed, success rate
-        and the median latency of its answered attempts. ``models`` limits the result."""
+        and the median latency of its answered attempts. ``models`` limits the result.
+        Rehearsals (runs with injected faults) are left out: they say nothing about a model."""
         if not self.path.exists():
             return {}
-        sql = "SELECT model, outcome, elapsed_ms FROM attempts"
+        sql = (
+            "SELECT model, outcome, elapsed_ms FROM attempts"
+            " WHERE NOT EXISTS (SELECT 1 FROM runs WHERE runs.id = attempts.run_id AND runs.simulated)"
+        )
         params: list[Any] = []
         if models is not None:
             wanted = list(dict.fromkeys(models))
             if not wanted:
                 return {}
-            sql += f" WHERE model IN ({', '.join('?' for _ in wanted)})"
+            sql += f" AND model IN ({', '.join('?' for _ in wanted)})"
             params = wanted
         counts: dict[str, list[int]] = {}  # model -> [attempts, answered, failed]
         latencies: dict[str, list[int]] = {}
@@ -441,6 +533,39 @@ class HistoryStore:
             )
             for model, (attempts, answered, failed) in sorted(counts.items())
         }
+
+
+def _redacted(text: str | None) -> str | None:
+    return None if text is None else redact(text)
+
+
+def _spend(store: HistoryStore, agent: str | None) -> Spend:
+    where, params = ("WHERE r.agent = ?", [agent]) if agent is not None else ("", [])
+    substitute = "r.answered_by IS NOT NULL AND r.answered_by != json_extract(r.models, '$[0]')"
+    with store._connect() as connection:
+        agents = [
+            AgentSpend(str(name), int(runs), int(answered or 0), int(subs or 0), cost)
+            for name, runs, answered, subs, cost in connection.execute(
+                f"SELECT r.agent, COUNT(*), SUM(r.answered_by IS NOT NULL), SUM({substitute}), SUM(r.cost_usd)"
+                f" FROM runs r {where} GROUP BY r.agent ORDER BY r.agent",
+                params,
+            )
+        ]
+        models = [
+            ModelSpend(str(name), int(tried), int(answers or 0), int(subs or 0), cost)
+            for name, tried, answers, subs, cost in connection.execute(
+                "SELECT a.model, COUNT(*), SUM(a.outcome = 'answered'),"
+                f" SUM(a.outcome = 'answered' AND a.model = r.answered_by AND {substitute}), SUM(a.cost_usd)"
+                f" FROM attempts a JOIN runs r ON r.id = a.run_id {where} GROUP BY a.model ORDER BY a.model",
+                params,
+            )
+        ]
+    return Spend(agents, models)
+
+
+def money_text(value: float | None) -> str:
+    """US dollars to a hundredth of a cent (``$0.0220``); ``-`` when the cost is not known."""
+    return "-" if value is None else f"${value:,.4f}"
 
 
 def record_or_warn(store: HistoryStore, run: RunRecord) -> str | None:
@@ -478,24 +603,16 @@ def _create_schema(connection: sqlite3.Connection) -> None:
     for statement in _SCHEMA.split(";"):
         if statement.strip():
             connection.execute(statement)
-    _add_columns(connection, "runs", _ADDED_RUN_COLUMNS)
+    for table, columns in _ADDED_COLUMNS.items():
+        present = {str(row[1]) for row in connection.execute(f"PRAGMA table_info({table})")}
+        for name, kind in columns.items():
+            if name not in present:
+                connection.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
     version = connection.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     if version is None:
         _put_meta(connection, "schema_version", str(SCHEMA_VERSION))
     elif int(version[0]) > SCHEMA_VERSION:
         raise sqlite3.DatabaseError(f"written by a newer ModelDesk (history schema {version[0]})")
-
-
-# Columns added after the first release, with their SQL type. A database written before them
-# gets them on first open (older rows read NULL); older programs ignore them.
-_ADDED_RUN_COLUMNS = (("client", "TEXT"),)
-
-
-def _add_columns(connection: sqlite3.Connection, table: str, columns: Sequence[tuple[str, str]]) -> None:
-    present = {str(row[1]) for row in connection.execute(f"PRAGMA table_info({table})")}
-    for name, sql_type in columns:
-        if name not in present:
-            connection.execute(f"ALTER TABLE {table} ADD COLUMN {name} {sql_type}")
 
 
 def _put_meta(connection: sqlite3.Connection, key: str, value: str) -> None:
@@ -529,13 +646,13 @@ def _attempts_of(connection: sqlite3.Connection, run_ids: list[int]) -> dict[int
     for start in range(0, len(run_ids), 500):
         chunk = run_ids[start : start + 500]
         rows = connection.execute(
-            "SELECT run_id, model, outcome, status, error_class, error, elapsed_ms FROM attempts"
+            "SELECT run_id, model, outcome, status, error_class, error, elapsed_ms, cost_usd FROM attempts"
             f" WHERE run_id IN ({', '.join('?' for _ in chunk)}) ORDER BY run_id, position",
             chunk,
         )
-        for run_id, model, outcome, status, error_class, error, elapsed_ms in rows:
+        for run_id, model, outcome, status, error_class, error, elapsed_ms, cost in rows:
             out.setdefault(int(run_id), []).append(
-                AttemptRecord(model, outcome, status, error_class, error, int(elapsed_ms))
+                AttemptRecord(model, outcome, status, error_class, error, int(elapsed_ms), _cost(cost))
             )
     return out
 
@@ -563,7 +680,16 @@ def _run_from(row: sqlite3.Row, attempts: list[AttemptRecord]) -> RunRecord:
         prompt=row["prompt"],
         client=row["client"],
         attempts=attempts,
+        cost_usd=_cost(row["cost_usd"]),
+        simulated=bool(row["simulated"]),
     )
+
+
+def _cost(value: object) -> float | None:
+    """A stored cost, or None for anything that is not a finite number (a damaged row)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) else None
 
 
 def _explain(path: Path, exc: sqlite3.DatabaseError) -> str:

@@ -12,11 +12,13 @@ Use :func:`model_list` to read any ModelValue as a list.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Annotated, Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, create_model, field_validator, model_validator
 from pydantic.fields import FieldInfo
 
+from .key_value import looks_like_key
 from .urls import check_base_url
 
 SCHEMA_VERSION: Final = 1
@@ -63,6 +65,9 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True, populate_by_name=True)
 
 
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
 class ApiKeyRef(_Strict):
     """Where a provider's secret lives. The key's value is never stored in the config."""
 
@@ -75,6 +80,18 @@ class ApiKeyRef(_Strict):
     def _exactly_one(self) -> ApiKeyRef:
         if (self.env is None) == (self.keyring is None):
             raise ValueError("api_key needs exactly one of 'env' or 'keyring'")
+        # A key pasted where its name belongs would be written to the file, exported and
+        # shown in every message naming the variable: refused, and never repeated.
+        if self.env is not None and (not _ENV_NAME.fullmatch(self.env) or looks_like_key(self.env)):
+            raise ValueError(
+                "api_key.env takes the name of an environment variable (letters, digits and _), "
+                "and this looks like a key itself; put the key in a variable and give its name"
+            )
+        if self.keyring is not None and looks_like_key(self.keyring):
+            raise ValueError(
+                "api_key.keyring takes the name of a keyring entry, and this looks like a key itself; "
+                "store the key with `modeldesk providers set-key` and give the entry's name"
+            )
         return self
 
 
@@ -185,6 +202,24 @@ class FallbackSettings(_Strict):
     )
     probe_primary: bool = Field(
         False, title="Probe the primary", description="Send a 1-token request before leaving a cooldown early."
+    )
+    on_refusal: Literal["fallback", "stop"] = Field(
+        "fallback",
+        title="On a refusal",
+        description="fallback: withdraw the refused text and try the next model (another provider first); "
+        "stop: end the run.",
+    )
+    failover: Literal["after_retries", "at_once"] = Field(
+        "after_retries",
+        title="Failover",
+        description="after_retries: retry a failing model before moving on; at_once: move to the next model "
+        "(another provider first) at once, and retry the failed one only if nothing else answers.",
+    )
+    cost: Literal["any", "not_more", "free_only"] = Field(
+        "any",
+        title="Fallback cost",
+        description="any; not_more: no fallback costs more per token than the primary; free_only: only free or "
+        "local fallbacks. Under both limits a remote model with no known price is skipped.",
     )
     state: FallbackState | None = Field(
         None, title="Shared state", description='Where cooldowns live: {"redis": "redis://host:6379/0"}.'

@@ -27,6 +27,8 @@ from typing import Any, Literal
 import httpx
 
 from modeldesk.core.errors import ModelDeskError
+from modeldesk.core.model_facts import is_local
+from modeldesk.core.redaction import StreamRedactor
 from modeldesk.core.resolver import Resolver
 from modeldesk.core.schema import Config, FallbackSettings, Model, ModelValue, Policy, Provider
 
@@ -56,6 +58,7 @@ from .events import (
     ToolCallDelta,
 )
 from .providers import ChatProvider, ChatRequest, Finished, TextChunk, ToolCallChunk, make_provider, new_client
+from .providers.anthropic import DEFAULT_MAX_TOKENS as ANTHROPIC_DEFAULT_MAX_TOKENS
 from .secrets import EnvKeyringSecrets, SecretSource, read_key
 from .simulate import FaultTransport, Simulation
 
@@ -79,6 +82,8 @@ class Attempt:
     error_class: str | None = None
     elapsed_ms: int = 0
     simulated: str | None = None  # the injected fault, when the failure was simulated
+    # US dollars: reported tokens times the registry's price (0 for a local model; None unknown).
+    cost_usd: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -91,6 +96,8 @@ class Attempt:
         }
         if self.simulated is not None:
             data["simulated"] = self.simulated
+        if self.cost_usd is not None:
+            data["cost_usd"] = self.cost_usd
         return data
 
 
@@ -115,10 +122,17 @@ class RunResult:
     def ok(self) -> bool:
         return self.error is None
 
+    @property
+    def cost_usd(self) -> float | None:
+        """What the run's attempts cost, as far as known (None when no attempt's cost is)."""
+        known = [a.cost_usd for a in self.attempts if a.cost_usd is not None]
+        return sum(known) if known else None
+
     def to_json(self) -> dict[str, Any]:
         attempts = [a.to_json() for a in self.attempts]
+        cost = {} if self.cost_usd is None else {"cost_usd": self.cost_usd}
         if self.error is not None:
-            return {"error": dict(self.error), "attempts": attempts, "elapsed_s": round(self.elapsed_s, 3)}
+            return {"error": dict(self.error), "attempts": attempts, "elapsed_s": round(self.elapsed_s, 3)} | cost
         data: dict[str, Any] = {
             "text": self.text,
             "model": self.model,
@@ -128,7 +142,7 @@ class RunResult:
         }
         if self.segments:
             data["segments"] = [dict(segment) for segment in self.segments]
-        return data
+        return data | cost
 
 
 EventHandler = Callable[[RunEvent], None]
@@ -248,6 +262,10 @@ class _Run:
     client: httpx.AsyncClient | None = None  # one client (and connection pool) per run
     faults: FaultTransport | None = None  # in front of the client's transport when simulating
     store_warned: bool = False
+    primary: Model | None = None  # the run's first choice: the cost ceiling's reference
+    _estimate: tuple[tuple[int, int], int] | None = None  # ((partial length, max_tokens), tokens)
+    moved: fallback.Decision | None = None  # why the last model tried was left (see _try_model)
+    deferral: _Deferred | None = None
     partial: str = ""  # text kept from broken streams (on_stream_break "continue")
     segments: list[dict[str, Any]] = field(default_factory=list)
     conversation: Conversation | None = None
@@ -294,25 +312,43 @@ class _Run:
                 self.emit(ModelSkipped(model_id, "fallback is off for this agent"))
                 self.attempts.append(Attempt(model_id, "skipped", error="fallback is off for this agent"))
             chosen = unique[:1]
+        self.primary = self.models.get(chosen[0]) if chosen else None
+        if self.options.cost == "not_more" and self.primary is not None and not fallback.is_priced(self.primary):
+            self.emit(
+                Note(
+                    f"{self.primary.id} has no known price ({fallback.price_text(self.primary.price)}): "
+                    "cost not_more sets no ceiling"
+                )
+            )
         sequence = await self._order(chosen)
         state = fallback.SkipState.empty()
         failures: list[tuple[str, str]] = []  # (model, error class) of models that failed
         last_error: tuple[str, ProviderError] | None = None
         no_key: ProviderError | None = None
         tried_any = False
-        for index, model_id in enumerate(sequence):
+        pending = list(sequence)  # models not tried yet, in the order they will be
+        seen: set[str] = set()
+        # Models left for later by failover "at_once", retried only if nothing else answers.
+        deferred: list[_Deferred] = []
+        while pending or deferred:
+            resume = None if pending else deferred.pop(0)
+            model_id = pending.pop(0) if resume is None else resume.model_id
             model, why = self._usable(model_id, state)
-            if model_id in sequence[:index]:
+            if resume is None and model_id in seen:
                 model, why = None, "listed twice"
+            seen.add(model_id)
             if model is None:
                 self.emit(ModelSkipped(model_id, why))
                 self.attempts.append(Attempt(model_id, "skipped", error=why))
                 continue
-            if tried_any:
+            if tried_any and resume is None:
                 self.emit(FallingBack(model_id, last_error[1].message if last_error else ""))
-            outcome = await self._try_model(model, on_last=self._is_last(sequence, index, state), state=state)
+            fresh_left = not self._is_last(pending, seen, state)
+            outcome = await self._try_model(
+                model, on_last=not fresh_left and not deferred, state=state, resume=resume, may_defer=fresh_left
+            )
             if isinstance(outcome, RunResult):
-                self._after_success(sequence, index, failures)
+                self._after_success(model_id, failures)
                 return outcome
             if outcome.error_class == "no_key":
                 # Not an attempt: nothing was sent. Later models of the provider are skipped.
@@ -325,7 +361,14 @@ class _Run:
                 # Quota is an account's state, not a moment's: it cools down even if no
                 # other model answers.
                 self._cool(model_id, "quota", None)
+            if self.deferral is not None:
+                deferred.append(self.deferral)
+            if self.deferral is not None or (self.moved is not None and self.moved.other_provider_first):
+                pending = _other_providers_first(pending, model.provider, self.models)
         if last_error is None:
+            too_small = self._too_small_message() if no_key is None else None
+            if too_small is not None:
+                raise _Stop("context_overflow", too_small)
             code = "no_key" if no_key is not None else "no_usable_model"
             raise _Stop(code, "No model in the list could be tried: " + self._skipped_summary())
         model_id, error = last_error
@@ -403,10 +446,32 @@ class _Run:
         self.emit(Note(f"{model_id} answered the probe; its cooldown ends"))
         return True
 
-    async def _try_model(self, model: Model, *, on_last: bool, state: fallback.SkipState) -> RunResult | ProviderError:
-        """Attempts on one model until it answers, or the policy moves on (returns the last error)."""
+    async def _try_model(
+        self,
+        model: Model,
+        *,
+        on_last: bool,
+        state: fallback.SkipState,
+        resume: _Deferred | None = None,
+        may_defer: bool = False,
+    ) -> RunResult | ProviderError:
+        """Attempts on one model until it answers, or the policy moves on (returns the last error).
+
+        ``resume`` continues a model left for later (failover "at_once") at its next attempt;
+        ``may_defer`` lets a retryable failure leave the model for later when others are left.
+        On an error, ``self.moved`` holds the decision that moved on and ``self.deferral``
+        the model's place in the queue of models to retry later (or None).
+        """
         attempts = fallback.attempts_per_model(self.options)
+        self.moved = self.deferral = None
         number = 1
+        if resume is not None:
+            number = resume.number
+            wait = max(resume.ready_at - self.clock(), 0.0)
+            if self.clock() + wait >= self.deadline:
+                raise _Stop("budget_exceeded", self._budget_message())
+            self.emit(Retrying(model.id, wait, number, attempts))
+            await self.sleep(wait)
         while True:
             self._check_budget()
             self.emit(AttemptStarted(model.id, number, attempts))
@@ -422,7 +487,10 @@ class _Run:
             else:
                 elapsed = self.clock() - self.attempt_started
                 # Providers only report an answer for a 2xx response, and both APIs answer 200.
-                self.attempts.append(Attempt(model.id, "answered", 200, elapsed_ms=self._ms(self.attempt_started)))
+                cost = fallback.attempt_cost(model, usage, local=is_local(self.providers.get(model.provider)))
+                self.attempts.append(
+                    Attempt(model.id, "answered", 200, elapsed_ms=self._ms(self.attempt_started), cost_usd=cost)
+                )
                 self.emit(Answered(model.id, elapsed, usage, self.stop_reason))
                 segments: list[dict[str, Any]] = []
                 if self.partial:
@@ -462,14 +530,16 @@ class _Run:
             log.debug("attempt %d on %s failed: %s (%s)", number, model.id, error.message, error.error_class)
             self.emit(AttemptFailed(model.id, ErrorSummary(error.error_class, error.status, error.message, elapsed_s)))
             if chars:
-                continuable = self.options.on_stream_break == "continue" and not tool_content
+                # Refused text is never kept: continuing it would carry on what was refused.
+                keep = error.error_class not in fallback.STOPPING and error.error_class != "refusal"
+                continuable = self.options.on_stream_break == "continue" and keep and not tool_content
                 if not self.withdrawable and not continuable:
                     raise _Stop(
                         "stream_broken",
                         f"{model.id} failed after part of its answer was sent ({_headline(error)}); "
                         "the answer cannot be taken back, so no other model continues it.",
                     )
-                if continuable and error.error_class not in fallback.STOPPING:
+                if continuable:
                     self.segments.append(
                         {"model": model.id, "start": len(self.partial), "end": len(self.partial) + chars}
                     )
@@ -483,12 +553,26 @@ class _Run:
                 error, attempt=number, options=self.options, on_last_model=on_last, rand=self.rand
             )
             if decision.action is fallback.Action.STOP:
+                if error.error_class == "refusal":
+                    raise _Stop(
+                        "refusal",
+                        f'{model.id} refused to answer ({_headline(error)}); on_refusal is "stop", so no other '
+                        "model is tried.",
+                    )
                 raise _Stop(
                     error.error_class,
                     f"{model.id} refused the request ({_headline(error)}); no other model is tried for this error.",
                 )
             if decision.action is fallback.Action.NEXT:
                 state.note(decision, model)
+                self.moved = decision
+                return error
+            if may_defer and self.options.failover == "at_once":
+                # Another model may answer now; this one is retried only if none does.
+                self.deferral = _Deferred(model.id, number + 1, self.clock() + decision.delay_s)
+                self.emit(
+                    Note(f"Not retrying {model.id} now (failover: at_once); it is retried if no other model answers")
+                )
                 return error
             if self.clock() + decision.delay_s >= self.deadline:
                 left = max(self.deadline - self.clock(), 0.0)
@@ -572,12 +656,20 @@ class _Run:
         chars = 0
         min_rate = self.options.min_chars_per_s
         chunks = provider.chat(request)
+        # A key quoted in the answer is redacted before any of it is shown or kept, even
+        # when it arrives split across chunks.
+        redactor = StreamRedactor(provider.secrets)
+
+        def deliver(text: str) -> None:
+            if text:
+                parts.append(text)
+                self.emit(TextDelta(model_id, text))
+
         try:
             async with asyncio.timeout_at(deadline(True)) as timer:
                 async for chunk in chunks:
                     if isinstance(chunk, TextChunk):
-                        parts.append(chunk.text)
-                        self.emit(TextDelta(model_id, chunk.text))
+                        deliver(redactor.feed(chunk.text))
                         if first:
                             first, first_at = False, loop.time()
                         chars += len(chunk.text)
@@ -588,6 +680,7 @@ class _Run:
                         if first:
                             first, first_at = False, loop.time()
                     elif isinstance(chunk, Finished):
+                        deliver(redactor.flush())
                         self.stop_reason = chunk.stop_reason
                         return chunk.usage
                     if not first and min_rate > 0:
@@ -617,6 +710,7 @@ class _Run:
                 error = provider.error("timeout", f"stream idle for {self.options.idle_timeout_s:g} s")
             raise error from None
         finally:
+            deliver(redactor.flush())  # what was held back of a broken stream is still its text
             await chunks.aclose()
         raise provider.error("malformed_response", "stream ended without a finish")
 
@@ -639,20 +733,52 @@ class _Run:
             return None, f"provider '{model.provider}' is not in the config"
         if not provider.enabled:
             return None, f"provider '{model.provider}' is disabled"
-        why = fallback.skip_reason(model, needs=self.needs, state=state)
+        why = (
+            fallback.skip_reason(model, needs=self.needs, state=state)
+            or fallback.window_skip_reason(model, self._needed_tokens(provider))
+            or fallback.cost_skip_reason(model, primary=self.primary, local=is_local(provider), limit=self.options.cost)
+        )
         return (None, why) if why else (model, "")
 
-    def _is_last(self, sequence: list[str], index: int, state: fallback.SkipState) -> bool:
-        """No later model would be tried as things stand (it may still be skipped later)."""
-        return all(
-            self._usable(sequence[later], state)[0] is None or sequence[later] in sequence[:later]
-            for later in range(index + 1, len(sequence))
+    def _needed_tokens(self, provider: Provider) -> int:
+        """The request's estimated tokens on ``provider``, with the max_tokens it will ask for."""
+        asked = self.max_tokens or (ANTHROPIC_DEFAULT_MAX_TOKENS if provider.kind == "anthropic" else 0)
+        key = (len(self.partial), asked)
+        if self._estimate is None or self._estimate[0] != key:
+            texts = [text for text in (self.system, self.prompt, self.partial) if text]
+            self._estimate = (key, fallback.estimate_tokens(texts, asked))
+        return self._estimate[1]
+
+    def _too_small_message(self) -> str | None:
+        """When every model skipped was skipped for its window: the run's error message."""
+        small: list[tuple[str, int]] = []
+        needed = 0
+        for attempt in self.attempts:
+            model = self.models.get(attempt.model)
+            provider = self.providers.get(model.provider) if model is not None else None
+            if model is None or provider is None or model.context_window is None:
+                continue
+            if fallback.window_skip_reason(model, self._needed_tokens(provider)) == attempt.error:
+                small.append((model.id, model.context_window))
+                needed = max(needed, self._needed_tokens(provider))
+        if not small:
+            return None
+        windows = ", ".join(f"{model_id} {window:,}" for model_id, window in small)
+        return (
+            f"The request needs about {needed:,} tokens (prompt and max_tokens), more than the context window of "
+            f"every model that could take it ({windows}); nothing was sent."
         )
 
-    def _after_success(self, sequence: list[str], index: int, failures: list[tuple[str, str]]) -> None:
+    def _is_last(self, pending: list[str], seen: set[str], state: fallback.SkipState) -> bool:
+        """No model still pending would be tried as things stand (it may still be skipped later)."""
+        return all(
+            self._usable(model_id, state)[0] is None or model_id in seen or model_id in pending[:index]
+            for index, model_id in enumerate(pending)
+        )
+
+    def _after_success(self, answered: str, failures: list[tuple[str, str]]) -> None:
         if self.cooldowns is None:
             return
-        answered = sequence[index]
         # A success ends the answering model's own cooldown (SPEC §4).
         if self.cooldowns.cooling(self.agent_id, [answered]):
             self.cooldowns.clear(self.agent_id, answered)
@@ -696,6 +822,21 @@ class _Run:
             elapsed_s=self.clock() - self.started,
             error={"code": code, "message": message},
         )
+
+
+@dataclass(frozen=True)
+class _Deferred:
+    """A model left for later by failover "at_once": its next attempt and when it may start."""
+
+    model_id: str
+    number: int
+    ready_at: float  # on the run's clock
+
+
+def _other_providers_first(pending: list[str], provider: str, models: dict[str, Model]) -> list[str]:
+    """``pending`` with models of other providers than ``provider`` first, order kept otherwise."""
+    same = [m for m in pending if m in models and models[m].provider == provider]
+    return [m for m in pending if m not in same] + same
 
 
 class _AttemptFailed(Exception):

@@ -29,6 +29,8 @@ API_VERSION = "2023-06-01"
 # The Messages API requires max_tokens; this is used when the caller gives none.
 DEFAULT_MAX_TOKENS = 1024
 MAX_MODEL_PAGES = 20
+# A result the model refused to give (not an error: the request itself was accepted).
+REFUSED = "the model declined to answer (stop_reason refusal)"
 
 
 class AnthropicProvider(ChatProvider):
@@ -114,6 +116,8 @@ class AnthropicProvider(ChatProvider):
             elif kind == "message_delta":
                 _add_usage(usage, data.get("usage"))
                 delta = data.get("delta")
+                if isinstance(delta, dict) and delta.get("stop_reason") == "refusal":
+                    raise self.error("refusal", REFUSED)
                 if isinstance(delta, dict) and isinstance(delta.get("stop_reason"), str):
                     stop_reason = stop_from_anthropic(delta["stop_reason"])
             elif kind == "message_stop":
@@ -146,6 +150,8 @@ class AnthropicProvider(ChatProvider):
             for block in content
             if isinstance(block, dict) and block.get("type") == "text" and isinstance(block.get("text"), str)
         )
+        if data.get("stop_reason") == "refusal":
+            raise self.error("refusal", REFUSED)
         usage: dict[str, int] = {}
         _add_usage(usage, data.get("usage"))
         return text, _complete(usage)
@@ -158,11 +164,10 @@ class AnthropicProvider(ChatProvider):
             items = data.get("data") if isinstance(data, dict) else None
             if not isinstance(items, list):
                 raise self.error("malformed_response", "model list has no 'data' array")
-            models.extend(
-                RemoteModel(item["id"], item.get("display_name") or None)
-                for item in items
-                if isinstance(item, dict) and isinstance(item.get("id"), str)
-            )
+            for item in items:
+                model = RemoteModel.listed(item.get("id"), item.get("display_name")) if isinstance(item, dict) else None
+                if model is not None:
+                    models.append(model)
             if not data.get("has_more") or not data.get("last_id"):
                 break
             params["after_id"] = str(data["last_id"])

@@ -24,6 +24,9 @@ from .base import (
     parse_json_event,
 )
 
+# A result the model refused to give (not an error: the request itself was accepted).
+REFUSED = "the provider's content filter stopped the answer (finish_reason content_filter)"
+
 # Sent after a broken answer handed over from another model.
 CONTINUE_INSTRUCTION = (
     "Your answer above was cut off. Continue it exactly where it stops, without repeating anything "
@@ -98,8 +101,10 @@ class OpenAIProvider(ChatProvider):
                 if choice.get("finish_reason"):
                     finished = True
                     stop_reason = stop_from_openai(str(choice["finish_reason"]))
-                    if choice["finish_reason"] == "content_filter" and not text:
-                        raise self.error("content_policy", "the provider's content filter stopped the answer")
+                    if choice["finish_reason"] == "content_filter":
+                        if text:
+                            yield TextChunk(text)  # part of what is withdrawn
+                        raise self.error("refusal", REFUSED)
             if text:
                 yield TextChunk(text)
             for call in calls:
@@ -163,8 +168,8 @@ class OpenAIProvider(ChatProvider):
             raise self.error("malformed_response", "completion has no choices[0].message") from None
         if not isinstance(content, str):
             raise self.error("malformed_response", "message content is not text")
-        if choice.get("finish_reason") == "content_filter" and not content:
-            raise self.error("content_policy", "the provider's content filter stopped the answer")
+        if choice.get("finish_reason") == "content_filter":
+            raise self.error("refusal", REFUSED)
         return content, _usage(data.get("usage"))
 
     async def list_models(self) -> list[RemoteModel]:
@@ -174,11 +179,10 @@ class OpenAIProvider(ChatProvider):
             raise self.error("malformed_response", "model list has no 'data' array")
         models = []
         for item in items:
-            if isinstance(item, dict) and isinstance(item.get("id"), str):
-                label = item.get("name")
-                models.append(
-                    RemoteModel(item["id"], label if isinstance(label, str) and label else None, _context_window(item))
-                )
+            if isinstance(item, dict):
+                model = RemoteModel.listed(item.get("id"), item.get("name"), _context_window(item))
+                if model is not None:
+                    models.append(model)
         return models
 
 
