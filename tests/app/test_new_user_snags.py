@@ -188,3 +188,42 @@ def test_the_model_registry_filters_a_thousand_models_from_the_keyboard(qtbot: A
         assert registry.model.rowCount() == 1000
     finally:
         document.shutdown()
+
+
+def test_the_provider_dialog_points_at_the_field_to_fix(qtbot: Any, memory_keyring: Any) -> None:
+    from PySide6.QtCore import QPoint, Qt
+    from PySide6.QtWidgets import QDialog
+
+    from modeldesk.app.views.dialogs.provider_dialog import ProviderDialog
+
+    dialog = show_active(qtbot, ProviderDialog(taken_ids={"openai"}))
+    # The kind reads as words, not as the config's name for it.
+    assert dialog.kind_combo.currentText() == "OpenAI-compatible API"
+    ok = dialog.buttons.button(dialog.buttons.StandardButton.Ok)
+    # An empty id: said in plain words, and the cursor goes there.
+    dialog.id_edit.clear()
+    qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
+    assert "Give the provider an id" in dialog.error_label.text()
+    assert "String should" not in dialog.error_label.text()
+    assert dialog.id_edit.hasFocus()
+    qtbot.keyClicks(dialog.id_edit, "lab")
+    dialog.url_edit.setFocus()
+    dialog.url_edit.selectAll()
+    qtbot.keyClicks(dialog.url_edit, "nope")
+    dialog.id_edit.setFocus()
+    qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
+    assert dialog.url_edit.hasFocus()
+    dialog.url_edit.selectAll()
+    qtbot.keyClicks(dialog.url_edit, "http://127.0.0.1:1/v1")
+    # A key typed for the keyring, then "No key" chosen: the greyed key does not block OK.
+    qtbot.mouseClick(dialog.key_keyring, Qt.MouseButton.LeftButton, pos=QPoint(8, dialog.key_keyring.height() // 2))
+    qtbot.keyClicks(dialog.secret_edit, "sk-typed")
+    # On the radio's own circle, where a user clicks (its row is wider than its text).
+    qtbot.mouseClick(dialog.key_none, Qt.MouseButton.LeftButton, pos=QPoint(8, dialog.key_none.height() // 2))
+    assert not dialog.secret_edit.isEnabled()
+    with qtbot.waitSignal(dialog.finished):
+        qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
+    assert dialog.result() == QDialog.DialogCode.Accepted
+    provider = dialog.provider()
+    assert provider is not None and provider.api_key is None
+    assert memory_keyring.values == {}
