@@ -27,6 +27,7 @@ from modeldesk.core.resolver import Resolution, Resolver, TraceStep
 from modeldesk.core.schema import Config, FallbackSettings, Policy
 from modeldesk.core.setting_fields import setting_fields
 from modeldesk.core.store import ConfigStore
+from modeldesk.core.text import clean_text as clean_text  # re-exported: every command uses it
 from modeldesk.core.validation_text import schema_problems
 
 ItemT = TypeVar("ItemT", bound=BaseModel)
@@ -44,30 +45,6 @@ class ConfigNotFoundError(ModelDeskError):
     """The config file named by --config or $MODELDESK_CONFIG does not exist."""
 
     code = "config_not_found"
-
-
-# --- text from providers and files ---------------------------------------------------
-
-# Escape sequences (CSI, OSC, DCS/SOS/PM/APC strings, two-character ESC sequences), then
-# any other control character but newline and tab, C1 controls included.
-_ESCAPE_SEQUENCE = re.compile(
-    r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI: colours, cursor moves, clear screen
-    r"|\x1b[\]PX^_][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"  # OSC (window title), DCS, SOS, PM, APC
-    r"|\x9b[0-?]*[ -/]*[@-~]"  # 8-bit CSI
-    r"|[\x9d\x90\x98\x9e\x9f][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"  # 8-bit OSC, DCS...
-    r"|\x1b[ -/]*[0-~]"  # other ESC sequences
-)
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-def clean_text(text: str, *, keep_newlines: bool = True) -> str:
-    """Text from a provider or a file made safe for a terminal: escape sequences and
-    control characters are removed (newlines and tabs kept unless ``keep_newlines`` is
-    false, then they become spaces). Every print of such text goes through here."""
-    text = _CONTROL.sub("", _ESCAPE_SEQUENCE.sub("", text))
-    if not keep_newlines:
-        text = text.replace("\r", " ").replace("\n", " ").replace("\t", " ")
-    return text
 
 
 # --- parsers ------------------------------------------------------------------------

@@ -4,12 +4,12 @@ models and providers they use) between config files. No secret value is ever exp
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
-from modeldesk.core.errors import ConfigError, StoreError
+from modeldesk.core import limits
+from modeldesk.core.errors import StoreError
 from modeldesk.core.store import atomic_write
 from modeldesk.core.transfer import (
     ImportItem,
@@ -117,20 +117,7 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def _read(path: str) -> Any:
-    where = "standard input" if path == "-" else path
-    try:
-        raw = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
-    except FileNotFoundError:
-        raise ConfigError(f"The file {path} does not exist.") from None
-    except OSError as exc:
-        raise ConfigError(f"Cannot read {where}: {exc.strerror or exc}") from None
-    try:
-        return json.loads(raw.decode("utf-8-sig"))
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{where}: not UTF-8 text (byte {exc.start})") from None
-    except json.JSONDecodeError as exc:
-        place = f"line {exc.lineno}, column {exc.colno}: {exc.msg}"
-        raise ConfigError(f"{where}: {place}", [place]) from None
+    return limits.read_json_file(path)
 
 
 def run_import(args: argparse.Namespace) -> int:

@@ -17,7 +17,6 @@ need — never a secret value. It is written atomically.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -38,7 +37,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from modeldesk.core.errors import ConfigError, ModelDeskError
+from modeldesk.core import limits
+from modeldesk.core.errors import ModelDeskError
 from modeldesk.core.store import atomic_write
 from modeldesk.core.transfer import (
     Bundle,
@@ -61,18 +61,7 @@ FILE_FILTER = "ModelDesk export (*.json);;All files (*)"
 
 def read_import_file(path: Path) -> tuple[Bundle, list[str]]:
     """The document in ``path``; a :class:`ConfigError` says what is wrong with it."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"Cannot read {path}: {exc.strerror or exc}", [str(exc)]) from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path} is not UTF-8 text.", ["not UTF-8"]) from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ConfigError(
-            f"{path} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}).", [exc.msg]
-        ) from None
+    data = limits.read_json_file(path)
     return read_bundle(data, path.name)
 
 
