@@ -270,6 +270,17 @@ else:
     )
 
 
+class ServeSettings(_Strict):
+    """The gateway (`modeldesk serve`)."""
+
+    aliases: dict[Annotated[str, Field(min_length=1, max_length=200)], Identifier] = Field(
+        default_factory=dict,
+        title="Model aliases",
+        description="Model name or glob a client sends -> agent id, tried in order (first match wins) "
+        'when the name is not an agent id; e.g. {"claude-*haiku*": "helper"}.',
+    )
+
+
 class Settings(_Strict):
     default_agent_model: ModelValue | None = Field(
         None,
@@ -282,6 +293,7 @@ class Settings(_Strict):
         description="task -> {chat model id or '*' -> model(s)} for background work such as titles.",
     )
     fallback: FallbackSettings = Field(default_factory=FallbackSettings, title="Fallback defaults")
+    serve: ServeSettings = Field(default_factory=ServeSettings, title="Gateway")
 
 
 class Project(_Strict):
