@@ -108,9 +108,10 @@ class RunRecord:
     input_tokens: int | None = None
     output_tokens: int | None = None
     latency_ms: int = 0
-    origin: str = "cli"  # "cli" | "app"
+    origin: str = "cli"  # "cli" | "app" | "serve"
     task: str | None = None
     prompt: str | None = None
+    client: str | None = None  # the gateway client's User-Agent (origin "serve")
     started_at: float = field(default_factory=time.time)
     id: int | None = None
     cost_usd: float | None = None  # what the run's attempts cost, as far as known
@@ -152,6 +153,7 @@ class RunRecord:
             "output_tokens": self.output_tokens,
             "latency_ms": self.latency_ms,
             "origin": self.origin,
+            "client": self.client,
             "prompt": self.prompt,
             "cost_usd": self.cost_usd,
             "simulated": self.simulated,
@@ -280,7 +282,8 @@ CREATE INDEX IF NOT EXISTS attempts_model ON attempts (model, run_id);
 # Columns added after a table was first released: added to an existing database when it is
 # opened (older versions of ModelDesk read such a file as before; they ignore the column).
 _ADDED_COLUMNS: dict[str, dict[str, str]] = {
-    "runs": {"cost_usd": "REAL", "simulated": "INTEGER NOT NULL DEFAULT 0"},
+    # client: the gateway client's User-Agent (runs of origin "serve").
+    "runs": {"cost_usd": "REAL", "simulated": "INTEGER NOT NULL DEFAULT 0", "client": "TEXT"},
     "attempts": {"cost_usd": "REAL"},
 }
 
@@ -373,8 +376,8 @@ class HistoryStore:
             prompt = _redacted(run.prompt) if current.record_prompts else None
             cursor = connection.execute(
                 "INSERT INTO runs (started_at, config, agent, task, source, models, answered_by, error_code,"
-                " error_message, input_tokens, output_tokens, latency_ms, origin, prompt, cost_usd, simulated)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " error_message, input_tokens, output_tokens, latency_ms, origin, prompt, cost_usd, simulated,"
+                " client) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     run.started_at,
                     run.config_path,
@@ -392,6 +395,7 @@ class HistoryStore:
                     prompt,
                     run.cost_usd,
                     int(run.simulated),
+                    run.client,
                 ),
             )
             run_id = int(cursor.lastrowid or 0)
@@ -584,6 +588,11 @@ def config_names(config: str | os.PathLike[str]) -> list[str]:
     return list(dict.fromkeys([str(path.absolute()), str(path.resolve())]))
 
 
+def money_text(value: float | None) -> str:
+    """US dollars to a hundredth of a cent (``$0.0220``); ``-`` when the cost is not known."""
+    return "-" if value is None else f"${value:,.4f}"
+
+
 def record_or_warn(store: HistoryStore, run: RunRecord) -> str | None:
     """Record ``run``; on any history problem return the warning to show instead of
     raising, so a broken database never stops a run."""
@@ -724,6 +733,7 @@ def _run_fields(row: sqlite3.Row, models: list[str], attempts: list[AttemptRecor
         latency_ms=int(row["latency_ms"]),
         origin=row["origin"],
         prompt=row["prompt"],
+        client=row["client"],
         attempts=attempts,
         cost_usd=_cost(row["cost_usd"]),
         simulated=bool(row["simulated"]),

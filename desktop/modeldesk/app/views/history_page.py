@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSpinBox,
     QSplitter,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -53,6 +54,8 @@ from modeldesk.core.history import (
     HistoryStore,
     ModelStats,
     RunRecord,
+    Spend,
+    money_text,
 )
 from modeldesk.core.schema import ModelValue
 from modeldesk.runtime.history_record import run_record
@@ -60,6 +63,7 @@ from modeldesk.runtime.runner import RunResult
 
 from ..document import Document
 from ..models.runs_model import REHEARSAL_NOTE, RunsModel, latency_text, tokens_text, when_text
+from ..models.spend_model import AgentSpendModel, ModelSpendModel
 from ..models.timeline_model import TimelineEntry, TimelineModel
 from ..models.trace_model import layer_label
 from ..widgets.elided import elide_combo
@@ -157,7 +161,8 @@ def attempt_kind(attempt: AttemptRecord) -> str:
 def attempt_text(attempt: AttemptRecord) -> str:
     took = latency_text(attempt.elapsed_ms)
     if attempt.outcome == "answered":
-        return f"{attempt.model} answered in {took}"
+        cost = f" · {money_text(attempt.cost_usd)}" if attempt.cost_usd is not None else ""
+        return f"{attempt.model} answered in {took}{cost}"
     if attempt.outcome == "skipped":
         return f"{attempt.model} skipped: {attempt.error or 'not tried'}"
     if attempt.outcome == "cancelled":
@@ -196,7 +201,8 @@ def run_summary(run: RunRecord) -> str:
     else:
         outcome = f"Answered by {run.answered_by}"
     tokens = tokens_text(run)
-    second = f"{outcome} in {latency_text(run.latency_ms)}{f' · tokens {tokens}' if tokens else ''}"
+    cost = f" · cost {money_text(run.cost_usd)}" if run.cost_usd is not None else ""
+    second = f"{outcome} in {latency_text(run.latency_ms)}{f' · tokens {tokens}' if tokens else ''}{cost}"
     # The prompt is there only when the user turned prompt recording on.
     prompt = f"\nPrompt: {run.prompt}" if run.prompt else ""
     rehearsal = f"\n{REHEARSAL_NOTE}" if run.simulated else ""
@@ -328,6 +334,33 @@ class HistoryPage(QWidget):
         detail.addWidget(self.summary_label)
         detail.addWidget(self.timeline, 1)
 
+        # What the runs cost: per agent and per model, with the answers given by a substitute.
+        self.spend_box = QWidget(self)
+        self.agent_spend_model = AgentSpendModel(self)
+        self.model_spend_model = ModelSpendModel(self)
+        self.agent_spend_view = make_table(
+            self.agent_spend_model, "history_agent_spend", "Spend per agent", self.spend_box, stretch=(0,)
+        )
+        self.model_spend_view = make_table(
+            self.model_spend_model, "history_model_spend", "Spend per model", self.spend_box, stretch=(0,)
+        )
+        spend_note = QLabel(
+            "Spend is the tokens each provider reported times the model's price in the registry; "
+            "'-' means not known (no price, or no token counts). A substitute answered in place of the primary.",
+            self.spend_box,
+        )
+        spend_note.setWordWrap(True)
+        spend_tables = QHBoxLayout()
+        spend_tables.addWidget(self.agent_spend_view)
+        spend_tables.addWidget(self.model_spend_view)
+        spend_layout = QVBoxLayout(self.spend_box)
+        spend_layout.addLayout(spend_tables, 1)
+        spend_layout.addWidget(spend_note)
+        self.details = QTabWidget(self)
+        self.details.setObjectName("history_details")
+        self.details.addTab(self.detail_box, "A&ttempts")
+        self.details.addTab(self.spend_box, "Spe&nd")
+
         self.message_label = QLabel(self)
         self.message_label.setObjectName("history_message")
         self.message_label.setWordWrap(True)
@@ -349,7 +382,7 @@ class HistoryPage(QWidget):
         filters.addWidget(self.refresh_button)
         split = QSplitter(Qt.Orientation.Vertical, self)
         split.addWidget(self.runs_view)
-        split.addWidget(self.detail_box)
+        split.addWidget(self.details)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
         split.setChildrenCollapsible(False)
@@ -548,7 +581,9 @@ class HistoryPage(QWidget):
         self._stale = False
         selected = self.current_run()
         store = self._store()
+        spend = Spend([], [])
         try:
+            spend = store.spend(agent=self._chosen(self.agent_combo, ANY_AGENT))
             runs = store.query(
                 agent=self._chosen(self.agent_combo, ANY_AGENT),
                 model=self._chosen(self.model_combo, ANY_MODEL),
@@ -563,6 +598,8 @@ class HistoryPage(QWidget):
         else:
             self.message_label.setVisible(False)
         self.runs_model.update_rows(runs)
+        self.agent_spend_model.update_rows(spend.agents)
+        self.model_spend_model.update_rows(spend.models)
         self._show_settings()
         self.clear_button.setEnabled(self.store_path.exists())
         shown = len(runs)
