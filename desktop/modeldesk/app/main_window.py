@@ -100,6 +100,7 @@ class MainWindow(QMainWindow):
 
         document.save_state_changed.connect(self.save_label.setText)
         document.open_settings_requested.connect(self.open_settings)
+        document.notice.connect(lambda text: self.statusBar().showMessage(text, 15000))
         document.paused_changed.connect(self._show_paused)
         self.agents_page.editor.open_project_requested.connect(self.open_project)
         history_recorder().failed.connect(self.show_history_problem)
