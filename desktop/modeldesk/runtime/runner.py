@@ -724,10 +724,12 @@ class _Run:
 
     def _is_last(self, pending: list[str], seen: set[str], state: fallback.SkipState) -> bool:
         """No model still pending would be tried as things stand (it may still be skipped later)."""
-        return all(
-            self._usable(model_id, state)[0] is None or model_id in seen or model_id in pending[:index]
-            for index, model_id in enumerate(pending)
-        )
+        earlier = set(seen)  # a model listed again is not tried again
+        for model_id in pending:
+            if model_id not in earlier and self._usable(model_id, state)[0] is not None:
+                return False
+            earlier.add(model_id)
+        return True
 
     def _after_success(self, answered: str, failures: list[tuple[str, str]]) -> None:
         if self.cooldowns is None:
