@@ -227,3 +227,75 @@ def test_the_provider_dialog_points_at_the_field_to_fix(qtbot: Any, memory_keyri
     provider = dialog.provider()
     assert provider is not None and provider.api_key is None
     assert memory_keyring.values == {}
+
+
+def test_help_shows_the_users_guide_with_working_links_and_back(qtbot: Any) -> None:
+    import re
+
+    from PySide6.QtCore import Qt, QUrl
+
+    from modeldesk.app.views.app_menus import DocumentationDialog, guide_page
+
+    dialog = show_active(qtbot, DocumentationDialog())
+    browser = dialog.browser
+    text = browser.toPlainText()
+    assert text.startswith("ModelDesk user's guide")
+    # Written for users: no developer set-up.
+    assert "./dev" not in text and "apt-get" not in text and "pip install" not in text
+    assert not dialog.back_button.isEnabled()
+    # Every page's every link leads to a page of the guide (no blank viewer).
+    index = guide_page("index.md")
+    assert index is not None
+    pages = re.findall(r"\]\(([^)#]+\.md)\)", index)
+    assert len(pages) >= 6
+    for page in pages:
+        body = guide_page(page)
+        assert body is not None, page
+        for link in re.findall(r"\]\(([^)]+)\)", body):
+            assert guide_page(link) is not None, f"{page} links to {link}"
+    # Following a link shows that page; Back (Alt+Left) returns.
+    browser.setSource(QUrl(pages[1]))
+    assert browser.toPlainText().startswith("Agents")
+    assert dialog.back_button.isEnabled()
+    qtbot.keyClick(browser, Qt.Key.Key_Left, Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(lambda: browser.toPlainText().startswith("ModelDesk user's guide"))
+    # A page that is not in the guide says so rather than going blank.
+    browser.setSource(QUrl("docs/app.md"))
+    assert "Not in this guide" in browser.toPlainText()
+
+
+def test_the_keyboard_finds_and_adds_agents_from_anywhere(qtbot: Any, qasync_loop: Any, document: Any) -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication, QInputDialog
+
+    from modeldesk.app.views.app_menus import shortcut_rows
+    from tests.app.helpers import answer_modal
+
+    window = show_active(qtbot, MainWindow(document))
+    page = window.agents_page
+    # Something has the focus at start: the agents list.
+    qtbot.waitUntil(page.table.hasFocus)
+    # Ctrl+F from another page goes to the agents filter; Down goes on into the list.
+    window.pages.setCurrentWidget(window.projects_page)
+    qtbot.keyClick(QApplication.focusWidget() or window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(page.filter_edit.hasFocus)
+    qtbot.keyClicks(page.filter_edit, "note")
+    qtbot.keyClick(page.filter_edit, Qt.Key.Key_Down)
+    assert page.table.hasFocus()
+    assert page.selected_ids() == ["note-taker"]
+    # Ctrl+N from the filter (not only from the table), and it is in a menu.
+    page.filter_edit.setFocus()
+
+    def name_it(dialog: QInputDialog) -> None:
+        dialog.setTextValue("Planner")
+        dialog.accept()
+
+    seen = answer_modal(QInputDialog, name_it)
+    qtbot.keyClick(page.filter_edit, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: document.config.agent("planner") is not None)
+    assert seen
+    rows = dict(shortcut_rows(window))
+    assert rows["New agent…"] == "Ctrl+N" and rows["Find agents"] == "Ctrl+F"
+    assert {"Ctrl+Enter", "F2"} <= set(rows.values())
+    assert any(keys.startswith("Escape") for keys in rows.values())
+    window.close()

@@ -269,3 +269,16 @@ def test_a_history_from_before_rehearsals_gains_the_column_and_keeps_its_runs(tm
     with sqlite3.connect(path) as connection:
         columns = [row[1] for row in connection.execute("PRAGMA table_info(runs)")]
     assert columns.count("simulated") == 1
+
+
+def test_a_database_from_before_the_client_column_gains_it_and_keeps_its_runs(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    old = HistoryStore(path)
+    old.record(RunRecord(agent="a", models=["m"], answered_by="m"))
+    with sqlite3.connect(path) as connection:
+        connection.execute("ALTER TABLE runs DROP COLUMN client")
+    store = HistoryStore(path)
+    store.record(RunRecord(agent="b", models=["m"], answered_by="m", origin="serve", client="claude-cli/1.0"))
+    runs = store.query()
+    assert [(r.agent, r.origin, r.client) for r in runs] == [("b", "serve", "claude-cli/1.0"), ("a", "cli", None)]
+    assert runs[0].to_json()["client"] == "claude-cli/1.0"

@@ -104,9 +104,10 @@ class RunRecord:
     input_tokens: int | None = None
     output_tokens: int | None = None
     latency_ms: int = 0
-    origin: str = "cli"  # "cli" | "app"
+    origin: str = "cli"  # "cli" | "app" | "serve"
     task: str | None = None
     prompt: str | None = None
+    client: str | None = None  # the gateway client's User-Agent (origin "serve")
     started_at: float = field(default_factory=time.time)
     id: int | None = None
     cost_usd: float | None = None  # what the run's attempts cost, as far as known
@@ -148,6 +149,7 @@ class RunRecord:
             "output_tokens": self.output_tokens,
             "latency_ms": self.latency_ms,
             "origin": self.origin,
+            "client": self.client,
             "prompt": self.prompt,
             "cost_usd": self.cost_usd,
             "simulated": self.simulated,
@@ -276,7 +278,8 @@ CREATE INDEX IF NOT EXISTS attempts_model ON attempts (model, run_id);
 # Columns added after a table was first released: added to an existing database when it is
 # opened (older versions of ModelDesk read such a file as before; they ignore the column).
 _ADDED_COLUMNS: dict[str, dict[str, str]] = {
-    "runs": {"cost_usd": "REAL", "simulated": "INTEGER NOT NULL DEFAULT 0"},
+    # client: the gateway client's User-Agent (runs of origin "serve").
+    "runs": {"cost_usd": "REAL", "simulated": "INTEGER NOT NULL DEFAULT 0", "client": "TEXT"},
     "attempts": {"cost_usd": "REAL"},
 }
 
@@ -369,8 +372,8 @@ class HistoryStore:
             prompt = _redacted(run.prompt) if current.record_prompts else None
             cursor = connection.execute(
                 "INSERT INTO runs (started_at, config, agent, task, source, models, answered_by, error_code,"
-                " error_message, input_tokens, output_tokens, latency_ms, origin, prompt, cost_usd, simulated)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " error_message, input_tokens, output_tokens, latency_ms, origin, prompt, cost_usd, simulated,"
+                " client) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     run.started_at,
                     run.config_path,
@@ -388,6 +391,7 @@ class HistoryStore:
                     prompt,
                     run.cost_usd,
                     int(run.simulated),
+                    run.client,
                 ),
             )
             run_id = int(cursor.lastrowid or 0)
@@ -674,6 +678,7 @@ def _run_from(row: sqlite3.Row, attempts: list[AttemptRecord]) -> RunRecord:
         latency_ms=int(row["latency_ms"]),
         origin=row["origin"],
         prompt=row["prompt"],
+        client=row["client"],
         attempts=attempts,
         cost_usd=_cost(row["cost_usd"]),
         simulated=bool(row["simulated"]),

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import re
 from typing import TYPE_CHECKING, Annotated, Any, Final, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, create_model, field_validator, model_validator
 from pydantic.fields import FieldInfo
 
 from .key_value import looks_like_key
+from .redaction import remember_url_password
 from .urls import check_base_url
 
 SCHEMA_VERSION: Final = 1
@@ -152,6 +154,22 @@ class FallbackState(_Strict):
     redis: str | None = Field(None, title="Redis URL", pattern=r"^rediss?://")
     scope: str | None = Field(None, title="Scope", description="Key prefix shared by hosts; default: the file name.")
 
+    @field_validator("redis")
+    @classmethod
+    def _mask_password(cls, value: str | None) -> str | None:
+        # A password in the URL is a secret like a key: from the moment a config holding
+        # one is read, it is redacted from every output (docs/security.md).
+        if value is not None:
+            remember_url_password(value)
+            try:
+                urlsplit(value).port  # noqa: B018 - read to check that it parses
+            except ValueError:
+                raise ValueError(
+                    "the Redis URL does not parse: its host or port is malformed, or a password holding "
+                    "'/', '@' or ':' is not percent-encoded (%2F, %40, %3A)"
+                ) from None
+        return value
+
 
 class FallbackSettings(_Strict):
     """How a request is retried and handed to fallback models (SPEC §4)."""
@@ -270,6 +288,17 @@ else:
     )
 
 
+class ServeSettings(_Strict):
+    """The gateway (`modeldesk serve`)."""
+
+    aliases: dict[Annotated[str, Field(min_length=1, max_length=200)], Identifier] = Field(
+        default_factory=dict,
+        title="Model aliases",
+        description="Model name or glob a client sends -> agent id, tried in order (first match wins) "
+        'when the name is not an agent id; e.g. {"claude-*haiku*": "helper"}.',
+    )
+
+
 class Settings(_Strict):
     default_agent_model: ModelValue | None = Field(
         None,
@@ -282,6 +311,7 @@ class Settings(_Strict):
         description="task -> {chat model id or '*' -> model(s)} for background work such as titles.",
     )
     fallback: FallbackSettings = Field(default_factory=FallbackSettings, title="Fallback defaults")
+    serve: ServeSettings = Field(default_factory=ServeSettings, title="Gateway")
 
 
 class Project(_Strict):

@@ -27,6 +27,7 @@ from modeldesk.core.limits import deeper_than
 from modeldesk.core.schema import Provider
 from modeldesk.core.text import clean_text, one_line, whole_characters
 
+from ..conversation import Conversation
 from ..errors import ErrorClass, ProviderError, redact
 from ..proxies import transport_from_env
 from ..simulate import FaultTransport, RoutingTransport, Simulation
@@ -57,7 +58,11 @@ def _ssl_context() -> ssl.SSLContext:
 
 
 def new_client(
-    connect_timeout_s: float, read_timeout_s: float | None = None, *, simulation: Simulation | None = None
+    connect_timeout_s: float,
+    read_timeout_s: float | None = None,
+    *,
+    simulation: Simulation | None = None,
+    limits: httpx.Limits | None = None,
 ) -> httpx.AsyncClient:
     """An HTTP client for provider calls.
 
@@ -66,12 +71,15 @@ def new_client(
     never for loopback ones (:mod:`..proxies`); httpx's own ``trust_env`` stays off.
     Requests to the ``simulated`` provider are answered in-process; with a ``simulation``
     its faults are injected in front of everything (see :mod:`modeldesk.runtime.simulate`).
+    ``limits`` sizes the direct connection pool (httpx's default: 100 connections).
     """
     timeout = httpx.Timeout(
         connect=connect_timeout_s, read=read_timeout_s, write=connect_timeout_s, pool=connect_timeout_s
     )
     network: httpx.AsyncBaseTransport = transport_from_env(_ssl_context()) or httpx.AsyncHTTPTransport(
-        verify=_ssl_context(), trust_env=False
+        verify=_ssl_context(),
+        trust_env=False,
+        limits=limits or httpx.Limits(max_connections=100, max_keepalive_connections=20),
     )
     transport: httpx.AsyncBaseTransport = RoutingTransport(network)
     if simulation is not None:
@@ -97,11 +105,25 @@ class ChatRequest:
     # Text an earlier model streamed before its stream broke: this model continues it
     # (``on_stream_break: "continue"``).
     prefix: str | None = None
+    # A whole conversation (the gateway); ``prompt`` and ``system`` are then not used.
+    conversation: Conversation | None = None
 
 
 @dataclass(frozen=True)
 class TextChunk:
     text: str
+
+
+@dataclass(frozen=True)
+class ToolCallChunk:
+    """A piece of a tool call: ``index`` counts the answer's calls from 0; the first piece
+    of a call carries its ``id`` and ``name``, every piece a fragment of its JSON
+    ``arguments``."""
+
+    index: int
+    id: str | None
+    name: str | None
+    arguments: str = ""
 
 
 @dataclass(frozen=True)
@@ -112,9 +134,12 @@ class Progress:
 @dataclass(frozen=True)
 class Finished:
     usage: dict[str, int] | None = None
+    # Why the model stopped, in Chat Completions' words (stop, length, tool_calls,
+    # content_filter); None when the provider did not say.
+    stop_reason: str | None = None
 
 
-Chunk = TextChunk | Progress | Finished
+Chunk = TextChunk | ToolCallChunk | Progress | Finished
 
 
 @dataclass(frozen=True)
@@ -175,6 +200,11 @@ class ChatProvider:
     async def list_models(self) -> list[RemoteModel]:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def completion_extras(self, data: Any) -> tuple[list[ToolCallChunk], str | None]:
+        """The tool calls and the stop reason of a whole answer (after parse_completion
+        accepted it)."""
+        return [], None
+
     # -- shared ---------------------------------------------------------------------------------
 
     async def chat(self, request: ChatRequest) -> AsyncGenerator[Chunk, None]:
@@ -186,9 +216,14 @@ class ChatProvider:
                 await self.raise_for_status(response)
                 if not request.stream or not _is_event_stream(response.headers.get("content-type", "")):
                     # Some servers ignore "stream": true and answer with one JSON body.
-                    text, usage = self.parse_completion(await self.read_json(response))
-                    yield TextChunk(whole_characters(text))
-                    yield Finished(usage)
+                    data = await self.read_json(response)
+                    text, usage = self.parse_completion(data)
+                    calls, stop_reason = self.completion_extras(data)
+                    if text or not calls:
+                        yield TextChunk(whole_characters(text))
+                    for call in calls:
+                        yield call
+                    yield Finished(usage, stop_reason)
                     return
                 async for chunk in _whole_characters(self.parse_stream(response)):
                     yield chunk
