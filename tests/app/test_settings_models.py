@@ -92,6 +92,13 @@ def test_fallback_form_is_built_from_the_schema(qtbot: Any, document: Document) 
     assert isinstance(stream_break, SwitchBox)
     assert [stream_break.itemText(i) for i in range(stream_break.count())] == ["withdraw", "continue"]
     assert stream_break.value() == "withdraw" and form.boxes["enabled"].value() is True
+    for name, words in (
+        ("on_refusal", ["fallback", "stop"]),
+        ("failover", ["after_retries", "at_once"]),
+        ("cost", ["any", "not_more", "free_only"]),
+    ):
+        box = form.boxes[name]
+        assert isinstance(box, SwitchBox) and [box.itemText(i) for i in range(box.count())] == words
     cooldown = FallbackSettings.model_fields["cooldown_s"]
     assert cooldown.description in form.boxes["cooldown_s"].toolTip()
     assert "Default: 60" in form.boxes["cooldown_s"].toolTip()
@@ -324,7 +331,7 @@ def test_remove_provider_asks_first(
     monkeypatch.setattr(QMessageBox, "question", answer)
     tab.providers.select("local")
     click(qtbot, tab.providers.remove_button)
-    assert "2 model(s) stay in the registry" in questions[0]
+    assert "2 models stay in the registry" in questions[0]
     assert document.config.provider("local") is None
     # Its models stay, flagged.
     assert document.resolver.model_problem("qwen2.5-7b") == "provider 'local' missing"

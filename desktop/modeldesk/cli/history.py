@@ -27,6 +27,7 @@ HISTORY_EPILOG = """Examples:
   modeldesk history --agent analyst --failed --limit 20
   modeldesk history --model gpt-4o --json
   modeldesk history stats
+  modeldesk history spend --agent analyst
   modeldesk history settings --keep 50000 --record-prompts off
 
 The database is history.sqlite3 in the user state folder ($MODELDESK_HISTORY overrides it)."""
@@ -51,6 +52,10 @@ def register(subparsers: SubParsers) -> None:
     p.add_argument("run", type=int, metavar="RUN_ID")
     p = add_command(group, "stats", "Per model: attempts, success rate, median latency of answers.", stats)
     p.add_argument("models", nargs="*", metavar="M", help="only these models")
+    p = add_command(
+        group, "spend", "What the runs cost, per agent and per model, and how many answers were substitutes.", spend
+    )
+    p.add_argument("--agent", metavar="A", help="only this agent's runs")
     p = add_command(group, "settings", "Show or change how many runs are kept and whether prompts are.", settings)
     p.add_argument("--keep", type=int, metavar="N", help="keep the newest N runs (default 10000)")
     p.add_argument("--record-prompts", choices=("on", "off"), help="store the prompt text of each run (default off)")
@@ -81,6 +86,11 @@ def _answer(run: RunRecord) -> str:
     return run.answered_by
 
 
+def _money(value: float | None) -> str:
+    """US dollars to a hundredth of a cent; ``-`` when the cost is not known."""
+    return "-" if value is None else f"${value:,.4f}"
+
+
 def list_runs(args: argparse.Namespace) -> int:
     if args.limit < 0:
         raise UsageError("--limit must be 0 or more.")
@@ -96,8 +106,20 @@ def list_runs(args: argparse.Namespace) -> int:
         return 0
     print(
         table(
-            ("ID", "TIME", "AGENT", "ANSWERED BY", "SOURCE", "ATTEMPTS", "LATENCY"),
-            ((r.id, _when(r), r.agent, _answer(r), r.source, len(r.attempts), f"{r.latency_ms} ms") for r in runs),
+            ("ID", "TIME", "AGENT", "ANSWERED BY", "SOURCE", "ATTEMPTS", "LATENCY", "COST"),
+            (
+                (
+                    r.id,
+                    _when(r),
+                    r.agent,
+                    _answer(r),
+                    r.source,
+                    len(r.attempts),
+                    f"{r.latency_ms} ms",
+                    _money(r.cost_usd),
+                )
+                for r in runs
+            ),
         )
     )
     return 0
@@ -119,6 +141,8 @@ def show_run(args: argparse.Namespace) -> int:
     ]
     if run.input_tokens is not None or run.output_tokens is not None:
         lines.append(f"Tokens: {run.input_tokens or 0} in, {run.output_tokens or 0} out")
+    if run.cost_usd is not None:
+        lines.append(f"Cost: {_money(run.cost_usd)}")
     if run.error_message:
         lines.append(f"Error: {run.error_message}")
     if run.config_path:
@@ -127,9 +151,9 @@ def show_run(args: argparse.Namespace) -> int:
     print()
     print(
         table(
-            ("#", "MODEL", "OUTCOME", "STATUS", "ERROR CLASS", "ELAPSED", "ERROR"),
+            ("#", "MODEL", "OUTCOME", "STATUS", "ERROR CLASS", "ELAPSED", "COST", "ERROR"),
             (
-                (i, a.model, a.outcome, a.status, a.error_class, f"{a.elapsed_ms} ms", a.error)
+                (i, a.model, a.outcome, a.status, a.error_class, f"{a.elapsed_ms} ms", _money(a.cost_usd), a.error)
                 for i, a in enumerate(run.attempts, start=1)
             ),
         )
@@ -166,6 +190,31 @@ def stats(args: argparse.Namespace) -> int:
             ),
         )
     )
+    return 0
+
+
+def spend(args: argparse.Namespace) -> int:
+    found = _store().spend(agent=args.agent)
+    if wants_json(args):
+        print_json(found.to_json())
+        return 0
+    if not found.agents:
+        print("No recorded runs" + (" for that agent." if args.agent else " yet."))
+        return 0
+    print(
+        table(
+            ("AGENT", "RUNS", "ANSWERED", "SUBSTITUTE ANSWERS", "SPEND"),
+            ((a.agent, a.runs, a.answered, a.substitute_answers, _money(a.cost_usd)) for a in found.agents),
+        )
+    )
+    print()
+    print(
+        table(
+            ("MODEL", "ATTEMPTS", "ANSWERS", "AS SUBSTITUTE", "SPEND"),
+            ((m.model, m.attempts, m.answers, m.substitute_answers, _money(m.cost_usd)) for m in found.models),
+        )
+    )
+    print("\nSpend is the tokens each provider reported times the registry's prices; '-' means not known.")
     return 0
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import sqlite3
 import statistics
@@ -73,6 +74,7 @@ class AttemptRecord:
     error_class: str | None = None
     error: str | None = None
     elapsed_ms: int = 0
+    cost_usd: float | None = None  # reported tokens times price; None when not known
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -82,6 +84,7 @@ class AttemptRecord:
             "error_class": self.error_class,
             "error": self.error,
             "elapsed_ms": self.elapsed_ms,
+            "cost_usd": self.cost_usd,
         }
 
 
@@ -105,6 +108,7 @@ class RunRecord:
     prompt: str | None = None
     started_at: float = field(default_factory=time.time)
     id: int | None = None
+    cost_usd: float | None = None  # what the run's attempts cost, as far as known
 
     @property
     def ok(self) -> bool:
@@ -141,6 +145,7 @@ class RunRecord:
             "latency_ms": self.latency_ms,
             "origin": self.origin,
             "prompt": self.prompt,
+            "cost_usd": self.cost_usd,
         }
 
 
@@ -170,6 +175,55 @@ class ModelStats:
             "success_rate": None if rate is None else round(rate, 4),
             "median_latency_ms": self.median_latency_ms,
         }
+
+
+@dataclass(frozen=True)
+class AgentSpend:
+    """One agent's recorded runs and what they cost."""
+
+    agent: str
+    runs: int
+    answered: int
+    substitute_answers: int  # answered by another model than the primary
+    cost_usd: float | None  # None when no run's cost is known
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "agent": self.agent,
+            "runs": self.runs,
+            "answered": self.answered,
+            "substitute_answers": self.substitute_answers,
+            "cost_usd": self.cost_usd,
+        }
+
+
+@dataclass(frozen=True)
+class ModelSpend:
+    """One model's recorded attempts, its answers (and how many stood in for a primary) and cost."""
+
+    model: str
+    attempts: int
+    answers: int
+    substitute_answers: int
+    cost_usd: float | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "attempts": self.attempts,
+            "answers": self.answers,
+            "substitute_answers": self.substitute_answers,
+            "cost_usd": self.cost_usd,
+        }
+
+
+@dataclass(frozen=True)
+class Spend:
+    agents: list[AgentSpend]
+    models: list[ModelSpend]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"agents": [a.to_json() for a in self.agents], "models": [m.to_json() for m in self.models]}
 
 
 @dataclass(frozen=True)
@@ -213,6 +267,13 @@ CREATE TABLE IF NOT EXISTS attempts (
 );
 CREATE INDEX IF NOT EXISTS attempts_model ON attempts (model, run_id);
 """
+
+# Columns added after a table was first released: added to an existing database when it is
+# opened (older versions of ModelDesk read such a file as before; they ignore the column).
+_ADDED_COLUMNS: dict[str, dict[str, str]] = {
+    "runs": {"cost_usd": "REAL"},
+    "attempts": {"cost_usd": "REAL"},
+}
 
 
 class HistoryStore:
@@ -301,8 +362,8 @@ class HistoryStore:
             prompt = run.prompt if current.record_prompts else None
             cursor = connection.execute(
                 "INSERT INTO runs (started_at, config, agent, task, source, models, answered_by, error_code,"
-                " error_message, input_tokens, output_tokens, latency_ms, origin, prompt)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " error_message, input_tokens, output_tokens, latency_ms, origin, prompt, cost_usd)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     run.started_at,
                     run.config_path,
@@ -318,14 +379,15 @@ class HistoryStore:
                     int(run.latency_ms),
                     run.origin,
                     prompt,
+                    run.cost_usd,
                 ),
             )
             run_id = int(cursor.lastrowid or 0)
             connection.executemany(
-                "INSERT INTO attempts (run_id, position, model, outcome, status, error_class, error, elapsed_ms)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO attempts (run_id, position, model, outcome, status, error_class, error, elapsed_ms,"
+                " cost_usd) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (run_id, index, a.model, a.outcome, a.status, a.error_class, a.error, int(a.elapsed_ms))
+                    (run_id, index, a.model, a.outcome, a.status, a.error_class, a.error, int(a.elapsed_ms), a.cost_usd)
                     for index, a in enumerate(run.attempts)
                 ],
             )
@@ -409,6 +471,13 @@ class HistoryStore:
         with self._connect() as connection:
             return int(connection.execute("SELECT COUNT(*) FROM runs").fetchone()[0])
 
+    def spend(self, agent: str | None = None) -> Spend:
+        """What the recorded runs cost, per agent and per model (attempts, answers, answers
+        given in place of the primary), optionally for one agent only."""
+        if not self.path.exists():
+            return Spend([], [])
+        return _spend(self, agent)
+
     def model_stats(self, models: Sequence[str] | None = None) -> dict[str, ModelStats]:
         """Per model over the recorded attempts: attempts, answered, failed, success rate
         and the median latency of its answered attempts. ``models`` limits the result."""
@@ -443,6 +512,30 @@ class HistoryStore:
             )
             for model, (attempts, answered, failed) in sorted(counts.items())
         }
+
+
+def _spend(store: HistoryStore, agent: str | None) -> Spend:
+    where, params = ("WHERE r.agent = ?", [agent]) if agent is not None else ("", [])
+    substitute = "r.answered_by IS NOT NULL AND r.answered_by != json_extract(r.models, '$[0]')"
+    with store._connect() as connection:
+        agents = [
+            AgentSpend(str(name), int(runs), int(answered or 0), int(subs or 0), cost)
+            for name, runs, answered, subs, cost in connection.execute(
+                f"SELECT r.agent, COUNT(*), SUM(r.answered_by IS NOT NULL), SUM({substitute}), SUM(r.cost_usd)"
+                f" FROM runs r {where} GROUP BY r.agent ORDER BY r.agent",
+                params,
+            )
+        ]
+        models = [
+            ModelSpend(str(name), int(tried), int(answers or 0), int(subs or 0), cost)
+            for name, tried, answers, subs, cost in connection.execute(
+                "SELECT a.model, COUNT(*), SUM(a.outcome = 'answered'),"
+                f" SUM(a.outcome = 'answered' AND a.model = r.answered_by AND {substitute}), SUM(a.cost_usd)"
+                f" FROM attempts a JOIN runs r ON r.id = a.run_id {where} GROUP BY a.model ORDER BY a.model",
+                params,
+            )
+        ]
+    return Spend(agents, models)
 
 
 def record_or_warn(store: HistoryStore, run: RunRecord) -> str | None:
@@ -480,6 +573,11 @@ def _create_schema(connection: sqlite3.Connection) -> None:
     for statement in _SCHEMA.split(";"):
         if statement.strip():
             connection.execute(statement)
+    for table, columns in _ADDED_COLUMNS.items():
+        present = {str(row[1]) for row in connection.execute(f"PRAGMA table_info({table})")}
+        for name, kind in columns.items():
+            if name not in present:
+                connection.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
     version = connection.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     if version is None:
         _put_meta(connection, "schema_version", str(SCHEMA_VERSION))
@@ -518,13 +616,13 @@ def _attempts_of(connection: sqlite3.Connection, run_ids: list[int]) -> dict[int
     for start in range(0, len(run_ids), 500):
         chunk = run_ids[start : start + 500]
         rows = connection.execute(
-            "SELECT run_id, model, outcome, status, error_class, error, elapsed_ms FROM attempts"
+            "SELECT run_id, model, outcome, status, error_class, error, elapsed_ms, cost_usd FROM attempts"
             f" WHERE run_id IN ({', '.join('?' for _ in chunk)}) ORDER BY run_id, position",
             chunk,
         )
-        for run_id, model, outcome, status, error_class, error, elapsed_ms in rows:
+        for run_id, model, outcome, status, error_class, error, elapsed_ms, cost in rows:
             out.setdefault(int(run_id), []).append(
-                AttemptRecord(model, outcome, status, error_class, error, int(elapsed_ms))
+                AttemptRecord(model, outcome, status, error_class, error, int(elapsed_ms), _cost(cost))
             )
     return out
 
@@ -551,7 +649,15 @@ def _run_from(row: sqlite3.Row, attempts: list[AttemptRecord]) -> RunRecord:
         origin=row["origin"],
         prompt=row["prompt"],
         attempts=attempts,
+        cost_usd=_cost(row["cost_usd"]),
     )
+
+
+def _cost(value: object) -> float | None:
+    """A stored cost, or None for anything that is not a finite number (a damaged row)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) else None
 
 
 def _explain(path: Path, exc: sqlite3.DatabaseError) -> str:

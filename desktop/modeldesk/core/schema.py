@@ -186,6 +186,24 @@ class FallbackSettings(_Strict):
     probe_primary: bool = Field(
         False, title="Probe the primary", description="Send a 1-token request before leaving a cooldown early."
     )
+    on_refusal: Literal["fallback", "stop"] = Field(
+        "fallback",
+        title="On a refusal",
+        description="fallback: withdraw the refused text and try the next model (another provider first); "
+        "stop: end the run.",
+    )
+    failover: Literal["after_retries", "at_once"] = Field(
+        "after_retries",
+        title="Failover",
+        description="after_retries: retry a failing model before moving on; at_once: move to the next model "
+        "(another provider first) at once, and retry the failed one only if nothing else answers.",
+    )
+    cost: Literal["any", "not_more", "free_only"] = Field(
+        "any",
+        title="Fallback cost",
+        description="any; not_more: no fallback costs more per token than the primary; free_only: only free or "
+        "local fallbacks. Under both limits a remote model with no known price is skipped.",
+    )
     state: FallbackState | None = Field(
         None, title="Shared state", description='Where cooldowns live: {"redis": "redis://host:6379/0"}.'
     )

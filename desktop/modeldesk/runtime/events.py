@@ -105,6 +105,8 @@ class AttemptFailed(RunEventBase):
     error: ErrorSummary
 
     def describe(self) -> str:
+        if self.error.error_class == "refusal":
+            return f"{self.model} {self.error.message}"  # "A refused: …"
         return f"{self.model} failed: {self.error.headline()}"
 
 

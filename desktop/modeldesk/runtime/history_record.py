@@ -41,6 +41,7 @@ def run_record(
                 # A rehearsed failure must not read as a real one in the history.
                 error=a.error if a.simulated is None else f"simulated fault ({a.simulated}): {a.error}",
                 elapsed_ms=a.elapsed_ms,
+                cost_usd=a.cost_usd,
             )
             for a in result.attempts
         ],
@@ -56,4 +57,5 @@ def run_record(
         task=task,
         prompt=prompt,
         started_at=time.time() - result.elapsed_s if started_at is None else started_at,
+        cost_usd=result.cost_usd,
     )

@@ -27,6 +27,7 @@ from typing import Any, Literal
 import httpx
 
 from modeldesk.core.errors import ModelDeskError
+from modeldesk.core.model_facts import is_local
 from modeldesk.core.resolver import Resolver
 from modeldesk.core.schema import Config, FallbackSettings, Model, ModelValue, Policy, Provider
 
@@ -77,6 +78,8 @@ class Attempt:
     error_class: str | None = None
     elapsed_ms: int = 0
     simulated: str | None = None  # the injected fault, when the failure was simulated
+    # US dollars: reported tokens times the registry's price (0 for a local model; None unknown).
+    cost_usd: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -89,6 +92,8 @@ class Attempt:
         }
         if self.simulated is not None:
             data["simulated"] = self.simulated
+        if self.cost_usd is not None:
+            data["cost_usd"] = self.cost_usd
         return data
 
 
@@ -111,10 +116,17 @@ class RunResult:
     def ok(self) -> bool:
         return self.error is None
 
+    @property
+    def cost_usd(self) -> float | None:
+        """What the run's attempts cost, as far as known (None when no attempt's cost is)."""
+        known = [a.cost_usd for a in self.attempts if a.cost_usd is not None]
+        return sum(known) if known else None
+
     def to_json(self) -> dict[str, Any]:
         attempts = [a.to_json() for a in self.attempts]
+        cost = {} if self.cost_usd is None else {"cost_usd": self.cost_usd}
         if self.error is not None:
-            return {"error": dict(self.error), "attempts": attempts, "elapsed_s": round(self.elapsed_s, 3)}
+            return {"error": dict(self.error), "attempts": attempts, "elapsed_s": round(self.elapsed_s, 3)} | cost
         data: dict[str, Any] = {
             "text": self.text,
             "model": self.model,
@@ -124,7 +136,7 @@ class RunResult:
         }
         if self.segments:
             data["segments"] = [dict(segment) for segment in self.segments]
-        return data
+        return data | cost
 
 
 EventHandler = Callable[[RunEvent], None]
@@ -233,6 +245,9 @@ class _Run:
     client: httpx.AsyncClient | None = None  # one client (and connection pool) per run
     faults: FaultTransport | None = None  # in front of the client's transport when simulating
     store_warned: bool = False
+    primary: Model | None = None  # the run's first choice: the cost ceiling's reference
+    moved: fallback.Decision | None = None  # why the last model tried was left (see _try_model)
+    deferral: _Deferred | None = None
     partial: str = ""  # text kept from broken streams (on_stream_break "continue")
     segments: list[dict[str, Any]] = field(default_factory=list)
 
@@ -276,25 +291,43 @@ class _Run:
                 self.emit(ModelSkipped(model_id, "fallback is off for this agent"))
                 self.attempts.append(Attempt(model_id, "skipped", error="fallback is off for this agent"))
             chosen = unique[:1]
+        self.primary = self.models.get(chosen[0]) if chosen else None
+        if self.options.cost == "not_more" and self.primary is not None and not fallback.is_priced(self.primary):
+            self.emit(
+                Note(
+                    f"{self.primary.id} has no known price ({fallback.price_text(self.primary.price)}): "
+                    "cost not_more sets no ceiling"
+                )
+            )
         sequence = await self._order(chosen)
         state = fallback.SkipState.empty()
         failures: list[tuple[str, str]] = []  # (model, error class) of models that failed
         last_error: tuple[str, ProviderError] | None = None
         no_key: ProviderError | None = None
         tried_any = False
-        for index, model_id in enumerate(sequence):
+        pending = list(sequence)  # models not tried yet, in the order they will be
+        seen: set[str] = set()
+        # Models left for later by failover "at_once", retried only if nothing else answers.
+        deferred: list[_Deferred] = []
+        while pending or deferred:
+            resume = None if pending else deferred.pop(0)
+            model_id = pending.pop(0) if resume is None else resume.model_id
             model, why = self._usable(model_id, state)
-            if model_id in sequence[:index]:
+            if resume is None and model_id in seen:
                 model, why = None, "listed twice"
+            seen.add(model_id)
             if model is None:
                 self.emit(ModelSkipped(model_id, why))
                 self.attempts.append(Attempt(model_id, "skipped", error=why))
                 continue
-            if tried_any:
+            if tried_any and resume is None:
                 self.emit(FallingBack(model_id, last_error[1].message if last_error else ""))
-            outcome = await self._try_model(model, on_last=self._is_last(sequence, index, state), state=state)
+            fresh_left = not self._is_last(pending, seen, state)
+            outcome = await self._try_model(
+                model, on_last=not fresh_left and not deferred, state=state, resume=resume, may_defer=fresh_left
+            )
             if isinstance(outcome, RunResult):
-                self._after_success(sequence, index, failures)
+                self._after_success(model_id, failures)
                 return outcome
             if outcome.error_class == "no_key":
                 # Not an attempt: nothing was sent. Later models of the provider are skipped.
@@ -307,6 +340,10 @@ class _Run:
                 # Quota is an account's state, not a moment's: it cools down even if no
                 # other model answers.
                 self._cool(model_id, "quota", None)
+            if self.deferral is not None:
+                deferred.append(self.deferral)
+            if self.deferral is not None or (self.moved is not None and self.moved.other_provider_first):
+                pending = _other_providers_first(pending, model.provider, self.models)
         if last_error is None:
             code = "no_key" if no_key is not None else "no_usable_model"
             raise _Stop(code, "No model in the list could be tried: " + self._skipped_summary())
@@ -385,10 +422,32 @@ class _Run:
         self.emit(Note(f"{model_id} answered the probe; its cooldown ends"))
         return True
 
-    async def _try_model(self, model: Model, *, on_last: bool, state: fallback.SkipState) -> RunResult | ProviderError:
-        """Attempts on one model until it answers, or the policy moves on (returns the last error)."""
+    async def _try_model(
+        self,
+        model: Model,
+        *,
+        on_last: bool,
+        state: fallback.SkipState,
+        resume: _Deferred | None = None,
+        may_defer: bool = False,
+    ) -> RunResult | ProviderError:
+        """Attempts on one model until it answers, or the policy moves on (returns the last error).
+
+        ``resume`` continues a model left for later (failover "at_once") at its next attempt;
+        ``may_defer`` lets a retryable failure leave the model for later when others are left.
+        On an error, ``self.moved`` holds the decision that moved on and ``self.deferral``
+        the model's place in the queue of models to retry later (or None).
+        """
         attempts = fallback.attempts_per_model(self.options)
+        self.moved = self.deferral = None
         number = 1
+        if resume is not None:
+            number = resume.number
+            wait = max(resume.ready_at - self.clock(), 0.0)
+            if self.clock() + wait >= self.deadline:
+                raise _Stop("budget_exceeded", self._budget_message())
+            self.emit(Retrying(model.id, wait, number, attempts))
+            await self.sleep(wait)
         while True:
             self._check_budget()
             self.emit(AttemptStarted(model.id, number, attempts))
@@ -403,7 +462,10 @@ class _Run:
             else:
                 elapsed = self.clock() - self.attempt_started
                 # Providers only report an answer for a 2xx response, and both APIs answer 200.
-                self.attempts.append(Attempt(model.id, "answered", 200, elapsed_ms=self._ms(self.attempt_started)))
+                cost = fallback.attempt_cost(model, usage, local=is_local(self.providers.get(model.provider)))
+                self.attempts.append(
+                    Attempt(model.id, "answered", 200, elapsed_ms=self._ms(self.attempt_started), cost_usd=cost)
+                )
                 self.emit(Answered(model.id, elapsed, usage))
                 segments: list[dict[str, Any]] = []
                 if self.partial:
@@ -442,7 +504,9 @@ class _Run:
             log.debug("attempt %d on %s failed: %s (%s)", number, model.id, error.message, error.error_class)
             self.emit(AttemptFailed(model.id, ErrorSummary(error.error_class, error.status, error.message, elapsed_s)))
             if chars:
-                if self.options.on_stream_break == "continue" and error.error_class not in fallback.STOPPING:
+                # Refused text is never kept: continuing it would carry on what was refused.
+                keep = error.error_class not in fallback.STOPPING and error.error_class != "refusal"
+                if self.options.on_stream_break == "continue" and keep:
                     self.segments.append(
                         {"model": model.id, "start": len(self.partial), "end": len(self.partial) + chars}
                     )
@@ -456,12 +520,26 @@ class _Run:
                 error, attempt=number, options=self.options, on_last_model=on_last, rand=self.rand
             )
             if decision.action is fallback.Action.STOP:
+                if error.error_class == "refusal":
+                    raise _Stop(
+                        "refusal",
+                        f'{model.id} refused to answer ({_headline(error)}); on_refusal is "stop", so no other '
+                        "model is tried.",
+                    )
                 raise _Stop(
                     error.error_class,
                     f"{model.id} refused the request ({_headline(error)}); no other model is tried for this error.",
                 )
             if decision.action is fallback.Action.NEXT:
                 state.note(decision, model)
+                self.moved = decision
+                return error
+            if may_defer and self.options.failover == "at_once":
+                # Another model may answer now; this one is retried only if none does.
+                self.deferral = _Deferred(model.id, number + 1, self.clock() + decision.delay_s)
+                self.emit(
+                    Note(f"Not retrying {model.id} now (failover: at_once); it is retried if no other model answers")
+                )
                 return error
             if self.clock() + decision.delay_s >= self.deadline:
                 left = max(self.deadline - self.clock(), 0.0)
@@ -592,20 +670,21 @@ class _Run:
             return None, f"provider '{model.provider}' is not in the config"
         if not provider.enabled:
             return None, f"provider '{model.provider}' is disabled"
-        why = fallback.skip_reason(model, needs=self.needs, state=state)
+        why = fallback.skip_reason(model, needs=self.needs, state=state) or fallback.cost_skip_reason(
+            model, primary=self.primary, local=is_local(provider), limit=self.options.cost
+        )
         return (None, why) if why else (model, "")
 
-    def _is_last(self, sequence: list[str], index: int, state: fallback.SkipState) -> bool:
-        """No later model would be tried as things stand (it may still be skipped later)."""
+    def _is_last(self, pending: list[str], seen: set[str], state: fallback.SkipState) -> bool:
+        """No model still pending would be tried as things stand (it may still be skipped later)."""
         return all(
-            self._usable(sequence[later], state)[0] is None or sequence[later] in sequence[:later]
-            for later in range(index + 1, len(sequence))
+            self._usable(model_id, state)[0] is None or model_id in seen or model_id in pending[:index]
+            for index, model_id in enumerate(pending)
         )
 
-    def _after_success(self, sequence: list[str], index: int, failures: list[tuple[str, str]]) -> None:
+    def _after_success(self, answered: str, failures: list[tuple[str, str]]) -> None:
         if self.cooldowns is None:
             return
-        answered = sequence[index]
         # A success ends the answering model's own cooldown (SPEC §4).
         if self.cooldowns.cooling(self.agent_id, [answered]):
             self.cooldowns.clear(self.agent_id, answered)
@@ -649,6 +728,21 @@ class _Run:
             elapsed_s=self.clock() - self.started,
             error={"code": code, "message": message},
         )
+
+
+@dataclass(frozen=True)
+class _Deferred:
+    """A model left for later by failover "at_once": its next attempt and when it may start."""
+
+    model_id: str
+    number: int
+    ready_at: float  # on the run's clock
+
+
+def _other_providers_first(pending: list[str], provider: str, models: dict[str, Model]) -> list[str]:
+    """``pending`` with models of other providers than ``provider`` first, order kept otherwise."""
+    same = [m for m in pending if m in models and models[m].provider == provider]
+    return [m for m in pending if m not in same] + same
 
 
 class _AttemptFailed(Exception):

@@ -32,6 +32,7 @@ from ..document import Document
 from ..models.agents_model import EFFECTIVE, NAME, PREFERRED, PROJECT, AgentIdRole, AgentsFilterProxy, AgentsTableModel
 from ..widgets.actions import widget_action
 from ..widgets.table_section import perform_or_warn
+from ..widgets.text import counted
 from .agent_editor import AgentEditor
 from .dialogs.bulk_change_dialog import BulkChangeDialog
 from .model_combo import LazyCombo, referenced_models
@@ -234,7 +235,7 @@ class AgentsPage(QWidget):
 
     def _update_count(self, selected: int) -> None:
         shown, total = self.proxy.rowCount(), self.model.rowCount()
-        text = f"{total} agents" if shown == total else f"{shown} of {total} agents"
+        text = counted(total, "agent") if shown == total else f"{shown:,} of {counted(total, 'agent')}"
         self.count_label.setText(text + (f", {selected} selected" if selected > 1 else ""))
 
     # --- actions ----------------------------------------------------------------------
@@ -258,7 +259,7 @@ class AgentsPage(QWidget):
         ids = self.selected_ids()
         if not ids:
             return
-        what = f"the agent “{ids[0]}”" if len(ids) == 1 else f"{len(ids)} agents"
+        what = f"the agent “{ids[0]}”" if len(ids) == 1 else counted(len(ids), "agent")
         answer = QMessageBox.question(
             self, "Remove agents", f"Remove {what}? Squads that list them drop them too. You can undo this."
         )
@@ -271,7 +272,7 @@ class AgentsPage(QWidget):
             if removing & set(squad.agents)
         ]
         edits += [RemoveItem("agents", agent_id) for agent_id in ids]
-        label = f"Remove agent {ids[0]}" if len(ids) == 1 else f"Remove {len(ids)} agents"
+        label = f"Remove agent {ids[0]}" if len(ids) == 1 else f"Remove {counted(len(ids), 'agent')}"
         self._perform(Batch(tuple(edits), label=label))
 
     def change_models(self) -> None:

@@ -27,6 +27,8 @@ from PySide6.QtWidgets import (
 from modeldesk import __version__
 from modeldesk.logs import log_path
 
+from ..widgets.style import follow_palette
+
 THEMES = ("System", "Light", "Dark")
 THEME_KEY = "appearance/theme"
 
@@ -90,6 +92,7 @@ def apply_theme(theme: str) -> None:
         palette = _system["palette"]
         assert isinstance(palette, QPalette)
         app.setPalette(palette)
+    follow_palette()
 
 
 def saved_theme() -> str:

@@ -61,7 +61,8 @@ from ..document import Document
 from ..models.runs_model import RunsModel, client_text, latency_text, tokens_text, when_text
 from ..models.timeline_model import TimelineEntry, TimelineModel
 from ..models.trace_model import layer_label
-from ..widgets.style import problem_colour, text_style
+from ..widgets.elided import elide_combo
+from ..widgets.style import set_text_colour
 from ..widgets.tables import make_table
 from ..widgets.when_shown import when_shown
 
@@ -254,7 +255,7 @@ def model_records() -> ModelRecords:
 
 
 def _filter_combo(parent: QWidget, name: str, accessible: str) -> QComboBox:
-    combo = QComboBox(parent)
+    combo = elide_combo(QComboBox(parent))
     combo.setObjectName(name)
     combo.setEditable(True)
     combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
@@ -329,7 +330,7 @@ class HistoryPage(QWidget):
         self.message_label.setObjectName("history_message")
         self.message_label.setWordWrap(True)
         self.message_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.message_label.setStyleSheet(text_style(problem_colour()))
+        set_text_colour(self.message_label, "problem")
         self.message_label.setVisible(False)
 
         filters = QHBoxLayout()

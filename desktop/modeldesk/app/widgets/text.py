@@ -46,3 +46,9 @@ def price_text(model: Model, provider: Provider | None) -> str:
 def model_badges(model: Model, provider: Provider | None) -> str:
     """The picker's badges: capabilities, then price (or unpriced, or local · free)."""
     return " · ".join(part for part in (capability_text(model.capabilities), price_text(model, provider)) if part)
+
+
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """'1 agent', '2 agents', '0 agents' (``plural`` for nouns that do not just take -s),
+    with thousands separated: '10,000 agents'."""
+    return f"{count:,} {noun if count == 1 else (plural or noun + 's')}"

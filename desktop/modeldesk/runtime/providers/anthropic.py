@@ -26,6 +26,8 @@ API_VERSION = "2023-06-01"
 # The Messages API requires max_tokens; this is used when the caller gives none.
 DEFAULT_MAX_TOKENS = 1024
 MAX_MODEL_PAGES = 20
+# A result the model refused to give (not an error: the request itself was accepted).
+REFUSED = "the model declined to answer (stop_reason refusal)"
 
 
 class AnthropicProvider(ChatProvider):
@@ -82,6 +84,9 @@ class AnthropicProvider(ChatProvider):
                         continue
             elif kind == "message_delta":
                 _add_usage(usage, data.get("usage"))
+                delta = data.get("delta")
+                if isinstance(delta, dict) and delta.get("stop_reason") == "refusal":
+                    raise self.error("refusal", REFUSED)
             elif kind == "message_stop":
                 yield Finished(_complete(usage))
                 return
@@ -100,6 +105,8 @@ class AnthropicProvider(ChatProvider):
             for block in content
             if isinstance(block, dict) and block.get("type") == "text" and isinstance(block.get("text"), str)
         )
+        if data.get("stop_reason") == "refusal":
+            raise self.error("refusal", REFUSED)
         usage: dict[str, int] = {}
         _add_usage(usage, data.get("usage"))
         return text, _complete(usage)

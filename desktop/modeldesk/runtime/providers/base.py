@@ -9,6 +9,7 @@ import contextlib
 import email.utils
 import functools
 import json
+import math
 import os
 import re
 import socket
@@ -234,7 +235,9 @@ class ChatProvider:
         raise self.status_error(response.status_code, body or b"", response.headers)
 
     def status_error(self, status: int, body: bytes, headers: httpx.Headers | None = None) -> ProviderError:
-        retry_after = parse_retry_after(headers) if headers is not None else None
+        # Retry-After replaces the backoff only where HTTP gives it that meaning for a retry.
+        retry_after = parse_retry_after(headers) if headers is not None and status in RETRY_AFTER_STATUSES else None
+        should_retry = parse_should_retry(headers) if headers is not None else None
         if status in REDIRECTS:
             location = headers.get("location", "") if headers is not None else ""
             return self.error(
@@ -248,14 +251,22 @@ class ChatProvider:
             # An HTML error page (a proxy's or load balancer's) says nothing a person needs
             # beyond its title; raw markup must never reach a terminal or a label.
             error_class = classify(status)
-            return self.error(error_class, html_summary(status, body), status=status, retry_after=retry_after)
+            return self.error(
+                error_class,
+                html_summary(status, body),
+                status=status,
+                retry_after=retry_after,
+                should_retry=should_retry,
+            )
         message, err_type, code = parse_error_body(body)
         error_class = classify(status, message, err_type, code)
         detail = capped(message, len(body), truncated=len(body) >= MAX_ERROR_BODY_BYTES) or _reason_phrase(status)
-        return self.error(error_class, detail, status=status, retry_after=retry_after)
+        return self.error(error_class, detail, status=status, retry_after=retry_after, should_retry=should_retry)
 
 
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
+# The statuses whose Retry-After says when to try again (SPEC §4): on others it is ignored.
+RETRY_AFTER_STATUSES = frozenset({429, 503, 529})
 
 
 def looks_like_html(body: bytes, content_type: str = "") -> bool:
@@ -538,6 +549,8 @@ def classify(status: int, message: str = "", err_type: str = "", code: str = "")
         return "not_found"
     if status == 408:
         return "timeout"
+    if status == 501:
+        return "not_implemented"  # the server lacks the feature: asking again will not help
     if status >= 500:
         return "server"
     if _POLICY_PATTERNS.search(words):
@@ -551,7 +564,12 @@ def classify_stream_error(data: dict[str, Any]) -> tuple[ErrorClass, int | None,
     status = _TYPE_STATUS.get(err_type) or _TYPE_STATUS.get(code)
     if status is None and code.isdigit():
         status = int(code)
-    return classify(status or 500, message, err_type, code), status, message or err_type or "error in stream"
+    error_class = classify(status or 500, message, err_type, code)
+    if error_class in ("server", "invalid_request") and _POLICY_PATTERNS.search(" ".join((message, err_type, code))):
+        # A filter's error event comes with no status of its own (or a generic one): its
+        # words decide, as they do for the same error in a 400.
+        error_class = "content_policy"
+    return error_class, status, message or err_type or "error in stream"
 
 
 # Anthropic's error types, and the codes OpenAI-compatible servers put in stream errors.
@@ -573,20 +591,48 @@ _TYPE_STATUS = {
 
 
 def parse_retry_after(headers: httpx.Headers) -> float | None:
-    """Seconds to wait from ``retry-after-ms`` or ``Retry-After`` (seconds or an HTTP date)."""
-    value = headers.get("retry-after-ms")
-    if value:
-        with contextlib.suppress(ValueError):
-            return max(float(value) / 1000, 0.0)
-    value = headers.get("retry-after")
+    """Seconds to wait from ``retry-after-ms`` or ``Retry-After`` (seconds or an HTTP date).
+
+    Only a finite, non-negative number or a real date counts: ``-1``, ``NaN``, ``Infinity``,
+    an empty value or words are ignored (``None``), so the backoff applies instead.
+    """
+    millis = _non_negative(headers.get("retry-after-ms", ""))
+    if millis is not None:
+        return millis / 1000
+    value = headers.get("retry-after", "").strip()
     if not value:
         return None
-    with contextlib.suppress(ValueError):
-        return max(float(value), 0.0)
-    with contextlib.suppress(TypeError, ValueError):
+    seconds = _non_negative(value)
+    if seconds is not None:
+        return seconds
+    if not _DATE.match(value):
+        return None  # a signed or odd number, or words: not a date either
+    try:
         when = email.utils.parsedate_to_datetime(value)
-        return max(when.timestamp() - time.time(), 0.0)
-    return None
+        left = when.timestamp() - time.time()
+    except (TypeError, ValueError, OverflowError, IndexError):
+        return None
+    return max(left, 0.0) if math.isfinite(left) else None
+
+
+# An HTTP date starts with a day name ("Wed, 21 Oct 2015 07:28:00 GMT", or the obsolete forms).
+_DATE = re.compile(r"^[A-Za-z]{3}")
+_NUMBER = re.compile(r"^\d+(\.\d+)?$")
+
+
+def _non_negative(text: str) -> float | None:
+    """A plain decimal number ≥ 0 (no sign, exponent, NaN or infinity), else None."""
+    text = text.strip()
+    if not _NUMBER.match(text) or len(text) > 30:
+        return None
+    value = float(text)
+    return value if math.isfinite(value) else None
+
+
+def parse_should_retry(headers: httpx.Headers) -> bool | None:
+    """The provider's ``x-should-retry`` (OpenAI and Anthropic send it): True, False or None."""
+    value = headers.get("x-should-retry", "").strip().lower()
+    return {"true": True, "false": False}.get(value)
 
 
 def _os_reason(exc: BaseException) -> str:

@@ -22,6 +22,9 @@ from .base import (
     parse_json_event,
 )
 
+# A result the model refused to give (not an error: the request itself was accepted).
+REFUSED = "the provider's content filter stopped the answer (finish_reason content_filter)"
+
 # Sent after a broken answer handed over from another model.
 CONTINUE_INSTRUCTION = (
     "Your answer above was cut off. Continue it exactly where it stops, without repeating anything "
@@ -82,8 +85,10 @@ class OpenAIProvider(ChatProvider):
                     text += piece
                 if choice.get("finish_reason"):
                     finished = True
-                    if choice["finish_reason"] == "content_filter" and not text:
-                        raise self.error("content_policy", "the provider's content filter stopped the answer")
+                    if choice["finish_reason"] == "content_filter":
+                        if text:
+                            yield TextChunk(text)  # part of what is withdrawn
+                        raise self.error("refusal", REFUSED)
             yield TextChunk(text) if text else Progress()
         if not finished:
             raise self.error("malformed_response", "stream cut short (no [DONE])")
@@ -101,8 +106,8 @@ class OpenAIProvider(ChatProvider):
             raise self.error("malformed_response", "completion has no choices[0].message") from None
         if not isinstance(content, str):
             raise self.error("malformed_response", "message content is not text")
-        if choice.get("finish_reason") == "content_filter" and not content:
-            raise self.error("content_policy", "the provider's content filter stopped the answer")
+        if choice.get("finish_reason") == "content_filter":
+            raise self.error("refusal", REFUSED)
         return content, _usage(data.get("usage"))
 
     async def list_models(self) -> list[RemoteModel]:

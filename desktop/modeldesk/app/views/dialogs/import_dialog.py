@@ -52,7 +52,7 @@ from modeldesk.core.transfer import (
 
 from ...document import Document
 from ...models.import_preview_model import ImportPreviewModel
-from ...widgets.style import text_style, warning_colour
+from ...widgets.style import set_text_colour
 from ...widgets.tables import make_table
 from .forms import FormDialog
 
@@ -136,7 +136,7 @@ class ImportDialog(FormDialog):
         self.warnings_label.setObjectName("import_warnings")
         self.warnings_label.setTextFormat(Qt.TextFormat.PlainText)
         self.warnings_label.setWordWrap(True)
-        self.warnings_label.setStyleSheet(text_style(warning_colour()))
+        set_text_colour(self.warnings_label, "warning")
         self.import_button = self.buttons.button(self.buttons.StandardButton.Ok)
         self.import_button.setText("&Import")
 

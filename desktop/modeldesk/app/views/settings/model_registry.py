@@ -15,6 +15,7 @@ from modeldesk.core.schema import Model, model_list
 from ...document import Document
 from ...models.registry_model import ENABLED, RegistryModel
 from ...widgets.table_section import TableSection
+from ...widgets.text import counted
 from ..dialogs.model_dialog import ModelDialog
 
 
@@ -77,11 +78,13 @@ class ModelRegistry(TableSection):
         config = self._document.config
         changed = fill_models(config.models, self._document.resolver.providers)
         if changed:
-            label = f"Fill {len(changed)} model(s) from the catalog"
+            label = f"Fill {counted(len(changed), 'model')} from the catalog"
             if not self.perform(Batch(tuple(PutItem("models", after) for _, after in changed), label=label)):
                 return 0
         self.fill_status = (
-            f"Filled {len(changed)} model(s) from the catalog." if changed else "The catalog had nothing to add."
+            f"Filled {counted(len(changed), 'model')} from the catalog."
+            if changed
+            else "The catalog had nothing to add."
         )
         self.fill_button.setToolTip(self.fill_status)
         QToolTip.showText(self.fill_button.mapToGlobal(self.fill_button.rect().bottomLeft()), self.fill_status)
@@ -93,7 +96,8 @@ class ModelRegistry(TableSection):
             return
         users = [a.id for a in self._document.config.agents if model.id in model_list(a.model)]
         detail = (
-            f" {len(users)} agent(s) list it; it stays in their lists, flagged as unknown, until you change them."
+            f" {counted(len(users), 'agent')} {'lists' if len(users) == 1 else 'list'} it; it stays in their lists,"
+            " flagged as unknown, until you change them."
             if users
             else ""
         )

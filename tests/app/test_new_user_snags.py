@@ -1,0 +1,163 @@
+"""Snags a new user met trying the app under Xvfb: each reproduced here with real widgets
+(and real keys where keys matter) before it was fixed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from modeldesk.app.main_window import MainWindow
+from modeldesk.core.samples import sample_config
+from modeldesk.core.store import ConfigStore
+from tests.app.helpers import show_active
+
+LONG_NAME = "A very long agent name that a new user typed to see what happens with the layout of the window"
+
+
+@pytest.fixture
+def long_names_file(tmp_path: Path) -> Path:
+    """The sample with ~95-character names on every agent, squad and project."""
+    config = sample_config()
+    for items in (config.agents, config.squads, config.projects):
+        for item in items:
+            item.name = f"{LONG_NAME} {item.id}"
+    path = tmp_path / "config.json"
+    ConfigStore(path).save(config)
+    return path
+
+
+def test_long_names_never_widen_the_window(qtbot: Any, qasync_loop: Any, long_names_file: Path) -> None:
+    from modeldesk.app.document import Document
+
+    document = Document(ConfigStore(long_names_file))
+    window = show_active(qtbot, MainWindow(document), (1024, 700))
+    try:
+        for tab in range(window.agents_page.tabs.count()):
+            window.agents_page.tabs.setCurrentIndex(tab)
+            qtbot.wait(10)
+        for key in ("squads", "projects", "history", "settings", "health"):
+            window.pages.setCurrentWidget(window.page(key))
+            qtbot.wait(10)
+        window.squads_page.select_member(document.config.squads[0].agents[0])
+        # Every page fits a 1024-pixel screen, whatever the names.
+        assert window.minimumSizeHint().width() <= 1024
+        assert window.width() <= 1024
+        # The heading shows as much of the name as fits, and all of it as a tooltip.
+        title = window.agents_page.editor.title
+        assert title.toolTip().startswith(LONG_NAME)
+        window.pages.setCurrentWidget(window.agents_page)
+        window.agents_page.tabs.setCurrentWidget(window.agents_page.editor)
+        qtbot.wait(10)
+        assert title.shown_text().endswith("…")
+        window.resize(1400, 700)
+        qtbot.waitUntil(lambda: window.width() == 1400)
+        window.resize(1024, 700)
+        qtbot.waitUntil(lambda: window.width() == 1024)
+    finally:
+        window.close()
+        document.shutdown()
+
+
+def _lightness(widget: Any, role: Any) -> int:
+    return int(widget.palette().color(role).lightness())
+
+
+def test_text_and_icons_follow_every_theme_switch(qtbot: Any, qasync_loop: Any, document: Any) -> None:
+    from PySide6.QtGui import QPalette
+
+    from modeldesk.app.models.timeline_model import kind_icon
+
+    window = show_active(qtbot, MainWindow(document))
+    editor = window.agents_page.editor
+    window.agents_page.select_agent(document.config.agents[0].id)
+    text, button_text = QPalette.ColorRole.WindowText, QPalette.ColorRole.ButtonText
+    try:
+        for theme in ("Light", "Dark", "Light", "Dark"):
+            window.app_menus.theme_actions[theme].trigger()
+            qtbot.wait(10)
+            dark = theme == "Dark"
+            # The heading and the folding sections' headers read on the window's colour.
+            assert (_lightness(editor.title, text) > 128) == dark
+            for section in (editor.task_section, editor.fallback_section):
+                assert (_lightness(section.toggle, button_text) > 128) == dark
+            # Icons drawn in the text colour: light on dark, dark on light.
+            image = kind_icon("attempt_started").pixmap(32, 32).toImage()
+            opaque = [
+                image.pixelColor(x, y) for x in range(32) for y in range(32) if image.pixelColor(x, y).alpha() > 200
+            ]
+            assert opaque
+            assert all((colour.lightness() > 128) == dark for colour in opaque)
+    finally:
+        window.app_menus.theme_actions["System"].trigger()
+        window.close()
+
+
+def test_projects_move_here_takes_a_partial_name_from_the_keyboard(qtbot: Any, qasync_loop: Any, document: Any) -> None:
+    from PySide6.QtCore import Qt
+
+    window = show_active(qtbot, MainWindow(document), (1024, 700))
+    window.pages.setCurrentWidget(window.projects_page)
+    page = window.projects_page
+    page.select_project("research")
+    field = page.add_agent_edit
+    field.setFocus()
+    qtbot.waitUntil(field.hasFocus)
+    # Part of a name, as the user remembers it: the one agent it matches moves.
+    qtbot.keyClicks(field, "note")
+    qtbot.keyClick(field, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: document.config.agent("note-taker").project == "research")
+    assert field.text() == ""
+    # Several matches: say so, keep the text, and keep the field row on the page.
+    qtbot.keyClicks(field, "re")
+    qtbot.keyClick(field, Qt.Key.Key_Return)
+    assert "matches" in page.message_label.text()
+    assert page.message_label.isVisible()
+    assert field.text() == "re"
+    assert not field.visibleRegion().isEmpty()
+    assert not page.add_agent_button.visibleRegion().isEmpty()
+    window.close()
+
+
+def test_enter_in_the_bulk_dialog_applies_nothing_and_matches_cover_no_field(qtbot: Any, document: Any) -> None:
+    from PySide6.QtCore import QRect, Qt
+
+    from modeldesk.app.views.dialogs.bulk_change_dialog import BulkChangeDialog
+    from modeldesk.core.bulk import AllAgentsScope
+
+    before = [agent.model for agent in document.config.agents]
+    dialog = show_active(qtbot, BulkChangeDialog(document, AllAgentsScope()))
+    dialog.replace_radio.click()
+    old_line = dialog.replace_old.lineEdit()
+    old_line.setFocus()
+    qtbot.keyClicks(old_line, "gpt")
+    popup = dialog.replace_old.completer().popup()
+    qtbot.waitUntil(popup.isVisible)
+    new_field = dialog.replace_new
+    new_rect = QRect(new_field.mapToGlobal(new_field.rect().topLeft()), new_field.size())
+    # The list of matches opens where it hides neither field.
+    assert not popup.geometry().intersects(new_rect)
+    qtbot.keyClick(popup, Qt.Key.Key_Escape)
+    old_line.selectAll()
+    qtbot.keyClicks(old_line, "gpt-4o")
+    new_field.lineEdit().setFocus()
+    qtbot.keyClicks(new_field.lineEdit(), "gpt-4.1")
+    qtbot.waitUntil(lambda: not dialog.preview_pending(), timeout=2000)
+    assert dialog.apply_button.isEnabled()
+    # Enter confirms the field, it does not change every agent.
+    qtbot.keyClick(new_field.lineEdit(), Qt.Key.Key_Return)
+    qtbot.wait(50)
+    assert dialog.isVisible()
+    assert [agent.model for agent in document.config.agents] == before
+    dialog.close()
+
+
+def test_counts_read_as_words(qtbot: Any, document: Any) -> None:
+    from modeldesk.app.views.agents_page import AgentsPage
+    from modeldesk.app.widgets.text import counted
+
+    assert [counted(n, "agent") for n in (0, 1, 2, 10_000)] == ["0 agents", "1 agent", "2 agents", "10,000 agents"]
+    page = show_active(qtbot, AgentsPage(document))
+    qtbot.keyClicks(page.filter_edit, "analyst")
+    qtbot.waitUntil(lambda: page.count_label.text() == "1 of 9 agents")
