@@ -4,6 +4,7 @@ reads or writes a real user's files."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import pytest
 
@@ -27,6 +28,15 @@ def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: p
     monkeypatch.setenv("MODELDESK_POLICY", str(home / "no-policy.json"))
     # The null keyring never touches a real keyring; tests that need secrets install their own.
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+
+
+@pytest.fixture(autouse=True)
+def _forget_keys() -> Iterator[None]:
+    # Keys read in one test are redacted for the rest of the process: forget them after it.
+    yield
+    from modeldesk.core.redaction import forget_all
+
+    forget_all()
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:

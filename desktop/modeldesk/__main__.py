@@ -1,11 +1,13 @@
 """`modeldesk`: the desktop app when no command is given, the command line otherwise.
 
 Only what the chosen path needs is imported: a command loads its own module (see
-:mod:`modeldesk.cli.main`), and Qt is loaded only to open the app.
+:mod:`modeldesk.cli.main`), Qt is loaded only to open the app, and the gateway's server
+stack only for `modeldesk serve`.
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections.abc import Sequence
 
@@ -23,6 +25,13 @@ def launch_app(config_path: str | None) -> int:
     return run_app(config_path=config_path)
 
 
+def launch_serve(args: argparse.Namespace) -> int:
+    """Run the gateway (`modeldesk serve`): the serve layer, which the CLI does not import."""
+    from modeldesk.serve.command import run_serve
+
+    return run_serve(args)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from modeldesk.cli.main import parse_args, run_command
 
@@ -32,6 +41,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging()  # run attempts and errors go to the log file (see modeldesk.logs)
     if args.command is None:
         return launch_app(args.config)
+    if args.command == "serve":
+        return launch_serve(args)
     return run_command(args)
 
 

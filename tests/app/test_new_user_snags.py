@@ -161,3 +161,69 @@ def test_counts_read_as_words(qtbot: Any, document: Any) -> None:
     page = show_active(qtbot, AgentsPage(document))
     qtbot.keyClicks(page.filter_edit, "analyst")
     qtbot.waitUntil(lambda: page.count_label.text() == "1 of 9 agents")
+
+
+def test_the_model_registry_filters_a_thousand_models_from_the_keyboard(qtbot: Any, tmp_path: Path) -> None:
+    from PySide6.QtCore import Qt
+
+    from bench.workspace import workspace
+    from modeldesk.app.document import Document
+    from modeldesk.app.views.settings.model_registry import ModelRegistry
+
+    path = tmp_path / "config.json"
+    ConfigStore(path).save(workspace(agents=50, models=1000))
+    document = Document(ConfigStore(path))
+    try:
+        registry = show_active(qtbot, ModelRegistry(document), (900, 500))
+        assert registry.count_label.text() == "1,000 models"
+        registry.filter_edit.setFocus()
+        qtbot.keyClicks(registry.filter_edit, "m99")
+        # m99, m990..m999: the table holds only the matches.
+        assert registry.model.rowCount() == 11
+        assert registry.count_label.text() == "11 of 1,000 models"
+        qtbot.keyClick(registry.filter_edit, Qt.Key.Key_Down)
+        assert registry.table.hasFocus()
+        assert registry.current().id == "m99"
+        registry.filter_edit.clear()
+        assert registry.model.rowCount() == 1000
+    finally:
+        document.shutdown()
+
+
+def test_the_provider_dialog_points_at_the_field_to_fix(qtbot: Any, memory_keyring: Any) -> None:
+    from PySide6.QtCore import QPoint, Qt
+    from PySide6.QtWidgets import QDialog
+
+    from modeldesk.app.views.dialogs.provider_dialog import ProviderDialog
+
+    dialog = show_active(qtbot, ProviderDialog(taken_ids={"openai"}))
+    # The kind reads as words, not as the config's name for it.
+    assert dialog.kind_combo.currentText() == "OpenAI-compatible API"
+    ok = dialog.buttons.button(dialog.buttons.StandardButton.Ok)
+    # An empty id: said in plain words, and the cursor goes there.
+    dialog.id_edit.clear()
+    qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
+    assert "Give the provider an id" in dialog.error_label.text()
+    assert "String should" not in dialog.error_label.text()
+    assert dialog.id_edit.hasFocus()
+    qtbot.keyClicks(dialog.id_edit, "lab")
+    dialog.url_edit.setFocus()
+    dialog.url_edit.selectAll()
+    qtbot.keyClicks(dialog.url_edit, "nope")
+    dialog.id_edit.setFocus()
+    qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
+    assert dialog.url_edit.hasFocus()
+    dialog.url_edit.selectAll()
+    qtbot.keyClicks(dialog.url_edit, "http://127.0.0.1:1/v1")
+    # A key typed for the keyring, then "No key" chosen: the greyed key does not block OK.
+    qtbot.mouseClick(dialog.key_keyring, Qt.MouseButton.LeftButton, pos=QPoint(8, dialog.key_keyring.height() // 2))
+    qtbot.keyClicks(dialog.secret_edit, "sk-typed")
+    # On the radio's own circle, where a user clicks (its row is wider than its text).
+    qtbot.mouseClick(dialog.key_none, Qt.MouseButton.LeftButton, pos=QPoint(8, dialog.key_none.height() // 2))
+    assert not dialog.secret_edit.isEnabled()
+    with qtbot.waitSignal(dialog.finished):
+        qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
+    assert dialog.result() == QDialog.DialogCode.Accepted
+    provider = dialog.provider()
+    assert provider is not None and provider.api_key is None
+    assert memory_keyring.values == {}

@@ -243,3 +243,42 @@ def test_spend_per_agent_and_per_model_with_substitute_answers(tmp_path: Path) -
     assert models["m2"].cost_usd == pytest.approx(1.25)
     assert [a.agent for a in store.spend(agent="coder").agents] == ["coder"]
     assert spend.to_json()["agents"][0]["cost_usd"] is not None
+
+
+def test_rehearsals_are_marked_and_left_out_of_success_rates(tmp_path: Path) -> None:
+    store = HistoryStore(tmp_path / "h.sqlite3")
+    for _ in range(2):
+        store.record(answered(models=("m1",), by="m1"))
+    rehearsal = failed(models=("m1",))
+    for _ in range(3):
+        store.record(RunRecord(**{**rehearsal.__dict__, "simulated": True}))
+    stats = store.model_stats()["m1"]
+    assert (stats.attempts, stats.answered, stats.success_rate) == (2, 2, 1.0)
+    runs = store.query()
+    assert [r.simulated for r in runs] == [True, True, True, False, False]
+    assert runs[0].to_json()["simulated"] is True
+
+
+def test_a_history_from_before_rehearsals_gains_the_column_and_keeps_its_runs(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    with sqlite3.connect(path) as connection:
+        connection.executescript(OLD_SCHEMA)
+    old = HistoryStore(path).query()
+    assert [(r.agent, r.simulated) for r in old] == [("old", False)]
+    assert HistoryStore(path).model_stats()["m1"].answered == 1
+    with sqlite3.connect(path) as connection:
+        columns = [row[1] for row in connection.execute("PRAGMA table_info(runs)")]
+    assert columns.count("simulated") == 1
+
+
+def test_a_database_from_before_the_client_column_gains_it_and_keeps_its_runs(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    old = HistoryStore(path)
+    old.record(RunRecord(agent="a", models=["m"], answered_by="m"))
+    with sqlite3.connect(path) as connection:
+        connection.execute("ALTER TABLE runs DROP COLUMN client")
+    store = HistoryStore(path)
+    store.record(RunRecord(agent="b", models=["m"], answered_by="m", origin="serve", client="claude-cli/1.0"))
+    runs = store.query()
+    assert [(r.agent, r.origin, r.client) for r in runs] == [("b", "serve", "claude-cli/1.0"), ("a", "cli", None)]
+    assert runs[0].to_json()["client"] == "claude-cli/1.0"

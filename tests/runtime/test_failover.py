@@ -4,10 +4,12 @@ failed model only when nothing else answered. Against the scripted server."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from modeldesk.runtime import CooldownTracker
 from tests.support.scripted_server import (
     Behaviour,
     ScriptedServer,
@@ -109,3 +111,37 @@ def test_failover_is_an_agent_option_too(scripted_server: ScriptedServer, where:
     kwargs: dict[str, Any] = {"fallback": AT_ONCE} if where == "settings" else {"agent_fallback": AT_ONCE}
     outcome = run(build_config(scripted_server, **kwargs))
     assert outcome.result.model == "C" and _sent(scripted_server) == ["a", "c"]
+
+
+# --- a failing fallback is cooled like a primary ---------------------------------------------
+
+
+def test_a_fallback_that_fails_is_cooled_like_a_primary(scripted_server: ScriptedServer, tmp_path: Path) -> None:
+    store = tmp_path / "cooldowns.json"
+    config = build_config(scripted_server, THREE_PROVIDERS)
+    scripted_server.script("a", status(429))
+    assert run(config, cooldowns=CooldownTracker(store)).result.model == "B"  # A cools, runs start at B
+    scripted_server.script("b", status(429))
+    second = run(config, cooldowns=CooldownTracker(store))
+    assert second.result.model == "C"
+    assert "Next runs start at C for 60 s (B is cooling down)" in second.lines()
+    cooling = {e.model: e for e in CooldownTracker(store).entries("agent")}
+    assert set(cooling) == {"A", "B"} and cooling["B"].replaced_by == "C"
+    third = run(config, cooldowns=CooldownTracker(store))
+    assert third.result.model == "C" and [a.model for a in third.result.attempts[:2]] == ["A", "B"]
+    assert [r.model for r in scripted_server.chat_requests()] == ["a", "b", "b", "c", "c"]
+
+
+@pytest.mark.parametrize("failover", ["after_retries", "at_once"])
+def test_a_fallback_failing_before_the_primary_answers_is_cooled(
+    scripted_server: ScriptedServer, tmp_path: Path, failover: str
+) -> None:
+    # A pinned chain: A cools, so B goes first; B is not found, and A (tried last) answers.
+    tracker = CooldownTracker(tmp_path / "cooldowns.json")
+    tracker.cool("agent", ["A"], 60, replaced_by="B")
+    scripted_server.script("b", status(404))
+    scripted_server.script("c", status(404))
+    outcome = run(build_config(scripted_server, fallback={"failover": failover}), cooldowns=tracker)
+    assert outcome.result.model == "A"
+    cooling = {e.model: e.replaced_by for e in tracker.entries("agent")}
+    assert cooling == {"B": "A", "C": "A"}  # A's success ended its own cooldown

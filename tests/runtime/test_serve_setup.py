@@ -12,7 +12,7 @@ import pytest
 
 from modeldesk.runtime.serve_setup import TOOLS, setup_text
 
-URL = "http://127.0.0.1:8765"
+URL = "http://127.0.0.1:4319"
 
 
 def test_claude_code_lines() -> None:

@@ -7,7 +7,7 @@ import argparse
 from datetime import datetime
 from typing import Any
 
-from modeldesk.core.history import HistoryStore, RunRecord
+from modeldesk.core.history import HistoryStore, RunRecord, money_text
 
 from .common import (
     SubParsers,
@@ -86,11 +86,6 @@ def _answer(run: RunRecord) -> str:
     return run.answered_by
 
 
-def _money(value: float | None) -> str:
-    """US dollars to a hundredth of a cent; ``-`` when the cost is not known."""
-    return "-" if value is None else f"${value:,.4f}"
-
-
 def list_runs(args: argparse.Namespace) -> int:
     if args.limit < 0:
         raise UsageError("--limit must be 0 or more.")
@@ -116,7 +111,7 @@ def list_runs(args: argparse.Namespace) -> int:
                     r.source,
                     len(r.attempts),
                     f"{r.latency_ms} ms",
-                    _money(r.cost_usd),
+                    money_text(r.cost_usd),
                 )
                 for r in runs
             ),
@@ -142,7 +137,7 @@ def show_run(args: argparse.Namespace) -> int:
     if run.input_tokens is not None or run.output_tokens is not None:
         lines.append(f"Tokens: {run.input_tokens or 0} in, {run.output_tokens or 0} out")
     if run.cost_usd is not None:
-        lines.append(f"Cost: {_money(run.cost_usd)}")
+        lines.append(f"Cost: {money_text(run.cost_usd)}")
     if run.error_message:
         lines.append(f"Error: {run.error_message}")
     if run.config_path:
@@ -153,7 +148,7 @@ def show_run(args: argparse.Namespace) -> int:
         table(
             ("#", "MODEL", "OUTCOME", "STATUS", "ERROR CLASS", "ELAPSED", "COST", "ERROR"),
             (
-                (i, a.model, a.outcome, a.status, a.error_class, f"{a.elapsed_ms} ms", _money(a.cost_usd), a.error)
+                (i, a.model, a.outcome, a.status, a.error_class, f"{a.elapsed_ms} ms", money_text(a.cost_usd), a.error)
                 for i, a in enumerate(run.attempts, start=1)
             ),
         )
@@ -204,14 +199,14 @@ def spend(args: argparse.Namespace) -> int:
     print(
         table(
             ("AGENT", "RUNS", "ANSWERED", "SUBSTITUTE ANSWERS", "SPEND"),
-            ((a.agent, a.runs, a.answered, a.substitute_answers, _money(a.cost_usd)) for a in found.agents),
+            ((a.agent, a.runs, a.answered, a.substitute_answers, money_text(a.cost_usd)) for a in found.agents),
         )
     )
     print()
     print(
         table(
             ("MODEL", "ATTEMPTS", "ANSWERS", "AS SUBSTITUTE", "SPEND"),
-            ((m.model, m.attempts, m.answers, m.substitute_answers, _money(m.cost_usd)) for m in found.models),
+            ((m.model, m.attempts, m.answers, m.substitute_answers, money_text(m.cost_usd)) for m in found.models),
         )
     )
     print("\nSpend is the tokens each provider reported times the registry's prices; '-' means not known.")

@@ -33,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "providers": "providers",
     "config": "config",
     "doctor": "doctor",
+    "serve": "serve",
     "history": "history",
     "cooldowns": "cooldowns",
     "export": "transfer",

@@ -38,6 +38,7 @@ import platformdirs
 
 from .errors import ModelDeskError
 from .paths import APP_NAME
+from .redaction import redact
 
 HISTORY_ENV = "MODELDESK_HISTORY"
 DEFAULT_KEEP_RUNS = 10_000
@@ -103,12 +104,16 @@ class RunRecord:
     input_tokens: int | None = None
     output_tokens: int | None = None
     latency_ms: int = 0
-    origin: str = "cli"  # "cli" | "app"
+    origin: str = "cli"  # "cli" | "app" | "serve"
     task: str | None = None
     prompt: str | None = None
+    client: str | None = None  # the gateway client's User-Agent (origin "serve")
     started_at: float = field(default_factory=time.time)
     id: int | None = None
     cost_usd: float | None = None  # what the run's attempts cost, as far as known
+    # A rehearsal: faults were injected (``run --simulate``, the Test run's Simulate), so
+    # its failures say nothing about the models; success rates leave it out.
+    simulated: bool = False
 
     @property
     def ok(self) -> bool:
@@ -144,8 +149,10 @@ class RunRecord:
             "output_tokens": self.output_tokens,
             "latency_ms": self.latency_ms,
             "origin": self.origin,
+            "client": self.client,
             "prompt": self.prompt,
             "cost_usd": self.cost_usd,
+            "simulated": self.simulated,
         }
 
 
@@ -271,7 +278,8 @@ CREATE INDEX IF NOT EXISTS attempts_model ON attempts (model, run_id);
 # Columns added after a table was first released: added to an existing database when it is
 # opened (older versions of ModelDesk read such a file as before; they ignore the column).
 _ADDED_COLUMNS: dict[str, dict[str, str]] = {
-    "runs": {"cost_usd": "REAL"},
+    # client: the gateway client's User-Agent (runs of origin "serve").
+    "runs": {"cost_usd": "REAL", "simulated": "INTEGER NOT NULL DEFAULT 0", "client": "TEXT"},
     "attempts": {"cost_usd": "REAL"},
 }
 
@@ -359,11 +367,13 @@ class HistoryStore:
         Older runs beyond ``keep_runs`` are removed in the same transaction."""
         with self._connect() as connection, _transaction(connection):
             current = _settings_from(dict(connection.execute("SELECT key, value FROM meta").fetchall()))
-            prompt = run.prompt if current.record_prompts else None
+            # Redacted here too: the history outlives the run, and text reaches it from
+            # several places (the runner, the app, the gateway).
+            prompt = _redacted(run.prompt) if current.record_prompts else None
             cursor = connection.execute(
                 "INSERT INTO runs (started_at, config, agent, task, source, models, answered_by, error_code,"
-                " error_message, input_tokens, output_tokens, latency_ms, origin, prompt, cost_usd)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " error_message, input_tokens, output_tokens, latency_ms, origin, prompt, cost_usd, simulated,"
+                " client) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     run.started_at,
                     run.config_path,
@@ -373,13 +383,15 @@ class HistoryStore:
                     json.dumps(list(run.models)),
                     run.answered_by,
                     run.error_code,
-                    run.error_message,
+                    _redacted(run.error_message),
                     run.input_tokens,
                     run.output_tokens,
                     int(run.latency_ms),
                     run.origin,
                     prompt,
                     run.cost_usd,
+                    int(run.simulated),
+                    run.client,
                 ),
             )
             run_id = int(cursor.lastrowid or 0)
@@ -387,7 +399,17 @@ class HistoryStore:
                 "INSERT INTO attempts (run_id, position, model, outcome, status, error_class, error, elapsed_ms,"
                 " cost_usd) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (run_id, index, a.model, a.outcome, a.status, a.error_class, a.error, int(a.elapsed_ms), a.cost_usd)
+                    (
+                        run_id,
+                        index,
+                        a.model,
+                        a.outcome,
+                        a.status,
+                        a.error_class,
+                        _redacted(a.error),
+                        int(a.elapsed_ms),
+                        a.cost_usd,
+                    )
                     for index, a in enumerate(run.attempts)
                 ],
             )
@@ -480,16 +502,20 @@ class HistoryStore:
 
     def model_stats(self, models: Sequence[str] | None = None) -> dict[str, ModelStats]:
         """Per model over the recorded attempts: attempts, answered, failed, success rate
-        and the median latency of its answered attempts. ``models`` limits the result."""
+        and the median latency of its answered attempts. ``models`` limits the result.
+        Rehearsals (runs with injected faults) are left out: they say nothing about a model."""
         if not self.path.exists():
             return {}
-        sql = "SELECT model, outcome, elapsed_ms FROM attempts"
+        sql = (
+            "SELECT model, outcome, elapsed_ms FROM attempts"
+            " WHERE NOT EXISTS (SELECT 1 FROM runs WHERE runs.id = attempts.run_id AND runs.simulated)"
+        )
         params: list[Any] = []
         if models is not None:
             wanted = list(dict.fromkeys(models))
             if not wanted:
                 return {}
-            sql += f" WHERE model IN ({', '.join('?' for _ in wanted)})"
+            sql += f" AND model IN ({', '.join('?' for _ in wanted)})"
             params = wanted
         counts: dict[str, list[int]] = {}  # model -> [attempts, answered, failed]
         latencies: dict[str, list[int]] = {}
@@ -514,6 +540,10 @@ class HistoryStore:
         }
 
 
+def _redacted(text: str | None) -> str | None:
+    return None if text is None else redact(text)
+
+
 def _spend(store: HistoryStore, agent: str | None) -> Spend:
     where, params = ("WHERE r.agent = ?", [agent]) if agent is not None else ("", [])
     substitute = "r.answered_by IS NOT NULL AND r.answered_by != json_extract(r.models, '$[0]')"
@@ -536,6 +566,11 @@ def _spend(store: HistoryStore, agent: str | None) -> Spend:
             )
         ]
     return Spend(agents, models)
+
+
+def money_text(value: float | None) -> str:
+    """US dollars to a hundredth of a cent (``$0.0220``); ``-`` when the cost is not known."""
+    return "-" if value is None else f"${value:,.4f}"
 
 
 def record_or_warn(store: HistoryStore, run: RunRecord) -> str | None:
@@ -648,8 +683,10 @@ def _run_from(row: sqlite3.Row, attempts: list[AttemptRecord]) -> RunRecord:
         latency_ms=int(row["latency_ms"]),
         origin=row["origin"],
         prompt=row["prompt"],
+        client=row["client"],
         attempts=attempts,
         cost_usd=_cost(row["cost_usd"]),
+        simulated=bool(row["simulated"]),
     )
 
 

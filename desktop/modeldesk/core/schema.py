@@ -12,11 +12,13 @@ Use :func:`model_list` to read any ModelValue as a list.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Annotated, Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, create_model, field_validator, model_validator
 from pydantic.fields import FieldInfo
 
+from .key_value import looks_like_key
 from .urls import check_base_url
 
 SCHEMA_VERSION: Final = 1
@@ -63,6 +65,9 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True, populate_by_name=True)
 
 
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
 class ApiKeyRef(_Strict):
     """Where a provider's secret lives. The key's value is never stored in the config."""
 
@@ -75,6 +80,18 @@ class ApiKeyRef(_Strict):
     def _exactly_one(self) -> ApiKeyRef:
         if (self.env is None) == (self.keyring is None):
             raise ValueError("api_key needs exactly one of 'env' or 'keyring'")
+        # A key pasted where its name belongs would be written to the file, exported and
+        # shown in every message naming the variable: refused, and never repeated.
+        if self.env is not None and (not _ENV_NAME.fullmatch(self.env) or looks_like_key(self.env)):
+            raise ValueError(
+                "api_key.env takes the name of an environment variable (letters, digits and _), "
+                "and this looks like a key itself; put the key in a variable and give its name"
+            )
+        if self.keyring is not None and looks_like_key(self.keyring):
+            raise ValueError(
+                "api_key.keyring takes the name of a keyring entry, and this looks like a key itself; "
+                "store the key with `modeldesk providers set-key` and give the entry's name"
+            )
         return self
 
 
@@ -253,6 +270,17 @@ else:
     )
 
 
+class ServeSettings(_Strict):
+    """The gateway (`modeldesk serve`)."""
+
+    aliases: dict[Annotated[str, Field(min_length=1, max_length=200)], Identifier] = Field(
+        default_factory=dict,
+        title="Model aliases",
+        description="Model name or glob a client sends -> agent id, tried in order (first match wins) "
+        'when the name is not an agent id; e.g. {"claude-*haiku*": "helper"}.',
+    )
+
+
 class Settings(_Strict):
     default_agent_model: ModelValue | None = Field(
         None,
@@ -265,6 +293,7 @@ class Settings(_Strict):
         description="task -> {chat model id or '*' -> model(s)} for background work such as titles.",
     )
     fallback: FallbackSettings = Field(default_factory=FallbackSettings, title="Fallback defaults")
+    serve: ServeSettings = Field(default_factory=ServeSettings, title="Gateway")
 
 
 class Project(_Strict):

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Literal, get_args
 
+from modeldesk.core.redaction import redact as redact_text
+
 ErrorClass = Literal[
     "rate_limit",
     "quota",
@@ -105,13 +107,14 @@ class ProviderError(Exception):
         return f"ProviderError({self.error_class!r}, {self.message!r}, status={self.status!r})"
 
 
-def redact(text: str, secrets: tuple[str, ...] | list[str]) -> str:
-    """``text`` with every secret value, in any case or common encoding, replaced by ``***``."""
-    from .secrets import redact_secrets  # imported here: secrets imports this module
-
-    return redact_secrets(text, secrets)
+def redact(text: str, secrets: tuple[str, ...] | list[str] = ()) -> str:
+    """``text`` with every key this process has read (and ``secrets``), in any form or
+    piece, replaced by ``***`` (see :mod:`modeldesk.core.redaction`)."""
+    return redact_text(text, secrets)
 
 
 def shorten(text: str, limit: int = MAX_DETAIL_CHARS) -> str:
-    text = " ".join(text.split())
+    """``text`` on one line and at most ``limit`` characters, redacted first: a key cut
+    short would no longer be recognised."""
+    text = " ".join(redact_text(text).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"

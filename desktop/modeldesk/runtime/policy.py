@@ -25,7 +25,7 @@ in as a function so tests can pin it.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from enum import Enum
 
@@ -286,3 +286,33 @@ def attempt_cost(model: Model, usage: dict[str, int] | None, *, local: bool) -> 
     assert model.price.input is not None and model.price.output is not None
     prompt, completion = usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0)
     return (prompt * model.price.input + completion * model.price.output) / 1_000_000
+
+
+# --- the pre-send check --------------------------------------------------------------------
+
+# What a message costs beyond its text (role, separators), rounded up.
+MESSAGE_OVERHEAD_TOKENS = 8
+
+
+def estimate_tokens(texts: Iterable[str], max_tokens: int = 0) -> int:
+    """A conservative (high) estimate of a request's tokens: the messages' ``texts`` plus the
+    ``max_tokens`` the request asks to be able to write.
+
+    Tokenizers give about four characters of English or code per token; this counts three,
+    and for other scripts half a token per UTF-8 byte (1.5 per CJK character, 2 per emoji),
+    more than the usual tokenizers use. No tokenizer is loaded: it must be cheap and offline.
+    """
+    total = max(max_tokens, 0)
+    for text in texts:
+        ascii_chars = len(text.encode("ascii", "ignore"))
+        other_bytes = len(text.encode("utf-8", "surrogatepass")) - ascii_chars
+        total += -(-ascii_chars // 3) + -(-other_bytes // 2) + MESSAGE_OVERHEAD_TOKENS
+    return total
+
+
+def window_skip_reason(model: Model, needed: int) -> str | None:
+    """Why ``model`` cannot take a request of about ``needed`` tokens (its known context
+    window is smaller), or None. An unknown window is never a reason."""
+    if model.context_window is None or needed <= model.context_window:
+        return None
+    return f"needs ~{needed:,} tokens, window {model.context_window:,}"

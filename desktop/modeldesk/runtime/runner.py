@@ -28,10 +28,12 @@ import httpx
 
 from modeldesk.core.errors import ModelDeskError
 from modeldesk.core.model_facts import is_local
+from modeldesk.core.redaction import StreamRedactor
 from modeldesk.core.resolver import Resolver
 from modeldesk.core.schema import Config, FallbackSettings, Model, ModelValue, Policy, Provider
 
 from . import policy as fallback
+from .conversation import Conversation
 from .cooldown import CooldownTracker
 from .errors import ProviderError
 from .events import (
@@ -53,8 +55,10 @@ from .events import (
     RunEvent,
     Starting,
     TextDelta,
+    ToolCallDelta,
 )
-from .providers import ChatProvider, ChatRequest, Finished, TextChunk, make_provider, new_client
+from .providers import ChatProvider, ChatRequest, Finished, TextChunk, ToolCallChunk, make_provider, new_client
+from .providers.anthropic import DEFAULT_MAX_TOKENS as ANTHROPIC_DEFAULT_MAX_TOKENS
 from .secrets import EnvKeyringSecrets, SecretSource, read_key
 from .simulate import FaultTransport, Simulation
 
@@ -111,6 +115,8 @@ class RunResult:
     # Where the answer changed hands (on_stream_break "continue"): [{"model", "start", "end"}]
     # in characters of ``text``; empty when one model wrote it all.
     segments: list[dict[str, Any]] = field(default_factory=list)
+    # Why the answering model stopped (stop, length, tool_calls, content_filter), when it said.
+    stop_reason: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -168,6 +174,8 @@ async def run_agent(
     policy: Policy | None = None,
     simulate: Simulation | None = None,
     client: httpx.AsyncClient | None = None,
+    conversation: Conversation | None = None,
+    withdrawable: bool = True,
     clock: Callable[[], float] = time.monotonic,
     sleep: Sleep = asyncio.sleep,
     rand: Callable[[], float] = random.random,
@@ -182,6 +190,13 @@ async def run_agent(
     ``client`` is a long-lived client (from :func:`.providers.new_client`) whose connection
     pool the run reuses and leaves open; without one (or when simulating) the run opens and
     closes its own.
+
+    ``conversation`` replaces ``prompt`` with a whole conversation (the gateway); its
+    tools and tool calls come back as :class:`ToolCallDelta` events, and the agent's
+    instruction is not added (the conversation carries its own system prompt).
+    ``withdrawable=False`` says streamed output cannot be taken back (it already reached
+    a client): a stream that breaks after some output ends the run with ``stream_broken``
+    unless the agent's ``on_stream_break`` is ``continue`` and the output was text only.
     """
     fallback.check_needs(needs)
     run = _Run(
@@ -199,6 +214,8 @@ async def run_agent(
         rand=rand,
         simulation=simulate,
         shared_client=client if simulate is None else None,
+        conversation=conversation,
+        withdrawable=withdrawable,
     )
     return await run.execute(models, call, policy)
 
@@ -210,7 +227,7 @@ def _logging_events(on_event: EventHandler | None) -> EventHandler:
     """Every event but streamed text also goes to the log file (when one is set up)."""
 
     def emit(event: RunEvent) -> None:
-        if not isinstance(event, TextDelta):
+        if not isinstance(event, TextDelta | ToolCallDelta):
             _events_log.info("%s", event.describe())
         if on_event is not None:
             on_event(event)
@@ -246,10 +263,14 @@ class _Run:
     faults: FaultTransport | None = None  # in front of the client's transport when simulating
     store_warned: bool = False
     primary: Model | None = None  # the run's first choice: the cost ceiling's reference
+    _estimate: tuple[tuple[int, int], int] | None = None  # ((partial length, max_tokens), tokens)
     moved: fallback.Decision | None = None  # why the last model tried was left (see _try_model)
     deferral: _Deferred | None = None
     partial: str = ""  # text kept from broken streams (on_stream_break "continue")
     segments: list[dict[str, Any]] = field(default_factory=list)
+    conversation: Conversation | None = None
+    withdrawable: bool = True
+    stop_reason: str | None = None  # of the attempt that answered
 
     async def execute(self, models: Sequence[str] | None, call: ModelValue | None, policy: Policy | None) -> RunResult:
         self.started = self.clock()
@@ -263,7 +284,7 @@ class _Run:
             return self._failed(exc.code, exc.message)
         self.options = fallback.effective_options(self.config.settings, agent)
         self.deadline = self.started + self.options.max_total_s
-        self.system = agent.instruction or None
+        self.system = agent.instruction or None if self.conversation is None else None
         self.emit(Starting(tuple(chosen)))
         try:
             if self.shared_client is not None:
@@ -345,6 +366,9 @@ class _Run:
             if self.deferral is not None or (self.moved is not None and self.moved.other_provider_first):
                 pending = _other_providers_first(pending, model.provider, self.models)
         if last_error is None:
+            too_small = self._too_small_message() if no_key is None else None
+            if too_small is not None:
+                raise _Stop("context_overflow", too_small)
             code = "no_key" if no_key is not None else "no_usable_model"
             raise _Stop(code, "No model in the list could be tried: " + self._skipped_summary())
         model_id, error = last_error
@@ -456,6 +480,7 @@ class _Run:
                 text, usage, chars = await self._attempt(model)
             except _AttemptFailed as failed:
                 error, chars, failed_text = failed.error, failed.chars, failed.text
+                tool_content = failed.tool_content
             except asyncio.CancelledError:
                 self.attempts.append(Attempt(model.id, "cancelled", elapsed_ms=self._ms(self.attempt_started)))
                 raise
@@ -466,7 +491,7 @@ class _Run:
                 self.attempts.append(
                     Attempt(model.id, "answered", 200, elapsed_ms=self._ms(self.attempt_started), cost_usd=cost)
                 )
-                self.emit(Answered(model.id, elapsed, usage))
+                self.emit(Answered(model.id, elapsed, usage, self.stop_reason))
                 segments: list[dict[str, Any]] = []
                 if self.partial:
                     segments = [
@@ -480,6 +505,7 @@ class _Run:
                     usage=usage,
                     elapsed_s=self.clock() - self.started,
                     segments=segments,
+                    stop_reason=self.stop_reason,
                 )
             elapsed_s = self.clock() - self.attempt_started
             if error.error_class == "no_key":
@@ -506,7 +532,14 @@ class _Run:
             if chars:
                 # Refused text is never kept: continuing it would carry on what was refused.
                 keep = error.error_class not in fallback.STOPPING and error.error_class != "refusal"
-                if self.options.on_stream_break == "continue" and keep:
+                continuable = self.options.on_stream_break == "continue" and keep and not tool_content
+                if not self.withdrawable and not continuable:
+                    raise _Stop(
+                        "stream_broken",
+                        f"{model.id} failed after part of its answer was sent ({_headline(error)}); "
+                        "the answer cannot be taken back, so no other model continues it.",
+                    )
+                if continuable:
                     self.segments.append(
                         {"model": model.id, "start": len(self.partial), "end": len(self.partial) + chars}
                     )
@@ -566,20 +599,28 @@ class _Run:
     async def _attempt(self, model: Model) -> tuple[str, dict[str, int] | None, int]:
         """One request to ``model``: (text, usage, chars). Raises :class:`_AttemptFailed`."""
         parts: list[str] = []
+        tool_pieces: list[int] = []  # one entry per tool-call piece received
         if self.faults is not None:
             self.faults.target = (model.id, model.provider)
         try:
             provider = await self._provider(model)
             request = ChatRequest(
-                model.name, self.prompt, self.system, self.max_tokens, self.stream, prefix=self.partial or None
+                model.name,
+                self.prompt,
+                self.system,
+                self.max_tokens,
+                self.stream,
+                prefix=self.partial or None,
+                conversation=self.conversation,
             )
-            usage = await self._read(provider, request, model.id, parts)
+            usage = await self._read(provider, request, model.id, parts, tool_pieces)
             text = "".join(parts)
-            if not text.strip() and not self.options.allow_empty_answer:
+            if not text.strip() and not tool_pieces and not self.options.allow_empty_answer:
                 raise provider.error("empty_answer", "the model answered with no text")
         except ProviderError as error:
             text = "".join(parts)
-            raise _AttemptFailed(error, len(text), text) from None
+            # Tool-call pieces count as output: a client may have received them.
+            raise _AttemptFailed(error, len(text) + len(tool_pieces), text, bool(tool_pieces)) from None
         return text, usage, len(text)
 
     def _injected(self) -> str | None:
@@ -591,7 +632,12 @@ class _Run:
         return spec
 
     async def _read(
-        self, provider: ChatProvider, request: ChatRequest, model_id: str, parts: list[str]
+        self,
+        provider: ChatProvider,
+        request: ChatRequest,
+        model_id: str,
+        parts: list[str],
+        tool_pieces: list[int] | None = None,
     ) -> dict[str, int] | None:
         """Consume the provider's chunks under the first-token, idle and budget timeouts."""
         loop = asyncio.get_running_loop()
@@ -610,16 +656,32 @@ class _Run:
         chars = 0
         min_rate = self.options.min_chars_per_s
         chunks = provider.chat(request)
+        # A key quoted in the answer is redacted before any of it is shown or kept, even
+        # when it arrives split across chunks.
+        redactor = StreamRedactor(provider.secrets)
+
+        def deliver(text: str) -> None:
+            if text:
+                parts.append(text)
+                self.emit(TextDelta(model_id, text))
+
         try:
             async with asyncio.timeout_at(deadline(True)) as timer:
                 async for chunk in chunks:
                     if isinstance(chunk, TextChunk):
-                        parts.append(chunk.text)
-                        self.emit(TextDelta(model_id, chunk.text))
+                        deliver(redactor.feed(chunk.text))
                         if first:
                             first, first_at = False, loop.time()
                         chars += len(chunk.text)
+                    elif isinstance(chunk, ToolCallChunk):
+                        if tool_pieces is not None:
+                            tool_pieces.append(chunk.index)
+                        self.emit(ToolCallDelta(model_id, chunk.index, chunk.id, chunk.name, chunk.arguments))
+                        if first:
+                            first, first_at = False, loop.time()
                     elif isinstance(chunk, Finished):
+                        deliver(redactor.flush())
+                        self.stop_reason = chunk.stop_reason
                         return chunk.usage
                     if not first and min_rate > 0:
                         streamed = loop.time() - first_at
@@ -648,6 +710,7 @@ class _Run:
                 error = provider.error("timeout", f"stream idle for {self.options.idle_timeout_s:g} s")
             raise error from None
         finally:
+            deliver(redactor.flush())  # what was held back of a broken stream is still its text
             await chunks.aclose()
         raise provider.error("malformed_response", "stream ended without a finish")
 
@@ -670,10 +733,41 @@ class _Run:
             return None, f"provider '{model.provider}' is not in the config"
         if not provider.enabled:
             return None, f"provider '{model.provider}' is disabled"
-        why = fallback.skip_reason(model, needs=self.needs, state=state) or fallback.cost_skip_reason(
-            model, primary=self.primary, local=is_local(provider), limit=self.options.cost
+        why = (
+            fallback.skip_reason(model, needs=self.needs, state=state)
+            or fallback.window_skip_reason(model, self._needed_tokens(provider))
+            or fallback.cost_skip_reason(model, primary=self.primary, local=is_local(provider), limit=self.options.cost)
         )
         return (None, why) if why else (model, "")
+
+    def _needed_tokens(self, provider: Provider) -> int:
+        """The request's estimated tokens on ``provider``, with the max_tokens it will ask for."""
+        asked = self.max_tokens or (ANTHROPIC_DEFAULT_MAX_TOKENS if provider.kind == "anthropic" else 0)
+        key = (len(self.partial), asked)
+        if self._estimate is None or self._estimate[0] != key:
+            texts = [text for text in (self.system, self.prompt, self.partial) if text]
+            self._estimate = (key, fallback.estimate_tokens(texts, asked))
+        return self._estimate[1]
+
+    def _too_small_message(self) -> str | None:
+        """When every model skipped was skipped for its window: the run's error message."""
+        small: list[tuple[str, int]] = []
+        needed = 0
+        for attempt in self.attempts:
+            model = self.models.get(attempt.model)
+            provider = self.providers.get(model.provider) if model is not None else None
+            if model is None or provider is None or model.context_window is None:
+                continue
+            if fallback.window_skip_reason(model, self._needed_tokens(provider)) == attempt.error:
+                small.append((model.id, model.context_window))
+                needed = max(needed, self._needed_tokens(provider))
+        if not small:
+            return None
+        windows = ", ".join(f"{model_id} {window:,}" for model_id, window in small)
+        return (
+            f"The request needs about {needed:,} tokens (prompt and max_tokens), more than the context window of "
+            f"every model that could take it ({windows}); nothing was sent."
+        )
 
     def _is_last(self, pending: list[str], seen: set[str], state: fallback.SkipState) -> bool:
         """No model still pending would be tried as things stand (it may still be skipped later)."""
@@ -746,11 +840,12 @@ def _other_providers_first(pending: list[str], provider: str, models: dict[str, 
 
 
 class _AttemptFailed(Exception):
-    def __init__(self, error: ProviderError, chars: int, text: str = "") -> None:
+    def __init__(self, error: ProviderError, chars: int, text: str = "", tool_content: bool = False) -> None:
         super().__init__(error.message)
         self.error = error
         self.chars = chars
         self.text = text
+        self.tool_content = tool_content
 
 
 def _headline(error: ProviderError) -> str:

@@ -17,6 +17,7 @@ must not. A locked or damaged database never stops a run; the recorder reports i
 from __future__ import annotations
 
 import functools
+import os
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -37,6 +38,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSpinBox,
     QSplitter,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -44,6 +46,7 @@ from PySide6.QtWidgets import (
 from modeldesk.core.errors import ModelDeskError
 from modeldesk.core.history import (
     BUSY_TIMEOUT_MS,
+    HISTORY_ENV,
     MAX_KEEP_RUNS,
     MIN_KEEP_RUNS,
     AttemptRecord,
@@ -52,13 +55,16 @@ from modeldesk.core.history import (
     HistoryStore,
     ModelStats,
     RunRecord,
+    Spend,
+    money_text,
 )
 from modeldesk.core.schema import ModelValue
 from modeldesk.runtime.history_record import run_record
 from modeldesk.runtime.runner import RunResult
 
 from ..document import Document
-from ..models.runs_model import RunsModel, client_text, latency_text, tokens_text, when_text
+from ..models.runs_model import REHEARSAL_NOTE, RunsModel, client_text, latency_text, tokens_text, when_text
+from ..models.spend_model import AgentSpendModel, ModelSpendModel
 from ..models.timeline_model import TimelineEntry, TimelineModel
 from ..models.trace_model import layer_label
 from ..widgets.elided import elide_combo
@@ -156,7 +162,8 @@ def attempt_kind(attempt: AttemptRecord) -> str:
 def attempt_text(attempt: AttemptRecord) -> str:
     took = latency_text(attempt.elapsed_ms)
     if attempt.outcome == "answered":
-        return f"{attempt.model} answered in {took}"
+        cost = f" · {money_text(attempt.cost_usd)}" if attempt.cost_usd is not None else ""
+        return f"{attempt.model} answered in {took}{cost}"
     if attempt.outcome == "skipped":
         return f"{attempt.model} skipped: {attempt.error or 'not tried'}"
     if attempt.outcome == "cancelled":
@@ -202,10 +209,12 @@ def run_summary(run: RunRecord) -> str:
     else:
         outcome = f"Answered by {run.answered_by}"
     tokens = tokens_text(run)
-    second = f"{outcome} in {latency_text(run.latency_ms)}{f' · tokens {tokens}' if tokens else ''}"
+    cost = f" · cost {money_text(run.cost_usd)}" if run.cost_usd is not None else ""
+    second = f"{outcome} in {latency_text(run.latency_ms)}{f' · tokens {tokens}' if tokens else ''}{cost}"
     # The prompt is there only when the user turned prompt recording on.
     prompt = f"\nPrompt: {run.prompt}" if run.prompt else ""
-    return f"{first}\nResolved{where}: {listed}\n{second}{prompt}"
+    rehearsal = f"\n{REHEARSAL_NOTE}" if run.simulated else ""
+    return f"{first}\nResolved{where}: {listed}\n{second}{rehearsal}{prompt}"
 
 
 def stats_text(stats: ModelStats | None) -> str:
@@ -227,10 +236,17 @@ class ModelRecords:
         self.max_age_s = max_age_s
         self._stats: dict[str, ModelStats] = {}
         self._read: tuple[Path, float] | None = None  # (database, monotonic time read)
+        self._where = ""  # $MODELDESK_HISTORY when last read
 
     def stats(self) -> dict[str, ModelStats]:
-        path = HistoryStore().path  # follows $MODELDESK_HISTORY
+        # Asked once per painted cell: the time is checked first, and the path (which
+        # follows $MODELDESK_HISTORY) only by the environment variable's text.
         now = time.monotonic()
+        where = os.environ.get(HISTORY_ENV, "")
+        if self._read is not None and self._where == where and now - self._read[1] <= self.max_age_s:
+            return self._stats
+        self._where = where
+        path = HistoryStore().path
         if self._read is None or self._read[0] != path or now - self._read[1] > self.max_age_s:
             try:
                 self._stats = HistoryStore(path, timeout_ms=READ_TIMEOUT_MS).model_stats()
@@ -326,6 +342,33 @@ class HistoryPage(QWidget):
         detail.addWidget(self.summary_label)
         detail.addWidget(self.timeline, 1)
 
+        # What the runs cost: per agent and per model, with the answers given by a substitute.
+        self.spend_box = QWidget(self)
+        self.agent_spend_model = AgentSpendModel(self)
+        self.model_spend_model = ModelSpendModel(self)
+        self.agent_spend_view = make_table(
+            self.agent_spend_model, "history_agent_spend", "Spend per agent", self.spend_box, stretch=(0,)
+        )
+        self.model_spend_view = make_table(
+            self.model_spend_model, "history_model_spend", "Spend per model", self.spend_box, stretch=(0,)
+        )
+        spend_note = QLabel(
+            "Spend is the tokens each provider reported times the model's price in the registry; "
+            "'-' means not known (no price, or no token counts). A substitute answered in place of the primary.",
+            self.spend_box,
+        )
+        spend_note.setWordWrap(True)
+        spend_tables = QHBoxLayout()
+        spend_tables.addWidget(self.agent_spend_view)
+        spend_tables.addWidget(self.model_spend_view)
+        spend_layout = QVBoxLayout(self.spend_box)
+        spend_layout.addLayout(spend_tables, 1)
+        spend_layout.addWidget(spend_note)
+        self.details = QTabWidget(self)
+        self.details.setObjectName("history_details")
+        self.details.addTab(self.detail_box, "A&ttempts")
+        self.details.addTab(self.spend_box, "Spe&nd")
+
         self.message_label = QLabel(self)
         self.message_label.setObjectName("history_message")
         self.message_label.setWordWrap(True)
@@ -347,7 +390,7 @@ class HistoryPage(QWidget):
         filters.addWidget(self.refresh_button)
         split = QSplitter(Qt.Orientation.Vertical, self)
         split.addWidget(self.runs_view)
-        split.addWidget(self.detail_box)
+        split.addWidget(self.details)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
         split.setChildrenCollapsible(False)
@@ -546,7 +589,9 @@ class HistoryPage(QWidget):
         self._stale = False
         selected = self.current_run()
         store = self._store()
+        spend = Spend([], [])
         try:
+            spend = store.spend(agent=self._chosen(self.agent_combo, ANY_AGENT))
             runs = store.query(
                 agent=self._chosen(self.agent_combo, ANY_AGENT),
                 model=self._chosen(self.model_combo, ANY_MODEL),
@@ -561,6 +606,8 @@ class HistoryPage(QWidget):
         else:
             self.message_label.setVisible(False)
         self.runs_model.update_rows(runs)
+        self.agent_spend_model.update_rows(spend.agents)
+        self.model_spend_model.update_rows(spend.models)
         self._show_settings()
         self.clear_button.setEnabled(self.store_path.exists())
         shown = len(runs)

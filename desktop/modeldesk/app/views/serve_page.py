@@ -41,7 +41,7 @@ from PySide6.QtWidgets import (
 from modeldesk.core.history import RunRecord
 from modeldesk.runtime.serve_control import ServeOptions
 from modeldesk.runtime.serve_setup import TOOLS, setup_text
-from modeldesk.runtime.serve_status import ServeStatus
+from modeldesk.runtime.serve_status import DEFAULT_HOST, DEFAULT_PORT, ServeStatus
 
 from ..document import Document
 from ..models.rows import RowsTableModel, dim_brush
@@ -51,8 +51,6 @@ from ..widgets.tables import make_table
 from ..widgets.when_shown import when_shown
 from .serve_controller import ServeController, serve_controller
 
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 8765
 # How often the shown page looks at the gateway's status and the history.
 POLL_INTERVAL_MS = 2000
 SETTINGS_GROUP = "serve"
