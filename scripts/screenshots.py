@@ -463,10 +463,6 @@ def shoot_first_hour(app: Any, workdir: Path, shoot: Callable[[str, Any], None])
         app.processEvents()
 
 
-if __name__ == "__main__":
-    sys.exit(main())
-
-
 # Requests the serve picture sends through the gateway: (User-Agent, API, agent, answer).
 SERVE_REQUESTS = (
     ("claude-cli/2.1.332 (external, cli)", "messages", "analyst", "The churn fell to 3.2%."),
@@ -544,3 +540,7 @@ def shoot_serve(app: Any, workdir: Path, shoot: Callable[[str, Any], None]) -> N
             window.close()
             stop_gateway(store.path)
             app.processEvents()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

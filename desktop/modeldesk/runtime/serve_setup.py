@@ -19,16 +19,16 @@ TOKEN_VAR = "MODELDESK_TOKEN"
 class SetupTool:
     key: str
     label: str
-    # What the text is: shell lines, or a file to paste into (named).
-    kind: str
+    # Where the lines go, in a few words.
+    where: str
 
 
 TOOLS = (
-    SetupTool("claude-code", "Claude Code", "shell"),
-    SetupTool("codex", "Codex", "~/.codex/config.toml + shell"),
-    SetupTool("openai-sdk", "OpenAI SDK", "shell + Python"),
-    SetupTool("aider", "aider", "shell"),
-    SetupTool("opencode", "OpenCode", "opencode.json + shell"),
+    SetupTool("claude-code", "Claude Code", "Run in the shell that starts claude."),
+    SetupTool("codex", "Codex", "Add the first part to ~/.codex/config.toml; run the rest in a shell."),
+    SetupTool("openai-sdk", "OpenAI SDK", "Run in the shell that starts your program."),
+    SetupTool("aider", "aider", "Run in the shell that starts aider."),
+    SetupTool("opencode", "OpenCode", "Save the first part as opencode.json; run the rest in a shell."),
 )
 
 
