@@ -227,3 +227,161 @@ def test_the_provider_dialog_points_at_the_field_to_fix(qtbot: Any, memory_keyri
     provider = dialog.provider()
     assert provider is not None and provider.api_key is None
     assert memory_keyring.values == {}
+
+
+def test_help_shows_the_users_guide_with_working_links_and_back(qtbot: Any) -> None:
+    import re
+
+    from PySide6.QtCore import Qt, QUrl
+
+    from modeldesk.app.views.app_menus import DocumentationDialog, guide_page
+
+    dialog = show_active(qtbot, DocumentationDialog())
+    browser = dialog.browser
+    text = browser.toPlainText()
+    assert text.startswith("ModelDesk user's guide")
+    # Written for users: no developer set-up.
+    assert "./dev" not in text and "apt-get" not in text and "pip install" not in text
+    assert not dialog.back_button.isEnabled()
+    # Every page's every link leads to a page of the guide (no blank viewer).
+    index = guide_page("index.md")
+    assert index is not None
+    pages = re.findall(r"\]\(([^)#]+\.md)\)", index)
+    assert len(pages) >= 6
+    for page in pages:
+        body = guide_page(page)
+        assert body is not None, page
+        for link in re.findall(r"\]\(([^)]+)\)", body):
+            assert guide_page(link) is not None, f"{page} links to {link}"
+    # Following a link shows that page; Back (Alt+Left) returns.
+    browser.setSource(QUrl(pages[1]))
+    assert browser.toPlainText().startswith("Agents")
+    assert dialog.back_button.isEnabled()
+    qtbot.keyClick(browser, Qt.Key.Key_Left, Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(lambda: browser.toPlainText().startswith("ModelDesk user's guide"))
+    # A page that is not in the guide says so rather than going blank.
+    browser.setSource(QUrl("docs/app.md"))
+    assert "Not in this guide" in browser.toPlainText()
+
+
+def test_the_keyboard_finds_and_adds_agents_from_anywhere(qtbot: Any, qasync_loop: Any, document: Any) -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication, QInputDialog
+
+    from modeldesk.app.views.app_menus import shortcut_rows
+    from tests.app.helpers import answer_modal
+
+    window = show_active(qtbot, MainWindow(document))
+    page = window.agents_page
+    # Something has the focus at start: the agents list.
+    qtbot.waitUntil(page.table.hasFocus)
+    # Ctrl+F from another page goes to the agents filter; Down goes on into the list.
+    window.pages.setCurrentWidget(window.projects_page)
+    qtbot.keyClick(QApplication.focusWidget() or window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(page.filter_edit.hasFocus)
+    qtbot.keyClicks(page.filter_edit, "note")
+    qtbot.keyClick(page.filter_edit, Qt.Key.Key_Down)
+    assert page.table.hasFocus()
+    assert page.selected_ids() == ["note-taker"]
+    # Ctrl+N from the filter (not only from the table), and it is in a menu.
+    page.filter_edit.setFocus()
+
+    def name_it(dialog: QInputDialog) -> None:
+        dialog.setTextValue("Planner")
+        dialog.accept()
+
+    seen = answer_modal(QInputDialog, name_it)
+    qtbot.keyClick(page.filter_edit, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: document.config.agent("planner") is not None)
+    assert seen
+    rows = dict(shortcut_rows(window))
+    assert rows["New agent…"] == "Ctrl+N" and rows["Find agents"] == "Ctrl+F"
+    assert {"Ctrl+Enter", "F2"} <= set(rows.values())
+    assert any(keys.startswith("Escape") for keys in rows.values())
+    window.close()
+
+
+def test_import_updates_the_counter_and_says_what_it_did(
+    qtbot: Any, qasync_loop: Any, document: Any, tmp_path: Path
+) -> None:
+    from modeldesk.app.views.dialogs.import_dialog import import_file
+    from modeldesk.core.schema import Agent
+
+    other = sample_config()
+    other.agents += [Agent(id="new-a", name="New A"), Agent(id="new-b", name="New B")]
+    source = tmp_path / "other.json"
+    ConfigStore(source).save(other)
+    window = show_active(qtbot, MainWindow(document))
+    page = window.agents_page
+    assert page.count_label.text() == "9 agents"
+    dialog = import_file(window, document, source)
+    assert dialog is not None
+    qtbot.waitExposed(dialog)
+    dialog.import_button.click()
+    qtbot.waitUntil(lambda: page.count_label.text() == "11 agents")
+    assert window.statusBar().currentMessage() == "Imported other.json: 2 added."
+    window.close()
+
+
+def test_bulk_apply_says_what_it_did(qtbot: Any, qasync_loop: Any, document: Any) -> None:
+    from PySide6.QtCore import Qt
+
+    from modeldesk.app.views.dialogs.bulk_change_dialog import BulkChangeDialog
+    from tests.app.helpers import answer_modal
+    from tests.app.squads_support import type_model
+
+    window = show_active(qtbot, MainWindow(document))
+
+    def replace(dialog: BulkChangeDialog) -> None:
+        dialog.replace_radio.click()
+        type_model(qtbot, dialog.replace_old, "gpt-4o")
+        type_model(qtbot, dialog.replace_new, "gpt-4.1")
+        qtbot.waitUntil(lambda: not dialog.preview_pending() and dialog.apply_button.isEnabled(), timeout=3000)
+        qtbot.mouseClick(dialog.apply_button, Qt.MouseButton.LeftButton)
+
+    seen = answer_modal(BulkChangeDialog, replace)
+    window.agents_page.select_agent("analyst")
+    window.agents_page.bulk_button.click()
+    qtbot.waitUntil(lambda: bool(seen))
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage().startswith("Changed the models of 1 agent"))
+    window.close()
+
+
+def test_markup_in_names_is_shown_as_typed(qtbot: Any, document: Any, tmp_path: Path) -> None:
+    from PySide6 import QtGui
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QTextDocument
+    from PySide6.QtWidgets import QLabel
+
+    from modeldesk.app.views.dialogs.import_dialog import ImportDialog, read_import_file
+    from modeldesk.app.views.projects_page import DeleteProjectDialog
+    from modeldesk.core.schema import Agent
+
+    project = document.config.project("research").model_copy(update={"name": "<b>R&D</b> <i>lab</i>"})
+    dialog = show_active(qtbot, DeleteProjectDialog(document.config, project, 3))
+    question = next(label for label in dialog.findChildren(QLabel) if "has 3 agents" in label.text())
+    assert question.textFormat() == Qt.TextFormat.PlainText
+    assert question.text().startswith("<b>R&D</b> <i>lab</i> has 3 agents.")
+
+    other = sample_config()
+    analyst = other.agent("analyst")
+    assert analyst is not None
+    analyst.name = "<b>Bold</b> analyst"
+    other.agents.append(Agent(id="x", name="<i>new</i>"))
+    source = tmp_path / "other.json"
+    ConfigStore(source).save(other)
+    bundle, warnings = read_import_file(source)
+    preview = show_active(qtbot, ImportDialog(document, bundle, source.name, warnings))
+    model = preview.model
+    tips = [
+        model.index(row, col).data(Qt.ItemDataRole.ToolTipRole)
+        for row in range(model.rowCount())
+        for col in range(model.columnCount())
+    ]
+    shown = []
+    for tip in tips:
+        if tip:
+            doc = QTextDocument()
+            doc.setHtml(tip) if QtGui.Qt.mightBeRichText(tip) else doc.setPlainText(tip)
+            shown.append(doc.toPlainText())
+    assert any("<b>Bold</b> analyst" in text for text in shown), shown

@@ -15,6 +15,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from importlib import import_module
+from types import TracebackType
 
 from modeldesk import __version__
 
@@ -40,6 +41,8 @@ COMMANDS: dict[str, str] = {
     "import": "transfer",
     "install-desktop": "desktop",
     "uninstall-desktop": "desktop",
+    "install-service": "service",
+    "uninstall-service": "service",
     "completion": "completion",
 }
 # Kept for callers that iterate the modules.
@@ -96,7 +99,21 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
 
 
 def run_command(args: argparse.Namespace) -> int:
+    install_redacting_excepthook()
     return int(args.handler(args))
+
+
+def install_redacting_excepthook() -> None:
+    """An unexpected exception's traceback is printed with every key and password this
+    process has read redacted (its messages may quote them: a URL, a header)."""
+    import traceback
+
+    from modeldesk.core.redaction import redact
+
+    def hook(kind: type[BaseException], error: BaseException, trace: TracebackType | None) -> None:
+        sys.stderr.write(redact("".join(traceback.format_exception(kind, error, trace))))
+
+    sys.excepthook = hook
 
 
 def main(argv: Sequence[str] | None = None) -> int:

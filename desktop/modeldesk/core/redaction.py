@@ -19,7 +19,7 @@ import json
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
-from urllib.parse import quote, quote_plus
+from urllib.parse import quote, quote_plus, unquote
 
 MASK = "***"
 # The shortest piece of a key that counts as the key: long enough that ordinary words do
@@ -208,3 +208,27 @@ class StreamRedactor:
     def flush(self) -> str:
         held, self._held = self._held, ""
         return redact(held, self._extra)
+
+
+def url_without_password(url: str) -> str:
+    """``url`` with the password of its ``user:password@`` part shown as ``***`` (a Redis
+    URL, shown by `settings show` and in warnings)."""
+    scheme, sep, rest = url.partition("://")
+    authority, slash, path = rest.partition("/")
+    if not sep or "@" not in authority:
+        return url
+    userinfo, _, host = authority.rpartition("@")
+    user = userinfo.split(":", 1)[0] if ":" in userinfo else ""
+    return (
+        f"{scheme}://{user}:{MASK}@{host}{slash}{path}" if ":" in userinfo else f"{scheme}://{MASK}@{host}{slash}{path}"
+    )
+
+
+def remember_url_password(url: str) -> None:
+    """Redact the password of a ``user:password@`` URL from all text from now on."""
+    authority = url.partition("://")[2].partition("/")[0]
+    userinfo = authority.rpartition("@")[0]
+    password = userinfo.split(":", 1)[1] if ":" in userinfo else userinfo  # redis://password@host
+    if password:
+        remember(password)
+        remember(unquote(password))  # as written (percent-encoded) and as sent

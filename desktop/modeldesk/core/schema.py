@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import re
 from typing import TYPE_CHECKING, Annotated, Any, Final, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, create_model, field_validator, model_validator
 from pydantic.fields import FieldInfo
 
 from .key_value import looks_like_key
+from .redaction import remember_url_password
 from .urls import check_base_url
 
 SCHEMA_VERSION: Final = 1
@@ -150,7 +152,27 @@ class FallbackState(_Strict):
     """Where cooldowns are kept: the local state folder (default) or a Redis server."""
 
     redis: str | None = Field(None, title="Redis URL", pattern=r"^rediss?://")
-    scope: str | None = Field(None, title="Scope", description="Key prefix shared by hosts; default: the file name.")
+    scope: str | None = Field(
+        None,
+        title="Scope",
+        description="Hosts that give the same scope share cooldowns; default: this host and this file only.",
+    )
+
+    @field_validator("redis")
+    @classmethod
+    def _mask_password(cls, value: str | None) -> str | None:
+        # A password in the URL is a secret like a key: from the moment a config holding
+        # one is read, it is redacted from every output (docs/security.md).
+        if value is not None:
+            remember_url_password(value)
+            try:
+                urlsplit(value).port  # noqa: B018 - read to check that it parses
+            except ValueError:
+                raise ValueError(
+                    "the Redis URL does not parse: its host or port is malformed, or a password holding "
+                    "'/', '@' or ':' is not percent-encoded (%2F, %40, %3A)"
+                ) from None
+        return value
 
 
 class FallbackSettings(_Strict):
