@@ -1,6 +1,6 @@
-"""The main window: Agents, Squads and Settings pages, Edit → Undo/Redo, a status bar
-with the config path and save state, and a watcher that picks up changes other
-programs make to the file.
+"""The main window: the Agents, Squads, Projects, History, Settings, Health and Serve
+pages, Edit → Undo/Redo, a status bar with the config path and save state, and a watcher
+that picks up changes other programs make to the file.
 
 When the file on disk becomes unreadable (broken by hand, or written by a newer
 ModelDesk), editing pauses: a banner above the pages says what is wrong and where, the
@@ -31,6 +31,7 @@ from .views.dialogs.import_dialog import open_export, open_import
 from .views.health_page import HealthPage
 from .views.history_page import HistoryPage, history_recorder
 from .views.projects_page import ProjectsPage
+from .views.serve_page import ServePage
 from .views.settings.settings_page import SettingsPage
 from .views.squads_page import SquadsPage
 
@@ -42,6 +43,7 @@ PAGES = (
     ("history", "Histor&y"),
     ("settings", "Se&ttings"),
     ("health", "&Health"),
+    ("serve", "Se&rve"),
 )
 # Pages that edit the config: read-only while editing is paused.
 EDITING_PAGES = ("agents", "squads", "projects", "settings")
@@ -133,6 +135,10 @@ class MainWindow(QMainWindow):
     def health_page(self) -> HealthPage:
         return cast(HealthPage, self.page("health"))
 
+    @property
+    def serve_page(self) -> ServePage:
+        return cast(ServePage, self.page("serve"))
+
     def is_built(self, key: str) -> bool:
         return key in self._built
 
@@ -170,6 +176,8 @@ class MainWindow(QMainWindow):
             return SettingsPage(self.document, self)
         if key == "health":
             return HealthPage(self.document, self)
+        if key == "serve":
+            return ServePage(self.document, self)
         raise KeyError(key)
 
     def _build_shown_page(self, index: int) -> None:
@@ -349,6 +357,8 @@ class MainWindow(QMainWindow):
             self.settings_page.models_tab.providers.shutdown()
         if self.is_built("health"):
             self.health_page.shutdown()
+        if self.is_built("serve"):
+            self.serve_page.shutdown()  # the gateway itself goes on serving
         super().closeEvent(event)
 
 
