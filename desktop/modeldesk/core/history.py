@@ -439,10 +439,12 @@ class HistoryStore:
         *,
         fell_back: bool = False,
         before_id: int | None = None,
+        origin: str | None = None,
     ) -> list[RunRecord]:
         """Recorded runs, newest first. ``model`` matches runs that tried that model (or
         resolved to it); ``failed`` keeps runs no model answered; ``fell_back`` keeps runs
-        answered by another model than the primary; ``before_id`` pages backwards."""
+        answered by another model than the primary; ``before_id`` pages backwards;
+        ``origin`` keeps one kind of run ("serve": the gateway's requests)."""
         if not self.path.exists():
             return []
         where: list[str] = []
@@ -463,6 +465,9 @@ class HistoryStore:
         if before_id is not None:
             where.append("id < ?")
             params.append(before_id)
+        if origin is not None:
+            where.append("origin = ?")
+            params.append(origin)
         sql = "SELECT * FROM runs"
         if where:
             sql += " WHERE " + " AND ".join(where)
