@@ -113,6 +113,9 @@ class Conversation:
     # except ``model`` (see the module docstring).
     raw: dict[str, Any] | None = None
     api: Api | None = None
+    # A Messages client's ``anthropic-beta`` header: forwarded with its body to an
+    # Anthropic-kind provider (beta fields in the body need it).
+    beta: str | None = None
 
     def needs(self) -> frozenset[str]:
         """Capabilities a model must have to carry this conversation."""
