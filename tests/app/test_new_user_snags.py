@@ -299,3 +299,111 @@ def test_the_keyboard_finds_and_adds_agents_from_anywhere(qtbot: Any, qasync_loo
     assert {"Ctrl+Enter", "F2"} <= set(rows.values())
     assert any(keys.startswith("Escape") for keys in rows.values())
     window.close()
+
+
+def test_import_updates_the_counter_and_says_what_it_did(
+    qtbot: Any, qasync_loop: Any, document: Any, tmp_path: Path
+) -> None:
+    from modeldesk.app.views.dialogs.import_dialog import import_file
+    from modeldesk.core.schema import Agent
+
+    other = sample_config()
+    other.agents += [Agent(id="new-a", name="New A"), Agent(id="new-b", name="New B")]
+    source = tmp_path / "other.json"
+    ConfigStore(source).save(other)
+    window = show_active(qtbot, MainWindow(document))
+    page = window.agents_page
+    assert page.count_label.text() == "9 agents"
+    dialog = import_file(window, document, source)
+    assert dialog is not None
+    qtbot.waitExposed(dialog)
+    dialog.import_button.click()
+    qtbot.waitUntil(lambda: page.count_label.text() == "11 agents")
+    assert window.statusBar().currentMessage() == "Imported other.json: 2 added."
+    window.close()
+
+
+def test_bulk_apply_says_what_it_did(qtbot: Any, qasync_loop: Any, document: Any) -> None:
+    from PySide6.QtCore import Qt
+
+    from modeldesk.app.views.dialogs.bulk_change_dialog import BulkChangeDialog
+    from tests.app.helpers import answer_modal
+    from tests.app.squads_support import type_model
+
+    window = show_active(qtbot, MainWindow(document))
+
+    def replace(dialog: BulkChangeDialog) -> None:
+        dialog.replace_radio.click()
+        type_model(qtbot, dialog.replace_old, "gpt-4o")
+        type_model(qtbot, dialog.replace_new, "gpt-4.1")
+        qtbot.waitUntil(lambda: not dialog.preview_pending() and dialog.apply_button.isEnabled(), timeout=3000)
+        qtbot.mouseClick(dialog.apply_button, Qt.MouseButton.LeftButton)
+
+    seen = answer_modal(BulkChangeDialog, replace)
+    window.agents_page.select_agent("analyst")
+    window.agents_page.bulk_button.click()
+    qtbot.waitUntil(lambda: bool(seen))
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage().startswith("Changed the models of 1 agent"))
+    window.close()
+
+
+def test_markup_in_names_is_shown_as_typed(qtbot: Any, document: Any, tmp_path: Path) -> None:
+    from PySide6 import QtGui
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QTextDocument
+    from PySide6.QtWidgets import QLabel
+
+    from modeldesk.app.views.dialogs.import_dialog import ImportDialog, read_import_file
+    from modeldesk.app.views.projects_page import DeleteProjectDialog
+    from modeldesk.core.schema import Agent
+
+    project = document.config.project("research").model_copy(update={"name": "<b>R&D</b> <i>lab</i>"})
+    dialog = show_active(qtbot, DeleteProjectDialog(document.config, project, 3))
+    question = next(label for label in dialog.findChildren(QLabel) if "has 3 agents" in label.text())
+    assert question.textFormat() == Qt.TextFormat.PlainText
+    assert question.text().startswith("<b>R&D</b> <i>lab</i> has 3 agents.")
+
+    other = sample_config()
+    analyst = other.agent("analyst")
+    assert analyst is not None
+    analyst.name = "<b>Bold</b> analyst"
+    other.agents.append(Agent(id="x", name="<i>new</i>"))
+    source = tmp_path / "other.json"
+    ConfigStore(source).save(other)
+    bundle, warnings = read_import_file(source)
+    preview = show_active(qtbot, ImportDialog(document, bundle, source.name, warnings))
+    model = preview.model
+    tips = [
+        model.index(row, col).data(Qt.ItemDataRole.ToolTipRole)
+        for row in range(model.rowCount())
+        for col in range(model.columnCount())
+    ]
+    shown = []
+    for tip in tips:
+        if tip:
+            doc = QTextDocument()
+            doc.setHtml(tip) if QtGui.Qt.mightBeRichText(tip) else doc.setPlainText(tip)
+            shown.append(doc.toPlainText())
+    assert any("<b>Bold</b> analyst" in text for text in shown), shown
+
+
+def test_a_second_squad_or_project_of_the_same_name_is_refused(qtbot: Any, document: Any) -> None:
+    from PySide6.QtCore import Qt
+
+    from modeldesk.app.views.projects_page import ProjectsPage
+    from modeldesk.app.views.squads_page import SquadsPage
+
+    squads = show_active(qtbot, SquadsPage(document))
+    squads.new_squad_edit.setFocus()
+    qtbot.keyClicks(squads.new_squad_edit, "research TEAM")
+    qtbot.keyClick(squads.new_squad_edit, Qt.Key.Key_Return)
+    assert [s.name for s in document.config.squads] == ["Research team", "Support desk"]
+    assert squads.message_label.text() == "There is already a squad “Research team”: give the new one another name."
+    assert squads.current_squad().id == "research-team"
+
+    projects = show_active(qtbot, ProjectsPage(document))
+    projects.new_project_edit.setFocus()
+    qtbot.keyClicks(projects.new_project_edit, "Research")
+    qtbot.keyClick(projects.new_project_edit, Qt.Key.Key_Return)
+    assert [p.id for p in document.config.projects] == ["support", "research"]
+    assert "already a project “Research”" in projects.message_label.text()

@@ -14,6 +14,7 @@ import pytest
 
 from modeldesk.core.schema import Config
 from modeldesk.runtime import RunEvent, RunResult, run_agent
+from tests.support.redis_server import redis_url  # noqa: F401 (a fixture)
 from tests.support.scripted_server import ScriptedServer, keyed_server, scripted_server  # noqa: F401 (fixtures)
 
 # Small, fast settings: retries with millisecond backoff and short timeouts.

@@ -65,6 +65,7 @@ class Running:
         self.gateway = gateway
         self.config_path = config_path
         self.history = history
+        self.clients: list[openai.OpenAI | anthropic.Anthropic] = []
 
     @property
     def url(self) -> str:
@@ -74,13 +75,17 @@ class Running:
         kwargs.setdefault("api_key", "client-key-never-forwarded")
         kwargs.setdefault("max_retries", 0)
         kwargs.setdefault("timeout", 20)
-        return openai.OpenAI(base_url=f"{self.url}/v1", **kwargs)
+        client = openai.OpenAI(base_url=f"{self.url}/v1", **kwargs)
+        self.clients.append(client)
+        return client
 
     def anthropic(self, **kwargs: Any) -> anthropic.Anthropic:
         kwargs.setdefault("api_key", "client-key-never-forwarded")
         kwargs.setdefault("max_retries", 0)
         kwargs.setdefault("timeout", 20)
-        return anthropic.Anthropic(base_url=self.url, **kwargs)
+        client = anthropic.Anthropic(base_url=self.url, **kwargs)
+        self.clients.append(client)
+        return client
 
     def runs(self) -> list[Any]:
         return self.history.query(limit=None)
@@ -91,15 +96,17 @@ def start_gateway(
     scripted_server: ScriptedServer,  # noqa: F811 (fixture use)
     tmp_path: Path,
 ) -> Iterator[Callable[..., Running]]:
-    started: list[BackgroundGateway] = []
+    started: list[Running] = []
 
     def start(config: dict[str, Any] | None = None, **kwargs: Any) -> Running:
         path = write(tmp_path / "config.json", config or gateway_config(scripted_server))
         history = HistoryStore(tmp_path / "history.sqlite3")
-        gateway = BackgroundGateway(path, history=history, **kwargs).start()
-        started.append(gateway)
-        return Running(gateway, path, history)
+        running = Running(BackgroundGateway(path, history=history, **kwargs).start(), path, history)
+        started.append(running)
+        return running
 
     yield start
-    for gateway in started:
-        gateway.stop()
+    for running in started:
+        for client in running.clients:
+            client.close()
+        running.gateway.stop()

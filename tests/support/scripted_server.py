@@ -62,6 +62,7 @@ class Behaviour:
     usage: tuple[int, int] | None = (3, 5)
     extra_headers: tuple[tuple[str, str], ...] = ()
     body: bytes = b""  # for raw()
+    calls: tuple[tuple[str, str, str], ...] = ()  # for tools(): (id, name, JSON arguments)
     content_type: str = "application/json"  # for raw()
 
 
@@ -97,6 +98,13 @@ def status(
         retry_after=None if retry_after is None else str(retry_after),
         extra_headers=tuple((headers or {}).items()),
     )
+
+
+def tools(*calls: tuple[str, str, dict[str, Any]], text: str = "", chunks: int = 2) -> Behaviour:
+    """An answer that calls tools: ``text`` (maybe none), then each ``(id, name, arguments)``
+    as a tool call (streamed in ``chunks`` pieces of its JSON), stop reason tool_calls /
+    tool_use."""
+    return Behaviour("tools", text=text, chunks=max(chunks, 1), calls=tuple((i, n, json.dumps(a)) for i, n, a in calls))
 
 
 def refusal(text: str = "", *, chunks: int = 2) -> Behaviour:
@@ -454,7 +462,7 @@ class _Handler(BaseHTTPRequestHandler):
         if b.kind == "malformed_json" and not stream:
             return self._send_raw(200, "application/json", b'{"id": "x", "choices": [{"message": ')
         if not stream:
-            if b.kind in ("ok", "refusal"):
+            if b.kind in ("ok", "refusal", "tools"):
                 return self._send_json(200, _completion(api, b))
             if b.kind in ("cut", "stall"):
                 # Non-streaming variants: headers, then part of the body, then cut or silence.
@@ -599,8 +607,9 @@ def _completion(api: str, b: Behaviour) -> dict[str, Any]:
             "type": "message",
             "role": "assistant",
             "model": "scripted",
-            "content": [{"type": "text", "text": b.text}] if b.text or b.kind != "refusal" else [],
-            "stop_reason": "refusal" if b.kind == "refusal" else "end_turn",
+            "content": ([{"type": "text", "text": b.text}] if b.text or b.kind not in ("refusal", "tools") else [])
+            + [{"type": "tool_use", "id": i, "name": n, "input": json.loads(a)} for i, n, a in b.calls],
+            "stop_reason": {"refusal": "refusal", "tools": "tool_use"}.get(b.kind, "end_turn"),
             "usage": {"input_tokens": prompt, "output_tokens": completion},
         }
     data: dict[str, Any] = {
@@ -611,8 +620,18 @@ def _completion(api: str, b: Behaviour) -> dict[str, Any]:
         "choices": [
             {
                 "index": 0,
-                "message": {"role": "assistant", "content": b.text},
-                "finish_reason": "content_filter" if b.kind == "refusal" else "stop",
+                "message": {"role": "assistant", "content": b.text or None}
+                | (
+                    {
+                        "tool_calls": [
+                            {"id": i, "type": "function", "function": {"name": n, "arguments": a}}
+                            for i, n, a in b.calls
+                        ]
+                    }
+                    if b.calls
+                    else {}
+                ),
+                "finish_reason": {"refusal": "content_filter", "tools": "tool_calls"}.get(b.kind, "stop"),
             }
         ],
     }
@@ -659,7 +678,7 @@ def _stream_events(api: str, b: Behaviour) -> Iterator[bytes]:
         if b.kind == "malformed_sse":
             yield _sse({"type": "content_block_delta", "index": 0, "delta": "not an object"}, "content_block_delta")
             return
-        for piece in pieces if b.text or b.kind != "refusal" else []:
+        for piece in pieces if b.text or b.kind not in ("refusal", "tools") else []:
             yield _sse(
                 {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": piece}},
                 "content_block_delta",
@@ -667,7 +686,26 @@ def _stream_events(api: str, b: Behaviour) -> Iterator[bytes]:
         if b.kind == "no_done":
             return
         yield _sse({"type": "content_block_stop", "index": 0}, "content_block_stop")
-        stop = "refusal" if b.kind == "refusal" else "end_turn"
+        for number, (call_id, name, arguments) in enumerate(b.calls, start=1):
+            yield _sse(
+                {
+                    "type": "content_block_start",
+                    "index": number,
+                    "content_block": {"type": "tool_use", "id": call_id, "name": name, "input": {}},
+                },
+                "content_block_start",
+            )
+            for piece in _pieces(arguments, b.chunks):
+                yield _sse(
+                    {
+                        "type": "content_block_delta",
+                        "index": number,
+                        "delta": {"type": "input_json_delta", "partial_json": piece},
+                    },
+                    "content_block_delta",
+                )
+            yield _sse({"type": "content_block_stop", "index": number}, "content_block_stop")
+        stop = {"refusal": "refusal", "tools": "tool_use"}.get(b.kind, "end_turn")
         yield _sse(
             {"type": "message_delta", "delta": {"stop_reason": stop}, "usage": {"output_tokens": completion}},
             "message_delta",
@@ -682,11 +720,18 @@ def _stream_events(api: str, b: Behaviour) -> Iterator[bytes]:
     if b.kind == "malformed_sse":
         yield _sse(base | {"choices": "not a list"})
         return
-    for piece in pieces if b.text or b.kind != "refusal" else []:
+    for piece in pieces if b.text or b.kind not in ("refusal", "tools") else []:
         yield _sse(base | {"choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]})
     if b.kind == "no_done":
         return
-    finish = "content_filter" if b.kind == "refusal" else "stop"
+    for number, (call_id, name, arguments) in enumerate(b.calls):
+        for first, piece in enumerate(_pieces(arguments, b.chunks)):
+            call: dict[str, Any] = {"index": number, "function": {"arguments": piece}}
+            if first == 0:
+                call |= {"id": call_id, "type": "function", "function": {"name": name, "arguments": piece}}
+            delta = {"tool_calls": [call]}
+            yield _sse(base | {"choices": [{"index": 0, "delta": delta, "finish_reason": None}]})
+    finish = {"refusal": "content_filter", "tools": "tool_calls"}.get(b.kind, "stop")
     yield _sse(base | {"choices": [{"index": 0, "delta": {}, "finish_reason": finish}]})
     if b.usage:
         yield _sse(

@@ -202,9 +202,10 @@ def run_app(config_path: str | None = None) -> int:
             "The organization policy cannot be used; ModelDesk runs without it.\n\n" + document.policy_error,
         )
 
-    from .main_window import MainWindow
+    from .main_window import MainWindow, restore_geometry
 
     window = MainWindow(document)
+    restore_geometry(window)
     window.show()
     settle_heap()
     if first_run:

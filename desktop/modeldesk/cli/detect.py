@@ -8,6 +8,7 @@ import asyncio
 from modeldesk.core.errors import ModelDeskError
 from modeldesk.runtime.local_servers import DEFAULT_TIMEOUT_S, PORTS_ENV, add_edit, detect, plan_add, port_table
 
+from .argparsing import seconds
 from .common import Session, SubParsers, add_command, print_json, table, wants_json
 
 
@@ -26,7 +27,7 @@ def register_detect(group: SubParsers) -> None:
     parser.add_argument("--add", action="store_true", help="add each server found as a provider, with its models")
     parser.add_argument(
         "--timeout",
-        type=float,
+        type=seconds,
         default=DEFAULT_TIMEOUT_S,
         metavar="S",
         help=f"seconds to wait for each port (default {DEFAULT_TIMEOUT_S:g})",

@@ -9,6 +9,7 @@ from typing import Any
 
 from modeldesk.core.history import HistoryStore, RunRecord, money_text
 
+from .argparsing import count, row_id
 from .common import (
     SubParsers,
     UsageError,
@@ -49,7 +50,7 @@ def register(subparsers: SubParsers) -> None:
     p = add_command(group, "list", "Recorded runs, newest first (the same as `modeldesk history`).", list_runs)
     _filters(p)
     p = add_command(group, "show", "One recorded run with its attempt timeline.", show_run)
-    p.add_argument("run", type=int, metavar="RUN_ID")
+    p.add_argument("run", type=row_id, metavar="RUN_ID")
     p = add_command(group, "stats", "Per model: attempts, success rate, median latency of answers.", stats)
     p.add_argument("models", nargs="*", metavar="M", help="only these models")
     p = add_command(
@@ -57,7 +58,7 @@ def register(subparsers: SubParsers) -> None:
     )
     p.add_argument("--agent", metavar="A", help="only this agent's runs")
     p = add_command(group, "settings", "Show or change how many runs are kept and whether prompts are.", settings)
-    p.add_argument("--keep", type=int, metavar="N", help="keep the newest N runs (default 10000)")
+    p.add_argument("--keep", type=count, metavar="N", help="keep the newest N runs (default 10000)")
     p.add_argument("--record-prompts", choices=("on", "off"), help="store the prompt text of each run (default off)")
     add_command(group, "clear", "Delete every recorded run.", clear)
 
@@ -67,7 +68,7 @@ def _filters(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", metavar="M", help="only runs that tried or answered with this model")
     parser.add_argument("--failed", action="store_true", help="only runs no model answered")
     parser.add_argument("--fell-back", action="store_true", help="only runs answered by another model than the primary")
-    parser.add_argument("--limit", type=int, default=100, metavar="N", help="at most N runs (default 100)")
+    parser.add_argument("--limit", type=count, default=100, metavar="N", help="at most N runs (default 100)")
 
 
 def _store() -> HistoryStore:

@@ -41,6 +41,8 @@ COMMANDS: dict[str, str] = {
     "import": "transfer",
     "install-desktop": "desktop",
     "uninstall-desktop": "desktop",
+    "install-service": "service",
+    "uninstall-service": "service",
     "completion": "completion",
 }
 # Kept for callers that iterate the modules.

@@ -10,6 +10,7 @@ from modeldesk.core.schema import Provider
 from modeldesk.runtime.errors import ProviderError
 from modeldesk.runtime.provider_probe import DEFAULT_TIMEOUT_S, check_providers, list_models
 
+from .argparsing import seconds
 from .common import Session, SubParsers, add_group, add_json_flag, add_parser, command, print_json, table, wants_json
 
 
@@ -47,7 +48,7 @@ def register(subparsers: SubParsers) -> None:
 def _add_timeout(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--timeout",
-        type=float,
+        type=seconds,
         default=DEFAULT_TIMEOUT_S,
         metavar="S",
         help=f"seconds to wait for each provider (default {DEFAULT_TIMEOUT_S:g})",

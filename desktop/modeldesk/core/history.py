@@ -45,6 +45,10 @@ DEFAULT_KEEP_RUNS = 10_000
 MIN_KEEP_RUNS = 1
 MAX_KEEP_RUNS = 10_000_000
 BUSY_TIMEOUT_MS = 10_000
+# How long a finished run waits to record itself while another program holds the history:
+# writers hold it for milliseconds, so longer means something is stuck, and the answer is
+# already given; the process should not linger (a warning says the run was not recorded).
+RECORD_TIMEOUT_MS = 1_500
 SCHEMA_VERSION = 1
 
 
@@ -435,10 +439,12 @@ class HistoryStore:
         *,
         fell_back: bool = False,
         before_id: int | None = None,
+        origin: str | None = None,
     ) -> list[RunRecord]:
         """Recorded runs, newest first. ``model`` matches runs that tried that model (or
         resolved to it); ``failed`` keeps runs no model answered; ``fell_back`` keeps runs
-        answered by another model than the primary; ``before_id`` pages backwards."""
+        answered by another model than the primary; ``before_id`` pages backwards;
+        ``origin`` keeps one kind of run ("serve": the gateway's requests)."""
         if not self.path.exists():
             return []
         where: list[str] = []
@@ -459,6 +465,9 @@ class HistoryStore:
         if before_id is not None:
             where.append("id < ?")
             params.append(before_id)
+        if origin is not None:
+            where.append("origin = ?")
+            params.append(origin)
         sql = "SELECT * FROM runs"
         if where:
             sql += " WHERE " + " AND ".join(where)
@@ -469,8 +478,9 @@ class HistoryStore:
         with self._connect() as connection:
             connection.row_factory = sqlite3.Row
             rows = connection.execute(sql, params).fetchall()
-            attempts = _attempts_of(connection, [int(r["id"]) for r in rows])
-        return [_run_from(row, attempts.get(int(row["id"]), [])) for row in rows]
+            attempts = _attempts_of(connection, [i for r in rows if (i := _int(r["id"])) is not None])
+        runs = (_run_from(row, attempts.get(_int(row["id"]) or 0, [])) for row in rows)
+        return [run for run in runs if run is not None]  # a damaged row is left out
 
     def get(self, run_id: int) -> RunRecord | None:
         if not self.path.exists():
@@ -480,7 +490,7 @@ class HistoryStore:
             row = connection.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
             if row is None:
                 return None
-            return _run_from(row, _attempts_of(connection, [run_id]).get(run_id, []))
+            return _run_from(row, _attempts_of(connection, [run_id]).get(run_id, []))  # None if damaged
 
     def count(self) -> int:
         if not self.path.exists():
@@ -495,10 +505,14 @@ class HistoryStore:
             return Spend([], [])
         return _spend(self, agent)
 
-    def model_stats(self, models: Sequence[str] | None = None) -> dict[str, ModelStats]:
+    def model_stats(
+        self, models: Sequence[str] | None = None, *, config: str | os.PathLike[str] | None = None
+    ) -> dict[str, ModelStats]:
         """Per model over the recorded attempts: attempts, answered, failed, success rate
-        and the median latency of its answered attempts. ``models`` limits the result.
-        Rehearsals (runs with injected faults) are left out: they say nothing about a model."""
+        and the median latency of its answered attempts. ``models`` limits the result;
+        ``config`` keeps the runs of that config file only (a model id means another model
+        in another file). Rehearsals (runs with injected faults) are left out: they say
+        nothing about a model."""
         if not self.path.exists():
             return {}
         sql = (
@@ -506,21 +520,30 @@ class HistoryStore:
             " WHERE NOT EXISTS (SELECT 1 FROM runs WHERE runs.id = attempts.run_id AND runs.simulated)"
         )
         params: list[Any] = []
+        if config is not None:
+            names = config_names(config)
+            sql += (
+                " AND EXISTS (SELECT 1 FROM runs WHERE runs.id = attempts.run_id"
+                f" AND runs.config IN ({', '.join('?' for _ in names)}))"
+            )
+            params += names
         if models is not None:
             wanted = list(dict.fromkeys(models))
             if not wanted:
                 return {}
             sql += f" AND model IN ({', '.join('?' for _ in wanted)})"
-            params = wanted
+            params += wanted
         counts: dict[str, list[int]] = {}  # model -> [attempts, answered, failed]
         latencies: dict[str, list[int]] = {}
         with self._connect() as connection:
             for model, outcome, elapsed_ms in connection.execute(sql, params):
+                if not isinstance(model, str):
+                    continue  # a damaged row
                 row = counts.setdefault(model, [0, 0, 0])
                 row[0] += 1
                 if outcome == "answered":
                     row[1] += 1
-                    latencies.setdefault(model, []).append(int(elapsed_ms))
+                    latencies.setdefault(model, []).append(_int(elapsed_ms) or 0)
                 elif outcome == "failed":
                     row[2] += 1
         return {
@@ -561,6 +584,13 @@ def _spend(store: HistoryStore, agent: str | None) -> Spend:
             )
         ]
     return Spend(agents, models)
+
+
+def config_names(config: str | os.PathLike[str]) -> list[str]:
+    """The ways a config file's runs name it: its absolute path (as recorded) and its
+    resolved one (the same file through a symlink)."""
+    path = Path(config).expanduser()
+    return list(dict.fromkeys([str(path.absolute()), str(path.resolve())]))
 
 
 def money_text(value: float | None) -> str:
@@ -651,17 +681,47 @@ def _attempts_of(connection: sqlite3.Connection, run_ids: list[int]) -> dict[int
             chunk,
         )
         for run_id, model, outcome, status, error_class, error, elapsed_ms, cost in rows:
+            if _int(run_id) is None or not isinstance(model, str) or not isinstance(outcome, str):
+                continue  # a damaged row
             out.setdefault(int(run_id), []).append(
-                AttemptRecord(model, outcome, status, error_class, error, int(elapsed_ms), _cost(cost))
+                AttemptRecord(
+                    model,
+                    outcome,
+                    _int(status),
+                    _text(error_class),
+                    _text(error),
+                    _int(elapsed_ms) or 0,
+                    _cost(cost),
+                )
             )
     return out
 
 
-def _run_from(row: sqlite3.Row, attempts: list[AttemptRecord]) -> RunRecord:
+def _int(value: object) -> int | None:
+    """A stored integer, or None for anything else (a damaged row)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _run_from(row: sqlite3.Row, attempts: list[AttemptRecord]) -> RunRecord | None:
+    """The run a row holds; None for a row too damaged to read (the database was edited or
+    broken by something else: such a row is left out, never a crash)."""
     try:
         models = [str(m) for m in json.loads(row["models"])]
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RecursionError):
         models = []
+    try:
+        return _run_fields(row, models, attempts)
+    except (ValueError, TypeError, KeyError, IndexError, OverflowError):
+        return None
+
+
+def _run_fields(row: sqlite3.Row, models: list[str], attempts: list[AttemptRecord]) -> RunRecord:
+    if not isinstance(row["agent"], str) or not isinstance(row["started_at"], (int, float)):
+        raise ValueError("damaged row")
     return RunRecord(
         id=int(row["id"]),
         started_at=float(row["started_at"]),

@@ -152,7 +152,11 @@ class FallbackState(_Strict):
     """Where cooldowns are kept: the local state folder (default) or a Redis server."""
 
     redis: str | None = Field(None, title="Redis URL", pattern=r"^rediss?://")
-    scope: str | None = Field(None, title="Scope", description="Key prefix shared by hosts; default: the file name.")
+    scope: str | None = Field(
+        None,
+        title="Scope",
+        description="Hosts that give the same scope share cooldowns; default: this host and this file only.",
+    )
 
     @field_validator("redis")
     @classmethod

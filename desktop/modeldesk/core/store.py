@@ -447,7 +447,7 @@ class ConfigStore:
         # A config kept elsewhere and linked here (a dotfiles folder) stays linked: the
         # new text replaces the file the link points to, not the link.
         target = self.path.resolve() if self.path.is_symlink() else self.path
-        _remove_stale_temps(target)
+        remove_stale_temps(target)
         try:
             atomic_write(target, text.encode("utf-8"))
         except OSError as exc:
@@ -473,7 +473,7 @@ class ConfigStore:
             raise StoreError(f"Cannot keep a backup of {self.path} before upgrading it: {exc.strerror}") from None
 
 
-def _remove_stale_temps(path: Path) -> None:
+def remove_stale_temps(path: Path) -> None:
     """Delete temp files left beside ``path`` by a writer killed mid-save. Only the lock
     holder writes the config, so under the lock no such file is in use."""
     pattern = re.compile(r"\." + re.escape(path.name) + r"\.[A-Za-z0-9_]{8}\.tmp")

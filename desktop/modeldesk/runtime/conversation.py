@@ -113,6 +113,9 @@ class Conversation:
     # except ``model`` (see the module docstring).
     raw: dict[str, Any] | None = None
     api: Api | None = None
+    # A Messages client's ``anthropic-beta`` header: forwarded with its body to an
+    # Anthropic-kind provider (beta fields in the body need it).
+    beta: str | None = None
 
     def needs(self) -> frozenset[str]:
         """Capabilities a model must have to carry this conversation."""
@@ -432,6 +435,16 @@ def from_messages(body: dict[str, Any]) -> Conversation:
         where = f"messages[{i}]"
         item = _obj(raw, where)
         role = item.get("role")
+        if role == "system":
+            # A system turn between the others (Claude Code sends its environment notes so):
+            # instructions like the system prompt, which it joins, as a Responses request's
+            # developer items do.
+            parts, calls, results = _anthropic_parts(item.get("content"), f"{where}.content")
+            if calls or results or any(not isinstance(p, TextPart) for p in parts):
+                raise _fail(f"{where}.content", "a system turn holds text only")
+            text = "".join(p.text for p in parts if isinstance(p, TextPart))
+            system = f"{system}\n\n{text}" if system else text
+            continue
         if role not in ("user", "assistant"):
             raise _fail(f"{where}.role", f"unknown role {str(role)[:40]!r}")
         parts, calls, results = _anthropic_parts(item.get("content"), f"{where}.content")

@@ -51,6 +51,10 @@ class _Refused(Exception):
         self.status, self.code, self.message = status, code, message
 
 
+class _Gone(Exception):
+    """The client went away while sending its request: nobody to answer."""
+
+
 class GatewayApp:
     def __init__(self, gateway: Gateway, token: str | None = None) -> None:
         self.gateway = gateway
@@ -102,6 +106,8 @@ class GatewayApp:
             )
         except (_Refused, GatewayError) as exc:
             await _json(send, exc.status, error_body(api, exc.status, exc.code, exc.message))
+        except _Gone:
+            return
 
     def _authorized(self, headers: list[tuple[bytes, bytes]]) -> bool:
         assert self._token is not None
@@ -152,8 +158,12 @@ class GatewayApp:
             raise _Refused(400, "invalid_request", exc.message) from None
         client = None
         for name, value in headers:
-            if name.lower() == b"user-agent":
+            lowered = name.lower()
+            if lowered == b"user-agent":
                 client = value.decode("latin-1")[:200]
+            elif lowered == b"anthropic-beta" and api == "messages":
+                beta = value.decode("latin-1")
+                conversation.beta = beta if beta.isprintable() and len(beta) <= 1000 else None
         try:
             await self.gateway.handle(api, conversation, model, client, send, receive)
         except ModelDeskError as exc:
@@ -177,7 +187,7 @@ async def _read_body(receive: Receive, headers: list[tuple[bytes, bytes]]) -> by
         except TimeoutError:
             raise _Refused(408, "body_timeout", "The request body did not arrive in time.") from None
         if message["type"] == "http.disconnect":
-            raise asyncio.CancelledError  # nobody to answer
+            raise _Gone
         body += message.get("body", b"")
         if len(body) > MAX_BODY_BYTES:
             raise _Refused(413, "body_too_large", f"The request body is larger than {MAX_BODY_BYTES >> 20} MiB.")

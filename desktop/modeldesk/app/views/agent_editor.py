@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
-    QDoubleSpinBox,
     QFormLayout,
     QGridLayout,
     QHBoxLayout,
@@ -25,7 +24,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QScrollArea,
-    QSpinBox,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -42,7 +40,7 @@ from ..models.trace_model import layer_label
 from ..widgets.actions import widget_action
 from ..widgets.collapsible import CollapsibleSection
 from ..widgets.elided import ElidedLabel, elide_combo
-from ..widgets.fallback_fields import FALLBACK_FIELDS, SwitchBox, editor_for, field_tooltip, value_text
+from ..widgets.fallback_fields import FALLBACK_FIELDS, OptionEditor, editor_for, field_tooltip, value_text
 from ..widgets.model_list_editor import ModelListEditor
 from ..widgets.style import set_heading_font
 from ..widgets.table_section import TableSection, perform_or_show
@@ -210,7 +208,7 @@ class AgentFallbackForm(QWidget):
         self._agent = agent
         self._error_label = error_label
         self.checks: dict[str, QCheckBox] = {}
-        self.boxes: dict[str, QSpinBox | QDoubleSpinBox | SwitchBox] = {}
+        self.boxes: dict[str, OptionEditor] = {}
         self.notes: dict[str, QLabel] = {}
         grid = QGridLayout(self)
         grid.setContentsMargins(0, 0, 0, 0)

@@ -146,6 +146,10 @@ class AgentsPage(QWidget):
         self.model.modelAboutToBeReset.connect(self._remember_selection)
         self.model.modelReset.connect(self._restore_selection)
         self._remembered: list[str] = []
+        # The count follows every edit that adds or removes agents (an import, an undo),
+        # not only the filter and the selection.
+        for signal in (self.proxy.rowsInserted, self.proxy.rowsRemoved, self.proxy.modelReset):
+            signal.connect(self._recount)
         self._selection_changed()
         if self.proxy.rowCount():
             self.select_agent(self.proxy.index(0, 0).data(AgentIdRole))
@@ -233,6 +237,9 @@ class AgentsPage(QWidget):
             if page is not None and page is not self.test_run:  # a test run changes nothing in the file
                 page.setEnabled(not paused)
         self._selection_changed()
+
+    def _recount(self, *_: object) -> None:
+        self._update_count(len(self.table.selectionModel().selectedRows()))
 
     def _update_count(self, selected: int) -> None:
         shown, total = self.proxy.rowCount(), self.model.rowCount()

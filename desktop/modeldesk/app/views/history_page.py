@@ -1,5 +1,6 @@
-"""The History page: the recorded runs (the app's Test runs and ``modeldesk run``), which
-model answered each one, and every attempt it took.
+"""The History page: the recorded runs (the app's Test runs, ``modeldesk run``, and the
+gateway's requests with the client that sent them), which model answered each one, and
+every attempt it took.
 
 The runs are read from the user's run history database (``core/history.py``), newest
 first, filtered by agent, by model (runs that tried it), failed runs only, or runs that
@@ -62,7 +63,7 @@ from modeldesk.runtime.history_record import run_record
 from modeldesk.runtime.runner import RunResult
 
 from ..document import Document
-from ..models.runs_model import REHEARSAL_NOTE, RunsModel, latency_text, tokens_text, when_text
+from ..models.runs_model import REHEARSAL_NOTE, RunsModel, client_text, latency_text, tokens_text, when_text
 from ..models.spend_model import AgentSpendModel, ModelSpendModel
 from ..models.timeline_model import TimelineEntry, TimelineModel
 from ..models.trace_model import layer_label
@@ -188,11 +189,18 @@ def timeline_entries(run: RunRecord) -> list[TimelineEntry]:
     return entries
 
 
+def origin_summary(run: RunRecord) -> str:
+    if run.origin == "serve":
+        client = client_text(run, full=True)
+        return f"gateway request from {client}" if client else "gateway request"
+    return "app Test run" if run.origin == "app" else "CLI run"
+
+
 def run_summary(run: RunRecord) -> str:
     """The selected run in two plain lines above its timeline."""
     where = f" from {layer_label(run.source)}" if run.source else ""
     task = f", task {run.task}" if run.task else ""
-    first = f"{when_text(run.started_at)} · {run.agent}{task} · {'app Test run' if run.origin == 'app' else 'CLI run'}"
+    first = f"{when_text(run.started_at)} · {run.agent}{task} · {origin_summary(run)}"
     listed = ", ".join(run.models) if run.models else "(no models)"
     if run.answered_by is None:
         outcome = f"No model answered ({run.error_code or 'failed'})"
@@ -316,7 +324,7 @@ class HistoryPage(QWidget):
             (RunsModel.ATTEMPTS, "Attempts"),
             (RunsModel.LATENCY, "Latency"),
             (RunsModel.TOKENS, "00000 → 00000"),
-            (RunsModel.ORIGIN, "From  "),
+            (RunsModel.ORIGIN, "claude-cli/2.1.300"),
         ):
             header.resizeSection(column, metrics.horizontalAdvance(sample) + 16)
 
@@ -607,7 +615,7 @@ class HistoryPage(QWidget):
         self.count_label.setText(f"{shown} run{'s' if shown != 1 else ''}{more}")
         if not runs and not self.message_label.isVisible():
             self.summary_label.setText(
-                "No runs recorded yet: runs from the agent's Test run and from `modeldesk run` appear here."
+                "No runs recorded yet: runs from the agent's Test run, `modeldesk run` and the gateway appear here."
                 if not self._any_filter()
                 else "No recorded run matches these filters."
             )

@@ -53,11 +53,12 @@ from ..models.projects_model import (
 )
 from ..models.task_rules_model import TaskRule
 from ..widgets.actions import widget_action
-from ..widgets.elided import ElidedLabel, elide_combo
+from ..widgets.elided import ElidedLabel, elide_combo, short
 from ..widgets.model_list_editor import ModelListEditor
 from ..widgets.named_items_box import named_items_box
 from ..widgets.style import set_heading_font, set_text_colour
 from ..widgets.tables import make_table
+from ..widgets.text import counted
 from ..widgets.when_shown import when_shown
 from .dialogs.forms import FormDialog
 from .settings.task_models_editor import TaskModelsEditor, rules_of
@@ -113,12 +114,13 @@ class DeleteProjectDialog(FormDialog):
     """Asks where the agents of a project being deleted go: no project, or another one."""
 
     def __init__(self, config: Config, project: Project, members: int, parent: QWidget | None = None) -> None:
-        super().__init__(parent, f"Delete project {project.name}")
+        super().__init__(parent, f"Delete project {short(project.name)}")
         question = QLabel(
-            f"{project.name} has {members} agent{'s' if members != 1 else ''}. What should happen to "
-            f"{'them' if members != 1 else 'it'}?",
+            f"{project.name} has {counted(members, 'agent')}. "
+            f"What should happen to {'them' if members != 1 else 'it'}?",
             self,
         )
+        question.setTextFormat(Qt.TextFormat.PlainText)  # the name is data, never markup
         question.setWordWrap(True)
         self.none_radio = QRadioButton("Leave them &without a project (they inherit Settings' default)", self)
         self.move_radio = QRadioButton("&Move them to:", self)
@@ -461,6 +463,14 @@ class ProjectsPage(QWidget):
         if not name:
             self.show_message("Type a name for the new project first.")
             self.new_project_edit.setFocus()
+            return
+        same = next((item for item in self.document.config.projects if item.name.casefold() == name.casefold()), None)
+        if same is not None:
+            # Two projects of one name cannot be told apart in lists and pickers.
+            self.show_message(f"There is already a project “{same.name}”: give the new one another name.")
+            self.select_project(same.id)
+            self.new_project_edit.setFocus()
+            self.new_project_edit.selectAll()
             return
         project = Project(id=project_id_for(name, self.document.config), name=name)
         if self._perform(AddItem("projects", project, label=f"Add project {name}")):

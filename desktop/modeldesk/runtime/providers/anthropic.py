@@ -68,6 +68,13 @@ class AnthropicProvider(ChatProvider):
             body["messages"].append({"role": "assistant", "content": request.prefix.rstrip()})
         return body
 
+    def request_headers(self, request: ChatRequest) -> dict[str, str]:
+        # A Messages client's beta features travel with its own body (same format only).
+        conversation = request.conversation
+        if conversation is not None and conversation.api == "messages" and conversation.beta:
+            return {"anthropic-beta": conversation.beta}
+        return {}
+
     def chat_url(self) -> str:
         return f"{self.root}/v1/messages"
 

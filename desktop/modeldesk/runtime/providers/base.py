@@ -200,6 +200,10 @@ class ChatProvider:
     async def list_models(self) -> list[RemoteModel]:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def request_headers(self, request: ChatRequest) -> dict[str, str]:
+        """Headers this request needs besides :meth:`headers` (none unless a kind says so)."""
+        return {}
+
     def completion_extras(self, data: Any) -> tuple[list[ToolCallChunk], str | None]:
         """The tool calls and the stop reason of a whole answer (after parse_completion
         accepted it)."""
@@ -211,7 +215,7 @@ class ChatProvider:
         """Send one chat request and yield its text as it arrives, then :class:`Finished`."""
         with self.mapping_errors("request"):
             async with self.client.stream(
-                "POST", self.chat_url(), json=self.body(request), headers=self.headers()
+                "POST", self.chat_url(), json=self.body(request), headers=self.headers() | self.request_headers(request)
             ) as response:
                 await self.raise_for_status(response)
                 if not request.stream or not _is_event_stream(response.headers.get("content-type", "")):

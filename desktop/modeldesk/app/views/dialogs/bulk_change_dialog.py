@@ -493,6 +493,8 @@ class BulkChangeDialog(QDialog):
             # The edit fitted but could not be saved; the document withdrew it.
             self._show_failure(self.document.save_state)
             return
+        changed = sum(1 for c in self._plan if c.changed)
+        self.document.tell(f"Changed the models of {counted(changed, 'agent')} (Edit → Undo puts them back).")
         self.accept()
 
     def _show_failure(self, text: str) -> None:

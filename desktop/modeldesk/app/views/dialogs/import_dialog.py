@@ -223,7 +223,21 @@ class ImportDialog(FormDialog):
             self.show_error(exc.message)
             self.refresh()
             return
+        self.document.tell(self.done_message())
         super().accept()
+
+    def done_message(self) -> str:
+        """What the import did, for the status bar: "Imported f.json: 2 added, 1 changed."."""
+        plan = self.plan
+        if plan is None:
+            return f"Imported {self.source}."
+        parts = [f"{len(plan.added)} added"] if plan.added else []
+        if plan.changed:
+            parts.append(f"{len(plan.changed)} changed")
+        kept = len(plan.conflicting) if self.on_conflict() == "keep" else 0
+        if kept:
+            parts.append(f"{kept} of yours kept")
+        return f"Imported {self.source}: {', '.join(parts) or 'nothing new'}."
 
 
 class ExportDialog(FormDialog):
