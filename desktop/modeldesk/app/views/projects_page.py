@@ -142,7 +142,7 @@ class DeleteProjectDialog(FormDialog):
         move_row.addWidget(self.target_combo, 1)
         note = QLabel("The project and the agents' new project are one step: Edit → Undo puts both back.", self)
         note.setWordWrap(True)
-        note.setEnabled(False)
+        set_text_colour(note, "secondary")
         self.buttons.button(self.buttons.StandardButton.Ok).setText("Delete project")
         self.finish_layout(question, self.none_radio, move_row, note)
 
