@@ -255,6 +255,21 @@ def litellm_proxy(upstream_port: int, folder: Path) -> Iterator[str]:
             proc.wait()
 
 
+def hello_world_rss() -> float:
+    """The resident memory of a bare uvicorn hello-world that answered a few requests."""
+    port = free_port()
+    hello = subprocess.Popen([PY, "-c", HELLO, str(port)], env=ENV)
+    try:
+        wait_http(f"http://127.0.0.1:{port}/")
+        for _ in range(20):
+            httpx.get(f"http://127.0.0.1:{port}/")
+        time.sleep(1.0)
+        return rss_mib(hello.pid)
+    finally:
+        hello.terminate()
+        hello.wait(10)
+
+
 def measure(rounds: int, quick: bool, row: Callable[..., Any]) -> list[Any]:
     """The gateway rows; ``row(figure, baseline, target, limit, **kw)`` makes a bench Row."""
     return asyncio.run(_measure(rounds, quick, row))
@@ -272,7 +287,7 @@ async def _measure(rounds: int, quick: bool, make_row: Callable[..., Any]) -> li
         at_least=5.0,
     )
     burst = make_row(
-        f"gateway: 500 concurrent streams × {STREAM_CHUNKS} chunks, p99 TTFT",
+        f"gateway: 500 concurrent streams x {STREAM_CHUNKS} chunks, p99 TTFT",
         "the same load straight to the upstream",
         "0 errors, exact; ≤ 2x",
         2.0,
@@ -326,17 +341,7 @@ async def _measure(rounds: int, quick: bool, make_row: Callable[..., Any]) -> li
             # 5: idle RSS after the requests above, settled.
             await asyncio.sleep(1.0)
             rss.ours = [rss_mib(gw_pid)]
-        hello_port = free_port()
-        hello = subprocess.Popen([PY, "-c", HELLO, str(hello_port)], env=ENV)
-        try:
-            wait_http(f"http://127.0.0.1:{hello_port}/")
-            for _ in range(20):
-                httpx.get(f"http://127.0.0.1:{hello_port}/")
-            time.sleep(1.0)
-            rss.base = [rss_mib(hello.pid)]
-        finally:
-            hello.terminate()
-            hello.wait(10)
+        rss.base = [await asyncio.to_thread(hello_world_rss)]
         # 4: 500 concurrent streams of 200 chunks.
         with upstream(STREAM_TEXT, STREAM_CHUNKS) as up_port, gateway(up_port, folder) as (gw_url, _pid):
             direct = f"http://127.0.0.1:{up_port}/v1/chat/completions"
