@@ -385,3 +385,25 @@ def test_markup_in_names_is_shown_as_typed(qtbot: Any, document: Any, tmp_path: 
             doc.setHtml(tip) if QtGui.Qt.mightBeRichText(tip) else doc.setPlainText(tip)
             shown.append(doc.toPlainText())
     assert any("<b>Bold</b> analyst" in text for text in shown), shown
+
+
+def test_a_second_squad_or_project_of_the_same_name_is_refused(qtbot: Any, document: Any) -> None:
+    from PySide6.QtCore import Qt
+
+    from modeldesk.app.views.projects_page import ProjectsPage
+    from modeldesk.app.views.squads_page import SquadsPage
+
+    squads = show_active(qtbot, SquadsPage(document))
+    squads.new_squad_edit.setFocus()
+    qtbot.keyClicks(squads.new_squad_edit, "research TEAM")
+    qtbot.keyClick(squads.new_squad_edit, Qt.Key.Key_Return)
+    assert [s.name for s in document.config.squads] == ["Research team", "Support desk"]
+    assert squads.message_label.text() == "There is already a squad “Research team”: give the new one another name."
+    assert squads.current_squad().id == "research-team"
+
+    projects = show_active(qtbot, ProjectsPage(document))
+    projects.new_project_edit.setFocus()
+    qtbot.keyClicks(projects.new_project_edit, "Research")
+    qtbot.keyClick(projects.new_project_edit, Qt.Key.Key_Return)
+    assert [p.id for p in document.config.projects] == ["support", "research"]
+    assert "already a project “Research”" in projects.message_label.text()

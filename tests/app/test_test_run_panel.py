@@ -402,3 +402,14 @@ def test_simulate_refuses_an_unknown_fault_before_running(
     assert not panel.is_running()
     assert panel.result_label.text().startswith("Simulate: unknown fault 'teapot'")
     assert scripted_server.chat_requests() == []
+
+
+def test_simulate_refuses_a_target_that_is_not_in_the_config(
+    qtbot: Any, panel: TestRunPanel, scripted_server: ScriptedServer
+) -> None:
+    panel.simulate_edit.setFocus()
+    qtbot.keyClicks(panel.simulate_edit, "primry=429")
+    start(qtbot, panel, "Say hello")
+    assert panel.result_label.text() == "Simulate: there is no model or provider 'primry'."
+    assert not panel.is_running()
+    assert scripted_server.chat_requests() == []

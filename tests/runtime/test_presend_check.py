@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from modeldesk.runtime.conversation import Conversation, Message, TextPart
 from modeldesk.runtime.events import ModelSkipped
 from modeldesk.runtime.policy import estimate_tokens
 from tests.support.scripted_server import ScriptedServer
@@ -75,3 +76,19 @@ def test_the_estimate_is_conservative() -> None:
     assert estimate_tokens(["漢" * 1000]) >= 1000
     assert estimate_tokens(["Hi"], max_tokens=500) > 500
     assert estimate_tokens(["Hi", "there"]) > estimate_tokens(["Hi there"])  # each message has an overhead
+
+
+def test_a_whole_conversation_is_counted(scripted_server: ScriptedServer) -> None:
+    # The gateway's runs carry a conversation (earlier turns, tool results) instead of a prompt.
+    turns = [
+        Message("user", (TextPart(LONG),)),
+        Message("assistant", (TextPart("Noted."),)),
+        Message("user", (TextPart("And now?"),)),
+    ]
+    conversation = Conversation(turns, max_tokens=100)
+    outcome = run(build_config(scripted_server, _models(2048)), "And now?", conversation=conversation)
+    assert outcome.result.model == "L"
+    assert _skip_lines(outcome)["S"].startswith("needs ~")
+    small = Conversation([Message("user", (TextPart("Hi"),))], max_tokens=3000)
+    outcome = run(build_config(scripted_server, _models(2048)), "Hi", conversation=small)
+    assert outcome.result.model == "L"  # the conversation's own max_tokens counts

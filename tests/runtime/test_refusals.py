@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from modeldesk.runtime.events import OutputKept, OutputWithdrawn
+from modeldesk.runtime.simulate import parse_simulations
 from tests.support.scripted_server import ScriptedServer, ok, refusal, stream_error
 
 from .conftest import build_config, run
@@ -113,3 +114,15 @@ def test_an_ordinary_error_event_is_still_a_server_error(scripted_server: Script
     scripted_server.script("a", stream_error("upstream failed"), ok("Second time."))
     outcome = run(build_config(scripted_server))
     assert outcome.result.model == "A" and outcome.result.attempts[0].error_class == "server"
+
+
+@pytest.mark.parametrize("api", list(APIS))
+@pytest.mark.parametrize("stream", [True, False], ids=["stream", "no-stream"])
+def test_a_refusal_can_be_rehearsed(scripted_server: ScriptedServer, api: str, stream: bool) -> None:
+    scripted_server.script("c", ok("From C."))
+    simulation = parse_simulations(["A=refusal"])
+    outcome = run(build_config(scripted_server, _models(api)), stream=stream, simulate=simulation)
+    assert outcome.result.model == "C" and outcome.result.text == "From C."
+    refused = outcome.result.attempts[0]
+    assert (refused.error_class, refused.simulated) == ("refusal", "refusal")
+    assert [r.model for r in scripted_server.chat_requests()] == ["c"]  # the refusal never left the process

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import cast
 
-from PySide6.QtCore import QFileSystemWatcher, QSignalBlocker, Qt, QTimer, QUrl
+from PySide6.QtCore import QByteArray, QFileSystemWatcher, QSettings, QSignalBlocker, Qt, QTimer, QUrl
 from PySide6.QtGui import QAction, QCloseEvent, QColor, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QFrame,
@@ -58,8 +58,10 @@ class MainWindow(QMainWindow):
     def __init__(self, document: Document, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.document = document
-        self.setWindowTitle("ModelDesk")
-        self.resize(1280, 820)
+        # The file being edited, then the app: two windows on two files are told apart.
+        self.setWindowTitle(f"{document.store.path.name} — ModelDesk")
+        self.setWindowFilePath(str(document.store.path))
+        self.resize(1280, 820)  # the app then restores the size it had last time
 
         self.pages = QTabWidget(self)
         self.pages.setDocumentMode(True)
@@ -347,6 +349,7 @@ class MainWindow(QMainWindow):
         self._debounce.stop()
         # Saves run in the background: let the queued ones land before the app ends.
         self.document.wait_saved()
+        QSettings().setValue(GEOMETRY_KEY, self.saveGeometry())
         # Network work still under way (a test run, a provider check) must not outlive
         # the window that shows it.
         self.agents_page.test_run.shutdown()
@@ -357,6 +360,19 @@ class MainWindow(QMainWindow):
         if self.is_built("serve"):
             self.serve_page.shutdown()  # the gateway itself goes on serving
         super().closeEvent(event)
+
+
+GEOMETRY_KEY = "window/geometry"
+
+
+def restore_geometry(window: QMainWindow) -> None:
+    """The size and place the window had when last closed (saved on close), else
+    1280 by 820 or what the screen has room for. Called by the app before showing."""
+    saved = QSettings().value(GEOMETRY_KEY)
+    if isinstance(saved, QByteArray) and window.restoreGeometry(saved):
+        return
+    screen = window.screen().availableGeometry()
+    window.resize(min(1280, screen.width()), min(820, screen.height()))
 
 
 class PausedBanner(QFrame):

@@ -17,6 +17,7 @@ awaiting code (so ``asyncio.timeout``, task groups and qasync behave as usual).
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import random
 import time
@@ -33,7 +34,7 @@ from modeldesk.core.resolver import Resolver
 from modeldesk.core.schema import Config, FallbackSettings, Model, ModelValue, Policy, Provider
 
 from . import policy as fallback
-from .conversation import Conversation
+from .conversation import DEFAULT_TRANSLATED_MAX_TOKENS, Conversation, ImagePart
 from .cooldown import CooldownTracker
 from .errors import ProviderError
 from .events import (
@@ -65,6 +66,8 @@ from .simulate import FaultTransport, Simulation
 # A stream's rate (min_chars_per_s) is judged only after it has run this long: the first
 # seconds of an answer are often slow.
 RATE_GRACE_S = 10.0
+# What one image counts for in the pre-send token estimate (see _image_tokens).
+IMAGE_TOKENS = 1600
 
 log = logging.getLogger(__name__)
 
@@ -742,12 +745,36 @@ class _Run:
 
     def _needed_tokens(self, provider: Provider) -> int:
         """The request's estimated tokens on ``provider``, with the max_tokens it will ask for."""
-        asked = self.max_tokens or (ANTHROPIC_DEFAULT_MAX_TOKENS if provider.kind == "anthropic" else 0)
+        conversation = self.conversation
+        default = 0
+        if provider.kind == "anthropic":  # the Messages API always asks for some
+            default = ANTHROPIC_DEFAULT_MAX_TOKENS if conversation is None else DEFAULT_TRANSLATED_MAX_TOKENS
+        asked = (conversation.max_tokens if conversation is not None else None) or self.max_tokens or default
         key = (len(self.partial), asked)
         if self._estimate is None or self._estimate[0] != key:
-            texts = [text for text in (self.system, self.prompt, self.partial) if text]
-            self._estimate = (key, fallback.estimate_tokens(texts, asked))
+            self._estimate = (key, fallback.estimate_tokens(self._request_texts(), asked + self._image_tokens()))
         return self._estimate[1]
+
+    def _request_texts(self) -> list[str]:
+        """Every text the request sends: instruction, prompt (or the conversation's turns,
+        tool calls and tool declarations) and any partial answer being continued."""
+        conversation = self.conversation
+        if conversation is None:
+            return [text for text in (self.system, self.prompt, self.partial) if text]
+        texts = [conversation.system or "", self.partial]
+        for message in conversation.messages:
+            texts.append(message.text())
+            texts += [call.name + call.arguments for call in message.tool_calls]
+        texts += [tool.name + (tool.description or "") + json.dumps(tool.parameters) for tool in conversation.tools]
+        return [text for text in texts if text]
+
+    def _image_tokens(self) -> int:
+        """Images are counted by number, not by the size of their data: a model's cost of an
+        image is bounded (about 1,600 tokens for the largest at Anthropic and OpenAI)."""
+        if self.conversation is None:
+            return 0
+        images = sum(isinstance(p, ImagePart) for m in self.conversation.messages for p in m.parts)
+        return images * IMAGE_TOKENS
 
     def _too_small_message(self) -> str | None:
         """When every model skipped was skipped for its window: the run's error message."""
@@ -771,10 +798,12 @@ class _Run:
 
     def _is_last(self, pending: list[str], seen: set[str], state: fallback.SkipState) -> bool:
         """No model still pending would be tried as things stand (it may still be skipped later)."""
-        return all(
-            self._usable(model_id, state)[0] is None or model_id in seen or model_id in pending[:index]
-            for index, model_id in enumerate(pending)
-        )
+        earlier = set(seen)  # a model listed again is not tried again
+        for model_id in pending:
+            if model_id not in earlier and self._usable(model_id, state)[0] is not None:
+                return False
+            earlier.add(model_id)
+        return True
 
     def _after_success(self, answered: str, failures: list[tuple[str, str]]) -> None:
         if self.cooldowns is None:

@@ -69,7 +69,7 @@ _GONE = "gone"  # the client disconnected
 _STOPPING = "stopping"  # the gateway is shutting down
 
 RATE_CLASSES = frozenset({"rate_limit", "quota"})
-REFUSED_CODES = frozenset({"invalid_request", "content_policy"})
+REFUSED_CODES = frozenset({"invalid_request", "content_policy", "refusal", "context_overflow"})
 UNTRIED_CODES = frozenset({"no_usable_model", "no_key", "budget_exceeded"})
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib.util
-import ipaddress
 import logging
 import signal
 import socket
@@ -23,6 +22,7 @@ from typing import Any
 import uvicorn
 
 from modeldesk.core.history import HistoryStore
+from modeldesk.core.urls import is_loopback  # one definition of "this machine"
 from modeldesk.runtime import serve_status
 from modeldesk.runtime.secrets import SecretSource
 
@@ -39,16 +39,6 @@ STOP_GRACE_S = 5
 
 class ServeError(Exception):
     """The gateway cannot start (the message says why, in the user's words)."""
-
-
-def is_loopback(host: str) -> bool:
-    """127.0.0.0/8, ::1 and localhost."""
-    if host.lower() in ("localhost", "localhost."):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def read_token(path: Path) -> str:

@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
-    QDoubleSpinBox,
     QFormLayout,
     QGridLayout,
     QHBoxLayout,
@@ -25,7 +24,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QScrollArea,
-    QSpinBox,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -42,9 +40,9 @@ from ..models.trace_model import layer_label
 from ..widgets.actions import widget_action
 from ..widgets.collapsible import CollapsibleSection
 from ..widgets.elided import ElidedLabel, elide_combo
-from ..widgets.fallback_fields import FALLBACK_FIELDS, SwitchBox, editor_for, field_tooltip, value_text
+from ..widgets.fallback_fields import FALLBACK_FIELDS, OptionEditor, editor_for, field_tooltip, value_text
 from ..widgets.model_list_editor import ModelListEditor
-from ..widgets.style import set_heading_font
+from ..widgets.style import set_heading_font, set_text_colour
 from ..widgets.table_section import TableSection, perform_or_show
 from ..widgets.wheel_guard import wheel_only_when_focused
 from .dialogs.task_model_dialog import TaskModelDialog
@@ -121,7 +119,7 @@ class AgentTaskModels(TableSection):
         self.otherwise_label = QLabel(self)
         self.otherwise_label.setObjectName("otherwise_label")
         self.otherwise_label.setWordWrap(True)
-        self.otherwise_label.setEnabled(False)
+        set_text_colour(self.otherwise_label, "secondary")
         self.table.selectionModel().selectionChanged.connect(self._show_otherwise)
         self.model.modelReset.connect(self._show_otherwise)
         self.refresh()
@@ -210,7 +208,7 @@ class AgentFallbackForm(QWidget):
         self._agent = agent
         self._error_label = error_label
         self.checks: dict[str, QCheckBox] = {}
-        self.boxes: dict[str, QSpinBox | QDoubleSpinBox | SwitchBox] = {}
+        self.boxes: dict[str, OptionEditor] = {}
         self.notes: dict[str, QLabel] = {}
         grid = QGridLayout(self)
         grid.setContentsMargins(0, 0, 0, 0)
@@ -229,7 +227,7 @@ class AgentFallbackForm(QWidget):
             box.setToolTip(tip)
             box.setMinimumWidth(100)
             note = QLabel(self)
-            note.setEnabled(False)  # greyed: context, not a value of this agent
+            set_text_colour(note, "secondary")  # greyed: context, not a value of this agent
             grid.addWidget(check, row, 0)
             grid.addWidget(box, row, 1)
             grid.addWidget(note, row, 2)
@@ -344,6 +342,7 @@ class AgentEditor(QWidget):
             self.fallback_form,
         )
         self.empty_label = QLabel("Select an agent to edit it.", self)
+        self.empty_label.setWordWrap(True)
         # Each section's header comes before its contents in the Tab order.
         chain: list[QWidget] = [
             self.models_editor.hint_label,
@@ -438,6 +437,16 @@ class AgentEditor(QWidget):
         self.empty_label.setVisible(agent is None)
         if self.agent_id is not None and agent is None:
             self.empty_label.setText(f"The agent '{self.agent_id}' no longer exists.")
+        elif not self._document.config.agents:
+            # An empty workspace: say what comes first, not "select" among nothing.
+            self.empty_label.setText(
+                "There are no agents yet. Add one with Add agent… (Ctrl+N).\n\n"
+                + (
+                    "Agents run on models from your providers: add a provider first in Settings → Models."
+                    if not self._document.config.providers
+                    else "Its models come from the model registry in Settings → Models."
+                )
+            )
         else:
             self.empty_label.setText("Select an agent to edit it.")
         if agent is None:

@@ -425,7 +425,7 @@ class HistoryPage(QWidget):
         self.path_label.setObjectName("history_path")
         self.path_label.setTextFormat(Qt.TextFormat.PlainText)
         self.path_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.path_label.setEnabled(False)  # context, greyed
+        set_text_colour(self.path_label, "secondary")  # context, greyed
         self.keep_spin = QSpinBox(self)
         self.keep_spin.setObjectName("history_keep")
         self.keep_spin.setRange(MIN_KEEP_RUNS, min(MAX_KEEP_RUNS, 2**31 - 1))

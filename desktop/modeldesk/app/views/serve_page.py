@@ -181,16 +181,17 @@ class ServePage(QWidget):
         token_row = QHBoxLayout()
         token_row.addWidget(self.token_edit, 1)
         token_row.addWidget(self.token_button)
+        # Mnemonics here avoid the tabs' (A q P y t H r) and the menus' (F E G V H).
         form = QFormLayout()
-        form.addRow("&Host:", self.host_edit)
-        form.addRow("&Port:", self.port_spin)
-        token_label = QLabel("&Token file:", self)
+        form.addRow("H&ost:", self.host_edit)
+        form.addRow("Port nu&mber:", self.port_spin)
+        token_label = QLabel("Token f&ile:", self)
         token_label.setBuddy(self.token_edit)  # a row of two widgets gets no buddy by itself
         form.addRow(token_label, token_row)
 
         self.start_button = QPushButton("&Start gateway", self)
         self.start_button.setObjectName("serve_start")
-        self.stop_button = QPushButton("St&op gateway", self)
+        self.stop_button = QPushButton("Stop gate&way", self)
         self.stop_button.setObjectName("serve_stop")
         self.copy_url_button = QPushButton("Copy &URL", self)
         buttons = QHBoxLayout()
@@ -242,9 +243,9 @@ class ServePage(QWidget):
         self.copy_setup_button = QPushButton("&Copy lines", self)
         self.copy_setup_button.setObjectName("serve_copy_setup")
         row = QHBoxLayout()
-        tool_label = QLabel("T&ool:", self)
+        tool_label = QLabel("Too&l:", self)
         tool_label.setBuddy(self.tool_combo)
-        agent_label = QLabel("&Agent:", self)
+        agent_label = QLabel("Age&nt:", self)
         agent_label.setBuddy(self.agent_combo)
         for widget in (tool_label, self.tool_combo, agent_label, self.agent_combo):
             row.addWidget(widget)

@@ -288,6 +288,14 @@ class TestRunPanel(QWidget):
             self._show_result(f"Simulate: {exc}", "problem")
             self.simulate_edit.setFocus()
             return None
+        unknown = self._unknown_targets(simulation)
+        if unknown:
+            # A typo would rehearse nothing and look like a healthy run.
+            self._show_result(
+                f"Simulate: there is no model or provider {', '.join(repr(t) for t in unknown)}.", "problem"
+            )
+            self.simulate_edit.setFocus()
+            return None
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
@@ -322,6 +330,13 @@ class TestRunPanel(QWidget):
         self._task.add_done_callback(lambda task: self._on_done(run_id, task))
         self._set_running(True)
         return self._task
+
+    def _unknown_targets(self, simulation: Simulation | None) -> list[str]:
+        if simulation is None:
+            return []
+        config = self.document.config
+        known = {m.id for m in config.models} | {p.id for p in config.providers}
+        return [target for target in simulation.faults if target not in known]
 
     def simulation(self) -> Simulation | None:
         """The faults typed in the Simulate field (None when empty); ValueError says what is wrong."""

@@ -28,6 +28,7 @@ from modeldesk.core.presets import PRESETS, free_provider_id, preset
 from modeldesk.core.schema import ApiKeyRef, Provider, ProviderKind
 from modeldesk.runtime.keyring_errors import is_known, keyring_error_text
 
+from ...widgets.style import set_text_colour
 from .forms import FormDialog, field_label, first_error
 
 KEYRING_SERVICE = "modeldesk"
@@ -119,7 +120,7 @@ class ProviderDialog(FormDialog):
         key_box.addLayout(secret_row)
         note = QLabel("The key itself is kept in the OS keyring, never in the config file.", self)
         note.setWordWrap(True)
-        note.setEnabled(False)
+        set_text_colour(note, "secondary")
         key_box.addWidget(note)
         form.addRow(field_label(fields["api_key"], "api_key") + ":", key_box)
         self.finish_layout(form)
