@@ -198,7 +198,9 @@ def test_exception_dialog_and_log_hold_no_piece_of_a_key(
         try:
             raise ValueError(f"header {PLAIN_KEY[:-3]} and {encoded} were bad")
         except ValueError:
-            sys.excepthook(*sys.exc_info())  # type: ignore[arg-type]
+            kind, error, trace = sys.exc_info()
+            assert kind is not None and error is not None
+            sys.excepthook(kind, error, trace)
         assert texts and "ValueError: header ***" in texts[0]
     finally:
         teardown_logging()
