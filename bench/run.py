@@ -247,9 +247,7 @@ def resolve_all(path: Path, rounds: int) -> Row:
 
     config = messy(json.loads(path.read_bytes()))
     ids = [a.id for a in config.agents]
-    row = Row(
-        "resolve every agent with traces, messy workspace", "dict-lookup loop keeping the known ids", "≤ 4x", 4.0
-    )
+    row = Row("resolve every agent with traces, messy workspace", "dict-lookup loop keeping the known ids", "≤ 4x", 4.0)
 
     def bare() -> None:
         # The least a resolver must do: find each agent's list (own, else project, else
@@ -571,13 +569,14 @@ def gui_rows(path: Path, folder: Path, quick: bool, only: set[str] | None) -> li
         rows.append(row)
     if wanted("pages"):
         page_rows = {
-            ("settings", "first"): Row("Settings page, first open (1,000 models)", "—", "≤ 0.1 s", None, unit="s max"),
-            ("settings", "later"): Row("Settings page, later visits (1,000 models)", "—", "≤ 0.1 s", None, unit="s max"),
-            ("squads", "first"): Row("Squads page, first open (10,000 agents)", "—", "≤ 0.1 s", None, unit="s max"),
-            ("health", "first"): Row("Health page, first open (10,000 agents)", "—", "≤ 0.1 s", None, unit="s max"),
+            (page, visit): Row(f"{label}, {words}", "—", "≤ 0.1 s", None, unit="s max", within=0.1)
+            for page, visit, label, words in (
+                ("settings", "first", "Settings page (1,000 models)", "first open"),
+                ("settings", "later", "Settings page (1,000 models)", "later visits"),
+                ("squads", "first", "Squads page (10,000 agents)", "first open"),
+                ("health", "first", "Health page (10,000 agents)", "first open"),
+            )
         }
-        for row in page_rows.values():
-            row.within = 0.1
         # A first open happens once per process: one process per sample.
         for _ in range(2 if quick else 3):
             try:
