@@ -12,7 +12,6 @@ import contextlib
 import functools
 import json
 import os
-import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, TextIO, TypeAlias, TypeVar
@@ -28,6 +27,7 @@ from modeldesk.core.schema import Config, FallbackSettings, Policy
 from modeldesk.core.setting_fields import setting_fields
 from modeldesk.core.store import ConfigStore
 from modeldesk.core.text import clean_text as clean_text  # re-exported: every command uses it
+from modeldesk.core.text import escape_unsafe
 from modeldesk.core.validation_text import schema_problems
 
 ItemT = TypeVar("ItemT", bound=BaseModel)
@@ -382,14 +382,11 @@ def emit_warnings(warnings: Iterable[str]) -> None:
 # --- output -------------------------------------------------------------------------
 
 
-_C1 = re.compile("[\u0080-\u009f]")
-
-
 def print_json(data: Any) -> None:
-    # json escapes C0 controls inside strings; C1 controls (an 8-bit CSI) are escaped here
-    # too, since some terminals act on them. They only occur inside strings.
-    text = json.dumps(data, indent=2, ensure_ascii=False)
-    print(_C1.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
+    # json escapes C0 controls inside strings; C1 controls (an 8-bit CSI), format
+    # characters (bidi overrides) and lone surrogates are escaped here too: the data is
+    # kept exactly, and the output stream's cleaning finds nothing to remove from it.
+    print(escape_unsafe(json.dumps(data, indent=2, ensure_ascii=False)))
 
 
 def print_listing(args: argparse.Namespace, key: str, rows: list[Any], empty: str, render: Callable[[], str]) -> int:
