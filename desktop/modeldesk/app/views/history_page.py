@@ -304,7 +304,7 @@ class HistoryPage(QWidget):
         self.count_label = QLabel(self)
         self.count_label.setObjectName("history_count")
 
-        self.runs_model = RunsModel(self)
+        self.runs_model = RunsModel(self, agent_name=self._agent_name)
         self.runs_view = make_table(
             self.runs_model, "history_runs", "Recorded runs, newest first", self, stretch=(RunsModel.ANSWERED,)
         )
@@ -530,6 +530,10 @@ class HistoryPage(QWidget):
             self._fill_filters()
         else:
             self._filters_stale = True
+
+    def _agent_name(self, agent_id: str) -> str:
+        agent = self.document.config.agent(agent_id)
+        return agent.name if agent is not None else agent_id
 
     def _fill_filters(self) -> None:
         self._filters_stale = False
