@@ -425,3 +425,22 @@ def test_the_agents_table_marks_an_agent_in_a_cooldown(qtbot: Any, qasync_loop: 
     page.test_run.clear_cooldowns()
     assert not str(cell.data()).startswith("⏸")
     window.close()
+
+
+def test_the_agent_editor_fits_a_1024_by_700_window(qtbot: Any, qasync_loop: Any, long_names_file: Path) -> None:
+    from modeldesk.app.document import Document
+
+    document = Document(ConfigStore(long_names_file))
+    window = show_active(qtbot, MainWindow(document), (1024, 700))
+    try:
+        editor = window.agents_page.editor
+        window.agents_page.select_agent(document.config.agents[0].id)
+        editor.task_section.set_expanded(True)
+        editor.fallback_section.set_expanded(True)
+        qtbot.wait(20)
+        # It scrolls up and down (sections open), never sideways.
+        assert not editor.scroll_area.horizontalScrollBar().isVisible()
+        assert editor.name_edit.cursorPosition() == 0
+    finally:
+        window.close()
+        document.shutdown()

@@ -18,6 +18,7 @@ from typing import Any, TextIO, TypeAlias, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from modeldesk.core import limits
 from modeldesk.core.edits import Edit, apply_edit
 from modeldesk.core.errors import EditError, ModelDeskError
 from modeldesk.core.paths import CONFIG_ENV, config_path
@@ -188,8 +189,12 @@ def resolve_for(resolver: Resolver, args: argparse.Namespace) -> tuple[Resolutio
 
 
 def read_stdin_text() -> str:
-    """Standard input as text; bytes that are not UTF-8 are a clear error, not a traceback."""
-    raw = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode("utf-8")
+    """Standard input as text, at most 32 MiB of it (endless input is refused, not read
+    into memory); bytes that are not UTF-8 are a clear error, not a traceback."""
+    if hasattr(sys.stdin, "buffer"):
+        raw = limits.read_stream(sys.stdin.buffer, "standard input")
+    else:
+        raw = sys.stdin.read(limits.MAX_CONFIG_BYTES + 1).encode("utf-8")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

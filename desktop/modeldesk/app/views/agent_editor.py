@@ -227,7 +227,8 @@ class AgentFallbackForm(QWidget):
             box.setToolTip(tip)
             box.setMinimumWidth(100)
             note = QLabel(self)
-            set_text_colour(note, "secondary")  # greyed: context, not a value of this agent
+            set_text_colour(note, "secondary")  # quieter: context, not a value of this agent
+            note.setWordWrap(True)  # the editor is narrow beside the agents list
             grid.addWidget(check, row, 0)
             grid.addWidget(box, row, 1)
             grid.addWidget(note, row, 2)
@@ -456,6 +457,8 @@ class AgentEditor(QWidget):
         # Leave a name the user is still typing alone (isModified is cleared on commit).
         if not self.name_edit.isModified():
             self.name_edit.setText(agent.name)
+            if not self.name_edit.hasFocus():
+                self.name_edit.setCursorPosition(0)  # a long name shows its start
         with QSignalBlocker(self.project_combo):
             self.project_combo.clear()
             self.project_combo.addItem(NO_PROJECT, None)
