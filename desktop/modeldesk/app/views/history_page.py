@@ -326,7 +326,7 @@ class HistoryPage(QWidget):
             (RunsModel.ATTEMPTS, "Attempts"),
             (RunsModel.LATENCY, "Latency"),
             (RunsModel.TOKENS, "00000 → 00000"),
-            (RunsModel.ORIGIN, "claude-cli/2.1.300"),
+            (RunsModel.ORIGIN, "codex_exec/0.171.0 ·"),
         ):
             header.resizeSection(column, metrics.horizontalAdvance(sample) + 16)
 
