@@ -353,6 +353,115 @@ async def _fallback_hop(rounds: int, hops: int) -> list[Row]:
     return [hop, lite]
 
 
+# --- failover: the primary's failure to the fallback's first token ------------------------------
+
+
+def failover(rounds: int, hops: int) -> list[Row]:
+    return asyncio.run(_failover(rounds, hops))
+
+
+async def _failover(rounds: int, hops: int) -> list[Row]:
+    """From the moment the primary's 503 is known to the fallback's first streamed token,
+    with ``failover`` at_once and after_retries (2 retries, the default backoff). The
+    baseline is the same switch written by hand: one reused httpx client that, on the 503,
+    streams the same request from the fallback."""
+    import httpx
+
+    from modeldesk.runtime.events import AttemptFailed, RunEvent, TextDelta
+    from modeldesk.runtime.providers import new_client
+    from modeldesk.runtime.runner import run_agent
+    from tests.support.scripted_server import ScriptedServer, ok, status
+
+    at_once = Row(
+        "failover at_once: primary's 503 → fallback's first token",
+        "httpx by hand: on the 503, stream from the fallback",
+        "≤ 1.50x",
+        1.50,
+    )
+    after = Row(
+        "failover after_retries (2 retries, default backoff): 503 → fallback's first token",
+        "httpx by hand (as above)",
+        "—",
+        None,
+        note="the retries' backoff (0.2 s, 0.4 s, ±10%) is the difference; at_once skips it",
+    )
+    with ScriptedServer(default=ok("Fallback answer, streamed in pieces.", chunks=4)) as server:
+        server.script("primary", *[status(503) for _ in range(100_000)])  # the primary always fails
+        server.script("backup", *[ok("Fallback answer, streamed in pieces.", chunks=4) for _ in range(100_000)])
+
+        def config(mode: str) -> Config:
+            return Config.model_validate(
+                {
+                    "providers": [
+                        {"id": "one", "kind": "openai", "base_url": server.openai_url},
+                        {"id": "two", "kind": "openai", "base_url": server.openai_url},
+                    ],
+                    "models": [
+                        {"id": "primary", "provider": "one", "name": "primary"},
+                        {"id": "backup", "provider": "two", "name": "backup"},
+                    ],
+                    "agents": [
+                        {
+                            "id": "a",
+                            "name": "A",
+                            "model": ["primary", "backup"],
+                            "fallback": {"retries": 2, "cooldown_s": 0, "failover": mode},
+                        }
+                    ],
+                }
+            )
+
+        configs = {"at_once": config("at_once"), "after_retries": config("after_retries")}
+        shared = new_client(10.0)
+        messages = [{"role": "user", "content": "hi"}]
+
+        async def ours(mode: str) -> float:
+            marks: dict[str, float] = {}
+
+            def on_event(event: RunEvent) -> None:
+                if isinstance(event, AttemptFailed) and event.model == "primary":
+                    marks.setdefault("failed", time.perf_counter())
+                elif isinstance(event, TextDelta) and event.model == "backup":
+                    marks.setdefault("token", time.perf_counter())
+
+            result = await run_agent(configs[mode], "a", "hi", client=shared, on_event=on_event)
+            assert result.model == "backup", result.error
+            return marks["token"] - marks["failed"]
+
+        async def by_hand(client: httpx.AsyncClient) -> float:
+            first = await client.post(
+                f"{server.openai_url}/chat/completions", json={"model": "primary", "messages": messages}
+            )
+            assert first.status_code == 503
+            failed = time.perf_counter()
+            body = {"model": "backup", "messages": messages, "stream": True}
+            token: float | None = None
+            async with client.stream("POST", f"{server.openai_url}/chat/completions", json=body) as answer:
+                async for line in answer.aiter_lines():  # to the end, as the runner reads it
+                    if token is None and '"content"' in line:
+                        token = time.perf_counter()
+            assert token is not None
+            return token - failed
+
+        async def median_of(count: int, sample: Callable[[], Any]) -> float:
+            return statistics.median([await sample() for _ in range(count)])
+
+        async with httpx.AsyncClient(trust_env=False) as client:
+            await median_of(hops, lambda: by_hand(client))  # warm-up: connections, imports
+            await median_of(hops, lambda: ours("at_once"))
+            for index in range(rounds):
+                base_first = index % 2 == 0
+                if base_first:
+                    at_once.base.append(await median_of(hops, lambda: by_hand(client)))
+                at_once.ours.append(await median_of(hops, lambda: ours("at_once")))
+                after.ours.append(await median_of(max(hops // 5, 1), lambda: ours("after_retries")))
+                if not base_first:
+                    at_once.base.append(await median_of(hops, lambda: by_hand(client)))
+            after.base = list(at_once.base)
+        await shared.aclose()
+    return [at_once, after]
+
+
 def _litellm_router(base_url: str) -> Any:
     try:
         import litellm
@@ -453,7 +562,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer rounds (a rough look in about a minute)")
     parser.add_argument("--docs", action="store_true", help="also put the table into docs/performance.md")
-    parser.add_argument("--only", help="comma-separated: edit,bulk,stream,filter,start,store,resolve,cli,hop")
+    parser.add_argument("--only", help="comma-separated: edit,bulk,stream,filter,start,store,resolve,cli,hop,failover")
     parser.add_argument("--table", action="store_true", help="only print the table of bench/results.json")
     args = parser.parse_args()
     if args.table:
@@ -478,6 +587,7 @@ def main() -> None:
             ("resolve", "resolve every agent with traces", lambda: [resolve_all(path, rounds)]),
             ("cli", "CLI `resolve --json`, whole process", lambda: [cli_resolve(path, rounds)]),
             ("hop", "fallback hop 429 -> 200", lambda: fallback_hop(rounds, 10 if args.quick else 15)),
+            ("failover", "failover to the first token", lambda: failover(rounds, 5 if args.quick else 10)),
         ]
         for name, figure, measure in core:
             if only is not None and name not in only:

@@ -201,6 +201,7 @@ def main(argv: list[str] | None = None) -> int:
 
     shoot_test_run(app, workdir, shoot)
     shoot_first_hour(app, workdir, shoot)
+    shoot_serve(app, workdir, shoot)
     return 0
 
 
@@ -460,6 +461,85 @@ def shoot_first_hour(app: Any, workdir: Path, shoot: Callable[[str, Any], None])
         asyncio.set_event_loop(None)
         loop.close()
         app.processEvents()
+
+
+# Requests the serve picture sends through the gateway: (User-Agent, API, agent, answer).
+SERVE_REQUESTS = (
+    ("claude-cli/2.1.332 (external, cli)", "messages", "analyst", "The churn fell to 3.2%."),
+    ("codex_exec/0.171.0 (Debian 12.0.0; x86_64)", "responses", "researcher", "Three sources agree."),
+    ("OpenAI/Python 1.99.9", "chat", "triage", "Priority: high."),
+    ("aider/0.86.1", "chat", "helper", "Done."),
+)
+
+
+def shoot_serve(app: Any, workdir: Path, shoot: Callable[[str, Any], None]) -> None:
+    """serve.png: a gateway started from the Serve page (a real `modeldesk serve` process on
+    127.0.0.1, any free port) that answered requests from four clients, each through the
+    scripted server."""
+    import httpx
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    from modeldesk.app.document import Document
+    from modeldesk.app.main_window import MainWindow
+    from modeldesk.core.resolver import Resolver
+    from modeldesk.core.store import ConfigStore
+    from modeldesk.runtime.serve_control import stop_gateway
+    from tests.support.scripted_server import ScriptedServer, ok, status
+
+    with ScriptedServer() as server:
+        config = test_run_config(server)
+        outside = [p.id for p in config.providers if not p.base_url.startswith(LOCAL_PREFIX)]
+        assert not outside, f"providers not on 127.0.0.1: {outside}"
+        server.default = status(500, "not scripted for the screenshots")
+        store = ConfigStore(workdir / "serve" / "config.json")
+        store.path.parent.mkdir(parents=True, exist_ok=True)
+        store.save(config)
+        window = MainWindow(Document(store))
+        window.resize(1360, 860)
+        window.show()
+        try:
+            window.pages.setCurrentWidget(window.serve_page)
+            page = window.serve_page
+            page.port_spin.setValue(0)
+            QTest.mouseClick(page.start_button, Qt.MouseButton.LeftButton)
+            if not wait_until(app, lambda: page.status is not None, 30):
+                raise SystemExit(f"the gateway did not start: {page.message_label.text()}")
+            assert page.status is not None
+            url = page.status.url
+            for user_agent, api, agent_id, answer in SERVE_REQUESTS:
+                first = config.model(Resolver(config).chat(agent_id).models[0])
+                assert first is not None
+                server.script(first.name, ok(answer))
+                headers = {"User-Agent": user_agent}
+                if api == "messages":
+                    path = "/v1/messages"
+                    body: dict[str, Any] = {"model": agent_id, "max_tokens": 200}
+                    body["messages"] = [{"role": "user", "content": "Summarise the churn figures."}]
+                    headers["anthropic-version"] = "2023-06-01"
+                elif api == "responses":
+                    path, body = "/v1/responses", {"model": agent_id, "input": "Check the sources."}
+                else:
+                    path = "/v1/chat/completions"
+                    body = {"model": agent_id, "messages": [{"role": "user", "content": "Triage this ticket."}]}
+                reply = httpx.post(url + path, json=body, headers=headers, timeout=30)
+                assert reply.status_code == 200, reply.text
+                wait_until(app, lambda: False, 0.3)  # a second apart in the list
+
+            def listed() -> bool:
+                page.controller.poll()
+                return page.requests_model.rowCount() == len(SERVE_REQUESTS)
+
+            if not wait_until(app, listed, 10):
+                raise SystemExit("the gateway's requests did not reach the history")
+            page.tool_combo.setCurrentIndex(page.tool_combo.findData("claude-code"))
+            page.agent_combo.setCurrentIndex(page.agent_combo.findData("analyst"))
+            page.requests_view.selectRow(0)
+            shoot("serve", window)
+        finally:
+            window.close()
+            stop_gateway(store.path)
+            app.processEvents()
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ reads or writes a real user's files."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import pytest
 
@@ -29,12 +30,33 @@ def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: p
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
 
 
+@pytest.fixture(autouse=True)
+def _forget_keys() -> Iterator[None]:
+    # Keys read in one test are redacted for the rest of the process: forget them after it.
+    yield
+    from modeldesk.core.redaction import forget_all
+
+    forget_all()
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    # Each test under tests/security is an attack: count whether it held or broke.
+    from tests.support import attacks
+
+    attacks.TALLY.note(report.nodeid, report.when, report.outcome)
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    # The reliability suite's counts (tests/reliability), printed whether or not output
-    # capture is on.
+    # The reliability suite's counts (tests/reliability) and the security suite's
+    # (tests/security), printed whether or not output capture is on.
+    from tests.support import attacks
     from tests.support.figures import FIGURES
 
     if FIGURES:
         terminalreporter.section("reliability figures")
         for name, text in FIGURES:
             terminalreporter.write_line(f"{name}: {text}")
+    if lines := attacks.TALLY.summary():
+        terminalreporter.section("security figures")
+        for line in lines:
+            terminalreporter.write_line(line)

@@ -2,16 +2,21 @@
 `modeldesk-app`: the app alone.
 
 Only what the chosen path needs is imported: a command loads its own module (see
-:mod:`modeldesk.cli.main`), and Qt is loaded only to open the app. Both entry points check
-first that the app can start here (a display, PySide6), and say why not instead of a core
-dump or a traceback. Ctrl+C while modules are still loading ends the command as Ctrl+C
-during its work does: exit 130 and a line (JSON with --json), never a traceback.
+:mod:`modeldesk.cli.main`), Qt is loaded only to open the app, and the gateway's server
+stack only for `modeldesk serve`. Both entry points check first that the app can start
+here (a display, PySide6), and say why not instead of a core dump or a traceback. Ctrl+C
+while modules are still loading ends the command as Ctrl+C during its work does: exit 130
+and a line (JSON with --json), never a traceback.
 """
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import argparse
 
 
 def launch_app(config_path: str | None) -> int:
@@ -63,6 +68,13 @@ class InterruptAfterLoading:
             raise KeyboardInterrupt
 
 
+def launch_serve(args: argparse.Namespace) -> int:
+    """Run the gateway (`modeldesk serve`): the serve layer, which the CLI does not import."""
+    from modeldesk.serve.command import run_serve
+
+    return run_serve(args)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         with InterruptAfterLoading():
@@ -74,6 +86,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         setup_logging()  # run attempts and errors go to the log file (see modeldesk.logs)
         if args.command is None:
             return launch_app(args.config)
+        if args.command == "serve":
+            return launch_serve(args)
         return run_command(args)
     except KeyboardInterrupt:
         from modeldesk.cli.main import interrupted

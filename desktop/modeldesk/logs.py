@@ -8,6 +8,7 @@ Kept free of Qt and of the runtime so every entry point can set it up cheaply.
 
 from __future__ import annotations
 
+import io
 import logging
 import logging.handlers
 import os
@@ -15,6 +16,8 @@ import re
 from pathlib import Path
 
 import platformdirs
+
+from modeldesk.core.redaction import redact as redact_known
 
 LOG_ENV = "MODELDESK_LOG_DIR"
 MAX_BYTES = 1 << 20
@@ -31,6 +34,9 @@ _SECRET_PATTERNS = (
 
 
 def redact(text: str) -> str:
+    """``text`` without any key this process has read (in any form or piece, see
+    :mod:`modeldesk.core.redaction`), then without anything shaped like a secret."""
+    text = redact_known(text)
     for pattern in _SECRET_PATTERNS:
         text = pattern.sub(lambda m: m.group(1) + "[redacted]" + (m.group(2) if m.re.groups >= 2 else ""), text)
     return text
@@ -56,6 +62,26 @@ def log_path() -> Path:
     return log_dir() / "modeldesk.log"
 
 
+def _private_folders(folder: Path) -> None:
+    """Create ``folder`` readable by its owner only (0700), and so the state folder it is
+    in when that is ModelDesk's own (the default place): the log names agents, models and
+    hosts, and other users of the machine have no business reading it."""
+    state = Path(platformdirs.user_state_dir("modeldesk", appauthor=False))
+    if folder.parent == state:
+        state.parent.mkdir(parents=True, exist_ok=True)
+        state.mkdir(mode=0o700, exist_ok=True)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, exist_ok=True)
+
+
+class _PrivateFileHandler(logging.handlers.RotatingFileHandler):
+    """The rotating handler, its files (the first and every rotated one) created 0600."""
+
+    def _open(self) -> io.TextIOWrapper:
+        descriptor = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        return open(descriptor, "a", encoding=self.encoding, errors=self.errors)
+
+
 # The one file handler, once set up (a dict, so no module global is reassigned).
 _installed: dict[str, logging.Handler] = {}
 
@@ -67,8 +93,8 @@ def setup_logging() -> Path | None:
     if "file" in _installed:
         return path
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handler = logging.handlers.RotatingFileHandler(path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8")
+        _private_folders(path.parent)
+        handler = _PrivateFileHandler(path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8")
     except OSError:
         return None
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))

@@ -130,5 +130,5 @@ def test_run_app_starts_and_quits(tmp_path: Path) -> None:
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, env=env)
     assert result.returncode == 0, result.stderr
-    assert "windows: ['ModelDesk']" in result.stdout
+    assert "windows: ['config.json — ModelDesk']" in result.stdout
     assert "Traceback" not in result.stderr

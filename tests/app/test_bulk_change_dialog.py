@@ -82,7 +82,7 @@ def test_squad_scope_replace_previews_and_applies_as_one_undo_step(
         ("Fact checker (fact-checker)", "o3-mini, claude-3-haiku", "gpt-4.1, claude-3-haiku", ""),
     ]
     assert dialog.apply_button.isEnabled()
-    assert dialog.apply_button.text() == "Apply to 1 agent(s)"
+    assert dialog.apply_button.text() == "Apply to 1 agent"
 
     steps = document.undo_stack.count()
     apply(qtbot, dialog)
@@ -125,7 +125,7 @@ def test_selected_agents_add_fallback_undo_restores_string_form(qtbot: Any, docu
             "inherits claude-sonnet-4, gpt-4o from Settings: skipped",
         ),
     ]
-    assert dialog.apply_button.text() == "Apply to 1 agent(s)"
+    assert dialog.apply_button.text() == "Apply to 1 agent"
     qtbot.mouseClick(dialog.copy_inherited_radio, Qt.MouseButton.LeftButton)
     settle(qtbot, dialog)
     assert table_rows(dialog.preview_model)[2] == (
@@ -212,7 +212,7 @@ def test_set_list_with_the_list_editor_over_every_agent(qtbot: Any, document: An
     rows = table_rows(dialog.preview_model)
     assert len(rows) == len(document.config.agents)
     assert all(row[2] == "gpt-4.1, claude-haiku-4" for row in rows)
-    assert dialog.apply_button.text() == f"Apply to {len(rows)} agent(s)"
+    assert dialog.apply_button.text() == f"Apply to {len(rows)} agents"
     apply(qtbot, dialog)
     assert set(map(tuple, saved_agent_models(config_file).values())) == {("gpt-4.1", "claude-haiku-4")}
 
@@ -259,7 +259,7 @@ def test_scope_and_change_switch_updates_preview_live(qtbot: Any, document: Any)
         "Responder (responder)",
         "Escalation (escalation)",
     ]
-    assert dialog.summary_label.text() == "1 of 3 agent(s) will change; dimmed rows stay as they are."
+    assert dialog.summary_label.text() == "1 of 3 agents will change; dimmed rows stay as they are."
 
 
 @pytest.mark.parametrize("how", ["cancel", "escape", "close"])
@@ -308,7 +308,7 @@ def test_missing_input_and_errors_are_explained(qtbot: Any, document: Any) -> No
     # Nothing in scope changes: Apply stays off.
     type_model(qtbot, dialog.replace_old, "qwen2.5-7b")
     settle(qtbot, dialog)
-    assert dialog.summary_label.text() == "0 of 3 agent(s) will change; dimmed rows stay as they are."
+    assert dialog.summary_label.text() == "0 of 3 agents will change; dimmed rows stay as they are."
     assert not dialog.apply_button.isEnabled()
 
 
@@ -320,12 +320,12 @@ def test_preview_follows_changes_made_while_open(qtbot: Any, document: Any) -> N
     settle(qtbot, dialog)
     type_model(qtbot, dialog.remove_combo, "gpt-4.1")
     settle(qtbot, dialog)
-    assert dialog.summary_label.text() == "1 of 3 agent(s) will change; dimmed rows stay as they are."
+    assert dialog.summary_label.text() == "1 of 3 agents will change; dimmed rows stay as they are."
     # Another window (or the file watcher) changes an agent: the preview shows it.
     document.perform(SetAgentModels("responder", ("gpt-4.1", "gpt-4o")))
     settle(qtbot, dialog)
     assert table_rows(dialog.preview_model)[1] == ("Responder (responder)", "gpt-4.1, gpt-4o", "gpt-4o", "")
-    assert dialog.summary_label.text() == "2 of 3 agent(s) will change; dimmed rows stay as they are."
+    assert dialog.summary_label.text() == "2 of 3 agents will change; dimmed rows stay as they are."
     dialog.reject()
     document.undo_stack.undo()  # a closed dialog no longer follows the document
     assert table_rows(dialog.preview_model)[1][1] == "gpt-4.1, gpt-4o"
@@ -368,7 +368,7 @@ def test_a_list_emptied_by_remove_says_what_the_agent_will_inherit(qtbot: Any, d
     triage = table_rows(dialog.preview_model)[0]
     assert triage[:3] == ("Ticket triage (triage)", "gpt-4o-mini", "(inherits)")
     assert triage[3].startswith("list emptied: will inherit ")
-    assert "carry a note" in dialog.summary_label.text()
+    assert "a note: read them before applying" in dialog.summary_label.text()
 
 
 def test_the_inherited_choice_is_hidden_when_setting_the_whole_list(qtbot: Any, document: Any) -> None:

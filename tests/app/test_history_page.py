@@ -380,3 +380,64 @@ def test_runs_of_the_cli_and_the_app_land_in_one_history(
     assert all(row[1] == "tester" for row in rows.values())
     answered = {run.origin: run.answered_by for run in runs}
     assert set(answered.values()) <= {"primary", "backup"} and all(answered.values())
+
+
+def test_spend_per_agent_and_model_and_each_runs_cost(qtbot: Any, qtmodeltester: Any, document: Document) -> None:
+    store = HistoryStore()
+    for agent, by, costs in (("analyst", "gpt-4o", [None, 0.022]), ("analyst", "claude-sonnet-4", [0.018])):
+        tried = ["claude-sonnet-4", "gpt-4o"][: len(costs)]
+        attempts = [
+            AttemptRecord(m, "answered" if m == by else "failed", 200 if m == by else 503, cost_usd=c, elapsed_ms=800)
+            for m, c in zip(tried, costs, strict=True)
+        ]
+        known = [c for c in costs if c is not None]
+        store.record(
+            RunRecord(
+                agent=agent,
+                models=["claude-sonnet-4", "gpt-4o"],
+                attempts=attempts,
+                answered_by=by,
+                latency_ms=900,
+                cost_usd=sum(known),
+            )
+        )
+    store.record(plain_run())  # no cost known
+    page = make_page(qtbot, document)
+    qtmodeltester.check(page.agent_spend_model)
+    qtmodeltester.check(page.model_spend_model)
+    assert table_rows(page.agent_spend_model) == [
+        ("analyst", "2", "2", "1", "$0.0400"),
+        ("helper", "1", "1", "0", "-"),
+    ]
+    assert table_rows(page.model_spend_model) == [
+        ("claude-sonnet-4", "3", "2", "0", "$0.0180"),
+        ("gpt-4o", "1", "1", "1", "$0.0220"),
+    ]
+    page.set_filters(agent="analyst")
+    assert [r[0] for r in table_rows(page.agent_spend_model)] == ["analyst"]
+    page.select_row(1)  # the older analyst run: gpt-4o stood in
+    assert "cost $0.0220" in page.summary_label.text()
+    assert page.timeline_model.texts()[-1] == "gpt-4o answered in 800 ms · $0.0220"
+    page.details.setCurrentWidget(page.spend_box)
+    assert page.agent_spend_view.isVisible() and page.model_spend_view.isVisible()
+
+
+def test_a_rehearsal_is_marked_and_counts_in_no_success_rate(
+    qtbot: Any, run_window: MainWindow, scripted_server: ScriptedServer
+) -> None:
+    panel = run_window.agents_page.test_run
+    scripted_server.script("gpt-a", ok("Real answer."))
+    run_and_record(qtbot, panel, "Real")
+    panel.simulate_edit.setFocus()
+    qtbot.keyClicks(panel.simulate_edit, "primary=500")
+    scripted_server.script("gpt-b", ok("From the backup."))
+    run_and_record(qtbot, panel, "Rehearse")
+    runs = HistoryStore().query()
+    assert [run.simulated for run in runs] == [True, False]
+    # The healthy primary keeps its record: the injected failure is not held against it.
+    assert stats_text(HistoryStore().model_stats()["primary"]).startswith("100% of 1")
+
+    run_window.pages.setCurrentWidget(run_window.history_page)
+    page = run_window.history_page
+    assert table_rows(page.runs_model)[0][2] == "rehearsal: backup instead of primary"
+    assert "Rehearsal" in page.summary_label.text() or "rehearsal" in page.summary_label.text()

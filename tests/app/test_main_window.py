@@ -34,6 +34,7 @@ def test_pages_and_status_bar(window: MainWindow, config_file: Path) -> None:
         "History",
         "Settings",
         "Health",
+        "Serve",
     ]
     assert window.path_label.text() == str(config_file)
     assert window.save_label.text() == "Saved"

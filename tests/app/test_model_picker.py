@@ -49,7 +49,7 @@ def test_models_are_grouped_by_provider_with_badges(qtbot: Any, document: Docume
     ]
     assert row_texts(picker, "claude-3-haiku")[3] == "model disabled"
     assert row_texts(picker, "gpt-4.1")[2] == "1M tokens"
-    assert row_texts(picker, "llama-3.2-3b")[1:3] == ["local · free", "8.2k tokens"]
+    assert row_texts(picker, "llama-3.2-3b")[1:3] == ["local · free", "8k tokens"]
 
 
 def test_filter_as_you_type_and_no_match(qtbot: Any, document: Document) -> None:

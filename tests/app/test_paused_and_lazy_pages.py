@@ -83,7 +83,7 @@ def test_an_edit_that_meets_a_broken_file_is_withdrawn_before_the_users_eyes(
 def test_pages_are_built_on_first_show(qtbot: Any, document: Document) -> None:
     window = make_window(qtbot, document)
     assert window.is_built("agents")
-    assert not any(window.is_built(key) for key in ("squads", "projects", "history", "settings", "health"))
+    assert not any(window.is_built(key) for key in ("squads", "projects", "history", "settings", "health", "serve"))
     window.pages.setCurrentIndex(1)
     assert window.is_built("squads") and window.pages.currentWidget() is window.squads_page
     assert window.squads_page.isVisible()

@@ -92,6 +92,13 @@ def test_fallback_form_is_built_from_the_schema(qtbot: Any, document: Document) 
     assert isinstance(stream_break, SwitchBox)
     assert [stream_break.itemText(i) for i in range(stream_break.count())] == ["withdraw", "continue"]
     assert stream_break.value() == "withdraw" and form.boxes["enabled"].value() is True
+    for name, words in (
+        ("on_refusal", ["fallback", "stop"]),
+        ("failover", ["after_retries", "at_once"]),
+        ("cost", ["any", "not_more", "free_only"]),
+    ):
+        box = form.boxes[name]
+        assert isinstance(box, SwitchBox) and [box.itemText(i) for i in range(box.count())] == words
     cooldown = FallbackSettings.model_fields["cooldown_s"]
     assert cooldown.description in form.boxes["cooldown_s"].toolTip()
     assert "Default: 60" in form.boxes["cooldown_s"].toolTip()
@@ -286,7 +293,7 @@ def test_fetch_models_imports_new_ones_as_one_undo_step(
     scripted_server: ScriptedServer,
     qasync_loop: Any,
 ) -> None:
-    scripted_server.model_names = ["lab-small", "gpt-4o", "/models/Phi-4.gguf", "bad\x07name"]
+    scripted_server.model_names = ["lab-small", "gpt-4o", "/models/Phi-4.gguf", "???"]
     add_local_provider(document, scripted_server)
     tab.providers.select("lab")
     offered: list[list[str]] = []
@@ -304,7 +311,7 @@ def test_fetch_models_imports_new_ones_as_one_undo_step(
     assert models["lab-small"]["provider"] == "lab"
     assert models["lab/gpt-4o"]["name"] == "gpt-4o"  # the plain id belongs to OpenAI's model
     assert models["Phi-4"]["name"] == "/models/Phi-4.gguf"  # llama.cpp lists the file it loaded
-    assert "skipped 1 (bad\x07name: the name holds control characters)" in tab.providers.model.status["lab"].text
+    assert "skipped 1 (???: no id can be made from this name" in tab.providers.model.status["lab"].text
     # Fetching again adds nothing.
     with qtbot.waitSignal(tab.providers.fetch_finished, timeout=10_000) as finished:
         click(qtbot, tab.providers.fetch_button)
@@ -325,7 +332,7 @@ def test_remove_provider_asks_first(
     monkeypatch.setattr(QMessageBox, "question", answer)
     tab.providers.select("local")
     click(qtbot, tab.providers.remove_button)
-    assert "2 model(s) stay in the registry" in questions[0]
+    assert "2 models stay in the registry" in questions[0]
     assert document.config.provider("local") is None
     # Its models stay, flagged.
     assert document.resolver.model_problem("qwen2.5-7b") == "provider 'local' missing"

@@ -302,7 +302,7 @@ def test_follows_a_rename_and_a_removal_of_the_agent(qtbot: Any, panel: TestRunP
     from modeldesk.core.edits import RemoveItem, UpdateItem
 
     run_document.perform(UpdateItem("agents", "tester", {"name": "Renamed"}))
-    assert panel.agent_label.text() == "Test-run <b>Renamed</b> (tester)"
+    assert panel.agent_label.text() == "Test-run Renamed (tester)"
     run_document.perform(RemoveItem("agents", "tester"))
     assert panel.agent_label.text() == "There is no agent 'tester' any more."
     assert not panel.run_button.isEnabled()

@@ -87,3 +87,27 @@ def test_wheel_over_the_agent_editor_project_combo_changes_nothing(qtbot: Any, d
     assert combo.currentIndex() == chosen
     analyst = document.config.agent("analyst")
     assert analyst is not None and analyst.project == "research"
+
+
+def test_clicking_a_settings_section_then_scrolling_changes_no_setting(
+    qtbot: Any, document: Document, config_file: Path
+) -> None:
+    """Clicking "Fallback" in the sidebar scrolls there but gives no spin box the focus,
+    so the next turn of the wheel over the form scrolls it instead of changing Retries."""
+    from PySide6.QtCore import Qt
+
+    from modeldesk.app.views.settings.settings_page import SECTIONS, SettingsPage
+
+    _require_xcb()
+    page = show_active(qtbot, SettingsPage(document), (1000, 500))
+    sidebar = page.sidebar
+    row = [key for _label, key in SECTIONS].index("fallback")
+    rect = sidebar.visualItemRect(sidebar.item(row))
+    qtbot.mouseClick(sidebar.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    retries = page.models_tab.fallback_form.boxes["retries"]
+    qtbot.waitUntil(lambda: not retries.visibleRegion().isEmpty())
+    assert not retries.hasFocus()
+    before, before_file = retries.value(), config_file.read_text()
+    wheel_over(qtbot, retries, notches=-1)
+    assert retries.value() == before
+    assert config_file.read_text() == before_file

@@ -183,3 +183,21 @@ def test_help_lists_the_switches_with_their_choices(cli: Any, capsys: pytest.Cap
         if isinstance(field, SwitchField) and name in FallbackOverride.model_fields:
             line = next(line for line in text.splitlines() if line.strip().startswith(name + " "))
             assert " or ".join(field.choices) in line and f"default {field.default}" in line
+
+
+def test_refusal_failover_and_cost_options_are_set_per_agent_and_in_the_schema(cli: Any, path: Path) -> None:
+    for name, word, default in (
+        ("on_refusal", "stop", "fallback"),
+        ("failover", "at_once", "after_retries"),
+        ("cost", "not_more", "any"),
+    ):
+        code, out, _ = cli("agents", "set-fallback", "own", name, word)
+        assert code == 0 and out == f"own: {name} = {word} (the agent's own; Settings: {default}).\n"
+    assert agent(path, "own")["fallback"] == {"on_refusal": "stop", "failover": "at_once", "cost": "not_more"}
+    error = cli.json("agents", "set-fallback", "own", "cost", "cheap", expect=1)["error"]
+    assert "'cheap' is not one of: any, not_more, free_only" in error["message"]
+    code, out, _ = cli("config", "schema")
+    fallback = json.loads(out)["$defs"]["FallbackSettings"]["properties"]
+    assert fallback["on_refusal"]["enum"] == ["fallback", "stop"]
+    assert fallback["failover"]["enum"] == ["after_retries", "at_once"]
+    assert fallback["cost"]["enum"] == ["any", "not_more", "free_only"]

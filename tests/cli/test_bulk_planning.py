@@ -51,7 +51,7 @@ def test_models_replace_dry_run_is_what_the_real_run_writes(tmp_path: Path) -> N
     assert code == 0, err
     preview = json.loads(out)
     assert [(c["agent"], c["after"], c["note"]) for c in preview["changes"]] == [
-        ("spaced", [" b"], "b was already listed: c removed, no duplicate"),
+        ("spaced", [" b"], "b was already listed: it moves up to c's place, no duplicate"),
         ("twice", ["b", "x", "x"], ""),
         ("single", ["b"], ""),
     ]

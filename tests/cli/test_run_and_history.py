@@ -16,7 +16,7 @@ import pytest
 
 from modeldesk.core.history import HistoryStore
 from tests.core.helpers import Cli
-from tests.runtime.conftest import build_config
+from tests.runtime.conftest import build_config, route_remote_hosts
 from tests.support.scripted_server import ScriptedServer, ok, slow, status
 
 pytestmark = pytest.mark.timeout(90)
@@ -226,3 +226,41 @@ def test_history_settings_prompts_and_clear(scripted_server: ScriptedServer, tmp
     cleared = json.loads(_run("history", "clear", "--json").stdout)
     assert cleared == {"removed": 2}
     assert "No recorded runs yet." in _run("history").stdout
+
+
+def test_history_shows_spend_per_agent_and_model_and_substitute_answers(
+    scripted_server: ScriptedServer, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    route_remote_hosts(scripted_server, monkeypatch)  # p1 is remote: its prices apply
+    providers = [{"id": "p1", "kind": "openai", "base_url": "http://api.remote.test/v1"}]
+    models = [
+        {"id": "A", "provider": "p1", "name": "a", "price": {"input": 3, "output": 15}},
+        {"id": "B", "provider": "p1", "name": "b", "price": {"input": 2, "output": 10}},
+    ]
+    config = build_config(scripted_server, models, providers=providers, fallback={"cooldown_s": 0})
+    data = config.model_dump(mode="json", exclude_none=True)
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(data))
+    cli = Cli(capsys)
+    scripted_server.script("a", status(404))
+    scripted_server.script("b", ok("From B", usage=(1000, 2000)), ok("Again B", usage=(1000, 2000)))
+    assert cli.json("--config", str(path), "run", "--agent", "agent", "Hi")["cost_usd"] == pytest.approx(0.022)
+    scripted_server.script("a", ok("From A", usage=(1000, 1000)))
+    cli.json("--config", str(path), "run", "--agent", "agent", "Hi")
+
+    spend = cli.json("history", "spend")
+    assert spend["agents"] == [
+        {"agent": "agent", "runs": 2, "answered": 2, "substitute_answers": 1, "cost_usd": pytest.approx(0.04)}
+    ]
+    by_model = {m["model"]: m for m in spend["models"]}
+    assert by_model["B"]["substitute_answers"] == 1 and by_model["B"]["cost_usd"] == pytest.approx(0.022)
+    assert by_model["A"]["answers"] == 1 and by_model["A"]["cost_usd"] == pytest.approx(0.018)
+
+    code, out, _ = cli("history", "spend")
+    assert code == 0
+    assert "agent" in out and "$0.0400" in out and "$0.0220" in out and "SUBSTITUTE" in out
+    code, out, _ = cli("history")
+    assert "B instead of A" in out and "$0.0220" in out
+    run_id = HistoryStore().query()[-1].id
+    code, out, _ = cli("history", "show", str(run_id))
+    assert "Cost: $0.0220" in out

@@ -70,7 +70,7 @@ def test_removing_the_last_model_says_what_the_agent_will_inherit() -> None:
 def test_replace_into_a_list_that_has_the_replacement_collapses_with_a_note() -> None:
     cfg = Config.model_validate({"agents": [{"id": "x", "name": "X", "model": ["c", "b", "a"]}]})
     (row,) = plan_bulk_change(cfg, AllAgentsScope(), ReplaceModel("c", "b"))
-    assert row.after == ("b", "a") and row.note == "b was already listed: c removed, no duplicate"
+    assert row.after == ("b", "a") and row.note == "b was already listed: it moves up to c's place, no duplicate"
 
 
 def test_the_plan_applies_exactly_and_refuses_when_an_agent_changed_meanwhile() -> None:
@@ -126,3 +126,14 @@ def test_an_applied_agent_is_what_model_copy_would_give_and_leaves_the_old_one_a
     assert new is not old and old.model == ["c"]
     assert new == old.model_copy(update={"model": ["c", "b"]})
     assert new.model_fields_set == old.model_fields_set | {"model"}
+
+
+def test_replace_puts_the_replacement_in_the_old_models_place() -> None:
+    cfg = Config.model_validate({"agents": [{"id": "x", "name": "X", "model": ["fast", "qwen", "slow"]}]})
+    (row,) = plan_bulk_change(cfg, AllAgentsScope(), ReplaceModel("fast", "slow"))
+    assert row.after == ("slow", "qwen")
+    assert row.note == "slow was already listed: it moves up to fast's place, no duplicate"
+    # Listed above the old model already, the replacement keeps its better place.
+    (row,) = plan_bulk_change(cfg, AllAgentsScope(), ReplaceModel("slow", "fast"))
+    assert row.after == ("fast", "qwen")
+    assert row.note == "fast was already listed: slow removed, no duplicate"

@@ -167,3 +167,118 @@ def test_reading_a_missing_history_gives_nothing(tmp_path: Path) -> None:
     store = HistoryStore(tmp_path / "none.sqlite3")
     assert store.query() == [] and store.model_stats() == {} and store.count() == 0
     assert not store.path.exists()
+
+
+# --- cost and spend ---------------------------------------------------------------------
+
+OLD_SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT INTO meta VALUES ('schema_version', '1');
+CREATE TABLE runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, started_at REAL NOT NULL, config TEXT, agent TEXT NOT NULL,
+    task TEXT, source TEXT, models TEXT NOT NULL, answered_by TEXT, error_code TEXT, error_message TEXT,
+    input_tokens INTEGER, output_tokens INTEGER, latency_ms INTEGER NOT NULL, origin TEXT NOT NULL, prompt TEXT
+);
+CREATE TABLE attempts (
+    run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE, position INTEGER NOT NULL,
+    model TEXT NOT NULL, outcome TEXT NOT NULL, status INTEGER, error_class TEXT, error TEXT,
+    elapsed_ms INTEGER NOT NULL, PRIMARY KEY (run_id, position)
+);
+INSERT INTO runs (started_at, agent, models, answered_by, latency_ms, origin)
+    VALUES (1.0, 'old', '["m1"]', 'm1', 10, 'cli');
+INSERT INTO attempts VALUES (1, 0, 'm1', 'answered', 200, NULL, NULL, 10);
+"""
+
+
+def costed(agent: str, models: tuple[str, ...], by: str | None, costs: list[float | None]) -> RunRecord:
+    """A run whose attempts (one per model, in order, up to ``by``) cost ``costs``."""
+    tried = list(models[: models.index(by) + 1]) if by else list(models)
+    attempts = [
+        AttemptRecord(m, "answered" if m == by else "failed", 200 if m == by else 503, cost_usd=c)
+        for m, c in zip(tried, costs, strict=True)
+    ]
+    known = [c for c in costs if c is not None]
+    return RunRecord(
+        agent=agent, models=list(models), attempts=attempts, answered_by=by, cost_usd=sum(known) if known else None
+    )
+
+
+def test_a_history_from_before_costs_gains_the_columns_and_keeps_its_runs(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    with sqlite3.connect(path) as connection:
+        connection.executescript(OLD_SCHEMA)
+    store = HistoryStore(path)
+    old = store.query()
+    assert [(r.agent, r.answered_by, r.cost_usd) for r in old] == [("old", "m1", None)]
+    store.record(costed("new", ("m1",), "m1", [0.25]))
+    assert HistoryStore(path).query()[0].cost_usd == 0.25  # a second store finds the columns there
+    with sqlite3.connect(path) as connection:
+        columns = [row[1] for row in connection.execute("PRAGMA table_info(attempts)")]
+    assert columns.count("cost_usd") == 1
+
+
+def test_each_attempts_cost_is_kept(tmp_path: Path) -> None:
+    store = HistoryStore(tmp_path / "h.sqlite3")
+    run_id = store.record(costed("a", ("m1", "m2"), "m2", [None, 0.5]))
+    run = store.get(run_id)
+    assert run is not None and [a.cost_usd for a in run.attempts] == [None, 0.5] and run.cost_usd == 0.5
+    assert run.to_json()["cost_usd"] == 0.5 and run.to_json()["attempts"][1]["cost_usd"] == 0.5
+
+
+def test_spend_per_agent_and_per_model_with_substitute_answers(tmp_path: Path) -> None:
+    store = HistoryStore(tmp_path / "h.sqlite3")
+    store.record(costed("writer", ("m1", "m2"), "m1", [0.5]))
+    store.record(costed("writer", ("m1", "m2"), "m2", [0.125, 0.25]))
+    store.record(costed("writer", ("m1", "m2"), None, [None, None]))
+    store.record(costed("coder", ("m2",), "m2", [1.0]))
+    spend = store.spend()
+    agents = {a.agent: a for a in spend.agents}
+    assert (agents["writer"].runs, agents["writer"].answered, agents["writer"].substitute_answers) == (3, 2, 1)
+    assert agents["writer"].cost_usd == pytest.approx(0.875)
+    assert agents["coder"].cost_usd == pytest.approx(1.0) and agents["coder"].substitute_answers == 0
+    models = {m.model: m for m in spend.models}
+    assert (models["m1"].attempts, models["m1"].answers, models["m1"].substitute_answers) == (3, 1, 0)
+    assert models["m1"].cost_usd == pytest.approx(0.625)
+    assert (models["m2"].answers, models["m2"].substitute_answers) == (2, 1)
+    assert models["m2"].cost_usd == pytest.approx(1.25)
+    assert [a.agent for a in store.spend(agent="coder").agents] == ["coder"]
+    assert spend.to_json()["agents"][0]["cost_usd"] is not None
+
+
+def test_rehearsals_are_marked_and_left_out_of_success_rates(tmp_path: Path) -> None:
+    store = HistoryStore(tmp_path / "h.sqlite3")
+    for _ in range(2):
+        store.record(answered(models=("m1",), by="m1"))
+    rehearsal = failed(models=("m1",))
+    for _ in range(3):
+        store.record(RunRecord(**{**rehearsal.__dict__, "simulated": True}))
+    stats = store.model_stats()["m1"]
+    assert (stats.attempts, stats.answered, stats.success_rate) == (2, 2, 1.0)
+    runs = store.query()
+    assert [r.simulated for r in runs] == [True, True, True, False, False]
+    assert runs[0].to_json()["simulated"] is True
+
+
+def test_a_history_from_before_rehearsals_gains_the_column_and_keeps_its_runs(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    with sqlite3.connect(path) as connection:
+        connection.executescript(OLD_SCHEMA)
+    old = HistoryStore(path).query()
+    assert [(r.agent, r.simulated) for r in old] == [("old", False)]
+    assert HistoryStore(path).model_stats()["m1"].answered == 1
+    with sqlite3.connect(path) as connection:
+        columns = [row[1] for row in connection.execute("PRAGMA table_info(runs)")]
+    assert columns.count("simulated") == 1
+
+
+def test_a_database_from_before_the_client_column_gains_it_and_keeps_its_runs(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    old = HistoryStore(path)
+    old.record(RunRecord(agent="a", models=["m"], answered_by="m"))
+    with sqlite3.connect(path) as connection:
+        connection.execute("ALTER TABLE runs DROP COLUMN client")
+    store = HistoryStore(path)
+    store.record(RunRecord(agent="b", models=["m"], answered_by="m", origin="serve", client="claude-cli/1.0"))
+    runs = store.query()
+    assert [(r.agent, r.origin, r.client) for r in runs] == [("b", "serve", "claude-cli/1.0"), ("a", "cli", None)]
+    assert runs[0].to_json()["client"] == "claude-cli/1.0"

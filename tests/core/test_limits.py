@@ -4,6 +4,7 @@ where the file could be read."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -62,10 +63,27 @@ def test_nesting_the_parser_accepts_but_later_steps_cannot_follow_names_the_limi
 
 
 def test_nesting_within_the_limit_is_an_ordinary_schema_problem(tmp_path: Path) -> None:
-    text = '{"agents": [{"id": "a", "name": ' + "[" * 200 + "]" * 200 + "}]}"
+    text = '{"agents": [{"id": "a", "name": ' + "[" * 40 + "]" * 40 + "}]}"
     with pytest.raises(ConfigError) as caught:
         store(tmp_path, text).load()
     assert "agents[0].name" in caught.value.message
+
+
+@pytest.mark.parametrize("depth", [62, 100, 200])
+def test_nesting_past_the_documented_limit_names_the_limit_not_the_schema(tmp_path: Path, depth: int) -> None:
+    # Three levels ({, [, {) come before the name's own arrays.
+    text = '{"agents": [{"id": "a", "name": ' + "[" * depth + "]" * depth + "}]}"
+    with pytest.raises(ConfigError) as caught:
+        store(tmp_path, text).load()
+    assert f"nested more than {limits.MAX_NESTING} levels deep, the limit" in caught.value.message
+    assert "agents[0].name" not in caught.value.message
+
+
+def test_the_depth_check_ignores_brackets_inside_strings() -> None:
+    text = json.dumps({"a": "[" * 100 + "\\", "b": '\\"' + "{" * 100, "c": ["]]"]})
+    assert text.count("[") > 100  # brackets, backslashes and escaped quotes inside strings
+    assert not limits.deeper_than(text, 2)
+    assert limits.deeper_than("[" * 3 + "]" * 3, 2)
 
 
 def test_a_file_over_the_size_limit_is_not_read_and_not_copied(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -91,3 +91,19 @@ def test_icon_comes_from_the_installed_package(installed: Path, tmp_path: Path) 
     assert package.startswith(str(installed)), package  # the wheel's copy, not the checkout
     assert svg.startswith(str(installed)) and svg.endswith("modeldesk.svg")
     assert icon == "False [16, 32, 48, 64, 128, 256, 512]"
+
+
+def test_the_users_guide_comes_with_the_installed_package(installed: Path, tmp_path: Path) -> None:
+    probe = (
+        "from modeldesk.app.views.app_menus import guide_page\n"
+        "import re\n"
+        "index = guide_page('index.md')\n"
+        "pages = re.findall(r'\\]\\(([^)]+\\.md)\\)', index)\n"
+        "print(len(pages), all(guide_page(p) for p in pages))\n"
+    )
+    result = subprocess.run(
+        [installed / "bin" / "python", "-c", probe], capture_output=True, text=True, env=_clean_env(tmp_path)
+    )
+    assert result.returncode == 0, result.stderr
+    count, found = result.stdout.split()
+    assert int(count) >= 6 and found == "True"

@@ -14,6 +14,7 @@ import pytest
 
 from modeldesk.core.schema import Config
 from modeldesk.runtime import RunEvent, RunResult, run_agent
+from tests.support.redis_server import redis_url  # noqa: F401 (a fixture)
 from tests.support.scripted_server import ScriptedServer, keyed_server, scripted_server  # noqa: F401 (fixtures)
 
 # Small, fast settings: retries with millisecond backoff and short timeouts.
@@ -30,6 +31,15 @@ FAST = {
 }
 
 DEAD_URL = "http://127.0.0.1:9/v1"  # the discard port: nothing listens there
+
+
+def route_remote_hosts(server: ScriptedServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Send requests for any remote host through ``server`` as their HTTP proxy: a provider at
+    ``http://api.remote.test/v1`` is then remote (not loopback, so not free) while nothing
+    leaves the machine."""
+    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", server.url)
 
 
 def build_config(

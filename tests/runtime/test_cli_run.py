@@ -26,6 +26,7 @@ from tests.support.scripted_server import (
     malformed_json,
     malformed_sse,
     ok,
+    refusal,
     reset,
     slow,
     status,
@@ -107,6 +108,10 @@ ROWS: list[
     ("403", {"a": [status(403)]}, None, {}, 0, "C", [("A", F, 403), ("B", SKIP, None), ("C", OK, 200)]),
     ("400-stop", {"a": [status(400, "bad field")]}, None, {}, 1, "invalid_request", [("A", F, 400)]),
     ("content-policy-stop", {"a": [content_policy()]}, None, {}, 1, "content_policy", [("A", F, 400)]),
+    # A refusal goes to another provider's model first (C before B), or stops the run.
+    ("refusal-next", {"a": [refusal("I can't")]}, None, {}, 0, "C", [("A", F, None), ("C", OK, 200)]),
+    ("refusal-stop", {"a": [refusal()]}, None, {"on_refusal": "stop"}, 1, "refusal", [("A", F, None)]),
+    ("501-next", {"a": [status(501)]}, None, {}, 0, "B", [("A", F, 501), ("B", OK, 200)]),
 ]
 
 

@@ -6,69 +6,19 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import socket
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 import redis
 
 from modeldesk.core.schema import FallbackState
 from modeldesk.runtime import CooldownTracker
 from tests.runtime.conftest import build_config, run, write_config
+from tests.support.redis_server import free_port
 from tests.support.scripted_server import ScriptedServer, status
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-def redis_url(tmp_path: Path) -> Iterator[str]:
-    """A redis-server of our own on 127.0.0.1, stopped after the test."""
-    server = shutil.which("redis-server")
-    assert server, "redis-server is not installed (./dev installs the Debian package)"
-    port = _free_port()
-    proc = subprocess.Popen(
-        [
-            server,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(tmp_path),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    client = redis.Redis(host="127.0.0.1", port=port)
-    try:
-        for _ in range(200):
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                time.sleep(0.02)
-        else:
-            raise RuntimeError("redis-server did not start")
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        client.close()
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def test_entries_live_in_redis_and_expire_with_their_cooldown(redis_url: str, tmp_path: Path) -> None:
@@ -83,7 +33,7 @@ def test_entries_live_in_redis_and_expire_with_their_cooldown(redis_url: str, tm
     assert (entry.model, entry.reason, entry.replaced_by, entry.failures) == ("A", "quota", "B", 2)
     assert not (tmp_path / "local.json").exists()  # nothing went to the local store
     client = redis.Redis.from_url(redis_url)
-    [key] = client.keys("modeldesk:cooldown:*")
+    [key] = client.keys("modeldesk:cooldowns:*")
     assert 0 < client.pttl(key) <= 60_000
     assert other_host.clear("agent") == 1 and tracker.active() == []
 
@@ -140,7 +90,7 @@ def test_two_runner_processes_on_one_redis_honour_each_others_cooldowns(
 
 
 def test_redis_down_means_a_warning_and_the_local_store(scripted_server: ScriptedServer, tmp_path: Path) -> None:
-    dead = f"redis://127.0.0.1:{_free_port()}/0"  # nothing listens there
+    dead = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
     tracker = CooldownTracker(tmp_path / "local.json", scope="/c.json", redis_url=dead)
     scripted_server.script("a", status(429))
     r = run(build_config(scripted_server), cooldowns=tracker)
@@ -155,6 +105,6 @@ def test_redis_down_means_a_warning_and_the_local_store(scripted_server: Scripte
 
 
 def test_a_password_in_the_redis_url_is_not_shown(tmp_path: Path) -> None:
-    tracker = CooldownTracker(tmp_path / "l.json", redis_url=f"redis://:hunter2secret@127.0.0.1:{_free_port()}/0")
+    tracker = CooldownTracker(tmp_path / "l.json", redis_url=f"redis://:hunter2secret@127.0.0.1:{free_port()}/0")
     tracker.entries()
     assert tracker.warning is not None and "hunter2secret" not in tracker.warning

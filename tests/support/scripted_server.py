@@ -62,6 +62,7 @@ class Behaviour:
     usage: tuple[int, int] | None = (3, 5)
     extra_headers: tuple[tuple[str, str], ...] = ()
     body: bytes = b""  # for raw()
+    calls: tuple[tuple[str, str, str], ...] = ()  # for tools(): (id, name, JSON arguments)
     content_type: str = "application/json"  # for raw()
 
 
@@ -84,8 +85,10 @@ def status(
     retry_after: float | str | None = None,
     error_type: str = "",
     error_code: str = "",
+    headers: dict[str, str] | None = None,
 ) -> Behaviour:
-    """An HTTP error with a provider-style JSON error body."""
+    """An HTTP error with a provider-style JSON error body (and any ``headers``, such as
+    ``retry-after-ms`` or ``x-should-retry``)."""
     return Behaviour(
         "status",
         status=code,
@@ -93,7 +96,21 @@ def status(
         error_type=error_type,
         error_code=error_code,
         retry_after=None if retry_after is None else str(retry_after),
+        extra_headers=tuple((headers or {}).items()),
     )
+
+
+def tools(*calls: tuple[str, str, dict[str, Any]], text: str = "", chunks: int = 2) -> Behaviour:
+    """An answer that calls tools: ``text`` (maybe none), then each ``(id, name, arguments)``
+    as a tool call (streamed in ``chunks`` pieces of its JSON), stop reason tool_calls /
+    tool_use."""
+    return Behaviour("tools", text=text, chunks=max(chunks, 1), calls=tuple((i, n, json.dumps(a)) for i, n, a in calls))
+
+
+def refusal(text: str = "", *, chunks: int = 2) -> Behaviour:
+    """The model refuses: ``text`` (maybe none) streamed, then OpenAI's ``finish_reason:
+    "content_filter"`` / Anthropic's ``stop_reason: "refusal"`` (in one body when not streaming)."""
+    return Behaviour("refusal", text=text, chunks=max(chunks, 1))
 
 
 def context_overflow(window: int = 4096) -> Behaviour:
@@ -359,7 +376,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         api = "anthropic" if "anthropic-version" in self.headers else "openai"
         authorized = self._record(None, None, api)
-        if self.path.split("?")[0] != "/v1/models":
+        if _origin_form(self.path).split("?")[0] != "/v1/models":
             self._send_error(api, status(404, f"no route {self.path}"))
             return
         if authorized is False:
@@ -388,7 +405,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._send_json(200, data)
 
     def do_POST(self) -> None:
-        path = self.path.split("?")[0]
+        path = _origin_form(self.path).split("?")[0]
         api = "anthropic" if path == "/v1/messages" else "openai"
         length = int(self.headers.get("content-length") or 0)
         raw = self.rfile.read(length) if length else b""
@@ -445,7 +462,7 @@ class _Handler(BaseHTTPRequestHandler):
         if b.kind == "malformed_json" and not stream:
             return self._send_raw(200, "application/json", b'{"id": "x", "choices": [{"message": ')
         if not stream:
-            if b.kind == "ok":
+            if b.kind in ("ok", "refusal", "tools"):
                 return self._send_json(200, _completion(api, b))
             if b.kind in ("cut", "stall"):
                 # Non-streaming variants: headers, then part of the body, then cut or silence.
@@ -506,7 +523,7 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             data = {"error": {"message": b.message, "type": b.error_type or None, "code": b.error_code or None}}
         headers = [("retry-after", b.retry_after)] if b.retry_after is not None else []
-        self._send_json(b.status, data, headers)
+        self._send_json(b.status, data, headers + list(b.extra_headers))
 
     def _send_json(self, code: int, data: Any, headers: list[tuple[str, str]] | None = None) -> None:
         self._send_raw(code, "application/json", json.dumps(data).encode(), headers)
@@ -551,6 +568,15 @@ class _Handler(BaseHTTPRequestHandler):
         _shutdown(self.connection)
 
 
+def _origin_form(target: str) -> str:
+    """The path of a request target. A client using the server as its HTTP proxy sends the
+    absolute form (``http://api.remote.test/v1/...``): the server then stands in for that
+    remote host (tests of what happens to remote providers, with no network)."""
+    if target.startswith(("http://", "https://")):
+        return "/" + target.split("://", 1)[1].partition("/")[2]
+    return target
+
+
 def _shutdown(conn: socket.socket) -> None:
     with contextlib.suppress(OSError):
         conn.shutdown(socket.SHUT_RDWR)
@@ -581,8 +607,9 @@ def _completion(api: str, b: Behaviour) -> dict[str, Any]:
             "type": "message",
             "role": "assistant",
             "model": "scripted",
-            "content": [{"type": "text", "text": b.text}],
-            "stop_reason": "end_turn",
+            "content": ([{"type": "text", "text": b.text}] if b.text or b.kind not in ("refusal", "tools") else [])
+            + [{"type": "tool_use", "id": i, "name": n, "input": json.loads(a)} for i, n, a in b.calls],
+            "stop_reason": {"refusal": "refusal", "tools": "tool_use"}.get(b.kind, "end_turn"),
             "usage": {"input_tokens": prompt, "output_tokens": completion},
         }
     data: dict[str, Any] = {
@@ -590,7 +617,23 @@ def _completion(api: str, b: Behaviour) -> dict[str, Any]:
         "object": "chat.completion",
         "created": 0,
         "model": "scripted",
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": b.text}, "finish_reason": "stop"}],
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": b.text or None}
+                | (
+                    {
+                        "tool_calls": [
+                            {"id": i, "type": "function", "function": {"name": n, "arguments": a}}
+                            for i, n, a in b.calls
+                        ]
+                    }
+                    if b.calls
+                    else {}
+                ),
+                "finish_reason": {"refusal": "content_filter", "tools": "tool_calls"}.get(b.kind, "stop"),
+            }
+        ],
     }
     if b.usage:
         data["usage"] = {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
@@ -635,7 +678,7 @@ def _stream_events(api: str, b: Behaviour) -> Iterator[bytes]:
         if b.kind == "malformed_sse":
             yield _sse({"type": "content_block_delta", "index": 0, "delta": "not an object"}, "content_block_delta")
             return
-        for piece in pieces:
+        for piece in pieces if b.text or b.kind not in ("refusal", "tools") else []:
             yield _sse(
                 {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": piece}},
                 "content_block_delta",
@@ -643,8 +686,28 @@ def _stream_events(api: str, b: Behaviour) -> Iterator[bytes]:
         if b.kind == "no_done":
             return
         yield _sse({"type": "content_block_stop", "index": 0}, "content_block_stop")
+        for number, (call_id, name, arguments) in enumerate(b.calls, start=1):
+            yield _sse(
+                {
+                    "type": "content_block_start",
+                    "index": number,
+                    "content_block": {"type": "tool_use", "id": call_id, "name": name, "input": {}},
+                },
+                "content_block_start",
+            )
+            for piece in _pieces(arguments, b.chunks):
+                yield _sse(
+                    {
+                        "type": "content_block_delta",
+                        "index": number,
+                        "delta": {"type": "input_json_delta", "partial_json": piece},
+                    },
+                    "content_block_delta",
+                )
+            yield _sse({"type": "content_block_stop", "index": number}, "content_block_stop")
+        stop = {"refusal": "refusal", "tools": "tool_use"}.get(b.kind, "end_turn")
         yield _sse(
-            {"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": completion}},
+            {"type": "message_delta", "delta": {"stop_reason": stop}, "usage": {"output_tokens": completion}},
             "message_delta",
         )
         yield _sse({"type": "message_stop"}, "message_stop")
@@ -657,11 +720,19 @@ def _stream_events(api: str, b: Behaviour) -> Iterator[bytes]:
     if b.kind == "malformed_sse":
         yield _sse(base | {"choices": "not a list"})
         return
-    for piece in pieces:
+    for piece in pieces if b.text or b.kind not in ("refusal", "tools") else []:
         yield _sse(base | {"choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]})
     if b.kind == "no_done":
         return
-    yield _sse(base | {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+    for number, (call_id, name, arguments) in enumerate(b.calls):
+        for first, piece in enumerate(_pieces(arguments, b.chunks)):
+            call: dict[str, Any] = {"index": number, "function": {"arguments": piece}}
+            if first == 0:
+                call |= {"id": call_id, "type": "function", "function": {"name": name, "arguments": piece}}
+            delta = {"tool_calls": [call]}
+            yield _sse(base | {"choices": [{"index": 0, "delta": delta, "finish_reason": None}]})
+    finish = {"refusal": "content_filter", "tools": "tool_calls"}.get(b.kind, "stop")
+    yield _sse(base | {"choices": [{"index": 0, "delta": {}, "finish_reason": finish}]})
     if b.usage:
         yield _sse(
             base

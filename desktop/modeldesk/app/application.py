@@ -31,6 +31,7 @@ import qasync  # after PySide6 on purpose
 
 from modeldesk.core.errors import ModelDeskError
 from modeldesk.core.paths import config_path as resolve_config_path
+from modeldesk.core.redaction import redact
 from modeldesk.core.schema import Config
 from modeldesk.core.store import ConfigStore
 from modeldesk.logs import log_path, setup_logging
@@ -163,7 +164,7 @@ def install_exception_hook(parent: QWidget | None = None) -> None:
             )
             box.setTextFormat(Qt.TextFormat.PlainText)
             box.setInformativeText(
-                f"{kind.__name__}: {error}\n\nThe details are in the log file:\n{log_path()}\n\n"
+                f"{kind.__name__}: {redact(str(error))}\n\nThe details are in the log file:\n{log_path()}\n\n"
                 "Your config is saved after every edit; you can keep working or restart ModelDesk."
             )
             box.setStandardButtons(QMessageBox.StandardButton.Ok)
@@ -191,9 +192,10 @@ def run_app(config_path: str | None = None) -> int:
             "The organization policy cannot be used; ModelDesk runs without it.\n\n" + document.policy_error,
         )
 
-    from .main_window import MainWindow
+    from .main_window import MainWindow, restore_geometry
 
     window = MainWindow(document)
+    restore_geometry(window)
     window.show()
     settle_heap()
     if first_run:

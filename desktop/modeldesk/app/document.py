@@ -87,6 +87,9 @@ class Document(QObject):
     save_state_changed = Signal(str)
     paused_changed = Signal(str)
     open_settings_requested = Signal(str)
+    # A short sentence saying what a step just did ("Imported f.json: 2 added."), for the
+    # window's status bar.
+    notice = Signal(str)
     # Emitted by the save thread; Qt queues it to this object's (the GUI) thread.
     _save_finished = Signal(object)
 
@@ -202,6 +205,10 @@ class Document(QObject):
             self.edited.emit(change)
         self.changed.emit()
         return inverse
+
+    def tell(self, text: str) -> None:
+        """Say what was just done (the window shows it in its status bar)."""
+        self.notice.emit(text)
 
     def request_open_settings(self, field: str = "default_agent_model") -> None:
         self.open_settings_requested.emit(field)

@@ -1,6 +1,6 @@
-"""The main window: Agents, Squads and Settings pages, Edit → Undo/Redo, a status bar
-with the config path and save state, and a watcher that picks up changes other
-programs make to the file.
+"""The main window: the Agents, Squads, Projects, History, Settings, Health and Serve
+pages, Edit → Undo/Redo, a status bar with the config path and save state, and a watcher
+that picks up changes other programs make to the file.
 
 When the file on disk becomes unreadable (broken by hand, or written by a newer
 ModelDesk), editing pauses: a banner above the pages says what is wrong and where, the
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import cast
 
-from PySide6.QtCore import QFileSystemWatcher, QSignalBlocker, Qt, QTimer, QUrl
+from PySide6.QtCore import QByteArray, QFileSystemWatcher, QSettings, QSignalBlocker, Qt, QTimer, QUrl
 from PySide6.QtGui import QAction, QCloseEvent, QColor, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QFrame,
@@ -31,6 +31,7 @@ from .views.dialogs.import_dialog import open_export, open_import
 from .views.health_page import HealthPage
 from .views.history_page import HistoryPage, history_recorder
 from .views.projects_page import ProjectsPage
+from .views.serve_page import ServePage
 from .views.settings.settings_page import SettingsPage
 from .views.squads_page import SquadsPage
 
@@ -42,6 +43,7 @@ PAGES = (
     ("history", "Histor&y"),
     ("settings", "Se&ttings"),
     ("health", "&Health"),
+    ("serve", "Se&rve"),
 )
 # Pages that edit the config: read-only while editing is paused.
 EDITING_PAGES = ("agents", "squads", "projects", "settings")
@@ -56,8 +58,10 @@ class MainWindow(QMainWindow):
     def __init__(self, document: Document, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.document = document
-        self.setWindowTitle("ModelDesk")
-        self.resize(1280, 820)
+        # The file being edited, then the app: two windows on two files are told apart.
+        self.setWindowTitle(f"{document.store.path.name} — ModelDesk")
+        self.setWindowFilePath(str(document.store.path))
+        self.resize(1280, 820)  # the app then restores the size it had last time
 
         self.pages = QTabWidget(self)
         self.pages.setDocumentMode(True)
@@ -100,11 +104,14 @@ class MainWindow(QMainWindow):
 
         document.save_state_changed.connect(self.save_label.setText)
         document.open_settings_requested.connect(self.open_settings)
+        document.notice.connect(lambda text: self.statusBar().showMessage(text, 15000))
         document.paused_changed.connect(self._show_paused)
         self.agents_page.editor.open_project_requested.connect(self.open_project)
         history_recorder().failed.connect(self.show_history_problem)
         self._watch_file()
         self._show_paused(document.paused)
+        # The keyboard starts in the agents list (given the focus when the window shows).
+        self.agents_page.table.setFocus()
 
     # --- pages, built on first show --------------------------------------------------
 
@@ -127,6 +134,10 @@ class MainWindow(QMainWindow):
     @property
     def health_page(self) -> HealthPage:
         return cast(HealthPage, self.page("health"))
+
+    @property
+    def serve_page(self) -> ServePage:
+        return cast(ServePage, self.page("serve"))
 
     def is_built(self, key: str) -> bool:
         return key in self._built
@@ -165,6 +176,8 @@ class MainWindow(QMainWindow):
             return SettingsPage(self.document, self)
         if key == "health":
             return HealthPage(self.document, self)
+        if key == "serve":
+            return ServePage(self.document, self)
         raise KeyError(key)
 
     def _build_shown_page(self, index: int) -> None:
@@ -213,6 +226,15 @@ class MainWindow(QMainWindow):
         self._update_undo_actions()
         edit_menu.addAction(self.undo_action)
         edit_menu.addAction(self.redo_action)
+        edit_menu.addSeparator()
+        self.new_agent_action = QAction("&New agent…", self)
+        self.new_agent_action.setShortcut(QKeySequence(QKeySequence.StandardKey.New))
+        self.new_agent_action.triggered.connect(self.new_agent)
+        self.find_action = QAction("&Find agents", self)
+        self.find_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Find))
+        self.find_action.triggered.connect(self.find_agents)
+        edit_menu.addAction(self.new_agent_action)
+        edit_menu.addAction(self.find_action)
 
         go_menu = self.menuBar().addMenu("&Go")
         # One entry per page, in tab order: Ctrl+1 is the first page, Ctrl+2 the second...
@@ -234,6 +256,7 @@ class MainWindow(QMainWindow):
             if key in self._built and key != "agents":
                 self._built[key].setEnabled(not paused)
         self.import_action.setEnabled(not paused)  # an import is an edit too
+        self.new_agent_action.setEnabled(not paused)
         self._update_undo_actions()
 
     def _update_undo_actions(self, *_: object) -> None:
@@ -268,6 +291,14 @@ class MainWindow(QMainWindow):
     def show_history_problem(self, text: str) -> None:
         """A run could not be recorded in the history (the run itself was fine)."""
         self.statusBar().showMessage(text, 15000)
+
+    def new_agent(self) -> None:
+        self.pages.setCurrentWidget(self.agents_page)
+        self.agents_page.add_agent()
+
+    def find_agents(self) -> None:
+        self.pages.setCurrentWidget(self.agents_page)
+        self.agents_page.focus_filter()
 
     def open_agent(self, agent_id: str) -> None:
         """Show ``agent_id`` in the agent editor (from the Projects page)."""
@@ -318,6 +349,7 @@ class MainWindow(QMainWindow):
         self._debounce.stop()
         # Saves run in the background: let the queued ones land before the app ends.
         self.document.wait_saved()
+        QSettings().setValue(GEOMETRY_KEY, self.saveGeometry())
         # Network work still under way (a test run, a provider check) must not outlive
         # the window that shows it.
         self.agents_page.test_run.shutdown()
@@ -325,7 +357,22 @@ class MainWindow(QMainWindow):
             self.settings_page.models_tab.providers.shutdown()
         if self.is_built("health"):
             self.health_page.shutdown()
+        if self.is_built("serve"):
+            self.serve_page.shutdown()  # the gateway itself goes on serving
         super().closeEvent(event)
+
+
+GEOMETRY_KEY = "window/geometry"
+
+
+def restore_geometry(window: QMainWindow) -> None:
+    """The size and place the window had when last closed (saved on close), else
+    1280 by 820 or what the screen has room for. Called by the app before showing."""
+    saved = QSettings().value(GEOMETRY_KEY)
+    if isinstance(saved, QByteArray) and window.restoreGeometry(saved):
+        return
+    screen = window.screen().availableGeometry()
+    window.resize(min(1280, screen.width()), min(820, screen.height()))
 
 
 class PausedBanner(QFrame):

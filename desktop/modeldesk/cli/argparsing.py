@@ -61,3 +61,37 @@ def _check_text(parser: argparse.ArgumentParser, args: Sequence[str]) -> None:
             raw = arg.encode("utf-8", "surrogateescape")
             shown = raw.decode("ascii", "backslashreplace")
             parser.error(f"argument {position} ({shown}) is not valid UTF-8 text")
+
+
+# Value types for arguments: argparse turns their ArgumentTypeError into a usage error
+# naming the option, so a bad number never reaches a command (or a traceback).
+
+MAX_TIMEOUT_S = 3600.0
+MAX_ROW_ID = (1 << 63) - 1  # SQLite's largest integer
+
+
+def seconds(text: str) -> float:
+    """A timeout in seconds: a finite number above 0 and at most an hour (not nan, inf, -1)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds") from None
+    if not 0 < value <= MAX_TIMEOUT_S:  # also false for nan
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds above 0 and at most {MAX_TIMEOUT_S:g}")
+    return value
+
+
+def row_id(text: str) -> int:
+    """A positive whole number that fits a database id (a run's number in the history)."""
+    digits = text.strip()
+    if not digits.isdigit() or len(digits) > 19 or not 1 <= int(digits) <= MAX_ROW_ID:
+        raise argparse.ArgumentTypeError(f"'{text[:40]}' is not a run number (a whole number from 1)")
+    return int(digits)
+
+
+def count(text: str) -> int:
+    """A whole number from 0 that fits a database integer (a limit, a number of runs)."""
+    digits = text.strip()
+    if not digits.isdigit() or len(digits) > 19 or int(digits) > MAX_ROW_ID:
+        raise argparse.ArgumentTypeError(f"'{text[:40]}' is not a whole number from 0")
+    return int(digits)

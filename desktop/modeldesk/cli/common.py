@@ -22,10 +22,12 @@ from pydantic import BaseModel, ValidationError
 from modeldesk.core.edits import Edit, apply_edit
 from modeldesk.core.errors import EditError, ModelDeskError
 from modeldesk.core.paths import CONFIG_ENV, config_path
+from modeldesk.core.redaction import redact
 from modeldesk.core.resolver import Resolution, Resolver, TraceStep
 from modeldesk.core.schema import Config, FallbackSettings, Policy
 from modeldesk.core.setting_fields import setting_fields
 from modeldesk.core.store import ConfigStore
+from modeldesk.core.text import clean_text as clean_text  # re-exported: every command uses it
 from modeldesk.core.validation_text import schema_problems
 
 ItemT = TypeVar("ItemT", bound=BaseModel)
@@ -43,30 +45,6 @@ class ConfigNotFoundError(ModelDeskError):
     """The config file named by --config or $MODELDESK_CONFIG does not exist."""
 
     code = "config_not_found"
-
-
-# --- text from providers and files ---------------------------------------------------
-
-# Escape sequences (CSI, OSC, DCS/SOS/PM/APC strings, two-character ESC sequences), then
-# any other control character but newline and tab, C1 controls included.
-_ESCAPE_SEQUENCE = re.compile(
-    r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI: colours, cursor moves, clear screen
-    r"|\x1b[\]PX^_][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"  # OSC (window title), DCS, SOS, PM, APC
-    r"|\x9b[0-?]*[ -/]*[@-~]"  # 8-bit CSI
-    r"|[\x9d\x90\x98\x9e\x9f][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"  # 8-bit OSC, DCS...
-    r"|\x1b[ -/]*[0-~]"  # other ESC sequences
-)
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-def clean_text(text: str, *, keep_newlines: bool = True) -> str:
-    """Text from a provider or a file made safe for a terminal: escape sequences and
-    control characters are removed (newlines and tabs kept unless ``keep_newlines`` is
-    false, then they become spaces). Every print of such text goes through here."""
-    text = _CONTROL.sub("", _ESCAPE_SEQUENCE.sub("", text))
-    if not keep_newlines:
-        text = text.replace("\r", " ").replace("\n", " ").replace("\t", " ")
-    return text
 
 
 # --- parsers ------------------------------------------------------------------------
@@ -132,22 +110,6 @@ def fallback_value(option: str, text: str) -> int | float | bool | str:
         return FALLBACK_FIELDS[option].parse(text)
     except ValueError as exc:
         raise EditError(f"fallback option {option}: {exc}") from None
-
-
-# The longest wait a --timeout may ask for.
-MAX_WAIT_S = 600.0
-
-
-def seconds_argument(text: str) -> float:
-    """An argparse type for a wait in seconds: more than 0, at most :data:`MAX_WAIT_S`. A
-    zero or negative --timeout would find nothing and say nothing, so it is refused."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds") from None
-    if not 0 < value <= MAX_WAIT_S:
-        raise argparse.ArgumentTypeError(f"must be more than 0 and at most {MAX_WAIT_S:g} seconds (got {text})")
-    return value
 
 
 def setting_text(value: object) -> str:
@@ -265,15 +227,16 @@ def wants_json(args: argparse.Namespace) -> bool:
 
 
 class _CleanStream:
-    """A text stream that passes everything written through :func:`clean_text`: the last
-    guard, so no print of provider or file text anywhere in a command can reach the
-    terminal with escape sequences, even one that forgot to clean its text."""
+    """A text stream that passes everything written through :func:`redact` (first, while
+    a key is whole) and then :func:`clean_text`: the last guard, so no print of provider
+    or file text anywhere in a command can reach the terminal with a key or with escape
+    sequences, even one that forgot to clean its text."""
 
     def __init__(self, stream: TextIO) -> None:
         self._stream = stream
 
     def write(self, text: str) -> int:
-        self._stream.write(clean_text(text))
+        self._stream.write(clean_text(redact(text)))
         return len(text)
 
     def __getattr__(self, name: str) -> Any:
@@ -298,19 +261,19 @@ def command(handler: Handler) -> Handler:
 
     @functools.wraps(handler)
     def run(args: argparse.Namespace) -> int:
-        try:
-            with clean_output():
+        with clean_output():  # error messages too: they may quote a reply or a file
+            try:
                 return handler(args)
-        except ModelDeskError as exc:
-            return fail(args, exc)
-        except BrokenPipeError:
-            # The reader (`| head`) went away: stop quietly, without a traceback at exit.
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            return 1
-        except KeyboardInterrupt:
-            from .main import report_interrupted
+            except ModelDeskError as exc:
+                return fail(args, exc)
+            except BrokenPipeError:
+                # The reader (`| head`) went away: stop quietly, without a traceback at exit.
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+                return 1
+            except KeyboardInterrupt:
+                from .main import report_interrupted
 
-            return report_interrupted(as_json=wants_json(args), command=getattr(args, "command", None))
+                return report_interrupted(as_json=wants_json(args), command=getattr(args, "command", None))
 
     return run
 

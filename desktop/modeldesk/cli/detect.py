@@ -7,6 +7,7 @@ import asyncio
 
 from modeldesk.runtime.local_servers import DEFAULT_TIMEOUT_S, PORTS_ENV, add_edit, detect, plan_add, port_table
 
+from .argparsing import seconds
 from .common import (
     Session,
     SubParsers,
@@ -14,7 +15,6 @@ from .common import (
     add_command,
     clean_text,
     print_json,
-    seconds_argument,
     table,
     wants_json,
 )
@@ -35,7 +35,7 @@ def register_detect(group: SubParsers) -> None:
     parser.add_argument("--add", action="store_true", help="add each server found as a provider, with its models")
     parser.add_argument(
         "--timeout",
-        type=seconds_argument,
+        type=seconds,
         default=DEFAULT_TIMEOUT_S,
         metavar="S",
         help=f"seconds to wait for each port, above 0 (default {DEFAULT_TIMEOUT_S:g})",

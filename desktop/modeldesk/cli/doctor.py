@@ -7,7 +7,8 @@ import asyncio
 
 from modeldesk.runtime.doctor import DEFAULT_TIMEOUT_S, HealthReport, ProviderHealth, check_health
 
-from .common import Session, SubParsers, add_command, print_json, seconds_argument, table, wants_json
+from .argparsing import seconds
+from .common import Session, SubParsers, add_command, print_json, table, wants_json
 
 
 def register(subparsers: SubParsers) -> None:
@@ -22,7 +23,7 @@ def register(subparsers: SubParsers) -> None:
     parser.add_argument("--offline", action="store_true", help="check keys and references only, no network")
     parser.add_argument(
         "--timeout",
-        type=seconds_argument,
+        type=seconds,
         default=DEFAULT_TIMEOUT_S,
         metavar="S",
         help=f"seconds to wait for each provider (default {DEFAULT_TIMEOUT_S:g})",

@@ -7,8 +7,9 @@ import argparse
 from datetime import datetime
 from typing import Any
 
-from modeldesk.core.history import HistoryStore, RunRecord
+from modeldesk.core.history import HistoryStore, RunRecord, money_text
 
+from .argparsing import count, row_id
 from .common import (
     SubParsers,
     UsageError,
@@ -27,6 +28,7 @@ HISTORY_EPILOG = """Examples:
   modeldesk history --agent analyst --failed --limit 20
   modeldesk history --model gpt-4o --json
   modeldesk history stats
+  modeldesk history spend --agent analyst
   modeldesk history settings --keep 50000 --record-prompts off
 
 The database is history.sqlite3 in the user state folder ($MODELDESK_HISTORY overrides it)."""
@@ -48,11 +50,15 @@ def register(subparsers: SubParsers) -> None:
     p = add_command(group, "list", "Recorded runs, newest first (the same as `modeldesk history`).", list_runs)
     _filters(p)
     p = add_command(group, "show", "One recorded run with its attempt timeline.", show_run)
-    p.add_argument("run", type=int, metavar="RUN_ID")
+    p.add_argument("run", type=row_id, metavar="RUN_ID")
     p = add_command(group, "stats", "Per model: attempts, success rate, median latency of answers.", stats)
     p.add_argument("models", nargs="*", metavar="M", help="only these models")
+    p = add_command(
+        group, "spend", "What the runs cost, per agent and per model, and how many answers were substitutes.", spend
+    )
+    p.add_argument("--agent", metavar="A", help="only this agent's runs")
     p = add_command(group, "settings", "Show or change how many runs are kept and whether prompts are.", settings)
-    p.add_argument("--keep", type=int, metavar="N", help="keep the newest N runs (default 10000)")
+    p.add_argument("--keep", type=count, metavar="N", help="keep the newest N runs (default 10000)")
     p.add_argument("--record-prompts", choices=("on", "off"), help="store the prompt text of each run (default off)")
     add_command(group, "clear", "Delete every recorded run.", clear)
 
@@ -62,7 +68,7 @@ def _filters(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", metavar="M", help="only runs that tried or answered with this model")
     parser.add_argument("--failed", action="store_true", help="only runs no model answered")
     parser.add_argument("--fell-back", action="store_true", help="only runs answered by another model than the primary")
-    parser.add_argument("--limit", type=int, default=100, metavar="N", help="at most N runs (default 100)")
+    parser.add_argument("--limit", type=count, default=100, metavar="N", help="at most N runs (default 100)")
 
 
 def _store() -> HistoryStore:
@@ -96,8 +102,20 @@ def list_runs(args: argparse.Namespace) -> int:
         return 0
     print(
         table(
-            ("ID", "TIME", "AGENT", "ANSWERED BY", "SOURCE", "ATTEMPTS", "LATENCY"),
-            ((r.id, _when(r), r.agent, _answer(r), r.source, len(r.attempts), f"{r.latency_ms} ms") for r in runs),
+            ("ID", "TIME", "AGENT", "ANSWERED BY", "SOURCE", "ATTEMPTS", "LATENCY", "COST"),
+            (
+                (
+                    r.id,
+                    _when(r),
+                    r.agent,
+                    _answer(r),
+                    r.source,
+                    len(r.attempts),
+                    f"{r.latency_ms} ms",
+                    money_text(r.cost_usd),
+                )
+                for r in runs
+            ),
         )
     )
     return 0
@@ -119,6 +137,8 @@ def show_run(args: argparse.Namespace) -> int:
     ]
     if run.input_tokens is not None or run.output_tokens is not None:
         lines.append(f"Tokens: {run.input_tokens or 0} in, {run.output_tokens or 0} out")
+    if run.cost_usd is not None:
+        lines.append(f"Cost: {money_text(run.cost_usd)}")
     if run.error_message:
         lines.append(f"Error: {run.error_message}")
     if run.config_path:
@@ -127,9 +147,9 @@ def show_run(args: argparse.Namespace) -> int:
     print()
     print(
         table(
-            ("#", "MODEL", "OUTCOME", "STATUS", "ERROR CLASS", "ELAPSED", "ERROR"),
+            ("#", "MODEL", "OUTCOME", "STATUS", "ERROR CLASS", "ELAPSED", "COST", "ERROR"),
             (
-                (i, a.model, a.outcome, a.status, a.error_class, f"{a.elapsed_ms} ms", a.error)
+                (i, a.model, a.outcome, a.status, a.error_class, f"{a.elapsed_ms} ms", money_text(a.cost_usd), a.error)
                 for i, a in enumerate(run.attempts, start=1)
             ),
         )
@@ -166,6 +186,31 @@ def stats(args: argparse.Namespace) -> int:
             ),
         )
     )
+    return 0
+
+
+def spend(args: argparse.Namespace) -> int:
+    found = _store().spend(agent=args.agent)
+    if wants_json(args):
+        print_json(found.to_json())
+        return 0
+    if not found.agents:
+        print("No recorded runs" + (" for that agent." if args.agent else " yet."))
+        return 0
+    print(
+        table(
+            ("AGENT", "RUNS", "ANSWERED", "SUBSTITUTE ANSWERS", "SPEND"),
+            ((a.agent, a.runs, a.answered, a.substitute_answers, money_text(a.cost_usd)) for a in found.agents),
+        )
+    )
+    print()
+    print(
+        table(
+            ("MODEL", "ATTEMPTS", "ANSWERS", "AS SUBSTITUTE", "SPEND"),
+            ((m.model, m.attempts, m.answers, m.substitute_answers, money_text(m.cost_usd)) for m in found.models),
+        )
+    )
+    print("\nSpend is the tokens each provider reported times the registry's prices; '-' means not known.")
     return 0
 
 

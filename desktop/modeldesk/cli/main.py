@@ -15,6 +15,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from importlib import import_module
+from types import TracebackType
 
 from modeldesk import __version__
 
@@ -33,12 +34,15 @@ COMMANDS: dict[str, str] = {
     "providers": "providers",
     "config": "config",
     "doctor": "doctor",
+    "serve": "serve",
     "history": "history",
     "cooldowns": "cooldowns",
     "export": "transfer",
     "import": "transfer",
     "install-desktop": "desktop",
     "uninstall-desktop": "desktop",
+    "install-service": "service",
+    "uninstall-service": "service",
     "completion": "completion",
 }
 # Kept for callers that iterate the modules.
@@ -95,6 +99,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
 
 
 def run_command(args: argparse.Namespace) -> int:
+    install_redacting_excepthook()
     return int(args.handler(args))
 
 
@@ -124,6 +129,19 @@ def interrupted(argv: Sequence[str]) -> int:
     words = list(argv)
     options = words[: words.index("--")] if "--" in words else words
     return report_interrupted(as_json="--json" in options, command=command_name(words))
+
+
+def install_redacting_excepthook() -> None:
+    """An unexpected exception's traceback is printed with every key and password this
+    process has read redacted (its messages may quote them: a URL, a header)."""
+    import traceback
+
+    from modeldesk.core.redaction import redact
+
+    def hook(kind: type[BaseException], error: BaseException, trace: TracebackType | None) -> None:
+        sys.stderr.write(redact("".join(traceback.format_exception(kind, error, trace))))
+
+    sys.excepthook = hook
 
 
 def main(argv: Sequence[str] | None = None) -> int:

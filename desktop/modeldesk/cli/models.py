@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import re
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 from modeldesk.core.bulk import ReplaceModel, Scope, SquadScope, UsingModelScope
@@ -75,7 +76,7 @@ def list_models(args: argparse.Namespace) -> int:
         for model in resolver.models.values()
     ]
     rows.sort(key=lambda r: (r["provider"], r["id"]))
-    stats = _history_stats([r["id"] for r in rows])
+    stats = _history_stats([r["id"] for r in rows], session.store.path)
     for row in rows:
         found = stats.get(row["id"])
         row["success_rate"] = None if found is None else found.success_rate
@@ -104,11 +105,11 @@ def list_models(args: argparse.Namespace) -> int:
     )
 
 
-def _history_stats(model_ids: list[str]) -> dict[str, ModelStats]:
-    """Success rate and median latency from the run history; nothing when it cannot be
-    read (listing the registry never fails on the history)."""
+def _history_stats(model_ids: list[str], config: Path) -> dict[str, ModelStats]:
+    """Success rate and median latency from this config file's runs in the history;
+    nothing when it cannot be read (listing the registry never fails on the history)."""
     try:
-        return HistoryStore().model_stats(model_ids)
+        return HistoryStore().model_stats(model_ids, config=config)
     except HistoryError:
         return {}
 

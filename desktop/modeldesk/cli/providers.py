@@ -14,6 +14,7 @@ from modeldesk.runtime.errors import ProviderError
 from modeldesk.runtime.provider_probe import DEFAULT_TIMEOUT_S, check_providers, list_models
 from modeldesk.runtime.providers import RemoteModel
 
+from .argparsing import seconds
 from .common import (
     Session,
     SubParsers,
@@ -23,7 +24,6 @@ from .common import (
     clean_text,
     command,
     print_json,
-    seconds_argument,
     table,
     wants_json,
 )
@@ -63,7 +63,7 @@ def register(subparsers: SubParsers) -> None:
 def _add_timeout(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--timeout",
-        type=seconds_argument,
+        type=seconds,
         default=DEFAULT_TIMEOUT_S,
         metavar="S",
         help=f"seconds to wait for each provider (default {DEFAULT_TIMEOUT_S:g})",

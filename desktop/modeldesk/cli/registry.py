@@ -19,6 +19,7 @@ from modeldesk.core.checks import model_values
 from modeldesk.core.edits import AddItem, Batch, Collection, RemoveItem, UpdateItem
 from modeldesk.core.errors import EditError, ModelDeskError
 from modeldesk.core.item_edits import RemoveProvider
+from modeldesk.core.key_value import UnusableKey, clean_key
 from modeldesk.core.schema import Model, Provider, model_list
 from modeldesk.core.urls import plain_http_key_warning
 
@@ -242,7 +243,8 @@ def _ref_text(ref: Any) -> str:
 
 def _read_key(provider_id: str) -> str:
     """The key from stdin (piped) or a prompt that does not echo; surrounding whitespace
-    (the newline of `echo`) removed."""
+    (the newline of `echo`, a CRLF) removed, and a control or non-ASCII character refused
+    without echoing the key (:func:`clean_key`)."""
     if sys.stdin is not None and not sys.stdin.isatty():
         key = read_stdin_text()
     else:
@@ -250,11 +252,14 @@ def _read_key(provider_id: str) -> str:
             key = getpass.getpass(f"API key for {provider_id} (not shown): ")
         except EOFError:
             key = ""
-    key = key.strip()
+    try:
+        key = clean_key(key, "what was given")
+    except UnusableKey as exc:
+        raise UsageError(f"Nothing was stored: {exc}.") from None
     if not key:
         raise UsageError("No key was given; nothing was stored.")
-    if any(ch.isspace() for ch in key) or not key.isprintable():
-        raise UsageError("The key holds spaces or control characters; nothing was stored.")
+    if " " in key:
+        raise UsageError("The key holds spaces; nothing was stored.")
     return key
 
 

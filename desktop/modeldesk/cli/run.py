@@ -27,7 +27,7 @@ import time
 from typing import Any, TextIO
 
 from modeldesk.core.errors import ModelDeskError
-from modeldesk.core.history import HistoryStore, RunRecord, record_or_warn
+from modeldesk.core.history import RECORD_TIMEOUT_MS, HistoryStore, RunRecord, record_or_warn
 from modeldesk.core.resolver import Resolution
 from modeldesk.runtime import Attempt, CooldownTracker, RunEvent, RunResult, run_agent
 from modeldesk.runtime.events import (
@@ -278,7 +278,7 @@ class _Outcome:
         )
 
     def _store(self, record: RunRecord) -> None:
-        self.history_warning = record_or_warn(HistoryStore(), record)
+        self.history_warning = record_or_warn(HistoryStore(timeout_ms=RECORD_TIMEOUT_MS), record)
 
     def emit_history_warning(self) -> None:
         if self.history_warning:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from modeldesk.core.edits import Edit, SetSetting, SetTaskModel
+from modeldesk.core.redaction import url_without_password
 from modeldesk.core.schema import WILDCARD, as_model_value, model_list
 
 from .common import (
@@ -87,8 +88,16 @@ def _settings_json(session: Session) -> dict[str, Any]:
         "task_models": {
             task: {key: model_list(v) for key, v in entries.items()} for task, entries in settings.task_models.items()
         },
-        "fallback": settings.fallback.model_dump(),
+        "fallback": _fallback_json(settings.fallback.model_dump()),
     }
+
+
+def _fallback_json(fallback: dict[str, Any]) -> dict[str, Any]:
+    """The fallback settings as shown: a Redis URL's password is never printed."""
+    state = fallback.get("state")
+    if isinstance(state, dict) and state.get("redis"):
+        fallback["state"] = state | {"redis": url_without_password(str(state["redis"]))}
+    return fallback
 
 
 def show(args: argparse.Namespace) -> int:

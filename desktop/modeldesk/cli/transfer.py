@@ -4,14 +4,23 @@ models and providers they use) between config files. No secret value is ever exp
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
-from modeldesk.core.errors import ConfigError, StoreError
+from modeldesk.core import limits
+from modeldesk.core.errors import StoreError
 from modeldesk.core.store import atomic_write
-from modeldesk.core.transfer import ImportPlan, OnConflict, export_bundle, plan_import, read_bundle
+from modeldesk.core.transfer import (
+    ImportItem,
+    ImportPlan,
+    OnConflict,
+    export_bundle,
+    key_hosts_message,
+    key_ref_text,
+    plan_import,
+    read_bundle,
+)
 
 from .common import (
     Session,
@@ -55,12 +64,20 @@ def register(subparsers: SubParsers) -> None:
         "  modeldesk import team.json --dry-run\n"
         "  modeldesk import team.json --replace\n\n"
         "An id that exists already with other content is a conflict: the import stops unless\n"
-        "--replace (take the file's version) or --keep-existing (keep yours) says what to do.",
+        "--replace (take the file's version) or --keep-existing (keep yours) says what to do.\n\n"
+        "A file that would send a key you already use (an environment variable or keyring entry\n"
+        "a provider of yours names) to a host that key never went to is refused as a whole,\n"
+        "unless --allow-new-key-hosts says you trust those hosts with it.",
     )
     p.add_argument("file", metavar="FILE", help="the file to import ('-' reads stdin)")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--replace", action="store_true", help="conflicting ids take the file's version")
     mode.add_argument("--keep-existing", action="store_true", help="conflicting ids keep the config's version")
+    p.add_argument(
+        "--allow-new-key-hosts",
+        action="store_true",
+        help="let the file send keys you already use to hosts they never went to (shown in the preview)",
+    )
     add_dry_run_flag(p)
 
 
@@ -100,27 +117,14 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def _read(path: str) -> Any:
-    where = "standard input" if path == "-" else path
-    try:
-        raw = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
-    except FileNotFoundError:
-        raise ConfigError(f"The file {path} does not exist.") from None
-    except OSError as exc:
-        raise ConfigError(f"Cannot read {where}: {exc.strerror or exc}") from None
-    try:
-        return json.loads(raw.decode("utf-8-sig"))
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{where}: not UTF-8 text (byte {exc.start})") from None
-    except json.JSONDecodeError as exc:
-        place = f"line {exc.lineno}, column {exc.colno}: {exc.msg}"
-        raise ConfigError(f"{where}: {place}", [place]) from None
+    return limits.read_json_file(path)
 
 
 def run_import(args: argparse.Namespace) -> int:
     mode: OnConflict = "replace" if args.replace else "keep" if args.keep_existing else "fail"
     bundle, warnings = read_bundle(_read(args.file), args.file)
     session = Session(args, create=True)
-    plan = plan_import(session.config, bundle, mode, warnings)
+    plan = plan_import(session.config, bundle, mode, warnings, allow_new_key_hosts=args.allow_new_key_hosts)
     applied = False
     if not args.dry_run and not plan.blocked and plan.writes:
         # Planned again under the store's lock against the file as it is then.
@@ -146,13 +150,21 @@ def _print_plan(plan: ImportPlan, *, dry_run: bool, applied: bool) -> None:
     print(
         table(
             ("KIND", "ID", "ACTION", "DETAIL"),
-            ((i.kind, i.id, ACTION_TEXT[i.action], _detail(i.before, i.after)) for i in plan.items),
+            ((i.kind, i.id, ACTION_TEXT[i.action], _item_detail(i)) for i in plan.items),
         )
     )
     print(
         f"{len(plan.added)} added, {len(plan.changed)} replaced, {len(plan.conflicting)} conflicting, "
         f"{len(plan.unchanged)} unchanged."
     )
+    if plan.key_hosts:
+        out = sys.stderr if plan.blocked_by_key_hosts and not dry_run else sys.stdout
+        if plan.blocked_by_key_hosts:
+            print(clean_text(key_hosts_message(plan.key_hosts)), file=out)
+            return
+        print("Keys sent to new hosts (allowed with --allow-new-key-hosts):")
+        for change in plan.key_hosts:
+            print(clean_text(f"  - {change.text()}"))
     if plan.blocked:
         ids = ", ".join(plan.conflicting)
         message = (
@@ -166,6 +178,19 @@ def _print_plan(plan: ImportPlan, *, dry_run: bool, applied: bool) -> None:
         print("Imported as one change.")
     else:
         print("Nothing to change.")
+
+
+def _item_detail(item: ImportItem) -> str:
+    """A provider always shows where it sends requests and which key; other items what differs."""
+    detail = _detail(item.before, item.after)
+    if item.kind == "provider" and isinstance(item.after, dict):
+        where = f"base_url {item.after.get('base_url', '')}"
+        before = item.before if isinstance(item.before, dict) else {}
+        if item.conflict and before.get("base_url") != item.after.get("base_url"):
+            where = f"base_url {before.get('base_url', '')} -> {item.after.get('base_url', '')}"
+        where += f", key in {key_ref_text(item.after.get('api_key')) or '(none)'}"
+        return f"{where}; {detail}" if detail else where
+    return detail
 
 
 def _detail(before: Any, after: Any) -> str:

@@ -225,9 +225,15 @@ def _transform(change: Change, before: list[str]) -> tuple[list[str], str]:
         if change.old == change.new:
             return before, "the replacement is the same model"
         if change.new in keys:
-            return [e for e, k in zip(before, keys, strict=True) if k != change.old], (
-                f"{change.new} was already listed: {change.old} removed, no duplicate"
-            )
+            # The replacement keeps the better of the two places: the old model's, when it
+            # came first ("replace fast with slow" in fast, qwen, slow gives slow, qwen).
+            old_at, new_at = keys.index(change.old), keys.index(change.new)
+            kept = [e for e, k in zip(before, keys, strict=True) if k not in (change.old, change.new)]
+            if new_at < old_at:
+                kept.insert(new_at, before[new_at])
+                return kept, f"{change.new} was already listed: {change.old} removed, no duplicate"
+            kept.insert(old_at, before[new_at])
+            return kept, f"{change.new} was already listed: it moves up to {change.old}'s place, no duplicate"
         first = keys.index(change.old)
         after = [
             change.new if i == first else e

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import sqlite3
 import statistics
@@ -37,12 +38,17 @@ import platformdirs
 
 from .errors import ModelDeskError
 from .paths import APP_NAME
+from .redaction import redact
 
 HISTORY_ENV = "MODELDESK_HISTORY"
 DEFAULT_KEEP_RUNS = 10_000
 MIN_KEEP_RUNS = 1
 MAX_KEEP_RUNS = 10_000_000
 BUSY_TIMEOUT_MS = 10_000
+# How long a finished run waits to record itself while another program holds the history:
+# writers hold it for milliseconds, so longer means something is stuck, and the answer is
+# already given; the process should not linger (a warning says the run was not recorded).
+RECORD_TIMEOUT_MS = 1_500
 SCHEMA_VERSION = 1
 
 
@@ -73,6 +79,7 @@ class AttemptRecord:
     error_class: str | None = None
     error: str | None = None
     elapsed_ms: int = 0
+    cost_usd: float | None = None  # reported tokens times price; None when not known
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -82,6 +89,7 @@ class AttemptRecord:
             "error_class": self.error_class,
             "error": self.error,
             "elapsed_ms": self.elapsed_ms,
+            "cost_usd": self.cost_usd,
         }
 
 
@@ -100,11 +108,16 @@ class RunRecord:
     input_tokens: int | None = None
     output_tokens: int | None = None
     latency_ms: int = 0
-    origin: str = "cli"  # "cli" | "app"
+    origin: str = "cli"  # "cli" | "app" | "serve"
     task: str | None = None
     prompt: str | None = None
+    client: str | None = None  # the gateway client's User-Agent (origin "serve")
     started_at: float = field(default_factory=time.time)
     id: int | None = None
+    cost_usd: float | None = None  # what the run's attempts cost, as far as known
+    # A rehearsal: faults were injected (``run --simulate``, the Test run's Simulate), so
+    # its failures say nothing about the models; success rates leave it out.
+    simulated: bool = False
 
     @property
     def ok(self) -> bool:
@@ -140,7 +153,10 @@ class RunRecord:
             "output_tokens": self.output_tokens,
             "latency_ms": self.latency_ms,
             "origin": self.origin,
+            "client": self.client,
             "prompt": self.prompt,
+            "cost_usd": self.cost_usd,
+            "simulated": self.simulated,
         }
 
 
@@ -170,6 +186,55 @@ class ModelStats:
             "success_rate": None if rate is None else round(rate, 4),
             "median_latency_ms": self.median_latency_ms,
         }
+
+
+@dataclass(frozen=True)
+class AgentSpend:
+    """One agent's recorded runs and what they cost."""
+
+    agent: str
+    runs: int
+    answered: int
+    substitute_answers: int  # answered by another model than the primary
+    cost_usd: float | None  # None when no run's cost is known
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "agent": self.agent,
+            "runs": self.runs,
+            "answered": self.answered,
+            "substitute_answers": self.substitute_answers,
+            "cost_usd": self.cost_usd,
+        }
+
+
+@dataclass(frozen=True)
+class ModelSpend:
+    """One model's recorded attempts, its answers (and how many stood in for a primary) and cost."""
+
+    model: str
+    attempts: int
+    answers: int
+    substitute_answers: int
+    cost_usd: float | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "attempts": self.attempts,
+            "answers": self.answers,
+            "substitute_answers": self.substitute_answers,
+            "cost_usd": self.cost_usd,
+        }
+
+
+@dataclass(frozen=True)
+class Spend:
+    agents: list[AgentSpend]
+    models: list[ModelSpend]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"agents": [a.to_json() for a in self.agents], "models": [m.to_json() for m in self.models]}
 
 
 @dataclass(frozen=True)
@@ -213,6 +278,14 @@ CREATE TABLE IF NOT EXISTS attempts (
 );
 CREATE INDEX IF NOT EXISTS attempts_model ON attempts (model, run_id);
 """
+
+# Columns added after a table was first released: added to an existing database when it is
+# opened (older versions of ModelDesk read such a file as before; they ignore the column).
+_ADDED_COLUMNS: dict[str, dict[str, str]] = {
+    # client: the gateway client's User-Agent (runs of origin "serve").
+    "runs": {"cost_usd": "REAL", "simulated": "INTEGER NOT NULL DEFAULT 0", "client": "TEXT"},
+    "attempts": {"cost_usd": "REAL"},
+}
 
 
 class HistoryStore:
@@ -298,11 +371,13 @@ class HistoryStore:
         Older runs beyond ``keep_runs`` are removed in the same transaction."""
         with self._connect() as connection, _transaction(connection):
             current = _settings_from(dict(connection.execute("SELECT key, value FROM meta").fetchall()))
-            prompt = run.prompt if current.record_prompts else None
+            # Redacted here too: the history outlives the run, and text reaches it from
+            # several places (the runner, the app, the gateway).
+            prompt = _redacted(run.prompt) if current.record_prompts else None
             cursor = connection.execute(
                 "INSERT INTO runs (started_at, config, agent, task, source, models, answered_by, error_code,"
-                " error_message, input_tokens, output_tokens, latency_ms, origin, prompt)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " error_message, input_tokens, output_tokens, latency_ms, origin, prompt, cost_usd, simulated,"
+                " client) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     run.started_at,
                     run.config_path,
@@ -312,20 +387,33 @@ class HistoryStore:
                     json.dumps(list(run.models)),
                     run.answered_by,
                     run.error_code,
-                    run.error_message,
+                    _redacted(run.error_message),
                     run.input_tokens,
                     run.output_tokens,
                     int(run.latency_ms),
                     run.origin,
                     prompt,
+                    run.cost_usd,
+                    int(run.simulated),
+                    run.client,
                 ),
             )
             run_id = int(cursor.lastrowid or 0)
             connection.executemany(
-                "INSERT INTO attempts (run_id, position, model, outcome, status, error_class, error, elapsed_ms)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO attempts (run_id, position, model, outcome, status, error_class, error, elapsed_ms,"
+                " cost_usd) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (run_id, index, a.model, a.outcome, a.status, a.error_class, a.error, int(a.elapsed_ms))
+                    (
+                        run_id,
+                        index,
+                        a.model,
+                        a.outcome,
+                        a.status,
+                        a.error_class,
+                        _redacted(a.error),
+                        int(a.elapsed_ms),
+                        a.cost_usd,
+                    )
                     for index, a in enumerate(run.attempts)
                 ],
             )
@@ -351,10 +439,12 @@ class HistoryStore:
         *,
         fell_back: bool = False,
         before_id: int | None = None,
+        origin: str | None = None,
     ) -> list[RunRecord]:
         """Recorded runs, newest first. ``model`` matches runs that tried that model (or
         resolved to it); ``failed`` keeps runs no model answered; ``fell_back`` keeps runs
-        answered by another model than the primary; ``before_id`` pages backwards."""
+        answered by another model than the primary; ``before_id`` pages backwards;
+        ``origin`` keeps one kind of run ("serve": the gateway's requests)."""
         if not self.path.exists():
             return []
         where: list[str] = []
@@ -375,6 +465,9 @@ class HistoryStore:
         if before_id is not None:
             where.append("id < ?")
             params.append(before_id)
+        if origin is not None:
+            where.append("origin = ?")
+            params.append(origin)
         sql = "SELECT * FROM runs"
         if where:
             sql += " WHERE " + " AND ".join(where)
@@ -385,8 +478,9 @@ class HistoryStore:
         with self._connect() as connection:
             connection.row_factory = sqlite3.Row
             rows = connection.execute(sql, params).fetchall()
-            attempts = _attempts_of(connection, [int(r["id"]) for r in rows])
-        return [_run_from(row, attempts.get(int(row["id"]), [])) for row in rows]
+            attempts = _attempts_of(connection, [i for r in rows if (i := _int(r["id"])) is not None])
+        runs = (_run_from(row, attempts.get(_int(row["id"]) or 0, [])) for row in rows)
+        return [run for run in runs if run is not None]  # a damaged row is left out
 
     def get(self, run_id: int) -> RunRecord | None:
         if not self.path.exists():
@@ -396,7 +490,7 @@ class HistoryStore:
             row = connection.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
             if row is None:
                 return None
-            return _run_from(row, _attempts_of(connection, [run_id]).get(run_id, []))
+            return _run_from(row, _attempts_of(connection, [run_id]).get(run_id, []))  # None if damaged
 
     def count(self) -> int:
         if not self.path.exists():
@@ -404,28 +498,52 @@ class HistoryStore:
         with self._connect() as connection:
             return int(connection.execute("SELECT COUNT(*) FROM runs").fetchone()[0])
 
-    def model_stats(self, models: Sequence[str] | None = None) -> dict[str, ModelStats]:
+    def spend(self, agent: str | None = None) -> Spend:
+        """What the recorded runs cost, per agent and per model (attempts, answers, answers
+        given in place of the primary), optionally for one agent only."""
+        if not self.path.exists():
+            return Spend([], [])
+        return _spend(self, agent)
+
+    def model_stats(
+        self, models: Sequence[str] | None = None, *, config: str | os.PathLike[str] | None = None
+    ) -> dict[str, ModelStats]:
         """Per model over the recorded attempts: attempts, answered, failed, success rate
-        and the median latency of its answered attempts. ``models`` limits the result."""
+        and the median latency of its answered attempts. ``models`` limits the result;
+        ``config`` keeps the runs of that config file only (a model id means another model
+        in another file). Rehearsals (runs with injected faults) are left out: they say
+        nothing about a model."""
         if not self.path.exists():
             return {}
-        sql = "SELECT model, outcome, elapsed_ms FROM attempts"
+        sql = (
+            "SELECT model, outcome, elapsed_ms FROM attempts"
+            " WHERE NOT EXISTS (SELECT 1 FROM runs WHERE runs.id = attempts.run_id AND runs.simulated)"
+        )
         params: list[Any] = []
+        if config is not None:
+            names = config_names(config)
+            sql += (
+                " AND EXISTS (SELECT 1 FROM runs WHERE runs.id = attempts.run_id"
+                f" AND runs.config IN ({', '.join('?' for _ in names)}))"
+            )
+            params += names
         if models is not None:
             wanted = list(dict.fromkeys(models))
             if not wanted:
                 return {}
-            sql += f" WHERE model IN ({', '.join('?' for _ in wanted)})"
-            params = wanted
+            sql += f" AND model IN ({', '.join('?' for _ in wanted)})"
+            params += wanted
         counts: dict[str, list[int]] = {}  # model -> [attempts, answered, failed]
         latencies: dict[str, list[int]] = {}
         with self._connect() as connection:
             for model, outcome, elapsed_ms in connection.execute(sql, params):
+                if not isinstance(model, str):
+                    continue  # a damaged row
                 row = counts.setdefault(model, [0, 0, 0])
                 row[0] += 1
                 if outcome == "answered":
                     row[1] += 1
-                    latencies.setdefault(model, []).append(int(elapsed_ms))
+                    latencies.setdefault(model, []).append(_int(elapsed_ms) or 0)
                 elif outcome == "failed":
                     row[2] += 1
         return {
@@ -438,6 +556,46 @@ class HistoryStore:
             )
             for model, (attempts, answered, failed) in sorted(counts.items())
         }
+
+
+def _redacted(text: str | None) -> str | None:
+    return None if text is None else redact(text)
+
+
+def _spend(store: HistoryStore, agent: str | None) -> Spend:
+    where, params = ("WHERE r.agent = ?", [agent]) if agent is not None else ("", [])
+    substitute = "r.answered_by IS NOT NULL AND r.answered_by != json_extract(r.models, '$[0]')"
+    with store._connect() as connection:
+        agents = [
+            AgentSpend(str(name), int(runs), int(answered or 0), int(subs or 0), cost)
+            for name, runs, answered, subs, cost in connection.execute(
+                f"SELECT r.agent, COUNT(*), SUM(r.answered_by IS NOT NULL), SUM({substitute}), SUM(r.cost_usd)"
+                f" FROM runs r {where} GROUP BY r.agent ORDER BY r.agent",
+                params,
+            )
+        ]
+        models = [
+            ModelSpend(str(name), int(tried), int(answers or 0), int(subs or 0), cost)
+            for name, tried, answers, subs, cost in connection.execute(
+                "SELECT a.model, COUNT(*), SUM(a.outcome = 'answered'),"
+                f" SUM(a.outcome = 'answered' AND a.model = r.answered_by AND {substitute}), SUM(a.cost_usd)"
+                f" FROM attempts a JOIN runs r ON r.id = a.run_id {where} GROUP BY a.model ORDER BY a.model",
+                params,
+            )
+        ]
+    return Spend(agents, models)
+
+
+def config_names(config: str | os.PathLike[str]) -> list[str]:
+    """The ways a config file's runs name it: its absolute path (as recorded) and its
+    resolved one (the same file through a symlink)."""
+    path = Path(config).expanduser()
+    return list(dict.fromkeys([str(path.absolute()), str(path.resolve())]))
+
+
+def money_text(value: float | None) -> str:
+    """US dollars to a hundredth of a cent (``$0.0220``); ``-`` when the cost is not known."""
+    return "-" if value is None else f"${value:,.4f}"
 
 
 def record_or_warn(store: HistoryStore, run: RunRecord) -> str | None:
@@ -475,6 +633,11 @@ def _create_schema(connection: sqlite3.Connection) -> None:
     for statement in _SCHEMA.split(";"):
         if statement.strip():
             connection.execute(statement)
+    for table, columns in _ADDED_COLUMNS.items():
+        present = {str(row[1]) for row in connection.execute(f"PRAGMA table_info({table})")}
+        for name, kind in columns.items():
+            if name not in present:
+                connection.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
     version = connection.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     if version is None:
         _put_meta(connection, "schema_version", str(SCHEMA_VERSION))
@@ -513,22 +676,52 @@ def _attempts_of(connection: sqlite3.Connection, run_ids: list[int]) -> dict[int
     for start in range(0, len(run_ids), 500):
         chunk = run_ids[start : start + 500]
         rows = connection.execute(
-            "SELECT run_id, model, outcome, status, error_class, error, elapsed_ms FROM attempts"
+            "SELECT run_id, model, outcome, status, error_class, error, elapsed_ms, cost_usd FROM attempts"
             f" WHERE run_id IN ({', '.join('?' for _ in chunk)}) ORDER BY run_id, position",
             chunk,
         )
-        for run_id, model, outcome, status, error_class, error, elapsed_ms in rows:
+        for run_id, model, outcome, status, error_class, error, elapsed_ms, cost in rows:
+            if _int(run_id) is None or not isinstance(model, str) or not isinstance(outcome, str):
+                continue  # a damaged row
             out.setdefault(int(run_id), []).append(
-                AttemptRecord(model, outcome, status, error_class, error, int(elapsed_ms))
+                AttemptRecord(
+                    model,
+                    outcome,
+                    _int(status),
+                    _text(error_class),
+                    _text(error),
+                    _int(elapsed_ms) or 0,
+                    _cost(cost),
+                )
             )
     return out
 
 
-def _run_from(row: sqlite3.Row, attempts: list[AttemptRecord]) -> RunRecord:
+def _int(value: object) -> int | None:
+    """A stored integer, or None for anything else (a damaged row)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _run_from(row: sqlite3.Row, attempts: list[AttemptRecord]) -> RunRecord | None:
+    """The run a row holds; None for a row too damaged to read (the database was edited or
+    broken by something else: such a row is left out, never a crash)."""
     try:
         models = [str(m) for m in json.loads(row["models"])]
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RecursionError):
         models = []
+    try:
+        return _run_fields(row, models, attempts)
+    except (ValueError, TypeError, KeyError, IndexError, OverflowError):
+        return None
+
+
+def _run_fields(row: sqlite3.Row, models: list[str], attempts: list[AttemptRecord]) -> RunRecord:
+    if not isinstance(row["agent"], str) or not isinstance(row["started_at"], (int, float)):
+        raise ValueError("damaged row")
     return RunRecord(
         id=int(row["id"]),
         started_at=float(row["started_at"]),
@@ -545,8 +738,18 @@ def _run_from(row: sqlite3.Row, attempts: list[AttemptRecord]) -> RunRecord:
         latency_ms=int(row["latency_ms"]),
         origin=row["origin"],
         prompt=row["prompt"],
+        client=row["client"],
         attempts=attempts,
+        cost_usd=_cost(row["cost_usd"]),
+        simulated=bool(row["simulated"]),
     )
+
+
+def _cost(value: object) -> float | None:
+    """A stored cost, or None for anything that is not a finite number (a damaged row)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) else None
 
 
 def _explain(path: Path, exc: sqlite3.DatabaseError) -> str:

@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .schema import Capabilities, Model, Price, Provider
+from .urls import is_loopback
 
 # Hosts of the well-known APIs -> the catalog's provider id.
 CATALOG_PROVIDER_BY_HOST = {
@@ -194,5 +195,4 @@ def is_local(provider: Provider | None) -> bool:
         return False
     if provider.kind == "simulated":
         return True
-    host = (urlsplit(provider.base_url).hostname or "").lower()
-    return host in ("localhost", "::1") or host.startswith("127.")
+    return is_loopback(urlsplit(provider.base_url).hostname or "")

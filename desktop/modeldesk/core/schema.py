@@ -12,7 +12,9 @@ Use :func:`model_list` to read any ModelValue as a list.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Annotated, Any, Final, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -27,6 +29,8 @@ from pydantic import (
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError
 
+from .key_value import looks_like_key
+from .redaction import remember_url_password
 from .urls import check_base_url
 
 SCHEMA_VERSION: Final = 1
@@ -77,6 +81,9 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True, populate_by_name=True)
 
 
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
 class ApiKeyRef(_Strict):
     """Where a provider's secret lives. The key's value is never stored in the config."""
 
@@ -89,6 +96,18 @@ class ApiKeyRef(_Strict):
     def _exactly_one(self) -> ApiKeyRef:
         if (self.env is None) == (self.keyring is None):
             raise ValueError("api_key needs exactly one of 'env' or 'keyring'")
+        # A key pasted where its name belongs would be written to the file, exported and
+        # shown in every message naming the variable: refused, and never repeated.
+        if self.env is not None and (not _ENV_NAME.fullmatch(self.env) or looks_like_key(self.env)):
+            raise ValueError(
+                "api_key.env takes the name of an environment variable (letters, digits and _), "
+                "and this looks like a key itself; put the key in a variable and give its name"
+            )
+        if self.keyring is not None and looks_like_key(self.keyring):
+            raise ValueError(
+                "api_key.keyring takes the name of a keyring entry, and this looks like a key itself; "
+                "store the key with `modeldesk providers set-key` and give the entry's name"
+            )
         return self
 
 
@@ -172,7 +191,27 @@ class FallbackState(_Strict):
     """Where cooldowns are kept: the local state folder (default) or a Redis server."""
 
     redis: str | None = Field(None, title="Redis URL", pattern=r"^rediss?://")
-    scope: str | None = Field(None, title="Scope", description="Key prefix shared by hosts; default: the file name.")
+    scope: str | None = Field(
+        None,
+        title="Scope",
+        description="Hosts that give the same scope share cooldowns; default: this host and this file only.",
+    )
+
+    @field_validator("redis")
+    @classmethod
+    def _mask_password(cls, value: str | None) -> str | None:
+        # A password in the URL is a secret like a key: from the moment a config holding
+        # one is read, it is redacted from every output (docs/security.md).
+        if value is not None:
+            remember_url_password(value)
+            try:
+                urlsplit(value).port  # noqa: B018 - read to check that it parses
+            except ValueError:
+                raise ValueError(
+                    "the Redis URL does not parse: its host or port is malformed, or a password holding "
+                    "'/', '@' or ':' is not percent-encoded (%2F, %40, %3A)"
+                ) from None
+        return value
 
 
 class FallbackSettings(_Strict):
@@ -225,6 +264,24 @@ class FallbackSettings(_Strict):
     probe_primary: bool = Field(
         False, title="Probe the primary", description="Send a 1-token request before leaving a cooldown early."
     )
+    on_refusal: Literal["fallback", "stop"] = Field(
+        "fallback",
+        title="On a refusal",
+        description="fallback: withdraw the refused text and try the next model (another provider first); "
+        "stop: end the run.",
+    )
+    failover: Literal["after_retries", "at_once"] = Field(
+        "after_retries",
+        title="Failover",
+        description="after_retries: retry a failing model before moving on; at_once: move to the next model "
+        "(another provider first) at once, and retry the failed one only if nothing else answers.",
+    )
+    cost: Literal["any", "not_more", "free_only"] = Field(
+        "any",
+        title="Fallback cost",
+        description="any; not_more: no fallback costs more per token than the primary; free_only: only free or "
+        "local fallbacks. Under both limits a remote model with no known price is skipped.",
+    )
     state: FallbackState | None = Field(
         None, title="Shared state", description='Where cooldowns live: {"redis": "redis://host:6379/0"}.'
     )
@@ -274,6 +331,17 @@ else:
     )
 
 
+class ServeSettings(_Strict):
+    """The gateway (`modeldesk serve`)."""
+
+    aliases: dict[Annotated[str, Field(min_length=1, max_length=200)], Identifier] = Field(
+        default_factory=dict,
+        title="Model aliases",
+        description="Model name or glob a client sends -> agent id, tried in order (first match wins) "
+        'when the name is not an agent id; e.g. {"claude-*haiku*": "helper"}.',
+    )
+
+
 class Settings(_Strict):
     default_agent_model: ModelValue | None = Field(
         None,
@@ -286,6 +354,7 @@ class Settings(_Strict):
         description="task -> {chat model id or '*' -> model(s)} for background work such as titles.",
     )
     fallback: FallbackSettings = Field(default_factory=FallbackSettings, title="Fallback defaults")
+    serve: ServeSettings = Field(default_factory=ServeSettings, title="Gateway")
 
 
 class Project(_Strict):

@@ -102,7 +102,11 @@ def _fsync_dir(folder: Path) -> None:
 
 
 def atomic_write(path: Path, data: bytes, mode: int = FILE_MODE) -> None:
-    """Write ``data`` to ``path`` so that readers see the old or the new file only."""
+    """Write ``data`` to ``path`` so that readers see the old or the new file only.
+
+    A symlink is written through (its target is replaced), not replaced by a file."""
+    if path.is_symlink():
+        path = path.resolve()
     folder = path.parent
     folder.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
@@ -255,7 +259,10 @@ class ConfigStore:
 
     @property
     def lock_path(self) -> Path:
-        return self.path.with_name(self.path.name + ".lock")
+        # Beside the real file: a config reached through a symlink and through its own
+        # path is one file with one lock, or two writers would each replay on a stale copy.
+        real = self.path.resolve()
+        return real.with_name(real.name + ".lock")
 
     def exists(self) -> bool:
         return self.path.exists()
@@ -288,7 +295,7 @@ class ConfigStore:
     def load_policy(self) -> Policy | None:
         """The organization policy, or ``None`` when there is none. Never written."""
         try:
-            raw = self.policy_path.read_bytes()
+            raw = limits.read_file(self.policy_path, f"the organization policy {self.policy_path}")
         except FileNotFoundError:
             return None
         except OSError as exc:
@@ -308,10 +315,7 @@ class ConfigStore:
 
     def _read(self) -> _Loaded:
         try:
-            with open(self.path, "rb") as handle:
-                st = os.fstat(handle.fileno())
-                limits.check_size(st.st_size, str(self.path))
-                raw = handle.read()
+            raw, st = limits.read_file_stat(self.path, str(self.path))
         except FileNotFoundError:
             return _Loaded(None, Config(), SCHEMA_VERSION, None)
         except OSError as exc:
@@ -443,7 +447,7 @@ class ConfigStore:
         # A config kept elsewhere and linked here (a dotfiles folder) stays linked: the
         # new text replaces the file the link points to, not the link.
         target = self.path.resolve() if self.path.is_symlink() else self.path
-        _remove_stale_temps(target)
+        remove_stale_temps(target)
         try:
             atomic_write(target, text.encode("utf-8"))
         except OSError as exc:
@@ -469,7 +473,7 @@ class ConfigStore:
             raise StoreError(f"Cannot keep a backup of {self.path} before upgrading it: {exc.strerror}") from None
 
 
-def _remove_stale_temps(path: Path) -> None:
+def remove_stale_temps(path: Path) -> None:
     """Delete temp files left beside ``path`` by a writer killed mid-save. Only the lock
     holder writes the config, so under the lock no such file is in use."""
     pattern = re.compile(r"\." + re.escape(path.name) + r"\.[A-Za-z0-9_]{8}\.tmp")
@@ -481,20 +485,9 @@ def _remove_stale_temps(path: Path) -> None:
 
 
 def _parse(raw: bytes, where: str) -> dict[str, Any]:
-    limits.check_size(len(raw), where)
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{where}: not UTF-8 text (byte {exc.start})", [f"byte {exc.start}: not UTF-8"]) from None
-    if not text.strip():
+    if not raw.removeprefix(b"\xef\xbb\xbf").strip():
         return {}  # an empty file (`touch config.json`) holds nothing to lose: defaults apply
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        place = f"line {exc.lineno}, column {exc.colno}: {exc.msg}"
-        raise ConfigError(f"{where}: {place}", [place]) from None
-    except (RecursionError, ValueError) as exc:  # a limit (nesting, digits); see limits.py
-        raise limits.parse_error(exc, text, where) or exc from None
+    data = limits.parse_json(raw, where)
     if not isinstance(data, dict):
         place = "line 1, column 1: expected a JSON object {...} at the top"
         raise ConfigError(f"{where}: {place}", [place])

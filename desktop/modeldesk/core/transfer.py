@@ -55,6 +55,13 @@ class ImportConflictError(EditError):
     code = "import_conflict"
 
 
+class ImportKeyHostError(EditError):
+    """The document would send a key the config already uses to a host it never went to,
+    and that was not allowed."""
+
+    code = "import_new_key_host"
+
+
 class BundleSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -301,11 +308,43 @@ class ImportItem:
 
 
 @dataclass(frozen=True)
+class KeyHostChange:
+    """A key the config already uses that the import would send to a new host: the
+    provider that would send it, the key's reference, the new host, and the hosts the key
+    goes to today. A hostile file re-points a key this way: a new provider naming the
+    user's ``{"env": "OPENAI_API_KEY"}``, or a replaced provider with another base_url."""
+
+    provider: str
+    key: str  # "environment variable OPENAI_API_KEY" or "keyring entry 'openai'"
+    host: str
+    base_url: str
+    known_hosts: tuple[str, ...]
+
+    def text(self) -> str:
+        return (
+            f"provider '{self.provider}' would send the key in {self.key} to {self.host} ({self.base_url}); "
+            f"today that key goes only to {', '.join(self.known_hosts)}"
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "provider": self.provider,
+            "key": self.key,
+            "host": self.host,
+            "base_url": self.base_url,
+            "known_hosts": list(self.known_hosts),
+        }
+
+
+@dataclass(frozen=True)
 class ImportPlan:
     items: list[ImportItem]
     on_conflict: OnConflict
     edit: Edit
     warnings: list[str] = field(default_factory=list)
+    # Keys the import would send to new hosts (see KeyHostChange), and whether that was allowed.
+    key_hosts: list[KeyHostChange] = field(default_factory=list)
+    allow_new_key_hosts: bool = False
 
     def ids(self, *actions: Action) -> list[str]:
         return [f"{item.kind} {item.id}" for item in self.items if item.action in actions]
@@ -329,9 +368,20 @@ class ImportPlan:
         return self.ids("same")
 
     @property
-    def blocked(self) -> bool:
+    def blocked_by_conflicts(self) -> bool:
         """True when conflicts stop the import (``on_conflict="fail"``)."""
         return self.on_conflict == "fail" and bool(self.conflicting)
+
+    @property
+    def blocked_by_key_hosts(self) -> bool:
+        """True when a key would go to a new host and that was not allowed: the whole
+        import stops (nothing of a file that tries this is taken on trust)."""
+        return bool(self.key_hosts) and not self.allow_new_key_hosts
+
+    @property
+    def blocked(self) -> bool:
+        """True when the import stops: conflicts, or a key going to a new host."""
+        return self.blocked_by_conflicts or self.blocked_by_key_hosts
 
     @property
     def writes(self) -> int:
@@ -345,18 +395,80 @@ class ImportPlan:
             "conflicting": self.conflicting,
             "unchanged": self.unchanged,
             "blocked": self.blocked,
+            "new_key_hosts": [change.to_json() for change in self.key_hosts],
+            "new_key_hosts_allowed": self.allow_new_key_hosts,
             "items": [item.to_json() for item in self.items],
             "warnings": list(self.warnings),
         }
 
 
 def plan_import(
-    config: Config, bundle: Bundle, on_conflict: OnConflict = "fail", warnings: Iterable[str] = ()
+    config: Config,
+    bundle: Bundle,
+    on_conflict: OnConflict = "fail",
+    warnings: Iterable[str] = (),
+    *,
+    allow_new_key_hosts: bool = False,
 ) -> ImportPlan:
     """What importing ``bundle`` into ``config`` does (nothing is changed here)."""
     items, _ = _plan(config, bundle, on_conflict)
-    edit = ImportBundle(bundle, on_conflict)
-    return ImportPlan(items, on_conflict, edit, list(warnings))
+    edit = ImportBundle(bundle, on_conflict, allow_new_key_hosts=allow_new_key_hosts)
+    return ImportPlan(
+        items,
+        on_conflict,
+        edit,
+        list(warnings),
+        key_hosts=key_host_changes(config, items),
+        allow_new_key_hosts=allow_new_key_hosts,
+    )
+
+
+def host_of(base_url: str) -> str:
+    """Where a request goes: scheme, host and port (``https://api.openai.com``); a path
+    on the same host is the same place, plain http to it is not."""
+    parts = urlsplit(base_url.strip())
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower().rstrip(".")
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    default = {"http": 80, "https": 443}.get(scheme)
+    return f"{scheme}://{host}" + (f":{port}" if port is not None and port != default else "")
+
+
+def key_ref_text(api_key: Any) -> str | None:
+    if not isinstance(api_key, dict):
+        return None
+    if api_key.get("env"):
+        return f"environment variable {api_key['env']}"
+    if api_key.get("keyring"):
+        return f"keyring entry '{api_key['keyring']}'"
+    return None
+
+
+def key_host_changes(config: Config, items: Iterable[ImportItem]) -> list[KeyHostChange]:
+    """Each provider the import adds or replaces that would send a key the config already
+    uses to a host that key does not go to today."""
+    hosts: dict[str, list[str]] = {}
+    for provider in config.providers:
+        key = key_ref_text(provider.api_key.model_dump(mode="json") if provider.api_key else None)
+        if key is not None:
+            hosts.setdefault(key, [])
+            if host_of(provider.base_url) not in hosts[key]:
+                hosts[key].append(host_of(provider.base_url))
+    changes: list[KeyHostChange] = []
+    for item in items:
+        if item.kind != "provider" or item.action not in ("add", "replace") or not isinstance(item.after, dict):
+            continue
+        key = key_ref_text(item.after.get("api_key"))
+        base_url = str(item.after.get("base_url", ""))
+        if key is None or key not in hosts or host_of(base_url) in hosts[key]:
+            continue
+        changes.append(KeyHostChange(item.id, key, host_of(base_url), base_url, tuple(hosts[key])))
+    return changes
 
 
 def _plan(config: Config, bundle: Bundle, on_conflict: OnConflict) -> tuple[list[ImportItem], list[Edit]]:
@@ -423,6 +535,7 @@ class ImportBundle(Edit):
     bundle: Bundle
     on_conflict: OnConflict = "fail"
     label: str = "Import"
+    allow_new_key_hosts: bool = False
 
     def _apply(self, config: Config) -> Edit:
         items, edits = _plan(config, self.bundle, self.on_conflict)
@@ -432,4 +545,19 @@ class ImportBundle(Edit):
                 f"{len(conflicts)} id(s) already exist with other content: {', '.join(conflicts)}. "
                 "Choose to replace them or keep the existing ones."
             )
+        changes = key_host_changes(config, items)
+        if changes and not self.allow_new_key_hosts:
+            raise ImportKeyHostError(key_hosts_message(changes))
         return apply_edit(config, Batch(tuple(edits), label=self.label))
+
+
+def key_hosts_message(changes: list[KeyHostChange]) -> str:
+    """Why an import stopped: each key that would go to a new host."""
+    lines = "\n".join(f"  - {change.text()}" for change in changes)
+    return (
+        f"This import would send {'a key' if len(changes) == 1 else 'keys'} you already use to "
+        f"{'a host' if len(changes) == 1 else 'hosts'} {'it' if len(changes) == 1 else 'they'} "
+        f"never went to:\n{lines}\n"
+        "Nothing was imported. If you trust the file and these hosts, import it again with "
+        "--allow-new-key-hosts; otherwise edit the file's providers."
+    )

@@ -16,40 +16,50 @@ Where entries live:
   :func:`~modeldesk.core.store.atomic_write`, so processes writing at once lose nothing
   and a reader never sees a torn file; expired entries are dropped on every write;
 - or in Redis when ``settings.fallback.state`` names a server
-  (``{"redis": "redis://host:6379/0"}``): hosts that share the server share cooldowns and
-  the failure counts behind them. Keys expire with their cooldown. If Redis cannot be
-  reached the tracker warns once (:attr:`CooldownTracker.warning`) and keeps to the local
-  file; a run never fails for it.
+  (``{"redis": "redis://host:6379/0"}``): hosts that use the same ``state.scope`` share
+  cooldowns and the failure counts behind them (without a scope, a file's entries are its
+  own: this host and this path). One hash per scope, changed by one atomic script; the
+  hash expires with its last cooldown. If Redis is down, slow or answers anything odd
+  (:mod:`.redis_client` bounds every call) the tracker warns once
+  (:attr:`CooldownTracker.warning`) and keeps to the local file; a run never fails for it.
 
-Times are wall-clock epoch seconds, so they mean the same to every process and host.
-A missing or unreadable store simply means "no cooldowns" (state, not configuration).
+A cooldown never shrinks: a later, shorter one keeps the later deadline of the two.
+Times are wall-clock epoch seconds, so they mean the same to every process and host, and
+a restart keeps the time left. A missing store means "no cooldowns"; a damaged one the
+same, with a warning (state, not configuration).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 import os
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import platformdirs
 
+from modeldesk.core import limits
 from modeldesk.core.errors import ModelDeskError
 from modeldesk.core.paths import APP_NAME
 from modeldesk.core.schema import FallbackState
-from modeldesk.core.store import atomic_write, file_lock
+from modeldesk.core.store import atomic_write, file_lock, remove_stale_temps
+from modeldesk.core.text import clean_text
+
+from .redis_client import BoundedRedis, RedisFault
 
 log = logging.getLogger(__name__)
 
 COOLDOWN_FILE = "cooldowns.json"
 STORE_VERSION = 1
-REDIS_PREFIX = "modeldesk:cooldown:"
+REDIS_PREFIX = "modeldesk:cooldowns:"
 # A Redis that does not answer within this long counts as down (the run must not wait).
 REDIS_TIMEOUT_S = 0.5
 # After Redis failed, the local file is used; Redis is tried again after this long.
@@ -70,6 +80,13 @@ def default_cooldown_path(config_path: str | os.PathLike[str] | None = None) -> 
 def config_scope(config_path: str | os.PathLike[str]) -> str:
     """The key a config file's entries carry: its absolute, resolved path."""
     return str(Path(config_path).expanduser().resolve())
+
+
+def default_redis_scope(config_path: str | os.PathLike[str]) -> str:
+    """The Redis scope of a config file when ``state.scope`` names none: this host and the
+    file's resolved path. A file's name alone (every host's ``config.json``) would mix
+    unrelated configs on one server; hosts that mean to share cooldowns name a scope."""
+    return f"{socket.gethostname()}:{config_scope(config_path)}"
 
 
 class ActiveCooldown(NamedTuple):
@@ -134,6 +151,16 @@ class Entry:
         )
 
 
+def _renewed(before: Entry | None, entry: Entry, now: float) -> Entry:
+    """``entry`` as stored over ``before``: a cooldown never shrinks (the later deadline of
+    the two is kept) and the failures in a row are counted while one is running."""
+    if before is None or before.until <= now:
+        return entry
+    entry.failures = before.failures + 1
+    entry.until = max(entry.until, before.until)
+    return entry
+
+
 class Backend(Protocol):
     def load(self, scope: str, now: float) -> list[Entry]: ...
 
@@ -147,24 +174,42 @@ class FileBackend:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.problem: str | None = None  # why the file could not be read, once it could not
 
     @property
     def lock_path(self) -> Path:
         return self.path.with_name(self.path.name + ".lock")
 
     def _read(self) -> list[Entry]:
+        """The entries in the file; a missing file has none, and a damaged one (not JSON,
+        too big or deep, not a regular file) none either, with a warning: a lost cooldown
+        only means a model is tried again."""
         try:
-            data = json.loads(self.path.read_bytes())
-            items = data.get("cooldowns", []) if isinstance(data, dict) else []
-        except (OSError, ValueError):
+            data = limits.parse_json(limits.read_file(self.path, str(self.path)), str(self.path))
+        except FileNotFoundError:
+            return []
+        except (OSError, ModelDeskError) as exc:
+            self._damaged(exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc))
+            return []
+        items = data.get("cooldowns") if isinstance(data, dict) else None
+        if not isinstance(items, list):
+            self._damaged("it holds no list of cooldowns")
             return []
         entries = []
-        for item in items if isinstance(items, list) else []:
+        for item in items:
             try:
-                entries.append(Entry.from_json(item))
-            except (KeyError, TypeError, ValueError, AttributeError):
+                entry = Entry.from_json(item)
+            except (KeyError, TypeError, ValueError, AttributeError, OverflowError):
                 continue  # one bad entry does not hide the others
+            if math.isfinite(entry.until):
+                entries.append(entry)
         return entries
+
+    def _damaged(self, why: str) -> None:
+        self.problem = (
+            f"the cooldown store {self.path} is damaged and was ignored ({clean_text(why, keep_newlines=False)})"
+        )
+        log.warning("%s", self.problem)
 
     def _write(self, entries: Iterable[Entry]) -> None:
         ordered = sorted(entries, key=lambda e: e.key)
@@ -177,6 +222,7 @@ class FileBackend:
     def _change(self, change: Callable[[dict[tuple[str, str, str], Entry]], int], now: float) -> int:
         try:
             with file_lock(self.lock_path):
+                remove_stale_temps(self.path)  # left by a writer killed mid-save
                 current = {e.key: e for e in self._read() if e.until > now}  # expired ones pruned
                 changed = change(current)
                 self._write(current.values())
@@ -189,10 +235,7 @@ class FileBackend:
     def put(self, entries: Sequence[Entry], now: float) -> None:
         def change(current: dict[tuple[str, str, str], Entry]) -> int:
             for entry in entries:
-                before = current.get(entry.key)
-                if before is not None:
-                    entry.failures = before.failures + 1
-                current[entry.key] = entry
+                current[entry.key] = _renewed(current.get(entry.key), entry, now)
             return len(entries)
 
         self._change(change, now)
@@ -211,76 +254,138 @@ class FileBackend:
         return self._change(change, now)
 
 
+# Adds entries to a scope's hash, each keeping the later deadline of the old entry (if
+# still running) and the new one, counting failures in a row; drops expired entries and
+# lets the whole hash expire with its last cooldown. Atomic: Redis runs a script alone.
+# KEYS[1] the hash; ARGV[1] now; then per entry: field, until, reason, replaced_by.
+_PUT_SCRIPT = """
+local now = tonumber(ARGV[1])
+for i = 2, #ARGV, 4 do
+  local untilv = tonumber(ARGV[i + 1])
+  local failures = 1
+  local old = redis.call('HGET', KEYS[1], ARGV[i])
+  if old then
+    local old_until, old_failures = string.match(old, '^([^|]*)|([^|]*)|')
+    old_until = tonumber(old_until)
+    if old_until and old_until > now then
+      failures = (tonumber(old_failures) or 1) + 1
+      if old_until > untilv then untilv = old_until end
+    end
+  end
+  redis.call('HSET', KEYS[1], ARGV[i], string.format('%.3f|%d|%s|%s', untilv, failures, ARGV[i + 2], ARGV[i + 3]))
+end
+local last = 0
+local all = redis.call('HGETALL', KEYS[1])
+for j = 1, #all, 2 do
+  local untilv = tonumber(string.match(all[j + 1], '^([^|]*)|'))
+  if not untilv or untilv <= now then
+    redis.call('HDEL', KEYS[1], all[j])
+  elseif untilv > last then
+    last = untilv
+  end
+end
+if last > 0 then redis.call('PEXPIREAT', KEYS[1], math.floor(last * 1000) + 1) end
+return 1
+"""
+# Removes the running entries whose field starts with ARGV[2] ('' = all); returns how many.
+_REMOVE_SCRIPT = """
+local now = tonumber(ARGV[1])
+local removed = 0
+local all = redis.call('HGETALL', KEYS[1])
+for j = 1, #all, 2 do
+  if string.sub(all[j], 1, #ARGV[2]) == ARGV[2] then
+    redis.call('HDEL', KEYS[1], all[j])
+    local untilv = tonumber(string.match(all[j + 1], '^([^|]*)|'))
+    if untilv and untilv > now then removed = removed + 1 end
+  end
+end
+return removed
+"""
+
+
 class RedisBackend:
-    """Entries as Redis hashes that expire with their cooldown; shared by every host."""
+    """One Redis hash per scope (``modeldesk:cooldowns:<scope>``), one field per agent and
+    model; shared by every host. Each operation is one keyed command within
+    :data:`REDIS_TIMEOUT_S` (see :mod:`.redis_client`): no key is ever searched for, so a
+    big shared keyspace costs nothing."""
 
-    def __init__(self, url: str) -> None:
-        import redis  # imported late: only teams that share state need it loaded
-
-        self._errors: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
-        self.client = redis.Redis.from_url(
-            url, socket_timeout=REDIS_TIMEOUT_S, socket_connect_timeout=REDIS_TIMEOUT_S, decode_responses=True
-        )
+    def __init__(self, url: str, password: str | None = None) -> None:
+        self.client = BoundedRedis(url, timeout_s=REDIS_TIMEOUT_S, password=password)
         self.url = url
 
     @staticmethod
-    def _key(scope: str, agent: str, model: str) -> str:
-        # "|" never occurs in an id; the scope is quoted so it cannot contain one either.
-        return f"{REDIS_PREFIX}{quote(scope, safe='')}|{agent}|{model}"
+    def _key(scope: str) -> str:
+        return f"{REDIS_PREFIX}{quote(scope, safe='')}"
 
-    def _keys(self, scope: str) -> list[str]:
-        pattern = f"{REDIS_PREFIX}{quote(scope, safe='')}|*"
-        return list(self.client.scan_iter(match=pattern, count=500))
+    @staticmethod
+    def _field(agent: str, model: str = "") -> str:
+        # Quoted, so neither part can hold the "|" between them.
+        return f"{quote(agent, safe='')}|{quote(model, safe='')}"
 
     def load(self, scope: str, now: float) -> list[Entry]:
-        keys = self._keys(scope)
-        if not keys:
-            return []
-        pipe = self.client.pipeline(transaction=False)
-        for key in keys:
-            pipe.hgetall(key)
+        reply = self.client.call("HGETALL", self._key(scope))
+        if not isinstance(reply, list) or len(reply) % 2:
+            raise RedisFault("unexpected answer to HGETALL")
         entries = []
-        for fields in pipe.execute():
-            try:
-                entry = Entry(
-                    scope=scope,
-                    agent=fields["agent"],
-                    model=fields["model"],
-                    until=float(fields["until"]),
-                    reason=fields.get("reason") or "rate_limit",
-                    replaced_by=fields.get("replaced_by") or None,
-                    failures=int(fields.get("failures") or 1),
-                )
-            except (KeyError, TypeError, ValueError):
-                continue
-            if entry.until > now:
+        for field, value in zip(reply[::2], reply[1::2], strict=True):
+            entry = _entry_from_redis(scope, field, value)
+            if entry is not None and entry.until > now:
                 entries.append(entry)
         return entries
 
     def put(self, entries: Sequence[Entry], now: float) -> None:
-        pipe = self.client.pipeline(transaction=True)
+        by_scope: dict[str, list[Entry]] = {}
         for entry in entries:
-            key = self._key(entry.scope, entry.agent, entry.model)
-            pipe.hset(
-                key,
-                mapping={
-                    "agent": entry.agent,
-                    "model": entry.model,
-                    "until": repr(entry.until),
-                    "reason": entry.reason,
-                    "replaced_by": entry.replaced_by or "",
-                },
-            )
-            # The failure count survives a cooldown that is renewed before it ends.
-            pipe.hincrby(key, "failures", 1)
-            pipe.pexpireat(key, int(entry.until * 1000) + 1)
-        pipe.execute()
+            by_scope.setdefault(entry.scope, []).append(entry)
+        for scope, group in by_scope.items():
+            args: list[str] = []
+            for e in group:
+                args += [
+                    self._field(e.agent, e.model),
+                    repr(e.until),
+                    quote(e.reason, safe=""),
+                    quote(e.replaced_by or "", safe=""),
+                ]
+            self.client.call("EVAL", _PUT_SCRIPT, 1, self._key(scope), repr(now), *args)
 
     def remove(self, scope: str, agent: str | None, model: str | None, now: float) -> int:
         if agent is not None and model is not None:
-            return int(self.client.delete(self._key(scope, agent, model)))
-        doomed = [k for k in self._keys(scope) if agent is None or k.split("|")[1] == agent]
-        return int(self.client.delete(*doomed)) if doomed else 0
+            prefix = self._field(agent, model)
+        elif agent is not None:
+            prefix = self._field(agent)
+        else:
+            prefix = ""
+        if agent is not None and model is not None:
+            before = [e for e in self.load(scope, now) if e.agent == agent and e.model == model]
+            self.client.call("HDEL", self._key(scope), prefix)
+            return len(before)
+        reply = self.client.call("EVAL", _REMOVE_SCRIPT, 1, self._key(scope), repr(now), prefix)
+        return reply if isinstance(reply, int) else 0
+
+
+def _entry_from_redis(scope: str, field: object, value: object) -> Entry | None:
+    """An entry from its hash field and value; None for anything malformed."""
+    if not isinstance(field, str) or not isinstance(value, str):
+        return None
+    agent, sep, model = field.partition("|")
+    parts = value.split("|")
+    if not sep or len(parts) != 4:
+        return None
+    try:
+        until, failures = float(parts[0]), int(parts[1])
+    except ValueError:
+        return None
+    if not math.isfinite(until) or failures < 1:
+        return None
+    return Entry(
+        scope=scope,
+        agent=unquote(agent),
+        model=unquote(model),
+        until=until,
+        reason=unquote(parts[2]) or "rate_limit",
+        replaced_by=unquote(parts[3]) or None,
+        failures=failures,
+    )
 
 
 class CooldownTracker:
@@ -309,12 +414,13 @@ class CooldownTracker:
         self._local: Backend | None = FileBackend(self.path) if self.path is not None else None
         self._redis: RedisBackend | None = None
         self._redis_failed_at: float | None = None
-        self.warning: str | None = None
+        self._redis_warning: str | None = None
+        self._redis_url = redis_url or ""
         if redis_url:
             try:
                 self._redis = RedisBackend(redis_url)
-            except ImportError:
-                self._note_redis_failure("the 'redis' package is not installed")
+            except RedisFault as exc:
+                self._note_redis_failure(str(exc))
 
     @classmethod
     def for_config(
@@ -322,7 +428,7 @@ class CooldownTracker:
     ) -> CooldownTracker:
         """The tracker for a config file: the local store in the state folder, or Redis."""
         redis_url = state.redis if state is not None else None
-        redis_scope = (state.scope if state is not None else None) or Path(config_path).name
+        redis_scope = (state.scope if state is not None else None) or default_redis_scope(config_path)
         return cls(
             default_cooldown_path(),
             scope=config_scope(config_path),
@@ -340,9 +446,17 @@ class CooldownTracker:
 
     def _note_redis_failure(self, why: str) -> None:
         self._redis_failed_at = time.monotonic()
-        where = self._redis.url if self._redis is not None else "Redis"
-        self.warning = f"cooldowns are kept on this machine only: cannot use {_safe_url(where)} ({why})"
-        log.warning("%s", self.warning)
+        where = self._redis_url or "Redis"
+        self._redis_warning = f"cooldowns are kept on this machine only: cannot use {_safe_url(where)} ({why})"
+        log.warning("%s", self._redis_warning)
+
+    @property
+    def warning(self) -> str | None:
+        """What the user should know about where cooldowns are kept: Redis could not be
+        used, or the local store was damaged (and ignored). None when all is well."""
+        problem = self._local.problem if isinstance(self._local, FileBackend) else None
+        found = [w for w in (self._redis_warning, problem) if w]
+        return "; ".join(found) or None
 
     def _call(self, name: str, *args: Any) -> Any:
         """Run a backend operation (``load``, ``put`` or ``remove``, whose first argument is
@@ -358,21 +472,24 @@ class CooldownTracker:
                     first = self.redis_scope
                 try:
                     return getattr(self._redis, name)(first, *args[1:])
-                except self._redis._errors as exc:
-                    self._note_redis_failure(type(exc).__name__ + (f": {exc}" if str(exc) else ""))
+                except (RedisFault, OSError, ValueError) as exc:
+                    # Down, slow or not Redis at all: this run uses the local store.
+                    self._note_redis_failure(str(exc) or type(exc).__name__)
         if self._local is not None:
             return getattr(self._local, name)(*args)
         return getattr(self, f"_memory_{name}")(*args)
+
+    def close(self) -> None:
+        """Drop the connection to Redis, if one is open."""
+        if self._redis is not None:
+            self._redis.client.close()
 
     def _memory_load(self, scope: str, now: float) -> list[Entry]:
         return [e for e in self._memory.values() if e.scope == scope and e.until > now]
 
     def _memory_put(self, entries: Sequence[Entry], now: float) -> None:
         for entry in entries:
-            before = self._memory.get(entry.key)
-            if before is not None and before.until > now:
-                entry.failures = before.failures + 1
-            self._memory[entry.key] = entry
+            self._memory[entry.key] = _renewed(self._memory.get(entry.key), entry, now)
 
     def _memory_remove(self, scope: str, agent: str | None, model: str | None, now: float) -> int:
         doomed = [k for k in self._memory if k[0] == scope and agent in (None, k[1]) and model in (None, k[2])]

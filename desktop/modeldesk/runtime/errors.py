@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Literal, get_args
 
+from modeldesk.core.redaction import redact as redact_text
+
 ErrorClass = Literal[
     "rate_limit",
     "quota",
@@ -21,6 +23,8 @@ ErrorClass = Literal[
     "not_found",
     "invalid_request",
     "content_policy",
+    "refusal",
+    "not_implemented",
     "malformed_response",
     "empty_answer",
     "too_slow",
@@ -42,6 +46,8 @@ LABELS: dict[str, str] = {
     "not_found": "model not found",
     "invalid_request": "invalid request",
     "content_policy": "blocked by content policy",
+    "refusal": "refused",
+    "not_implemented": "not implemented",
     "malformed_response": "malformed response",
     "empty_answer": "empty answer",
     "too_slow": "too slow",
@@ -58,7 +64,8 @@ class ProviderError(Exception):
     """A failed provider call.
 
     ``status`` is the HTTP status when there was one; ``retry_after`` the server's
-    Retry-After in seconds when it sent one.
+    Retry-After in seconds when it sent a valid one (on 429, 503 or 529); ``should_retry``
+    the server's ``x-should-retry`` header (``None`` when it sent none).
     """
 
     def __init__(
@@ -68,12 +75,14 @@ class ProviderError(Exception):
         *,
         status: int | None = None,
         retry_after: float | None = None,
+        should_retry: bool | None = None,
     ) -> None:
         super().__init__(message)
         self.error_class: ErrorClass = error_class
         self.status = status
         self.message = message
         self.retry_after = retry_after
+        self.should_retry = should_retry
         # Set by the runner when the attempt was cut by the run's total budget.
         self.budget_spent = False
 
@@ -85,25 +94,27 @@ class ProviderError(Exception):
         *,
         status: int | None = None,
         retry_after: float | None = None,
+        should_retry: bool | None = None,
         secrets: tuple[str, ...] = (),
     ) -> ProviderError:
         """Build an error whose message is the class label plus the (redacted) detail."""
         label = LABELS[error_class]
         detail = shorten(redact(detail, secrets))
         message = f"{label}: {detail}" if detail and detail.lower() != label else label
-        return cls(error_class, message, status=status, retry_after=retry_after)
+        return cls(error_class, message, status=status, retry_after=retry_after, should_retry=should_retry)
 
     def __repr__(self) -> str:
         return f"ProviderError({self.error_class!r}, {self.message!r}, status={self.status!r})"
 
 
-def redact(text: str, secrets: tuple[str, ...] | list[str]) -> str:
-    """``text`` with every secret value, in any case or common encoding, replaced by ``***``."""
-    from .secrets import redact_secrets  # imported here: secrets imports this module
-
-    return redact_secrets(text, secrets)
+def redact(text: str, secrets: tuple[str, ...] | list[str] = ()) -> str:
+    """``text`` with every key this process has read (and ``secrets``), in any form or
+    piece, replaced by ``***`` (see :mod:`modeldesk.core.redaction`)."""
+    return redact_text(text, secrets)
 
 
 def shorten(text: str, limit: int = MAX_DETAIL_CHARS) -> str:
-    text = " ".join(text.split())
+    """``text`` on one line and at most ``limit`` characters, redacted first: a key cut
+    short would no longer be recognised."""
+    text = " ".join(redact_text(text).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"

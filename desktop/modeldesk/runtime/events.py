@@ -99,12 +99,31 @@ class TextDelta(RunEventBase):
 
 
 @dataclass(frozen=True)
+class ToolCallDelta(RunEventBase):
+    """A piece of a tool call the model is making (see
+    :class:`~modeldesk.runtime.providers.ToolCallChunk`): ``index`` counts the answer's
+    calls, the first piece carries ``call_id`` and ``name``."""
+
+    kind: ClassVar[str] = "tool_call"
+    model: str
+    index: int
+    call_id: str | None
+    name: str | None
+    arguments: str
+
+    def describe(self) -> str:
+        return f"tool call {self.name}" if self.name else self.arguments
+
+
+@dataclass(frozen=True)
 class AttemptFailed(RunEventBase):
     kind: ClassVar[str] = "attempt_failed"
     model: str
     error: ErrorSummary
 
     def describe(self) -> str:
+        if self.error.error_class == "refusal":
+            return f"{self.model} {self.error.message}"  # "A refused: …"
         return f"{self.model} failed: {self.error.headline()}"
 
 
@@ -161,6 +180,7 @@ class Answered(RunEventBase):
     model: str
     elapsed_s: float
     usage: dict[str, int] | None = None
+    stop_reason: str | None = None  # stop, length, tool_calls, content_filter; None: not said
 
     def describe(self) -> str:
         return f"{self.model} answered ({_seconds(self.elapsed_s)})"
@@ -248,6 +268,7 @@ RunEvent = (
     | CooldownUsed
     | AttemptStarted
     | TextDelta
+    | ToolCallDelta
     | AttemptFailed
     | OutputWithdrawn
     | Retrying

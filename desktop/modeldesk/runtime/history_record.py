@@ -24,6 +24,7 @@ def run_record(
     task: str | None = None,
     prompt: str | None = None,
     started_at: float | None = None,
+    client: str | None = None,
 ) -> RunRecord:
     """The history record of ``result``. ``models`` is the resolved list the run was given
     and ``source`` the layer it came from. ``prompt`` is stored only when the user turned
@@ -41,6 +42,7 @@ def run_record(
                 # A rehearsed failure must not read as a real one in the history.
                 error=a.error if a.simulated is None else f"simulated fault ({a.simulated}): {a.error}",
                 elapsed_ms=a.elapsed_ms,
+                cost_usd=a.cost_usd,
             )
             for a in result.attempts
         ],
@@ -55,5 +57,9 @@ def run_record(
         origin=origin,
         task=task,
         prompt=prompt,
+        client=client,
         started_at=time.time() - result.elapsed_s if started_at is None else started_at,
+        cost_usd=result.cost_usd,
+        # A fault was injected into one of its attempts: the run was a rehearsal.
+        simulated=any(a.simulated is not None for a in result.attempts),
     )

@@ -17,6 +17,7 @@ awaiting code (so ``asyncio.timeout``, task groups and qasync behave as usual).
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import random
 import time
@@ -27,10 +28,13 @@ from typing import Any, Literal
 import httpx
 
 from modeldesk.core.errors import ModelDeskError
+from modeldesk.core.model_facts import is_local
+from modeldesk.core.redaction import StreamRedactor
 from modeldesk.core.resolver import Resolver
 from modeldesk.core.schema import Config, FallbackSettings, Model, ModelValue, Policy, Provider
 
 from . import policy as fallback
+from .conversation import DEFAULT_TRANSLATED_MAX_TOKENS, Conversation, ImagePart
 from .cooldown import CooldownTracker
 from .errors import ProviderError
 from .events import (
@@ -52,14 +56,18 @@ from .events import (
     RunEvent,
     Starting,
     TextDelta,
+    ToolCallDelta,
 )
-from .providers import ChatProvider, ChatRequest, Finished, TextChunk, make_provider, new_client
+from .providers import ChatProvider, ChatRequest, Finished, TextChunk, ToolCallChunk, make_provider, new_client
+from .providers.anthropic import DEFAULT_MAX_TOKENS as ANTHROPIC_DEFAULT_MAX_TOKENS
 from .secrets import EnvKeyringSecrets, SecretSource, read_key
 from .simulate import FaultTransport, Simulation
 
 # A stream's rate (min_chars_per_s) is judged only after it has run this long: the first
 # seconds of an answer are often slow.
 RATE_GRACE_S = 10.0
+# What one image counts for in the pre-send token estimate (see _image_tokens).
+IMAGE_TOKENS = 1600
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +85,8 @@ class Attempt:
     error_class: str | None = None
     elapsed_ms: int = 0
     simulated: str | None = None  # the injected fault, when the failure was simulated
+    # US dollars: reported tokens times the registry's price (0 for a local model; None unknown).
+    cost_usd: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -89,6 +99,8 @@ class Attempt:
         }
         if self.simulated is not None:
             data["simulated"] = self.simulated
+        if self.cost_usd is not None:
+            data["cost_usd"] = self.cost_usd
         return data
 
 
@@ -106,15 +118,24 @@ class RunResult:
     # Where the answer changed hands (on_stream_break "continue"): [{"model", "start", "end"}]
     # in characters of ``text``; empty when one model wrote it all.
     segments: list[dict[str, Any]] = field(default_factory=list)
+    # Why the answering model stopped (stop, length, tool_calls, content_filter), when it said.
+    stop_reason: str | None = None
 
     @property
     def ok(self) -> bool:
         return self.error is None
 
+    @property
+    def cost_usd(self) -> float | None:
+        """What the run's attempts cost, as far as known (None when no attempt's cost is)."""
+        known = [a.cost_usd for a in self.attempts if a.cost_usd is not None]
+        return sum(known) if known else None
+
     def to_json(self) -> dict[str, Any]:
         attempts = [a.to_json() for a in self.attempts]
+        cost = {} if self.cost_usd is None else {"cost_usd": self.cost_usd}
         if self.error is not None:
-            return {"error": dict(self.error), "attempts": attempts, "elapsed_s": round(self.elapsed_s, 3)}
+            return {"error": dict(self.error), "attempts": attempts, "elapsed_s": round(self.elapsed_s, 3)} | cost
         data: dict[str, Any] = {
             "text": self.text,
             "model": self.model,
@@ -124,7 +145,7 @@ class RunResult:
         }
         if self.segments:
             data["segments"] = [dict(segment) for segment in self.segments]
-        return data
+        return data | cost
 
 
 EventHandler = Callable[[RunEvent], None]
@@ -156,6 +177,8 @@ async def run_agent(
     policy: Policy | None = None,
     simulate: Simulation | None = None,
     client: httpx.AsyncClient | None = None,
+    conversation: Conversation | None = None,
+    withdrawable: bool = True,
     clock: Callable[[], float] = time.monotonic,
     sleep: Sleep = asyncio.sleep,
     rand: Callable[[], float] = random.random,
@@ -170,6 +193,13 @@ async def run_agent(
     ``client`` is a long-lived client (from :func:`.providers.new_client`) whose connection
     pool the run reuses and leaves open; without one (or when simulating) the run opens and
     closes its own.
+
+    ``conversation`` replaces ``prompt`` with a whole conversation (the gateway); its
+    tools and tool calls come back as :class:`ToolCallDelta` events, and the agent's
+    instruction is not added (the conversation carries its own system prompt).
+    ``withdrawable=False`` says streamed output cannot be taken back (it already reached
+    a client): a stream that breaks after some output ends the run with ``stream_broken``
+    unless the agent's ``on_stream_break`` is ``continue`` and the output was text only.
     """
     fallback.check_needs(needs)
     run = _Run(
@@ -187,6 +217,8 @@ async def run_agent(
         rand=rand,
         simulation=simulate,
         shared_client=client if simulate is None else None,
+        conversation=conversation,
+        withdrawable=withdrawable,
     )
     return await run.execute(models, call, policy)
 
@@ -198,7 +230,7 @@ def _logging_events(on_event: EventHandler | None) -> EventHandler:
     """Every event but streamed text also goes to the log file (when one is set up)."""
 
     def emit(event: RunEvent) -> None:
-        if not isinstance(event, TextDelta):
+        if not isinstance(event, TextDelta | ToolCallDelta):
             _events_log.info("%s", event.describe())
         if on_event is not None:
             on_event(event)
@@ -233,8 +265,15 @@ class _Run:
     client: httpx.AsyncClient | None = None  # one client (and connection pool) per run
     faults: FaultTransport | None = None  # in front of the client's transport when simulating
     store_warned: bool = False
+    primary: Model | None = None  # the run's first choice: the cost ceiling's reference
+    _estimate: tuple[tuple[int, int], int] | None = None  # ((partial length, max_tokens), tokens)
+    moved: fallback.Decision | None = None  # why the last model tried was left (see _try_model)
+    deferral: _Deferred | None = None
     partial: str = ""  # text kept from broken streams (on_stream_break "continue")
     segments: list[dict[str, Any]] = field(default_factory=list)
+    conversation: Conversation | None = None
+    withdrawable: bool = True
+    stop_reason: str | None = None  # of the attempt that answered
 
     async def execute(self, models: Sequence[str] | None, call: ModelValue | None, policy: Policy | None) -> RunResult:
         self.started = self.clock()
@@ -248,7 +287,7 @@ class _Run:
             return self._failed(exc.code, exc.message)
         self.options = fallback.effective_options(self.config.settings, agent)
         self.deadline = self.started + self.options.max_total_s
-        self.system = agent.instruction or None
+        self.system = agent.instruction or None if self.conversation is None else None
         self.emit(Starting(tuple(chosen)))
         try:
             if self.shared_client is not None:
@@ -276,25 +315,43 @@ class _Run:
                 self.emit(ModelSkipped(model_id, "fallback is off for this agent"))
                 self.attempts.append(Attempt(model_id, "skipped", error="fallback is off for this agent"))
             chosen = unique[:1]
+        self.primary = self.models.get(chosen[0]) if chosen else None
+        if self.options.cost == "not_more" and self.primary is not None and not fallback.is_priced(self.primary):
+            self.emit(
+                Note(
+                    f"{self.primary.id} has no known price ({fallback.price_text(self.primary.price)}): "
+                    "cost not_more sets no ceiling"
+                )
+            )
         sequence = await self._order(chosen)
         state = fallback.SkipState.empty()
         failures: list[tuple[str, str]] = []  # (model, error class) of models that failed
         last_error: tuple[str, ProviderError] | None = None
         no_key: ProviderError | None = None
         tried_any = False
-        for index, model_id in enumerate(sequence):
+        pending = list(sequence)  # models not tried yet, in the order they will be
+        seen: set[str] = set()
+        # Models left for later by failover "at_once", retried only if nothing else answers.
+        deferred: list[_Deferred] = []
+        while pending or deferred:
+            resume = None if pending else deferred.pop(0)
+            model_id = pending.pop(0) if resume is None else resume.model_id
             model, why = self._usable(model_id, state)
-            if model_id in sequence[:index]:
+            if resume is None and model_id in seen:
                 model, why = None, "listed twice"
+            seen.add(model_id)
             if model is None:
                 self.emit(ModelSkipped(model_id, why))
                 self.attempts.append(Attempt(model_id, "skipped", error=why))
                 continue
-            if tried_any:
+            if tried_any and resume is None:
                 self.emit(FallingBack(model_id, last_error[1].message if last_error else ""))
-            outcome = await self._try_model(model, on_last=self._is_last(sequence, index, state), state=state)
+            fresh_left = not self._is_last(pending, seen, state)
+            outcome = await self._try_model(
+                model, on_last=not fresh_left and not deferred, state=state, resume=resume, may_defer=fresh_left
+            )
             if isinstance(outcome, RunResult):
-                self._after_success(sequence, index, failures)
+                self._after_success(model_id, failures)
                 return outcome
             if outcome.error_class == "no_key":
                 # Not an attempt: nothing was sent. Later models of the provider are skipped.
@@ -307,7 +364,14 @@ class _Run:
                 # Quota is an account's state, not a moment's: it cools down even if no
                 # other model answers.
                 self._cool(model_id, "quota", None)
+            if self.deferral is not None:
+                deferred.append(self.deferral)
+            if self.deferral is not None or (self.moved is not None and self.moved.other_provider_first):
+                pending = _other_providers_first(pending, model.provider, self.models)
         if last_error is None:
+            too_small = self._too_small_message() if no_key is None else None
+            if too_small is not None:
+                raise _Stop("context_overflow", too_small)
             code = "no_key" if no_key is not None else "no_usable_model"
             raise _Stop(code, "No model in the list could be tried: " + self._skipped_summary())
         model_id, error = last_error
@@ -385,10 +449,32 @@ class _Run:
         self.emit(Note(f"{model_id} answered the probe; its cooldown ends"))
         return True
 
-    async def _try_model(self, model: Model, *, on_last: bool, state: fallback.SkipState) -> RunResult | ProviderError:
-        """Attempts on one model until it answers, or the policy moves on (returns the last error)."""
+    async def _try_model(
+        self,
+        model: Model,
+        *,
+        on_last: bool,
+        state: fallback.SkipState,
+        resume: _Deferred | None = None,
+        may_defer: bool = False,
+    ) -> RunResult | ProviderError:
+        """Attempts on one model until it answers, or the policy moves on (returns the last error).
+
+        ``resume`` continues a model left for later (failover "at_once") at its next attempt;
+        ``may_defer`` lets a retryable failure leave the model for later when others are left.
+        On an error, ``self.moved`` holds the decision that moved on and ``self.deferral``
+        the model's place in the queue of models to retry later (or None).
+        """
         attempts = fallback.attempts_per_model(self.options)
+        self.moved = self.deferral = None
         number = 1
+        if resume is not None:
+            number = resume.number
+            wait = max(resume.ready_at - self.clock(), 0.0)
+            if self.clock() + wait >= self.deadline:
+                raise _Stop("budget_exceeded", self._budget_message())
+            self.emit(Retrying(model.id, wait, number, attempts))
+            await self.sleep(wait)
         while True:
             self._check_budget()
             self.emit(AttemptStarted(model.id, number, attempts))
@@ -397,14 +483,18 @@ class _Run:
                 text, usage, chars = await self._attempt(model)
             except _AttemptFailed as failed:
                 error, chars, failed_text = failed.error, failed.chars, failed.text
+                tool_content = failed.tool_content
             except asyncio.CancelledError:
                 self.attempts.append(Attempt(model.id, "cancelled", elapsed_ms=self._ms(self.attempt_started)))
                 raise
             else:
                 elapsed = self.clock() - self.attempt_started
                 # Providers only report an answer for a 2xx response, and both APIs answer 200.
-                self.attempts.append(Attempt(model.id, "answered", 200, elapsed_ms=self._ms(self.attempt_started)))
-                self.emit(Answered(model.id, elapsed, usage))
+                cost = fallback.attempt_cost(model, usage, local=is_local(self.providers.get(model.provider)))
+                self.attempts.append(
+                    Attempt(model.id, "answered", 200, elapsed_ms=self._ms(self.attempt_started), cost_usd=cost)
+                )
+                self.emit(Answered(model.id, elapsed, usage, self.stop_reason))
                 segments: list[dict[str, Any]] = []
                 if self.partial:
                     segments = [
@@ -418,6 +508,7 @@ class _Run:
                     usage=usage,
                     elapsed_s=self.clock() - self.started,
                     segments=segments,
+                    stop_reason=self.stop_reason,
                 )
             elapsed_s = self.clock() - self.attempt_started
             if error.error_class == "no_key":
@@ -442,7 +533,16 @@ class _Run:
             log.debug("attempt %d on %s failed: %s (%s)", number, model.id, error.message, error.error_class)
             self.emit(AttemptFailed(model.id, ErrorSummary(error.error_class, error.status, error.message, elapsed_s)))
             if chars:
-                if self.options.on_stream_break == "continue" and error.error_class not in fallback.STOPPING:
+                # Refused text is never kept: continuing it would carry on what was refused.
+                keep = error.error_class not in fallback.STOPPING and error.error_class != "refusal"
+                continuable = self.options.on_stream_break == "continue" and keep and not tool_content
+                if not self.withdrawable and not continuable:
+                    raise _Stop(
+                        "stream_broken",
+                        f"{model.id} failed after part of its answer was sent ({_headline(error)}); "
+                        "the answer cannot be taken back, so no other model continues it.",
+                    )
+                if continuable:
                     self.segments.append(
                         {"model": model.id, "start": len(self.partial), "end": len(self.partial) + chars}
                     )
@@ -456,12 +556,26 @@ class _Run:
                 error, attempt=number, options=self.options, on_last_model=on_last, rand=self.rand
             )
             if decision.action is fallback.Action.STOP:
+                if error.error_class == "refusal":
+                    raise _Stop(
+                        "refusal",
+                        f'{model.id} refused to answer ({_headline(error)}); on_refusal is "stop", so no other '
+                        "model is tried.",
+                    )
                 raise _Stop(
                     error.error_class,
                     f"{model.id} refused the request ({_headline(error)}); no other model is tried for this error.",
                 )
             if decision.action is fallback.Action.NEXT:
                 state.note(decision, model)
+                self.moved = decision
+                return error
+            if may_defer and self.options.failover == "at_once":
+                # Another model may answer now; this one is retried only if none does.
+                self.deferral = _Deferred(model.id, number + 1, self.clock() + decision.delay_s)
+                self.emit(
+                    Note(f"Not retrying {model.id} now (failover: at_once); it is retried if no other model answers")
+                )
                 return error
             if self.clock() + decision.delay_s >= self.deadline:
                 left = max(self.deadline - self.clock(), 0.0)
@@ -488,20 +602,28 @@ class _Run:
     async def _attempt(self, model: Model) -> tuple[str, dict[str, int] | None, int]:
         """One request to ``model``: (text, usage, chars). Raises :class:`_AttemptFailed`."""
         parts: list[str] = []
+        tool_pieces: list[int] = []  # one entry per tool-call piece received
         if self.faults is not None:
             self.faults.target = (model.id, model.provider)
         try:
             provider = await self._provider(model)
             request = ChatRequest(
-                model.name, self.prompt, self.system, self.max_tokens, self.stream, prefix=self.partial or None
+                model.name,
+                self.prompt,
+                self.system,
+                self.max_tokens,
+                self.stream,
+                prefix=self.partial or None,
+                conversation=self.conversation,
             )
-            usage = await self._read(provider, request, model.id, parts)
+            usage = await self._read(provider, request, model.id, parts, tool_pieces)
             text = "".join(parts)
-            if not text.strip() and not self.options.allow_empty_answer:
+            if not text.strip() and not tool_pieces and not self.options.allow_empty_answer:
                 raise provider.error("empty_answer", "the model answered with no text")
         except ProviderError as error:
             text = "".join(parts)
-            raise _AttemptFailed(error, len(text), text) from None
+            # Tool-call pieces count as output: a client may have received them.
+            raise _AttemptFailed(error, len(text) + len(tool_pieces), text, bool(tool_pieces)) from None
         return text, usage, len(text)
 
     def _injected(self) -> str | None:
@@ -513,7 +635,12 @@ class _Run:
         return spec
 
     async def _read(
-        self, provider: ChatProvider, request: ChatRequest, model_id: str, parts: list[str]
+        self,
+        provider: ChatProvider,
+        request: ChatRequest,
+        model_id: str,
+        parts: list[str],
+        tool_pieces: list[int] | None = None,
     ) -> dict[str, int] | None:
         """Consume the provider's chunks under the first-token, idle and budget timeouts."""
         loop = asyncio.get_running_loop()
@@ -532,16 +659,32 @@ class _Run:
         chars = 0
         min_rate = self.options.min_chars_per_s
         chunks = provider.chat(request)
+        # A key quoted in the answer is redacted before any of it is shown or kept, even
+        # when it arrives split across chunks.
+        redactor = StreamRedactor(provider.secrets)
+
+        def deliver(text: str) -> None:
+            if text:
+                parts.append(text)
+                self.emit(TextDelta(model_id, text))
+
         try:
             async with asyncio.timeout_at(deadline(True)) as timer:
                 async for chunk in chunks:
                     if isinstance(chunk, TextChunk):
-                        parts.append(chunk.text)
-                        self.emit(TextDelta(model_id, chunk.text))
+                        deliver(redactor.feed(chunk.text))
                         if first:
                             first, first_at = False, loop.time()
                         chars += len(chunk.text)
+                    elif isinstance(chunk, ToolCallChunk):
+                        if tool_pieces is not None:
+                            tool_pieces.append(chunk.index)
+                        self.emit(ToolCallDelta(model_id, chunk.index, chunk.id, chunk.name, chunk.arguments))
+                        if first:
+                            first, first_at = False, loop.time()
                     elif isinstance(chunk, Finished):
+                        deliver(redactor.flush())
+                        self.stop_reason = chunk.stop_reason
                         return chunk.usage
                     if not first and min_rate > 0:
                         streamed = loop.time() - first_at
@@ -570,6 +713,7 @@ class _Run:
                 error = provider.error("timeout", f"stream idle for {self.options.idle_timeout_s:g} s")
             raise error from None
         finally:
+            deliver(redactor.flush())  # what was held back of a broken stream is still its text
             await chunks.aclose()
         raise provider.error("malformed_response", "stream ended without a finish")
 
@@ -592,20 +736,78 @@ class _Run:
             return None, f"provider '{model.provider}' is not in the config"
         if not provider.enabled:
             return None, f"provider '{model.provider}' is disabled"
-        why = fallback.skip_reason(model, needs=self.needs, state=state)
+        why = (
+            fallback.skip_reason(model, needs=self.needs, state=state)
+            or fallback.window_skip_reason(model, self._needed_tokens(provider))
+            or fallback.cost_skip_reason(model, primary=self.primary, local=is_local(provider), limit=self.options.cost)
+        )
         return (None, why) if why else (model, "")
 
-    def _is_last(self, sequence: list[str], index: int, state: fallback.SkipState) -> bool:
-        """No later model would be tried as things stand (it may still be skipped later)."""
-        return all(
-            self._usable(sequence[later], state)[0] is None or sequence[later] in sequence[:later]
-            for later in range(index + 1, len(sequence))
+    def _needed_tokens(self, provider: Provider) -> int:
+        """The request's estimated tokens on ``provider``, with the max_tokens it will ask for."""
+        conversation = self.conversation
+        default = 0
+        if provider.kind == "anthropic":  # the Messages API always asks for some
+            default = ANTHROPIC_DEFAULT_MAX_TOKENS if conversation is None else DEFAULT_TRANSLATED_MAX_TOKENS
+        asked = (conversation.max_tokens if conversation is not None else None) or self.max_tokens or default
+        key = (len(self.partial), asked)
+        if self._estimate is None or self._estimate[0] != key:
+            self._estimate = (key, fallback.estimate_tokens(self._request_texts(), asked + self._image_tokens()))
+        return self._estimate[1]
+
+    def _request_texts(self) -> list[str]:
+        """Every text the request sends: instruction, prompt (or the conversation's turns,
+        tool calls and tool declarations) and any partial answer being continued."""
+        conversation = self.conversation
+        if conversation is None:
+            return [text for text in (self.system, self.prompt, self.partial) if text]
+        texts = [conversation.system or "", self.partial]
+        for message in conversation.messages:
+            texts.append(message.text())
+            texts += [call.name + call.arguments for call in message.tool_calls]
+        texts += [tool.name + (tool.description or "") + json.dumps(tool.parameters) for tool in conversation.tools]
+        return [text for text in texts if text]
+
+    def _image_tokens(self) -> int:
+        """Images are counted by number, not by the size of their data: a model's cost of an
+        image is bounded (about 1,600 tokens for the largest at Anthropic and OpenAI)."""
+        if self.conversation is None:
+            return 0
+        images = sum(isinstance(p, ImagePart) for m in self.conversation.messages for p in m.parts)
+        return images * IMAGE_TOKENS
+
+    def _too_small_message(self) -> str | None:
+        """When every model skipped was skipped for its window: the run's error message."""
+        small: list[tuple[str, int]] = []
+        needed = 0
+        for attempt in self.attempts:
+            model = self.models.get(attempt.model)
+            provider = self.providers.get(model.provider) if model is not None else None
+            if model is None or provider is None or model.context_window is None:
+                continue
+            if fallback.window_skip_reason(model, self._needed_tokens(provider)) == attempt.error:
+                small.append((model.id, model.context_window))
+                needed = max(needed, self._needed_tokens(provider))
+        if not small:
+            return None
+        windows = ", ".join(f"{model_id} {window:,}" for model_id, window in small)
+        return (
+            f"The request needs about {needed:,} tokens (prompt and max_tokens), more than the context window of "
+            f"every model that could take it ({windows}); nothing was sent."
         )
 
-    def _after_success(self, sequence: list[str], index: int, failures: list[tuple[str, str]]) -> None:
+    def _is_last(self, pending: list[str], seen: set[str], state: fallback.SkipState) -> bool:
+        """No model still pending would be tried as things stand (it may still be skipped later)."""
+        earlier = set(seen)  # a model listed again is not tried again
+        for model_id in pending:
+            if model_id not in earlier and self._usable(model_id, state)[0] is not None:
+                return False
+            earlier.add(model_id)
+        return True
+
+    def _after_success(self, answered: str, failures: list[tuple[str, str]]) -> None:
         if self.cooldowns is None:
             return
-        answered = sequence[index]
         # A success ends the answering model's own cooldown (SPEC §4).
         if self.cooldowns.cooling(self.agent_id, [answered]):
             self.cooldowns.clear(self.agent_id, answered)
@@ -651,12 +853,28 @@ class _Run:
         )
 
 
+@dataclass(frozen=True)
+class _Deferred:
+    """A model left for later by failover "at_once": its next attempt and when it may start."""
+
+    model_id: str
+    number: int
+    ready_at: float  # on the run's clock
+
+
+def _other_providers_first(pending: list[str], provider: str, models: dict[str, Model]) -> list[str]:
+    """``pending`` with models of other providers than ``provider`` first, order kept otherwise."""
+    same = [m for m in pending if m in models and models[m].provider == provider]
+    return [m for m in pending if m not in same] + same
+
+
 class _AttemptFailed(Exception):
-    def __init__(self, error: ProviderError, chars: int, text: str = "") -> None:
+    def __init__(self, error: ProviderError, chars: int, text: str = "", tool_content: bool = False) -> None:
         super().__init__(error.message)
         self.error = error
         self.chars = chars
         self.text = text
+        self.tool_content = tool_content
 
 
 def _headline(error: ProviderError) -> str:

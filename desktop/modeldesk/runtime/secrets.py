@@ -2,7 +2,9 @@
 
 The config only names a secret (``{"env": "OPENAI_API_KEY"}`` or ``{"keyring": "openai"}``);
 the value is read here, just before a request, and handed to the provider. It is never
-stored, printed or logged; errors name the variable or entry, never the value.
+stored, printed or logged; errors name the variable or entry, never the value. Every value
+read passes :func:`modeldesk.core.key_value.clean_key` (surrounding whitespace dropped, a
+control or non-ASCII character refused) and is remembered for redaction.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import threading
 from collections.abc import Iterable
 from typing import Protocol
 
+from modeldesk.core.key_value import UnusableKey, clean_key
 from modeldesk.core.schema import ApiKeyRef, Provider
 from modeldesk.core.urls import plain_http_key_warning
 
@@ -34,12 +37,12 @@ class EnvKeyringSecrets:
 
     def get(self, ref: ApiKeyRef) -> str | None:
         if ref.env is not None:
-            return os.environ.get(ref.env) or None
+            return usable_key(ref, os.environ.get(ref.env))
         import keyring  # imported late: backends can be slow to load and are rarely needed
         from keyring.errors import KeyringError
 
         try:
-            return keyring.get_password(KEYRING_SERVICE, ref.keyring or "") or None
+            return usable_key(ref, keyring.get_password(KEYRING_SERVICE, ref.keyring or ""))
         except (KeyringError, RuntimeError, OSError) as exc:
             # A locked or broken keyring (no D-Bus session, a crashed backend) must end in
             # an attempt error naming the entry, not in a crash of the run.
@@ -56,7 +59,18 @@ class StaticSecrets:
 
     def get(self, ref: ApiKeyRef) -> str | None:
         key = f"env:{ref.env}" if ref.env is not None else f"keyring:{ref.keyring}"
-        return self._values.get(key)
+        return usable_key(ref, self._values.get(key))
+
+
+def usable_key(ref: ApiKeyRef, value: str | None) -> str | None:
+    """The key as it can be sent (see :func:`clean_key`), ``None`` when it is not set; a
+    ``no_key`` error, which never holds the value, when it cannot be used."""
+    if value is None:
+        return None
+    try:
+        return clean_key(value, describe_ref(ref)) or None
+    except UnusableKey as exc:
+        raise ProviderError.make("no_key", str(exc)) from None
 
 
 def describe_ref(ref: ApiKeyRef) -> str:
@@ -108,57 +122,6 @@ async def read_key(ref: ApiKeyRef | None, source: SecretSource, provider_id: str
 
     threading.Thread(target=work, name=f"modeldesk-keyring-{provider_id}", daemon=True).start()
     return await future
-
-
-# --- keeping keys out of text ---------------------------------------------------------
-
-# Derived forms shorter than this are not redacted: a few characters of base64 would match
-# ordinary words and say nothing about the key.
-_MIN_FORM_CHARS = 6
-
-
-def secret_forms(secret: str) -> tuple[list[str], list[str]]:
-    """The ways a key commonly shows up in text a server sends back or a library logs:
-    (forms matched in any case, forms matched exactly).
-
-    Any case: the key itself (a server quoting it upper-cased), and its URL-encodings.
-    Exactly: base64 of the key (standard and URL-safe alphabets) and of ``user:key`` as in
-    HTTP Basic auth. The user name is unknown, so for each of the three ways the key can
-    fall across base64's 3-byte groups the characters that depend only on the key are
-    taken (the encoding's first and last few characters, which mix in the neighbours, are
-    left; they cannot give the key back).
-    """
-    from base64 import b64encode, urlsafe_b64encode
-    from urllib.parse import quote, quote_plus
-
-    any_case = {secret, quote(secret, safe=""), quote_plus(secret)}
-    raw = secret.encode("utf-8")
-    exact: set[str] = set()
-    for encode in (b64encode, urlsafe_b64encode):
-        exact.add(encode(raw).decode("ascii"))
-        for offset in (0, 1, 2):
-            # `offset` bytes of something else before the key (the end of "user:"), and
-            # maybe more after it: keep the 4-character groups made of key bytes only.
-            text = encode(b"\0" * offset + raw).decode("ascii")
-            whole_groups = (offset + len(raw)) // 3
-            exact.add(text[4 if offset else 0 : 4 * whole_groups])
-    exact = {form for form in exact if len(form) >= _MIN_FORM_CHARS} - any_case
-    return sorted(any_case - {""}, key=len, reverse=True), sorted(exact, key=len, reverse=True)
-
-
-def redact_secrets(text: str, secrets: tuple[str, ...] | list[str]) -> str:
-    """``text`` with every secret, and the common encodings of it, replaced by ``***``."""
-    import re
-
-    for secret in secrets:
-        if not secret:
-            continue
-        any_case, exact = secret_forms(secret)
-        for form in any_case:
-            text = re.sub(re.escape(form), "***", text, flags=re.IGNORECASE)
-        for form in exact:
-            text = text.replace(form, "***")
-    return text
 
 
 def key_transport_warnings(providers: Iterable[Provider]) -> list[str]:

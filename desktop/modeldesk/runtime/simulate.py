@@ -9,7 +9,8 @@ the runner and policy decide as they would for the real thing.
   provider) being tried it answers every chat request with the chosen fault instead of
   passing it on: ``429``, ``429:retry-after=N``, ``500``, ``503``, ``529``, ``timeout``,
   ``reset``, ``context``, ``auth``, ``quota``, ``cut:N`` (N characters, then the connection
-  breaks) and ``empty`` (a complete answer with no text). It records what it injected so
+  breaks), ``empty`` (a complete answer with no text) and ``refusal`` (a few words, then
+  OpenAI's ``finish_reason: "content_filter"`` / Anthropic's ``stop_reason: "refusal"``). It records what it injected so
   the timeline can say which failures were simulated.
 - :class:`SimulatorTransport` answers requests to :data:`SIMULATED_HOST` in-process with a
   short streamed answer in the OpenAI wire format: the ``simulated`` provider kind uses it,
@@ -47,9 +48,10 @@ FAULTS: dict[str, str] = {
     "quota": "the account's quota or credit is used up",
     "cut:N": "the stream breaks after N characters",
     "empty": "a complete answer with no text",
+    "refusal": "the model refuses to answer, after a few words",
 }
 _FAULT = re.compile(
-    r"^(?:(429)(?::retry-after=(\d+(?:\.\d+)?))?|(500|503|529|timeout|reset|context|auth|quota|empty)|cut:(\d+))$"
+    r"^(?:(429)(?::retry-after=(\d+(?:\.\d+)?))?|(500|503|529|timeout|reset|context|auth|quota|empty|refusal)|cut:(\d+))$"
 )
 
 
@@ -204,24 +206,29 @@ def fault_response(fault: Fault, request: httpx.Request) -> httpx.Response:
         )
     if kind == "empty":
         return answer_response(api, stream, "", name)
+    if kind == "refusal":
+        return answer_response(api, stream, "I can't help with", name, refused=True)
     # cut:N — N characters, then the connection breaks
     text = ("Simulated partial answer that breaks off. " * (fault.cut_after // 40 + 1))[: fault.cut_after]
     return answer_response(api, stream, text, name, cut=True)
 
 
-def answer_response(api: str, stream: bool, text: str, name: str, *, cut: bool = False) -> httpx.Response:
-    """A complete (or, with ``cut``, broken) answer holding ``text``, in the API's wire format."""
+def answer_response(
+    api: str, stream: bool, text: str, name: str, *, cut: bool = False, refused: bool = False
+) -> httpx.Response:
+    """A complete (or, with ``cut``, broken; with ``refused``, refused) answer holding ``text``,
+    in the API's wire format."""
     if not stream:
         if cut:
             return httpx.Response(200, headers={"content-type": "application/json"}, stream=_Broken([b'{"choices": [']))
-        return httpx.Response(200, json=_completion(api, text, name))
-    events = _events(api, text, name)
+        return httpx.Response(200, json=_completion(api, text, name, refused=refused))
+    events = _events(api, text, name, refused=refused)
     if cut:
         events = events[: -(3 if api == "anthropic" else 2)]  # everything up to the end of the text
     return httpx.Response(200, headers={"content-type": "text/event-stream"}, stream=_Broken(events, broken=cut))
 
 
-def _completion(api: str, text: str, name: str) -> dict[str, Any]:
+def _completion(api: str, text: str, name: str, *, refused: bool = False) -> dict[str, Any]:
     tokens = max(len(text) // 4, 0)
     if api == "anthropic":
         return {
@@ -229,12 +236,14 @@ def _completion(api: str, text: str, name: str) -> dict[str, Any]:
             "role": "assistant",
             "model": name,
             "content": [{"type": "text", "text": text}],
+            "stop_reason": "refusal" if refused else "end_turn",
             "usage": {"input_tokens": 5, "output_tokens": tokens},
         }
+    finish = "content_filter" if refused else "stop"
     return {
         "object": "chat.completion",
         "model": name,
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": finish}],
         "usage": {"prompt_tokens": 5, "completion_tokens": tokens},
     }
 
@@ -248,7 +257,7 @@ def _pieces(text: str, size: int = 12) -> list[str]:
     return [text[i : i + size] for i in range(0, len(text), size)]
 
 
-def _events(api: str, text: str, name: str) -> list[bytes]:
+def _events(api: str, text: str, name: str, *, refused: bool = False) -> list[bytes]:
     tokens = max(len(text) // 4, 0)
     if api == "anthropic":
         return [
@@ -260,7 +269,14 @@ def _events(api: str, text: str, name: str) -> list[bytes]:
                 _sse({"type": "content_block_delta", "delta": {"type": "text_delta", "text": p}}, "content_block_delta")
                 for p in _pieces(text)
             ),
-            _sse({"type": "message_delta", "usage": {"output_tokens": tokens}}, "message_delta"),
+            _sse(
+                {
+                    "type": "message_delta",
+                    "delta": {"stop_reason": "refusal" if refused else "end_turn"},
+                    "usage": {"output_tokens": tokens},
+                },
+                "message_delta",
+            ),
             _sse({"type": "content_block_stop", "index": 0}, "content_block_stop"),
             _sse({"type": "message_stop"}, "message_stop"),
         ]
@@ -268,7 +284,7 @@ def _events(api: str, text: str, name: str) -> list[bytes]:
     return [
         _sse(base | {"choices": [{"index": 0, "delta": {"role": "assistant"}}]}),
         *(_sse(base | {"choices": [{"index": 0, "delta": {"content": p}}]}) for p in _pieces(text)),
-        _sse(base | {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}),
+        _sse(base | {"choices": [{"index": 0, "delta": {}, "finish_reason": "content_filter" if refused else "stop"}]}),
         _sse(base | {"choices": [], "usage": {"prompt_tokens": 5, "completion_tokens": tokens}}) + _sse("[DONE]"),
     ]
 

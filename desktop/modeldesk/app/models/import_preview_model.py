@@ -39,14 +39,18 @@ class ImportPreviewModel(RowsTableModel[ImportItem]):
 
 
 def difference_text(item: ImportItem) -> str:
-    """What differs between ours and the file's, field by field, for a conflict."""
+    """What differs between ours and the file's, field by field, for a conflict (a
+    provider always shows its base_url: where its key and prompts would go)."""
     if not item.conflict:
         return value_text(item.after)
     before, after = item.before, item.after
     if not isinstance(before, dict) or not isinstance(after, dict):
         return f"{value_text(before)} → {value_text(after)}"
     fields = [k for k in dict.fromkeys([*before, *after]) if before.get(k) != after.get(k)]
-    return "; ".join(f"{k}: {value_text(before.get(k))} → {value_text(after.get(k))}" for k in fields)
+    text = "; ".join(f"{k}: {value_text(before.get(k))} → {value_text(after.get(k))}" for k in fields)
+    if item.kind == "provider" and "base_url" not in fields:
+        text = f"base_url: {value_text(after.get('base_url'))}; {text}"
+    return text
 
 
 def value_text(value: Any) -> str:

@@ -14,6 +14,7 @@ from modeldesk.core.schema import Agent, Config, ModelValue, Policy, Project, mo
 
 from ..document import Document
 from ..widgets.style import problem_colour
+from ..widgets.text import counted
 from .rows import AnyIndex, RowsTableModel, dim_brush, rename_from_cell
 from .trace_model import layer_label
 
@@ -67,7 +68,7 @@ class ProjectsModel(RowsTableModel[ProjectRow]):
                 if not row.source:
                     return "No usable default: its agents without a list of their own cannot run."
                 return f"{', '.join(row.models)} — from {FALLBACK_SOURCES[row.source]}"
-            return f"{row.project.name} (id: {row.project.id}) — {row.members} agent(s)"
+            return f"{row.project.name} (id: {row.project.id}) — {counted(row.members, 'agent')}"
         if role == Qt.ItemDataRole.ForegroundRole and column == self.DEFAULT:
             if not row.source:
                 return problem_colour()

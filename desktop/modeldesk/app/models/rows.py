@@ -6,6 +6,7 @@ the list bookkeeping (reset, append, bounds checks, headers) lives here once.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -49,6 +50,15 @@ def rename_from_cell(
 def dim_brush() -> QBrush:
     """The palette's disabled-text colour: how the app dims rows that are only context."""
     return QBrush(QApplication.palette().color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text))
+
+
+def plain_tooltip(text: str) -> str:
+    """``text`` as a tooltip that shows it exactly as written: Qt renders any tooltip that
+    looks like HTML ("<b>…") as HTML, so such text is escaped inside a paragraph that keeps
+    its line breaks."""
+    if "<" not in text:
+        return text  # nothing Qt could take for a tag
+    return f"<p style='white-space: pre-wrap'>{html.escape(text)}</p>"
 
 
 class RowsTableModel(QAbstractTableModel, Generic[Row]):
@@ -126,4 +136,9 @@ class RowsTableModel(QAbstractTableModel, Generic[Row]):
         row = self._rows[index.row()]
         if role == RowRole:
             return row
-        return self.cell(row, index.column(), role)
+        value = self.cell(row, index.column(), role)
+        if role == Qt.ItemDataRole.ToolTipRole and isinstance(value, str) and value:
+            # Tooltips quote names and other programs' text: shown as typed, never as markup
+            # (Qt renders a tooltip that looks like HTML as HTML).
+            return plain_tooltip(value)
+        return value

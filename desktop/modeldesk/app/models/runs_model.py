@@ -15,12 +15,18 @@ from .rows import RowsTableModel, dim_brush
 
 
 def answered_text(run: RunRecord) -> str:
-    """Who answered, at a glance: "gpt-4o instead of claude-sonnet-4", or the failure."""
+    """Who answered, at a glance: "gpt-4o instead of claude-sonnet-4", or the failure;
+    "rehearsal: …" when faults were injected (Simulate)."""
     if run.answered_by is None:
-        return f"failed: {run.error_code}" if run.error_code else "failed"
-    if run.fell_back and run.primary:
-        return f"{run.answered_by} instead of {run.primary}"
-    return run.answered_by
+        text = f"failed: {run.error_code}" if run.error_code else "failed"
+    elif run.fell_back and run.primary:
+        text = f"{run.answered_by} instead of {run.primary}"
+    else:
+        text = run.answered_by
+    return f"rehearsal: {text}" if run.simulated else text
+
+
+REHEARSAL_NOTE = "A rehearsal: faults were injected (Simulate), so it counts in no model's success rate."
 
 
 def latency_text(milliseconds: int | None) -> str:
@@ -37,6 +43,28 @@ def tokens_text(run: RunRecord) -> str:
 
 def when_text(started_at: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(started_at))
+
+
+# A User-Agent is whatever the client sent: shown shortened, printable characters only.
+CLIENT_TEXT_MAX = 48
+
+
+def client_text(run: RunRecord, *, full: bool = False) -> str:
+    """The gateway client that sent the request, from its User-Agent: the first word
+    ("claude-cli/2.1.332"), or all of it with ``full``; "" for runs not from the gateway."""
+    agent = "".join(ch for ch in (run.client or "") if ch.isprintable()).strip()
+    if full or not agent:
+        return agent
+    first = agent.split()[0]
+    return first if len(first) <= CLIENT_TEXT_MAX else first[: CLIENT_TEXT_MAX - 1] + "…"
+
+
+def origin_text(run: RunRecord) -> str:
+    """Where a run came from: "app", "CLI", or the gateway's client ("gateway" when it
+    sent no User-Agent)."""
+    if run.origin == "serve":
+        return client_text(run) or "gateway"
+    return "app" if run.origin == "app" else "CLI"
 
 
 class RunsModel(RowsTableModel[RunRecord]):
@@ -60,8 +88,10 @@ class RunsModel(RowsTableModel[RunRecord]):
                 return latency_text(run.latency_ms)
             if column == self.TOKENS:
                 return tokens_text(run)
-            return "app" if run.origin == "app" else "CLI"
+            return origin_text(run)
         if role == Qt.ItemDataRole.ForegroundRole and column == self.ANSWERED:
+            if run.simulated:
+                return dim_brush()  # rehearsed failures are not real ones
             if run.answered_by is None:
                 return problem_colour()
             if run.fell_back:
@@ -69,7 +99,10 @@ class RunsModel(RowsTableModel[RunRecord]):
         if role == Qt.ItemDataRole.ForegroundRole and column == self.ORIGIN:
             return dim_brush()
         if role == Qt.ItemDataRole.ToolTipRole and column == self.ANSWERED:
-            return run.error_message if run.answered_by is None else f"Resolved list: {', '.join(run.models)}"
+            tip = run.error_message if run.answered_by is None else f"Resolved list: {', '.join(run.models)}"
+            return f"{REHEARSAL_NOTE}\n{tip or ''}".rstrip() if run.simulated else tip
+        if role == Qt.ItemDataRole.ToolTipRole and column == self.ORIGIN and run.origin == "serve":
+            return f"A request to the gateway from {client_text(run, full=True) or 'a client that did not say'}"
         if role == Qt.ItemDataRole.TextAlignmentRole and column in (self.ATTEMPTS, self.LATENCY):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None

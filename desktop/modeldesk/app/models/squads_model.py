@@ -21,6 +21,7 @@ from modeldesk.core.resolver import Resolver
 from modeldesk.core.schema import Config, Squad, model_list
 
 from ..widgets.style import problem_colour
+from ..widgets.text import counted
 from .rows import AnyIndex, RowsTableModel, dim_brush, rename_from_cell
 from .trace_model import layer_label
 
@@ -52,7 +53,7 @@ class SquadsModel(RowsTableModel[Squad]):
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
             return squad.name if column == self.NAME else len(squad.agents)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{squad.name} (id: {squad.id}) — {len(squad.agents)} member(s)"
+            return f"{squad.name} (id: {squad.id}) — {counted(len(squad.agents), 'member')}"
         return None
 
     def flags(self, index: AnyIndex) -> Qt.ItemFlag:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QApplication, QStyle
 
 from .rows import RowsTableModel, dim_brush
@@ -46,6 +46,31 @@ KIND_ICONS: dict[str, QStyle.StandardPixmap] = {
 }
 
 DIMMED_KINDS = {"attempt_started", "model_skipped", "cancelled"}
+
+_icons: dict[tuple[str, str], QIcon] = {}
+
+
+def kind_icon(kind: str) -> QIcon:
+    """The style's icon for ``kind``, redrawn in the kind's colour, or in the palette's
+    text colour for kinds without one: the style's own arrows are black, which a dark
+    palette would hide. Asked for at paint time, so it follows a theme switch."""
+    colour = (
+        QColor(KIND_COLOURS[kind]) if kind in KIND_COLOURS else QApplication.palette().color(QPalette.ColorRole.Text)
+    )
+    key = (kind, colour.name())
+    icon = _icons.get(key)
+    if icon is None:
+        source = QApplication.style().standardIcon(KIND_ICONS.get(kind, KIND_ICONS["info"])).pixmap(32, 32)
+        tinted = QPixmap(source.size())
+        tinted.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(tinted)
+        painter.drawPixmap(0, 0, source)
+        # Keep the shape (the source's alpha), paint it in one colour.
+        painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_SourceIn)
+        painter.fillRect(tinted.rect(), colour)
+        painter.end()
+        icon = _icons[key] = QIcon(tinted)
+    return icon
 
 
 def event_kind(event: object) -> str:
@@ -108,8 +133,7 @@ class TimelineModel(RowsTableModel[TimelineEntry]):
         if role == self.KindRole:
             return entry.kind
         if role == Qt.ItemDataRole.DecorationRole and column == self.EVENT:
-            pixmap = KIND_ICONS.get(entry.kind, KIND_ICONS["info"])
-            return QApplication.style().standardIcon(pixmap)
+            return kind_icon(entry.kind)
         if role == Qt.ItemDataRole.ForegroundRole and column == self.EVENT:
             if entry.kind in KIND_COLOURS:
                 return QBrush(QColor(KIND_COLOURS[entry.kind]))

@@ -8,7 +8,6 @@ agent whenever the document changes (undo, redo, a reload from disk).
 from __future__ import annotations
 
 from collections.abc import Callable
-from html import escape
 from itertools import pairwise
 from typing import Any
 
@@ -18,7 +17,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
-    QDoubleSpinBox,
     QFormLayout,
     QGridLayout,
     QHBoxLayout,
@@ -26,7 +24,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QScrollArea,
-    QSpinBox,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -42,8 +39,10 @@ from ..models.agent_task_models_model import AgentTaskModelsModel, AgentTaskRow
 from ..models.trace_model import layer_label
 from ..widgets.actions import widget_action
 from ..widgets.collapsible import CollapsibleSection
-from ..widgets.fallback_fields import FALLBACK_FIELDS, SwitchBox, editor_for, field_tooltip, value_text
+from ..widgets.elided import ElidedLabel, elide_combo
+from ..widgets.fallback_fields import FALLBACK_FIELDS, OptionEditor, editor_for, field_tooltip, value_text
 from ..widgets.model_list_editor import ModelListEditor
+from ..widgets.style import set_heading_font
 from ..widgets.table_section import TableSection, perform_or_show
 from ..widgets.wheel_guard import wheel_only_when_focused
 from .dialogs.task_model_dialog import TaskModelDialog
@@ -209,7 +208,7 @@ class AgentFallbackForm(QWidget):
         self._agent = agent
         self._error_label = error_label
         self.checks: dict[str, QCheckBox] = {}
-        self.boxes: dict[str, QSpinBox | QDoubleSpinBox | SwitchBox] = {}
+        self.boxes: dict[str, OptionEditor] = {}
         self.notes: dict[str, QLabel] = {}
         grid = QGridLayout(self)
         grid.setContentsMargins(0, 0, 0, 0)
@@ -301,11 +300,11 @@ class AgentEditor(QWidget):
         self._document = document
         self.agent_id: str | None = None
 
-        self.title = QLabel(self)
+        self.title = ElidedLabel("", self)
         self.title.setObjectName("agent_title")
-        self.title.setStyleSheet("font-size: 14pt; font-weight: 600;")
+        set_heading_font(self.title)
         self.name_edit = QLineEdit(self)
-        self.project_combo = QComboBox(self)
+        self.project_combo = elide_combo(QComboBox(self))
         # The editor scrolls: the wheel passing over the combo must not change the project.
         wheel_only_when_focused(self.project_combo)
         self.project_link = QToolButton(self)
@@ -441,10 +440,8 @@ class AgentEditor(QWidget):
             self.empty_label.setText("Select an agent to edit it.")
         if agent is None:
             return
-        # Rich text: the name is escaped, so "<b>" in a name shows as typed.
-        self.title.setText(
-            f"{escape(agent.name)}  <span style='color: gray; font-weight: normal'>({escape(agent.id)})</span>"
-        )
+        # Plain text, elided to the editor's width: a long name never widens the window.
+        self.title.setText(f"{agent.name}  ({agent.id})")
         # Leave a name the user is still typing alone (isModified is cleared on commit).
         if not self.name_edit.isModified():
             self.name_edit.setText(agent.name)

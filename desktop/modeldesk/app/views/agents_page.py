@@ -32,6 +32,7 @@ from ..document import Document
 from ..models.agents_model import EFFECTIVE, NAME, PREFERRED, PROJECT, AgentIdRole, AgentsFilterProxy, AgentsTableModel
 from ..widgets.actions import widget_action
 from ..widgets.table_section import perform_or_warn
+from ..widgets.text import counted
 from .agent_editor import AgentEditor
 from .dialogs.bulk_change_dialog import BulkChangeDialog
 from .model_combo import LazyCombo, referenced_models
@@ -135,15 +136,20 @@ class AgentsPage(QWidget):
         self.filter_edit.textChanged.connect(self._apply_filters)
         self.model_filter.currentIndexChanged.connect(self._apply_filters)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
-        # Keyboard: Delete removes the selected agents, Ctrl+N adds one (table focused).
+        # Keyboard: Delete removes the selected agents (Ctrl+N and Ctrl+F are the window's
+        # Edit menu, so they work wherever the focus is); Down in the filter goes to the list.
         widget_action(self.table, "Remove", QKeySequence(QKeySequence.StandardKey.Delete), self.remove_selected)
-        widget_action(self.table, "Add agent…", QKeySequence(QKeySequence.StandardKey.New), self.add_agent)
+        widget_action(self.filter_edit, "Go to the list", QKeySequence(Qt.Key.Key_Down), self.focus_list)
         self.add_button.clicked.connect(self.add_agent)
         self.remove_button.clicked.connect(self.remove_selected)
         self.bulk_button.clicked.connect(self.change_models)
         self.model.modelAboutToBeReset.connect(self._remember_selection)
         self.model.modelReset.connect(self._restore_selection)
         self._remembered: list[str] = []
+        # The count follows every edit that adds or removes agents (an import, an undo),
+        # not only the filter and the selection.
+        for signal in (self.proxy.rowsInserted, self.proxy.rowsRemoved, self.proxy.modelReset):
+            signal.connect(self._recount)
         self._selection_changed()
         if self.proxy.rowCount():
             self.select_agent(self.proxy.index(0, 0).data(AgentIdRole))
@@ -232,12 +238,26 @@ class AgentsPage(QWidget):
                 page.setEnabled(not paused)
         self._selection_changed()
 
+    def _recount(self, *_: object) -> None:
+        self._update_count(len(self.table.selectionModel().selectedRows()))
+
     def _update_count(self, selected: int) -> None:
         shown, total = self.proxy.rowCount(), self.model.rowCount()
-        text = f"{total} agents" if shown == total else f"{shown} of {total} agents"
+        text = counted(total, "agent") if shown == total else f"{shown:,} of {counted(total, 'agent')}"
         self.count_label.setText(text + (f", {selected} selected" if selected > 1 else ""))
 
     # --- actions ----------------------------------------------------------------------
+
+    def focus_filter(self) -> None:
+        self.filter_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.filter_edit.selectAll()
+
+    def focus_list(self) -> None:
+        """Move to the agents list, on the first shown agent if none is selected."""
+        self.table.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        if not self.table.selectionModel().hasSelection() and self.proxy.rowCount():
+            flags = QItemSelectionModel.SelectionFlag
+            self.table.selectionModel().setCurrentIndex(self.proxy.index(0, 0), flags.ClearAndSelect | flags.Rows)
 
     def add_agent(self) -> None:
         name, ok = QInputDialog.getText(self, "New agent", "Name of the new agent:")
@@ -258,7 +278,7 @@ class AgentsPage(QWidget):
         ids = self.selected_ids()
         if not ids:
             return
-        what = f"the agent “{ids[0]}”" if len(ids) == 1 else f"{len(ids)} agents"
+        what = f"the agent “{ids[0]}”" if len(ids) == 1 else counted(len(ids), "agent")
         answer = QMessageBox.question(
             self, "Remove agents", f"Remove {what}? Squads that list them drop them too. You can undo this."
         )
@@ -271,7 +291,7 @@ class AgentsPage(QWidget):
             if removing & set(squad.agents)
         ]
         edits += [RemoveItem("agents", agent_id) for agent_id in ids]
-        label = f"Remove agent {ids[0]}" if len(ids) == 1 else f"Remove {len(ids)} agents"
+        label = f"Remove agent {ids[0]}" if len(ids) == 1 else f"Remove {counted(len(ids), 'agent')}"
         self._perform(Batch(tuple(edits), label=label))
 
     def change_models(self) -> None:

@@ -3,20 +3,32 @@ About (version, config file, log file, licence), Keyboard shortcuts, Documentati
 
 from __future__ import annotations
 
-import importlib.metadata
+import importlib.resources
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import PySide6
-from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QAction, QActionGroup, QColor, QGuiApplication, QKeySequence, QPalette
+from PySide6.QtCore import QSettings, Qt, QUrl
+from PySide6.QtGui import (
+    QAction,
+    QActionGroup,
+    QColor,
+    QDesktopServices,
+    QGuiApplication,
+    QKeySequence,
+    QPalette,
+    QTextDocument,
+)
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
     QDialogButtonBox,
+    QHBoxLayout,
     QLabel,
     QMainWindow,
     QMenu,
+    QPushButton,
     QTableWidget,
     QTableWidgetItem,
     QTextBrowser,
@@ -26,6 +38,8 @@ from PySide6.QtWidgets import (
 
 from modeldesk import __version__
 from modeldesk.logs import log_path
+
+from ..widgets.style import follow_palette
 
 THEMES = ("System", "Light", "Dark")
 THEME_KEY = "appearance/theme"
@@ -90,6 +104,7 @@ def apply_theme(theme: str) -> None:
         palette = _system["palette"]
         assert isinstance(palette, QPalette)
         app.setPalette(palette)
+    follow_palette()
 
 
 def saved_theme() -> str:
@@ -157,8 +172,13 @@ def shortcut_rows(window: QMainWindow) -> list[tuple[str, str]]:
         if isinstance(submenu, QMenu):
             walk(submenu)
     rows += [
+        ("Move from a filter into its list", "Down"),
         ("Move a model up / down in a priority list", "Ctrl+Up / Ctrl+Down"),
-        ("Remove the selected model from a list", "Delete"),
+        ("Remove the selected item (agent, model in a list, member…)", "Delete"),
+        ("Rename the selected squad or project", "F2"),
+        ("Run the test prompt", "Ctrl+Enter"),
+        ("Cancel a test run; close a dialog without changes", "Escape"),
+        ("Back, in the user's guide", "Alt+Left"),
     ]
     return rows
 
@@ -184,33 +204,82 @@ class ShortcutsDialog(QDialog):
         self.resize(520, 420)
 
 
-def documentation_markdown() -> str:
-    """The README as installed with the package (its long description), so the manual is
-    there offline whichever way ModelDesk was installed."""
+GUIDE_HOME = "index.md"
+
+
+def guide_page(name: str) -> str | None:
+    """A page of the user's guide shipped inside the package (``modeldesk/app/guide``),
+    read through importlib.resources so it is there offline however ModelDesk was
+    installed; ``None`` for a name that is not one of its pages."""
+    if "/" in name or "\\" in name or not name.endswith(".md"):
+        return None
+    page = importlib.resources.files("modeldesk.app").joinpath("guide", name)
     try:
-        description = importlib.metadata.metadata("modeldesk").json.get("description", "")
-        text = description if isinstance(description, str) else ""
-    except importlib.metadata.PackageNotFoundError:
-        text = ""
-    if not text:
-        readme = Path(__file__).resolve().parents[4] / "README.md"
-        text = readme.read_text(encoding="utf-8") if readme.is_file() else ""
-    return text or "Run `modeldesk --help` for the command line."
+        return page.read_text(encoding="utf-8") if page.is_file() else None
+    except OSError:
+        return None
+
+
+class GuideBrowser(QTextBrowser):
+    """Shows the guide's Markdown pages: links between pages open here (with Back and
+    Forward), links to the web open in the browser, and a page that is not in the guide
+    says so instead of going blank."""
+
+    def loadResource(self, kind: int, name: QUrl | str) -> Any:
+        url = QUrl(name)
+        if url.scheme() in ("", "file", "qrc"):
+            name = url.fileName() or GUIDE_HOME
+            text = guide_page(name)
+            if text is None:
+                text = f"# Not in this guide\n\nThere is no page “{name}” here.\n\n[Back to the contents]({GUIDE_HOME})"
+            return text
+        return super().loadResource(kind, name)
+
+    def doSetSource(
+        self, name: QUrl | str, kind: QTextDocument.ResourceType = QTextDocument.ResourceType.UnknownResource
+    ) -> None:
+        if QUrl(name).scheme() in ("http", "https", "mailto"):
+            QDesktopServices.openUrl(QUrl(name))
+            return
+        # Every page is Markdown, whatever Qt guesses from the name.
+        super().doSetSource(name, QTextDocument.ResourceType.MarkdownResource)
 
 
 class DocumentationDialog(QDialog):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("ModelDesk documentation")
-        self.browser = QTextBrowser(self)
-        self.browser.setOpenExternalLinks(True)
-        self.browser.setMarkdown(documentation_markdown())
+        self.setWindowTitle("ModelDesk user's guide")
+        self.browser = GuideBrowser(self)
+        self.browser.setOpenLinks(True)
+        self.browser.setOpenExternalLinks(False)  # GuideBrowser opens them itself
+        self.back_button = QPushButton("← &Back", self)
+        self.back_button.setToolTip("The page you came from (Alt+Left)")
+        self.back_button.setShortcut(QKeySequence(QKeySequence.StandardKey.Back))
+        self.forward_button = QPushButton("&Forward →", self)
+        self.forward_button.setShortcut(QKeySequence(QKeySequence.StandardKey.Forward))
+        self.home_button = QPushButton("&Contents", self)
+        for button in (self.back_button, self.forward_button, self.home_button):
+            button.setAutoDefault(False)
+        self.back_button.clicked.connect(self.browser.backward)
+        self.forward_button.clicked.connect(self.browser.forward)
+        self.home_button.clicked.connect(self.browser.home)
+        self.browser.backwardAvailable.connect(self.back_button.setEnabled)
+        self.browser.forwardAvailable.connect(self.forward_button.setEnabled)
+        self.back_button.setEnabled(False)
+        self.forward_button.setEnabled(False)
+        self.browser.setSource(QUrl(GUIDE_HOME), QTextDocument.ResourceType.MarkdownResource)
+        navigation = QHBoxLayout()
+        for button in (self.back_button, self.forward_button, self.home_button):
+            navigation.addWidget(button)
+        navigation.addStretch(1)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
+        layout.addLayout(navigation)
         layout.addWidget(self.browser)
         layout.addWidget(buttons)
-        self.resize(820, 640)
+        self.resize(760, 640)
+        self.browser.setFocus()
 
 
 class AboutDialog(QDialog):

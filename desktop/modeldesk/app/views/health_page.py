@@ -33,6 +33,7 @@ from modeldesk.runtime.secrets import SecretSource
 
 from ..document import Document
 from ..widgets.style import ok_colour, problem_colour
+from ..widgets.text import counted
 
 
 def key_text(item: ProviderHealth) -> str:
@@ -217,8 +218,8 @@ class HealthPage(QWidget):
         fine = len(report.agents) - len(attention)
         scope = "" if network else " Press Check all to contact the providers."
         self.summary.setText(
-            f"{len(report.providers)} provider(s), {len(report.agents)} agent(s) ({fine} fine), "
-            f"{len(report.problems)} problem(s).{scope}"
+            f"{counted(len(report.providers), 'provider')}, {counted(len(report.agents), 'agent')} ({fine} fine), "
+            f"{counted(len(report.problems), 'problem')}.{scope}"
         )
 
     def _fill_providers(self, providers: list[ProviderHealth]) -> None:

@@ -1,5 +1,6 @@
-"""The History page: the recorded runs (the app's Test runs and ``modeldesk run``), which
-model answered each one, and every attempt it took.
+"""The History page: the recorded runs (the app's Test runs, ``modeldesk run``, and the
+gateway's requests with the client that sent them), which model answered each one, and
+every attempt it took.
 
 The runs are read from the user's run history database (``core/history.py``), newest
 first, filtered by agent, by model (runs that tried it), failed runs only, or runs that
@@ -16,6 +17,7 @@ must not. A locked or damaged database never stops a run; the recorder reports i
 from __future__ import annotations
 
 import functools
+import os
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -36,6 +38,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSpinBox,
     QSplitter,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -43,6 +46,7 @@ from PySide6.QtWidgets import (
 from modeldesk.core.errors import ModelDeskError
 from modeldesk.core.history import (
     BUSY_TIMEOUT_MS,
+    HISTORY_ENV,
     MAX_KEEP_RUNS,
     MIN_KEEP_RUNS,
     AttemptRecord,
@@ -51,16 +55,20 @@ from modeldesk.core.history import (
     HistoryStore,
     ModelStats,
     RunRecord,
+    Spend,
+    money_text,
 )
 from modeldesk.core.schema import ModelValue
 from modeldesk.runtime.history_record import run_record
 from modeldesk.runtime.runner import RunResult
 
 from ..document import Document
-from ..models.runs_model import RunsModel, latency_text, tokens_text, when_text
+from ..models.runs_model import REHEARSAL_NOTE, RunsModel, client_text, latency_text, tokens_text, when_text
+from ..models.spend_model import AgentSpendModel, ModelSpendModel
 from ..models.timeline_model import TimelineEntry, TimelineModel
 from ..models.trace_model import layer_label
-from ..widgets.style import problem_colour, text_style
+from ..widgets.elided import elide_combo
+from ..widgets.style import set_text_colour
 from ..widgets.tables import make_table
 from ..widgets.when_shown import when_shown
 
@@ -154,7 +162,8 @@ def attempt_kind(attempt: AttemptRecord) -> str:
 def attempt_text(attempt: AttemptRecord) -> str:
     took = latency_text(attempt.elapsed_ms)
     if attempt.outcome == "answered":
-        return f"{attempt.model} answered in {took}"
+        cost = f" · {money_text(attempt.cost_usd)}" if attempt.cost_usd is not None else ""
+        return f"{attempt.model} answered in {took}{cost}"
     if attempt.outcome == "skipped":
         return f"{attempt.model} skipped: {attempt.error or 'not tried'}"
     if attempt.outcome == "cancelled":
@@ -180,11 +189,18 @@ def timeline_entries(run: RunRecord) -> list[TimelineEntry]:
     return entries
 
 
+def origin_summary(run: RunRecord) -> str:
+    if run.origin == "serve":
+        client = client_text(run, full=True)
+        return f"gateway request from {client}" if client else "gateway request"
+    return "app Test run" if run.origin == "app" else "CLI run"
+
+
 def run_summary(run: RunRecord) -> str:
     """The selected run in two plain lines above its timeline."""
     where = f" from {layer_label(run.source)}" if run.source else ""
     task = f", task {run.task}" if run.task else ""
-    first = f"{when_text(run.started_at)} · {run.agent}{task} · {'app Test run' if run.origin == 'app' else 'CLI run'}"
+    first = f"{when_text(run.started_at)} · {run.agent}{task} · {origin_summary(run)}"
     listed = ", ".join(run.models) if run.models else "(no models)"
     if run.answered_by is None:
         outcome = f"No model answered ({run.error_code or 'failed'})"
@@ -193,10 +209,12 @@ def run_summary(run: RunRecord) -> str:
     else:
         outcome = f"Answered by {run.answered_by}"
     tokens = tokens_text(run)
-    second = f"{outcome} in {latency_text(run.latency_ms)}{f' · tokens {tokens}' if tokens else ''}"
+    cost = f" · cost {money_text(run.cost_usd)}" if run.cost_usd is not None else ""
+    second = f"{outcome} in {latency_text(run.latency_ms)}{f' · tokens {tokens}' if tokens else ''}{cost}"
     # The prompt is there only when the user turned prompt recording on.
     prompt = f"\nPrompt: {run.prompt}" if run.prompt else ""
-    return f"{first}\nResolved{where}: {listed}\n{second}{prompt}"
+    rehearsal = f"\n{REHEARSAL_NOTE}" if run.simulated else ""
+    return f"{first}\nResolved{where}: {listed}\n{second}{rehearsal}{prompt}"
 
 
 def stats_text(stats: ModelStats | None) -> str:
@@ -218,10 +236,17 @@ class ModelRecords:
         self.max_age_s = max_age_s
         self._stats: dict[str, ModelStats] = {}
         self._read: tuple[Path, float] | None = None  # (database, monotonic time read)
+        self._where = ""  # $MODELDESK_HISTORY when last read
 
     def stats(self) -> dict[str, ModelStats]:
-        path = HistoryStore().path  # follows $MODELDESK_HISTORY
+        # Asked once per painted cell: the time is checked first, and the path (which
+        # follows $MODELDESK_HISTORY) only by the environment variable's text.
         now = time.monotonic()
+        where = os.environ.get(HISTORY_ENV, "")
+        if self._read is not None and self._where == where and now - self._read[1] <= self.max_age_s:
+            return self._stats
+        self._where = where
+        path = HistoryStore().path
         if self._read is None or self._read[0] != path or now - self._read[1] > self.max_age_s:
             try:
                 self._stats = HistoryStore(path, timeout_ms=READ_TIMEOUT_MS).model_stats()
@@ -246,7 +271,7 @@ def model_records() -> ModelRecords:
 
 
 def _filter_combo(parent: QWidget, name: str, accessible: str) -> QComboBox:
-    combo = QComboBox(parent)
+    combo = elide_combo(QComboBox(parent))
     combo.setObjectName(name)
     combo.setEditable(True)
     combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
@@ -299,7 +324,7 @@ class HistoryPage(QWidget):
             (RunsModel.ATTEMPTS, "Attempts"),
             (RunsModel.LATENCY, "Latency"),
             (RunsModel.TOKENS, "00000 → 00000"),
-            (RunsModel.ORIGIN, "From  "),
+            (RunsModel.ORIGIN, "claude-cli/2.1.300"),
         ):
             header.resizeSection(column, metrics.horizontalAdvance(sample) + 16)
 
@@ -317,11 +342,38 @@ class HistoryPage(QWidget):
         detail.addWidget(self.summary_label)
         detail.addWidget(self.timeline, 1)
 
+        # What the runs cost: per agent and per model, with the answers given by a substitute.
+        self.spend_box = QWidget(self)
+        self.agent_spend_model = AgentSpendModel(self)
+        self.model_spend_model = ModelSpendModel(self)
+        self.agent_spend_view = make_table(
+            self.agent_spend_model, "history_agent_spend", "Spend per agent", self.spend_box, stretch=(0,)
+        )
+        self.model_spend_view = make_table(
+            self.model_spend_model, "history_model_spend", "Spend per model", self.spend_box, stretch=(0,)
+        )
+        spend_note = QLabel(
+            "Spend is the tokens each provider reported times the model's price in the registry; "
+            "'-' means not known (no price, or no token counts). A substitute answered in place of the primary.",
+            self.spend_box,
+        )
+        spend_note.setWordWrap(True)
+        spend_tables = QHBoxLayout()
+        spend_tables.addWidget(self.agent_spend_view)
+        spend_tables.addWidget(self.model_spend_view)
+        spend_layout = QVBoxLayout(self.spend_box)
+        spend_layout.addLayout(spend_tables, 1)
+        spend_layout.addWidget(spend_note)
+        self.details = QTabWidget(self)
+        self.details.setObjectName("history_details")
+        self.details.addTab(self.detail_box, "A&ttempts")
+        self.details.addTab(self.spend_box, "Spe&nd")
+
         self.message_label = QLabel(self)
         self.message_label.setObjectName("history_message")
         self.message_label.setWordWrap(True)
         self.message_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.message_label.setStyleSheet(text_style(problem_colour()))
+        set_text_colour(self.message_label, "problem")
         self.message_label.setVisible(False)
 
         filters = QHBoxLayout()
@@ -338,7 +390,7 @@ class HistoryPage(QWidget):
         filters.addWidget(self.refresh_button)
         split = QSplitter(Qt.Orientation.Vertical, self)
         split.addWidget(self.runs_view)
-        split.addWidget(self.detail_box)
+        split.addWidget(self.details)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
         split.setChildrenCollapsible(False)
@@ -537,7 +589,9 @@ class HistoryPage(QWidget):
         self._stale = False
         selected = self.current_run()
         store = self._store()
+        spend = Spend([], [])
         try:
+            spend = store.spend(agent=self._chosen(self.agent_combo, ANY_AGENT))
             runs = store.query(
                 agent=self._chosen(self.agent_combo, ANY_AGENT),
                 model=self._chosen(self.model_combo, ANY_MODEL),
@@ -552,6 +606,8 @@ class HistoryPage(QWidget):
         else:
             self.message_label.setVisible(False)
         self.runs_model.update_rows(runs)
+        self.agent_spend_model.update_rows(spend.agents)
+        self.model_spend_model.update_rows(spend.models)
         self._show_settings()
         self.clear_button.setEnabled(self.store_path.exists())
         shown = len(runs)
@@ -559,7 +615,7 @@ class HistoryPage(QWidget):
         self.count_label.setText(f"{shown} run{'s' if shown != 1 else ''}{more}")
         if not runs and not self.message_label.isVisible():
             self.summary_label.setText(
-                "No runs recorded yet: runs from the agent's Test run and from `modeldesk run` appear here."
+                "No runs recorded yet: runs from the agent's Test run, `modeldesk run` and the gateway appear here."
                 if not self._any_filter()
                 else "No recorded run matches these filters."
             )

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QComboBox, QCompleter, QWidget
 from modeldesk.core.schema import Config, model_list
 
 from ..document import Document
+from ..widgets.elided import elide_combo
 
 
 def referenced_models(config: Config) -> list[str]:
@@ -40,6 +41,7 @@ class LazyCombo(QComboBox):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._stale = True
+        elide_combo(self)
 
     def fill(self) -> None:  # pragma: no cover - overridden
         raise NotImplementedError

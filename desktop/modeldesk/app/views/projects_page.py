@@ -42,7 +42,7 @@ from PySide6.QtWidgets import (
 
 from modeldesk.core.edits import AddItem, Batch, Edit, RemoveItem, UpdateItem
 from modeldesk.core.errors import ModelDeskError
-from modeldesk.core.schema import Config, Project, as_model_value, model_list
+from modeldesk.core.schema import Agent, Config, Project, as_model_value, model_list
 
 from ..document import Document
 from ..models.projects_model import (
@@ -53,10 +53,12 @@ from ..models.projects_model import (
 )
 from ..models.task_rules_model import TaskRule
 from ..widgets.actions import widget_action
+from ..widgets.elided import ElidedLabel, elide_combo, short
 from ..widgets.model_list_editor import ModelListEditor
 from ..widgets.named_items_box import named_items_box
-from ..widgets.style import problem_colour, text_style
+from ..widgets.style import set_heading_font, set_text_colour
 from ..widgets.tables import make_table
+from ..widgets.text import counted
 from ..widgets.when_shown import when_shown
 from .dialogs.forms import FormDialog
 from .settings.task_models_editor import TaskModelsEditor, rules_of
@@ -112,19 +114,20 @@ class DeleteProjectDialog(FormDialog):
     """Asks where the agents of a project being deleted go: no project, or another one."""
 
     def __init__(self, config: Config, project: Project, members: int, parent: QWidget | None = None) -> None:
-        super().__init__(parent, f"Delete project {project.name}")
+        super().__init__(parent, f"Delete project {short(project.name)}")
         question = QLabel(
-            f"{project.name} has {members} agent{'s' if members != 1 else ''}. What should happen to "
-            f"{'them' if members != 1 else 'it'}?",
+            f"{project.name} has {counted(members, 'agent')}. "
+            f"What should happen to {'them' if members != 1 else 'it'}?",
             self,
         )
+        question.setTextFormat(Qt.TextFormat.PlainText)  # the name is data, never markup
         question.setWordWrap(True)
         self.none_radio = QRadioButton("Leave them &without a project (they inherit Settings' default)", self)
         self.move_radio = QRadioButton("&Move them to:", self)
         self.group = QButtonGroup(self)
         self.group.addButton(self.none_radio)
         self.group.addButton(self.move_radio)
-        self.target_combo = QComboBox(self)
+        self.target_combo = elide_combo(QComboBox(self))
         self.target_combo.setAccessibleName("Project to move the agents to")
         for other in config.projects:
             if other.id != project.id:
@@ -161,6 +164,16 @@ def delete_project_edit(config: Config, project: Project, target: str | None) ->
     return Batch(tuple(parts), label=f"Delete project {project.name}, {where}")
 
 
+def matching_agents(config: Config, typed: str) -> list[Agent]:
+    """The agents that ``typed`` names: the one whose id or name it is (any case), else
+    every agent whose id or name contains it, as the completer offers them."""
+    needle = typed.casefold()
+    exact = [a for a in config.agents if needle in (a.id.casefold(), a.name.casefold())]
+    if exact:
+        return exact[:1]
+    return [a for a in config.agents if needle in a.id.casefold() or needle in a.name.casefold()]
+
+
 class ProjectsPage(QWidget):
     # An agent id, when the user asks to open one of the project's agents.
     open_agent_requested = Signal(str)
@@ -174,7 +187,7 @@ class ProjectsPage(QWidget):
         self.message_label = QLabel(self)
         self.message_label.setObjectName("message_label")
         self.message_label.setWordWrap(True)
-        self.message_label.setStyleSheet(text_style(problem_colour()))
+        set_text_colour(self.message_label, "problem")
         self.message_label.setVisible(False)
 
         split = QSplitter(Qt.Orientation.Horizontal, self)
@@ -222,10 +235,9 @@ class ProjectsPage(QWidget):
 
     def _build_editor_side(self) -> None:
         self.editor_widget = QWidget(self)
-        self.title = QLabel(self.editor_widget)
+        self.title = ElidedLabel("", self.editor_widget)
         self.title.setObjectName("project_title")
-        self.title.setStyleSheet("font-size: 14pt; font-weight: 600;")
-        self.title.setTextFormat(Qt.TextFormat.PlainText)
+        set_heading_font(self.title)
 
         self.default_box = QGroupBox("Default model (primary first, then fallbacks)", self.editor_widget)
         self.models_editor = ModelListEditor(self.document, self.default_box, show_hint=True)
@@ -493,20 +505,35 @@ class ProjectsPage(QWidget):
 
     def _fill_agent_ids(self) -> None:
         if self._agent_ids_version != self.document.version:
-            self.agent_ids.setStringList([agent.id for agent in self.document.config.agents])
+            # Ids and names alike: the user may remember either.
+            offered = dict.fromkeys(text for agent in self.document.config.agents for text in (agent.id, agent.name))
+            self.agent_ids.setStringList(list(offered))
             self._agent_ids_version = self.document.version
 
     def add_agent(self) -> None:
         project = self.current_project()
-        agent_id = self.add_agent_edit.text().strip()
-        if project is None or not agent_id:
+        typed = self.add_agent_edit.text().strip()
+        if project is None or not typed:
             return
-        agent = self.document.config.agent(agent_id)
-        if agent is None:
-            self.show_message(f"There is no agent “{agent_id}”.")
+        matches = matching_agents(self.document.config, typed)
+        if len(matches) != 1:
+            if matches:
+                self.show_message(f"“{typed}” matches {len(matches)} agents: pick one from the list (↓, then Enter).")
+            else:
+                self.show_message(f"There is no agent “{typed}”.")
+            # The message takes room under the pages: keep the field being typed in on
+            # screen, then offer the matches under it.
+            for owner in (self, self.editor_widget):
+                if (layout := owner.layout()) is not None:
+                    layout.activate()
+            self.editor_scroll.ensureWidgetVisible(self.add_agent_button)
+            completer = self.add_agent_edit.completer()
+            if matches and completer is not None:
+                completer.complete()
             return
+        agent = matches[0]
         if agent.project == project.id:
-            self.show_message(f"{agent_id} is already in {project.name}.")
+            self.show_message(f"{agent.name} is already in {project.name}.")
             return
         edit = UpdateItem(
             "agents", agent.id, {"project": project.id}, label=f"Move {agent.id} to project {project.name}"

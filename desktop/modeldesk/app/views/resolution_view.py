@@ -34,7 +34,8 @@ from modeldesk.core.schema import Config, Policy
 
 from ..document import Document
 from ..models.trace_model import TraceModel, layer_label
-from ..widgets.style import problem_colour, text_style, warning_colour
+from ..widgets.elided import elide_combo, short
+from ..widgets.style import set_text_colour
 from ..widgets.tables import make_table
 from .model_combo import ModelCombo
 
@@ -98,7 +99,7 @@ class ResolutionPreview(QWidget):
         self.error_label = QLabel(self)
         self.error_label.setObjectName("error_label")
         self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet(text_style(problem_colour()))
+        set_text_colour(self.error_label, "problem")
         self.error_label.setTextInteractionFlags(
             Qt.TextInteractionFlag.TextSelectableByMouse
             | Qt.TextInteractionFlag.LinksAccessibleByMouse
@@ -108,7 +109,7 @@ class ResolutionPreview(QWidget):
         self.warnings_label = QLabel(self)
         self.warnings_label.setObjectName("warnings_label")
         self.warnings_label.setWordWrap(True)
-        self.warnings_label.setStyleSheet(text_style(warning_colour()))
+        set_text_colour(self.warnings_label, "warning")
 
         self.chat_trace_model = TraceModel(self)
         self.chat_trace = make_table(
@@ -174,7 +175,7 @@ class ResolutionPreview(QWidget):
         line.setPlaceholderText(NO_TASK)
         line.setClearButtonEnabled(True)
         self._fill_tasks()
-        self.project_combo = QComboBox(self)
+        self.project_combo = elide_combo(QComboBox(self))
         self.project_combo.setAccessibleName("Project")
         self._fill_projects()
         self.strict_check = QCheckBox("&Strict: an unusable model is an error, not skipped", self)
@@ -339,7 +340,7 @@ class ResolutionPreview(QWidget):
         self.task_box.setVisible(bool(task) and chat is not None)
         self.task_trace_model.set_rows(task_trace or [])
         if task and chat is not None:
-            self.task_box.setTitle(f"Task “{task}”")
+            self.task_box.setTitle(f"Task “{short(task)}”")
             if self.task_resolution is not None:
                 self.task_result_label.setText(resolution_text(self.task_resolution))
             else:

@@ -39,9 +39,10 @@ from modeldesk.core.schema import Config, Squad, model_list
 from ..document import Document
 from ..models.squads_model import MembersModel, SquadsModel
 from ..widgets.actions import widget_action
+from ..widgets.elided import elide_combo, short
 from ..widgets.model_list_editor import ModelListEditor
 from ..widgets.named_items_box import named_items_box
-from ..widgets.style import problem_colour, text_style
+from ..widgets.style import problem_colour, set_text_colour, text_style
 from ..widgets.tables import make_table
 from ..widgets.when_shown import when_shown
 from .agent_editor import inherited_text
@@ -69,7 +70,7 @@ class SquadsPage(QWidget):
         self.message_label = QLabel(self)
         self.message_label.setObjectName("message_label")
         self.message_label.setWordWrap(True)
-        self.message_label.setStyleSheet(text_style(problem_colour()))
+        set_text_colour(self.message_label, "problem")
         self.message_label.setVisible(False)
 
         split = QSplitter(Qt.Orientation.Horizontal, self)
@@ -117,7 +118,7 @@ class SquadsPage(QWidget):
             self.members_model, "members_view", "Member agents and the models they run on", self
         )
 
-        self.agent_combo = QComboBox(self)
+        self.agent_combo = elide_combo(QComboBox(self))
         self.agent_combo.setObjectName("agent_combo")
         self.agent_combo.setEditable(True)
         self.agent_combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
@@ -239,7 +240,7 @@ class SquadsPage(QWidget):
         squad = self.current_squad()
         self.members_model.set_squad(squad.id if squad else None)
         has_squad = squad is not None
-        self.members_box.setTitle(f"Members of {squad.name}" if squad else "Members")
+        self.members_box.setTitle(f"Members of {short(squad.name)}" if squad else "Members")
         for widget in (
             self.rename_squad_button,
             self.remove_squad_button,
@@ -286,10 +287,12 @@ class SquadsPage(QWidget):
         self.remove_member_button.setEnabled(agent_id is not None)
         self.member_box.setEnabled(agent is not None)
         if agent is None:
-            self.member_box.setTitle("Preferred models" if agent_id is None else f"{agent_id} is not in the config")
+            self.member_box.setTitle(
+                "Preferred models" if agent_id is None else f"{short(agent_id)} is not in the config"
+            )
             self.models_editor.show_agent(None)
             return
-        self.member_box.setTitle(f"Preferred models of {agent.name}, primary first")
+        self.member_box.setTitle(f"Preferred models of {short(agent.name)}, primary first")
         self.models_editor.show_agent(agent.id)
 
     # --- actions ----------------------------------------------------------------------------

@@ -50,11 +50,12 @@ from modeldesk.runtime.simulate import FAULTS, Simulation, parse_simulations
 from ..document import Document
 from ..event_loop import install_asyncgen_hooks
 from ..models.timeline_model import TimelineModel
-from ..widgets.style import ok_colour, problem_colour, text_style
+from ..widgets.elided import ElidedLabel
+from ..widgets.style import set_text_colour
 from ..widgets.tables import make_table
 from .history_page import app_run_record, history_recorder
 from .model_combo import ModelCombo
-from .resolution_view import escape, split_models
+from .resolution_view import split_models
 
 _trackers: dict[tuple[Path, str | None, str | None], CooldownTracker] = {}
 
@@ -109,7 +110,7 @@ class TestRunPanel(QWidget):
         self._started = 0.0
         self._history_input: tuple[str, list[str] | None, str] = ("", None, "")
 
-        self.agent_label = QLabel(self)
+        self.agent_label = ElidedLabel("", self)
         self.agent_label.setObjectName("agent_label")
         self.prompt_edit = QPlainTextEdit(self)
         self.prompt_edit.setObjectName("prompt_edit")
@@ -255,9 +256,9 @@ class TestRunPanel(QWidget):
         self.agent_id = agent_id
         agent = self.document.config.agent(agent_id) if agent_id else None
         if agent is not None:
-            self.agent_label.setText(f"Test-run <b>{escape(agent.name)}</b> ({agent.id})")
+            self.agent_label.setText(f"Test-run {agent.name} ({agent.id})")
         elif agent_id:
-            self.agent_label.setText(f"There is no agent '{escape(agent_id)}' any more.")
+            self.agent_label.setText(f"There is no agent '{agent_id}' any more.")
         else:
             self.agent_label.setText("Choose an agent to test-run it.")
         self._update_buttons()
@@ -278,20 +279,20 @@ class TestRunPanel(QWidget):
             return None
         prompt = self.prompt_edit.toPlainText().strip()
         if not prompt:
-            self._show_result("Type a prompt first.", text_style(problem_colour()))
+            self._show_result("Type a prompt first.", "problem")
             self.prompt_edit.setFocus()
             return None
         try:
             simulation = self.simulation()
         except ValueError as exc:
-            self._show_result(f"Simulate: {exc}", text_style(problem_colour()))
+            self._show_result(f"Simulate: {exc}", "problem")
             self.simulate_edit.setFocus()
             return None
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             # The app always runs on qasync; this only guards a misconfigured embedding.
-            self._show_result("Cannot run: the app's async event loop is not running.", text_style(problem_colour()))
+            self._show_result("Cannot run: the app's async event loop is not running.", "problem")
             return None
         install_asyncgen_hooks(loop)
         self._run_id += 1
@@ -438,16 +439,16 @@ class TestRunPanel(QWidget):
         if task.cancelled():
             self._show_result("Cancelled.", "")
         elif error is not None:
-            self._show_result(f"The run stopped unexpectedly: {error}", text_style(problem_colour()))
+            self._show_result(f"The run stopped unexpectedly: {error}", "problem")
         else:
             self.result = task.result()
             if self.result.ok:
                 # A non-streamed answer arrives whole, at the end.
                 if self.answer_edit.toPlainText() != self.result.text:
                     self.answer_edit.setPlainText(self.result.text)
-                self._show_result(result_text(self.result), text_style(ok_colour()))
+                self._show_result(result_text(self.result), "ok")
             else:
-                self._show_result(result_text(self.result), text_style(problem_colour()))
+                self._show_result(result_text(self.result), "problem")
         self._set_running(False)
         self.refresh_cooldowns()
         if self.result is not None:
@@ -460,9 +461,10 @@ class TestRunPanel(QWidget):
         agent_id, call, prompt = self._history_input
         history_recorder().record(app_run_record(self.document, agent_id, call, prompt, result))
 
-    def _show_result(self, text: str, style: str) -> None:
+    def _show_result(self, text: str, meaning: str) -> None:
+        """``meaning``: "problem", "ok", or "" for plain text."""
         self.result_label.setText(text)
-        self.result_label.setStyleSheet(style)
+        set_text_colour(self.result_label, meaning or None)
 
     def _set_running(self, running: bool) -> None:
         self._update_buttons()

@@ -6,7 +6,7 @@ fallback overrides."""
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QAbstractSpinBox, QComboBox, QDoubleSpinBox, QSpinBox, QWidget
+from PySide6.QtWidgets import QAbstractSpinBox, QCheckBox, QComboBox, QDoubleSpinBox, QSpinBox, QWidget
 
 from modeldesk.core.schema import FallbackSettings
 from modeldesk.core.setting_fields import NumberField, SwitchField, setting_fields
@@ -66,15 +66,39 @@ class SwitchBox(QComboBox):
         self.setCurrentText(value_text(value))
 
 
-def editor_for(field: NumberField | SwitchField, parent: QWidget) -> QSpinBox | QDoubleSpinBox | SwitchBox:
-    """The editor for one option: a spin box for a number, a drop-down for a switch."""
-    return spin_box_for(field, parent) if isinstance(field, NumberField) else SwitchBox(field, parent)
+class OnOffBox(QCheckBox):
+    """A yes/no option as a check box ("On"), with the spin boxes' ``value``/``setValue``
+    and ``editingFinished`` (emitted when the user ticks or unticks it)."""
+
+    editingFinished = Signal()
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__("On", parent)
+        self.clicked.connect(self.editingFinished)
+
+    def value(self) -> bool:
+        return self.isChecked()
+
+    def setValue(self, value: object) -> None:  # the spin boxes' name, so forms treat all alike
+        self.setChecked(bool(value))
+
+
+OptionEditor = QSpinBox | QDoubleSpinBox | SwitchBox | OnOffBox
+
+
+def editor_for(field: NumberField | SwitchField, parent: QWidget) -> OptionEditor:
+    """The editor for one option: a spin box for a number, a check box for yes or no, a
+    drop-down for a choice of words."""
+    if isinstance(field, NumberField):
+        return spin_box_for(field, parent)
+    return OnOffBox(parent) if field.boolean else SwitchBox(field, parent)
 
 
 def value_text(value: object) -> str:
-    """A setting's value as shown: numbers without trailing zeros, switches as their word."""
+    """A setting's value as shown: numbers without trailing zeros, yes/no as on/off,
+    other switches as their word."""
     if isinstance(value, bool):
-        return "true" if value else "false"
+        return "on" if value else "off"
     if isinstance(value, (int, float)):
         return f"{value:g}"
     return str(value)
@@ -86,5 +110,7 @@ def field_tooltip(field: NumberField | SwitchField) -> str:
     if isinstance(field, NumberField):
         lines.append(f"Allowed: {field.range_text()}. Default: {field.default:g}")
     else:
-        lines.append(f"One of: {', '.join(field.choices)}. Default: {field.default}")
+        default = value_text(field.default == "true") if field.boolean else field.default
+        choices = "on or off" if field.boolean else ", ".join(field.choices)
+        lines.append(f"One of: {choices}. Default: {default}")
     return "\n".join(lines)

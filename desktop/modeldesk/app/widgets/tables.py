@@ -48,6 +48,10 @@ def make_table(
     return table
 
 
+# How many rows a compact table's columns are fitted to.
+COLUMN_FIT_ROWS = 40
+
+
 def setup_compact_table(table: QTableView, *, min_rows: int = 2, max_rows: int = 14) -> None:
     """Row-select, read-only, fixed row height, and a height that follows the row count."""
     _select_whole_rows(table)
@@ -55,6 +59,9 @@ def setup_compact_table(table: QTableView, *, min_rows: int = 2, max_rows: int =
     table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 10)
     table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
     table.horizontalHeader().setStretchLastSection(True)
+    # Columns fit the rows near the top, not every row: a registry of 1,000 models would
+    # otherwise be read cell by cell on each change (and each keystroke of its filter).
+    table.horizontalHeader().setResizeContentsPrecision(COLUMN_FIT_ROWS)
     table.setWordWrap(False)
 
     def fit() -> None:

@@ -16,13 +16,15 @@ def capability_text(capabilities: Capabilities) -> str:
 
 
 def context_text(tokens: int | None) -> str:
-    """128000 -> '128k tokens'; unknown -> ''."""
+    """128000 -> '128k tokens', and the binary sizes models are built with as their
+    makers name them: 32768 -> '32k tokens', 131072 -> '128k tokens'; unknown -> ''."""
     if not tokens:
         return ""
-    if tokens >= 1_000_000:
-        return f"{round(tokens / 1_000_000, 1):g}M tokens"
-    if tokens >= 1000:
-        return f"{tokens / 1000:.0f}k tokens" if tokens >= 10_000 else f"{tokens / 1000:.1f}k tokens"
+    for unit, binary, decimal in (("M", 1 << 20, 1_000_000), ("k", 1 << 10, 1000)):
+        if tokens >= decimal:
+            if tokens % decimal and tokens % binary == 0:  # 32768, not 128000 (125 x 1024)
+                return f"{tokens // binary}{unit} tokens"
+            return f"{round(tokens / decimal, 1):g}{unit} tokens"
     return f"{tokens} tokens"
 
 
@@ -46,3 +48,9 @@ def price_text(model: Model, provider: Provider | None) -> str:
 def model_badges(model: Model, provider: Provider | None) -> str:
     """The picker's badges: capabilities, then price (or unpriced, or local · free)."""
     return " · ".join(part for part in (capability_text(model.capabilities), price_text(model, provider)) if part)
+
+
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """'1 agent', '2 agents', '0 agents' (``plural`` for nouns that do not just take -s),
+    with thousands separated: '10,000 agents'."""
+    return f"{count:,} {noun if count == 1 else (plural or noun + 's')}"

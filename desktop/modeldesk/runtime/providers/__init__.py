@@ -7,7 +7,17 @@ import httpx
 from modeldesk.core.schema import Provider
 
 from .anthropic import AnthropicProvider
-from .base import ChatProvider, ChatRequest, Chunk, Finished, Progress, RemoteModel, TextChunk, new_client
+from .base import (
+    ChatProvider,
+    ChatRequest,
+    Chunk,
+    Finished,
+    Progress,
+    RemoteModel,
+    TextChunk,
+    ToolCallChunk,
+    new_client,
+)
 from .openai import OpenAIProvider
 from .simulated import SimulatedProvider
 
@@ -34,6 +44,7 @@ __all__ = [
     "RemoteModel",
     "SimulatedProvider",
     "TextChunk",
+    "ToolCallChunk",
     "make_provider",
     "new_client",
 ]

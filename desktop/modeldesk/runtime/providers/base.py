@@ -9,6 +9,7 @@ import contextlib
 import email.utils
 import functools
 import json
+import math
 import os
 import re
 import socket
@@ -22,9 +23,12 @@ from typing import Any
 
 import httpx
 
+from modeldesk.core.limits import deeper_than
 from modeldesk.core.schema import Provider
+from modeldesk.core.text import clean_text, one_line, whole_characters
 
-from ..errors import ErrorClass, ProviderError
+from ..conversation import Conversation
+from ..errors import ErrorClass, ProviderError, redact
 from ..proxies import transport_from_env
 from ..simulate import FaultTransport, RoutingTransport, Simulation
 
@@ -33,6 +37,11 @@ from ..simulate import FaultTransport, RoutingTransport, Simulation
 MAX_LINE_BYTES = 1 << 20
 MAX_ERROR_BODY_BYTES = 64 << 10
 MAX_RESPONSE_BYTES = 16 << 20
+# Deepest JSON taken from a provider (arrays and objects): answers need fewer than 10
+# levels; deeper is refused before parsing, so the parser's recursion is never reached.
+MAX_REPLY_NESTING = 64
+# Longest model id or label taken from a server's model list.
+MAX_NAME_CHARS = 256
 
 USER_AGENT = "modeldesk"
 # Only encodings this module decodes itself, piece by piece under the size limits.
@@ -49,7 +58,11 @@ def _ssl_context() -> ssl.SSLContext:
 
 
 def new_client(
-    connect_timeout_s: float, read_timeout_s: float | None = None, *, simulation: Simulation | None = None
+    connect_timeout_s: float,
+    read_timeout_s: float | None = None,
+    *,
+    simulation: Simulation | None = None,
+    limits: httpx.Limits | None = None,
 ) -> httpx.AsyncClient:
     """An HTTP client for provider calls.
 
@@ -58,12 +71,15 @@ def new_client(
     never for loopback ones (:mod:`..proxies`); httpx's own ``trust_env`` stays off.
     Requests to the ``simulated`` provider are answered in-process; with a ``simulation``
     its faults are injected in front of everything (see :mod:`modeldesk.runtime.simulate`).
+    ``limits`` sizes the direct connection pool (httpx's default: 100 connections).
     """
     timeout = httpx.Timeout(
         connect=connect_timeout_s, read=read_timeout_s, write=connect_timeout_s, pool=connect_timeout_s
     )
     network: httpx.AsyncBaseTransport = transport_from_env(_ssl_context()) or httpx.AsyncHTTPTransport(
-        verify=_ssl_context(), trust_env=False
+        verify=_ssl_context(),
+        trust_env=False,
+        limits=limits or httpx.Limits(max_connections=100, max_keepalive_connections=20),
     )
     transport: httpx.AsyncBaseTransport = RoutingTransport(network)
     if simulation is not None:
@@ -89,11 +105,25 @@ class ChatRequest:
     # Text an earlier model streamed before its stream broke: this model continues it
     # (``on_stream_break: "continue"``).
     prefix: str | None = None
+    # A whole conversation (the gateway); ``prompt`` and ``system`` are then not used.
+    conversation: Conversation | None = None
 
 
 @dataclass(frozen=True)
 class TextChunk:
     text: str
+
+
+@dataclass(frozen=True)
+class ToolCallChunk:
+    """A piece of a tool call: ``index`` counts the answer's calls from 0; the first piece
+    of a call carries its ``id`` and ``name``, every piece a fragment of its JSON
+    ``arguments``."""
+
+    index: int
+    id: str | None
+    name: str | None
+    arguments: str = ""
 
 
 @dataclass(frozen=True)
@@ -104,9 +134,12 @@ class Progress:
 @dataclass(frozen=True)
 class Finished:
     usage: dict[str, int] | None = None
+    # Why the model stopped, in Chat Completions' words (stop, length, tool_calls,
+    # content_filter); None when the provider did not say.
+    stop_reason: str | None = None
 
 
-Chunk = TextChunk | Progress | Finished
+Chunk = TextChunk | ToolCallChunk | Progress | Finished
 
 
 @dataclass(frozen=True)
@@ -116,6 +149,21 @@ class RemoteModel:
     id: str
     label: str | None = None
     context_window: int | None = None
+
+    @classmethod
+    def listed(cls, raw_id: object, raw_label: object = None, context_window: int | None = None) -> RemoteModel | None:
+        """A model from a server's list, or None when its id cannot be used as a name.
+
+        Surrounding whitespace is dropped (an id ending in a newline); an id holding
+        control or format characters, or a very long one, is skipped: it could not be
+        shown or typed back. A label that is not text is ignored."""
+        if not isinstance(raw_id, str):
+            return None
+        model_id = raw_id.strip()
+        if not model_id or len(model_id) > MAX_NAME_CHARS or one_line(model_id) != model_id:
+            return None
+        label = one_line(raw_label)[:MAX_NAME_CHARS] if isinstance(raw_label, str) else ""
+        return cls(model_id, label or None, context_window)
 
 
 class ChatProvider:
@@ -152,22 +200,36 @@ class ChatProvider:
     async def list_models(self) -> list[RemoteModel]:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def request_headers(self, request: ChatRequest) -> dict[str, str]:
+        """Headers this request needs besides :meth:`headers` (none unless a kind says so)."""
+        return {}
+
+    def completion_extras(self, data: Any) -> tuple[list[ToolCallChunk], str | None]:
+        """The tool calls and the stop reason of a whole answer (after parse_completion
+        accepted it)."""
+        return [], None
+
     # -- shared ---------------------------------------------------------------------------------
 
     async def chat(self, request: ChatRequest) -> AsyncGenerator[Chunk, None]:
         """Send one chat request and yield its text as it arrives, then :class:`Finished`."""
         with self.mapping_errors("request"):
             async with self.client.stream(
-                "POST", self.chat_url(), json=self.body(request), headers=self.headers()
+                "POST", self.chat_url(), json=self.body(request), headers=self.headers() | self.request_headers(request)
             ) as response:
                 await self.raise_for_status(response)
                 if not request.stream or not _is_event_stream(response.headers.get("content-type", "")):
                     # Some servers ignore "stream": true and answer with one JSON body.
-                    text, usage = self.parse_completion(await self.read_json(response))
-                    yield TextChunk(text)
-                    yield Finished(usage)
+                    data = await self.read_json(response)
+                    text, usage = self.parse_completion(data)
+                    calls, stop_reason = self.completion_extras(data)
+                    if text or not calls:
+                        yield TextChunk(whole_characters(text))
+                    for call in calls:
+                        yield call
+                    yield Finished(usage, stop_reason)
                     return
-                async for chunk in self.parse_stream(response):
+                async for chunk in _whole_characters(self.parse_stream(response)):
                     yield chunk
 
     async def get_json(self, url: str, params: dict[str, str] | None = None) -> Any:
@@ -178,7 +240,9 @@ class ChatProvider:
                 return await self.read_json(response)
 
     def error(self, error_class: ErrorClass, detail: str = "", **kwargs: Any) -> ProviderError:
-        return ProviderError.make(error_class, detail, secrets=self.secrets, **kwargs)
+        # A provider's words are data: no escape sequence, bidi override or lone
+        # surrogate from them reaches a terminal, a label, the history or the log.
+        return ProviderError.make(error_class, clean_text(detail), secrets=self.secrets, **kwargs)
 
     @contextlib.contextmanager
     def mapping_errors(self, phase: str = "request") -> Iterator[None]:
@@ -217,10 +281,16 @@ class ChatProvider:
                 raise self.error("malformed_response", f"body cannot be decoded ({exc})") from None
         if body is None:
             raise self.error("malformed_response", f"response larger than {MAX_RESPONSE_BYTES >> 20} MiB")
+        return self.parse_json(body, "body")
+
+    def parse_json(self, data: bytes | str, what: str) -> Any:
+        """``data`` as JSON within :data:`MAX_REPLY_NESTING`; else a malformed_response error."""
+        if deeper_than(data, MAX_REPLY_NESTING):
+            raise self.error("malformed_response", f"{what} is JSON nested more than {MAX_REPLY_NESTING} levels deep")
         try:
-            return json.loads(body)
-        except ValueError:
-            raise self.error("malformed_response", "body is not valid JSON") from None
+            return json.loads(data)
+        except (ValueError, RecursionError):  # RecursionError: only if the check above is wrong
+            raise self.error("malformed_response", f"{what} is not valid JSON") from None
 
     async def raise_for_status(self, response: httpx.Response) -> None:
         """For a non-2xx response, read a bounded part of the body and raise the mapped error."""
@@ -234,7 +304,9 @@ class ChatProvider:
         raise self.status_error(response.status_code, body or b"", response.headers)
 
     def status_error(self, status: int, body: bytes, headers: httpx.Headers | None = None) -> ProviderError:
-        retry_after = parse_retry_after(headers) if headers is not None else None
+        # Retry-After replaces the backoff only where HTTP gives it that meaning for a retry.
+        retry_after = parse_retry_after(headers) if headers is not None and status in RETRY_AFTER_STATUSES else None
+        should_retry = parse_should_retry(headers) if headers is not None else None
         if status in REDIRECTS:
             location = headers.get("location", "") if headers is not None else ""
             return self.error(
@@ -244,18 +316,30 @@ class ChatProvider:
                 status=status,
             )
         content_type = headers.get("content-type", "") if headers is not None else ""
+        size = len(body)
+        # Redacted before anything is parsed, picked out or cut: a key cut short, or with
+        # characters dropped, would no longer be recognised.
+        body = redact(body.decode("utf-8", errors="replace"), self.secrets).encode("utf-8")
         if looks_like_html(body, content_type):
             # An HTML error page (a proxy's or load balancer's) says nothing a person needs
             # beyond its title; raw markup must never reach a terminal or a label.
             error_class = classify(status)
-            return self.error(error_class, html_summary(status, body), status=status, retry_after=retry_after)
+            return self.error(
+                error_class,
+                html_summary(status, body),
+                status=status,
+                retry_after=retry_after,
+                should_retry=should_retry,
+            )
         message, err_type, code = parse_error_body(body)
         error_class = classify(status, message, err_type, code)
-        detail = capped(message, len(body), truncated=len(body) >= MAX_ERROR_BODY_BYTES) or _reason_phrase(status)
-        return self.error(error_class, detail, status=status, retry_after=retry_after)
+        detail = capped(message, size, truncated=size >= MAX_ERROR_BODY_BYTES) or _reason_phrase(status)
+        return self.error(error_class, detail, status=status, retry_after=retry_after, should_retry=should_retry)
 
 
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
+# The statuses whose Retry-After says when to try again (SPEC §4): on others it is ignored.
+RETRY_AFTER_STATUSES = frozenset({429, 503, 529})
 
 
 def looks_like_html(body: bytes, content_type: str = "") -> bool:
@@ -272,7 +356,7 @@ def html_summary(status: int, body: bytes) -> str:
     """ "502 Bad Gateway (HTML page)": the page's title, else the status's reason phrase."""
     match = _TITLE.search(body[:8192])
     title = " ".join(match.group(1).decode("utf-8", errors="replace").split()) if match else ""
-    title = re.sub(r"[^\w .,:;()/'-]", "", title)[:80]  # plain words only
+    title = re.sub(r"[^\w .,:;()/'*-]", "", redact(title))[:80]  # plain words (and *** for a key) only
     if not title:
         with contextlib.suppress(ValueError):
             title = f"{status} {HTTPStatus(status).phrase}"
@@ -281,7 +365,7 @@ def html_summary(status: int, body: bytes) -> str:
 
 def capped(message: str, size: int, *, truncated: bool = False, limit: int = 200) -> str:
     """``message`` on one line; when long, its start and a note of the whole body's size."""
-    text = " ".join(message.split())
+    text = " ".join(redact(message).split())
     if len(text) <= limit and not truncated:
         return text
     total = f"more than {size >> 10} KiB" if truncated else f"{size:,} bytes"
@@ -450,11 +534,30 @@ async def iter_sse(response: httpx.Response, provider: ChatProvider) -> AsyncIte
 _BREAK = re.compile(rb"[\r\n]")
 
 
+async def _whole_characters(chunks: AsyncIterator[Chunk]) -> AsyncIterator[Chunk]:
+    """Text chunks that always encode: a high surrogate that ends a chunk (an emoji whose
+    two JSON escapes came in two events) waits for the next chunk, and any surrogate still
+    alone becomes U+FFFD."""
+    pending = ""
+    async for chunk in chunks:
+        if isinstance(chunk, TextChunk):
+            text = pending + chunk.text
+            pending = ""
+            if text and "\ud800" <= text[-1] <= "\udbff":
+                text, pending = text[:-1], text[-1]
+            if text:
+                yield TextChunk(whole_characters(text))
+            else:
+                yield Progress()
+            continue
+        if pending and isinstance(chunk, Finished):
+            yield TextChunk(whole_characters(pending))
+            pending = ""
+        yield chunk
+
+
 def parse_json_event(data: str, provider: ChatProvider) -> dict[str, Any]:
-    try:
-        value = json.loads(data)
-    except ValueError:
-        raise provider.error("malformed_response", "stream event is not valid JSON") from None
+    value = provider.parse_json(data, "stream event")
     if not isinstance(value, dict):
         raise provider.error("malformed_response", "stream event is not a JSON object")
     return value
@@ -463,9 +566,11 @@ def parse_json_event(data: str, provider: ChatProvider) -> dict[str, Any]:
 def parse_error_body(body: bytes) -> tuple[str, str, str]:
     """(message, type, code) from an OpenAI- or Anthropic-style error body, or plain text."""
     text = body.decode("utf-8", errors="replace").strip()
+    if deeper_than(text, MAX_REPLY_NESTING):
+        return "error body nested too deeply to read", "", ""
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return text[:500], "", ""
     return error_fields(data)
 
@@ -538,6 +643,8 @@ def classify(status: int, message: str = "", err_type: str = "", code: str = "")
         return "not_found"
     if status == 408:
         return "timeout"
+    if status == 501:
+        return "not_implemented"  # the server lacks the feature: asking again will not help
     if status >= 500:
         return "server"
     if _POLICY_PATTERNS.search(words):
@@ -551,7 +658,12 @@ def classify_stream_error(data: dict[str, Any]) -> tuple[ErrorClass, int | None,
     status = _TYPE_STATUS.get(err_type) or _TYPE_STATUS.get(code)
     if status is None and code.isdigit():
         status = int(code)
-    return classify(status or 500, message, err_type, code), status, message or err_type or "error in stream"
+    error_class = classify(status or 500, message, err_type, code)
+    if error_class in ("server", "invalid_request") and _POLICY_PATTERNS.search(" ".join((message, err_type, code))):
+        # A filter's error event comes with no status of its own (or a generic one): its
+        # words decide, as they do for the same error in a 400.
+        error_class = "content_policy"
+    return error_class, status, message or err_type or "error in stream"
 
 
 # Anthropic's error types, and the codes OpenAI-compatible servers put in stream errors.
@@ -573,20 +685,48 @@ _TYPE_STATUS = {
 
 
 def parse_retry_after(headers: httpx.Headers) -> float | None:
-    """Seconds to wait from ``retry-after-ms`` or ``Retry-After`` (seconds or an HTTP date)."""
-    value = headers.get("retry-after-ms")
-    if value:
-        with contextlib.suppress(ValueError):
-            return max(float(value) / 1000, 0.0)
-    value = headers.get("retry-after")
+    """Seconds to wait from ``retry-after-ms`` or ``Retry-After`` (seconds or an HTTP date).
+
+    Only a finite, non-negative number or a real date counts: ``-1``, ``NaN``, ``Infinity``,
+    an empty value or words are ignored (``None``), so the backoff applies instead.
+    """
+    millis = _non_negative(headers.get("retry-after-ms", ""))
+    if millis is not None:
+        return millis / 1000
+    value = headers.get("retry-after", "").strip()
     if not value:
         return None
-    with contextlib.suppress(ValueError):
-        return max(float(value), 0.0)
-    with contextlib.suppress(TypeError, ValueError):
+    seconds = _non_negative(value)
+    if seconds is not None:
+        return seconds
+    if not _DATE.match(value):
+        return None  # a signed or odd number, or words: not a date either
+    try:
         when = email.utils.parsedate_to_datetime(value)
-        return max(when.timestamp() - time.time(), 0.0)
-    return None
+        left = when.timestamp() - time.time()
+    except (TypeError, ValueError, OverflowError, IndexError):
+        return None
+    return max(left, 0.0) if math.isfinite(left) else None
+
+
+# An HTTP date starts with a day name ("Wed, 21 Oct 2015 07:28:00 GMT", or the obsolete forms).
+_DATE = re.compile(r"^[A-Za-z]{3}")
+_NUMBER = re.compile(r"^\d+(\.\d+)?$")
+
+
+def _non_negative(text: str) -> float | None:
+    """A plain decimal number ≥ 0 (no sign, exponent, NaN or infinity), else None."""
+    text = text.strip()
+    if not _NUMBER.match(text) or len(text) > 30:
+        return None
+    value = float(text)
+    return value if math.isfinite(value) else None
+
+
+def parse_should_retry(headers: httpx.Headers) -> bool | None:
+    """The provider's ``x-should-retry`` (OpenAI and Anthropic send it): True, False or None."""
+    value = headers.get("x-should-retry", "").strip().lower()
+    return {"true": True, "false": False}.get(value)
 
 
 def _os_reason(exc: BaseException) -> str:
@@ -601,7 +741,7 @@ def _os_reason(exc: BaseException) -> str:
             if isinstance(candidate, OSError) and isinstance(candidate.errno, int):
                 return os.strerror(candidate.errno)
         seen = seen.__cause__ or seen.__context__
-    text = str(exc) or type(exc).__name__
+    text = redact(str(exc)) or type(exc).__name__
     return text.splitlines()[0][:160]
 
 

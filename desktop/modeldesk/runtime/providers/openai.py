@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 
+from ..conversation import provider_body, stop_from_openai
 from .base import (
     USER_AGENT,
     ChatProvider,
@@ -17,10 +18,14 @@ from .base import (
     Progress,
     RemoteModel,
     TextChunk,
+    ToolCallChunk,
     classify_stream_error,
     iter_sse,
     parse_json_event,
 )
+
+# A result the model refused to give (not an error: the request itself was accepted).
+REFUSED = "the provider's content filter stopped the answer (finish_reason content_filter)"
 
 # Sent after a broken answer handed over from another model.
 CONTINUE_INSTRUCTION = (
@@ -37,6 +42,15 @@ class OpenAIProvider(ChatProvider):
         return headers
 
     def body(self, request: ChatRequest) -> dict[str, Any]:
+        if request.conversation is not None:
+            translated = provider_body(request.conversation, "openai", request.model, request.stream)
+            if request.prefix:
+                translated["messages"] = [
+                    *translated.get("messages", []),
+                    {"role": "assistant", "content": request.prefix},
+                    {"role": "user", "content": CONTINUE_INSTRUCTION},
+                ]
+            return translated
         messages = []
         if request.system:
             messages.append({"role": "system", "content": request.system})
@@ -58,9 +72,10 @@ class OpenAIProvider(ChatProvider):
     async def parse_stream(self, response: httpx.Response) -> AsyncIterator[Chunk]:
         usage: dict[str, int] | None = None
         finished = False
+        stop_reason: str | None = None
         async for event in iter_sse(response, self):
             if event.data.strip() == "[DONE]":
-                yield Finished(usage)
+                yield Finished(usage, stop_reason)
                 return
             data = parse_json_event(event.data, self)
             if "error" in data:
@@ -71,6 +86,7 @@ class OpenAIProvider(ChatProvider):
             if not isinstance(choices, list):
                 raise self.error("malformed_response", "stream chunk has no 'choices' list")
             text = ""
+            calls: list[ToolCallChunk] = []
             for choice in choices:
                 if not isinstance(choice, dict):
                     raise self.error("malformed_response", "stream choice is not an object")
@@ -80,15 +96,66 @@ class OpenAIProvider(ChatProvider):
                 piece = delta.get("content")
                 if isinstance(piece, str):
                     text += piece
+                if delta.get("tool_calls"):
+                    calls.extend(self._call_deltas(delta["tool_calls"]))
                 if choice.get("finish_reason"):
                     finished = True
-                    if choice["finish_reason"] == "content_filter" and not text:
-                        raise self.error("content_policy", "the provider's content filter stopped the answer")
-            yield TextChunk(text) if text else Progress()
+                    stop_reason = stop_from_openai(str(choice["finish_reason"]))
+                    if choice["finish_reason"] == "content_filter":
+                        if text:
+                            yield TextChunk(text)  # part of what is withdrawn
+                        raise self.error("refusal", REFUSED)
+            if text:
+                yield TextChunk(text)
+            for call in calls:
+                yield call
+            if not text and not calls:
+                yield Progress()
         if not finished:
             raise self.error("malformed_response", "stream cut short (no [DONE])")
         # A finish_reason without [DONE] is a complete answer from a lax server.
-        yield Finished(usage)
+        yield Finished(usage, stop_reason)
+
+    def _call_deltas(self, raw: Any) -> list[ToolCallChunk]:
+        if not isinstance(raw, list):
+            raise self.error("malformed_response", "stream tool_calls is not a list")
+        calls = []
+        for item in raw:
+            if not isinstance(item, dict) or not isinstance(item.get("index", 0), int):
+                raise self.error("malformed_response", "stream tool call is not an object with an index")
+            raw_function = item.get("function")
+            function: dict[str, Any] = raw_function if isinstance(raw_function, dict) else {}
+            call_id, name, arguments = item.get("id"), function.get("name"), function.get("arguments")
+            calls.append(
+                ToolCallChunk(
+                    int(item.get("index", 0)),
+                    call_id if isinstance(call_id, str) else None,
+                    name if isinstance(name, str) else None,
+                    arguments if isinstance(arguments, str) else "",
+                )
+            )
+        return calls
+
+    def completion_extras(self, data: Any) -> tuple[list[ToolCallChunk], str | None]:
+        choice = data["choices"][0]
+        message = choice.get("message") if isinstance(choice.get("message"), dict) else {}
+        calls = []
+        for index, item in enumerate(message.get("tool_calls") or []):
+            function = item.get("function") if isinstance(item, dict) else None
+            if not isinstance(function, dict) or not isinstance(function.get("name"), str):
+                raise self.error("malformed_response", "tool call has no function name")
+            arguments = function.get("arguments")
+            call_id = item.get("id")
+            calls.append(
+                ToolCallChunk(
+                    index,
+                    call_id if isinstance(call_id, str) else f"call_{index}",
+                    function["name"],
+                    arguments if isinstance(arguments, str) else "{}",
+                )
+            )
+        reason = choice.get("finish_reason")
+        return calls, stop_from_openai(reason if isinstance(reason, str) else None)
 
     def parse_completion(self, data: Any) -> tuple[str, dict[str, int] | None]:
         if isinstance(data, dict) and "error" in data:
@@ -101,8 +168,8 @@ class OpenAIProvider(ChatProvider):
             raise self.error("malformed_response", "completion has no choices[0].message") from None
         if not isinstance(content, str):
             raise self.error("malformed_response", "message content is not text")
-        if choice.get("finish_reason") == "content_filter" and not content:
-            raise self.error("content_policy", "the provider's content filter stopped the answer")
+        if choice.get("finish_reason") == "content_filter":
+            raise self.error("refusal", REFUSED)
         return content, _usage(data.get("usage"))
 
     async def list_models(self) -> list[RemoteModel]:
@@ -112,11 +179,10 @@ class OpenAIProvider(ChatProvider):
             raise self.error("malformed_response", "model list has no 'data' array")
         models = []
         for item in items:
-            if isinstance(item, dict) and isinstance(item.get("id"), str):
-                label = item.get("name")
-                models.append(
-                    RemoteModel(item["id"], label if isinstance(label, str) and label else None, _context_window(item))
-                )
+            if isinstance(item, dict):
+                model = RemoteModel.listed(item.get("id"), item.get("name"), _context_window(item))
+                if model is not None:
+                    models.append(model)
         return models
 
 

@@ -17,7 +17,8 @@ window leaves the config as it was.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
@@ -61,10 +62,12 @@ from modeldesk.core.schema import model_list
 
 from ...document import Document
 from ...models.bulk_preview_model import BulkPreviewModel
+from ...widgets.elided import elide_combo
 from ...widgets.model_list_editor import ModelListEditor
 from ...widgets.settings_hint import settings_hint
-from ...widgets.style import problem_colour, text_style
+from ...widgets.style import set_text_colour
 from ...widgets.tables import make_table
+from ...widgets.text import counted
 from ..model_combo import ModelCombo
 
 
@@ -110,7 +113,6 @@ class BulkChangeDialog(QDialog):
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, self)
         self.apply_button = QPushButton("Apply", self)
         self.apply_button.setObjectName("apply_button")
-        self.apply_button.setDefault(True)
         self.buttons.addButton(self.apply_button, QDialogButtonBox.ButtonRole.AcceptRole)
         self.buttons.accepted.connect(self._apply)
         self.buttons.rejected.connect(self.reject)
@@ -118,7 +120,7 @@ class BulkChangeDialog(QDialog):
         self.blocker_label = QLabel(self)
         self.blocker_label.setObjectName("blocker_label")
         self.blocker_label.setWordWrap(True)
-        self.blocker_label.setStyleSheet(text_style(problem_colour()))
+        set_text_colour(self.blocker_label, "problem")
         self.blocker_label.setVisible(False)
         bottom = QHBoxLayout()
         bottom.addWidget(self.blocker_label, 1)
@@ -169,7 +171,7 @@ class BulkChangeDialog(QDialog):
         self.using_radio = self._radio(self.scope_group, "Every agent &using", "using", self.SCOPES)
         self.all_radio = self._radio(self.scope_group, "&Every agent", "all", self.SCOPES)
 
-        self.squad_combo = QComboBox(self)
+        self.squad_combo = elide_combo(QComboBox(self))
         self.squad_combo.setAccessibleName("Squad")
         self._fill_squads()
         self.selected_label = QLabel(", ".join(self._selected) or "(none selected)", self)
@@ -221,11 +223,14 @@ class BulkChangeDialog(QDialog):
 
         self.replace_page = QWidget(self)
         grid = QGridLayout(self.replace_page)
+        # Side by side: the list of matches opening under one field never covers the other.
         grid.addWidget(QLabel("Replace", self), 0, 0)
         grid.addWidget(self.replace_old, 0, 1)
-        grid.addWidget(QLabel("with", self), 1, 0)
-        grid.addWidget(self.replace_new, 1, 1)
-        grid.setRowStretch(2, 1)
+        grid.addWidget(QLabel("with", self), 0, 2)
+        grid.addWidget(self.replace_new, 0, 3)
+        grid.setColumnStretch(1, 1)
+        grid.setColumnStretch(3, 1)
+        grid.setRowStretch(1, 1)
         self.add_page = self._single_page("Add", self.add_combo, "at the end of each list that lacks it.")
         self.remove_page = self._single_page("Remove", self.remove_combo, "from every list in scope.")
         for page in (self.list_editor, self.replace_page, self.add_page, self.remove_page):
@@ -253,7 +258,7 @@ class BulkChangeDialog(QDialog):
         self.problem_label = QLabel(self)
         self.problem_label.setObjectName("problem_label")
         self.problem_label.setWordWrap(True)
-        self.problem_label.setStyleSheet(text_style(problem_colour()))
+        set_text_colour(self.problem_label, "problem")
 
         radios = QHBoxLayout()
         for button in (self.set_radio, self.replace_radio, self.add_radio, self.remove_radio):
@@ -450,15 +455,16 @@ class BulkChangeDialog(QDialog):
         noted = sum(1 for c in self._plan if c.changed and c.note)
         if self._error:
             self.summary_label.setText(self._error)
-            self.summary_label.setStyleSheet(text_style(problem_colour()))
+            set_text_colour(self.summary_label, "problem")
         else:
-            self.summary_label.setStyleSheet("")
+            set_text_colour(self.summary_label, None)
             if not self._plan:
                 self.summary_label.setText("No agent is in this scope.")
             else:
-                text = f"{changed} of {len(self._plan)} agent(s) will change; dimmed rows stay as they are."
+                text = f"{changed:,} of {counted(len(self._plan), 'agent')} will change; dimmed rows stay as they are."
                 if noted:
-                    text += f" {noted} changing row(s) carry a note: read them before applying."
+                    verb = "carries" if noted == 1 else "carry"
+                    text += f" {counted(noted, 'changing row')} {verb} a note: read them before applying."
                 self.summary_label.setText(text)
         if self._blockers:
             self.blocker_label.setText(
@@ -467,7 +473,7 @@ class BulkChangeDialog(QDialog):
         self.blocker_label.setVisible(bool(self._blockers))
         self.apply_button.setEnabled(not self._error and not self._blockers and changed > 0)
         self.apply_button.setToolTip(self.blocker_label.text() if self._blockers else "")
-        self.apply_button.setText(f"Apply to {changed} agent(s)" if changed else "Apply")
+        self.apply_button.setText(f"Apply to {counted(changed, 'agent')}" if changed else "Apply")
 
     def _apply(self) -> None:
         # Plan again if the form changed within the preview's delay (a click or Enter right
@@ -487,11 +493,22 @@ class BulkChangeDialog(QDialog):
             # The edit fitted but could not be saved; the document withdrew it.
             self._show_failure(self.document.save_state)
             return
+        changed = sum(1 for c in self._plan if c.changed)
+        self.document.tell(f"Changed the models of {counted(changed, 'agent')} (Edit → Undo puts them back).")
         self.accept()
 
     def _show_failure(self, text: str) -> None:
         self.summary_label.setText(text)
-        self.summary_label.setStyleSheet(text_style(problem_colour()))
+        set_text_colour(self.summary_label, "problem")
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        # Enter confirms what was typed in a field; it presses no button (QDialog would
+        # press a default one: Apply changes every agent in scope, Cancel loses the form).
+        # A focused button still takes Enter and Space.
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not isinstance(self.focusWidget(), QPushButton):
+            event.accept()
+            return
+        super().keyPressEvent(event)
 
     def done(self, result: int) -> None:
         # A closed dialog no longer follows the document (it may live on until deleted).

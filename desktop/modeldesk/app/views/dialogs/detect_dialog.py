@@ -28,6 +28,7 @@ from modeldesk.core.errors import EditError
 from modeldesk.runtime.local_servers import Found, add_edit, detect, plan_add, port_table
 
 from ...document import Document
+from ...widgets.text import counted
 
 
 class DetectDialog(QDialog):
@@ -118,7 +119,7 @@ class DetectDialog(QDialog):
             row.setCheckState(Qt.CheckState.Checked)
             self.list.addItem(row)
         if found:
-            self.status.setText(f"Found {len(found)} server(s). Tick the ones to add with their models.")
+            self.status.setText(f"Found {counted(len(found), 'server')}. Tick the ones to add with their models.")
         elif self.status.text() == "Looking…":
             self.status.setText(
                 "No local model server answered. Start one (for example Ollama or LM Studio) and look again, "

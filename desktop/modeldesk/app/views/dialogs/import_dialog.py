@@ -17,7 +17,6 @@ need — never a secret value. It is written atomically.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -38,7 +37,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from modeldesk.core.errors import ConfigError, ModelDeskError
+from modeldesk.core import limits
+from modeldesk.core.errors import ModelDeskError
 from modeldesk.core.store import atomic_write
 from modeldesk.core.transfer import (
     Bundle,
@@ -52,7 +52,7 @@ from modeldesk.core.transfer import (
 
 from ...document import Document
 from ...models.import_preview_model import ImportPreviewModel
-from ...widgets.style import text_style, warning_colour
+from ...widgets.style import set_text_colour
 from ...widgets.tables import make_table
 from .forms import FormDialog
 
@@ -61,18 +61,7 @@ FILE_FILTER = "ModelDesk export (*.json);;All files (*)"
 
 def read_import_file(path: Path) -> tuple[Bundle, list[str]]:
     """The document in ``path``; a :class:`ConfigError` says what is wrong with it."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"Cannot read {path}: {exc.strerror or exc}", [str(exc)]) from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path} is not UTF-8 text.", ["not UTF-8"]) from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ConfigError(
-            f"{path} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}).", [exc.msg]
-        ) from None
+    data = limits.read_json_file(path)
     return read_bundle(data, path.name)
 
 
@@ -136,7 +125,16 @@ class ImportDialog(FormDialog):
         self.warnings_label.setObjectName("import_warnings")
         self.warnings_label.setTextFormat(Qt.TextFormat.PlainText)
         self.warnings_label.setWordWrap(True)
-        self.warnings_label.setStyleSheet(text_style(warning_colour()))
+        set_text_colour(self.warnings_label, "warning")
+        # A file that would send a key the user already has to a new host: said plainly,
+        # and the import waits for a tick that is never on by default.
+        self.key_hosts_label = QLabel(self)
+        self.key_hosts_label.setObjectName("import_key_hosts")
+        self.key_hosts_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.key_hosts_label.setWordWrap(True)
+        set_text_colour(self.key_hosts_label, "problem")
+        self.allow_key_hosts = QCheckBox("I trust these hosts with these keys: send them there", self)
+        self.allow_key_hosts.setObjectName("import_allow_key_hosts")
         self.import_button = self.buttons.button(self.buttons.StandardButton.Ok)
         self.import_button.setText("&Import")
 
@@ -154,10 +152,13 @@ class ImportDialog(FormDialog):
             conflicts,
             self.show_unchanged,
             self.table,
+            self.key_hosts_label,
+            self.allow_key_hosts,
             self.warnings_label,
             stretch=self.table,
         )
         self.keep_radio.toggled.connect(self.refresh)
+        self.allow_key_hosts.toggled.connect(self.refresh)
         self.show_unchanged.toggled.connect(self.refresh)
         document.changed.connect(self.refresh)
         self.refresh()
@@ -167,7 +168,13 @@ class ImportDialog(FormDialog):
 
     def refresh(self, *_: object) -> None:
         """Plan again (the choice changed, or the config did)."""
-        self.plan = plan_import(self.document.config, self.bundle, self.on_conflict(), self._read_warnings)
+        self.plan = plan_import(
+            self.document.config,
+            self.bundle,
+            self.on_conflict(),
+            self._read_warnings,
+            allow_new_key_hosts=self.allow_key_hosts.isChecked(),
+        )
         plan = self.plan
         shown = [i for i in plan.items if self.show_unchanged.isChecked() or i.action != "same"]
         self.model.set_rows(shown)
@@ -180,11 +187,33 @@ class ImportDialog(FormDialog):
             widget.setEnabled(conflicting > 0)
         self.warnings_label.setText("\n".join(f"⚠ {w}" for w in plan.warnings))
         self.warnings_label.setVisible(bool(plan.warnings))
-        self.import_button.setEnabled(plan.writes > 0)
-        self.import_button.setToolTip("" if plan.writes else "Everything in the file is here already.")
+        self.key_hosts_label.setText(
+            "⚠ This file would send keys you already use to hosts they never went to:\n"
+            + "\n".join(f"• {change.text()}" for change in plan.key_hosts)
+            + "\nImport only if you trust the file and these hosts."
+            if plan.key_hosts
+            else ""
+        )
+        self.key_hosts_label.setVisible(bool(plan.key_hosts))
+        self.allow_key_hosts.setVisible(bool(plan.key_hosts))
+        self.import_button.setEnabled(plan.writes > 0 and not plan.blocked_by_key_hosts)
+        self.import_button.setToolTip(
+            "Tick that you trust the new hosts with your keys first."
+            if plan.blocked_by_key_hosts
+            else ""
+            if plan.writes
+            else "Everything in the file is here already."
+        )
 
     def accept(self) -> None:
-        edit = ImportBundle(self.bundle, self.on_conflict(), label=f"Import {self.source}")
+        if self.plan is not None and self.plan.blocked_by_key_hosts:
+            return  # Enter (the default button) never sends a key to a new host
+        edit = ImportBundle(
+            self.bundle,
+            self.on_conflict(),
+            label=f"Import {self.source}",
+            allow_new_key_hosts=self.allow_key_hosts.isChecked(),
+        )
         # The preview of a plan being applied is not worth re-planning as it closes.
         self.document.changed.disconnect(self.refresh)
         try:
@@ -194,7 +223,21 @@ class ImportDialog(FormDialog):
             self.show_error(exc.message)
             self.refresh()
             return
+        self.document.tell(self.done_message())
         super().accept()
+
+    def done_message(self) -> str:
+        """What the import did, for the status bar: "Imported f.json: 2 added, 1 changed."."""
+        plan = self.plan
+        if plan is None:
+            return f"Imported {self.source}."
+        parts = [f"{len(plan.added)} added"] if plan.added else []
+        if plan.changed:
+            parts.append(f"{len(plan.changed)} changed")
+        kept = len(plan.conflicting) if self.on_conflict() == "keep" else 0
+        if kept:
+            parts.append(f"{kept} of yours kept")
+        return f"Imported {self.source}: {', '.join(parts) or 'nothing new'}."
 
 
 class ExportDialog(FormDialog):

@@ -32,6 +32,12 @@ from .forms import FormDialog, field_label, first_error
 
 KEYRING_SERVICE = "modeldesk"
 DEFAULT_URLS = {"openai": "https://api.openai.com/v1", "anthropic": "https://api.anthropic.com"}
+# What each kind is, in words (the config keeps the kind's own name).
+KIND_LABELS = {
+    "openai": "OpenAI-compatible API",
+    "anthropic": "Anthropic Messages API",
+    "simulated": "Simulated (no network, for trying things out)",
+}
 
 
 class ProviderDialog(FormDialog):
@@ -63,7 +69,7 @@ class ProviderDialog(FormDialog):
         self.label_edit = QLineEdit((provider.label or "") if provider else "", self)
         self.kind_combo = QComboBox(self)
         for kind in get_args(ProviderKind):
-            self.kind_combo.addItem(kind, kind)
+            self.kind_combo.addItem(KIND_LABELS.get(kind, kind), kind)
         self.kind_combo.setCurrentIndex(max(0, self.kind_combo.findData(provider.kind if provider else "openai")))
         self.url_edit = QLineEdit(provider.base_url if provider else DEFAULT_URLS["openai"], self)
         self.enabled_box = QCheckBox(field_label(fields["enabled"], "enabled"), self)
@@ -146,20 +152,42 @@ class ProviderDialog(FormDialog):
         }
         return Provider.model_validate({k: v for k, v in data.items() if v is not None})
 
+    def _field_widget(self, name: str) -> QWidget:
+        """The field to focus for a problem with the config field ``name``."""
+        if name == "api_key":
+            return self.env_edit if self.key_env.isChecked() else self.keyring_edit
+        return {"id": self.id_edit, "label": self.label_edit, "kind": self.kind_combo, "base_url": self.url_edit}.get(
+            name, self.id_edit
+        )
+
+    def _refuse(self, field: str, text: str) -> None:
+        """Say what is wrong and put the cursor in the field to fix."""
+        self.show_error(text)
+        widget = self._field_widget(field)
+        widget.setFocus()
+        if isinstance(widget, QLineEdit):
+            widget.selectAll()
+
     def accept(self) -> None:
+        if not self.id_edit.text().strip():
+            self._refuse("id", "Give the provider an id: the name its models refer to, such as “openai”.")
+            return
         try:
             provider = self._build()
-        except (ValidationError, ValueError) as exc:
+        except ValidationError as exc:
+            location = exc.errors()[0].get("loc", ()) if exc.errors() else ()
+            self._refuse(str(location[0]) if location else "id", first_error(exc))
+            return
+        except ValueError as exc:
             self.show_error(first_error(exc))
             return
         if self._original is None and provider.id in self._taken:
-            self.show_error(f"There is already a provider '{provider.id}'.")
+            self._refuse("id", f"There is already a provider '{provider.id}'.")
             return
-        secret = self.secret_edit.text()
-        if secret and provider.api_key is not None:
-            if provider.api_key.keyring is None:
-                self.show_error("A typed key can only be stored in the OS keyring; choose “OS keyring”.")
-                return
+        # A key typed before choosing another option stays in its (greyed) field, in case
+        # the user comes back to the keyring; it is stored only with the keyring chosen.
+        secret = self.secret_edit.text() if self.key_keyring.isChecked() else ""
+        if secret and provider.api_key is not None and provider.api_key.keyring is not None:
             import keyring
             from keyring.errors import KeyringError
 

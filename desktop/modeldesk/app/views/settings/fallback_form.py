@@ -6,19 +6,17 @@ from __future__ import annotations
 
 from PySide6.QtCore import QSignalBlocker
 from PySide6.QtWidgets import (
-    QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QSpinBox,
     QWidget,
 )
 
 from modeldesk.core.edits import SetSetting
 
 from ...document import Document
-from ...widgets.fallback_fields import FALLBACK_FIELDS, SwitchBox, editor_for, field_tooltip, value_text
+from ...widgets.fallback_fields import FALLBACK_FIELDS, OptionEditor, editor_for, field_tooltip, value_text
 from ...widgets.table_section import perform_or_show
 from ...widgets.when_shown import when_shown
 
@@ -27,7 +25,7 @@ class FallbackForm(QWidget):
     def __init__(self, document: Document, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._document = document
-        self.boxes: dict[str, QSpinBox | QDoubleSpinBox | SwitchBox] = {}
+        self.boxes: dict[str, OptionEditor] = {}
         self.reset_buttons: dict[str, QPushButton] = {}
         self.error_label = QLabel(self)
         self.error_label.setWordWrap(True)

@@ -5,8 +5,9 @@ A disabled or removed model stays in every agent list that names it, flagged the
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex
-from PySide6.QtWidgets import QDialog, QMessageBox, QToolTip, QWidget
+from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QLineEdit, QMessageBox, QToolTip, QVBoxLayout, QWidget
 
 from modeldesk.core.edits import AddItem, Batch, Edit, PutItem, RemoveItem
 from modeldesk.core.model_facts import fill_models
@@ -15,7 +16,19 @@ from modeldesk.core.schema import Model, model_list
 from ...document import Document
 from ...models.registry_model import ENABLED, RegistryModel
 from ...widgets.table_section import TableSection
+from ...widgets.text import counted
 from ..dialogs.model_dialog import ModelDialog
+
+
+def model_search_text(model: Model) -> str:
+    """What the registry filter looks in, lower-cased."""
+    capabilities = " ".join(name for name in type(model.capabilities).model_fields if getattr(model.capabilities, name))
+    return f"{model.id} {model.name} {model.display_name} {model.provider} {capabilities}".casefold()
+
+
+def needle_hides(text: str, model: Model) -> bool:
+    needle = text.strip().casefold()
+    return bool(needle) and needle not in model_search_text(model)
 
 
 class ModelRegistry(TableSection):
@@ -38,10 +51,56 @@ class ModelRegistry(TableSection):
         )
         self.fill_button.clicked.connect(self.fill_from_catalog)
         self.fill_status = ""
+        self._build_filter()
         self.refresh()
 
+    def _build_filter(self) -> None:
+        """A filter over the table (id, name, provider, capabilities), with a count: with
+        hundreds of models, scrolling is no way to find one. Only matching rows are given
+        to the table, so typing stays instant at 1,000 models."""
+        self.filter_edit = QLineEdit(self)
+        self.filter_edit.setObjectName("registry_filter")
+        self.filter_edit.setPlaceholderText("Filter models by id, name, provider or capability…")
+        self.filter_edit.setAccessibleName("Filter models")
+        self.filter_edit.setClearButtonEnabled(True)
+        self.filter_edit.textChanged.connect(self.refresh)
+        self.filter_edit.installEventFilter(self)
+        self.count_label = QLabel(self)
+        self.count_label.setObjectName("registry_count")
+        row = QHBoxLayout()
+        row.addWidget(self.filter_edit, 1)
+        row.addWidget(self.count_label)
+        column = QVBoxLayout()
+        column.addLayout(row)
+        outer = self.layout()
+        assert isinstance(outer, QHBoxLayout)  # TableSection's: the table, then its buttons
+        outer.removeWidget(self.table)
+        column.addWidget(self.table, 1)
+        outer.insertLayout(0, column, 1)
+        QWidget.setTabOrder(self.filter_edit, self.table)
+
     def rows(self) -> list[Model]:
-        return list(self._document.config.models)
+        models = self._document.config.models
+        needle = self.filter_edit.text().strip().casefold()
+        shown = [m for m in models if needle in model_search_text(m)] if needle else list(models)
+        total = counted(len(models), "model")
+        self.count_label.setText(f"{len(shown):,} of {total}" if needle else total)
+        return shown
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        # Down from the filter goes to the first match, as in the Agents page.
+        if (
+            watched is self.filter_edit
+            and isinstance(event, QKeyEvent)
+            and event.type() == QEvent.Type.KeyPress
+            and event.key() == Qt.Key.Key_Down
+            and self.model.rowCount()
+        ):
+            self.table.setFocus()
+            if self.current() is None:
+                self.table.selectRow(0)
+            return True
+        return super().eventFilter(watched, event)
 
     def _double_clicked(self, index: QModelIndex) -> None:
         if index.column() != ENABLED:  # a click on the check box is not an edit request
@@ -69,6 +128,8 @@ class ModelRegistry(TableSection):
             return
         edit: Edit = AddItem("models", model) if new else PutItem("models", model, label=f"Edit model {model.id}")
         if self.perform(edit):
+            if needle_hides(self.filter_edit.text(), model):
+                self.filter_edit.clear()  # show the model just added or edited
             self.select(model.id)
 
     def fill_from_catalog(self) -> int:
@@ -77,11 +138,13 @@ class ModelRegistry(TableSection):
         config = self._document.config
         changed = fill_models(config.models, self._document.resolver.providers)
         if changed:
-            label = f"Fill {len(changed)} model(s) from the catalog"
+            label = f"Fill {counted(len(changed), 'model')} from the catalog"
             if not self.perform(Batch(tuple(PutItem("models", after) for _, after in changed), label=label)):
                 return 0
         self.fill_status = (
-            f"Filled {len(changed)} model(s) from the catalog." if changed else "The catalog had nothing to add."
+            f"Filled {counted(len(changed), 'model')} from the catalog."
+            if changed
+            else "The catalog had nothing to add."
         )
         self.fill_button.setToolTip(self.fill_status)
         QToolTip.showText(self.fill_button.mapToGlobal(self.fill_button.rect().bottomLeft()), self.fill_status)
@@ -93,7 +156,8 @@ class ModelRegistry(TableSection):
             return
         users = [a.id for a in self._document.config.agents if model.id in model_list(a.model)]
         detail = (
-            f" {len(users)} agent(s) list it; it stays in their lists, flagged as unknown, until you change them."
+            f" {counted(len(users), 'agent')} {'lists' if len(users) == 1 else 'list'} it; it stays in their lists,"
+            " flagged as unknown, until you change them."
             if users
             else ""
         )

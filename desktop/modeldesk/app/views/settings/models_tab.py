@@ -142,9 +142,11 @@ class ModelsTab(QScrollArea):
         document.changed.connect(when_shown(self, self._refresh))
         self._refresh()
 
-    def focus_field(self, field: str) -> None:
+    def focus_field(self, field: str, *, focus: bool = True) -> None:
         """Scroll to a setting and give it keyboard focus ("default_agent_model",
-        "task_models", "fallback" or "fallback.<option>", "providers", "models")."""
+        "task_models", "fallback" or "fallback.<option>", "providers", "models").
+        With ``focus=False`` only scroll (the sidebar keeps the focus, so no spin box
+        is left focused to take the next turn of the wheel)."""
         section, _, option = field.partition(".")
         targets = {
             "default_agent_model": self.default_editor.view,
@@ -157,7 +159,8 @@ class ModelsTab(QScrollArea):
         box = self.sections.get(section, self.sections["default_agent_model"])
         self.ensureWidgetVisible(box, 0, 0)
         self.ensureWidgetVisible(target)
-        target.setFocus()
+        if focus:
+            target.setFocus()
 
     def _add_provider_from_models(self) -> None:
         self.focus_field("providers")

@@ -18,6 +18,7 @@ from modeldesk.core.schema import Model, Provider
 from ...document import Document
 from ...models.providers_model import ProvidersModel
 from ...widgets.table_section import TableSection
+from ...widgets.text import counted
 from ..dialogs.detect_dialog import DetectDialog
 from ..dialogs.fetch_models_dialog import FetchModelsDialog
 from ..dialogs.provider_dialog import ProviderDialog
@@ -90,7 +91,7 @@ class ProvidersSection(TableSection):
             return
         used = [m.id for m in self._document.config.models if m.provider == provider.id]
         detail = (
-            f" Its {len(used)} model(s) stay in the registry, flagged as unusable, until you remove them."
+            f" Its {counted(len(used), 'model')} stay in the registry, flagged as unusable, until you remove them."
             if used
             else ""
         )
@@ -131,10 +132,10 @@ class ProvidersSection(TableSection):
             if new:
                 new = self._choose_models(provider.id, new)
             if new:
-                label = f"Import {len(new)} model(s) from {provider.id}"
+                label = f"Import {counted(len(new), 'model')} from {provider.id}"
                 if self.perform(Batch(tuple(AddItem("models", m) for m in new), label=label)):
                     imported = len(new)
-            text = f"Imported {imported} new model(s)"
+            text = f"Imported {counted(imported, 'new model')}"
             if plan.skipped:
                 text += f", skipped {len(plan.skipped)} ({plan.skipped[0].name}: {plan.skipped[0].reason})"
             self.providers_model.set_status(provider.id, ProbeResult(True, f"{result.text} · {text}"))

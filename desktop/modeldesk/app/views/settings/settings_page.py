@@ -47,7 +47,7 @@ class SettingsPage(QWidget):
             self._jumping = True
             try:
                 self.tabs.setCurrentWidget(self.models_tab)
-                self.models_tab.focus_field(SECTIONS[row][1])
+                self.models_tab.focus_field(SECTIONS[row][1], focus=False)
             finally:
                 self._jumping = False
 

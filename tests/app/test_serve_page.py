@@ -1,0 +1,180 @@
+"""The Serve page against real gateway processes: started and stopped from the page (on a
+worker, the window stays responsive), found when started from the command line, still
+serving after the window closed; its recent requests and the History page show the
+client that sent each request; its setup lines name the running gateway's URL."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+
+from modeldesk.app.document import Document
+from modeldesk.app.main_window import MainWindow
+from modeldesk.app.views.history_page import HistoryPage
+from modeldesk.app.views.serve_controller import ServeController
+from modeldesk.app.views.serve_page import ServePage, ServeRequestsModel
+from modeldesk.core.store import ConfigStore
+from modeldesk.runtime.serve_control import stop_gateway
+from modeldesk.runtime.serve_status import pid_alive, read_status, status_path
+from tests.app.helpers import show_active
+from tests.app.test_test_run_panel import scripted_config
+from tests.serve.gateway_process import GatewayProcess
+from tests.support.scripted_server import ScriptedServer, ok
+
+# A gateway starts in about a second here; the bound is for a broken one.
+START_WAIT_MS = 30_000
+LEFT = Qt.MouseButton.LeftButton
+
+
+@pytest.fixture
+def serve_document(qtbot: Any, tmp_path: Path, scripted_server: ScriptedServer) -> Iterator[Document]:
+    store = ConfigStore(tmp_path / "config.json")
+    store.save(scripted_config(scripted_server))
+    document = Document(store)
+    yield document
+    # Whatever a test left running is stopped here, never left behind.
+    stop_gateway(store.path)
+    document.shutdown()
+    document.undo_stack.clear()
+    document.deleteLater()
+
+
+@pytest.fixture
+def page(qtbot: Any, serve_document: Document) -> ServePage:
+    # A controller of its own per test (the app shares one per config file).
+    controller = ServeController(serve_document.store.path)
+    widget = show_active(qtbot, ServePage(serve_document, controller=controller), (1200, 760))
+    widget.port_spin.setValue(0)  # any free port
+    return widget
+
+
+def wait_running(qtbot: Any, page: ServePage) -> None:
+    qtbot.waitUntil(lambda: page.status is not None and page.start_button.isEnabled() is False, timeout=START_WAIT_MS)
+
+
+def wait_stopped(qtbot: Any, page: ServePage) -> None:
+    qtbot.waitUntil(lambda: page.status is None and page.start_button.isEnabled(), timeout=START_WAIT_MS)
+
+
+def test_start_use_and_stop_the_gateway_from_the_page(
+    qtbot: Any, page: ServePage, serve_document: Document, scripted_server: ScriptedServer
+) -> None:
+    assert page.state_label.text() in ("Stopped", "Starting…") or page.status is None
+    assert not page.stop_button.isEnabled()
+    qtbot.mouseClick(page.start_button, LEFT)
+    # The click returns at once: the start runs on the worker.
+    assert page.state_label.text() == "Starting…"
+    wait_running(qtbot, page)
+    status = page.status
+    assert status is not None and pid_alive(status.pid)
+    assert page.state_label.text() == f"Running at {status.url}"
+    assert status.url.startswith("http://127.0.0.1:") and status.port > 0
+    assert page.stop_button.isEnabled() and not page.port_spin.isEnabled()
+
+    # A real request from a client that names itself.
+    scripted_server.script("gpt-a", ok("Served through the gateway."))
+    reply = httpx.post(
+        f"{status.url}/v1/chat/completions",
+        json={"model": "tester", "messages": [{"role": "user", "content": "Hi"}]},
+        headers={"User-Agent": "probe-client/1.0 (tests)"},
+        timeout=30,
+    )
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["choices"][0]["message"]["content"] == "Served through the gateway."
+
+    def request_shown() -> bool:
+        page.controller.poll()
+        return page.requests_model.rowCount() == 1
+
+    qtbot.waitUntil(request_shown, timeout=10_000)
+    model = page.requests_model
+    assert model.index(0, ServeRequestsModel.CLIENT).data() == "probe-client/1.0"
+    assert model.index(0, ServeRequestsModel.AGENT).data() == "tester"
+    assert model.index(0, ServeRequestsModel.ANSWERED).data() == "primary"
+    assert model.index(0, ServeRequestsModel.CLIENT).data(Qt.ItemDataRole.ToolTipRole) == "probe-client/1.0 (tests)"
+
+    # The History page shows it too, with its client.
+    history = HistoryPage(serve_document)
+    qtbot.addWidget(history)
+    history.refresh()
+    assert history.runs_model.index(0, history.runs_model.ORIGIN).data() == "probe-client/1.0"
+    assert "gateway request from probe-client/1.0 (tests)" in history.summary_label.text()
+
+    # Setup lines name the running gateway and the chosen agent; Copy copies them.
+    page.tool_combo.setCurrentIndex(page.tool_combo.findData("claude-code"))
+    page.agent_combo.setCurrentIndex(page.agent_combo.findData("tester"))
+    text = page.setup_edit.toPlainText()
+    assert f"export ANTHROPIC_BASE_URL={status.url}" in text and "claude --model tester" in text
+    qtbot.mouseClick(page.copy_setup_button, LEFT)
+    assert QGuiApplication.clipboard().text() == text
+    qtbot.mouseClick(page.copy_url_button, LEFT)
+    assert QGuiApplication.clipboard().text() == status.url
+
+    qtbot.mouseClick(page.stop_button, LEFT)
+    assert page.state_label.text() == "Stopping…"
+    wait_stopped(qtbot, page)
+    assert page.state_label.text() == "Stopped"
+    assert not pid_alive(status.pid)
+    assert not status_path(serve_document.store.path).exists()
+
+
+def test_a_gateway_started_from_the_command_line_shows_and_stops(
+    qtbot: Any, page: ServePage, serve_document: Document
+) -> None:
+    gateway = GatewayProcess(serve_document.store.path).start()
+    try:
+        page.controller.poll()
+        wait_running(qtbot, page)
+        assert gateway.process is not None
+        assert page.status is not None and page.status.url == gateway.url
+        assert page.status.pid == gateway.process.pid
+        qtbot.mouseClick(page.stop_button, LEFT)
+        wait_stopped(qtbot, page)
+        assert gateway.process.wait(timeout=30) == 0  # a clean exit
+    finally:
+        gateway.stop()
+
+
+def test_the_gateway_outlives_the_window(qtbot: Any, serve_document: Document) -> None:
+    window = show_active(qtbot, MainWindow(serve_document))
+    window.pages.setCurrentWidget(window.serve_page)
+    serve = window.serve_page
+    serve.port_spin.setValue(0)
+    qtbot.mouseClick(serve.start_button, LEFT)
+    wait_running(qtbot, serve)
+    status = serve.status
+    assert status is not None
+    # Its own session: a signal to the app's process group (Ctrl+C in the terminal that
+    # started the app) does not reach it.
+    assert os.getsid(status.pid) != os.getsid(0)
+    window.close()
+    assert pid_alive(status.pid)
+    running = read_status(serve_document.store.path)
+    assert running is not None and running.pid == status.pid
+    httpx.get(f"{status.url}/v1/models", timeout=10).raise_for_status()
+    stopped = stop_gateway(serve_document.store.path)
+    assert stopped is not None and stopped.pid == status.pid and not pid_alive(status.pid)
+
+
+def test_a_start_that_fails_says_why(qtbot: Any, page: ServePage, serve_document: Document) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        page.port_spin.setValue(port)
+        qtbot.mouseClick(page.start_button, LEFT)
+        qtbot.waitUntil(page.message_label.isVisible, timeout=START_WAIT_MS)
+    message = page.message_label.text()
+    assert message.startswith("The gateway did not start")
+    assert str(port) in message or "in use" in message.lower(), message
+    wait_stopped(qtbot, page)
+    assert page.state_label.text() == "Stopped"
+    assert read_status(serve_document.store.path) is None
