@@ -484,6 +484,16 @@ def _litellm_router(base_url: str) -> Any:
     )
 
 
+# --- the gateway (real processes: bench/gateway_bench.py) -----------------------------------
+
+
+def gateway_rows(rounds: int, quick: bool) -> list[Row]:
+    import gateway_bench
+
+    rows: list[Row] = gateway_bench.measure(rounds, quick, Row)
+    return rows
+
+
 # --- GUI figures (subprocesses) --------------------------------------------------------------
 
 
@@ -562,7 +572,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer rounds (a rough look in about a minute)")
     parser.add_argument("--docs", action="store_true", help="also put the table into docs/performance.md")
-    parser.add_argument("--only", help="comma-separated: edit,bulk,stream,filter,start,store,resolve,cli,hop,failover")
+    parser.add_argument(
+        "--only", help="comma-separated: edit,bulk,stream,filter,start,store,resolve,cli,hop,failover,gateway"
+    )
     parser.add_argument("--table", action="store_true", help="only print the table of bench/results.json")
     args = parser.parse_args()
     if args.table:
@@ -588,6 +600,7 @@ def main() -> None:
             ("cli", "CLI `resolve --json`, whole process", lambda: [cli_resolve(path, rounds)]),
             ("hop", "fallback hop 429 -> 200", lambda: fallback_hop(rounds, 10 if args.quick else 15)),
             ("failover", "failover to the first token", lambda: failover(rounds, 5 if args.quick else 10)),
+            ("gateway", "the gateway (modeldesk serve)", lambda: gateway_rows(rounds, args.quick)),
         ]
         for name, figure, measure in core:
             if only is not None and name not in only:

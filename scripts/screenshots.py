@@ -533,7 +533,7 @@ def shoot_serve(app: Any, workdir: Path, shoot: Callable[[str, Any], None]) -> N
             if not wait_until(app, listed, 10):
                 raise SystemExit("the gateway's requests did not reach the history")
             page.tool_combo.setCurrentIndex(page.tool_combo.findData("claude-code"))
-            page.agent_combo.setCurrentIndex(page.agent_combo.findData("analyst"))
+            page.set_agent("analyst")
             page.requests_view.selectRow(0)
             shoot("serve", window)
         finally:

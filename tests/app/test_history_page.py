@@ -92,9 +92,9 @@ def test_runs_read_at_a_glance(qtbot: Any, qtmodeltester: Any, document: Documen
     rows = table_rows(page.runs_model)
     # Newest first; who answered says "instead of" when the run fell back.
     assert [(r[1], r[2], r[3], r[6]) for r in rows] == [
-        ("helper", "claude-sonnet-4", "1", "CLI"),
-        ("triage", "failed: all_models_failed", "1", "app"),
-        ("analyst", "gpt-4o instead of claude-sonnet-4", "2", "CLI"),
+        ("General helper", "claude-sonnet-4", "1", "CLI"),
+        ("Ticket triage", "failed: all_models_failed", "1", "app"),
+        ("Analyst", "gpt-4o instead of claude-sonnet-4", "2", "CLI"),
     ]
     assert rows[2][4:6] == ("1.7 s", "12 → 30")
     fell_back = page.runs_model.index(2, RunsModel.ANSWERED)
@@ -131,13 +131,13 @@ def test_filters_by_agent_model_failed_and_fell_back(qtbot: Any, document: Docum
     page.agent_combo.lineEdit().selectAll()
     qtbot.keyClicks(page.agent_combo, "analyst")
     qtbot.keyClick(page.agent_combo, Qt.Key.Key_Return)
-    assert [r[1] for r in table_rows(page.runs_model)] == ["analyst"]
+    assert [r[1] for r in table_rows(page.runs_model)] == ["Analyst"]
     page.set_filters(model="gpt-4o")  # runs that tried or listed it
-    assert [r[1] for r in table_rows(page.runs_model)] == ["helper", "analyst"]
+    assert [r[1] for r in table_rows(page.runs_model)] == ["General helper", "Analyst"]
     qtbot.mouseClick(page.fell_back_check, Qt.MouseButton.LeftButton)
-    assert [r[1] for r in table_rows(page.runs_model)] == ["analyst"]
+    assert [r[1] for r in table_rows(page.runs_model)] == ["Analyst"]
     page.set_filters(failed=True)
-    assert [r[1] for r in table_rows(page.runs_model)] == ["triage"]
+    assert [r[1] for r in table_rows(page.runs_model)] == ["Ticket triage"]
     page.set_filters(agent="nobody")
     assert page.runs_model.rowCount() == 0
     assert page.summary_label.text() == "No recorded run matches these filters."
@@ -214,13 +214,13 @@ def test_test_runs_are_recorded_and_shown(qtbot: Any, run_window: MainWindow, sc
 
     run_window.pages.setCurrentWidget(run_window.history_page)
     page = run_window.history_page
-    assert table_rows(page.runs_model)[0][1:3] == ("tester", "backup instead of primary")
+    assert table_rows(page.runs_model)[0][1:3] == ("Tester", "backup instead of primary")
     assert page.timeline_model.kinds() == ["attempt_failed", "attempt_failed", "answered"]
 
     # A run recorded while the page is showing appears at once.
     scripted_server.script("gpt-a", ok("Hi"))
     run_and_record(qtbot, panel, "Again")
-    assert table_rows(page.runs_model)[0][1:3] == ("tester", "primary")
+    assert table_rows(page.runs_model)[0][1:3] == ("Tester", "primary")
     assert page.runs_model.rowCount() == 2
 
 
@@ -377,7 +377,7 @@ def test_runs_of_the_cli_and_the_app_land_in_one_history(
     run_window.pages.setCurrentWidget(page)
     rows = {row[6]: row for row in table_rows(page.runs_model)}
     assert set(rows) == {"app", "CLI"}
-    assert all(row[1] == "tester" for row in rows.values())
+    assert all(row[1] == "Tester" for row in rows.values())
     answered = {run.origin: run.answered_by for run in runs}
     assert set(answered.values()) <= {"primary", "backup"} and all(answered.values())
 

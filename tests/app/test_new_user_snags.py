@@ -385,3 +385,62 @@ def test_markup_in_names_is_shown_as_typed(qtbot: Any, document: Any, tmp_path: 
             doc.setHtml(tip) if QtGui.Qt.mightBeRichText(tip) else doc.setPlainText(tip)
             shown.append(doc.toPlainText())
     assert any("<b>Bold</b> analyst" in text for text in shown), shown
+
+
+def test_a_second_squad_or_project_of_the_same_name_is_refused(qtbot: Any, document: Any) -> None:
+    from PySide6.QtCore import Qt
+
+    from modeldesk.app.views.projects_page import ProjectsPage
+    from modeldesk.app.views.squads_page import SquadsPage
+
+    squads = show_active(qtbot, SquadsPage(document))
+    squads.new_squad_edit.setFocus()
+    qtbot.keyClicks(squads.new_squad_edit, "research TEAM")
+    qtbot.keyClick(squads.new_squad_edit, Qt.Key.Key_Return)
+    assert [s.name for s in document.config.squads] == ["Research team", "Support desk"]
+    assert squads.message_label.text() == "There is already a squad “Research team”: give the new one another name."
+    assert squads.current_squad().id == "research-team"
+
+    projects = show_active(qtbot, ProjectsPage(document))
+    projects.new_project_edit.setFocus()
+    qtbot.keyClicks(projects.new_project_edit, "Research")
+    qtbot.keyClick(projects.new_project_edit, Qt.Key.Key_Return)
+    assert [p.id for p in document.config.projects] == ["support", "research"]
+    assert "already a project “Research”" in projects.message_label.text()
+
+
+def test_the_agents_table_marks_an_agent_in_a_cooldown(qtbot: Any, qasync_loop: Any, document: Any) -> None:
+    from PySide6.QtCore import Qt
+
+    from modeldesk.app.models.agents_model import EFFECTIVE
+
+    window = show_active(qtbot, MainWindow(document))
+    page = window.agents_page
+    page.test_run.cooldowns.cool("analyst", ["claude-sonnet-4"], 3600, reason="quota")
+    page.test_run.refresh_cooldowns()
+    row = page.model.row_of("analyst")
+    cell = page.model.index(row, EFFECTIVE)
+    assert str(cell.data()).startswith("⏸ ")
+    assert str(cell.data(Qt.ItemDataRole.ToolTipRole)).startswith("Analyst skips Claude Sonnet 4 (quota) for ")
+    page.test_run.clear_cooldowns()
+    assert not str(cell.data()).startswith("⏸")
+    window.close()
+
+
+def test_the_agent_editor_fits_a_1024_by_700_window(qtbot: Any, qasync_loop: Any, long_names_file: Path) -> None:
+    from modeldesk.app.document import Document
+
+    document = Document(ConfigStore(long_names_file))
+    window = show_active(qtbot, MainWindow(document), (1024, 700))
+    try:
+        editor = window.agents_page.editor
+        window.agents_page.select_agent(document.config.agents[0].id)
+        editor.task_section.set_expanded(True)
+        editor.fallback_section.set_expanded(True)
+        qtbot.wait(20)
+        # It scrolls up and down (sections open), never sideways.
+        assert not editor.scroll_area.horizontalScrollBar().isVisible()
+        assert editor.name_edit.cursorPosition() == 0
+    finally:
+        window.close()
+        document.shutdown()

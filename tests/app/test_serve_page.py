@@ -110,7 +110,7 @@ def test_start_use_and_stop_the_gateway_from_the_page(
 
     # Setup lines name the running gateway and the chosen agent; Copy copies them.
     page.tool_combo.setCurrentIndex(page.tool_combo.findData("claude-code"))
-    page.agent_combo.setCurrentIndex(page.agent_combo.findData("tester"))
+    page.set_agent("tester")
     text = page.setup_edit.toPlainText()
     assert f"export ANTHROPIC_BASE_URL={status.url}" in text and "claude --model tester" in text
     qtbot.mouseClick(page.copy_setup_button, LEFT)
@@ -178,3 +178,26 @@ def test_a_start_that_fails_says_why(qtbot: Any, page: ServePage, serve_document
     wait_stopped(qtbot, page)
     assert page.state_label.text() == "Stopped"
     assert read_status(serve_document.store.path) is None
+
+
+def test_setup_lines_follow_the_agent_typed_and_the_token_file(qtbot: Any, page: ServePage, tmp_path: Path) -> None:
+    # No gateway runs: the lines name the URL the options would give.
+    page.tool_combo.setCurrentIndex(page.tool_combo.findData("aider"))
+    line_edit = page.agent_combo.lineEdit()
+    assert line_edit is not None
+    line_edit.clear()
+    assert "Pick or type an agent" in page.setup_edit.toPlainText()
+    assert not page.copy_setup_button.isEnabled()
+    qtbot.keyClicks(line_edit, "tester")
+    text = page.setup_edit.toPlainText()
+    assert text.splitlines()[-1] == "aider --model openai/tester"
+    assert "export OPENAI_API_BASE=http://127.0.0.1:PORT/v1" in text  # any free port: known once running
+    page.port_spin.setValue(9123)
+    page.host_edit.setText("::1")
+    assert "export OPENAI_API_BASE='http://[::1]:9123/v1'" in page.setup_edit.toPlainText()
+    token = tmp_path / "token"
+    token.write_text("never-shown-token")
+    page.token_edit.setText(str(token))
+    page.token_edit.editingFinished.emit()
+    text = page.setup_edit.toPlainText()
+    assert f'export MODELDESK_TOKEN="$(cat {token})"' in text and "never-shown" not in text

@@ -238,7 +238,7 @@ def test_cooldown_is_listed_and_cleared(
     assert "cooldown_started" in panel.timeline_model.kinds()
     assert panel.active_cooldown_agents() == ["tester"]
     item = panel.cooldown_list.item(0).text()
-    assert item.startswith("tester starts at backup for ") and item.endswith(" s more")
+    assert item.startswith("Tester starts at backup for ") and item.endswith(" more")
     assert panel.clear_all_button.isEnabled()
 
     # The next run starts at the backup, as the cooldown says.
@@ -383,13 +383,13 @@ def test_simulate_marks_a_model_as_failing_through_the_real_runner(
     assert "Simulated fault on primary: 429" in panel.timeline_model.texts()
     # Nothing reached the server for the primary: the fault was injected in front of it.
     assert [r.model for r in scripted_server.chat_requests()] == ["gpt-b"]
-    assert panel.cooldown_list.item(0).text().startswith("tester starts at backup for ")
+    assert panel.cooldown_list.item(0).text().startswith("Tester starts at backup for ")
 
 
 def test_a_cooldown_with_no_replacement_is_listed_as_a_skip(qtbot: Any, panel: TestRunPanel) -> None:
     panel.cooldowns.cool("tester", ["primary"], 3600, reason="quota")
     panel.refresh_cooldowns()
-    assert panel.cooldown_list.item(0).text().startswith("tester skips primary (quota) for ")
+    assert panel.cooldown_list.item(0).text().startswith("Tester skips primary (quota) for ")
 
 
 def test_simulate_refuses_an_unknown_fault_before_running(
@@ -402,3 +402,35 @@ def test_simulate_refuses_an_unknown_fault_before_running(
     assert not panel.is_running()
     assert panel.result_label.text().startswith("Simulate: unknown fault 'teapot'")
     assert scripted_server.chat_requests() == []
+
+
+def test_simulate_refuses_a_target_that_is_not_in_the_config(
+    qtbot: Any, panel: TestRunPanel, scripted_server: ScriptedServer
+) -> None:
+    panel.simulate_edit.setFocus()
+    qtbot.keyClicks(panel.simulate_edit, "primry=429")
+    start(qtbot, panel, "Say hello")
+    assert panel.result_label.text() == "Simulate: there is no model or provider 'primry'."
+    assert not panel.is_running()
+    assert scripted_server.chat_requests() == []
+
+
+def test_times_left_read_as_people_say_them() -> None:
+    from modeldesk.app.views.test_run_panel import duration_text
+
+    assert [duration_text(s) for s in (0.2, 0.6, 45, 60, 200, 3600, 7500)] == [
+        "under a second",
+        "1 s",
+        "45 s",
+        "1 min",
+        "3 min 20 s",
+        "1 h",
+        "2 h 5 min",
+    ]
+
+
+def test_answer_and_timeline_each_take_the_panels_width(qtbot: Any, panel: TestRunPanel) -> None:
+    panel.resize(700, 640)
+    qtbot.wait(10)
+    # Stacked, not side by side: the timeline is as wide as the panel allows.
+    assert panel.timeline.width() > panel.width() * 0.8

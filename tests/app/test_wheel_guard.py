@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QPoint
+from PySide6.QtCore import QEvent, QObject, QPoint
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QWidget
 
@@ -37,15 +37,37 @@ def _require_xcb() -> None:
         pytest.skip(problem)
 
 
+class WheelCounter(QObject):
+    """Counts the wheel events that reach a widget (before any other filter sees them)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen = 0
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        self.seen += event.type() == QEvent.Type.Wheel
+        return False
+
+
 def wheel_over(qtbot: Any, widget: QWidget, notches: int) -> None:
-    """Put the pointer on the middle of ``widget`` and turn the wheel (negative: down)."""
+    """Put the pointer on the middle of ``widget`` and turn the wheel (negative: down).
+    Fails unless the wheel events reached the widget: a test of what the widget does with
+    the wheel proves nothing if the pointer was elsewhere."""
+    qtbot.wait(200)  # let the window system settle where the window is before aiming
     centre = widget.mapToGlobal(QPoint(widget.width() // 2, widget.height() // 2))
     button = "5" if notches < 0 else "4"
     script = ["mousemove", str(centre.x()), str(centre.y()), "sleep", "0.2"]
     for _ in range(abs(notches)):
         script += ["click", button, "sleep", "0.05"]
-    subprocess.run(["xdotool", *script], env=os.environ.copy(), check=True, timeout=20)
-    qtbot.wait(300)
+    counter = WheelCounter()
+    widget.installEventFilter(counter)  # installed last: it sees each event first
+    try:
+        subprocess.run(["xdotool", *script], env=os.environ.copy(), check=True, timeout=20)
+        qtbot.wait(300)
+    finally:
+        widget.removeEventFilter(counter)
+    # At least the first: once the form scrolls, the widget may move from under the pointer.
+    assert counter.seen >= 1, "no wheel event reached the widget (the pointer was not over it)"
 
 
 pytestmark = [pytest.mark.xcb]
@@ -81,6 +103,8 @@ def test_wheel_over_the_agent_editor_project_combo_changes_nothing(qtbot: Any, d
     editor = show_active(qtbot, AgentEditor(document), (700, 500))
     editor.set_agent("analyst")
     combo = editor.project_combo
+    editor.scroll_area.ensureWidgetVisible(combo)
+    qtbot.waitUntil(lambda: not combo.visibleRegion().isEmpty())
     chosen = combo.currentIndex()
     wheel_over(qtbot, combo, notches=-1)
     wheel_over(qtbot, combo, notches=2)

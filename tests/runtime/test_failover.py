@@ -116,18 +116,27 @@ def test_failover_is_an_agent_option_too(scripted_server: ScriptedServer, where:
 # --- a failing fallback is cooled like a primary ---------------------------------------------
 
 
-def test_a_fallback_that_fails_is_cooled_like_a_primary(scripted_server: ScriptedServer, tmp_path: Path) -> None:
-    store = tmp_path / "cooldowns.json"
+@pytest.mark.parametrize("where", ["file", "redis"])
+def test_a_fallback_that_fails_is_cooled_like_a_primary(
+    scripted_server: ScriptedServer, tmp_path: Path, request: pytest.FixtureRequest, where: str
+) -> None:
+    redis_url = request.getfixturevalue("redis_url") if where == "redis" else None
+
+    def tracker() -> CooldownTracker:
+        # A new tracker each run, as in a new process (another host, with Redis).
+        return CooldownTracker(tmp_path / "cooldowns.json", redis_url=redis_url, redis_scope="team")
+
     config = build_config(scripted_server, THREE_PROVIDERS)
     scripted_server.script("a", status(429))
-    assert run(config, cooldowns=CooldownTracker(store)).result.model == "B"  # A cools, runs start at B
+    assert run(config, cooldowns=tracker()).result.model == "B"  # A cools, runs start at B
     scripted_server.script("b", status(429))
-    second = run(config, cooldowns=CooldownTracker(store))
+    second = run(config, cooldowns=tracker())
     assert second.result.model == "C"
     assert "Next runs start at C for 60 s (B is cooling down)" in second.lines()
-    cooling = {e.model: e for e in CooldownTracker(store).entries("agent")}
+    cooling = {e.model: e for e in tracker().entries("agent")}
     assert set(cooling) == {"A", "B"} and cooling["B"].replaced_by == "C"
-    third = run(config, cooldowns=CooldownTracker(store))
+    assert tracker().warning is None and tracker().shared is (where == "redis")
+    third = run(config, cooldowns=tracker())
     assert third.result.model == "C" and [a.model for a in third.result.attempts[:2]] == ["A", "B"]
     assert [r.model for r in scripted_server.chat_requests()] == ["a", "b", "b", "c", "c"]
 

@@ -26,6 +26,7 @@ from tests.support.scripted_server import (
     no_done,
     ok,
     raw,
+    refusal,
     reset,
     slow,
     stall,
@@ -77,6 +78,15 @@ FAULTS: dict[str, tuple[Behaviour, tuple[str, str]]] = {
         ANSWER,
     ),
     "empty answer": (ok(""), ANSWER),
+    "501": (status(501), ANSWER),
+    "refusal": (refusal(), ANSWER),
+    "refusal mid-answer": (refusal("I will not write th"), ANSWER),
+    "content filter in stream": (
+        stream_error("content management policy", error_type="content_filter"),
+        _stop("content_policy"),
+    ),
+    "retry-after garbage": (status(503, headers={"retry-after": "NaN", "retry-after-ms": "-1000"}), ANSWER),
+    "x-should-retry false": (status(503, headers={"x-should-retry": "false"}), ANSWER),
     # Streamed one token at a time it uses up its attempt budget; as one whole body it is a
     # plain (quick) answer.
     "trickle": (slow("t " * 200, chunks=200, delay=0.05), ANSWER),

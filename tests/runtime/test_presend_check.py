@@ -36,16 +36,16 @@ def test_a_long_prompt_goes_straight_to_a_model_that_can_take_it(scripted_server
     assert outcome.result.model == "L"
     assert [r.model for r in scripted_server.chat_requests()] == ["large"]  # nothing sent to the small one
     reason = _skip_lines(outcome)["S"]
-    match = re.fullmatch(r"needs ~([\d,]+) tokens, window 2,?048", reason)
+    match = re.fullmatch(r"needs ~(\d+) tokens, window 2048", reason)
     assert match, reason
-    assert int(match.group(1).replace(",", "")) > 4000
+    assert int(match.group(1)) > 4000
     assert outcome.result.attempts[0].outcome == "skipped"
 
 
 def test_the_requested_max_tokens_counts(scripted_server: ScriptedServer) -> None:
     outcome = run(build_config(scripted_server, _models(4096)), "Hi", max_tokens=8000)
     assert outcome.result.model == "L"
-    assert "window 4,096" in _skip_lines(outcome)["S"] or "window 4096" in _skip_lines(outcome)["S"]
+    assert _skip_lines(outcome)["S"].endswith("tokens, window 4096")
     outcome = run(build_config(scripted_server, _models(4096)), "Hi", max_tokens=1000)
     assert outcome.result.model == "S"
 
@@ -64,7 +64,7 @@ def test_when_every_window_is_too_small_nothing_is_sent(scripted_server: Scripte
     outcome = run(build_config(scripted_server, _models(1024, 2048)), LONG)
     error = outcome.result.error
     assert error is not None and error["code"] == "context_overflow"
-    assert "tokens" in error["message"] and "L" in error["message"] and "2,048" in error["message"]
+    assert "tokens" in error["message"] and "L" in error["message"] and "L 2048" in error["message"]
     assert scripted_server.chat_requests() == []
 
 

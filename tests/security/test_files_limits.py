@@ -165,3 +165,36 @@ def test_export_to_a_symlink_writes_through_it(cli: Any, tmp_path: Path) -> None
     code, _, err = cli("export", "-o", str(link), "--agents", "own")
     assert code == 0, err
     assert link.is_symlink() and json.loads(target.read_text())["agents"][0]["id"] == "own"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("run", "--agent", "own", "-"), ("agents", "set-instruction", "own", "-")],
+    ids=["run prompt", "instruction"],
+)
+def test_endless_standard_input_as_text_is_bounded(tmp_path: Path, args: tuple[str, ...]) -> None:
+    config = write_json(tmp_path / "config.json", WORLD)
+    with open("/dev/zero", "rb") as zero:
+        done = _modeldesk("--config", str(config), *args, stdin=zero, timeout=60)
+    assert done.returncode != 0 and "over the limit of 32.0 MiB" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_an_instruction_file_that_never_ends_is_bounded(tmp_path: Path) -> None:
+    config = write_json(tmp_path / "config.json", WORLD)
+    done = _modeldesk("--config", str(config), "agents", "set-instruction", "own", "--file", "/dev/zero")
+    assert done.returncode != 0 and "over the limit" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
+@pytest.mark.parametrize("how", ["fifo", "deep"])
+def test_a_hostile_gateway_status_file_is_ignored(tmp_path: Path, how: str) -> None:
+    from modeldesk.runtime import serve_status
+
+    config = write_json(tmp_path / "config.json", WORLD)
+    path = serve_status.status_path(config)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if how == "fifo":
+        os.mkfifo(path)
+    else:
+        path.write_text("[" * 20_000 + "]" * 20_000)
+    assert serve_status.read_status(config) is None

@@ -150,3 +150,17 @@ def test_anthropic_display_names_that_are_not_text_are_ignored(scripted_server: 
     provider = Provider(id="an", kind="anthropic", base_url=scripted_server.anthropic_url)
     models = asyncio.run(list_models(provider, timeout_s=5))
     assert [(m.id, m.label) for m in models] == [("claude-x", None), ("claude-y", None)]
+
+
+def test_detect_add_takes_odd_model_lists_without_a_crash(scripted_server: ScriptedServer, tmp_path: Path) -> None:
+    from tests.security.helpers import modeldesk
+
+    scripted_server.script(MODELS_KEY, *[raw(200, json.dumps(ODD_MODELS).encode())] * 3)
+    config = tmp_path / "config.json"
+    config.write_text('{"schema_version": 1}')
+    env = {"MODELDESK_DETECT_PORTS": f"ollama={scripted_server.port}"}
+    done = modeldesk("--config", str(config), "providers", "detect", "--add", env=env)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    models = json.loads(config.read_text())["models"]
+    assert {m["name"] for m in models} == {"plain", "newline", "labelled", "bidi"}
+    assert not any("\x1b" in json.dumps(m) or "\u202e" in m.get("label", "") for m in models)

@@ -10,10 +10,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from modeldesk.core.text import clean_text
 from tests.core.helpers import REPO
 from tests.runtime.conftest import build_config, write_config
-from tests.support.scripted_server import ScriptedServer, raw
+from tests.support.scripted_server import ScriptedServer, ok, raw
 
 HOSTILE = "\x1b]0;pwned\x07\x1b[2J unknown model \u202edeifitrec\u202c \x9b31m \u200b\ud83d"
 UNSAFE = ("\x1b", "\x07", "\x9b", "\u202e", "\u202c", "\u200b")
@@ -51,3 +53,17 @@ def test_the_sanitiser_removes_every_format_character() -> None:
     assert clean_text("".join(format_chars)) == ""
     assert clean_text("a\u202eb\u2066c\ufeffd\u00ade") == "abcde"
     assert clean_text("ok\nstill\tok") == "ok\nstill\tok"
+
+
+def test_json_output_keeps_format_characters_as_escapes_not_raw(
+    scripted_server: ScriptedServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.core.helpers import Cli
+
+    answer = "family \U0001f468\u200d\U0001f469 \u202eabc\u202c \U000e0041"
+    scripted_server.script("a", ok(answer, chunks=2))
+    config = write_config(tmp_path / "config.json", build_config(scripted_server))
+    code, out, err = Cli(capsys)("--config", str(config), "run", "--agent", "agent", "Hi", "--json")
+    assert code == 0, err
+    assert not any(c in out for c in ("\u202e", "\u200d", "\U000e0041"))  # nothing raw on the terminal
+    assert json.loads(out)["text"] == answer  # and nothing lost from the data

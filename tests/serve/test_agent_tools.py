@@ -5,7 +5,9 @@ Each tool is pointed at the gateway the way docs/serve.md says, with nothing els
 telemetry, update checks and plugin syncs are turned off (the machine reaches no other
 host, and a tool that tried would stall or fail). The answer comes from the scripted
 upstream server through the gateway, in the same API format as the tool speaks and in the
-other one, and the history holds the request with the tool's User-Agent.
+other one, and the history holds the request with the tool's User-Agent. Then a turn
+where the model calls the tool's shell tool: the tool runs the command and its output
+goes back, under the call's id, in the next request.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import pytest
 
 from modeldesk.core.history import HistoryStore
 from tests.serve.gateway_process import GatewayProcess
-from tests.support.scripted_server import ScriptedServer, ok
+from tests.support.scripted_server import ScriptedServer, ok, tools
 
 REPO = Path(__file__).resolve().parents[2]
 TOOLS = REPO / ".tools" / "node_modules" / ".bin"
@@ -30,6 +32,9 @@ CODEX_VERSION = "0.171.0"
 TOOL_TIMEOUT_S = 90
 ANSWER = "Scripted upstream says hi through ModelDesk."
 TOKEN = "gw-token-4f9a2c"
+# The command a scripted model asks the tool to run: its output is not in its arguments.
+COMMAND = "printf 'tool-%s' ran"
+COMMAND_OUTPUT = "tool-ran"
 
 
 def tool(name: str) -> Path:
@@ -78,6 +83,53 @@ def tool_env(home: Path, **extra: str) -> dict[str, str]:
         "LANG": "C.UTF-8",
         **extra,
     }
+
+
+def codex_config(tmp_path: Path, gateway: GatewayProcess) -> Path:
+    """A CODEX_HOME whose config.toml points Codex at the gateway (docs/serve.md), with
+    analytics and the plugin sync off: otherwise `codex exec` also looks up other hosts."""
+    codex_home = tmp_path / "codex-home"
+    codex_home.mkdir()
+    (codex_home / "config.toml").write_text(
+        "\n".join(
+            [
+                'model = "coder"',
+                'model_provider = "modeldesk"',
+                "check_for_update_on_startup = false",
+                "",
+                "[analytics]",
+                "enabled = false",
+                "",
+                "[features]",
+                "plugins = false",
+                "",
+                "[model_providers.modeldesk]",
+                'name = "ModelDesk"',
+                f'base_url = "{gateway.url}/v1"',
+                'env_key = "MODELDESK_TOKEN"',
+                'wire_api = "responses"',
+                "",
+            ]
+        )
+    )
+    return codex_home
+
+
+def tool_results(body: dict[str, Any], call_id: str) -> list[str]:
+    """The text of the results of call ``call_id`` in an upstream request body, in either
+    provider format (Chat Completions ``tool`` messages, Messages ``tool_result`` blocks)."""
+    found: list[str] = []
+    for message in body.get("messages", []):
+        if message.get("role") == "tool" and message.get("tool_call_id") == call_id:
+            found.append(json.dumps(message.get("content")))
+        content = message.get("content")
+        if isinstance(content, list):
+            found.extend(
+                json.dumps(block.get("content"))
+                for block in content
+                if block.get("type") == "tool_result" and block.get("tool_use_id") == call_id
+            )
+    return found
 
 
 def gateway_runs() -> list[Any]:
@@ -131,30 +183,7 @@ def test_codex_runs_a_turn_through_the_gateway(
     codex = tool("codex")
     gateway = gateway_for(upstream)
     scripted_server.script("up-model", ok(ANSWER, chunks=3))
-    codex_home = tmp_path / "codex-home"
-    codex_home.mkdir()
-    (codex_home / "config.toml").write_text(
-        "\n".join(
-            [
-                'model = "coder"',
-                'model_provider = "modeldesk"',
-                "check_for_update_on_startup = false",
-                "",
-                "[analytics]",
-                "enabled = false",
-                "",
-                "[features]",
-                "plugins = false",
-                "",
-                "[model_providers.modeldesk]",
-                'name = "ModelDesk"',
-                f'base_url = "{gateway.url}/v1"',
-                'env_key = "MODELDESK_TOKEN"',
-                'wire_api = "responses"',
-                "",
-            ]
-        )
-    )
+    codex_home = codex_config(tmp_path, gateway)
     work = tmp_path / "work"
     work.mkdir()
     env = tool_env(tmp_path / "home", CODEX_HOME=str(codex_home), MODELDESK_TOKEN=TOKEN)
@@ -177,3 +206,73 @@ def test_codex_runs_a_turn_through_the_gateway(
     assert run.client is not None and run.client.startswith(f"codex_exec/{CODEX_VERSION}")
     upstream_request = scripted_server.chat_requests("up-model")[0]
     assert TOKEN not in json.dumps(upstream_request.headers)
+
+
+@pytest.mark.parametrize("upstream", ["anthropic", "openai"])
+def test_claude_code_runs_a_tool_the_model_called_and_sends_its_result(
+    tmp_path: Path, scripted_server: ScriptedServer, gateway_for: Any, upstream: str
+) -> None:
+    claude = tool("claude")
+    gateway = gateway_for(upstream)
+    scripted_server.script(
+        "up-model",
+        tools(("toolu_1", "Bash", {"command": COMMAND, "description": "Print a word"})),
+        ok(ANSWER),
+    )
+    env = tool_env(
+        tmp_path / "home",
+        ANTHROPIC_BASE_URL=gateway.url,
+        ANTHROPIC_AUTH_TOKEN=TOKEN,
+        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC="1",
+        DISABLE_TELEMETRY="1",
+        DISABLE_AUTOUPDATER="1",
+        DISABLE_ERROR_REPORTING="1",
+    )
+    result = subprocess.run(
+        [str(claude), "-p", "Print a word with Bash", "--model", "coder", "--allowedTools", "Bash(printf:*)"],
+        capture_output=True,
+        text=True,
+        timeout=TOOL_TIMEOUT_S,
+        env=env,
+        cwd=tmp_path,
+        stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert ANSWER in result.stdout
+    requests = scripted_server.chat_requests("up-model")
+    assert len(requests) == 2
+    # The second request carries the command's output back, under the call's id.
+    assert any(COMMAND_OUTPUT in text for text in tool_results(requests[1].body, "toolu_1"))
+    assert [r.answered_by for r in gateway_runs()] == ["upstream", "upstream"]
+
+
+@pytest.mark.parametrize("upstream", ["openai", "anthropic"])
+def test_codex_runs_a_tool_the_model_called_and_sends_its_result(
+    tmp_path: Path, scripted_server: ScriptedServer, gateway_for: Any, upstream: str
+) -> None:
+    codex = tool("codex")
+    gateway = gateway_for(upstream)
+    scripted_server.script(
+        "up-model",
+        tools(("call_1", "exec_command", {"cmd": COMMAND})),
+        ok(ANSWER),
+    )
+    codex_home = codex_config(tmp_path, gateway)
+    work = tmp_path / "work"
+    work.mkdir()
+    env = tool_env(tmp_path / "home", CODEX_HOME=str(codex_home), MODELDESK_TOKEN=TOKEN)
+    result = subprocess.run(
+        [str(codex), "exec", "--skip-git-repo-check", "Print a word with a command"],
+        capture_output=True,
+        text=True,
+        timeout=TOOL_TIMEOUT_S,
+        env=env,
+        cwd=work,
+        stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert ANSWER in result.stdout
+    requests = scripted_server.chat_requests("up-model")
+    assert len(requests) == 2, result.stderr
+    assert any(COMMAND_OUTPUT in text for text in tool_results(requests[1].body, "call_1"))
+    assert [r.answered_by for r in gateway_runs()] == ["upstream", "upstream"]

@@ -138,6 +138,8 @@ def test_claude_code_shape_to_an_anthropic_model_goes_on_unchanged_but_model(
     assert text == ANSWER
     upstream = scripted_server.chat_requests("c")[0]
     assert upstream.body == {**body, "model": "c"}
+    # Its beta fields (context_management, thinking) need their beta header at Anthropic.
+    assert upstream.headers.get("anthropic-beta") == CLAUDE_CODE_HEADERS["anthropic-beta"]
 
 
 def test_claude_code_shape_to_an_openai_model_is_translated(

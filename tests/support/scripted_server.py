@@ -339,6 +339,9 @@ class ScriptedServer:
 
 class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
+    # Hundreds of clients may connect at once (the gateway's bench): a short listen queue
+    # would reset their connections.
+    request_queue_size = 1024
     owner: ScriptedServer
 
     def process_request(self, request: Any, client_address: Any) -> None:

@@ -133,11 +133,15 @@ def _show_problem(parent: QWidget | None, title: str, path: str, detail: str) ->
 
 
 def follow_first_run(window: MainWindow, choice: StartChoice) -> None:
-    """After "Detect local servers" or "Add a provider" on the welcome dialog: open the
-    providers section and the matching dialog over the (empty) workspace."""
-    if choice not in (StartChoice.DETECT, StartChoice.ADD_PROVIDER):
+    """After "Start empty", "Detect local servers" or "Add a provider" on the welcome
+    dialog: open the providers section (with its empty state's buttons) and, for the last
+    two, the matching dialog over the (empty) workspace."""
+    if choice not in (StartChoice.EMPTY, StartChoice.DETECT, StartChoice.ADD_PROVIDER):
         return
+    # An empty workspace starts where its first step is: the providers.
     window.open_settings("providers")
+    if choice is StartChoice.EMPTY:
+        return
     providers = window.settings_page.models_tab.providers
     if choice is StartChoice.DETECT:
         providers.detect_servers()

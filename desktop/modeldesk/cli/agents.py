@@ -4,9 +4,9 @@ an agent's preferred models and override its fallback options."""
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
+from modeldesk.core import limits
 from modeldesk.core.edits import (
     AddItem,
     Batch,
@@ -389,7 +389,9 @@ def set_instruction(args: argparse.Namespace) -> int:
         text = ""
     elif args.file is not None:
         try:
-            text = Path(args.file).read_text(encoding="utf-8")
+            # Bounded, not limited to regular files: `--file <(command)` is a pipe.
+            with open(args.file, "rb") as handle:
+                text = limits.read_stream(handle, args.file).decode("utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise EditError(f"Cannot read {args.file}: {getattr(exc, 'strerror', None) or exc}") from None
     elif args.text == "-":

@@ -12,13 +12,13 @@ import contextlib
 import functools
 import json
 import os
-import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, TextIO, TypeAlias, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from modeldesk.core import limits
 from modeldesk.core.edits import Edit, apply_edit
 from modeldesk.core.errors import EditError, ModelDeskError
 from modeldesk.core.paths import CONFIG_ENV, config_path
@@ -28,6 +28,7 @@ from modeldesk.core.schema import Config, FallbackSettings, Policy
 from modeldesk.core.setting_fields import setting_fields
 from modeldesk.core.store import ConfigStore
 from modeldesk.core.text import clean_text as clean_text  # re-exported: every command uses it
+from modeldesk.core.text import escape_unsafe
 from modeldesk.core.validation_text import schema_problems
 
 ItemT = TypeVar("ItemT", bound=BaseModel)
@@ -194,8 +195,12 @@ def resolve_for(resolver: Resolver, args: argparse.Namespace) -> tuple[Resolutio
 
 
 def read_stdin_text() -> str:
-    """Standard input as text; bytes that are not UTF-8 are a clear error, not a traceback."""
-    raw = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode("utf-8")
+    """Standard input as text, at most 32 MiB of it (endless input is refused, not read
+    into memory); bytes that are not UTF-8 are a clear error, not a traceback."""
+    if hasattr(sys.stdin, "buffer"):
+        raw = limits.read_stream(sys.stdin.buffer, "standard input")
+    else:
+        raw = sys.stdin.read(limits.MAX_CONFIG_BYTES + 1).encode("utf-8")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -394,14 +399,11 @@ def emit_warnings(warnings: Iterable[str]) -> None:
 # --- output -------------------------------------------------------------------------
 
 
-_C1 = re.compile("[\u0080-\u009f]")
-
-
 def print_json(data: Any) -> None:
-    # json escapes C0 controls inside strings; C1 controls (an 8-bit CSI) are escaped here
-    # too, since some terminals act on them. They only occur inside strings.
-    text = json.dumps(data, indent=2, ensure_ascii=False)
-    print(_C1.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
+    # json escapes C0 controls inside strings; C1 controls (an 8-bit CSI), format
+    # characters (bidi overrides) and lone surrogates are escaped here too: the data is
+    # kept exactly, and the output stream's cleaning finds nothing to remove from it.
+    print(escape_unsafe(json.dumps(data, indent=2, ensure_ascii=False)))
 
 
 def print_listing(args: argparse.Namespace, key: str, rows: list[Any], empty: str, render: Callable[[], str]) -> int:

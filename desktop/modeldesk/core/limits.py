@@ -35,24 +35,25 @@ MAX_INT_DIGITS = sys.get_int_max_str_digits() or 4300
 MAX_NESTING = 64
 
 
-def check_size(size: int, where: str) -> None:
-    """Refuse a file of ``size`` bytes beyond :data:`MAX_CONFIG_BYTES`."""
-    if size > MAX_CONFIG_BYTES:
+def check_size(size: int, where: str, limit: int | None = None) -> None:
+    """Refuse a file of ``size`` bytes beyond ``limit`` (:data:`MAX_CONFIG_BYTES` unless given)."""
+    limit = MAX_CONFIG_BYTES if limit is None else limit
+    if size > limit:
         place = (
-            f"the file is {_mib(size)}, over the limit of {_mib(MAX_CONFIG_BYTES)} for a config; "
+            f"the file is {_mib(size)}, over the limit of {_mib(limit)} for a config; "
             "it is left untouched (a config of 10,000 agents is about 2 MiB: check that this is the right file)"
+            if limit == MAX_CONFIG_BYTES
+            else f"more than {_mib(limit)}, over the limit of {_mib(limit)}; it was not read"
         )
         raise ConfigError(f"{where}: {place}", [place])
 
 
-def read_file(path: str | os.PathLike[str], where: str, limit: int = MAX_CONFIG_BYTES) -> bytes:
+def read_file(path: str | os.PathLike[str], where: str, limit: int | None = None) -> bytes:
     """The bytes of the regular file ``path`` (see :func:`read_file_stat`)."""
     return read_file_stat(path, where, limit)[0]
 
 
-def read_file_stat(
-    path: str | os.PathLike[str], where: str, limit: int = MAX_CONFIG_BYTES
-) -> tuple[bytes, os.stat_result]:
+def read_file_stat(path: str | os.PathLike[str], where: str, limit: int | None = None) -> tuple[bytes, os.stat_result]:
     """The bytes of the regular file ``path``, at most ``limit`` of them.
 
     A FIFO, a device (``/dev/zero``), a socket or a folder is refused without reading: it
@@ -66,14 +67,17 @@ def read_file_stat(
         if not stat.S_ISREG(status.st_mode):
             place = f"not a regular file ({_kind(status.st_mode)}); only a regular file is read"
             raise ConfigError(f"{where}: {place}", [place])
-        check_size(status.st_size, where)
+        check_size(status.st_size, where, limit)
         return read_stream(handle, where, limit), status
 
 
-def read_stream(stream: BinaryIO, where: str, limit: int = MAX_CONFIG_BYTES) -> bytes:
+def read_stream(stream: BinaryIO, where: str, limit: int | None = None) -> bytes:
     """At most ``limit`` bytes from ``stream`` (stdin, a pipe); more is refused, never read."""
+    limit = MAX_CONFIG_BYTES if limit is None else limit
     data = stream.read(limit + 1)
-    check_size(len(data), where)
+    if len(data) > limit:
+        place = f"more than {_mib(limit)}, over the limit of {_mib(limit)}; the rest was not read"
+        raise ConfigError(f"{where}: {place}", [place])
     return data
 
 

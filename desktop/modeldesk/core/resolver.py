@@ -178,15 +178,17 @@ class _Layer:
 class _Run:
     """Collects the trace and warnings of one resolution."""
 
-    __slots__ = ("strict", "trace", "warnings")
+    __slots__ = ("_said", "strict", "trace", "warnings")
 
     def __init__(self, strict: bool) -> None:
         self.strict = strict
         self.trace: list[TraceStep] = []
         self.warnings: list[str] = []
+        self._said: set[str] = set()  # the warnings, for a constant-time "said already?"
 
     def warn(self, text: str) -> None:
-        if text not in self.warnings:
+        if text not in self._said:
+            self._said.add(text)
             self.warnings.append(text)
 
     def skip(self, layer: str, value: ModelValue | None, reason: str | Callable[[], str]) -> None:
@@ -381,6 +383,7 @@ class Resolver:
         problems: list[tuple[str, str]] | None = None
         blanks = placeholders = 0
         known = self._problems
+        listed: set[str] = set()  # ids met so far (usable or not): linear in a long list
         for entry in entries:
             model_id = entry.strip()
             if not model_id:
@@ -389,9 +392,10 @@ class Resolver:
             if len(model_id) == len(PLACEHOLDER) and model_id.casefold() == PLACEHOLDER:
                 placeholders += 1
                 continue
-            if model_id in usable or (problems is not None and any(m == model_id for m, _ in problems)):
+            if model_id in listed:
                 run.warn(f"{layer}: '{model_id}' is listed twice; the later copy is ignored")
                 continue
+            listed.add(model_id)
             problem = known[model_id] if model_id in known else self.model_problem(model_id)
             if problem is None:
                 usable.append(model_id)

@@ -32,6 +32,21 @@ _UNSAFE = re.compile(
 )
 
 
+def escape_unsafe(json_text: str) -> str:
+    """JSON text with every character :func:`clean_text` would remove written as a
+    ``\\uXXXX`` escape instead: the data stays exactly as it was, the terminal safe.
+    (Only JSON text: outside strings such characters cannot occur.)"""
+    return _UNSAFE.sub(_json_escape, json_text)
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code > 0xFFFF:  # JSON writes such a character as its UTF-16 pair
+        code -= 0x10000
+        return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+    return f"\\u{code:04x}"
+
+
 def clean_text(text: str, *, keep_newlines: bool = True) -> str:
     """``text`` safe for a terminal, a label or a UTF-8 file: escape sequences, control and
     format characters and lone surrogates are removed (newlines and tabs kept unless

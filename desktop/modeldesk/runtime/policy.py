@@ -315,4 +315,4 @@ def window_skip_reason(model: Model, needed: int) -> str | None:
     window is smaller), or None. An unknown window is never a reason."""
     if model.context_window is None or needed <= model.context_window:
         return None
-    return f"needs ~{needed:,} tokens, window {model.context_window:,}"
+    return f"needs ~{needed} tokens, window {model.context_window}"

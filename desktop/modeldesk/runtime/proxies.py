@@ -13,8 +13,15 @@ import ipaddress
 import os
 import ssl
 from collections.abc import Mapping
+from urllib.parse import urlsplit
 
 import httpx
+
+from modeldesk.core.text import one_line
+from modeldesk.core.urls import is_loopback
+
+# Proxy schemes httpx can use here. SOCKS needs the optional 'socksio' package.
+_SCHEMES = ("http", "https")
 
 
 def proxy_settings(environ: Mapping[str, str] | None = None) -> tuple[dict[str, str], list[str]]:
@@ -28,16 +35,6 @@ def proxy_settings(environ: Mapping[str, str] | None = None) -> tuple[dict[str, 
     proxies = {scheme: url for scheme in ("http", "https") if (url := get(f"{scheme}_proxy") or every)}
     no_proxy = [entry.strip().lower() for entry in get("no_proxy").split(",") if entry.strip()]
     return proxies, no_proxy
-
-
-def is_loopback(host: str) -> bool:
-    host = host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def bypasses(host: str, no_proxy: list[str]) -> bool:
@@ -62,12 +59,59 @@ def bypasses(host: str, no_proxy: list[str]) -> bool:
     return False
 
 
+def proxy_url(scheme: str, value: str) -> str:
+    """The usable proxy URL for a ``<scheme>_proxy`` value, or :class:`ValueError` saying
+    in the user's words why it cannot be used. A value without a scheme
+    (``proxy.corp:3128``) means an HTTP proxy, as curl reads it."""
+    text = value if "://" in value else f"http://{value}"
+    shown = _shown(value)
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 (checks the port)
+    except ValueError:
+        raise ValueError(f"the proxy setting {scheme}_proxy={shown} is not a URL (http://host:port)") from None
+    if parts.scheme.lower() not in _SCHEMES:
+        kind = "SOCKS" if parts.scheme.lower().startswith("socks") else f"'{one_line(parts.scheme)[:20]}'"
+        raise ValueError(
+            f"the proxy setting {scheme}_proxy={shown} names a {kind} proxy, which ModelDesk cannot use; "
+            "give an HTTP proxy (http://host:port) or unset the variable"
+        )
+    if not parts.hostname:
+        raise ValueError(f"the proxy setting {scheme}_proxy={shown} names no host (http://host:port)")
+    return text
+
+
+def _shown(value: str) -> str:
+    """A proxy setting for a message: on one line, without a password."""
+    text = one_line(value)[:200]
+    if "@" in text:
+        scheme, sep, rest = text.rpartition("://")
+        text = f"{scheme}{sep}***@{rest.rsplit('@', 1)[1]}"
+    return repr(text)
+
+
+class _Refused(httpx.AsyncBaseTransport):
+    """Where a request to a remote host would go through a proxy setting that cannot be
+    used: it fails with the reason (and loopback hosts never come here)."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        raise httpx.ProxyError(self.reason, request=request)
+
+
 class ProxyRouting(httpx.AsyncBaseTransport):
     """Sends each request direct or through the proxy for its scheme (see module doc)."""
 
     def __init__(self, proxies: dict[str, str], no_proxy: list[str], verify: ssl.SSLContext) -> None:
         self._direct = httpx.AsyncHTTPTransport(verify=verify)
-        self._proxied = {scheme: httpx.AsyncHTTPTransport(proxy=url, verify=verify) for scheme, url in proxies.items()}
+        self._proxied: dict[str, httpx.AsyncBaseTransport] = {}
+        for scheme, value in proxies.items():
+            try:
+                self._proxied[scheme] = httpx.AsyncHTTPTransport(proxy=proxy_url(scheme, value), verify=verify)
+            except (ValueError, ImportError) as exc:
+                self._proxied[scheme] = _Refused(str(exc))
         self._no_proxy = no_proxy
 
     def transport_for(self, url: httpx.URL) -> httpx.AsyncBaseTransport:

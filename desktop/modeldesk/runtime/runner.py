@@ -790,9 +790,9 @@ class _Run:
                 needed = max(needed, self._needed_tokens(provider))
         if not small:
             return None
-        windows = ", ".join(f"{model_id} {window:,}" for model_id, window in small)
+        windows = ", ".join(f"{model_id} {window}" for model_id, window in small)
         return (
-            f"The request needs about {needed:,} tokens (prompt and max_tokens), more than the context window of "
+            f"The request needs about {needed} tokens (prompt and max_tokens), more than the context window of "
             f"every model that could take it ({windows}); nothing was sent."
         )
 

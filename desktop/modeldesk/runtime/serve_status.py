@@ -20,6 +20,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from modeldesk.core import limits
+from modeldesk.core.errors import ModelDeskError
 from modeldesk.core.store import atomic_write
 
 from .cooldown import config_scope, state_dir
@@ -87,12 +89,9 @@ def read_status(config_path: str | os.PathLike[str]) -> ServeStatus | None:
 
 def _read(path: Path) -> ServeStatus | None:
     try:
-        with path.open("rb") as handle:
-            raw = handle.read(MAX_STATUS_BYTES + 1)
-        if len(raw) > MAX_STATUS_BYTES:
-            return None
-        data = json.loads(raw)
-    except (OSError, ValueError):
+        # The file's limits, and a regular file only (a FIFO put there would hang a reader).
+        data = limits.parse_json(limits.read_file(path, str(path), MAX_STATUS_BYTES), str(path))
+    except (OSError, ModelDeskError):
         return None
     if not isinstance(data, dict):
         return None

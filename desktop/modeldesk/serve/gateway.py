@@ -69,7 +69,7 @@ _GONE = "gone"  # the client disconnected
 _STOPPING = "stopping"  # the gateway is shutting down
 
 RATE_CLASSES = frozenset({"rate_limit", "quota"})
-REFUSED_CODES = frozenset({"invalid_request", "content_policy"})
+REFUSED_CODES = frozenset({"invalid_request", "content_policy", "refusal", "context_overflow"})
 UNTRIED_CODES = frozenset({"no_usable_model", "no_key", "budget_exceeded"})
 
 
@@ -136,7 +136,7 @@ class Gateway:
         secrets: SecretSource | None = None,
     ) -> None:
         self.live = live
-        self.history = history
+        self.history = history or HistoryStore()
         self.secrets = secrets or EnvKeyringSecrets()
         self.client: httpx.AsyncClient | None = None
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="modeldesk-history")
@@ -165,7 +165,13 @@ class Gateway:
 
     def record(self, result: RunResult, **fields: Any) -> None:
         record = run_record(result, origin="serve", **fields)
-        store = self.history or HistoryStore()
+        store = self.history
+        tried = ", ".join(f"{a.model} {a.outcome}" for a in result.attempts)
+        if result.ok:
+            log.info("%s answered by %s in %.2f s (%s)", fields.get("agent"), result.model, result.elapsed_s, tried)
+        else:
+            code = result.error.get("code") if result.error else "failed"
+            log.info("%s failed (%s) after %.2f s (%s)", fields.get("agent"), code, result.elapsed_s, tried)
 
         def write() -> None:
             warning = record_or_warn(store, record)

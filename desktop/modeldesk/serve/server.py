@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib.util
-import ipaddress
 import logging
 import signal
 import socket
@@ -23,6 +22,7 @@ from typing import Any
 import uvicorn
 
 from modeldesk.core.history import HistoryStore
+from modeldesk.core.urls import is_loopback  # one definition of "this machine"
 from modeldesk.runtime import serve_status
 from modeldesk.runtime.secrets import SecretSource
 
@@ -39,16 +39,6 @@ STOP_GRACE_S = 5
 
 class ServeError(Exception):
     """The gateway cannot start (the message says why, in the user's words)."""
-
-
-def is_loopback(host: str) -> bool:
-    """127.0.0.0/8, ::1 and localhost."""
-    if host.lower() in ("localhost", "localhost."):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def read_token(path: Path) -> str:
@@ -90,6 +80,50 @@ def url_of(host: str, port: int) -> str:
     return f"http://{shown}:{port}"
 
 
+class _CorkedTransport:
+    """A transport whose writes made in one turn of the event loop leave in one write:
+    a response's status line, headers and body (or a burst of stream events) become one
+    segment, so the client wakes once instead of once per piece."""
+
+    def __init__(self, transport: Any, loop: asyncio.AbstractEventLoop) -> None:
+        self._transport = transport
+        self._loop = loop
+        self._pending: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        if not self._pending:
+            self._loop.call_soon(self._flush)
+        self._pending.append(data)
+
+    def _flush(self) -> None:
+        if self._pending:
+            data = b"".join(self._pending)
+            self._pending.clear()
+            if not self._transport.is_closing():
+                self._transport.write(data)
+
+    def close(self) -> None:
+        self._flush()
+        self._transport.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
+def _corked_protocol() -> type[asyncio.Protocol] | str:
+    """uvicorn's httptools protocol writing through :class:`_CorkedTransport` (h11 when
+    httptools is not installed)."""
+    if importlib.util.find_spec("httptools") is None:
+        return "h11"
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+    class CorkedHttpToolsProtocol(HttpToolsProtocol):
+        def connection_made(self, transport: Any) -> None:  # uvloop's transports are not asyncio's classes
+            super().connection_made(_CorkedTransport(transport, self.loop))  # type: ignore[arg-type]
+
+    return CorkedHttpToolsProtocol
+
+
 class _Server(uvicorn.Server):
     """uvicorn's server without its own signal handling: the caller decides how to stop."""
 
@@ -100,11 +134,10 @@ class _Server(uvicorn.Server):
 
 def _uvicorn_config(app: GatewayApp) -> uvicorn.Config:
     fast_loop = importlib.util.find_spec("uvloop") is not None and sys.platform != "win32"
-    fast_parser = importlib.util.find_spec("httptools") is not None
     return uvicorn.Config(
         app,
         loop="uvloop" if fast_loop else "asyncio",
-        http="httptools" if fast_parser else "h11",
+        http=_corked_protocol(),
         lifespan="off",
         log_config=None,
         access_log=False,
@@ -115,6 +148,13 @@ def _uvicorn_config(app: GatewayApp) -> uvicorn.Config:
         h11_max_incomplete_event_size=MAX_HEADER_BYTES,
         backlog=2048,
     )
+
+
+def _quiet_run_events() -> None:
+    """The runner logs every step of every run; a gateway serving many requests logs one
+    line per request instead (:mod:`.gateway`), which keeps the log readable and the file
+    handler off the hot path."""
+    logging.getLogger("modeldesk.run").setLevel(logging.WARNING)
 
 
 async def run_gateway(
@@ -130,6 +170,7 @@ async def run_gateway(
     write_status: bool = True,
 ) -> None:
     """Serve until ``stop`` is set; ``on_ready(url)`` once it accepts requests."""
+    _quiet_run_events()
     live = LiveConfig(config_path)
     live.load_now()
     gateway = Gateway(live, history=history, secrets=secrets)

@@ -8,6 +8,7 @@ reason and usage) into bytes. Stream renderers keep the little state each format
 
 from __future__ import annotations
 
+import itertools
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -25,8 +26,12 @@ def dumps(value: Any) -> bytes:
     return orjson.dumps(value)
 
 
+_ids = itertools.count(1)
+_ID_PREFIX = secrets.token_hex(8)  # ids unique across gateway processes, cheap within one
+
+
 def new_id(prefix: str) -> str:
-    return f"{prefix}{secrets.token_hex(12)}"
+    return f"{prefix}{_ID_PREFIX}{next(_ids):08x}"
 
 
 # --- errors -------------------------------------------------------------------------------

@@ -63,8 +63,24 @@ class AgentsTableModel(QAbstractTableModel):
         self._sort_column = -1
         self._sort_order = Qt.SortOrder.AscendingOrder
         self._agents: list[Agent] = self._sorted(document.config.agents)
+        # Agents whose runs start further down their list for now (a cooldown), with the
+        # sentence that says so: marked in the Effective column.
+        self._cooling: dict[str, str] = {}
         document.reloaded.connect(self._reload)
         document.edited.connect(self.apply_change)
+
+    def set_cooling(self, cooling: dict[str, str]) -> None:
+        """Mark the agents in ``cooling`` (agent id -> what its cooldown does) and unmark the
+        others; only the rows whose mark changes repaint."""
+        if cooling == self._cooling:
+            return
+        touched = set(cooling) ^ set(self._cooling) | {a for a in cooling if cooling[a] != self._cooling.get(a)}
+        self._cooling = dict(cooling)
+        for agent_id in touched:
+            row = self.row_of(agent_id)
+            if row >= 0:
+                index = self.index(row, EFFECTIVE)
+                self.dataChanged.emit(index, index)
 
     def _reload(self) -> None:
         self.beginResetModel()
@@ -274,7 +290,9 @@ class AgentsTableModel(QAbstractTableModel):
                 if problem:
                     return problem
                 if column == EFFECTIVE:
-                    return " → ".join(self.effective(agent).models)
+                    chain = " → ".join(self.effective(agent).models)
+                    cooling = self._cooling.get(agent.id)
+                    return f"{cooling}\n{chain}" if cooling else chain
                 return text if column == PREFERRED else None
             return QBrush(problem_colour()) if problem else None
         return None
@@ -300,7 +318,8 @@ class AgentsTableModel(QAbstractTableModel):
                 return "⚠ no usable model", effective.problem
             # The primary, and how many fallbacks stand behind it; the tooltip lists them.
             extra = len(effective.models) - 1
-            return effective.models[0] + (f"  +{extra}" if extra else ""), None
+            mark = "⏸ " if agent.id in self._cooling else ""  # a cooldown: runs start further down
+            return mark + effective.models[0] + (f"  +{extra}" if extra else ""), None
         return (layer_label(effective.source) if effective.source else ""), None
 
 

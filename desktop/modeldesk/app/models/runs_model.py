@@ -4,9 +4,10 @@ time read there."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QObject, Qt
 
 from modeldesk.core.history import RunRecord
 
@@ -71,6 +72,11 @@ class RunsModel(RowsTableModel[RunRecord]):
     COLUMNS = ("When", "Agent", "Answered by", "Attempts", "Latency", "Tokens", "From")
     WHEN, AGENT, ANSWERED, ATTEMPTS, LATENCY, TOKENS, ORIGIN = range(7)
 
+    def __init__(self, parent: QObject | None = None, *, agent_name: Callable[[str], str] | None = None) -> None:
+        super().__init__(parent)
+        # An agent's name from its id (the history keeps ids; the agent may be gone).
+        self._agent_name = agent_name or (lambda agent_id: agent_id)
+
     def row_key(self, run: RunRecord) -> object:
         return run.id
 
@@ -79,7 +85,8 @@ class RunsModel(RowsTableModel[RunRecord]):
             if column == self.WHEN:
                 return when_text(run.started_at)
             if column == self.AGENT:
-                return run.agent if not run.task else f"{run.agent} ({run.task})"
+                name = self._agent_name(run.agent)
+                return name if not run.task else f"{name} ({run.task})"
             if column == self.ANSWERED:
                 return answered_text(run)
             if column == self.ATTEMPTS:
@@ -98,6 +105,8 @@ class RunsModel(RowsTableModel[RunRecord]):
                 return warning_colour()
         if role == Qt.ItemDataRole.ForegroundRole and column == self.ORIGIN:
             return dim_brush()
+        if role == Qt.ItemDataRole.ToolTipRole and column == self.AGENT:
+            return f"Agent id: {run.agent}"
         if role == Qt.ItemDataRole.ToolTipRole and column == self.ANSWERED:
             tip = run.error_message if run.answered_by is None else f"Resolved list: {', '.join(run.models)}"
             return f"{REHEARSAL_NOTE}\n{tip or ''}".rstrip() if run.simulated else tip

@@ -42,7 +42,7 @@ from ..widgets.collapsible import CollapsibleSection
 from ..widgets.elided import ElidedLabel, elide_combo
 from ..widgets.fallback_fields import FALLBACK_FIELDS, OptionEditor, editor_for, field_tooltip, value_text
 from ..widgets.model_list_editor import ModelListEditor
-from ..widgets.style import set_heading_font
+from ..widgets.style import set_heading_font, set_text_colour
 from ..widgets.table_section import TableSection, perform_or_show
 from ..widgets.wheel_guard import wheel_only_when_focused
 from .dialogs.task_model_dialog import TaskModelDialog
@@ -119,7 +119,7 @@ class AgentTaskModels(TableSection):
         self.otherwise_label = QLabel(self)
         self.otherwise_label.setObjectName("otherwise_label")
         self.otherwise_label.setWordWrap(True)
-        self.otherwise_label.setEnabled(False)
+        set_text_colour(self.otherwise_label, "secondary")
         self.table.selectionModel().selectionChanged.connect(self._show_otherwise)
         self.model.modelReset.connect(self._show_otherwise)
         self.refresh()
@@ -227,7 +227,8 @@ class AgentFallbackForm(QWidget):
             box.setToolTip(tip)
             box.setMinimumWidth(100)
             note = QLabel(self)
-            note.setEnabled(False)  # greyed: context, not a value of this agent
+            set_text_colour(note, "secondary")  # quieter: context, not a value of this agent
+            note.setWordWrap(True)  # the editor is narrow beside the agents list
             grid.addWidget(check, row, 0)
             grid.addWidget(box, row, 1)
             grid.addWidget(note, row, 2)
@@ -342,6 +343,7 @@ class AgentEditor(QWidget):
             self.fallback_form,
         )
         self.empty_label = QLabel("Select an agent to edit it.", self)
+        self.empty_label.setWordWrap(True)
         # Each section's header comes before its contents in the Tab order.
         chain: list[QWidget] = [
             self.models_editor.hint_label,
@@ -436,6 +438,16 @@ class AgentEditor(QWidget):
         self.empty_label.setVisible(agent is None)
         if self.agent_id is not None and agent is None:
             self.empty_label.setText(f"The agent '{self.agent_id}' no longer exists.")
+        elif not self._document.config.agents:
+            # An empty workspace: say what comes first, not "select" among nothing.
+            self.empty_label.setText(
+                "There are no agents yet. Add one with Add agent… (Ctrl+N).\n\n"
+                + (
+                    "Agents run on models from your providers: add a provider first in Settings → Models."
+                    if not self._document.config.providers
+                    else "Its models come from the model registry in Settings → Models."
+                )
+            )
         else:
             self.empty_label.setText("Select an agent to edit it.")
         if agent is None:
@@ -445,6 +457,8 @@ class AgentEditor(QWidget):
         # Leave a name the user is still typing alone (isModified is cleared on commit).
         if not self.name_edit.isModified():
             self.name_edit.setText(agent.name)
+            if not self.name_edit.hasFocus():
+                self.name_edit.setCursorPosition(0)  # a long name shows its start
         with QSignalBlocker(self.project_combo):
             self.project_combo.clear()
             self.project_combo.addItem(NO_PROJECT, None)

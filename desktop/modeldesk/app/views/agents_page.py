@@ -105,6 +105,8 @@ class AgentsPage(QWidget):
         self.editor = AgentEditor(document, self)
         self.resolution = ResolutionPreview(document, self)
         self.test_run = TestRunPanel(document, self)
+        self.test_run.cooldowns_changed.connect(self.model.set_cooling)
+        self.test_run.refresh_cooldowns()  # cooldowns left by earlier runs (this app or the CLI)
         self.tabs.addTab(self.editor, "Editor")
         self.tabs.addTab(self.resolution, "Resolution")
         self.tabs.addTab(self.test_run, "Test run")

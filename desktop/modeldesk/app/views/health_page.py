@@ -32,6 +32,7 @@ from modeldesk.runtime.keyring_errors import keyring_problem
 from modeldesk.runtime.secrets import SecretSource
 
 from ..document import Document
+from ..models.trace_model import layer_label
 from ..widgets.style import ok_colour, problem_colour
 from ..widgets.text import counted
 
@@ -205,7 +206,7 @@ class HealthPage(QWidget):
                 _cell(f"{agent.name} ({agent.id})"),
                 _cell("Yes" if agent.resolves else "No", agent.resolves),
                 _cell(", ".join(agent.models) or "—"),
-                _cell(agent.source or "—"),
+                _cell(layer_label(agent.source) if agent.source else "—"),
                 _cell("; ".join(agent.issues) or (agent.error or ""), False),
             )
             for column, item in enumerate(values):

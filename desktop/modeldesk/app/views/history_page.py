@@ -304,7 +304,7 @@ class HistoryPage(QWidget):
         self.count_label = QLabel(self)
         self.count_label.setObjectName("history_count")
 
-        self.runs_model = RunsModel(self)
+        self.runs_model = RunsModel(self, agent_name=self._agent_name)
         self.runs_view = make_table(
             self.runs_model, "history_runs", "Recorded runs, newest first", self, stretch=(RunsModel.ANSWERED,)
         )
@@ -425,7 +425,7 @@ class HistoryPage(QWidget):
         self.path_label.setObjectName("history_path")
         self.path_label.setTextFormat(Qt.TextFormat.PlainText)
         self.path_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.path_label.setEnabled(False)  # context, greyed
+        set_text_colour(self.path_label, "secondary")  # context, greyed
         self.keep_spin = QSpinBox(self)
         self.keep_spin.setObjectName("history_keep")
         self.keep_spin.setRange(MIN_KEEP_RUNS, min(MAX_KEEP_RUNS, 2**31 - 1))
@@ -530,6 +530,10 @@ class HistoryPage(QWidget):
             self._fill_filters()
         else:
             self._filters_stale = True
+
+    def _agent_name(self, agent_id: str) -> str:
+        agent = self.document.config.agent(agent_id)
+        return agent.name if agent is not None else agent_id
 
     def _fill_filters(self) -> None:
         self._filters_stale = False

@@ -142,7 +142,7 @@ class DeleteProjectDialog(FormDialog):
         move_row.addWidget(self.target_combo, 1)
         note = QLabel("The project and the agents' new project are one step: Edit → Undo puts both back.", self)
         note.setWordWrap(True)
-        note.setEnabled(False)
+        set_text_colour(note, "secondary")
         self.buttons.button(self.buttons.StandardButton.Ok).setText("Delete project")
         self.finish_layout(question, self.none_radio, move_row, note)
 
@@ -463,6 +463,14 @@ class ProjectsPage(QWidget):
         if not name:
             self.show_message("Type a name for the new project first.")
             self.new_project_edit.setFocus()
+            return
+        same = next((item for item in self.document.config.projects if item.name.casefold() == name.casefold()), None)
+        if same is not None:
+            # Two projects of one name cannot be told apart in lists and pickers.
+            self.show_message(f"There is already a project “{same.name}”: give the new one another name.")
+            self.select_project(same.id)
+            self.new_project_edit.setFocus()
+            self.new_project_edit.selectAll()
             return
         project = Project(id=project_id_for(name, self.document.config), name=name)
         if self._perform(AddItem("projects", project, label=f"Add project {name}")):

@@ -19,10 +19,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtCore import QSettings, QStringListModel, Qt, QTimer
 from PySide6.QtGui import QFontDatabase, QGuiApplication, QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
+    QCompleter,
     QFileDialog,
     QFormLayout,
     QGroupBox,
@@ -181,16 +182,17 @@ class ServePage(QWidget):
         token_row = QHBoxLayout()
         token_row.addWidget(self.token_edit, 1)
         token_row.addWidget(self.token_button)
+        # Mnemonics here avoid the tabs' (A q P y t H r) and the menus' (F E G V H).
         form = QFormLayout()
-        form.addRow("&Host:", self.host_edit)
-        form.addRow("&Port:", self.port_spin)
-        token_label = QLabel("&Token file:", self)
+        form.addRow("H&ost:", self.host_edit)
+        form.addRow("Port nu&mber:", self.port_spin)
+        token_label = QLabel("Token f&ile:", self)
         token_label.setBuddy(self.token_edit)  # a row of two widgets gets no buddy by itself
         form.addRow(token_label, token_row)
 
         self.start_button = QPushButton("&Start gateway", self)
         self.start_button.setObjectName("serve_start")
-        self.stop_button = QPushButton("St&op gateway", self)
+        self.stop_button = QPushButton("Stop gate&way", self)
         self.stop_button.setObjectName("serve_stop")
         self.copy_url_button = QPushButton("Copy &URL", self)
         buttons = QHBoxLayout()
@@ -219,6 +221,8 @@ class ServePage(QWidget):
         self.copy_url_button.clicked.connect(self.copy_url)
         self.token_button.clicked.connect(self._browse_token)
         self.token_edit.editingFinished.connect(self._show_setup)
+        self.host_edit.textChanged.connect(self._show_setup)
+        self.port_spin.valueChanged.connect(self._show_setup)
 
     def _build_setup_box(self) -> None:
         self.setup_box = QGroupBox("Set up a tool", self)
@@ -226,11 +230,20 @@ class ServePage(QWidget):
         self.tool_combo.setObjectName("serve_tool")
         for tool in TOOLS:
             self.tool_combo.addItem(tool.label, tool.key)
+        # Agent ids, completed as typed: one call fills it (10,000 agents added one by one
+        # would hold the window), and a name from settings.serve.aliases may be typed too.
         self.agent_combo = QComboBox(self)
         self.agent_combo.setObjectName("serve_agent")
+        self.agent_combo.setEditable(True)
+        self.agent_combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.agent_combo.setModel(QStringListModel(self.agent_combo))
         self.agent_combo.setToolTip("The agent the tool runs on: its id is the model name the tool sends.")
-        self.agent_combo.setMinimumContentsLength(16)
+        self.agent_combo.setMinimumContentsLength(18)
         self.agent_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        completer = self.agent_combo.completer()
+        assert completer is not None  # an editable combo has one
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
         self.where_label = QLabel(self)
         self.where_label.setEnabled(False)
         self.setup_edit = QPlainTextEdit(self)
@@ -242,9 +255,9 @@ class ServePage(QWidget):
         self.copy_setup_button = QPushButton("&Copy lines", self)
         self.copy_setup_button.setObjectName("serve_copy_setup")
         row = QHBoxLayout()
-        tool_label = QLabel("T&ool:", self)
+        tool_label = QLabel("Too&l:", self)
         tool_label.setBuddy(self.tool_combo)
-        agent_label = QLabel("&Agent:", self)
+        agent_label = QLabel("Age&nt:", self)
         agent_label.setBuddy(self.agent_combo)
         for widget in (tool_label, self.tool_combo, agent_label, self.agent_combo):
             row.addWidget(widget)
@@ -255,7 +268,7 @@ class ServePage(QWidget):
         box.addWidget(self.where_label)
         box.addWidget(self.setup_edit, 1)
         self.tool_combo.currentIndexChanged.connect(self._show_setup)
-        self.agent_combo.currentIndexChanged.connect(self._show_setup)
+        self.agent_combo.currentTextChanged.connect(self._show_setup)
         self.copy_setup_button.clicked.connect(self.copy_setup)
 
     def _build_requests_box(self) -> None:
@@ -345,16 +358,22 @@ class ServePage(QWidget):
     # --- setup lines ------------------------------------------------------------------
 
     def _fill_agents(self) -> None:
-        current = self.agent_combo.currentData()
+        typed = self.agent_combo.currentText()
+        ids = [agent.id for agent in self.document.config.agents]
+        model = self.agent_combo.model()
         self.agent_combo.blockSignals(True)
-        self.agent_combo.clear()
-        for agent in self.document.config.agents:
-            label = agent.id if not agent.name or agent.name == agent.id else f"{agent.name} ({agent.id})"
-            self.agent_combo.addItem(label, agent.id)
-        index = self.agent_combo.findData(current)
-        self.agent_combo.setCurrentIndex(max(index, 0))
+        if isinstance(model, QStringListModel):
+            model.setStringList(ids)
+        # What was picked or typed stays (an alias, or an agent being renamed elsewhere).
+        self.agent_combo.setEditText(typed or (ids[0] if ids else ""))
         self.agent_combo.blockSignals(False)
         self._show_setup()
+
+    def agent_id(self) -> str:
+        return self.agent_combo.currentText().strip()
+
+    def set_agent(self, agent_id: str) -> None:
+        self.agent_combo.setEditText(agent_id)
 
     def base_url(self) -> str:
         """The running gateway's URL, else the one the options would give."""
@@ -363,15 +382,16 @@ class ServePage(QWidget):
         options = self.options()
         host = options.host or DEFAULT_HOST
         host = f"[{host}]" if ":" in host else host
-        return f"http://{host}:{options.port or DEFAULT_PORT}"
+        # "Any free port" is known once the gateway runs.
+        return f"http://{host}:{options.port or 'PORT'}"
 
     def _show_setup(self) -> None:
         key = self.tool_combo.currentData()
-        agent = self.agent_combo.currentData()
+        agent = self.agent_id()
         tool = next((t for t in TOOLS if t.key == key), TOOLS[0])
         self.where_label.setText(tool.where)
         if not agent:
-            self.setup_edit.setPlainText("Add an agent first: its id is the model name a tool asks for.")
+            self.setup_edit.setPlainText("Pick or type an agent: its id is the model name the tool asks for.")
             self.copy_setup_button.setEnabled(False)
             return
         token = self.token_edit.text().strip()

@@ -316,6 +316,14 @@ class SquadsPage(QWidget):
             self.show_message("Type a name for the new squad first.")
             self.new_squad_edit.setFocus()
             return
+        same = next((item for item in self.document.config.squads if item.name.casefold() == name.casefold()), None)
+        if same is not None:
+            # Two squads of one name cannot be told apart in lists and pickers.
+            self.show_message(f"There is already a squad “{same.name}”: give the new one another name.")
+            self.select_squad(same.id)
+            self.new_squad_edit.setFocus()
+            self.new_squad_edit.selectAll()
+            return
         squad = Squad(id=squad_id_for(name, self.document.config), name=name, agents=[])
         if self._perform(AddItem("squads", squad, label=f"Add squad {name}")):
             self.new_squad_edit.clear()

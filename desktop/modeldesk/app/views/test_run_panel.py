@@ -71,6 +71,20 @@ def shared_cooldowns(document: Document) -> CooldownTracker:
     return _trackers[key]
 
 
+def duration_text(seconds: float) -> str:
+    """A time left, as people say it: "under a second", "45 s", "3 min 20 s", "2 h 5 min"."""
+    whole = int(seconds + 0.5)
+    if whole < 1:
+        return "under a second"
+    if whole < 60:
+        return f"{whole} s"
+    minutes, secs = divmod(whole, 60)
+    if minutes < 60:
+        return f"{minutes} min {secs} s" if secs else f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+
+
 def usage_text(usage: dict[str, int] | None) -> str:
     if not usage:
         return "tokens not reported"
@@ -94,6 +108,8 @@ class TestRunPanel(QWidget):
     run_finished = Signal(object)
     # Emitted with True when a run starts and False when the panel is idle again.
     running_changed = Signal(bool)
+    # Emitted with {agent id: what its cooldown does} whenever the cooldown list is re-read.
+    cooldowns_changed = Signal(object)
 
     def __init__(
         self, document: Document, parent: QWidget | None = None, *, cooldowns: CooldownTracker | None = None
@@ -210,11 +226,13 @@ class TestRunPanel(QWidget):
         QVBoxLayout(answer_box).addWidget(self.answer_edit)
         timeline_box = QGroupBox("Timeline", self)
         QVBoxLayout(timeline_box).addWidget(self.timeline)
-        split = QSplitter(Qt.Orientation.Horizontal, self)
+        # One above the other, both the panel's full width: side by side the timeline was
+        # too narrow for a fallback's sentence, which wrapped to five lines.
+        split = QSplitter(Qt.Orientation.Vertical, self)
         split.addWidget(answer_box)
         split.addWidget(timeline_box)
-        split.setStretchFactor(0, 1)
-        split.setStretchFactor(1, 1)
+        split.setStretchFactor(0, 2)
+        split.setStretchFactor(1, 3)
         split.setChildrenCollapsible(False)
 
         cooldown_buttons = QVBoxLayout()
@@ -288,6 +306,14 @@ class TestRunPanel(QWidget):
             self._show_result(f"Simulate: {exc}", "problem")
             self.simulate_edit.setFocus()
             return None
+        unknown = self._unknown_targets(simulation)
+        if unknown:
+            # A typo would rehearse nothing and look like a healthy run.
+            self._show_result(
+                f"Simulate: there is no model or provider {', '.join(repr(t) for t in unknown)}.", "problem"
+            )
+            self.simulate_edit.setFocus()
+            return None
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
@@ -323,6 +349,13 @@ class TestRunPanel(QWidget):
         self._set_running(True)
         return self._task
 
+    def _unknown_targets(self, simulation: Simulation | None) -> list[str]:
+        if simulation is None:
+            return []
+        config = self.document.config
+        known = {m.id for m in config.models} | {p.id for p in config.providers}
+        return [target for target in simulation.faults if target not in known]
+
     def simulation(self) -> Simulation | None:
         """The faults typed in the Simulate field (None when empty); ValueError says what is wrong."""
         specs = [part.strip() for part in self.simulate_edit.text().split(",") if part.strip()]
@@ -352,17 +385,25 @@ class TestRunPanel(QWidget):
         selected = current.data(Qt.ItemDataRole.UserRole) if current else None
         self.cooldown_list.clear()
         for cooldown in active:
+            agent, left = self._agent_name(cooldown.agent_id), duration_text(cooldown.seconds_left)
             if cooldown.cooling and cooldown.model_id == cooldown.cooling:
                 # No fallback answered (a quota, say): the model is skipped, nothing replaces it.
                 why = cooldown.reason.replace("_", " ")
-                text = f"{cooldown.agent_id} skips {cooldown.cooling} ({why}) for {cooldown.seconds_left:.0f} s more"
+                text = f"{agent} skips {self._model_name(cooldown.cooling)} ({why}) for {left} more"
             else:
-                text = f"{cooldown.agent_id} starts at {cooldown.model_id} for {cooldown.seconds_left:.0f} s more"
+                text = f"{agent} starts at {self._model_name(cooldown.model_id)} for {left} more"
             item = QListWidgetItem(text)
+            item.setToolTip(f"Agent {cooldown.agent_id}, model {cooldown.model_id}")
             item.setData(Qt.ItemDataRole.UserRole, cooldown.agent_id)
             self.cooldown_list.addItem(item)
             if cooldown.agent_id == selected:
                 self.cooldown_list.setCurrentItem(item)
+        self.cooldowns_changed.emit(
+            {
+                self.cooldown_list.item(row).data(Qt.ItemDataRole.UserRole): self.cooldown_list.item(row).text()
+                for row in range(self.cooldown_list.count())
+            }
+        )
         if not active:
             placeholder = QListWidgetItem("None: every agent starts at its primary model.")
             placeholder.setFlags(Qt.ItemFlag.NoItemFlags)
@@ -373,6 +414,14 @@ class TestRunPanel(QWidget):
         elif not active:
             self.cooldown_timer.stop()
         self._update_buttons()
+
+    def _agent_name(self, agent_id: str) -> str:
+        agent = self.document.config.agent(agent_id)
+        return agent.name if agent is not None else agent_id
+
+    def _model_name(self, model_id: str) -> str:
+        model = self.document.resolver.models.get(model_id)
+        return model.display_name if model is not None else model_id
 
     def active_cooldown_agents(self) -> list[str]:
         return [c.agent_id for c in self.cooldowns.active()]

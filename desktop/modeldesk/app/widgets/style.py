@@ -36,9 +36,28 @@ def set_heading_font(widget: QWidget) -> None:
     widget.setFont(font)
 
 
+def secondary_colour() -> QColor:
+    """Text that gives context (a note under a choice, a default): quieter than the main
+    text but still easy to read (about 7:1 on the base colour, where a disabled label's
+    grey is about 1.5:1)."""
+    palette = QApplication.palette()
+    text, base = palette.color(QPalette.ColorRole.WindowText), palette.color(QPalette.ColorRole.Window)
+    share = 0.7
+    return QColor(
+        round(text.red() * share + base.red() * (1 - share)),
+        round(text.green() * share + base.green() * (1 - share)),
+        round(text.blue() * share + base.blue() * (1 - share)),
+    )
+
+
 # The colour a widget's text takes, by meaning; kept as a property so a theme switch can
 # pick the colour again for the new palette.
-TEXT_COLOURS = {"problem": problem_colour, "warning": warning_colour, "ok": ok_colour}
+TEXT_COLOURS = {
+    "problem": problem_colour,
+    "warning": warning_colour,
+    "ok": ok_colour,
+    "secondary": secondary_colour,
+}
 _COLOUR_PROPERTY = "modeldesk_text_colour"
 
 

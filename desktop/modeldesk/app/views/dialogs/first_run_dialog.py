@@ -9,6 +9,8 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from ...widgets.style import set_text_colour
+
 
 class StartChoice(Enum):
     SAMPLE = "sample"
@@ -35,11 +37,11 @@ class FirstRunDialog(QDialog):
         self.sample_button.setDefault(True)
         sample_note = QLabel("Example providers, models, agents and squads you can change or delete.", self)
         sample_note.setWordWrap(True)
-        sample_note.setEnabled(False)
+        set_text_colour(sample_note, "secondary")
         self.empty_button = QPushButton("Start empty", self)
         empty_note = QLabel("An empty config: add providers and models under Settings → Models.", self)
         empty_note.setWordWrap(True)
-        empty_note.setEnabled(False)
+        set_text_colour(empty_note, "secondary")
         self.detect_button = QPushButton("Detect local servers", self)
         self.detect_button.setToolTip("Ollama, LM Studio, llama.cpp, vLLM, Jan or KoboldCpp running on this machine")
         self.provider_button = QPushButton("Add a provider", self)
@@ -50,7 +52,7 @@ class FirstRunDialog(QDialog):
             self,
         )
         own_note.setWordWrap(True)
-        own_note.setEnabled(False)
+        set_text_colour(own_note, "secondary")
         own_row = QHBoxLayout()
         own_row.addWidget(self.detect_button)
         own_row.addWidget(self.provider_button)

@@ -282,7 +282,7 @@ class ExportDialog(FormDialog):
             self,
         )
         note.setWordWrap(True)
-        note.setEnabled(False)
+        set_text_colour(note, "secondary")
         self.buttons.button(self.buttons.StandardButton.Ok).setText("E&xport")
         file_row = QHBoxLayout()
         file_label = QLabel("&File:", self)

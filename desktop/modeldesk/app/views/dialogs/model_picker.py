@@ -69,6 +69,7 @@ class ModelPickerDialog(QDialog):
         self.tree.setAccessibleName("Models by provider")
 
         self.empty_label = QLabel("No model matches the filter.", self)
+        self.empty_label.setWordWrap(True)
         self.empty_label.setVisible(False)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
@@ -168,6 +169,13 @@ class ModelPickerDialog(QDialog):
 
     def _select_first(self) -> None:
         first = self._first_leaf(QModelIndex())
+        if first is None:
+            # An empty registry is not a filter that matches nothing: say where models come from.
+            self.empty_label.setText(
+                "No model matches the filter."
+                if self._document.config.models
+                else "There are no models yet: add a provider and fetch its models in Settings → Models."
+            )
         self.empty_label.setVisible(first is None)
         if first is not None:
             self.tree.setCurrentIndex(first)

@@ -17,6 +17,7 @@ from modeldesk.core.edits import SetSetting
 
 from ...document import Document
 from ...widgets.fallback_fields import FALLBACK_FIELDS, OptionEditor, editor_for, field_tooltip, value_text
+from ...widgets.style import set_text_colour
 from ...widgets.table_section import perform_or_show
 from ...widgets.when_shown import when_shown
 
@@ -42,7 +43,7 @@ class FallbackForm(QWidget):
             reset = QPushButton("Reset to default", self)
             reset.setToolTip(f"Use the default, {default}")
             default_label = QLabel(f"default {default}", self)
-            default_label.setEnabled(False)
+            set_text_colour(default_label, "secondary")
             # Same width on every row, so the Reset buttons line up.
             default_label.setMinimumWidth(self.fontMetrics().horizontalAdvance("default 00000") + 6)
             row = QHBoxLayout()
