@@ -196,11 +196,13 @@ def origin_summary(run: RunRecord) -> str:
     return "app Test run" if run.origin == "app" else "CLI run"
 
 
-def run_summary(run: RunRecord) -> str:
-    """The selected run in two plain lines above its timeline."""
+def run_summary(run: RunRecord, agent_name: str | None = None) -> str:
+    """The selected run in two plain lines above its timeline (``agent_name``: the
+    agent's name now, when it still exists)."""
     where = f" from {layer_label(run.source)}" if run.source else ""
     task = f", task {run.task}" if run.task else ""
-    first = f"{when_text(run.started_at)} · {run.agent}{task} · {origin_summary(run)}"
+    agent = run.agent if not agent_name or agent_name == run.agent else f"{agent_name} ({run.agent})"
+    first = f"{when_text(run.started_at)} · {agent}{task} · {origin_summary(run)}"
     listed = ", ".join(run.models) if run.models else "(no models)"
     if run.answered_by is None:
         outcome = f"No model answered ({run.error_code or 'failed'})"
@@ -324,7 +326,7 @@ class HistoryPage(QWidget):
             (RunsModel.ATTEMPTS, "Attempts"),
             (RunsModel.LATENCY, "Latency"),
             (RunsModel.TOKENS, "00000 → 00000"),
-            (RunsModel.ORIGIN, "claude-cli/2.1.300"),
+            (RunsModel.ORIGIN, "codex_exec/0.171.0 ·"),
         ):
             header.resizeSection(column, metrics.horizontalAdvance(sample) + 16)
 
@@ -660,5 +662,5 @@ class HistoryPage(QWidget):
                 self.summary_label.setText("Select a run to see its attempts.")
             return
         self.detail_box.setTitle(f"Attempts of run {run.id}")
-        self.summary_label.setText(run_summary(run))
+        self.summary_label.setText(run_summary(run, self._agent_name(run.agent)))
         self.timeline_model.set_rows(timeline_entries(run))
