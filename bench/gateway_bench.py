@@ -40,6 +40,7 @@ ANSWER = "The quick brown fox jumps over the lazy dog. "
 STREAM_CHUNKS = 200
 STREAM_TEXT = "".join(f"w{i:03d} " for i in range(STREAM_CHUNKS))  # 200 chunks of 5 characters
 MESSAGES = [{"role": "user", "content": "hi"}]
+LITELLM_KEY = "sk-modeldesk-bench-0123456789abcdef0123456789abcdef"
 
 UPSTREAM = textwrap.dedent(
     """
@@ -148,9 +149,9 @@ def rss_mib(pid: int) -> float:
     raise RuntimeError("no VmRSS")
 
 
-async def _non_stream(client: httpx.AsyncClient, url: str, model: str) -> float:
+async def _non_stream(client: httpx.AsyncClient, url: str, model: str, headers: dict[str, str] | None = None) -> float:
     start = time.perf_counter()
-    reply = await client.post(url, json={"model": model, "messages": MESSAGES})
+    reply = await client.post(url, json={"model": model, "messages": MESSAGES}, headers=headers)
     assert reply.status_code == 200, reply.text[:300]
     assert reply.json()["choices"][0]["message"]["content"] == ANSWER
     return time.perf_counter() - start
@@ -236,7 +237,7 @@ def litellm_proxy(upstream_port: int, folder: Path) -> Iterator[str]:
     )
     port = free_port()
     exe = str(Path(PY).parent / "litellm")
-    env = ENV | {"LITELLM_LOCAL_MODEL_COST_MAP": "True", "LITELLM_LOG": "ERROR"}
+    env = ENV | {"LITELLM_LOCAL_MODEL_COST_MAP": "True", "LITELLM_LOG": "ERROR", "LITELLM_MASTER_KEY": LITELLM_KEY}
     proc = subprocess.Popen(
         [exe, "--config", str(config), "--host", "127.0.0.1", "--port", str(port), "--num_workers", "1"],
         env=env,
@@ -331,7 +332,9 @@ async def _measure(rounds: int, quick: bool, make_row: Callable[..., Any]) -> li
                         lite = f"{lite_url}/v1/chat/completions"
 
                         async def hop_litellm() -> float:
-                            return await _non_stream(client, lite, "limited")
+                            return await _non_stream(
+                                client, lite, "limited", {"authorization": f"Bearer {LITELLM_KEY}"}
+                            )
 
                         for _ in range(3):
                             await hop_litellm()

@@ -205,10 +205,14 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+# Seeded runs that came through the gateway, by position, with the client that sent them.
+GATEWAY_CLIENTS = {3: "claude-cli/2.1.332 (external, cli)", 5: "codex_exec/0.171.0 (Debian 12.0.0; x86_64)"}
+
+
 def seed_history() -> None:
     """A few runs of the sample agents in the (temporary) run history, for history.png and
     the registry's success column: some answered by their primary, some that fell back, one
-    that failed. Times are an hour ago, five minutes apart."""
+    that failed; two came through the gateway from Claude Code and Codex. Times are an hour ago, five minutes apart."""
     import time
 
     from modeldesk.core.history import AttemptRecord, HistoryStore, RunRecord
@@ -228,6 +232,7 @@ def seed_history() -> None:
             "project",
         ),
         ("triage", ["gpt-4o-mini"], [("gpt-4o-mini", "answered", None, None, None, 420)], "agent"),
+        ("analyst", ["claude-sonnet-4", "gpt-4o"], [("claude-sonnet-4", "answered", None, None, None, 1040)], "agent"),
         (
             "note-taker",
             ["qwen2.5-7b", "llama-3.2-3b"],
@@ -258,6 +263,7 @@ def seed_history() -> None:
         ("helper", ["claude-sonnet-4", "gpt-4o"], [("claude-sonnet-4", "answered", None, None, None, 760)], "settings"),
     ]
     for number, (agent, models, attempts, source) in enumerate(runs):
+        origin = "serve" if number in GATEWAY_CLIENTS else ("cli" if number % 3 == 1 else "app")
         tries = [AttemptRecord(*attempt) for attempt in attempts]
         answered = next((a.model for a in tries if a.outcome == "answered"), None)
         store.record(
@@ -272,7 +278,8 @@ def seed_history() -> None:
                 input_tokens=40 if answered else None,
                 output_tokens=120 if answered else None,
                 latency_ms=sum(a.elapsed_ms for a in tries) + 20 * len(tries),
-                origin="cli" if number % 3 == 1 else "app",
+                origin=origin,
+                client=GATEWAY_CLIENTS.get(number),
                 started_at=start + 300 * number,
             )
         )
@@ -527,8 +534,10 @@ def shoot_serve(app: Any, workdir: Path, shoot: Callable[[str, Any], None]) -> N
                 wait_until(app, lambda: False, 0.3)  # a second apart in the list
 
             def listed() -> bool:
+                # Newest first: this picture's requests above the seeded ones.
                 page.controller.poll()
-                return page.requests_model.rowCount() == len(SERVE_REQUESTS)
+                clients = [run.client for run in page.requests_model.rows()[: len(SERVE_REQUESTS)]]
+                return clients == [user_agent for user_agent, *_ in reversed(SERVE_REQUESTS)]
 
             if not wait_until(app, listed, 10):
                 raise SystemExit("the gateway's requests did not reach the history")

@@ -61,7 +61,7 @@ def test_console_and_gui_entry_points_are_declared() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     # The command line prints on every OS; the app has its own GUI entry point.
     assert project["scripts"]["modeldesk"] == "modeldesk.__main__:main"
-    assert project["gui-scripts"]["modeldesk-app"] == "modeldesk.app.application:gui_main"
+    assert project["gui-scripts"]["modeldesk-app"] == "modeldesk.__main__:app_main"
     assert project["license-files"] == ["LICENSE"]
     assert (ROOT / "LICENSE").read_text().startswith("MIT License")
 

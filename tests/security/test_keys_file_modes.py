@@ -9,7 +9,8 @@ from pathlib import Path
 
 import platformdirs
 
-from tests.security.helpers import modeldesk, write
+from tests.security.helpers import modeldesk
+from tests.support.scripted_server import ScriptedServer
 
 
 def mode(path: Path) -> int:
@@ -21,24 +22,19 @@ def test_a_first_run_on_a_fresh_home_leaves_private_files_and_folders(tmp_path: 
     state = Path(platformdirs.user_state_dir("modeldesk", appauthor=False))
     assert not state.exists()
     config = Path(os.environ["MODELDESK_CONFIG"])
-    write(
-        config,
-        {
-            "schema_version": 1,
-            "providers": [{"id": "sim", "kind": "simulated", "base_url": "http://127.0.0.1:9/v1"}],
-            "models": [{"id": "m", "provider": "sim", "name": "m"}],
-            "agents": [{"id": "a", "name": "A", "model": "m"}],
-        },
-    )
-    config.chmod(0o600)
     # umask 022, as on most desktops: what is private must be made so on purpose.
     env = {"MODELDESK_LOG_DIR": ""}
     old = os.umask(0o022)
     try:
-        done = modeldesk("run", "--agent", "a", "Hello", env=env)
-        assert done.returncode == 0, done.stderr
-        added = modeldesk("agents", "add", "b", "--name", "B", "--model", "m", env=env)
-        assert added.returncode == 0, added.stderr
+        with ScriptedServer() as server:
+            for command in (
+                ["providers", "add", "p", "--kind", "openai", "--base-url", server.openai_url],
+                ["models", "add", "m", "--provider", "p"],
+                ["agents", "add", "a", "--name", "A", "--model", "m"],
+                ["run", "--agent", "a", "Hello"],
+            ):
+                done = modeldesk(*command, env=env)
+                assert done.returncode == 0, (command, done.stderr)
     finally:
         os.umask(old)
     log = Path(platformdirs.user_log_dir("modeldesk", appauthor=False)) / "modeldesk.log"

@@ -202,3 +202,25 @@ def test_a_config_file_holding_a_key_as_a_variable_name_is_refused_without_echo(
         done = modeldesk("--config", str(config), *command)
         assert done.returncode != 0
         assert leaks(done.stdout + done.stderr) == [], command
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"), [(KEY + "\r\n", KEY), (KEY[:9] + "\u00e9" + KEY[9:], None)], ids=["crlf", "accent"]
+)
+def test_a_key_typed_in_the_app_is_cleaned_or_refused_without_echo(qtbot: Any, typed: str, stored: str | None) -> None:
+    from PySide6.QtCore import Qt
+
+    from modeldesk.app.views.dialogs.provider_dialog import ProviderDialog
+    from tests.app.helpers import show_active
+
+    with installed_memory_keyring() as ring:
+        dialog = show_active(qtbot, ProviderDialog())
+        dialog.id_edit.setText("acme")
+        dialog.key_keyring.setChecked(True)
+        dialog.secret_edit.setText(typed)
+        qtbot.mouseClick(dialog.buttons.button(dialog.buttons.StandardButton.Ok), Qt.MouseButton.LeftButton)
+        assert list(ring.values.values()) == ([stored] if stored else [])
+        if stored is None:
+            assert dialog.isVisible() and "non-ASCII" in dialog.error_label.text()
+            assert leaks(dialog.error_label.text()) == []
+            dialog.reject()

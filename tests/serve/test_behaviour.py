@@ -156,3 +156,33 @@ def test_many_clients_at_once_each_get_their_exact_answer(
         answers = list(pool.map(ask, range(count)))
     assert answers == [f"answer number {i} " * 5 for i in range(count)]
     assert len(_runs(gw, count)) == count
+
+
+def test_aliases_set_from_the_cli_reach_a_running_gateway(
+    start_gateway: Callable[..., Running], scripted_server: ScriptedServer
+) -> None:
+    import subprocess
+    import sys
+
+    gw = start_gateway()
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "modeldesk", "--config", str(gw.config_path), "settings", *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    assert cli("set-alias", "gpt-*", "claude").returncode == 0
+    assert cli("set-alias", "ghost", "nobody").returncode == 0  # with a warning
+    scripted_server.script("c", ok("via alias", chunks=1))
+    raw = gw.openai().chat.completions.with_raw_response.create(model="gpt-5", messages=HI)  # type: ignore[arg-type]
+    assert raw.headers["x-modeldesk-agent"] == "claude"
+    with pytest.raises(openai.NotFoundError) as caught:
+        gw.openai().chat.completions.create(model="ghost", messages=HI)  # type: ignore[arg-type]
+    assert "nobody" in str(caught.value)
+    shown = json.loads(cli("show", "--json").stdout)
+    assert shown["serve"]["aliases"] == {"gpt-*": "claude", "ghost": "nobody"}
+    assert cli("set-alias", "gpt-*", "--clear").returncode == 0
+    assert json.loads(gw.config_path.read_text())["settings"]["serve"]["aliases"] == {"ghost": "nobody"}

@@ -149,16 +149,6 @@ def follow_first_run(window: MainWindow, choice: StartChoice) -> None:
         providers.add_item()
 
 
-def gui_main(argv: list[str] | None = None) -> int:
-    """The `modeldesk-app` entry point: the app alone, no command line, no console."""
-    import argparse
-
-    parser = argparse.ArgumentParser(prog="modeldesk-app", description="Open the ModelDesk desktop app.")
-    parser.add_argument("--config", metavar="PATH", help="config file (default: as for `modeldesk`)")
-    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-    return run_app(config_path=args.config)
-
-
 def install_exception_hook(parent: QWidget | None = None) -> None:
     """Unexpected errors are written to the log file and shown in a dialog that names it;
     the app keeps running (a failed slot must not take unsaved typing with it)."""

@@ -58,8 +58,14 @@ SubParsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
 def add_parser(subparsers: SubParsers, name: str, help_text: str, **kwargs: Any) -> argparse.ArgumentParser:
-    """A sub-command parser whose ``--help`` shows the same text as the listing."""
-    return subparsers.add_parser(name, help=help_text, description=help_text, **kwargs)
+    """A sub-command parser whose ``--help`` shows the same text as the listing. It takes
+    ``--config`` too, so the file may be named after the command (`agents list --config F`)
+    as well as before it; given in both places, the later one wins."""
+    parser = subparsers.add_parser(name, help=help_text, description=help_text, **kwargs)
+    parser.add_argument(
+        "--config", metavar="PATH", default=argparse.SUPPRESS, help="config file (as before the command)"
+    )
+    return parser
 
 
 def add_json_flag(parser: argparse.ArgumentParser) -> None:
@@ -272,8 +278,9 @@ def command(handler: Handler) -> Handler:
                 os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
                 return 1
             except KeyboardInterrupt:
-                print("modeldesk: interrupted", file=sys.stderr)
-                return 130
+                from .main import report_interrupted
+
+                return report_interrupted(as_json=wants_json(args), command=getattr(args, "command", None))
 
     return run
 
@@ -363,6 +370,11 @@ class Session:
         self.config = self.store.apply(*edits)
         self._resolver = None
         return self.config
+
+    def policy_model_ids(self) -> set[str]:
+        """The organization policy's model ids: a model added to the config must not take
+        one of them (the config's would hide the policy's)."""
+        return {m.id for m in self.policy.models} if self.policy is not None else set()
 
     def model_warnings(self, models: Sequence[str]) -> list[str]:
         """Warnings for ids that cannot be used yet. Lists may still name them: the

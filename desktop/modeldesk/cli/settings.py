@@ -80,6 +80,21 @@ def register(subparsers: SubParsers) -> None:
     )
     p.add_argument("--reset", action="store_true", help="go back to the built-in default")
 
+    p = add_command(
+        group,
+        "set-alias",
+        "Serve an agent under another model name or glob (`modeldesk serve`); --clear removes it.",
+        set_alias,
+        epilog="Examples:\n"
+        "  modeldesk settings set-alias 'claude-*haiku*' quick\n"
+        "  modeldesk settings set-alias 'gpt-*' coder\n"
+        "  modeldesk settings set-alias 'gpt-*' --clear\n\n"
+        "A request's model is an agent id first; else the aliases are tried in the order they were added.",
+    )
+    p.add_argument("pattern", metavar="PATTERN", help="a model name, or a glob with * ? [...]")
+    p.add_argument("agent", metavar="AGENT", nargs="?", help="the agent that answers it")
+    p.add_argument("--clear", action="store_true", help="remove this alias")
+
 
 def _settings_json(session: Session) -> dict[str, Any]:
     settings = session.config.settings
@@ -89,6 +104,7 @@ def _settings_json(session: Session) -> dict[str, Any]:
             task: {key: model_list(v) for key, v in entries.items()} for task, entries in settings.task_models.items()
         },
         "fallback": _fallback_json(settings.fallback.model_dump()),
+        "serve": {"aliases": dict(settings.serve.aliases)},
     }
 
 
@@ -117,6 +133,9 @@ def show(args: argparse.Namespace) -> int:
         )
     print("\nFallback defaults:")
     print(table(("OPTION", "VALUE"), data["fallback"].items()))
+    if data["serve"]["aliases"]:
+        print("\nGateway aliases (model name or glob -> agent):")
+        print(table(("PATTERN", "AGENT"), data["serve"]["aliases"].items()))
     return 0
 
 
@@ -169,3 +188,23 @@ def set_fallback(args: argparse.Namespace) -> int:
         [],
         lambda session: f"{args.option} = {setting_text(getattr(session.config.settings.fallback, args.option))}",
     )
+
+
+def set_alias(args: argparse.Namespace) -> int:
+    if args.clear == bool(args.agent):
+        raise UsageError("Give the agent that answers PATTERN, or --clear to remove the alias.")
+    session = Session(args, create=True)
+    aliases = dict(session.config.settings.serve.aliases)
+    if args.clear:
+        if args.pattern not in aliases:
+            raise UsageError(f"There is no alias '{args.pattern}'.")
+        del aliases[args.pattern]
+    else:
+        if session.config.agent(args.agent) is None:
+            emit_warnings(
+                [f"there is no agent '{args.agent}' yet: requests for '{args.pattern}' get 404 until there is"]
+            )
+        aliases[args.pattern] = args.agent
+    edit = SetSetting(("serve", "aliases"), aliases or None)
+    verb = "removed" if args.clear else f"-> {args.agent}"
+    return _write(args, edit, [], lambda _: f"Alias {args.pattern} {verb}")

@@ -424,6 +424,8 @@ class SetSetting(Edit):
             target: BaseModel = config.settings
         elif len(self.path) == 2 and self.path[0] == "fallback":
             target = config.settings.fallback
+        elif self.path == ("serve", "aliases"):
+            target = config.settings.serve
         else:
             raise EditError(f"unknown setting {'.'.join(self.path)}")
         name = self.path[-1]
@@ -441,6 +443,8 @@ class SetSetting(Edit):
             setattr(target, name, value)
         if target is config.settings.fallback and target.model_fields_set:
             config.settings.__pydantic_fields_set__.add("fallback")
+        if target is config.settings.serve and target.model_fields_set:
+            config.settings.__pydantic_fields_set__.add("serve")
         _note_setting(".".join(self.path))
         return SetSetting(self.path, before, label=self.label)
 

@@ -90,6 +90,13 @@ def route(snapshot: Snapshot, model: str) -> str:
         return model
     for pattern, agent_id in snapshot.config.settings.serve.aliases.items():
         if pattern == model or fnmatch.fnmatchcase(model, pattern):
+            if snapshot.config.find("agents", agent_id) is None:
+                raise GatewayError(
+                    404,
+                    "model_not_found",
+                    f"The alias '{pattern}' in settings.serve.aliases names the agent '{agent_id}', "
+                    "which does not exist (agents are set in the ModelDesk app or with `modeldesk agents`).",
+                )
             return agent_id
     raise GatewayError(
         404,

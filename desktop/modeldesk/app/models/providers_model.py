@@ -14,6 +14,9 @@ from ..views.settings.provider_probe import ProbeResult
 from ..widgets.style import ok_colour, problem_colour
 from .rows import RowsTableModel
 
+# A provider kind in a word or two (the config keeps the kind's own name).
+KIND_NAMES = {"openai": "OpenAI-compatible", "anthropic": "Anthropic", "simulated": "Simulated"}
+
 
 class ProvidersModel(RowsTableModel[Provider]):
     COLUMNS = ("Provider", "Kind", "Base URL", "API key", "Enabled", "Status")
@@ -27,7 +30,13 @@ class ProvidersModel(RowsTableModel[Provider]):
         if role == Qt.ItemDataRole.DisplayRole:
             if column == 5:
                 return status.text if isinstance(status, ProbeResult) else (status or "")
-            values = (row.label or row.id, row.kind, row.base_url, key_text(row), "yes" if row.enabled else "no")
+            values = (
+                row.label or row.id,
+                KIND_NAMES.get(row.kind, row.kind),
+                row.base_url,
+                key_text(row),
+                "yes" if row.enabled else "no",
+            )
             return values[column]
         if role == Qt.ItemDataRole.ToolTipRole:
             if column == 0:

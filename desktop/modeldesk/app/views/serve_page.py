@@ -47,7 +47,7 @@ from modeldesk.runtime.serve_status import DEFAULT_HOST, DEFAULT_PORT, ServeStat
 from ..document import Document
 from ..models.rows import RowsTableModel, dim_brush
 from ..models.runs_model import answered_text, client_text, latency_text, when_text
-from ..widgets.style import ok_colour, problem_colour, text_style
+from ..widgets.style import ok_colour, problem_colour, text_style, warning_colour
 from ..widgets.tables import make_table
 from ..widgets.when_shown import when_shown
 from .serve_controller import ServeController, serve_controller
@@ -85,6 +85,8 @@ class ServeRequestsModel(RowsTableModel[RunRecord]):
         if role == Qt.ItemDataRole.ForegroundRole:
             if column == self.ANSWERED and run.answered_by is None:
                 return problem_colour()
+            if column == self.ANSWERED and run.fell_back:
+                return warning_colour()
             if column == self.CLIENT and not run.client:
                 return dim_brush()
         if role == Qt.ItemDataRole.TextAlignmentRole and column == self.LATENCY:

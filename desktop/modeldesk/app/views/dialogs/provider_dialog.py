@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from modeldesk.core.key_value import UnusableKey, clean_key
 from modeldesk.core.presets import PRESETS, free_provider_id, preset
 from modeldesk.core.schema import ApiKeyRef, Provider, ProviderKind
 from modeldesk.runtime.keyring_errors import is_known, keyring_error_text
@@ -188,6 +189,12 @@ class ProviderDialog(FormDialog):
         # A key typed before choosing another option stays in its (greyed) field, in case
         # the user comes back to the keyring; it is stored only with the keyring chosen.
         secret = self.secret_edit.text() if self.key_keyring.isChecked() else ""
+        if secret.strip():
+            try:
+                secret = clean_key(secret, "the key field")  # a pasted CRLF or trailing space is dropped
+            except UnusableKey as exc:
+                self.show_error(f"{str(exc)[0].upper()}{str(exc)[1:]}.")
+                return
         if secret and provider.api_key is not None and provider.api_key.keyring is not None:
             import keyring
             from keyring.errors import KeyringError
