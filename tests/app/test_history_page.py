@@ -5,6 +5,7 @@ database never stops a run."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sqlite3
 import subprocess
@@ -75,11 +76,11 @@ def plain_run(agent: str = "helper") -> RunRecord:
 
 
 @pytest.fixture
-def history() -> HistoryStore:
-    store = HistoryStore()  # in the test's own state folder (tests/conftest.py)
+def history(store: ConfigStore) -> HistoryStore:
+    history = HistoryStore()  # in the test's own state folder (tests/conftest.py)
     for run in (fell_back_run(), failed_run(), plain_run()):
-        store.record(run)
-    return store
+        history.record(dataclasses.replace(run, config_path=str(store.path.absolute())))  # runs of this file
+    return history
 
 
 def make_page(qtbot: Any, document: Document) -> HistoryPage:
@@ -275,9 +276,10 @@ def test_model_records_beside_each_model_in_the_registry_and_picker(
     picker.reject()
 
     # A run recorded by the app refreshes the records.
-    history.record(plain_run())
+    history.record(dataclasses.replace(plain_run(), config_path=str(document.store.path.absolute())))
+    history.record(plain_run())  # another file's run (none named): not this file's record
     history_recorder().recorded.emit(0)
-    assert model_records().text("claude-sonnet-4") == "67% of 3 · 640 ms"
+    assert model_records().text("claude-sonnet-4", document.store.path) == "67% of 3 · 640 ms"
 
 
 def test_a_locked_history_is_reported_and_the_run_goes_on(

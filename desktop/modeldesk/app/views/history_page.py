@@ -231,34 +231,37 @@ def stats_text(stats: ModelStats | None) -> str:
 
 class ModelRecords:
     """Each model's record over the history (success rate, median latency) for the model
-    registry and pickers: read once, then again after a run is recorded or when older
-    than ``max_age_s`` (runs from the CLI). A history that cannot be read gives none."""
+    registry and pickers, from the runs of one config file (a model id names another
+    model in another file): read once, then again after a run is recorded, when older
+    than ``max_age_s`` (runs from the CLI) or for another file. A history that cannot be
+    read gives none."""
 
     def __init__(self, max_age_s: float = 30.0) -> None:
         self.max_age_s = max_age_s
         self._stats: dict[str, ModelStats] = {}
-        self._read: tuple[Path, float] | None = None  # (database, monotonic time read)
+        self._read: tuple[Path, Path | None, float] | None = None  # (database, config, monotonic time read)
         self._where = ""  # $MODELDESK_HISTORY when last read
 
-    def stats(self) -> dict[str, ModelStats]:
+    def stats(self, config: Path | None = None) -> dict[str, ModelStats]:
         # Asked once per painted cell: the time is checked first, and the path (which
         # follows $MODELDESK_HISTORY) only by the environment variable's text.
         now = time.monotonic()
         where = os.environ.get(HISTORY_ENV, "")
-        if self._read is not None and self._where == where and now - self._read[1] <= self.max_age_s:
+        fresh = self._read is not None and now - self._read[2] <= self.max_age_s
+        if fresh and self._where == where and self._read is not None and self._read[1] == config:
             return self._stats
         self._where = where
         path = HistoryStore().path
-        if self._read is None or self._read[0] != path or now - self._read[1] > self.max_age_s:
+        if not fresh or self._read is None or self._read[:2] != (path, config):
             try:
-                self._stats = HistoryStore(path, timeout_ms=READ_TIMEOUT_MS).model_stats()
+                self._stats = HistoryStore(path, timeout_ms=READ_TIMEOUT_MS).model_stats(config=config)
             except HistoryError:
                 self._stats = {}
-            self._read = (path, now)
+            self._read = (path, config, now)
         return self._stats
 
-    def text(self, model_id: str) -> str:
-        return stats_text(self.stats().get(model_id))
+    def text(self, model_id: str, config: Path | None = None) -> str:
+        return stats_text(self.stats(config).get(model_id))
 
     def invalidate(self, *_: object) -> None:
         self._read = None
