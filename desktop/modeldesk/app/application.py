@@ -35,7 +35,7 @@ from modeldesk.core.redaction import redact
 from modeldesk.core.schema import Config
 from modeldesk.core.store import ConfigStore
 from modeldesk.logs import log_path, setup_logging
-from modeldesk.resources import icon_paths
+from modeldesk.resource_files import icon_paths
 
 from .document import Document
 from .event_loop import install_asyncgen_hooks
@@ -147,16 +147,6 @@ def follow_first_run(window: MainWindow, choice: StartChoice) -> None:
         providers.detect_servers()
     else:
         providers.add_item()
-
-
-def gui_main(argv: list[str] | None = None) -> int:
-    """The `modeldesk-app` entry point: the app alone, no command line, no console."""
-    import argparse
-
-    parser = argparse.ArgumentParser(prog="modeldesk-app", description="Open the ModelDesk desktop app.")
-    parser.add_argument("--config", metavar="PATH", help="config file (default: as for `modeldesk`)")
-    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-    return run_app(config_path=args.config)
 
 
 def install_exception_hook(parent: QWidget | None = None) -> None:

@@ -50,7 +50,7 @@ class RegistryModel(RowsTableModel[Model]):
                 row.name,
                 context_text(row.context_window),
                 model_badges(row, self._document.resolver.providers.get(row.provider)),
-                model_records().text(row.id),  # success rate and median latency over the run history
+                model_records().text(row.id, self._document.store.path),  # success and latency in this file's runs
             )
             return values[column - 1]
         if role == Qt.ItemDataRole.ToolTipRole and problem and column in (1, 2):
