@@ -458,3 +458,25 @@ def test_renaming_a_squad_to_a_taken_name_is_refused(qtbot: Any, document: Any) 
     assert not page.squads_model.setData(index, "Research Team", Qt.ItemDataRole.EditRole)
     assert [s.name for s in document.config.squads] == ["Research team", "Support desk"]
     assert "already a squad “Research team”" in page.message_label.text()
+
+
+def test_an_unticked_box_shows_on_dark(qtbot: Any, qasync_loop: Any, document: Any) -> None:
+    from PySide6.QtWidgets import QCheckBox
+
+    window = show_active(qtbot, MainWindow(document))
+    try:
+        window.app_menus.theme_actions["Dark"].trigger()
+        box = QCheckBox("")
+        qtbot.addWidget(box)
+        box.resize(120, 30)
+        box.show()
+        qtbot.waitExposed(box)
+        image = box.grab().toImage()
+        background = image.pixelColor(image.width() - 2, image.height() // 2).lightness()
+        side = min(image.width(), image.height())
+        brightest = max(image.pixelColor(x, y).lightness() for x in range(side) for y in range(side))
+        # The box's outline stands out from the window behind it.
+        assert brightest - background > 60
+    finally:
+        window.app_menus.theme_actions["System"].trigger()
+        window.close()

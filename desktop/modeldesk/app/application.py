@@ -35,7 +35,7 @@ from modeldesk.core.redaction import redact
 from modeldesk.core.schema import Config
 from modeldesk.core.store import ConfigStore
 from modeldesk.logs import log_path, setup_logging
-from modeldesk.resources import icon_paths
+from modeldesk.resource_files import icon_paths
 
 from .document import Document
 from .event_loop import install_asyncgen_hooks
