@@ -127,7 +127,7 @@ def test_a_row_opens_its_attempt_timeline(qtbot: Any, document: Document, histor
 def test_filters_by_agent_model_failed_and_fell_back(qtbot: Any, document: Document, history: HistoryStore) -> None:
     page = make_page(qtbot, document)
     # The lists offer the config's agents and models (filled when the page is shown).
-    assert page.agent_combo.findText("note-taker") > 0 and page.model_combo.findText("gpt-4o") > 0
+    assert page.agent_combo.findText("Note taker (note-taker)") > 0 and page.model_combo.findText("gpt-4o") > 0
     page.agent_combo.setFocus()
     page.agent_combo.lineEdit().selectAll()
     qtbot.keyClicks(page.agent_combo, "analyst")
@@ -145,6 +145,12 @@ def test_filters_by_agent_model_failed_and_fell_back(qtbot: Any, document: Docum
     page.set_filters()
     assert page.agent_combo.currentText() == ANY_AGENT
     assert page.runs_model.rowCount() == 3
+    # The agent's name, as listed, filters too (typed, with Enter).
+    page.agent_combo.setFocus()
+    page.agent_combo.lineEdit().selectAll()
+    qtbot.keyClicks(page.agent_combo, "Ticket triage")
+    qtbot.keyClick(page.agent_combo, Qt.Key.Key_Return)
+    assert [r[1] for r in table_rows(page.runs_model)] == ["Ticket triage"]
 
 
 def test_empty_and_damaged_history(qtbot: Any, document: Document) -> None:

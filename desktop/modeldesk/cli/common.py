@@ -14,12 +14,11 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any, TextIO, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO, TypeAlias, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from modeldesk.core import limits
-from modeldesk.core.edits import Edit, apply_edit
 from modeldesk.core.errors import EditError, ModelDeskError
 from modeldesk.core.paths import CONFIG_ENV, config_path
 from modeldesk.core.redaction import redact
@@ -30,6 +29,9 @@ from modeldesk.core.store import ConfigStore
 from modeldesk.core.text import clean_text as clean_text  # re-exported: every command uses it
 from modeldesk.core.text import escape_unsafe
 from modeldesk.core.validation_text import schema_problems
+
+if TYPE_CHECKING:  # the edits are imported by the commands that change the config only
+    from modeldesk.core.edits import Edit
 
 ItemT = TypeVar("ItemT", bound=BaseModel)
 
@@ -355,6 +357,8 @@ class Session:
         """Write through the store (re-read under its lock) and refresh the view. With
         ``--dry-run`` the edits are applied to a copy in memory instead, so the command
         reports exactly what the apply would give and nothing is written."""
+        from modeldesk.core.edits import apply_edit
+
         if self.dry_run:
             preview = self.config.model_copy(deep=True)
             for edit in edits:

@@ -384,6 +384,8 @@ class Squad(_Strict):
 
 def unique_ids(items: list[Any], where: str) -> None:
     """Raise ValueError naming the first id that repeats in ``items``."""
+    if len({item.id for item in items}) == len(items):
+        return  # the usual case, in one C-speed pass
     seen: dict[str, int] = {}
     for index, item in enumerate(items):
         if item.id in seen:
