@@ -32,8 +32,9 @@ from PySide6.QtWidgets import (
 )
 
 from modeldesk.core.bulk import SquadScope
-from modeldesk.core.edits import AddItem, Edit, RemoveItem, SetAgentModels, UpdateItem
+from modeldesk.core.edits import AddItem, Edit, RemoveItem, SetAgentModels
 from modeldesk.core.errors import ModelDeskError
+from modeldesk.core.item_edits import ChangeSquadMembers
 from modeldesk.core.schema import Config, Squad, model_list
 
 from ..document import Document
@@ -367,9 +368,9 @@ class SquadsPage(QWidget):
         if agent_id in squad.agents:
             self.show_message(f"{agent_id} is already in {squad.name}.")
             return
-        edit = UpdateItem(
-            "squads", squad.id, {"agents": [*squad.agents, agent_id]}, label=f"Add {agent_id} to squad {squad.name}"
-        )
+        # The intent, worked out on the squad as it is when saved: a member another
+        # program added meanwhile stays.
+        edit = ChangeSquadMembers(squad.id, add=(agent_id,), label=f"Add {agent_id} to squad {squad.name}")
         if self._perform(edit):
             self.agent_combo.setEditText("")
             self.select_member(agent_id)
@@ -398,11 +399,12 @@ class SquadsPage(QWidget):
         if squad is None or agent_id is None:
             return
         row = self.members_model.row_of(agent_id)
-        members = [a for a in squad.agents if a != agent_id]
-        removal = UpdateItem(
-            "squads", squad.id, {"agents": members}, label=f"Remove {agent_id} from squad {squad.name}"
-        )
-        if self._perform(removal) and members:
+        removal = ChangeSquadMembers(squad.id, remove=(agent_id,), label=f"Remove {agent_id} from squad {squad.name}")
+        if not self._perform(removal):
+            return
+        after = self.document.config.squad(squad.id)
+        members = after.agents if after is not None else []
+        if members:
             self.select_member(members[min(row, len(members) - 1)])
 
     def _on_models_edited(self, models: list[str]) -> None:
