@@ -81,10 +81,13 @@ def _when(run: RunRecord) -> str:
 
 def _answer(run: RunRecord) -> str:
     if run.answered_by is None:
-        return f"failed: {run.error_code or 'error'}"
-    if run.fell_back:
-        return f"{run.answered_by} instead of {run.primary}"
-    return run.answered_by
+        text = f"failed: {run.error_code or 'error'}"
+    elif run.fell_back:
+        text = f"{run.answered_by} instead of {run.primary}"
+    else:
+        text = run.answered_by
+    # Faults were injected (run --simulate): not a real failure, and in no success rate.
+    return f"rehearsal: {text}" if run.simulated else text
 
 
 def list_runs(args: argparse.Namespace) -> int:
