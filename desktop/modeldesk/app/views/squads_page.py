@@ -38,6 +38,7 @@ from modeldesk.core.item_edits import ChangeSquadMembers
 from modeldesk.core.schema import Config, Squad, model_list
 
 from ..document import Document
+from ..models.choices_model import ChoicesModel
 from ..models.squads_model import MembersModel, SquadsModel
 from ..widgets.actions import widget_action
 from ..widgets.elided import elide_combo, short
@@ -121,6 +122,8 @@ class SquadsPage(QWidget):
 
         self.agent_combo = elide_combo(QComboBox(self))
         self.agent_combo.setObjectName("agent_combo")
+        self.agent_choices = ChoicesModel(self.agent_combo)
+        self.agent_combo.setModel(self.agent_choices)
         self.agent_combo.setEditable(True)
         self.agent_combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         self.agent_combo.setAccessibleName("Agent to add to the squad")
@@ -271,12 +274,15 @@ class SquadsPage(QWidget):
         typed = self.agent_combo.currentText()
         members = set(squad.agents) if squad else set()
         self.agent_combo.blockSignals(True)
-        self.agent_combo.clear()
-        for agent in self.document.config.agents:
-            if agent.id not in members:
-                self.agent_combo.addItem(agent.id if agent.name == agent.id else f"{agent.name} ({agent.id})", agent.id)
+        self.agent_choices.set_choices(
+            [
+                (agent.id if agent.name == agent.id else f"{agent.name} ({agent.id})", agent.id)
+                for agent in self.document.config.agents
+                if agent.id not in members
+            ]
+        )
         self.agent_combo.setCurrentIndex(-1)
-        self.agent_combo.setEditText(typed if self.agent_combo.findText(typed) >= 0 else "")
+        self.agent_combo.setEditText(typed if typed and self.agent_combo.findText(typed) >= 0 else "")
         self.agent_combo.blockSignals(False)
 
     def _on_member_changed(self, *_: object) -> None:
