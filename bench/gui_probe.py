@@ -7,7 +7,8 @@ Modes: ``start-app`` / ``start-bare`` (cold start to the first window, peak RSS)
 ``edits`` (GUI-thread block per edit vs the idle heartbeat), ``stream`` (longest stall while
 2,000 tokens stream into the test run panel vs the idle heartbeat), ``filter`` (per
 keystroke in the agents filter vs a stock QSortFilterProxyModel), ``bulk`` (bulk change
-of every agent, preview + apply, vs a plain JSON change + dump + fsync).
+of every agent, preview + apply, vs a plain JSON change + dump + fsync), ``pages`` (the
+Settings, Squads and Health tabs: first open and later visits, in seconds, no baseline).
 
 Everything goes through public entry points (``run_app``'s pieces, ``Document.perform``,
 the agents page's filter line edit, the test run panel, the bulk dialog's controls) so the
@@ -361,6 +362,48 @@ def bulk(config_path: str, rounds: int) -> None:
     emit({"baseline": base, "ours": ours})
 
 
+def pages(config_path: str, rounds: int) -> None:
+    """Time from clicking a page's tab to the page painted: its first open (it is built
+    then) and later visits (back from the Agents page each time)."""
+    from PySide6.QtWidgets import QApplication
+
+    opened = Opened(config_path)
+    tabs = opened.window.pages
+    labels = [tabs.tabText(i).replace("&", "") for i in range(tabs.count())]
+
+    def index_of(name: str) -> int:
+        return next(i for i, label in enumerate(labels) if label.lower().startswith(name))
+
+    def visit(index: int) -> float:
+        # Until the page is painted and has no short timer pending (work a page defers to
+        # right after it shows counts as opening it).
+        from PySide6.QtCore import QTimer
+
+        start = time.perf_counter()
+        tabs.setCurrentIndex(index)
+        shown = tabs.currentWidget()
+        QApplication.processEvents()  # the page built, laid out and painted
+        while any(t.isActive() and t.isSingleShot() and t.interval() < 1000 for t in shown.findChildren(QTimer)):
+            time.sleep(0.001)
+            QApplication.processEvents()
+        return time.perf_counter() - start
+
+    agents = index_of("agents")
+    found: dict[str, Any] = {}
+    for name in ("settings", "squads", "health"):
+        index = index_of(name)
+        first = profiled(lambda i=index: visit(i))()
+        later = []
+        for _ in range(rounds):
+            visit(agents)
+            opened.settle(0.05)
+            later.append(visit(index))
+        visit(agents)
+        opened.settle(0.1)
+        found[name] = {"first": [first], "later": later}
+    emit(found)
+
+
 def main() -> None:
     mode, config_path = sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else ""
     rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 5
@@ -376,6 +419,8 @@ def main() -> None:
         filter_keys(config_path, rounds)
     elif mode == "bulk":
         bulk(config_path, rounds)
+    elif mode == "pages":
+        pages(config_path, rounds)
     else:
         raise SystemExit(f"unknown mode {mode!r}")
 

@@ -57,13 +57,14 @@ class Row:
     limit: float | None  # the ratio must be at most this
     unit: str = "ms"
     at_least: float | None = None  # or: the ratio must be at least this
+    within: float | None = None  # a row with no baseline: its median must be at most this (seconds)
     ours: list[float] = field(default_factory=list)
     base: list[float] = field(default_factory=list)
     note: str = ""
 
     @property
     def measured(self) -> bool:
-        return bool(self.ours) and bool(self.base)
+        return bool(self.ours) and (bool(self.base) or self.within is not None)
 
     @property
     def ours_median(self) -> float:
@@ -89,6 +90,8 @@ class Row:
     def met(self) -> bool | None:
         if not self.measured:
             return None
+        if self.within is not None:
+            return max(self.ours) <= self.within if self.unit == "s max" else self.ours_median <= self.within
         if self.at_least is not None:
             return self.ratio >= self.at_least
         return None if self.limit is None else self.ratio <= self.limit
@@ -96,15 +99,26 @@ class Row:
     def scaled(self, value: float) -> str:
         if self.unit == "MiB":
             return f"{value:,.0f} MiB"
-        if self.unit == "s":
+        if self.unit in ("s", "s max"):
             return f"{value:,.2f} s"
         return f"{value * 1000:,.1f} ms" if value * 1000 < 100 else f"{value * 1000:,.0f} ms"
 
     def cells(self) -> list[str]:
         if not self.measured:
             return [self.figure, "-", self.baseline, "-", "-", "-", self.target, "not measured"]
-        low, high = self.spread
         verdict = {True: "met", False: "missed", None: ""}[self.met]
+        if not self.base:  # a time, no baseline: the median and the range of the samples
+            return [
+                self.figure,
+                self.scaled(self.ours_median),
+                self.baseline,
+                "-",
+                "-",
+                f"{self.scaled(min(self.ours))}-{self.scaled(max(self.ours))}",
+                self.target,
+                verdict,
+            ]
+        low, high = self.spread
         return [
             self.figure,
             self.scaled(self.ours_median),
@@ -118,7 +132,9 @@ class Row:
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
-        if self.measured:
+        if self.measured and not self.base:
+            data |= {"ours_median": self.ours_median, "met": self.met}
+        elif self.measured:
             data |= {
                 "ours_median": self.ours_median,
                 "base_median": self.base_median,
@@ -212,12 +228,26 @@ def load_and_save(path: Path, folder: Path, rounds: int) -> list[Row]:
     return [load, save]
 
 
+def messy(data: dict[str, Any]) -> Config:
+    """The workspace as people leave it: every fifth agent lists a model since removed
+    (unknown id) before its own, a tenth a disabled one (as generated), the settings'
+    default starts with an unknown id, and some agents name a project that is gone."""
+    data = json.loads(json.dumps(data))
+    for index, agent in enumerate(data["agents"]):
+        if index % 5 == 2 and isinstance(agent.get("model"), list):
+            agent["model"] = [f"retired-{index % 40}", *agent["model"]]
+        if index % 50 == 7:
+            agent["project"] = f"gone-{index % 3}"
+    data["settings"]["default_agent_model"] = ["retired-default", "m1", "m2"]
+    return Config.model_validate(data)
+
+
 def resolve_all(path: Path, rounds: int) -> Row:
     from modeldesk.core.resolver import Resolver
 
-    config = ConfigStore(path, policy_path=path.with_name("no-policy.json")).load()
+    config = messy(json.loads(path.read_bytes()))
     ids = [a.id for a in config.agents]
-    row = Row("resolve every agent with traces", "bare dict-lookup loop", "≤ 4x", 4.0)
+    row = Row("resolve every agent with traces, messy workspace", "dict-lookup loop keeping the known ids", "≤ 4x", 4.0)
 
     def bare() -> None:
         # The least a resolver must do: find each agent's list (own, else project, else
@@ -522,7 +552,7 @@ def gui_rows(path: Path, folder: Path, quick: bool, only: set[str] | None) -> li
         row.ours, row.base = data["ours"], data["baseline"]
 
     if wanted("edit"):
-        row = Row("GUI-thread block per edit", "idle heartbeat's longest gap", "≤ 2x", 2.0)
+        row = Row("GUI-thread block per edit", "idle heartbeat's longest gap", "≤ 1.25x", 1.25)
         run_probe(row, "edits", 3 if quick else 6)
         rows.append(row)
     if wanted("bulk"):
@@ -534,9 +564,30 @@ def gui_rows(path: Path, folder: Path, quick: bool, only: set[str] | None) -> li
         run_probe(row, "stream", 2 if quick else 3)
         rows.append(row)
     if wanted("filter"):
-        row = Row("filter, per keystroke", "stock QSortFilterProxyModel, same rows", "≤ 1.5x", 1.5)
+        row = Row("filter, per keystroke", "stock QSortFilterProxyModel, same rows", "≤ 1.1x", 1.1)
         run_probe(row, "filter", 1 if quick else 2)
         rows.append(row)
+    if wanted("pages"):
+        page_rows = {
+            (page, visit): Row(f"{label}, {words}", "—", "≤ 0.1 s", None, unit="s max", within=0.1)
+            for page, visit, label, words in (
+                ("settings", "first", "Settings page (1,000 models)", "first open"),
+                ("settings", "later", "Settings page (1,000 models)", "later visits"),
+                ("squads", "first", "Squads page (10,000 agents)", "first open"),
+                ("health", "first", "Health page (10,000 agents)", "first open"),
+            )
+        }
+        # A first open happens once per process: one process per sample.
+        for _ in range(2 if quick else 3):
+            try:
+                data = probe("pages", fresh_copy(path, folder, "pages"), 3)
+            except (RuntimeError, subprocess.TimeoutExpired) as exc:
+                for row in page_rows.values():
+                    row.note = f"probe failed: {str(exc).strip().splitlines()[-1][:200]}"
+                break
+            for (page, visit), row in page_rows.items():
+                row.ours += data[page][visit]
+        rows += page_rows.values()
     if wanted("start"):
         start = Row("cold start to first window", "bare PySide6 QMainWindow", "≤ 1.5x", 1.5, unit="s")
         rss = Row("peak RSS at first window", "bare PySide6 QMainWindow", "≤ 2x", 2.0, unit="MiB")
@@ -573,7 +624,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer rounds (a rough look in about a minute)")
     parser.add_argument("--docs", action="store_true", help="also put the table into docs/performance.md")
     parser.add_argument(
-        "--only", help="comma-separated: edit,bulk,stream,filter,start,store,resolve,cli,hop,failover,gateway"
+        "--only", help="comma-separated: edit,bulk,stream,filter,pages,start,store,resolve,cli,hop,failover,gateway"
     )
     parser.add_argument("--table", action="store_true", help="only print the table of bench/results.json")
     args = parser.parse_args()

@@ -1,4 +1,4 @@
-"""Render desktop/modeldesk/resources/icons/modeldesk.svg to the PNG sizes desktops and the bundle use.
+"""Render resources/icons/modeldesk.svg to the PNG sizes desktops and the bundle use.
 
 Run after changing the SVG: `.venv/bin/python packaging/render_icons.py`.
 """
@@ -13,7 +13,7 @@ from PySide6.QtGui import QGuiApplication, QImage, QPainter
 from PySide6.QtSvg import QSvgRenderer
 
 SIZES = (16, 32, 48, 64, 128, 256, 512)
-ICONS = Path(__file__).resolve().parent.parent / "desktop" / "modeldesk" / "resources" / "icons"
+ICONS = Path(__file__).resolve().parent.parent / "resources" / "icons"
 
 
 def main() -> int:

@@ -514,6 +514,11 @@ def shoot_serve(app: Any, workdir: Path, shoot: Callable[[str, Any], None]) -> N
                 raise SystemExit(f"the gateway did not start: {page.message_label.text()}")
             assert page.status is not None
             url = page.status.url
+            # As a user would: Claude Code's background names answered by the quick triage agent.
+            page.aliases_box.pattern_edit.setText("claude-*haiku*")
+            page.aliases_box.agent_combo.setEditText("triage")
+            QTest.mouseClick(page.aliases_box.add_button, Qt.MouseButton.LeftButton)
+            assert dict(page.document.config.settings.serve.aliases) == {"claude-*haiku*": "triage"}
             for user_agent, api, agent_id, answer in SERVE_REQUESTS:
                 first = config.model(Resolver(config).chat(agent_id).models[0])
                 assert first is not None

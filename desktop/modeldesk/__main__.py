@@ -1,15 +1,22 @@
-"""`modeldesk`: the desktop app when no command is given, the command line otherwise.
+"""`modeldesk`: the desktop app when no command is given, the command line otherwise;
+`modeldesk-app`: the app alone.
 
 Only what the chosen path needs is imported: a command loads its own module (see
 :mod:`modeldesk.cli.main`), Qt is loaded only to open the app, and the gateway's server
-stack only for `modeldesk serve`.
+stack only for `modeldesk serve`. Both entry points check first that the app can start
+here (a display, PySide6), and say why not instead of a core dump or a traceback. Ctrl+C
+while modules are still loading ends the command as Ctrl+C during its work does: exit 130
+and a line (JSON with --json), never a traceback.
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import argparse
 
 
 def launch_app(config_path: str | None) -> int:
@@ -25,6 +32,42 @@ def launch_app(config_path: str | None) -> int:
     return run_app(config_path=config_path)
 
 
+class InterruptAfterLoading:
+    """Ctrl+C while the block loads modules is noted, and raised when the block ends.
+
+    Python raises KeyboardInterrupt wherever the interpreter happens to be; inside the
+    import machinery's own callbacks it is printed as "Exception ignored" and lost. So
+    while the command's modules load (a fraction of a second), SIGINT only sets a flag.
+    Left alone when SIGINT is not Python's default (ignored, or another handler), or off
+    the main thread. Imports inside, so that importing this module stays instant.
+    """
+
+    def __init__(self) -> None:
+        self.noted = False
+        self.replaced = False
+
+    def __enter__(self) -> None:
+        import signal
+        import threading
+
+        if threading.current_thread() is threading.main_thread() and (
+            signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        ):
+            signal.signal(signal.SIGINT, self._note)
+            self.replaced = True
+
+    def _note(self, number: int, frame: object) -> None:
+        self.noted = True
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.replaced:
+            import signal
+
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+        if self.noted:
+            raise KeyboardInterrupt
+
+
 def launch_serve(args: argparse.Namespace) -> int:
     """Run the gateway (`modeldesk serve`): the serve layer, which the CLI does not import."""
     from modeldesk.serve.command import run_serve
@@ -33,17 +76,36 @@ def launch_serve(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from modeldesk.cli.main import parse_args, run_command
+    try:
+        with InterruptAfterLoading():
+            from modeldesk.cli.main import parse_args, run_command
 
-    args = parse_args(sys.argv[1:] if argv is None else argv)
-    from modeldesk.logs import setup_logging
+            args = parse_args(sys.argv[1:] if argv is None else argv)
+        from modeldesk.logs import setup_logging
 
-    setup_logging()  # run attempts and errors go to the log file (see modeldesk.logs)
-    if args.command is None:
+        setup_logging()  # run attempts and errors go to the log file (see modeldesk.logs)
+        if args.command is None:
+            return launch_app(args.config)
+        if args.command == "serve":
+            return launch_serve(args)
+        return run_command(args)
+    except KeyboardInterrupt:
+        from modeldesk.cli.main import interrupted
+
+        return interrupted(sys.argv[1:] if argv is None else argv)
+
+
+def app_main(argv: Sequence[str] | None = None) -> int:
+    """The `modeldesk-app` entry point: the app alone, no command line, no console."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="modeldesk-app", description="Open the ModelDesk desktop app.")
+    parser.add_argument("--config", metavar="PATH", help="config file (default: as for `modeldesk`)")
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    try:
         return launch_app(args.config)
-    if args.command == "serve":
-        return launch_serve(args)
-    return run_command(args)
+    except KeyboardInterrupt:
+        return 130
 
 
 if __name__ == "__main__":

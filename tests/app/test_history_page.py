@@ -5,6 +5,7 @@ database never stops a run."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sqlite3
 import subprocess
@@ -75,11 +76,11 @@ def plain_run(agent: str = "helper") -> RunRecord:
 
 
 @pytest.fixture
-def history() -> HistoryStore:
-    store = HistoryStore()  # in the test's own state folder (tests/conftest.py)
+def history(store: ConfigStore) -> HistoryStore:
+    history = HistoryStore()  # in the test's own state folder (tests/conftest.py)
     for run in (fell_back_run(), failed_run(), plain_run()):
-        store.record(run)
-    return store
+        history.record(dataclasses.replace(run, config_path=str(store.path.absolute())))  # runs of this file
+    return history
 
 
 def make_page(qtbot: Any, document: Document) -> HistoryPage:
@@ -126,7 +127,7 @@ def test_a_row_opens_its_attempt_timeline(qtbot: Any, document: Document, histor
 def test_filters_by_agent_model_failed_and_fell_back(qtbot: Any, document: Document, history: HistoryStore) -> None:
     page = make_page(qtbot, document)
     # The lists offer the config's agents and models (filled when the page is shown).
-    assert page.agent_combo.findText("note-taker") > 0 and page.model_combo.findText("gpt-4o") > 0
+    assert page.agent_combo.findText("Note taker (note-taker)") > 0 and page.model_combo.findText("gpt-4o") > 0
     page.agent_combo.setFocus()
     page.agent_combo.lineEdit().selectAll()
     qtbot.keyClicks(page.agent_combo, "analyst")
@@ -144,6 +145,12 @@ def test_filters_by_agent_model_failed_and_fell_back(qtbot: Any, document: Docum
     page.set_filters()
     assert page.agent_combo.currentText() == ANY_AGENT
     assert page.runs_model.rowCount() == 3
+    # The agent's name, as listed, filters too (typed, with Enter).
+    page.agent_combo.setFocus()
+    page.agent_combo.lineEdit().selectAll()
+    qtbot.keyClicks(page.agent_combo, "Ticket triage")
+    qtbot.keyClick(page.agent_combo, Qt.Key.Key_Return)
+    assert [r[1] for r in table_rows(page.runs_model)] == ["Ticket triage"]
 
 
 def test_empty_and_damaged_history(qtbot: Any, document: Document) -> None:
@@ -275,9 +282,10 @@ def test_model_records_beside_each_model_in_the_registry_and_picker(
     picker.reject()
 
     # A run recorded by the app refreshes the records.
-    history.record(plain_run())
+    history.record(dataclasses.replace(plain_run(), config_path=str(document.store.path.absolute())))
+    history.record(plain_run())  # another file's run (none named): not this file's record
     history_recorder().recorded.emit(0)
-    assert model_records().text("claude-sonnet-4") == "67% of 3 · 640 ms"
+    assert model_records().text("claude-sonnet-4", document.store.path) == "67% of 3 · 640 ms"
 
 
 def test_a_locked_history_is_reported_and_the_run_goes_on(

@@ -444,3 +444,39 @@ def test_the_agent_editor_fits_a_1024_by_700_window(qtbot: Any, qasync_loop: Any
     finally:
         window.close()
         document.shutdown()
+
+
+def test_renaming_a_squad_to_a_taken_name_is_refused(qtbot: Any, document: Any) -> None:
+    from PySide6.QtCore import Qt
+
+    from modeldesk.app.models.squads_model import SquadsModel
+    from modeldesk.app.views.squads_page import SquadsPage
+
+    page = show_active(qtbot, SquadsPage(document))
+    page.select_squad("support-desk")
+    index = page.squads_model.index(page.squads_model.row_of("support-desk"), SquadsModel.NAME)
+    assert not page.squads_model.setData(index, "Research Team", Qt.ItemDataRole.EditRole)
+    assert [s.name for s in document.config.squads] == ["Research team", "Support desk"]
+    assert "already a squad “Research team”" in page.message_label.text()
+
+
+def test_an_unticked_box_shows_on_dark(qtbot: Any, qasync_loop: Any, document: Any) -> None:
+    from PySide6.QtWidgets import QCheckBox
+
+    window = show_active(qtbot, MainWindow(document))
+    try:
+        window.app_menus.theme_actions["Dark"].trigger()
+        box = QCheckBox("")
+        qtbot.addWidget(box)
+        box.resize(120, 30)
+        box.show()
+        qtbot.waitExposed(box)
+        image = box.grab().toImage()
+        background = image.pixelColor(image.width() - 2, image.height() // 2).lightness()
+        side = min(image.width(), image.height())
+        brightest = max(image.pixelColor(x, y).lightness() for x in range(side) for y in range(side))
+        # The box's outline stands out from the window behind it.
+        assert brightest - background > 60
+    finally:
+        window.app_menus.theme_actions["System"].trigger()
+        window.close()

@@ -201,3 +201,52 @@ def test_setup_lines_follow_the_agent_typed_and_the_token_file(qtbot: Any, page:
     page.token_edit.editingFinished.emit()
     text = page.setup_edit.toPlainText()
     assert f'export MODELDESK_TOKEN="$(cat {token})"' in text and "never-shown" not in text
+
+
+def test_an_alias_added_on_the_page_answers_the_next_request(
+    qtbot: Any, page: ServePage, serve_document: Document, scripted_server: ScriptedServer
+) -> None:
+    aliases = page.aliases_box
+    qtbot.mouseClick(page.start_button, LEFT)
+    wait_running(qtbot, page)
+    assert page.status is not None
+    url = page.status.url
+    haiku = {"model": "claude-haiku-4-5-20251001", "max_tokens": 50, "messages": [{"role": "user", "content": "Hi"}]}
+    headers = {"anthropic-version": "2023-06-01"}
+    assert httpx.post(f"{url}/v1/messages", json=haiku, headers=headers, timeout=30).status_code == 404
+
+    qtbot.keyClicks(aliases.pattern_edit, "claude-*haiku*")
+    aliases.agent_combo.setEditText("tester")
+    qtbot.mouseClick(aliases.add_button, LEFT)
+    assert serve_document.config.settings.serve.aliases == {"claude-*haiku*": "tester"}
+    assert aliases.model.rowCount() == 1 and aliases.pattern_edit.text() == ""
+    serve_document.wait_saved()
+    on_disk = ConfigStore(serve_document.store.path).load()
+    assert on_disk.settings.serve.aliases == {"claude-*haiku*": "tester"}
+
+    # The running gateway reads the edit for its next request: no restart.
+    scripted_server.script("gpt-a", ok("A haiku, from the tester's model."))
+    reply = httpx.post(f"{url}/v1/messages", json=haiku, headers=headers, timeout=30)
+    assert reply.status_code == 200, reply.text
+    assert reply.headers["x-modeldesk-agent"] == "tester"
+    assert reply.json()["content"][0]["text"] == "A haiku, from the tester's model."
+
+    # An alias to an agent that does not exist is kept, in red; Delete removes the
+    # selected alias; Undo brings it back.
+    qtbot.keyClicks(aliases.pattern_edit, "gpt-*")
+    aliases.agent_combo.setEditText("nobody")
+    qtbot.keyClick(aliases.pattern_edit, Qt.Key.Key_Return)
+    assert list(serve_document.config.settings.serve.aliases.items()) == [
+        ("claude-*haiku*", "tester"),
+        ("gpt-*", "nobody"),
+    ]
+    unknown = aliases.model.index(1, aliases.model.AGENT)
+    assert unknown.data(Qt.ItemDataRole.ForegroundRole) is not None
+    assert "no agent 'nobody'" in unknown.data(Qt.ItemDataRole.ToolTipRole)
+    aliases.table.setFocus()
+    aliases.table.selectRow(1)
+    qtbot.keyClick(aliases.table, Qt.Key.Key_Delete)
+    assert serve_document.config.settings.serve.aliases == {"claude-*haiku*": "tester"}
+    serve_document.undo_stack.undo()
+    assert "gpt-*" in serve_document.config.settings.serve.aliases
+    qtbot.waitUntil(lambda: aliases.model.rowCount() == 2)

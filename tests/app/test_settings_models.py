@@ -293,7 +293,7 @@ def test_fetch_models_imports_new_ones_as_one_undo_step(
     scripted_server: ScriptedServer,
     qasync_loop: Any,
 ) -> None:
-    scripted_server.model_names = ["lab-small", "gpt-4o", "bad id with spaces"]
+    scripted_server.model_names = ["lab-small", "gpt-4o", "/models/Phi-4.gguf", "???"]
     add_local_provider(document, scripted_server)
     tab.providers.select("lab")
     offered: list[list[str]] = []
@@ -305,12 +305,13 @@ def test_fetch_models_imports_new_ones_as_one_undo_step(
     answer_modal(FetchModelsDialog, import_all)
     with qtbot.waitSignal(tab.providers.fetch_finished, timeout=10_000) as finished:
         click(qtbot, tab.providers.fetch_button)
-    assert offered == [["lab-small", "lab/gpt-4o"]]  # a short list comes ticked
-    assert finished.args == ["lab", 2]
+    assert offered == [["lab-small", "lab/gpt-4o", "Phi-4"]]  # a short list comes ticked
+    assert finished.args == ["lab", 3]
     models = {m["id"]: m for m in on_disk(config_file)["models"]}
     assert models["lab-small"]["provider"] == "lab"
     assert models["lab/gpt-4o"]["name"] == "gpt-4o"  # the plain id belongs to OpenAI's model
-    assert "skipped 1" in tab.providers.model.status["lab"].text
+    assert models["Phi-4"]["name"] == "/models/Phi-4.gguf"  # llama.cpp lists the file it loaded
+    assert "skipped 1 (???: no id can be made from this name" in tab.providers.model.status["lab"].text
     # Fetching again adds nothing.
     with qtbot.waitSignal(tab.providers.fetch_finished, timeout=10_000) as finished:
         click(qtbot, tab.providers.fetch_button)

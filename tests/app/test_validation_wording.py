@@ -73,6 +73,6 @@ def test_an_edit_the_schema_refuses_reads_as_the_file_check_does(tmp_path: Path)
         json.dumps({"schema_version": 1, "agents": [{"id": "own", "name": "Own", "fallback": {"retries": 99}}]})
     )
     checked = modeldesk(config, "config", "validate")
-    sentence = "fallback.retries: Input should be less than or equal to 20"
+    sentence = "fallback.retries: must be 20 or less"
     assert sentence in refused.stderr
     assert "agents[0]." + sentence in checked.stdout + checked.stderr

@@ -76,11 +76,11 @@ def test_show_lists_the_overrides(cli: Any) -> None:
 @pytest.mark.parametrize(
     ("args", "code", "words"),
     [
-        (("retries", "21"), "invalid_edit", ["agent own", "fallback.retries", "less than or equal to 20"]),
-        (("jitter", "1.5"), "invalid_edit", ["fallback.jitter", "less than or equal to 1"]),
-        (("connect_timeout_s", "0"), "invalid_edit", ["fallback.connect_timeout_s", "greater than 0"]),
-        (("cooldown_s", "-1"), "invalid_edit", ["fallback.cooldown_s", "greater than or equal to 0"]),
-        (("retries", "2.5"), "invalid_edit", ["fallback.retries", "integer"]),
+        (("retries", "21"), "invalid_edit", ["agent own", "fallback.retries", "must be 20 or less"]),
+        (("jitter", "1.5"), "invalid_edit", ["fallback.jitter", "must be 1 or less"]),
+        (("connect_timeout_s", "0"), "invalid_edit", ["fallback.connect_timeout_s", "must be more than 0"]),
+        (("cooldown_s", "-1"), "invalid_edit", ["fallback.cooldown_s", "must be 0 or more"]),
+        (("retries", "2.5"), "invalid_edit", ["fallback.retries", "expected a whole number"]),
         (("retries", "many"), "invalid_edit", ["retries", "'many' is not a number"]),
         (("retries",), "usage", ["--reset"]),
         (("retries", "3", "--reset"), "usage", ["--reset"]),

@@ -322,8 +322,8 @@ def test_config_validate_names_a_broken_policy(cli: Any, path: Path) -> None:
     lines = out.splitlines()
     assert lines[0] == f"{policy_file()}: not valid (organization policy)"
     assert lines[1:] == [
-        "  models[0].provider: Field required",
-        "  models[0].name: Field required",
+        "  models[0].provider: required, but not given",
+        "  models[0].name: required, but not given",
         "  agents: unknown field (check the spelling)",
     ]
     result = cli.json("config", "validate", expect=1)

@@ -66,6 +66,7 @@ def test_detect_add_adds_provider_and_models_once(tmp_path: Path) -> None:
         "providers": [],
         "models": {"ollama-2": 1},
         "already_configured": {f"http://127.0.0.1:{port}/v1": "ollama-2"},
+        "skipped": {},
     }
     data = json.loads(config.read_text())
     assert [(m["id"], m["provider"], m["name"]) for m in data["models"]] == [

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from modeldesk.core.model_facts import fill, lookup
-from modeldesk.core.model_import import models_to_import
+from modeldesk.core.model_import import plan_import
 from modeldesk.core.presets import preset
 from modeldesk.core.schema import Capabilities, Config, Model
 from tests.core.helpers import run_module, write_json
@@ -62,8 +62,7 @@ def test_import_fills_facts_the_server_did_not_give() -> None:
         def __init__(self, name: str, context: int | None) -> None:
             self.id, self.label, self.context_window = name, None, context
 
-    new, _ = models_to_import(config, "oa", [Listed("gpt-4o", 4096), Listed("custom-x", None)])
-    gpt, custom = new
+    gpt, custom = plan_import(config, "oa", [Listed("gpt-4o", 4096), Listed("custom-x", None)]).models
     assert gpt.context_window == 4096  # the server's own figure wins
     assert gpt.capabilities.tools is True and gpt.price.output is not None
     assert custom.context_window is None and custom.capabilities.tools is None

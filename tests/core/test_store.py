@@ -180,10 +180,10 @@ def test_schema_errors_list_every_place(store: ConfigStore, path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         store.load()
     problems = caught.value.problems
-    assert "settings.fallback.retries: Input should be greater than or equal to 0" in problems
+    assert "settings.fallback.retries: must be 0 or more" in problems
     assert "agents[3].model: expected a model id (text) or a list of model ids" in problems
     assert "agents[1].colour: unknown field (check the spelling)" in problems
-    assert "agents[2].name: Field required" in problems
+    assert "agents[2].name: required, but not given" in problems
     assert "providers[0].api_key: api_key needs exactly one of 'env' or 'keyring'" in problems
     assert all(p in caught.value.message for p in problems)
 

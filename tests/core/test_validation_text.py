@@ -41,4 +41,4 @@ def test_a_model_value_of_the_wrong_kind_is_one_problem() -> None:
 def test_the_first_problem_for_a_form() -> None:
     with pytest.raises(ValidationError) as caught:
         Agent.model_validate({"id": "a", "name": ""})
-    assert first_problem(caught.value) == "name: String should have at least 1 character"
+    assert first_problem(caught.value) == "name: must not be empty"

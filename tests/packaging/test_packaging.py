@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-RESOURCES = ROOT / "desktop" / "modeldesk" / "resources"
+RESOURCES = ROOT / "resources"
 
 
 def _tool(name: str) -> str:
@@ -57,11 +57,41 @@ def test_icons_exist_as_svg_and_png_sizes() -> None:
         assert (width, height) == (size, size)
 
 
+def test_the_package_list_names_every_folder_and_maps_resources() -> None:
+    """pyproject.toml lists the packages (resources/ is mapped from outside desktop/, which
+    setuptools cannot discover): every folder of the package is in the list, and every
+    file in resources/ matches its package data."""
+    setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    assert setuptools["package-dir"] == {"": "desktop", "modeldesk.resources": "resources"}
+    folders = {
+        ".".join(path.relative_to(ROOT / "desktop").parts)
+        for path in (ROOT / "desktop" / "modeldesk").rglob("*")
+        if path.is_dir() and "__pycache__" not in path.parts
+    }
+    folders |= {"modeldesk", "modeldesk.resources", "modeldesk.resources.icons"}
+    assert sorted(setuptools["packages"]) == sorted(folders)
+    data = setuptools["package-data"]
+    for path in RESOURCES.rglob("*"):
+        if not path.is_file() or path.suffix == ".py" or "__pycache__" in path.parts:
+            continue
+        package = ".".join(("modeldesk", *path.relative_to(ROOT).parent.parts))
+        assert any(path.match(pattern) for pattern in data.get(package, [])), path
+    old_place = ROOT / "desktop" / "modeldesk" / "resources"
+    assert not [p for p in old_place.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+
+
+def test_a_checkout_reads_the_top_level_resources_folder() -> None:
+    from modeldesk.resource_files import DESKTOP_FILE, icon_paths, resource_path
+
+    assert resource_path(DESKTOP_FILE) == RESOURCES / DESKTOP_FILE
+    assert [p.name for p in icon_paths()][-1] == "modeldesk.svg" and len(icon_paths()) == 8
+
+
 def test_console_and_gui_entry_points_are_declared() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     # The command line prints on every OS; the app has its own GUI entry point.
     assert project["scripts"]["modeldesk"] == "modeldesk.__main__:main"
-    assert project["gui-scripts"]["modeldesk-app"] == "modeldesk.app.application:gui_main"
+    assert project["gui-scripts"]["modeldesk-app"] == "modeldesk.__main__:app_main"
     assert project["license-files"] == ["LICENSE"]
     assert (ROOT / "LICENSE").read_text().startswith("MIT License")
 

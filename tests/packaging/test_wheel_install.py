@@ -12,6 +12,7 @@ import subprocess
 import sys
 import sysconfig
 import venv
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -74,7 +75,7 @@ def test_console_script_prints_the_version(installed: Path, tmp_path: Path) -> N
 
 def test_icon_comes_from_the_installed_package(installed: Path, tmp_path: Path) -> None:
     probe = (
-        "import modeldesk, modeldesk.resources as r\n"
+        "import modeldesk, modeldesk.resource_files as r\n"
         "from modeldesk.app.application import make_application\n"
         "app = make_application(['x'])\n"
         "print(modeldesk.__file__)\n"
@@ -110,3 +111,28 @@ def test_the_users_guide_comes_with_the_installed_package(installed: Path, tmp_p
     assert result.returncode == 0, result.stderr
     count, found = result.stdout.split()
     assert int(count) >= 6 and found == "True"
+
+
+def test_the_wheel_holds_the_resources_folder_as_modeldesk_resources(installed: Path, tmp_path: Path) -> None:
+    """The top-level resources/ folder is the package modeldesk.resources inside the wheel:
+    every file of it, and nothing of it left at the wheel's top level."""
+    (wheel,) = (installed.parent / "dist").glob("modeldesk-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    shipped = {
+        "modeldesk/resources/" + path.relative_to(ROOT / "resources").as_posix()
+        for path in (ROOT / "resources").rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+    assert len(shipped) >= 11 and shipped <= names, sorted(shipped - names)
+    assert not any(name.startswith("resources/") for name in names)
+    probe = (
+        "import modeldesk.resources as package, modeldesk.resource_files as files\n"
+        "print(package.__file__)\n"
+        "print(files.resource_path(files.METAINFO_FILE))\n"
+    )
+    result = subprocess.run(
+        [installed / "bin" / "python", "-c", probe], capture_output=True, text=True, env=_clean_env(tmp_path)
+    )
+    assert result.returncode == 0, result.stderr
+    package, metainfo = result.stdout.split()
+    assert package.startswith(str(installed)) and metainfo.startswith(str(installed))

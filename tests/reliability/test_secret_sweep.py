@@ -94,6 +94,7 @@ def steps(config: Path, work: Path) -> list[tuple[tuple[str, ...], list[str], in
         (("settings", "set-default-model"), ["m1", "m3"], 0),
         (("settings", "set-task-model"), ["title", "m3"], 0),
         (("settings", "set-fallback"), ["retries", "0"], 0),
+        (("settings", "set-alias"), ["gpt-4*", "a"], 0),
         (("providers", "check"), [], 0),
         (("providers", "models"), ["p"], 0),
         (
@@ -125,6 +126,8 @@ def steps(config: Path, work: Path) -> list[tuple[tuple[str, ...], list[str], in
         (("install-desktop",), ["--data-dir", share], 0),
         (("uninstall-desktop",), ["--data-dir", share], 0),
         (("completion",), ["bash"], 0),
+        (("install-service",), [], 0),  # the systemd unit in the test's home, never started
+        (("uninstall-service",), [], 0),
         (("history", "clear"), [], 0),
     ]
 

@@ -2,5 +2,6 @@
 
 from __future__ import annotations
 
+from tests.app.squads_support import qasync_loop  # noqa: F401 (a fixture for the app's test runs)
 from tests.support.redis_server import redis_url  # noqa: F401 (a fixture: a real redis-server)
 from tests.support.scripted_server import scripted_server  # noqa: F401 (a fixture for the attacks)

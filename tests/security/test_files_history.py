@@ -89,6 +89,19 @@ def test_success_rates_are_per_config_file(tmp_path: Path) -> None:
     assert store.model_stats(config=link)["m1"].attempts == 1  # the same file through a link
 
 
+def test_the_apps_registry_shows_this_files_success_rates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from modeldesk.app.views.history_page import ModelRecords
+
+    monkeypatch.setenv("MODELDESK_HISTORY", str(tmp_path / "h.sqlite3"))
+    store = HistoryStore()
+    mine, other = tmp_path / "mine.json", tmp_path / "other.json"
+    store.record(_run(str(mine), ok=True))
+    store.record(_run(str(other), ok=False))
+    records = ModelRecords()
+    assert records.text("m1", mine).startswith("100% of 1")
+    assert records.text("m1", other).startswith("0% of 1")
+
+
 BAD_NUMBERS = {
     "timeout nan": ("providers", "check", "--timeout", "nan"),
     "timeout inf": ("providers", "check", "--timeout", "inf"),

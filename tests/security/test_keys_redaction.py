@@ -207,3 +207,55 @@ def test_exception_dialog_and_log_hold_no_piece_of_a_key(
         teardown_logging()
     assert leaks(texts[0], PLAIN_KEY) == []
     assert leaks(log.read_text(), PLAIN_KEY) == [] and "ValueError" in log.read_text()
+
+
+def test_the_apps_test_run_shows_no_piece_of_a_key_quoted_back(
+    qtbot: Any, qasync_loop: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The app's test-run panel: the failed attempt's line (a 500 quoting the key far in)
+    and the answer (quoting the key across chunks) show none of it."""
+    from PySide6.QtCore import Qt
+
+    from modeldesk.app.document import Document
+    from modeldesk.app.views.test_run_panel import TestRunPanel
+    from modeldesk.core.schema import Config
+    from modeldesk.core.store import ConfigStore
+
+    monkeypatch.setenv("ATTACK_KEY", KEY)
+    with ScriptedServer(api_key=KEY) as server:
+        server.script("first", status(500, "Upstream rejected the key: " + "x" * 110 + KEY))
+        server.script("second", ok(f"Here is your key: {KEY} (and again {KEY[5:30]}).", chunks=11))
+        store = ConfigStore(tmp_path / "config.json")
+        store.save(
+            Config.model_validate(
+                {
+                    "providers": [
+                        {"id": "p", "kind": "openai", "base_url": server.openai_url, "api_key": {"env": "ATTACK_KEY"}}
+                    ],
+                    "models": [
+                        {"id": "m1", "provider": "p", "name": "first"},
+                        {"id": "m2", "provider": "p", "name": "second"},
+                    ],
+                    "agents": [{"id": "a", "name": "A", "model": ["m1", "m2"], "fallback": {"retries": 0}}],
+                }
+            )
+        )
+        document = Document(store)
+        panel = TestRunPanel(document)
+        qtbot.addWidget(panel)
+        panel.show()
+        qtbot.waitExposed(panel)
+        panel.set_agent("a")
+        try:
+            with qtbot.waitSignal(panel.run_finished, timeout=20_000):
+                panel.prompt_edit.setFocus()
+                qtbot.keyClicks(panel.prompt_edit, "Tell me my key")
+                qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
+            shown = [panel.answer_edit.toPlainText(), panel.result_label.text(), *panel.timeline_model.texts()]
+        finally:
+            panel.shutdown()
+            document.shutdown()
+    assert "Here is your key: ***" in shown[0]
+    assert any("m1 failed" in text for text in shown)
+    for text in shown:
+        assert leaks(text) == [], text

@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -115,3 +116,64 @@ def test_a_password_that_breaks_the_url_is_refused_without_echo(tmp_path: Path) 
         assert done.returncode != 0 and "Traceback" not in done.stderr
         assert "percent-encoded" in done.stdout + done.stderr
         assert leaks(done.stdout + done.stderr, PASSWORD) == []
+
+
+class EchoingRedis:
+    """A Redis stand-in on 127.0.0.1 that answers every command with an error quoting what
+    it was sent (as real Redis does for an unknown command), after enough words that a
+    message cut at 120 characters would cut the password in the middle."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen()
+        self.port = int(self.sock.getsockname()[1])
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with conn:
+                conn.settimeout(2)
+                try:
+                    data = conn.recv(65536)
+                    words = " ".join(repr(w.decode("utf-8", "replace")) for w in data.split(b"\r\n")[2::2])
+                    conn.sendall(
+                        b"-ERR unknown command, with args beginning with: " + b"." * 40 + words.encode() + b"\r\n"
+                    )
+                except OSError:
+                    pass
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def test_a_redis_echoing_the_password_in_its_error_shows_none_of_it(tmp_path: Path) -> None:
+    server = EchoingRedis()
+    try:
+        config = write(
+            tmp_path / "config.json",
+            {
+                "schema_version": 1,
+                "providers": [{"id": "sim", "kind": "simulated", "base_url": "http://127.0.0.1:9/v1"}],
+                "models": [{"id": "m", "provider": "sim", "name": "m"}],
+                "settings": {
+                    "fallback": {
+                        "state": {"redis": f"redis://default:{quote(PASSWORD, safe='')}@127.0.0.1:{server.port}/0"}
+                    }
+                },
+                "agents": [{"id": "a", "name": "A", "model": "m"}],
+            },
+        )
+        env = {"MODELDESK_LOG_DIR": str(tmp_path / "log")}
+        done = modeldesk("--config", str(config), "run", "--agent", "a", "Hello", env=env)
+    finally:
+        server.close()
+    assert done.returncode == 0, done.stderr
+    assert "the server answered" in done.stderr  # the warning did quote the server
+    for text in [done.stdout + done.stderr, *(p.read_text() for p in (tmp_path / "log").rglob("*.log"))]:
+        assert leaks(text, PASSWORD) == [], text

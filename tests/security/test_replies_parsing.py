@@ -59,7 +59,7 @@ def test_deeply_nested_json_is_a_failed_attempt_that_falls_back(scripted_server:
     r = run(build_config(scripted_server))
     assert r.result.model == "B" and r.result.text == "Hello!"
     failed = [a for a in r.result.attempts if a.model == "A"]
-    assert failed and all(a.outcome != "success" for a in failed)
+    assert failed and all(a.outcome == "failed" and a.error_class for a in failed)
 
 
 def test_a_deep_answer_is_classified_as_malformed(scripted_server: ScriptedServer) -> None:
@@ -164,3 +164,44 @@ def test_detect_add_takes_odd_model_lists_without_a_crash(scripted_server: Scrip
     models = json.loads(config.read_text())["models"]
     assert {m["name"] for m in models} == {"plain", "newline", "labelled", "bidi"}
     assert not any("\x1b" in json.dumps(m) or "\u202e" in m.get("label", "") for m in models)
+
+
+ANTHROPIC_HOSTILE = {
+    "error body": raw(529, _deep()),
+    "200 message": raw(200, b'{"type": "message", "content": ' + b"[" * DEEP + b"]" * DEEP + b"}"),
+    "stream event": raw(
+        200,
+        b"event: message_start\ndata: "
+        + b'{"type": "message_start", "message": '
+        + b"[" * DEEP
+        + b"]" * DEEP
+        + b"}\n\n",
+        content_type="text/event-stream",
+    ),
+}
+
+
+@pytest.mark.parametrize("reply", ANTHROPIC_HOSTILE.values(), ids=list(ANTHROPIC_HOSTILE))
+def test_deeply_nested_json_from_an_anthropic_provider_falls_back(scripted_server: ScriptedServer, reply: Any) -> None:
+    models = [{"id": "X", "provider": "an", "name": "x"}, {"id": "A", "provider": "p1", "name": "a"}]
+    scripted_server.script("x", reply, reply, reply)
+    r = run(build_config(scripted_server, models))
+    failed = [a for a in r.result.attempts if a.model == "X"]
+    assert r.result.model == "A" and failed and all(a.outcome == "failed" and a.error_class for a in failed)
+
+
+def test_a_nested_model_list_leaves_detect_showing_the_other_servers(
+    scripted_server: ScriptedServer, tmp_path: Path
+) -> None:
+    from tests.security.helpers import modeldesk
+    from tests.support.scripted_server import ScriptedServer as Server
+
+    scripted_server.script(MODELS_KEY, *[raw(200, b'{"data": ' + b"[" * DEEP + b"]" * DEEP + b"}")] * 3)
+    with Server() as good:
+        good.model_names = ["fine-model"]
+        good_port = good.port
+        ports = f"ollama={scripted_server.port},vllm={good_port}"
+        done = modeldesk("providers", "detect", "--json", env={"MODELDESK_DETECT_PORTS": ports})
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    found = json.loads(done.stdout)
+    assert "fine-model" in json.dumps(found) and str(good_port) in json.dumps(found)

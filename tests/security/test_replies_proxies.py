@@ -55,20 +55,14 @@ def test_an_unusable_proxy_is_a_clear_error_for_remote_hosts_and_ignored_for_loo
     assert "the proxy setting" in caught.value.message and "\x1b" not in caught.value.message
 
 
-@pytest.mark.parametrize("value", ["socks5://127.0.0.1:1080", "ftp://127.0.0.1:21", "proxy.invalid:3128"])
-def test_network_commands_survive_an_unusable_proxy(
-    value: str, scripted_server: ScriptedServer, tmp_path: Path
-) -> None:
+def test_network_commands_survive_unusable_proxies(scripted_server: ScriptedServer, tmp_path: Path) -> None:
     config = write_config(tmp_path / "config.json", build_config(scripted_server))
-    env = dict.fromkeys(PROXY_VARIABLES, value)
-    for args in (
-        ["providers", "detect", "--timeout", "0.3"],
-        ["providers", "check", "p1"],
-        ["run", "--agent", "agent", "Hi"],
-    ):
+    # One of each kind at once: without a scheme, SOCKS (httpx needs an extra package), ftp.
+    env = {"http_proxy": "proxy.invalid:3128", "https_proxy": "socks5://127.0.0.1:1080", "all_proxy": "ftp://x:21"}
+    for args in (["providers", "detect", "--timeout", "0.3"], ["run", "--agent", "agent", "Hi"]):
         done = modeldesk("--config", str(config), *args, env=env)
         assert "Traceback" not in done.stderr, (args, done.stderr)
-        assert done.returncode == 0 or (args[0] == "providers" and args[1] == "detect"), (args, done.stderr)
+        assert done.returncode == 0 or args[1] == "detect", (args, done.stderr)
 
 
 class _Proxy(BaseHTTPRequestHandler):

@@ -35,10 +35,11 @@ from modeldesk.core.redaction import redact
 from modeldesk.core.schema import Config
 from modeldesk.core.store import ConfigStore
 from modeldesk.logs import log_path, setup_logging
-from modeldesk.resources import icon_paths
+from modeldesk.resource_files import icon_paths
 
 from .document import Document
 from .event_loop import install_asyncgen_hooks
+from .views.app_menus import apply_theme, saved_theme
 from .views.dialogs.first_run_dialog import FirstRunDialog, StartChoice
 
 if TYPE_CHECKING:
@@ -149,16 +150,6 @@ def follow_first_run(window: MainWindow, choice: StartChoice) -> None:
         providers.add_item()
 
 
-def gui_main(argv: list[str] | None = None) -> int:
-    """The `modeldesk-app` entry point: the app alone, no command line, no console."""
-    import argparse
-
-    parser = argparse.ArgumentParser(prog="modeldesk-app", description="Open the ModelDesk desktop app.")
-    parser.add_argument("--config", metavar="PATH", help="config file (default: as for `modeldesk`)")
-    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-    return run_app(config_path=args.config)
-
-
 def install_exception_hook(parent: QWidget | None = None) -> None:
     """Unexpected errors are written to the log file and shown in a dialog that names it;
     the app keeps running (a failed slot must not take unsaved typing with it)."""
@@ -193,6 +184,8 @@ def run_app(config_path: str | None = None) -> int:
     setup_logging()
     app = make_application()
     install_exception_hook()
+    # The chosen theme from the first window on (the welcome dialog comes before the main one).
+    apply_theme(saved_theme())
     store = ConfigStore(resolve_config_path(config_path))
     first_run: list[StartChoice] = []
     config = open_config(store, first_run=first_run)

@@ -14,12 +14,11 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any, TextIO, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO, TypeAlias, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from modeldesk.core import limits
-from modeldesk.core.edits import Edit, apply_edit
 from modeldesk.core.errors import EditError, ModelDeskError
 from modeldesk.core.paths import CONFIG_ENV, config_path
 from modeldesk.core.redaction import redact
@@ -30,6 +29,9 @@ from modeldesk.core.store import ConfigStore
 from modeldesk.core.text import clean_text as clean_text  # re-exported: every command uses it
 from modeldesk.core.text import escape_unsafe
 from modeldesk.core.validation_text import schema_problems
+
+if TYPE_CHECKING:  # the edits are imported by the commands that change the config only
+    from modeldesk.core.edits import Edit
 
 ItemT = TypeVar("ItemT", bound=BaseModel)
 
@@ -56,8 +58,14 @@ SubParsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
 def add_parser(subparsers: SubParsers, name: str, help_text: str, **kwargs: Any) -> argparse.ArgumentParser:
-    """A sub-command parser whose ``--help`` shows the same text as the listing."""
-    return subparsers.add_parser(name, help=help_text, description=help_text, **kwargs)
+    """A sub-command parser whose ``--help`` shows the same text as the listing. It takes
+    ``--config`` too, so the file may be named after the command (`agents list --config F`)
+    as well as before it; given in both places, the later one wins."""
+    parser = subparsers.add_parser(name, help=help_text, description=help_text, **kwargs)
+    parser.add_argument(
+        "--config", metavar="PATH", default=argparse.SUPPRESS, help="config file (as before the command)"
+    )
+    return parser
 
 
 def add_json_flag(parser: argparse.ArgumentParser) -> None:
@@ -270,8 +278,9 @@ def command(handler: Handler) -> Handler:
                 os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
                 return 1
             except KeyboardInterrupt:
-                print("modeldesk: interrupted", file=sys.stderr)
-                return 130
+                from .main import report_interrupted
+
+                return report_interrupted(as_json=wants_json(args), command=getattr(args, "command", None))
 
     return run
 
@@ -348,6 +357,8 @@ class Session:
         """Write through the store (re-read under its lock) and refresh the view. With
         ``--dry-run`` the edits are applied to a copy in memory instead, so the command
         reports exactly what the apply would give and nothing is written."""
+        from modeldesk.core.edits import apply_edit
+
         if self.dry_run:
             preview = self.config.model_copy(deep=True)
             for edit in edits:
@@ -359,6 +370,11 @@ class Session:
         self.config = self.store.apply(*edits)
         self._resolver = None
         return self.config
+
+    def policy_model_ids(self) -> set[str]:
+        """The organization policy's model ids: a model added to the config must not take
+        one of them (the config's would hide the policy's)."""
+        return {m.id for m in self.policy.models} if self.policy is not None else set()
 
     def model_warnings(self, models: Sequence[str]) -> list[str]:
         """Warnings for ids that cannot be used yet. Lists may still name them: the

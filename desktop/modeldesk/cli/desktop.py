@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from modeldesk.core.errors import ModelDeskError
-from modeldesk.resources import APP_ID, DESKTOP_FILE, METAINFO_FILE, PNG_SIZES, resource, resource_path
+from modeldesk.resource_files import APP_ID, DESKTOP_FILE, METAINFO_FILE, PNG_SIZES, resource, resource_path
 
 from .common import SubParsers, add_command, print_json, wants_json
 

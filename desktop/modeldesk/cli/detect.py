@@ -5,11 +5,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from modeldesk.core.errors import ModelDeskError
 from modeldesk.runtime.local_servers import DEFAULT_TIMEOUT_S, PORTS_ENV, add_edit, detect, plan_add, port_table
 
 from .argparsing import seconds
-from .common import Session, SubParsers, add_command, print_json, table, wants_json
+from .common import (
+    Session,
+    SubParsers,
+    UsageError,
+    add_command,
+    clean_text,
+    print_json,
+    table,
+    wants_json,
+)
 
 
 def register_detect(group: SubParsers) -> None:
@@ -30,7 +38,7 @@ def register_detect(group: SubParsers) -> None:
         type=seconds,
         default=DEFAULT_TIMEOUT_S,
         metavar="S",
-        help=f"seconds to wait for each port (default {DEFAULT_TIMEOUT_S:g})",
+        help=f"seconds to wait for each port, above 0 (default {DEFAULT_TIMEOUT_S:g})",
     )
 
 
@@ -38,13 +46,14 @@ def run_detect(args: argparse.Namespace) -> int:
     try:
         servers = port_table()
     except ValueError as exc:
-        raise ModelDeskError(str(exc)) from None
+        raise UsageError(str(exc)) from None
     found = asyncio.run(detect(servers, timeout_s=args.timeout))
     result: dict[str, object] = {"found": [f.to_json() for f in found]}
     added_text: list[str] = []
     if args.add and found:
-        session = Session(args)
-        plan = plan_add(session.config, found)
+        # Adding creates the config file, as every adding command does.
+        session = Session(args, create=True)
+        plan = plan_add(session.config, found, reserved=session.policy_model_ids())
         edit = add_edit(plan)
         if edit is not None:
             session.apply(edit)
@@ -52,12 +61,17 @@ def run_detect(args: argparse.Namespace) -> int:
             "providers": [p.id for p in plan.providers],
             "models": plan.models_added,
             "already_configured": plan.existing,
+            "skipped": {
+                provider_id: [{"name": s.name, "reason": s.reason} for s in imported.skipped]
+                for provider_id, imported in plan.imports.items()
+                if imported.skipped
+            },
         }
         added_text.extend(f"Added provider '{p.id}' ({p.base_url})" for p in plan.providers)
         for base_url, provider_id in plan.existing.items():
             added_text.append(f"{base_url} is already the provider '{provider_id}'")
-        for provider_id, count in plan.models_added.items():
-            added_text.append(f"  {provider_id}: {count} new model(s)")
+        for provider_id, imported in plan.imports.items():
+            added_text.append(f"  {provider_id}: {imported.summary()}")
     if wants_json(args):
         print_json(result)
         return 0
@@ -72,7 +86,7 @@ def run_detect(args: argparse.Namespace) -> int:
         )
     )
     if added_text:
-        print("\n" + "\n".join(added_text))
+        print("\n" + "\n".join(clean_text(line, keep_newlines=False) for line in added_text))
     elif not args.add:
         print("\nAdd them with: modeldesk providers detect --add")
     return 0

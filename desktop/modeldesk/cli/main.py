@@ -103,6 +103,34 @@ def run_command(args: argparse.Namespace) -> int:
     return int(args.handler(args))
 
 
+EXIT_INTERRUPTED = 130
+INTERRUPTED = "Interrupted (Ctrl+C); nothing more was sent."
+
+
+def report_interrupted(*, as_json: bool, command: str | None) -> int:
+    """Ctrl+C outside a running request: a line (or, with --json, the error object; `run`'s
+    with its empty attempt list) instead of a traceback, and exit 130."""
+    if as_json:
+        import json
+
+        data: dict[str, object] = {"error": {"code": "cancelled", "message": INTERRUPTED}}
+        if command == "run":
+            data["attempts"] = []
+        print(json.dumps(data, indent=2))
+    else:
+        print("modeldesk: interrupted", file=sys.stderr)
+    return EXIT_INTERRUPTED
+
+
+def interrupted(argv: Sequence[str]) -> int:
+    """:func:`report_interrupted` for Ctrl+C before the arguments were parsed (modules are
+    still loading in the first fraction of a second): --json and the command are read from
+    ``argv`` as written."""
+    words = list(argv)
+    options = words[: words.index("--")] if "--" in words else words
+    return report_interrupted(as_json="--json" in options, command=command_name(words))
+
+
 def install_redacting_excepthook() -> None:
     """An unexpected exception's traceback is printed with every key and password this
     process has read redacted (its messages may quote them: a URL, a header)."""
@@ -119,12 +147,16 @@ def install_redacting_excepthook() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command. Without a command there is nothing to run here: the usage is
     printed (exit 2); `modeldesk` itself opens the app in that case."""
-    args = parse_args(sys.argv[1:] if argv is None else argv)
-    if args.command is None:
-        build_parser().print_usage(sys.stderr)
-        print("modeldesk: give a command (see --help); without one, `modeldesk` opens the app", file=sys.stderr)
-        return 2
-    return run_command(args)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = parse_args(arguments)
+        if args.command is None:
+            build_parser().print_usage(sys.stderr)
+            print("modeldesk: give a command (see --help); without one, `modeldesk` opens the app", file=sys.stderr)
+            return 2
+        return run_command(args)
+    except KeyboardInterrupt:
+        return interrupted(arguments)
 
 
 if __name__ == "__main__":

@@ -4,14 +4,29 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import fnmatch
 
+from modeldesk.core.edits import AddItem, Batch
 from modeldesk.core.errors import ModelDeskError
-from modeldesk.core.schema import Provider
+from modeldesk.core.model_import import plan_import
+from modeldesk.core.schema import Model, Provider, dump_config
 from modeldesk.runtime.errors import ProviderError
 from modeldesk.runtime.provider_probe import DEFAULT_TIMEOUT_S, check_providers, list_models
+from modeldesk.runtime.providers import RemoteModel
 
 from .argparsing import seconds
-from .common import Session, SubParsers, add_group, add_json_flag, add_parser, command, print_json, table, wants_json
+from .common import (
+    Session,
+    SubParsers,
+    add_group,
+    add_json_flag,
+    add_parser,
+    clean_text,
+    command,
+    print_json,
+    table,
+    wants_json,
+)
 
 
 class UnknownProviderError(ModelDeskError):
@@ -106,9 +121,7 @@ def run_models(args: argparse.Namespace) -> int:
     except ProviderError as exc:
         raise ModelDeskError(f"Provider '{provider.id}' did not list its models: {exc.message}") from None
     if args.import_models:
-        from .registry import import_remote_models
-
-        return import_remote_models(args, session, provider, [(m.id, m.label, m.context_window) for m in remote])
+        return _import_models(args, session, provider, remote)
     # Which config models already point at each remote name on this provider.
     configured: dict[str, list[str]] = {}
     for model in session.resolver.models.values():
@@ -137,3 +150,60 @@ def run_models(args: argparse.Namespace) -> int:
             )
         )
     return 0
+
+
+def _import_models(args: argparse.Namespace, session: Session, provider: Provider, remote: list[RemoteModel]) -> int:
+    """`providers models ID --import [--match GLOB] [--dry-run]`: the same import as the
+    app's Fetch models and `providers detect --add` (ids, catalog facts, reasons)."""
+    chosen = [m for m in remote if not args.match or fnmatch.fnmatchcase(m.id, args.match)]
+    plan = plan_import(session.config, provider.id, chosen, reserved=session.policy_model_ids())
+    if plan.models and not args.dry_run:
+        label = f"Import models of {provider.id}"
+        session.apply(Batch(tuple(AddItem("models", m) for m in plan.models), label=label))
+    skipped = [{"name": name, "reason": "already in the config"} for name in plan.already]
+    skipped += [{"name": s.name, "reason": s.reason} for s in plan.skipped]
+    if wants_json(args):
+        added = [dump_config(m) for m in plan.models]
+        print_json({"provider": provider.id, "dry_run": bool(args.dry_run), "added": added, "skipped": skipped})
+        return 0
+    if plan.models:
+        print(
+            table(
+                ("ID", "NAME", "CONTEXT", "TOOLS", "VISION", "PRICE IN/OUT $/M"),
+                (
+                    (
+                        m.id,
+                        m.name,
+                        m.context_window,
+                        _known(m.capabilities.tools),
+                        _known(m.capabilities.vision),
+                        _price(m),
+                    )
+                    for m in plan.models
+                ),
+            )
+        )
+    for item in skipped:
+        print(clean_text(f"skipped {item['name']}: {item['reason']}", keep_newlines=False))
+    verb = "would be added" if args.dry_run else "added"
+    count = len(plan.models)
+    print(
+        f"{count} model{'' if count == 1 else 's'} {verb}."
+        + (" Nothing was written (dry run)." if args.dry_run else "")
+    )
+    return 0
+
+
+def _known(value: bool | None) -> str | None:
+    return None if value is None else ("yes" if value else "no")
+
+
+def _price(model: Model) -> str | None:
+    price = model.price
+    if price.input is None and price.output is None:
+        return None
+    return f"{_number(price.input)} / {_number(price.output)}"
+
+
+def _number(value: float | None) -> str:
+    return "?" if value is None else f"{value:g}"

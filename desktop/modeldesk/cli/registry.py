@@ -1,5 +1,5 @@
 """The registry from the command line: `providers add|remove|set|enable|disable|set-key`,
-`providers models ID --import`, and `models add|remove|set|enable|disable`.
+`models add|remove|set|enable|disable`.
 
 Keys: `providers set-key` reads the key from standard input (when it is not a terminal) or
 from a hidden prompt, stores it in the OS keyring and points the provider at that entry.
@@ -9,18 +9,19 @@ The key is never echoed, printed, or written to the config file.
 from __future__ import annotations
 
 import argparse
-import fnmatch
 import getpass
+import logging
 import sys
 from collections.abc import Sequence
 from typing import Any
 
 from modeldesk.core.checks import model_values
-from modeldesk.core.edits import AddItem, Batch, Collection, Edit, RemoveItem, UpdateItem
+from modeldesk.core.edits import AddItem, Batch, Collection, RemoveItem, UpdateItem
 from modeldesk.core.errors import EditError, ModelDeskError
 from modeldesk.core.item_edits import RemoveProvider
 from modeldesk.core.key_value import UnusableKey, clean_key
 from modeldesk.core.schema import Model, Provider, model_list
+from modeldesk.core.urls import plain_http_key_warning
 
 from .common import (
     Session,
@@ -32,12 +33,11 @@ from .common import (
     emit_warnings,
     print_json,
     read_stdin_text,
-    table,
     validated,
     wants_json,
 )
 
-PROVIDER_KINDS = ("openai", "anthropic")
+PROVIDER_KINDS = ("openai", "anthropic", "simulated")
 
 
 class KeyringError(ModelDeskError):
@@ -51,17 +51,18 @@ def register_provider_commands(group: SubParsers) -> None:
     p = add_command(
         group,
         "add",
-        "Add a provider (an OpenAI-compatible server or the Anthropic API).",
+        "Add a provider (an OpenAI-compatible server, the Anthropic API, or the offline simulated kind).",
         add_provider,
         epilog="Examples:\n"
         "  modeldesk providers add openai --kind openai --base-url https://api.openai.com/v1 --key-env OPENAI_API_KEY\n"
         "  modeldesk providers add local --kind openai --base-url http://127.0.0.1:11434/v1\n"
         "  modeldesk providers add anthropic --kind anthropic --base-url https://api.anthropic.com\n"
-        "    then: modeldesk providers set-key anthropic",
+        "    then: modeldesk providers set-key anthropic\n"
+        "  modeldesk providers add demo --kind simulated       (answers in-process; no URL, no key)",
     )
     p.add_argument("provider", metavar="ID")
     p.add_argument("--kind", required=True, choices=PROVIDER_KINDS, help="the API it speaks")
-    p.add_argument("--base-url", required=True, metavar="URL", help="for openai: up to and including /v1")
+    p.add_argument("--base-url", metavar="URL", help="for openai: up to and including /v1 (not for simulated)")
     _key_options(p)
     p.add_argument("--label", help="a name for people")
     p.add_argument("--disabled", action="store_true", help="add it switched off")
@@ -133,7 +134,11 @@ def _provider_json(provider: Provider) -> dict[str, Any]:
 
 def add_provider(args: argparse.Namespace) -> int:
     session = Session(args, create=True)
-    fields: dict[str, Any] = {"id": args.provider, "kind": args.kind, "base_url": args.base_url}
+    if args.base_url is None and args.kind != "simulated":
+        raise UsageError(f"A provider of kind {args.kind} needs --base-url URL.")
+    fields: dict[str, Any] = {"id": args.provider, "kind": args.kind}
+    if args.base_url is not None:
+        fields["base_url"] = args.base_url
     ref = _key_ref(args)
     if ref is not None:
         fields["api_key"] = ref
@@ -143,7 +148,7 @@ def add_provider(args: argparse.Namespace) -> int:
         fields["enabled"] = False
     provider = validated(Provider, fields, "Cannot add this provider")
     session.apply(AddItem("providers", provider))
-    return _provider_report(args, provider, f"Added provider {provider.id}.")
+    return _provider_report(args, provider, f"Added provider {provider.id}.", _transport_warning(provider))
 
 
 def set_provider(args: argparse.Namespace) -> int:
@@ -169,7 +174,7 @@ def set_provider(args: argparse.Namespace) -> int:
     session.apply(UpdateItem("providers", provider.id, changes))
     updated = session.config.provider(provider.id)
     assert updated is not None
-    return _provider_report(args, updated, f"Changed provider {provider.id}.")
+    return _provider_report(args, updated, f"Changed provider {provider.id}.", _transport_warning(updated))
 
 
 def remove_provider(args: argparse.Namespace) -> int:
@@ -199,8 +204,8 @@ def remove_provider(args: argparse.Namespace) -> int:
 
 def set_key(args: argparse.Namespace) -> int:
     import keyring
-    import keyring.errors
 
+    from modeldesk.runtime.keyring_errors import keyring_error_text
     from modeldesk.runtime.secrets import KEYRING_SERVICE
 
     session = Session(args)
@@ -210,10 +215,12 @@ def set_key(args: argparse.Namespace) -> int:
     key = _read_key(provider.id)
     try:
         keyring.set_password(KEYRING_SERVICE, entry, key)
-    except keyring.errors.KeyringError as exc:
+    except Exception as exc:  # noqa: BLE001 - the library and each backend (D-Bus, KWallet...) raise their own
+        # The library's own text goes to the log file only; the person reads what it means.
+        logging.getLogger("modeldesk.cli").warning("keyring refused to store a key: %s: %s", type(exc).__name__, exc)
         raise KeyringError(
-            f"Cannot store the key in the OS keyring ({type(exc).__name__}: {exc}). Keep it in an environment "
-            f"variable instead: modeldesk providers set {provider.id} --key-env VAR"
+            f"Cannot store the key for {provider.id} in the OS keyring. {keyring_error_text(exc)} "
+            f"For an environment variable: modeldesk providers set {provider.id} --key-env VAR"
         ) from None
     changed = current is None or current.keyring != entry
     if changed:
@@ -256,60 +263,18 @@ def _read_key(provider_id: str) -> str:
     return key
 
 
-def _provider_report(args: argparse.Namespace, provider: Provider, summary: str) -> int:
+def _transport_warning(provider: Provider) -> list[str]:
+    """The warning `config validate` gives for a key sent over plain http to another host."""
+    text = plain_http_key_warning(provider.id, provider.base_url, provider.api_key is not None)
+    return [] if text is None else [text]
+
+
+def _provider_report(args: argparse.Namespace, provider: Provider, summary: str, warnings: list[str]) -> int:
     if wants_json(args):
-        print_json({"provider": _provider_json(provider)})
+        print_json({"provider": _provider_json(provider), "warnings": warnings})
     else:
+        emit_warnings(warnings)
         print(clean_text(summary))
-    return 0
-
-
-def import_remote_models(
-    args: argparse.Namespace,
-    session: Session,
-    provider: Provider,
-    remote_names: Sequence[tuple[str, str | None, int | None]],
-) -> int:
-    """`providers models ID --import [--match GLOB] [--dry-run]`: add a config model for each
-    remote model not yet in the config (its id is the remote name when that id is free)."""
-    configured = {m.name for m in session.resolver.models.values() if m.provider == provider.id}
-    taken = set(session.resolver.models)
-    added: list[dict[str, Any]] = []
-    skipped: list[dict[str, str]] = []
-    edits: list[Edit] = []
-    for name, label, context_window in remote_names:
-        if args.match and not fnmatch.fnmatchcase(name, args.match):
-            continue
-        if name in configured:
-            skipped.append({"name": name, "reason": "already in the config"})
-            continue
-        if name in taken:
-            skipped.append({"name": name, "reason": f"the id '{name}' is used by another model"})
-            continue
-        fields: dict[str, Any] = {"id": name, "provider": provider.id, "name": name}
-        if label and label != name:
-            fields["label"] = label
-        if context_window:
-            fields["context_window"] = context_window
-        try:
-            model = validated(Model, fields, f"model '{name}'")
-        except EditError as exc:
-            skipped.append({"name": name, "reason": exc.message})
-            continue
-        taken.add(name)
-        added.append(model.model_dump(mode="json", exclude_none=True, exclude_defaults=True))
-        edits.append(AddItem("models", model))
-    if edits and not args.dry_run:
-        session.apply(Batch(tuple(edits), label=f"Import models of {provider.id}"))
-    if wants_json(args):
-        print_json({"provider": provider.id, "dry_run": bool(args.dry_run), "added": added, "skipped": skipped})
-        return 0
-    if added:
-        print(table(("ID", "NAME", "CONTEXT"), ((m["id"], m["name"], m.get("context_window")) for m in added)))
-    for item in skipped:
-        print(clean_text(f"skipped {item['name']}: {item['reason']}", keep_newlines=False))
-    verb = "would be added" if args.dry_run else "added"
-    print(f"{len(added)} model(s) {verb}." + (" Nothing was written (dry run)." if args.dry_run else ""))
     return 0
 
 

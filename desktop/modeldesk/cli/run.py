@@ -42,11 +42,12 @@ from modeldesk.runtime.events import (
 from modeldesk.runtime.history_record import run_record
 from modeldesk.runtime.policy import CAPABILITIES
 from modeldesk.runtime.secrets import key_transport_warnings
-from modeldesk.runtime.simulate import parse_simulations
+from modeldesk.runtime.simulate import Simulation, parse_simulations, unknown_targets
 
 from .common import (
     Session,
     SubParsers,
+    UsageError,
     add_json_flag,
     add_parser,
     add_resolution_options,
@@ -136,9 +137,13 @@ def _run(args: argparse.Namespace, outcome: _Outcome) -> int:
     outcome.prompt = prompt
     session = Session(args)
     outcome.config_path = str(session.store.path.absolute())
+    if args.simulation is not None:
+        _check_simulated_targets(args.simulation, session)
     _, resolution = resolve_for(session.resolver, args)
     outcome.resolution = resolution
     emit_warnings(resolution.warnings)
+    if args.simulation is not None:
+        emit_warnings(_idle_simulations(args.simulation, session, resolution))
     used = {session.resolver.models[m].provider for m in resolution.models}
     emit_warnings(key_transport_warnings(p for p in session.resolver.providers.values() if p.id in used))
     printer = _Printer(json_mode=wants_json(args), quiet=args.quiet)
@@ -187,6 +192,30 @@ def _run(args: argparse.Namespace, outcome: _Outcome) -> int:
             assert result.error is not None
             print(f"modeldesk: {clean_text(result.error['message'])}", file=sys.stderr)
     return 0 if result.ok else 1
+
+
+def _check_simulated_targets(simulation: Simulation, session: Session) -> None:
+    """A --simulate target that names nothing known is refused: it would rehearse nothing."""
+    models, providers = session.resolver.models, session.resolver.providers
+    unknown = unknown_targets(simulation, models, providers)
+    if unknown:
+        names = ", ".join(f"'{t}'" for t in unknown)
+        known = ", ".join(sorted(models)[:20]) or "none"
+        raise UsageError(
+            f"--simulate: there is no model or provider {names} (models: {known}"
+            + (", ..." if len(models) > 20 else "")
+            + "); nothing was run."
+        )
+
+
+def _idle_simulations(simulation: Simulation, session: Session, resolution: Resolution) -> list[str]:
+    """Warnings for simulated targets this run never tries (known, but not in its list)."""
+    tried_providers = {session.resolver.models[m].provider for m in resolution.models}
+    return [
+        f"--simulate {target}: this run does not try it (models: {', '.join(resolution.models)})"
+        for target in simulation.faults
+        if target not in resolution.models and target not in tried_providers
+    ]
 
 
 class _Outcome:

@@ -115,7 +115,8 @@ def parse_json(raw: bytes, where: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         place = f"line {exc.lineno}, column {exc.colno}: {exc.msg}"
-        raise ConfigError(f"{where}: {place}", [place]) from None
+        # Says what the file is not before the parser's own detail.
+        raise ConfigError(f"{where}: not valid JSON ({place})", [place]) from None
     except (RecursionError, ValueError) as exc:  # a limit (nesting, digits)
         raise parse_error(exc, text, where) or exc from None
 

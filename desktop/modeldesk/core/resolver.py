@@ -32,9 +32,8 @@ from collections.abc import Callable
 from typing import Any
 
 from .errors import NoModelConfiguredError, UnknownAgentError, UnusableModelError
+from .schema import PLACEHOLDER as PLACEHOLDER  # "default" in a list: inherit (kept importable from here)
 from .schema import WILDCARD, Agent, Config, Model, ModelValue, Policy, Project, Provider, model_list
-
-PLACEHOLDER = "default"
 
 # Reason texts shared by the trace, the CLI and the app.
 NOT_SET = "not set"

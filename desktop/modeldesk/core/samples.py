@@ -66,7 +66,7 @@ def sample_config() -> Config:
             api_key=ApiKeyRef(keyring="anthropic"),
         ),
         Provider(id="local", kind="openai", base_url="http://127.0.0.1:8080/v1", label="Local (llama.cpp)"),
-        Provider(id="demo", kind="simulated", base_url="http://simulated.invalid/v1", label="Simulated (offline)"),
+        Provider(id="demo", kind="simulated", label="Simulated (offline)"),
     ]
     models = [
         _model("gpt-4o", "openai", "GPT-4o", 128_000, tools=True, vision=True),

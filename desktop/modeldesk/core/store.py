@@ -32,19 +32,21 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from pydantic import BaseModel, ValidationError
 
 from . import limits
-from .edits import Edit, apply_edit
 from .errors import ConfigError, ConfigTooNewError, EditError, ModelDeskError, StoreError
 from .migrations import MigrationError, file_version, migrate
 from .paths import policy_path as default_policy_path
 from .schema import SCHEMA_VERSION, Config, Policy, dump_config, unique_ids
 from .urls import has_credentials
 from .validation_text import schema_problems
+
+if TYPE_CHECKING:  # imported where edits are applied: reading a config needs none
+    from .edits import Edit
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
@@ -321,6 +323,9 @@ class ConfigStore:
         except OSError as exc:
             raise StoreError(f"Cannot read {self.path}: {exc.strerror}") from None
         fingerprint = (st.st_mtime_ns, st.st_size, st.st_ino)
+        config = _valid_current(raw)
+        if config is not None:
+            return _Loaded(raw, config, SCHEMA_VERSION, fingerprint)
         try:
             data = _parse(raw, str(self.path))
             try:
@@ -412,6 +417,8 @@ class ConfigStore:
         """:meth:`apply`, also telling which file the edits were replayed on and which was
         written, so a caller holding the config in memory knows whether anyone else
         changed the file since it last looked (then it adopts ``config``)."""
+        from .edits import apply_edit
+
         with self._locked():
             kept, self._written = self._written, None  # put back only after a clean write
             current: _Loaded | None = None
@@ -482,6 +489,26 @@ def remove_stale_temps(path: Path) -> None:
             if pattern.fullmatch(entry.name):
                 with contextlib.suppress(OSError):
                     entry.unlink()
+
+
+_VERSION_VALUE = re.compile(rb'"schema_version"\s*:\s*([^\s,}\]]*)')
+
+
+def _valid_current(raw: bytes) -> Config | None:
+    """The config in ``raw`` when it is a valid file of the current version, parsed and
+    validated in one pass by pydantic's own JSON parser (half the cost of ``json.loads``, a
+    nesting check and ``model_validate``); ``None`` for anything else (empty, older, newer,
+    broken, too deep, out of a limit), which then takes the careful path and its messages.
+    The schema holds no free-form JSON, so nothing nested past the limit can validate."""
+    body = raw.removeprefix(b"\xef\xbb\xbf")
+    # Pydantic would take `true` or `1.0` for version 1; the careful path refuses them.
+    if _VERSION_VALUE.findall(body) != [b"1"]:
+        return None
+    try:
+        config = Config.model_validate_json(body)
+    except (ValidationError, ValueError, RecursionError):
+        return None
+    return config if "schema_version" in config.model_fields_set else None
 
 
 def _parse(raw: bytes, where: str) -> dict[str, Any]:

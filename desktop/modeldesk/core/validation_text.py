@@ -27,8 +27,45 @@ PATTERN_WORDS = {
 # (``str``, ``list[str]``, ``function-after[...]``); they are not keys of the file.
 _UNION_MEMBER = re.compile(r"^(str|int|float|bool|none|[a-z-]+\[.*\])$")
 
-# What pydantic says when a ModelValue (text or list of text) is neither.
-_MODEL_VALUE_MESSAGES = {"Input should be a valid string", "Input should be a valid list"}
+# pydantic's error types, in the project's words (its own sentences name Python types:
+# "Input should be a valid dictionary or instance of ApiKeyRef").
+_TYPE_WORDS = {
+    "missing": "required, but not given",
+    "string_type": "expected text",
+    "list_type": "expected a list ([...])",
+    "dict_type": "expected an object ({...})",
+    "model_type": "expected an object ({...})",
+    "model_attributes_type": "expected an object ({...})",
+    "int_type": "expected a whole number",
+    "int_parsing": "expected a whole number",
+    "int_from_float": "expected a whole number",
+    "float_type": "expected a number",
+    "float_parsing": "expected a number",
+    "bool_type": "expected true or false",
+    "bool_parsing": "expected true or false",
+    "finite_number": "expected a finite number",
+}
+# An object of these classes is written in the file as shown.
+_OBJECT_WORDS = {
+    "ApiKeyRef": 'expected {"env": "VARIABLE"} or {"keyring": "ENTRY"}: the file names where the key is kept, '
+    "never the key itself",
+}
+# Bounds: pydantic's error type -> the sentence, from its ``ctx``.
+_BOUND_WORDS = {
+    "greater_than": "must be more than {gt}",
+    "greater_than_equal": "must be {ge} or more",
+    "less_than": "must be less than {lt}",
+    "less_than_equal": "must be {le} or less",
+    "too_long": "must have at most {max_length} items",
+    "string_too_long": "must be at most {max_length} characters long",
+}
+
+# Errors about a field the input does not have (pydantic's "missing", and "required" that
+# the schema raises for a field only some kinds need).
+_ABSENT = frozenset({"missing", "required"})
+
+# What is said when a ModelValue (text or list of text) is neither.
+_MODEL_VALUE_MESSAGES = {_TYPE_WORDS["string_type"], _TYPE_WORDS["list_type"]}
 MODEL_VALUE_WORDS = "expected a model id (text) or a list of model ids"
 
 
@@ -66,12 +103,34 @@ def error_place(loc: tuple[Any, ...] | list[Any], data: Any = None) -> str:
 def error_message(error: ErrorDetails) -> str:
     """What is wrong, for one pydantic error."""
     kind = error["type"]
+    ctx = error.get("ctx") or {}
     if kind == "extra_forbidden":
         return "unknown field (check the spelling)"
     if kind == "string_pattern_mismatch":
-        pattern = str((error.get("ctx") or {}).get("pattern", ""))
-        return PATTERN_WORDS.get(pattern, "not in the expected form")
+        return PATTERN_WORDS.get(str(ctx.get("pattern", "")), "not in the expected form")
+    if kind in ("model_type", "model_attributes_type") and str(ctx.get("class_name")) in _OBJECT_WORDS:
+        return _OBJECT_WORDS[str(ctx["class_name"])]
+    if kind in _TYPE_WORDS:
+        return _TYPE_WORDS[kind]
+    if kind == "string_too_short":
+        return (
+            "must not be empty"
+            if ctx.get("min_length") == 1
+            else f"must be at least {ctx.get('min_length')} characters long"
+        )
+    if kind == "literal_error":
+        return f"must be {ctx.get('expected')}"
+    if kind in _BOUND_WORDS:
+        try:
+            return _BOUND_WORDS[kind].format(**{k: _bound(v) for k, v in ctx.items()})
+        except (KeyError, IndexError):
+            pass
     return str(error["msg"]).removeprefix("Value error, ")
+
+
+def _bound(value: Any) -> Any:
+    """A bound as people write it: 1 rather than 1.0."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def schema_problems(exc: ValidationError, data: Any = None) -> list[str]:
@@ -80,7 +139,7 @@ def schema_problems(exc: ValidationError, data: Any = None) -> list[str]:
     by_place: dict[str, list[str]] = {}
     for error in exc.errors(include_url=False):
         loc = tuple(error["loc"])
-        if error["type"] == "missing" and loc:
+        if error["type"] in _ABSENT and loc:
             # The missing key is not in the data, so it is placed after its parent.
             parent = error_place(loc[:-1], data)
             place = f"{parent}.{loc[-1]}" if parent != TOP_LEVEL else str(loc[-1])

@@ -48,7 +48,7 @@ def run_record(
         ],
         answered_by=result.model if result.ok else None,
         source=source,
-        config_path=None if config_path is None else str(config_path),
+        config_path=None if config_path is None else str(Path(config_path).absolute()),  # as the CLI records it
         error_code=None if result.error is None else result.error.get("code"),
         error_message=None if result.error is None else result.error.get("message"),
         input_tokens=usage.get("prompt_tokens"),

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
 from modeldesk.core.edits import AddItem, Batch, Edit
-from modeldesk.core.model_import import models_to_import
+from modeldesk.core.model_import import ImportPlan, plan_import
 from modeldesk.core.presets import Preset, free_provider_id, local_servers, preset
 from modeldesk.core.schema import Config, Provider
 
@@ -58,6 +59,7 @@ class AddPlan:
 
     providers: list[Provider] = field(default_factory=list)
     models_added: dict[str, int] = field(default_factory=dict)  # provider id -> new models
+    imports: dict[str, ImportPlan] = field(default_factory=dict)  # provider id -> its import, with reasons
     existing: dict[str, str] = field(default_factory=dict)  # base URL -> provider already there
     edits: list[Edit] = field(default_factory=list)
 
@@ -70,9 +72,15 @@ def port_table(environ: dict[str, str] | None = None) -> tuple[Preset, ...]:
     table: list[Preset] = []
     for part in raw.split(","):
         name, _, port_text = part.strip().rpartition("=")
+        port_text = port_text.strip()
+        if not (len(port_text) <= 5 and port_text.isascii() and port_text.isdigit() and 0 < int(port_text) < 65536):
+            shown = part.strip()[:60]
+            raise ValueError(
+                f"{PORTS_ENV}: '{shown}' does not end in a port number from 1 to 65535 "
+                "(expected name=port or port, separated by commas: ollama=11500,8081)"
+            )
         port = int(port_text)
-        if not 0 < port < 65536:
-            raise ValueError(f"{PORTS_ENV}: port {port} is out of range")
+        name = name.strip()
         known = preset(name) if name else None
         label = known.label if known else (name or f"port-{port}")
         table.append(Preset(name or f"port-{port}", label, "openai", f"http://127.0.0.1:{port}/v1", None, port))
@@ -99,9 +107,11 @@ async def detect(servers: tuple[Preset, ...] | None = None, timeout_s: float = D
     return [r for r in results if r is not None]
 
 
-def plan_add(config: Config, found: list[Found]) -> AddPlan:
+def plan_add(config: Config, found: list[Found], *, reserved: Collection[str] = ()) -> AddPlan:
     """Providers for the servers not configured yet (same base URL = already there) and
-    the models each one lists that the registry lacks, as edits for one undo step."""
+    the models each one lists that the registry lacks (the one import path,
+    :func:`~modeldesk.core.model_import.plan_import`; ``reserved``: model ids the policy
+    holds), as edits for one undo step."""
     plan = AddPlan()
     taken = {p.id for p in config.providers}
     by_url = {p.base_url.rstrip("/"): p.id for p in config.providers}
@@ -117,10 +127,11 @@ def plan_add(config: Config, found: list[Found]) -> AddPlan:
             plan.providers.append(provider)
             plan.edits.append(AddItem("providers", provider))
             working.providers.append(provider)
-        new, _skipped = models_to_import(working, provider_id, item.models)
-        working.models.extend(new)
-        plan.models_added[provider_id] = len(new)
-        plan.edits.extend(AddItem("models", m) for m in new)
+        imported = plan_import(working, provider_id, item.models, reserved=reserved)
+        working.models.extend(imported.models)
+        plan.imports[provider_id] = imported
+        plan.models_added[provider_id] = len(imported.models)
+        plan.edits.extend(AddItem("models", m) for m in imported.models)
     return plan
 
 

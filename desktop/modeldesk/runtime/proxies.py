@@ -83,11 +83,11 @@ def proxy_url(scheme: str, value: str) -> str:
 
 def _shown(value: str) -> str:
     """A proxy setting for a message: on one line, without a password."""
-    text = one_line(value)[:200]
-    if "@" in text:
+    text = one_line(value)
+    if "@" in text:  # masked before it is cut: a cut could leave the password's start
         scheme, sep, rest = text.rpartition("://")
         text = f"{scheme}{sep}***@{rest.rsplit('@', 1)[1]}"
-    return repr(text)
+    return repr(text[:200])
 
 
 class _Refused(httpx.AsyncBaseTransport):

@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
+from modeldesk.core.redaction import redact
 from modeldesk.core.text import one_line
 
 # Bounds on one reply: far above what the cooldown store reads (one hash per config
@@ -174,7 +175,9 @@ class BoundedRedis:
         if kind == b"+":
             return _text(rest)
         if kind == b"-":
-            raise RedisFault(f"the server answered: {one_line(rest.decode('utf-8', 'replace'))[:120]}")
+            # Redacted before it is cut: a server may echo the AUTH password in its error.
+            said = one_line(redact(rest.decode("utf-8", "replace")))
+            raise RedisFault(f"the server answered: {said[:120]}")
         if kind == b":":
             return _number(rest)
         if kind == b"$":

@@ -107,6 +107,13 @@ def parse_simulations(specs: Iterable[str] | Mapping[str, str]) -> Simulation:
     return Simulation(faults)
 
 
+def unknown_targets(simulation: Simulation, model_ids: Iterable[str], provider_ids: Iterable[str]) -> list[str]:
+    """The simulated targets that are neither a known model nor a known provider: a typo
+    there would rehearse nothing, silently."""
+    known = set(model_ids) | set(provider_ids)
+    return [target for target in simulation.faults if target not in known]
+
+
 def _split(spec: str) -> tuple[str, str]:
     target, sep, fault = spec.partition("=")
     if not sep:

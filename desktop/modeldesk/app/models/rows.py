@@ -39,6 +39,12 @@ def rename_from_cell(
         return False
     if name == old_name:
         return True
+    items = document.config.squads if collection == "squads" else document.config.projects
+    taken = next((item for item in items if item.id != item_id and item.name.casefold() == name.casefold()), None)
+    if taken is not None:
+        # Two of one name cannot be told apart in lists and pickers.
+        report(f"There is already a {noun} “{taken.name}”: choose another name.")
+        return False
     try:
         document.perform(UpdateItem(collection, item_id, {"name": name}, label=f"Rename {noun} {old_name} to {name}"))
     except ModelDeskError as exc:

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from modeldesk.core.bulk import AgentsScope
-from modeldesk.core.edits import Batch, Edit, PutItem, RemoveItem, UpdateItem
+from modeldesk.core.edits import Batch, Edit, PutItem, RemoveAgent
 from modeldesk.core.schema import Agent
 
 from ..document import Document
@@ -286,15 +286,10 @@ class AgentsPage(QWidget):
         )
         if answer != QMessageBox.StandardButton.Yes:
             return
-        removing = set(ids)
-        edits: list[Edit] = [
-            UpdateItem("squads", squad.id, {"agents": [a for a in squad.agents if a not in removing]})
-            for squad in self._document.config.squads
-            if removing & set(squad.agents)
-        ]
-        edits += [RemoveItem("agents", agent_id) for agent_id in ids]
+        # Each agent leaves the squads that list it as they are when saved (RemoveAgent), so
+        # a member another program added meanwhile stays.
         label = f"Remove agent {ids[0]}" if len(ids) == 1 else f"Remove {counted(len(ids), 'agent')}"
-        self._perform(Batch(tuple(edits), label=label))
+        self._perform(Batch(tuple(RemoveAgent(agent_id) for agent_id in ids), label=label))
 
     def change_models(self) -> None:
         ids = self.selected_ids()

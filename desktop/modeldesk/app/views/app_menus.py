@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import PySide6
-from PySide6.QtCore import QSettings, Qt, QUrl
+from PySide6.QtCore import QRectF, QSettings, Qt, QUrl
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
@@ -17,6 +17,7 @@ from PySide6.QtGui import (
     QDesktopServices,
     QGuiApplication,
     QKeySequence,
+    QPainter,
     QPalette,
     QTextDocument,
 )
@@ -28,7 +29,10 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMenu,
+    QProxyStyle,
     QPushButton,
+    QStyle,
+    QStyleOption,
     QTableWidget,
     QTableWidgetItem,
     QTextBrowser,
@@ -76,6 +80,42 @@ def _dark_palette() -> QPalette:
     return palette
 
 
+class DarkFusionStyle(QProxyStyle):
+    """Fusion with check boxes and radio buttons you can see on a dark palette: Fusion
+    outlines them in a shade of the window colour, which on Dark is all but the colour of
+    the box itself, so an unticked box (a disabled model in the registry) vanished."""
+
+    INDICATORS = (
+        QStyle.PrimitiveElement.PE_IndicatorCheckBox,
+        QStyle.PrimitiveElement.PE_IndicatorItemViewItemCheck,
+        QStyle.PrimitiveElement.PE_IndicatorRadioButton,
+    )
+
+    def __init__(self) -> None:
+        super().__init__("Fusion")
+
+    def drawPrimitive(
+        self,
+        element: QStyle.PrimitiveElement,
+        option: QStyleOption,
+        painter: QPainter,
+        widget: QWidget | None = None,
+    ) -> None:
+        super().drawPrimitive(element, option, painter, widget)
+        if element not in self.INDICATORS:
+            return
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(option.palette.color(QPalette.ColorRole.PlaceholderText))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        box = QRectF(option.rect).adjusted(0.5, 0.5, -0.5, -0.5)
+        if element == QStyle.PrimitiveElement.PE_IndicatorRadioButton:
+            painter.drawEllipse(box)
+        else:
+            painter.drawRoundedRect(box, 2, 2)
+        painter.restore()
+
+
 def apply_theme(theme: str) -> None:
     """Light, Dark or System (as the desktop has it).
 
@@ -94,7 +134,9 @@ def apply_theme(theme: str) -> None:
     if hasattr(hints, "setColorScheme"):  # Qt 6.8+
         hints.setColorScheme(scheme)
     if theme == "Dark":
-        app.setStyle("Fusion")
+        style = DarkFusionStyle()
+        _system["dark_style"] = style  # Qt owns it once set; Python must not collect it first
+        app.setStyle(style)
         app.setPalette(_dark_palette())
     elif theme == "Light":
         app.setStyle("Fusion")

@@ -196,6 +196,11 @@ def origin_summary(run: RunRecord) -> str:
     return "app Test run" if run.origin == "app" else "CLI run"
 
 
+def agent_choice(name: str, agent_id: str) -> str:
+    """How the Agent filter lists an agent: "Analyst (analyst)", or the id alone."""
+    return agent_id if name == agent_id else f"{name} ({agent_id})"
+
+
 def run_summary(run: RunRecord, agent_name: str | None = None) -> str:
     """The selected run in two plain lines above its timeline (``agent_name``: the
     agent's name now, when it still exists)."""
@@ -231,34 +236,37 @@ def stats_text(stats: ModelStats | None) -> str:
 
 class ModelRecords:
     """Each model's record over the history (success rate, median latency) for the model
-    registry and pickers: read once, then again after a run is recorded or when older
-    than ``max_age_s`` (runs from the CLI). A history that cannot be read gives none."""
+    registry and pickers, from the runs of one config file (a model id names another
+    model in another file): read once, then again after a run is recorded, when older
+    than ``max_age_s`` (runs from the CLI) or for another file. A history that cannot be
+    read gives none."""
 
     def __init__(self, max_age_s: float = 30.0) -> None:
         self.max_age_s = max_age_s
         self._stats: dict[str, ModelStats] = {}
-        self._read: tuple[Path, float] | None = None  # (database, monotonic time read)
+        self._read: tuple[Path, Path | None, float] | None = None  # (database, config, monotonic time read)
         self._where = ""  # $MODELDESK_HISTORY when last read
 
-    def stats(self) -> dict[str, ModelStats]:
+    def stats(self, config: Path | None = None) -> dict[str, ModelStats]:
         # Asked once per painted cell: the time is checked first, and the path (which
         # follows $MODELDESK_HISTORY) only by the environment variable's text.
         now = time.monotonic()
         where = os.environ.get(HISTORY_ENV, "")
-        if self._read is not None and self._where == where and now - self._read[1] <= self.max_age_s:
+        fresh = self._read is not None and now - self._read[2] <= self.max_age_s
+        if fresh and self._where == where and self._read is not None and self._read[1] == config:
             return self._stats
         self._where = where
         path = HistoryStore().path
-        if self._read is None or self._read[0] != path or now - self._read[1] > self.max_age_s:
+        if not fresh or self._read is None or self._read[:2] != (path, config):
             try:
-                self._stats = HistoryStore(path, timeout_ms=READ_TIMEOUT_MS).model_stats()
+                self._stats = HistoryStore(path, timeout_ms=READ_TIMEOUT_MS).model_stats(config=config)
             except HistoryError:
                 self._stats = {}
-            self._read = (path, now)
+            self._read = (path, config, now)
         return self._stats
 
-    def text(self, model_id: str) -> str:
-        return stats_text(self.stats().get(model_id))
+    def text(self, model_id: str, config: Path | None = None) -> str:
+        return stats_text(self.stats(config).get(model_id))
 
     def invalidate(self, *_: object) -> None:
         self._read = None
@@ -540,7 +548,8 @@ class HistoryPage(QWidget):
     def _fill_filters(self) -> None:
         self._filters_stale = False
         config = self.document.config
-        self._fill(self.agent_combo, ANY_AGENT, [a.id for a in config.agents])
+        # Agents by name, with the id that tells two of one name apart.
+        self._fill(self.agent_combo, ANY_AGENT, [agent_choice(a.name, a.id) for a in config.agents])
         self._fill(self.model_combo, ANY_MODEL, sorted(self.document.resolver.models))
 
     @staticmethod
@@ -556,6 +565,21 @@ class HistoryPage(QWidget):
         combo.setEditText(typed or any_text)
         combo.blockSignals(False)
 
+    def _chosen_agent(self) -> str | None:
+        """The agent id the Agent filter names: a listed "Name (id)", an id, or a name."""
+        text = self._chosen(self.agent_combo, ANY_AGENT)
+        if text is None:
+            return None
+        config = self.document.config
+        if text.endswith(")") and " (" in text:
+            inner = text[text.rindex(" (") + 2 : -1]
+            if config.agent(inner) is not None:
+                return inner
+        if config.agent(text) is not None:
+            return text
+        named = next((a.id for a in config.agents if a.name.casefold() == text.casefold()), None)
+        return named or text  # runs of an agent that is gone are kept under its id
+
     @staticmethod
     def _chosen(combo: QComboBox, any_text: str) -> str | None:
         text = combo.currentText().strip()
@@ -564,7 +588,12 @@ class HistoryPage(QWidget):
     def set_filters(
         self, *, agent: str | None = None, model: str | None = None, failed: bool = False, fell_back: bool = False
     ) -> None:
-        for combo, value, any_text in ((self.agent_combo, agent, ANY_AGENT), (self.model_combo, model, ANY_MODEL)):
+        known = self.document.config.agent(agent) if agent else None
+        shown_agent = agent_choice(known.name, known.id) if known is not None else agent
+        for combo, value, any_text in (
+            (self.agent_combo, shown_agent, ANY_AGENT),
+            (self.model_combo, model, ANY_MODEL),
+        ):
             combo.blockSignals(True)
             combo.setEditText(value or any_text)
             combo.blockSignals(False)
@@ -597,9 +626,9 @@ class HistoryPage(QWidget):
         store = self._store()
         spend = Spend([], [])
         try:
-            spend = store.spend(agent=self._chosen(self.agent_combo, ANY_AGENT))
+            spend = store.spend(agent=self._chosen_agent())
             runs = store.query(
-                agent=self._chosen(self.agent_combo, ANY_AGENT),
+                agent=self._chosen_agent(),
                 model=self._chosen(self.model_combo, ANY_MODEL),
                 failed=self.failed_check.isChecked(),
                 fell_back=self.fell_back_check.isChecked(),
@@ -630,7 +659,7 @@ class HistoryPage(QWidget):
 
     def _any_filter(self) -> bool:
         return bool(
-            self._chosen(self.agent_combo, ANY_AGENT)
+            self._chosen_agent()
             or self._chosen(self.model_combo, ANY_MODEL)
             or self.failed_check.isChecked()
             or self.fell_back_check.isChecked()

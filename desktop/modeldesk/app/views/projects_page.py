@@ -40,8 +40,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from modeldesk.core.edits import AddItem, Batch, Edit, RemoveItem, UpdateItem
+from modeldesk.core.edits import AddItem, Edit, UpdateItem
 from modeldesk.core.errors import ModelDeskError
+from modeldesk.core.item_edits import AgentsOfRemovedProject, RemoveProject
 from modeldesk.core.schema import Agent, Config, Project, as_model_value, model_list
 
 from ..document import Document
@@ -154,14 +155,13 @@ class DeleteProjectDialog(FormDialog):
         return None
 
 
-def delete_project_edit(config: Config, project: Project, target: str | None) -> Edit:
-    """Remove ``project`` and give each of its agents ``target`` (``None``: no project)."""
-    parts: list[Edit] = [RemoveItem("projects", project.id)]
-    parts += [
-        UpdateItem("agents", agent.id, {"project": target}) for agent in config.agents if agent.project == project.id
-    ]
+def delete_project_edit(project: Project, target: str | None) -> Edit:
+    """Remove ``project`` and give each of its agents ``target`` (``None``: no project): the
+    core's RemoveProject, which finds the agents when it is saved (one another program put
+    in the project meanwhile moves too)."""
     where = f"moving its agents to {target}" if target else "leaving its agents without a project"
-    return Batch(tuple(parts), label=f"Delete project {project.name}, {where}")
+    fate: AgentsOfRemovedProject = "move" if target else "detach"
+    return RemoveProject(project.id, fate, target, label=f"Delete project {project.name}, {where}")
 
 
 def matching_agents(config: Config, typed: str) -> list[Agent]:
@@ -492,7 +492,7 @@ class ProjectsPage(QWidget):
             return None
         members = self.projects_model.row_value(self.projects_model.row_of(project.id)).members
         if members == 0:
-            self._perform(delete_project_edit(self.document.config, project, None))
+            self._perform(delete_project_edit(project, None))
             return None
         dialog = DeleteProjectDialog(self.document.config, project, members, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -504,7 +504,7 @@ class ProjectsPage(QWidget):
         project = self.document.config.project(project_id)
         if project is None:
             return  # gone meanwhile (another program)
-        self._perform(delete_project_edit(self.document.config, project, target))
+        self._perform(delete_project_edit(project, target))
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.add_agent_edit and event.type() == QEvent.Type.FocusIn:

@@ -5,6 +5,7 @@ an agent's models by naming the agent as its model.
   started it, this page, `modeldesk serve` in a shell or the systemd service — with Start
   and Stop. A gateway started here is a process of its own and keeps serving after the
   window closes.
+- **Model name aliases**: names a tool sends (``claude-*haiku*``) answered by an agent.
 - **Set up a tool**: copyable lines for Claude Code, Codex, the OpenAI SDK, aider and
   OpenCode, for the agent picked, at the gateway's URL.
 - **Recent requests**: the gateway's newest requests from the run history, with the client
@@ -50,6 +51,7 @@ from ..models.runs_model import answered_text, client_text, latency_text, when_t
 from ..widgets.style import ok_colour, problem_colour, text_style, warning_colour
 from ..widgets.tables import make_table
 from ..widgets.when_shown import when_shown
+from .serve_aliases import AliasesBox
 from .serve_controller import ServeController, serve_controller
 
 # How often the shown page looks at the gateway's status and the history.
@@ -115,8 +117,12 @@ class ServePage(QWidget):
         self._build_gateway_box()
         self._build_setup_box()
         self._build_requests_box()
+        self.aliases_box = AliasesBox(document, self)
+        left = QVBoxLayout()
+        left.addWidget(self.gateway_box)
+        left.addWidget(self.aliases_box, 1)
         upper = QHBoxLayout()
-        upper.addWidget(self.gateway_box, 1)
+        upper.addLayout(left, 1)
         upper.addWidget(self.setup_box, 1)
         top = QWidget(self)
         top.setLayout(upper)
@@ -217,7 +223,6 @@ class ServePage(QWidget):
         box.addLayout(buttons)
         box.addWidget(self.message_label)
         box.addWidget(note)
-        box.addStretch(1)
         self.start_button.clicked.connect(self.start)
         self.stop_button.clicked.connect(self.stop)
         self.copy_url_button.clicked.connect(self.copy_url)

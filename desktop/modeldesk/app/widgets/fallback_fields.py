@@ -94,6 +94,13 @@ def editor_for(field: NumberField | SwitchField, parent: QWidget) -> OptionEdito
     return OnOffBox(parent) if field.boolean else SwitchBox(field, parent)
 
 
+def default_value(field: NumberField | SwitchField) -> object:
+    """The field's default as a value (a yes/no switch keeps its default as a word)."""
+    if isinstance(field, SwitchField) and field.boolean:
+        return field.default == "true"
+    return field.default
+
+
 def value_text(value: object) -> str:
     """A setting's value as shown: numbers without trailing zeros, yes/no as on/off,
     other switches as their word."""
@@ -110,7 +117,7 @@ def field_tooltip(field: NumberField | SwitchField) -> str:
     if isinstance(field, NumberField):
         lines.append(f"Allowed: {field.range_text()}. Default: {field.default:g}")
     else:
-        default = value_text(field.default == "true") if field.boolean else field.default
+        default = value_text(default_value(field))
         choices = "on or off" if field.boolean else ", ".join(field.choices)
         lines.append(f"One of: {choices}. Default: {default}")
     return "\n".join(lines)

@@ -269,7 +269,7 @@ class ChatProvider:
             raise self.error("connection", f"{type(exc).__name__}: {_os_reason(exc)}") from None
 
     def _where(self) -> str:
-        url = httpx.URL(self.provider.base_url)
+        url = httpx.URL(self.chat_url())  # where requests go (a simulated provider has no base_url)
         return f"{url.host}:{url.port or (443 if url.scheme == 'https' else 80)}"
 
     async def read_json(self, response: httpx.Response) -> Any:

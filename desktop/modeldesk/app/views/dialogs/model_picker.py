@@ -152,7 +152,9 @@ class ModelPickerDialog(QDialog):
             _plain(model_badges(model, self._document.resolver.providers.get(model.provider))),
             _plain(context_text(model.context_window)),
             _plain(", ".join(notes)),
-            _plain(model_records().text(model.id)),  # success rate and median latency in the history
+            _plain(
+                model_records().text(model.id, self._document.store.path)
+            ),  # success and latency in this file's runs
         ]
         if notes:
             dimmed = self.palette().brush(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text)

@@ -16,7 +16,14 @@ from PySide6.QtWidgets import (
 from modeldesk.core.edits import SetSetting
 
 from ...document import Document
-from ...widgets.fallback_fields import FALLBACK_FIELDS, OptionEditor, editor_for, field_tooltip, value_text
+from ...widgets.fallback_fields import (
+    FALLBACK_FIELDS,
+    OptionEditor,
+    default_value,
+    editor_for,
+    field_tooltip,
+    value_text,
+)
 from ...widgets.style import set_text_colour
 from ...widgets.table_section import perform_or_show
 from ...widgets.when_shown import when_shown
@@ -37,7 +44,7 @@ class FallbackForm(QWidget):
             box = editor_for(field, self)
             box.setObjectName(f"fallback_{name}")
             box.setMinimumWidth(110)
-            default = value_text(field.default)
+            default = value_text(default_value(field))
             tip = field_tooltip(field)
             box.setToolTip(tip)
             reset = QPushButton("Reset to default", self)

@@ -7,13 +7,13 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from modeldesk.core.model_import import models_to_import
+from modeldesk.core.model_import import plan_import
 from modeldesk.core.schema import Provider
 from modeldesk.runtime import ProviderError, SecretSource
 from modeldesk.runtime.provider_probe import list_models
 from modeldesk.runtime.providers import RemoteModel
 
-__all__ = ["ProbeResult", "models_to_import", "probe"]
+__all__ = ["ProbeResult", "plan_import", "probe"]
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from ...widgets.text import counted
 from ..dialogs.detect_dialog import DetectDialog
 from ..dialogs.fetch_models_dialog import FetchModelsDialog
 from ..dialogs.provider_dialog import ProviderDialog
-from .provider_probe import ProbeResult, models_to_import, probe
+from .provider_probe import ProbeResult, plan_import, probe
 
 
 class ProvidersSection(TableSection):
@@ -125,16 +125,19 @@ class ProvidersSection(TableSection):
         imported = 0
         if result.ok:
             # Plan against the config as it is now: it may have changed while we waited.
-            new, skipped = models_to_import(self._document.config, provider.id, result.models)
+            document = self._document
+            reserved = {m.id for m in document.policy.models} if document.policy is not None else set()
+            plan = plan_import(document.config, provider.id, result.models, reserved=reserved)
+            new = plan.models
             if new:
                 new = self._choose_models(provider.id, new)
             if new:
                 label = f"Import {counted(len(new), 'model')} from {provider.id}"
                 if self.perform(Batch(tuple(AddItem("models", m) for m in new), label=label)):
                     imported = len(new)
-            text = f"Imported {counted(imported, 'new model')}" + (
-                f", skipped {skipped} with unusable ids" if skipped else ""
-            )
+            text = f"Imported {counted(imported, 'new model')}"
+            if plan.skipped:
+                text += f", skipped {len(plan.skipped)} ({plan.skipped[0].name}: {plan.skipped[0].reason})"
             self.providers_model.set_status(provider.id, ProbeResult(True, f"{result.text} · {text}"))
         self.fetch_finished.emit(provider.id, imported)
 

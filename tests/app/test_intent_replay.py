@@ -1,0 +1,95 @@
+"""One intent, one edit: each app action that changes a list others share (a squad's
+members, removing agents, deleting a project) is the core's intent edit, worked out under
+the store's lock. So when the command line (another process) changes the same file before
+the app's edit is saved, the replay keeps both changes.
+
+Each test: the page is shown, the real CLI changes the file, then the user acts through
+the page without the app having looked at the file again."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtWidgets import QMessageBox
+
+from modeldesk.app.document import Document, wait_for_saves
+from modeldesk.app.views.agents_page import AgentsPage
+from modeldesk.app.views.projects_page import ProjectsPage
+from modeldesk.app.views.squads_page import SquadsPage
+from tests.app.helpers import show_active
+
+
+def cli(config: Path, *args: str) -> None:
+    """The real command line, in another process."""
+    subprocess.run(
+        [sys.executable, "-m", "modeldesk", "--config", str(config), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+
+
+def on_disk(path: Path) -> dict[str, Any]:
+    wait_for_saves()
+    return json.loads(path.read_text())
+
+
+def members(path: Path, squad_id: str) -> list[str]:
+    return next(s["agents"] for s in on_disk(path)["squads"] if s["id"] == squad_id)
+
+
+def test_adding_a_squad_member_keeps_one_the_cli_added(qtbot: Any, document: Document, config_file: Path) -> None:
+    page = show_active(qtbot, SquadsPage(document), (1100, 700))
+    page.select_squad("research-team")
+    cli(config_file, "squads", "add-member", "research-team", "helper")
+    page.agent_combo.setEditText("triage")
+    page.add_member()
+    assert members(config_file, "research-team") == ["analyst", "researcher", "fact-checker", "helper", "triage"]
+    qtbot.waitUntil(lambda: "helper" in document.config.squad("research-team").agents)
+    document.undo_stack.undo()  # the opposite change, not the old list: the CLI's member stays
+    assert members(config_file, "research-team") == ["analyst", "researcher", "fact-checker", "helper"]
+
+
+def test_removing_a_squad_member_keeps_one_the_cli_added(qtbot: Any, document: Document, config_file: Path) -> None:
+    page = show_active(qtbot, SquadsPage(document), (1100, 700))
+    page.select_squad("research-team")
+    page.select_member("analyst")
+    cli(config_file, "squads", "add-member", "research-team", "helper")
+    page.remove_member()
+    assert members(config_file, "research-team") == ["researcher", "fact-checker", "helper"]
+    document.undo_stack.undo()  # back in its place, the CLI's member kept
+    assert members(config_file, "research-team") == ["analyst", "researcher", "fact-checker", "helper"]
+
+
+def test_removing_an_agent_keeps_a_member_the_cli_added_to_its_squad(
+    qtbot: Any, document: Document, config_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page = show_active(qtbot, AgentsPage(document), (1100, 700))
+    page.select_agent("analyst")
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    cli(config_file, "squads", "add-member", "research-team", "helper")
+    page.remove_selected()
+    assert members(config_file, "research-team") == ["researcher", "fact-checker", "helper"]
+    assert "analyst" not in {a["id"] for a in on_disk(config_file)["agents"]}
+
+
+def test_deleting_a_project_moves_an_agent_the_cli_put_in_it(qtbot: Any, document: Document, config_file: Path) -> None:
+    page = show_active(qtbot, ProjectsPage(document), (1100, 760))
+    page.select_project("research")
+    cli(config_file, "agents", "set-project", "research", "helper")
+    dialog = page.delete_project()
+    assert dialog is not None
+    dialog.move_radio.setChecked(True)
+    assert dialog.target() == "support"
+    dialog.buttons.button(dialog.buttons.StandardButton.Ok).click()
+    data = on_disk(config_file)
+    assert [p["id"] for p in data["projects"]] == ["support"]
+    projects = {a["id"]: a.get("project") for a in data["agents"]}
+    assert projects["helper"] == "support"  # not left naming a project that is gone
+    assert projects["analyst"] == "support"
