@@ -43,3 +43,9 @@ def test_removing_an_agent_and_a_project_work_on_the_file_as_it_is(tmp_path: Pat
     after = app.apply(RemoveAgent("a"), RemoveProject("p", "move", "q"))
     assert after.squad("s").agents == ["b", "c", "d"]
     assert {a.id: a.project for a in after.agents} == {"b": "q", "c": "q", "d": None, "e": "q"}
+
+
+def test_removing_a_member_another_writer_already_took_out_is_no_change(tmp_path: Path) -> None:
+    app, cli = _stores(tmp_path)
+    cli.apply(ChangeSquadMembers("s", remove=("b",)))
+    assert app.apply(ChangeSquadMembers("s", remove=("b", "c"))).squad("s").agents == ["a"]
