@@ -1,5 +1,6 @@
 """One intent, one edit: each app action that changes a list others share (a squad's
-members, removing agents, deleting a project, a task-model rule) is the core's intent edit, worked out under
+members, removing agents, deleting a project, a task-model rule, filling facts from the
+catalog) is the core's intent edit, worked out under
 the store's lock. So when the command line (another process) changes the same file before
 the app's edit is saved, the replay keeps both changes.
 
@@ -22,6 +23,7 @@ from modeldesk.app.views.agent_editor import AgentEditor, AgentTaskModelDialog
 from modeldesk.app.views.agents_page import AgentsPage
 from modeldesk.app.views.dialogs.task_model_dialog import TaskModelDialog
 from modeldesk.app.views.projects_page import ProjectsPage
+from modeldesk.app.views.settings.model_registry import ModelRegistry
 from modeldesk.app.views.settings.task_models_editor import TaskModelsEditor, rules_of
 from modeldesk.app.views.squads_page import SquadsPage
 from tests.app.helpers import answer_modal, show_active
@@ -147,3 +149,12 @@ def test_a_settings_task_rule_added_in_the_app_keeps_one_the_cli_set(
     editor.add_item()
     task_models = on_disk(config_file)["settings"]["task_models"]
     assert task_models["tags"] == {"*": "gpt-4o-mini"} and task_models["digest"] == {"*": "claude-haiku-4"}
+
+
+def test_fill_from_catalog_keeps_a_label_the_cli_set(qtbot: Any, document: Document, config_file: Path) -> None:
+    registry = show_active(qtbot, ModelRegistry(document), (1000, 500))
+    cli(config_file, "models", "set", "gpt-4o", "--label", "Our GPT", "--context-window", "5000")
+    registry.fill_from_catalog()
+    model = next(m for m in on_disk(config_file)["models"] if m["id"] == "gpt-4o")
+    assert model["label"] == "Our GPT" and model["context_window"] == 5000  # the CLI's values
+    assert model["capabilities"]["tools"] is True and model["price"]["input"] > 0  # the catalog's

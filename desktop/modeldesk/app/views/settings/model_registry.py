@@ -9,8 +9,8 @@ from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QLineEdit, QMessageBox, QToolTip, QVBoxLayout, QWidget
 
-from modeldesk.core.edits import AddItem, Batch, Edit, PutItem, RemoveItem
-from modeldesk.core.model_facts import fill_models
+from modeldesk.core.edits import AddItem, Edit, PutItem, RemoveItem
+from modeldesk.core.model_facts import FillFacts, fill_models
 from modeldesk.core.schema import Model, model_list
 
 from ...document import Document
@@ -139,7 +139,15 @@ class ModelRegistry(TableSection):
         changed = fill_models(config.models, self._document.resolver.providers)
         if changed:
             label = f"Fill {counted(len(changed), 'model')} from the catalog"
-            if not self.perform(Batch(tuple(PutItem("models", after) for _, after in changed), label=label)):
+            policy = self._document.policy
+            # The intent, worked out on each model as it is when saved: a value another
+            # program set meanwhile is kept.
+            edit = FillFacts(
+                tuple(before.id for before, _after in changed),
+                tuple(policy.providers) if policy is not None else (),
+                label=label,
+            )
+            if not self.perform(edit):
                 return 0
         self.fill_status = (
             f"Filled {counted(len(changed), 'model')} from the catalog."
