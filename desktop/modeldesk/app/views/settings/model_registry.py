@@ -85,6 +85,9 @@ class ModelRegistry(TableSection):
         shown = [m for m in models if needle in model_search_text(m)] if needle else list(models)
         total = counted(len(models), "model")
         self.count_label.setText(f"{len(shown):,} of {total}" if needle else total)
+        # Nothing to filter in an empty registry (its empty state says what to do instead).
+        for widget in (self.filter_edit, self.count_label):
+            widget.setVisible(bool(models) or bool(needle))
         return shown
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
