@@ -1,5 +1,6 @@
 """One intent, one edit: each app action that changes a list others share (a squad's
-members, removing agents, deleting a project) is the core's intent edit, worked out under
+members, removing agents, deleting a project, a task-model rule, filling facts from the
+catalog) is the core's intent edit, worked out under
 the store's lock. So when the command line (another process) changes the same file before
 the app's edit is saved, the replay keeps both changes.
 
@@ -18,10 +19,14 @@ import pytest
 from PySide6.QtWidgets import QMessageBox
 
 from modeldesk.app.document import Document, wait_for_saves
+from modeldesk.app.views.agent_editor import AgentEditor, AgentTaskModelDialog
 from modeldesk.app.views.agents_page import AgentsPage
+from modeldesk.app.views.dialogs.task_model_dialog import TaskModelDialog
 from modeldesk.app.views.projects_page import ProjectsPage
+from modeldesk.app.views.settings.model_registry import ModelRegistry
+from modeldesk.app.views.settings.task_models_editor import TaskModelsEditor, rules_of
 from modeldesk.app.views.squads_page import SquadsPage
-from tests.app.helpers import show_active
+from tests.app.helpers import answer_modal, show_active
 
 
 def cli(config: Path, *args: str) -> None:
@@ -93,3 +98,63 @@ def test_deleting_a_project_moves_an_agent_the_cli_put_in_it(qtbot: Any, documen
     projects = {a["id"]: a.get("project") for a in data["agents"]}
     assert projects["helper"] == "support"  # not left naming a project that is gone
     assert projects["analyst"] == "support"
+
+
+def test_a_task_model_added_in_the_agent_editor_keeps_one_the_cli_set(
+    qtbot: Any, document: Document, config_file: Path
+) -> None:
+    editor = show_active(qtbot, AgentEditor(document), (640, 700))
+    editor.set_agent("helper")
+    editor.task_section.set_expanded(True)
+    cli(config_file, "agents", "set-task-model", "helper", "title", "gpt-4o-mini")
+
+    def fill(dialog: AgentTaskModelDialog) -> None:
+        dialog.task_edit.setText("summary")
+        dialog.models_editor.add_model("claude-haiku-4")
+        dialog.accept()
+
+    answer_modal(AgentTaskModelDialog, fill)
+    editor.task_models.add_item()
+    helper = next(a for a in on_disk(config_file)["agents"] if a["id"] == "helper")
+    assert helper["task_models"] == {"title": "gpt-4o-mini", "summary": "claude-haiku-4"}
+
+
+def test_a_project_task_rule_removed_in_the_app_keeps_one_the_cli_set(
+    qtbot: Any, document: Document, config_file: Path
+) -> None:
+    page = show_active(qtbot, ProjectsPage(document), (1100, 760))
+    page.select_project("support")
+    rules = page.task_models.rows()
+    assert rules
+    page.task_models.select(page.task_models.key(rules[0]))
+    cli(config_file, "projects", "set-task-model", "support", "tags", "gpt-4o-mini")
+    page.task_models.remove_item()
+    support = next(p for p in on_disk(config_file)["projects"] if p["id"] == "support")
+    assert support["task_models"]["tags"] == {"*": "gpt-4o-mini"}
+    assert rules[1:] == [r for r in rules_of(support["task_models"]) if r[0] != "tags"]
+
+
+def test_a_settings_task_rule_added_in_the_app_keeps_one_the_cli_set(
+    qtbot: Any, document: Document, config_file: Path
+) -> None:
+    editor = show_active(qtbot, TaskModelsEditor(document), (800, 400))
+    cli(config_file, "settings", "set-task-model", "tags", "gpt-4o-mini")
+
+    def fill(dialog: TaskModelDialog) -> None:
+        dialog.task_edit.setText("digest")
+        dialog.models_editor.add_model("claude-haiku-4")
+        dialog.accept()
+
+    answer_modal(TaskModelDialog, fill)
+    editor.add_item()
+    task_models = on_disk(config_file)["settings"]["task_models"]
+    assert task_models["tags"] == {"*": "gpt-4o-mini"} and task_models["digest"] == {"*": "claude-haiku-4"}
+
+
+def test_fill_from_catalog_keeps_a_label_the_cli_set(qtbot: Any, document: Document, config_file: Path) -> None:
+    registry = show_active(qtbot, ModelRegistry(document), (1000, 500))
+    cli(config_file, "models", "set", "gpt-4o", "--label", "Our GPT", "--context-window", "5000")
+    registry.fill_from_catalog()
+    model = next(m for m in on_disk(config_file)["models"] if m["id"] == "gpt-4o")
+    assert model["label"] == "Our GPT" and model["context_window"] == 5000  # the CLI's values
+    assert model["capabilities"]["tools"] is True and model["price"]["input"] > 0  # the catalog's

@@ -136,8 +136,9 @@ class ChangeSquadMembers(Edit):
     """Add members to a squad (each once; at the end, or at ``positions``, one index per
     added agent) and/or remove members, worked out against the squad as it is when
     applied, so members another program added or removed meanwhile are left as they are.
-    Added agents must exist. Its inverse is the opposite change (removed members go back
-    to their places), not the old list, so an undo keeps others' changes too."""
+    Added agents must exist; removing one that is no member is no change. Its inverse is
+    the opposite change (removed members go back to their places), not the old list, so an
+    undo keeps others' changes too."""
 
     squad_id: str
     add: tuple[str, ...] = ()
@@ -159,9 +160,8 @@ class ChangeSquadMembers(Edit):
         missing = [a for a in self.add if config.agent(a) is None]
         if missing:
             raise EditError(f"{self.label}: unknown agent(s): {', '.join(missing)}")
-        not_members = [a for a in self.remove if a not in squad.agents]
-        if not_members:
-            raise EditError(f"{self.label}: not a member: {', '.join(not_members)}")
+        # Removing one that is no member is nothing to do (another program may have taken it
+        # out already): the intent, "not a member", holds. Commands check names first.
         leaving = set(self.remove)
         removed = [(index, a) for index, a in enumerate(squad.agents) if a in leaving]
         members = [a for a in squad.agents if a not in leaving]

@@ -65,7 +65,7 @@ from ..models.runs_model import REHEARSAL_NOTE, RunsModel, client_text, latency_
 from ..models.spend_model import AgentSpendModel, ModelSpendModel
 from ..models.timeline_model import TimelineEntry, TimelineModel
 from ..models.trace_model import layer_label
-from ..widgets.elided import elide_combo
+from ..widgets.elided import elide_combo, uniform_rows
 from ..widgets.style import set_text_colour
 from ..widgets.tables import make_table
 from ..widgets.when_shown import when_shown
@@ -296,6 +296,7 @@ def _filter_combo(parent: QWidget, name: str, accessible: str) -> QComboBox:
     assert completer is not None  # an editable combo has one
     completer.setFilterMode(Qt.MatchFlag.MatchContains)
     completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+    uniform_rows(completer.popup())
     return combo
 
 

@@ -45,7 +45,7 @@ from shiboken6 import isValid
 from modeldesk.core.edits import Change
 from modeldesk.runtime.cooldown import CooldownTracker, config_scope
 from modeldesk.runtime.events import CooldownStarted, OutputWithdrawn, RunEvent, TextDelta
-from modeldesk.runtime.faults import FAULTS, Simulation, parse_simulations
+from modeldesk.runtime.faults import FAULTS, Simulation, parse_simulations, unknown_targets
 
 from ..document import Document
 from ..event_loop import install_asyncgen_hooks
@@ -357,9 +357,9 @@ class TestRunPanel(QWidget):
     def _unknown_targets(self, simulation: Simulation | None) -> list[str]:
         if simulation is None:
             return []
-        config = self.document.config
-        known = {m.id for m in config.models} | {p.id for p in config.providers}
-        return [target for target in simulation.faults if target not in known]
+        # The same check as `run --simulate` (the organization policy's models count too).
+        resolver = self.document.resolver
+        return unknown_targets(simulation, resolver.models, resolver.providers)
 
     def simulation(self) -> Simulation | None:
         """The faults typed in the Simulate field (None when empty); ValueError says what is wrong."""

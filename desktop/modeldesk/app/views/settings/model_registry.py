@@ -9,8 +9,8 @@ from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QLineEdit, QMessageBox, QToolTip, QVBoxLayout, QWidget
 
-from modeldesk.core.edits import AddItem, Batch, Edit, PutItem, RemoveItem
-from modeldesk.core.model_facts import fill_models
+from modeldesk.core.edits import AddItem, Edit, PutItem, RemoveItem
+from modeldesk.core.model_facts import FillFacts, fill_models
 from modeldesk.core.schema import Model, model_list
 
 from ...document import Document
@@ -85,6 +85,9 @@ class ModelRegistry(TableSection):
         shown = [m for m in models if needle in model_search_text(m)] if needle else list(models)
         total = counted(len(models), "model")
         self.count_label.setText(f"{len(shown):,} of {total}" if needle else total)
+        # Nothing to filter in an empty registry (its empty state says what to do instead).
+        for widget in (self.filter_edit, self.count_label):
+            widget.setVisible(bool(models) or bool(needle))
         return shown
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
@@ -139,7 +142,15 @@ class ModelRegistry(TableSection):
         changed = fill_models(config.models, self._document.resolver.providers)
         if changed:
             label = f"Fill {counted(len(changed), 'model')} from the catalog"
-            if not self.perform(Batch(tuple(PutItem("models", after) for _, after in changed), label=label)):
+            policy = self._document.policy
+            # The intent, worked out on each model as it is when saved: a value another
+            # program set meanwhile is kept.
+            edit = FillFacts(
+                tuple(before.id for before, _after in changed),
+                tuple(policy.providers) if policy is not None else (),
+                label=label,
+            )
+            if not self.perform(edit):
                 return 0
         self.fill_status = (
             f"Filled {counted(len(changed), 'model')} from the catalog."
