@@ -9,7 +9,7 @@ from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QLineEdit, QMessageBox, QToolTip, QVBoxLayout, QWidget
 
-from modeldesk.core.edits import AddItem, Edit, PutItem, RemoveItem
+from modeldesk.core.edits import AddItem, RemoveItem, form_edit
 from modeldesk.core.model_facts import FillFacts, fill_models
 from modeldesk.core.schema import Model, model_list
 
@@ -114,14 +114,15 @@ class ModelRegistry(TableSection):
     def add_item(self) -> None:
         config = self._document.config
         dialog = ModelDialog(self, providers=config.providers, taken_ids={m.id for m in config.models})
-        self._run_dialog(dialog, new=True)
+        self._run_dialog(dialog, None)
 
     def edit_item(self) -> None:
         model = self.current()
         if model is not None:
-            self._run_dialog(ModelDialog(self, providers=self._document.config.providers, model=model), new=False)
+            self._run_dialog(ModelDialog(self, providers=self._document.config.providers, model=model), model)
 
-    def _run_dialog(self, dialog: ModelDialog, *, new: bool) -> None:
+    def _run_dialog(self, dialog: ModelDialog, before: Model | None) -> None:
+        """Add the dialog's model (``before`` None), or save the fields it changed."""
         try:
             accepted = dialog.exec() == QDialog.DialogCode.Accepted
             model = dialog.model()
@@ -129,8 +130,12 @@ class ModelRegistry(TableSection):
             dialog.deleteLater()
         if not accepted or model is None:
             return
-        edit: Edit = AddItem("models", model) if new else PutItem("models", model, label=f"Edit model {model.id}")
-        if self.perform(edit):
+        # Editing: only the fields the dialog changed, so one another program changed
+        # meanwhile stays.
+        edit = (
+            AddItem("models", model) if before is None else form_edit("models", before, model, f"Edit model {model.id}")
+        )
+        if edit is None or self.perform(edit):  # None: nothing was changed
             if needle_hides(self.filter_edit.text(), model):
                 self.filter_edit.clear()  # show the model just added or edited
             self.select(model.id)
