@@ -382,8 +382,7 @@ def pages(config_path: str, rounds: int) -> None:
         start = time.perf_counter()
         tabs.setCurrentIndex(index)
         shown = tabs.currentWidget()
-        shown.repaint()
-        QApplication.processEvents()
+        QApplication.processEvents()  # the page built, laid out and painted
         while any(t.isActive() and t.isSingleShot() and t.interval() < 1000 for t in shown.findChildren(QTimer)):
             time.sleep(0.001)
             QApplication.processEvents()

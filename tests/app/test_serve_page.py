@@ -21,7 +21,7 @@ from modeldesk.app.main_window import MainWindow
 from modeldesk.app.views.history_page import HistoryPage
 from modeldesk.app.views.serve_controller import ServeController
 from modeldesk.app.views.serve_page import ServePage, ServeRequestsModel
-from modeldesk.core.store import ConfigStore
+from modeldesk.core.store import ConfigStore, config_text
 from modeldesk.runtime.serve_control import stop_gateway
 from modeldesk.runtime.serve_status import pid_alive, read_status, status_path
 from tests.app.helpers import show_active
@@ -250,3 +250,20 @@ def test_an_alias_added_on_the_page_answers_the_next_request(
     serve_document.undo_stack.undo()
     assert "gpt-*" in serve_document.config.settings.serve.aliases
     qtbot.waitUntil(lambda: aliases.model.rowCount() == 2)
+
+
+def test_aliases_take_no_edit_while_the_file_is_broken(
+    qtbot: Any, serve_document: Document, scripted_server: ScriptedServer
+) -> None:
+    window = show_active(qtbot, MainWindow(serve_document))
+    window.pages.setCurrentWidget(window.serve_page)
+    aliases = window.serve_page.aliases_box
+    assert aliases.add_button.isEnabled()
+    serve_document.store.path.write_text('{"schema_version": 1,\n "agents": [}')
+    assert window.check_external_change()
+    # Start and Stop stay (they edit nothing); the aliases are part of the file, so they wait.
+    assert window.serve_page.isEnabled() and window.serve_page.start_button.isEnabled()
+    assert not aliases.add_button.isEnabled() and not aliases.pattern_edit.isEnabled()
+    serve_document.store.path.write_text(config_text(scripted_config(scripted_server)))  # fixed by hand
+    qtbot.mouseClick(window.banner.reload_button, LEFT)
+    assert aliases.add_button.isEnabled()

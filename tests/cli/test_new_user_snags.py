@@ -266,3 +266,10 @@ def test_every_command_and_option_is_in_the_cli_guide() -> None:
         and not any(re.search(rf"(?<![\w-]){re.escape(o)}(?![\w-])", guide) for o in action.option_strings)
     ]
     assert undocumented == []
+
+
+def test_removing_a_squad_member_that_is_none_is_refused_by_name(tmp_path: Path) -> None:
+    path = write_json(tmp_path / "c.json", WORLD)
+    done = run_module("--config", str(path), "squads", "remove-member", "team", "lone")
+    assert done.returncode == 1 and "not a member: lone" in done.stderr
+    assert json.loads(path.read_text()) == WORLD

@@ -264,3 +264,18 @@ def test_history_shows_spend_per_agent_and_model_and_substitute_answers(
     run_id = HistoryStore().query()[-1].id
     code, out, _ = cli("history", "show", str(run_id))
     assert "Cost: $0.0220" in out
+
+
+def test_a_rehearsed_failure_is_marked_and_counts_in_no_success_rate(
+    scripted_server: ScriptedServer, tmp_path: Path
+) -> None:
+    scripted_server.script("a", ok("From A"))
+    path = _config(scripted_server, tmp_path)
+    assert _run("--config", str(path), "run", "--agent", "agent", "Hi").returncode == 0
+    scripted_server.script("b", ok("From B"))
+    done = _run("--config", str(path), "run", "--agent", "agent", "--simulate", "A=500", "Hi")
+    assert done.returncode == 0, done.stderr
+    text = _run("history", "--agent", "agent").stdout
+    assert "rehearsal: B instead of A" in text
+    stats = {s["model"]: s for s in json.loads(_run("history", "stats", "--json").stdout)["models"]}
+    assert stats["A"]["success_rate"] == 1 and stats["A"]["attempts"] == 1

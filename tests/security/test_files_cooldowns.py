@@ -99,3 +99,14 @@ def test_a_restart_keeps_the_time_left(tmp_path: Path) -> None:
         [sys.executable, "-c", show, str(store)], env=env, check=True, timeout=60, capture_output=True, text=True
     )
     assert 250 < float(left.stdout) <= 300
+
+
+def test_the_warning_ends_once_the_store_is_whole_again(scripted_server: ScriptedServer, tmp_path: Path) -> None:
+    store = tmp_path / "cooldowns.json"
+    _damage(store, "garbage")
+    tracker = CooldownTracker(store, scope="/c.json")
+    scripted_server.script("a", status(429))
+    run(build_config(scripted_server), cooldowns=tracker)  # warns, then writes a whole store
+    assert json.loads(store.read_text())["cooldowns"]
+    again = run(build_config(scripted_server), cooldowns=tracker)
+    assert tracker.warning is None and not any(line.startswith("Warning:") for line in again.lines())

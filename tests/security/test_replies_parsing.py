@@ -188,3 +188,20 @@ def test_deeply_nested_json_from_an_anthropic_provider_falls_back(scripted_serve
     r = run(build_config(scripted_server, models))
     failed = [a for a in r.result.attempts if a.model == "X"]
     assert r.result.model == "A" and failed and all(a.outcome == "failed" and a.error_class for a in failed)
+
+
+def test_a_nested_model_list_leaves_detect_showing_the_other_servers(
+    scripted_server: ScriptedServer, tmp_path: Path
+) -> None:
+    from tests.security.helpers import modeldesk
+    from tests.support.scripted_server import ScriptedServer as Server
+
+    scripted_server.script(MODELS_KEY, *[raw(200, b'{"data": ' + b"[" * DEEP + b"]" * DEEP + b"}")] * 3)
+    with Server() as good:
+        good.model_names = ["fine-model"]
+        good_port = good.port
+        ports = f"ollama={scripted_server.port},vllm={good_port}"
+        done = modeldesk("providers", "detect", "--json", env={"MODELDESK_DETECT_PORTS": ports})
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    found = json.loads(done.stdout)
+    assert "fine-model" in json.dumps(found) and str(good_port) in json.dumps(found)

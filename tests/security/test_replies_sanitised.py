@@ -5,7 +5,6 @@ other format characters in a message, a model name or a header are removed on ev
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from modeldesk.core.text import clean_text
-from tests.core.helpers import REPO
 from tests.runtime.conftest import build_config, write_config
+from tests.security.helpers import modeldesk
 from tests.support.scripted_server import ScriptedServer, ok, raw
 
 HOSTILE = "\x1b]0;pwned\x07\x1b[2J unknown model \u202edeifitrec\u202c \x9b31m \u200b\ud83d"
@@ -22,15 +21,7 @@ UNSAFE = ("\x1b", "\x07", "\x9b", "\u202e", "\u202c", "\u200b")
 
 
 def _modeldesk(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "PYTHONPATH": f"{REPO / 'desktop'}{os.pathsep}{REPO}",
-        "XDG_STATE_HOME": str(tmp_path / "state"),
-        "PYTHONIOENCODING": "utf-8",
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "modeldesk", *args], capture_output=True, text=True, timeout=60, env=env, cwd=REPO
-    )
+    return modeldesk(*args, env={"XDG_STATE_HOME": str(tmp_path / "state"), "PYTHONIOENCODING": "utf-8"})
 
 
 def test_a_hostile_404_message_reaches_no_output_raw(scripted_server: ScriptedServer, tmp_path: Path) -> None:

@@ -185,4 +185,6 @@ def test_aliases_set_from_the_cli_reach_a_running_gateway(
     shown = json.loads(cli("show", "--json").stdout)
     assert shown["serve"]["aliases"] == {"gpt-*": "claude", "ghost": "nobody"}
     assert cli("set-alias", "gpt-*", "--clear").returncode == 0
-    assert json.loads(gw.config_path.read_text())["settings"]["serve"]["aliases"] == {"ghost": "nobody"}
+    assert cli("set-fallback", "retries", "3").returncode == 0  # another edit keeps the aliases
+    saved = json.loads(gw.config_path.read_text())["settings"]
+    assert saved["serve"]["aliases"] == {"ghost": "nobody"} and saved["fallback"]["retries"] == 3

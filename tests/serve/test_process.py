@@ -99,3 +99,23 @@ def test_stale_status_file_reads_as_not_running(tmp_path: Path) -> None:
         )
     )
     assert serve_status.read_status(config) is not None
+
+
+def test_a_token_file_guards_the_process(tmp_path: Path, scripted_server: ScriptedServer) -> None:
+    config = write(tmp_path / "config.json", gateway_config(scripted_server))
+    token_file = tmp_path / "token"
+    token_file.write_text("  tok-from-file\n\n")
+    proc = _start(["--config", str(config), "serve", "--port", "0", "--token-file", str(token_file)])
+    try:
+        url = _ready_url(proc)
+        assert httpx.get(f"{url}/v1/models", timeout=10).status_code == 401
+        assert httpx.get(f"{url}/v1/models", headers={"x-api-key": "tok-from-file"}, timeout=10).status_code == 200
+        listed = httpx.get(f"{url}/v1/models", headers={"authorization": "Bearer tok-from-file"}, timeout=10)
+        assert [m["id"] for m in listed.json()["data"]] == ["chat", "claude", "mixed"]
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=15)
+        assert proc.returncode == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate()

@@ -39,6 +39,7 @@ from modeldesk.resource_files import icon_paths
 
 from .document import Document
 from .event_loop import install_asyncgen_hooks
+from .views.app_menus import apply_theme, saved_theme
 from .views.dialogs.first_run_dialog import FirstRunDialog, StartChoice
 
 if TYPE_CHECKING:
@@ -183,6 +184,8 @@ def run_app(config_path: str | None = None) -> int:
     setup_logging()
     app = make_application()
     install_exception_hook()
+    # The chosen theme from the first window on (the welcome dialog comes before the main one).
+    apply_theme(saved_theme())
     store = ConfigStore(resolve_config_path(config_path))
     first_run: list[StartChoice] = []
     config = open_config(store, first_run=first_run)

@@ -27,6 +27,7 @@ HISTORY_EPILOG = """Examples:
   modeldesk history
   modeldesk history --agent analyst --failed --limit 20
   modeldesk history --model gpt-4o --json
+  modeldesk history --origin serve
   modeldesk history stats
   modeldesk history spend --agent analyst
   modeldesk history settings --keep 50000 --record-prompts off
@@ -68,7 +69,22 @@ def _filters(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", metavar="M", help="only runs that tried or answered with this model")
     parser.add_argument("--failed", action="store_true", help="only runs no model answered")
     parser.add_argument("--fell-back", action="store_true", help="only runs answered by another model than the primary")
+    parser.add_argument(
+        "--origin",
+        choices=ORIGINS,
+        help="only runs from the app's Test run, `modeldesk run`, or the gateway (`modeldesk serve`)",
+    )
     parser.add_argument("--limit", type=count, default=100, metavar="N", help="at most N runs (default 100)")
+
+
+ORIGINS = ("app", "cli", "serve")
+
+
+def _from(run: RunRecord) -> str:
+    """Where a run came from; a gateway request by its client (the User-Agent's first word)."""
+    if run.origin == "serve" and run.client:
+        return run.client.split()[0][:48]
+    return run.origin
 
 
 def _store() -> HistoryStore:
@@ -81,10 +97,13 @@ def _when(run: RunRecord) -> str:
 
 def _answer(run: RunRecord) -> str:
     if run.answered_by is None:
-        return f"failed: {run.error_code or 'error'}"
-    if run.fell_back:
-        return f"{run.answered_by} instead of {run.primary}"
-    return run.answered_by
+        text = f"failed: {run.error_code or 'error'}"
+    elif run.fell_back:
+        text = f"{run.answered_by} instead of {run.primary}"
+    else:
+        text = run.answered_by
+    # Faults were injected (run --simulate): not a real failure, and in no success rate.
+    return f"rehearsal: {text}" if run.simulated else text
 
 
 def list_runs(args: argparse.Namespace) -> int:
@@ -92,17 +111,23 @@ def list_runs(args: argparse.Namespace) -> int:
         raise UsageError("--limit must be 0 or more.")
     store = _store()
     runs = store.query(
-        agent=args.agent, model=args.model, failed=args.failed, limit=args.limit, fell_back=args.fell_back
+        agent=args.agent,
+        model=args.model,
+        failed=args.failed,
+        limit=args.limit,
+        fell_back=args.fell_back,
+        origin=args.origin,
     )
     if wants_json(args):
         print_json({"path": str(store.path), "runs": [r.to_json() for r in runs]})
         return 0
     if not runs:
-        print("No recorded runs" + (" match." if args.agent or args.model or args.failed else " yet."))
+        filtered = args.agent or args.model or args.failed or args.fell_back or args.origin
+        print("No recorded runs" + (" match." if filtered else " yet."))
         return 0
     print(
         table(
-            ("ID", "TIME", "AGENT", "ANSWERED BY", "SOURCE", "ATTEMPTS", "LATENCY", "COST"),
+            ("ID", "TIME", "AGENT", "ANSWERED BY", "SOURCE", "FROM", "ATTEMPTS", "LATENCY", "COST"),
             (
                 (
                     r.id,
@@ -110,6 +135,7 @@ def list_runs(args: argparse.Namespace) -> int:
                     r.agent,
                     _answer(r),
                     r.source,
+                    _from(r),
                     len(r.attempts),
                     f"{r.latency_ms} ms",
                     money_text(r.cost_usd),
@@ -135,6 +161,8 @@ def show_run(args: argparse.Namespace) -> int:
         f"Answered by: {_answer(run)}",
         f"Latency: {run.latency_ms} ms",
     ]
+    if run.origin == "serve":
+        lines.append(f"Client: {run.client or '(no User-Agent)'}")
     if run.input_tokens is not None or run.output_tokens is not None:
         lines.append(f"Tokens: {run.input_tokens or 0} in, {run.output_tokens or 0} out")
     if run.cost_usd is not None:

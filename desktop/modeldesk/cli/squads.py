@@ -193,7 +193,10 @@ def remove_squads(args: argparse.Namespace) -> int:
 def change_members(args: argparse.Namespace) -> int:
     agents = clean_models(args.agents)
     session = Session(args)
-    _find_squad(session, args.squad)
+    squad = _find_squad(session, args.squad)
+    not_members = [a for a in agents if a not in squad.agents]
+    if not args.adding and not_members:
+        raise EditError(f"Change members of squad {squad.id}: not a member: {', '.join(not_members)}")
     edit = (
         ChangeSquadMembers(args.squad, add=tuple(agents))
         if args.adding

@@ -133,17 +133,23 @@ class RemoveProvider(Edit):
 
 @dataclass(frozen=True)
 class ChangeSquadMembers(Edit):
-    """Add members to a squad (at the end, each once) and/or remove members, worked out
-    against the squad as it is when applied. Added agents must exist."""
+    """Add members to a squad (each once; at the end, or at ``positions``, one index per
+    added agent) and/or remove members, worked out against the squad as it is when
+    applied, so members another program added or removed meanwhile are left as they are.
+    Added agents must exist; removing one that is no member is no change. Its inverse is
+    the opposite change (removed members go back to their places), not the old list, so an
+    undo keeps others' changes too."""
 
     squad_id: str
     add: tuple[str, ...] = ()
     remove: tuple[str, ...] = ()
+    positions: tuple[int, ...] = ()
     label: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "add", tuple(self.add))
         object.__setattr__(self, "remove", tuple(self.remove))
+        object.__setattr__(self, "positions", tuple(self.positions))
         if not self.label:
             object.__setattr__(self, "label", f"Change members of squad {self.squad_id}")
 
@@ -154,9 +160,23 @@ class ChangeSquadMembers(Edit):
         missing = [a for a in self.add if config.agent(a) is None]
         if missing:
             raise EditError(f"{self.label}: unknown agent(s): {', '.join(missing)}")
-        not_members = [a for a in self.remove if a not in squad.agents]
-        if not_members:
-            raise EditError(f"{self.label}: not a member: {', '.join(not_members)}")
-        members = [a for a in squad.agents if a not in set(self.remove)]
-        members += [a for a in dict.fromkeys(self.add) if a not in members]
-        return UpdateItem("squads", self.squad_id, {"agents": members}, label=self.label)._apply(config)
+        # Removing one that is no member is nothing to do (another program may have taken it
+        # out already): the intent, "not a member", holds. Commands check names first.
+        leaving = set(self.remove)
+        removed = [(index, a) for index, a in enumerate(squad.agents) if a in leaving]
+        members = [a for a in squad.agents if a not in leaving]
+        added: list[str] = []
+        for number, agent_id in enumerate(dict.fromkeys(self.add)):
+            if agent_id in members:
+                continue
+            place = self.positions[number] if number < len(self.positions) else len(members)
+            members.insert(max(0, min(place, len(members))), agent_id)
+            added.append(agent_id)
+        UpdateItem("squads", self.squad_id, {"agents": members}, label=self.label)._apply(config)
+        return ChangeSquadMembers(
+            self.squad_id,
+            add=tuple(a for _, a in removed),
+            positions=tuple(index for index, _ in removed),
+            remove=tuple(added),
+            label=self.label,
+        )

@@ -174,7 +174,7 @@ class FileBackend:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.problem: str | None = None  # why the file could not be read, once it could not
+        self.problem: str | None = None  # why the file could not be read, at the last read
 
     @property
     def lock_path(self) -> Path:
@@ -183,7 +183,8 @@ class FileBackend:
     def _read(self) -> list[Entry]:
         """The entries in the file; a missing file has none, and a damaged one (not JSON,
         too big or deep, not a regular file) none either, with a warning: a lost cooldown
-        only means a model is tried again."""
+        only means a model is tried again. ``problem`` says what the last read found."""
+        self.problem = None
         try:
             data = limits.parse_json(limits.read_file(self.path, str(self.path)), str(self.path))
         except FileNotFoundError:

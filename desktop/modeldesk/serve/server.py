@@ -119,6 +119,10 @@ def _corked_protocol() -> type[asyncio.Protocol] | str:
 
     class CorkedHttpToolsProtocol(HttpToolsProtocol):
         def connection_made(self, transport: Any) -> None:  # uvloop's transports are not asyncio's classes
+            sock = transport.get_extra_info("socket")
+            if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+                with contextlib.suppress(OSError):  # small writes must not wait for an ACK
+                    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             super().connection_made(_CorkedTransport(transport, self.loop))  # type: ignore[arg-type]
 
     return CorkedHttpToolsProtocol

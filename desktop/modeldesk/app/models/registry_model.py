@@ -39,20 +39,23 @@ class RegistryModel(RowsTableModel[Model]):
     def cell(self, row: Model, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.CheckStateRole and column == ENABLED:
             return Qt.CheckState.Checked if row.enabled else Qt.CheckState.Unchecked
-        problem = self._document.resolver.model_problem(row.id)
         if role == Qt.ItemDataRole.DisplayRole:
+            # Only the cell asked for: the views ask cell by cell, many times per paint.
             if column == ENABLED:
                 return ""
-            label = row.id if row.display_name == row.id else f"{row.display_name} ({row.id})"
-            values = (
-                label,
-                row.provider,
-                row.name,
-                context_text(row.context_window),
-                model_badges(row, self._document.resolver.providers.get(row.provider)),
-                model_records().text(row.id, self._document.store.path),  # success and latency in this file's runs
-            )
-            return values[column - 1]
+            if column == 1:
+                return row.id if row.display_name == row.id else f"{row.display_name} ({row.id})"
+            if column == 2:
+                return row.provider
+            if column == 3:
+                return row.name
+            if column == 4:
+                return context_text(row.context_window)
+            if column == 5:
+                return model_badges(row, self._document.resolver.providers.get(row.provider))
+            # Success and latency in this file's runs.
+            return model_records().text(row.id, self._document.store.path)
+        problem = self._document.resolver.model_problem(row.id)
         if role == Qt.ItemDataRole.ToolTipRole and problem and column in (1, 2):
             return f"Not usable: {problem}"
         if role == Qt.ItemDataRole.ForegroundRole and problem and column in (1, 2):

@@ -29,10 +29,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from modeldesk.core.edits import Change, Edit, SetAgentFallback, SetAgentModels, UpdateItem
+from modeldesk.core.edits import Batch, Change, Edit, SetAgentFallback, SetAgentModels, SetTaskModel, UpdateItem
 from modeldesk.core.errors import ModelDeskError, ResolutionError
 from modeldesk.core.resolver import Resolver
-from modeldesk.core.schema import Agent, FallbackOverride, as_model_value, model_list
+from modeldesk.core.schema import Agent, FallbackOverride, model_list
 
 from ..document import Document
 from ..models.agent_task_models_model import AgentTaskModelsModel, AgentTaskRow
@@ -153,8 +153,8 @@ class AgentTaskModels(TableSection):
         row, agent = self.current(), self._agent()
         if row is None or agent is None:
             return
-        table = {t: v for t, v in agent.task_models.items() if t != row[0]}
-        self._save(agent, table, f"Remove task model {row[0]} of {agent.id}")
+        label = f"Remove task model {row[0]} of {agent.id}"
+        self.perform(SetTaskModel("agents", row[0], (), owner_id=agent.id, label=label))
 
     def _edit_with_dialog(self, row: AgentTaskRow | None) -> None:
         agent = self._agent()
@@ -171,17 +171,16 @@ class AgentTaskModels(TableSection):
         agent = self._agent()  # the document may have changed while the dialog was open
         if agent is None:
             return
-        value = as_model_value(new_models, like=agent.task_models.get(new_task))
-        if value is None:  # the dialog accepts no empty list; nothing to save
+        if not new_models:  # the dialog accepts no empty list; nothing to save
             return
-        table = {t: v for t, v in agent.task_models.items() if t != task}
-        table[new_task] = value
-        verb = "Edit" if row else "Add"
-        if self._save(agent, table, f"{verb} task model {new_task} of {agent.id}"):
+        label = f"{'Edit' if row else 'Add'} task model {new_task} of {agent.id}"
+        # The rule's intent (a renamed task: clear the old, set the new), worked out on the
+        # agent as it is when saved: a task model another program set meanwhile is kept.
+        edit: Edit = SetTaskModel("agents", new_task, tuple(new_models), owner_id=agent.id, label=label)
+        if row and task != new_task:
+            edit = Batch((SetTaskModel("agents", task, (), owner_id=agent.id), edit), label=label)
+        if self.perform(edit):
             self.select(new_task)
-
-    def _save(self, agent: Agent, table: dict[str, Any], label: str) -> bool:
-        return self.perform(UpdateItem("agents", agent.id, {"task_models": table or None}, label=label))
 
     def _show_otherwise(self, *_: object) -> None:
         row, agent = self.current(), self._agent()

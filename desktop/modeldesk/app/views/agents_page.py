@@ -24,8 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from modeldesk.core.bulk import AgentsScope
-from modeldesk.core.edits import Batch, Edit, PutItem, RemoveItem, UpdateItem
+from modeldesk.core.edits import Batch, Edit, PutItem, RemoveAgent
 from modeldesk.core.schema import Agent
 
 from ..document import Document
@@ -34,7 +33,6 @@ from ..widgets.actions import widget_action
 from ..widgets.table_section import perform_or_warn
 from ..widgets.text import counted
 from .agent_editor import AgentEditor
-from .dialogs.bulk_change_dialog import BulkChangeDialog
 from .model_combo import LazyCombo, referenced_models
 from .resolution_view import ResolutionPreview
 from .test_run_panel import TestRunPanel
@@ -286,20 +284,20 @@ class AgentsPage(QWidget):
         )
         if answer != QMessageBox.StandardButton.Yes:
             return
-        removing = set(ids)
-        edits: list[Edit] = [
-            UpdateItem("squads", squad.id, {"agents": [a for a in squad.agents if a not in removing]})
-            for squad in self._document.config.squads
-            if removing & set(squad.agents)
-        ]
-        edits += [RemoveItem("agents", agent_id) for agent_id in ids]
+        # Each agent leaves the squads that list it as they are when saved (RemoveAgent), so
+        # a member another program added meanwhile stays.
         label = f"Remove agent {ids[0]}" if len(ids) == 1 else f"Remove {counted(len(ids), 'agent')}"
-        self._perform(Batch(tuple(edits), label=label))
+        self._perform(Batch(tuple(RemoveAgent(agent_id) for agent_id in ids), label=label))
 
     def change_models(self) -> None:
         ids = self.selected_ids()
         if not ids:
             return
+        # Loaded on first use: the window opens without the bulk machinery.
+        from modeldesk.core.bulk import AgentsScope
+
+        from .dialogs.bulk_change_dialog import BulkChangeDialog
+
         dialog = BulkChangeDialog(self._document, initial_scope=AgentsScope(tuple(ids)), parent=self)
         try:
             dialog.exec()

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import re
 from itertools import pairwise
-from typing import Any
 
 from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QObject, QStringListModel, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShowEvent
@@ -40,8 +39,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from modeldesk.core.edits import AddItem, Batch, Edit, RemoveItem, UpdateItem
+from modeldesk.core.edits import AddItem, Edit, SetTaskModel, UpdateItem
 from modeldesk.core.errors import ModelDeskError
+from modeldesk.core.item_edits import AgentsOfRemovedProject, RemoveProject
 from modeldesk.core.schema import Agent, Config, Project, as_model_value, model_list
 
 from ..document import Document
@@ -53,7 +53,7 @@ from ..models.projects_model import (
 )
 from ..models.task_rules_model import TaskRule
 from ..widgets.actions import widget_action
-from ..widgets.elided import ElidedLabel, elide_combo, short
+from ..widgets.elided import ElidedLabel, elide_combo, short, uniform_rows
 from ..widgets.model_list_editor import ModelListEditor
 from ..widgets.named_items_box import named_items_box
 from ..widgets.style import set_heading_font, set_text_colour
@@ -97,17 +97,16 @@ class ProjectTaskModels(TaskModelsEditor):
         project = self._project()
         return rules_of(project.task_models) if project else []
 
-    def _copy(self) -> dict[str, dict[str, Any]]:
+    def task_edit(self, task: str, chat: str, models: tuple[str, ...], label: str) -> Edit:
+        """One rule of this project's task map (set, or cleared with no models)."""
         project = self._project()
-        return {task: dict(by_chat) for task, by_chat in (project.task_models if project else {}).items()}
+        name = project.name if project is not None else self.project_id
+        return SetTaskModel("projects", task, models, owner_id=self.project_id, chat=chat, label=f"{label} of {name}")
 
-    def _save(self, task_models: dict[str, dict[str, Any]], label: str) -> bool:
-        project = self._project()
-        if project is None:
+    def _save(self, edit: Edit, label: str) -> bool:
+        if self._project() is None:
             return False
-        return self.perform(
-            UpdateItem("projects", project.id, {"task_models": task_models or None}, label=f"{label} of {project.name}")
-        )
+        return self.perform(edit)
 
 
 class DeleteProjectDialog(FormDialog):
@@ -154,14 +153,13 @@ class DeleteProjectDialog(FormDialog):
         return None
 
 
-def delete_project_edit(config: Config, project: Project, target: str | None) -> Edit:
-    """Remove ``project`` and give each of its agents ``target`` (``None``: no project)."""
-    parts: list[Edit] = [RemoveItem("projects", project.id)]
-    parts += [
-        UpdateItem("agents", agent.id, {"project": target}) for agent in config.agents if agent.project == project.id
-    ]
+def delete_project_edit(project: Project, target: str | None) -> Edit:
+    """Remove ``project`` and give each of its agents ``target`` (``None``: no project): the
+    core's RemoveProject, which finds the agents when it is saved (one another program put
+    in the project meanwhile moves too)."""
     where = f"moving its agents to {target}" if target else "leaving its agents without a project"
-    return Batch(tuple(parts), label=f"Delete project {project.name}, {where}")
+    fate: AgentsOfRemovedProject = "move" if target else "detach"
+    return RemoveProject(project.id, fate, target, label=f"Delete project {project.name}, {where}")
 
 
 def matching_agents(config: Config, typed: str) -> list[Agent]:
@@ -298,6 +296,7 @@ class ProjectsPage(QWidget):
         # not on every refresh (10,000 agents).
         self.agent_ids = QStringListModel(self)
         completer = QCompleter(self.agent_ids, self.add_agent_edit)
+        uniform_rows(completer.popup())
         completer.setFilterMode(Qt.MatchFlag.MatchContains)
         completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.add_agent_edit.setCompleter(completer)
@@ -492,7 +491,7 @@ class ProjectsPage(QWidget):
             return None
         members = self.projects_model.row_value(self.projects_model.row_of(project.id)).members
         if members == 0:
-            self._perform(delete_project_edit(self.document.config, project, None))
+            self._perform(delete_project_edit(project, None))
             return None
         dialog = DeleteProjectDialog(self.document.config, project, members, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -504,7 +503,7 @@ class ProjectsPage(QWidget):
         project = self.document.config.project(project_id)
         if project is None:
             return  # gone meanwhile (another program)
-        self._perform(delete_project_edit(self.document.config, project, target))
+        self._perform(delete_project_edit(project, target))
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.add_agent_edit and event.type() == QEvent.Type.FocusIn:

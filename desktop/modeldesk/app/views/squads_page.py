@@ -32,14 +32,16 @@ from PySide6.QtWidgets import (
 )
 
 from modeldesk.core.bulk import SquadScope
-from modeldesk.core.edits import AddItem, Edit, RemoveItem, SetAgentModels, UpdateItem
+from modeldesk.core.edits import AddItem, Edit, RemoveItem, SetAgentModels
 from modeldesk.core.errors import ModelDeskError
+from modeldesk.core.item_edits import ChangeSquadMembers
 from modeldesk.core.schema import Config, Squad, model_list
 
 from ..document import Document
+from ..models.choices_model import ChoicesModel
 from ..models.squads_model import MembersModel, SquadsModel
 from ..widgets.actions import widget_action
-from ..widgets.elided import elide_combo, short
+from ..widgets.elided import elide_combo, short, uniform_rows
 from ..widgets.model_list_editor import ModelListEditor
 from ..widgets.named_items_box import named_items_box
 from ..widgets.style import problem_colour, set_text_colour, text_style
@@ -120,6 +122,8 @@ class SquadsPage(QWidget):
 
         self.agent_combo = elide_combo(QComboBox(self))
         self.agent_combo.setObjectName("agent_combo")
+        self.agent_choices = ChoicesModel(self.agent_combo)
+        self.agent_combo.setModel(self.agent_choices)
         self.agent_combo.setEditable(True)
         self.agent_combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         self.agent_combo.setAccessibleName("Agent to add to the squad")
@@ -128,6 +132,7 @@ class SquadsPage(QWidget):
         agent_line.setPlaceholderText("Agent to add")
         agent_completer.setFilterMode(Qt.MatchFlag.MatchContains)
         agent_completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+        uniform_rows(agent_completer.popup())
         self.add_member_button = QPushButton("Add &member", self)
         self.remove_member_button = QPushButton("Remo&ve from squad", self)
         self.remove_member_button.setToolTip("Take the selected agent out of this squad (Delete); the agent stays")
@@ -270,12 +275,15 @@ class SquadsPage(QWidget):
         typed = self.agent_combo.currentText()
         members = set(squad.agents) if squad else set()
         self.agent_combo.blockSignals(True)
-        self.agent_combo.clear()
-        for agent in self.document.config.agents:
-            if agent.id not in members:
-                self.agent_combo.addItem(agent.id if agent.name == agent.id else f"{agent.name} ({agent.id})", agent.id)
+        self.agent_choices.set_choices(
+            [
+                (agent.id if agent.name == agent.id else f"{agent.name} ({agent.id})", agent.id)
+                for agent in self.document.config.agents
+                if agent.id not in members
+            ]
+        )
         self.agent_combo.setCurrentIndex(-1)
-        self.agent_combo.setEditText(typed if self.agent_combo.findText(typed) >= 0 else "")
+        self.agent_combo.setEditText(typed if typed and self.agent_combo.findText(typed) >= 0 else "")
         self.agent_combo.blockSignals(False)
 
     def _on_member_changed(self, *_: object) -> None:
@@ -361,9 +369,9 @@ class SquadsPage(QWidget):
         if agent_id in squad.agents:
             self.show_message(f"{agent_id} is already in {squad.name}.")
             return
-        edit = UpdateItem(
-            "squads", squad.id, {"agents": [*squad.agents, agent_id]}, label=f"Add {agent_id} to squad {squad.name}"
-        )
+        # The intent, worked out on the squad as it is when saved: a member another
+        # program added meanwhile stays.
+        edit = ChangeSquadMembers(squad.id, add=(agent_id,), label=f"Add {agent_id} to squad {squad.name}")
         if self._perform(edit):
             self.agent_combo.setEditText("")
             self.select_member(agent_id)
@@ -392,11 +400,12 @@ class SquadsPage(QWidget):
         if squad is None or agent_id is None:
             return
         row = self.members_model.row_of(agent_id)
-        members = [a for a in squad.agents if a != agent_id]
-        removal = UpdateItem(
-            "squads", squad.id, {"agents": members}, label=f"Remove {agent_id} from squad {squad.name}"
-        )
-        if self._perform(removal) and members:
+        removal = ChangeSquadMembers(squad.id, remove=(agent_id,), label=f"Remove {agent_id} from squad {squad.name}")
+        if not self._perform(removal):
+            return
+        after = self.document.config.squad(squad.id)
+        members = after.agents if after is not None else []
+        if members:
             self.select_member(members[min(row, len(members) - 1)])
 
     def _on_models_edited(self, models: list[str]) -> None:

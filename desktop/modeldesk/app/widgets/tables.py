@@ -39,17 +39,38 @@ def make_table(
     table.setTabKeyNavigation(False)
     table.setAlternatingRowColors(True)
     table.setWordWrap(True)
-    table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
     header = table.horizontalHeader()
     header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    # Columns fit the rows near the top: fitting every row read each cell of 500 squads.
+    header.setResizeContentsPrecision(COLUMN_FIT_ROWS)
     for column in stretch:
         header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
     header.setStretchLastSection(not stretch)
+    _fit_row_heights_while_few(table, model)
     return table
 
 
-# How many rows a compact table's columns are fitted to.
+# How many rows a table's columns are fitted to.
 COLUMN_FIT_ROWS = 40
+# Up to this many rows, each row is as tall as its wrapped text; beyond, rows are one line
+# (the full text is in the tooltip): fitting the height of every row measures every cell,
+# ~1 s for 500 rows, on each change.
+FIT_ROW_HEIGHTS_UP_TO = 200
+
+
+def _fit_row_heights_while_few(table: QTableView, model: QAbstractItemModel) -> None:
+    rows = table.verticalHeader()
+    fitted: list[bool] = []  # the mode set last (none yet)
+
+    def follow() -> None:
+        few = model.rowCount() <= FIT_ROW_HEIGHTS_UP_TO
+        if fitted != [few]:
+            fitted[:] = [few]
+            rows.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents if few else QHeaderView.ResizeMode.Fixed)
+
+    for signal in (model.modelReset, model.rowsInserted, model.rowsRemoved, model.layoutChanged):
+        signal.connect(follow)
+    follow()
 
 
 def setup_compact_table(table: QTableView, *, min_rows: int = 2, max_rows: int = 14) -> None:

@@ -1,15 +1,15 @@
 """Settings → task models: rules "task T, chat model C (or any) → model(s)", one per row.
 
-Each add, edit or removal replaces the settings' task map in one undoable step."""
+Each add, edit or removal is one undoable step: the core's SetTaskModel for the rule it
+touches (a renamed rule: clear the old one, set the new one), worked out on the map as it is
+when saved, so a rule another program set meanwhile is kept."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from PySide6.QtWidgets import QDialog, QWidget
 
-from modeldesk.core.edits import SetSetting
-from modeldesk.core.schema import WILDCARD, TaskModelMap, as_model_value, model_list
+from modeldesk.core.edits import Batch, Edit, SetTaskModel
+from modeldesk.core.schema import WILDCARD, TaskModelMap, model_list
 
 from ...document import Document
 from ...models.task_rules_model import TaskModelsModel, TaskRule
@@ -54,7 +54,8 @@ class TaskModelsEditor(TableSection):
         if rule is None:
             return
         task, chat, _models = rule
-        self._save(self._without(task, chat), f"Remove task model {task} ({chat})")
+        label = f"Remove task model {task} ({chat})"
+        self._save(self.task_edit(task, chat, (), label), label)
 
     def _edit_with_dialog(self, rule: TaskRule | None) -> None:
         task, chat, models = rule or ("", WILDCARD, ())
@@ -65,21 +66,16 @@ class TaskModelsEditor(TableSection):
             new_task, new_chat, new_models = dialog.task(), dialog.chat_model(), dialog.models()
         finally:
             dialog.deleteLater()
-        task_models = self._without(task, chat) if rule else self._copy()
-        previous = self._document.config.settings.task_models.get(new_task, {}).get(new_chat)
-        task_models.setdefault(new_task, {})[new_chat] = as_model_value(new_models, like=previous)
-        if self._save(task_models, f"{'Edit' if rule else 'Add'} task model {new_task} ({new_chat})"):
+        label = f"{'Edit' if rule else 'Add'} task model {new_task} ({new_chat})"
+        edit = self.task_edit(new_task, new_chat, tuple(new_models), label)
+        if rule and (task, chat) != (new_task, new_chat):
+            edit = Batch((self.task_edit(task, chat, (), label), edit), label=label)
+        if self._save(edit, label):
             self.select((new_task, new_chat))
 
-    def _copy(self) -> dict[str, dict[str, Any]]:
-        return {task: dict(by_chat) for task, by_chat in self._document.config.settings.task_models.items()}
+    def task_edit(self, task: str, chat: str, models: tuple[str, ...], label: str) -> Edit:
+        """Set (or, with no models, clear) one rule of the settings' task map."""
+        return SetTaskModel("settings", task, models, chat=chat, label=label)
 
-    def _without(self, task: str, chat: str) -> dict[str, dict[str, Any]]:
-        task_models = self._copy()
-        task_models.get(task, {}).pop(chat, None)
-        if task in task_models and not task_models[task]:
-            del task_models[task]
-        return task_models
-
-    def _save(self, task_models: dict[str, dict[str, Any]], label: str) -> bool:
-        return self.perform(SetSetting(("task_models",), task_models or None, label=label))
+    def _save(self, edit: Edit, label: str) -> bool:
+        return self.perform(edit)

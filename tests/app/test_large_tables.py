@@ -1,0 +1,69 @@
+"""Tables and choice lists that stay quick with thousands of rows keep showing what the
+config holds: the squads page's agent choices follow edits, and a page table fits its row
+heights to wrapped text only while it has few rows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtWidgets import QHeaderView, QWidget
+
+from modeldesk.app.models.choices_model import ChoicesModel
+from modeldesk.app.models.squads_model import SquadsModel
+from modeldesk.app.views.squads_page import SquadsPage
+from modeldesk.app.widgets.tables import FIT_ROW_HEIGHTS_UP_TO, make_table
+from modeldesk.core.edits import AddItem, Batch, RemoveItem
+from modeldesk.core.schema import Agent, Squad
+
+
+def offered(page: SquadsPage) -> dict[str, str]:
+    combo = page.agent_combo
+    return {str(combo.itemData(i)): combo.itemText(i) for i in range(combo.count())}
+
+
+def test_choices_model_passes_the_model_tester(qtmodeltester: Any) -> None:
+    choices = ChoicesModel()
+    choices.set_choices([("Analyst (analyst)", "analyst"), ("writer", "writer")])
+    qtmodeltester.check(choices)
+    choices.set_choices([])
+    qtmodeltester.check(choices)
+
+
+def test_squad_agent_choices_follow_edits(qtbot: Any, document: Any) -> None:
+    page = SquadsPage(document)
+    qtbot.addWidget(page)
+    page.select_squad("research-team")
+    members = set(document.config.squad("research-team").agents)
+    before = offered(page)
+    assert set(before) == {a.id for a in document.config.agents} - members
+    assert before["triage"] == f"{document.config.agent('triage').name} (triage)"
+
+    document.perform(AddItem("agents", Agent(id="newcomer", name="Newcomer")))
+    assert offered(page)["newcomer"] == "Newcomer (newcomer)"
+    # Found by its text, as typing it and pressing Enter does.
+    combo = page.agent_combo
+    assert combo.itemData(combo.findText("Newcomer (newcomer)")) == "newcomer"
+
+    document.perform(RemoveItem("agents", "newcomer"))
+    assert "newcomer" not in offered(page)
+    # Another squad: its members are not offered, the research team's are.
+    page.select_squad("support-desk")
+    support = set(document.config.squad("support-desk").agents)
+    assert set(offered(page)) == {a.id for a in document.config.agents} - support
+
+
+def test_row_heights_fit_the_text_only_while_rows_are_few(qtbot: Any, document: Any) -> None:
+    holder = QWidget()
+    qtbot.addWidget(holder)
+    model = SquadsModel(document)
+    table = make_table(model, "squads", "Squads", holder)
+    rows = table.verticalHeader()
+    assert rows.sectionResizeMode(0) == QHeaderView.ResizeMode.ResizeToContents
+    many = [Squad(id=f"s{i}", name=f"Squad {i}") for i in range(FIT_ROW_HEIGHTS_UP_TO + 1)]
+    document.perform(Batch(tuple(AddItem("squads", squad) for squad in many)))
+    model.refresh()
+    assert model.rowCount() > FIT_ROW_HEIGHTS_UP_TO
+    assert rows.sectionResizeMode(0) == QHeaderView.ResizeMode.Fixed
+    document.perform(Batch(tuple(RemoveItem("squads", squad.id) for squad in many)))
+    model.refresh()
+    assert rows.sectionResizeMode(0) == QHeaderView.ResizeMode.ResizeToContents
