@@ -119,6 +119,8 @@ def test_start_empty_shows_the_first_step_and_readable_notes(qtbot: Any, tmp_pat
     assert window.pages.currentWidget() is window.settings_page
     assert "no agents yet" in window.agents_page.editor.empty_label.text()
     assert "add a provider first" in window.agents_page.editor.empty_label.text()
+    # Nothing to filter in an empty registry.
+    assert not window.settings_page.models_tab.registry.filter_edit.isVisibleTo(window)
     # The empty registry's picker says where models come from.
     picker = ModelPickerDialog(window.document, window)
     qtbot.addWidget(picker)

@@ -1,5 +1,6 @@
 """One intent, one edit: each app action that changes a list others share (a squad's
-members, removing agents, deleting a project, a task-model rule) is the core's intent edit, worked out under
+members, removing agents, deleting a project, a task-model rule, filling facts from the
+catalog, a provider or model edited in its dialog) is the core's intent edit, worked out under
 the store's lock. So when the command line (another process) changes the same file before
 the app's edit is saved, the replay keeps both changes.
 
@@ -20,8 +21,12 @@ from PySide6.QtWidgets import QMessageBox
 from modeldesk.app.document import Document, wait_for_saves
 from modeldesk.app.views.agent_editor import AgentEditor, AgentTaskModelDialog
 from modeldesk.app.views.agents_page import AgentsPage
+from modeldesk.app.views.dialogs.model_dialog import ModelDialog
+from modeldesk.app.views.dialogs.provider_dialog import ProviderDialog
 from modeldesk.app.views.dialogs.task_model_dialog import TaskModelDialog
 from modeldesk.app.views.projects_page import ProjectsPage
+from modeldesk.app.views.settings.model_registry import ModelRegistry
+from modeldesk.app.views.settings.providers_section import ProvidersSection
 from modeldesk.app.views.settings.task_models_editor import TaskModelsEditor, rules_of
 from modeldesk.app.views.squads_page import SquadsPage
 from tests.app.helpers import answer_modal, show_active
@@ -147,3 +152,45 @@ def test_a_settings_task_rule_added_in_the_app_keeps_one_the_cli_set(
     editor.add_item()
     task_models = on_disk(config_file)["settings"]["task_models"]
     assert task_models["tags"] == {"*": "gpt-4o-mini"} and task_models["digest"] == {"*": "claude-haiku-4"}
+
+
+def test_fill_from_catalog_keeps_a_label_the_cli_set(qtbot: Any, document: Document, config_file: Path) -> None:
+    registry = show_active(qtbot, ModelRegistry(document), (1000, 500))
+    cli(config_file, "models", "set", "gpt-4o", "--label", "Our GPT", "--context-window", "5000")
+    registry.fill_from_catalog()
+    model = next(m for m in on_disk(config_file)["models"] if m["id"] == "gpt-4o")
+    assert model["label"] == "Our GPT" and model["context_window"] == 5000  # the CLI's values
+    assert model["capabilities"]["tools"] is True and model["price"]["input"] > 0  # the catalog's
+
+
+def test_editing_a_model_saves_only_what_the_dialog_changed(qtbot: Any, document: Document, config_file: Path) -> None:
+    registry = show_active(qtbot, ModelRegistry(document), (1000, 500))
+    registry.select("o3-mini")
+    cli(config_file, "models", "set", "o3-mini", "--context-window", "4242")
+
+    def relabel(dialog: ModelDialog) -> None:
+        dialog.label_edit.setText("o3 mini (reasoning)")
+        dialog.buttons.button(dialog.buttons.StandardButton.Ok).click()
+
+    answer_modal(ModelDialog, relabel)
+    registry.edit_item()
+    model = next(m for m in on_disk(config_file)["models"] if m["id"] == "o3-mini")
+    assert model["label"] == "o3 mini (reasoning)" and model["context_window"] == 4242
+
+
+def test_editing_a_provider_saves_only_what_the_dialog_changed(
+    qtbot: Any, document: Document, config_file: Path
+) -> None:
+    section = show_active(qtbot, ProvidersSection(document), (1000, 500))
+    section.select("anthropic")
+    cli(config_file, "providers", "set", "anthropic", "--label", "Corp Anthropic")
+
+    def use_env(dialog: ProviderDialog) -> None:
+        dialog.key_env.click()
+        dialog.env_edit.setText("ANTHROPIC_API_KEY")
+        dialog.buttons.button(dialog.buttons.StandardButton.Ok).click()
+
+    answer_modal(ProviderDialog, use_env)
+    section.edit_item()
+    provider = next(p for p in on_disk(config_file)["providers"] if p["id"] == "anthropic")
+    assert provider["api_key"] == {"env": "ANTHROPIC_API_KEY"} and provider["label"] == "Corp Anthropic"

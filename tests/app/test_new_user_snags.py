@@ -480,3 +480,19 @@ def test_an_unticked_box_shows_on_dark(qtbot: Any, qasync_loop: Any, document: A
     finally:
         window.app_menus.theme_actions["System"].trigger()
         window.close()
+
+
+def test_lists_of_every_agent_have_rows_of_one_height(qtbot: Any, qasync_loop: Any, document: Any) -> None:
+    """Lists that hold every agent (10,000 of them) are not measured row by row on each
+    relayout (a theme switch re-lays every view out)."""
+    window = show_active(qtbot, MainWindow(document))
+    squads, projects, history = window.squads_page, window.projects_page, window.history_page
+    for view in (
+        squads.agent_combo.view(),
+        squads.agent_combo.completer().popup(),
+        projects.add_agent_edit.completer().popup(),
+        history.agent_combo.view(),
+        history.agent_combo.completer().popup(),
+    ):
+        assert view.uniformItemSizes()
+    window.close()

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from modeldesk.core.edits import Batch, RemoveAgent, UpdateItem, apply_edit
+from modeldesk.core.edits import Batch, RemoveAgent, RemoveItem, UpdateItem, apply_edit
 from modeldesk.core.item_edits import ChangeSquadMembers, RemoveProject
+from modeldesk.core.model_facts import FillFacts
 from modeldesk.core.schema import Config
 from modeldesk.core.store import ConfigStore
 
@@ -49,3 +50,15 @@ def test_removing_a_member_another_writer_already_took_out_is_no_change(tmp_path
     app, cli = _stores(tmp_path)
     cli.apply(ChangeSquadMembers("s", remove=("b",)))
     assert app.apply(ChangeSquadMembers("s", remove=("b", "c"))).squad("s").agents == ["a"]
+
+
+def test_filling_facts_keeps_what_another_writer_set_meanwhile(tmp_path: Path) -> None:
+    path = tmp_path / "config.json"
+    provider = {"id": "oa", "kind": "openai", "base_url": "https://api.openai.com/v1"}
+    models = [{"id": "g", "provider": "oa", "name": "gpt-4o"}, {"id": "gone", "provider": "oa", "name": "gpt-4o-mini"}]
+    ConfigStore(path).save(Config.model_validate({"schema_version": 1, "providers": [provider], "models": models}))
+    app, cli = ConfigStore(path), ConfigStore(path)
+    cli.apply(UpdateItem("models", "g", {"label": "Ours", "context_window": 5000}), RemoveItem("models", "gone"))
+    filled = app.apply(FillFacts(("g", "gone"))).model("g")
+    assert filled is not None and filled.label == "Ours" and filled.context_window == 5000
+    assert filled.capabilities.tools is True and filled.price.input is not None

@@ -136,3 +136,13 @@ def test_the_wheel_holds_the_resources_folder_as_modeldesk_resources(installed: 
     assert result.returncode == 0, result.stderr
     package, metainfo = result.stdout.split()
     assert package.startswith(str(installed)) and metainfo.startswith(str(installed))
+
+
+def test_the_installed_app_script_without_a_display_says_so(installed: Path, tmp_path: Path) -> None:
+    """The generated `modeldesk-app` script goes through the same check as `modeldesk`: a
+    message and exit 1, not a core dump (exit 134) or a traceback."""
+    gone = ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
+    env = {k: v for k, v in _clean_env(tmp_path).items() if k not in gone}
+    result = subprocess.run([installed / "bin" / "modeldesk-app"], capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 1, result.stderr
+    assert "no display" in result.stderr and "Traceback" not in result.stderr

@@ -6,9 +6,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from modeldesk.core.edits import Batch, PutItem
 from modeldesk.core.errors import ModelDeskError
-from modeldesk.core.model_facts import Facts, catalog_available, catalog_version, fill, is_local, lookup
+from modeldesk.core.model_facts import Facts, FillFacts, catalog_available, catalog_version, fill, is_local, lookup
 from modeldesk.core.schema import Model, dump_config
 
 from .common import Session, SubParsers, add_command, print_json, wants_json
@@ -72,7 +71,8 @@ def run_info(args: argparse.Namespace) -> int:
             }
         )
     if updates:
-        session.apply(Batch(tuple(PutItem("models", m) for m in updates), label="Fill model facts from the catalog"))
+        policy = session.policy
+        session.apply(FillFacts(tuple(m.id for m in updates), tuple(policy.providers) if policy is not None else ()))
     if wants_json(args):
         print_json({"catalog_version": catalog_version(), "models": rows})
         return 0

@@ -262,6 +262,20 @@ class UpdateItem(Edit):
         return UpdateItem(self.collection, self.item_id, restore, label=self.label)
 
 
+def form_edit(collection: Collection, before: ConfigItem, after: ConfigItem, label: str = "") -> Edit | None:
+    """What a form changed in an item, as one :class:`UpdateItem` of just those fields (None
+    when nothing changed): a field the user left alone keeps whatever another program set
+    meanwhile, where replacing the whole item would write the form's copy back."""
+    if before.id != after.id:
+        return PutItem(collection, after, label=label)
+    changes = {
+        name: getattr(after, name)
+        for name in type(after).model_fields
+        if name != "id" and getattr(after, name) != getattr(before, name)
+    }
+    return UpdateItem(collection, before.id, changes, label=label) if changes else None
+
+
 @dataclass(frozen=True)
 class PutItem(Edit):
     """Add an item, or replace the one with the same id (kept in its place)."""

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from .schema import Capabilities, Model, Price, Provider
+from .edits import Batch, Edit, PutItem
+from .schema import Capabilities, Config, Model, Price, Provider
 from .urls import is_loopback
 
 # Hosts of the well-known APIs -> the catalog's provider id.
@@ -186,6 +187,28 @@ def fill_models(models: Iterable[Model], providers: dict[str, Provider]) -> list
         if filled != model:
             changed.append((model, filled))
     return changed
+
+
+@dataclass(frozen=True)
+class FillFacts(Edit):
+    """Fill these models' unknown facts from the catalog (app: Fill from catalog; CLI:
+    `models info --fill`), worked out on each model as it is when applied: a value someone
+    set meanwhile is kept, and a model gone meanwhile is left out. ``policy_providers``:
+    providers the organization policy adds (the config's own win)."""
+
+    model_ids: tuple[str, ...]
+    policy_providers: tuple[Provider, ...] = ()
+    label: str = "Fill model facts from the catalog"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "model_ids", tuple(self.model_ids))
+        object.__setattr__(self, "policy_providers", tuple(self.policy_providers))
+
+    def _apply(self, config: Config) -> Edit:
+        providers = {p.id: p for p in self.policy_providers} | {p.id: p for p in config.providers}
+        wanted = [m for m in (config.model(i) for i in dict.fromkeys(self.model_ids)) if m is not None]
+        changed = [after for _before, after in fill_models(wanted, providers)]
+        return Batch(tuple(PutItem("models", m) for m in changed), label=self.label)._apply(config)
 
 
 def is_local(provider: Provider | None) -> bool:

@@ -53,7 +53,7 @@ from ..models.projects_model import (
 )
 from ..models.task_rules_model import TaskRule
 from ..widgets.actions import widget_action
-from ..widgets.elided import ElidedLabel, elide_combo, short
+from ..widgets.elided import ElidedLabel, elide_combo, short, uniform_rows
 from ..widgets.model_list_editor import ModelListEditor
 from ..widgets.named_items_box import named_items_box
 from ..widgets.style import set_heading_font, set_text_colour
@@ -296,6 +296,7 @@ class ProjectsPage(QWidget):
         # not on every refresh (10,000 agents).
         self.agent_ids = QStringListModel(self)
         completer = QCompleter(self.agent_ids, self.add_agent_edit)
+        uniform_rows(completer.popup())
         completer.setFilterMode(Qt.MatchFlag.MatchContains)
         completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.add_agent_edit.setCompleter(completer)

@@ -41,7 +41,7 @@ from ..document import Document
 from ..models.choices_model import ChoicesModel
 from ..models.squads_model import MembersModel, SquadsModel
 from ..widgets.actions import widget_action
-from ..widgets.elided import elide_combo, short
+from ..widgets.elided import elide_combo, short, uniform_rows
 from ..widgets.model_list_editor import ModelListEditor
 from ..widgets.named_items_box import named_items_box
 from ..widgets.style import problem_colour, set_text_colour, text_style
@@ -132,6 +132,7 @@ class SquadsPage(QWidget):
         agent_line.setPlaceholderText("Agent to add")
         agent_completer.setFilterMode(Qt.MatchFlag.MatchContains)
         agent_completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+        uniform_rows(agent_completer.popup())
         self.add_member_button = QPushButton("Add &member", self)
         self.remove_member_button = QPushButton("Remo&ve from squad", self)
         self.remove_member_button.setToolTip("Take the selected agent out of this squad (Delete); the agent stays")

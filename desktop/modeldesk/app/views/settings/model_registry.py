@@ -9,8 +9,8 @@ from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QLineEdit, QMessageBox, QToolTip, QVBoxLayout, QWidget
 
-from modeldesk.core.edits import AddItem, Batch, Edit, PutItem, RemoveItem
-from modeldesk.core.model_facts import fill_models
+from modeldesk.core.edits import AddItem, RemoveItem, form_edit
+from modeldesk.core.model_facts import FillFacts, fill_models
 from modeldesk.core.schema import Model, model_list
 
 from ...document import Document
@@ -85,6 +85,9 @@ class ModelRegistry(TableSection):
         shown = [m for m in models if needle in model_search_text(m)] if needle else list(models)
         total = counted(len(models), "model")
         self.count_label.setText(f"{len(shown):,} of {total}" if needle else total)
+        # Nothing to filter in an empty registry (its empty state says what to do instead).
+        for widget in (self.filter_edit, self.count_label):
+            widget.setVisible(bool(models) or bool(needle))
         return shown
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
@@ -111,14 +114,15 @@ class ModelRegistry(TableSection):
     def add_item(self) -> None:
         config = self._document.config
         dialog = ModelDialog(self, providers=config.providers, taken_ids={m.id for m in config.models})
-        self._run_dialog(dialog, new=True)
+        self._run_dialog(dialog, None)
 
     def edit_item(self) -> None:
         model = self.current()
         if model is not None:
-            self._run_dialog(ModelDialog(self, providers=self._document.config.providers, model=model), new=False)
+            self._run_dialog(ModelDialog(self, providers=self._document.config.providers, model=model), model)
 
-    def _run_dialog(self, dialog: ModelDialog, *, new: bool) -> None:
+    def _run_dialog(self, dialog: ModelDialog, before: Model | None) -> None:
+        """Add the dialog's model (``before`` None), or save the fields it changed."""
         try:
             accepted = dialog.exec() == QDialog.DialogCode.Accepted
             model = dialog.model()
@@ -126,8 +130,12 @@ class ModelRegistry(TableSection):
             dialog.deleteLater()
         if not accepted or model is None:
             return
-        edit: Edit = AddItem("models", model) if new else PutItem("models", model, label=f"Edit model {model.id}")
-        if self.perform(edit):
+        # Editing: only the fields the dialog changed, so one another program changed
+        # meanwhile stays.
+        edit = (
+            AddItem("models", model) if before is None else form_edit("models", before, model, f"Edit model {model.id}")
+        )
+        if edit is None or self.perform(edit):  # None: nothing was changed
             if needle_hides(self.filter_edit.text(), model):
                 self.filter_edit.clear()  # show the model just added or edited
             self.select(model.id)
@@ -139,7 +147,15 @@ class ModelRegistry(TableSection):
         changed = fill_models(config.models, self._document.resolver.providers)
         if changed:
             label = f"Fill {counted(len(changed), 'model')} from the catalog"
-            if not self.perform(Batch(tuple(PutItem("models", after) for _, after in changed), label=label)):
+            policy = self._document.policy
+            # The intent, worked out on each model as it is when saved: a value another
+            # program set meanwhile is kept.
+            edit = FillFacts(
+                tuple(before.id for before, _after in changed),
+                tuple(policy.providers) if policy is not None else (),
+                label=label,
+            )
+            if not self.perform(edit):
                 return 0
         self.fill_status = (
             f"Filled {counted(len(changed), 'model')} from the catalog."

@@ -12,7 +12,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QDialog, QMessageBox, QWidget
 from qasync import asyncSlot
 
-from modeldesk.core.edits import AddItem, Batch, Edit, PutItem, RemoveItem
+from modeldesk.core.edits import AddItem, Batch, Edit, RemoveItem, form_edit
 from modeldesk.core.schema import Model, Provider
 
 from ...document import Document
@@ -74,15 +74,22 @@ class ProvidersSection(TableSection):
     def edit_item(self) -> None:
         provider = self.current()
         if provider is not None:
-            self._run_dialog(ProviderDialog(self, provider=provider), lambda p: PutItem("providers", p))
+            # Only the fields the dialog changed: one another program changed meanwhile stays.
+            self._run_dialog(
+                ProviderDialog(self, provider=provider),
+                lambda p: form_edit("providers", provider, p, label=f"Edit provider {p.id}"),
+            )
 
-    def _run_dialog(self, dialog: ProviderDialog, make_edit: Callable[[Provider], Edit]) -> None:
+    def _run_dialog(self, dialog: ProviderDialog, make_edit: Callable[[Provider], Edit | None]) -> None:
         try:
             accepted = dialog.exec() == QDialog.DialogCode.Accepted
             provider = dialog.provider()
         finally:
             dialog.deleteLater()
-        if accepted and provider is not None and self.perform(make_edit(provider)):
+        if not accepted or provider is None:
+            return
+        edit = make_edit(provider)
+        if edit is None or self.perform(edit):  # None: nothing was changed
             self.select(provider.id)
 
     def remove_item(self) -> None:
