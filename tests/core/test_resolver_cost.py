@@ -83,3 +83,36 @@ def test_trace_and_models_do_not_follow_later_edits_of_the_config() -> None:
     agent.model.append("mini")
     assert again.models == ["gpt-4o", "claude"]
     assert result.trace[-1].value == ["gpt-4o", "claude"]
+
+
+def test_agents_with_the_same_list_and_project_share_one_reading_yet_get_their_own_lists() -> None:
+    data = world()
+    data["agents"] = [
+        {"id": f"a{i}", "name": f"A{i}", "project": "support" if i % 2 else "gone", "model": ["retired"]}
+        for i in range(20)
+    ]
+    resolver = Resolver(config(data))
+    steps_made: list[str] = []
+    original = resolver._chat
+
+    def counted(*args: Any) -> Any:
+        steps_made.append(args[0].id)
+        return original(*args)
+
+    resolver._chat = counted  # type: ignore[method-assign]
+    results = [resolver.chat(f"a{i}") for i in range(20)]
+    assert steps_made == ["a0", "a1"]  # one per (list, project): the rest were answered from it
+    in_support, in_gone = results[1], results[0]
+    assert in_support.source == "project" and in_gone.source == "settings"
+    assert "project: unknown project 'gone'" in in_gone.warnings
+    assert "project: unknown project 'gone'" not in in_support.warnings
+    # Each caller owns its lists: changing one answer changes no other.
+    results[2].models.append("changed")
+    results[2].trace.clear()
+    results[2].warnings.clear()
+    assert resolver.chat("a4") == in_gone and resolver.chat("a4").models == in_gone.models
+    assert results[4].trace and results[4].warnings
+    # Given a project, a call model or strict, an agent is read on its own.
+    assert resolver.chat("a0", project="support").source == "project"
+    assert resolver.chat("a0", call="claude").models == ["claude"]
+    assert steps_made == ["a0", "a1", "a0", "a0"]

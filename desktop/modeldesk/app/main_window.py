@@ -8,7 +8,7 @@ pages turn read-only, and Reload / Open folder let the user fix it and carry on.
 
 from __future__ import annotations
 
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from PySide6.QtCore import QByteArray, QFileSystemWatcher, QSettings, QSignalBlocker, Qt, QTimer, QUrl
 from PySide6.QtGui import QAction, QCloseEvent, QColor, QDesktopServices, QKeySequence
@@ -28,12 +28,14 @@ from .document import Document
 from .views.agents_page import AgentsPage
 from .views.app_menus import add_app_menus
 from .views.dialogs.import_dialog import open_export, open_import
-from .views.health_page import HealthPage
 from .views.history_page import HistoryPage, history_recorder
-from .views.projects_page import ProjectsPage
-from .views.serve_page import ServePage
-from .views.settings.settings_page import SettingsPage
-from .views.squads_page import SquadsPage
+
+if TYPE_CHECKING:  # each page's module loads when the page is first shown (the window comes up sooner)
+    from .views.health_page import HealthPage
+    from .views.projects_page import ProjectsPage
+    from .views.serve_page import ServePage
+    from .views.settings.settings_page import SettingsPage
+    from .views.squads_page import SquadsPage
 
 # The pages, in tab order: (key, tab label).
 PAGES = (
@@ -117,11 +119,11 @@ class MainWindow(QMainWindow):
 
     @property
     def squads_page(self) -> SquadsPage:
-        return cast(SquadsPage, self.page("squads"))
+        return cast("SquadsPage", self.page("squads"))
 
     @property
     def projects_page(self) -> ProjectsPage:
-        return cast(ProjectsPage, self.page("projects"))
+        return cast("ProjectsPage", self.page("projects"))
 
     @property
     def history_page(self) -> HistoryPage:
@@ -129,15 +131,15 @@ class MainWindow(QMainWindow):
 
     @property
     def settings_page(self) -> SettingsPage:
-        return cast(SettingsPage, self.page("settings"))
+        return cast("SettingsPage", self.page("settings"))
 
     @property
     def health_page(self) -> HealthPage:
-        return cast(HealthPage, self.page("health"))
+        return cast("HealthPage", self.page("health"))
 
     @property
     def serve_page(self) -> ServePage:
-        return cast(ServePage, self.page("serve"))
+        return cast("ServePage", self.page("serve"))
 
     def is_built(self, key: str) -> bool:
         return key in self._built
@@ -165,18 +167,28 @@ class MainWindow(QMainWindow):
 
     def _make_page(self, key: str) -> QWidget:
         if key == "squads":
+            from .views.squads_page import SquadsPage
+
             return SquadsPage(self.document, self)
         if key == "projects":
+            from .views.projects_page import ProjectsPage
+
             projects = ProjectsPage(self.document, self)
             projects.open_agent_requested.connect(self.open_agent)
             return projects
         if key == "history":
             return HistoryPage(self.document, self)
         if key == "settings":
+            from .views.settings.settings_page import SettingsPage
+
             return SettingsPage(self.document, self)
         if key == "health":
+            from .views.health_page import HealthPage
+
             return HealthPage(self.document, self)
         if key == "serve":
+            from .views.serve_page import ServePage
+
             return ServePage(self.document, self)
         raise KeyError(key)
 

@@ -227,6 +227,9 @@ class Resolver:
         self._projects: dict[str, Project] = {p.id: p for p in config.projects}
         self._problems: dict[str, str | None] = {}
         self._reads: dict[tuple[str, str | tuple[str, ...]], tuple[_Layer, tuple[str, ...]]] = {}
+        # A plain chat resolution (no call, parent, request or project given) depends on the
+        # agent only through its list and its project: agents that share both share the answer.
+        self._plain_chats: dict[tuple[str | tuple[str, ...] | None, str | None], Resolution] = {}
 
     # --- registry ---------------------------------------------------------------------
 
@@ -290,6 +293,26 @@ class Resolver:
         ``project`` overrides the agent's own project.
         """
         agent = self.agent(agent_id)
+        if call is None and parent is None and request is None and project is None and not delegated and not strict:
+            value = agent.model
+            key = (value if value is None or isinstance(value, str) else tuple(value), agent.project)
+            known = self._plain_chats.get(key)
+            if known is None:
+                known = self._plain_chats[key] = self._chat(agent, None, False, None, None, None, False)
+            # Fresh lists for each caller (the trace steps are read-only and shared).
+            return Resolution(list(known.models), known.source, list(known.trace), list(known.warnings))
+        return self._chat(agent, call, delegated, parent, request, project, strict)
+
+    def _chat(
+        self,
+        agent: Agent,
+        call: ModelValue | None,
+        delegated: bool,
+        parent: ModelValue | None,
+        request: ModelValue | None,
+        project: str | None,
+        strict: bool,
+    ) -> Resolution:
         delegated = delegated or parent is not None or request is not None
         run = _Run(strict)
         if delegated:
@@ -352,8 +375,21 @@ class Resolver:
         if value is None:
             run.trace.append(TraceStep(layer, None, "skipped", NOT_SET))
             return None
-        result = self._read(run, layer, value)
-        values = [value] if isinstance(value, str) else list(value)  # a copy: the config may change later
+        # _read inlined (the look-up of every agent's list comes here): one copy of the
+        # value serves as the trace's (the config may change later) and the cache key.
+        if isinstance(value, str):
+            values = [value]
+            key: tuple[str, str | tuple[str, ...]] = (layer, value)
+        else:
+            values = list(value)
+            key = (layer, tuple(values))
+        seen = self._reads.get(key)
+        if seen is not None and not (run.strict and seen[0].problems):
+            result = seen[0]
+            for text in seen[1]:
+                run.warn(text)
+        else:
+            result = self._read(run, layer, value)
         if result.usable:
             run.trace.append(TraceStep(layer, values, "used", result.reason))
             return Resolution(list(result.usable), layer, run.trace, run.warnings)

@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from modeldesk.core.bulk import AgentsScope
 from modeldesk.core.edits import Batch, Edit, PutItem, RemoveAgent
 from modeldesk.core.schema import Agent
 
@@ -34,7 +33,6 @@ from ..widgets.actions import widget_action
 from ..widgets.table_section import perform_or_warn
 from ..widgets.text import counted
 from .agent_editor import AgentEditor
-from .dialogs.bulk_change_dialog import BulkChangeDialog
 from .model_combo import LazyCombo, referenced_models
 from .resolution_view import ResolutionPreview
 from .test_run_panel import TestRunPanel
@@ -295,6 +293,11 @@ class AgentsPage(QWidget):
         ids = self.selected_ids()
         if not ids:
             return
+        # Loaded on first use: the window opens without the bulk machinery.
+        from modeldesk.core.bulk import AgentsScope
+
+        from .dialogs.bulk_change_dialog import BulkChangeDialog
+
         dialog = BulkChangeDialog(self._document, initial_scope=AgentsScope(tuple(ids)), parent=self)
         try:
             dialog.exec()

@@ -22,7 +22,7 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QItemSelectionModel, QObject, QSignalBlocker, QStringListModel, Qt, Signal
 from PySide6.QtGui import QShowEvent
@@ -59,8 +59,6 @@ from modeldesk.core.history import (
     money_text,
 )
 from modeldesk.core.schema import ModelValue
-from modeldesk.runtime.history_record import run_record
-from modeldesk.runtime.runner import RunResult
 
 from ..document import Document
 from ..models.runs_model import REHEARSAL_NOTE, RunsModel, client_text, latency_text, tokens_text, when_text
@@ -71,6 +69,9 @@ from ..widgets.elided import elide_combo, uniform_rows
 from ..widgets.style import set_text_colour
 from ..widgets.tables import make_table
 from ..widgets.when_shown import when_shown
+
+if TYPE_CHECKING:  # the runner (and httpx with it) loads with the first run
+    from modeldesk.runtime.runner import RunResult
 
 ANY_AGENT = "Any agent"
 ANY_MODEL = "Any model"
@@ -138,6 +139,8 @@ def app_run_record(
         source: str | None = resolution.source
     except ModelDeskError:
         models, source = [a.model for a in result.attempts], None
+    from modeldesk.runtime.history_record import run_record
+
     return run_record(
         result,
         agent=agent_id,

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut, QTextCursor
@@ -44,8 +45,7 @@ from shiboken6 import isValid
 from modeldesk.core.edits import Change
 from modeldesk.runtime.cooldown import CooldownTracker, config_scope
 from modeldesk.runtime.events import CooldownStarted, OutputWithdrawn, RunEvent, TextDelta
-from modeldesk.runtime.runner import RunResult, run_agent
-from modeldesk.runtime.simulate import FAULTS, Simulation, parse_simulations, unknown_targets
+from modeldesk.runtime.faults import FAULTS, Simulation, parse_simulations, unknown_targets
 
 from ..document import Document
 from ..event_loop import install_asyncgen_hooks
@@ -56,6 +56,9 @@ from ..widgets.tables import make_table
 from .history_page import app_run_record, history_recorder
 from .model_combo import ModelCombo
 from .resolution_view import split_models
+
+if TYPE_CHECKING:  # the runner (and httpx with it) is imported when the first run starts
+    from modeldesk.runtime.runner import RunResult
 
 _trackers: dict[tuple[Path, str | None, str | None], CooldownTracker] = {}
 
@@ -333,6 +336,8 @@ class TestRunPanel(QWidget):
         config = self.document.snapshot()
         call = split_models(self.call_combo.model_id())
         self._history_input = (self.agent_id, call, prompt)
+        from modeldesk.runtime.runner import run_agent
+
         coroutine = run_agent(
             config,
             self.agent_id,
