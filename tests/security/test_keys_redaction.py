@@ -97,6 +97,9 @@ def test_redaction_leaves_ordinary_text_alone() -> None:
     assert redaction.redact(text) == text
     stream = StreamRedactor()
     assert stream.feed(text) + stream.flush() == text
+    # A short placeholder key (vLLM's "EMPTY") is redacted as itself, not as the word.
+    redaction.remember("EMPTY")
+    assert redaction.redact("empty answer; sent EMPTY; EMPTYING") == "empty answer; sent ***; EMPTYING"
 
 
 # --- the sinks, through real processes ---------------------------------------------------

@@ -40,7 +40,9 @@ class _Forms:
 
     folded: frozenset[str]
     exact: frozenset[str]
-    whole: tuple[str, ...]  # secrets shorter than PIECE: matched whole, in any case
+    # Secrets shorter than PIECE (a local server's "EMPTY" or "ollama"): matched exactly and
+    # as a whole word only, so the ordinary word in other text is left alone.
+    whole: tuple[str, ...]
 
 
 def _base64_runs(raw: bytes) -> set[str]:
@@ -80,7 +82,7 @@ def _forms(secret: str) -> _Forms:
     exact: set[str] = set()
     for run in _base64_runs(secret.encode("utf-8")):
         exact |= _grams(run)
-    whole = tuple(_fold(form) for form in folded_texts if 0 < len(form) < PIECE)
+    whole = tuple(form for form in folded_texts if 0 < len(form) < PIECE)
     return _Forms(frozenset(folded), frozenset(exact - folded), whole)
 
 
@@ -147,10 +149,12 @@ def _spans(text: str, form: _Forms) -> list[tuple[int, int]]:
         if folded_text[i : i + PIECE] in folded or text[i : i + PIECE] in exact
     ]
     for whole in form.whole:
-        start = folded_text.find(whole)
+        start = text.find(whole)
         while start != -1:
-            spans.append((start, start + len(whole)))
-            start = folded_text.find(whole, start + 1)
+            end = start + len(whole)
+            if not (start > 0 and text[start - 1].isalnum()) and not (end < len(text) and text[end].isalnum()):
+                spans.append((start, end))
+            start = text.find(whole, start + 1)
     spans.sort()
     merged: list[tuple[int, int]] = []
     for start, end in spans:

@@ -303,8 +303,19 @@ class Exchange:
 
     def _task_result(self) -> RunResult:
         task = self.task
-        if task is not None and task.done() and not task.cancelled() and task.exception() is None:
-            return task.result()
+        if task is not None and task.done() and not task.cancelled():
+            error = task.exception()
+            if error is None:
+                return task.result()
+            # A fault of the gateway itself: said as such, never as the client's doing.
+            log.error("the run for %s failed inside the gateway", self.agent_id, exc_info=error)
+            return RunResult(
+                attempts=self.attempts,
+                error={
+                    "code": "internal_error",
+                    "message": f"The gateway failed to run the request ({type(error).__name__}).",
+                },
+            )
         return RunResult(
             attempts=self.attempts,
             elapsed_s=0.0,
