@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from modeldesk.core.edits import Batch, RemoveAgent, RemoveItem, UpdateItem, apply_edit
+from modeldesk.core.edits import Batch, RemoveAgent, RemoveItem, SetTaskModel, UpdateItem, apply_edit
 from modeldesk.core.item_edits import ChangeSquadMembers, RemoveProject
 from modeldesk.core.model_facts import FillFacts
 from modeldesk.core.schema import Config
@@ -62,3 +62,24 @@ def test_filling_facts_keeps_what_another_writer_set_meanwhile(tmp_path: Path) -
     filled = app.apply(FillFacts(("g", "gone"))).model("g")
     assert filled is not None and filled.label == "Ours" and filled.context_window == 5000
     assert filled.capabilities.tools is True and filled.price.input is not None
+
+
+def test_a_task_model_rule_is_undone_alone_and_in_its_place(tmp_path: Path) -> None:
+    path = tmp_path / "config.json"
+    data = {
+        "schema_version": 1,
+        "settings": {"task_models": {"title": {"*": "m1", "x": ["m2"]}, "tags": {"*": "m3"}}},
+        "agents": [{"id": "a", "name": "A", "task_models": {"title": "m1", "tags": ["m2"]}}],
+    }
+    ConfigStore(path).save(Config.model_validate(data))
+    app, cli = ConfigStore(path), ConfigStore(path)
+    shown = app.load()
+    edits = [SetTaskModel("settings", "title", (), chat="*"), SetTaskModel("agents", "title", (), owner_id="a")]
+    inverses = [apply_edit(shown, edit) for edit in edits]
+    app.apply(*edits)
+    cli.apply(SetTaskModel("settings", "digest", ("m4",)), SetTaskModel("agents", "digest", ("m4",), owner_id="a"))
+    after = app.apply(*reversed(inverses))
+    assert after.settings.task_models == {"title": {"*": "m1", "x": ["m2"]}, "tags": {"*": "m3"}, "digest": {"*": "m4"}}
+    assert list(after.settings.task_models["title"]) == ["*", "x"]  # back in its place
+    assert after.agent("a").task_models == {"title": "m1", "tags": ["m2"], "digest": "m4"}  # type: ignore[union-attr]
+    assert list(after.agent("a").task_models) == ["title", "tags", "digest"]  # type: ignore[union-attr]

@@ -490,33 +490,80 @@ class SetTaskModel(Edit):
         task = self.task.strip()
         if not task:
             raise EditError(f"{self.label}: the task name is blank")
-        where = f"task model {task}"
-        models = check_model_list(list(self.models), where)
-        if self.owner == "settings":
-            current = config.settings.task_models
-        else:
-            _, item = _find(config, self.owner, self.owner_id or "")
-            current = item.task_models
-        table: dict[str, Any] = {name: (dict(v) if isinstance(v, dict) else v) for name, v in current.items()}
+        models = check_model_list(list(self.models), f"task model {task}")
+        before = _task_entry(_task_table(config, self.owner, self.owner_id), task, self.chat, self.owner)
+        value = as_model_value(models, like=before) if models else None
+        entry = PutTaskEntry(self.owner, task, value, self.owner_id, self.chat, label=self.label)
+        return entry._apply(config)
+
+
+@dataclass(frozen=True)
+class PutTaskEntry(Edit):
+    """Put one task-model entry (``value``; None removes it) at its place in the map as it
+    is when applied: what :class:`SetTaskModel` does once it knows the value, and its
+    inverse, so an undo puts back only this entry (in its old place) and keeps the
+    entries another program changed meanwhile. ``task_at``/``chat_at``: where a removed
+    entry goes back (None: at the end)."""
+
+    owner: Literal["settings", "projects", "agents"]
+    task: str
+    value: ModelValue | None
+    owner_id: str | None = None
+    chat: str = "*"
+    task_at: int | None = None
+    chat_at: int | None = None
+    label: str = ""
+
+    def _apply(self, config: Config) -> Edit:
+        table = _task_table(config, self.owner, self.owner_id)
+        tasks = list(table)
+        old_task_at = tasks.index(self.task) if self.task in table else None
+        old_value = _task_entry(table, self.task, self.chat, self.owner)
+        old_chat_at: int | None = None
         if self.owner == "agents":
-            if models:
-                table[task] = as_model_value(models, like=table.get(task))
-            else:
-                table.pop(task, None)
+            table = _placed(table, self.task, self.value, self.task_at)
         else:
-            entries = table.setdefault(task, {})
-            if models:
-                entries[self.chat] = as_model_value(models, like=entries.get(self.chat))
-            else:
-                entries.pop(self.chat, None)
-            if not entries:
-                del table[task]
-        if self.owner == "settings":
-            return SetSetting(("task_models",), table or None, label=self.label)._apply(config)
-        # An emptied map is unset rather than written as {}.
-        return UpdateItem(self.owner, self.owner_id or "", {"task_models": table or None}, label=self.label)._apply(
-            config
+            entries: dict[str, Any] = dict(table.get(self.task) or {})
+            old_chat_at = list(entries).index(self.chat) if self.chat in entries else None
+            entries = _placed(entries, self.chat, self.value, self.chat_at)
+            table = _placed(table, self.task, entries or None, self.task_at)
+        inverse = PutTaskEntry(
+            self.owner, self.task, old_value, self.owner_id, self.chat, old_task_at, old_chat_at, self.label
         )
+        if self.owner == "settings":
+            SetSetting(("task_models",), table or None, label=self.label)._apply(config)
+        else:
+            # An emptied map is unset rather than written as {}.
+            UpdateItem(self.owner, self.owner_id or "", {"task_models": table or None}, label=self.label)._apply(config)
+        return inverse
+
+
+def _task_table(config: Config, owner: str, owner_id: str | None) -> dict[str, Any]:
+    """A copy of the owner's task map (its per-chat maps copied too)."""
+    if owner == "settings":
+        current = config.settings.task_models
+    else:
+        _, item = _find(config, owner, owner_id or "")
+        current = item.task_models
+    return {name: (dict(v) if isinstance(v, dict) else v) for name, v in current.items()}
+
+
+def _task_entry(table: dict[str, Any], task: str, chat: str, owner: str) -> Any:
+    if owner == "agents":
+        return table.get(task)
+    return (table.get(task) or {}).get(chat)
+
+
+def _placed(mapping: dict[str, Any], key: str, value: Any, at: int | None) -> dict[str, Any]:
+    """``mapping`` with ``key`` set to ``value`` (removed when None): in its place when it is
+    there, else at ``at`` (None: at the end)."""
+    if value is None:
+        return {k: v for k, v in mapping.items() if k != key}
+    if key in mapping or at is None:
+        return {**mapping, key: value}
+    items = list(mapping.items())
+    items.insert(max(0, min(at, len(items))), (key, value))
+    return dict(items)
 
 
 @dataclass(frozen=True)
