@@ -22,8 +22,6 @@ from modeldesk.core.urls import plain_http_key_warning
 
 from .errors import ProviderError
 from .keyring_errors import keyring_problem
-from .providers import ChatRequest, make_provider, new_client
-from .providers.base import Finished
 from .secrets import EnvKeyringSecrets, SecretSource, describe_ref
 
 DEFAULT_TIMEOUT_S = 5.0
@@ -141,6 +139,10 @@ async def reach(
     Any HTTP answer counts as reachable, even 401: the server is there, the key is the
     matter (reported separately). Only a failure to connect or to answer is unreachable.
     """
+    # The HTTP stack loads with the first network check: the offline check (keys and
+    # references, what the Health page shows first) needs none of it.
+    from .providers import make_provider, new_client
+
     async with new_client(timeout_s, timeout_s) as client:
         chat = make_provider(provider, client, key)
         started = time.monotonic()
@@ -158,6 +160,9 @@ async def reach(
 
 async def probe_model(provider: Provider, key: str | None, model_id: str, name: str, timeout_s: float) -> ModelProbe:
     """A one-token chat request, not streamed: the cheapest proof that a model answers."""
+    from .providers import ChatRequest, make_provider, new_client
+    from .providers.base import Finished
+
     async with new_client(timeout_s, timeout_s) as client:
         chat = make_provider(provider, client, key)
         started = time.monotonic()

@@ -82,7 +82,7 @@ def setup_compact_table(table: QTableView, *, min_rows: int = 2, max_rows: int =
     table.horizontalHeader().setStretchLastSection(True)
     # Columns fit the rows near the top, not every row: a registry of 1,000 models would
     # otherwise be read cell by cell on each change (and each keystroke of its filter).
-    table.horizontalHeader().setResizeContentsPrecision(COLUMN_FIT_ROWS)
+    table.horizontalHeader().setResizeContentsPrecision(0)
     table.setWordWrap(False)
 
     def fit() -> None:

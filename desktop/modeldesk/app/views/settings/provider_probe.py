@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from modeldesk.core.model_import import plan_import
 from modeldesk.core.schema import Provider
-from modeldesk.runtime import ProviderError, SecretSource
-from modeldesk.runtime.provider_probe import list_models
-from modeldesk.runtime.providers import RemoteModel
+
+if TYPE_CHECKING:  # the HTTP stack loads with the first probe, not with the Settings page
+    from modeldesk.runtime import SecretSource
+    from modeldesk.runtime.providers import RemoteModel
 
 __all__ = ["ProbeResult", "plan_import", "probe"]
 
@@ -26,6 +28,9 @@ class ProbeResult:
 async def probe(provider: Provider, secrets: SecretSource | None = None) -> ProbeResult:
     """Ask for the provider's model list (the runtime's provider probe); report how many
     and how long it took. Never raises for provider failures."""
+    from modeldesk.runtime import ProviderError
+    from modeldesk.runtime.provider_probe import list_models
+
     loop = asyncio.get_running_loop()
     started = loop.time()
     try:

@@ -19,8 +19,6 @@ from ...document import Document
 from ...models.providers_model import ProvidersModel
 from ...widgets.table_section import TableSection
 from ...widgets.text import counted
-from ..dialogs.detect_dialog import DetectDialog
-from ..dialogs.fetch_models_dialog import FetchModelsDialog
 from ..dialogs.provider_dialog import ProviderDialog
 from .provider_probe import ProbeResult, plan_import, probe
 
@@ -107,6 +105,8 @@ class ProvidersSection(TableSection):
             self.perform(RemoveItem("providers", provider.id))
 
     def detect_servers(self) -> None:
+        from ..dialogs.detect_dialog import DetectDialog  # with the HTTP stack: on first use
+
         dialog = DetectDialog(self._document, self)
         try:
             dialog.exec()
@@ -150,6 +150,8 @@ class ProvidersSection(TableSection):
 
     def _choose_models(self, provider_id: str, new: list[Model]) -> list[Model]:
         """The new models the user ticks in the import dialog (none on Cancel)."""
+        from ..dialogs.fetch_models_dialog import FetchModelsDialog  # with the HTTP stack: on first use
+
         dialog = FetchModelsDialog(provider_id, new, self)
         try:
             return dialog.selected() if dialog.exec() == QDialog.DialogCode.Accepted else []
