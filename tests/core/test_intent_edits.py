@@ -83,3 +83,14 @@ def test_a_task_model_rule_is_undone_alone_and_in_its_place(tmp_path: Path) -> N
     assert list(after.settings.task_models["title"]) == ["*", "x"]  # back in its place
     assert after.agent("a").task_models == {"title": "m1", "tags": ["m2"], "digest": "m4"}  # type: ignore[union-attr]
     assert list(after.agent("a").task_models) == ["title", "tags", "digest"]  # type: ignore[union-attr]
+
+
+def test_removing_an_agent_is_undone_beside_members_added_meanwhile(tmp_path: Path) -> None:
+    app, cli = _stores(tmp_path)
+    shown = app.load()
+    inverse = apply_edit(shown, RemoveAgent("b"))
+    app.apply(RemoveAgent("b"))
+    cli.apply(ChangeSquadMembers("s", add=("d",)))
+    after = app.apply(inverse)
+    assert after.agent("b") is not None
+    assert after.squad("s").agents == ["a", "b", "c", "d"]  # type: ignore[union-attr]

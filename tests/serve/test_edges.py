@@ -141,3 +141,19 @@ def test_prompts_are_recorded_only_when_the_user_asked(
     ask("shared plans", 2)
     newest, oldest = gw.runs()
     assert oldest.prompt is None and newest.prompt == "shared plans"
+
+
+def test_an_agent_that_cannot_resolve_is_a_503_and_a_recorded_run(
+    start_gateway: Callable[..., Running], scripted_server: ScriptedServer
+) -> None:
+    config = gateway_config(scripted_server)
+    config["agents"].append({"id": "empty", "name": "Empty"})  # no models, no default
+    gw = start_gateway(config)
+    with pytest.raises(anthropic.APIStatusError) as caught:
+        gw.anthropic().messages.create(model="empty", max_tokens=5, messages=HI)  # type: ignore[arg-type]
+    assert caught.value.status_code == 503 and caught.value.body["type"] == "error"  # type: ignore[index]
+    end = time.monotonic() + 5
+    while not gw.runs() and time.monotonic() < end:
+        time.sleep(0.02)
+    (run,) = gw.runs()
+    assert run.agent == "empty" and run.answered_by is None and run.error_code and run.origin == "serve"

@@ -359,11 +359,17 @@ class RemoveAgent(Edit):
             object.__setattr__(self, "label", f"Remove agent {self.agent_id}")
 
     def _apply(self, config: Config) -> Edit:
-        parts: list[Edit] = [RemoveItem("agents", self.agent_id)]
-        for squad in config.squads:
-            if self.agent_id in squad.agents:
-                members = [a for a in squad.agents if a != self.agent_id]
-                parts.append(UpdateItem("squads", squad.id, {"agents": members}))
+        # item_edits builds on this module, hence the import here.
+        from .item_edits import ChangeSquadMembers
+
+        # The squads first: undone in reverse, the agent is back before it rejoins them,
+        # each in its old place and beside members others added meanwhile.
+        parts: list[Edit] = [
+            ChangeSquadMembers(squad.id, remove=(self.agent_id,))
+            for squad in config.squads
+            if self.agent_id in squad.agents
+        ]
+        parts.append(RemoveItem("agents", self.agent_id))
         return Batch(tuple(parts), label=self.label)._apply(config)
 
 

@@ -251,12 +251,23 @@ class Exchange:
 
     async def run(self) -> None:
         snapshot = self.snapshot
+        conversation = self.conversation
+        started_at = time.time()
         try:
             resolution = snapshot.resolver.chat(self.agent_id)
         except ModelDeskError as exc:
+            # Still a request for the agent: the history shows why nothing was run.
+            self.gateway.record(
+                RunResult(error={"code": exc.code, "message": exc.message}),
+                agent=self.agent_id,
+                models=[],
+                source=None,
+                config_path=str(self.gateway.live.path),
+                prompt=conversation.last_user_text() or None,
+                started_at=started_at,
+                client=self.client,
+            )
             raise GatewayError(503, exc.code, exc.message) from None
-        conversation = self.conversation
-        started_at = time.time()
         self.task = asyncio.create_task(
             run_agent(
                 snapshot.config,

@@ -174,7 +174,6 @@ async def run_gateway(
     write_status: bool = True,
 ) -> None:
     """Serve until ``stop`` is set; ``on_ready(url)`` once it accepts requests."""
-    _quiet_run_events()
     live = LiveConfig(config_path)
     live.load_now()
     gateway = Gateway(live, history=history, secrets=secrets)
@@ -212,6 +211,7 @@ def serve(config_path: Path, host: str, port: int, token_file: Path | None) -> i
     """`modeldesk serve`: runs until SIGINT or SIGTERM, then exits 0."""
     token = read_token(token_file) if token_file is not None else None
     check_bind(host, token)
+    _quiet_run_events()  # this process only serves: an embedding program keeps its own logging
     sock = bind_socket(host, port)
 
     def ready(url: str) -> None:
