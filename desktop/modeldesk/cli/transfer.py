@@ -10,7 +10,7 @@ from typing import Any
 
 from modeldesk.core import limits
 from modeldesk.core.errors import StoreError
-from modeldesk.core.store import atomic_write
+from modeldesk.core.safe_files import atomic_write
 from modeldesk.core.text import clean_text
 from modeldesk.core.transfer import (
     ImportItem,
