@@ -125,7 +125,7 @@ class Opened:
     def __init__(self, config_path: str) -> None:
         from PySide6.QtWidgets import QApplication
 
-        from modeldesk.app.application import make_application, settle_heap
+        from modeldesk.app.application import make_application, preload_runtime, settle_heap
         from modeldesk.app.document import Document
         from modeldesk.app.main_window import MainWindow
         from modeldesk.core.store import ConfigStore
@@ -137,6 +137,7 @@ class Opened:
         self.window.resize(1400, 900)
         self.window.show()
         settle_heap()  # as run_app does once the window is up
+        preload_runtime().join()  # as run_app does just after; a user runs a while after start
         self.settle(1.0)
 
     def settle(self, seconds: float) -> None:

@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     from modeldesk.app.application import make_application
     from modeldesk.app.document import Document
     from modeldesk.app.main_window import MainWindow
-    from modeldesk.app.views.dialogs.model_picker import ModelPickerDialog
+    from modeldesk.app.widgets.model_picker import ModelPickerDialog
     from modeldesk.core.samples import sample_config
     from modeldesk.core.store import ConfigStore
 

@@ -95,7 +95,7 @@ def test_start_empty_shows_the_first_step_and_readable_notes(qtbot: Any, tmp_pat
     from PySide6.QtGui import QPalette
     from PySide6.QtWidgets import QLabel
 
-    from modeldesk.app.views.dialogs.model_picker import ModelPickerDialog
+    from modeldesk.app.widgets.model_picker import ModelPickerDialog
 
     # The welcome dialog's notes read at a glance (WCAG asks 4.5:1 for text).
     welcome = FirstRunDialog(tmp_path / "config.json")

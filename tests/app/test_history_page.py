@@ -21,7 +21,8 @@ from PySide6.QtWidgets import QMessageBox
 from modeldesk.app.document import Document
 from modeldesk.app.main_window import MainWindow
 from modeldesk.app.models.runs_model import RunsModel, answered_text
-from modeldesk.app.views.history_page import ANY_AGENT, HistoryPage, history_recorder, stats_text
+from modeldesk.app.services.history_records import history_recorder, stats_text
+from modeldesk.app.views.history_page import ANY_AGENT, HistoryPage
 from modeldesk.app.views.test_run_panel import TestRunPanel
 from modeldesk.core.history import AttemptRecord, HistoryStore, ModelStats, RunRecord, with_prompt
 from modeldesk.core.store import ConfigStore
@@ -256,8 +257,8 @@ def test_model_records_beside_each_model_in_the_registry_and_picker(
     qtbot: Any, document: Document, history: HistoryStore
 ) -> None:
     from modeldesk.app.models.registry_model import RegistryModel
-    from modeldesk.app.views.dialogs.model_picker import COLUMNS, ModelPickerDialog
-    from modeldesk.app.views.history_page import model_records
+    from modeldesk.app.services.history_records import model_records
+    from modeldesk.app.widgets.model_picker import COLUMNS, ModelPickerDialog
 
     model_records().invalidate()
     registry = RegistryModel(document)

@@ -8,9 +8,9 @@ from typing import Any
 from PySide6.QtCore import Qt
 
 from modeldesk.app.document import Document
+from modeldesk.app.text import model_badges, price_text
 from modeldesk.app.views.dialogs.model_dialog import ModelDialog
 from modeldesk.app.views.settings.model_registry import ModelRegistry
-from modeldesk.app.widgets.text import model_badges, price_text
 from modeldesk.core.edits import PutItem
 from modeldesk.core.schema import Model, Price, Provider
 from tests.app.helpers import show_active

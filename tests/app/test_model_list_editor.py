@@ -9,9 +9,9 @@ import pytest
 from PySide6.QtCore import QModelIndex, Qt
 
 from modeldesk.app.models.model_list_model import MIME_TYPE, ModelIdRole, ModelListModel, PositionRole, ProblemRole
-from modeldesk.app.views.dialogs.model_picker import ModelPickerDialog
+from modeldesk.app.text import HINT_TEXT
 from modeldesk.app.widgets.model_list_editor import ModelListEditor
-from modeldesk.app.widgets.text import HINT_TEXT
+from modeldesk.app.widgets.model_picker import ModelPickerDialog
 from tests.app.helpers import answer_modal, show_active
 
 

@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox
 
 from modeldesk.app.document import Document
-from modeldesk.app.views.dialogs.model_picker import ModelIdRole, ModelPickerDialog
+from modeldesk.app.widgets.model_picker import ModelIdRole, ModelPickerDialog
 from tests.app.helpers import show_active
 
 

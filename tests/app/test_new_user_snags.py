@@ -154,8 +154,8 @@ def test_enter_in_the_bulk_dialog_applies_nothing_and_matches_cover_no_field(qtb
 
 
 def test_counts_read_as_words(qtbot: Any, document: Any) -> None:
+    from modeldesk.app.text import counted
     from modeldesk.app.views.agents_page import AgentsPage
-    from modeldesk.app.widgets.text import counted
 
     assert [counted(n, "agent") for n in (0, 1, 2, 10_000)] == ["0 agents", "1 agent", "2 agents", "10,000 agents"]
     page = show_active(qtbot, AgentsPage(document))

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from tests.core.helpers import REPO, WORLD, write_json
 
-# Open the window on a config, show it, then the Health page; print the modules loaded
-# after each step as JSON lines.
+# Open the window on a config, show it, then the Health page, then preload the runtime as
+# run_app does; print the modules loaded after each step as JSON lines.
 PROBE = """
 import json, sys
 from pathlib import Path
@@ -30,6 +30,9 @@ window.show()
 app.processEvents()
 print(json.dumps(sorted(sys.modules)))
 window.page("health")
+print(json.dumps(sorted(sys.modules)))
+from modeldesk.app.application import preload_runtime
+preload_runtime().join()
 print(json.dumps(sorted(sys.modules)))
 """
 
@@ -60,10 +63,13 @@ def test_the_window_opens_without_the_http_stack_or_unopened_pages(tmp_path: Pat
         [sys.executable, "-c", PROBE, str(path)], capture_output=True, text=True, timeout=120, env=env, cwd=REPO
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    at_start, after_health = (set(json.loads(line)) for line in done.stdout.strip().splitlines()[-2:])
+    at_start, after_health, preloaded = (set(json.loads(line)) for line in done.stdout.strip().splitlines()[-3:])
     assert "modeldesk.app.views.agents_page" in at_start
     assert sorted(set(LATER) & at_start) == []
     # Opening a page loads it and what it needs; the Health page's first (offline) check
     # reads keys and references only, so the HTTP stack waits for a network check.
     assert {"modeldesk.app.views.health_page", "modeldesk.runtime.doctor"} <= after_health
     assert "httpx" not in after_health
+    # Once the window is up, the runner and the HTTP stack load off the GUI thread, so the
+    # first test run does not wait for them.
+    assert {"modeldesk.runtime.runner", "httpx", "httpcore", "certifi"} <= preloaded

@@ -90,7 +90,7 @@ def test_success_rates_are_per_config_file(tmp_path: Path) -> None:
 
 
 def test_the_apps_registry_shows_this_files_success_rates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from modeldesk.app.views.history_page import ModelRecords
+    from modeldesk.app.services.history_records import ModelRecords
 
     monkeypatch.setenv("MODELDESK_HISTORY", str(tmp_path / "h.sqlite3"))
     store = HistoryStore()

@@ -15,9 +15,12 @@ Decisions (see the report / docs):
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 import sys
+import threading
+from importlib import import_module
 from types import TracebackType
 from typing import TYPE_CHECKING
 
@@ -87,6 +90,33 @@ def settle_heap() -> None:
     holds none. No collection first: a full pass here would delay the first window by
     ~0.1 s to free a little start-up garbage."""
     gc.freeze()
+
+
+# How long after the window shows the runtime starts loading in the background.
+PRELOAD_AFTER_MS = 300
+
+
+def preload_runtime() -> threading.Thread:
+    """Load the runner and the HTTP stack on a background thread. The window opens
+    without them; loaded here, once the window is up, the first test run does not stall
+    the GUI thread on imports and the CA bundle (~0.3 s). An import the GUI thread needs
+    meanwhile waits for that module, as Python's import lock makes it."""
+
+    def load() -> None:
+        import_module("modeldesk.runtime.runner")
+        import_module("modeldesk.runtime.history_record")
+        from modeldesk.runtime.providers import new_client
+
+        new_client(1.0)  # builds the shared TLS context (the CA bundle) and loads the transport
+        # What the HTTP stack imports on its first request (its async backend, the HTTP/1.1
+        # parser); names of its own, so a version without one is simply not preloaded.
+        for name in ("anyio._backends._asyncio", "httpcore._async.http11", "h11"):
+            with contextlib.suppress(ImportError):
+                import_module(name)
+
+    thread = threading.Thread(target=load, name="modeldesk-preload", daemon=True)
+    thread.start()
+    return thread
 
 
 def open_config(
@@ -205,6 +235,7 @@ def run_app(config_path: str | None = None) -> int:
     restore_geometry(window)
     window.show()
     settle_heap()
+    QTimer.singleShot(PRELOAD_AFTER_MS, preload_runtime)
     if first_run:
         QTimer.singleShot(0, lambda: follow_first_run(window, first_run[0]))
 

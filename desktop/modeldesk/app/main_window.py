@@ -25,10 +25,11 @@ from PySide6.QtWidgets import (
 from shiboken6 import isValid as shiboken_is_valid
 
 from .document import Document
+from .services.history_records import history_recorder
 from .views.agents_page import AgentsPage
 from .views.app_menus import add_app_menus
 from .views.dialogs.import_dialog import open_export, open_import
-from .views.history_page import HistoryPage, history_recorder
+from .views.history_page import HistoryPage
 
 if TYPE_CHECKING:  # each page's module loads when the page is first shown (the window comes up sooner)
     from .views.health_page import HealthPage

@@ -8,8 +8,8 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt
 
 from ..document import Document
-from ..widgets.task_models import run_on_cell
 from .rows import RowsTableModel
+from .task_model_cells import run_on_cell
 
 AgentTaskRow = tuple[str, tuple[str, ...]]  # (task, models)
 

@@ -22,8 +22,8 @@ from modeldesk.core.edits import Change
 from modeldesk.core.errors import ResolutionError
 from modeldesk.core.schema import Agent, model_list
 
+from ..colours import problem_colour
 from ..document import Document
-from ..widgets.style import problem_colour
 from .trace_model import layer_label
 
 Index = QModelIndex | QPersistentModelIndex

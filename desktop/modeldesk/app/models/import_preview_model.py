@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 
 from modeldesk.core.transfer import ImportItem
 
-from ..widgets.style import ok_colour, warning_colour
+from ..colours import ok_colour, warning_colour
 from .rows import RowsTableModel, dim_brush
 
 ACTION_WORDS = {"add": "Add", "replace": "Change", "keep": "Keep ours", "same": "Unchanged"}

@@ -21,7 +21,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush
 
-from ..widgets.style import problem_colour
+from ..colours import problem_colour
 
 MIME_TYPE = "application/x-modeldesk-model-rows"
 

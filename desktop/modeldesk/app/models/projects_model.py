@@ -12,9 +12,9 @@ from modeldesk.core.errors import ModelDeskError
 from modeldesk.core.resolver import PLACEHOLDER, Resolver
 from modeldesk.core.schema import Agent, Config, ModelValue, Policy, Project, model_list
 
+from ..colours import problem_colour
 from ..document import Document
-from ..widgets.style import problem_colour
-from ..widgets.text import counted
+from ..text import counted
 from .rows import AnyIndex, RowsTableModel, dim_brush, rename_from_cell
 from .trace_model import layer_label
 

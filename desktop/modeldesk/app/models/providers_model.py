@@ -10,8 +10,8 @@ from PySide6.QtWidgets import QWidget
 
 from modeldesk.core.schema import Provider
 
-from ..views.settings.provider_probe import ProbeResult
-from ..widgets.style import ok_colour, problem_colour
+from ..colours import ok_colour, problem_colour
+from ..services.provider_probe import ProbeResult
 from .rows import RowsTableModel
 
 # A provider kind in a word or two (the config keeps the kind's own name).

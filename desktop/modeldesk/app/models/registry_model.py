@@ -12,10 +12,10 @@ from modeldesk.core.edits import UpdateItem
 from modeldesk.core.errors import EditError
 from modeldesk.core.schema import Model
 
+from ..colours import problem_colour
 from ..document import Document
-from ..views.history_page import model_records
-from ..widgets.style import problem_colour
-from ..widgets.text import context_text, model_badges
+from ..services.history_records import model_records
+from ..text import context_text, model_badges
 from .rows import RowsTableModel
 
 ENABLED = 0

@@ -11,7 +11,8 @@ from PySide6.QtCore import QObject, Qt
 
 from modeldesk.core.history import RunRecord
 
-from ..widgets.style import problem_colour, warning_colour
+from ..colours import problem_colour, warning_colour
+from ..text import latency_text
 from .rows import RowsTableModel, dim_brush
 
 
@@ -28,12 +29,6 @@ def answered_text(run: RunRecord) -> str:
 
 
 REHEARSAL_NOTE = "A rehearsal: faults were injected (Simulate), so it counts in no model's success rate."
-
-
-def latency_text(milliseconds: int | None) -> str:
-    if milliseconds is None:
-        return "—"
-    return f"{milliseconds} ms" if milliseconds < 1000 else f"{milliseconds / 1000:.1f} s"
 
 
 def tokens_text(run: RunRecord) -> str:

@@ -20,8 +20,8 @@ from modeldesk.core.errors import ResolutionError
 from modeldesk.core.resolver import Resolver
 from modeldesk.core.schema import Config, Squad, model_list
 
-from ..widgets.style import problem_colour
-from ..widgets.text import counted
+from ..colours import problem_colour
+from ..text import counted
 from .rows import AnyIndex, RowsTableModel, dim_brush, rename_from_cell
 from .trace_model import layer_label
 

@@ -11,8 +11,8 @@ from PySide6.QtWidgets import QWidget
 from modeldesk.core.schema import WILDCARD
 
 from ..document import Document
-from ..widgets.task_models import run_on_cell
 from .rows import RowsTableModel
+from .task_model_cells import run_on_cell
 
 TaskRule = tuple[str, str, tuple[str, ...]]  # (task, chat model or '*', models)
 

@@ -29,9 +29,9 @@ from modeldesk.core.schema import Agent
 
 from ..document import Document
 from ..models.agents_model import EFFECTIVE, NAME, PREFERRED, PROJECT, AgentIdRole, AgentsFilterProxy, AgentsTableModel
+from ..text import counted
 from ..widgets.actions import widget_action
 from ..widgets.table_section import perform_or_warn
-from ..widgets.text import counted
 from .agent_editor import AgentEditor
 from .model_combo import LazyCombo, referenced_models
 from .resolution_view import ResolutionPreview

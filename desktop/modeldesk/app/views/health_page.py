@@ -31,10 +31,10 @@ from modeldesk.runtime.doctor import HealthReport, ProviderHealth, check_health
 from modeldesk.runtime.keyring_errors import keyring_problem
 from modeldesk.runtime.secrets import SecretSource
 
+from ..colours import ok_colour, problem_colour
 from ..document import Document
 from ..models.trace_model import layer_label
-from ..widgets.style import ok_colour, problem_colour
-from ..widgets.text import counted
+from ..text import counted
 
 
 def key_text(item: ProviderHealth) -> str:

@@ -52,13 +52,13 @@ from ..models.projects_model import (
     effective_default,
 )
 from ..models.task_rules_model import TaskRule
+from ..text import counted
 from ..widgets.actions import widget_action
 from ..widgets.elided import ElidedLabel, elide_combo, short, uniform_rows
 from ..widgets.model_list_editor import ModelListEditor
 from ..widgets.named_items_box import named_items_box
 from ..widgets.style import set_heading_font, set_text_colour
 from ..widgets.tables import make_table
-from ..widgets.text import counted
 from ..widgets.when_shown import when_shown
 from .dialogs.forms import FormDialog
 from .settings.task_models_editor import TaskModelsEditor, rules_of

@@ -28,10 +28,11 @@ from PySide6.QtWidgets import (
 
 from modeldesk.core.edits import SetSetting
 
+from ..colours import problem_colour
 from ..document import Document
 from ..models.rows import RowsTableModel
 from ..widgets.actions import widget_action
-from ..widgets.style import problem_colour, text_style
+from ..widgets.style import text_style
 from ..widgets.table_section import perform_or_show
 from ..widgets.tables import make_table, setup_compact_table
 from ..widgets.when_shown import when_shown

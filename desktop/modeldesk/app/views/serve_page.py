@@ -45,10 +45,12 @@ from modeldesk.runtime.serve_control import ServeOptions
 from modeldesk.runtime.serve_setup import TOOLS, setup_text
 from modeldesk.runtime.serve_status import DEFAULT_HOST, DEFAULT_PORT, ServeStatus
 
+from ..colours import ok_colour, problem_colour, warning_colour
 from ..document import Document
 from ..models.rows import RowsTableModel, dim_brush
-from ..models.runs_model import answered_text, client_text, latency_text, when_text
-from ..widgets.style import ok_colour, problem_colour, text_style, warning_colour
+from ..models.runs_model import answered_text, client_text, when_text
+from ..text import latency_text
+from ..widgets.style import text_style
 from ..widgets.tables import make_table
 from ..widgets.when_shown import when_shown
 from .serve_aliases import AliasesBox

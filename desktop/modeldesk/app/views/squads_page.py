@@ -37,6 +37,7 @@ from modeldesk.core.errors import ModelDeskError
 from modeldesk.core.item_edits import ChangeSquadMembers
 from modeldesk.core.schema import Config, Squad, model_list
 
+from ..colours import problem_colour
 from ..document import Document
 from ..models.choices_model import ChoicesModel
 from ..models.squads_model import MembersModel, SquadsModel
@@ -44,7 +45,7 @@ from ..widgets.actions import widget_action
 from ..widgets.elided import elide_combo, short, uniform_rows
 from ..widgets.model_list_editor import ModelListEditor
 from ..widgets.named_items_box import named_items_box
-from ..widgets.style import problem_colour, set_text_colour, text_style
+from ..widgets.style import set_text_colour, text_style
 from ..widgets.tables import make_table
 from ..widgets.when_shown import when_shown
 from .agent_editor import inherited_text

@@ -50,10 +50,10 @@ from modeldesk.runtime.faults import FAULTS, Simulation, parse_simulations, unkn
 from ..document import Document
 from ..event_loop import install_asyncgen_hooks
 from ..models.timeline_model import TimelineModel
+from ..services.history_records import app_run_record, history_recorder
 from ..widgets.elided import ElidedLabel
 from ..widgets.style import set_text_colour
 from ..widgets.tables import make_table
-from .history_page import app_run_record, history_recorder
 from .model_combo import ModelCombo
 from .resolution_view import split_models
 

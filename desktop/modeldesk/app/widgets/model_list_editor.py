@@ -191,7 +191,7 @@ class ModelListEditor(QWidget):
             self.select_row(min(row, self.model.rowCount() - 1))
 
     def _add(self) -> None:
-        from ..views.dialogs.model_picker import ModelPickerDialog
+        from .model_picker import ModelPickerDialog
 
         dialog = ModelPickerDialog(
             self._document,

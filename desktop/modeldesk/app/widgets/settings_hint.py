@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QWidget
 
-from .text import HINT_TEXT
+from ..text import HINT_TEXT
 
 
 def settings_hint(parent: QWidget) -> QLabel:

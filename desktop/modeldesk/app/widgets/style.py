@@ -1,25 +1,13 @@
-"""Colours the app uses to flag problems, readable on light and dark palettes."""
+"""How widgets show a meaning: text coloured as a problem, a warning or a success (the
+colours themselves are in ``colours.py``), headings, and following a theme switch."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QFont, QPalette
+from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
-
-def problem_colour() -> QColor:
-    base = QApplication.palette().color(QPalette.ColorRole.Base)
-    return QColor("#ff8a80") if base.lightness() < 128 else QColor("#b3261e")
-
-
-def ok_colour() -> QColor:
-    base = QApplication.palette().color(QPalette.ColorRole.Base)
-    return QColor("#81c995") if base.lightness() < 128 else QColor("#1e7b34")
-
-
-def warning_colour() -> QColor:
-    base = QApplication.palette().color(QPalette.ColorRole.Base)
-    return QColor("#f6c26b") if base.lightness() < 128 else QColor("#8a5a00")
+from ..colours import ok_colour, problem_colour, secondary_colour, warning_colour
 
 
 def text_style(colour: QColor) -> str:
@@ -34,20 +22,6 @@ def set_heading_font(widget: QWidget) -> None:
     font.setPointSizeF(max(font.pointSizeF(), 10.0) * 1.4)
     font.setWeight(QFont.Weight.DemiBold)
     widget.setFont(font)
-
-
-def secondary_colour() -> QColor:
-    """Text that gives context (a note under a choice, a default): quieter than the main
-    text but still easy to read (about 7:1 on the base colour, where a disabled label's
-    grey is about 1.5:1)."""
-    palette = QApplication.palette()
-    text, base = palette.color(QPalette.ColorRole.WindowText), palette.color(QPalette.ColorRole.Window)
-    share = 0.7
-    return QColor(
-        round(text.red() * share + base.red() * (1 - share)),
-        round(text.green() * share + base.green() * (1 - share)),
-        round(text.blue() * share + base.blue() * (1 - share)),
-    )
 
 
 # The colour a widget's text takes, by meaning; kept as a property so a theme switch can

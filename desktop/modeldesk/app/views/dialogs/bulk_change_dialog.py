@@ -62,12 +62,12 @@ from modeldesk.core.schema import model_list
 
 from ...document import Document
 from ...models.bulk_preview_model import BulkPreviewModel
+from ...text import counted
 from ...widgets.elided import elide_combo
 from ...widgets.model_list_editor import ModelListEditor
 from ...widgets.settings_hint import settings_hint
 from ...widgets.style import set_text_colour
 from ...widgets.tables import make_table
-from ...widgets.text import counted
 from ..model_combo import ModelCombo
 
 

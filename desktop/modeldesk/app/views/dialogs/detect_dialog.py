@@ -28,7 +28,7 @@ from modeldesk.core.errors import EditError
 from modeldesk.runtime.local_servers import Found, add_edit, detect, plan_add, port_table
 
 from ...document import Document
-from ...widgets.text import counted
+from ...text import counted
 
 
 class DetectDialog(QDialog):

@@ -15,8 +15,8 @@ from modeldesk.core.schema import Model, model_list
 
 from ...document import Document
 from ...models.registry_model import ENABLED, RegistryModel
+from ...text import counted
 from ...widgets.table_section import TableSection
-from ...widgets.text import counted
 from ..dialogs.model_dialog import ModelDialog
 
 

@@ -17,10 +17,10 @@ from modeldesk.core.schema import Model, Provider
 
 from ...document import Document
 from ...models.providers_model import ProvidersModel
+from ...services.provider_probe import ProbeResult, plan_import, probe
+from ...text import counted
 from ...widgets.table_section import TableSection
-from ...widgets.text import counted
 from ..dialogs.provider_dialog import ProviderDialog
-from .provider_probe import ProbeResult, plan_import, probe
 
 
 class ProvidersSection(TableSection):

@@ -7,8 +7,8 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 
+from ..colours import problem_colour
 from ..document import Document
-from .style import problem_colour
 
 
 def run_on_cell(document: Document, models: tuple[str, ...], role: int) -> Any:

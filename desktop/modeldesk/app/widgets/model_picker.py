@@ -21,10 +21,10 @@ from PySide6.QtWidgets import (
 
 from modeldesk.core.schema import Model
 
-from ...document import Document
-from ...widgets.settings_hint import settings_hint
-from ...widgets.text import context_text, model_badges
-from ..history_page import model_records
+from ..document import Document
+from ..services.history_records import model_records
+from ..text import context_text, model_badges
+from .settings_hint import settings_hint
 
 ModelIdRole = Qt.ItemDataRole.UserRole + 1
 COLUMNS = ("Model", "Capabilities", "Context", "Note", "Success · median")

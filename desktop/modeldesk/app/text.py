@@ -54,3 +54,9 @@ def counted(count: int, noun: str, plural: str | None = None) -> str:
     """'1 agent', '2 agents', '0 agents' (``plural`` for nouns that do not just take -s),
     with thousands separated: '10,000 agents'."""
     return f"{count:,} {noun if count == 1 else (plural or noun + 's')}"
+
+
+def latency_text(milliseconds: int | None) -> str:
+    if milliseconds is None:
+        return "—"
+    return f"{milliseconds} ms" if milliseconds < 1000 else f"{milliseconds / 1000:.1f} s"
