@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from modeldesk.app_launch import display_problem
-from modeldesk.cli.common import clean_text
+from modeldesk.core.text import clean_text
 from tests.core.helpers import REPO, WORLD, run_module, write_json
 
 READING_COMMANDS = [
@@ -181,7 +181,7 @@ def test_every_command_output_passes_the_terminal_guard(capsys: pytest.CaptureFi
     # A handler that forgets to clean provider text still cannot emit an escape sequence.
     import argparse
 
-    from modeldesk.cli.common import command
+    from modeldesk.cli.output import command
 
     @command
     def careless(args: argparse.Namespace) -> int:

@@ -14,8 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from modeldesk.core.edits import AddItem, PutItem, SetAgentModels, SetSetting, UpdateItem
 from modeldesk.core.errors import ConfigError, ConfigTooNewError, EditError, StoreError
 from modeldesk.core.paths import config_path, policy_path
+from modeldesk.core.safe_files import file_lock
 from modeldesk.core.schema import Agent, Config, Squad
-from modeldesk.core.store import ConfigStore, config_text, file_lock
+from modeldesk.core.store import ConfigStore, config_text
 from modeldesk.core.validation_text import error_place
 from tests.core.helpers import POLICY, WORLD, config, configs, world, write_json
 

@@ -5,6 +5,7 @@ OpenAI and Anthropic SDKs."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ import anthropic
 import openai
 import pytest
 
-from modeldesk.core.history import HistoryStore
+from modeldesk.core.history import HistoryError, HistoryStore
 from modeldesk.serve.server import BackgroundGateway
 from tests.support.scripted_server import ScriptedServer, scripted_server  # noqa: F401 (fixture)
 
@@ -88,7 +89,21 @@ class Running:
         return client
 
     def runs(self) -> list[Any]:
-        return self.history.query(limit=None)
+        """The recorded runs, newest first (none yet while the gateway's writer holds the
+        database: callers poll)."""
+        try:
+            return HistoryStore(self.history.path).query(limit=None)
+        except HistoryError:
+            return []
+
+    def wait_runs(self, count: int, timeout: float = 10.0) -> list[Any]:
+        """The recorded runs once there are ``count`` (the history is written after the answer)."""
+        end = time.monotonic() + timeout
+        runs = self.runs()
+        while len(runs) < count and time.monotonic() < end:
+            time.sleep(0.02)
+            runs = self.runs()
+        return runs
 
 
 @pytest.fixture

@@ -19,10 +19,7 @@ HI = [{"role": "user", "content": "Hi"}]
 
 
 def _runs(gw: Running, count: int) -> list:
-    end = time.monotonic() + 5
-    while time.monotonic() < end and len(gw.runs()) < count:
-        time.sleep(0.02)
-    return gw.runs()
+    return gw.wait_runs(count)
 
 
 def test_token_guards_every_endpoint(start_gateway: Callable[..., Running], scripted_server: ScriptedServer) -> None:
@@ -130,8 +127,9 @@ def test_a_client_that_goes_away_cancels_the_upstream_request(
     start = time.monotonic()
     while scripted_server.open_connections() and time.monotonic() - start < 5:
         time.sleep(0.01)
+    # The upstream answer takes 10 s to stream: its connection closing now means the
+    # gateway cancelled it (within a second on an idle machine; 5 s allows a loaded one).
     assert scripted_server.open_connections() == 0
-    assert time.monotonic() - start < 1.0
     (run,) = _runs(gw, 1)
     assert run.error_code == "cancelled" and run.origin == "serve"
 

@@ -3,7 +3,6 @@ fallback invisible to the client, the headers naming who answered, and the histo
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 import openai
@@ -14,13 +13,7 @@ from tests.support.scripted_server import ScriptedServer, ok, status
 
 
 def _wait_runs(gw: Running, count: int) -> list:
-    end = time.monotonic() + 5
-    while time.monotonic() < end:
-        runs = gw.runs()
-        if len(runs) >= count:
-            return runs
-        time.sleep(0.02)
-    return gw.runs()
+    return gw.wait_runs(count)
 
 
 def test_non_stream_answer_names_the_agent_and_the_model(

@@ -132,14 +132,12 @@ def test_prompts_are_recorded_only_when_the_user_asked(
 
     def ask(prompt: str, runs: int) -> None:
         gw.openai().chat.completions.create(model="chat", messages=[{"role": "user", "content": prompt}])  # type: ignore[arg-type]
-        end = time.monotonic() + 5
-        while len(gw.runs()) < runs and time.monotonic() < end:
-            time.sleep(0.02)
+        gw.wait_runs(runs)
 
     ask("secret plans", 1)
     gw.history.set_settings(record_prompts=True)
     ask("shared plans", 2)
-    newest, oldest = gw.runs()
+    newest, oldest = gw.wait_runs(2)
     assert oldest.prompt is None and newest.prompt == "shared plans"
 
 
@@ -152,8 +150,5 @@ def test_an_agent_that_cannot_resolve_is_a_503_and_a_recorded_run(
     with pytest.raises(anthropic.APIStatusError) as caught:
         gw.anthropic().messages.create(model="empty", max_tokens=5, messages=HI)  # type: ignore[arg-type]
     assert caught.value.status_code == 503 and caught.value.body["type"] == "error"  # type: ignore[index]
-    end = time.monotonic() + 5
-    while not gw.runs() and time.monotonic() < end:
-        time.sleep(0.02)
-    (run,) = gw.runs()
+    (run,) = gw.wait_runs(1)
     assert run.agent == "empty" and run.answered_by is None and run.error_code and run.origin == "serve"

@@ -20,10 +20,10 @@ from modeldesk.core.edits import (
 from modeldesk.core.errors import EditError
 from modeldesk.core.item_edits import RenameItem
 from modeldesk.core.schema import Agent, FallbackOverride, as_model_value, model_list
+from modeldesk.core.text import clean_text
 from modeldesk.runtime.policy import effective_options
 
-from .common import (
-    Session,
+from .arguments import (
     SubParsers,
     UsageError,
     add_command,
@@ -32,21 +32,13 @@ from .common import (
     add_group,
     add_models_argument,
     clean_models,
-    clean_text,
-    emit_warnings,
     fallback_value,
-    models_text,
-    print_json,
-    print_listing,
     read_stdin_text,
-    resolution_json,
-    resolution_text,
     setting_text,
-    table,
-    try_chat,
-    validated,
-    wants_json,
 )
+from .config_file import Session, validated
+from .output import emit_warnings, models_text, print_json, print_listing, table, wants_json
+from .resolution import resolution_json, resolution_text, try_chat
 
 
 def register(subparsers: SubParsers) -> None:

@@ -12,7 +12,7 @@ import argparse
 import shlex
 from dataclasses import dataclass, field
 
-from .common import SubParsers, add_command
+from .arguments import SubParsers, add_command
 
 SHELLS = ("bash", "zsh", "fish")
 

@@ -9,7 +9,9 @@ from modeldesk.core.checks import config_warnings
 from modeldesk.core.errors import ConfigError
 from modeldesk.core.schema import json_schema
 
-from .common import SubParsers, add_command, add_group, check_config_exists, open_store, print_json, wants_json
+from .arguments import SubParsers, add_command, add_group
+from .config_file import check_config_exists, open_store
+from .output import print_json, wants_json
 
 
 def register(subparsers: SubParsers) -> None:

@@ -11,9 +11,12 @@ from __future__ import annotations
 import argparse
 import sys
 
+from modeldesk.core.text import clean_text
 from modeldesk.runtime.cooldown import ActiveCooldown, CooldownTracker
 
-from .common import Session, SubParsers, add_command, add_group, clean_text, print_json, table, wants_json
+from .arguments import SubParsers, add_command, add_group
+from .config_file import Session
+from .output import print_json, table, wants_json
 
 EPILOG = """Examples:
   modeldesk cooldowns list

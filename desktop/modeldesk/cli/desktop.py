@@ -16,7 +16,8 @@ from pathlib import Path
 from modeldesk.core.errors import ModelDeskError
 from modeldesk.resource_files import APP_ID, DESKTOP_FILE, METAINFO_FILE, PNG_SIZES, resource, resource_path
 
-from .common import SubParsers, add_command, print_json, wants_json
+from .arguments import SubParsers, add_command
+from .output import print_json, wants_json
 
 
 def register(subparsers: SubParsers) -> None:

@@ -5,19 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 
+from modeldesk.core.text import clean_text
 from modeldesk.runtime.local_servers import DEFAULT_TIMEOUT_S, PORTS_ENV, add_edit, detect, plan_add, port_table
 
 from .argparsing import seconds
-from .common import (
-    Session,
-    SubParsers,
-    UsageError,
-    add_command,
-    clean_text,
-    print_json,
-    table,
-    wants_json,
-)
+from .arguments import SubParsers, UsageError, add_command
+from .config_file import Session
+from .output import print_json, table, wants_json
 
 
 def register_detect(group: SubParsers) -> None:

@@ -8,7 +8,9 @@ import asyncio
 from modeldesk.runtime.doctor import DEFAULT_TIMEOUT_S, HealthReport, ProviderHealth, check_health
 
 from .argparsing import seconds
-from .common import Session, SubParsers, add_command, print_json, table, wants_json
+from .arguments import SubParsers, add_command
+from .config_file import Session
+from .output import print_json, table, wants_json
 
 
 def register(subparsers: SubParsers) -> None:

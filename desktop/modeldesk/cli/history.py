@@ -8,20 +8,11 @@ from datetime import datetime
 from typing import Any
 
 from modeldesk.core.history import HistoryStore, RunRecord, money_text
+from modeldesk.core.text import clean_text
 
 from .argparsing import count, row_id
-from .common import (
-    SubParsers,
-    UsageError,
-    add_command,
-    add_json_flag,
-    add_parser,
-    clean_text,
-    command,
-    print_json,
-    table,
-    wants_json,
-)
+from .arguments import SubParsers, UsageError, add_command, add_json_flag, add_parser
+from .output import command, print_json, table, wants_json
 
 HISTORY_EPILOG = """Examples:
   modeldesk history

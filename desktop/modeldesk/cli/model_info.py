@@ -10,7 +10,9 @@ from modeldesk.core.errors import ModelDeskError
 from modeldesk.core.model_facts import Facts, FillFacts, catalog_available, catalog_version, fill, is_local, lookup
 from modeldesk.core.schema import Model, dump_config
 
-from .common import Session, SubParsers, add_command, print_json, wants_json
+from .arguments import SubParsers, add_command
+from .config_file import Session
+from .output import print_json, wants_json
 
 
 def register_info(group: SubParsers) -> None:

@@ -11,17 +11,10 @@ import sys
 from modeldesk.core.errors import ResolutionError
 from modeldesk.core.resolver import Resolution
 
-from .common import (
-    Session,
-    SubParsers,
-    add_command,
-    add_resolution_options,
-    print_json,
-    resolution_text,
-    resolve_for,
-    trace_table,
-    wants_json,
-)
+from .arguments import SubParsers, add_command
+from .config_file import Session
+from .output import print_json, wants_json
+from .resolution import add_resolution_options, resolution_text, resolve_for, trace_table
 
 
 def register(subparsers: SubParsers) -> None:

@@ -29,6 +29,7 @@ from typing import Any, TextIO
 from modeldesk.core.errors import ModelDeskError
 from modeldesk.core.history import RECORD_TIMEOUT_MS, HistoryStore, RunRecord, record_or_warn
 from modeldesk.core.resolver import Resolution
+from modeldesk.core.text import clean_text
 from modeldesk.runtime import Attempt, CooldownTracker, RunEvent, RunResult, run_agent
 from modeldesk.runtime.events import (
     Answered,
@@ -44,21 +45,10 @@ from modeldesk.runtime.policy import CAPABILITIES
 from modeldesk.runtime.secrets import key_transport_warnings
 from modeldesk.runtime.simulate import Simulation, parse_simulations, unknown_targets
 
-from .common import (
-    Session,
-    SubParsers,
-    UsageError,
-    add_json_flag,
-    add_parser,
-    add_resolution_options,
-    clean_text,
-    command,
-    emit_warnings,
-    print_json,
-    read_stdin_text,
-    resolve_for,
-    wants_json,
-)
+from .arguments import SubParsers, UsageError, add_json_flag, add_parser, read_stdin_text
+from .config_file import Session
+from .output import command, emit_warnings, print_json, wants_json
+from .resolution import add_resolution_options, resolve_for
 
 
 class EmptyPromptError(ModelDeskError):

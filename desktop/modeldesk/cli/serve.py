@@ -12,7 +12,7 @@ import sys
 
 from modeldesk.runtime.serve_status import DEFAULT_HOST, DEFAULT_PORT
 
-from .common import SubParsers, add_parser
+from .arguments import SubParsers, add_parser
 
 
 def register(subparsers: SubParsers) -> None:

@@ -10,7 +10,8 @@ from pathlib import Path
 from modeldesk.core.paths import config_path
 from modeldesk.runtime.systemd_unit import UNIT_NAME, ServeUnit, remove_unit, unit_path, write_unit
 
-from .common import SubParsers, UsageError, add_command, add_dry_run_flag, print_json, wants_json
+from .arguments import SubParsers, UsageError, add_command, add_dry_run_flag
+from .output import print_json, wants_json
 
 ENABLE = f"systemctl --user daemon-reload && systemctl --user enable --now {UNIT_NAME}"
 STOP = f"systemctl --user stop {UNIT_NAME} && systemctl --user daemon-reload"

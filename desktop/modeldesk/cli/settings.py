@@ -10,8 +10,7 @@ from modeldesk.core.edits import Edit, SetSetting, SetTaskModel
 from modeldesk.core.redaction import url_without_password
 from modeldesk.core.schema import WILDCARD, as_model_value, model_list
 
-from .common import (
-    Session,
+from .arguments import (
     SubParsers,
     UsageError,
     add_command,
@@ -19,14 +18,11 @@ from .common import (
     add_group,
     add_models_argument,
     clean_models,
-    emit_warnings,
     fallback_value,
-    models_text,
-    print_json,
     setting_text,
-    table,
-    wants_json,
 )
+from .config_file import Session
+from .output import emit_warnings, models_text, print_json, table, wants_json
 
 
 def register(subparsers: SubParsers) -> None:

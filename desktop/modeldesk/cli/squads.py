@@ -20,9 +20,9 @@ from modeldesk.core.edits import AddItem, RemoveItem
 from modeldesk.core.errors import EditError
 from modeldesk.core.item_edits import ChangeSquadMembers, RenameItem
 from modeldesk.core.schema import Squad
+from modeldesk.core.text import clean_text
 
-from .common import (
-    Session,
+from .arguments import (
     SubParsers,
     UsageError,
     add_command,
@@ -30,17 +30,10 @@ from .common import (
     add_group,
     add_models_argument,
     clean_models,
-    clean_text,
-    emit_warnings,
-    models_text,
-    print_json,
-    print_listing,
-    resolution_json,
-    table,
-    try_chat,
-    validated,
-    wants_json,
 )
+from .config_file import Session, validated
+from .output import emit_warnings, models_text, print_json, print_listing, table, wants_json
+from .resolution import resolution_json, try_chat
 
 
 def register(subparsers: SubParsers) -> None:

@@ -10,7 +10,8 @@ from typing import Any
 
 from modeldesk.core import limits
 from modeldesk.core.errors import StoreError
-from modeldesk.core.store import atomic_write
+from modeldesk.core.safe_files import atomic_write
+from modeldesk.core.text import clean_text
 from modeldesk.core.transfer import (
     ImportItem,
     ImportPlan,
@@ -22,18 +23,9 @@ from modeldesk.core.transfer import (
     read_bundle,
 )
 
-from .common import (
-    Session,
-    SubParsers,
-    add_command,
-    add_dry_run_flag,
-    clean_text,
-    emit_warnings,
-    print_json,
-    split_models,
-    table,
-    wants_json,
-)
+from .arguments import SubParsers, add_command, add_dry_run_flag, split_models
+from .config_file import Session
+from .output import emit_warnings, print_json, table, wants_json
 
 
 def register(subparsers: SubParsers) -> None:

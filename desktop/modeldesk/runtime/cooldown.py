@@ -12,8 +12,8 @@ Where entries live:
 
 - by default in ONE file, ``cooldowns.json`` in the platform's state folder
   (``platformdirs.user_state_dir("modeldesk")``), changed under an OS lock
-  (:func:`modeldesk.core.store.file_lock`) and written with the store's
-  :func:`~modeldesk.core.store.atomic_write`, so processes writing at once lose nothing
+  (:func:`modeldesk.core.safe_files.file_lock`) and written with
+  :func:`~modeldesk.core.safe_files.atomic_write`, so processes writing at once lose nothing
   and a reader never sees a torn file; expired entries are dropped on every write;
 - or in Redis when ``settings.fallback.state`` names a server
   (``{"redis": "redis://host:6379/0"}``): hosts that use the same ``state.scope`` share
@@ -49,8 +49,8 @@ import platformdirs
 from modeldesk.core import limits
 from modeldesk.core.errors import ModelDeskError
 from modeldesk.core.paths import APP_NAME
+from modeldesk.core.safe_files import atomic_write, file_lock, remove_stale_temps
 from modeldesk.core.schema import FallbackState
-from modeldesk.core.store import atomic_write, file_lock, remove_stale_temps
 from modeldesk.core.text import clean_text
 
 from .redis_client import BoundedRedis, RedisFault

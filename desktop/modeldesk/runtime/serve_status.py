@@ -22,7 +22,7 @@ from typing import Any
 
 from modeldesk.core import limits
 from modeldesk.core.errors import ModelDeskError
-from modeldesk.core.store import atomic_write
+from modeldesk.core.safe_files import atomic_write
 
 from .cooldown import config_scope, state_dir
 

@@ -39,7 +39,7 @@ from PySide6.QtWidgets import (
 
 from modeldesk.core import limits
 from modeldesk.core.errors import ModelDeskError
-from modeldesk.core.store import atomic_write
+from modeldesk.core.safe_files import atomic_write
 from modeldesk.core.transfer import (
     Bundle,
     ImportBundle,
