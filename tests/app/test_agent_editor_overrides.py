@@ -15,7 +15,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractButton, QLabel
 
 from modeldesk.app.document import Document, wait_for_saves
-from modeldesk.app.views.agent_editor import AgentEditor, AgentTaskModelDialog
+from modeldesk.app.views.agent_editor import AgentEditor
+from modeldesk.app.views.agent_task_models import AgentTaskModelDialog
 from modeldesk.core.schema import FallbackSettings
 from modeldesk.core.setting_fields import number_fields
 from tests.app.helpers import answer_modal, show_active

@@ -19,7 +19,8 @@ import pytest
 from PySide6.QtWidgets import QMessageBox
 
 from modeldesk.app.document import Document, wait_for_saves
-from modeldesk.app.views.agent_editor import AgentEditor, AgentTaskModelDialog
+from modeldesk.app.views.agent_editor import AgentEditor
+from modeldesk.app.views.agent_task_models import AgentTaskModelDialog
 from modeldesk.app.views.agents_page import AgentsPage
 from modeldesk.app.views.dialogs.model_dialog import ModelDialog
 from modeldesk.app.views.dialogs.provider_dialog import ProviderDialog

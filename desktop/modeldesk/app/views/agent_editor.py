@@ -1,5 +1,6 @@
 """The agent editor: name, project, instruction, the preferred-model priority list, and
-two folding sections for the agent's own task models and fallback-option overrides.
+two folding sections for the agent's own task models (``agent_task_models.py``) and
+fallback-option overrides (``agent_fallback_form.py``).
 
 Each change is one undoable Edit through ``Document.perform``; the form re-reads the
 agent whenever the document changes (undo, redo, a reload from disk).
@@ -7,18 +8,12 @@ agent whenever the document changes (undo, redo, a reload from disk).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from itertools import pairwise
-from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, QSignalBlocker, Qt, Signal
-from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
-    QCheckBox,
     QComboBox,
-    QDialog,
     QFormLayout,
-    QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -29,23 +24,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from modeldesk.core.edits import Batch, Change, Edit, SetAgentFallback, SetAgentModels, SetTaskModel, UpdateItem
-from modeldesk.core.errors import ModelDeskError, ResolutionError
-from modeldesk.core.resolution_text import layer_label
-from modeldesk.core.resolver import Resolver
-from modeldesk.core.schema import Agent, FallbackOverride, model_list
+from modeldesk.core.edits import Change, Edit, SetAgentModels, UpdateItem
+from modeldesk.core.errors import ResolutionError
+from modeldesk.core.schema import Agent, model_list
 
 from ..document import Document
-from ..models.agent_task_models_model import AgentTaskModelsModel, AgentTaskRow
-from ..widgets.actions import widget_action
 from ..widgets.collapsible import CollapsibleSection
 from ..widgets.elided import ElidedLabel, elide_combo
-from ..widgets.fallback_fields import FALLBACK_FIELDS, OptionEditor, editor_for, field_tooltip, value_text
 from ..widgets.model_list_editor import ModelListEditor
-from ..widgets.style import set_heading_font, set_text_colour
-from ..widgets.table_section import TableSection, perform_or_show
+from ..widgets.style import set_heading_font
+from ..widgets.table_section import perform_or_show
 from ..widgets.wheel_guard import wheel_only_when_focused
-from .dialogs.task_model_dialog import TaskModelDialog
+from .agent_fallback_form import AgentFallbackForm
+from .agent_task_models import AgentTaskModels
 
 NO_PROJECT = "(none)"
 
@@ -65,230 +56,6 @@ def inherited_text(document: Document, agent_id: str) -> str:
     if result.source == "agent":
         return ""
     return f"Inherits {', '.join(result.models)} from {INHERIT_SOURCE.get(result.source, result.source)}."
-
-
-# --- task models ------------------------------------------------------------------------
-
-
-class AgentTaskModelDialog(TaskModelDialog):
-    """The task-rule dialog without the chat-model row: an agent's entry is a direct
-    choice, whatever the chat model."""
-
-    def __init__(self, document: Document, parent: QWidget | None, agent_id: str, **kwargs: Any) -> None:
-        super().__init__(document, parent, **kwargs)
-        self.setWindowTitle(f"{'Edit' if kwargs.get('task') else 'Add'} task model of {agent_id}")
-        form = self.findChild(QFormLayout)
-        if form is not None:
-            form.setRowVisible(self.chat_combo, False)
-
-
-def otherwise_text(document: Document, agent_id: str, task: str) -> str:
-    """What ``task`` would run on for this agent without the agent's own entry."""
-    config = document.config
-    agents = [
-        a
-        if a.id != agent_id
-        else a.model_copy(update={"task_models": {t: v for t, v in a.task_models.items() if t != task}})
-        for a in config.agents
-    ]
-    try:
-        result = Resolver(config.model_copy(update={"agents": agents}), document.policy).task(agent_id, task)
-    except ModelDeskError:
-        return f"Without this entry, {task} would find no usable model."
-    return f"Without this entry, {task} would run on {', '.join(result.models)} ({layer_label(result.source)})."
-
-
-class AgentTaskModels(TableSection):
-    """The agent's ``task_models``: task -> model(s). Each add, edit or removal replaces the
-    map in one UpdateItem; an emptied map is unset (left out of the file)."""
-
-    def __init__(
-        self, document: Document, agent: Callable[[], Agent | None], error_label: QLabel, parent: QWidget | None = None
-    ) -> None:
-        super().__init__(document, AgentTaskModelsModel(document), parent, name="agent_task_models_table")
-        self.model.setParent(self)
-        self._agent = agent
-        self._error_label = error_label
-        self.table.setAccessibleName("Task models of this agent")
-        self.add_button.setToolTip("Add a task this agent runs on its own models")
-        self.remove_button.setToolTip("Remove the selected task model (Delete)")
-        widget_action(self.table, "Edit…", QKeySequence(Qt.Key.Key_Return), self.edit_item)
-        widget_action(self.table, "Remove", QKeySequence(QKeySequence.StandardKey.Delete), self.remove_item)
-        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
-        # Laid out by the owner, under the table and its buttons.
-        self.otherwise_label = QLabel(self)
-        self.otherwise_label.setObjectName("otherwise_label")
-        self.otherwise_label.setWordWrap(True)
-        set_text_colour(self.otherwise_label, "secondary")
-        self.table.selectionModel().selectionChanged.connect(self._show_otherwise)
-        self.model.modelReset.connect(self._show_otherwise)
-        self.refresh()
-
-    def rows(self) -> list[AgentTaskRow]:
-        agent = self._agent()
-        if agent is None:
-            return []
-        return [(task, tuple(model_list(value))) for task, value in agent.task_models.items()]
-
-    def key(self, row: AgentTaskRow) -> str:
-        return row[0]
-
-    def perform(self, edit: Edit) -> bool:
-        if perform_or_show(self._document, edit, self._error_label):
-            return True
-        self.refresh()
-        return False
-
-    # --- actions ----------------------------------------------------------------------
-
-    def add_item(self) -> None:
-        self._edit_with_dialog(None)
-
-    def edit_item(self) -> None:
-        row = self.current()
-        if row is not None:
-            self._edit_with_dialog(row)
-
-    def remove_item(self) -> None:
-        row, agent = self.current(), self._agent()
-        if row is None or agent is None:
-            return
-        label = f"Remove task model {row[0]} of {agent.id}"
-        self.perform(SetTaskModel("agents", row[0], (), owner_id=agent.id, label=label))
-
-    def _edit_with_dialog(self, row: AgentTaskRow | None) -> None:
-        agent = self._agent()
-        if agent is None:
-            return
-        task, models = row or ("", ())
-        dialog = AgentTaskModelDialog(self._document, self, agent.id, task=task, models=list(models))
-        try:
-            if dialog.exec() != QDialog.DialogCode.Accepted:
-                return
-            new_task, new_models = dialog.task(), dialog.models()
-        finally:
-            dialog.deleteLater()
-        agent = self._agent()  # the document may have changed while the dialog was open
-        if agent is None:
-            return
-        if not new_models:  # the dialog accepts no empty list; nothing to save
-            return
-        label = f"{'Edit' if row else 'Add'} task model {new_task} of {agent.id}"
-        # The rule's intent (a renamed task: clear the old, set the new), worked out on the
-        # agent as it is when saved: a task model another program set meanwhile is kept.
-        edit: Edit = SetTaskModel("agents", new_task, tuple(new_models), owner_id=agent.id, label=label)
-        if row and task != new_task:
-            edit = Batch((SetTaskModel("agents", task, (), owner_id=agent.id), edit), label=label)
-        if self.perform(edit):
-            self.select(new_task)
-
-    def _show_otherwise(self, *_: object) -> None:
-        row, agent = self.current(), self._agent()
-        if row is None or agent is None:
-            self.otherwise_label.setText("Select a task to see what it would run on without this entry.")
-            return
-        self.otherwise_label.setText(otherwise_text(self._document, agent.id, row[0]))
-
-
-# --- fallback options -------------------------------------------------------------------
-
-
-class AgentFallbackForm(QWidget):
-    """One row per fallback option (built from ``FallbackSettings.model_fields``): a check
-    box "override", a spin box with the field's range, and the Settings value. Unchecked,
-    the spin box is disabled and shows the Settings value; checking writes the agent's own
-    value, unchecking removes it, and when none is left ``fallback`` is unset."""
-
-    def __init__(
-        self, document: Document, agent: Callable[[], Agent | None], error_label: QLabel, parent: QWidget | None = None
-    ) -> None:
-        super().__init__(parent)
-        self._document = document
-        self._agent = agent
-        self._error_label = error_label
-        self.checks: dict[str, QCheckBox] = {}
-        self.boxes: dict[str, OptionEditor] = {}
-        self.notes: dict[str, QLabel] = {}
-        grid = QGridLayout(self)
-        grid.setContentsMargins(0, 0, 0, 0)
-        grid.setVerticalSpacing(2)
-        # The options an agent may override: the settings' own, less the settings-only ones.
-        fields = {name: field for name, field in FALLBACK_FIELDS.items() if name in FallbackOverride.model_fields}
-        for row, (name, field) in enumerate(fields.items()):
-            title = field.title
-            tip = field_tooltip(field)
-            check = QCheckBox(title, self)
-            check.setObjectName(f"override_{name}")
-            check.setToolTip(f"Override for this agent. {tip}")
-            box = editor_for(field, self)
-            box.setObjectName(f"agent_fallback_{name}")
-            box.setAccessibleName(f"{title} for this agent")
-            box.setToolTip(tip)
-            box.setMinimumWidth(100)
-            note = QLabel(self)
-            set_text_colour(note, "secondary")  # quieter: context, not a value of this agent
-            note.setWordWrap(True)  # the editor is narrow beside the agents list
-            grid.addWidget(check, row, 0)
-            grid.addWidget(box, row, 1)
-            grid.addWidget(note, row, 2)
-            check.clicked.connect(lambda checked, name=name: self._override(name, checked))
-            box.editingFinished.connect(lambda name=name: self._commit(name))
-            self.checks[name], self.boxes[name], self.notes[name] = check, box, note
-        grid.setColumnStretch(2, 1)
-
-    def overridden(self) -> list[str]:
-        agent = self._agent()
-        if agent is None or agent.fallback is None:
-            return []
-        return [name for name in self.checks if getattr(agent.fallback, name) is not None]
-
-    def refresh(self) -> None:
-        agent = self._agent()
-        if agent is None:
-            return
-        settings = self._document.config.settings.fallback
-        own = set(self.overridden())
-        for name, check in self.checks.items():
-            overridden = name in own
-            box = self.boxes[name]
-            value = getattr(agent.fallback, name) if overridden else getattr(settings, name)
-            with QSignalBlocker(check), QSignalBlocker(box):
-                check.setChecked(overridden)
-                box.setValue(value)
-            box.setEnabled(overridden)
-            base = getattr(settings, name)
-            shown = value_text(base)
-            self.notes[name].setText(f"Settings: {shown}" if overridden else f"from Settings: {shown}")
-
-    def _override(self, name: str, checked: bool) -> None:
-        agent = self._agent()
-        if agent is None:
-            return
-        title = FALLBACK_FIELDS[name].title.lower()
-        if checked:
-            # Start from the value the agent runs with now (the Settings value).
-            value = getattr(self._document.config.settings.fallback, name)
-            self._save(agent, name, value, f"Override {title} of {agent.id}")
-        else:
-            self._save(agent, name, None, f"Stop overriding {title} of {agent.id}")
-
-    def _commit(self, name: str) -> None:
-        agent = self._agent()
-        if agent is None or not self.checks[name].isChecked():
-            return
-        value = self.boxes[name].value()
-        if agent.fallback is not None and getattr(agent.fallback, name) == value:
-            return
-        title = FALLBACK_FIELDS[name].title.lower()
-        self._save(agent, name, value, f"Change {title} of {agent.id}")
-
-    def _save(self, agent: Agent, name: str, value: Any, label: str) -> None:
-        # One option per edit, worked out against the file when saved, so another
-        # program's change to this agent's other options is kept; removing the last
-        # override unsets "fallback" altogether.
-        edit = SetAgentFallback(agent.id, name, value, label=label)
-        if not perform_or_show(self._document, edit, self._error_label):
-            self.refresh()
 
 
 class AgentEditor(QWidget):
