@@ -16,11 +16,12 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from .ids import ID_MAX_LENGTH
 from .model_facts import fill, lookup
 from .schema import IDENTIFIER_PATTERN, PLACEHOLDER, Config, Model
 
 _ID_OK = re.compile(IDENTIFIER_PATTERN)
-_ID_MAX = 200
+_ID_MAX = ID_MAX_LENGTH
 _NOT_ID = re.compile(r"[^A-Za-z0-9._:@+-]+")  # "/" too: a derived id names the file, not its folder
 # Files model servers load; a served name ending so is a path, named by its file.
 _MODEL_FILE_SUFFIXES = (".gguf", ".ggml", ".bin", ".safetensors")

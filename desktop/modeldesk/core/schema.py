@@ -29,6 +29,7 @@ from pydantic import (
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError
 
+from .ids import ID_MAX_LENGTH
 from .key_value import looks_like_key
 from .redaction import remember_url_password
 from .urls import check_base_url
@@ -50,7 +51,7 @@ PLACEHOLDER = "default"
 # An id: what core/validation_text.py says of it must change with it.
 IDENTIFIER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:/@+-]*$"
 
-Identifier = Annotated[str, Field(min_length=1, max_length=200, pattern=IDENTIFIER_PATTERN)]
+Identifier = Annotated[str, Field(min_length=1, max_length=ID_MAX_LENGTH, pattern=IDENTIFIER_PATTERN)]
 
 
 def model_list(value: ModelValue | None) -> list[str]:

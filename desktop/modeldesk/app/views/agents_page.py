@@ -3,8 +3,6 @@ list the selected agent's Editor, Resolution preview and Test run."""
 
 from __future__ import annotations
 
-import re
-
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, QSignalBlocker, Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
@@ -25,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from modeldesk.core.edits import Batch, Edit, PutItem, RemoveAgent
+from modeldesk.core.ids import readable_id
 from modeldesk.core.schema import Agent
 
 from ..document import Document
@@ -42,12 +41,7 @@ ANY_MODEL = "Any model"
 
 def new_agent_id(name: str, taken: set[str]) -> str:
     """A readable, unique id from a display name: 'Code Reviewer' -> 'code-reviewer'."""
-    base = re.sub(r"[^a-z0-9]+", "-", name.casefold()).strip("-") or "agent"
-    candidate, counter = base, 2
-    while candidate in taken:
-        candidate = f"{base}-{counter}"
-        counter += 1
-    return candidate
+    return readable_id(name, taken, "agent")
 
 
 class AgentsPage(QWidget):

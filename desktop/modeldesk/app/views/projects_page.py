@@ -17,7 +17,6 @@ projects stay instant.
 
 from __future__ import annotations
 
-import re
 from itertools import pairwise
 
 from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QObject, QStringListModel, Qt, Signal
@@ -41,6 +40,7 @@ from PySide6.QtWidgets import (
 
 from modeldesk.core.edits import AddItem, Edit, SetTaskModel, UpdateItem
 from modeldesk.core.errors import ModelDeskError
+from modeldesk.core.ids import readable_id
 from modeldesk.core.item_edits import AgentsOfRemovedProject, RemoveProject
 from modeldesk.core.schema import Agent, Config, Project, as_model_value, model_list
 
@@ -66,12 +66,7 @@ from .settings.task_models_editor import TaskModelsEditor, rules_of
 
 def project_id_for(name: str, config: Config) -> str:
     """A readable, unused project id made from ``name`` ("Web shop" -> "web-shop")."""
-    base = re.sub(r"[^a-z0-9._-]+", "-", name.strip().lower()).strip("-._") or "project"
-    taken = {project.id for project in config.projects}
-    candidate, number = base, 2
-    while candidate in taken:
-        candidate, number = f"{base}-{number}", number + 1
-    return candidate
+    return readable_id(name, {project.id for project in config.projects}, "project")
 
 
 class ProjectTaskModels(TaskModelsEditor):

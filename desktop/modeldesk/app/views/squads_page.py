@@ -13,7 +13,6 @@ F2 renames; Delete removes the selected squad or member from the list that has f
 
 from __future__ import annotations
 
-import re
 from itertools import pairwise
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer
@@ -34,6 +33,7 @@ from PySide6.QtWidgets import (
 from modeldesk.core.bulk import SquadScope
 from modeldesk.core.edits import AddItem, Edit, RemoveItem, SetAgentModels
 from modeldesk.core.errors import ModelDeskError
+from modeldesk.core.ids import readable_id
 from modeldesk.core.item_edits import ChangeSquadMembers
 from modeldesk.core.schema import Config, Squad, model_list
 
@@ -55,12 +55,7 @@ from .resolution_view import escape, resolution_text
 
 def squad_id_for(name: str, config: Config) -> str:
     """A readable, unused squad id made from ``name`` ("Research team" -> "research-team")."""
-    base = re.sub(r"[^a-z0-9._-]+", "-", name.strip().lower()).strip("-._") or "squad"
-    taken = {squad.id for squad in config.squads}
-    candidate, number = base, 2
-    while candidate in taken:
-        candidate, number = f"{base}-{number}", number + 1
-    return candidate
+    return readable_id(name, {squad.id for squad in config.squads}, "squad")
 
 
 class SquadsPage(QWidget):
