@@ -384,7 +384,7 @@ def test_resolve_human_output(cli: Any, path: Path) -> None:
     write_json(path, data)
     code, out, _ = cli("resolve", "--agent", "own")
     assert code == 0
-    assert out.startswith("Models: claude\nSource: agent\n")
+    assert out.startswith("Models: claude\nSource: agent (Agent's preferred models)\n")
     assert "LAYER" in out and "REASON" in out and "- agent: 'gpt-9' removed: unknown model" in out
     code, out, _ = cli("resolve", "--agent", "tasky", "--task", "title")
     assert code == 0 and out.startswith("Task 'title' for agent 'tasky' (chat model: claude)")

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from modeldesk.core.errors import ModelDeskError
+from modeldesk.core.resolution_text import layer_label
 from modeldesk.core.resolver import Resolution, Resolver, TraceStep
 from modeldesk.core.text import clean_text
 
@@ -63,6 +64,12 @@ def resolve_for(resolver: Resolver, args: argparse.Namespace) -> tuple[Resolutio
     return chat, resolver.task(args.agent, args.task, chat=chat, strict=args.strict, project=args.project)
 
 
+def source_text(source: str) -> str:
+    """The layer a list came from: its id (what --json and the trace say) and its words."""
+    label = layer_label(source)
+    return source if label == source else f"{source} ({label})"
+
+
 def trace_table(trace: Iterable[TraceStep]) -> str:
     return table(("LAYER", "OUTCOME", "VALUE", "REASON"), ((s.layer, s.outcome, s.value, s.reason) for s in trace))
 
@@ -71,7 +78,7 @@ def resolution_text(resolution: Resolution) -> str:
     """The models, the source and the trace table, as the CLI prints them."""
     lines = [
         f"Models: {', '.join(resolution.models)}",
-        f"Source: {resolution.source}",
+        f"Source: {source_text(resolution.source)}",
         "",
         trace_table(resolution.trace),
     ]

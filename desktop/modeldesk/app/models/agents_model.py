@@ -20,11 +20,11 @@ from PySide6.QtGui import QBrush
 
 from modeldesk.core.edits import Change
 from modeldesk.core.errors import ResolutionError
+from modeldesk.core.resolution_text import layer_label
 from modeldesk.core.schema import Agent, model_list
 
 from ..colours import problem_colour
 from ..document import Document
-from .trace_model import layer_label
 
 Index = QModelIndex | QPersistentModelIndex
 

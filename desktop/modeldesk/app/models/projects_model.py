@@ -9,6 +9,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, Signal
 
 from modeldesk.core.errors import ModelDeskError
+from modeldesk.core.resolution_text import layer_label
 from modeldesk.core.resolver import PLACEHOLDER, Resolver
 from modeldesk.core.schema import Agent, Config, ModelValue, Policy, Project, model_list
 
@@ -16,7 +17,6 @@ from ..colours import problem_colour
 from ..document import Document
 from ..text import counted
 from .rows import AnyIndex, RowsTableModel, dim_brush, rename_from_cell
-from .trace_model import layer_label
 
 # Where a project's agents inherit from when the project sets no usable default.
 FALLBACK_SOURCES = {

@@ -17,13 +17,13 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QBrush
 
 from modeldesk.core.errors import ResolutionError
+from modeldesk.core.resolution_text import layer_label
 from modeldesk.core.resolver import Resolver
 from modeldesk.core.schema import Config, Squad, model_list
 
 from ..colours import problem_colour
 from ..text import counted
 from .rows import AnyIndex, RowsTableModel, dim_brush, rename_from_cell
-from .trace_model import layer_label
 
 if TYPE_CHECKING:
     from modeldesk.app.document import Document

@@ -12,30 +12,10 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 
+from modeldesk.core.resolution_text import layer_label
 from modeldesk.core.resolver import TraceStep
 
 from .rows import RowsTableModel, dim_brush
-
-# Layer names as the user knows the places where a model is set (SPEC §3).
-LAYER_LABELS: dict[str, str] = {
-    "call": "Call model",
-    "agent": "Agent's preferred models",
-    "parent": "Parent run's model",
-    "request": "Request model",
-    "project": "Project default",
-    "settings": "Settings default",
-    "organization": "Organization policy",
-    "agent-task": "Agent's task model",
-    "project-task": "Project task model",
-    "settings-task": "Settings task model",
-    "organization-task": "Organization task model",
-    "chat-model": "Chat models",
-}
-
-
-def layer_label(layer: str) -> str:
-    """A resolver layer (or source) name in the user's words; unknown names pass through."""
-    return LAYER_LABELS.get(layer, layer)
 
 
 def models_text(models: Sequence[str] | None, empty: str = "(not set)") -> str:

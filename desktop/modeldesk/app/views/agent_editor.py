@@ -31,12 +31,12 @@ from PySide6.QtWidgets import (
 
 from modeldesk.core.edits import Batch, Change, Edit, SetAgentFallback, SetAgentModels, SetTaskModel, UpdateItem
 from modeldesk.core.errors import ModelDeskError, ResolutionError
+from modeldesk.core.resolution_text import layer_label
 from modeldesk.core.resolver import Resolver
 from modeldesk.core.schema import Agent, FallbackOverride, model_list
 
 from ..document import Document
 from ..models.agent_task_models_model import AgentTaskModelsModel, AgentTaskRow
-from ..models.trace_model import layer_label
 from ..widgets.actions import widget_action
 from ..widgets.collapsible import CollapsibleSection
 from ..widgets.elided import ElidedLabel, elide_combo

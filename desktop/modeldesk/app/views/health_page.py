@@ -27,13 +27,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from modeldesk.core.resolution_text import layer_label
 from modeldesk.runtime.doctor import HealthReport, ProviderHealth, check_health
 from modeldesk.runtime.keyring_errors import keyring_problem
 from modeldesk.runtime.secrets import SecretSource
 
 from ..colours import ok_colour, problem_colour
 from ..document import Document
-from ..models.trace_model import layer_label
 from ..text import counted
 
 

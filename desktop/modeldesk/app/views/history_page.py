@@ -45,12 +45,12 @@ from modeldesk.core.history import (
     Spend,
     money_text,
 )
+from modeldesk.core.resolution_text import layer_label
 
 from ..document import Document
 from ..models.runs_model import REHEARSAL_NOTE, RunsModel, client_text, tokens_text, when_text
 from ..models.spend_model import AgentSpendModel, ModelSpendModel
 from ..models.timeline_model import TimelineEntry, TimelineModel
-from ..models.trace_model import layer_label
 from ..services.history_records import READ_TIMEOUT_MS, HistoryRecorder, history_recorder, model_records
 from ..text import latency_text
 from ..widgets.elided import elide_combo, uniform_rows

@@ -29,11 +29,12 @@ from PySide6.QtWidgets import (
 
 from modeldesk.core.edits import Change
 from modeldesk.core.errors import NoModelConfiguredError, ResolutionError
+from modeldesk.core.resolution_text import layer_label
 from modeldesk.core.resolver import Resolution, TraceStep
 from modeldesk.core.schema import Config, Policy
 
 from ..document import Document
-from ..models.trace_model import TraceModel, layer_label
+from ..models.trace_model import TraceModel
 from ..widgets.elided import elide_combo, short
 from ..widgets.style import set_text_colour
 from ..widgets.tables import make_table
