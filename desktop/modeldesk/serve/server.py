@@ -220,9 +220,15 @@ def serve(config_path: Path, host: str, port: int, token_file: Path | None) -> i
     async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
+
+        def on_signal(signum: int, frame: object) -> None:
+            loop.call_soon_threadsafe(stop.set)
+
+        # Plain handlers rather than the loop's: they also replace an ignored SIGINT (a
+        # gateway started in the background of a script inherits one), so both signals
+        # always stop it cleanly.
         for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError, RuntimeError):  # Windows
-                loop.add_signal_handler(sig, stop.set)
+            signal.signal(sig, on_signal)
         await run_gateway(config_path, sock, host, token=token, on_ready=ready, stop=stop)
 
     _run(main())
