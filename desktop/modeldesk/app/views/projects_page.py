@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from modeldesk.core.edits import AddItem, Edit, SetTaskModel, UpdateItem
+from modeldesk.core.edits import Edit, SetTaskModel, UpdateItem
 from modeldesk.core.errors import ModelDeskError
 from modeldesk.core.ids import readable_id
 from modeldesk.core.item_edits import AgentsOfRemovedProject, RemoveProject
@@ -61,6 +61,7 @@ from ..widgets.style import set_heading_font, set_text_colour
 from ..widgets.tables import make_table
 from ..widgets.when_shown import when_shown
 from .dialogs.forms import FormDialog
+from .named_items_page import NamedItemsPage
 from .settings.task_models_editor import TaskModelsEditor, rules_of
 
 
@@ -167,7 +168,7 @@ def matching_agents(config: Config, typed: str) -> list[Agent]:
     return [a for a in config.agents if needle in a.id.casefold() or needle in a.name.casefold()]
 
 
-class ProjectsPage(QWidget):
+class ProjectsPage(NamedItemsPage):
     # An agent id, when the user asks to open one of the project's agents.
     open_agent_requested = Signal(str)
 
@@ -439,44 +440,15 @@ class ProjectsPage(QWidget):
 
     # --- actions ----------------------------------------------------------------------------
 
-    def show_message(self, text: str) -> None:
-        self.message_label.setText(text)
-        self.message_label.setVisible(bool(text))
-
-    def _perform(self, edit: Edit) -> bool:
-        try:
-            self.document.perform(edit)
-        except ModelDeskError as exc:
-            self.show_message(exc.message)
-            return False
-        self.show_message("")
-        return True
-
     def add_project(self) -> None:
-        name = self.new_project_edit.text().strip()
-        if not name:
-            self.show_message("Type a name for the new project first.")
-            self.new_project_edit.setFocus()
-            return
-        same = next((item for item in self.document.config.projects if item.name.casefold() == name.casefold()), None)
-        if same is not None:
-            # Two projects of one name cannot be told apart in lists and pickers.
-            self.show_message(f"There is already a project “{same.name}”: give the new one another name.")
-            self.select_project(same.id)
-            self.new_project_edit.setFocus()
-            self.new_project_edit.selectAll()
-            return
-        project = Project(id=project_id_for(name, self.document.config), name=name)
-        if self._perform(AddItem("projects", project, label=f"Add project {name}")):
-            self.new_project_edit.clear()
-            self.select_project(project.id)
+        def make(name: str, config: Config) -> Project:
+            return Project(id=project_id_for(name, config), name=name)
+
+        if self._add_named("project", self.new_project_edit, make, self.select_project):
             self.models_editor.view.setFocus()
 
     def rename_project(self) -> None:
-        index = self.projects_view.currentIndex()
-        if index.isValid():
-            self.projects_view.setFocus()
-            self.projects_view.edit(index.siblingAtColumn(ProjectsModel.NAME))
+        self._rename_in_place(self.projects_view, ProjectsModel.NAME)
 
     def delete_project(self) -> DeleteProjectDialog | None:
         """Delete the selected project. With agents, a dialog asks where they go first

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from modeldesk.core.bulk import SquadScope
-from modeldesk.core.edits import AddItem, Edit, RemoveItem, SetAgentModels
+from modeldesk.core.edits import RemoveItem, SetAgentModels
 from modeldesk.core.errors import ModelDeskError
 from modeldesk.core.ids import readable_id
 from modeldesk.core.item_edits import ChangeSquadMembers
@@ -50,6 +50,7 @@ from ..widgets.tables import make_table
 from ..widgets.when_shown import when_shown
 from .agent_editor import inherited_text
 from .dialogs.bulk_change_dialog import BulkChangeDialog
+from .named_items_page import NamedItemsPage
 from .resolution_view import escape, resolution_text
 
 
@@ -58,7 +59,7 @@ def squad_id_for(name: str, config: Config) -> str:
     return readable_id(name, {squad.id for squad in config.squads}, "squad")
 
 
-class SquadsPage(QWidget):
+class SquadsPage(NamedItemsPage):
     def __init__(self, document: Document, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.document = document
@@ -301,44 +302,15 @@ class SquadsPage(QWidget):
 
     # --- actions ----------------------------------------------------------------------------
 
-    def show_message(self, text: str) -> None:
-        self.message_label.setText(text)
-        self.message_label.setVisible(bool(text))
-
-    def _perform(self, edit: Edit) -> bool:
-        try:
-            self.document.perform(edit)
-        except ModelDeskError as exc:
-            self.show_message(exc.message)
-            return False
-        self.show_message("")
-        return True
-
     def add_squad(self) -> None:
-        name = self.new_squad_edit.text().strip()
-        if not name:
-            self.show_message("Type a name for the new squad first.")
-            self.new_squad_edit.setFocus()
-            return
-        same = next((item for item in self.document.config.squads if item.name.casefold() == name.casefold()), None)
-        if same is not None:
-            # Two squads of one name cannot be told apart in lists and pickers.
-            self.show_message(f"There is already a squad “{same.name}”: give the new one another name.")
-            self.select_squad(same.id)
-            self.new_squad_edit.setFocus()
-            self.new_squad_edit.selectAll()
-            return
-        squad = Squad(id=squad_id_for(name, self.document.config), name=name, agents=[])
-        if self._perform(AddItem("squads", squad, label=f"Add squad {name}")):
-            self.new_squad_edit.clear()
-            self.select_squad(squad.id)
+        def make(name: str, config: Config) -> Squad:
+            return Squad(id=squad_id_for(name, config), name=name, agents=[])
+
+        if self._add_named("squad", self.new_squad_edit, make, self.select_squad):
             self.agent_combo.setFocus()
 
     def rename_squad(self) -> None:
-        index = self.squads_view.currentIndex()
-        if index.isValid():
-            self.squads_view.setFocus()
-            self.squads_view.edit(index.siblingAtColumn(SquadsModel.NAME))
+        self._rename_in_place(self.squads_view, SquadsModel.NAME)
 
     def remove_squad(self) -> None:
         squad = self.current_squad()
