@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt
 
 from modeldesk.core.errors import ModelDeskError
 from modeldesk.core.resolution_text import layer_label
@@ -16,7 +16,8 @@ from modeldesk.core.schema import Agent, Config, ModelValue, Policy, Project, mo
 from ..colours import problem_colour
 from ..document import Document
 from ..text import counted
-from .rows import AnyIndex, RowsTableModel, dim_brush, rename_from_cell
+from .named_items_model import NamedItemsModel
+from .rows import RowsTableModel, dim_brush
 
 # Where a project's agents inherit from when the project sets no usable default.
 FALLBACK_SOURCES = {
@@ -34,13 +35,12 @@ class ProjectRow:
     members: int
 
 
-class ProjectsModel(RowsTableModel[ProjectRow]):
+class ProjectsModel(NamedItemsModel[ProjectRow]):
     """One row per project: name (editable), effective default model, agent count."""
 
     COLUMNS = ("Project", "Default model", "Agents")
     NAME, DEFAULT, MEMBERS = range(3)
-    # Emitted with a message when an edit made in place was refused.
-    edit_failed = Signal(str)
+    COLLECTION = "projects"
 
     def __init__(self, document: Document, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -78,20 +78,8 @@ class ProjectsModel(RowsTableModel[ProjectRow]):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
-    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
-        flags = super().flags(index)
-        if index.isValid() and index.column() == self.NAME:
-            flags |= Qt.ItemFlag.ItemIsEditable
-        return flags
-
-    def setData(self, index: AnyIndex, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
-        if role != Qt.ItemDataRole.EditRole or not index.isValid() or index.column() != self.NAME:
-            return False
-        project = self._rows[index.row()].project
-        if not rename_from_cell(self.document, self.edit_failed.emit, "projects", project.id, project.name, value):
-            return False
-        self.dataChanged.emit(index, index)
-        return True
+    def named(self, row: ProjectRow) -> Project:
+        return row.project
 
 
 class ProjectAgentsModel(RowsTableModel[Agent]):

@@ -7,50 +7,21 @@ the list bookkeeping (reset, append, bounds checks, headers) lives here once.
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QPalette
 from PySide6.QtWidgets import QApplication
 
-from modeldesk.core.edits import Collection, UpdateItem
-from modeldesk.core.errors import ModelDeskError
-
 if TYPE_CHECKING:
-    from ..document import Document
+    pass
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 Row = TypeVar("Row")
 
 # The row value itself, for views and tests that want more than the text.
 RowRole = Qt.ItemDataRole.UserRole + 1
-
-
-def rename_from_cell(
-    document: Document, report: Callable[[str], object], collection: Collection, item_id: str, old_name: str, value: Any
-) -> bool:
-    """The rename typed into a name cell (Squads and Projects tables): a name is required,
-    an unchanged name is no edit, and a refused edit is reported through ``report``."""
-    noun = collection[:-1]
-    name = str(value).strip()
-    if not name:
-        report(f"A {noun} needs a name.")
-        return False
-    if name == old_name:
-        return True
-    items = document.config.squads if collection == "squads" else document.config.projects
-    taken = next((item for item in items if item.id != item_id and item.name.casefold() == name.casefold()), None)
-    if taken is not None:
-        # Two of one name cannot be told apart in lists and pickers.
-        report(f"There is already a {noun} “{taken.name}”: choose another name.")
-        return False
-    try:
-        document.perform(UpdateItem(collection, item_id, {"name": name}, label=f"Rename {noun} {old_name} to {name}"))
-    except ModelDeskError as exc:
-        report(exc.message)
-        return False
-    return True
 
 
 def dim_brush() -> QBrush:

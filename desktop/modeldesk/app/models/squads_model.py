@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QBrush
 
 from modeldesk.core.errors import ResolutionError
@@ -23,19 +23,19 @@ from modeldesk.core.schema import Config, Squad, model_list
 
 from ..colours import problem_colour
 from ..text import counted
-from .rows import AnyIndex, RowsTableModel, dim_brush, rename_from_cell
+from .named_items_model import NamedItemsModel
+from .rows import RowsTableModel, dim_brush
 
 if TYPE_CHECKING:
     from modeldesk.app.document import Document
 
 
-class SquadsModel(RowsTableModel[Squad]):
+class SquadsModel(NamedItemsModel[Squad]):
     """One row per squad: name (editable) and member count."""
 
     COLUMNS = ("Squad", "Members")
     NAME, MEMBERS = range(2)
-    # Emitted with a message when an edit made in place was refused.
-    edit_failed = Signal(str)
+    COLLECTION = "squads"
 
     def __init__(self, document: Document, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -56,20 +56,8 @@ class SquadsModel(RowsTableModel[Squad]):
             return f"{squad.name} (id: {squad.id}) — {counted(len(squad.agents), 'member')}"
         return None
 
-    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
-        flags = super().flags(index)
-        if index.isValid() and index.column() == self.NAME:
-            flags |= Qt.ItemFlag.ItemIsEditable
-        return flags
-
-    def setData(self, index: AnyIndex, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
-        if role != Qt.ItemDataRole.EditRole or not index.isValid() or index.column() != self.NAME:
-            return False
-        squad = self._rows[index.row()]
-        if not rename_from_cell(self.document, self.edit_failed.emit, "squads", squad.id, squad.name, value):
-            return False
-        self.dataChanged.emit(index, index)
-        return True
+    def named(self, row: Squad) -> Squad:
+        return row
 
 
 @dataclass(frozen=True)
