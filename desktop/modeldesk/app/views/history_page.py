@@ -20,7 +20,6 @@ from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QCompleter,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
@@ -53,7 +52,8 @@ from ..models.spend_model import AgentSpendModel, ModelSpendModel
 from ..models.timeline_model import TimelineEntry, TimelineModel
 from ..services.history_records import READ_TIMEOUT_MS, HistoryRecorder, history_recorder, model_records
 from ..text import latency_text
-from ..widgets.elided import elide_combo, uniform_rows
+from ..widgets.elided import elide_combo
+from ..widgets.search_combo import searchable
 from ..widgets.style import set_text_colour
 from ..widgets.tables import make_table
 from ..widgets.when_shown import when_shown
@@ -146,19 +146,10 @@ def run_summary(run: RunRecord, agent_name: str | None = None) -> str:
 
 
 def _filter_combo(parent: QWidget, name: str, accessible: str) -> QComboBox:
-    combo = elide_combo(QComboBox(parent))
+    combo = searchable(elide_combo(QComboBox(parent)))  # filled in one call (see HistoryPage._fill)
     combo.setObjectName(name)
-    combo.setEditable(True)
-    combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
     combo.setAccessibleName(accessible)
-    combo.setModel(QStringListModel(combo))  # filled in one call (see HistoryPage._fill)
     combo.setMinimumContentsLength(18)
-    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-    completer = combo.completer()
-    assert completer is not None  # an editable combo has one
-    completer.setFilterMode(Qt.MatchFlag.MatchContains)
-    completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
-    uniform_rows(completer.popup())
     return combo
 
 

@@ -16,7 +16,6 @@ from PySide6.QtCore import QStringListModel, Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
-    QCompleter,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -32,6 +31,7 @@ from ..colours import problem_colour
 from ..document import Document
 from ..models.rows import RowsTableModel
 from ..widgets.actions import widget_action
+from ..widgets.search_combo import searchable
 from ..widgets.style import text_style
 from ..widgets.table_section import perform_or_show
 from ..widgets.tables import make_table, setup_compact_table
@@ -71,16 +71,10 @@ class AliasesBox(QGroupBox):
         self.pattern_edit.setAccessibleName("Model name or glob")
         self.agent_combo = QComboBox(self)
         self.agent_combo.setObjectName("serve_alias_agent")
-        self.agent_combo.setEditable(True)
-        self.agent_combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        self.agent_combo.setModel(QStringListModel(self.agent_combo))
+        searchable(self.agent_combo)
         self.agent_combo.setAccessibleName("Agent that answers it")
         self.agent_combo.setMinimumContentsLength(14)
         self.agent_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        completer = self.agent_combo.completer()
-        assert completer is not None  # an editable combo has one
-        completer.setFilterMode(Qt.MatchFlag.MatchContains)
-        completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
         self.add_button = QPushButton("A&dd alias", self)
         self.remove_button = QPushButton("Remo&ve alias", self)
         self.error_label = QLabel(self)

@@ -24,7 +24,6 @@ from PySide6.QtCore import QSettings, QStringListModel, Qt, QTimer
 from PySide6.QtGui import QFontDatabase, QGuiApplication, QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
-    QCompleter,
     QFileDialog,
     QFormLayout,
     QGroupBox,
@@ -50,6 +49,7 @@ from ..document import Document
 from ..models.rows import RowsTableModel, dim_brush
 from ..models.runs_model import answered_text, client_text, when_text
 from ..text import latency_text
+from ..widgets.search_combo import searchable
 from ..widgets.style import text_style
 from ..widgets.tables import make_table
 from ..widgets.when_shown import when_shown
@@ -243,16 +243,10 @@ class ServePage(QWidget):
         # would hold the window), and a name from settings.serve.aliases may be typed too.
         self.agent_combo = QComboBox(self)
         self.agent_combo.setObjectName("serve_agent")
-        self.agent_combo.setEditable(True)
-        self.agent_combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        self.agent_combo.setModel(QStringListModel(self.agent_combo))
+        searchable(self.agent_combo)
         self.agent_combo.setToolTip("The agent the tool runs on: its id is the model name the tool sends.")
         self.agent_combo.setMinimumContentsLength(18)
         self.agent_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        completer = self.agent_combo.completer()
-        assert completer is not None  # an editable combo has one
-        completer.setFilterMode(Qt.MatchFlag.MatchContains)
-        completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
         self.where_label = QLabel(self)
         self.where_label.setEnabled(False)
         self.setup_edit = QPlainTextEdit(self)

@@ -19,7 +19,6 @@ from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
-    QCompleter,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -42,9 +41,10 @@ from ..document import Document
 from ..models.choices_model import ChoicesModel
 from ..models.squads_model import MembersModel, SquadsModel
 from ..widgets.actions import widget_action
-from ..widgets.elided import elide_combo, short, uniform_rows
+from ..widgets.elided import elide_combo, short
 from ..widgets.model_list_editor import ModelListEditor
 from ..widgets.named_items_box import named_items_box
+from ..widgets.search_combo import searchable
 from ..widgets.style import set_text_colour, text_style
 from ..widgets.tables import make_table
 from ..widgets.when_shown import when_shown
@@ -120,16 +120,11 @@ class SquadsPage(NamedItemsPage):
         self.agent_combo = elide_combo(QComboBox(self))
         self.agent_combo.setObjectName("agent_combo")
         self.agent_choices = ChoicesModel(self.agent_combo)
-        self.agent_combo.setModel(self.agent_choices)
-        self.agent_combo.setEditable(True)
-        self.agent_combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        searchable(self.agent_combo, self.agent_choices)
         self.agent_combo.setAccessibleName("Agent to add to the squad")
-        agent_line, agent_completer = self.agent_combo.lineEdit(), self.agent_combo.completer()
-        assert agent_line is not None and agent_completer is not None  # an editable combo box has both
+        agent_line = self.agent_combo.lineEdit()
+        assert agent_line is not None  # an editable combo box has one
         agent_line.setPlaceholderText("Agent to add")
-        agent_completer.setFilterMode(Qt.MatchFlag.MatchContains)
-        agent_completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
-        uniform_rows(agent_completer.popup())
         self.add_member_button = QPushButton("Add &member", self)
         self.remove_member_button = QPushButton("Remo&ve from squad", self)
         self.remove_member_button.setToolTip("Take the selected agent out of this squad (Delete); the agent stays")
