@@ -18,6 +18,8 @@ from modeldesk.core.schema import Config, Policy
 from modeldesk.core.store import ConfigStore
 from modeldesk.core.validation_text import schema_problems
 
+from .arguments import SubParsers, add_command
+
 if TYPE_CHECKING:  # the edits are imported by the commands that change the config only
     from modeldesk.core.edits import Collection, Edit
 
@@ -170,3 +172,12 @@ def toggle_handler(
         return 0
 
     return handler
+
+
+def add_enable_commands(
+    group: SubParsers, collection: Collection, check: Callable[[Session, str], object], *, on: str, off: str
+) -> None:
+    """The `enable` and `disable` commands of ``collection`` (``on`` and ``off``: their help)."""
+    for name, enabled, help_text in (("enable", True, on), ("disable", False, off)):
+        parser = add_command(group, name, help_text + ".", toggle_handler(collection, enabled, check))
+        parser.add_argument("ids", nargs="+", metavar="ID")

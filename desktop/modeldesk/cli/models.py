@@ -18,7 +18,7 @@ from modeldesk.core.schema import Model, model_list
 from modeldesk.core.text import clean_text
 
 from .arguments import SubParsers, UsageError, add_command, add_dry_run_flag, add_group
-from .config_file import Session, toggle_handler, validated
+from .config_file import Session, add_enable_commands, validated
 from .output import emit_warnings, print_json, print_listing, table, wants_json
 from .squads import run_bulk
 
@@ -155,10 +155,7 @@ def register_model_commands(group: SubParsers) -> None:
     p.add_argument("ids", nargs="+", metavar="ID")
     add_dry_run_flag(p)
 
-    for name, enabled in (("enable", True), ("disable", False)):
-        verb = "Switch models on" if enabled else "Switch models off (runs skip them)"
-        p = add_command(group, name, verb + ".", toggle_handler("models", enabled, _find_model))
-        p.add_argument("ids", nargs="+", metavar="ID")
+    add_enable_commands(group, "models", _find_model, on="Switch models on", off="Switch models off (runs skip them)")
 
 
 def _model_options(parser: argparse.ArgumentParser) -> None:

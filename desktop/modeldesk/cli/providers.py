@@ -35,7 +35,7 @@ from .arguments import (
     add_parser,
     read_stdin_text,
 )
-from .config_file import Session, toggle_handler, validated
+from .config_file import Session, add_enable_commands, validated
 from .output import command, emit_warnings, print_json, table, wants_json
 
 
@@ -268,10 +268,13 @@ def register_provider_commands(group: SubParsers) -> None:
     p.add_argument("--with-models", action="store_true", help="also remove the models it serves")
     add_dry_run_flag(p)
 
-    for name, enabled in (("enable", True), ("disable", False)):
-        verb = "Switch a provider on" if enabled else "Switch a provider off (its models are skipped)"
-        p = add_command(group, name, verb + ".", toggle_handler("providers", enabled, _find_provider))
-        p.add_argument("ids", nargs="+", metavar="ID")
+    add_enable_commands(
+        group,
+        "providers",
+        _find_provider,
+        on="Switch a provider on",
+        off="Switch a provider off (its models are skipped)",
+    )
 
     p = add_command(
         group,
