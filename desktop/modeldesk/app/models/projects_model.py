@@ -9,7 +9,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt
 
 from modeldesk.core.errors import ModelDeskError
-from modeldesk.core.resolution_text import layer_label
+from modeldesk.core.resolution_text import INHERITED_FROM, layer_label
 from modeldesk.core.resolver import PLACEHOLDER, Resolver
 from modeldesk.core.schema import Agent, Config, ModelValue, Policy, Project, model_list
 
@@ -18,13 +18,6 @@ from ..document import Document
 from ..text import counted
 from .named_items_model import NamedItemsModel
 from .rows import RowsTableModel, dim_brush
-
-# Where a project's agents inherit from when the project sets no usable default.
-FALLBACK_SOURCES = {
-    "project": "the project's default model",
-    "settings": "Settings → Default agent model",
-    "organization": "the organization policy",
-}
 
 
 @dataclass(frozen=True)
@@ -67,7 +60,7 @@ class ProjectsModel(NamedItemsModel[ProjectRow]):
             if column == self.DEFAULT:
                 if not row.source:
                     return "No usable default: its agents without a list of their own cannot run."
-                return f"{', '.join(row.models)} — from {FALLBACK_SOURCES[row.source]}"
+                return f"{', '.join(row.models)} — from {INHERITED_FROM[row.source]}"
             return f"{row.project.name} (id: {row.project.id}) — {counted(row.members, 'agent')}"
         if role == Qt.ItemDataRole.ForegroundRole and column == self.DEFAULT:
             if not row.source:

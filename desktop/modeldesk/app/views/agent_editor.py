@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from modeldesk.core.edits import Change, Edit, SetAgentModels, UpdateItem
 from modeldesk.core.errors import ResolutionError
+from modeldesk.core.resolution_text import inherits_text
 from modeldesk.core.schema import Agent, model_list
 
 from ..document import Document
@@ -40,12 +41,6 @@ from .agent_task_models import AgentTaskModels
 
 NO_PROJECT = "(none)"
 
-INHERIT_SOURCE = {
-    "project": "the project's default model",
-    "settings": "Settings → Default agent model",
-    "organization": "the organization policy",
-}
-
 
 def inherited_text(document: Document, agent_id: str) -> str:
     """What an agent with an empty list falls back to, for the list's empty state."""
@@ -55,7 +50,7 @@ def inherited_text(document: Document, agent_id: str) -> str:
         return "Inherits nothing: no project default and no Default agent model are set, so runs fail."
     if result.source == "agent":
         return ""
-    return f"Inherits {', '.join(result.models)} from {INHERIT_SOURCE.get(result.source, result.source)}."
+    return inherits_text(result.models, result.source)
 
 
 class AgentEditor(QWidget):

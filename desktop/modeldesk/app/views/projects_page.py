@@ -42,11 +42,11 @@ from modeldesk.core.edits import Edit, SetTaskModel, UpdateItem
 from modeldesk.core.errors import ModelDeskError
 from modeldesk.core.ids import readable_id
 from modeldesk.core.item_edits import AgentsOfRemovedProject, RemoveProject
+from modeldesk.core.resolution_text import inherits_text
 from modeldesk.core.schema import Agent, Config, Project, as_model_value, model_list
 
 from ..document import Document
 from ..models.projects_model import (
-    FALLBACK_SOURCES,
     ProjectAgentsModel,
     ProjectsModel,
     effective_default,
@@ -436,7 +436,7 @@ class ProjectsPage(NamedItemsPage):
         models, source = effective_default(self.document.resolver, self.document.config, self.document.policy, empty)
         if not models:
             return "Inherits nothing: no Default agent model is set, so its agents need lists of their own."
-        return f"Inherits {', '.join(models)} from {FALLBACK_SOURCES[source]}."
+        return inherits_text(models, source)
 
     # --- actions ----------------------------------------------------------------------------
 
