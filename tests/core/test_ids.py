@@ -29,3 +29,19 @@ def test_a_very_long_name_still_gives_an_id_the_config_accepts() -> None:
         Squad(id=made, name="x")
         Project(id=made, name="x")
     assert len(taken) == 3
+
+
+def test_a_typed_name_means_one_agent_or_the_agents_it_fits() -> None:
+    from modeldesk.core.ids import agent_choice, agent_named, agents_meant
+
+    agents = [Agent(id="writer", name="Writer"), Agent(id="wr2", name="Rewriter"), Agent(id="analyst", name="Analyst")]
+    assert agent_choice("Writer", "writer") == "Writer (writer)"
+    assert agent_choice("analyst", "analyst") == "analyst"
+    assert agent_named(agents, "Writer (writer)") == "writer"
+    assert agent_named(agents, "REWRITER") == "wr2"
+    assert agent_named(agents, "analyst") == "analyst"
+    assert agent_named(agents, "wri") is None
+    assert agents_meant(agents, "writer") == ["writer"]  # exact beats "Rewriter" containing it
+    assert agents_meant(agents, "wri") == ["writer", "wr2"]
+    assert agents_meant(agents, "anal") == ["analyst"]
+    assert agents_meant(agents, "  ") == []

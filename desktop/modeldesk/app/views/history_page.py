@@ -44,6 +44,7 @@ from modeldesk.core.history import (
     Spend,
     money_text,
 )
+from modeldesk.core.ids import agent_choice, agent_named
 from modeldesk.core.resolution_text import layer_label
 
 from ..document import Document
@@ -115,11 +116,6 @@ def origin_summary(run: RunRecord) -> str:
         client = client_text(run, full=True)
         return f"gateway request from {client}" if client else "gateway request"
     return "app Test run" if run.origin == "app" else "CLI run"
-
-
-def agent_choice(name: str, agent_id: str) -> str:
-    """How the Agent filter lists an agent: "Analyst (analyst)", or the id alone."""
-    return agent_id if name == agent_id else f"{name} ({agent_id})"
 
 
 def run_summary(run: RunRecord, agent_name: str | None = None) -> str:
@@ -427,15 +423,8 @@ class HistoryPage(QWidget):
         text = self._chosen(self.agent_combo, ANY_AGENT)
         if text is None:
             return None
-        config = self.document.config
-        if text.endswith(")") and " (" in text:
-            inner = text[text.rindex(" (") + 2 : -1]
-            if config.agent(inner) is not None:
-                return inner
-        if config.agent(text) is not None:
-            return text
-        named = next((a.id for a in config.agents if a.name.casefold() == text.casefold()), None)
-        return named or text  # runs of an agent that is gone are kept under its id
+        # Runs of an agent that is gone are kept under its id.
+        return agent_named(self.document.config.agents, text) or text
 
     @staticmethod
     def _chosen(combo: QComboBox, any_text: str) -> str | None:

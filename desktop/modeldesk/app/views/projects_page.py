@@ -40,10 +40,10 @@ from PySide6.QtWidgets import (
 
 from modeldesk.core.edits import Edit, SetTaskModel, UpdateItem
 from modeldesk.core.errors import ModelDeskError
-from modeldesk.core.ids import readable_id
+from modeldesk.core.ids import agents_meant, readable_id
 from modeldesk.core.item_edits import AgentsOfRemovedProject, RemoveProject
 from modeldesk.core.resolution_text import inherits_text
-from modeldesk.core.schema import Agent, Config, Project, as_model_value, model_list
+from modeldesk.core.schema import Config, Project, as_model_value, model_list
 
 from ..document import Document
 from ..models.projects_model import (
@@ -156,16 +156,6 @@ def delete_project_edit(project: Project, target: str | None) -> Edit:
     where = f"moving its agents to {target}" if target else "leaving its agents without a project"
     fate: AgentsOfRemovedProject = "move" if target else "detach"
     return RemoveProject(project.id, fate, target, label=f"Delete project {project.name}, {where}")
-
-
-def matching_agents(config: Config, typed: str) -> list[Agent]:
-    """The agents that ``typed`` names: the one whose id or name it is (any case), else
-    every agent whose id or name contains it, as the completer offers them."""
-    needle = typed.casefold()
-    exact = [a for a in config.agents if needle in (a.id.casefold(), a.name.casefold())]
-    if exact:
-        return exact[:1]
-    return [a for a in config.agents if needle in a.id.casefold() or needle in a.name.casefold()]
 
 
 class ProjectsPage(NamedItemsPage):
@@ -489,7 +479,8 @@ class ProjectsPage(NamedItemsPage):
         typed = self.add_agent_edit.text().strip()
         if project is None or not typed:
             return
-        matches = matching_agents(self.document.config, typed)
+        config = self.document.config
+        matches = [agent for i in agents_meant(config.agents, typed) if (agent := config.agent(i)) is not None]
         if len(matches) != 1:
             if matches:
                 self.show_message(f"“{typed}” matches {len(matches)} agents: pick one from the list (↓, then Enter).")

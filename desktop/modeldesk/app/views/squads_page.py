@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 from modeldesk.core.bulk import SquadScope
 from modeldesk.core.edits import RemoveItem, SetAgentModels
 from modeldesk.core.errors import ModelDeskError
-from modeldesk.core.ids import readable_id
+from modeldesk.core.ids import agent_choice, agents_meant, readable_id
 from modeldesk.core.item_edits import ChangeSquadMembers
 from modeldesk.core.schema import Config, Squad, model_list
 
@@ -269,7 +269,7 @@ class SquadsPage(NamedItemsPage):
         self.agent_combo.blockSignals(True)
         self.agent_choices.set_choices(
             [
-                (agent.id if agent.name == agent.id else f"{agent.name} ({agent.id})", agent.id)
+                (agent_choice(agent.name, agent.id), agent.id)
                 for agent in self.document.config.agents
                 if agent.id not in members
             ]
@@ -341,22 +341,17 @@ class SquadsPage(NamedItemsPage):
 
     def _chosen_agent(self) -> str | None:
         text = self.agent_combo.currentText().strip()
-        found = self.agent_combo.findText(text, Qt.MatchFlag.MatchFixedString)
-        if found >= 0:
-            return str(self.agent_combo.itemData(found))
         if text and self.document.config.agent(text) is not None:
-            return text
+            return text  # a member already: add_member says so
         # What the completer offers for the typed text: one match is the user's pick.
         matches = self._matching_agents(text)
         return matches[0] if len(matches) == 1 else None
 
     def _matching_agents(self, text: str) -> list[str]:
-        """The offered agents whose shown text contains ``text`` (as the completer matches)."""
-        needle = text.casefold()
-        if not needle:
-            return []
-        combo = self.agent_combo
-        return [str(combo.itemData(i)) for i in range(combo.count()) if needle in combo.itemText(i).casefold()]
+        """The offered agents (those not in the squad) that ``text`` may mean."""
+        squad = self.current_squad()
+        members = set(squad.agents) if squad else set()
+        return agents_meant([a for a in self.document.config.agents if a.id not in members], text)
 
     def remove_member(self) -> None:
         squad, agent_id = self.current_squad(), self.current_member()
