@@ -33,8 +33,8 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from pydantic import BaseModel, ValidationError
 
-from . import limits
-from .errors import ConfigError, ConfigTooNewError, EditError, ModelDeskError, StoreError
+from . import limits, store_errors
+from .errors import ConfigError, ConfigTooNewError, ModelDeskError, StoreError
 from .migrations import MigrationError, file_version, migrate
 from .paths import policy_path as default_policy_path
 from .safe_files import atomic_write, file_lock, remove_stale_temps
@@ -175,7 +175,7 @@ class ConfigStore:
         except FileNotFoundError:
             return None
         except OSError as exc:
-            raise StoreError(f"Cannot read {self.path}: {exc.strerror}") from None
+            raise store_errors.cannot_read(self.path, exc) from None
         return (st.st_mtime_ns, st.st_size, st.st_ino)
 
     # --- reading ----------------------------------------------------------------------
@@ -200,19 +200,16 @@ class ConfigStore:
         except FileNotFoundError:
             return None
         except OSError as exc:
-            raise ConfigError(f"Cannot read the organization policy {self.policy_path}: {exc.strerror}") from None
+            raise store_errors.cannot_read_policy(self.policy_path, exc) from None
         where = f"the organization policy {self.policy_path}"
         data = _parse(raw, where)
         version = data.get("schema_version", SCHEMA_VERSION)
         if isinstance(version, int) and not isinstance(version, bool) and version > SCHEMA_VERSION:
-            raise ConfigTooNewError(
-                f"{where} has schema_version {version}, newer than this ModelDesk reads ({SCHEMA_VERSION}); "
-                "update ModelDesk."
-            )
+            raise store_errors.policy_too_new(where, version)
         try:
             return Policy.model_validate(data)
         except ValidationError as exc:
-            raise _invalid(where, schema_problems(exc, data)) from None
+            raise store_errors.invalid(where, schema_problems(exc, data)) from None
 
     def _read(self) -> _Loaded:
         try:
@@ -220,7 +217,7 @@ class ConfigStore:
         except FileNotFoundError:
             return _Loaded(None, Config(), SCHEMA_VERSION, None)
         except OSError as exc:
-            raise StoreError(f"Cannot read {self.path}: {exc.strerror}") from None
+            raise store_errors.cannot_read(self.path, exc) from None
         fingerprint = (st.st_mtime_ns, st.st_size, st.st_ino)
         config = _valid_current(raw)
         if config is not None:
@@ -230,21 +227,20 @@ class ConfigStore:
             try:
                 version = file_version(data)
             except MigrationError as exc:
-                raise _invalid(str(self.path), [str(exc)]) from None
+                raise store_errors.invalid(str(self.path), [str(exc)]) from None
             if version > SCHEMA_VERSION:
-                raise ConfigTooNewError(
-                    f"{self.path} was written by a newer ModelDesk (schema_version {version}; this one reads "
-                    f"{SCHEMA_VERSION}). It is left untouched: update ModelDesk to use it."
-                )
+                raise store_errors.config_too_new(self.path, version)
             if version < SCHEMA_VERSION:
                 try:
                     data = migrate(data)
                 except MigrationError as exc:
-                    raise _invalid(str(self.path), [f"cannot upgrade from version {version}: {exc}"]) from None
+                    raise store_errors.invalid(
+                        str(self.path), [f"cannot upgrade from version {version}: {exc}"]
+                    ) from None
             try:
                 config = Config.model_validate(data)
             except ValidationError as exc:
-                raise _invalid(str(self.path), schema_problems(exc, data)) from None
+                raise store_errors.invalid(str(self.path), schema_problems(exc, data)) from None
         except ConfigTooNewError:
             raise
         except (ConfigError, RecursionError) as caught:
@@ -254,15 +250,7 @@ class ConfigStore:
                 if isinstance(caught, ConfigError)
                 else limits.too_deep(raw.decode("utf-8", "replace"), str(self.path))
             )
-            kept = self._keep_broken(raw)
-            if kept is not None:
-                error.message += (
-                    f"\nA copy was kept as {kept.name}; the file will not be overwritten until it is fixed."
-                )
-            else:
-                error.message += "\nThe file will not be overwritten until it is fixed."
-            error.args = (error.message,)
-            raise error from None
+            raise store_errors.note_not_overwritten(error, self._keep_broken(raw)) from None
         return _Loaded(raw, config, version, fingerprint)
 
     def _keep_broken(self, raw: bytes) -> Path | None:
@@ -357,7 +345,7 @@ class ConfigStore:
         try:
             atomic_write(target, text.encode("utf-8"))
         except OSError as exc:
-            raise StoreError(f"Cannot write {self.path}: {exc.strerror or exc}") from None
+            raise store_errors.cannot_write(self.path, exc) from None
         try:
             return self.fingerprint()
         except StoreError:
@@ -376,7 +364,7 @@ class ConfigStore:
                 counter += 1
             atomic_write(target, raw)
         except OSError as exc:
-            raise StoreError(f"Cannot keep a backup of {self.path} before upgrading it: {exc.strerror}") from None
+            raise store_errors.cannot_back_up(self.path, exc) from None
 
 
 _VERSION_VALUE = re.compile(rb'"schema_version"\s*:\s*([^\s,}\]]*)')
@@ -404,14 +392,8 @@ def _parse(raw: bytes, where: str) -> dict[str, Any]:
         return {}  # an empty file (`touch config.json`) holds nothing to lose: defaults apply
     data = limits.parse_json(raw, where)
     if not isinstance(data, dict):
-        place = "line 1, column 1: expected a JSON object {...} at the top"
-        raise ConfigError(f"{where}: {place}", [place])
+        raise store_errors.not_an_object(where)
     return data
-
-
-def _invalid(where: str, problems: list[str]) -> ConfigError:
-    message = f"{where} is not a valid ModelDesk config:\n" + "\n".join(f"  {p}" for p in problems)
-    return ConfigError(message, problems)
 
 
 def _checked_text(
@@ -432,14 +414,12 @@ def _checked_text(
             except ValueError as exc:
                 problems.append(str(exc))
         if problems:
-            raise EditError("The change would make the config invalid:\n" + "\n".join(f"  {p}" for p in problems))
+            raise store_errors.change_invalid(problems)
         return config, _json_text(data)
     try:
         checked = Config.model_validate(data)
     except ValidationError as exc:
-        raise EditError(
-            "The change would make the config invalid:\n" + "\n".join(f"  {p}" for p in schema_problems(exc, data))
-        ) from None
+        raise store_errors.change_invalid(schema_problems(exc, data)) from None
     return checked, _json_text(data)
 
 
