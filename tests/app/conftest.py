@@ -8,7 +8,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PySide6.QtWidgets import QApplication
 
+from modeldesk.app.gui_gc import collect_in_gui_thread
 from modeldesk.core.samples import sample_config
 from modeldesk.core.store import ConfigStore
 
@@ -17,6 +19,15 @@ from modeldesk.core.store import ConfigStore
 from tests.app.squads_support import qasync_loop  # noqa: F401
 from tests.support.memory_keyring import memory_keyring  # noqa: F401
 from tests.support.scripted_server import scripted_server  # noqa: F401
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _gui_thread_collector(qapp: QApplication) -> Iterator[None]:
+    """As in the app: the automatic collector is off and a GUI-thread timer collects, so no
+    save or server thread ever frees a widget (see modeldesk.app.gui_gc)."""
+    collector = collect_in_gui_thread(qapp)
+    yield
+    collector.stop()
 
 
 @pytest.fixture(autouse=True)

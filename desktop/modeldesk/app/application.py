@@ -42,6 +42,7 @@ from modeldesk.resource_files import icon_paths
 
 from .document import Document
 from .event_loop import install_asyncgen_hooks
+from .gui_gc import collect_in_gui_thread
 from .views.app_menus import apply_theme, saved_theme
 from .views.dialogs.first_run_dialog import FirstRunDialog, StartChoice
 
@@ -72,6 +73,8 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     # The GUI thread shares the interpreter with the save worker: handing it over every
     # millisecond (Python's default is 5 ms) keeps a save from holding the GUI for frames.
     sys.setswitchinterval(0.001)
+    # Cycles holding Qt objects must be freed in this thread, never in a worker's.
+    collect_in_gui_thread(app)
     app.setApplicationName(APP_NAME)
     app.setApplicationDisplayName(APP_NAME)
     app.setOrganizationName(APP_NAME)
