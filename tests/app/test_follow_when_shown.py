@@ -16,7 +16,10 @@ from modeldesk.app.document import Document
 from modeldesk.app.views.projects_page import ProjectsPage
 from modeldesk.app.views.serve_aliases import AliasesBox
 from modeldesk.app.views.settings.fallback_form import FallbackForm
+from modeldesk.app.views.settings.model_registry import ModelRegistry
 from modeldesk.app.views.settings.models_tab import ModelsTab
+from modeldesk.app.views.settings.providers_section import ProvidersSection
+from modeldesk.app.views.settings.task_models_editor import TaskModelsEditor
 from modeldesk.app.views.squads_page import SquadsPage
 from modeldesk.app.widgets.when_shown import follow_when_shown
 from modeldesk.core.edits import Edit, SetSetting, UpdateItem
@@ -26,6 +29,7 @@ RENAME_SQUAD = UpdateItem("squads", "support-desk", {"name": "Help desk"})
 RENAME_PROJECT = UpdateItem("projects", "support", {"name": "Support"})
 RENAME_AGENT = UpdateItem("agents", "triage", {"name": "Sorter"})
 SET_RETRIES = SetSetting(("fallback", "retries"), 4)
+RELABEL_PROVIDER = UpdateItem("providers", "local", {"label": "Local server"})
 
 
 def rebuilds(signals: list[Any]) -> Callable[[], int]:
@@ -102,6 +106,9 @@ def test_squads_page_follows_a_squad_edit(qtbot: Any, document: Document) -> Non
         (FallbackForm, "_refresh", RENAME_AGENT, SET_RETRIES),
         (ModelsTab, "_refresh", RENAME_SQUAD, SET_RETRIES),
         (AliasesBox, "refresh", RENAME_PROJECT, RENAME_AGENT),
+        (ModelRegistry, "refresh", RENAME_AGENT, RELABEL_PROVIDER),
+        (ProvidersSection, "refresh", SET_RETRIES, RELABEL_PROVIDER),
+        (TaskModelsEditor, "refresh", RENAME_SQUAD, SET_RETRIES),
     ],
 )
 def test_settings_and_serve_sections_skip_unrelated_edits(

@@ -74,6 +74,7 @@ class ProjectTaskModels(TaskModelsEditor):
     """Settings' task-rule table, editing one project's ``task_models`` instead."""
 
     error_title = "Cannot change the project's task models"
+    follows = ("projects", "models", "providers")
 
     def __init__(self, document: Document, parent: QWidget | None = None) -> None:
         super().__init__(document, parent)
