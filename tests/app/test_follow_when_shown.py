@@ -21,6 +21,7 @@ from modeldesk.app.views.settings.models_tab import ModelsTab
 from modeldesk.app.views.settings.providers_section import ProvidersSection
 from modeldesk.app.views.settings.task_models_editor import TaskModelsEditor
 from modeldesk.app.views.squads_page import SquadsPage
+from modeldesk.app.widgets.model_list_editor import ModelListEditor
 from modeldesk.app.widgets.when_shown import follow_when_shown
 from modeldesk.core.edits import Edit, SetSetting, UpdateItem
 from tests.app.helpers import show_active
@@ -127,3 +128,15 @@ def test_settings_and_serve_sections_skip_unrelated_edits(
     assert len(calls) == built
     document.perform(related)
     assert len(calls) == built + 1
+
+
+def test_a_model_list_repaints_for_registry_edits_only(qtbot: Any, document: Document) -> None:
+    editor = ModelListEditor(document)
+    editor.set_models(["gpt-4o", "claude-sonnet-4"])
+    show_active(qtbot, editor)
+    repaints = QSignalSpy(editor.model.dataChanged)
+    document.perform(RENAME_AGENT)
+    document.perform(SET_RETRIES)
+    assert repaints.count() == 0
+    document.perform(RELABEL_PROVIDER)
+    assert repaints.count() == 1

@@ -85,6 +85,11 @@ def follow_when_shown(
 ) -> None:
     """Call ``refresh`` after each edit touching ``collections`` and after each reload,
     now if ``widget`` can be seen, else once when it is next shown."""
-    slot = when_shown(widget, refresh)
+    follow_edits(widget, document, collections, when_shown(widget, refresh))
+
+
+def follow_edits(owner: QWidget, document: Document, collections: Iterable[str], slot: Callable[[], None]) -> None:
+    """Call ``slot`` after each edit touching ``collections`` and after each reload (for
+    a view that catches up its own way, such as a combo refilled when it opens)."""
     document.reloaded.connect(slot)
-    document.edited.connect(_EditFilter(widget, tuple(collections), slot).edited)
+    document.edited.connect(_EditFilter(owner, tuple(collections), slot).edited)
