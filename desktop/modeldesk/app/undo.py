@@ -32,7 +32,7 @@ def _target(edit: Edit) -> tuple[str, str, str | None] | None:
     collection = getattr(edit, "collection", None)
     item = getattr(edit, "item", None)
     if isinstance(collection, str) and item is not None and isinstance(getattr(item, "id", None), str):
-        return collection, item.id, _name_of(item)
+        return collection, item.id, _name_of(item, collection)
     item_id = getattr(edit, "item_id", None)
     if isinstance(collection, str) and isinstance(item_id, str):
         return collection, item_id, None
@@ -43,8 +43,9 @@ def _target(edit: Edit) -> tuple[str, str, str | None] | None:
     return None
 
 
-def _name_of(item: object) -> str | None:
-    for field in ("name", "label"):
+def _name_of(item: object, collection: str) -> str | None:
+    # A model's ``name`` is what its provider calls it; the user's name for it is its label.
+    for field in ("label",) if collection == "models" else ("name", "label"):
         value = getattr(item, field, None)
         if isinstance(value, str) and value.strip():
             return value.strip()
@@ -62,10 +63,10 @@ def command_text(config: Config, edit: Edit) -> str:
     collection, item_id, name = target
     items = getattr(config, collection, [])
     current = next((i for i in items if i.id == item_id), None)
-    name = _name_of(current) if current is not None else name
+    name = _name_of(current, collection) if current is not None else name
     if not name or name == item_id:
         return label
-    if any(i.id != item_id and _name_of(i) == name for i in items):
+    if any(i.id != item_id and _name_of(i, collection) == name for i in items):
         name = f"{name} ({item_id})"
     # The id as a whole word: the first one after the verb.
     return re.sub(rf"(?<= ){re.escape(item_id)}(?=$|[ :,])", lambda _m: name, label, count=1)
