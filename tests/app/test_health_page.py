@@ -95,3 +95,25 @@ def test_check_all_shows_latency_without_blocking(
     probed = dict(zip(_column(page.providers_table, 0), _column(page.providers_table, 5), strict=False))
     assert probed["lab"] == "1/1 answered"
     assert [r.model for r in scripted_server.chat_requests()] == ["small-1"]
+
+
+def test_an_edit_made_while_hidden_is_checked_when_shown_again(
+    qtbot: Any, lab_document: Document, qasync_loop: Any
+) -> None:
+    from PySide6.QtWidgets import QLabel, QTabWidget
+
+    from modeldesk.core.edits import SetAgentModels
+
+    tabs = QTabWidget()
+    page = HealthPage(lab_document)
+    tabs.addTab(QLabel("elsewhere"), "Elsewhere")
+    tabs.addTab(page, "Health")
+    tabs.setCurrentWidget(page)
+    with qtbot.waitSignal(page.check_finished, timeout=10_000):
+        show_active(qtbot, tabs, (1000, 700))
+    assert _column(page.agents_table, 0) == ["Writer (writer)"]
+    tabs.setCurrentIndex(0)
+    lab_document.perform(SetAgentModels("writer", ("small",)))  # the disabled model goes
+    with qtbot.waitSignal(page.check_finished, timeout=10_000):
+        tabs.setCurrentWidget(page)
+    assert _column(page.agents_table, 0) == []

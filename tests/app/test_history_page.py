@@ -450,3 +450,17 @@ def test_a_rehearsal_is_marked_and_counts_in_no_success_rate(
     page = run_window.history_page
     assert table_rows(page.runs_model)[0][2] == "rehearsal: backup instead of primary"
     assert "Rehearsal" in page.summary_label.text() or "rehearsal" in page.summary_label.text()
+
+
+def test_filters_follow_agent_edits_not_squad_edits(qtbot: Any, document: Document, history: HistoryStore) -> None:
+    from PySide6.QtTest import QSignalSpy
+
+    from modeldesk.core.edits import UpdateItem
+
+    page = make_page(qtbot, document)
+    refills = QSignalSpy(page.agent_combo.model().modelReset)
+    document.perform(UpdateItem("squads", "support-desk", {"name": "Help desk"}))
+    assert refills.count() == 0
+    document.perform(UpdateItem("agents", "triage", {"name": "Sorter"}))
+    assert refills.count() == 1
+    assert page.agent_combo.findText("Sorter (triage)") >= 0

@@ -267,3 +267,16 @@ def test_aliases_take_no_edit_while_the_file_is_broken(
     serve_document.store.path.write_text(config_text(scripted_config(scripted_server)))  # fixed by hand
     qtbot.mouseClick(window.banner.reload_button, LEFT)
     assert aliases.add_button.isEnabled()
+
+
+def test_agent_list_follows_agent_edits_not_settings_edits(page: ServePage, serve_document: Document) -> None:
+    from PySide6.QtTest import QSignalSpy
+
+    from modeldesk.core.edits import SetSetting, UpdateItem
+
+    refills = QSignalSpy(page.agent_combo.model().modelReset)
+    serve_document.perform(SetSetting(("fallback", "retries"), 4))
+    assert refills.count() == 0
+    agent = serve_document.config.agents[0]
+    serve_document.perform(UpdateItem("agents", agent.id, {"name": "Renamed agent"}))
+    assert refills.count() == 1

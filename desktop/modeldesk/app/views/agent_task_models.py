@@ -61,6 +61,8 @@ class AgentTaskModels(TableSection):
     """The agent's ``task_models``: task -> model(s). Each add, edit or removal replaces the
     map in one UpdateItem; an emptied map is unset (left out of the file)."""
 
+    follows = ("agents", "models", "providers")
+
     def __init__(
         self, document: Document, agent: Callable[[], Agent | None], error_label: QLabel, parent: QWidget | None = None
     ) -> None:

@@ -35,6 +35,7 @@ from modeldesk.runtime.secrets import SecretSource
 from ..colours import ok_colour, problem_colour
 from ..document import Document
 from ..text import counted
+from ..widgets.when_shown import EVERY_COLLECTION, follow_when_shown
 
 
 def key_text(item: ProviderHealth) -> str:
@@ -124,7 +125,8 @@ class HealthPage(QWidget):
         self._recheck.setSingleShot(True)
         self._recheck.setInterval(400)
         self._recheck.timeout.connect(self._config_changed)
-        document.changed.connect(self._recheck.start)
+        # Hidden, it rechecks once when shown again (else its report would be stale).
+        follow_when_shown(self, document, EVERY_COLLECTION, self._recheck.start)
 
     def _table(self, columns: tuple[str, ...], name: str) -> QTableWidget:
         table = QTableWidget(0, len(columns), self)

@@ -57,7 +57,7 @@ from ..widgets.elided import elide_combo
 from ..widgets.search_combo import searchable
 from ..widgets.style import set_text_colour
 from ..widgets.tables import make_table
-from ..widgets.when_shown import when_shown
+from ..widgets.when_shown import follow_when_shown
 
 if TYPE_CHECKING:  # the runner (and httpx with it) loads with the first run
     pass
@@ -275,7 +275,8 @@ class HistoryPage(QWidget):
         self.fell_back_check.toggled.connect(self.refresh)
         self.refresh_button.clicked.connect(self.refresh)
         self.runs_view.selectionModel().currentRowChanged.connect(self._show_run)
-        document.changed.connect(when_shown(self, self._on_document_changed))
+        # The Agent and Model filters list the config's agents and models.
+        follow_when_shown(self, document, ("agents", "models"), self._fill_filters)
         (recorder or history_recorder()).recorded.connect(self._on_recorded)
         self._show_run()
 
@@ -385,14 +386,6 @@ class HistoryPage(QWidget):
         self.refresh()
 
     # --- filters ----------------------------------------------------------------------
-
-    def _on_document_changed(self) -> None:
-        # The filter lists follow the config, but only matter once seen: a hidden page
-        # refills them when shown (10,000 agents, and every edit changes the config).
-        if self.isVisible():
-            self._fill_filters()
-        else:
-            self._filters_stale = True
 
     def _agent_name(self, agent_id: str) -> str:
         agent = self.document.config.agent(agent_id)

@@ -20,7 +20,7 @@ from __future__ import annotations
 from itertools import pairwise
 
 from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QObject, QStringListModel, Qt, Signal
-from PySide6.QtGui import QKeySequence, QShowEvent
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -59,7 +59,7 @@ from ..widgets.model_list_editor import ModelListEditor
 from ..widgets.named_items_box import named_items_box
 from ..widgets.style import set_heading_font, set_text_colour
 from ..widgets.tables import make_table
-from ..widgets.when_shown import when_shown
+from ..widgets.when_shown import follow_when_shown
 from .dialogs.forms import FormDialog
 from .named_items_page import NamedItemsPage
 from .settings.task_models_editor import TaskModelsEditor, rules_of
@@ -74,6 +74,7 @@ class ProjectTaskModels(TaskModelsEditor):
     """Settings' task-rule table, editing one project's ``task_models`` instead."""
 
     error_title = "Cannot change the project's task models"
+    follows = ("projects", "models", "providers")
 
     def __init__(self, document: Document, parent: QWidget | None = None) -> None:
         super().__init__(document, parent)
@@ -187,8 +188,8 @@ class ProjectsPage(NamedItemsPage):
         self._set_tab_order()
         self.projects_view.selectionModel().currentRowChanged.connect(self._on_project_changed)
         self.projects_model.edit_failed.connect(self.show_message)
-        document.changed.connect(when_shown(self, self._on_document_changed))
-        self._stale = False
+        # Squads are the one collection the page does not show (resolution ignores them).
+        follow_when_shown(self, document, ("projects", "agents", "models", "providers", "settings"), self.refresh)
         if self.projects_model.rowCount():
             self.select_project(self.projects_model.row_value(0).project.id)
         else:
@@ -372,22 +373,8 @@ class ProjectsPage(NamedItemsPage):
 
     # --- refreshing -----------------------------------------------------------------------
 
-    def _on_document_changed(self) -> None:
-        # A hidden page catches up when shown: with 10,000 agents, every agent edit made
-        # elsewhere would otherwise recount and redraw this page for nobody.
-        if self.isVisible():
-            self.refresh()
-        else:
-            self._stale = True
-
-    def showEvent(self, event: QShowEvent) -> None:
-        if self._stale:
-            self.refresh()
-        super().showEvent(event)
-
     def refresh(self) -> None:
         """Re-read everything from the document, keeping the selected project."""
-        self._stale = False
         shown = self.agents_model.project_id
         self.projects_model.refresh()
         if shown and self.document.config.project(shown) is not None:

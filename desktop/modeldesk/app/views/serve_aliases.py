@@ -35,7 +35,7 @@ from ..widgets.search_combo import searchable
 from ..widgets.style import text_style
 from ..widgets.table_section import perform_or_show
 from ..widgets.tables import make_table, setup_compact_table
-from ..widgets.when_shown import when_shown
+from ..widgets.when_shown import follow_when_shown
 
 
 class AliasesModel(RowsTableModel[tuple[str, str, bool]]):
@@ -108,7 +108,7 @@ class AliasesBox(QGroupBox):
         self.pattern_edit.returnPressed.connect(self.add)
         widget_action(self.table, "Remove alias", QKeySequence(QKeySequence.StandardKey.Delete), self.remove_selected)
         self.table.selectionModel().selectionChanged.connect(self._update_buttons)
-        document.changed.connect(when_shown(self, self.refresh))
+        follow_when_shown(self, document, ("agents", "settings"), self.refresh)
         document.paused_changed.connect(self._set_paused)
         self.refresh()
         self._set_paused(document.paused)

@@ -52,7 +52,7 @@ from ..text import latency_text
 from ..widgets.search_combo import searchable
 from ..widgets.style import text_style
 from ..widgets.tables import make_table
-from ..widgets.when_shown import when_shown
+from ..widgets.when_shown import follow_when_shown
 from .serve_aliases import AliasesBox
 from .serve_controller import ServeController, serve_controller
 
@@ -146,7 +146,7 @@ class ServePage(QWidget):
         self.controller.requests_failed.connect(self._show_requests_problem)
         self.controller.busy_changed.connect(self._set_busy)
         self.controller.failed.connect(self._show_failure)
-        document.changed.connect(when_shown(self, self._fill_agents))
+        follow_when_shown(self, document, ("agents",), self._fill_agents)
         self._fill_agents()
         self._show_status(None)
 

@@ -30,6 +30,7 @@ from ..document import Document
 from ..models.model_list_model import ModelIdRole, ModelListModel, position_label
 from .actions import widget_action
 from .settings_hint import settings_hint
+from .when_shown import follow_when_shown
 
 
 class PositionDelegate(QStyledItemDelegate):
@@ -140,7 +141,8 @@ class ModelListEditor(QWidget):
         self.model.modelReset.connect(self._update_buttons)
         self.model.rowsMoved.connect(self._update_buttons)
         self.model.rowsRemoved.connect(self._update_buttons)
-        document.changed.connect(self.model.refresh)
+        # Labels and problem flags come from the registry and its providers.
+        follow_when_shown(self, document, ("models", "providers"), self.model.refresh)
         self._update_buttons()
 
     # --- API --------------------------------------------------------------------------

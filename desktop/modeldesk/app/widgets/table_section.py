@@ -16,7 +16,7 @@ from modeldesk.core.errors import EditError
 from ..document import Document
 from ..models.rows import RowsTableModel
 from .tables import setup_compact_table
-from .when_shown import when_shown
+from .when_shown import EVERY_COLLECTION, follow_when_shown
 
 
 def perform_or_warn(parent: QWidget, document: Document, edit: Edit, title: str) -> bool:
@@ -47,6 +47,8 @@ class TableSection(QWidget):
     the table, its buttons, selection keeping and button states live here."""
 
     error_title = "Cannot change the config"
+    # What the rows show: edits of other collections leave the table alone.
+    follows: tuple[str, ...] = EVERY_COLLECTION
 
     def __init__(
         self,
@@ -87,7 +89,7 @@ class TableSection(QWidget):
         self.table.doubleClicked.connect(self._double_clicked)
         self.table.selectionModel().selectionChanged.connect(self.update_buttons)
         self.model.modelReset.connect(self.update_buttons)
-        document.changed.connect(when_shown(self, self.refresh))
+        follow_when_shown(self, document, self.follows, self.refresh)
 
     # --- for subclasses ---------------------------------------------------------------
 

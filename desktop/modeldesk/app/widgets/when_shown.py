@@ -1,19 +1,30 @@
 """Refresh a view when it can be seen, not on every change while it is hidden.
 
 A page in a tab the user is not looking at need not follow each edit: at 10,000 agents
-rebuilding Squads, Projects, History and Settings after every edit cost seconds. A view
-connects ``document.changed`` through :func:`when_shown`: while its window is open but
-the view itself is hidden (another tab is shown), changes only mark it stale, and it
-refreshes once when it is shown again. Otherwise (shown, or its window not open yet, as
-in tests that build a widget alone) it refreshes at once, as before.
+rebuilding Squads, Projects, History and Settings after every edit cost seconds. While
+the view's window is open but the view itself is hidden (another tab is shown), a change
+only marks it stale, and it refreshes once when it is shown again. Otherwise (shown, or
+its window not open yet, as in tests that build a widget alone) it refreshes at once.
+
+:func:`follow_when_shown` is the one way a view follows the document: it names the
+collections it shows (``"agents"``, ``"squads"``, ``"settings"``, …); an edit that touches
+none of them leaves the view alone, and a whole reload always refreshes it.
+:func:`when_shown` is the bare slot, for a signal that is not the document's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QWidget
+
+from modeldesk.core.edits import Change
+
+from ..document import Document
+
+# For a view that shows what any part of the config can change (resolved models).
+EVERY_COLLECTION = ("providers", "models", "projects", "agents", "squads", "settings")
 
 
 class _ShowWatcher(QObject):
@@ -47,7 +58,38 @@ class _ShowWatcher(QObject):
         return False
 
 
+class _EditFilter(QObject):
+    """Passes on the document's edits that touch one of ``collections``."""
+
+    def __init__(self, widget: QWidget, collections: tuple[str, ...], slot: Callable[..., None]) -> None:
+        super().__init__(widget)
+        self._collections = collections
+        self._slot = slot
+
+    def edited(self, change: object) -> None:
+        collections = getattr(self, "_collections", None)
+        if collections is None:  # being torn down (see _ShowWatcher.eventFilter)
+            return
+        if not isinstance(change, Change) or any(change.touches(c) for c in collections):
+            self._slot()
+
+
 def when_shown(widget: QWidget, refresh: Callable[[], object]) -> Callable[..., None]:
     """A slot that calls ``refresh`` now if ``widget`` can be seen, else when it is next
     shown (see the module docstring)."""
     return _ShowWatcher(widget, refresh).changed
+
+
+def follow_when_shown(
+    widget: QWidget, document: Document, collections: Iterable[str], refresh: Callable[[], object]
+) -> None:
+    """Call ``refresh`` after each edit touching ``collections`` and after each reload,
+    now if ``widget`` can be seen, else once when it is next shown."""
+    follow_edits(widget, document, collections, when_shown(widget, refresh))
+
+
+def follow_edits(owner: QWidget, document: Document, collections: Iterable[str], slot: Callable[[], None]) -> None:
+    """Call ``slot`` after each edit touching ``collections`` and after each reload (for
+    a view that catches up its own way, such as a combo refilled when it opens)."""
+    document.reloaded.connect(slot)
+    document.edited.connect(_EditFilter(owner, tuple(collections), slot).edited)

@@ -26,7 +26,7 @@ from ...widgets.fallback_fields import (
 )
 from ...widgets.style import set_text_colour
 from ...widgets.table_section import perform_or_show
-from ...widgets.when_shown import when_shown
+from ...widgets.when_shown import follow_when_shown
 
 
 class FallbackForm(QWidget):
@@ -67,7 +67,7 @@ class FallbackForm(QWidget):
             self.boxes[name] = box
             self.reset_buttons[name] = reset
         form.addRow(self.error_label)
-        document.changed.connect(when_shown(self, self._refresh))
+        follow_when_shown(self, document, ("settings",), self._refresh)
         self._refresh()
 
     def _refresh(self) -> None:

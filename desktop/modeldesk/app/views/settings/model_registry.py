@@ -32,6 +32,7 @@ def needle_hides(text: str, model: Model) -> bool:
 
 
 class ModelRegistry(TableSection):
+    follows = ("models", "providers")
     error_title = "Cannot change the registry"
 
     def __init__(self, document: Document, parent: QWidget | None = None) -> None:

@@ -15,7 +15,7 @@ from modeldesk.core.schema import Settings, model_list
 from ...document import Document
 from ...widgets.model_list_editor import ModelListEditor
 from ...widgets.table_section import perform_or_show
-from ...widgets.when_shown import when_shown
+from ...widgets.when_shown import follow_when_shown
 from .fallback_form import FallbackForm
 from .model_registry import ModelRegistry
 from .providers_section import ProvidersSection
@@ -139,7 +139,7 @@ class ModelsTab(QScrollArea):
         self.setWidget(page)
 
         self.default_editor.models_edited.connect(self._commit_default)
-        document.changed.connect(when_shown(self, self._refresh))
+        follow_when_shown(self, document, ("providers", "models", "settings"), self._refresh)
         self._refresh()
 
     def focus_field(self, field: str, *, focus: bool = True) -> None:

@@ -24,6 +24,7 @@ from ..dialogs.provider_dialog import ProviderDialog
 
 
 class ProvidersSection(TableSection):
+    follows = ("providers",)
     check_finished = Signal(str, bool)  # provider id, reachable
     fetch_finished = Signal(str, int)  # provider id, models imported
     error_title = "Cannot change providers"

@@ -26,6 +26,7 @@ def rules_of(task_models: dict[str, TaskModelMap]) -> list[TaskRule]:
 
 
 class TaskModelsEditor(TableSection):
+    follows = ("settings", "models", "providers")
     error_title = "Cannot change task models"
 
     def __init__(self, document: Document, parent: QWidget | None = None) -> None:
