@@ -139,6 +139,41 @@ def test_idle_timeout_restarts_with_every_chunk(scripted_server: ScriptedServer)
     assert r.result.attempts[0].elapsed_ms > 1000  # the answer did outlast both timeouts
 
 
+def test_a_burst_of_received_chunks_lets_the_event_loop_turn(scripted_server: ScriptedServer) -> None:
+    # The app runs on its GUI thread's loop: chunks already received are parsed without
+    # waiting on the socket, and a burst read at once must not hold the loop until its end.
+    words = "".join(f"w{i} " for i in range(600))
+    scripted_server.script("a", ok(words, chunks=600))
+    config = build_config(scripted_server)
+
+    async def scenario() -> list[int]:
+        since_turn = [0]
+        between_turns: list[int] = []
+        stop = asyncio.Event()
+
+        def on_event(event: RunEvent) -> None:
+            if event.kind == "text":
+                time.sleep(0.001)  # drawing it, say: the chunks behind it pile up in the socket
+                since_turn[0] += 1
+
+        async def other_work() -> None:
+            while not stop.is_set():
+                between_turns.append(since_turn[0])
+                since_turn[0] = 0
+                await asyncio.sleep(0)
+
+        ticker = asyncio.create_task(other_work())
+        result = await run_agent(config, "agent", "Hi", on_event=on_event)
+        stop.set()
+        await ticker
+        assert result.text == words
+        return between_turns
+
+    between_turns = asyncio.run(scenario())
+    # At least a millisecond per chunk: the loop turns every few chunks, not per burst.
+    assert max(between_turns) <= 20, max(between_turns)
+
+
 def test_idle_stream_times_out_and_its_output_is_withdrawn(scripted_server: ScriptedServer) -> None:
     scripted_server.script("a", stall("Half an answer", after=2, chunks=4))
     scripted_server.script("b", ok("Whole answer"))

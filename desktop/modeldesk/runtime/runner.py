@@ -68,6 +68,7 @@ from .simulate import FaultTransport, Simulation
 RATE_GRACE_S = 10.0
 # The idle deadline moves at most this often while chunks flow (see _read).
 RESCHEDULE_S = 0.02
+YIELD_S = 0.004
 # What one image counts for in the pre-send token estimate (see _image_tokens).
 IMAGE_TOKENS = 1600
 
@@ -659,6 +660,7 @@ class _Run:
         first = True
         first_at = 0.0
         rescheduled = -RESCHEDULE_S  # the first content moves the deadline at once
+        yielded = loop.time()
         chars = 0
         min_rate = self.options.min_chars_per_s
         chunks = provider.chat(request)
@@ -705,6 +707,13 @@ class _Run:
                         if now - rescheduled >= RESCHEDULE_S:
                             timer.reschedule(deadline(False))
                             rescheduled = now
+                    # Chunks already received are parsed without waiting on the socket:
+                    # a burst would hold the loop (the app's GUI thread) until it is all
+                    # read. Let the loop turn at least every YIELD_S.
+                    now = loop.time()
+                    if now - yielded >= YIELD_S:
+                        await asyncio.sleep(0)
+                        yielded = loop.time()
         except TimeoutError:
             now = loop.time()
             if now >= run_end - 0.001:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut, QTextCursor
+from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QCompleter,
@@ -52,6 +52,7 @@ from ..event_loop import install_asyncgen_hooks
 from ..models.timeline_model import TimelineModel
 from ..services.history_records import app_run_record, history_recorder
 from ..widgets.elided import ElidedLabel
+from ..widgets.streamed_text import StreamedTextView
 from ..widgets.style import set_text_colour
 from ..widgets.tables import make_table
 from .model_combo import ModelCombo
@@ -163,9 +164,8 @@ class TestRunPanel(QWidget):
         self.cancel_button.setObjectName("cancel_button")
         self.cancel_button.setEnabled(False)
 
-        self.answer_edit = QPlainTextEdit(self)
+        self.answer_edit = StreamedTextView(self)
         self.answer_edit.setObjectName("answer_edit")
-        self.answer_edit.setReadOnly(True)
         self.answer_edit.setPlaceholderText("The answer appears here as it streams in.")
         self.answer_edit.setAccessibleName("Answer")
         self.timeline_model = TimelineModel(self)
@@ -479,10 +479,7 @@ class TestRunPanel(QWidget):
             return
         text = "".join(self._streamed)
         self._streamed.clear()
-        cursor = self.answer_edit.textCursor()
-        cursor.movePosition(QTextCursor.MoveOperation.End)
-        cursor.insertText(text)
-        self.answer_edit.setTextCursor(cursor)
+        self.answer_edit.append_text(text)
 
     def _on_done(self, run_id: int, task: asyncio.Task[RunResult]) -> None:
         error = None if task.cancelled() else task.exception()  # always retrieved
