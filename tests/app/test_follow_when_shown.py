@@ -95,7 +95,12 @@ def test_projects_page_follows_projects_not_squads(qtbot: Any, document: Documen
 
 def test_squads_page_follows_a_squad_edit(qtbot: Any, document: Document) -> None:
     page = show_active(qtbot, SquadsPage(document), (1100, 760))
+    page.select_squad("research-team")
     count = rebuilds([page.squads_model.dataChanged, page.squads_model.modelReset])
+    members = rebuilds([page.members_model.dataChanged, page.members_model.modelReset])
+    document.perform(UpdateItem("projects", "research", {"default_model": ["gpt-4o"]}))
+    assert count() == 0  # the squads table shows nothing a project changes
+    assert members() >= 1  # what the members run on may have changed
     document.perform(RENAME_SQUAD)
     assert count() >= 1
     assert "Help desk" in [page.squads_model.row_value(r).name for r in range(page.squads_model.rowCount())]

@@ -47,7 +47,7 @@ from ..widgets.named_items_box import named_items_box
 from ..widgets.search_combo import searchable
 from ..widgets.style import set_text_colour, text_style
 from ..widgets.tables import make_table
-from ..widgets.when_shown import EVERY_COLLECTION, follow_when_shown
+from ..widgets.when_shown import follow_when_shown
 from .agent_editor import inherited_text
 from .dialogs.bulk_change_dialog import BulkChangeDialog
 from .named_items_page import NamedItemsPage
@@ -86,8 +86,10 @@ class SquadsPage(NamedItemsPage):
         self.squads_view.selectionModel().currentRowChanged.connect(self._on_squad_changed)
         self.members_view.selectionModel().currentRowChanged.connect(self._on_member_changed)
         self.squads_model.edit_failed.connect(self.show_message)
-        # Members show what they run on, which any collection or setting can change.
-        follow_when_shown(self, document, EVERY_COLLECTION, self.refresh)
+        # The squads and their members' names follow squads and agents; what the members
+        # run on also follows the registry, projects and settings (only that table then).
+        follow_when_shown(self, document, ("squads", "agents"), self.refresh)
+        follow_when_shown(self, document, ("models", "providers", "projects", "settings"), self.members_model.refresh)
         self.refresh()
         if self.squads_model.rowCount():
             self.select_squad(self.squads_model.row_value(0).id)
