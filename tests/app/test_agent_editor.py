@@ -94,7 +94,7 @@ def test_model_list_edits_become_set_agent_models(qtbot: Any, document: Document
     models.view.setFocus()
     qtbot.keyClick(models.view, Qt.Key.Key_Up, Qt.KeyboardModifier.ControlModifier)
     assert saved(config_file, "analyst").model == ["gpt-4o", "claude-sonnet-4"]
-    assert document.undo_stack.undoText() == "Set models of analyst"
+    assert document.undo_stack.undoText() == "Set models of Analyst"
     qtbot.mouseClick(models.remove_button, Qt.MouseButton.LeftButton)
     qtbot.mouseClick(models.remove_button, Qt.MouseButton.LeftButton)
     assert saved(config_file, "analyst").model is None  # empty = inherit

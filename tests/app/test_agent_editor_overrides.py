@@ -130,7 +130,7 @@ def test_override_a_fallback_option_by_keyboard(qtbot: Any, document: Document, 
     qtbot.keyClick(check, Qt.Key.Key_Space)
     assert agent_on_disk(config_file, "helper")["fallback"] == {"retries": 2}
     assert box.isEnabled()
-    assert document.undo_stack.undoText() == "Override retries per model of helper"
+    assert document.undo_stack.undoText() == "Override retries per model of General helper"
 
     qtbot.keyClick(check, Qt.Key.Key_Tab)
     qtbot.waitUntil(box.hasFocus)

@@ -159,7 +159,7 @@ def test_an_edit_whose_save_meets_a_broken_file_is_withdrawn_visibly(
         assert document.config.agent("helper").model == "o3-mini"  # applied at once
     assert document.save_state.startswith("Save failed") and "withdrawn" in document.save_state
     assert document.undo_stack.count() == 1  # the unsaved step left the history
-    assert document.undo_stack.undoText() == "Set models of helper"
+    assert document.undo_stack.undoText() == "Set models of General helper"
     assert config_file.read_text() == "{ broken"
 
 
@@ -233,3 +233,20 @@ def test_the_file_is_read_for_saving_while_idle_not_on_the_first_edit(document: 
     document.wait_saved()
     assert reads == []
     assert ConfigStore(store.path).load().agent("helper").model == "gpt-4o"  # type: ignore[union-attr]
+
+
+def test_undo_steps_name_items_by_their_names(document: Any) -> None:
+    from modeldesk.core.edits import AddItem, RemoveAgent
+    from modeldesk.core.item_edits import RenameItem
+    from modeldesk.core.schema import Squad
+
+    document.perform(RemoveAgent("triage"))
+    assert document.undo_stack.undoText() == "Remove agent Ticket triage"  # named as it was
+    document.perform(RenameItem("squads", "support-desk", "support-desk", name="Help desk"))
+    assert document.undo_stack.undoText() == "Rename squad Support desk"
+    document.perform(AddItem("squads", Squad(id="new-team", name="Help desk")))
+    assert document.undo_stack.undoText() == "Add squad Help desk (new-team)"  # two share the name
+    document.perform(UpdateItem("agents", "helper", {"instruction": "Be brief."}, label="Reword helper"))
+    assert document.undo_stack.undoText() == "Reword General helper"
+    document.perform(SetSetting(("fallback", "retries"), 4))
+    assert document.undo_stack.undoText() == "Change fallback.retries"  # no item: as labelled

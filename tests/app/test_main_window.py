@@ -46,7 +46,7 @@ def test_undo_redo_actions_and_shortcuts(qtbot: Any, window: MainWindow, documen
     assert not window.undo_action.isEnabled()
     document.perform(SetAgentModels("helper", ("o3-mini",)))
     assert window.undo_action.isEnabled()
-    assert window.undo_action.text() == "&Undo Set models of helper"
+    assert window.undo_action.text() == "&Undo Set models of General helper"
     window.agents_page.table.setFocus()
     qtbot.keyClick(window.agents_page.table, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert document.config.agent("helper").model is None

@@ -285,7 +285,7 @@ def test_move_agents_into_and_out_of_a_project(qtbot: Any, document: Document, c
     page.agents_view.setFocus()
     qtbot.keyClick(page.agents_view, Qt.Key.Key_Delete)
     assert saved_agent_projects(config_file)["analyst"] is None
-    assert document.undo_stack.undoText() == "Take analyst out of project Research"
+    assert document.undo_stack.undoText() == "Take Analyst out of project Research"
     document.undo_stack.undo()
     document.undo_stack.undo()
     document.undo_stack.undo()

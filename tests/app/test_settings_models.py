@@ -359,7 +359,7 @@ def test_enable_checkbox_is_an_undoable_edit(qtbot: Any, tab: ModelsTab, documen
         registry.table.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(rect.left() + 10, rect.center().y())
     )
     assert document.config.model("claude-3-haiku").enabled
-    assert document.undo_stack.undoText() == "Enable claude-3-haiku"
+    assert document.undo_stack.undoText() == "Enable Claude 3 Haiku (retired)"
     document.undo_stack.undo()
     assert not document.config.model("claude-3-haiku").enabled
 

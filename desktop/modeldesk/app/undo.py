@@ -10,20 +10,71 @@ obsolete, so Qt drops it from the history instead of replaying it.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QUndoCommand
 
 from modeldesk.core.edits import Edit
 from modeldesk.core.errors import EditError
+from modeldesk.core.schema import Config
 
 if TYPE_CHECKING:
     from .document import Document
 
 
+# The field naming the one item an edit is about, by the collection it lives in.
+_TARGET_FIELDS = {"agent_id": "agents", "project_id": "projects", "provider_id": "providers", "squad_id": "squads"}
+
+
+def _target(edit: Edit) -> tuple[str, str, str | None] | None:
+    """(collection, id, name the edit gives it) of the item ``edit`` is about, if one."""
+    collection = getattr(edit, "collection", None)
+    item = getattr(edit, "item", None)
+    if isinstance(collection, str) and item is not None and isinstance(getattr(item, "id", None), str):
+        return collection, item.id, _name_of(item, collection)
+    item_id = getattr(edit, "item_id", None)
+    if isinstance(collection, str) and isinstance(item_id, str):
+        return collection, item_id, None
+    for field, collection in _TARGET_FIELDS.items():
+        item_id = getattr(edit, field, None)
+        if isinstance(item_id, str):
+            return collection, item_id, None
+    return None
+
+
+def _name_of(item: object, collection: str) -> str | None:
+    # A model's ``name`` is what its provider calls it; the user's name for it is its label.
+    for field in ("label",) if collection == "models" else ("name", "label"):
+        value = getattr(item, field, None)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return None
+
+
+def command_text(config: Config, edit: Edit) -> str:
+    """The undo menu's words for ``edit``: its label, with the item's id replaced by the
+    name the user knows it by ("Remove agent Writer", not "Remove agent writer-2"); an
+    item whose name another item of its kind shares keeps its id beside it."""
+    label = edit.label
+    target = _target(edit)
+    if target is None:
+        return label
+    collection, item_id, name = target
+    items = getattr(config, collection, [])
+    current = next((i for i in items if i.id == item_id), None)
+    name = _name_of(current, collection) if current is not None else name
+    if not name or name == item_id:
+        return label
+    if any(i.id != item_id and _name_of(i, collection) == name for i in items):
+        name = f"{name} ({item_id})"
+    # The id as a whole word: the first one after the verb.
+    return re.sub(rf"(?<= ){re.escape(item_id)}(?=$|[ :,])", lambda _m: name, label, count=1)
+
+
 class EditCommand(QUndoCommand):
     def __init__(self, document: Document, edit: Edit, inverse: Edit | None = None) -> None:
-        super().__init__(edit.label)
+        super().__init__(command_text(document.config, edit))
         self._document = document
         self.edit = edit
         # Set by Document.perform once the edit is applied (before the command is pushed).
