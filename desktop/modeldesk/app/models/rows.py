@@ -59,16 +59,48 @@ class RowsTableModel(QAbstractTableModel, Generic[Row]):
         self.endInsertRows()
 
     def update_rows(self, rows: Iterable[Row]) -> None:
-        """Show ``rows``. When their keys are the same, in the same order, the cells are
-        updated in place, so views keep their selection and any open editor; otherwise
-        the model resets."""
+        """Show ``rows``, as row-level changes where they can say it: rows whose key is
+        gone are removed, new keys inserted, and the cells of the rest updated in place,
+        so views keep their selection, scroll position and any open editor. Rows that
+        changed order (or repeated keys) reset the model."""
         rows = list(rows)
-        if [self.row_key(r) for r in rows] != [self.row_key(r) for r in self._rows]:
+        new_keys = [self.row_key(r) for r in rows]
+        old_keys = [self.row_key(r) for r in self._rows]
+        if new_keys != old_keys and not self._insert_and_remove(old_keys, new_keys, rows):
             self.set_rows(rows)
             return
         self._rows = rows
         if rows:
             self.dataChanged.emit(self.index(0, 0), self.index(len(rows) - 1, len(self.COLUMNS) - 1))
+
+    # Past this many separate runs of rows, one reset is cheaper for the views.
+    _MAX_RUNS = 64
+
+    def _insert_and_remove(self, old_keys: list[Any], new_keys: list[Any], rows: list[Row]) -> bool:
+        """Turn the old rows into ``rows`` by removing and inserting runs of rows; False
+        (nothing done) when that cannot express the change."""
+        try:
+            old_set, new_set = set(old_keys), set(new_keys)
+        except TypeError:  # keys that cannot be hashed: compare nothing, reset
+            return False
+        if len(old_set) != len(old_keys) or len(new_set) != len(new_keys):
+            return False
+        if [k for k in old_keys if k in new_set] != [k for k in new_keys if k in old_set]:
+            return False  # kept rows moved
+        removed = _runs([i for i, k in enumerate(old_keys) if k not in new_set])
+        inserted = _runs([i for i, k in enumerate(new_keys) if k not in old_set])
+        if len(removed) + len(inserted) > self._MAX_RUNS:
+            return False
+        for first, last in reversed(removed):
+            self.beginRemoveRows(QModelIndex(), first, last)
+            del self._rows[first : last + 1]
+            self.endRemoveRows()
+        # Ascending: every row before ``first`` already matches ``rows``.
+        for first, last in inserted:
+            self.beginInsertRows(QModelIndex(), first, last)
+            self._rows[first:first] = rows[first : last + 1]
+            self.endInsertRows()
+        return True
 
     def row_key(self, row: Row) -> object:
         """What identifies a row across updates (its id); the row itself by default."""
@@ -119,3 +151,14 @@ class RowsTableModel(QAbstractTableModel, Generic[Row]):
             # (Qt renders a tooltip that looks like HTML as HTML).
             return plain_tooltip(value)
         return value
+
+
+def _runs(indices: list[int]) -> list[tuple[int, int]]:
+    """Ascending ``indices`` as (first, last) runs of consecutive numbers."""
+    runs: list[tuple[int, int]] = []
+    for i in indices:
+        if runs and runs[-1][1] == i - 1:
+            runs[-1] = (runs[-1][0], i)
+        else:
+            runs.append((i, i))
+    return runs
