@@ -31,6 +31,7 @@ from ..models.agents_model import EFFECTIVE, NAME, PREFERRED, PROJECT, AgentIdRo
 from ..text import counted
 from ..widgets.actions import widget_action
 from ..widgets.table_section import perform_or_warn
+from ..widgets.when_shown import EVERY_COLLECTION, follow_edits
 from .agent_editor import AgentEditor
 from .model_combo import LazyCombo, referenced_models
 from .resolution_view import ResolutionPreview
@@ -310,7 +311,8 @@ class ModelFilterCombo(LazyCombo):
         super().__init__(parent)
         self._document = document
         self.addItem(ANY_MODEL, None)
-        document.changed.connect(self.mark_stale)
+        # Its items name models any list refers to: every collection counts.
+        follow_edits(self, document, EVERY_COLLECTION, self.mark_stale)
 
     def fill(self) -> None:
         current = self.currentData()

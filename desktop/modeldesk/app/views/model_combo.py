@@ -21,6 +21,7 @@ from modeldesk.core.schema import Config, model_list
 
 from ..document import Document
 from ..widgets.elided import elide_combo
+from ..widgets.when_shown import EVERY_COLLECTION, follow_edits
 
 
 def referenced_models(config: Config) -> list[str]:
@@ -112,7 +113,8 @@ class ModelCombo(LazyCombo):
         self.setCurrentIndex(-1)
         self.editTextChanged.connect(self._emit_if_changed)
         self.currentIndexChanged.connect(self._emit_if_changed)
-        document.changed.connect(self.mark_stale)
+        # Its items name models any list refers to: every collection counts.
+        follow_edits(self, document, EVERY_COLLECTION, self.mark_stale)
 
     def reload(self) -> None:
         """Refill the choices from the document now, keeping the current value."""
