@@ -98,6 +98,7 @@ def test_add_squad_and_members_by_keyboard_then_undo(qtbot: Any, document: Any, 
     offered = [page.agent_combo.itemData(i) for i in range(page.agent_combo.count())]
     assert "helper" not in offered and "analyst" in offered
     assert document.undo_stack.count() == steps + 3
+    assert document.undo_stack.undoText() == "Add Note taker to squad Night shift"  # names, not ids
 
     document.undo_stack.undo()
     assert document.config.squad("night-shift").agents == ["helper"]

@@ -337,10 +337,16 @@ class SquadsPage(NamedItemsPage):
             return
         # The intent, worked out on the squad as it is when saved: a member another
         # program added meanwhile stays.
-        edit = ChangeSquadMembers(squad.id, add=(agent_id,), label=f"Add {agent_id} to squad {squad.name}")
+        label = f"Add {self._agent_name(agent_id)} to squad {squad.name}"
+        edit = ChangeSquadMembers(squad.id, add=(agent_id,), label=label)
         if self._perform(edit):
             self.agent_combo.setEditText("")
             self.select_member(agent_id)
+
+    def _agent_name(self, agent_id: str) -> str:
+        """How an undo step names the agent: its name, or its id if it has none here."""
+        agent = self.document.config.agent(agent_id)
+        return agent.name if agent is not None and agent.name else agent_id
 
     def _chosen_agent(self) -> str | None:
         text = self.agent_combo.currentText().strip()
@@ -361,7 +367,8 @@ class SquadsPage(NamedItemsPage):
         if squad is None or agent_id is None:
             return
         row = self.members_model.row_of(agent_id)
-        removal = ChangeSquadMembers(squad.id, remove=(agent_id,), label=f"Remove {agent_id} from squad {squad.name}")
+        label = f"Remove {self._agent_name(agent_id)} from squad {squad.name}"
+        removal = ChangeSquadMembers(squad.id, remove=(agent_id,), label=label)
         if not self._perform(removal):
             return
         after = self.document.config.squad(squad.id)
