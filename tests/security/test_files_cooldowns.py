@@ -62,12 +62,11 @@ def test_cooldowns_list_on_a_damaged_store_warns(tmp_path: Path) -> None:
 
 WRITER = """
 import sys, time
-from modeldesk.core import store
-real = store.os.replace
+from modeldesk.core import safe_files
 def stall(*args):
     print("writing", flush=True)
     time.sleep(60)  # killed here: the temp file is written, not yet renamed
-store.os.replace = stall
+safe_files.os.replace = stall
 from modeldesk.runtime import CooldownTracker
 CooldownTracker(sys.argv[1], scope="/c.json").cool("agent", ["A"], 60)
 """
