@@ -6,7 +6,7 @@ member's preferred-model list in the same editor the agent editor uses, and the 
 that opens the bulk model-change dialog for the whole squad.
 
 Every change is one undoable edit through ``document.perform``; the page re-reads the
-config on ``document.changed`` (undo, redo, a reload from disk) and keeps the selection.
+config when an edit touches what it shows (undo, redo, a reload from disk) and keeps the selection.
 Everything is reachable by keyboard: Tab between the lists, the buttons and the editor;
 F2 renames; Delete removes the selected squad or member from the list that has focus.
 """
