@@ -15,7 +15,7 @@ from PySide6.QtGui import QBrush, QPalette
 from PySide6.QtWidgets import QApplication
 
 if TYPE_CHECKING:
-    pass
+    from modeldesk.core.edits import Change
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 Row = TypeVar("Row")
@@ -36,6 +36,13 @@ def plain_tooltip(text: str) -> str:
     if "<" not in text:
         return text  # nothing Qt could take for a tag
     return f"<p style='white-space: pre-wrap'>{html.escape(text)}</p>"
+
+
+def changed_ids(change: Change, collection: str) -> set[str]:
+    """The ids of ``collection`` that ``change`` inserted, removed or updated."""
+    return {
+        item_id for part in (change.inserted, change.removed, change.updated) for item_id in part.get(collection, ())
+    }
 
 
 class RowsTableModel(QAbstractTableModel, Generic[Row]):

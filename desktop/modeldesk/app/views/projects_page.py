@@ -8,7 +8,7 @@ Enter opens one on the Agents page).
 
 Deleting a project that has agents asks where they go — no project, or another project —
 and removes the project and moves the agents in one undoable step. Every change is one
-Edit through ``document.perform``; the page re-reads the config on ``document.changed``.
+Edit through ``document.perform``; the page re-reads the config after edits it shows.
 
 Scale: member counts come from one pass over the agents per config version, and the
 agents table lists only the selected project's agents, so 10,000 agents across 50

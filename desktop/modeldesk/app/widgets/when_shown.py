@@ -59,19 +59,30 @@ class _ShowWatcher(QObject):
 
 
 class _EditFilter(QObject):
-    """Passes on the document's edits that touch one of ``collections``."""
+    """Passes on the document's edits that ``concerns`` accepts, and every reload. Owned
+    by the follower, so both connections end with it."""
 
-    def __init__(self, widget: QWidget, collections: tuple[str, ...], slot: Callable[..., None]) -> None:
-        super().__init__(widget)
-        self._collections = collections
+    def __init__(self, owner: QObject, concerns: Callable[[Change], bool], slot: Callable[[], object]) -> None:
+        super().__init__(owner)
+        self._concerns = concerns
         self._slot = slot
 
     def edited(self, change: object) -> None:
-        collections = getattr(self, "_collections", None)
-        if collections is None:  # being torn down (see _ShowWatcher.eventFilter)
+        concerns = getattr(self, "_concerns", None)
+        if concerns is None:  # being torn down (see _ShowWatcher.eventFilter)
             return
-        if not isinstance(change, Change) or any(change.touches(c) for c in collections):
+        if not isinstance(change, Change) or change.whole or concerns(change):
             self._slot()
+
+    def reloaded(self) -> None:
+        if getattr(self, "_concerns", None) is not None:
+            self._slot()
+
+
+def touching(collections: Iterable[str]) -> Callable[[Change], bool]:
+    """The test for an edit that touches one of ``collections``."""
+    names = tuple(collections)
+    return lambda change: any(change.touches(name) for name in names)
 
 
 def when_shown(widget: QWidget, refresh: Callable[[], object]) -> Callable[..., None]:
@@ -91,5 +102,16 @@ def follow_when_shown(
 def follow_edits(owner: QWidget, document: Document, collections: Iterable[str], slot: Callable[[], None]) -> None:
     """Call ``slot`` after each edit touching ``collections`` and after each reload (for
     a view that catches up its own way, such as a combo refilled when it opens)."""
-    document.reloaded.connect(slot)
-    document.edited.connect(_EditFilter(owner, tuple(collections), slot).edited)
+    follow_changes(owner, document, touching(collections), slot)
+
+
+def follow_changes(
+    owner: QObject, document: Document, concerns: Callable[[Change], bool], slot: Callable[[], object]
+) -> None:
+    """Call ``slot`` after each edit whose :class:`Change` ``concerns`` accepts (an edit
+    that does not say what it changed always counts) and after each reload. For a view
+    that can tell from the ids whether an edit matters to it, such as a dialog previewing
+    a plan over some of the agents. The connections end with ``owner``."""
+    watcher = _EditFilter(owner, concerns, slot)
+    document.reloaded.connect(watcher.reloaded)
+    document.edited.connect(watcher.edited)
