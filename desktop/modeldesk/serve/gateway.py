@@ -36,19 +36,12 @@ import httpx
 
 from modeldesk.core.errors import ModelDeskError
 from modeldesk.core.history import HistoryStore, record_or_warn
+from modeldesk.runtime.attempt_log import AttemptLog
 from modeldesk.runtime.conversation import Api, Conversation
-from modeldesk.runtime.events import (
-    Answered,
-    AttemptFailed,
-    AttemptStarted,
-    ModelSkipped,
-    RunEvent,
-    TextDelta,
-    ToolCallDelta,
-)
+from modeldesk.runtime.events import Answered, AttemptStarted, RunEvent, TextDelta, ToolCallDelta
 from modeldesk.runtime.history_record import run_record
 from modeldesk.runtime.providers import new_client
-from modeldesk.runtime.runner import Attempt, RunResult, run_agent
+from modeldesk.runtime.runner import RunResult, run_agent
 from modeldesk.runtime.secrets import EnvKeyringSecrets, SecretSource
 
 from .live_config import LiveConfig, Snapshot
@@ -235,8 +228,7 @@ class Exchange:
         self.sent = _Progress()
         self.task: asyncio.Task[RunResult] | None = None
         # Attempts seen in events: the record of a run that was cancelled midway.
-        self.attempts: list[Attempt] = []
-        self._attempt_started = time.monotonic()
+        self.attempt_log = AttemptLog()
 
     def interrupt(self, why: str) -> None:
         self.queue.put_nowait(why)
@@ -321,30 +313,17 @@ class Exchange:
             # A fault of the gateway itself: said as such, never as the client's doing.
             log.error("the run for %s failed inside the gateway", self.agent_id, exc_info=error)
             return RunResult(
-                attempts=self.attempts,
+                attempts=self.attempt_log.attempts,
                 error={
                     "code": "internal_error",
                     "message": f"The gateway failed to run the request ({type(error).__name__}).",
                 },
             )
         return RunResult(
-            attempts=self.attempts,
+            attempts=self.attempt_log.attempts,
             elapsed_s=0.0,
             error={"code": "cancelled", "message": "the client went away or the gateway stopped"},
         )
-
-    def _track(self, event: RunEvent) -> None:
-        if isinstance(event, AttemptStarted):
-            self._attempt_started = time.monotonic()
-        elif isinstance(event, AttemptFailed):
-            e = event.error
-            self.attempts.append(
-                Attempt(event.model, "failed", e.status, e.message, e.error_class, round(e.elapsed_s * 1000))
-            )
-        elif isinstance(event, ModelSkipped):
-            self.attempts.append(Attempt(event.model, "skipped", error=event.reason))
-        elif isinstance(event, Answered):
-            self.attempts.append(Attempt(event.model, "answered", 200, elapsed_ms=round(event.elapsed_s * 1000)))
 
     async def _start(self, status: int, headers: list[tuple[bytes, bytes]], model: str | None) -> None:
         extra = [(b"x-modeldesk-agent", self.agent_id.encode())]
@@ -373,7 +352,7 @@ class Exchange:
                 if item == _STOPPING:
                     await self._error(503, "gateway_stopping", "The gateway is stopping; send the request again.")
                 return None  # the client is gone
-            self._track(item)
+            self.attempt_log.note(item)
             if isinstance(item, AttemptStarted):
                 calls = {}
             elif isinstance(item, ToolCallDelta):
@@ -422,7 +401,7 @@ class Exchange:
                         else:
                             await self._error(503, "gateway_stopping", message)
                     return None
-                self._track(item)
+                self.attempt_log.note(item)
                 if isinstance(item, TextDelta | ToolCallDelta):
                     if not self.sent.started:
                         await self._start(200, SSE_HEADERS, item.model)
