@@ -342,9 +342,7 @@ class HistoryStore:
     def _prepare(self, connection: sqlite3.Connection) -> None:
         # WAL lets the app read while the CLI writes; it is a property of the file, so the
         # first connection sets it for everyone. The file is private (prompts may be in it).
-        mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()
-        if mode is None or str(mode[0]).lower() != "wal":
-            raise sqlite3.OperationalError("the database cannot use write-ahead logging")
+        _use_wal(connection, self.timeout_ms)
         connection.execute("PRAGMA synchronous = NORMAL")
         with _transaction(connection):
             _create_schema(connection)
@@ -631,6 +629,36 @@ def with_prompt(run: RunRecord, prompt: str | None) -> RunRecord:
 # --- helpers ------------------------------------------------------------------------
 
 
+def _use_wal(connection: sqlite3.Connection, timeout_ms: int) -> None:
+    """Put the database in WAL mode, waiting up to ``timeout_ms`` for other openers.
+
+    Converting a file takes its write lock while holding a read lock, and SQLite answers
+    "busy" at once there instead of running the busy handler: two first opens of a new
+    file at the same moment left one failing. So the conversion is retried until the
+    timeout; once any opener has converted the file, reading its mode is all there is.
+    """
+    deadline = time.monotonic() + timeout_ms / 1000
+    delay = 0.001
+    while True:
+        try:
+            mode = connection.execute("PRAGMA journal_mode").fetchone()
+            if mode is None or str(mode[0]).lower() != "wal":
+                mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()
+            break
+        except sqlite3.OperationalError as exc:
+            if not _is_busy(exc) or time.monotonic() + delay > deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.05)
+    if mode is None or str(mode[0]).lower() != "wal":
+        raise sqlite3.OperationalError("the database cannot use write-ahead logging")
+
+
+def _is_busy(exc: sqlite3.Error) -> bool:
+    text = str(exc)
+    return "locked" in text or "busy" in text
+
+
 @contextlib.contextmanager
 def _transaction(connection: sqlite3.Connection) -> Iterator[None]:
     # BEGIN IMMEDIATE takes the write lock up front, so two writers queue on the busy
@@ -770,7 +798,7 @@ def _cost(value: object) -> float | None:
 
 def _explain(path: Path, exc: sqlite3.DatabaseError) -> str:
     text = str(exc)
-    if "locked" in text or "busy" in text:
+    if _is_busy(exc):
         return f"The run history {path} is busy (another program holds it); try again."
     if "not a database" in text or "malformed" in text or "corrupt" in text:
         return f"The run history {path} is damaged ({text}); move it aside or delete it to start a new one."

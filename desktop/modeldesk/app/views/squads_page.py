@@ -13,6 +13,8 @@ F2 renames; Delete removes the selected squad or member from the list that has f
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from itertools import pairwise
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer
@@ -83,6 +85,8 @@ class SquadsPage(NamedItemsPage):
         layout.addWidget(self.message_label)
 
         self._set_tab_order()
+        # True while the page itself moves a selection and shows the result once after.
+        self._selecting = False
         self.squads_view.selectionModel().currentRowChanged.connect(self._on_squad_changed)
         self.members_view.selectionModel().currentRowChanged.connect(self._on_member_changed)
         self.squads_model.edit_failed.connect(self.show_message)
@@ -90,9 +94,7 @@ class SquadsPage(NamedItemsPage):
         # run on also follows the registry, projects and settings (only that table then).
         follow_when_shown(self, document, ("squads", "agents"), self.refresh)
         follow_when_shown(self, document, ("models", "providers", "projects", "settings"), self.members_model.refresh)
-        self.refresh()
-        if self.squads_model.rowCount():
-            self.select_squad(self.squads_model.row_value(0).id)
+        self.refresh()  # selects the first squad and shows it, once
 
     # --- building -----------------------------------------------------------------------
 
@@ -225,19 +227,36 @@ class SquadsPage(NamedItemsPage):
         # The squad shown so far, even if its row moved or vanished with this change.
         squad_id = squad.id if squad else self.members_model.squad_id
         member = self.current_member()
-        self.squads_model.refresh()
-        if squad_id and self.document.config.squad(squad_id) is not None:
-            if self.squads_view.currentIndex().row() != self.squads_model.row_of(squad_id):
-                self.select_squad(squad_id)
-        elif self.squads_model.rowCount():
-            self.select_squad(self.squads_model.row_value(0).id)
+        with self._selecting_here():
+            self.squads_model.refresh()
+            if squad_id and self.document.config.squad(squad_id) is not None:
+                if self.squads_view.currentIndex().row() != self.squads_model.row_of(squad_id):
+                    self.select_squad(squad_id)
+            elif self.squads_model.rowCount():
+                self.select_squad(self.squads_model.row_value(0).id)
         self._show_squad(member)
 
+    @contextmanager
+    def _selecting_here(self) -> Iterator[None]:
+        """Selections moved inside are shown once by the caller, not by each signal (at
+        10,000 agents showing a squad twice made the page's first open twice as slow)."""
+        outer, self._selecting = self._selecting, True
+        try:
+            yield
+        finally:
+            self._selecting = outer
+
     def _on_squad_changed(self, *_: object) -> None:
-        self._show_squad(None)
+        if not self._selecting:
+            self._show_squad(None)
 
     def _show_squad(self, member: str | None) -> None:
         squad = self.current_squad()
+        with self._selecting_here():
+            self._show_members_of(squad, member)
+        self._show_member()
+
+    def _show_members_of(self, squad: Squad | None, member: str | None) -> None:
         self.members_model.set_squad(squad.id if squad else None)
         has_squad = squad is not None
         self.members_box.setTitle(f"Members of {short(squad.name)}" if squad else "Members")
@@ -256,7 +275,6 @@ class SquadsPage(NamedItemsPage):
                 self.select_member(member)
         elif self.current_member() is None and self.members_model.rowCount():
             self.select_member(self.members_model.row_value(0).agent_id)
-        self._show_member()
 
     def _fill_agent_combo(self, squad: Squad | None) -> None:
         completer = self.agent_combo.completer()
@@ -282,7 +300,8 @@ class SquadsPage(NamedItemsPage):
         self.agent_combo.blockSignals(False)
 
     def _on_member_changed(self, *_: object) -> None:
-        self._show_member()
+        if not self._selecting:
+            self._show_member()
 
     def _show_member(self) -> None:
         agent_id = self.current_member()
