@@ -13,8 +13,6 @@ F2 renames; Delete removes the selected squad or member from the list that has f
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from itertools import pairwise
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer
@@ -32,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from modeldesk.core.bulk import SquadScope
-from modeldesk.core.edits import RemoveItem, SetAgentModels
+from modeldesk.core.edits import Change, RemoveItem, SetAgentModels
 from modeldesk.core.errors import ModelDeskError
 from modeldesk.core.ids import agent_choice, agents_meant, readable_id
 from modeldesk.core.item_edits import ChangeSquadMembers
@@ -49,7 +47,7 @@ from ..widgets.named_items_box import named_items_box
 from ..widgets.search_combo import searchable
 from ..widgets.style import set_text_colour, text_style
 from ..widgets.tables import make_table
-from ..widgets.when_shown import follow_when_shown
+from ..widgets.when_shown import follow_changes_when_shown
 from .agent_editor import inherited_text
 from .dialogs.bulk_change_dialog import BulkChangeDialog
 from .named_items_page import NamedItemsPage
@@ -85,15 +83,15 @@ class SquadsPage(NamedItemsPage):
         layout.addWidget(self.message_label)
 
         self._set_tab_order()
-        # True while the page itself moves a selection and shows the result once after.
-        self._selecting = False
         self.squads_view.selectionModel().currentRowChanged.connect(self._on_squad_changed)
         self.members_view.selectionModel().currentRowChanged.connect(self._on_member_changed)
         self.squads_model.edit_failed.connect(self.show_message)
         # The squads and their members' names follow squads and agents; what the members
         # run on also follows the registry, projects and settings (only that table then).
-        follow_when_shown(self, document, ("squads", "agents"), self.refresh)
-        follow_when_shown(self, document, ("models", "providers", "projects", "settings"), self.members_model.refresh)
+        follow_changes_when_shown(self, document, ("squads", "agents"), self.refresh)
+        follow_changes_when_shown(
+            self, document, ("models", "providers", "projects", "settings"), self.members_model.refresh
+        )
         self.refresh()  # selects the first squad and shows it, once
 
     # --- building -----------------------------------------------------------------------
@@ -221,43 +219,34 @@ class SquadsPage(NamedItemsPage):
 
     # --- refreshing -----------------------------------------------------------------------
 
-    def refresh(self) -> None:
-        """Re-read everything from the document, keeping the selected squad and member."""
+    def refresh(self, change: Change | None = None) -> None:
+        """Re-read what ``change`` concerns (everything without one) from the document,
+        keeping the selected squad and member."""
         squad = self.current_squad()
         # The squad shown so far, even if its row moved or vanished with this change.
         squad_id = squad.id if squad else self.members_model.squad_id
         member = self.current_member()
         with self._selecting_here():
-            self.squads_model.refresh()
+            self.squads_model.refresh(change)
             if squad_id and self.document.config.squad(squad_id) is not None:
                 if self.squads_view.currentIndex().row() != self.squads_model.row_of(squad_id):
                     self.select_squad(squad_id)
             elif self.squads_model.rowCount():
                 self.select_squad(self.squads_model.row_value(0).id)
-        self._show_squad(member)
-
-    @contextmanager
-    def _selecting_here(self) -> Iterator[None]:
-        """Selections moved inside are shown once by the caller, not by each signal (at
-        10,000 agents showing a squad twice made the page's first open twice as slow)."""
-        outer, self._selecting = self._selecting, True
-        try:
-            yield
-        finally:
-            self._selecting = outer
+        self._show_squad(member, change)
 
     def _on_squad_changed(self, *_: object) -> None:
         if not self._selecting:
             self._show_squad(None)
 
-    def _show_squad(self, member: str | None) -> None:
+    def _show_squad(self, member: str | None, change: Change | None = None) -> None:
         squad = self.current_squad()
         with self._selecting_here():
-            self._show_members_of(squad, member)
+            self._show_members_of(squad, member, change)
         self._show_member()
 
-    def _show_members_of(self, squad: Squad | None, member: str | None) -> None:
-        self.members_model.set_squad(squad.id if squad else None)
+    def _show_members_of(self, squad: Squad | None, member: str | None, change: Change | None) -> None:
+        self.members_model.set_squad(squad.id if squad else None, change)
         has_squad = squad is not None
         self.members_box.setTitle(f"Members of {short(squad.name)}" if squad else "Members")
         for widget in (
