@@ -4,7 +4,8 @@ line that says why an action did not happen."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Literal
 
 from PySide6.QtWidgets import QLabel, QLineEdit, QTableView, QWidget
@@ -21,6 +22,18 @@ class NamedItemsPage(QWidget):
 
     document: Document
     message_label: QLabel
+    # True while the page itself moves a selection, to show the result once after.
+    _selecting = False
+
+    @contextmanager
+    def _selecting_here(self) -> Iterator[None]:
+        """Selections moved inside are shown once by the caller, not by each signal (at
+        10,000 agents showing a squad twice made the page's first open twice as slow)."""
+        outer, self._selecting = self._selecting, True
+        try:
+            yield
+        finally:
+            self._selecting = outer
 
     def show_message(self, text: str) -> None:
         self.message_label.setText(text)

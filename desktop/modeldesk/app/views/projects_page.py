@@ -8,7 +8,7 @@ Enter opens one on the Agents page).
 
 Deleting a project that has agents asks where they go — no project, or another project —
 and removes the project and moves the agents in one undoable step. Every change is one
-Edit through ``document.perform``; the page re-reads the config on ``document.changed``.
+Edit through ``document.perform``; the page re-reads the config after edits it shows.
 
 Scale: member counts come from one pass over the agents per config version, and the
 agents table lists only the selected project's agents, so 10,000 agents across 50
@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from modeldesk.core.edits import Edit, SetTaskModel, UpdateItem
+from modeldesk.core.edits import Change, Edit, SetTaskModel, UpdateItem
 from modeldesk.core.errors import ModelDeskError
 from modeldesk.core.ids import agents_meant, readable_id
 from modeldesk.core.item_edits import AgentsOfRemovedProject, RemoveProject
@@ -59,7 +59,7 @@ from ..widgets.model_list_editor import ModelListEditor
 from ..widgets.named_items_box import named_items_box
 from ..widgets.style import set_heading_font, set_text_colour
 from ..widgets.tables import make_table
-from ..widgets.when_shown import follow_when_shown
+from ..widgets.when_shown import follow_changes_when_shown
 from .dialogs.forms import FormDialog
 from .named_items_page import NamedItemsPage
 from .settings.task_models_editor import TaskModelsEditor, rules_of
@@ -189,7 +189,9 @@ class ProjectsPage(NamedItemsPage):
         self.projects_view.selectionModel().currentRowChanged.connect(self._on_project_changed)
         self.projects_model.edit_failed.connect(self.show_message)
         # Squads are the one collection the page does not show (resolution ignores them).
-        follow_when_shown(self, document, ("projects", "agents", "models", "providers", "settings"), self.refresh)
+        follow_changes_when_shown(
+            self, document, ("projects", "agents", "models", "providers", "settings"), self.refresh
+        )
         if self.projects_model.rowCount():
             self.select_project(self.projects_model.row_value(0).project.id)
         else:
@@ -373,21 +375,24 @@ class ProjectsPage(NamedItemsPage):
 
     # --- refreshing -----------------------------------------------------------------------
 
-    def refresh(self) -> None:
-        """Re-read everything from the document, keeping the selected project."""
+    def refresh(self, change: Change | None = None) -> None:
+        """Re-read what ``change`` concerns (everything without one) from the document,
+        keeping the selected project."""
         shown = self.agents_model.project_id
-        self.projects_model.refresh()
-        if shown and self.document.config.project(shown) is not None:
-            if self.projects_view.currentIndex().row() != self.projects_model.row_of(shown):
-                self.select_project(shown)
-        elif self.projects_model.rowCount():
-            self.select_project(self.projects_model.row_value(0).project.id)
-        self._show_project()
+        with self._selecting_here():
+            self.projects_model.refresh(change)
+            if shown and self.document.config.project(shown) is not None:
+                if self.projects_view.currentIndex().row() != self.projects_model.row_of(shown):
+                    self.select_project(shown)
+            elif self.projects_model.rowCount():
+                self.select_project(self.projects_model.row_value(0).project.id)
+        self._show_project(change)
 
     def _on_project_changed(self, *_: object) -> None:
-        self._show_project()
+        if not self._selecting:
+            self._show_project()
 
-    def _show_project(self) -> None:
+    def _show_project(self, change: Change | None = None) -> None:
         project = self.current_project()
         has_project = project is not None
         for widget in (self.title, self.default_box, self.tasks_box, self.agents_box):
@@ -395,7 +400,7 @@ class ProjectsPage(NamedItemsPage):
         self.empty_label.setVisible(not has_project)
         self.rename_project_button.setEnabled(has_project)
         self.delete_project_button.setEnabled(has_project)
-        self.agents_model.set_project(project.id if project else None)
+        self.agents_model.set_project(project.id if project else None, change)
         self.task_models.set_project(project.id if project else None)
         if project is None:
             self.models_editor.set_models([])

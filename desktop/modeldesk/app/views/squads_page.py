@@ -6,7 +6,7 @@ member's preferred-model list in the same editor the agent editor uses, and the 
 that opens the bulk model-change dialog for the whole squad.
 
 Every change is one undoable edit through ``document.perform``; the page re-reads the
-config on ``document.changed`` (undo, redo, a reload from disk) and keeps the selection.
+config when an edit touches what it shows (undo, redo, a reload from disk) and keeps the selection.
 Everything is reachable by keyboard: Tab between the lists, the buttons and the editor;
 F2 renames; Delete removes the selected squad or member from the list that has focus.
 """
@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from modeldesk.core.bulk import SquadScope
-from modeldesk.core.edits import RemoveItem, SetAgentModels
+from modeldesk.core.edits import Change, RemoveItem, SetAgentModels
 from modeldesk.core.errors import ModelDeskError
 from modeldesk.core.ids import agent_choice, agents_meant, readable_id
 from modeldesk.core.item_edits import ChangeSquadMembers
@@ -47,7 +47,7 @@ from ..widgets.named_items_box import named_items_box
 from ..widgets.search_combo import searchable
 from ..widgets.style import set_text_colour, text_style
 from ..widgets.tables import make_table
-from ..widgets.when_shown import follow_when_shown
+from ..widgets.when_shown import follow_changes_when_shown
 from .agent_editor import inherited_text
 from .dialogs.bulk_change_dialog import BulkChangeDialog
 from .named_items_page import NamedItemsPage
@@ -88,11 +88,11 @@ class SquadsPage(NamedItemsPage):
         self.squads_model.edit_failed.connect(self.show_message)
         # The squads and their members' names follow squads and agents; what the members
         # run on also follows the registry, projects and settings (only that table then).
-        follow_when_shown(self, document, ("squads", "agents"), self.refresh)
-        follow_when_shown(self, document, ("models", "providers", "projects", "settings"), self.members_model.refresh)
-        self.refresh()
-        if self.squads_model.rowCount():
-            self.select_squad(self.squads_model.row_value(0).id)
+        follow_changes_when_shown(self, document, ("squads", "agents"), self.refresh)
+        follow_changes_when_shown(
+            self, document, ("models", "providers", "projects", "settings"), self.members_model.refresh
+        )
+        self.refresh()  # selects the first squad and shows it, once
 
     # --- building -----------------------------------------------------------------------
 
@@ -219,26 +219,34 @@ class SquadsPage(NamedItemsPage):
 
     # --- refreshing -----------------------------------------------------------------------
 
-    def refresh(self) -> None:
-        """Re-read everything from the document, keeping the selected squad and member."""
+    def refresh(self, change: Change | None = None) -> None:
+        """Re-read what ``change`` concerns (everything without one) from the document,
+        keeping the selected squad and member."""
         squad = self.current_squad()
         # The squad shown so far, even if its row moved or vanished with this change.
         squad_id = squad.id if squad else self.members_model.squad_id
         member = self.current_member()
-        self.squads_model.refresh()
-        if squad_id and self.document.config.squad(squad_id) is not None:
-            if self.squads_view.currentIndex().row() != self.squads_model.row_of(squad_id):
-                self.select_squad(squad_id)
-        elif self.squads_model.rowCount():
-            self.select_squad(self.squads_model.row_value(0).id)
-        self._show_squad(member)
+        with self._selecting_here():
+            self.squads_model.refresh(change)
+            if squad_id and self.document.config.squad(squad_id) is not None:
+                if self.squads_view.currentIndex().row() != self.squads_model.row_of(squad_id):
+                    self.select_squad(squad_id)
+            elif self.squads_model.rowCount():
+                self.select_squad(self.squads_model.row_value(0).id)
+        self._show_squad(member, change)
 
     def _on_squad_changed(self, *_: object) -> None:
-        self._show_squad(None)
+        if not self._selecting:
+            self._show_squad(None)
 
-    def _show_squad(self, member: str | None) -> None:
+    def _show_squad(self, member: str | None, change: Change | None = None) -> None:
         squad = self.current_squad()
-        self.members_model.set_squad(squad.id if squad else None)
+        with self._selecting_here():
+            self._show_members_of(squad, member, change)
+        self._show_member()
+
+    def _show_members_of(self, squad: Squad | None, member: str | None, change: Change | None) -> None:
+        self.members_model.set_squad(squad.id if squad else None, change)
         has_squad = squad is not None
         self.members_box.setTitle(f"Members of {short(squad.name)}" if squad else "Members")
         for widget in (
@@ -256,7 +264,6 @@ class SquadsPage(NamedItemsPage):
                 self.select_member(member)
         elif self.current_member() is None and self.members_model.rowCount():
             self.select_member(self.members_model.row_value(0).agent_id)
-        self._show_member()
 
     def _fill_agent_combo(self, squad: Squad | None) -> None:
         completer = self.agent_combo.completer()
@@ -282,7 +289,8 @@ class SquadsPage(NamedItemsPage):
         self.agent_combo.blockSignals(False)
 
     def _on_member_changed(self, *_: object) -> None:
-        self._show_member()
+        if not self._selecting:
+            self._show_member()
 
     def _show_member(self) -> None:
         agent_id = self.current_member()
