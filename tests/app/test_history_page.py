@@ -22,7 +22,7 @@ from modeldesk.app.document import Document
 from modeldesk.app.main_window import MainWindow
 from modeldesk.app.models.runs_model import RunsModel, answered_text
 from modeldesk.app.services.history_records import history_recorder, stats_text
-from modeldesk.app.views.history_page import ANY_AGENT, HistoryPage
+from modeldesk.app.views.history_page import ANY_AGENT, HistoryPage, run_summary
 from modeldesk.app.views.test_run_panel import TestRunPanel
 from modeldesk.core.history import AttemptRecord, HistoryStore, ModelStats, RunRecord, with_prompt
 from modeldesk.core.store import ConfigStore
@@ -199,6 +199,9 @@ def test_texts() -> None:
         "92% of 25 · 840 ms"
     )
     assert stats_text(ModelStats("m", attempts=1, answered=0, failed=0, median_latency_ms=None)) == ""
+    refused = RunRecord("", [], error_code="invalid_token", origin="serve", client="curl/8.5.0", refused=True)
+    assert answered_text(refused) == "refused: invalid_token"
+    assert "Refused by the gateway before any agent ran (invalid_token)" in run_summary(refused)
 
 
 # --- recording the Test run ---------------------------------------------------------------

@@ -126,7 +126,9 @@ def run_summary(run: RunRecord, agent_name: str | None = None) -> str:
     agent = run.agent if not agent_name or agent_name == run.agent else f"{agent_name} ({run.agent})"
     first = f"{when_text(run.started_at)} · {agent}{task} · {origin_summary(run)}"
     listed = ", ".join(run.models) if run.models else "(no models)"
-    if run.answered_by is None:
+    if run.refused:
+        outcome = f"Refused by the gateway before any agent ran ({run.error_code})"
+    elif run.answered_by is None:
         outcome = f"No model answered ({run.error_code or 'failed'})"
     elif run.fell_back:
         outcome = f"Answered by {run.answered_by} instead of {run.primary}"
