@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QCompleter,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -193,14 +192,11 @@ class ProjectsPage(NamedItemsPage):
             on_add=self.add_project,
             on_rename=self.rename_project,
             on_remove=self.delete_project,
+            one_line=True,  # rows are not measured one by one after each change
         )
         self.projects_box, self.projects_view, self.new_project_edit = built.box, built.view, built.name_edit
         self.add_project_button, self.rename_project_button = built.add_button, built.rename_button
         self.delete_project_button = built.remove_button
-        # Fixed row heights: rows are not measured one by one after each change.
-        self.projects_view.setWordWrap(False)
-        self.projects_view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        self.projects_view.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
 
     def _build_editor_side(self) -> None:
         self.editor_widget = QWidget(self)
@@ -229,26 +225,18 @@ class ProjectsPage(NamedItemsPage):
 
         self.agents_box = QGroupBox("Agents", self.editor_widget)
         self.agents_model = ProjectAgentsModel(self.document, self)
+        # Fixed row heights and column widths: a project with thousands of agents is not
+        # measured (nor resolved) row by row; only the rows painted are.
         self.agents_view = make_table(
             self.agents_model,
             "project_agents_view",
             "Agents of this project",
             self,
             stretch=(ProjectAgentsModel.RUNS_ON,),
+            one_line=True,
+            widths=((ProjectAgentsModel.AGENT, "x" * 30), (ProjectAgentsModel.SOURCE, "Agent's preferred models")),
         )
         self.agents_view.setMinimumHeight(120)
-        # Fixed row heights and column widths: a project with thousands of agents is not
-        # measured (nor resolved) row by row; only the rows painted are.
-        self.agents_view.setWordWrap(False)
-        self.agents_view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        self.agents_view.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
-        header = self.agents_view.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(ProjectAgentsModel.RUNS_ON, QHeaderView.ResizeMode.Stretch)
-        header.resizeSection(ProjectAgentsModel.AGENT, self.fontMetrics().horizontalAdvance("x" * 30))
-        header.resizeSection(
-            ProjectAgentsModel.SOURCE, self.fontMetrics().horizontalAdvance("Agent's preferred models") + 16
-        )
         self.open_agent_button = QPushButton("&Open agent", self)
         self.open_agent_button.setToolTip("Show the selected agent on the Agents page (Enter or double-click)")
         widget_action(self.agents_view, "Open agent", QKeySequence(Qt.Key.Key_Return), self.open_agent)
