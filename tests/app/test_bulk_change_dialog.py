@@ -331,6 +331,32 @@ def test_preview_follows_changes_made_while_open(qtbot: Any, document: Any) -> N
     assert table_rows(dialog.preview_model)[1][1] == "gpt-4.1, gpt-4o"
 
 
+def test_preview_skips_edits_of_agents_outside_the_scope(qtbot: Any, document: Any) -> None:
+    from PySide6.QtTest import QSignalSpy
+
+    from modeldesk.core.edits import SetAgentModels, UpdateItem
+
+    dialog = open_dialog(qtbot, document, SquadScope("support-desk"))
+    qtbot.mouseClick(dialog.remove_radio, Qt.MouseButton.LeftButton)
+    type_model(qtbot, dialog.remove_combo, "gpt-4.1")
+    settle(qtbot, dialog)
+    resets = QSignalSpy(dialog.preview_model.modelReset)
+    changes = QSignalSpy(dialog.preview_model.dataChanged)
+    squads_listed = QSignalSpy(dialog.squad_combo.model().modelReset)
+    # The analyst is in the other squad: nothing here changes, nothing is re-planned.
+    document.perform(SetAgentModels("analyst", ("gpt-4.1",)))
+    assert not dialog.preview_pending()
+    settle(qtbot, dialog)
+    assert (resets.count(), changes.count(), squads_listed.count()) == (0, 0, 0)
+    # A member's edit is planned again, and a squad's rename relists the squads.
+    document.perform(SetAgentModels("triage", ("gpt-4.1",)))
+    assert dialog.preview_pending()
+    settle(qtbot, dialog)
+    assert table_rows(dialog.preview_model)[0][1:3] == ("gpt-4.1", "(inherits)")
+    document.perform(UpdateItem("squads", "research-team", {"name": "Lab"}))
+    assert dialog.squad_combo.findText("Lab (3)") >= 0
+
+
 def test_apply_is_refused_while_a_target_model_is_unknown_or_disabled(
     qtbot: Any, document: Any, config_file: Path
 ) -> None:

@@ -20,7 +20,7 @@ from modeldesk.app.views.dialogs.import_dialog import (
     import_file,
     read_import_file,
 )
-from modeldesk.core.edits import SetAgentModels
+from modeldesk.core.edits import SetAgentModels, UpdateItem
 from modeldesk.core.errors import ConfigError
 from modeldesk.core.schema import Config
 from modeldesk.core.store import ConfigStore
@@ -108,6 +108,25 @@ def test_conflicts_are_kept_unless_replace_is_chosen(qtbot: Any, document: Docum
     assert document.config.agent("analyst").model == ["claude-sonnet-4", "gpt-4o"]
     document.undo_stack.undo()
     assert document.config.agent("analyst").model == ["o3-mini"]
+
+
+def test_the_preview_follows_edits_of_what_the_file_holds_only(qtbot: Any, document: Document, tmp_path: Path) -> None:
+    path = tmp_path / "research.json"
+    export_with_dialog(qtbot, document, path, ("squad", "research-team"))
+    bundle, warnings = read_import_file(path)
+    dialog = show_active(qtbot, ImportDialog(document, bundle, path.name, warnings))
+    assert dialog.summary_label.text().startswith("0 added, 0 changed, 0 conflicting")
+    planned = dialog.plan
+    # The support squad's agents are not in the file: the plan is not even made again.
+    document.perform(SetAgentModels("triage", ("o3-mini",)))
+    document.perform(UpdateItem("squads", "support-desk", {"name": "Help desk"}))
+    assert dialog.plan is planned
+    # The analyst is: editing it here makes it a conflict at once.
+    document.perform(SetAgentModels("analyst", ("o3-mini",)))
+    assert dialog.plan is not planned
+    assert dialog.summary_label.text().startswith("0 added, 0 changed, 1 conflicting")
+    document.undo_stack.undo()
+    assert dialog.summary_label.text().startswith("0 added, 0 changed, 0 conflicting")
 
 
 def test_export_refuses_without_a_choice_or_a_folder(qtbot: Any, document: Document, tmp_path: Path) -> None:

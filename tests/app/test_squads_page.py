@@ -255,3 +255,25 @@ def test_tab_order_follows_the_screen(qtbot: Any, document: Any) -> None:
     editor = page.models_editor.editor
     assert seen[0] in (page.agent_combo, page.agent_combo.lineEdit())
     assert seen[1:] == [page.add_member_button, page.remove_member_button, editor.view]
+
+
+def test_the_first_squad_is_worked_out_once_when_the_page_opens(qtbot: Any, document: Any, monkeypatch: Any) -> None:
+    # Each squad shown reads its members (resolved) and refills the 'Agent to add' list of
+    # every other agent: at 10,000 agents doing it twice made the first open slow.
+    shown: list[str | None] = []
+    original = MembersModel.set_squad
+
+    def counted(model: MembersModel, squad_id: str | None, *rest: Any) -> None:
+        shown.append(squad_id)
+        original(model, squad_id, *rest)
+
+    monkeypatch.setattr(MembersModel, "set_squad", counted)
+    page = make_page(qtbot, document)
+    assert shown == ["research-team"]
+    assert page.current_member() == "analyst"
+    assert page.models_editor.agent_id == "analyst"
+    # Choosing another squad by click shows it once too.
+    shown.clear()
+    page.squads_view.selectRow(page.squads_model.row_of("support-desk"))
+    assert shown == ["support-desk"]
+    assert page.models_editor.agent_id == "triage"

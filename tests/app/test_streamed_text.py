@@ -116,3 +116,20 @@ def test_clearing_and_a_whole_answer_start_clean(qtbot: Any) -> None:
     assert view.toPlainText() == "short"
     view.setPlainText("a\nb")
     assert view.toPlainText() == "a\nb"
+
+
+def test_appends_keep_a_selection_that_reaches_the_end_and_across_new_cuts(qtbot: Any) -> None:
+    view = streamed_view(qtbot)
+    end = view.document().characterCount() - 1
+    cursor = view.textCursor()
+    cursor.setPosition(end - 12)
+    cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+    view.setTextCursor(cursor)
+    chosen = cursor.selectedText()
+    # Enough words for the last paragraph to be cut again, after the selection.
+    for piece in pieces("more words arrive " * 80):
+        view.append_text(piece)
+    assert view.document().lastBlock().userState() == 1  # cut at least once meanwhile
+    assert view.textCursor().selectedText() == chosen  # it did not grow with the text
+    view.copy()
+    assert QGuiApplication.clipboard().text() == ANSWER[-12:]

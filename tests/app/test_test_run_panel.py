@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QTextCursor
 
 from modeldesk.app.models.timeline_model import TimelineModel
 from modeldesk.app.views.test_run_panel import TestRunPanel, shared_cooldowns
@@ -434,3 +435,44 @@ def test_answer_and_timeline_each_take_the_panels_width(qtbot: Any, panel: TestR
     qtbot.wait(10)
     # Stacked, not side by side: the timeline is as wide as the panel allows.
     assert panel.timeline.width() > panel.width() * 0.8
+
+
+def test_a_selection_and_a_scrolled_up_view_stay_while_the_answer_streams(
+    qtbot: Any,
+    panel: TestRunPanel,
+    scripted_server: ScriptedServer,
+) -> None:
+    # One line per chunk, long enough to scroll the answer box many times over.
+    lines = [f"Line {i:03d}: a few words to read.\n" for i in range(240)]
+    scripted_server.script("gpt-a", ok("".join(lines), chunks=len(lines), delay=0.015))
+    answer = panel.answer_edit
+    bar = answer.verticalScrollBar()
+    with qtbot.waitSignal(panel.run_finished, timeout=20_000):
+        start(qtbot, panel, "Write a lot")
+        qtbot.waitUntil(lambda: "Line 040" in answer.toPlainText(), timeout=10_000)
+        assert panel.is_running()
+        # Until the user scrolls, the box follows the answer's end.
+        assert 0 < bar.value() == bar.maximum()
+
+        # The user scrolls back to the top and double-clicks a word of the first line.
+        bar.triggerAction(bar.SliderAction.SliderToMinimum)
+        probe = QTextCursor(answer.document())
+        probe.setPosition(len("Line 000: a f"))
+        qtbot.mouseDClick(answer.viewport(), Qt.MouseButton.LeftButton, pos=answer.cursorRect(probe).center())
+        assert answer.textCursor().selectedText() == "few"
+        selected = (answer.textCursor().anchor(), answer.textCursor().position())
+
+        qtbot.waitUntil(lambda: "Line 100" in answer.toPlainText(), timeout=10_000)
+        assert panel.is_running()
+        assert answer.textCursor().selectedText() == "few"
+        assert (answer.textCursor().anchor(), answer.textCursor().position()) == selected
+        assert bar.value() == 0  # not pulled down to the new text
+
+        # Back at the end, the box follows the answer again.
+        bar.triggerAction(bar.SliderAction.SliderToMaximum)
+        shown = bar.maximum()
+        qtbot.waitUntil(lambda: bar.maximum() > shown, timeout=10_000)
+        assert bar.value() == bar.maximum()
+    assert answer.toPlainText() == "".join(lines)
+    assert answer.textCursor().selectedText() == "few"
+    assert bar.value() == bar.maximum()

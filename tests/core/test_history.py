@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import multiprocessing
 import sqlite3
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from modeldesk.core.history import (
+    RECORD_TIMEOUT_MS,
     AttemptRecord,
     HistoryError,
     HistoryStore,
@@ -282,3 +285,62 @@ def test_a_database_from_before_the_client_column_gains_it_and_keeps_its_runs(tm
     runs = store.query()
     assert [(r.agent, r.origin, r.client) for r in runs] == [("b", "serve", "claude-cli/1.0"), ("a", "cli", None)]
     assert runs[0].to_json()["client"] == "claude-cli/1.0"
+
+
+def test_refused_requests_are_marked_kept_from_an_older_database_and_in_no_spend(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    HistoryStore(path).record(RunRecord(agent="a", models=["m"], answered_by="m"))
+    with sqlite3.connect(path) as connection:
+        connection.execute("ALTER TABLE runs DROP COLUMN refused")  # as written before refusals were kept
+    store = HistoryStore(path)
+    store.record(RunRecord(agent="", models=[], error_code="invalid_token", origin="serve", refused=True))
+    runs = store.query()
+    assert [(r.agent, r.refused, r.error_code) for r in runs] == [("", True, "invalid_token"), ("a", False, None)]
+    assert runs[0].to_json()["refused"] is True and runs[1].to_json()["refused"] is False
+    assert [a.agent for a in store.spend().agents] == ["a"]
+    assert store.spend(agent="").agents == []
+
+
+def _first_opener(paths: multiprocessing.Queue, start: Any, results: multiprocessing.Queue, name: str) -> None:
+    """Record one run in each new database named on ``paths``, all openers starting together."""
+    while (path := paths.get()) is not None:
+        start.wait()
+        results.put(record_or_warn(HistoryStore(path, timeout_ms=RECORD_TIMEOUT_MS), answered(agent=name)))
+
+
+def test_openers_of_a_new_database_at_once_all_record_their_run(tmp_path: Path) -> None:
+    # Several first opens of one new file at the same moment, from threads of this process
+    # and from other processes (the gateway's recorder, a CLI run, the app): converting a new
+    # file to WAL takes its write lock without SQLite's busy handler, so a loser used to get
+    # "busy" at once and its run went unrecorded.
+    threads, processes, rounds = 4, 4, 150
+    context = multiprocessing.get_context("spawn")
+    start = context.Barrier(threads + processes)
+    results = context.Queue()
+    queues = [context.Queue() for _ in range(threads + processes)]
+    workers: list[Any] = [
+        context.Process(target=_first_opener, args=(queues[i], start, results, f"p{i}"), daemon=True)
+        for i in range(processes)
+    ]
+    workers += [
+        threading.Thread(target=_first_opener, args=(queues[processes + i], start, results, f"t{i}"), daemon=True)
+        for i in range(threads)
+    ]
+    for worker in workers:
+        worker.start()
+    recorded: list[int] = []
+    warnings: list[str] = []
+    try:
+        for round_ in range(rounds):
+            path = tmp_path / f"h{round_}.sqlite3"
+            for queue in queues:
+                queue.put(str(path))
+            warnings += [w for _ in workers if (w := results.get(timeout=60)) is not None]
+            recorded.append(HistoryStore(path).count())
+    finally:
+        for queue in queues:
+            queue.put(None)
+        for worker in workers:
+            worker.join(60)
+    assert warnings == []
+    assert recorded == [len(workers)] * rounds

@@ -116,9 +116,6 @@ def start_gateway(
     def start(config: dict[str, Any] | None = None, **kwargs: Any) -> Running:
         path = write(tmp_path / "config.json", config or gateway_config(scripted_server))
         history = HistoryStore(tmp_path / "history.sqlite3")
-        # Created here, before the gateway's first write: two first opens of a new database
-        # at once can leave one "busy" past the recording timeout (the run then goes unrecorded).
-        history.query(limit=1)
         running = Running(BackgroundGateway(path, history=history, **kwargs).start(), path, history)
         started.append(running)
         return running

@@ -16,10 +16,12 @@ The Document owns the in-memory :class:`Config`, the undo stack and a cached
    history and the file's state is shown, with the reason in the save state.
 
 Signals: ``edited(Change)`` for each edit, undo and redo; ``reloaded()`` when the whole
-config was replaced (a reload from disk, a merge); ``changed()`` after either, for views
-that simply refresh everything. ``paused_changed(str)`` says the file on disk is broken
-(the text says what and where) and editing is paused until it is fixed and reloaded; an
-empty string says editing is possible again.
+config was replaced (a reload from disk, a merge); ``changed()`` after either (kept for
+scripts and tests: the app's views follow ``edited`` and ``reloaded``, through
+``widgets.when_shown``, so an edit refreshes only what it concerns).
+``paused_changed(str)`` says the file on disk is broken (the text says what and where)
+and editing is paused until it is fixed and reloaded; an empty string says editing is
+possible again.
 """
 
 from __future__ import annotations

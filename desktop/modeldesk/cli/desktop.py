@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from modeldesk.core.errors import ModelDeskError
+from modeldesk.core.safe_files import remove_files
 from modeldesk.resource_files import APP_ID, DESKTOP_FILE, METAINFO_FILE, PNG_SIZES, resource, resource_path
 
 from .arguments import SubParsers, add_command
@@ -107,15 +108,7 @@ def run_install(args: argparse.Namespace) -> int:
 
 def run_uninstall(args: argparse.Namespace) -> int:
     base = data_dir(args.data_dir)
-    removed: list[str] = []
-    for target in installed_files(base).values():
-        try:
-            target.unlink()
-        except FileNotFoundError:
-            continue
-        except OSError as exc:
-            raise ModelDeskError(f"Cannot remove {target}: {exc.strerror or exc}") from None
-        removed.append(str(target))
+    removed = [str(path) for path in remove_files(installed_files(base).values())]
     _refresh_caches(base)
     if wants_json(args):
         print_json({"removed": removed})

@@ -30,16 +30,9 @@ from modeldesk.core.errors import ModelDeskError
 from modeldesk.core.history import RECORD_TIMEOUT_MS, HistoryStore, RunRecord, record_or_warn
 from modeldesk.core.resolver import Resolution
 from modeldesk.core.text import clean_text
-from modeldesk.runtime import Attempt, CooldownTracker, RunEvent, RunResult, run_agent
-from modeldesk.runtime.events import (
-    Answered,
-    AttemptFailed,
-    AttemptStarted,
-    Cancelled,
-    ModelSkipped,
-    OutputWithdrawn,
-    TextDelta,
-)
+from modeldesk.runtime import CooldownTracker, RunEvent, RunResult, run_agent
+from modeldesk.runtime.attempt_log import AttemptLog
+from modeldesk.runtime.events import Cancelled, OutputWithdrawn, TextDelta
 from modeldesk.runtime.history_record import run_record
 from modeldesk.runtime.policy import CAPABILITIES
 from modeldesk.runtime.secrets import key_transport_warnings
@@ -156,7 +149,7 @@ def _run(args: argparse.Namespace, outcome: _Outcome) -> int:
         # asyncio.run has cancelled the run (the runner emitted Cancelled) before this.
         printer.finish_text()
         interrupted = RunResult(
-            attempts=printer.attempts,
+            attempts=printer.attempt_log.attempts,
             elapsed_s=time.monotonic() - outcome.started,
             error={"code": "cancelled", "message": "Interrupted (Ctrl+C); nothing more was sent."},
         )
@@ -170,7 +163,9 @@ def _run(args: argparse.Namespace, outcome: _Outcome) -> int:
         # The reader went away (`modeldesk run ... | head -1`): stop quietly, and keep
         # Python from complaining again when it flushes stdout at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        outcome.record(RunResult(attempts=printer.attempts, error={"code": "cancelled", "message": "output closed"}))
+        outcome.record(
+            RunResult(attempts=printer.attempt_log.attempts, error={"code": "cancelled", "message": "output closed"})
+        )
         return 1
     outcome.record(result)
     if wants_json(args):
@@ -286,11 +281,10 @@ class _Printer:
         self._line_open = False  # stdout holds text not yet ended by a newline
         # The attempts so far, from the events: what `--json` prints when Ctrl+C ends the
         # run before the runner returns its result.
-        self.attempts: list[Attempt] = []
-        self._attempt_started = time.monotonic()
+        self.attempt_log = AttemptLog()
 
     def __call__(self, event: RunEvent) -> None:
-        self._track(event)
+        self.attempt_log.note(event)
         if isinstance(event, TextDelta):
             # Model output is data: escape sequences in it must not drive the terminal.
             text = clean_text(event.text)
@@ -305,22 +299,6 @@ class _Printer:
             self.finish_text()
         if not self.quiet:
             print(f"[modeldesk] {clean_text(event.describe(), keep_newlines=False)}", file=self.err, flush=True)
-
-    def _track(self, event: RunEvent) -> None:
-        elapsed = round((time.monotonic() - self._attempt_started) * 1000)
-        if isinstance(event, AttemptStarted):
-            self._attempt_started = time.monotonic()
-        elif isinstance(event, AttemptFailed):
-            e = event.error
-            self.attempts.append(
-                Attempt(event.model, "failed", e.status, e.message, e.error_class, round(e.elapsed_s * 1000))
-            )
-        elif isinstance(event, Answered):
-            self.attempts.append(Attempt(event.model, "answered", 200, elapsed_ms=round(event.elapsed_s * 1000)))
-        elif isinstance(event, ModelSkipped):
-            self.attempts.append(Attempt(event.model, "skipped", error=event.reason))
-        elif isinstance(event, Cancelled) and event.model is not None:
-            self.attempts.append(Attempt(event.model, "cancelled", elapsed_ms=elapsed))
 
     def finish_text(self) -> None:
         if self._line_open:

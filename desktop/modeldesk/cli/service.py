@@ -8,6 +8,7 @@ import argparse
 from pathlib import Path
 
 from modeldesk.core.paths import config_path
+from modeldesk.runtime.serve_control import ServeOptions
 from modeldesk.runtime.systemd_unit import UNIT_NAME, ServeUnit, remove_unit, unit_path, write_unit
 
 from .arguments import SubParsers, UsageError, add_command, add_dry_run_flag
@@ -52,9 +53,7 @@ def _unit(args: argparse.Namespace) -> ServeUnit:
             raise UsageError(f"The token file {token} does not exist.")
     return ServeUnit(
         config=config_path(getattr(args, "config", None)).absolute(),
-        host=args.host,
-        port=args.port,
-        token_file=token,
+        options=ServeOptions(host=args.host, port=args.port, token_file=token),
     )
 
 

@@ -118,6 +118,10 @@ class RunRecord:
     # A rehearsal: faults were injected (``run --simulate``, the Test run's Simulate), so
     # its failures say nothing about the models; success rates leave it out.
     simulated: bool = False
+    # A gateway request refused before any agent ran (a wrong token, an unknown model, an
+    # unreadable body): ``agent`` is the name the client asked for ("" when it named none)
+    # and the error says why. It counts in no agent's spend.
+    refused: bool = False
 
     @property
     def ok(self) -> bool:
@@ -157,6 +161,7 @@ class RunRecord:
             "prompt": self.prompt,
             "cost_usd": self.cost_usd,
             "simulated": self.simulated,
+            "refused": self.refused,
         }
 
 
@@ -282,8 +287,14 @@ CREATE INDEX IF NOT EXISTS attempts_model ON attempts (model, run_id);
 # Columns added after a table was first released: added to an existing database when it is
 # opened (older versions of ModelDesk read such a file as before; they ignore the column).
 _ADDED_COLUMNS: dict[str, dict[str, str]] = {
-    # client: the gateway client's User-Agent (runs of origin "serve").
-    "runs": {"cost_usd": "REAL", "simulated": "INTEGER NOT NULL DEFAULT 0", "client": "TEXT"},
+    # client: the gateway client's User-Agent (runs of origin "serve"); refused: a gateway
+    # request refused before routing.
+    "runs": {
+        "cost_usd": "REAL",
+        "simulated": "INTEGER NOT NULL DEFAULT 0",
+        "client": "TEXT",
+        "refused": "INTEGER NOT NULL DEFAULT 0",
+    },
     "attempts": {"cost_usd": "REAL"},
 }
 
@@ -331,9 +342,7 @@ class HistoryStore:
     def _prepare(self, connection: sqlite3.Connection) -> None:
         # WAL lets the app read while the CLI writes; it is a property of the file, so the
         # first connection sets it for everyone. The file is private (prompts may be in it).
-        mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()
-        if mode is None or str(mode[0]).lower() != "wal":
-            raise sqlite3.OperationalError("the database cannot use write-ahead logging")
+        _use_wal(connection, self.timeout_ms)
         connection.execute("PRAGMA synchronous = NORMAL")
         with _transaction(connection):
             _create_schema(connection)
@@ -377,7 +386,7 @@ class HistoryStore:
             cursor = connection.execute(
                 "INSERT INTO runs (started_at, config, agent, task, source, models, answered_by, error_code,"
                 " error_message, input_tokens, output_tokens, latency_ms, origin, prompt, cost_usd, simulated,"
-                " client) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " client, refused) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     run.started_at,
                     run.config_path,
@@ -396,6 +405,7 @@ class HistoryStore:
                     run.cost_usd,
                     int(run.simulated),
                     run.client,
+                    int(run.refused),
                 ),
             )
             run_id = int(cursor.lastrowid or 0)
@@ -563,7 +573,10 @@ def _redacted(text: str | None) -> str | None:
 
 
 def _spend(store: HistoryStore, agent: str | None) -> Spend:
-    where, params = ("WHERE r.agent = ?", [agent]) if agent is not None else ("", [])
+    # Refused gateway requests ran no agent: they are in no one's spend.
+    where, params = (
+        ("WHERE NOT r.refused AND r.agent = ?", [agent]) if agent is not None else ("WHERE NOT r.refused", [])
+    )
     substitute = "r.answered_by IS NOT NULL AND r.answered_by != json_extract(r.models, '$[0]')"
     with store._connect() as connection:
         agents = [
@@ -614,6 +627,36 @@ def with_prompt(run: RunRecord, prompt: str | None) -> RunRecord:
 
 
 # --- helpers ------------------------------------------------------------------------
+
+
+def _use_wal(connection: sqlite3.Connection, timeout_ms: int) -> None:
+    """Put the database in WAL mode, waiting up to ``timeout_ms`` for other openers.
+
+    Converting a file takes its write lock while holding a read lock, and SQLite answers
+    "busy" at once there instead of running the busy handler: two first opens of a new
+    file at the same moment left one failing. So the conversion is retried until the
+    timeout; once any opener has converted the file, reading its mode is all there is.
+    """
+    deadline = time.monotonic() + timeout_ms / 1000
+    delay = 0.001
+    while True:
+        try:
+            mode = connection.execute("PRAGMA journal_mode").fetchone()
+            if mode is None or str(mode[0]).lower() != "wal":
+                mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()
+            break
+        except sqlite3.OperationalError as exc:
+            if not _is_busy(exc) or time.monotonic() + delay > deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.05)
+    if mode is None or str(mode[0]).lower() != "wal":
+        raise sqlite3.OperationalError("the database cannot use write-ahead logging")
+
+
+def _is_busy(exc: sqlite3.Error) -> bool:
+    text = str(exc)
+    return "locked" in text or "busy" in text
 
 
 @contextlib.contextmanager
@@ -742,6 +785,7 @@ def _run_fields(row: sqlite3.Row, models: list[str], attempts: list[AttemptRecor
         attempts=attempts,
         cost_usd=_cost(row["cost_usd"]),
         simulated=bool(row["simulated"]),
+        refused=bool(row["refused"]),
     )
 
 
@@ -754,7 +798,7 @@ def _cost(value: object) -> float | None:
 
 def _explain(path: Path, exc: sqlite3.DatabaseError) -> str:
     text = str(exc)
-    if "locked" in text or "busy" in text:
+    if _is_busy(exc):
         return f"The run history {path} is busy (another program holds it); try again."
     if "not a database" in text or "malformed" in text or "corrupt" in text:
         return f"The run history {path} is damaged ({text}); move it aside or delete it to start a new one."

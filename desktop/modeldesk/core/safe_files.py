@@ -10,10 +10,10 @@ import re
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from .errors import StoreError
+from .errors import ModelDeskError, StoreError
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
@@ -123,3 +123,18 @@ def remove_stale_temps(path: Path) -> None:
             if pattern.fullmatch(entry.name):
                 with contextlib.suppress(OSError):
                     entry.unlink()
+
+
+def remove_files(paths: Iterable[Path], error: type[ModelDeskError] = ModelDeskError) -> list[Path]:
+    """Remove each of ``paths`` that exists and return those removed; one that cannot be
+    removed stops the rest with ``error`` naming it."""
+    removed: list[Path] = []
+    for path in paths:
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            raise error(f"Cannot remove {path}: {exc.strerror or exc}") from None
+        removed.append(path)
+    return removed

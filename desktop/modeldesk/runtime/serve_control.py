@@ -49,7 +49,7 @@ class ServeOptions:
 
     def arguments(self) -> list[str]:
         args: list[str] = []
-        if self.host:
+        if self.host is not None:
             args += ["--host", self.host]
         if self.port is not None:
             args += ["--port", str(self.port)]
@@ -83,8 +83,11 @@ def current_status(config_path: str | os.PathLike[str]) -> ServeStatus | None:
     return read_status(config_path)
 
 
-def gateway_command(config_path: str | os.PathLike[str], options: ServeOptions) -> list[str]:
-    return [sys.executable, "-m", "modeldesk", "--config", str(config_path), "serve", *options.arguments()]
+def gateway_command(
+    config_path: str | os.PathLike[str], options: ServeOptions, *, python: str = sys.executable
+) -> list[str]:
+    """How a gateway for ``config_path`` is started, here and by a service unit."""
+    return [python, "-m", "modeldesk", "--config", str(config_path), "serve", *options.arguments()]
 
 
 def start_gateway(

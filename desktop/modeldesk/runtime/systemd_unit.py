@@ -13,11 +13,14 @@ import os
 import re
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from modeldesk.core.errors import ModelDeskError
 from modeldesk.core.history import HISTORY_ENV
+from modeldesk.core.safe_files import remove_files
+
+from .serve_control import ServeOptions, gateway_command
 
 UNIT_NAME = "modeldesk-serve.service"
 # Optional: `KEY=value` lines for keys the config reads from environment variables.
@@ -47,20 +50,11 @@ class ServeUnit:
     """What the service runs: ``python -m modeldesk --config CONFIG serve ...``."""
 
     config: Path
-    host: str | None = None
-    port: int | None = None
-    token_file: Path | None = None
+    options: ServeOptions = field(default_factory=ServeOptions)
     python: str = sys.executable
 
     def argv(self) -> list[str]:
-        args = [self.python, "-m", "modeldesk", "--config", str(self.config), "serve"]
-        if self.host is not None:
-            args += ["--host", self.host]
-        if self.port is not None:
-            args += ["--port", str(self.port)]
-        if self.token_file is not None:
-            args += ["--token-file", str(self.token_file)]
-        return args
+        return gateway_command(self.config, self.options, python=self.python)
 
     def env_file(self) -> Path:
         return self.config.parent / ENV_FILE_NAME
@@ -153,13 +147,4 @@ def remove_unit() -> list[Path]:
     dangling link is left); what was removed, empty when there was nothing."""
     target = unit_path()
     links = [p for p in target.parent.glob(f"*.wants/{UNIT_NAME}") if p.is_symlink()]
-    removed: list[Path] = []
-    for path in [target, *links]:
-        try:
-            path.unlink()
-        except FileNotFoundError:
-            continue
-        except OSError as exc:
-            raise UnitError(f"Cannot remove {path}: {exc.strerror or exc}") from None
-        removed.append(path)
-    return removed
+    return remove_files([target, *links], UnitError)

@@ -19,6 +19,8 @@ from .rows import RowsTableModel, dim_brush
 def answered_text(run: RunRecord) -> str:
     """Who answered, at a glance: "gpt-4o instead of claude-sonnet-4", or the failure;
     "rehearsal: …" when faults were injected (Simulate)."""
+    if run.refused:  # the gateway refused the request before any agent ran
+        return f"refused: {run.error_code}"
     if run.answered_by is None:
         text = f"failed: {run.error_code}" if run.error_code else "failed"
     elif run.fell_back and run.primary:

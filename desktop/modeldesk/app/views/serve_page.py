@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
@@ -283,10 +282,8 @@ class ServePage(QWidget):
             "The gateway's recent requests, newest first",
             self,
             stretch=(ServeRequestsModel.ANSWERED,),
+            one_line=True,
         )
-        self.requests_view.setWordWrap(False)
-        self.requests_view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        self.requests_view.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         self.requests_label = QLabel(self)
         self.requests_label.setObjectName("serve_requests_note")
         self.requests_label.setTextFormat(Qt.TextFormat.PlainText)

@@ -32,16 +32,36 @@ class StreamedTextView(QPlainTextEdit):
         self._cut_width = -1
 
     def append_text(self, text: str) -> None:
-        """Add ``text`` at the end and show the end."""
-        cursor = self.textCursor()
-        cursor.movePosition(QTextCursor.MoveOperation.End)
-        cursor.insertText(text)
-        block = cursor.block()
+        """Add ``text`` at the end. The user's selection stays as it is, and the view
+        follows the end only while it shows the end (a user who scrolled up stays there)."""
+        bar = self.verticalScrollBar()
+        follow = bar.value() >= bar.maximum()
+        shown = self.textCursor()
+        selected: QTextCursor | None = None
+        if shown.hasSelection():
+            # A selection ending at the end would grow with the text: hold it in a cursor
+            # that stays put when text is inserted where it points.
+            selected = QTextCursor(self.document())
+            selected.setPosition(shown.anchor())
+            selected.setPosition(shown.position(), QTextCursor.MoveMode.KeepAnchor)
+            selected.setKeepPositionOnInsert(True)
+        end = QTextCursor(self.document())
+        end.movePosition(QTextCursor.MoveOperation.End)
+        end.insertText(text)
+        block = end.block()
         if block.length() > TAIL_CHARS:
-            self._cut_before_last_line(block, cursor)
-        self.setTextCursor(cursor)
+            self._cut_before_last_line(block)
+        if selected is not None:
+            now = self.textCursor()
+            if (now.anchor(), now.position()) != (selected.anchor(), selected.position()):
+                value = bar.value()
+                selected.setKeepPositionOnInsert(False)
+                self.setTextCursor(selected)
+                bar.setValue(value)  # setTextCursor scrolls to the cursor; the user did not
+        if follow:
+            bar.setValue(bar.maximum())
 
-    def _cut_before_last_line(self, block: QTextBlock, cursor: QTextCursor) -> None:
+    def _cut_before_last_line(self, block: QTextBlock) -> None:
         layout = self.document().documentLayout()
         layout.blockBoundingRect(block)  # lays the block out if it is not yet
         lines = block.layout()
@@ -60,7 +80,6 @@ class StreamedTextView(QPlainTextEdit):
         cut.block().setUserState(CONTINUES)
         self._cuts += 1
         self._cut_width = self.viewport().width()
-        cursor.movePosition(QTextCursor.MoveOperation.End)
 
     def _join_cuts(self) -> None:
         block = self.document().lastBlock()

@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
     QRadioButton,
@@ -57,17 +56,20 @@ from modeldesk.core.bulk import (
     plan_edit,
     target_problems,
 )
+from modeldesk.core.edits import Change as EditRecord
 from modeldesk.core.errors import ModelDeskError
 from modeldesk.core.schema import model_list
 
 from ...document import Document
 from ...models.bulk_preview_model import BulkPreviewModel
+from ...models.rows import changed_ids
 from ...text import counted
 from ...widgets.elided import elide_combo
 from ...widgets.model_list_editor import ModelListEditor
 from ...widgets.settings_hint import settings_hint
 from ...widgets.style import set_text_colour
 from ...widgets.tables import make_table
+from ...widgets.when_shown import follow_changes
 from ..model_combo import ModelCombo
 
 
@@ -150,9 +152,10 @@ class BulkChangeDialog(QDialog):
             self.remove_combo.model_changed,
         ):
             signal.connect(self.schedule_preview)
-        # A change made elsewhere (another process, the file watcher) shows up at once.
-        document.changed.connect(self._on_document_changed)
+        # A change made elsewhere (undo, another process, the file watcher) shows up at
+        # once, if it touches what the dialog shows (see plan_concerned).
         self._following = True
+        follow_changes(self, document, self.plan_concerned, self._on_document_changed)
         self.update_preview()
 
     # --- building -----------------------------------------------------------------------
@@ -299,22 +302,12 @@ class BulkChangeDialog(QDialog):
             "preview",
             "Preview of the change, one row per agent",
             self,
+            # The note gets the width left: it is what explains a surprising row.
             stretch=(BulkPreviewModel.NOTE,),
+            # Thousands of rows: one line each and widths that do not depend on the text.
+            one_line=True,
+            widths=((BulkPreviewModel.AGENT, 190), (BulkPreviewModel.BEFORE, 190), (BulkPreviewModel.AFTER, 230)),
         )
-        # Thousands of rows: one line each and widths that do not depend on the text, so
-        # the view never measures every cell (the full text is in each cell's tooltip).
-        self.preview.setWordWrap(False)
-        self.preview.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        self.preview.verticalHeader().setDefaultSectionSize(self.preview.fontMetrics().height() + 8)
-        header = self.preview.horizontalHeader()
-        # The note gets the width left: it is what explains a surprising row.
-        for column, width in (
-            (BulkPreviewModel.AGENT, 190),
-            (BulkPreviewModel.BEFORE, 190),
-            (BulkPreviewModel.AFTER, 230),
-        ):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
-            self.preview.setColumnWidth(column, width)
         self.preview.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.summary_label = QLabel(self)
         self.summary_label.setObjectName("summary_label")
@@ -513,11 +506,31 @@ class BulkChangeDialog(QDialog):
     def done(self, result: int) -> None:
         # A closed dialog no longer follows the document (it may live on until deleted).
         self._preview_timer.stop()
-        if self._following:
-            self._following = False
-            self.document.changed.disconnect(self._on_document_changed)
+        self._following = False
         super().done(result)
 
-    def _on_document_changed(self, *_: object) -> None:
+    def plan_concerned(self, change: EditRecord) -> bool:
+        """Whether an edit may change what the dialog shows: the squads (the squad list),
+        the registry, projects or settings (what agents inherit and which models can be
+        used), or an agent in the scope (for a squad or a selection, only their agents;
+        any agent may enter the other scopes)."""
+        if change.settings or any(change.touches(c) for c in ("squads", "models", "providers", "projects")):
+            return True
+        agents = changed_ids(change, "agents")
+        if not agents:
+            return False
+        scope = self.scope()
+        if isinstance(scope, SquadScope):
+            squad = self.document.config.squad(scope.squad_id)
+            in_scope = set(squad.agents) if squad is not None else set()
+        elif isinstance(scope, AgentsScope):
+            in_scope = set(scope.agent_ids)
+        else:
+            return True
+        return not agents.isdisjoint(in_scope | {planned.agent_id for planned in self._plan})
+
+    def _on_document_changed(self) -> None:
+        if not self._following:
+            return
         self._fill_squads()
         self.schedule_preview()

@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QFileDialog,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QListWidget,
@@ -38,9 +37,11 @@ from PySide6.QtWidgets import (
 )
 
 from modeldesk.core import limits
+from modeldesk.core.edits import Change
 from modeldesk.core.errors import ModelDeskError
 from modeldesk.core.safe_files import atomic_write
 from modeldesk.core.transfer import (
+    COLLECTIONS,
     Bundle,
     ImportBundle,
     ImportPlan,
@@ -52,11 +53,29 @@ from modeldesk.core.transfer import (
 
 from ...document import Document
 from ...models.import_preview_model import ImportPreviewModel
+from ...models.rows import changed_ids
 from ...widgets.style import set_text_colour
 from ...widgets.tables import make_table
+from ...widgets.when_shown import follow_changes
 from .forms import FormDialog
 
 FILE_FILTER = "ModelDesk export (*.json);;All files (*)"
+
+
+def plan_concerned(bundle: Bundle, change: Change) -> bool:
+    """Whether ``change`` may change the plan of importing ``bundle``: it touched an id
+    the file holds, a provider (keys going to new hosts are judged against every
+    provider), or a setting the file sets."""
+    if bundle.providers and change.touches("providers"):
+        return True
+    for collection in COLLECTIONS:
+        items = getattr(bundle, collection)
+        if items and not changed_ids(change, collection).isdisjoint(item.id for item in items):
+            return True
+    imported = {"task_models"} if bundle.settings.task_models else set()
+    if bundle.settings.default_agent_model is not None:
+        imported.add("default_agent_model")
+    return any(path.split(".")[0] in imported for path in change.settings)
 
 
 def read_import_file(path: Path) -> tuple[Bundle, list[str]]:
@@ -106,21 +125,15 @@ class ImportDialog(FormDialog):
             "What the import does, item by item",
             self,
             stretch=(ImportPreviewModel.DETAILS,),
+            # An import of 10,000 agents would otherwise be measured cell by cell (half a
+            # minute) before the dialog shows.
+            one_line=True,
+            widths=(
+                (ImportPreviewModel.ACTION, "Keep ours"),
+                (ImportPreviewModel.KIND, "provider"),
+                (ImportPreviewModel.ID, "x" * 24),
+            ),
         )
-        self.table.setWordWrap(False)
-        # Fixed row heights and widths from sample texts: an import of 10,000 agents would
-        # otherwise be measured cell by cell (half a minute) before the dialog shows.
-        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(ImportPreviewModel.DETAILS, QHeaderView.ResizeMode.Stretch)
-        for column, sample in (
-            (ImportPreviewModel.ACTION, "Keep ours"),
-            (ImportPreviewModel.KIND, "provider"),
-            (ImportPreviewModel.ID, "x" * 24),
-        ):
-            header.resizeSection(column, self.fontMetrics().horizontalAdvance(sample) + 20)
         self.warnings_label = QLabel(self)
         self.warnings_label.setObjectName("import_warnings")
         self.warnings_label.setTextFormat(Qt.TextFormat.PlainText)
@@ -160,11 +173,19 @@ class ImportDialog(FormDialog):
         self.keep_radio.toggled.connect(self.refresh)
         self.allow_key_hosts.toggled.connect(self.refresh)
         self.show_unchanged.toggled.connect(self.refresh)
-        document.changed.connect(self.refresh)
+        # Edits made meanwhile (undo, another window's action, a reload) re-plan the
+        # preview, but only those that touch what the file holds.
+        self._applying = False
+        follow_changes(self, document, lambda change: plan_concerned(bundle, change), self._follow)
         self.refresh()
 
     def on_conflict(self) -> OnConflict:
         return "replace" if self.replace_radio.isChecked() else "keep"
+
+    def _follow(self) -> None:
+        # The preview of a plan being applied is not worth re-planning as it closes.
+        if not self._applying:
+            self.refresh()
 
     def refresh(self, *_: object) -> None:
         """Plan again (the choice changed, or the config did)."""
@@ -214,12 +235,11 @@ class ImportDialog(FormDialog):
             label=f"Import {self.source}",
             allow_new_key_hosts=self.allow_key_hosts.isChecked(),
         )
-        # The preview of a plan being applied is not worth re-planning as it closes.
-        self.document.changed.disconnect(self.refresh)
+        self._applying = True
         try:
             self.document.perform(edit)
         except ModelDeskError as exc:
-            self.document.changed.connect(self.refresh)
+            self._applying = False
             self.show_error(exc.message)
             self.refresh()
             return
