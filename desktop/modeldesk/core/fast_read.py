@@ -313,35 +313,25 @@ def _plain_policy(policy: Any) -> tuple[Any, ...]:
     )
 
 
-def _same(left: Any, right: Any) -> bool:
-    """Equal, and of the same types all the way down (``1 == True`` is not good enough
-    for a note that says validation changed nothing)."""
-    if type(left) is not type(right):
-        return False
-    if isinstance(left, (list, tuple)):
-        return len(left) == len(right) and all(_same(a, b) for a, b in zip(left, right, strict=True))
-    if isinstance(left, dict):
-        return left.keys() == right.keys() and all(_same(value, right[key]) for key, value in left.items())
-    return bool(left == right)
-
-
 def _parse(raw: bytes) -> Any:
     return orjson.loads(raw.removeprefix(_BOM))
 
 
 def _reads_as_validated(raw: bytes, config: Config) -> bool:
     """Whether the plain reading of ``raw`` gives what validating it gave (``config``)."""
+    # Plain equality is exact here: the plain reading takes only the very types validation
+    # gives (str, bool, list, dict), so `1 == True` cannot pass for `"enabled": 1`.
     data = _parse(raw)
     view = _config_view(data)
-    agents = [_agent(a) for a in data.get("agents", [])]
-    if not _same(_plain_config(view, agents), _plain_config(config, config.agents)):
+    agents = [_agent(a) for a in _objects(data.get("agents", []))]
+    if _plain_config(view, agents) != _plain_config(config, config.agents):
         return False
-    settings = config.settings.fallback.state
-    return _same(_redis_url(data.get("settings", {})), None if settings is None else settings.redis)
+    state = config.settings.fallback.state
+    return bool(_redis_url(_object(data.get("settings", {}))) == (None if state is None else state.redis))
 
 
 def _policy_reads_as_validated(raw: bytes, policy: Policy) -> bool:
-    return _same(_plain_policy(_policy_view(_parse(raw))), _plain_policy(policy))
+    return bool(_plain_policy(_policy_view(_parse(raw))) == _plain_policy(policy))
 
 
 # --- the note -----------------------------------------------------------------------
