@@ -52,7 +52,7 @@ from ..widgets.actions import widget_action
 from ..widgets.elided import ElidedLabel, elide_combo, short, uniform_rows
 from ..widgets.model_list_editor import ModelListEditor
 from ..widgets.named_items_box import named_items_box
-from ..widgets.style import set_heading_font, set_text_colour
+from ..widgets.style import note_label, set_heading_font
 from ..widgets.tables import make_table
 from ..widgets.when_shown import follow_changes_when_shown
 from .dialogs.forms import FormDialog
@@ -131,9 +131,7 @@ class DeleteProjectDialog(FormDialog):
         move_row = QHBoxLayout()
         move_row.addWidget(self.move_radio)
         move_row.addWidget(self.target_combo, 1)
-        note = QLabel("The project and the agents' new project are one step: Edit → Undo puts both back.", self)
-        note.setWordWrap(True)
-        set_text_colour(note, "secondary")
+        note = note_label("The project and the agents' new project are one step: Edit → Undo puts both back.", self)
         self.buttons.button(self.buttons.StandardButton.Ok).setText("Delete project")
         self.finish_layout(question, self.none_radio, move_row, note)
 
