@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from bench.workspace import workspace_10k
+from bench.workspace import messy_10k, workspace_10k
 from modeldesk.core import fast_read
 from tests.core.helpers import POLICY, REPO, WORLD, policy_file, set_agent, world, write_json
 
@@ -76,11 +76,7 @@ def test_a_messy_config_prints_the_same_either_way(tmp_path: Path, args: tuple[s
 
 
 def test_the_10k_workspace_prints_the_same_either_way(tmp_path: Path) -> None:
-    data = workspace_10k()
-    for index, agent in enumerate(data["agents"]):
-        if index % 5 == 2 and isinstance(agent.get("model"), list):
-            agent["model"] = [f"retired-{index % 40}", *agent["model"]]
-    path = write_json(tmp_path / "config.json", data)
+    path = write_json(tmp_path / "config.json", messy_10k(workspace_10k()))
     for args in (("--agent", "agent4", "--json"), ("--agent", "agent7", "--task", "summary"), ("--agent", "agent9999")):
         code, out, _ = _same_both_ways(path, args)
         assert code == 0 and out
