@@ -52,7 +52,7 @@ from ..widgets.actions import widget_action
 from ..widgets.elided import ElidedLabel, elide_combo, short, uniform_rows
 from ..widgets.model_list_editor import ModelListEditor
 from ..widgets.named_items_box import named_items_box
-from ..widgets.style import set_heading_font, set_text_colour
+from ..widgets.style import note_label, set_heading_font
 from ..widgets.tables import make_table
 from ..widgets.when_shown import follow_changes_when_shown
 from .dialogs.forms import FormDialog
@@ -131,9 +131,7 @@ class DeleteProjectDialog(FormDialog):
         move_row = QHBoxLayout()
         move_row.addWidget(self.move_radio)
         move_row.addWidget(self.target_combo, 1)
-        note = QLabel("The project and the agents' new project are one step: Edit → Undo puts both back.", self)
-        note.setWordWrap(True)
-        set_text_colour(note, "secondary")
+        note = note_label("The project and the agents' new project are one step: Edit → Undo puts both back.", self)
         self.buttons.button(self.buttons.StandardButton.Ok).setText("Delete project")
         self.finish_layout(question, self.none_radio, move_row, note)
 
@@ -338,13 +336,7 @@ class ProjectsPage(NamedItemsPage):
         """Re-read what ``change`` concerns (everything without one) from the document,
         keeping the selected project."""
         shown = self.agents_model.project_id
-        with self._selecting_here():
-            self.projects_model.refresh(change)
-            if shown and self.document.config.project(shown) is not None:
-                if self.projects_view.currentIndex().row() != self.projects_model.row_of(shown):
-                    self.select_project(shown)
-            elif self.projects_model.rowCount():
-                self.select_project(self.projects_model.row_value(0).project.id)
+        self._refresh_items(self.projects_model, self.projects_view, change, shown, self.select_project)
         self._show_project(change)
 
     def _on_project_changed(self, *_: object) -> None:
