@@ -41,13 +41,25 @@ def quiet_text_colour() -> QColor:
     as still reads at 4.5:1 on both the base and the alternate rows. The palette's
     disabled-text grey, used before, was about 1.8:1 on Light and 4.4:1 on Dark."""
     palette = QApplication.palette()
+    # Asked for each dimmed cell painted: worked out once per palette.
+    key = palette.cacheKey()
+    cached = _quiet.get(key)
+    if cached is not None:
+        return QColor(cached)
     text = palette.color(QPalette.ColorRole.Text)
     grounds = (palette.color(QPalette.ColorRole.Base), palette.color(QPalette.ColorRole.AlternateBase))
+    chosen = text
     for share in (0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95):
         colour = blend(text, grounds[0], share)
         if min(contrast(colour, ground) for ground in grounds) >= READABLE:
-            return colour
-    return text
+            chosen = colour
+            break
+    _quiet.clear()
+    _quiet[key] = chosen
+    return QColor(chosen)
+
+
+_quiet: dict[int, QColor] = {}  # the current palette's cache key: its quiet text colour
 
 
 def blend(colour: QColor, ground: QColor, share: float) -> QColor:

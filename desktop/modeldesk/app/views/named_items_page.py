@@ -8,16 +8,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import pairwise
-from typing import Literal
+from typing import Any, Literal
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt
 from PySide6.QtWidgets import QLabel, QLineEdit, QSplitter, QTableView, QVBoxLayout, QWidget
 
-from modeldesk.core.edits import AddItem, Collection, Edit
+from modeldesk.core.edits import AddItem, Change, Collection, Edit
 from modeldesk.core.errors import ModelDeskError
 from modeldesk.core.schema import Config, Project, Squad
 
 from ..document import Document
+from ..models.named_items_model import NamedItemsModel
 from ..widgets.model_list_editor import ModelListEditor
 from ..widgets.style import set_text_colour
 
@@ -57,6 +58,25 @@ class NamedItemsPage(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(split, 1)
         layout.addWidget(self.message_label)
+
+    def _refresh_items(
+        self,
+        model: NamedItemsModel[Any],
+        view: QTableView,
+        change: Change | None,
+        shown: str | None,
+        select: Callable[[str], None],
+    ) -> None:
+        """Re-read the items (those ``change`` names; all without one) keeping ``shown``
+        selected, or the first item if it is gone; the caller shows the selected one once."""
+        with self._selecting_here():
+            model.refresh(change)
+            row = model.row_of(shown) if shown else -1
+            if row >= 0:
+                if view.currentIndex().row() != row:
+                    select(str(shown))
+            elif model.rowCount():
+                select(model.named(model.row_value(0)).id)
 
     @staticmethod
     def _tab_through(chain: Sequence[QWidget]) -> None:

@@ -336,13 +336,7 @@ class ProjectsPage(NamedItemsPage):
         """Re-read what ``change`` concerns (everything without one) from the document,
         keeping the selected project."""
         shown = self.agents_model.project_id
-        with self._selecting_here():
-            self.projects_model.refresh(change)
-            if shown and self.document.config.project(shown) is not None:
-                if self.projects_view.currentIndex().row() != self.projects_model.row_of(shown):
-                    self.select_project(shown)
-            elif self.projects_model.rowCount():
-                self.select_project(self.projects_model.row_value(0).project.id)
+        self._refresh_items(self.projects_model, self.projects_view, change, shown, self.select_project)
         self._show_project(change)
 
     def _on_project_changed(self, *_: object) -> None:

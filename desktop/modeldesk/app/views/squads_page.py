@@ -192,13 +192,7 @@ class SquadsPage(NamedItemsPage):
         # The squad shown so far, even if its row moved or vanished with this change.
         squad_id = squad.id if squad else self.members_model.squad_id
         member = self.current_member()
-        with self._selecting_here():
-            self.squads_model.refresh(change)
-            if squad_id and self.document.config.squad(squad_id) is not None:
-                if self.squads_view.currentIndex().row() != self.squads_model.row_of(squad_id):
-                    self.select_squad(squad_id)
-            elif self.squads_model.rowCount():
-                self.select_squad(self.squads_model.row_value(0).id)
+        self._refresh_items(self.squads_model, self.squads_view, change, squad_id, self.select_squad)
         self._show_squad(member, change)
 
     def _on_squad_changed(self, *_: object) -> None:
