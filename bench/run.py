@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 sys.path[:0] = [str(ROOT / "desktop"), str(ROOT), str(ROOT / "bench")]
 
-from workspace import workspace_10k  # noqa: E402
+from workspace import messy_10k, workspace_10k  # noqa: E402
 
 from modeldesk.core.schema import Config  # noqa: E402
 from modeldesk.core.store import ConfigStore  # noqa: E402
@@ -231,17 +231,8 @@ def load_and_save(path: Path, folder: Path, rounds: int) -> list[Row]:
 
 
 def messy(data: dict[str, Any]) -> Config:
-    """The workspace as people leave it: every fifth agent lists a model since removed
-    (unknown id) before its own, a tenth a disabled one (as generated), the settings'
-    default starts with an unknown id, and some agents name a project that is gone."""
-    data = json.loads(json.dumps(data))
-    for index, agent in enumerate(data["agents"]):
-        if index % 5 == 2 and isinstance(agent.get("model"), list):
-            agent["model"] = [f"retired-{index % 40}", *agent["model"]]
-        if index % 50 == 7:
-            agent["project"] = f"gone-{index % 3}"
-    data["settings"]["default_agent_model"] = ["retired-default", "m1", "m2"]
-    return Config.model_validate(data)
+    """The workspace as people leave it (bench/workspace.py's messy_10k)."""
+    return Config.model_validate(messy_10k(data))
 
 
 def resolve_all(path: Path, rounds: int) -> Row:

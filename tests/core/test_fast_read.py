@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 import modeldesk
-from bench.workspace import workspace_10k
+from bench.workspace import messy_10k, workspace_10k
 from modeldesk.core import fast_read
 from modeldesk.core.errors import ConfigError, ModelDeskError
 from modeldesk.core.redaction import redact
@@ -99,22 +99,9 @@ def test_the_sample_workspace_resolves_the_same(tmp_path: Path) -> None:
     _assert_same_resolutions(full, fast, [a.id for a in config.agents], CHAT_CASES)
 
 
-def _messy_10k() -> dict[str, Any]:
-    """The bench's workspace as people leave it (bench/run.py's `messy`): removed models
-    listed first, projects that are gone, a settings default starting with a removed id."""
-    data = workspace_10k()
-    for index, agent in enumerate(data["agents"]):
-        if index % 5 == 2 and isinstance(agent.get("model"), list):
-            agent["model"] = [f"retired-{index % 40}", *agent["model"]]
-        if index % 50 == 7:
-            agent["project"] = f"gone-{index % 3}"
-    data["settings"]["default_agent_model"] = ["retired-default", "m1", "m2"]
-    return data
-
-
 @pytest.mark.parametrize("messy", [False, True], ids=["as-generated", "messy"])
 def test_the_10k_workspace_resolves_the_same(tmp_path: Path, messy: bool) -> None:
-    data = _messy_10k() if messy else workspace_10k()
+    data = messy_10k(workspace_10k()) if messy else workspace_10k()
     full, fast = _both(write_json(tmp_path / "config.json", data), policy_file())
     ids = [a["id"] for a in data["agents"]]
     _assert_same_resolutions(full, fast, ids, [{}])  # every agent, plain runs and tasks
