@@ -3,7 +3,9 @@
 
     python bench/gui_probe.py MODE CONFIG_PATH [ROUNDS]
 
-Modes: ``start-app`` / ``start-bare`` (cold start to the first window, peak RSS),
+Modes: ``start-app`` / ``start-bare`` (cold start to the first window painted and peak
+RSS then, printed on a ``SHOWN`` line as soon as it is painted; then the agents table
+painted with the loaded agents),
 ``edits`` (GUI-thread block per edit vs the idle heartbeat), ``stream`` (longest stall while
 2,000 tokens stream into the test run panel vs the idle heartbeat), ``filter`` (per
 keystroke in the agents filter vs a stock QSortFilterProxyModel), ``bulk`` (bulk change
@@ -78,39 +80,81 @@ def profiled(action: Callable[[], object]) -> Callable[[], object]:
 # --- start-up -------------------------------------------------------------------------
 
 
+def on_first_paint(app: Any, test: Callable[[Any], bool], then: Callable[[Any], None]) -> None:
+    """Call ``then(widget)`` once the first widget passing ``test`` has been painted: on
+    the first turn of the event loop after its first paint event (so the whole frame that
+    paint belongs to is done)."""
+    from PySide6.QtCore import QEvent, QObject, QTimer
+
+    class Watch(QObject):
+        def eventFilter(self, watched: Any, event: Any) -> bool:
+            if event.type() == QEvent.Type.Paint and test(watched):
+                app.removeEventFilter(self)
+                QTimer.singleShot(0, lambda: then(watched))
+            return False
+
+    watch = Watch(app)
+    app.installEventFilter(watch)
+
+
+def is_main_window(widget: Any) -> bool:
+    from PySide6.QtWidgets import QMainWindow
+
+    return isinstance(widget, QMainWindow) and widget.isVisible()
+
+
+def shown_line(window: Any) -> None:
+    """The first figure: process start to the window shown and painted, and peak RSS."""
+    print("SHOWN " + json.dumps({"seconds": time.perf_counter() - START, "rss_mib": peak_rss_mib()}), flush=True)
+
+
 def start_bare() -> None:
-    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication, QMainWindow
 
     app = QApplication(sys.argv[:1])
     window = QMainWindow()
     window.setWindowTitle("bare")
     window.resize(1200, 800)
-    window.show()
 
-    def shown() -> None:
-        emit({"seconds": time.perf_counter() - START, "rss_mib": peak_rss_mib()})
+    def painted(window: Any) -> None:
+        shown_line(window)
+        # A bare window has nothing more to fill: its second figure is its first.
+        emit({"seconds": time.perf_counter() - START, "rss_mib": peak_rss_mib(), "windows": 1})
         app.quit()
 
-    QTimer.singleShot(0, shown)
+    on_first_paint(app, is_main_window, painted)
+    window.show()
     app.exec()
 
 
 def start_app(config_path: str) -> None:
-    # run_app as the user starts it; the first turn of its event loop reports and quits.
-    from PySide6.QtCore import QTimer
+    """``run_app`` as the user starts it. SHOWN when the main window has painted its first
+    frame; RESULT when its agents table has painted the loaded agents, then quit."""
     from PySide6.QtWidgets import QApplication
 
     app = QApplication(sys.argv[:1])
 
-    def shown() -> None:
+    def filled(window: Any) -> None:
         if PROFILE is not None:
             PROFILE.disable()
-        visible = [w for w in app.topLevelWidgets() if w.isVisible() and w.isWindow()]
-        emit({"seconds": time.perf_counter() - START, "rss_mib": peak_rss_mib(), "windows": len(visible)})
+        rows = window.agents_page.proxy.rowCount()
+        emit({"seconds": time.perf_counter() - START, "rss_mib": peak_rss_mib(), "agents_shown": rows})
         app.quit()
 
-    QTimer.singleShot(0, shown)
+    def painted(window: Any) -> None:
+        shown_line(window)
+
+        def loaded() -> None:
+            viewport = window.agents_page.table.viewport()
+            on_first_paint(app, lambda widget: widget is viewport, lambda _viewport: filled(window))
+            viewport.update()
+
+        if window.is_loaded:
+            loaded()
+        else:
+            window.loaded.connect(loaded)
+
+    on_first_paint(app, is_main_window, painted)
     if PROFILE is not None:
         PROFILE.enable()
     from modeldesk.app.application import run_app

@@ -18,8 +18,9 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
-from PySide6.QtGui import QBrush, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtGui import QBrush
+
+from ..colours import quiet_text_colour
 
 if TYPE_CHECKING:
     from modeldesk.core.edits import Change
@@ -33,8 +34,9 @@ RowRole = Qt.ItemDataRole.UserRole + 1
 
 
 def dim_brush() -> QBrush:
-    """The palette's disabled-text colour: how the app dims rows that are only context."""
-    return QBrush(QApplication.palette().color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text))
+    """How the app dims cells that are only context: quieter than the text, still
+    readable (see :func:`~modeldesk.app.colours.quiet_text_colour`)."""
+    return QBrush(quiet_text_colour())
 
 
 def plain_tooltip(text: str) -> str:
