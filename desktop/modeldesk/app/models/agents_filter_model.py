@@ -153,8 +153,7 @@ class AgentsFilterModel(QAbstractTableModel):
         row = index.row()
         if not 0 <= row < len(self._rows):
             return None
-        source = self._source
-        return source.data(source.index(self._rows[row], index.column()), role)
+        return self._source.cell_data(self._rows[row], index.column(), role)
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         self._source.sort(column, order)
