@@ -24,13 +24,9 @@ from importlib import import_module
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-# PySide6 before qasync, so qasync binds to it.
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
-
-# isort: split
-import qasync  # after PySide6 on purpose
 
 from modeldesk.core.errors import ModelDeskError
 from modeldesk.core.paths import config_path as resolve_config_path
@@ -41,7 +37,7 @@ from modeldesk.logs import log_path, setup_logging
 from modeldesk.resource_files import icon_paths
 
 from .document import Document
-from .event_loop import install_asyncgen_hooks
+from .event_loop import AppEventLoop, install_asyncgen_hooks
 from .gui_gc import collect_in_gui_thread
 from .views.app_menus import apply_theme, saved_theme
 from .views.dialogs.first_run_dialog import FirstRunDialog, StartChoice
@@ -242,7 +238,7 @@ def run_app(config_path: str | None = None) -> int:
     if first_run:
         QTimer.singleShot(0, lambda: follow_first_run(window, first_run[0]))
 
-    loop = qasync.QEventLoop(app)
+    loop = AppEventLoop(app)
     asyncio.set_event_loop(loop)
     install_asyncgen_hooks(loop)
     closed = asyncio.Event()
