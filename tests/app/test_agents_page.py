@@ -11,6 +11,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QDialog, QInputDialog, QMessageBox
 
 from modeldesk.app.document import Document, wait_for_saves
+from modeldesk.app.models.agents_filter_model import AgentsFilterModel
 from modeldesk.app.models.agents_model import (
     EFFECTIVE,
     NAME,
@@ -18,7 +19,6 @@ from modeldesk.app.models.agents_model import (
     PROJECT,
     SOURCE,
     AgentIdRole,
-    AgentsFilterProxy,
     AgentsTableModel,
     ProblemRole,
 )
@@ -66,8 +66,7 @@ def test_sorting_passes_the_model_tester(qtmodeltester: Any, document: Document)
 
 
 def test_filter_proxy_passes_the_model_tester(qtmodeltester: Any, document: Document) -> None:
-    proxy = AgentsFilterProxy()
-    proxy.setSourceModel(AgentsTableModel(document, proxy))
+    proxy = AgentsFilterModel(AgentsTableModel(document))
     proxy.set_text("research")
     qtmodeltester.check(proxy, force_py=True)
     proxy.set_model_filter("gpt-4o")
@@ -290,8 +289,7 @@ def test_a_filtered_list_follows_later_edits_row_by_row(qtbot: Any, document: Do
     """A filter change decides every row in one pass; edits after it are still judged
     one row at a time (a renamed agent leaves or joins the filtered list)."""
     source = AgentsTableModel(document)
-    proxy = AgentsFilterProxy()
-    proxy.setSourceModel(source)
+    proxy = AgentsFilterModel(source)
     proxy.set_text("analy")
 
     def shown() -> list[str]:

@@ -22,7 +22,7 @@ from modeldesk.app.document import Document
 from modeldesk.app.main_window import MainWindow
 from modeldesk.app.models.runs_model import RunsModel, answered_text
 from modeldesk.app.services.history_records import history_recorder, stats_text
-from modeldesk.app.views.history_page import ANY_AGENT, HistoryPage
+from modeldesk.app.views.history_page import ANY_AGENT, HistoryPage, run_summary
 from modeldesk.app.views.test_run_panel import TestRunPanel
 from modeldesk.core.history import AttemptRecord, HistoryStore, ModelStats, RunRecord, with_prompt
 from modeldesk.core.store import ConfigStore
@@ -105,6 +105,31 @@ def test_runs_read_at_a_glance(qtbot: Any, qtmodeltester: Any, document: Documen
     assert page.count_label.text() == "3 runs"
 
 
+@pytest.mark.parametrize("theme", ["Light", "Dark"])
+def test_the_from_column_reads_at_4_5_to_1_in_light_and_dark(
+    qtbot: Any, document: Document, history: HistoryStore, theme: str
+) -> None:
+    from PySide6.QtGui import QPalette
+
+    from modeldesk.app.colours import contrast
+    from modeldesk.app.views.app_menus import apply_theme
+
+    apply_theme(theme)
+    try:
+        page = make_page(qtbot, document)
+        palette = page.runs_view.palette()
+        text = palette.color(QPalette.ColorRole.Text)
+        grounds = [palette.color(QPalette.ColorRole.Base), palette.color(QPalette.ColorRole.AlternateBase)]
+        assert (grounds[0].lightness() < 128) == (theme == "Dark")
+        for row in range(page.runs_model.rowCount()):
+            colour = page.runs_model.index(row, RunsModel.ORIGIN).data(Qt.ItemDataRole.ForegroundRole).color()
+            assert min(contrast(colour, ground) for ground in grounds) >= 4.5, (theme, colour.name())
+            # Still quieter than the text beside it: it is context.
+            assert contrast(colour, grounds[0]) < contrast(text, grounds[0])
+    finally:
+        apply_theme("System")
+
+
 def test_a_row_opens_its_attempt_timeline(qtbot: Any, document: Document, history: HistoryStore) -> None:
     page = make_page(qtbot, document)
     page.runs_view.setFocus()
@@ -174,6 +199,9 @@ def test_texts() -> None:
         "92% of 25 · 840 ms"
     )
     assert stats_text(ModelStats("m", attempts=1, answered=0, failed=0, median_latency_ms=None)) == ""
+    refused = RunRecord("", [], error_code="invalid_token", origin="serve", client="curl/8.5.0", refused=True)
+    assert answered_text(refused) == "refused: invalid_token"
+    assert "Refused by the gateway before any agent ran (invalid_token)" in run_summary(refused)
 
 
 # --- recording the Test run ---------------------------------------------------------------

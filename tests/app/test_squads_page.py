@@ -263,9 +263,9 @@ def test_the_first_squad_is_worked_out_once_when_the_page_opens(qtbot: Any, docu
     shown: list[str | None] = []
     original = MembersModel.set_squad
 
-    def counted(model: MembersModel, squad_id: str | None) -> None:
+    def counted(model: MembersModel, squad_id: str | None, *rest: Any) -> None:
         shown.append(squad_id)
-        original(model, squad_id)
+        original(model, squad_id, *rest)
 
     monkeypatch.setattr(MembersModel, "set_squad", counted)
     page = make_page(qtbot, document)

@@ -49,3 +49,25 @@ def test_show_names_the_client_as_plain_text(cli: Any) -> None:
     assert code == 0
     assert "Client: claude-cli/2.1.332 (external, cli)" in out
     assert "\x1b" not in out  # the client's bytes are data, never terminal control
+
+
+def test_a_refused_gateway_request_reads_as_refused(cli: Any) -> None:
+    HistoryStore().record(
+        RunRecord(
+            "",
+            [],
+            error_code="invalid_token",
+            error_message="This gateway needs its token.",
+            origin="serve",
+            client="curl/8.5.0",
+            refused=True,
+        )
+    )
+    code, out, _ = cli("history")
+    assert code == 0
+    (row,) = out.splitlines()[1:]
+    assert row.split()[3:6] == ["-", "refused:", "invalid_token"]  # ID, date, time, agent, answered by
+    run_id = cli.json("history")["runs"][0]["id"]
+    code, out, _ = cli("history", "show", str(run_id))
+    assert "Agent: -" in out and "Answered by: refused: invalid_token" in out
+    assert "Error: This gateway needs its token." in out and "Client: curl/8.5.0" in out

@@ -287,6 +287,20 @@ def test_a_database_from_before_the_client_column_gains_it_and_keeps_its_runs(tm
     assert runs[0].to_json()["client"] == "claude-cli/1.0"
 
 
+def test_refused_requests_are_marked_kept_from_an_older_database_and_in_no_spend(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    HistoryStore(path).record(RunRecord(agent="a", models=["m"], answered_by="m"))
+    with sqlite3.connect(path) as connection:
+        connection.execute("ALTER TABLE runs DROP COLUMN refused")  # as written before refusals were kept
+    store = HistoryStore(path)
+    store.record(RunRecord(agent="", models=[], error_code="invalid_token", origin="serve", refused=True))
+    runs = store.query()
+    assert [(r.agent, r.refused, r.error_code) for r in runs] == [("", True, "invalid_token"), ("a", False, None)]
+    assert runs[0].to_json()["refused"] is True and runs[1].to_json()["refused"] is False
+    assert [a.agent for a in store.spend().agents] == ["a"]
+    assert store.spend(agent="").agents == []
+
+
 def _first_opener(paths: multiprocessing.Queue, start: Any, results: multiprocessing.Queue, name: str) -> None:
     """Record one run in each new database named on ``paths``, all openers starting together."""
     while (path := paths.get()) is not None:

@@ -11,7 +11,7 @@ import tracemalloc
 import pytest
 
 from modeldesk.runtime import runner as runner_module
-from modeldesk.runtime.providers.base import classify, parse_error_body
+from modeldesk.runtime.providers.error_classifier import classify, parse_error_body
 from tests.runtime.conftest import build_config, run
 from tests.support.scripted_server import ScriptedServer, ok, raw, slow, status
 

@@ -20,7 +20,8 @@ from modeldesk.core.schema import Provider
 from modeldesk.runtime import run_agent
 from modeldesk.runtime.errors import ProviderError, redact
 from modeldesk.runtime.provider_probe import check_provider, check_providers, list_models
-from modeldesk.runtime.providers.base import classify, parse_retry_after
+from modeldesk.runtime.providers.error_classifier import classify
+from modeldesk.runtime.providers.retry_after import parse_retry_after
 from modeldesk.runtime.secrets import StaticSecrets
 from tests.support.memory_keyring import MemoryKeyring, installed_memory_keyring
 from tests.support.scripted_server import TEST_KEY, ScriptedServer, hang, ok, status, stream_error

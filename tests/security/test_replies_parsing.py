@@ -18,7 +18,7 @@ from tests.core.helpers import Cli
 from tests.runtime.conftest import build_config, run, write_config
 from tests.support.scripted_server import MODELS_KEY, ScriptedServer, ok, raw
 
-MAX_REPLY_NESTING = 64  # what the provider layer promises (runtime/providers/base.py)
+MAX_REPLY_NESTING = 64  # what the provider layer promises (runtime/providers/bounded_body.py)
 
 DEEP = 50_000  # far past Python's recursion limit: json.loads alone raises RecursionError
 

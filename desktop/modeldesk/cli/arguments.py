@@ -5,16 +5,18 @@ standard input."""
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from collections.abc import Iterable
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from modeldesk.core import limits
 from modeldesk.core.errors import EditError, ModelDeskError
-from modeldesk.core.schema import FallbackSettings
-from modeldesk.core.setting_fields import setting_fields
 
 from .output import Handler, command
+
+if TYPE_CHECKING:
+    from modeldesk.core.setting_fields import NumberField, SwitchField
 
 
 class UsageError(ModelDeskError):
@@ -60,8 +62,14 @@ def add_command(
     return parser
 
 
-# Every fallback setting that is a number or a switch, as declared in the schema.
-FALLBACK_FIELDS = setting_fields(FallbackSettings)
+@functools.cache
+def fallback_fields() -> dict[str, NumberField | SwitchField]:
+    """Every fallback setting that is a number or a switch, as declared in the schema
+    (read when first asked: `resolve` runs without the schema, see core/fast_read.py)."""
+    from modeldesk.core.schema import FallbackSettings
+    from modeldesk.core.setting_fields import setting_fields
+
+    return setting_fields(FallbackSettings)
 
 
 def add_fallback_option_arguments(
@@ -69,18 +77,19 @@ def add_fallback_option_arguments(
 ) -> None:
     """OPTION and VALUE of a fallback setting (``names``: those offered, default all); the
     help lists each with its range or choices, default and description, as declared."""
-    offered = [name for name in (FALLBACK_FIELDS if names is None else names) if name in FALLBACK_FIELDS]
+    fields = fallback_fields()
+    offered = [name for name in (fields if names is None else names) if name in fields]
     parser.add_argument("option", choices=offered, metavar="OPTION", help="one of: " + ", ".join(offered))
     parser.add_argument("value", nargs="?", help=value_help)
     width = max(map(len, offered))
-    options = "\n".join(f"  {name.ljust(width)}  {FALLBACK_FIELDS[name].describe()}" for name in offered)
+    options = "\n".join(f"  {name.ljust(width)}  {fields[name].describe()}" for name in offered)
     parser.epilog = f"Options:\n{options}\n\n{epilog}"
 
 
 def fallback_value(option: str, text: str) -> int | float | bool | str:
     """A fallback setting's value from the command line."""
     try:
-        return FALLBACK_FIELDS[option].parse(text)
+        return fallback_fields()[option].parse(text)
     except ValueError as exc:
         raise EditError(f"fallback option {option}: {exc}") from None
 

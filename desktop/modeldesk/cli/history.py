@@ -87,6 +87,8 @@ def _when(run: RunRecord) -> str:
 
 
 def _answer(run: RunRecord) -> str:
+    if run.refused:
+        return f"refused: {run.error_code or 'error'}"  # by the gateway, before any agent ran
     if run.answered_by is None:
         text = f"failed: {run.error_code or 'error'}"
     elif run.fell_back:
@@ -123,7 +125,7 @@ def list_runs(args: argparse.Namespace) -> int:
                 (
                     r.id,
                     _when(r),
-                    r.agent,
+                    r.agent or None,  # a refused request that named no agent
                     _answer(r),
                     r.source,
                     _from(r),
@@ -147,7 +149,7 @@ def show_run(args: argparse.Namespace) -> int:
         return 0
     lines = [
         f"Run {run.id} at {_when(run)} ({run.origin})",
-        f"Agent: {run.agent}" + (f", task {run.task}" if run.task else ""),
+        f"Agent: {run.agent or '-'}" + (f", task {run.task}" if run.task else ""),
         f"Models: {', '.join(run.models)} (from {run.source or '-'})",
         f"Answered by: {_answer(run)}",
         f"Latency: {run.latency_ms} ms",

@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from modeldesk.core.errors import ModelDeskError
+from modeldesk.core.fast_read import fast_resolver
+from modeldesk.core.paths import config_path, policy_path
 from modeldesk.core.resolution_text import layer_label
 from modeldesk.core.resolver import Resolution, Resolver, TraceStep
 from modeldesk.core.text import clean_text
@@ -39,6 +41,20 @@ def add_resolution_options(parser: argparse.ArgumentParser, *, verb: str = "reso
     parser.add_argument("--project", metavar="P", help="use this project instead of the agent's own")
     parser.add_argument("--task", metavar="T", help=f"{verb} background task T (title, summary, ...): its models")
     parser.add_argument("--strict", action="store_true", help="fail on any unusable model id instead of skipping it")
+
+
+def reading_resolver(args: argparse.Namespace) -> Resolver:
+    """The resolver for a command that only reads the config: over the file as read
+    plainly when it validated before (core/fast_read.py: no pydantic), else read and
+    validated in full, which leaves the note that lets the next command skip that."""
+    resolver = fast_resolver(config_path(getattr(args, "config", None)), policy_path())
+    if resolver is not None:
+        return resolver
+    from .config_file import check_config_exists, open_store
+
+    store = open_store(args)
+    check_config_exists(args, store)
+    return Resolver(*store.load_for_reading())
 
 
 def resolve_for(resolver: Resolver, args: argparse.Namespace) -> tuple[Resolution, Resolution]:

@@ -118,6 +118,10 @@ class RunRecord:
     # A rehearsal: faults were injected (``run --simulate``, the Test run's Simulate), so
     # its failures say nothing about the models; success rates leave it out.
     simulated: bool = False
+    # A gateway request refused before any agent ran (a wrong token, an unknown model, an
+    # unreadable body): ``agent`` is the name the client asked for ("" when it named none)
+    # and the error says why. It counts in no agent's spend.
+    refused: bool = False
 
     @property
     def ok(self) -> bool:
@@ -157,6 +161,7 @@ class RunRecord:
             "prompt": self.prompt,
             "cost_usd": self.cost_usd,
             "simulated": self.simulated,
+            "refused": self.refused,
         }
 
 
@@ -282,8 +287,14 @@ CREATE INDEX IF NOT EXISTS attempts_model ON attempts (model, run_id);
 # Columns added after a table was first released: added to an existing database when it is
 # opened (older versions of ModelDesk read such a file as before; they ignore the column).
 _ADDED_COLUMNS: dict[str, dict[str, str]] = {
-    # client: the gateway client's User-Agent (runs of origin "serve").
-    "runs": {"cost_usd": "REAL", "simulated": "INTEGER NOT NULL DEFAULT 0", "client": "TEXT"},
+    # client: the gateway client's User-Agent (runs of origin "serve"); refused: a gateway
+    # request refused before routing.
+    "runs": {
+        "cost_usd": "REAL",
+        "simulated": "INTEGER NOT NULL DEFAULT 0",
+        "client": "TEXT",
+        "refused": "INTEGER NOT NULL DEFAULT 0",
+    },
     "attempts": {"cost_usd": "REAL"},
 }
 
@@ -375,7 +386,7 @@ class HistoryStore:
             cursor = connection.execute(
                 "INSERT INTO runs (started_at, config, agent, task, source, models, answered_by, error_code,"
                 " error_message, input_tokens, output_tokens, latency_ms, origin, prompt, cost_usd, simulated,"
-                " client) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " client, refused) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     run.started_at,
                     run.config_path,
@@ -394,6 +405,7 @@ class HistoryStore:
                     run.cost_usd,
                     int(run.simulated),
                     run.client,
+                    int(run.refused),
                 ),
             )
             run_id = int(cursor.lastrowid or 0)
@@ -561,7 +573,10 @@ def _redacted(text: str | None) -> str | None:
 
 
 def _spend(store: HistoryStore, agent: str | None) -> Spend:
-    where, params = ("WHERE r.agent = ?", [agent]) if agent is not None else ("", [])
+    # Refused gateway requests ran no agent: they are in no one's spend.
+    where, params = (
+        ("WHERE NOT r.refused AND r.agent = ?", [agent]) if agent is not None else ("WHERE NOT r.refused", [])
+    )
     substitute = "r.answered_by IS NOT NULL AND r.answered_by != json_extract(r.models, '$[0]')"
     with store._connect() as connection:
         agents = [
@@ -770,6 +785,7 @@ def _run_fields(row: sqlite3.Row, models: list[str], attempts: list[AttemptRecor
         attempts=attempts,
         cost_usd=_cost(row["cost_usd"]),
         simulated=bool(row["simulated"]),
+        refused=bool(row["refused"]),
     )
 
 

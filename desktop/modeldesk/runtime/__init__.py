@@ -10,32 +10,18 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
+from . import events
+from .events import *  # noqa: F403 - every event is a small dataclass: cheap to import at once
+
 if TYPE_CHECKING:
     from .cooldown import ActiveCooldown, CooldownTracker, default_cooldown_path
     from .errors import ERROR_CLASSES, ErrorClass, ProviderError
-    from .events import (
-        AllFailed,
-        Answered,
-        AttemptFailed,
-        AttemptStarted,
-        Cancelled,
-        CooldownStarted,
-        CooldownUsed,
-        ErrorSummary,
-        FallingBack,
-        ModelSkipped,
-        OutputWithdrawn,
-        Retrying,
-        RunEvent,
-        Starting,
-        TextDelta,
-    )
     from .runner import Attempt, RunResult, run_agent
     from .secrets import EnvKeyringSecrets, SecretSource
 
-# Where each public name lives. The package imports a module only when one of its names is
-# first used, so `from modeldesk.runtime.policy import ...` (the CLI's listings) does not
-# pull in the runner and httpx.
+# Where each public name besides the events lives. The package imports a module only when
+# one of its names is first used, so `from modeldesk.runtime.policy import ...` (the CLI's
+# listings) does not pull in the runner and httpx.
 _HOMES = {
     "ActiveCooldown": "cooldown",
     "CooldownTracker": "cooldown",
@@ -48,26 +34,6 @@ _HOMES = {
     "run_agent": "runner",
     "EnvKeyringSecrets": "secrets",
     "SecretSource": "secrets",
-    **dict.fromkeys(
-        (
-            "AllFailed",
-            "Answered",
-            "AttemptFailed",
-            "AttemptStarted",
-            "Cancelled",
-            "CooldownStarted",
-            "CooldownUsed",
-            "ErrorSummary",
-            "FallingBack",
-            "ModelSkipped",
-            "OutputWithdrawn",
-            "Retrying",
-            "RunEvent",
-            "Starting",
-            "TextDelta",
-        ),
-        "events",
-    ),
 }
 
 
@@ -83,28 +49,14 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "ERROR_CLASSES",
     "ActiveCooldown",
-    "AllFailed",
-    "Answered",
     "Attempt",
-    "AttemptFailed",
-    "AttemptStarted",
-    "Cancelled",
-    "CooldownStarted",
     "CooldownTracker",
-    "CooldownUsed",
     "EnvKeyringSecrets",
     "ErrorClass",
-    "ErrorSummary",
-    "FallingBack",
-    "ModelSkipped",
-    "OutputWithdrawn",
     "ProviderError",
-    "Retrying",
-    "RunEvent",
     "RunResult",
     "SecretSource",
-    "Starting",
-    "TextDelta",
     "default_cooldown_path",
     "run_agent",
 ]
+__all__ += events.__all__

@@ -160,8 +160,7 @@ async def reach(
 
 async def probe_model(provider: Provider, key: str | None, model_id: str, name: str, timeout_s: float) -> ModelProbe:
     """A one-token chat request, not streamed: the cheapest proof that a model answers."""
-    from .providers import ChatRequest, make_provider, new_client
-    from .providers.base import Finished
+    from .providers import ChatRequest, Finished, make_provider, new_client
 
     async with new_client(timeout_s, timeout_s) as client:
         chat = make_provider(provider, client, key)

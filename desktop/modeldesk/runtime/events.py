@@ -18,12 +18,39 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
 
+__all__ = [
+    "AllFailed",
+    "Answered",
+    "AttemptFailed",
+    "AttemptStarted",
+    "Cancelled",
+    "CooldownStarted",
+    "CooldownUsed",
+    "ErrorSummary",
+    "FallingBack",
+    "FaultSimulated",
+    "ModelSkipped",
+    "Note",
+    "OutputKept",
+    "OutputWithdrawn",
+    "Retrying",
+    "RunEvent",
+    "RunEventBase",
+    "Starting",
+    "TextDelta",
+    "ToolCallDelta",
+]
+
 
 def _seconds(value: float) -> str:
     """0.05 s, 0.4 s, 1.2 s, 12 s: enough digits to be useful, no more."""
     if value < 0.095:
         return f"{value:.2f} s"
     return f"{value:.1f} s" if value < 10 else f"{value:.0f} s"
+
+
+def _characters(count: int) -> str:
+    return f"{count} character" if count == 1 else f"{count} characters"
 
 
 @dataclass(frozen=True)
@@ -136,8 +163,7 @@ class OutputWithdrawn(RunEventBase):
     chars: int
 
     def describe(self) -> str:
-        unit = "character" if self.chars == 1 else "characters"
-        return f"Withdrew {self.chars} {unit} of partial output from {self.model}"
+        return f"Withdrew {_characters(self.chars)} of partial output from {self.model}"
 
 
 @dataclass(frozen=True)
@@ -259,8 +285,7 @@ class OutputKept(RunEventBase):
     chars: int
 
     def describe(self) -> str:
-        unit = "character" if self.chars == 1 else "characters"
-        return f"Kept {self.chars} {unit} from {self.model}; the next attempt continues the answer"
+        return f"Kept {_characters(self.chars)} from {self.model}; the next attempt continues the answer"
 
 
 RunEvent = (

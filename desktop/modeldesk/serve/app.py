@@ -45,12 +45,6 @@ _COUNT_TOKENS = ("/v1/messages/count_tokens", "/messages/count_tokens")
 _MODELS = ("/v1/models", "/models")
 
 
-class _Refused(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
-
-
 class _Gone(Exception):
     """The client went away while sending its request: nobody to answer."""
 
@@ -66,6 +60,7 @@ class GatewayApp:
             return
         if scope["type"] != "http":
             return
+        started_at, started = time.time(), time.monotonic()
         path: str = scope["path"].rstrip("/") or "/"
         api: Api = _ROUTES.get(path, "messages" if path in _COUNT_TOKENS else "chat")
         headers = scope["headers"]
@@ -73,9 +68,9 @@ class GatewayApp:
             api = "messages" if path in _MODELS else api
         try:
             if sum(len(k) + len(v) for k, v in headers) > MAX_HEADER_BYTES:
-                raise _Refused(431, "headers_too_large", "The request headers are too large.")
+                raise GatewayError(431, "headers_too_large", "The request headers are too large.")
             if self._token is not None and not self._authorized(headers):
-                raise _Refused(
+                raise GatewayError(
                     401,
                     "invalid_token",
                     "This gateway needs its token: send it as 'Authorization: Bearer TOKEN' or 'x-api-key: TOKEN'.",
@@ -83,12 +78,12 @@ class GatewayApp:
             method = scope["method"]
             if path in _MODELS:
                 if method != "GET":
-                    raise _Refused(405, "method_not_allowed", f"{path} answers GET only.")
+                    raise GatewayError(405, "method_not_allowed", f"{path} answers GET only.")
                 await self._models(api, send)
                 return
             if path in _ROUTES or path in _COUNT_TOKENS:
                 if method != "POST":
-                    raise _Refused(405, "method_not_allowed", f"{path} answers POST only.")
+                    raise GatewayError(405, "method_not_allowed", f"{path} answers POST only.")
                 body = await _read_body(receive, headers)
                 if path in _COUNT_TOKENS:
                     await _json(send, 200, {"input_tokens": max(1, len(body) // 4)})
@@ -98,13 +93,16 @@ class GatewayApp:
             if path == "/" and method in ("GET", "HEAD"):
                 await _json(send, 200, {"service": "modeldesk", "status": "ok"})
                 return
-            raise _Refused(
+            raise GatewayError(
                 404,
                 "not_found",
                 f"No route {path[:200]}: the gateway answers /v1/models, "
                 "/v1/chat/completions, /v1/responses and /v1/messages.",
             )
-        except (_Refused, GatewayError) as exc:
+        except GatewayError as exc:
+            if not exc.recorded:
+                latency_ms = round((time.monotonic() - started) * 1000)
+                self.gateway.record_refusal(exc, client=_client(headers), started_at=started_at, latency_ms=latency_ms)
             await _json(send, exc.status, error_body(api, exc.status, exc.code, exc.message))
         except _Gone:
             return
@@ -146,28 +144,33 @@ class GatewayApp:
         try:
             data = orjson.loads(body)
         except orjson.JSONDecodeError:
-            raise _Refused(400, "invalid_json", "The request body is not valid JSON.") from None
+            raise GatewayError(400, "invalid_json", "The request body is not valid JSON.") from None
         if not isinstance(data, dict):
-            raise _Refused(400, "invalid_request", "The request body must be a JSON object.")
+            raise GatewayError(400, "invalid_request", "The request body must be a JSON object.")
         model = data.get("model")
         if not isinstance(model, str) or not model:
-            raise _Refused(400, "invalid_request", "model: name the agent to run (an agent id or an alias).")
+            raise GatewayError(400, "invalid_request", "model: name the agent to run (an agent id or an alias).")
         try:
             conversation = PARSERS[api](data)
         except ConversationError as exc:
-            raise _Refused(400, "invalid_request", exc.message) from None
-        client = None
-        for name, value in headers:
-            lowered = name.lower()
-            if lowered == b"user-agent":
-                client = value.decode("latin-1")[:200]
-            elif lowered == b"anthropic-beta" and api == "messages":
-                beta = value.decode("latin-1")
-                conversation.beta = beta if beta.isprintable() and len(beta) <= 1000 else None
+            raise GatewayError(400, "invalid_request", exc.message, model=model) from None
+        if api == "messages":
+            for name, value in headers:
+                if name.lower() == b"anthropic-beta":
+                    beta = value.decode("latin-1")
+                    conversation.beta = beta if beta.isprintable() and len(beta) <= 1000 else None
         try:
-            await self.gateway.handle(api, conversation, model, client, send, receive)
+            await self.gateway.handle(api, conversation, model, _client(headers), send, receive)
         except ModelDeskError as exc:
-            raise _Refused(503, exc.code, exc.message) from None
+            raise GatewayError(503, exc.code, exc.message, model=model) from None
+
+
+def _client(headers: list[tuple[bytes, bytes]]) -> str | None:
+    """The client's User-Agent (shortened), which the history shows."""
+    for name, value in headers:
+        if name.lower() == b"user-agent":
+            return value.decode("latin-1")[:200]
+    return None
 
 
 def _header_names(headers: list[tuple[bytes, bytes]]) -> set[str]:
@@ -177,7 +180,7 @@ def _header_names(headers: list[tuple[bytes, bytes]]) -> set[str]:
 async def _read_body(receive: Receive, headers: list[tuple[bytes, bytes]]) -> bytes:
     for name, value in headers:
         if name.lower() == b"content-length" and value.isdigit() and int(value) > MAX_BODY_BYTES:
-            raise _Refused(413, "body_too_large", f"The request body is larger than {MAX_BODY_BYTES >> 20} MiB.")
+            raise GatewayError(413, "body_too_large", f"The request body is larger than {MAX_BODY_BYTES >> 20} MiB.")
     body = bytearray()
     deadline = time.monotonic() + BODY_TIMEOUT_S
     while True:
@@ -185,12 +188,12 @@ async def _read_body(receive: Receive, headers: list[tuple[bytes, bytes]]) -> by
             async with asyncio.timeout(max(deadline - time.monotonic(), 0.0)):
                 message = await receive()
         except TimeoutError:
-            raise _Refused(408, "body_timeout", "The request body did not arrive in time.") from None
+            raise GatewayError(408, "body_timeout", "The request body did not arrive in time.") from None
         if message["type"] == "http.disconnect":
             raise _Gone
         body += message.get("body", b"")
         if len(body) > MAX_BODY_BYTES:
-            raise _Refused(413, "body_too_large", f"The request body is larger than {MAX_BODY_BYTES >> 20} MiB.")
+            raise GatewayError(413, "body_too_large", f"The request body is larger than {MAX_BODY_BYTES >> 20} MiB.")
         if not message.get("more_body"):
             return bytes(body)
 

@@ -26,6 +26,7 @@ import asyncio
 import contextlib
 import fnmatch
 import logging
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -35,7 +36,7 @@ from typing import Any
 import httpx
 
 from modeldesk.core.errors import ModelDeskError
-from modeldesk.core.history import HistoryStore, record_or_warn
+from modeldesk.core.history import HistoryStore, RunRecord, record_or_warn
 from modeldesk.runtime.attempt_log import AttemptLog
 from modeldesk.runtime.conversation import Api, Conversation
 from modeldesk.runtime.events import Answered, AttemptStarted, RunEvent, TextDelta, ToolCallDelta
@@ -64,16 +65,24 @@ _STOPPING = "stopping"  # the gateway is shutting down
 RATE_CLASSES = frozenset({"rate_limit", "quota"})
 REFUSED_CODES = frozenset({"invalid_request", "content_policy", "refusal", "context_overflow"})
 UNTRIED_CODES = frozenset({"no_usable_model", "no_key", "budget_exceeded"})
+# Refused requests waiting for the history writer, at most (a flood of bad requests must
+# not queue writes without end).
+MAX_UNWRITTEN_REFUSALS = 256
 
 
 class GatewayError(Exception):
-    """A request the gateway answers with an error before running anything."""
+    """A request the gateway answers with an error before running anything. ``model`` is
+    the name the client asked for, when known; ``recorded``: the history has it already."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, *, model: str | None = None, recorded: bool = False
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
+        self.model = model
+        self.recorded = recorded
 
 
 def route(snapshot: Snapshot, model: str) -> str:
@@ -89,6 +98,7 @@ def route(snapshot: Snapshot, model: str) -> str:
                     "model_not_found",
                     f"The alias '{pattern}' in settings.serve.aliases names the agent '{agent_id}', "
                     "which does not exist (agents are set in the ModelDesk app or with `modeldesk agents`).",
+                    model=model,
                 )
             return agent_id
     raise GatewayError(
@@ -97,6 +107,7 @@ def route(snapshot: Snapshot, model: str) -> str:
         f"The model '{model[:200]}' is not served here. The gateway serves each agent by its id "
         "(agents are set in the ModelDesk app or with `modeldesk agents`) and the names in "
         "settings.serve.aliases (`modeldesk settings`, or the config file).",
+        model=model,
     )
 
 
@@ -141,6 +152,7 @@ class Gateway:
         self.client: httpx.AsyncClient | None = None
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="modeldesk-history")
         self._open: set[Exchange] = set()
+        self._refusal_slots = threading.BoundedSemaphore(MAX_UNWRITTEN_REFUSALS)
         self.stopping = False
 
     def http_client(self) -> httpx.AsyncClient:
@@ -165,21 +177,56 @@ class Gateway:
 
     def record(self, result: RunResult, **fields: Any) -> None:
         record = run_record(result, origin="serve", **fields)
-        store = self.history
         tried = ", ".join(f"{a.model} {a.outcome}" for a in result.attempts)
         if result.ok:
             log.info("%s answered by %s in %.2f s (%s)", fields.get("agent"), result.model, result.elapsed_s, tried)
         else:
             code = result.error.get("code") if result.error else "failed"
             log.info("%s failed (%s) after %.2f s (%s)", fields.get("agent"), code, result.elapsed_s, tried)
+        self._write(record)
+
+    def record_refusal(self, refusal: GatewayError, *, client: str | None, started_at: float, latency_ms: int) -> None:
+        """A request refused before any agent ran, as a history run marked refused: the
+        reason and the client's User-Agent, never the token or the body. Under a flood of
+        refusals the history is not kept waiting: past a bound of unwritten ones, the rest
+        go to the log only."""
+        log.info("refused a request for %r: %s (%s)", refusal.model or "", refusal.code, refusal.status)
+        if not self._refusal_slots.acquire(blocking=False):
+            return
+        record = RunRecord(
+            agent=refusal.model or "",
+            models=[],
+            error_code=refusal.code,
+            error_message=refusal.message,
+            config_path=str(self.live.path.absolute()),
+            latency_ms=latency_ms,
+            origin="serve",
+            client=client,
+            started_at=started_at,
+            refused=True,
+        )
+        if not self._write(record, done=self._refusal_slots.release):
+            self._refusal_slots.release()
+
+    def _write(self, record: RunRecord, done: Callable[[], object] | None = None) -> bool:
+        """Record from the writer thread (SQLite never holds the loop); False once the
+        gateway stops."""
+        store = self.history
 
         def write() -> None:
-            warning = record_or_warn(store, record)
-            if warning:
-                log.warning("%s", warning)
+            try:
+                warning = record_or_warn(store, record)
+                if warning:
+                    log.warning("%s", warning)
+            finally:
+                if done is not None:
+                    done()
 
-        with contextlib.suppress(RuntimeError):  # the writer is shut down: the gateway stops
+        try:
             self._writer.submit(write)
+        except RuntimeError:  # the writer is shut down: the gateway stops
+            return False
+        return True
 
     async def handle(
         self, api: Api, conversation: Conversation, model: str, client: str | None, send: Send, receive: Receive
@@ -259,7 +306,7 @@ class Exchange:
                 started_at=started_at,
                 client=self.client,
             )
-            raise GatewayError(503, exc.code, exc.message) from None
+            raise GatewayError(503, exc.code, exc.message, model=self.model, recorded=True) from None
         self.task = asyncio.create_task(
             run_agent(
                 snapshot.config,

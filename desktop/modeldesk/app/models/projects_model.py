@@ -8,6 +8,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt
 
+from modeldesk.core.edits import Change
 from modeldesk.core.errors import ModelDeskError
 from modeldesk.core.resolution_text import INHERITED_FROM, layer_label
 from modeldesk.core.resolver import PLACEHOLDER, Resolver
@@ -17,7 +18,7 @@ from ..colours import problem_colour
 from ..document import Document
 from ..text import counted
 from .named_items_model import NamedItemsModel
-from .rows import RowsTableModel, dim_brush
+from .rows import RowsTableModel, changed_ids, collection_changes, dim_brush, found
 
 
 @dataclass(frozen=True)
@@ -40,8 +41,31 @@ class ProjectsModel(NamedItemsModel[ProjectRow]):
         self.document = document
         self.refresh()
 
-    def refresh(self) -> None:
-        self.update_rows(project_rows(self.document))
+    def refresh(self, change: Change | None = None) -> None:
+        """Re-read the projects: those ``change`` names (and those whose agent count it
+        changed), or all without one or when every project's inherited default may differ."""
+        document = self.document
+        if change is None or change.settings or change.touches("models") or change.touches("providers"):
+            self.update_rows(project_rows(document))
+            return
+        inserted, removed, updated = collection_changes(change, "projects")
+        counts: Counter[str | None] | None = None
+        if change.touches("agents"):
+            # Which project an agent left or joined is not recorded: the counts tell.
+            counts = member_counts(document.config)
+            updated = updated + [row.project.id for row in self._rows if row.members != counts.get(row.project.id, 0)]
+        if not (inserted or removed or updated):
+            return
+        config, resolver = document.config, document.resolver
+        counted_now = counts if counts is not None else member_counts(config)
+
+        def make_row(project_id: object) -> ProjectRow:
+            project = found(config.project(str(project_id)))
+            return project_row(resolver, config, document.policy, project, counted_now)
+
+        self.change_rows(
+            [project.id for project in config.projects], make_row, inserted=inserted, removed=removed, updated=updated
+        )
 
     def row_key(self, row: ProjectRow) -> object:
         return row.project.id
@@ -86,10 +110,27 @@ class ProjectAgentsModel(RowsTableModel[Agent]):
         self.document = document
         self.project_id: str | None = None
 
-    def set_project(self, project_id: str | None) -> None:
+    def set_project(self, project_id: str | None, change: Change | None = None) -> None:
+        """Show ``project_id``'s agents; after ``change`` (the same project still shown)
+        only the agents it concerns become row changes."""
+        same = project_id == self.project_id
         self.project_id = project_id
         agents = [a for a in self.document.config.agents if project_id and a.project == project_id]
-        self.update_rows(agents)
+        if change is None or not same:
+            self.update_rows(agents)
+            return
+        by_id = {agent.id: agent for agent in agents}
+        shown = {agent.id for agent in self._rows}
+        touched = changed_ids(change, "agents")
+        self.change_rows(
+            list(by_id),
+            lambda agent_id: by_id[str(agent_id)],
+            inserted=[i for i in touched if i in by_id and i not in shown],
+            removed=[i for i in touched if i in shown and i not in by_id],
+            updated=[i for i in touched if i in shown and i in by_id],
+        )
+        if any(change.touches(c) for c in ("models", "providers", "projects", "settings")):
+            self.show_again()  # what every agent runs on is worked out when painted
 
     def row_key(self, agent: Agent) -> object:
         return agent.id
@@ -141,13 +182,20 @@ def effective_default(
     return (), ""
 
 
+def member_counts(config: Config) -> Counter[str | None]:
+    """How many agents each project has: one pass over the agents for every project
+    (10,000 agents, 50 projects)."""
+    return Counter(agent.project for agent in config.agents)
+
+
+def project_row(
+    resolver: Resolver, config: Config, policy: Policy | None, project: Project, counts: Counter[str | None]
+) -> ProjectRow:
+    models, source = effective_default(resolver, config, policy, project)
+    return ProjectRow(project, models, source, counts.get(project.id, 0))
+
+
 def project_rows(document: Document) -> list[ProjectRow]:
-    config = document.config
-    # One pass over the agents for every project's count (10,000 agents, 50 projects).
-    counts = Counter(agent.project for agent in config.agents)
-    resolver = document.resolver
-    rows = []
-    for project in config.projects:
-        models, source = effective_default(resolver, config, document.policy, project)
-        rows.append(ProjectRow(project, models, source, counts.get(project.id, 0)))
-    return rows
+    config, resolver = document.config, document.resolver
+    counts = member_counts(config)
+    return [project_row(resolver, config, document.policy, project, counts) for project in config.projects]

@@ -24,10 +24,11 @@ from modeldesk.core.schema import Config, Squad, model_list
 from ..colours import problem_colour
 from ..text import counted
 from .named_items_model import NamedItemsModel
-from .rows import RowsTableModel, dim_brush
+from .rows import RowsTableModel, added_and_gone, changed_ids, collection_changes, dim_brush, found
 
 if TYPE_CHECKING:
     from modeldesk.app.document import Document
+    from modeldesk.core.edits import Change
 
 
 class SquadsModel(NamedItemsModel[Squad]):
@@ -42,9 +43,21 @@ class SquadsModel(NamedItemsModel[Squad]):
         self.document = document
         self.refresh()
 
-    def refresh(self) -> None:
-        """Re-read the squads (in place when the ids are unchanged)."""
-        self.update_rows(self.document.config.squads)
+    def refresh(self, change: Change | None = None) -> None:
+        """Re-read the squads: those ``change`` names, or all (compared by id) without one."""
+        config = self.document.config
+        if change is None or change.whole:
+            self.update_rows(config.squads)
+            return
+        inserted, removed, updated = collection_changes(change, "squads")
+        if inserted or removed or updated:
+            self.change_rows(
+                [squad.id for squad in config.squads],
+                lambda squad_id: found(config.squad(str(squad_id))),
+                inserted=inserted,
+                removed=removed,
+                updated=updated,
+            )
 
     def row_key(self, squad: Squad) -> object:
         return squad.id
@@ -84,25 +97,22 @@ def member_rows(config: Config, resolver: Resolver, squad_id: str | None) -> lis
     squad = config.squad(squad_id) if squad_id else None
     if squad is None:
         return []
-    rows = []
-    for agent_id in squad.agents:
-        agent = config.agent(agent_id)
-        if agent is None:
-            # Dangling references stay visible and flagged, never silently dropped.
-            rows.append(MemberRow(agent_id, agent_id, (), (), "", UNKNOWN_AGENT))
-            continue
-        preferred = tuple(model_list(agent.model))
-        # Disabled or deleted models stay in the list as written, flagged.
-        unusable = tuple((m, why) for m in preferred if (why := resolver.model_problem(m.strip())))
-        try:
-            resolution = resolver.chat(agent_id)
-        except ResolutionError as exc:
-            rows.append(MemberRow(agent_id, agent.name, preferred, (), "", exc.message, unusable))
-            continue
-        rows.append(
-            MemberRow(agent_id, agent.name, preferred, tuple(resolution.models), resolution.source, "", unusable)
-        )
-    return rows
+    return [member_row(config, resolver, agent_id) for agent_id in squad.agents]
+
+
+def member_row(config: Config, resolver: Resolver, agent_id: str) -> MemberRow:
+    agent = config.agent(agent_id)
+    if agent is None:
+        # Dangling references stay visible and flagged, never silently dropped.
+        return MemberRow(agent_id, agent_id, (), (), "", UNKNOWN_AGENT)
+    preferred = tuple(model_list(agent.model))
+    # Disabled or deleted models stay in the list as written, flagged.
+    unusable = tuple((m, why) for m in preferred if (why := resolver.model_problem(m.strip())))
+    try:
+        resolution = resolver.chat(agent_id)
+    except ResolutionError as exc:
+        return MemberRow(agent_id, agent.name, preferred, (), "", exc.message, unusable)
+    return MemberRow(agent_id, agent.name, preferred, tuple(resolution.models), resolution.source, "", unusable)
 
 
 class MembersModel(RowsTableModel[MemberRow]):
@@ -116,12 +126,33 @@ class MembersModel(RowsTableModel[MemberRow]):
         self.document = document
         self.squad_id: str | None = None
 
-    def set_squad(self, squad_id: str | None) -> None:
+    def set_squad(self, squad_id: str | None, change: Change | None = None) -> None:
+        """Show ``squad_id``'s members; after ``change`` (the same squad still shown) only
+        the rows it concerns are read again."""
+        same = squad_id == self.squad_id
         self.squad_id = squad_id
-        self.refresh()
+        self.refresh(change if same else None)
 
-    def refresh(self) -> None:
-        self.update_rows(member_rows(self.document.config, self.document.resolver, self.squad_id))
+    def refresh(self, change: Change | None = None) -> None:
+        """Re-read the members: every row without a ``change`` (or when it may change what
+        any member runs on), else the members it added, removed or edited."""
+        config, resolver = self.document.config, self.document.resolver
+        if change is None or any(change.touches(c) for c in ("models", "providers", "projects", "settings")):
+            self.update_rows(member_rows(config, resolver, self.squad_id))
+            return
+        squad = config.squad(self.squad_id) if self.squad_id else None
+        members = list(squad.agents) if squad is not None else []
+        shown = [row.agent_id for row in self._rows]
+        joined, left = added_and_gone(shown, members) if members != shown else ([], [])
+        self.change_rows(
+            members,
+            lambda agent_id: member_row(config, resolver, str(agent_id)),
+            inserted=joined,
+            removed=left,
+            # An agent added, removed or edited changes its member row (an id the squad
+            # names with no agent behind it is shown flagged).
+            updated=changed_ids(change, "agents"),
+        )
 
     def row_key(self, member: MemberRow) -> object:
         return member.agent_id

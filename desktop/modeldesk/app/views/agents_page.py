@@ -27,7 +27,8 @@ from modeldesk.core.ids import readable_id
 from modeldesk.core.schema import Agent
 
 from ..document import Document
-from ..models.agents_model import EFFECTIVE, NAME, PREFERRED, PROJECT, AgentIdRole, AgentsFilterProxy, AgentsTableModel
+from ..models.agents_filter_model import AgentsFilterModel
+from ..models.agents_model import EFFECTIVE, NAME, PREFERRED, PROJECT, AgentIdRole, AgentsTableModel
 from ..text import counted
 from ..widgets.actions import widget_action
 from ..widgets.table_section import perform_or_warn
@@ -60,8 +61,7 @@ class AgentsPage(QWidget):
         self.model_filter.setMinimumContentsLength(16)
 
         self.model = AgentsTableModel(document, self)
-        self.proxy = AgentsFilterProxy(self)
-        self.proxy.setSourceModel(self.model)
+        self.proxy = AgentsFilterModel(self.model, self)
         self.table = QTableView(self)
         self.table.setObjectName("agents_table")
         self.table.setModel(self.proxy)
@@ -142,9 +142,21 @@ class AgentsPage(QWidget):
         self.model.modelReset.connect(self._restore_selection)
         self._remembered: list[str] = []
         # The count follows every edit that adds or removes agents (an import, an undo),
-        # not only the filter and the selection.
-        for signal in (self.proxy.rowsInserted, self.proxy.rowsRemoved, self.proxy.modelReset):
+        # shown or not, and every agent a change hides or shows, not only the filter and
+        # the selection.
+        for signal in (
+            self.model.rowsInserted,
+            self.model.rowsRemoved,
+            self.model.modelReset,
+            self.proxy.rowsInserted,
+            self.proxy.rowsRemoved,
+        ):
             signal.connect(self._recount)
+        # A filter change is one layout change, which keeps the selection of the rows still
+        # shown but says nothing of those it hid: the side panels follow when it hid some.
+        self._selected_before = 0
+        self.proxy.layoutAboutToBeChanged.connect(self._note_selection)
+        self.proxy.layoutChanged.connect(self._after_layout_change)
         self._selection_changed()
         if self.proxy.rowCount():
             self.select_agent(self.proxy.index(0, 0).data(AgentIdRole))
@@ -185,6 +197,16 @@ class AgentsPage(QWidget):
         self.resolution.set_agent(current)
         self.test_run.set_agent(current)
         self._update_count(len(rows))
+
+    def _note_selection(self, *_: object) -> None:
+        self._selected_before = len(self._selected_rows())
+
+    def _after_layout_change(self, *_: object) -> None:
+        selected = len(self._selected_rows())
+        if selected != self._selected_before:
+            self._selection_changed()
+        else:
+            self._update_count(selected)
 
     def _remember_selection(self) -> None:
         self._remembered = self.selected_ids()

@@ -9,7 +9,10 @@ its window not open yet, as in tests that build a widget alone) it refreshes at 
 :func:`follow_when_shown` is the one way a view follows the document: it names the
 collections it shows (``"agents"``, ``"squads"``, ``"settings"``, …); an edit that touches
 none of them leaves the view alone, and a whole reload always refreshes it.
-:func:`when_shown` is the bare slot, for a signal that is not the document's.
+:func:`follow_changes_when_shown` also hands the view the edit's change record, so its
+tables update just the rows it names. :func:`follow_changes` takes any test of a record
+(a dialog previewing some agents skips edits of the others). :func:`when_shown` is the
+bare slot, for a signal that is not the document's.
 """
 
 from __future__ import annotations
@@ -28,22 +31,29 @@ EVERY_COLLECTION = ("providers", "models", "projects", "agents", "squads", "sett
 
 
 class _ShowWatcher(QObject):
-    def __init__(self, widget: QWidget, refresh: Callable[[], object]) -> None:
+    """Calls ``refresh`` with what changed: the edit's :class:`Change`, or ``None`` (a
+    reload, or edits made while hidden that cannot be told as one record)."""
+
+    def __init__(self, widget: QWidget, refresh: Callable[[Change | None], object]) -> None:
         super().__init__(widget)
         self._widget = widget
         self._refresh = refresh
         self.stale = False
+        self._pending: Change | None = None  # what changed while hidden
         widget.installEventFilter(self)
 
-    def changed(self, *_: object) -> None:
+    def changed(self, change: object = None) -> None:
         widget = getattr(self, "_widget", None)
         if widget is None:
             return
+        record = change if isinstance(change, Change) else None
         if widget.window().isVisible() and not widget.isVisible():
+            self._pending = record if not self.stale else merged(self._pending, record)
             self.stale = True
             return
         self.stale = False
-        self._refresh()
+        self._pending = None
+        self._refresh(record)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         # Qt can still deliver events while Python's garbage collector tears this object
@@ -54,28 +64,55 @@ class _ShowWatcher(QObject):
             and event.type() == QEvent.Type.Show
         ):
             self.stale = False
-            self._refresh()
+            pending, self._pending = self._pending, None
+            self._refresh(pending)
         return False
 
 
+def merged(first: Change | None, then: Change | None) -> Change | None:
+    """One record of two edits made one after the other (``None`` if either is not
+    itemised): an item added by the first and removed by the second is neither."""
+    if first is None or then is None or first.whole or then.whole:
+        return None
+    both = Change()
+    for change in (first, then):
+        for kind in ("removed", "inserted", "updated"):
+            for collection, ids in getattr(change, kind).items():
+                both.note_all(collection, ids, kind)
+        for path in change.settings:
+            both.note_setting(path)
+    return both
+
+
 class _EditFilter(QObject):
-    """Passes on the document's edits that ``concerns`` accepts, and every reload. Owned
+    """Passes on the document's edits that ``concerns`` accepts, and every reload (to a
+    ``slot`` that takes the change, or ``None`` for a reload, when ``with_change``). Owned
     by the follower, so both connections end with it."""
 
-    def __init__(self, owner: QObject, concerns: Callable[[Change], bool], slot: Callable[[], object]) -> None:
+    def __init__(
+        self, owner: QObject, concerns: Callable[[Change], bool], slot: Callable[..., object], with_change: bool
+    ) -> None:
         super().__init__(owner)
         self._concerns = concerns
         self._slot = slot
+        self._with_change = with_change
 
     def edited(self, change: object) -> None:
         concerns = getattr(self, "_concerns", None)
         if concerns is None:  # being torn down (see _ShowWatcher.eventFilter)
             return
-        if not isinstance(change, Change) or change.whole or concerns(change):
-            self._slot()
+        record = change if isinstance(change, Change) else None
+        if record is None or record.whole or concerns(record):
+            self._call(record)
 
     def reloaded(self) -> None:
         if getattr(self, "_concerns", None) is not None:
+            self._call(None)
+
+    def _call(self, change: Change | None) -> None:
+        if self._with_change:
+            self._slot(change)
+        else:
             self._slot()
 
 
@@ -88,7 +125,7 @@ def touching(collections: Iterable[str]) -> Callable[[Change], bool]:
 def when_shown(widget: QWidget, refresh: Callable[[], object]) -> Callable[..., None]:
     """A slot that calls ``refresh`` now if ``widget`` can be seen, else when it is next
     shown (see the module docstring)."""
-    return _ShowWatcher(widget, refresh).changed
+    return _ShowWatcher(widget, lambda _change: refresh()).changed
 
 
 def follow_when_shown(
@@ -97,6 +134,16 @@ def follow_when_shown(
     """Call ``refresh`` after each edit touching ``collections`` and after each reload,
     now if ``widget`` can be seen, else once when it is next shown."""
     follow_edits(widget, document, collections, when_shown(widget, refresh))
+
+
+def follow_changes_when_shown(
+    widget: QWidget, document: Document, collections: Iterable[str], refresh: Callable[[Change | None], object]
+) -> None:
+    """As :func:`follow_when_shown`, handing ``refresh`` what changed, for views that
+    update just the rows an edit concerns: the edit's :class:`Change`, the edits made
+    while hidden as one record, or ``None`` after a reload (read everything again)."""
+    watcher = _ShowWatcher(widget, refresh)
+    _follow(widget, document, touching(collections), watcher.changed, with_change=True)
 
 
 def follow_edits(owner: QWidget, document: Document, collections: Iterable[str], slot: Callable[[], None]) -> None:
@@ -112,6 +159,17 @@ def follow_changes(
     that does not say what it changed always counts) and after each reload. For a view
     that can tell from the ids whether an edit matters to it, such as a dialog previewing
     a plan over some of the agents. The connections end with ``owner``."""
-    watcher = _EditFilter(owner, concerns, slot)
+    _follow(owner, document, concerns, slot, with_change=False)
+
+
+def _follow(
+    owner: QObject,
+    document: Document,
+    concerns: Callable[[Change], bool],
+    slot: Callable[..., object],
+    *,
+    with_change: bool,
+) -> None:
+    watcher = _EditFilter(owner, concerns, slot, with_change)
     document.reloaded.connect(watcher.reloaded)
     document.edited.connect(watcher.edited)

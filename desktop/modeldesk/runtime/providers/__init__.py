@@ -7,17 +7,9 @@ import httpx
 from modeldesk.core.schema import Provider
 
 from .anthropic import AnthropicProvider
-from .base import (
-    ChatProvider,
-    ChatRequest,
-    Chunk,
-    Finished,
-    Progress,
-    RemoteModel,
-    TextChunk,
-    ToolCallChunk,
-    new_client,
-)
+from .chat_provider import ChatProvider
+from .chat_types import ChatRequest, Chunk, Finished, Progress, RemoteModel, TextChunk, ToolCallChunk
+from .http_client import new_client
 from .openai import OpenAIProvider
 from .simulated import SimulatedProvider
 

@@ -10,20 +10,10 @@ from typing import Any
 import httpx
 
 from ..conversation import provider_body, stop_from_anthropic
-from .base import (
-    USER_AGENT,
-    ChatProvider,
-    ChatRequest,
-    Chunk,
-    Finished,
-    Progress,
-    RemoteModel,
-    TextChunk,
-    ToolCallChunk,
-    classify_stream_error,
-    iter_sse,
-    parse_json_event,
-)
+from .chat_provider import ChatProvider
+from .chat_types import ChatRequest, Chunk, Finished, Progress, RemoteModel, TextChunk, ToolCallChunk
+from .http_client import USER_AGENT
+from .sse_reader import iter_sse, parse_json_event
 
 API_VERSION = "2023-06-01"
 # The Messages API requires max_tokens; this is used when the caller gives none.
@@ -86,8 +76,7 @@ class AnthropicProvider(ChatProvider):
             data = parse_json_event(event.data, self)
             kind = data.get("type") or event.event
             if kind == "error":
-                error_class, status, message = classify_stream_error(data)
-                raise self.error(error_class, message, status=status)
+                raise self.error_in_body(data)
             if kind == "message_start":
                 started = data.get("message")
                 _add_usage(usage, started.get("usage") if isinstance(started, dict) else None)
@@ -147,8 +136,7 @@ class AnthropicProvider(ChatProvider):
 
     def parse_completion(self, data: Any) -> tuple[str, dict[str, int] | None]:
         if isinstance(data, dict) and data.get("type") == "error":
-            error_class, status, message = classify_stream_error(data)
-            raise self.error(error_class, message, status=status)
+            raise self.error_in_body(data)
         content = data.get("content") if isinstance(data, dict) else None
         if not isinstance(content, list):
             raise self.error("malformed_response", "message has no 'content' list")

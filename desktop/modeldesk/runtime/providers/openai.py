@@ -9,20 +9,10 @@ from typing import Any
 import httpx
 
 from ..conversation import provider_body, stop_from_openai
-from .base import (
-    USER_AGENT,
-    ChatProvider,
-    ChatRequest,
-    Chunk,
-    Finished,
-    Progress,
-    RemoteModel,
-    TextChunk,
-    ToolCallChunk,
-    classify_stream_error,
-    iter_sse,
-    parse_json_event,
-)
+from .chat_provider import ChatProvider
+from .chat_types import ChatRequest, Chunk, Finished, Progress, RemoteModel, TextChunk, ToolCallChunk
+from .http_client import USER_AGENT
+from .sse_reader import iter_sse, parse_json_event
 
 # A result the model refused to give (not an error: the request itself was accepted).
 REFUSED = "the provider's content filter stopped the answer (finish_reason content_filter)"
@@ -79,8 +69,7 @@ class OpenAIProvider(ChatProvider):
                 return
             data = parse_json_event(event.data, self)
             if "error" in data:
-                error_class, status, message = classify_stream_error(data)
-                raise self.error(error_class, message, status=status)
+                raise self.error_in_body(data)
             usage = _usage(data.get("usage")) or usage
             choices = data.get("choices")
             if not isinstance(choices, list):
@@ -159,8 +148,7 @@ class OpenAIProvider(ChatProvider):
 
     def parse_completion(self, data: Any) -> tuple[str, dict[str, int] | None]:
         if isinstance(data, dict) and "error" in data:
-            error_class, status, message = classify_stream_error(data)
-            raise self.error(error_class, message, status=status)
+            raise self.error_in_body(data)
         try:
             choice = data["choices"][0]
             content = choice["message"].get("content") or ""

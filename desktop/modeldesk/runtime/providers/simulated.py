@@ -8,7 +8,7 @@ timeouts and faults all take the same path as for a real server. ``base_url`` is
 from __future__ import annotations
 
 from ..simulate import SIMULATED_HOST
-from .base import RemoteModel
+from .chat_types import RemoteModel
 from .openai import OpenAIProvider
 
 
