@@ -3,7 +3,9 @@
 
     python bench/gui_probe.py MODE CONFIG_PATH [ROUNDS]
 
-Modes: ``start-app`` / ``start-bare`` (cold start to the first window, peak RSS),
+Modes: ``start-app`` / ``start-bare`` (cold start to the first window painted and peak
+RSS then, printed on a ``SHOWN`` line as soon as it is painted; then the agents table
+painted with the loaded agents),
 ``edits`` (GUI-thread block per edit vs the idle heartbeat), ``stream`` (longest stall while
 2,000 tokens stream into the test run panel vs the idle heartbeat), ``filter`` (per
 keystroke in the agents filter vs a stock QSortFilterProxyModel), ``bulk`` (bulk change
@@ -78,39 +80,81 @@ def profiled(action: Callable[[], object]) -> Callable[[], object]:
 # --- start-up -------------------------------------------------------------------------
 
 
+def on_first_paint(app: Any, test: Callable[[Any], bool], then: Callable[[Any], None]) -> None:
+    """Call ``then(widget)`` once the first widget passing ``test`` has been painted: on
+    the first turn of the event loop after its first paint event (so the whole frame that
+    paint belongs to is done)."""
+    from PySide6.QtCore import QEvent, QObject, QTimer
+
+    class Watch(QObject):
+        def eventFilter(self, watched: Any, event: Any) -> bool:
+            if event.type() == QEvent.Type.Paint and test(watched):
+                app.removeEventFilter(self)
+                QTimer.singleShot(0, lambda: then(watched))
+            return False
+
+    watch = Watch(app)
+    app.installEventFilter(watch)
+
+
+def is_main_window(widget: Any) -> bool:
+    from PySide6.QtWidgets import QMainWindow
+
+    return isinstance(widget, QMainWindow) and widget.isVisible()
+
+
+def shown_line(window: Any) -> None:
+    """The first figure: process start to the window shown and painted, and peak RSS."""
+    print("SHOWN " + json.dumps({"seconds": time.perf_counter() - START, "rss_mib": peak_rss_mib()}), flush=True)
+
+
 def start_bare() -> None:
-    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication, QMainWindow
 
     app = QApplication(sys.argv[:1])
     window = QMainWindow()
     window.setWindowTitle("bare")
     window.resize(1200, 800)
-    window.show()
 
-    def shown() -> None:
-        emit({"seconds": time.perf_counter() - START, "rss_mib": peak_rss_mib()})
+    def painted(window: Any) -> None:
+        shown_line(window)
+        # A bare window has nothing more to fill: its second figure is its first.
+        emit({"seconds": time.perf_counter() - START, "rss_mib": peak_rss_mib(), "windows": 1})
         app.quit()
 
-    QTimer.singleShot(0, shown)
+    on_first_paint(app, is_main_window, painted)
+    window.show()
     app.exec()
 
 
 def start_app(config_path: str) -> None:
-    # run_app as the user starts it; the first turn of its event loop reports and quits.
-    from PySide6.QtCore import QTimer
+    """``run_app`` as the user starts it. SHOWN when the main window has painted its first
+    frame; RESULT when its agents table has painted the loaded agents, then quit."""
     from PySide6.QtWidgets import QApplication
 
     app = QApplication(sys.argv[:1])
 
-    def shown() -> None:
+    def filled(window: Any) -> None:
         if PROFILE is not None:
             PROFILE.disable()
-        visible = [w for w in app.topLevelWidgets() if w.isVisible() and w.isWindow()]
-        emit({"seconds": time.perf_counter() - START, "rss_mib": peak_rss_mib(), "windows": len(visible)})
+        rows = window.agents_page.proxy.rowCount()
+        emit({"seconds": time.perf_counter() - START, "rss_mib": peak_rss_mib(), "agents_shown": rows})
         app.quit()
 
-    QTimer.singleShot(0, shown)
+    def painted(window: Any) -> None:
+        shown_line(window)
+
+        def loaded() -> None:
+            viewport = window.agents_page.table.viewport()
+            on_first_paint(app, lambda widget: widget is viewport, lambda _viewport: filled(window))
+            viewport.update()
+
+        if window.is_loaded:
+            loaded()
+        else:
+            window.loaded.connect(loaded)
+
+    on_first_paint(app, is_main_window, painted)
     if PROFILE is not None:
         PROFILE.enable()
     from modeldesk.app.application import run_app
@@ -214,21 +258,32 @@ def stream(config_path: str, rounds: int) -> None:
         opened = Opened(str(local))
         loop = qasync.QEventLoop(opened.app)
         asyncio.set_event_loop(loop)
-        panel = opened.window.agents_page.test_run
+        page = opened.window.agents_page
+        panel = page.test_run
         agent_id = "agent1"
-        opened.window.agents_page.select_agent(agent_id)
+        page.select_agent(agent_id)
         panel.set_agent(agent_id)
+        # As a user runs it: on the Test run tab, the answer streaming into view (a hidden
+        # answer box is never laid out at its width, nor painted).
+        page.tabs.setCurrentWidget(panel)
+        opened.settle(0.3)
         panel.prompt_edit.setPlainText("Write a long answer")
         panel.stream_check.setChecked(True)
         beat = Heartbeat()
+        # The GUI thread's own CPU time at each tick: how much of the longest gap was the
+        # app's work, and how much the thread waited (for a CPU, for the interpreter).
+        cpu: list[float] = []
+        beat.timer.timeout.connect(lambda: cpu.append(time.thread_time()))
         idle: list[float] = []
         stalls: list[float] = []
+        own_work: list[float] = []
         durations: list[float] = []
 
         async def measure() -> None:
             for _ in range(rounds):
                 idle.append(await idle_window(beat, 1.0))
                 beat.ticks = [time.perf_counter()]
+                cpu[:] = [time.thread_time()]
                 beat.timer.start()
                 started = time.perf_counter()
                 if PROFILE is not None:
@@ -243,12 +298,24 @@ def stream(config_path: str, rounds: int) -> None:
                 beat.timer.stop()
                 durations.append(time.perf_counter() - started)
                 beat.ticks.append(time.perf_counter())
-                stalls.append(max(b - a for a, b in zip(beat.ticks, beat.ticks[1:], strict=False)))
+                cpu.append(time.thread_time())
+                gaps = [b - a for a, b in zip(beat.ticks, beat.ticks[1:], strict=False)]
+                longest = gaps.index(max(gaps))
+                stalls.append(gaps[longest])
+                own_work.append(cpu[longest + 1] - cpu[longest])
 
         with loop:
             loop.run_until_complete(measure())
         text = panel.answer_edit.toPlainText()
-        emit({"baseline": idle, "ours": stalls, "durations": durations, "chars": len(text)})
+        emit(
+            {
+                "baseline": idle,
+                "ours": stalls,
+                "cpu_in_longest_gap": own_work,
+                "durations": durations,
+                "chars": len(text),
+            }
+        )
 
 
 async def idle_window(beat: Heartbeat, seconds: float) -> float:

@@ -377,10 +377,11 @@ def shoot_first_hour(app: Any, workdir: Path, shoot: Callable[[str, Any], None])
     from modeldesk.app.document import Document
     from modeldesk.app.event_loop import install_asyncgen_hooks
     from modeldesk.app.main_window import MainWindow
-    from modeldesk.app.views.app_menus import AboutDialog, choose_theme
+    from modeldesk.app.views.app_menus import choose_theme
     from modeldesk.app.views.dialogs.detect_dialog import DetectDialog
     from modeldesk.app.views.dialogs.fetch_models_dialog import FetchModelsDialog
     from modeldesk.app.views.dialogs.provider_dialog import ProviderDialog
+    from modeldesk.app.views.help_dialogs import AboutDialog
     from modeldesk.core.model_import import models_to_import
     from modeldesk.core.presets import preset
     from modeldesk.core.samples import sample_config

@@ -75,17 +75,36 @@ def launch_serve(args: argparse.Namespace) -> int:
     return run_serve(args)
 
 
+def opens_the_app(argv: Sequence[str]) -> tuple[bool, str | None]:
+    """Whether ``argv`` only opens the app (nothing, or ``--config PATH``), and the path.
+    The app then starts without the command line's parser, which, given no command,
+    loads every command's module to list them. Anything else (``--help``, a command, an
+    abbreviated option) goes to the parser."""
+    words = list(argv)
+    if not words:
+        return True, None
+    if len(words) == 1 and words[0].startswith("--config="):
+        return True, words[0].removeprefix("--config=")
+    if len(words) == 2 and words[0] == "--config" and not words[1].startswith("-"):
+        return True, words[1]
+    return False, None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:
+        words = sys.argv[1:] if argv is None else argv
+        app_only, config = opens_the_app(words)
+        if app_only:
+            return launch_app(config)  # the app sets up its log file itself, off its first frame
         with InterruptAfterLoading():
             from modeldesk.cli.main import parse_args, run_command
 
-            args = parse_args(sys.argv[1:] if argv is None else argv)
+            args = parse_args(words)
+        if args.command is None:
+            return launch_app(args.config)
         from modeldesk.logs import setup_logging
 
         setup_logging()  # run attempts and errors go to the log file (see modeldesk.logs)
-        if args.command is None:
-            return launch_app(args.config)
         if args.command == "serve":
             return launch_serve(args)
         return run_command(args)

@@ -132,3 +132,89 @@ def test_run_app_starts_and_quits(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "windows: ['config.json — ModelDesk']" in result.stdout
     assert "Traceback" not in result.stderr
+
+
+# run_app on a config in a fresh interpreter (what is imported when is the point), with
+# the first paint of the main window and its `loaded` signal reported as lines.
+FIRST_FRAME = """
+import sys
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox
+
+app = QApplication(sys.argv[:1])
+action = sys.argv[2]
+
+def report_messages(box):
+    print("message:", box.text(), flush=True)
+    return QMessageBox.StandardButton.Close.value
+
+QMessageBox.exec = report_messages
+
+class FirstPaint(QObject):
+    def eventFilter(self, watched, event):
+        if event.type() == QEvent.Type.Paint and isinstance(watched, QMainWindow):
+            app.removeEventFilter(self)
+            print("painted with pydantic:", "pydantic" in sys.modules, flush=True)
+            print("status:", watched.save_label.text(), flush=True)
+            print("editing:", watched.new_agent_action.isEnabled(), flush=True)
+            if action == "close":
+                QTimer.singleShot(0, watched.close)
+            else:
+                watched.loaded.connect(lambda: loaded(watched))
+        return False
+
+def loaded(window):
+    print("loaded:", window.agents_page.proxy.rowCount(), "agents;", window.save_label.text(), flush=True)
+    print("editing:", window.new_agent_action.isEnabled(), flush=True)
+    QTimer.singleShot(0, app.quit)
+
+watch = FirstPaint()
+app.installEventFilter(watch)
+from modeldesk.app.application import run_app
+print("exit:", run_app(sys.argv[1]), flush=True)
+"""
+
+
+def run_first_frame(config: Path, action: str) -> list[str]:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "MODELDESK_HISTORY": str(config.with_name("h.sqlite3"))}
+    done = subprocess.run(
+        [sys.executable, "-c", FIRST_FRAME, str(config), action], capture_output=True, text=True, timeout=120, env=env
+    )
+    assert "Traceback" not in done.stderr, done.stderr[-3000:]
+    return done.stdout.strip().splitlines()
+
+
+def test_the_window_paints_before_the_config_is_read_then_fills(tmp_path: Path) -> None:
+    from modeldesk.core.samples import sample_config
+
+    config = tmp_path / "config.json"
+    ConfigStore(config).save(sample_config())
+    assert run_first_frame(config, "wait") == [
+        "painted with pydantic: False",
+        "status: Opening config.json…",
+        "editing: False",
+        f"loaded: {len(sample_config().agents)} agents; Saved",
+        "editing: True",
+        "exit: 0",
+    ]
+
+
+def test_closing_the_window_while_the_file_is_read_quits_without_a_message(tmp_path: Path) -> None:
+    from modeldesk.core.samples import sample_config
+
+    config = tmp_path / "config.json"
+    ConfigStore(config).save(sample_config())
+    lines = run_first_frame(config, "close")
+    assert lines[-1] == "exit: 0"
+    assert not [line for line in lines if line.startswith(("message:", "loaded:"))]
+
+
+def test_a_broken_file_is_named_over_the_first_frame_and_the_app_quits(tmp_path: Path) -> None:
+    config = tmp_path / "config.json"
+    content = '{"schema_version": 1, "agents": ['
+    config.write_text(content)
+    lines = run_first_frame(config, "wait")
+    assert lines[0] == "painted with pydantic: False"
+    assert "message: ModelDesk cannot open its config file" in lines
+    assert lines[-1] == "exit: 1"
+    assert config.read_text() == content

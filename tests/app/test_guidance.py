@@ -12,8 +12,8 @@ from PySide6.QtWidgets import QApplication, QDialog
 from modeldesk import __version__
 from modeldesk.app.document import Document
 from modeldesk.app.main_window import MainWindow
-from modeldesk.app.views.app_menus import AboutDialog, DocumentationDialog, ShortcutsDialog, shortcut_rows
 from modeldesk.app.views.dialogs.provider_dialog import ProviderDialog
+from modeldesk.app.views.help_dialogs import AboutDialog, DocumentationDialog, ShortcutsDialog, shortcut_rows
 from modeldesk.app.views.settings.settings_page import SettingsPage
 from modeldesk.core.edits import PutItem
 from modeldesk.core.schema import Config, Provider

@@ -190,3 +190,40 @@ def test_closing_the_window_cancels_a_provider_check_still_waiting(
     assert task.cancelled()
     assert finished == []  # it never reported, nor touched the table, after the close
     assert providers.model.status["lab"] == "Checking…"
+
+
+def test_the_first_frame_has_no_document_and_editing_waits_for_it(qtbot: Any, store: Any, config_file: Path) -> None:
+    """``MainWindow(path=...)`` is the window before its config is read: menus, tabs and a
+    status line saying which file is being opened, with nothing that edits enabled; a tab
+    chosen meanwhile is built once ``set_document`` gives it the document."""
+    window = show_active(qtbot, MainWindow(path=config_file))
+    assert not window.is_loaded
+    assert window.windowTitle() == "config.json — ModelDesk"
+    assert window.save_label.text() == "Opening config.json…"
+    assert [window.pages.tabText(i).replace("&", "") for i in range(window.pages.count())][:2] == ["Agents", "Squads"]
+    menus = [action.text().replace("&", "") for action in window.menuBar().actions()]
+    assert menus == ["File", "Edit", "Go", "View", "Help"]
+    for action in (window.reload_action, window.import_action, window.export_action, window.undo_action):
+        assert not action.isEnabled()
+    assert not window.new_agent_action.isEnabled() and not window.find_action.isEnabled()
+    window.pages.setCurrentIndex(4)  # Settings, before the document is there: not built yet
+    assert not window.is_built("settings")
+    with pytest.raises(RuntimeError):
+        window.page("settings")
+
+    document = Document(store)
+    loaded: list[bool] = []
+    window.loaded.connect(lambda: loaded.append(True))
+    window.set_document(document)
+    assert loaded == [True] and window.is_loaded
+    assert window.save_label.text() == "Saved"
+    assert window.agents_page.proxy.rowCount() == len(document.config.agents)
+    assert window.pages.currentWidget() is window.settings_page  # the tab chosen meanwhile
+    assert window.new_agent_action.isEnabled() and window.import_action.isEnabled()
+    window.pages.setCurrentWidget(window.agents_page)
+    document.perform(SetAgentModels("helper", ("o3-mini",)))
+    assert window.undo_action.isEnabled()
+    window.undo_action.trigger()
+    assert document.config.agent("helper").model is None
+    window.close()
+    document.shutdown()

@@ -234,7 +234,7 @@ def test_help_shows_the_users_guide_with_working_links_and_back(qtbot: Any) -> N
 
     from PySide6.QtCore import Qt, QUrl
 
-    from modeldesk.app.views.app_menus import DocumentationDialog, guide_page
+    from modeldesk.app.views.help_dialogs import DocumentationDialog, guide_page
 
     dialog = show_active(qtbot, DocumentationDialog())
     browser = dialog.browser
@@ -268,7 +268,7 @@ def test_the_keyboard_finds_and_adds_agents_from_anywhere(qtbot: Any, qasync_loo
     from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QApplication, QInputDialog
 
-    from modeldesk.app.views.app_menus import shortcut_rows
+    from modeldesk.app.views.help_dialogs import shortcut_rows
     from tests.app.helpers import answer_modal
 
     window = show_active(qtbot, MainWindow(document))

@@ -99,7 +99,7 @@ def test_icon_comes_from_the_installed_package(installed: Path, tmp_path: Path) 
 
 def test_the_users_guide_comes_with_the_installed_package(installed: Path, tmp_path: Path) -> None:
     probe = (
-        "from modeldesk.app.views.app_menus import guide_page\n"
+        "from modeldesk.app.views.help_dialogs import guide_page\n"
         "import re\n"
         "index = guide_page('index.md')\n"
         "pages = re.findall(r'\\]\\(([^)]+\\.md)\\)', index)\n"

@@ -4,35 +4,32 @@ that picks up changes other programs make to the file.
 
 When the file on disk becomes unreadable (broken by hand, or written by a newer
 ModelDesk), editing pauses: a banner above the pages says what is wrong and where, the
-pages turn read-only, and Reload / Open folder let the user fix it and carry on."""
+pages turn read-only, and Reload / Open folder let the user fix it and carry on.
+
+The window can open before its config is read: ``MainWindow(path=...)`` is the window's
+first frame (menus, tabs, a status line saying the file is being opened), which needs
+neither pydantic nor the config; :meth:`MainWindow.set_document` then builds the pages
+and enables editing. ``MainWindow(document)`` does both at once. So this module imports
+only what that first frame shows; the rest loads with the document (see
+:func:`import_document_modules`)."""
 
 from __future__ import annotations
 
+from importlib import import_module
+from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
-from PySide6.QtCore import QByteArray, QFileSystemWatcher, QSettings, QSignalBlocker, Qt, QTimer, QUrl
-from PySide6.QtGui import QAction, QCloseEvent, QColor, QDesktopServices, QKeySequence
-from PySide6.QtWidgets import (
-    QFrame,
-    QHBoxLayout,
-    QLabel,
-    QMainWindow,
-    QPushButton,
-    QTabWidget,
-    QVBoxLayout,
-    QWidget,
-)
-from shiboken6 import isValid as shiboken_is_valid
+from PySide6.QtCore import QByteArray, QFileSystemWatcher, QSettings, QSignalBlocker, QTimer, QUrl, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
+from PySide6.QtWidgets import QFrame, QLabel, QMainWindow, QTabWidget, QVBoxLayout, QWidget
 
-from .document import Document
-from .services.history_records import history_recorder
-from .views.agents_page import AgentsPage
 from .views.app_menus import add_app_menus
-from .views.dialogs.import_dialog import open_export, open_import
-from .views.history_page import HistoryPage
 
 if TYPE_CHECKING:  # each page's module loads when the page is first shown (the window comes up sooner)
+    from .document import Document
+    from .views.agents_page import AgentsPage
     from .views.health_page import HealthPage
+    from .views.history_page import HistoryPage
     from .views.projects_page import ProjectsPage
     from .views.serve_page import ServePage
     from .views.settings.settings_page import SettingsPage
@@ -55,56 +52,109 @@ EDITING_PAGES = ("agents", "squads", "projects", "settings")
 WATCH_DEBOUNCE_MS = 150
 # A safety net for file systems where change notifications are unreliable (network mounts).
 POLL_INTERVAL_MS = 3000
+POLL_INTERVAL_MS = 3000
+
+# What the window's first frame says until the config is read.
+OPENING = "Opening {name}…"
+
+
+def import_document_modules() -> None:
+    """Load what :meth:`MainWindow.set_document` builds (the document, the Agents page
+    with its editor, resolution preview and test run, the run history's recorder). Safe
+    from any thread (imports only, no Qt object): the app does it beside reading the
+    config, off the GUI thread, while the first frame is up."""
+    for name in ("document", "views.agents_page", "services.history_records", "views.dialogs.import_dialog"):
+        import_module(f"{__package__}.{name}")
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, document: Document, parent: QWidget | None = None) -> None:
+    # The document is in place and the Agents page filled (set_document has run).
+    loaded = Signal()
+
+    document: Document
+    agents_page: AgentsPage
+
+    def __init__(
+        self, document: Document | None = None, parent: QWidget | None = None, *, path: Path | None = None
+    ) -> None:
+        """The window on ``document``; or, with ``path`` instead, the window's first frame
+        for that file, editing off until :meth:`set_document` gives it the document."""
         super().__init__(parent)
-        self.document = document
+        config_path = document.store.path if document is not None else path
+        if config_path is None:
+            raise ValueError("MainWindow needs a document or the path of the file it will open")
+        self.config_path = config_path
+        self._loaded = False
         # The file being edited, then the app: two windows on two files are told apart.
-        self.setWindowTitle(f"{document.store.path.name} — ModelDesk")
-        self.setWindowFilePath(str(document.store.path))
+        self.setWindowTitle(f"{config_path.name} — ModelDesk")
+        self.setWindowFilePath(str(config_path))
         self.resize(1280, 820)  # the app then restores the size it had last time
 
         self.pages = QTabWidget(self)
         self.pages.setDocumentMode(True)
-        # The Agents page is what the window opens on; the others are built the first
-        # time they are shown (or asked for), which keeps start-up and every edit at
-        # 10,000 agents free of pages nobody has looked at yet.
-        self.agents_page = AgentsPage(document, self)
+        # Every page starts as a placeholder; the Agents page, which the window opens on,
+        # is built with the document, and the others the first time they are shown (or
+        # asked for), which keeps start-up and every edit at 10,000 agents free of pages
+        # nobody has looked at yet.
         self._built: dict[str, QWidget] = {}
         self._placeholders: dict[str, QWidget] = {}
         for key, label in PAGES:
-            if key == "agents":
-                self._built[key] = self.agents_page
-                self.pages.addTab(self.agents_page, label)
-            else:
-                placeholder = QWidget(self)
-                placeholder.setObjectName(f"{key}_placeholder")
-                self._placeholders[key] = placeholder
-                self.pages.addTab(placeholder, label)
+            placeholder = QWidget(self)
+            placeholder.setObjectName(f"{key}_placeholder")
+            self._placeholders[key] = placeholder
+            self.pages.addTab(placeholder, label)
+        self.opening_label = QLabel(OPENING.format(name=config_path.name), self._placeholders["agents"])
+        QVBoxLayout(self._placeholders["agents"]).addWidget(self.opening_label)
         self.pages.currentChanged.connect(self._build_shown_page)
-        self.banner = PausedBanner(self)
-        self.banner.reload_button.clicked.connect(self.document.reload)
-        self.banner.folder_button.clicked.connect(self.open_config_folder)
         central = QWidget(self)
-        central_layout = QVBoxLayout(central)
-        central_layout.setContentsMargins(0, 0, 0, 0)
-        central_layout.setSpacing(0)
-        central_layout.addWidget(self.banner)
-        central_layout.addWidget(self.pages, 1)
+        self._central_layout = QVBoxLayout(central)
+        self._central_layout.setContentsMargins(0, 0, 0, 0)
+        self._central_layout.setSpacing(0)
+        self._central_layout.addWidget(self.pages, 1)
         self.setCentralWidget(central)
 
         self._build_menus()
-        self.app_menus = add_app_menus(self, document.store.path)  # View (theme) and Help
-        self.path_label = QLabel(str(document.store.path), self)
-        self.path_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.app_menus = add_app_menus(self, config_path)  # View (theme) and Help
+        self.path_label = QLabel(str(config_path), self)
         self.path_label.setToolTip("The config file this window edits")
-        self.save_label = QLabel(document.save_state, self)
+        self.save_label = QLabel(OPENING.format(name=config_path.name), self)
         self.save_label.setObjectName("save_state")
         self.statusBar().addWidget(self.path_label, 1)
         self.statusBar().addPermanentWidget(self.save_label)
+        self._enable_editing(False)
+        if document is not None:
+            self.set_document(document)
 
+    @property
+    def is_loaded(self) -> bool:
+        """Whether the window has its document (``set_document`` has run)."""
+        return self._loaded
+
+    def set_document(self, document: Document) -> None:
+        """Build the pages on ``document`` and turn editing on (once per window)."""
+        if self._loaded:
+            raise RuntimeError("the window already has its document")
+        from PySide6.QtCore import Qt
+
+        from .services.history_records import history_recorder
+        from .views.agents_page import AgentsPage
+
+        self.document = document
+        self.agents_page = AgentsPage(document, self)
+        self._swap_in("agents", self.agents_page)
+        self._loaded = True
+        self.path_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.banner = PausedBanner(self)
+        self.banner.reload_button.clicked.connect(self.document.reload)
+        self.banner.folder_button.clicked.connect(self.open_config_folder)
+        self._central_layout.insertWidget(0, self.banner)
+        self.reload_action.triggered.connect(self.document.reload)
+        stack = document.undo_stack
+        self.undo_action.triggered.connect(stack.undo)
+        self.redo_action.triggered.connect(stack.redo)
+        for signal in (stack.canUndoChanged, stack.canRedoChanged, stack.undoTextChanged, stack.redoTextChanged):
+            signal.connect(self._update_undo_actions)
+        self.save_label.setText(document.save_state)
         document.save_state_changed.connect(self.save_label.setText)
         document.open_settings_requested.connect(self.open_settings)
         document.notice.connect(lambda text: self.statusBar().showMessage(text, 15000))
@@ -112,9 +162,14 @@ class MainWindow(QMainWindow):
         self.agents_page.editor.open_project_requested.connect(self.open_project)
         history_recorder().failed.connect(self.show_history_problem)
         self._watch_file()
+        self._enable_editing(True)
         self._show_paused(document.paused)
+        # A page the user went to while the file was being read is built now.
+        self._build_shown_page(self.pages.currentIndex())
         # The keyboard starts in the agents list (given the focus when the window shows).
-        self.agents_page.table.setFocus()
+        if self.pages.currentWidget() is self.agents_page:
+            self.agents_page.table.setFocus()
+        self.loaded.emit()
 
     # --- pages, built on first show --------------------------------------------------
 
@@ -128,7 +183,7 @@ class MainWindow(QMainWindow):
 
     @property
     def history_page(self) -> HistoryPage:
-        return cast(HistoryPage, self.page("history"))
+        return cast("HistoryPage", self.page("history"))
 
     @property
     def settings_page(self) -> SettingsPage:
@@ -150,21 +205,26 @@ class MainWindow(QMainWindow):
         built = self._built.get(key)
         if built is not None:
             return built
-        placeholder = self._placeholders.pop(key)
+        if not self._loaded:
+            raise RuntimeError(f"the {key} page is built once the window has its document")
         page = self._make_page(key)
+        self._swap_in(key, page)
+        if key in EDITING_PAGES:
+            page.setEnabled(not self.document.paused)  # agents is built first, never here
+        return page
+
+    def _swap_in(self, key: str, page: QWidget) -> None:
+        """Put ``page`` in its tab instead of the placeholder, quietly: the tab shown does
+        not change."""
+        placeholder = self._placeholders.pop(key)
         self._built[key] = page
         index = self.pages.indexOf(placeholder)
         current = self.pages.currentIndex()
-        # Swap the placeholder for the page in the same tab, quietly: the tab shown does
-        # not change.
         with QSignalBlocker(self.pages):
             self.pages.removeTab(index)
             self.pages.insertTab(index, page, dict(PAGES)[key])
             self.pages.setCurrentIndex(current)
         placeholder.deleteLater()
-        if key in EDITING_PAGES:
-            page.setEnabled(not self.document.paused)  # agents is built first, never here
-        return page
 
     def _make_page(self, key: str) -> QWidget:
         if key == "squads":
@@ -178,6 +238,8 @@ class MainWindow(QMainWindow):
             projects.open_agent_requested.connect(self.open_agent)
             return projects
         if key == "history":
+            from .views.history_page import HistoryPage
+
             return HistoryPage(self.document, self)
         if key == "settings":
             from .views.settings.settings_page import SettingsPage
@@ -194,6 +256,8 @@ class MainWindow(QMainWindow):
         raise KeyError(key)
 
     def _build_shown_page(self, index: int) -> None:
+        if not self._loaded:
+            return  # set_document builds the page shown then
         shown = self.pages.widget(index)
         for key, placeholder in list(self._placeholders.items()):
             if placeholder is shown:
@@ -205,15 +269,14 @@ class MainWindow(QMainWindow):
     # --- menus ------------------------------------------------------------------------
 
     def _build_menus(self) -> None:
-        stack = self.document.undo_stack
+        # The actions that need the document are connected to it by set_document.
         file_menu = self.menuBar().addMenu("&File")
         self.reload_action = QAction("&Reload from disk", self)
         self.reload_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Refresh))
-        self.reload_action.triggered.connect(self.document.reload)
         file_menu.addAction(self.reload_action)
         file_menu.addSeparator()
         self.import_action = QAction("&Import…", self)
-        self.import_action.triggered.connect(lambda: open_import(self, self.document))
+        self.import_action.triggered.connect(self.import_config)
         self.export_action = QAction("&Export…", self)
         self.export_action.triggered.connect(self.export_config)
         file_menu.addAction(self.import_action)
@@ -230,13 +293,8 @@ class MainWindow(QMainWindow):
         # whenever the stack changes, and undo must stay off while editing is paused.
         self.undo_action = QAction("&Undo", self)
         self.undo_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Undo))
-        self.undo_action.triggered.connect(stack.undo)
         self.redo_action = QAction("&Redo", self)
         self.redo_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Redo))
-        self.redo_action.triggered.connect(stack.redo)
-        for signal in (stack.canUndoChanged, stack.canRedoChanged, stack.undoTextChanged, stack.redoTextChanged):
-            signal.connect(self._update_undo_actions)
-        self._update_undo_actions()
         edit_menu.addAction(self.undo_action)
         edit_menu.addAction(self.redo_action)
         edit_menu.addSeparator()
@@ -257,6 +315,15 @@ class MainWindow(QMainWindow):
             action.triggered.connect(lambda _checked=False, i=index: self.pages.setCurrentIndex(i))
             go_menu.addAction(action)
 
+    def _enable_editing(self, enabled: bool) -> None:
+        """Until the document is in place, only what needs none of it: Quit, the pages'
+        tabs, View and Help."""
+        for action in (self.reload_action, self.import_action, self.export_action, self.find_action):
+            action.setEnabled(enabled)
+        if not enabled:
+            for action in (self.undo_action, self.redo_action, self.new_agent_action):
+                action.setEnabled(False)
+
     # --- a broken file pauses editing --------------------------------------------------
 
     def _show_paused(self, problem: str) -> None:
@@ -273,6 +340,8 @@ class MainWindow(QMainWindow):
         self._update_undo_actions()
 
     def _update_undo_actions(self, *_: object) -> None:
+        from shiboken6 import isValid as shiboken_is_valid
+
         stack = self.document.undo_stack
         if not shiboken_is_valid(stack):
             return  # the document is being torn down
@@ -297,7 +366,14 @@ class MainWindow(QMainWindow):
         self.pages.setCurrentWidget(self.projects_page)
         self.projects_page.show_project(project_id)
 
+    def import_config(self) -> None:
+        from .views.dialogs.import_dialog import open_import
+
+        open_import(self, self.document)
+
     def export_config(self) -> None:
+        from .views.dialogs.import_dialog import open_export
+
         dialog = open_export(self, self.document)
         dialog.accepted.connect(lambda: self.statusBar().showMessage(dialog.done_message(), 15000))
 
@@ -355,6 +431,10 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         # Edits are saved as they are made; only text still being typed needs a commit,
         # which focus leaving the field does.
+        QSettings().setValue(GEOMETRY_KEY, self.saveGeometry())
+        if not self._loaded:  # closed while the file was being read: nothing to save or stop
+            super().closeEvent(event)
+            return
         focused = self.focusWidget()
         if focused is not None:
             focused.clearFocus()
@@ -362,7 +442,6 @@ class MainWindow(QMainWindow):
         self._debounce.stop()
         # Saves run in the background: let the queued ones land before the app ends.
         self.document.wait_saved()
-        QSettings().setValue(GEOMETRY_KEY, self.saveGeometry())
         # Network work still under way (a test run, a provider check) must not outlive
         # the window that shows it.
         self.agents_page.test_run.shutdown()
@@ -390,9 +469,14 @@ def restore_geometry(window: QMainWindow) -> None:
 
 class PausedBanner(QFrame):
     """A strip above the pages while the config file on disk cannot be read: what is
-    wrong and where (the store's message, as plain text), and the two ways on."""
+    wrong and where (the store's message, as plain text), and the two ways on. Built with
+    the document (its Qt names are not needed by the window's first frame)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
+        from PySide6.QtCore import Qt
+        from PySide6.QtGui import QColor
+        from PySide6.QtWidgets import QHBoxLayout, QPushButton
+
         super().__init__(parent)
         self.setObjectName("paused_banner")
         self.setFrameShape(QFrame.Shape.StyledPanel)

@@ -55,11 +55,13 @@ class RegistryModel(RowsTableModel[Model]):
                 return model_badges(row, self._document.resolver.providers.get(row.provider))
             # Success and latency in this file's runs.
             return model_records().text(row.id, self._document.store.path)
-        problem = self._document.resolver.model_problem(row.id)
-        if role == Qt.ItemDataRole.ToolTipRole and problem and column in (1, 2):
-            return f"Not usable: {problem}"
-        if role == Qt.ItemDataRole.ForegroundRole and problem and column in (1, 2):
-            return problem_colour()
+        if role in (Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.ForegroundRole) and column in (1, 2):
+            # The other roles a view asks for each cell (font, alignment, size...) never
+            # need the model's problem: it is worked out only for these two.
+            problem = self._document.resolver.model_problem(row.id)
+            if not problem:
+                return None
+            return f"Not usable: {problem}" if role == Qt.ItemDataRole.ToolTipRole else problem_colour()
         if role == Qt.ItemDataRole.AccessibleTextRole and column == ENABLED:
             return "enabled" if row.enabled else "disabled"
         return None

@@ -32,7 +32,7 @@ from ..document import Document
 from ..models.rows import RowsTableModel
 from ..widgets.actions import widget_action
 from ..widgets.search_combo import searchable
-from ..widgets.style import text_style
+from ..widgets.style import note_label, text_style
 from ..widgets.table_section import perform_or_show
 from ..widgets.tables import make_table, setup_compact_table
 from ..widgets.when_shown import follow_when_shown
@@ -82,13 +82,11 @@ class AliasesBox(QGroupBox):
         self.error_label.setWordWrap(True)
         self.error_label.setStyleSheet(text_style(problem_colour()))
         self.error_label.hide()
-        note = QLabel(
+        note = note_label(
             "A request naming an agent goes to that agent; other names are tried against these, "
             "in this order, and the first match answers.",
             self,
         )
-        note.setWordWrap(True)
-        note.setEnabled(False)  # context, greyed
 
         row = QHBoxLayout()
         row.addWidget(self.pattern_edit, 1)
