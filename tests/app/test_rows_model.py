@@ -96,6 +96,16 @@ def test_a_change_record_becomes_row_signals_for_just_its_rows(qtmodeltester: An
     qtmodeltester.check(model, force_py=True)
 
 
+def test_a_row_said_inserted_that_is_shown_already_is_built_again_in_place() -> None:
+    # A squad member shown as an unknown agent, then the agent is added: same row, new text.
+    model = Built()
+    model.set_rows(["a", "b", "c"])
+    seen = spies(model)
+    model.change_rows(["a", "b", "c"], model.make, inserted=["b"])
+    assert model.built == ["b"] and seen["rowsInserted"].count() == 0
+    assert seen["dataChanged"].count() == 1 and seen["dataChanged"].at(0)[0].row() == 1
+
+
 def test_a_record_that_does_not_explain_the_list_falls_back_to_comparing_it() -> None:
     model = Built()
     model.set_rows(["a", "b", "c"])

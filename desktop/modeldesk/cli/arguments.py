@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 from modeldesk.core import limits
 from modeldesk.core.errors import EditError, ModelDeskError
 
+from .argparsing import seconds
 from .output import Handler, command
 
 if TYPE_CHECKING:
@@ -32,7 +33,10 @@ SubParsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 def add_parser(subparsers: SubParsers, name: str, help_text: str, **kwargs: Any) -> argparse.ArgumentParser:
     """A sub-command parser whose ``--help`` shows the same text as the listing. It takes
     ``--config`` too, so the file may be named after the command (`agents list --config F`)
-    as well as before it; given in both places, the later one wins."""
+    as well as before it; given in both places, the later one wins. An epilog (examples)
+    keeps its line breaks."""
+    if kwargs.get("epilog"):
+        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
     parser = subparsers.add_parser(name, help=help_text, description=help_text, **kwargs)
     parser.add_argument(
         "--config", metavar="PATH", default=argparse.SUPPRESS, help="config file (as before the command)"
@@ -60,6 +64,22 @@ def add_command(
         add_json_flag(parser)
     parser.set_defaults(handler=command(handler))
     return parser
+
+
+def add_model_option(parser: argparse.ArgumentParser, flag: str, help_text: str) -> None:
+    """A repeatable option naming models (``--model a --model b`` or ``--model a,b``)."""
+    parser.add_argument(flag, action="append", metavar="M", help=help_text)
+
+
+def add_timeout_option(parser: argparse.ArgumentParser, default_s: float, each: str) -> None:
+    """``--timeout S``: how long to wait for ``each`` ("each provider")."""
+    parser.add_argument(
+        "--timeout",
+        type=seconds,
+        default=default_s,
+        metavar="S",
+        help=f"seconds to wait for {each} (default {default_s:g})",
+    )
 
 
 @functools.cache

@@ -496,30 +496,40 @@ def _field_default(cls: type[BaseModel], name: str) -> Any:
     return _DEFAULTS[key]
 
 
+# Per model class: each field's name and default, worked out once (a 10,000-agent save
+# dumps ~100,000 fields; asking pydantic per field was most of its cost).
+_FIELD_DEFAULTS: dict[type[BaseModel], tuple[tuple[str, Any], ...]] = {}
+_SCALARS = frozenset({str, int, float, bool})
+
+
 def _dump(value: Any) -> Any:
-    if isinstance(value, BaseModel):
-        out: dict[str, Any] = {}
-        for name in type(value).model_fields:
-            item = getattr(value, name)
-            if item is None:
-                continue
-            dumped = _dump(item)
-            if isinstance(item, BaseModel) and not dumped:
-                continue
-            # A list or dict filled in place (an edit appending an agent) never enters
-            # model_fields_set, so anything that differs from the default is written too.
-            if (
-                name in value.model_fields_set
-                or isinstance(item, BaseModel)
-                or item != _field_default(type(value), name)
-            ):
-                out[name] = dumped
-        return out
     if isinstance(value, list):
-        return [_dump(item) for item in value]
+        return [item if type(item) in _SCALARS else _dump(item) for item in value]
     if isinstance(value, dict):
-        return {key: _dump(item) for key, item in value.items()}
-    return value
+        return {key: item if type(item) in _SCALARS else _dump(item) for key, item in value.items()}
+    if not isinstance(value, BaseModel):
+        return value
+    cls = type(value)
+    fields = _FIELD_DEFAULTS.get(cls)
+    if fields is None:
+        fields = _FIELD_DEFAULTS[cls] = tuple((name, _field_default(cls, name)) for name in cls.model_fields)
+    values = value.__dict__
+    fields_set = value.__pydantic_fields_set__
+    out: dict[str, Any] = {}
+    for name, default in fields:
+        item = values[name]
+        if item is None:
+            continue
+        # Scalars first: isinstance against pydantic's BaseModel (an ABC) is slow.
+        if type(item) not in _SCALARS and isinstance(item, BaseModel):
+            dumped = _dump(item)
+            if dumped:  # a nested object is written when anything inside it is
+                out[name] = dumped
+        # A list or dict filled in place (an edit appending an agent) never enters
+        # model_fields_set, so anything that differs from the default is written too.
+        elif name in fields_set or item != default:
+            out[name] = item if type(item) in _SCALARS else _dump(item)
+    return out
 
 
 def json_schema() -> dict[str, Any]:
