@@ -40,6 +40,9 @@ def _collect_qt_garbage_in_the_gui_thread(qapp: object) -> Iterator[None]:
     """
     yield
     gc.collect()
+    # Python's own collector stays off (see _gui_thread_collector): a test that switched it
+    # back on would let any worker thread free widgets again, for every test after it.
+    assert not gc.isenabled(), "this test switched Python's cyclic collector back on"
 
 
 @pytest.fixture
