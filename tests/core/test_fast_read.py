@@ -187,6 +187,24 @@ def test_a_changed_validating_module_makes_the_note_stale(tmp_path: Path) -> Non
     assert fast_read.fast_resolver(path, policy_file()) is None
 
 
+def test_a_note_from_another_checkout_or_environment_is_not_believed(tmp_path: Path) -> None:
+    path = write_json(tmp_path / "config.json", WORLD)
+    _both(path, policy_file())
+    note = fast_read.note_path(path)
+    written = json.loads(note.read_text())
+    for place in (1, 2):  # the package folder, the Python environment
+        data = json.loads(json.dumps(written))
+        data["code"][0][place] = str(tmp_path / "elsewhere")
+        note.write_text(json.dumps(data))
+        assert fast_read.fast_resolver(path, policy_file()) is None
+    data = json.loads(json.dumps(written))
+    data["code"] = data["code"][:1]  # a note naming no validating module
+    note.write_text(json.dumps(data))
+    assert fast_read.fast_resolver(path, policy_file()) is None
+    note.write_text(json.dumps(written))
+    assert fast_read.fast_resolver(path, policy_file()) is not None
+
+
 def test_a_note_for_another_file_is_not_believed(tmp_path: Path) -> None:
     first = write_json(tmp_path / "a.json", WORLD)
     second = write_json(tmp_path / "b.json", WORLD)  # the same bytes

@@ -11,8 +11,8 @@ leaves a *note* in the state folder (``valid/<digest of the config's path>.json`
 * that the plain reading below gives, for every field the resolver reads, exactly what
   validation gave (checked item by item when the note is written; a file that validation
   had to coerce, ``"enabled": "false"``, gets no note and always takes the full path);
-* the code that validated: ModelDesk's version and the size and time of the schema's
-  modules and pydantic's.
+* the code that validated: ModelDesk's version, package folder and Python environment,
+  and the size and time of the schema's modules and pydantic's.
 
 The next read-only command reads the config once (within the limits of every file, see
 :mod:`.limits`), and only when those bytes hash to the note's, with the same policy and
@@ -351,14 +351,23 @@ def _file_facts(path: Path, raw: bytes | None) -> list[Any]:
     return [real, len(raw), hashlib.sha256(raw).hexdigest()]
 
 
-def _code_facts() -> list[list[Any]] | None:
-    """ModelDesk's version and each validating module's file, size and time; ``None`` when
-    one of them has no file to look at (then no note is written)."""
+def _where_from() -> list[Any]:
+    """This process's ModelDesk: its version, its package folder and its Python
+    environment (two checkouts or two virtual environments sharing one state folder must
+    not take each other's notes)."""
     import sys
 
-    from modeldesk import __version__
+    import modeldesk
 
-    facts: list[list[Any]] = [[__version__, None, None]]
+    return [modeldesk.__version__, os.path.dirname(modeldesk.__file__ or ""), sys.prefix]
+
+
+def _code_facts() -> list[list[Any]] | None:
+    """Where this ModelDesk runs from, then each validating module's file, size and time;
+    ``None`` when one of them has no file to look at (then no note is written)."""
+    import sys
+
+    facts: list[list[Any]] = [_where_from()]
     for name in _CODE_MODULES:
         module = sys.modules.get(name)
         where = getattr(module, "__file__", None)
@@ -373,9 +382,7 @@ def _code_facts() -> list[list[Any]] | None:
 
 
 def _code_unchanged(facts: Any) -> bool:
-    from modeldesk import __version__
-
-    if not isinstance(facts, list) or not facts or facts[0] != [__version__, None, None]:
+    if not (isinstance(facts, list) and len(facts) == len(_CODE_MODULES) + 1 and facts[0] == _where_from()):
         return False
     for fact in facts[1:]:
         if not (isinstance(fact, list) and len(fact) == 3 and isinstance(fact[0], str)):
