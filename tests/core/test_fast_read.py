@@ -130,6 +130,26 @@ def test_a_file_validation_had_to_coerce_gets_no_note(tmp_path: Path) -> None:
     assert fast_read.fast_resolver(path, policy_file()) is None
 
 
+DIFFERENT: dict[str, dict[str, Any]] = {
+    "an agent's models": set_agent(world(), "lone", model=["mini"]),
+    "an agent's project": set_agent(world(), "lone", project="support"),
+    "an agent's task models": set_agent(world(), "own", task_models={"title": "mini"}),
+    "an agent more": world(agents=[*WORLD["agents"], {"id": "extra", "name": "Extra"}]),
+    "a model switched off": world(models=[{**WORLD["models"][0], "enabled": False}, *WORLD["models"][1:]]),
+    "a provider switched off": world(providers=[{**WORLD["providers"][0], "enabled": False}, *WORLD["providers"][1:]]),
+    "a project's default": world(projects=[{**WORLD["projects"][0], "default_model": "haiku"}]),
+    "the settings' default": world(settings__default_agent_model="haiku"),
+    "a Redis URL": world(settings__fallback={"state": {"redis": "redis://127.0.0.1:6379/1"}}),
+}
+
+
+@pytest.mark.parametrize("other", DIFFERENT.values(), ids=DIFFERENT.keys())
+def test_the_note_check_tells_a_config_from_another(other: dict[str, Any]) -> None:
+    raw = json.dumps(WORLD).encode()
+    assert fast_read._reads_as_validated(raw, Config.model_validate(WORLD))
+    assert not fast_read._reads_as_validated(raw, Config.model_validate(other))
+
+
 def test_an_older_version_gets_no_note(tmp_path: Path) -> None:
     path = write_json(tmp_path / "config.json", {"agents": [{"id": "a", "name": "A"}]})  # no schema_version: 0
     ConfigStore(path, policy_file()).load_for_reading()
