@@ -196,11 +196,16 @@ def test_another_version_of_modeldesk_does_not_believe_the_note(
     assert fast_read.fast_resolver(path, policy_file()) is None
 
 
-def test_a_changed_validating_module_makes_the_note_stale(tmp_path: Path) -> None:
+def _noted_world(tmp_path: Path) -> tuple[Path, Path, dict[str, Any]]:
+    """The test world's file, validated in full: its path, its note's and the note."""
     path = write_json(tmp_path / "config.json", WORLD)
     _both(path, policy_file())
     note = fast_read.note_path(path)
-    data = json.loads(note.read_text())
+    return path, note, json.loads(note.read_text())
+
+
+def test_a_changed_validating_module_makes_the_note_stale(tmp_path: Path) -> None:
+    path, note, data = _noted_world(tmp_path)
     schema_fact = next(fact for fact in data["code"] if str(fact[0]).endswith("schema.py"))
     schema_fact[2] += 1  # as if schema.py had been edited since
     note.write_text(json.dumps(data))
@@ -208,10 +213,7 @@ def test_a_changed_validating_module_makes_the_note_stale(tmp_path: Path) -> Non
 
 
 def test_a_note_from_another_checkout_or_environment_is_not_believed(tmp_path: Path) -> None:
-    path = write_json(tmp_path / "config.json", WORLD)
-    _both(path, policy_file())
-    note = fast_read.note_path(path)
-    written = json.loads(note.read_text())
+    path, note, written = _noted_world(tmp_path)
     for place in (1, 2):  # the package folder, the Python environment
         data = json.loads(json.dumps(written))
         data["code"][0][place] = str(tmp_path / "elsewhere")
