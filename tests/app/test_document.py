@@ -269,3 +269,25 @@ def test_an_undo_step_adds_the_id_exactly_when_another_item_is_called_the_same()
     added = PutItem("agents", Agent(id="new", name="Agent 10"))
     assert command_text(config, added).endswith("Agent 10 (new)")
     assert command_text(config, PutItem("agents", Agent(id="other", name="Agent 2"))).endswith("Agent 2")
+
+
+def test_an_undo_step_follows_names_changed_by_earlier_edits() -> None:
+    """The name counts are kept from one edit to the next: a rename, an added and a removed
+    item all count, in a long list as in a short one."""
+    from modeldesk.app.undo import command_text
+    from modeldesk.core.edits import apply_edit
+    from modeldesk.core.schema import Config
+
+    config = Config(agents=[Agent(id=f"a{n}", name=f"Agent {n}") for n in range(500)])
+    step = SetAgentModels("a7", ("m",))
+    assert command_text(config, step) == "Set models of Agent 7"
+    apply_edit(config, UpdateItem("agents", "a400", {"name": "Agent 7"}))
+    assert command_text(config, step) == "Set models of Agent 7 (a7)"
+    apply_edit(config, UpdateItem("agents", "a400", {"name": "Agent 400"}))
+    assert command_text(config, step) == "Set models of Agent 7"
+    apply_edit(config, PutItem("agents", Agent(id="late", name=" Agent 7 "), index=3))
+    assert command_text(config, step) == "Set models of Agent 7 (a7)"
+    config.agents.pop(3)
+    assert command_text(config, step) == "Set models of Agent 7"
+    other = Config(agents=[Agent(id="a7", name="Agent 7"), Agent(id="b", name="Agent 7")])
+    assert command_text(other, step) == "Set models of Agent 7 (a7)"  # another config: counted afresh

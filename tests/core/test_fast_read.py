@@ -130,6 +130,26 @@ def test_a_file_validation_had_to_coerce_gets_no_note(tmp_path: Path) -> None:
     assert fast_read.fast_resolver(path, policy_file()) is None
 
 
+DIFFERENT: dict[str, dict[str, Any]] = {
+    "an agent's models": set_agent(world(), "lone", model=["mini"]),
+    "an agent's project": set_agent(world(), "lone", project="support"),
+    "an agent's task models": set_agent(world(), "own", task_models={"title": "mini"}),
+    "an agent more": world(agents=[*WORLD["agents"], {"id": "extra", "name": "Extra"}]),
+    "a model switched off": world(models=[{**WORLD["models"][0], "enabled": False}, *WORLD["models"][1:]]),
+    "a provider switched off": world(providers=[{**WORLD["providers"][0], "enabled": False}, *WORLD["providers"][1:]]),
+    "a project's default": world(projects=[{**WORLD["projects"][0], "default_model": "haiku"}]),
+    "the settings' default": world(settings__default_agent_model="haiku"),
+    "a Redis URL": world(settings__fallback={"state": {"redis": "redis://127.0.0.1:6379/1"}}),
+}
+
+
+@pytest.mark.parametrize("other", DIFFERENT.values(), ids=DIFFERENT.keys())
+def test_the_note_check_tells_a_config_from_another(other: dict[str, Any]) -> None:
+    raw = json.dumps(WORLD).encode()
+    assert fast_read._reads_as_validated(raw, Config.model_validate(WORLD))
+    assert not fast_read._reads_as_validated(raw, Config.model_validate(other))
+
+
 def test_an_older_version_gets_no_note(tmp_path: Path) -> None:
     path = write_json(tmp_path / "config.json", {"agents": [{"id": "a", "name": "A"}]})  # no schema_version: 0
     ConfigStore(path, policy_file()).load_for_reading()
@@ -176,15 +196,35 @@ def test_another_version_of_modeldesk_does_not_believe_the_note(
     assert fast_read.fast_resolver(path, policy_file()) is None
 
 
-def test_a_changed_validating_module_makes_the_note_stale(tmp_path: Path) -> None:
+def _noted_world(tmp_path: Path) -> tuple[Path, Path, dict[str, Any]]:
+    """The test world's file, validated in full: its path, its note's and the note."""
     path = write_json(tmp_path / "config.json", WORLD)
     _both(path, policy_file())
     note = fast_read.note_path(path)
-    data = json.loads(note.read_text())
+    return path, note, json.loads(note.read_text())
+
+
+def test_a_changed_validating_module_makes_the_note_stale(tmp_path: Path) -> None:
+    path, note, data = _noted_world(tmp_path)
     schema_fact = next(fact for fact in data["code"] if str(fact[0]).endswith("schema.py"))
     schema_fact[2] += 1  # as if schema.py had been edited since
     note.write_text(json.dumps(data))
     assert fast_read.fast_resolver(path, policy_file()) is None
+
+
+def test_a_note_from_another_checkout_or_environment_is_not_believed(tmp_path: Path) -> None:
+    path, note, written = _noted_world(tmp_path)
+    for place in (1, 2):  # the package folder, the Python environment
+        data = json.loads(json.dumps(written))
+        data["code"][0][place] = str(tmp_path / "elsewhere")
+        note.write_text(json.dumps(data))
+        assert fast_read.fast_resolver(path, policy_file()) is None
+    data = json.loads(json.dumps(written))
+    data["code"] = data["code"][:1]  # a note naming no validating module
+    note.write_text(json.dumps(data))
+    assert fast_read.fast_resolver(path, policy_file()) is None
+    note.write_text(json.dumps(written))
+    assert fast_read.fast_resolver(path, policy_file()) is not None
 
 
 def test_a_note_for_another_file_is_not_believed(tmp_path: Path) -> None:

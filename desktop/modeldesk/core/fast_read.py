@@ -11,8 +11,8 @@ leaves a *note* in the state folder (``valid/<digest of the config's path>.json`
 * that the plain reading below gives, for every field the resolver reads, exactly what
   validation gave (checked item by item when the note is written; a file that validation
   had to coerce, ``"enabled": "false"``, gets no note and always takes the full path);
-* the code that validated: ModelDesk's version and the size and time of the schema's
-  modules and pydantic's.
+* the code that validated: ModelDesk's version, package folder and Python environment,
+  and the size and time of the schema's modules and pydantic's.
 
 The next read-only command reads the config once (within the limits of every file, see
 :mod:`.limits`), and only when those bytes hash to the note's, with the same policy and
@@ -293,14 +293,13 @@ def _policy_view(data: Any) -> PolicyView:
     )
 
 
-def _plain_config(config: Any, agents: list[Any]) -> tuple[Any, ...]:
+def _plain_config(config: Any) -> tuple[Any, ...]:
     settings = config.settings
     return (
         [(p.id, p.enabled) for p in config.providers],
         [(m.id, m.provider, m.enabled) for m in config.models],
         [(p.id, p.default_model, p.task_models) for p in config.projects],
         (settings.default_agent_model, settings.task_models),
-        [(a.id, a.project, a.model, a.task_models) for a in agents],
     )
 
 
@@ -320,11 +319,16 @@ def _parse(raw: bytes) -> Any:
 def _reads_as_validated(raw: bytes, config: Config) -> bool:
     """Whether the plain reading of ``raw`` gives what validating it gave (``config``)."""
     # Plain equality is exact here: the plain reading takes only the very types validation
-    # gives (str, bool, list, dict), so `1 == True` cannot pass for `"enabled": 1`.
+    # gives (str, bool, list, dict), so `1 == True` cannot pass for `"enabled": 1`. An
+    # agent has no switch, and validation turns no other type into a text, a list or a map,
+    # so the 10,000 agents are compared as written, without a light object each.
     data = _parse(raw)
-    view = _config_view(data)
-    agents = [_agent(a) for a in _objects(data.get("agents", []))]
-    if _plain_config(view, agents) != _plain_config(config, config.agents):
+    if _plain_config(_config_view(data)) != _plain_config(config):
+        return False
+    written = [
+        (a["id"], a.get("project"), a.get("model"), a.get("task_models", {})) for a in _objects(data.get("agents", []))
+    ]
+    if written != [(a.id, a.project, a.model, a.task_models) for a in config.agents]:
         return False
     state = config.settings.fallback.state
     return bool(_redis_url(_object(data.get("settings", {}))) == (None if state is None else state.redis))
@@ -351,14 +355,23 @@ def _file_facts(path: Path, raw: bytes | None) -> list[Any]:
     return [real, len(raw), hashlib.sha256(raw).hexdigest()]
 
 
-def _code_facts() -> list[list[Any]] | None:
-    """ModelDesk's version and each validating module's file, size and time; ``None`` when
-    one of them has no file to look at (then no note is written)."""
+def _where_from() -> list[Any]:
+    """This process's ModelDesk: its version, its package folder and its Python
+    environment (two checkouts or two virtual environments sharing one state folder must
+    not take each other's notes)."""
     import sys
 
-    from modeldesk import __version__
+    import modeldesk
 
-    facts: list[list[Any]] = [[__version__, None, None]]
+    return [modeldesk.__version__, os.path.dirname(modeldesk.__file__ or ""), sys.prefix]
+
+
+def _code_facts() -> list[list[Any]] | None:
+    """Where this ModelDesk runs from, then each validating module's file, size and time;
+    ``None`` when one of them has no file to look at (then no note is written)."""
+    import sys
+
+    facts: list[list[Any]] = [_where_from()]
     for name in _CODE_MODULES:
         module = sys.modules.get(name)
         where = getattr(module, "__file__", None)
@@ -373,9 +386,7 @@ def _code_facts() -> list[list[Any]] | None:
 
 
 def _code_unchanged(facts: Any) -> bool:
-    from modeldesk import __version__
-
-    if not isinstance(facts, list) or not facts or facts[0] != [__version__, None, None]:
+    if not (isinstance(facts, list) and len(facts) == len(_CODE_MODULES) + 1 and facts[0] == _where_from()):
         return False
     for fact in facts[1:]:
         if not (isinstance(fact, list) and len(fact) == 3 and isinstance(fact[0], str)):

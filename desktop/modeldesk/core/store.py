@@ -438,8 +438,13 @@ def _valid_current(raw: bytes) -> Config | None:
     broken, too deep, out of a limit), which then takes the careful path and its messages.
     The schema holds no free-form JSON, so nothing nested past the limit can validate."""
     body = raw.removeprefix(b"\xef\xbb\xbf")
-    # Pydantic would take `true` or `1.0` for version 1; the careful path refuses them.
-    if _VERSION_VALUE.findall(body) != [b"1"]:
+    # Pydantic would take `true` or `1.0` for version 1; the careful path refuses them. The
+    # key is counted first (a C-speed pass, half a regex's over the whole file): a file
+    # naming it twice, even in a value, takes the careful path.
+    if body.count(b'"schema_version"') != 1:
+        return None
+    version = _VERSION_VALUE.search(body)
+    if version is None or version.group(1) != b"1":
         return None
     try:
         config = Config.model_validate_json(body)
