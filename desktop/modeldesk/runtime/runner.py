@@ -763,7 +763,8 @@ class _Run:
             return None, f"provider '{model.provider}' is disabled"
         why = (
             fallback.skip_reason(model, needs=self.needs, state=state)
-            or fallback.window_skip_reason(model, self._needed_tokens(provider))
+            # The estimate only where a known window can rule the model out.
+            or (model.context_window is not None and fallback.window_skip_reason(model, self._needed_tokens(provider)))
             or (
                 self.options.cost != "any"  # "any" rules nothing out: no need to ask whether it is local
                 and fallback.cost_skip_reason(
