@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shutil
 import signal
 import socket
 import statistics
@@ -32,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import litellm_env
 
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
@@ -209,7 +209,7 @@ async def _interleaved(
 
 
 def litellm_proxy_available() -> bool:
-    return shutil.which("litellm", path=str(Path(PY).parent)) is not None
+    return litellm_env.available()
 
 
 @contextmanager
@@ -236,10 +236,21 @@ def litellm_proxy(upstream_port: int, folder: Path) -> Iterator[str]:
         )
     )
     port = free_port()
-    exe = str(Path(PY).parent / "litellm")
-    env = ENV | {"LITELLM_LOCAL_MODEL_COST_MAP": "True", "LITELLM_LOG": "ERROR", "LITELLM_MASTER_KEY": LITELLM_KEY}
+    # From LiteLLM's own virtualenv, with nothing of the project's on its path.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | litellm_env.ENV
+    env["LITELLM_MASTER_KEY"] = LITELLM_KEY
     proc = subprocess.Popen(
-        [exe, "--config", str(config), "--host", "127.0.0.1", "--port", str(port), "--num_workers", "1"],
+        [
+            str(litellm_env.PROXY),
+            "--config",
+            str(config),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--num_workers",
+            "1",
+        ],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -340,7 +351,7 @@ async def _measure(rounds: int, quick: bool, make_row: Callable[..., Any]) -> li
                             await hop_litellm()
                         hop.base, hop.ours = await _interleaved(rounds, max(count // 2, 5), hop_gateway, hop_litellm)
                 else:
-                    hop.note = "LiteLLM's proxy is not installed (pip install -e '.[bench]')"
+                    hop.note = litellm_env.MISSING
             # 5: idle RSS after the requests above, settled.
             await asyncio.sleep(1.0)
             rss.ours = [rss_mib(gw_pid)]

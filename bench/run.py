@@ -7,8 +7,8 @@ It generates the 10k workspace (10,000 agents, 1,000 models, 500 squads, 50 proj
 measures, prints one table (ModelDesk's median, the baseline's median, the ratio of the
 medians, the spread of the per-round ratios, the target) and writes bench/results.json.
 ``--docs`` also replaces the table in docs/performance.md. GUI figures run the real app
-offscreen in subprocesses (bench/gui_probe.py). LiteLLM (the `bench` extra) is optional:
-without it that comparison is reported as not measured.
+offscreen in subprocesses (bench/gui_probe.py). LiteLLM runs from its own virtualenv
+(bench/litellm_env.py), which `./dev bench` makes; without it those rows are not measured.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import compileall
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -31,11 +32,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-# LiteLLM fetches a price list from the internet at import unless told not to.
-os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 sys.path[:0] = [str(ROOT / "desktop"), str(ROOT), str(ROOT / "bench")]
 
-from workspace import workspace_10k  # noqa: E402
+import litellm_env  # noqa: E402
+from workspace import messy_10k, workspace_10k  # noqa: E402
 
 from modeldesk.core.schema import Config  # noqa: E402
 from modeldesk.core.store import ConfigStore  # noqa: E402
@@ -230,17 +230,8 @@ def load_and_save(path: Path, folder: Path, rounds: int) -> list[Row]:
 
 
 def messy(data: dict[str, Any]) -> Config:
-    """The workspace as people leave it: every fifth agent lists a model since removed
-    (unknown id) before its own, a tenth a disabled one (as generated), the settings'
-    default starts with an unknown id, and some agents name a project that is gone."""
-    data = json.loads(json.dumps(data))
-    for index, agent in enumerate(data["agents"]):
-        if index % 5 == 2 and isinstance(agent.get("model"), list):
-            agent["model"] = [f"retired-{index % 40}", *agent["model"]]
-        if index % 50 == 7:
-            agent["project"] = f"gone-{index % 3}"
-    data["settings"]["default_agent_model"] = ["retired-default", "m1", "m2"]
-    return Config.model_validate(data)
+    """The workspace as people leave it (bench/workspace.py's messy_10k)."""
+    return Config.model_validate(messy_10k(data))
 
 
 def resolve_all(path: Path, rounds: int) -> Row:
@@ -277,21 +268,34 @@ def resolve_all(path: Path, rounds: int) -> Row:
     return row
 
 
-def cli_resolve(path: Path, rounds: int) -> Row:
+def cli_resolve(path: Path, rounds: int) -> list[Row]:
     row = Row("CLI `resolve --json`, whole process", '`python -c "json.load(...)"`', "≤ 3x", 3.0)
+    full = Row(
+        "CLI `resolve --json`, whole process, first run after a change",
+        '`python -c "json.load(...)"`',
+        "—",
+        None,
+        note="validates the file in full and leaves the note the next runs read it by (core/fast_read.py)",
+    )
     plain = [PY, "-c", f"import json; json.load(open({str(path)!r}))"]
     ours = [PY, "-m", "modeldesk", "--config", str(path), "resolve", "--agent", "agent4", "--json"]
+    # The notes go to a state folder of the bench's own, not the user's.
+    state = path.parent / "cli-state"
+    env = {**ENV, "XDG_STATE_HOME": str(state)}
 
-    def run(argv: list[str]) -> Callable[[], float]:
+    def run(argv: list[str], forget: bool = False) -> Callable[[], float]:
         def go() -> float:
+            if forget:  # as after any change to the file: its note no longer fits
+                shutil.rmtree(state / "modeldesk" / "valid", ignore_errors=True)
             start = time.perf_counter()
-            subprocess.run(argv, env=ENV, check=True, capture_output=True)
+            subprocess.run(argv, env=env, check=True, capture_output=True)
             return time.perf_counter() - start
 
         return go
 
     interleaved(rounds, run(plain), run(ours), row)
-    return row
+    interleaved(max(rounds // 2, 3), run(plain), run(ours, forget=True), full)
+    return [row, full]
 
 
 # --- the fallback hop -----------------------------------------------------------------------
@@ -299,6 +303,47 @@ def cli_resolve(path: Path, rounds: int) -> Row:
 
 def fallback_hop(rounds: int, hops: int) -> list[Row]:
     return asyncio.run(_fallback_hop(rounds, hops))
+
+
+class LiteLLMHops:
+    """LiteLLM's Router in a process of its own, from LiteLLM's virtualenv (bench/litellm_env.py):
+    ``batch()`` has it run hops against the same scripted server and returns the median hop's
+    seconds, timed in that process."""
+
+    def __init__(self, base_url: str) -> None:
+        script = str(ROOT / "bench" / "litellm_hop.py")
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | litellm_env.ENV
+        self.process = subprocess.Popen(
+            [str(litellm_env.PYTHON), script, base_url],
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        self._expect("ready")
+
+    def _expect(self, what: str) -> str:
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline().strip()
+        if not line or (what and line != what):
+            raise RuntimeError(f"LiteLLM's hop process answered {line!r} (exit {self.process.poll()})")
+        return line
+
+    def batch(self, mode: str, hops: int) -> float:
+        assert self.process.stdin is not None
+        self.process.stdin.write(f"{mode} {hops}\n")
+        self.process.stdin.flush()
+        return float(self._expect(""))
+
+    def close(self) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        try:
+            self.process.wait(20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
 
 
 async def _fallback_hop(rounds: int, hops: int) -> list[Row]:
@@ -309,8 +354,16 @@ async def _fallback_hop(rounds: int, hops: int) -> list[Row]:
     from tests.support.scripted_server import ScriptedServer, ok, status
 
     hop = Row("fallback hop 429 → 200", "httpx by hand, one reused client", "≤ 1.10x", 1.10)
+    hop_stream = Row("fallback hop 429 → 200, streamed", "httpx by hand, one reused client", "≤ 1.10x", 1.10)
     lite = Row(
-        "fallback hop 429 → 200, LiteLLM Router", "ModelDesk (row above)", "LiteLLM ≥ 5x ModelDesk", None, at_least=5.0
+        "fallback hop 429 → 200, LiteLLM Router", "ModelDesk (hop row)", "LiteLLM ≥ 5x ModelDesk", None, at_least=5.0
+    )
+    lite_stream = Row(
+        "fallback hop 429 → 200 streamed, LiteLLM Router",
+        "ModelDesk (streamed hop row)",
+        "LiteLLM ≥ 5x ModelDesk",
+        None,
+        at_least=5.0,
     )
     with ScriptedServer(default=ok("Fallback answer.", chunks=1)) as server:
         server.script("primary", *[status(429) for _ in range(100_000)])  # the primary always refuses
@@ -332,56 +385,73 @@ async def _fallback_hop(rounds: int, hops: int) -> list[Row]:
             }
         )
         messages = [{"role": "user", "content": "hi"}]
+        url = f"{server.openai_url}/chat/completions"
 
-        async def by_hand(client: httpx.AsyncClient) -> None:
-            first = await client.post(
-                f"{server.openai_url}/chat/completions", json={"model": "primary", "messages": messages}
-            )
+        async def by_hand(client: httpx.AsyncClient, stream: bool) -> None:
+            first = await client.post(url, json={"model": "primary", "messages": messages, "stream": stream})
             assert first.status_code == 429
-            second = await client.post(
-                f"{server.openai_url}/chat/completions", json={"model": "backup", "messages": messages}
-            )
-            assert second.status_code == 200 and second.json()["choices"][0]["message"]["content"]
+            body = {"model": "backup", "messages": messages, "stream": stream}
+            if not stream:
+                second = await client.post(url, json=body)
+                assert second.status_code == 200 and second.json()["choices"][0]["message"]["content"]
+                return
+            async with client.stream("POST", url, json=body) as answer:
+                assert answer.status_code == 200
+                lines = [line async for line in answer.aiter_lines()]  # to the end, as the runner reads it
+            assert any('"content"' in line for line in lines)
 
         # Like the baseline, ModelDesk reuses one client (its connection pool) across runs.
         shared = new_client(10.0)
 
-        async def ours() -> None:
-            result = await run_agent(config, "a", "hi", stream=False, client=shared)
+        async def ours(stream: bool) -> None:
+            result = await run_agent(config, "a", "hi", stream=stream, client=shared)
             assert result.model == "backup", result.error
 
-        router = _litellm_router(server.openai_url)
-        if router is None:
-            lite.note = "LiteLLM is not installed (pip install -e '.[bench]')"
-
-        async def via_litellm() -> None:
-            assert router is not None
-            answer = await router.acompletion(model="primary", messages=messages)
-            assert answer.choices[0].message.content
+        lite_hops: LiteLLMHops | None = None
+        if not litellm_env.available():
+            lite.note = lite_stream.note = litellm_env.MISSING
+        else:
+            lite_hops = LiteLLMHops(server.openai_url)
 
         async def batch(work: Callable[[], Any]) -> float:
-            start = time.perf_counter()
+            # The median hop of the batch: a hop preempted by another process (this machine
+            # is shared) says nothing about the code, as for the best-of-three samples.
+            times = []
             for _ in range(hops):
+                start = time.perf_counter()
                 await work()
-            return (time.perf_counter() - start) / hops
+                times.append(time.perf_counter() - start)
+            return statistics.median(times)
+
+        async def litellm_batch(mode: str) -> float:
+            assert lite_hops is not None
+            return lite_hops.batch(mode, hops)
 
         async with httpx.AsyncClient(trust_env=False) as client:
-            await batch(lambda: by_hand(client))  # warm-up: connections, imports
-            await batch(ours)
-            if router is not None:
-                await batch(via_litellm)
-            for index in range(rounds):
-                order = [0, 1, 2] if index % 2 == 0 else [2, 1, 0]
-                for which in order:
-                    if which == 0:
-                        hop.base.append(await batch(lambda: by_hand(client)))
-                    elif which == 1:
-                        hop.ours.append(await batch(ours))
-                    elif router is not None:
-                        lite.ours.append(await batch(via_litellm))
-            lite.base = list(hop.ours)
+            # One side per row and mode; each round runs them all, in turn forwards and backwards.
+            sides: list[tuple[list[float], Callable[[], Any]]] = [
+                (hop.base, lambda: batch(lambda: by_hand(client, False))),
+                (hop.ours, lambda: batch(lambda: ours(False))),
+                (hop_stream.base, lambda: batch(lambda: by_hand(client, True))),
+                (hop_stream.ours, lambda: batch(lambda: ours(True))),
+            ]
+            if lite_hops is not None:
+                sides += [
+                    (lite.ours, lambda: litellm_batch("hop")),
+                    (lite_stream.ours, lambda: litellm_batch("stream")),
+                ]
+            try:
+                for _samples, measure in sides:  # warm-up: connections, imports
+                    await measure()
+                for index in range(rounds):
+                    for samples, measure in sides if index % 2 == 0 else sides[::-1]:
+                        samples.append(await measure())
+            finally:
+                if lite_hops is not None:
+                    lite_hops.close()
+            lite.base, lite_stream.base = list(hop.ours), list(hop_stream.ours)
         await shared.aclose()
-    return [hop, lite]
+    return [hop, hop_stream, lite, lite_stream]
 
 
 # --- failover: the primary's failure to the fallback's first token ------------------------------
@@ -491,28 +561,6 @@ async def _failover(rounds: int, hops: int) -> list[Row]:
             after.base = list(at_once.base)
         await shared.aclose()
     return [at_once, after]
-
-
-def _litellm_router(base_url: str) -> Any:
-    try:
-        import litellm
-        from litellm import Router
-    except ImportError:
-        return None
-    litellm.telemetry = False
-    litellm.suppress_debug_info = True
-    deployment = {"api_base": base_url, "api_key": "none", "max_retries": 0}
-    return Router(
-        model_list=[
-            {"model_name": "primary", "litellm_params": {"model": "openai/primary", **deployment}},
-            {"model_name": "backup", "litellm_params": {"model": "openai/backup", **deployment}},
-        ],
-        fallbacks=[{"primary": ["backup"]}],
-        num_retries=0,
-        retry_after=0,
-        allowed_fails=1_000_000,  # never put the primary on LiteLLM's own cooldown
-        cooldown_time=0,
-    )
 
 
 # --- the gateway (real processes: bench/gateway_bench.py) -----------------------------------
@@ -677,7 +725,7 @@ def main() -> None:
         core: list[tuple[str, str, Callable[[], list[Row]]]] = [
             ("store", "load + validate / atomic save", lambda: load_and_save(path, folder, rounds)),
             ("resolve", "resolve every agent with traces", lambda: [resolve_all(path, rounds)]),
-            ("cli", "CLI `resolve --json`, whole process", lambda: [cli_resolve(path, rounds)]),
+            ("cli", "CLI `resolve --json`, whole process", lambda: cli_resolve(path, rounds)),
             ("hop", "fallback hop 429 -> 200", lambda: fallback_hop(rounds, 10 if args.quick else 15)),
             ("failover", "failover to the first token", lambda: failover(rounds, 5 if args.quick else 10)),
             ("gateway", "the gateway (modeldesk serve)", lambda: gateway_rows(rounds, args.quick)),

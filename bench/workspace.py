@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from modeldesk.core.schema import Config
@@ -101,3 +102,17 @@ def workspace_10k(agents: int = 10_000, models: int = 1_000, squads: int = 500, 
             for i in range(squads)
         ],
     }
+
+
+def messy_10k(data: dict[str, Any]) -> dict[str, Any]:
+    """A copy of the workspace as people leave it: every fifth agent lists a model since
+    removed (unknown id) before its own, a tenth a disabled one (as generated), the
+    settings' default starts with an unknown id, and some agents name a project that is gone."""
+    data = json.loads(json.dumps(data))
+    for index, agent in enumerate(data["agents"]):
+        if index % 5 == 2 and isinstance(agent.get("model"), list):
+            agent["model"] = [f"retired-{index % 40}", *agent["model"]]
+        if index % 50 == 7:
+            agent["project"] = f"gone-{index % 3}"
+    data["settings"]["default_agent_model"] = ["retired-default", "m1", "m2"]
+    return data

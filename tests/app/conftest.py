@@ -40,6 +40,23 @@ def _collect_qt_garbage_in_the_gui_thread(qapp: object) -> Iterator[None]:
     """
     yield
     gc.collect()
+    # Python's own collector stays off (see _gui_thread_collector): a test that switched it
+    # back on would let any worker thread free widgets again, for every test after it.
+    assert not gc.isenabled(), "this test switched Python's cyclic collector back on"
+
+
+@pytest.fixture(autouse=True)
+def _no_save_thread_outlives_its_test() -> Iterator[None]:
+    """Stop the save thread of every document a test opened and left open.
+
+    A document a test forgot keeps its save thread for the rest of the run; if that thread
+    holds the last reference when the document goes, the document (a QObject) is freed
+    outside the GUI thread."""
+    yield
+    from modeldesk.app.document import _open_documents
+
+    for document in list(_open_documents):
+        document.shutdown()
 
 
 @pytest.fixture

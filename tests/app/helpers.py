@@ -1,11 +1,12 @@
-"""Shared helpers for the app tests: show a widget as the active window, and answer the
-next modal dialog of a given type."""
+"""Shared helpers for the app tests: show a widget as the active window, answer the next
+modal dialog of a given type, and count a view's refreshes."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import pytest
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 
@@ -39,3 +40,17 @@ def answer_modal(kind: type, answer: Callable[[Any], None]) -> list[Any]:
 
     QTimer.singleShot(0, check)
     return seen
+
+
+def spy_on(monkeypatch: pytest.MonkeyPatch, cls: type, name: str) -> list[None]:
+    """Count calls of ``cls.name``: patched before the view is built, so the slots it
+    connects are counted too."""
+    calls: list[None] = []
+    original = getattr(cls, name)
+
+    def counted(self: Any, *args: Any) -> Any:
+        calls.append(None)
+        return original(self, *args)
+
+    monkeypatch.setattr(cls, name, counted)
+    return calls

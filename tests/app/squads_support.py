@@ -77,9 +77,9 @@ def qasync_loop(qapp: Any, qtbot: Any) -> Iterator[asyncio.AbstractEventLoop]:
     with ``run_forever``: its ``stop()`` would call ``QApplication.exit()``, which
     leaves Qt's "quit now" flag set and breaks every later ``qtbot.waitSignal``.
     """
-    import qasync
+    from modeldesk.app.event_loop import AppEventLoop
 
-    loop = qasync.QEventLoop(qapp)
+    loop = AppEventLoop(qapp)
     asyncio.set_event_loop(loop)
     asyncio._set_running_loop(loop)
     # As asyncio's run_forever does: async generators dropped by httpx are closed on the loop.

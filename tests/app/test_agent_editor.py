@@ -6,14 +6,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLineEdit
 
 from modeldesk.app.document import Document, wait_for_saves
 from modeldesk.app.views.agent_editor import NO_PROJECT, AgentEditor
-from modeldesk.core.edits import SetSetting
+from modeldesk.core.edits import SetAgentModels, SetSetting, UpdateItem
 from modeldesk.core.store import ConfigStore
-from tests.app.helpers import show_active
+from tests.app.helpers import show_active, spy_on
 
 
 def make_editor(qtbot: Any, document: Document, agent_id: str | None) -> AgentEditor:
@@ -142,3 +143,31 @@ def test_the_editor_keeps_qwidgets_scroll_method(qtbot: Any, document: Document)
     editor = make_editor(qtbot, document, "analyst")
     editor.scroll(0, 0)
     assert editor.scroll_area.widget() is editor.form_widget
+
+
+def test_the_editor_reads_its_agent_again_only_for_edits_that_concern_it(
+    qtbot: Any, document: Document, config_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At 10,000 agents nearly every edit is of another agent: those leave the form unread.
+    An edit of the agent shown, and a reload, read it again."""
+    refreshes = spy_on(monkeypatch, AgentEditor, "_refresh")
+    editor = make_editor(qtbot, document, "analyst")
+    built = len(refreshes)
+
+    document.perform(UpdateItem("agents", "triage", {"name": "Sorter"}))
+    document.perform(SetAgentModels("researcher", ("o3-mini",)))
+    assert len(refreshes) == built
+
+    document.perform(UpdateItem("agents", "analyst", {"name": "Data analyst"}))
+    assert len(refreshes) == built + 1
+    assert editor.title.text() == "Data analyst  (analyst)"
+    document.undo_stack.undo()
+    assert len(refreshes) == built + 2 and editor.name_edit.text() == "Analyst"
+
+    # Another program changed the file (after our saves: else they merge it, a reload of
+    # their own): the reload reads the agent again.
+    assert document.wait_saved()
+    ConfigStore(config_file).apply(UpdateItem("agents", "analyst", {"instruction": "Read the numbers."}))
+    document.reload()
+    assert len(refreshes) == built + 3
+    assert editor.instruction_edit.toPlainText() == "Read the numbers."

@@ -211,3 +211,21 @@ def test_a_batch_removing_many_shown_agents_keeps_the_filtered_list_exact(qtbot:
     document.undo_stack.undo()
     assert shown_ids(page.proxy) == expected_ids(page.model, "support")
     assert page.count_label.text() == f"{len(expected_ids(page.model, 'support'))} of 69 agents"
+
+
+def test_a_whole_table_selection_keeps_the_agents_still_shown(qtbot: Any, tmp_path: Path) -> None:
+    # Over 1,000 cells selected as one range: Qt's selection model holds that as "the whole
+    # table", which a change of the row count alone would drop.
+    config = sample_config()
+    config.agents = [Agent(id=f"agent-{i:04d}", name=f"Agent {i}") for i in range(1000)]
+    config.squads = []
+    store = ConfigStore(tmp_path / "wide.json")
+    store.save(config)
+    page = show_active(qtbot, AgentsPage(Document(store)), (1200, 700))
+    page.table.selectAll()
+    qtbot.keyClicks(page.filter_edit, "agent 12")
+    assert page.selected_ids() == expected_ids(page.model, "agent 12")
+    assert page.count_label.text() == "11 of 1,000 agents, 11 selected"
+    assert page.bulk_button.isEnabled() and page.editor.agent_id is None
+    page.filter_edit.clear()  # the agents shown again come back unselected, as they left
+    assert page.selected_ids() == expected_ids(page.model, "agent 12")

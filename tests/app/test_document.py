@@ -250,3 +250,44 @@ def test_undo_steps_name_items_by_their_names(document: Any) -> None:
     assert document.undo_stack.undoText() == "Reword General helper"
     document.perform(SetSetting(("fallback", "retries"), 4))
     assert document.undo_stack.undoText() == "Change fallback.retries"  # no item: as labelled
+
+
+def test_an_undo_step_adds_the_id_exactly_when_another_item_is_called_the_same() -> None:
+    """The name check searches all names at once; it must agree with reading each name as
+    the app shows it (stripped): names that only contain the name, or differ in case,
+    are other names."""
+    from modeldesk.app.undo import command_text
+    from modeldesk.core.schema import Config
+
+    names = ["Agent 1", "Agent 10", "agent 1", "Agent 1 b", "x Agent 1", "  Writer  ", "Writer", "\tLone\n"]
+    config = Config(agents=[Agent(id=f"a{n}", name=name) for n, name in enumerate(names)])
+    texts = {agent.id: command_text(config, SetAgentModels(agent.id, ("m",))) for agent in config.agents}
+    assert texts["a0"] == "Set models of Agent 1"
+    assert texts["a1"] == "Set models of Agent 10"
+    assert texts["a5"] == "Set models of Writer (a5)" and texts["a6"] == "Set models of Writer (a6)"
+    assert texts["a7"] == "Set models of Lone"
+    added = PutItem("agents", Agent(id="new", name="Agent 10"))
+    assert command_text(config, added).endswith("Agent 10 (new)")
+    assert command_text(config, PutItem("agents", Agent(id="other", name="Agent 2"))).endswith("Agent 2")
+
+
+def test_an_undo_step_follows_names_changed_by_earlier_edits() -> None:
+    """The name counts are kept from one edit to the next: a rename, an added and a removed
+    item all count, in a long list as in a short one."""
+    from modeldesk.app.undo import command_text
+    from modeldesk.core.edits import apply_edit
+    from modeldesk.core.schema import Config
+
+    config = Config(agents=[Agent(id=f"a{n}", name=f"Agent {n}") for n in range(500)])
+    step = SetAgentModels("a7", ("m",))
+    assert command_text(config, step) == "Set models of Agent 7"
+    apply_edit(config, UpdateItem("agents", "a400", {"name": "Agent 7"}))
+    assert command_text(config, step) == "Set models of Agent 7 (a7)"
+    apply_edit(config, UpdateItem("agents", "a400", {"name": "Agent 400"}))
+    assert command_text(config, step) == "Set models of Agent 7"
+    apply_edit(config, PutItem("agents", Agent(id="late", name=" Agent 7 "), index=3))
+    assert command_text(config, step) == "Set models of Agent 7 (a7)"
+    config.agents.pop(3)
+    assert command_text(config, step) == "Set models of Agent 7"
+    other = Config(agents=[Agent(id="a7", name="Agent 7"), Agent(id="b", name="Agent 7")])
+    assert command_text(other, step) == "Set models of Agent 7 (a7)"  # another config: counted afresh

@@ -6,6 +6,7 @@ signals, or a spy on the rebuilding method where a view has no model of its own.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,32 +24,21 @@ from modeldesk.app.views.settings.task_models_editor import TaskModelsEditor
 from modeldesk.app.views.squads_page import SquadsPage
 from modeldesk.app.widgets.model_list_editor import ModelListEditor
 from modeldesk.app.widgets.when_shown import follow_when_shown
-from modeldesk.core.edits import Edit, SetSetting, UpdateItem
-from tests.app.helpers import show_active
+from modeldesk.core.edits import Edit, RemoveAgent, SetSetting, UpdateItem
+from modeldesk.core.store import ConfigStore
+from tests.app.helpers import show_active, spy_on
 
 RENAME_SQUAD = UpdateItem("squads", "support-desk", {"name": "Help desk"})
 RENAME_PROJECT = UpdateItem("projects", "support", {"name": "Support"})
 RENAME_AGENT = UpdateItem("agents", "triage", {"name": "Sorter"})
 SET_RETRIES = SetSetting(("fallback", "retries"), 4)
 RELABEL_PROVIDER = UpdateItem("providers", "local", {"label": "Local server"})
+SET_ALIASES = SetSetting(("serve", "aliases"), {"claude-*haiku*": "triage"})
 
 
 def rebuilds(signals: list[Any]) -> Callable[[], int]:
     spies = [QSignalSpy(signal) for signal in signals]
     return lambda: sum(spy.count() for spy in spies)
-
-
-def spy_on(monkeypatch: pytest.MonkeyPatch, cls: type, name: str) -> list[None]:
-    """Count calls of ``cls.name`` (patched before the view connects it)."""
-    calls: list[None] = []
-    original = getattr(cls, name)
-
-    def counted(self: Any, *args: Any) -> Any:
-        calls.append(None)
-        return original(self, *args)
-
-    monkeypatch.setattr(cls, name, counted)
-    return calls
 
 
 def test_a_hidden_view_catches_up_once_when_shown_and_ignores_unrelated_edits(qtbot: Any, document: Document) -> None:
@@ -111,7 +101,7 @@ def test_squads_page_follows_a_squad_edit(qtbot: Any, document: Document) -> Non
     [
         (FallbackForm, "_refresh", RENAME_AGENT, SET_RETRIES),
         (ModelsTab, "_refresh", RENAME_SQUAD, SET_RETRIES),
-        (AliasesBox, "refresh", RENAME_PROJECT, RENAME_AGENT),
+        (AliasesBox, "refresh", RENAME_AGENT, SET_ALIASES),
         (ModelRegistry, "refresh", RENAME_AGENT, RELABEL_PROVIDER),
         (ProvidersSection, "refresh", SET_RETRIES, RELABEL_PROVIDER),
         (TaskModelsEditor, "refresh", RENAME_SQUAD, SET_RETRIES),
@@ -145,3 +135,42 @@ def test_a_model_list_repaints_for_registry_edits_only(qtbot: Any, document: Doc
     assert repaints.count() == 0
     document.perform(RELABEL_PROVIDER)
     assert repaints.count() == 1
+
+
+def test_the_aliases_follow_agents_coming_and_going_row_by_row(
+    qtbot: Any, document: Document, config_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Renaming an agent changes nothing the aliases show; removing one an alias names
+    flags just that row (one ``dataChanged`` for it, no reset), and undo unflags it."""
+    document.perform(SetSetting(("serve", "aliases"), {"claude-*haiku*": "triage", "gpt-*": "helper", "o*": "triage"}))
+    refreshes = spy_on(monkeypatch, AliasesBox, "refresh")
+    box = show_active(qtbot, AliasesBox(document), (700, 400))
+    built = len(refreshes)
+    cells = QSignalSpy(box.model.dataChanged)
+    reshaped = rebuilds([box.model.modelReset, box.model.rowsInserted, box.model.rowsRemoved, box.model.layoutChanged])
+
+    def choices() -> list[str]:
+        return [box.agent_combo.itemText(i) for i in range(box.agent_combo.count())]
+
+    document.perform(RENAME_AGENT)
+    document.perform(UpdateItem("agents", "helper", {"instruction": "Anything."}))
+    assert len(refreshes) == built  # not even read
+
+    document.perform(RemoveAgent("helper"))
+    assert box.model.rows() == [
+        ("claude-*haiku*", "triage", True),
+        ("gpt-*", "helper", False),
+        ("o*", "triage", True),
+    ]
+    assert [(args[0].row(), args[1].row()) for args in (cells.at(i) for i in range(cells.count()))] == [(1, 1)]
+    assert reshaped() == 0
+    assert "helper" not in choices()
+    document.undo_stack.undo()
+    assert box.model.row_value(1) == ("gpt-*", "helper", True) and cells.count() == 2 and reshaped() == 0
+    assert "helper" in choices()
+
+    # A reload (another program set the aliases) reads them all again.
+    assert document.wait_saved()
+    ConfigStore(config_file).apply(SetSetting(("serve", "aliases"), {"gpt-*": "analyst"}))
+    document.reload()
+    assert box.model.rows() == [("gpt-*", "analyst", True)]

@@ -45,4 +45,27 @@ def test_a_worker_that_allocates_never_frees_a_qt_object(qtbot: Any, qapp: Any) 
     finally:
         collector.stop()
         collector.deleteLater()
-    assert gc.isenabled()
+
+
+def test_a_collector_stopped_inside_another_leaves_python_s_collector_off(qtbot: Any) -> None:
+    # The test session runs one collector, as the app does; a second one that stops (this
+    # test's) must not switch Python's collector back on for everything after it: a
+    # collection in the save thread then freed widgets there, and the next test died in
+    # Qt's event processing (the rare teardown segfault of the app tests).
+    assert not gc.isenabled()
+    inner = GuiThreadCollector()
+    inner.stop()
+    inner.deleteLater()
+    assert not gc.isenabled()
+
+
+def test_the_only_collector_gives_python_s_collector_back_when_it_stops(qtbot: Any) -> None:
+    gc.enable()  # as before the app's collector starts
+    try:
+        collector = GuiThreadCollector()
+        assert not gc.isenabled()
+        collector.stop()
+        collector.deleteLater()
+        assert gc.isenabled()
+    finally:
+        gc.disable()  # the test session's collector goes on

@@ -105,6 +105,31 @@ def test_runs_read_at_a_glance(qtbot: Any, qtmodeltester: Any, document: Documen
     assert page.count_label.text() == "3 runs"
 
 
+@pytest.mark.parametrize("theme", ["Light", "Dark"])
+def test_the_from_column_reads_at_4_5_to_1_in_light_and_dark(
+    qtbot: Any, document: Document, history: HistoryStore, theme: str
+) -> None:
+    from PySide6.QtGui import QPalette
+
+    from modeldesk.app.colours import contrast
+    from modeldesk.app.views.app_menus import apply_theme
+
+    apply_theme(theme)
+    try:
+        page = make_page(qtbot, document)
+        palette = page.runs_view.palette()
+        text = palette.color(QPalette.ColorRole.Text)
+        grounds = [palette.color(QPalette.ColorRole.Base), palette.color(QPalette.ColorRole.AlternateBase)]
+        assert (grounds[0].lightness() < 128) == (theme == "Dark")
+        for row in range(page.runs_model.rowCount()):
+            colour = page.runs_model.index(row, RunsModel.ORIGIN).data(Qt.ItemDataRole.ForegroundRole).color()
+            assert min(contrast(colour, ground) for ground in grounds) >= 4.5, (theme, colour.name())
+            # Still quieter than the text beside it: it is context.
+            assert contrast(colour, grounds[0]) < contrast(text, grounds[0])
+    finally:
+        apply_theme("System")
+
+
 def test_a_row_opens_its_attempt_timeline(qtbot: Any, document: Document, history: HistoryStore) -> None:
     page = make_page(qtbot, document)
     page.runs_view.setFocus()

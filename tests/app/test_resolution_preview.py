@@ -3,15 +3,19 @@ delegated runs, tasks, strict mode, and the no-model error in the user's words."
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QTabWidget, QWidget
 
 from modeldesk.app.models.trace_model import TraceModel
 from modeldesk.app.views.resolution_view import ResolutionPreview
-from modeldesk.core.edits import SetAgentModels, SetSetting
+from modeldesk.core.edits import SetAgentModels, SetSetting, SetTaskModel, UpdateItem
 from modeldesk.core.resolver import TraceStep
+from modeldesk.core.store import ConfigStore
+from tests.app.helpers import show_active, spy_on
 from tests.app.squads_support import table_rows, type_model
 
 CALL_NOT_SET = ("Call model", "(not set)", "skipped", "not set")
@@ -231,31 +235,79 @@ def test_project_override(qtbot: Any, document: Any) -> None:
     )
 
 
-def test_only_edits_that_concern_the_agent_shown_refresh_it(qtbot: Any, document: Any) -> None:
-    """At 10,000 agents, redrawing the preview for every edit of another agent cost most of
-    an edit's time on the GUI thread."""
-    from PySide6.QtWidgets import QTabWidget, QWidget
-
+def preview_in_tabs(qtbot: Any, document: Any, agent_id: str) -> tuple[QTabWidget, ResolutionPreview, QWidget]:
+    """The preview in a tab beside another, shown, as on the Agents page."""
     tabs = QTabWidget()
-    qtbot.addWidget(tabs)
     preview = ResolutionPreview(document)
     tabs.addTab(preview, "Resolution")
     other = QWidget()
     tabs.addTab(other, "Other")
-    tabs.show()
-    qtbot.waitExposed(tabs)
-    preview.set_agent("analyst")
-    resets: list[int] = []
-    preview.chat_trace_model.modelReset.connect(lambda: resets.append(1))
+    show_active(qtbot, tabs, (760, 620))
+    preview.set_agent(agent_id)
+    return tabs, preview, other
+
+
+def test_only_edits_that_concern_the_agent_shown_recompute_it(
+    qtbot: Any, document: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At 10,000 agents, redrawing the preview for every edit of another agent cost most of
+    an edit's time on the GUI thread."""
+    recomputed = spy_on(monkeypatch, ResolutionPreview, "refresh")
+    _tabs, preview, _other = preview_in_tabs(qtbot, document, "analyst")
+    shown = len(recomputed)
 
     document.perform(SetAgentModels("researcher", ["o3-mini"]))  # another agent
-    assert resets == []
+    document.perform(UpdateItem("agents", "triage", {"name": "Sorter"}))
+    assert len(recomputed) == shown
     document.perform(SetAgentModels("analyst", ["o3-mini"]))  # the agent shown
-    assert len(resets) == 1 and preview.chat_resolution is not None
-    assert list(preview.chat_resolution.models) == ["o3-mini"]
+    assert len(recomputed) == shown + 1
+    assert preview.chat_resolution is not None and list(preview.chat_resolution.models) == ["o3-mini"]
+    document.perform(SetSetting(("default_agent_model",), ["gpt-4o"]))  # what every agent inherits
+    assert len(recomputed) == shown + 2
 
-    tabs.setCurrentWidget(other)  # hidden tab: the edit waits until it is shown
-    document.perform(SetAgentModels("analyst", ["gpt-4o"]))
-    assert len(resets) == 1
+
+def test_a_hidden_preview_catches_up_once_when_shown(
+    qtbot: Any, document: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    recomputed = spy_on(monkeypatch, ResolutionPreview, "refresh")
+    tabs, preview, other = preview_in_tabs(qtbot, document, "analyst")
+    shown = len(recomputed)
+
+    tabs.setCurrentWidget(other)
+    document.perform(SetAgentModels("researcher", ["o3-mini"]))  # another agent: nothing to catch up
     tabs.setCurrentWidget(preview)
-    assert len(resets) == 2 and list(preview.chat_resolution.models) == ["gpt-4o"]
+    assert len(recomputed) == shown
+
+    tabs.setCurrentWidget(other)
+    document.perform(SetAgentModels("analyst", ["o3-mini"]))
+    document.perform(SetAgentModels("analyst", ["gpt-4o"]))
+    assert len(recomputed) == shown  # hidden: the edits wait
+    tabs.setCurrentWidget(preview)
+    assert len(recomputed) == shown + 1  # once for both
+    assert preview.chat_resolution is not None and list(preview.chat_resolution.models) == ["gpt-4o"]
+    tabs.setCurrentWidget(other)
+    tabs.setCurrentWidget(preview)
+    assert len(recomputed) == shown + 1  # nothing new: shown again, not recomputed
+
+
+def test_a_reload_refreshes_the_preview(
+    qtbot: Any, document: Any, config_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    recomputed = spy_on(monkeypatch, ResolutionPreview, "refresh")
+    tabs, preview, other = preview_in_tabs(qtbot, document, "analyst")
+    shown = len(recomputed)
+    other_program = ConfigStore(config_file)
+
+    # Another program gave the agent a task model: the task list and trace follow.
+    other_program.apply(SetTaskModel("agents", "digest", ("gpt-4o-mini",), owner_id="analyst"))
+    document.reload()
+    assert len(recomputed) == shown + 1
+    assert "digest" in [preview.task_combo.itemText(i) for i in range(preview.task_combo.count())]
+
+    tabs.setCurrentWidget(other)  # hidden: the reload waits until it is shown
+    other_program.apply(SetAgentModels("analyst", ("gpt-4.1",)))
+    document.reload()
+    assert len(recomputed) == shown + 1
+    tabs.setCurrentWidget(preview)
+    assert len(recomputed) == shown + 2
+    assert preview.chat_resolution is not None and list(preview.chat_resolution.models) == ["gpt-4.1"]

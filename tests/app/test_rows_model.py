@@ -96,6 +96,16 @@ def test_a_change_record_becomes_row_signals_for_just_its_rows(qtmodeltester: An
     qtmodeltester.check(model, force_py=True)
 
 
+def test_a_row_said_inserted_that_is_shown_already_is_built_again_in_place() -> None:
+    # A squad member shown as an unknown agent, then the agent is added: same row, new text.
+    model = Built()
+    model.set_rows(["a", "b", "c"])
+    seen = spies(model)
+    model.change_rows(["a", "b", "c"], model.make, inserted=["b"])
+    assert model.built == ["b"] and seen["rowsInserted"].count() == 0
+    assert seen["dataChanged"].count() == 1 and seen["dataChanged"].at(0)[0].row() == 1
+
+
 def test_a_record_that_does_not_explain_the_list_falls_back_to_comparing_it() -> None:
     model = Built()
     model.set_rows(["a", "b", "c"])
@@ -219,3 +229,28 @@ def test_edits_made_while_hidden_are_caught_up_as_one_record() -> None:
         ["fallback.retries"],
     )
     assert merged(first, None) is None and merged(first, Change(whole=True)) is None
+
+
+def test_a_hidden_squads_page_catches_up_row_by_row_when_shown(qtbot: Any, document: Document) -> None:
+    from PySide6.QtWidgets import QLabel, QTabWidget
+
+    tabs = show_active(qtbot, QTabWidget(), (1100, 760))
+    page = SquadsPage(document)
+    tabs.addTab(QLabel("front"), "Front")
+    tabs.addTab(page, "Squads")
+    tabs.setCurrentWidget(page)
+    page.select_squad("support-desk")
+    tabs.setCurrentIndex(0)
+    seen = spies(page.squads_model)  # type: ignore[arg-type]
+    document.perform(AddItem("squads", Squad(id="a-team", name="A team")))
+    document.perform(UpdateItem("squads", "research-team", {"name": "Lab"}))
+    document.perform(AddItem("squads", Squad(id="b-team", name="B team")))
+    document.perform(RemoveItem("squads", "b-team"))  # came and went while hidden: never shown
+    assert sum(spy.count() for spy in seen.values()) == 0  # hidden: nothing yet
+    tabs.setCurrentWidget(page)
+    assert seen["modelReset"].count() == 0 and seen["rowsRemoved"].count() == 0
+    assert seen["rowsInserted"].count() == 1 and seen["rowsInserted"].at(0)[1] == 2
+    assert seen["dataChanged"].count() == 1 and seen["dataChanged"].at(0)[0].row() == 0
+    assert [s.name for s in page.squads_model.rows()] == ["Lab", "Support desk", "A team"]
+    current = page.current_squad()
+    assert current is not None and current.id == "support-desk"

@@ -18,9 +18,10 @@ from PySide6.QtGui import QGuiApplication
 
 from modeldesk.app.document import Document
 from modeldesk.app.main_window import MainWindow
+from modeldesk.app.models.runs_model import ServeRequestsModel
 from modeldesk.app.views.history_page import HistoryPage
 from modeldesk.app.views.serve_controller import ServeController
-from modeldesk.app.views.serve_page import ServePage, ServeRequestsModel
+from modeldesk.app.views.serve_page import ServePage
 from modeldesk.core.store import ConfigStore, config_text
 from modeldesk.runtime.serve_control import stop_gateway
 from modeldesk.runtime.serve_status import pid_alive, read_status, status_path

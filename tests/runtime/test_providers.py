@@ -414,3 +414,72 @@ def test_a_long_line_in_small_pieces_is_parsed_whole() -> None:
     line = b"data: " + json.dumps({"choices": [{"delta": {"content": "x" * 1_000_000}}]}).encode() + b"\r\n\r\n"
     pieces = [line[i : i + 256] for i in range(0, len(line), 256)] + [b"data: [DONE]\r\n\r\n"]
     assert asyncio.run(_chat_pieces(pieces)) == "x" * 1_000_000
+
+
+class _RawServer:
+    """A real socket on 127.0.0.1 that reads one request with one recv() and answers it
+    with ``reply``, then holds the connection open until released."""
+
+    def __init__(self, reply: bytes) -> None:
+        import socket
+
+        self.reply = reply
+        self.received = b""
+        self.release = threading.Event()
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        conn, _ = self.listener.accept()
+        with conn:
+            self.received = conn.recv(1 << 20)
+            conn.sendall(self.reply)
+            self.release.wait(30)
+
+    def close(self) -> None:
+        self.release.set()
+        self.thread.join(30)
+        self.listener.close()
+
+
+def _chat_with(server: _RawServer, stream: bool) -> list[Any]:
+    from modeldesk.runtime.providers import ChatRequest, OpenAIProvider, new_client
+
+    provider = Provider(id="p", kind="openai", base_url=f"http://127.0.0.1:{server.port}/v1")
+
+    async def chat() -> list[Any]:
+        async with new_client(5.0) as client:
+            request = ChatRequest("m", "hi", stream=stream)
+            return [c async for c in OpenAIProvider(provider, client, None).chat(request)]
+
+    try:
+        return asyncio.run(chat())
+    finally:
+        server.close()
+
+
+def test_a_request_goes_out_in_one_write() -> None:
+    """Headers and body leave together: the server's first read holds the whole request."""
+    body = b'{"choices": [{"message": {"content": "Whole"}, "finish_reason": "stop"}]}'
+    server = _RawServer(
+        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body)
+    )
+    chunks = _chat_with(server, stream=False)
+    assert chunks[0].text == "Whole"
+    head, _, sent_body = server.received.partition(b"\r\n\r\n")
+    assert head.startswith(b"POST /v1/chat/completions HTTP/1.1")
+    assert json.loads(sent_body)["messages"] == [{"role": "user", "content": "hi"}]
+
+
+def test_a_stream_kept_open_after_its_end_mark_still_ends() -> None:
+    """Reading on to the body's end after [DONE] (to keep the connection) is bounded: a
+    server that never ends the body does not hold the answer back."""
+    event = b'data: {"choices": [{"delta": {"content": "ok"}, "finish_reason": "stop"}]}\n\ndata: [DONE]\n\n'
+    server = _RawServer(
+        b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
+        b"%x\r\n%s\r\n" % (len(event), event)  # no last chunk: the body stays open
+    )
+    chunks = _chat_with(server, stream=True)
+    assert chunks[0].text == "ok" and type(chunks[-1]).__name__ == "Finished"

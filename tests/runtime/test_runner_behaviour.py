@@ -373,3 +373,24 @@ def test_runs_reuse_the_callers_client_and_leave_it_open(scripted_server: Script
         assert first.model == "A"  # the script ran out: A answers again
 
     asyncio.run(scenario())
+
+
+def test_streamed_runs_share_one_connection(scripted_server: ScriptedServer) -> None:
+    """A streamed answer is read to the end of its body after its end mark, so the next
+    request goes over the same connection (one left unread is closed: a new connection,
+    and over https a new TLS handshake, for every streamed answer)."""
+    from modeldesk.runtime.providers import new_client
+
+    scripted_server.script("a", status(429), status(429), status(429))
+    config = build_config(scripted_server, agent_models=["A", "B"], fallback={"retries": 0})
+
+    async def scenario() -> None:
+        async with new_client(5.0) as client:
+            for _ in range(3):
+                result = await run_agent(config, "agent", "Hi", stream=True, client=client)
+                assert result.model == "B" and result.text == "Hello!"
+
+    asyncio.run(scenario())
+    requests = scripted_server.chat_requests()
+    assert [r.stream for r in requests] == [True] * 6
+    assert len({r.client_port for r in requests}) == 1

@@ -200,6 +200,7 @@ class RecordedRequest:
     stream: bool
     authorized: bool | None  # None when the server checks no key
     api: str  # "openai" or "anthropic"
+    client_port: int = 0  # the client's end of the connection: one port, one connection
 
 
 # --- the server -------------------------------------------------------------------------
@@ -442,7 +443,18 @@ class _Handler(BaseHTTPRequestHandler):
         if api == "anthropic" and self.scripted.api_key is not None and "authorization" in headers:
             authorized = False  # Anthropic wants x-api-key, not a bearer token
         self.scripted._record(
-            RecordedRequest(self.command, self.path, model, headers, body, time.monotonic(), stream, authorized, api)
+            RecordedRequest(
+                self.command,
+                self.path,
+                model,
+                headers,
+                body,
+                time.monotonic(),
+                stream,
+                authorized,
+                api,
+                self.client_address[1],
+            )
         )
         return authorized
 

@@ -4,13 +4,19 @@ import asyncio
 from collections.abc import Callable, Coroutine
 from typing import Any, ParamSpec, TypeVar
 
-from PySide6.QtCore import QCoreApplication
+from PySide6.QtCore import QCoreApplication, QObject
 
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
 
+# The loop's timers: one Qt timer per scheduled callback, by timer id (name-mangled).
+class _SimpleTimer(QObject):
+    _SimpleTimer__callbacks: dict[int, asyncio.Handle]
+
 # On Linux and macOS qasync.QEventLoop is its selector-based loop.
 class QEventLoop(asyncio.SelectorEventLoop):
+    _timer: _SimpleTimer
+    def _add_callback(self, handle: asyncio.Handle, delay: float = 0) -> asyncio.Handle: ...
     def __init__(
         self, app: QCoreApplication | None = None, set_running_loop: bool = False, already_running: bool = False
     ) -> None: ...

@@ -396,11 +396,9 @@ def run_app(config_path: str | None = None) -> int:
 
     import asyncio
 
-    import qasync
+    from .event_loop import AppEventLoop, install_asyncgen_hooks
 
-    from .event_loop import install_asyncgen_hooks
-
-    loop = qasync.QEventLoop(app)
+    loop = AppEventLoop(app)
     asyncio.set_event_loop(loop)
     install_asyncgen_hooks(loop)
     closed = asyncio.Event()

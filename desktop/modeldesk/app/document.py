@@ -33,7 +33,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, Signal
+from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 
 from modeldesk.core.edits import Edit, apply_tracked
@@ -71,6 +71,9 @@ class _SaveResult:
     disk: tuple[Config, object] | None = None
     read_error: ModelDeskError | None = None
 
+
+# The longest a save waits for the GUI thread to finish the edit's event (see _queue).
+EDIT_HANDLING_S = 0.05
 
 _open_documents: weakref.WeakSet[Document] = weakref.WeakSet()
 
@@ -118,6 +121,9 @@ class Document(QObject):
         self._waiting: list[_SaveJob] = []  # queued, not yet taken by the save thread
         self._waiting_lock = threading.Lock()
         self._futures: list[Future[None]] = []
+        # Set once the GUI thread is done with the event that queued a save (see _queue).
+        self._edit_handled = threading.Event()
+        self._edit_handled.set()
         self._pending_jobs = 0  # queued jobs whose outcome has not reached the GUI thread
         self._outside_change = False  # someone else wrote the file while saves were queued
         self._failure: str | None = None  # the first save failure of the current queue
@@ -222,6 +228,12 @@ class Document(QObject):
         self._pending_jobs += 1
         with self._waiting_lock:
             self._waiting.append(job)
+        # The save thread waits until this event's work is done (views updated, the undo
+        # step pushed), or at most EDIT_HANDLING_S: started at once it competed with the
+        # rest of the edit for the interpreter, and the GUI thread waited at each handover.
+        if self._edit_handled.is_set():
+            self._edit_handled.clear()
+            QTimer.singleShot(0, self, self._edit_handled.set)
         self._futures.append(self._saver.submit(self._save_waiting))
         # Finished futures are only kept for wait_saved: drop them as we go.
         if len(self._futures) > 64:
@@ -232,6 +244,7 @@ class Document(QObject):
         never the in-memory config. Edits that queued up while a save was running are
         written together: one lock, one read, one write, each edit replayed in order (a
         person typing fast at 10,000 agents makes a burst of edits, not a burst of saves)."""
+        self._edit_handled.wait(EDIT_HANDLING_S)
         with self._waiting_lock:
             jobs, self._waiting = self._waiting, []
         if not jobs:
@@ -360,6 +373,7 @@ class Document(QObject):
     def wait_saved(self, timeout_s: float = 30.0) -> bool:
         """Block until every queued save has finished and its outcome is applied (for
         closing the window, and for tests and benchmarks). True if nothing is pending."""
+        self._edit_handled.set()  # the GUI thread waits here: nothing to leave room for
         for future in list(self._futures):
             try:
                 future.result(timeout=timeout_s)

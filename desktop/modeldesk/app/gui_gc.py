@@ -25,6 +25,10 @@ class GuiThreadCollector(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._thresholds = gc.get_threshold()
+        # What stop() gives back: a collector started while another had switched Python's
+        # off (a test's, inside the test session's) must leave it off when it stops, or
+        # every thread collects again from then on.
+        self.was_enabled = gc.isenabled()
         self._timer = QTimer(self)
         self._timer.setInterval(CHECK_INTERVAL_MS)
         self._timer.timeout.connect(self.check)
@@ -40,13 +44,15 @@ class GuiThreadCollector(QObject):
                 return
 
     def stop(self) -> None:
-        """Give collection back to Python (the app is closing)."""
+        """Give collection back to Python as it was before (the app is closing)."""
         self._timer.stop()
-        gc.enable()
+        if self.was_enabled:
+            gc.enable()
 
 
 def collect_in_gui_thread(parent: QObject) -> GuiThreadCollector:
     """Install the collector for the lifetime of ``parent`` (the application)."""
     collector = GuiThreadCollector(parent)
-    parent.destroyed.connect(lambda *_: gc.enable())
+    if collector.was_enabled:
+        parent.destroyed.connect(lambda *_: gc.enable())
     return collector

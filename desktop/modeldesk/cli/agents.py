@@ -15,14 +15,13 @@ from modeldesk.core.edits import (
     SetAgentModels,
     SetTaskModel,
     UpdateItem,
-    check_model_list,
 )
 from modeldesk.core.errors import EditError
-from modeldesk.core.item_edits import RenameItem
-from modeldesk.core.schema import Agent, FallbackOverride, as_model_value, model_list
+from modeldesk.core.schema import Agent, FallbackOverride, model_list
 from modeldesk.core.text import clean_text
 from modeldesk.runtime.policy import effective_options
 
+from . import items
 from .arguments import (
     SubParsers,
     UsageError,
@@ -44,35 +43,29 @@ from .resolution import resolution_json, resolution_text, try_chat
 def register(subparsers: SubParsers) -> None:
     group = add_group(subparsers, "agents", "List, add, show, remove agents and set their preferred models.")
     add_command(group, "list", "Every agent with its preferred models, effective models and their source.", list_agents)
-    p = add_command(group, "show", "One agent: its settings, effective models and the resolution trace.", show_agent)
-    p.add_argument("agent", metavar="ID")
+    items.command(
+        group, "show", "One agent: its settings, effective models and the resolution trace.", show_agent, "agent"
+    )
 
-    p = add_command(
+    p = items.new_command(
         group,
-        "add",
+        "agent",
         "Add an agent.",
         add_agent,
         epilog="Example: modeldesk agents add writer --name Writer --model claude-sonnet-4,gpt-4o",
-    )
-    p.add_argument("agent", metavar="ID")
-    p.add_argument("--name", required=True, help="display name")
-    p.add_argument(
-        "--model",
-        action="append",
-        metavar="M",
-        help="preferred model(s), primary first; repeat or separate with commas (none = inherit)",
+        models_help="preferred model(s), primary first; repeat or separate with commas (none = inherit)",
     )
     p.add_argument("--project", metavar="P", help="the project the agent belongs to")
     p.add_argument("--instruction", metavar="TEXT", default=None, help="the agent's instruction (system prompt)")
 
-    p = add_command(
+    p = items.command(
         group,
         "set-model",
         "Set an agent's preferred models (primary first), or --inherit to clear them.",
         set_model,
+        "agent",
         epilog="Example: modeldesk agents set-model analyst claude-sonnet-4 gpt-4o",
     )
-    p.add_argument("agent", metavar="ID")
     add_models_argument(p, required=False)
     p.add_argument(
         "--inherit",
@@ -80,25 +73,24 @@ def register(subparsers: SubParsers) -> None:
         help="clear the list so the agent inherits (project, then Settings → Default agent model)",
     )
 
-    p = add_command(
+    p = items.command(
         group,
         "set-task-model",
         "Set the models one background task of this agent runs on (overrides every map); --clear removes it.",
         set_task_model,
+        "agent",
         epilog="Example: modeldesk agents set-task-model analyst title gpt-4o-mini",
     )
-    p.add_argument("agent", metavar="ID")
-    p.add_argument("task", metavar="TASK", help="the task: title, summary, ...")
-    add_models_argument(p, required=False)
+    items.task_arguments(p)
     p.add_argument("--clear", action="store_true", help="remove the agent's own choice for this task")
 
-    p = add_command(
+    p = items.command(
         group,
         "set-fallback",
         "Override one fallback option (retries, timeouts, cooldown...) for this agent; --reset follows Settings again.",
         set_fallback,
+        "agent",
     )
-    p.add_argument("agent", metavar="ID")
     add_fallback_option_arguments(
         p,
         "the agent's own value (a number, or one of the option's words)",
@@ -114,18 +106,15 @@ def register(subparsers: SubParsers) -> None:
     p.add_argument("agents", nargs="+", metavar="ID")
     add_dry_run_flag(p)
 
-    p = add_command(
+    items.rename_command(
         group,
-        "rename",
+        "agent",
         "Give an agent a new id (squads follow) and/or a new display name.",
         rename_agent,
         epilog="Examples:\n"
         "  modeldesk agents rename analyst researcher\n"
         "  modeldesk agents rename analyst --name 'Data analyst'",
     )
-    p.add_argument("agent", metavar="ID")
-    p.add_argument("new_id", nargs="?", metavar="NEW_ID")
-    p.add_argument("--name", help="the new display name")
 
     p = add_command(
         group,
@@ -139,16 +128,16 @@ def register(subparsers: SubParsers) -> None:
     p.add_argument("--none", action="store_true", help="take the agents out of their project")
     add_dry_run_flag(p)
 
-    p = add_command(
+    p = items.command(
         group,
         "set-instruction",
         "Set an agent's instruction (system prompt): TEXT, --file PATH, '-' for stdin, or --clear.",
         set_instruction,
+        "agent",
         epilog="Examples:\n"
         "  modeldesk agents set-instruction analyst 'You analyse data.'\n"
         "  modeldesk agents set-instruction analyst --file prompts/analyst.md",
     )
-    p.add_argument("agent", metavar="ID")
     p.add_argument("text", nargs="?", metavar="TEXT")
     p.add_argument("--file", metavar="PATH", help="read the instruction from this file")
     p.add_argument("--clear", action="store_true", help="remove the instruction")
@@ -227,10 +216,7 @@ def show_agent(args: argparse.Namespace) -> int:
 
 def add_agent(args: argparse.Namespace) -> int:
     session = Session(args, create=True)
-    models = check_model_list(clean_models(args.model), f"agent '{args.agent}'")
-    fields: dict[str, Any] = {"id": args.agent, "name": args.name}
-    if models:
-        fields["model"] = as_model_value(models)
+    fields, models = items.new_fields(args, args.agent, "agent", "model")
     if args.project:
         fields["project"] = args.project
     if args.instruction is not None:
@@ -258,9 +244,7 @@ def set_model(args: argparse.Namespace) -> int:
 
 
 def set_task_model(args: argparse.Namespace) -> int:
-    models = clean_models(args.models)
-    if args.clear == bool(models):
-        raise UsageError("Give model ids, or --clear to remove the agent's choice for this task.")
+    models = items.models_or_clear(args, "Give model ids, or --clear to remove the agent's choice for this task.")
     session = Session(args)
     session.resolver.agent(args.agent)
     warnings = session.model_warnings(models)
@@ -327,14 +311,7 @@ def _dry_note(session: Session) -> str:
 
 
 def rename_agent(args: argparse.Namespace) -> int:
-    if args.new_id is None and args.name is None:
-        raise UsageError("Give a new id, --name, or both.")
-    session = Session(args)
-    session.resolver.agent(args.agent)
-    new_id = args.new_id or args.agent
-    if new_id != args.agent:
-        validated(Agent, {"id": new_id, "name": "x"}, "Cannot use this id")
-    session.apply(RenameItem("agents", args.agent, new_id, args.name))
+    session, new_id = items.rename(args, "agents", Agent, lambda s, agent_id: s.resolver.agent(agent_id), args.agent)
     return _report(args, session, new_id, f"Agent {args.agent} is now {new_id}.", [])
 
 

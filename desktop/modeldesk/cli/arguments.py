@@ -5,16 +5,19 @@ standard input."""
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from collections.abc import Iterable
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from modeldesk.core import limits
 from modeldesk.core.errors import EditError, ModelDeskError
-from modeldesk.core.schema import FallbackSettings
-from modeldesk.core.setting_fields import setting_fields
 
+from .argparsing import seconds
 from .output import Handler, command
+
+if TYPE_CHECKING:
+    from modeldesk.core.setting_fields import NumberField, SwitchField
 
 
 class UsageError(ModelDeskError):
@@ -30,7 +33,10 @@ SubParsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 def add_parser(subparsers: SubParsers, name: str, help_text: str, **kwargs: Any) -> argparse.ArgumentParser:
     """A sub-command parser whose ``--help`` shows the same text as the listing. It takes
     ``--config`` too, so the file may be named after the command (`agents list --config F`)
-    as well as before it; given in both places, the later one wins."""
+    as well as before it; given in both places, the later one wins. An epilog (examples)
+    keeps its line breaks."""
+    if kwargs.get("epilog"):
+        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
     parser = subparsers.add_parser(name, help=help_text, description=help_text, **kwargs)
     parser.add_argument(
         "--config", metavar="PATH", default=argparse.SUPPRESS, help="config file (as before the command)"
@@ -60,8 +66,30 @@ def add_command(
     return parser
 
 
-# Every fallback setting that is a number or a switch, as declared in the schema.
-FALLBACK_FIELDS = setting_fields(FallbackSettings)
+def add_model_option(parser: argparse.ArgumentParser, flag: str, help_text: str) -> None:
+    """A repeatable option naming models (``--model a --model b`` or ``--model a,b``)."""
+    parser.add_argument(flag, action="append", metavar="M", help=help_text)
+
+
+def add_timeout_option(parser: argparse.ArgumentParser, default_s: float, each: str) -> None:
+    """``--timeout S``: how long to wait for ``each`` ("each provider")."""
+    parser.add_argument(
+        "--timeout",
+        type=seconds,
+        default=default_s,
+        metavar="S",
+        help=f"seconds to wait for {each} (default {default_s:g})",
+    )
+
+
+@functools.cache
+def fallback_fields() -> dict[str, NumberField | SwitchField]:
+    """Every fallback setting that is a number or a switch, as declared in the schema
+    (read when first asked: `resolve` runs without the schema, see core/fast_read.py)."""
+    from modeldesk.core.schema import FallbackSettings
+    from modeldesk.core.setting_fields import setting_fields
+
+    return setting_fields(FallbackSettings)
 
 
 def add_fallback_option_arguments(
@@ -69,18 +97,19 @@ def add_fallback_option_arguments(
 ) -> None:
     """OPTION and VALUE of a fallback setting (``names``: those offered, default all); the
     help lists each with its range or choices, default and description, as declared."""
-    offered = [name for name in (FALLBACK_FIELDS if names is None else names) if name in FALLBACK_FIELDS]
+    fields = fallback_fields()
+    offered = [name for name in (fields if names is None else names) if name in fields]
     parser.add_argument("option", choices=offered, metavar="OPTION", help="one of: " + ", ".join(offered))
     parser.add_argument("value", nargs="?", help=value_help)
     width = max(map(len, offered))
-    options = "\n".join(f"  {name.ljust(width)}  {FALLBACK_FIELDS[name].describe()}" for name in offered)
+    options = "\n".join(f"  {name.ljust(width)}  {fields[name].describe()}" for name in offered)
     parser.epilog = f"Options:\n{options}\n\n{epilog}"
 
 
 def fallback_value(option: str, text: str) -> int | float | bool | str:
     """A fallback setting's value from the command line."""
     try:
-        return FALLBACK_FIELDS[option].parse(text)
+        return fallback_fields()[option].parse(text)
     except ValueError as exc:
         raise EditError(f"fallback option {option}: {exc}") from None
 

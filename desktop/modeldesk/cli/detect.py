@@ -8,8 +8,7 @@ import asyncio
 from modeldesk.core.text import clean_text
 from modeldesk.runtime.local_servers import DEFAULT_TIMEOUT_S, PORTS_ENV, add_edit, detect, plan_add, port_table
 
-from .argparsing import seconds
-from .arguments import SubParsers, UsageError, add_command
+from .arguments import SubParsers, UsageError, add_command, add_timeout_option
 from .config_file import Session
 from .output import print_json, table, wants_json
 
@@ -27,13 +26,7 @@ def register_detect(group: SubParsers) -> None:
         ),
     )
     parser.add_argument("--add", action="store_true", help="add each server found as a provider, with its models")
-    parser.add_argument(
-        "--timeout",
-        type=seconds,
-        default=DEFAULT_TIMEOUT_S,
-        metavar="S",
-        help=f"seconds to wait for each port, above 0 (default {DEFAULT_TIMEOUT_S:g})",
-    )
+    add_timeout_option(parser, DEFAULT_TIMEOUT_S, "each port, above 0")
 
 
 def run_detect(args: argparse.Namespace) -> int:

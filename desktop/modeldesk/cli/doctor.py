@@ -7,8 +7,7 @@ import asyncio
 
 from modeldesk.runtime.doctor import DEFAULT_TIMEOUT_S, HealthReport, ProviderHealth, check_health
 
-from .argparsing import seconds
-from .arguments import SubParsers, add_command
+from .arguments import SubParsers, add_command, add_timeout_option
 from .config_file import Session
 from .output import print_json, table, wants_json
 
@@ -23,13 +22,7 @@ def register(subparsers: SubParsers) -> None:
     )
     parser.add_argument("--probe", action="store_true", help="also send a one-token request to every enabled model")
     parser.add_argument("--offline", action="store_true", help="check keys and references only, no network")
-    parser.add_argument(
-        "--timeout",
-        type=seconds,
-        default=DEFAULT_TIMEOUT_S,
-        metavar="S",
-        help=f"seconds to wait for each provider (default {DEFAULT_TIMEOUT_S:g})",
-    )
+    add_timeout_option(parser, DEFAULT_TIMEOUT_S, "each provider")
 
 
 def run_doctor(args: argparse.Namespace) -> int:

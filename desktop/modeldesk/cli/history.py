@@ -33,7 +33,6 @@ def register(subparsers: SubParsers) -> None:
         "history",
         "The recorded runs: which model answered, and every attempt.",
         epilog=HISTORY_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _filters(parser)
     add_json_flag(parser)

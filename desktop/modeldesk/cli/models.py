@@ -17,6 +17,7 @@ from modeldesk.core.history import HistoryError, HistoryStore, ModelStats
 from modeldesk.core.schema import Model, model_list
 from modeldesk.core.text import clean_text
 
+from . import items
 from .arguments import SubParsers, UsageError, add_command, add_dry_run_flag, add_group
 from .config_file import Session, add_enable_commands, validated
 from .output import emit_warnings, print_json, print_listing, table, wants_json
@@ -190,10 +191,8 @@ def _model_changes(args: argparse.Namespace, model: Model | None) -> dict[str, A
 
 
 def _find_model(session: Session, model_id: str) -> Model:
-    model = session.config.model(model_id)
+    model: Model | None = items.own_item(session, "models", model_id)
     if model is None:
-        if model_id in session.resolver.models:
-            raise EditError(f"Model '{model_id}' comes from the organization policy and cannot be changed here.")
         raise EditError(f"There is no model '{model_id}' in the config.")
     return model
 

@@ -8,10 +8,11 @@ from typing import Any
 
 from modeldesk.core.edits import AddItem, SetTaskModel, UpdateItem, apply_edit, check_model_list
 from modeldesk.core.errors import EditError
-from modeldesk.core.item_edits import RemoveProject, RenameItem
+from modeldesk.core.item_edits import RemoveProject
 from modeldesk.core.schema import WILDCARD, Config, Project, as_model_value, model_list
 from modeldesk.core.text import clean_text
 
+from . import items
 from .arguments import (
     SubParsers,
     UsageError,
@@ -19,7 +20,6 @@ from .arguments import (
     add_dry_run_flag,
     add_group,
     add_models_argument,
-    clean_models,
 )
 from .config_file import Session, validated
 from .output import emit_warnings, models_text, print_json, print_listing, table, wants_json
@@ -33,45 +33,38 @@ class UnknownProjectError(EditError):
 def register(subparsers: SubParsers) -> None:
     group = add_group(subparsers, "projects", "List, add, rename, remove projects and set their default models.")
     add_command(group, "list", "Every project with its default models and how many agents belong to it.", list_projects)
-    p = add_command(group, "show", "One project: its default models, task models and agents.", show_project)
-    p.add_argument("project", metavar="ID")
+    items.command(group, "show", "One project: its default models, task models and agents.", show_project, "project")
 
-    p = add_command(
+    items.new_command(
         group,
-        "add",
+        "project",
         "Add a project.",
         add_project,
         epilog="Example: modeldesk projects add support --name Support --model gpt-4o-mini,claude-haiku",
-    )
-    p.add_argument("project", metavar="ID")
-    p.add_argument("--name", required=True, help="display name")
-    p.add_argument(
-        "--model", action="append", metavar="M", help="default model(s) of the project's agents, primary first"
+        models_help="default model(s) of the project's agents, primary first",
     )
 
-    p = add_command(
+    items.rename_command(
         group,
-        "rename",
+        "project",
         "Give a project a new id (its agents follow) and/or a new display name.",
         rename_project,
         epilog="Examples:\n"
         "  modeldesk projects rename support helpdesk\n"
         "  modeldesk projects rename support --name 'Help desk'",
+        new_id_help="the new id",
     )
-    p.add_argument("project", metavar="ID")
-    p.add_argument("new_id", nargs="?", metavar="NEW_ID", help="the new id")
-    p.add_argument("--name", help="the new display name")
 
-    p = add_command(
+    p = items.command(
         group,
         "remove",
         "Remove a project. If agents belong to it, say what happens to them.",
         remove_project,
+        "project",
         epilog="Examples:\n"
         "  modeldesk projects remove support --agents detach --dry-run\n"
         "  modeldesk projects remove support --agents move --to helpdesk",
     )
-    p.add_argument("project", metavar="ID")
     p.add_argument(
         "--agents",
         choices=("detach", "move", "remove"),
@@ -80,29 +73,28 @@ def register(subparsers: SubParsers) -> None:
     p.add_argument("--to", metavar="P", help="with --agents move: the project they move to")
     add_dry_run_flag(p)
 
-    p = add_command(
+    p = items.command(
         group,
         "set-model",
         "Set a project's default models (primary first), or --clear them.",
         set_model,
+        "project",
         epilog="Example: modeldesk projects set-model support gpt-4o-mini claude-haiku",
     )
-    p.add_argument("project", metavar="ID")
     add_models_argument(p, required=False)
     p.add_argument("--clear", action="store_true", help="remove the project's default (its agents inherit Settings)")
 
-    p = add_command(
+    p = items.command(
         group,
         "set-task-model",
         "Set the models a background task runs on for this project's agents; --clear removes the entry.",
         set_task_model,
+        "project",
         epilog="Examples:\n"
         "  modeldesk projects set-task-model support title gpt-4o-mini\n"
         "  modeldesk projects set-task-model support title claude-haiku --chat claude-sonnet-4",
     )
-    p.add_argument("project", metavar="ID")
-    p.add_argument("task", metavar="TASK", help="the task: title, summary, ...")
-    add_models_argument(p, required=False)
+    items.task_arguments(p)
     p.add_argument(
         "--chat", default=WILDCARD, metavar="M", help="only when the chat model is M (default: '*', any chat model)"
     )
@@ -112,8 +104,7 @@ def register(subparsers: SubParsers) -> None:
 def find_project(config: Config, project_id: str) -> Project:
     project = config.project(project_id)
     if project is None:
-        known = ", ".join(p.id for p in config.projects) or "none"
-        raise UnknownProjectError(f"There is no project '{project_id}' (known: {known}).")
+        raise items.no_such("project", project_id, (p.id for p in config.projects), UnknownProjectError)
     return project
 
 
@@ -188,10 +179,7 @@ def show_project(args: argparse.Namespace) -> int:
 
 def add_project(args: argparse.Namespace) -> int:
     session = Session(args, create=True)
-    models = check_model_list(clean_models(args.model), f"project '{args.project}'")
-    fields: dict[str, Any] = {"id": args.project, "name": args.name}
-    if models:
-        fields["default_model"] = as_model_value(models)
+    fields, models = items.new_fields(args, args.project, "project", "default_model")
     project = validated(Project, fields, "Cannot add this project")
     warnings = session.model_warnings(models)
     session.apply(AddItem("projects", project))
@@ -199,14 +187,7 @@ def add_project(args: argparse.Namespace) -> int:
 
 
 def rename_project(args: argparse.Namespace) -> int:
-    if args.new_id is None and args.name is None:
-        raise UsageError("Give a new id, --name, or both.")
-    session = Session(args)
-    find_project(session.config, args.project)
-    new_id = args.new_id or args.project
-    if new_id != args.project:
-        validated(Project, {"id": new_id, "name": "x"}, "Cannot use this id")
-    session.apply(RenameItem("projects", args.project, new_id, args.name))
+    session, new_id = items.rename(args, "projects", Project, lambda s, i: find_project(s.config, i), args.project)
     return _report(args, session, new_id, f"Project {args.project} is now {new_id}.", [])
 
 
@@ -247,9 +228,7 @@ def remove_project(args: argparse.Namespace) -> int:
 
 
 def set_model(args: argparse.Namespace) -> int:
-    models = clean_models(args.models)
-    if args.clear == bool(models):
-        raise UsageError("Give model ids, or --clear to remove the project's default.")
+    models = items.models_or_clear(args, "Give model ids, or --clear to remove the project's default.")
     session = Session(args)
     project = find_project(session.config, args.project)
     models = check_model_list(models, f"project '{project.id}'")
@@ -260,9 +239,7 @@ def set_model(args: argparse.Namespace) -> int:
 
 
 def set_task_model(args: argparse.Namespace) -> int:
-    models = clean_models(args.models)
-    if args.clear == bool(models):
-        raise UsageError("Give model ids, or --clear to remove this task entry.")
+    models = items.models_or_clear(args, "Give model ids, or --clear to remove this task entry.")
     session = Session(args)
     find_project(session.config, args.project)
     warnings = session.model_warnings(models)

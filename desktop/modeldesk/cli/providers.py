@@ -13,7 +13,7 @@ import sys
 from typing import Any
 
 from modeldesk.core.edits import AddItem, Batch, UpdateItem
-from modeldesk.core.errors import EditError, ModelDeskError
+from modeldesk.core.errors import ModelDeskError
 from modeldesk.core.item_edits import RemoveProvider
 from modeldesk.core.key_value import UnusableKey, clean_key
 from modeldesk.core.model_import import plan_import
@@ -24,15 +24,15 @@ from modeldesk.runtime.errors import ProviderError
 from modeldesk.runtime.provider_probe import DEFAULT_TIMEOUT_S, check_providers, list_models
 from modeldesk.runtime.providers import RemoteModel
 
-from .argparsing import seconds
+from . import items
 from .arguments import (
     SubParsers,
     UsageError,
-    add_command,
     add_dry_run_flag,
     add_group,
     add_json_flag,
     add_parser,
+    add_timeout_option,
     read_stdin_text,
 )
 from .config_file import Session, add_enable_commands, validated
@@ -49,12 +49,12 @@ def register(subparsers: SubParsers) -> None:
         group, "check", "Ask each provider for its model list and show whether it answered, and how fast."
     )
     check.add_argument("provider", nargs="?", metavar="ID", help="only this provider (default: every enabled one)")
-    _add_timeout(check)
+    add_timeout_option(check, DEFAULT_TIMEOUT_S, "each provider")
     add_json_flag(check)
     check.set_defaults(handler=run_check)
     models = add_parser(group, "models", "List the models a provider serves, marking those already in the config.")
     models.add_argument("provider", metavar="ID", help="the provider to ask")
-    _add_timeout(models)
+    add_timeout_option(models, DEFAULT_TIMEOUT_S, "each provider")
     add_json_flag(models)
     models.add_argument(
         "--import", dest="import_models", action="store_true", help="add the served models missing from the config"
@@ -68,21 +68,10 @@ def register(subparsers: SubParsers) -> None:
     register_detect(group)
 
 
-def _add_timeout(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--timeout",
-        type=seconds,
-        default=DEFAULT_TIMEOUT_S,
-        metavar="S",
-        help=f"seconds to wait for each provider (default {DEFAULT_TIMEOUT_S:g})",
-    )
-
-
 def _provider(session: Session, provider_id: str) -> Provider:
     provider = session.resolver.providers.get(provider_id)
     if provider is None:
-        known = ", ".join(sorted(session.resolver.providers)) or "none"
-        raise UnknownProviderError(f"There is no provider '{provider_id}' (known: {known}).")
+        raise items.no_such("provider", provider_id, sorted(session.resolver.providers), UnknownProviderError)
     return provider
 
 
@@ -231,11 +220,12 @@ class KeyringError(ModelDeskError):
 
 
 def register_provider_commands(group: SubParsers) -> None:
-    p = add_command(
+    p = items.command(
         group,
         "add",
         "Add a provider (an OpenAI-compatible server, the Anthropic API, or the offline simulated kind).",
         add_provider,
+        "provider",
         epilog="Examples:\n"
         "  modeldesk providers add openai --kind openai --base-url https://api.openai.com/v1 --key-env OPENAI_API_KEY\n"
         "  modeldesk providers add local --kind openai --base-url http://127.0.0.1:11434/v1\n"
@@ -243,28 +233,26 @@ def register_provider_commands(group: SubParsers) -> None:
         "    then: modeldesk providers set-key anthropic\n"
         "  modeldesk providers add demo --kind simulated       (answers in-process; no URL, no key)",
     )
-    p.add_argument("provider", metavar="ID")
     p.add_argument("--kind", required=True, choices=PROVIDER_KINDS, help="the API it speaks")
     p.add_argument("--base-url", metavar="URL", help="for openai: up to and including /v1 (not for simulated)")
     _key_options(p)
     p.add_argument("--label", help="a name for people")
     p.add_argument("--disabled", action="store_true", help="add it switched off")
 
-    p = add_command(group, "set", "Change a provider's kind, URL, key reference or label.", set_provider)
-    p.add_argument("provider", metavar="ID")
+    p = items.command(group, "set", "Change a provider's kind, URL, key reference or label.", set_provider, "provider")
     p.add_argument("--kind", choices=PROVIDER_KINDS)
     p.add_argument("--base-url", metavar="URL")
     _key_options(p)
     p.add_argument("--no-key", action="store_true", help="the provider needs no key")
     p.add_argument("--label")
 
-    p = add_command(
+    p = items.command(
         group,
         "remove",
         "Remove a provider. Refused while models use it, unless --with-models removes them too.",
         remove_provider,
+        "provider",
     )
-    p.add_argument("provider", metavar="ID")
     p.add_argument("--with-models", action="store_true", help="also remove the models it serves")
     add_dry_run_flag(p)
 
@@ -276,17 +264,17 @@ def register_provider_commands(group: SubParsers) -> None:
         off="Switch a provider off (its models are skipped)",
     )
 
-    p = add_command(
+    p = items.command(
         group,
         "set-key",
         "Store a provider's API key in the OS keyring (read from stdin or a hidden prompt; never echoed).",
         set_key,
+        "provider",
         epilog="Examples:\n"
         "  modeldesk providers set-key openai            (asks, without echo)\n"
         '  printf %s "$KEY" | modeldesk providers set-key openai\n\n'
         'The config keeps only the entry\'s name: api_key = {"keyring": ENTRY}.',
     )
-    p.add_argument("provider", metavar="ID")
     p.add_argument("--entry", metavar="NAME", help="the keyring entry name (default: the provider's, else its id)")
 
 
@@ -305,12 +293,9 @@ def _key_ref(args: argparse.Namespace) -> dict[str, str] | None:
 
 
 def _find_provider(session: Session, provider_id: str) -> Provider:
-    provider = session.config.provider(provider_id)
+    provider: Provider | None = items.own_item(session, "providers", provider_id)
     if provider is None:
-        known = ", ".join(p.id for p in session.config.providers) or "none"
-        if provider_id in session.resolver.providers:
-            raise EditError(f"Provider '{provider_id}' comes from the organization policy and cannot be changed here.")
-        raise EditError(f"There is no provider '{provider_id}' in the config (known: {known}).")
+        raise items.no_such("provider in the config", provider_id, (p.id for p in session.config.providers))
     return provider
 
 

@@ -8,37 +8,47 @@ from collections.abc import Iterable
 from typing import Any
 
 from modeldesk.core.errors import ModelDeskError
+from modeldesk.core.fast_read import fast_resolver
+from modeldesk.core.paths import config_path, policy_path
 from modeldesk.core.resolution_text import layer_label
 from modeldesk.core.resolver import Resolution, Resolver, TraceStep
 from modeldesk.core.text import clean_text
 
-from .arguments import UsageError, split_models
+from .arguments import UsageError, add_model_option, split_models
 from .output import table
 
 
 def add_resolution_options(parser: argparse.ArgumentParser, *, verb: str = "resolve") -> None:
     """The options `resolve` and `run` share: the layers a run's model list comes from."""
     parser.add_argument("--agent", required=True, metavar="ID", help=f"the agent to {verb}")
-    parser.add_argument(
+    add_model_option(
+        parser,
         "--model",
-        action="append",
-        metavar="M",
-        help="model(s) passed to this run (the 'call' layer); repeat or separate with commas. "
+        "model(s) passed to this run (the 'call' layer); repeat or separate with commas. "
         "In a delegated run this is the request model.",
     )
     parser.add_argument("--delegated", action="store_true", help=f"{verb} as a sub-agent called by another agent")
-    parser.add_argument(
-        "--parent-model", action="append", metavar="M", help="the parent run's model(s); implies --delegated"
-    )
-    parser.add_argument(
-        "--request-model",
-        action="append",
-        metavar="M",
-        help="the model(s) the caller passed (typically the chat model); implies --delegated",
+    add_model_option(parser, "--parent-model", "the parent run's model(s); implies --delegated")
+    add_model_option(
+        parser, "--request-model", "the model(s) the caller passed (typically the chat model); implies --delegated"
     )
     parser.add_argument("--project", metavar="P", help="use this project instead of the agent's own")
     parser.add_argument("--task", metavar="T", help=f"{verb} background task T (title, summary, ...): its models")
     parser.add_argument("--strict", action="store_true", help="fail on any unusable model id instead of skipping it")
+
+
+def reading_resolver(args: argparse.Namespace) -> Resolver:
+    """The resolver for a command that only reads the config: over the file as read
+    plainly when it validated before (core/fast_read.py: no pydantic), else read and
+    validated in full, which leaves the note that lets the next command skip that."""
+    resolver = fast_resolver(config_path(getattr(args, "config", None)), policy_path())
+    if resolver is not None:
+        return resolver
+    from .config_file import check_config_exists, open_store
+
+    store = open_store(args)
+    check_config_exists(args, store)
+    return Resolver(*store.load_for_reading())
 
 
 def resolve_for(resolver: Resolver, args: argparse.Namespace) -> tuple[Resolution, Resolution]:

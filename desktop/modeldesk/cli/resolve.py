@@ -12,9 +12,8 @@ from modeldesk.core.errors import ResolutionError
 from modeldesk.core.resolver import Resolution
 
 from .arguments import SubParsers, add_command
-from .config_file import Session
 from .output import print_json, wants_json
-from .resolution import add_resolution_options, resolution_text, resolve_for, trace_table
+from .resolution import add_resolution_options, reading_resolver, resolution_text, resolve_for, trace_table
 
 
 def register(subparsers: SubParsers) -> None:
@@ -33,7 +32,7 @@ def register(subparsers: SubParsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    resolver = Session(args).resolver
+    resolver = reading_resolver(args)
     try:
         chat, result = resolve_for(resolver, args)
     except ResolutionError as exc:

@@ -64,7 +64,6 @@ def register(subparsers: SubParsers) -> None:
         '  echo "Long prompt" | modeldesk run --agent analyst -\n\n'
         "The models are those `modeldesk resolve` shows for the same options.\n"
         "The answer goes to stdout, the steps of the fallback chain to stderr.",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_resolution_options(parser, verb="run")
     parser.add_argument("--no-stream", action="store_true", help="ask providers for one complete answer")

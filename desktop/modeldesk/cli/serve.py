@@ -26,7 +26,6 @@ def register(subparsers: SubParsers) -> None:
         "  modeldesk serve --host 0.0.0.0 --token-file ~/.config/modeldesk/serve-token\n\n"
         "Point a tool at it: OPENAI_BASE_URL=http://127.0.0.1:8642/v1 or ANTHROPIC_BASE_URL=http://127.0.0.1:8642,\n"
         "and use an agent id as the model name. See docs/serve.md.",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST})")
     parser.add_argument(

@@ -10,6 +10,7 @@ from modeldesk.core.edits import Edit, SetSetting, SetTaskModel
 from modeldesk.core.redaction import url_without_password
 from modeldesk.core.schema import WILDCARD, as_model_value, model_list
 
+from . import items
 from .arguments import (
     SubParsers,
     UsageError,
@@ -51,8 +52,7 @@ def register(subparsers: SubParsers) -> None:
         "  modeldesk settings set-task-model title claude-haiku-4 --chat claude-opus-4\n"
         "  modeldesk settings set-task-model title --clear",
     )
-    p.add_argument("task", metavar="TASK", help="the task: title, summary, ...")
-    add_models_argument(p, required=False)
+    items.task_arguments(p)
     p.add_argument(
         "--chat",
         default=WILDCARD,

@@ -18,13 +18,13 @@ from modeldesk.core.bulk import (
 )
 from modeldesk.core.edits import AddItem, RemoveItem
 from modeldesk.core.errors import EditError
-from modeldesk.core.item_edits import ChangeSquadMembers, RenameItem
+from modeldesk.core.item_edits import ChangeSquadMembers
 from modeldesk.core.schema import Squad
 from modeldesk.core.text import clean_text
 
+from . import items
 from .arguments import (
     SubParsers,
-    UsageError,
     add_command,
     add_dry_run_flag,
     add_group,
@@ -40,52 +40,49 @@ def register(subparsers: SubParsers) -> None:
     group = add_group(subparsers, "squads", "List, add, rename, remove squads, edit members, set a squad's models.")
     add_command(group, "list", "Every squad with its member agents and their effective models.", list_squads)
 
-    p = add_command(
+    p = items.new_command(
         group,
-        "add",
+        "squad",
         "Add a squad of existing agents.",
         add_squad,
         epilog="Example: modeldesk squads add research --name Research --agents analyst,writer",
     )
-    p.add_argument("squad", metavar="ID")
-    p.add_argument("--name", required=True, help="display name")
     p.add_argument("--agents", default="", metavar="A,B", help="member agent ids, comma-separated")
 
-    p = add_command(
+    p = items.command(
         group,
         "set-model",
         "Set the preferred models of every agent in a squad (one step); shows each change.",
         set_model,
+        "squad",
+        metavar="SQUAD",
         epilog="Example: modeldesk squads set-model research claude-sonnet-4 gpt-4o --dry-run",
     )
-    p.add_argument("squad", metavar="SQUAD")
     add_models_argument(p, required=True)
     add_dry_run_flag(p)
 
-    p = add_command(
+    items.rename_command(
         group,
-        "rename",
+        "squad",
         "Give a squad a new id and/or a new display name.",
         rename_squad,
         epilog="Examples:\n  modeldesk squads rename research labs\n  modeldesk squads rename research --name 'R&D'",
     )
-    p.add_argument("squad", metavar="ID")
-    p.add_argument("new_id", nargs="?", metavar="NEW_ID")
-    p.add_argument("--name", help="the new display name")
 
     p = add_command(group, "remove", "Remove squads (their agents stay).", remove_squads)
     p.add_argument("squads", nargs="+", metavar="ID")
     add_dry_run_flag(p)
 
     for name, adding in (("add-member", True), ("remove-member", False)):
-        p = add_command(
+        p = items.command(
             group,
             name,
             "Add agents to a squad (each once, at the end)." if adding else "Take agents out of a squad.",
             change_members,
+            "squad",
+            metavar="SQUAD",
             epilog=f"Example: modeldesk squads {name} research analyst writer",
         )
-        p.add_argument("squad", metavar="SQUAD")
         p.add_argument("agents", nargs="+", metavar="AGENT", help="agent ids (commas also work)")
         p.set_defaults(adding=adding)
 
@@ -147,20 +144,12 @@ def _squad_json(squad: Squad) -> dict[str, Any]:
 def _find_squad(session: Session, squad_id: str) -> Squad:
     squad = session.config.squad(squad_id)
     if squad is None:
-        known = ", ".join(s.id for s in session.config.squads) or "none"
-        raise EditError(f"There is no squad '{squad_id}' (known: {known}).")
+        raise items.no_such("squad", squad_id, (s.id for s in session.config.squads))
     return squad
 
 
 def rename_squad(args: argparse.Namespace) -> int:
-    if args.new_id is None and args.name is None:
-        raise UsageError("Give a new id, --name, or both.")
-    session = Session(args)
-    _find_squad(session, args.squad)
-    new_id = args.new_id or args.squad
-    if new_id != args.squad:
-        validated(Squad, {"id": new_id, "name": "x"}, "Cannot use this id")
-    session.apply(RenameItem("squads", args.squad, new_id, args.name))
+    session, new_id = items.rename(args, "squads", Squad, _find_squad, args.squad)
     squad = _find_squad(session, new_id)
     if wants_json(args):
         print_json({"squad": _squad_json(squad)})

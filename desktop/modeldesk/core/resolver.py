@@ -29,11 +29,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import NoModelConfiguredError, UnknownAgentError, UnusableModelError
-from .schema import PLACEHOLDER as PLACEHOLDER  # "default" in a list: inherit (kept importable from here)
-from .schema import WILDCARD, Agent, Config, Model, ModelValue, Policy, Project, Provider, model_list
+from .model_values import PLACEHOLDER as PLACEHOLDER  # "default" in a list: inherit (kept importable from here)
+from .model_values import WILDCARD, ModelValue, model_list
+
+if TYPE_CHECKING:  # only read, never built here: `resolve` runs without pydantic (core/fast_read.py)
+    from .schema import Agent, Config, Model, Policy, Project, Provider
 
 # Reason texts shared by the trace, the CLI and the app.
 NOT_SET = "not set"

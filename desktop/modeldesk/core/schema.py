@@ -5,9 +5,8 @@ validation, the JSON Schema (`modeldesk config schema`), the CLI and the app's f
 are all built from these declarations.
 
 A *ModelValue* is what the user wrote for a model choice: a single model id or an
-ordered list of ids (primary first, then fallbacks). It is stored exactly as written,
-so a hand-edited ``"model": "gpt-4o"`` stays a string when the app saves the file.
-Use :func:`model_list` to read any ModelValue as a list.
+ordered list of ids (primary first, then fallbacks), declared with its helpers in
+:mod:`.model_values` (free of pydantic) and importable from here as before.
 """
 
 from __future__ import annotations
@@ -31,49 +30,21 @@ from pydantic_core import PydanticCustomError
 
 from .ids import ID_MAX_LENGTH
 from .key_value import looks_like_key
+from .model_values import PLACEHOLDER as PLACEHOLDER
+from .model_values import WILDCARD as WILDCARD
+from .model_values import ModelValue as ModelValue
+from .model_values import TaskModelMap as TaskModelMap
+from .model_values import as_model_value as as_model_value
+from .model_values import model_list as model_list
 from .redaction import remember_url_password
 from .urls import check_base_url
 
 SCHEMA_VERSION: Final = 1
 
-ModelValue = str | list[str]
-"""A model id, or an ordered list of model ids (primary first)."""
-
-TaskModelMap = dict[str, ModelValue]
-"""For one task: chat model id (or ``"*"`` for any) -> model(s) to run the task on."""
-
-WILDCARD = "*"
-
-# In a model list, "default" (any case) means "inherit": the resolver skips it, so it can be
-# no model's id.
-PLACEHOLDER = "default"
-
 # An id: what core/validation_text.py says of it must change with it.
 IDENTIFIER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:/@+-]*$"
 
 Identifier = Annotated[str, Field(min_length=1, max_length=ID_MAX_LENGTH, pattern=IDENTIFIER_PATTERN)]
-
-
-def model_list(value: ModelValue | None) -> list[str]:
-    """Any ModelValue as a list, in the order written (no filtering)."""
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [value]
-    return list(value)
-
-
-def as_model_value(models: list[str], like: ModelValue | None = None) -> ModelValue | None:
-    """Turn a list back into the form the user prefers.
-
-    An empty list means "not set" (``None``). A single model is written as a string when
-    the previous value was a string (or there was none); otherwise a list is kept.
-    """
-    if not models:
-        return None
-    if len(models) == 1 and (like is None or isinstance(like, str)):
-        return models[0]
-    return list(models)
 
 
 class _Strict(BaseModel):
@@ -151,6 +122,8 @@ class Provider(_Strict):
 class Capabilities(_Strict):
     """What a model is known to support. ``None`` means unknown (never a reason to skip)."""
 
+    model_config = ConfigDict(frozen=True)
+
     tools: bool | None = Field(None, title="Tools")
     vision: bool | None = Field(None, title="Vision")
     reasoning: bool | None = Field(None, title="Reasoning", description="Thinks before answering.")
@@ -159,8 +132,16 @@ class Capabilities(_Strict):
 class Price(_Strict):
     """What a model costs, in US dollars per million tokens. ``None`` means unknown."""
 
+    model_config = ConfigDict(frozen=True)
+
     input: float | None = Field(None, ge=0, title="Input ($/M tokens)")
     output: float | None = Field(None, ge=0, title="Output ($/M tokens)")
+
+
+# Frozen, so every model without facts of its own shares these (a new pair per model was
+# a tenth of loading a file of 1,000 models and 10,000 agents).
+_UNKNOWN_CAPABILITIES = Capabilities()
+_UNKNOWN_PRICE = Price()
 
 
 class Model(_Strict):
@@ -169,8 +150,8 @@ class Model(_Strict):
     name: str = Field(min_length=1, title="Name at provider", description="What is sent to the provider.")
     label: str | None = Field(None, title="Label")
     context_window: int | None = Field(None, gt=0, title="Context window", description="In tokens.")
-    capabilities: Capabilities = Field(default_factory=Capabilities, title="Capabilities")
-    price: Price = Field(default_factory=Price, title="Price", description="US dollars per million tokens.")
+    capabilities: Capabilities = Field(_UNKNOWN_CAPABILITIES, title="Capabilities")
+    price: Price = Field(_UNKNOWN_PRICE, title="Price", description="US dollars per million tokens.")
     enabled: bool = Field(True, title="Enabled")
 
     @property
@@ -418,6 +399,11 @@ class _IdIndex(dict[str, tuple[list[Any], int, dict[str, int]]]):
 class Config(_Strict):
     """The whole config file."""
 
+    # Parsing a file caches only the keys' strings: pydantic's default, every string, cost
+    # 13% of validating a 10,000-agent file (mostly unique ids and names), for 1.6 MiB that
+    # sharing the repeated values (model ids in lists) would have saved.
+    model_config = ConfigDict(cache_strings="keys")
+
     schema_version: Literal[1] = Field(SCHEMA_VERSION, title="Schema version")
     providers: list[Provider] = Field(default_factory=list)
     models: list[Model] = Field(default_factory=list)
@@ -525,30 +511,40 @@ def _field_default(cls: type[BaseModel], name: str) -> Any:
     return _DEFAULTS[key]
 
 
+# Per model class: each field's name and default, worked out once (a 10,000-agent save
+# dumps ~100,000 fields; asking pydantic per field was most of its cost).
+_FIELD_DEFAULTS: dict[type[BaseModel], tuple[tuple[str, Any], ...]] = {}
+_SCALARS = frozenset({str, int, float, bool})
+
+
 def _dump(value: Any) -> Any:
-    if isinstance(value, BaseModel):
-        out: dict[str, Any] = {}
-        for name in type(value).model_fields:
-            item = getattr(value, name)
-            if item is None:
-                continue
-            dumped = _dump(item)
-            if isinstance(item, BaseModel) and not dumped:
-                continue
-            # A list or dict filled in place (an edit appending an agent) never enters
-            # model_fields_set, so anything that differs from the default is written too.
-            if (
-                name in value.model_fields_set
-                or isinstance(item, BaseModel)
-                or item != _field_default(type(value), name)
-            ):
-                out[name] = dumped
-        return out
     if isinstance(value, list):
-        return [_dump(item) for item in value]
+        return [item if type(item) in _SCALARS else _dump(item) for item in value]
     if isinstance(value, dict):
-        return {key: _dump(item) for key, item in value.items()}
-    return value
+        return {key: item if type(item) in _SCALARS else _dump(item) for key, item in value.items()}
+    if not isinstance(value, BaseModel):
+        return value
+    cls = type(value)
+    fields = _FIELD_DEFAULTS.get(cls)
+    if fields is None:
+        fields = _FIELD_DEFAULTS[cls] = tuple((name, _field_default(cls, name)) for name in cls.model_fields)
+    values = value.__dict__
+    fields_set = value.__pydantic_fields_set__
+    out: dict[str, Any] = {}
+    for name, default in fields:
+        item = values[name]
+        if item is None:
+            continue
+        # Scalars first: isinstance against pydantic's BaseModel (an ABC) is slow.
+        if type(item) not in _SCALARS and isinstance(item, BaseModel):
+            dumped = _dump(item)
+            if dumped:  # a nested object is written when anything inside it is
+                out[name] = dumped
+        # A list or dict filled in place (an edit appending an agent) never enters
+        # model_fields_set, so anything that differs from the default is written too.
+        elif name in fields_set or item != default:
+            out[name] = item if type(item) in _SCALARS else _dump(item)
+    return out
 
 
 def json_schema() -> dict[str, Any]:

@@ -35,6 +35,7 @@ from pydantic import BaseModel, ValidationError
 
 from . import limits, store_errors
 from .errors import ConfigError, ConfigTooNewError, ModelDeskError, StoreError
+from .item_texts import DuplicateId, ItemTexts
 from .migrations import MigrationError, file_version, migrate
 from .paths import policy_path as default_policy_path
 from .safe_files import atomic_write, file_lock, remove_stale_temps
@@ -57,14 +58,18 @@ def config_text(obj: BaseModel) -> str:
 
 
 def _json_text(data: Any) -> str:
+    return _json_bytes(data).decode("utf-8")
+
+
+def _json_bytes(data: Any) -> bytes:
     # The format is json.dumps(indent=2, ensure_ascii=False). With an indent the stdlib
     # falls back to its pure-Python encoder, which was half the cost of saving a
     # 10,000-agent file; orjson writes the same text about 25x faster. It refuses integers
     # beyond 64 bits, which only a hand-edited file could hold: those take the slow path.
     try:
-        return orjson.dumps(data, option=orjson.OPT_INDENT_2).decode("utf-8") + "\n"
+        return orjson.dumps(data, option=orjson.OPT_INDENT_2) + b"\n"
     except orjson.JSONEncodeError:
-        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+        return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
 def _holds_key_value(data: Any) -> bool:
@@ -117,15 +122,17 @@ class ConfigStore:
         # See keep_written_config (off unless a long-lived writer asks for it).
         self._keep_written = False
         self._written: tuple[Fingerprint, Config] | None = None  # the config last written, and its file
+        # The file this store wrote last: valid and current, so a save over it need not read it.
         self._last_written: Fingerprint | None = None
-        self._item_dumps: dict[int, tuple[BaseModel, Any]] = {}
+        self._texts = ItemTexts()  # each item's text, while keeping the written config
 
     def keep_written_config(self) -> None:
         """For one long-lived writer (the app's save thread): remember the config last
         written, and while the file is still exactly that one (same fingerprint, checked
         under the lock) apply the next edits to it instead of reading, parsing and
-        validating the file again; also remember each item's JSON form, as edits replace
-        items and never change one in place. A file changed by anyone else is read as
+        validating the file again; also remember each item's text, as edits replace items
+        and never change one in place, so a save dumps only the items replaced
+        (:mod:`.item_texts`). A file changed by anyone else is read as
         always. The config returned by :meth:`apply_edits` may then be the one kept: the
         caller must not change it, and calls :meth:`forget_written_config` before it does.
         """
@@ -148,7 +155,10 @@ class ConfigStore:
                 return
             if current.fingerprint != expected or current.version != SCHEMA_VERSION:
                 return
-            _dump_reusing(current.config, self._item_dumps)  # each item's JSON, for the first save
+            try:
+                self._texts.text(current.config)  # each item's text, for the first save
+            except DuplicateId:
+                return
             self._written = (expected, current.config)
             self._last_written = expected
 
@@ -195,10 +205,26 @@ class ConfigStore:
 
     def load_policy(self) -> Policy | None:
         """The organization policy, or ``None`` when there is none. Never written."""
+        return self._read_policy()[1]
+
+    def load_for_reading(self) -> tuple[Config, Policy | None]:
+        """The config and the policy for a command that only reads them (:meth:`load`,
+        :meth:`load_policy`), leaving a note that these exact bytes validated
+        (:mod:`.fast_read`): the next such command reads them without validating."""
+        from .fast_read import remember_valid
+
+        loaded = self._read()
+        policy_raw, policy = self._read_policy()
+        if loaded.raw is not None and loaded.version == SCHEMA_VERSION:
+            remember_valid(self.path, loaded.raw, loaded.config, self.policy_path, policy_raw, policy)
+        return loaded.config, policy
+
+    def _read_policy(self) -> tuple[bytes | None, Policy | None]:
+        """The policy file's bytes and the policy (``None, None`` when there is none)."""
         try:
             raw = limits.read_file(self.policy_path, f"the organization policy {self.policy_path}")
         except FileNotFoundError:
-            return None
+            return None, None
         except OSError as exc:
             raise store_errors.cannot_read_policy(self.policy_path, exc) from None
         where = f"the organization policy {self.policy_path}"
@@ -207,7 +233,7 @@ class ConfigStore:
         if isinstance(version, int) and not isinstance(version, bool) and version > SCHEMA_VERSION:
             raise store_errors.policy_too_new(where, version)
         try:
-            return Policy.model_validate(data)
+            return raw, Policy.model_validate(data)
         except ValidationError as exc:
             raise store_errors.invalid(where, schema_problems(exc, data)) from None
 
@@ -289,8 +315,14 @@ class ConfigStore:
         """
         _, text = _checked_text(config)
         with self._locked():
-            current = self._read()
-            self._write(current, text)
+            fingerprint = self.fingerprint()
+            if fingerprint is not None and fingerprint == self._last_written:
+                # The file is still the one this store wrote (valid, current version): the
+                # check that it is not broken or newer was done when it was written.
+                current = _Loaded(None, config, SCHEMA_VERSION, fingerprint)
+            else:
+                current = self._read()
+            self._last_written = self._write(current, text)
 
     def apply(self, *edits: Edit) -> Config:
         """Apply ``edits`` to the file as it is now, under the lock, and return the result.
@@ -320,8 +352,11 @@ class ConfigStore:
             # item they replace, so only what spans items (unique ids) is left to check.
             # An edit type that may change the config some other way gets the full check.
             trusted = all(getattr(edit, "reports_changes", False) for edit in edits)
-            dumps = self._item_dumps if self._keep_written else None
-            on_disk, text = _checked_text(config, trusted=trusted, item_dumps=dumps)
+            text = self._item_text(config) if self._keep_written and trusted else None
+            if text is not None:
+                on_disk = config
+            else:
+                on_disk, text = _checked_text(config, trusted=trusted)
             written = self._write(current, text)
             # Kept only when the file read was our own last write: then the caller has no
             # reason to adopt the config returned, so it stays the store's alone.
@@ -330,12 +365,20 @@ class ConfigStore:
             self._last_written = written
             return Applied(on_disk, current.fingerprint, written)
 
+    def _item_text(self, config: Config) -> bytes | None:
+        """The text from the items' kept texts (None: take the usual path, which also says
+        which ids repeat)."""
+        try:
+            return self._texts.text(config)
+        except DuplicateId:
+            return None
+
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
         with file_lock(self.lock_path):
             yield
 
-    def _write(self, current: _Loaded, text: str) -> Fingerprint | None:
+    def _write(self, current: _Loaded, text: bytes) -> Fingerprint | None:
         if current.raw and current.raw.strip() and current.version < SCHEMA_VERSION:
             self._backup_original(current.raw, current.version)
         # A config kept elsewhere and linked here (a dotfiles folder) stays linked: the
@@ -343,7 +386,7 @@ class ConfigStore:
         target = self.path.resolve() if self.path.is_symlink() else self.path
         remove_stale_temps(target)
         try:
-            atomic_write(target, text.encode("utf-8"))
+            atomic_write(target, text)
         except OSError as exc:
             raise store_errors.cannot_write(self.path, exc) from None
         try:
@@ -377,8 +420,13 @@ def _valid_current(raw: bytes) -> Config | None:
     broken, too deep, out of a limit), which then takes the careful path and its messages.
     The schema holds no free-form JSON, so nothing nested past the limit can validate."""
     body = raw.removeprefix(b"\xef\xbb\xbf")
-    # Pydantic would take `true` or `1.0` for version 1; the careful path refuses them.
-    if _VERSION_VALUE.findall(body) != [b"1"]:
+    # Pydantic would take `true` or `1.0` for version 1; the careful path refuses them. The
+    # key is counted first (a C-speed pass, half a regex's over the whole file): a file
+    # naming it twice, even in a value, takes the careful path.
+    if body.count(b'"schema_version"') != 1:
+        return None
+    version = _VERSION_VALUE.search(body)
+    if version is None or version.group(1) != b"1":
         return None
     try:
         config = Config.model_validate_json(body)
@@ -396,16 +444,13 @@ def _parse(raw: bytes, where: str) -> dict[str, Any]:
     return data
 
 
-def _checked_text(
-    config: Config, *, trusted: bool = False, item_dumps: dict[int, tuple[BaseModel, Any]] | None = None
-) -> tuple[Config, str]:
+def _checked_text(config: Config, *, trusted: bool = False) -> tuple[Config, bytes]:
     """The text to write and the config it reads back as, after checking it is valid
     (the in-memory object can hold states validation would refuse, e.g. two items with
     one id). ``trusted``: every item was validated as it was put in, so only the ids are
     checked and ``config`` itself is returned (validating 10,000 agents twice per save was
-    a third of an edit's cost). ``item_dumps`` remembers each item's JSON form between
-    calls (see ConfigStore.keep_written_config)."""
-    data = dump_config(config) if item_dumps is None else _dump_reusing(config, item_dumps)
+    a third of an edit's cost)."""
+    data = dump_config(config)
     if trusted:
         problems = []
         for name in ("providers", "models", "projects", "agents", "squads"):
@@ -415,45 +460,9 @@ def _checked_text(
                 problems.append(str(exc))
         if problems:
             raise store_errors.change_invalid(problems)
-        return config, _json_text(data)
+        return config, _json_bytes(data)
     try:
         checked = Config.model_validate(data)
     except ValidationError as exc:
         raise store_errors.change_invalid(schema_problems(exc, data)) from None
-    return checked, _json_text(data)
-
-
-_COLLECTIONS = ("providers", "models", "projects", "agents", "squads")
-
-
-def _dump_reusing(config: Config, item_dumps: dict[int, tuple[BaseModel, Any]]) -> dict[str, Any]:
-    """``dump_config(config)``, taking each provider/model/project/agent/squad's JSON form
-    from ``item_dumps`` when the very same object was dumped before (an item is replaced
-    by an edit, never changed in place). ``item_dumps`` is updated to the items of
-    ``config``. Settings are dumped each time (edits change them in place)."""
-    lists = {name: getattr(config, name) for name in _COLLECTIONS}
-    # The rest of the config (small) the usual way, with its lists left empty.
-    shell = dump_config(config.model_copy(update={name: [] for name in _COLLECTIONS}))
-    fresh: dict[int, tuple[BaseModel, Any]] = {}
-    data: dict[str, Any] = {}
-    for key in ("schema_version", *type(config).model_fields):
-        if key in data:
-            continue
-        if key not in lists:
-            if key in shell:
-                data[key] = shell[key]
-            continue
-        items = lists[key]
-        if not items and key not in config.model_fields_set:
-            continue
-        dumped = []
-        for item in items:
-            cached = item_dumps.get(id(item))
-            if cached is None or cached[0] is not item:
-                cached = (item, dump_config(item))
-            fresh[id(item)] = cached
-            dumped.append(cached[1])
-        data[key] = dumped
-    item_dumps.clear()
-    item_dumps.update(fresh)
-    return data
+    return checked, _json_bytes(data)

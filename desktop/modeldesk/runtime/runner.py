@@ -233,7 +233,8 @@ def _logging_events(on_event: EventHandler | None) -> EventHandler:
     """Every event but streamed text also goes to the log file (when one is set up)."""
 
     def emit(event: RunEvent) -> None:
-        if not isinstance(event, TextDelta | ToolCallDelta):
+        # describe() only when the line is kept: no log file, no formatting.
+        if not isinstance(event, TextDelta | ToolCallDelta) and _events_log.isEnabledFor(logging.INFO):
             _events_log.info("%s", event.describe())
         if on_event is not None:
             on_event(event)
@@ -277,6 +278,7 @@ class _Run:
     conversation: Conversation | None = None
     withdrawable: bool = True
     stop_reason: str | None = None  # of the attempt that answered
+    local: dict[str, bool] = field(default_factory=dict)  # provider id -> is_local (see _is_local)
 
     async def execute(self, models: Sequence[str] | None, call: ModelValue | None, policy: Policy | None) -> RunResult:
         self.started = self.clock()
@@ -493,7 +495,7 @@ class _Run:
             else:
                 elapsed = self.clock() - self.attempt_started
                 # Providers only report an answer for a 2xx response, and both APIs answer 200.
-                cost = fallback.attempt_cost(model, usage, local=is_local(self.providers.get(model.provider)))
+                cost = fallback.attempt_cost(model, usage, local=self._is_local(model.provider))
                 self.attempts.append(
                     Attempt(model.id, "answered", 200, elapsed_ms=self._ms(self.attempt_started), cost_usd=cost)
                 )
@@ -665,8 +667,9 @@ class _Run:
         min_rate = self.options.min_chars_per_s
         chunks = provider.chat(request)
         # A key quoted in the answer is redacted before any of it is shown or kept, even
-        # when it arrives split across chunks.
-        redactor = StreamRedactor(provider.secrets)
+        # when it arrives split across chunks. Made at the first text: most failed attempts
+        # have none.
+        redactor: StreamRedactor | None = None
 
         def deliver(text: str) -> None:
             if text:
@@ -677,6 +680,8 @@ class _Run:
             async with asyncio.timeout_at(deadline(True)) as timer:
                 async for chunk in chunks:
                     if isinstance(chunk, TextChunk):
+                        if redactor is None:
+                            redactor = StreamRedactor(provider.secrets)
                         deliver(redactor.feed(chunk.text))
                         if first:
                             first, first_at = False, loop.time()
@@ -688,7 +693,9 @@ class _Run:
                         if first:
                             first, first_at = False, loop.time()
                     elif isinstance(chunk, Finished):
-                        deliver(redactor.flush())
+                        if redactor is not None:
+                            deliver(redactor.flush())
+                            redactor = None
                         self.stop_reason = chunk.stop_reason
                         return chunk.usage
                     if not first and min_rate > 0:
@@ -730,7 +737,8 @@ class _Run:
                 error = provider.error("timeout", f"stream idle for {self.options.idle_timeout_s:g} s")
             raise error from None
         finally:
-            deliver(redactor.flush())  # what was held back of a broken stream is still its text
+            if redactor is not None:
+                deliver(redactor.flush())  # what was held back of a broken stream is still its text
             await chunks.aclose()
         raise provider.error("malformed_response", "stream ended without a finish")
 
@@ -755,10 +763,23 @@ class _Run:
             return None, f"provider '{model.provider}' is disabled"
         why = (
             fallback.skip_reason(model, needs=self.needs, state=state)
-            or fallback.window_skip_reason(model, self._needed_tokens(provider))
-            or fallback.cost_skip_reason(model, primary=self.primary, local=is_local(provider), limit=self.options.cost)
+            # The estimate only where a known window can rule the model out.
+            or (model.context_window is not None and fallback.window_skip_reason(model, self._needed_tokens(provider)))
+            or (
+                self.options.cost != "any"  # "any" rules nothing out: no need to ask whether it is local
+                and fallback.cost_skip_reason(
+                    model, primary=self.primary, local=self._is_local(provider.id), limit=self.options.cost
+                )
+            )
         )
         return (None, why) if why else (model, "")
+
+    def _is_local(self, provider_id: str) -> bool:
+        """:func:`is_local` of a provider, worked out once per run (it parses the URL)."""
+        local = self.local.get(provider_id)
+        if local is None:
+            local = self.local[provider_id] = is_local(self.providers.get(provider_id))
+        return local
 
     def _needed_tokens(self, provider: Provider) -> int:
         """The request's estimated tokens on ``provider``, with the max_tokens it will ask for."""

@@ -176,14 +176,21 @@ class Gateway:
         return len(self._open)
 
     def record(self, result: RunResult, **fields: Any) -> None:
-        record = run_record(result, origin="serve", **fields)
+        """The run in the history and its line in the log, both made on the writer thread:
+        building the record and the log's file handler cost more per request than the
+        gateway's own work, and the loop has the next request to serve. Handed over on the
+        loop's next turn, after the response's last bytes (still corked) have left."""
+        asyncio.get_running_loop().call_soon(self._write, lambda: self._run_record(result, fields))
+
+    @staticmethod
+    def _run_record(result: RunResult, fields: dict[str, Any]) -> RunRecord:
         tried = ", ".join(f"{a.model} {a.outcome}" for a in result.attempts)
         if result.ok:
             log.info("%s answered by %s in %.2f s (%s)", fields.get("agent"), result.model, result.elapsed_s, tried)
         else:
             code = result.error.get("code") if result.error else "failed"
             log.info("%s failed (%s) after %.2f s (%s)", fields.get("agent"), code, result.elapsed_s, tried)
-        self._write(record)
+        return run_record(result, origin="serve", **fields)
 
     def record_refusal(self, refusal: GatewayError, *, client: str | None, started_at: float, latency_ms: int) -> None:
         """A request refused before any agent ran, as a history run marked refused: the
@@ -205,19 +212,21 @@ class Gateway:
             started_at=started_at,
             refused=True,
         )
-        if not self._write(record, done=self._refusal_slots.release):
+        if not self._write(lambda: record, done=self._refusal_slots.release):
             self._refusal_slots.release()
 
-    def _write(self, record: RunRecord, done: Callable[[], object] | None = None) -> bool:
-        """Record from the writer thread (SQLite never holds the loop); False once the
-        gateway stops."""
+    def _write(self, make: Callable[[], RunRecord], done: Callable[[], object] | None = None) -> bool:
+        """Record ``make()`` from the writer thread (SQLite never holds the loop); False
+        once the gateway stops."""
         store = self.history
 
         def write() -> None:
             try:
-                warning = record_or_warn(store, record)
+                warning = record_or_warn(store, make())
                 if warning:
                     log.warning("%s", warning)
+            except Exception:  # nobody waits on this thread: the log is where a fault shows
+                log.exception("a run could not be recorded in the history")
             finally:
                 if done is not None:
                     done()

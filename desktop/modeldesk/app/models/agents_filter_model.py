@@ -80,6 +80,11 @@ class AgentsFilterModel(QAbstractTableModel):
         self._text, self._model_id = text, model_id
         self._show(self._passing(self._rows if narrower else range(self._source.rowCount())))
 
+    def shown_agents(self) -> list[Agent]:
+        """The agents shown, in row order."""
+        agents = self._source.agents()
+        return [agents[row] for row in self._rows]
+
     def is_filtering(self) -> bool:
         return bool(self._text) or self._model_id is not None
 
@@ -153,8 +158,7 @@ class AgentsFilterModel(QAbstractTableModel):
         row = index.row()
         if not 0 <= row < len(self._rows):
             return None
-        source = self._source
-        return source.data(source.index(self._rows[row], index.column()), role)
+        return self._source.cell_data(self._rows[row], index.column(), role)
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         self._source.sort(column, order)

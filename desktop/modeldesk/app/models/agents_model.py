@@ -32,6 +32,19 @@ AgentIdRole = Qt.ItemDataRole.UserRole + 1
 ModelsRole = Qt.ItemDataRole.UserRole + 2  # every model id the row mentions (preferred + effective)
 ProblemRole = Qt.ItemDataRole.UserRole + 3  # why the cell is flagged, or None
 
+# The roles data() answers, as plain numbers (a view's role arrives as one).
+ANSWERED_ROLES = frozenset(
+    int(role)
+    for role in (
+        AgentIdRole,
+        ModelsRole,
+        ProblemRole,
+        Qt.ItemDataRole.DisplayRole,
+        Qt.ItemDataRole.ToolTipRole,
+        Qt.ItemDataRole.ForegroundRole,
+    )
+)
+
 NAME, PROJECT, PREFERRED, EFFECTIVE, SOURCE = range(5)
 HEADERS = ("Agent", "Project", "Preferred models", "Effective model", "Source")
 
@@ -268,10 +281,16 @@ class AgentsTableModel(QAbstractTableModel):
         return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if not index.isValid() or not 0 <= index.row() < len(self._agents):
+        return self.cell_data(index.row(), index.column(), role)
+
+    def cell_data(self, row: int, column: int, role: int) -> object:
+        """``data()`` by row and column: the filter asks this way, without making an index
+        per cell it paints."""
+        # Most roles a view asks for (font, alignment, decoration, ...) are none of ours:
+        # answered by one set look-up.
+        if role not in ANSWERED_ROLES or not 0 <= row < len(self._agents):
             return None
-        agent = self._agents[index.row()]
-        column = index.column()
+        agent = self._agents[row]
         if role == AgentIdRole:
             return agent.id
         if role == ModelsRole:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from PySide6.QtCore import Qt, Signal
 
-from modeldesk.core.edits import Collection, UpdateItem
+from modeldesk.core.edits import Change, Collection, UpdateItem
 from modeldesk.core.errors import ModelDeskError
 from modeldesk.core.schema import Project, Squad
 
@@ -30,6 +30,10 @@ class NamedItemsModel(RowsTableModel[Row]):
     document: Document
 
     def named(self, row: Row) -> Squad | Project:
+        raise NotImplementedError
+
+    def refresh(self, change: Change | None = None) -> None:
+        """Re-read the items ``change`` names (all without one)."""
         raise NotImplementedError
 
     def flags(self, index: AnyIndex) -> Qt.ItemFlag:

@@ -18,8 +18,9 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
-from PySide6.QtGui import QBrush, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtGui import QBrush
+
+from ..colours import quiet_text_colour
 
 if TYPE_CHECKING:
     from modeldesk.core.edits import Change
@@ -33,8 +34,9 @@ RowRole = Qt.ItemDataRole.UserRole + 1
 
 
 def dim_brush() -> QBrush:
-    """The palette's disabled-text colour: how the app dims rows that are only context."""
-    return QBrush(QApplication.palette().color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text))
+    """How the app dims cells that are only context: quieter than the text, still
+    readable (see :func:`~modeldesk.app.colours.quiet_text_colour`)."""
+    return QBrush(quiet_text_colour())
 
 
 def plain_tooltip(text: str) -> str:
@@ -122,10 +124,12 @@ class RowsTableModel(QAbstractTableModel, Generic[Row]):
         """Show the rows whose keys are now ``keys`` (in order), knowing from a change
         record which keys were ``inserted``, ``removed`` and ``updated``: those rows are
         removed, inserted (built by ``make_row``) and rebuilt in place with one
-        ``dataChanged`` per run of rows; every other row stays as it is, unread. Keys
-        already gone or already shown are taken as they are. Should the result not be
+        ``dataChanged`` per run of rows; every other row stays as it is, unread. A key
+        removed that is not shown is passed over; one inserted that is shown already is
+        built again in place. Should the result not be
         ``keys`` (the record did not tell the whole story), every row is built again and
         compared as :meth:`update_rows` does."""
+        inserted = list(inserted)
         index = {self.row_key(row): i for i, row in enumerate(self._rows)}
         gone = sorted({index[key] for key in removed if key in index})
         for first, last in reversed(_runs(gone)):
@@ -150,7 +154,7 @@ class RowsTableModel(QAbstractTableModel, Generic[Row]):
             return
         if arriving:
             index = {self.row_key(row): i for i, row in enumerate(self._rows)}
-        changed = sorted({index[key] for key in updated if key in index and key not in new})
+        changed = sorted({index[key] for key in (*updated, *inserted) if key in index and key not in new})
         for row in changed:
             self._rows[row] = make_row(self.row_key(self._rows[row]))
         for first, last in _runs(changed):

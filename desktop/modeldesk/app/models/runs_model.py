@@ -1,5 +1,5 @@
-"""The History page's table of recorded runs, and how a run's outcome, latency, tokens and
-time read there."""
+"""The tables of recorded runs (History's runs, the gateway page's recent requests), and
+how a run's outcome, latency, tokens and time read there."""
 
 from __future__ import annotations
 
@@ -65,7 +65,37 @@ def origin_text(run: RunRecord) -> str:
     return "app" if run.origin == "app" else "CLI"
 
 
-class RunsModel(RowsTableModel[RunRecord]):
+def answered_colour(run: RunRecord) -> Any:
+    """How "Answered by" is coloured: a failure as a problem, a fallback as a warning, a
+    rehearsal dimmed (its failures are not real ones); ``None`` for a plain answer."""
+    if run.simulated:
+        return dim_brush()
+    if run.answered_by is None:
+        return problem_colour()
+    if run.fell_back:
+        return warning_colour()
+    return None
+
+
+class RunRecordsModel(RowsTableModel[RunRecord]):
+    """Recorded runs, one a row known by the run's id, the first column saying when it
+    started; subclasses answer the other cells in :meth:`run_cell`."""
+
+    WHEN = 0
+
+    def row_key(self, run: RunRecord) -> object:
+        return run.id
+
+    def cell(self, run: RunRecord, column: int, role: int) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole and column == self.WHEN:
+            return when_text(run.started_at)
+        return self.run_cell(run, column, role)
+
+    def run_cell(self, run: RunRecord, column: int, role: int) -> Any:
+        raise NotImplementedError
+
+
+class RunsModel(RunRecordsModel):
     COLUMNS = ("When", "Agent", "Answered by", "Attempts", "Latency", "Tokens", "From")
     WHEN, AGENT, ANSWERED, ATTEMPTS, LATENCY, TOKENS, ORIGIN = range(7)
 
@@ -74,13 +104,8 @@ class RunsModel(RowsTableModel[RunRecord]):
         # An agent's name from its id (the history keeps ids; the agent may be gone).
         self._agent_name = agent_name or (lambda agent_id: agent_id)
 
-    def row_key(self, run: RunRecord) -> object:
-        return run.id
-
-    def cell(self, run: RunRecord, column: int, role: int) -> Any:
+    def run_cell(self, run: RunRecord, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.DisplayRole:
-            if column == self.WHEN:
-                return when_text(run.started_at)
             if column == self.AGENT:
                 name = self._agent_name(run.agent)
                 return name if not run.task else f"{name} ({run.task})"
@@ -94,12 +119,7 @@ class RunsModel(RowsTableModel[RunRecord]):
                 return tokens_text(run)
             return origin_text(run)
         if role == Qt.ItemDataRole.ForegroundRole and column == self.ANSWERED:
-            if run.simulated:
-                return dim_brush()  # rehearsed failures are not real ones
-            if run.answered_by is None:
-                return problem_colour()
-            if run.fell_back:
-                return warning_colour()
+            return answered_colour(run)
         if role == Qt.ItemDataRole.ForegroundRole and column == self.ORIGIN:
             return dim_brush()
         if role == Qt.ItemDataRole.ToolTipRole and column == self.AGENT:
@@ -110,5 +130,35 @@ class RunsModel(RowsTableModel[RunRecord]):
         if role == Qt.ItemDataRole.ToolTipRole and column == self.ORIGIN and run.origin == "serve":
             return f"A request to the gateway from {client_text(run, full=True) or 'a client that did not say'}"
         if role == Qt.ItemDataRole.TextAlignmentRole and column in (self.ATTEMPTS, self.LATENCY):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+
+class ServeRequestsModel(RunRecordsModel):
+    """The gateway's recent requests, newest first."""
+
+    COLUMNS = ("When", "Client", "Agent", "Answered by", "Latency")
+    WHEN, CLIENT, AGENT, ANSWERED, LATENCY = range(5)
+
+    def run_cell(self, run: RunRecord, column: int, role: int) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole:
+            if column == self.CLIENT:
+                return client_text(run) or "(no User-Agent)"
+            if column == self.AGENT:
+                return run.agent
+            if column == self.ANSWERED:
+                return answered_text(run)
+            return latency_text(run.latency_ms)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if column == self.CLIENT:
+                return client_text(run, full=True) or "The client sent no User-Agent."
+            if column == self.ANSWERED:
+                return run.error_message if run.answered_by is None else f"Resolved list: {', '.join(run.models)}"
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if column == self.ANSWERED:
+                return answered_colour(run)
+            if column == self.CLIENT and not run.client:
+                return dim_brush()
+        if role == Qt.ItemDataRole.TextAlignmentRole and column == self.LATENCY:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None

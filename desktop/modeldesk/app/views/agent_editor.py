@@ -3,7 +3,7 @@ two folding sections for the agent's own task models (``agent_task_models.py``) 
 fallback-option overrides (``agent_fallback_form.py``).
 
 Each change is one undoable Edit through ``Document.perform``; the form re-reads the
-agent whenever the document changes (undo, redo, a reload from disk).
+agent after each edit that concerns it (undo and redo too) and after a reload from disk.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from modeldesk.core.edits import Change, Edit, SetAgentModels, UpdateItem
+from modeldesk.core.edits import Edit, SetAgentModels, UpdateItem
 from modeldesk.core.errors import ResolutionError
 from modeldesk.core.resolution_text import inherits_text
 from modeldesk.core.schema import Agent, model_list
@@ -36,6 +36,7 @@ from ..widgets.model_list_editor import ModelListEditor
 from ..widgets.style import set_heading_font
 from ..widgets.table_section import perform_or_show
 from ..widgets.wheel_guard import wheel_only_when_focused
+from ..widgets.when_shown import concerning_agent, follow_changes
 from .agent_fallback_form import AgentFallbackForm
 from .agent_task_models import AgentTaskModels
 
@@ -155,9 +156,9 @@ class AgentEditor(QWidget):
         self.project_combo.activated.connect(self._commit_project)
         self.instruction_edit.installEventFilter(self)
         self.models_editor.models_edited.connect(self._commit_models)
-        # Only edits that concern the agent shown refresh it (at 10,000 agents most do not).
-        document.edited.connect(self._on_edited)
-        document.reloaded.connect(self._refresh)
+        # Only edits that concern the agent shown refresh it (at 10,000 agents most do not);
+        # at once even while hidden behind another tab, as it holds what is being typed.
+        follow_changes(self, document, concerning_agent(self), self._refresh)
         self._refresh()
 
     # --- API --------------------------------------------------------------------------
@@ -187,10 +188,6 @@ class AgentEditor(QWidget):
         self._refresh()
 
     # --- refresh from the document ----------------------------------------------------
-
-    def _on_edited(self, change: Change) -> None:
-        if change.concerns_agent(self.agent_id):
-            self._refresh()
 
     def _refresh(self) -> None:
         agent = self._agent()

@@ -155,6 +155,7 @@ class AgentsPage(QWidget):
         # A filter change is one layout change, which keeps the selection of the rows still
         # shown but says nothing of those it hid: the side panels follow when it hid some.
         self._selected_before = 0
+        self._all_selected: set[str] | None = None
         self.proxy.layoutAboutToBeChanged.connect(self._note_selection)
         self.proxy.layoutChanged.connect(self._after_layout_change)
         self._selection_changed()
@@ -199,9 +200,20 @@ class AgentsPage(QWidget):
         self._update_count(len(rows))
 
     def _note_selection(self, *_: object) -> None:
-        self._selected_before = len(self._selected_rows())
+        selected = self._selected_rows()
+        self._selected_before = len(selected)
+        # Qt's selection model keeps a selection of the whole table (over 1,000 cells) as
+        # "everything" and drops it when a layout change alters the row count: remember
+        # which agents it was, to select those still shown.
+        every = bool(selected) and len(selected) == self.proxy.rowCount()
+        self._all_selected = {agent.id for agent in self.proxy.shown_agents()} if every else None
 
     def _after_layout_change(self, *_: object) -> None:
+        if self._all_selected is not None:
+            kept = [row for row, agent in enumerate(self.proxy.shown_agents()) if agent.id in self._all_selected]
+            self._all_selected = None
+            if len(self._selected_rows()) != len(kept):
+                self._select_rows(kept)
         selected = len(self._selected_rows())
         if selected != self._selected_before:
             self._selection_changed()
@@ -212,16 +224,20 @@ class AgentsPage(QWidget):
         self._remembered = self.selected_ids()
 
     def _restore_selection(self) -> None:
-        # A reset (any edit) clears the selection; put it back so editing flows on. Rows
-        # next to each other become one range: selecting 10,000 single rows is slow.
-        flags = QItemSelectionModel.SelectionFlag
+        # A reset (any edit) clears the selection; put it back so editing flows on.
         rows: list[int] = []
         for agent_id in self._remembered:
             source_row = self.model.row_of(agent_id)
             index = self.proxy.mapFromSource(self.model.index(source_row, 0)) if source_row >= 0 else None
             if index is not None and index.isValid():
                 rows.append(index.row())
-        rows.sort()
+        self._select_rows(sorted(rows))
+        self._selection_changed()
+
+    def _select_rows(self, rows: list[int]) -> None:
+        """Add the table's ``rows`` (ascending) to the selection, quietly. Rows next to each
+        other become one range: selecting 10,000 single rows is slow."""
+        flags = QItemSelectionModel.SelectionFlag
         selection = QItemSelection()
         last_column = self.proxy.columnCount() - 1
         start = 0
@@ -234,7 +250,6 @@ class AgentsPage(QWidget):
             model.select(selection, flags.Select)
             if rows:
                 model.setCurrentIndex(self.proxy.index(rows[-1], 0), flags.NoUpdate)
-        self._selection_changed()
 
     # --- filters ----------------------------------------------------------------------
 

@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QMessageBox,
     QPushButton,
@@ -170,28 +169,24 @@ class HistoryPage(QWidget):
         self.count_label.setObjectName("history_count")
 
         self.runs_model = RunsModel(self, agent_name=self._agent_name)
+        # Up to a thousand rows: fixed heights, nothing measured per row, and widths set
+        # once from sample texts (fitting them would read every cell on each refresh).
         self.runs_view = make_table(
-            self.runs_model, "history_runs", "Recorded runs, newest first", self, stretch=(RunsModel.ANSWERED,)
+            self.runs_model,
+            "history_runs",
+            "Recorded runs, newest first",
+            self,
+            stretch=(RunsModel.ANSWERED,),
+            one_line=True,
+            widths=(
+                (RunsModel.WHEN, "2026-11-26 13:05:39"),
+                (RunsModel.AGENT, "x" * 22),
+                (RunsModel.ATTEMPTS, "Attempts"),
+                (RunsModel.LATENCY, "Latency"),
+                (RunsModel.TOKENS, "00000 → 00000"),
+                (RunsModel.ORIGIN, "codex_exec/0.171.0 ·"),
+            ),
         )
-        self.runs_view.setWordWrap(False)
-        # Up to a thousand rows: fixed heights, nothing measured per row.
-        self.runs_view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        self.runs_view.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
-        # Widths set once from sample texts: fitting columns to their contents would read
-        # every cell of a thousand rows on each refresh.
-        header = self.runs_view.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(RunsModel.ANSWERED, QHeaderView.ResizeMode.Stretch)
-        metrics = self.fontMetrics()
-        for column, sample in (
-            (RunsModel.WHEN, "2026-11-26 13:05:39"),
-            (RunsModel.AGENT, "x" * 22),
-            (RunsModel.ATTEMPTS, "Attempts"),
-            (RunsModel.LATENCY, "Latency"),
-            (RunsModel.TOKENS, "00000 → 00000"),
-            (RunsModel.ORIGIN, "codex_exec/0.171.0 ·"),
-        ):
-            header.resizeSection(column, metrics.horizontalAdvance(sample) + 16)
 
         self.detail_box = QGroupBox("Attempts", self)
         self.summary_label = QLabel(self)

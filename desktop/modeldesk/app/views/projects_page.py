@@ -17,9 +17,7 @@ projects stay instant.
 
 from __future__ import annotations
 
-from itertools import pairwise
-
-from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QObject, QStringListModel, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QStringListModel, Qt, Signal
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -27,19 +25,16 @@ from PySide6.QtWidgets import (
     QCompleter,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
     QRadioButton,
     QScrollArea,
-    QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
 from modeldesk.core.edits import Change, Edit, SetTaskModel, UpdateItem
-from modeldesk.core.errors import ModelDeskError
 from modeldesk.core.ids import agents_meant, readable_id
 from modeldesk.core.item_edits import AgentsOfRemovedProject, RemoveProject
 from modeldesk.core.resolution_text import inherits_text
@@ -57,7 +52,7 @@ from ..widgets.actions import widget_action
 from ..widgets.elided import ElidedLabel, elide_combo, short, uniform_rows
 from ..widgets.model_list_editor import ModelListEditor
 from ..widgets.named_items_box import named_items_box
-from ..widgets.style import set_heading_font, set_text_colour
+from ..widgets.style import note_label, set_heading_font
 from ..widgets.tables import make_table
 from ..widgets.when_shown import follow_changes_when_shown
 from .dialogs.forms import FormDialog
@@ -136,9 +131,7 @@ class DeleteProjectDialog(FormDialog):
         move_row = QHBoxLayout()
         move_row.addWidget(self.move_radio)
         move_row.addWidget(self.target_combo, 1)
-        note = QLabel("The project and the agents' new project are one step: Edit → Undo puts both back.", self)
-        note.setWordWrap(True)
-        set_text_colour(note, "secondary")
+        note = note_label("The project and the agents' new project are one step: Edit → Undo puts both back.", self)
         self.buttons.button(self.buttons.StandardButton.Ok).setText("Delete project")
         self.finish_layout(question, self.none_radio, move_row, note)
 
@@ -169,21 +162,7 @@ class ProjectsPage(NamedItemsPage):
         self._build_projects_side()
         self._build_editor_side()
 
-        self.message_label = QLabel(self)
-        self.message_label.setObjectName("message_label")
-        self.message_label.setWordWrap(True)
-        set_text_colour(self.message_label, "problem")
-        self.message_label.setVisible(False)
-
-        split = QSplitter(Qt.Orientation.Horizontal, self)
-        split.addWidget(self.projects_box)
-        split.addWidget(self.editor_scroll)
-        split.setStretchFactor(0, 2)
-        split.setStretchFactor(1, 3)
-        split.setChildrenCollapsible(False)
-        layout = QVBoxLayout(self)
-        layout.addWidget(split, 1)
-        layout.addWidget(self.message_label)
+        self._lay_out(self.projects_box, self.editor_scroll, 3)
 
         self._set_tab_order()
         self.projects_view.selectionModel().currentRowChanged.connect(self._on_project_changed)
@@ -211,14 +190,11 @@ class ProjectsPage(NamedItemsPage):
             on_add=self.add_project,
             on_rename=self.rename_project,
             on_remove=self.delete_project,
+            one_line=True,  # rows are not measured one by one after each change
         )
         self.projects_box, self.projects_view, self.new_project_edit = built.box, built.view, built.name_edit
         self.add_project_button, self.rename_project_button = built.add_button, built.rename_button
         self.delete_project_button = built.remove_button
-        # Fixed row heights: rows are not measured one by one after each change.
-        self.projects_view.setWordWrap(False)
-        self.projects_view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        self.projects_view.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
 
     def _build_editor_side(self) -> None:
         self.editor_widget = QWidget(self)
@@ -247,26 +223,18 @@ class ProjectsPage(NamedItemsPage):
 
         self.agents_box = QGroupBox("Agents", self.editor_widget)
         self.agents_model = ProjectAgentsModel(self.document, self)
+        # Fixed row heights and column widths: a project with thousands of agents is not
+        # measured (nor resolved) row by row; only the rows painted are.
         self.agents_view = make_table(
             self.agents_model,
             "project_agents_view",
             "Agents of this project",
             self,
             stretch=(ProjectAgentsModel.RUNS_ON,),
+            one_line=True,
+            widths=((ProjectAgentsModel.AGENT, "x" * 30), (ProjectAgentsModel.SOURCE, "Agent's preferred models")),
         )
         self.agents_view.setMinimumHeight(120)
-        # Fixed row heights and column widths: a project with thousands of agents is not
-        # measured (nor resolved) row by row; only the rows painted are.
-        self.agents_view.setWordWrap(False)
-        self.agents_view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        self.agents_view.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
-        header = self.agents_view.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(ProjectAgentsModel.RUNS_ON, QHeaderView.ResizeMode.Stretch)
-        header.resizeSection(ProjectAgentsModel.AGENT, self.fontMetrics().horizontalAdvance("x" * 30))
-        header.resizeSection(
-            ProjectAgentsModel.SOURCE, self.fontMetrics().horizontalAdvance("Agent's preferred models") + 16
-        )
         self.open_agent_button = QPushButton("&Open agent", self)
         self.open_agent_button.setToolTip("Show the selected agent on the Agents page (Enter or double-click)")
         widget_action(self.agents_view, "Open agent", QKeySequence(Qt.Key.Key_Return), self.open_agent)
@@ -322,31 +290,25 @@ class ProjectsPage(NamedItemsPage):
         self.models_editor.models_edited.connect(self._on_models_edited)
 
     def _set_tab_order(self) -> None:
-        editor = self.models_editor
-        chain: list[QWidget] = [
-            self.projects_view,
-            self.rename_project_button,
-            self.delete_project_button,
-            self.new_project_edit,
-            self.add_project_button,
-            editor.view,
-            editor.add_button,
-            editor.remove_button,
-            editor.up_button,
-            editor.down_button,
-            editor.hint_label,
-            self.task_models.table,
-            self.task_models.add_button,
-            self.task_models.edit_button,
-            self.task_models.remove_button,
-            self.agents_view,
-            self.add_agent_edit,
-            self.add_agent_button,
-            self.remove_agent_button,
-            self.open_agent_button,
-        ]
-        for first, second in pairwise(chain):
-            QWidget.setTabOrder(first, second)
+        self._tab_through(
+            [
+                self.projects_view,
+                self.rename_project_button,
+                self.delete_project_button,
+                self.new_project_edit,
+                self.add_project_button,
+                *self._editor_chain(self.models_editor),
+                self.task_models.table,
+                self.task_models.add_button,
+                self.task_models.edit_button,
+                self.task_models.remove_button,
+                self.agents_view,
+                self.add_agent_edit,
+                self.add_agent_button,
+                self.remove_agent_button,
+                self.open_agent_button,
+            ]
+        )
 
     # --- reading ------------------------------------------------------------------------
 
@@ -358,14 +320,9 @@ class ProjectsPage(NamedItemsPage):
 
     def select_project(self, project_id: str) -> None:
         row = self.projects_model.row_of(project_id)
-        if row < 0:
-            self.projects_view.setCurrentIndex(QModelIndex())
-            return
-        self.projects_view.selectionModel().setCurrentIndex(
-            self.projects_model.index(row, 0),
-            QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows,
-        )
-        self.projects_view.scrollTo(self.projects_model.index(row, 0))
+        self._select(self.projects_view, row)
+        if row >= 0:
+            self.projects_view.scrollTo(self.projects_model.index(row, 0))
 
     def show_project(self, project_id: str) -> None:
         """Select ``project_id`` and put the keyboard focus on its default-model list (the
@@ -379,13 +336,7 @@ class ProjectsPage(NamedItemsPage):
         """Re-read what ``change`` concerns (everything without one) from the document,
         keeping the selected project."""
         shown = self.agents_model.project_id
-        with self._selecting_here():
-            self.projects_model.refresh(change)
-            if shown and self.document.config.project(shown) is not None:
-                if self.projects_view.currentIndex().row() != self.projects_model.row_of(shown):
-                    self.select_project(shown)
-            elif self.projects_model.rowCount():
-                self.select_project(self.projects_model.row_value(0).project.id)
+        self._refresh_items(self.projects_model, self.projects_view, change, shown, self.select_project)
         self._show_project(change)
 
     def _on_project_changed(self, *_: object) -> None:
@@ -528,9 +479,6 @@ class ProjectsPage(NamedItemsPage):
         edit = UpdateItem(
             "projects", project.id, {"default_model": value}, label=f"Set default model of {project.name}"
         )
-        try:
-            self.document.perform(edit)
-        except ModelDeskError as exc:
-            # Refused (a duplicate, a blank): say why and show the list as it really is.
-            self.models_editor.show_message(exc.message)
-            self.models_editor.set_models(model_list(project.default_model))
+        self._perform_list(
+            edit, self.models_editor, lambda: self.models_editor.set_models(model_list(project.default_model))
+        )

@@ -5,7 +5,8 @@ list with the layer it came from, every layer considered as a table (used / skip
 why), the warnings, and — when nothing usable is configured — the resolver's error in the
 user's words with a link to Settings. Options let the user preview a delegated run (the
 parent run's model, the request model), a run with its own call model, strict mode, and
-a background task (which model would write the titles, say). It follows every edit.
+a background task (which model would write the titles, say). It follows the edits that
+concern the agent shown, while it can be seen (else once when shown again).
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from __future__ import annotations
 from html import escape as _escape
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from modeldesk.core.edits import Change
 from modeldesk.core.errors import NoModelConfiguredError, ResolutionError
 from modeldesk.core.resolution_text import layer_label
 from modeldesk.core.resolver import Resolution, TraceStep
@@ -38,6 +37,7 @@ from ..models.trace_model import TraceModel
 from ..widgets.elided import elide_combo, short
 from ..widgets.style import set_text_colour
 from ..widgets.tables import make_table
+from ..widgets.when_shown import concerning_agent, follow_when_shown
 from .model_combo import ModelCombo
 
 
@@ -140,9 +140,7 @@ class ResolutionPreview(QWidget):
 
         # Refreshed when an edit concerns the agent shown, and only while the tab can be seen
         # (otherwise once when it is shown again).
-        self._stale = False
-        document.edited.connect(self._on_edited)
-        document.reloaded.connect(self._follow)
+        follow_when_shown(self, document, concerning_agent(self), self._on_document_changed)
         self.refresh()
 
     # --- building -----------------------------------------------------------------------
@@ -255,22 +253,6 @@ class ResolutionPreview(QWidget):
         self.options_form.setRowVisible(self.call_combo, not delegated)
         self.options_form.setRowVisible(self.parent_combo, delegated)
         self.options_form.setRowVisible(self.request_combo, delegated)
-
-    def _on_edited(self, change: Change) -> None:
-        if change.concerns_agent(self.agent_id):
-            self._follow()
-
-    def _follow(self) -> None:
-        if self.window().isVisible() and not self.isVisible():
-            self._stale = True  # a hidden tab catches up once, when shown
-            return
-        self._on_document_changed()
-
-    def showEvent(self, event: QShowEvent) -> None:
-        super().showEvent(event)
-        if self._stale:
-            self._stale = False
-            self._on_document_changed()
 
     def _on_document_changed(self) -> None:
         self._fill_tasks()

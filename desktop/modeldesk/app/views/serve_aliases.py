@@ -6,6 +6,10 @@ A request's model is an agent id first; the aliases are tried after, in the orde
 first match wins. Each Add or Remove is one undoable edit of the whole list (what
 ``modeldesk settings set-alias`` writes too). An alias naming an agent that does not
 exist is kept and shown in red: its requests get 404 until there is one.
+
+The box follows the edits that set the aliases or add or remove agents (renaming one
+changes nothing shown here); an agent arriving or leaving re-reads only the rows that
+name it.
 """
 
 from __future__ import annotations
@@ -25,17 +29,33 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from modeldesk.core.edits import SetSetting
+from modeldesk.core.edits import Change, SetSetting
 
 from ..colours import problem_colour
 from ..document import Document
-from ..models.rows import RowsTableModel
+from ..models.rows import RowsTableModel, collection_changes
 from ..widgets.actions import widget_action
 from ..widgets.search_combo import searchable
-from ..widgets.style import text_style
+from ..widgets.style import note_label, text_style
 from ..widgets.table_section import perform_or_show
 from ..widgets.tables import make_table, setup_compact_table
-from ..widgets.when_shown import follow_when_shown
+from ..widgets.when_shown import follow_changes_when_shown
+
+
+def sets_aliases(change: Change) -> bool:
+    """True if ``change`` set the gateway's settings (the aliases among them)."""
+    return any(path == "serve" or path.startswith("serve.") for path in change.settings)
+
+
+def agents_come_or_gone(change: Change) -> set[str]:
+    """The ids of the agents ``change`` added or removed."""
+    inserted, removed, _updated = collection_changes(change, "agents")
+    return {*inserted, *removed}
+
+
+def concerns_aliases(change: Change) -> bool:
+    """True if ``change`` may change the aliases shown or the agents to choose from."""
+    return sets_aliases(change) or bool(agents_come_or_gone(change))
 
 
 class AliasesModel(RowsTableModel[tuple[str, str, bool]]):
@@ -82,13 +102,11 @@ class AliasesBox(QGroupBox):
         self.error_label.setWordWrap(True)
         self.error_label.setStyleSheet(text_style(problem_colour()))
         self.error_label.hide()
-        note = QLabel(
+        note = note_label(
             "A request naming an agent goes to that agent; other names are tried against these, "
             "in this order, and the first match answers.",
             self,
         )
-        note.setWordWrap(True)
-        note.setEnabled(False)  # context, greyed
 
         row = QHBoxLayout()
         row.addWidget(self.pattern_edit, 1)
@@ -108,7 +126,7 @@ class AliasesBox(QGroupBox):
         self.pattern_edit.returnPressed.connect(self.add)
         widget_action(self.table, "Remove alias", QKeySequence(QKeySequence.StandardKey.Delete), self.remove_selected)
         self.table.selectionModel().selectionChanged.connect(self._update_buttons)
-        follow_when_shown(self, document, ("agents", "settings"), self.refresh)
+        follow_changes_when_shown(self, document, concerns_aliases, self.refresh)
         document.paused_changed.connect(self._set_paused)
         self.refresh()
         self._set_paused(document.paused)
@@ -116,17 +134,35 @@ class AliasesBox(QGroupBox):
     def aliases(self) -> dict[str, str]:
         return dict(self.document.config.settings.serve.aliases)
 
-    def refresh(self) -> None:
+    def refresh(self, change: Change | None = None) -> None:
+        """Show the aliases and the agents to choose from: all read again without a
+        ``change`` (a reload, or edits made while hidden that are not one record), else
+        what it concerns."""
         config = self.document.config
-        ids = [agent.id for agent in config.agents]
-        known = set(ids)
-        self.model.update_rows([(p, a, a in known) for p, a in self.aliases().items()])
+        aliases = self.aliases()
+
+        def row(pattern: object) -> tuple[str, str, bool]:
+            agent = aliases[str(pattern)]
+            return (str(pattern), agent, config.agent(agent) is not None)
+
+        come_or_gone = None if change is None or change.whole else agents_come_or_gone(change)
+        if change is not None and come_or_gone is not None and not sets_aliases(change):
+            # Only agents came or went: the rows naming them change colour, no other.
+            named = [pattern for pattern, agent in aliases.items() if agent in come_or_gone]
+            self.model.change_rows(list(aliases), row, updated=named)
+        else:
+            self.model.update_rows([row(pattern) for pattern in aliases])
+        if come_or_gone is None or come_or_gone:
+            self._fill_agent_choices()
+        self._update_buttons()
+
+    def _fill_agent_choices(self) -> None:
+        ids = [agent.id for agent in self.document.config.agents]
         model = self.agent_combo.model()
         if isinstance(model, QStringListModel) and model.stringList() != ids:
             typed = self.agent_combo.currentText()
             model.setStringList(ids)
             self.agent_combo.setEditText(typed)
-        self._update_buttons()
 
     def add(self) -> None:
         """Map the typed pattern onto the chosen agent (replacing the agent of a pattern
@@ -143,8 +179,7 @@ class AliasesBox(QGroupBox):
         if perform_or_show(
             self.document, SetSetting(("serve", "aliases"), aliases, label=f"{verb} alias {pattern}"), self.error_label
         ):
-            self.pattern_edit.clear()
-            self.refresh()
+            self.pattern_edit.clear()  # the edit refreshed the table (it follows the aliases)
 
     def remove_selected(self) -> None:
         index = self.table.currentIndex()
@@ -154,8 +189,7 @@ class AliasesBox(QGroupBox):
         aliases = self.aliases()
         aliases.pop(pattern, None)
         edit = SetSetting(("serve", "aliases"), aliases or None, label=f"Remove alias {pattern}")
-        if perform_or_show(self.document, edit, self.error_label):
-            self.refresh()
+        perform_or_show(self.document, edit, self.error_label)
 
     def _update_buttons(self, *_: object) -> None:
         self.remove_button.setEnabled(self.table.currentIndex().isValid() and not self.document.paused)

@@ -18,7 +18,6 @@ shows what comes back. It looks again every few seconds while it is shown.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QSettings, QStringListModel, Qt, QTimer
 from PySide6.QtGui import QFontDatabase, QGuiApplication, QHideEvent, QShowEvent
@@ -28,7 +27,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
@@ -44,13 +42,11 @@ from modeldesk.runtime.serve_control import ServeOptions
 from modeldesk.runtime.serve_setup import TOOLS, setup_text
 from modeldesk.runtime.serve_status import DEFAULT_HOST, DEFAULT_PORT, ServeStatus
 
-from ..colours import ok_colour, problem_colour, warning_colour
+from ..colours import ok_colour, problem_colour
 from ..document import Document
-from ..models.rows import RowsTableModel, dim_brush
-from ..models.runs_model import answered_text, client_text, when_text
-from ..text import latency_text
+from ..models.runs_model import ServeRequestsModel, when_text
 from ..widgets.search_combo import searchable
-from ..widgets.style import text_style
+from ..widgets.style import note_label, text_style
 from ..widgets.tables import make_table
 from ..widgets.when_shown import follow_when_shown
 from .serve_aliases import AliasesBox
@@ -59,43 +55,6 @@ from .serve_controller import ServeController, serve_controller
 # How often the shown page looks at the gateway's status and the history.
 POLL_INTERVAL_MS = 2000
 SETTINGS_GROUP = "serve"
-
-
-class ServeRequestsModel(RowsTableModel[RunRecord]):
-    """The gateway's recent requests, newest first."""
-
-    COLUMNS = ("When", "Client", "Agent", "Answered by", "Latency")
-    WHEN, CLIENT, AGENT, ANSWERED, LATENCY = range(5)
-
-    def row_key(self, run: RunRecord) -> object:
-        return run.id
-
-    def cell(self, run: RunRecord, column: int, role: int) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole:
-            if column == self.WHEN:
-                return when_text(run.started_at)
-            if column == self.CLIENT:
-                return client_text(run) or "(no User-Agent)"
-            if column == self.AGENT:
-                return run.agent
-            if column == self.ANSWERED:
-                return answered_text(run)
-            return latency_text(run.latency_ms)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            if column == self.CLIENT:
-                return client_text(run, full=True) or "The client sent no User-Agent."
-            if column == self.ANSWERED:
-                return run.error_message if run.answered_by is None else f"Resolved list: {', '.join(run.models)}"
-        if role == Qt.ItemDataRole.ForegroundRole:
-            if column == self.ANSWERED and run.answered_by is None:
-                return problem_colour()
-            if column == self.ANSWERED and run.fell_back:
-                return warning_colour()
-            if column == self.CLIENT and not run.client:
-                return dim_brush()
-        if role == Qt.ItemDataRole.TextAlignmentRole and column == self.LATENCY:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return None
 
 
 def state_text(status: ServeStatus | None) -> tuple[str, str]:
@@ -210,13 +169,11 @@ class ServePage(QWidget):
         buttons.addWidget(self.stop_button)
         buttons.addWidget(self.copy_url_button)
         buttons.addStretch(1)
-        note = QLabel(
+        note = note_label(
             "A gateway started here keeps serving after ModelDesk closes. "
             "To start one at every login: modeldesk install-service.",
             self,
         )
-        note.setWordWrap(True)
-        note.setEnabled(False)  # context, greyed
 
         box = QVBoxLayout(self.gateway_box)
         box.addWidget(self.state_label)
@@ -283,10 +240,8 @@ class ServePage(QWidget):
             "The gateway's recent requests, newest first",
             self,
             stretch=(ServeRequestsModel.ANSWERED,),
+            one_line=True,
         )
-        self.requests_view.setWordWrap(False)
-        self.requests_view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        self.requests_view.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         self.requests_label = QLabel(self)
         self.requests_label.setObjectName("serve_requests_note")
         self.requests_label.setTextFormat(Qt.TextFormat.PlainText)

@@ -13,9 +13,7 @@ F2 renames; Delete removes the selected squad or member from the list that has f
 
 from __future__ import annotations
 
-from itertools import pairwise
-
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
@@ -23,8 +21,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QSplitter,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -45,7 +41,7 @@ from ..widgets.elided import elide_combo, short
 from ..widgets.model_list_editor import ModelListEditor
 from ..widgets.named_items_box import named_items_box
 from ..widgets.search_combo import searchable
-from ..widgets.style import set_text_colour, text_style
+from ..widgets.style import text_style
 from ..widgets.tables import make_table
 from ..widgets.when_shown import follow_changes_when_shown
 from .agent_editor import inherited_text
@@ -66,21 +62,7 @@ class SquadsPage(NamedItemsPage):
         self._build_squads_side()
         self._build_members_side()
 
-        self.message_label = QLabel(self)
-        self.message_label.setObjectName("message_label")
-        self.message_label.setWordWrap(True)
-        set_text_colour(self.message_label, "problem")
-        self.message_label.setVisible(False)
-
-        split = QSplitter(Qt.Orientation.Horizontal, self)
-        split.addWidget(self.squads_box)
-        split.addWidget(self.members_box)
-        split.setStretchFactor(0, 2)
-        split.setStretchFactor(1, 5)
-        split.setChildrenCollapsible(False)
-        layout = QVBoxLayout(self)
-        layout.addWidget(split, 1)
-        layout.addWidget(self.message_label)
+        self._lay_out(self.squads_box, self.members_box, 5)
 
         self._set_tab_order()
         self.squads_view.selectionModel().currentRowChanged.connect(self._on_squad_changed)
@@ -165,27 +147,21 @@ class SquadsPage(NamedItemsPage):
     def _set_tab_order(self) -> None:
         """Tab follows the screen: the squads and their buttons, then the members, the
         selected member's list editor, and the bulk button last."""
-        editor = self.models_editor.editor
-        chain = [
-            self.squads_view,
-            self.rename_squad_button,
-            self.remove_squad_button,
-            self.new_squad_edit,
-            self.add_squad_button,
-            self.members_view,
-            self.agent_combo,
-            self.add_member_button,
-            self.remove_member_button,
-            editor.view,
-            editor.add_button,
-            editor.remove_button,
-            editor.up_button,
-            editor.down_button,
-            editor.hint_label,
-            self.bulk_button,
-        ]
-        for first, second in pairwise(chain):
-            QWidget.setTabOrder(first, second)
+        self._tab_through(
+            [
+                self.squads_view,
+                self.rename_squad_button,
+                self.remove_squad_button,
+                self.new_squad_edit,
+                self.add_squad_button,
+                self.members_view,
+                self.agent_combo,
+                self.add_member_button,
+                self.remove_member_button,
+                *self._editor_chain(self.models_editor.editor),
+                self.bulk_button,
+            ]
+        )
 
     # --- reading ------------------------------------------------------------------------
 
@@ -207,16 +183,6 @@ class SquadsPage(NamedItemsPage):
     def select_member(self, agent_id: str) -> None:
         self._select(self.members_view, self.members_model.row_of(agent_id))
 
-    @staticmethod
-    def _select(view: QTableView, row: int) -> None:
-        if row < 0:
-            view.setCurrentIndex(QModelIndex())
-            return
-        view.selectionModel().setCurrentIndex(
-            view.model().index(row, 0),
-            QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows,
-        )
-
     # --- refreshing -----------------------------------------------------------------------
 
     def refresh(self, change: Change | None = None) -> None:
@@ -226,13 +192,7 @@ class SquadsPage(NamedItemsPage):
         # The squad shown so far, even if its row moved or vanished with this change.
         squad_id = squad.id if squad else self.members_model.squad_id
         member = self.current_member()
-        with self._selecting_here():
-            self.squads_model.refresh(change)
-            if squad_id and self.document.config.squad(squad_id) is not None:
-                if self.squads_view.currentIndex().row() != self.squads_model.row_of(squad_id):
-                    self.select_squad(squad_id)
-            elif self.squads_model.rowCount():
-                self.select_squad(self.squads_model.row_value(0).id)
+        self._refresh_items(self.squads_model, self.squads_view, change, squad_id, self.select_squad)
         self._show_squad(member, change)
 
     def _on_squad_changed(self, *_: object) -> None:
@@ -390,12 +350,7 @@ class SquadsPage(NamedItemsPage):
         if agent is None:
             return
         edit = SetAgentModels(agent.id, tuple(models), label=f"Set models of {agent.name}")
-        try:
-            self.document.perform(edit)
-        except ModelDeskError as exc:
-            # Refused (a duplicate, a blank): say why and show the list as it really is.
-            self.models_editor.editor.show_message(exc.message)
-            self.models_editor.show_agent(agent.id)
+        self._perform_list(edit, self.models_editor.editor, lambda: self.models_editor.show_agent(agent.id))
 
     def open_bulk_dialog(self) -> BulkChangeDialog | None:
         squad = self.current_squad()

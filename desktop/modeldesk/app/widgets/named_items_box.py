@@ -45,12 +45,14 @@ def named_items_box(
     on_add: Callable[[], object],
     on_rename: Callable[[], object],
     on_remove: Callable[[], object],
+    one_line: bool = False,
 ) -> NamedItemsBox:
     """Build the box for ``noun`` ("squad", "project"): the table (edited in place with F2
-    or a double click) and its buttons, wired to the three callbacks."""
+    or a double click; ``one_line`` as in :func:`make_table`) and its buttons, wired to the
+    three callbacks."""
     plural = noun.capitalize() + "s"
     box = QGroupBox(plural, parent)
-    view = make_table(model, f"{noun}s_view", plural, parent, stretch=stretch)
+    view = make_table(model, f"{noun}s_view", plural, parent, stretch=stretch, one_line=one_line)
     view.setEditTriggers(QAbstractItemView.EditTrigger.EditKeyPressed | QAbstractItemView.EditTrigger.DoubleClicked)
     name_edit = QLineEdit(parent)
     name_edit.setObjectName(f"new_{noun}_edit")

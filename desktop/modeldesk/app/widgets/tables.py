@@ -2,12 +2,15 @@
 unless a caller allows editing, no row-number column.
 
 - :func:`make_table` builds a page's table: Tab leaves it (arrows move inside), columns
-  fit their text and long text wraps.
+  fit their text and long text wraps; or, for tables of thousands of rows, rows of one
+  line and columns sized once (``one_line``).
 - :func:`setup_compact_table` sizes a small table inside a scrolling settings page to its
   rows, so the page does not show blocks of empty grid (the page scrolls, not each table).
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from PySide6.QtCore import QAbstractItemModel
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
@@ -27,10 +30,16 @@ def make_table(
     parent: QWidget,
     *,
     stretch: tuple[int, ...] = (),
+    one_line: bool = False,
+    widths: Iterable[tuple[int, str | int]] = (),
 ) -> QTableView:
     """A read-only, single-selection table over ``model`` (call ``setEditTriggers`` to
     allow editing in place). Columns fit their text; the ``stretch`` columns (else the
-    last one) share the width left, and wrap long text rather than scroll sideways."""
+    last one) share the width left, and wrap long text rather than scroll sideways.
+
+    ``one_line``: for thousands of rows, which must never be measured cell by cell (the
+    full text is in each cell's tooltip): rows of one line and one height, and the
+    columns named in ``widths`` sized once, to a sample text or a number of pixels."""
     table = QTableView(parent)
     table.setObjectName(name)
     table.setAccessibleName(accessible_name)
@@ -46,8 +55,28 @@ def make_table(
     for column in stretch:
         header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
     header.setStretchLastSection(not stretch)
-    _fit_row_heights_while_few(table, model)
+    if one_line:
+        _one_line_rows(table, stretch, widths)
+    else:
+        _fit_row_heights_while_few(table, model)
     return table
+
+
+def _one_line_rows(table: QTableView, stretch: tuple[int, ...], widths: Iterable[tuple[int, str | int]]) -> None:
+    table.setWordWrap(False)
+    rows = table.verticalHeader()
+    rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+    rows.setDefaultSectionSize(table.fontMetrics().height() + 8)
+    sized = list(widths)
+    if not sized:
+        return
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    for column in stretch:
+        header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
+    for column, sample in sized:
+        width = sample if isinstance(sample, int) else table.fontMetrics().horizontalAdvance(sample) + 16
+        header.resizeSection(column, width)
 
 
 # How many rows a table's columns are fitted to.

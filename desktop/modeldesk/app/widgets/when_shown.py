@@ -6,18 +6,21 @@ the view's window is open but the view itself is hidden (another tab is shown), 
 only marks it stale, and it refreshes once when it is shown again. Otherwise (shown, or
 its window not open yet, as in tests that build a widget alone) it refreshes at once.
 
-:func:`follow_when_shown` is the one way a view follows the document: it names the
-collections it shows (``"agents"``, ``"squads"``, ``"settings"``, …); an edit that touches
-none of them leaves the view alone, and a whole reload always refreshes it.
-:func:`follow_changes_when_shown` also hands the view the edit's change record, so its
-tables update just the rows it names. :func:`follow_changes` takes any test of a record
-(a dialog previewing some agents skips edits of the others). :func:`when_shown` is the
+:func:`follow_when_shown` is the one way a view follows the document: it names what it
+shows, either the collections (``"agents"``, ``"squads"``, ``"settings"``, …) or a test of
+a change record (:func:`concerning_agent`: a view of one agent skips edits of the other
+9,999); an edit it does not concern leaves the view alone, and a whole reload always
+refreshes it. :func:`follow_changes_when_shown` also hands the view the edit's change
+record, so its tables update just the rows it names. :func:`follow_changes` and
+:func:`follow_edits` call at once even while hidden (a dialog previewing some agents, a
+form holding text being typed, a combo refilled when it opens). :func:`when_shown` is the
 bare slot, for a signal that is not the document's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import Protocol
 
 from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QWidget
@@ -28,6 +31,15 @@ from ..document import Document
 
 # For a view that shows what any part of the config can change (resolved models).
 EVERY_COLLECTION = ("providers", "models", "projects", "agents", "squads", "settings")
+
+# What a view follows: the collections it shows, or a test of a change record.
+Concerns = Iterable[str] | Callable[[Change], bool]
+
+
+class ShowsAgent(Protocol):
+    """A view of one agent: the id of the agent it shows, if any."""
+
+    agent_id: str | None
 
 
 class _ShowWatcher(QObject):
@@ -122,28 +134,38 @@ def touching(collections: Iterable[str]) -> Callable[[Change], bool]:
     return lambda change: any(change.touches(name) for name in names)
 
 
+def concerning_agent(view: ShowsAgent) -> Callable[[Change], bool]:
+    """The test for an edit that may change what ``view`` shows of its agent (the one it
+    shows when the edit is made): that agent itself, or what it inherits from or names."""
+    return lambda change: change.concerns_agent(view.agent_id)
+
+
+def concerning(concerns: Concerns) -> Callable[[Change], bool]:
+    """``concerns`` as a test of a change record (collections: :func:`touching`)."""
+    return concerns if callable(concerns) else touching(concerns)
+
+
 def when_shown(widget: QWidget, refresh: Callable[[], object]) -> Callable[..., None]:
     """A slot that calls ``refresh`` now if ``widget`` can be seen, else when it is next
     shown (see the module docstring)."""
     return _ShowWatcher(widget, lambda _change: refresh()).changed
 
 
-def follow_when_shown(
-    widget: QWidget, document: Document, collections: Iterable[str], refresh: Callable[[], object]
-) -> None:
-    """Call ``refresh`` after each edit touching ``collections`` and after each reload,
-    now if ``widget`` can be seen, else once when it is next shown."""
-    follow_edits(widget, document, collections, when_shown(widget, refresh))
+def follow_when_shown(widget: QWidget, document: Document, concerns: Concerns, refresh: Callable[[], object]) -> None:
+    """Call ``refresh`` after each edit ``concerns`` names (collections it touches, or a
+    test it passes) and after each reload, now if ``widget`` can be seen, else once when
+    it is next shown."""
+    follow_changes(widget, document, concerning(concerns), when_shown(widget, refresh))
 
 
 def follow_changes_when_shown(
-    widget: QWidget, document: Document, collections: Iterable[str], refresh: Callable[[Change | None], object]
+    widget: QWidget, document: Document, concerns: Concerns, refresh: Callable[[Change | None], object]
 ) -> None:
     """As :func:`follow_when_shown`, handing ``refresh`` what changed, for views that
     update just the rows an edit concerns: the edit's :class:`Change`, the edits made
     while hidden as one record, or ``None`` after a reload (read everything again)."""
     watcher = _ShowWatcher(widget, refresh)
-    _follow(widget, document, touching(collections), watcher.changed, with_change=True)
+    _follow(widget, document, concerning(concerns), watcher.changed, with_change=True)
 
 
 def follow_edits(owner: QWidget, document: Document, collections: Iterable[str], slot: Callable[[], None]) -> None:

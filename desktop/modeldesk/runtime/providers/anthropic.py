@@ -13,7 +13,7 @@ from ..conversation import provider_body, stop_from_anthropic
 from .chat_provider import ChatProvider
 from .chat_types import ChatRequest, Chunk, Finished, Progress, RemoteModel, TextChunk, ToolCallChunk
 from .http_client import USER_AGENT
-from .sse_reader import iter_sse, parse_json_event
+from .sse_reader import iter_sse, parse_json_event, skip_rest
 
 API_VERSION = "2023-06-01"
 # The Messages API requires max_tokens; this is used when the caller gives none.
@@ -72,7 +72,8 @@ class AnthropicProvider(ChatProvider):
         usage: dict[str, int] = {}
         stop_reason: str | None = None
         tools: dict[int, int] = {}  # content block index -> tool call index
-        async for event in iter_sse(response, self):
+        events = iter_sse(response, self)
+        async for event in events:
             data = parse_json_event(event.data, self)
             kind = data.get("type") or event.event
             if kind == "error":
@@ -118,6 +119,7 @@ class AnthropicProvider(ChatProvider):
                     stop_reason = stop_from_anthropic(delta["stop_reason"])
             elif kind == "message_stop":
                 yield Finished(_complete(usage), stop_reason)
+                await skip_rest(events)
                 return
             yield Progress()
         raise self.error("malformed_response", "stream cut short (no message_stop)")

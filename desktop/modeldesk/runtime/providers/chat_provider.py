@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import functools
 import json
 import zlib
 from collections.abc import AsyncGenerator, AsyncIterator, Iterator
@@ -30,6 +32,9 @@ from .error_classifier import (
     reason_phrase,
 )
 from .retry_after import RETRY_AFTER_STATUSES, parse_retry_after, parse_should_retry
+
+# How long the rest of a streamed body may take once its end mark came (see _read_to_end).
+BODY_END_WAIT_S = 0.05
 
 
 class ChatProvider:
@@ -80,9 +85,12 @@ class ChatProvider:
     async def chat(self, request: ChatRequest) -> AsyncGenerator[Chunk, None]:
         """Send one chat request and yield its text as it arrives, then :class:`Finished`."""
         with self.mapping_errors("request"):
-            async with self.client.stream(
-                "POST", self.chat_url(), json=self.body(request), headers=self.headers() | self.request_headers(request)
-            ) as response:
+            # What client.stream() does, without its context manager's frames on every hop.
+            sent = self._post(
+                parsed_url(self.chat_url()), self.body(request), self.headers() | self.request_headers(request)
+            )
+            response = await self.client.send(sent, stream=True)
+            try:
                 await self.raise_for_status(response)
                 if not request.stream or not _is_event_stream(response.headers.get("content-type", "")):
                     # Some servers ignore "stream": true and answer with one JSON body.
@@ -95,8 +103,29 @@ class ChatProvider:
                         yield call
                     yield Finished(usage, stop_reason)
                     return
-                async for chunk in _whole_characters(self.parse_stream(response)):
+                chunks = _whole_characters(self.parse_stream(response))
+                async for chunk in chunks:
+                    if isinstance(chunk, Finished):
+                        await _read_to_end(chunks)
                     yield chunk
+            finally:
+                await response.aclose()
+
+    def _post(self, url: httpx.URL, body: dict[str, Any], headers: dict[str, str]) -> httpx.Request:
+        """The request ``client.build_request("POST", ...)`` makes (the client's headers, its
+        cookies, its timeouts), with the headers merged as one dict: httpx merges them by
+        look-ups that each scan every header, a visible share of a fallback hop's own work."""
+        client = self.client
+        request = httpx.Request(
+            "POST",
+            url,
+            json=body,
+            headers=dict(client.headers.items()) | headers,
+            extensions={"timeout": client.timeout.as_dict()},
+        )
+        if client.cookies:
+            client.cookies.set_cookie_header(request)
+        return request
 
     async def get_json(self, url: str, params: dict[str, str] | None = None) -> Any:
         """GET ``url`` and return its JSON body (errors mapped like any call)."""
@@ -141,7 +170,7 @@ class ChatProvider:
             raise self.error("connection", f"{type(exc).__name__}: {os_reason(exc)}") from None
 
     def _where(self) -> str:
-        url = httpx.URL(self.chat_url())  # where requests go (a simulated provider has no base_url)
+        url = parsed_url(self.chat_url())  # where requests go (a simulated provider has no base_url)
         return f"{url.host}:{url.port or (443 if url.scheme == 'https' else 80)}"
 
     async def read_json(self, response: httpx.Response) -> Any:
@@ -207,6 +236,25 @@ class ChatProvider:
         error_class = classify(status, message, err_type, code)
         detail = capped(message, size, truncated=size >= MAX_ERROR_BODY_BYTES) or reason_phrase(status)
         return self.error(error_class, detail, status=status, retry_after=retry_after, should_retry=should_retry)
+
+
+async def _read_to_end(chunks: AsyncIterator[Chunk]) -> None:
+    """What follows a stream's end mark, up to the body's own end (normally only the last
+    bytes of the chunked encoding, already here). A body read to its end leaves its
+    connection open for the next request; one left unread has it closed, so every streamed
+    answer cost a new connection (over https, a new TLS handshake too). A server that keeps
+    the body open after its end mark loses the connection as before, after BODY_END_WAIT_S."""
+    with contextlib.suppress(TimeoutError, ProviderError):
+        async with asyncio.timeout(BODY_END_WAIT_S):
+            async for _chunk in chunks:
+                pass
+
+
+@functools.lru_cache(maxsize=256)
+def parsed_url(url: str) -> httpx.URL:
+    """``url`` parsed once: httpx parses a URL given as text on every request, the largest
+    single cost of a fallback hop's own work."""
+    return httpx.URL(url)
 
 
 def _is_event_stream(content_type: str) -> bool:

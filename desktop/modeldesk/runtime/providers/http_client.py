@@ -9,6 +9,7 @@ import httpx
 
 from ..proxies import transport_from_env
 from ..simulate import FaultTransport, RoutingTransport, Simulation
+from .one_write import send_requests_in_one_write
 
 USER_AGENT = "modeldesk"
 # Only encodings .bounded_body decodes itself, piece by piece under the size limits.
@@ -35,16 +36,21 @@ def new_client(
     never for loopback ones (:mod:`..proxies`); httpx's own ``trust_env`` stays off.
     Requests to the ``simulated`` provider are answered in-process; with a ``simulation``
     its faults are injected in front of everything (see :mod:`modeldesk.runtime.simulate`).
-    ``limits`` sizes the direct connection pool (httpx's default: 100 connections).
+    ``limits`` sizes the direct connection pool (httpx's default: 100 connections), whose
+    connections send each request in one write (:mod:`.one_write`).
     """
     timeout = httpx.Timeout(
         connect=connect_timeout_s, read=read_timeout_s, write=connect_timeout_s, pool=connect_timeout_s
     )
-    network: httpx.AsyncBaseTransport = transport_from_env(_ssl_context()) or httpx.AsyncHTTPTransport(
-        verify=_ssl_context(),
-        trust_env=False,
-        limits=limits or httpx.Limits(max_connections=100, max_keepalive_connections=20),
-    )
+    network: httpx.AsyncBaseTransport | None = transport_from_env(_ssl_context())
+    if network is None:
+        direct = httpx.AsyncHTTPTransport(
+            verify=_ssl_context(),
+            trust_env=False,
+            limits=limits or httpx.Limits(max_connections=100, max_keepalive_connections=20),
+        )
+        send_requests_in_one_write(direct)
+        network = direct
     transport: httpx.AsyncBaseTransport = RoutingTransport(network)
     if simulation is not None:
         transport = FaultTransport(transport, simulation)

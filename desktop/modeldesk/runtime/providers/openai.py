@@ -12,7 +12,7 @@ from ..conversation import provider_body, stop_from_openai
 from .chat_provider import ChatProvider
 from .chat_types import ChatRequest, Chunk, Finished, Progress, RemoteModel, TextChunk, ToolCallChunk
 from .http_client import USER_AGENT
-from .sse_reader import iter_sse, parse_json_event
+from .sse_reader import iter_sse, parse_json_event, skip_rest
 
 # A result the model refused to give (not an error: the request itself was accepted).
 REFUSED = "the provider's content filter stopped the answer (finish_reason content_filter)"
@@ -63,9 +63,11 @@ class OpenAIProvider(ChatProvider):
         usage: dict[str, int] | None = None
         finished = False
         stop_reason: str | None = None
-        async for event in iter_sse(response, self):
+        events = iter_sse(response, self)
+        async for event in events:
             if event.data.strip() == "[DONE]":
                 yield Finished(usage, stop_reason)
+                await skip_rest(events)
                 return
             data = parse_json_event(event.data, self)
             if "error" in data:

@@ -96,3 +96,10 @@ def parse_json_event(data: str, provider: ChatProvider) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise provider.error("malformed_response", "stream event is not a JSON object")
     return value
+
+
+async def skip_rest(events: AsyncIterator[SseEvent]) -> None:
+    """What follows a stream's end mark, read to the body's end and not parsed (see
+    ``ChatProvider.chat``: a body read to its end keeps its connection open)."""
+    async for _event in events:
+        pass

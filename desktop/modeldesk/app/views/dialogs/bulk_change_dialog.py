@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
     QRadioButton,
@@ -303,22 +302,12 @@ class BulkChangeDialog(QDialog):
             "preview",
             "Preview of the change, one row per agent",
             self,
+            # The note gets the width left: it is what explains a surprising row.
             stretch=(BulkPreviewModel.NOTE,),
+            # Thousands of rows: one line each and widths that do not depend on the text.
+            one_line=True,
+            widths=((BulkPreviewModel.AGENT, 190), (BulkPreviewModel.BEFORE, 190), (BulkPreviewModel.AFTER, 230)),
         )
-        # Thousands of rows: one line each and widths that do not depend on the text, so
-        # the view never measures every cell (the full text is in each cell's tooltip).
-        self.preview.setWordWrap(False)
-        self.preview.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        self.preview.verticalHeader().setDefaultSectionSize(self.preview.fontMetrics().height() + 8)
-        header = self.preview.horizontalHeader()
-        # The note gets the width left: it is what explains a surprising row.
-        for column, width in (
-            (BulkPreviewModel.AGENT, 190),
-            (BulkPreviewModel.BEFORE, 190),
-            (BulkPreviewModel.AFTER, 230),
-        ):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
-            self.preview.setColumnWidth(column, width)
         self.preview.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.summary_label = QLabel(self)
         self.summary_label.setObjectName("summary_label")

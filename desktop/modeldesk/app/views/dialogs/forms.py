@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Collection, Iterable, Mapping
+from typing import Any, Generic, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLayout, QVBoxLayout, QWidget
 
 from modeldesk.core.validation_text import first_problem
 
@@ -62,6 +63,44 @@ class FormDialog(QDialog):
         needed = max(needed, layout.totalSizeHint().height())
         if self.height() < needed:
             self.resize(self.width(), needed)
+
+
+Item = TypeVar("Item", bound=BaseModel)
+
+
+class ItemDialog(FormDialog, Generic[Item]):
+    """A form that adds or edits one item of the config (a model, a provider): the item it
+    started from (``None``: a new one), the ids the other items have, and the item the
+    form made once accepted."""
+
+    def __init__(
+        self, parent: QWidget | None, noun: str, original: Item | None, taken_ids: Collection[str], width: int
+    ) -> None:
+        super().__init__(parent, f"Edit {noun}" if original is not None else f"Add {noun}")
+        self.setMinimumWidth(width)
+        self._noun = noun
+        self._original = original
+        self._taken = set(taken_ids)
+        self._result: Item | None = None
+
+    def id_taken(self, item_id: str) -> str:
+        """Why a new item cannot have ``item_id`` (``""`` when it can)."""
+        if self._original is None and item_id in self._taken:
+            return f"There is already a {self._noun} '{item_id}'."
+        return ""
+
+    def finish(self, item: Item) -> None:
+        """Close the dialog as accepted, with ``item`` as what it made."""
+        self._result = item
+        super().accept()
+
+
+def add_field_rows(form: QFormLayout, fields: Mapping[str, FieldInfo], rows: Iterable[tuple[str, QWidget]]) -> None:
+    """Rows of ``form`` for schema fields: each labelled with its field's title, its
+    description as the widget's tooltip."""
+    for name, widget in rows:
+        form.addRow(field_label(fields[name], name) + ":", widget)
+        widget.setToolTip(fields[name].description or "")
 
 
 def field_label(info: FieldInfo, name: str) -> str:

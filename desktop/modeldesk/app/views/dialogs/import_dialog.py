@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QFileDialog,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QListWidget,
@@ -39,11 +38,12 @@ from PySide6.QtWidgets import (
 
 from modeldesk.core import limits
 from modeldesk.core.edits import Change
-from modeldesk.core.errors import ModelDeskError
+from modeldesk.core.errors import ModelDeskError, StoreError
 from modeldesk.core.safe_files import atomic_write
 from modeldesk.core.transfer import (
     COLLECTIONS,
     Bundle,
+    Export,
     ImportBundle,
     ImportPlan,
     OnConflict,
@@ -55,7 +55,7 @@ from modeldesk.core.transfer import (
 from ...document import Document
 from ...models.import_preview_model import ImportPreviewModel
 from ...models.rows import changed_ids
-from ...widgets.style import set_text_colour
+from ...widgets.style import note_label, set_text_colour
 from ...widgets.tables import make_table
 from ...widgets.when_shown import follow_changes
 from .forms import FormDialog
@@ -126,21 +126,15 @@ class ImportDialog(FormDialog):
             "What the import does, item by item",
             self,
             stretch=(ImportPreviewModel.DETAILS,),
+            # An import of 10,000 agents would otherwise be measured cell by cell (half a
+            # minute) before the dialog shows.
+            one_line=True,
+            widths=(
+                (ImportPreviewModel.ACTION, "Keep ours"),
+                (ImportPreviewModel.KIND, "provider"),
+                (ImportPreviewModel.ID, "x" * 24),
+            ),
         )
-        self.table.setWordWrap(False)
-        # Fixed row heights and widths from sample texts: an import of 10,000 agents would
-        # otherwise be measured cell by cell (half a minute) before the dialog shows.
-        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(ImportPreviewModel.DETAILS, QHeaderView.ResizeMode.Stretch)
-        for column, sample in (
-            (ImportPreviewModel.ACTION, "Keep ours"),
-            (ImportPreviewModel.KIND, "provider"),
-            (ImportPreviewModel.ID, "x" * 24),
-        ):
-            header.resizeSection(column, self.fontMetrics().horizontalAdvance(sample) + 20)
         self.warnings_label = QLabel(self)
         self.warnings_label.setObjectName("import_warnings")
         self.warnings_label.setTextFormat(Qt.TextFormat.PlainText)
@@ -303,13 +297,11 @@ class ExportDialog(FormDialog):
         self.path_edit.setAccessibleName("Export to file")
         self.path_edit.setPlaceholderText("File to write")
         self.browse_button = QPushButton("&Browse…", self)
-        note = QLabel(
+        note = note_label(
             "The file holds the models and providers these use and the Settings defaults they may inherit; "
             "API keys are never written (a key stays a reference to the keyring or an environment variable).",
             self,
         )
-        note.setWordWrap(True)
-        set_text_colour(note, "secondary")
         self.buttons.button(self.buttons.StandardButton.Ok).setText("E&xport")
         file_row = QHBoxLayout()
         file_label = QLabel("&File:", self)
@@ -379,19 +371,9 @@ class ExportDialog(FormDialog):
             self.show_error("Tick at least one agent, squad or project, or choose Everything.")
             return
         try:
-            export = export_bundle(
-                self.document.config,
-                self.document.policy,
-                agents=chosen["agent"],
-                squads=chosen["squad"],
-                projects=chosen["project"],
-            )
-            atomic_write(path, export.text().encode("utf-8"))
+            export = write_export(self.document, path, chosen)
         except ModelDeskError as exc:
             self.show_error(exc.message)
-            return
-        except OSError as exc:
-            self.show_error(f"Cannot write {path}: {exc.strerror or exc}")
             return
         self.warnings = list(export.warnings)
         self.path = path
@@ -404,6 +386,19 @@ class ExportDialog(FormDialog):
             count = len(self.warnings)
             text += f" ({count} warning{'s' if count != 1 else ''}: {'; '.join(self.warnings)})"
         return text
+
+
+def write_export(document: Document, path: Path, chosen: dict[str, list[str]]) -> Export:
+    """Write the export of the ``chosen`` agents, squads and projects (all when none are)
+    to ``path`` atomically; what went wrong is a :class:`ModelDeskError` in words."""
+    export = export_bundle(
+        document.config, document.policy, agents=chosen["agent"], squads=chosen["squad"], projects=chosen["project"]
+    )
+    try:
+        atomic_write(path, export.text().encode("utf-8"))
+    except OSError as exc:
+        raise StoreError(f"Cannot write {path}: {exc.strerror or exc}") from exc
+    return export
 
 
 def open_import(parent: QWidget, document: Document) -> ImportDialog | None:

@@ -21,10 +21,10 @@ from PySide6.QtWidgets import (
 
 from modeldesk.core.schema import Capabilities, Model, Price, Provider
 
-from .forms import FormDialog, field_label, first_error
+from .forms import ItemDialog, add_field_rows, field_label, first_error
 
 
-class ModelDialog(FormDialog):
+class ModelDialog(ItemDialog[Model]):
     def __init__(
         self,
         parent: QWidget | None = None,
@@ -33,11 +33,7 @@ class ModelDialog(FormDialog):
         model: Model | None = None,
         taken_ids: AbstractSet[str] = frozenset(),
     ) -> None:
-        super().__init__(parent, "Edit model" if model else "Add model")
-        self.setMinimumWidth(460)
-        self._original = model
-        self._taken = set(taken_ids)
-        self._result: Model | None = None
+        super().__init__(parent, "model", model, taken_ids, 460)
         fields = Model.model_fields
 
         self.id_edit = QLineEdit(model.id if model else "", self)
@@ -79,15 +75,17 @@ class ModelDialog(FormDialog):
             self.price_edits[name] = edit
 
         form = QFormLayout()
-        for name, widget in (
-            ("id", self.id_edit),
-            ("provider", self.provider_combo),
-            ("name", self.name_edit),
-            ("label", self.label_edit),
-            ("context_window", self.context_spin),
-        ):
-            form.addRow(field_label(fields[name], name) + ":", widget)
-            widget.setToolTip(fields[name].description or "")
+        add_field_rows(
+            form,
+            fields,
+            (
+                ("id", self.id_edit),
+                ("provider", self.provider_combo),
+                ("name", self.name_edit),
+                ("label", self.label_edit),
+                ("context_window", self.context_spin),
+            ),
+        )
         price_row = QHBoxLayout()
         for name, edit in self.price_edits.items():
             price_row.addWidget(QLabel(f"{name.title()}:", self))
@@ -126,14 +124,13 @@ class ModelDialog(FormDialog):
         except ValidationError as exc:
             self.show_error(first_error(exc, given))
             return
-        if self._original is None and model.id in self._taken:
-            self.show_error(f"There is already a model '{model.id}'.")
+        if taken := self.id_taken(model.id):
+            self.show_error(taken)
             return
         if not model.provider:
             self.show_error("Add a provider first: every model is served by one.")
             return
-        self._result = model
-        super().accept()
+        self.finish(model)
 
 
 def _state(value: bool | None) -> Qt.CheckState:

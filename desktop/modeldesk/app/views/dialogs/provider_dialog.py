@@ -29,8 +29,8 @@ from modeldesk.core.presets import PRESETS, free_provider_id, preset
 from modeldesk.core.schema import ApiKeyRef, Provider, ProviderKind
 from modeldesk.runtime.keyring_errors import is_known, keyring_error_text
 
-from ...widgets.style import set_text_colour
-from .forms import FormDialog, field_label, first_error
+from ...widgets.style import note_label
+from .forms import ItemDialog, add_field_rows, field_label, first_error
 
 KEYRING_SERVICE = "modeldesk"
 DEFAULT_URLS = {"openai": "https://api.openai.com/v1", "anthropic": "https://api.anthropic.com"}
@@ -42,7 +42,7 @@ KIND_LABELS = {
 }
 
 
-class ProviderDialog(FormDialog):
+class ProviderDialog(ItemDialog[Provider]):
     def __init__(
         self,
         parent: QWidget | None = None,
@@ -50,11 +50,7 @@ class ProviderDialog(FormDialog):
         provider: Provider | None = None,
         taken_ids: Collection[str] = frozenset(),
     ) -> None:
-        super().__init__(parent, "Edit provider" if provider else "Add provider")
-        self.setMinimumWidth(520)
-        self._original = provider
-        self._taken = set(taken_ids)
-        self._result: Provider | None = None
+        super().__init__(parent, "provider", provider, taken_ids, 520)
         fields = Provider.model_fields
 
         # New providers start from a preset: base URL, kind and the usual key variable filled in.
@@ -96,14 +92,11 @@ class ProviderDialog(FormDialog):
         form = QFormLayout()
         if provider is None:
             form.addRow("Preset:", self.preset_combo)
-        for name, widget in (
-            ("id", self.id_edit),
-            ("label", self.label_edit),
-            ("kind", self.kind_combo),
-            ("base_url", self.url_edit),
-        ):
-            form.addRow(field_label(fields[name], name) + ":", widget)
-            widget.setToolTip(fields[name].description or "")
+        add_field_rows(
+            form,
+            fields,
+            (("id", self.id_edit), ("label", self.label_edit), ("kind", self.kind_combo), ("base_url", self.url_edit)),
+        )
         form.addRow("", self.enabled_box)
         key_box = QVBoxLayout()
         key_box.addWidget(self.key_none)
@@ -119,9 +112,7 @@ class ProviderDialog(FormDialog):
         secret_row.addWidget(QLabel("Key to store:", self))
         secret_row.addWidget(self.secret_edit, 1)
         key_box.addLayout(secret_row)
-        note = QLabel("The key itself is kept in the OS keyring, never in the config file.", self)
-        note.setWordWrap(True)
-        set_text_colour(note, "secondary")
+        note = note_label("The key itself is kept in the OS keyring, never in the config file.", self)
         key_box.addWidget(note)
         form.addRow(field_label(fields["api_key"], "api_key") + ":", key_box)
         self.finish_layout(form)
@@ -183,8 +174,8 @@ class ProviderDialog(FormDialog):
         except ValueError as exc:
             self.show_error(first_error(exc))
             return
-        if self._original is None and provider.id in self._taken:
-            self._refuse("id", f"There is already a provider '{provider.id}'.")
+        if taken := self.id_taken(provider.id):
+            self._refuse("id", taken)
             return
         # A key typed before choosing another option stays in its (greyed) field, in case
         # the user comes back to the keyring; it is stored only with the keyring chosen.
@@ -205,8 +196,7 @@ class ProviderDialog(FormDialog):
                 # Known failures in plain words; anything else with the backend's own text.
                 self.show_error(keyring_error_text(exc) if is_known(exc) else f"The OS keyring refused the key: {exc}")
                 return
-        self._result = provider
-        super().accept()
+        self.finish(provider)
 
     # --- behaviour --------------------------------------------------------------------
 
