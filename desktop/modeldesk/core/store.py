@@ -22,7 +22,6 @@ Guarantees (SPEC §2, §7):
 from __future__ import annotations
 
 import contextlib
-import gc
 import json
 import re
 from collections.abc import Iterator
@@ -246,8 +245,7 @@ class ConfigStore:
         except OSError as exc:
             raise store_errors.cannot_read(self.path, exc) from None
         fingerprint = (st.st_mtime_ns, st.st_size, st.st_ino)
-        with _collector_paused():
-            config = _valid_current(raw)
+        config = _valid_current(raw)
         if config is not None:
             return _Loaded(raw, config, SCHEMA_VERSION, fingerprint)
         try:
@@ -266,8 +264,7 @@ class ConfigStore:
                         str(self.path), [f"cannot upgrade from version {version}: {exc}"]
                     ) from None
             try:
-                with _collector_paused():
-                    config = Config.model_validate(data)
+                config = Config.model_validate(data)
             except ValidationError as exc:
                 raise store_errors.invalid(str(self.path), schema_problems(exc, data)) from None
         except ConfigTooNewError:
@@ -411,21 +408,6 @@ class ConfigStore:
             atomic_write(target, raw)
         except OSError as exc:
             raise store_errors.cannot_back_up(self.path, exc) from None
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector paused for the block. Validating 10,000 agents
-    makes tens of thousands of objects, none in a cycle, and the collections their
-    allocations set off (each older one walking every object the process holds) were a
-    fifth of a load. Left off if someone else had turned it off."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 _VERSION_VALUE = re.compile(rb'"schema_version"\s*:\s*([^\s,}\]]*)')
