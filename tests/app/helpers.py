@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 import pytest
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QTabWidget, QWidget
 
 W = TypeVar("W", bound=QWidget)
 
@@ -23,6 +23,17 @@ def show_active(qtbot: Any, widget: W, size: tuple[int, int] | None = None) -> W
     widget.activateWindow()
     qtbot.waitUntil(widget.isActiveWindow)
     return widget
+
+
+def shown_in_tabs(qtbot: Any, view: QWidget, size: tuple[int, int]) -> tuple[QTabWidget, QWidget]:
+    """``view`` in a tab beside another, shown as the active window with ``view`` current
+    (as the Agents page's side panels are); returns the tabs and the other tab's page."""
+    tabs = QTabWidget()
+    tabs.addTab(view, "View")
+    other = QWidget()
+    tabs.addTab(other, "Other")
+    show_active(qtbot, tabs, size)
+    return tabs, other
 
 
 def answer_modal(kind: type, answer: Callable[[Any], None]) -> list[Any]:

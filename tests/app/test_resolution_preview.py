@@ -15,7 +15,7 @@ from modeldesk.app.views.resolution_view import ResolutionPreview
 from modeldesk.core.edits import SetAgentModels, SetSetting, SetTaskModel, UpdateItem
 from modeldesk.core.resolver import TraceStep
 from modeldesk.core.store import ConfigStore
-from tests.app.helpers import show_active, spy_on
+from tests.app.helpers import shown_in_tabs, spy_on
 from tests.app.squads_support import table_rows, type_model
 
 CALL_NOT_SET = ("Call model", "(not set)", "skipped", "not set")
@@ -237,12 +237,8 @@ def test_project_override(qtbot: Any, document: Any) -> None:
 
 def preview_in_tabs(qtbot: Any, document: Any, agent_id: str) -> tuple[QTabWidget, ResolutionPreview, QWidget]:
     """The preview in a tab beside another, shown, as on the Agents page."""
-    tabs = QTabWidget()
     preview = ResolutionPreview(document)
-    tabs.addTab(preview, "Resolution")
-    other = QWidget()
-    tabs.addTab(other, "Other")
-    show_active(qtbot, tabs, (760, 620))
+    tabs, other = shown_in_tabs(qtbot, preview, (760, 620))
     preview.set_agent(agent_id)
     return tabs, preview, other
 

@@ -78,6 +78,28 @@ def test_focus_field_scrolls_and_focuses(qtbot: Any, tab: ModelsTab) -> None:
     qtbot.waitUntil(tab.default_editor.view.hasFocus)
 
 
+def test_sections_below_the_first_screen_are_built_when_they_come_into_view(qtbot: Any, document: Document) -> None:
+    tab = show_active(qtbot, ModelsTab(document), (1100, 420))
+    fallback = tab.lazy_sections["fallback"]
+    qtbot.wait(50)  # a turn or two: what is in view is built by now, and only that
+    assert not fallback.built
+    assert tab.findChild(FallbackForm) is None
+    scroll = tab.verticalScrollBar()
+    scroll.setValue(scroll.maximum())
+    qtbot.waitUntil(lambda: fallback.built)
+    assert tab.fallback_form.boxes["cooldown_s"].value() == document.config.settings.fallback.cooldown_s
+
+
+def test_asking_for_a_section_not_built_yet_builds_it_and_scrolls_to_it(qtbot: Any, document: Document) -> None:
+    tab = show_active(qtbot, ModelsTab(document), (1100, 420))
+    assert not tab.lazy_sections["fallback"].built
+    tab.focus_field("fallback.cooldown_s")  # as the sidebar and the "Open settings" links do
+    box = tab.fallback_form.boxes["cooldown_s"]
+    # At once, not on Qt's next turn: the field is in view and has the focus.
+    assert not box.visibleRegion().isEmpty()
+    qtbot.waitUntil(box.hasFocus)
+
+
 # --- fallback defaults ----------------------------------------------------------------
 
 

@@ -11,9 +11,11 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextCursor
+from PySide6.QtWidgets import QTabWidget, QWidget
 
 from modeldesk.app.models.timeline_model import TimelineModel
 from modeldesk.app.views.test_run_panel import TestRunPanel, shared_cooldowns
+from modeldesk.core.edits import PutItem, RemoveItem, UpdateItem
 from modeldesk.core.schema import Agent, Config, FallbackOverride, Model, Provider
 from modeldesk.core.store import ConfigStore
 from modeldesk.runtime.cooldown import CooldownTracker
@@ -27,6 +29,7 @@ from modeldesk.runtime.events import (
     Retrying,
     Starting,
 )
+from tests.app.helpers import shown_in_tabs, spy_on
 from tests.app.squads_support import table_rows
 from tests.support.scripted_server import (
     ScriptedServer,
@@ -300,8 +303,6 @@ def test_one_shared_tracker_per_config_file(run_document: Any) -> None:
 
 
 def test_follows_a_rename_and_a_removal_of_the_agent(qtbot: Any, panel: TestRunPanel, run_document: Any) -> None:
-    from modeldesk.core.edits import RemoveItem, UpdateItem
-
     run_document.perform(UpdateItem("agents", "tester", {"name": "Renamed"}))
     assert panel.agent_label.text() == "Test-run Renamed (tester)"
     run_document.perform(RemoveItem("agents", "tester"))
@@ -476,3 +477,73 @@ def test_a_selection_and_a_scrolled_up_view_stay_while_the_answer_streams(
     assert answer.toPlainText() == "".join(lines)
     assert answer.textCursor().selectedText() == "few"
     assert bar.value() == bar.maximum()
+
+
+# --- following the document (widgets.when_shown) -----------------------------------------
+
+
+def panel_in_tabs(qtbot: Any, document: Any) -> tuple[QTabWidget, TestRunPanel, QWidget]:
+    """The panel in a tab beside another, shown on "tester", as on the Agents page."""
+    panel = TestRunPanel(document)
+    tabs, other = shown_in_tabs(qtbot, panel, (900, 640))
+    panel.set_agent("tester")
+    return tabs, panel, other
+
+
+def test_an_edit_of_another_agent_leaves_the_panel_alone(
+    qtbot: Any, run_document: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    refreshes = spy_on(monkeypatch, TestRunPanel, "_on_document_changed")
+    _tabs, panel, _other = panel_in_tabs(qtbot, run_document)
+    run_document.perform(PutItem("agents", Agent(id="helper", name="Helper")))
+    run_document.perform(UpdateItem("agents", "helper", {"name": "Assistant"}))
+    run_document.perform(RemoveItem("agents", "helper"))
+    assert refreshes == []
+    assert panel.agent_label.text() == "Test-run Tester (tester)"
+
+
+def test_an_edit_of_the_agent_shown_refreshes_the_panel(
+    qtbot: Any, run_document: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    refreshes = spy_on(monkeypatch, TestRunPanel, "_on_document_changed")
+    _tabs, panel, _other = panel_in_tabs(qtbot, run_document)
+    run_document.perform(UpdateItem("agents", "tester", {"name": "Renamed"}))
+    assert len(refreshes) == 1
+    assert panel.agent_label.text() == "Test-run Renamed (tester)"
+
+
+def test_a_reload_refreshes_the_panel(qtbot: Any, run_document: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    refreshes = spy_on(monkeypatch, TestRunPanel, "_on_document_changed")
+    _tabs, panel, _other = panel_in_tabs(qtbot, run_document)
+    ConfigStore(run_document.store.path).apply(UpdateItem("agents", "tester", {"name": "Named elsewhere"}))
+    run_document.reload()
+    assert len(refreshes) == 1
+    assert panel.agent_label.text() == "Test-run Named elsewhere (tester)"
+
+
+def test_a_hidden_panel_catches_up_when_shown_and_its_run_goes_on(
+    qtbot: Any, run_document: Any, qasync_loop: Any, scripted_server: ScriptedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    refreshes = spy_on(monkeypatch, TestRunPanel, "_on_document_changed")
+    tabs, panel, other = panel_in_tabs(qtbot, run_document)
+    scripted_server.script("gpt-a", slow("one two three four", chunks=4, delay=0.15))
+    try:
+        with qtbot.waitSignal(panel.run_finished, timeout=10_000) as finished:
+            start(qtbot, panel, "Count")
+            tabs.setCurrentWidget(other)
+            run_document.perform(UpdateItem("agents", "tester", {"name": "Renamed"}))
+            run_document.perform(RemoveItem("agents", "tester"))
+            assert refreshes == []  # hidden: the edits wait
+            tabs.setCurrentWidget(panel)
+            assert len(refreshes) == 1  # once for both
+            assert panel.agent_label.text() == "There is no agent 'tester' any more."
+            assert panel.is_running()  # the run started before the edits goes on
+    finally:
+        panel.shutdown()  # a run left going by a failed check
+    result = finished.args[0]
+    assert result.ok and result.text == "one two three four"
+    assert panel.answer_edit.toPlainText() == "one two three four"
+    assert not panel.run_button.isEnabled()  # the agent is gone
+    tabs.setCurrentWidget(other)
+    tabs.setCurrentWidget(panel)
+    assert len(refreshes) == 1  # nothing new to catch up

@@ -21,9 +21,10 @@ from typing import TYPE_CHECKING, cast
 
 from PySide6.QtCore import QByteArray, QFileSystemWatcher, QSettings, QSignalBlocker, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
-from PySide6.QtWidgets import QFrame, QLabel, QMainWindow, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QMainWindow, QTabWidget, QVBoxLayout, QWidget
 
-from .views.app_menus import add_app_menus
+from .preload import finish_preloading_pages
+from .views.app_menus import add_app_menus, set_shortcut
 
 if TYPE_CHECKING:  # each page's module loads when the page is first shown (the window comes up sooner)
     from .document import Document
@@ -44,6 +45,11 @@ PAGES = (
     ("settings", "Se&ttings"),
     ("health", "&Health"),
     ("serve", "Se&rve"),
+)
+# The modules of the pages built when first shown (loaded ahead by the app's preload).
+PAGE_MODULES = tuple(
+    f"{__package__}.views.{name}"
+    for name in ("squads_page", "projects_page", "history_page", "settings.settings_page", "health_page", "serve_page")
 )
 # Pages that edit the config: read-only while editing is paused.
 EDITING_PAGES = ("agents", "squads", "projects", "settings")
@@ -104,7 +110,16 @@ class MainWindow(QMainWindow):
             self._placeholders[key] = placeholder
             self.pages.addTab(placeholder, label)
         self.opening_label = QLabel(OPENING.format(name=config_path.name), self._placeholders["agents"])
-        QVBoxLayout(self._placeholders["agents"]).addWidget(self.opening_label)
+        # Centred by stretches: an alignment flag would build the Qt namespace's enums
+        # (~40 ms of the first frame).
+        centred = QHBoxLayout()
+        centred.addStretch(1)
+        centred.addWidget(self.opening_label)
+        centred.addStretch(1)
+        opening = QVBoxLayout(self._placeholders["agents"])
+        opening.addStretch(1)
+        opening.addLayout(centred)
+        opening.addStretch(1)
         self.pages.currentChanged.connect(self._build_shown_page)
         central = QWidget(self)
         self._central_layout = QVBoxLayout(central)
@@ -227,6 +242,7 @@ class MainWindow(QMainWindow):
         placeholder.deleteLater()
 
     def _make_page(self, key: str) -> QWidget:
+        finish_preloading_pages()  # its module may be loading on the preload thread
         if key == "squads":
             from .views.squads_page import SquadsPage
 
@@ -272,7 +288,7 @@ class MainWindow(QMainWindow):
         # The actions that need the document are connected to it by set_document.
         file_menu = self.menuBar().addMenu("&File")
         self.reload_action = QAction("&Reload from disk", self)
-        self.reload_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Refresh))
+        set_shortcut(self.reload_action, QKeySequence(QKeySequence.StandardKey.Refresh))
         file_menu.addAction(self.reload_action)
         file_menu.addSeparator()
         self.import_action = QAction("&Import…", self)
@@ -283,7 +299,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.export_action)
         file_menu.addSeparator()
         quit_action = QAction("&Quit", self)
-        quit_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Quit))
+        set_shortcut(quit_action, QKeySequence(QKeySequence.StandardKey.Quit))
         quit_action.setMenuRole(QAction.MenuRole.QuitRole)
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
@@ -292,17 +308,17 @@ class MainWindow(QMainWindow):
         # Own actions rather than the stack's createUndoAction: those re-enable themselves
         # whenever the stack changes, and undo must stay off while editing is paused.
         self.undo_action = QAction("&Undo", self)
-        self.undo_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Undo))
+        set_shortcut(self.undo_action, QKeySequence(QKeySequence.StandardKey.Undo))
         self.redo_action = QAction("&Redo", self)
-        self.redo_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Redo))
+        set_shortcut(self.redo_action, QKeySequence(QKeySequence.StandardKey.Redo))
         edit_menu.addAction(self.undo_action)
         edit_menu.addAction(self.redo_action)
         edit_menu.addSeparator()
         self.new_agent_action = QAction("&New agent…", self)
-        self.new_agent_action.setShortcut(QKeySequence(QKeySequence.StandardKey.New))
+        set_shortcut(self.new_agent_action, QKeySequence(QKeySequence.StandardKey.New))
         self.new_agent_action.triggered.connect(self.new_agent)
         self.find_action = QAction("&Find agents", self)
-        self.find_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Find))
+        set_shortcut(self.find_action, QKeySequence(QKeySequence.StandardKey.Find))
         self.find_action.triggered.connect(self.find_agents)
         edit_menu.addAction(self.new_agent_action)
         edit_menu.addAction(self.find_action)
@@ -311,7 +327,7 @@ class MainWindow(QMainWindow):
         # One entry per page, in tab order: Ctrl+1 is the first page, Ctrl+2 the second...
         for index in range(self.pages.count()):
             action = QAction(self.pages.tabText(index).replace("&", ""), self)
-            action.setShortcut(QKeySequence(f"Ctrl+{index + 1}"))
+            set_shortcut(action, QKeySequence(f"Ctrl+{index + 1}"))
             action.triggered.connect(lambda _checked=False, i=index: self.pages.setCurrentIndex(i))
             go_menu.addAction(action)
 

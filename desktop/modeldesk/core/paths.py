@@ -11,8 +11,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import platformdirs
-
 APP_NAME = "modeldesk"
 CONFIG_ENV = "MODELDESK_CONFIG"
 POLICY_ENV = "MODELDESK_POLICY"
@@ -29,6 +27,9 @@ def config_path(cli_value: str | None = None) -> Path:
     env = os.environ.get(CONFIG_ENV, "").strip()
     if env:
         return _expand(env)
+    # Loaded only for a default (~10 ms): the app's first window names a given file sooner.
+    import platformdirs
+
     return Path(platformdirs.user_config_dir(APP_NAME)) / "config.json"
 
 
@@ -37,4 +38,6 @@ def policy_path() -> Path:
     env = os.environ.get(POLICY_ENV, "").strip()
     if env:
         return _expand(env)
+    import platformdirs
+
     return Path(platformdirs.site_config_dir(APP_NAME)) / "policy.json"

@@ -19,6 +19,16 @@ from ..text import context_text, model_badges
 from .rows import RowsTableModel
 
 ENABLED = 0
+_UNSET_ROLES = frozenset(
+    int(role.value)
+    for role in (
+        Qt.ItemDataRole.DecorationRole,
+        Qt.ItemDataRole.FontRole,
+        Qt.ItemDataRole.TextAlignmentRole,
+        Qt.ItemDataRole.BackgroundRole,
+        Qt.ItemDataRole.SizeHintRole,
+    )
+)
 
 
 class RegistryModel(RowsTableModel[Model]):
@@ -35,6 +45,13 @@ class RegistryModel(RowsTableModel[Model]):
     def __init__(self, document: Document, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._document = document
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        # A view asks each cell for a dozen roles on every layout pass and paint; the ones
+        # this table never sets are answered before any look-up.
+        if role in _UNSET_ROLES:
+            return None
+        return super().data(index, role)
 
     def cell(self, row: Model, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.CheckStateRole and column == ENABLED:

@@ -42,7 +42,6 @@ from PySide6.QtWidgets import (
 )
 from shiboken6 import isValid
 
-from modeldesk.core.edits import Change
 from modeldesk.runtime.cooldown import CooldownTracker, config_scope
 from modeldesk.runtime.events import CooldownStarted, OutputWithdrawn, RunEvent, TextDelta
 from modeldesk.runtime.faults import FAULTS, Simulation, parse_simulations, unknown_targets
@@ -55,6 +54,7 @@ from ..widgets.elided import ElidedLabel
 from ..widgets.streamed_text import StreamedTextView
 from ..widgets.style import set_text_colour
 from ..widgets.tables import make_table
+from ..widgets.when_shown import concerning_agent, follow_when_shown
 from .model_combo import ModelCombo
 from .resolution_view import split_models
 
@@ -209,9 +209,10 @@ class TestRunPanel(QWidget):
         self.clear_all_button.clicked.connect(self.clear_cooldowns)
         self.cooldown_list.currentRowChanged.connect(self._update_buttons)
         self.cooldown_timer.timeout.connect(self.refresh_cooldowns)
-        # A rename or removal of the agent shows at once (a run in progress goes on).
-        document.edited.connect(self._on_edited)
-        document.reloaded.connect(self._on_document_changed)
+        # A rename or removal of the agent shows when the panel is next seen: nothing
+        # reads the label while it is hidden (Run checks the agent itself), and the
+        # refresh keeps the agent, so a run in progress goes on.
+        follow_when_shown(self, document, concerning_agent(self), self._on_document_changed)
         self.set_agent(None)
         self.refresh_cooldowns()
 
@@ -283,10 +284,6 @@ class TestRunPanel(QWidget):
         else:
             self.agent_label.setText("Choose an agent to test-run it.")
         self._update_buttons()
-
-    def _on_edited(self, change: Change) -> None:
-        if change.concerns_agent(self.agent_id):
-            self._on_document_changed()
 
     def _on_document_changed(self) -> None:
         self.set_agent(self.agent_id)

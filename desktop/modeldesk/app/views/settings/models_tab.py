@@ -1,18 +1,25 @@
 """Settings → Models: providers, the model registry, the default agent model, task models
 and fallback defaults — one scrolling page of sections in that order (the Settings page's
-sidebar jumps between them). Empty sections say what to do next, with a button."""
+sidebar jumps between them). Empty sections say what to do next, with a button.
+
+The sections below the first screen (the default model, task models, fallback) are built
+when they first come into view (scrolled to: painted) or are asked for (the sidebar, a
+link, code reading ``default_editor``, ``task_models`` or ``fallback_form``); until then
+each is its title and help text at about its height, so the page opens on what it shows."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QPaintEvent
 from PySide6.QtWidgets import QFrame, QGroupBox, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from modeldesk.core.edits import SetSetting
 from modeldesk.core.schema import Settings, model_list
 
 from ...document import Document
+from ...widgets.fallback_fields import FALLBACK_FIELDS
 from ...widgets.model_list_editor import ModelListEditor
 from ...widgets.table_section import perform_or_show
 from ...widgets.when_shown import follow_when_shown
@@ -31,6 +38,53 @@ def _section(title: str, help_text: str, body: QWidget, parent: QWidget) -> QGro
         layout.addWidget(text)
     layout.addWidget(body)
     return box
+
+
+class LazySection(QGroupBox):
+    """A section whose body is built when the section is first painted (it came into
+    view) or asked for (:meth:`body`). Until then it holds its place at about the height
+    the body will take, so sections further down stay out of view."""
+
+    def __init__(
+        self, title: str, help_text: str, build: Callable[[QWidget], QWidget], height: int, parent: QWidget
+    ) -> None:
+        super().__init__(title, parent)
+        layout = QVBoxLayout(self)
+        if help_text:
+            text = QLabel(help_text, self)
+            text.setWordWrap(True)
+            layout.addWidget(text)
+        self._build = build
+        self._body: QWidget | None = None
+        self.setMinimumHeight(height)
+        # Built on the turn after the paint (not during it); a timer of the page's own, so
+        # whoever waits for the page to settle waits for this too.
+        self._later = QTimer(self)
+        self._later.setSingleShot(True)
+        self._later.timeout.connect(self.body)
+
+    @property
+    def built(self) -> bool:
+        return self._body is not None
+
+    def body(self) -> QWidget:
+        """The section's body, built now if it was not yet."""
+        if self._body is None:
+            self._later.stop()
+            self._body = self._build(self)
+            layout = self.layout()
+            assert isinstance(layout, QVBoxLayout)
+            layout.addWidget(self._body)
+            # Shown now, not on Qt's next turn (as a widget added to a shown parent is),
+            # so the layout counts it at once.
+            self._body.show()
+            self.setMinimumHeight(0)
+        return self._body
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        if self._body is None and not self._later.isActive():
+            self._later.start(0)
 
 
 class EmptyState(QFrame):
@@ -69,16 +123,35 @@ class ModelsTab(QScrollArea):
         self.setFrameShape(QScrollArea.Shape.NoFrame)
         page = QWidget(self)
         fields = Settings.model_fields
+        line = self.fontMetrics().height()
 
-        self.default_editor = ModelListEditor(document, page, show_hint=False)
-        self.default_editor.setObjectName("default_agent_model")
-        self.default_editor.view.setMaximumHeight(130)
-        self.task_models = TaskModelsEditor(document, page)
-        self.fallback_form = FallbackForm(document, page)
         self.providers = ProvidersSection(document, page)
         self.registry = ModelRegistry(document, page)
-
-        self.sections = {
+        self.lazy_sections = {
+            "default_agent_model": LazySection(
+                fields["default_agent_model"].title or "",
+                fields["default_agent_model"].description or "",
+                self._build_default_editor,
+                130 + 4 * line,
+                page,
+            ),
+            "task_models": LazySection(
+                fields["task_models"].title or "",
+                "Background work (titles, summaries…) runs on these models; a task without a rule runs on "
+                "the chat model itself.",
+                lambda parent: TaskModelsEditor(document, parent),
+                8 * line,
+                page,
+            ),
+            "fallback": LazySection(
+                fields["fallback"].title or "",
+                "How requests are retried and handed to fallback models. Each agent can override these.",
+                lambda parent: FallbackForm(document, parent),
+                len(FALLBACK_FIELDS) * (line + 14),
+                page,
+            ),
+        }
+        self.sections: dict[str, QGroupBox] = {
             "providers": _section(
                 "Providers",
                 "Where models are served: a cloud API (its key stays in the OS keyring or an environment "
@@ -92,25 +165,7 @@ class ModelsTab(QScrollArea):
                 self.registry,
                 page,
             ),
-            "default_agent_model": _section(
-                fields["default_agent_model"].title or "",
-                fields["default_agent_model"].description or "",
-                self.default_editor,
-                page,
-            ),
-            "task_models": _section(
-                fields["task_models"].title or "",
-                "Background work (titles, summaries…) runs on these models; a task without a rule runs on "
-                "the chat model itself.",
-                self.task_models,
-                page,
-            ),
-            "fallback": _section(
-                fields["fallback"].title or "",
-                "How requests are retried and handed to fallback models. Each agent can override these.",
-                self.fallback_form,
-                page,
-            ),
+            **self.lazy_sections,
         }
         # Empty states: what to do next, with the button that does it.
         self.no_providers = EmptyState(
@@ -138,9 +193,36 @@ class ModelsTab(QScrollArea):
         layout.addStretch(1)
         self.setWidget(page)
 
-        self.default_editor.models_edited.connect(self._commit_default)
         follow_when_shown(self, document, ("providers", "models", "settings"), self._refresh)
         self._refresh()
+
+    # --- the sections built when first needed -------------------------------------------
+
+    @property
+    def default_editor(self) -> ModelListEditor:
+        editor = self.lazy_sections["default_agent_model"].body()
+        assert isinstance(editor, ModelListEditor)
+        return editor
+
+    @property
+    def task_models(self) -> TaskModelsEditor:
+        editor = self.lazy_sections["task_models"].body()
+        assert isinstance(editor, TaskModelsEditor)
+        return editor
+
+    @property
+    def fallback_form(self) -> FallbackForm:
+        form = self.lazy_sections["fallback"].body()
+        assert isinstance(form, FallbackForm)
+        return form
+
+    def _build_default_editor(self, parent: QWidget) -> ModelListEditor:
+        editor = ModelListEditor(self._document, parent, show_hint=False)
+        editor.setObjectName("default_agent_model")
+        editor.view.setMaximumHeight(130)
+        editor.models_edited.connect(self._commit_default)
+        self._refresh_default(editor)
+        return editor
 
     def focus_field(self, field: str, *, focus: bool = True) -> None:
         """Scroll to a setting and give it keyboard focus ("default_agent_model",
@@ -148,15 +230,35 @@ class ModelsTab(QScrollArea):
         With ``focus=False`` only scroll (the sidebar keeps the focus, so no spin box
         is left focused to take the next turn of the wheel)."""
         section, _, option = field.partition(".")
-        targets = {
-            "default_agent_model": self.default_editor.view,
-            "task_models": self.task_models.table,
-            "fallback": self.fallback_form.boxes.get(option) or next(iter(self.fallback_form.boxes.values())),
-            "providers": self.providers.table,
-            "models": self.registry.table,
-        }
-        target = targets.get(section, self.default_editor.view)
-        box = self.sections.get(section, self.sections["default_agent_model"])
+        if section not in self.sections:
+            section = "default_agent_model"
+        # A lazy section and those above it (scrolled past, so in view on the way) are
+        # built first, so that nothing above the section grows once it is scrolled to.
+        keys = list(self.sections)
+        above = [s for key, s in self.lazy_sections.items() if keys.index(key) <= keys.index(section)]
+        built_before = all(lazy.built for lazy in above)
+        for lazy in above:
+            lazy.body()
+        target: QWidget
+        if section == "providers":
+            target = self.providers.table
+        elif section == "models":
+            target = self.registry.table
+        elif section == "task_models":
+            target = self.task_models.table
+        elif section == "fallback":
+            boxes = self.fallback_form.boxes
+            target = boxes.get(option) or next(iter(boxes.values()))
+        else:
+            target = self.default_editor.view
+        box = self.sections[section]
+        if not built_before:
+            # The page grew by the section built just now: give it its new height (which
+            # lays it out and sets the scroll range) before scrolling to the new widgets;
+            # Qt would only on its next turn.
+            page = self.widget()
+            if page is not None:
+                page.resize(page.width(), max(page.sizeHint().height(), self.viewport().height()))
         self.ensureWidgetVisible(box, 0, 0)
         self.ensureWidgetVisible(target)
         if focus:
@@ -185,10 +287,14 @@ class ModelsTab(QScrollArea):
 
     def _refresh(self) -> None:
         self._update_empty_states()
-        self.default_editor.set_models(model_list(self._document.config.settings.default_agent_model))
+        if self.lazy_sections["default_agent_model"].built:
+            self._refresh_default(self.default_editor)
+
+    def _refresh_default(self, editor: ModelListEditor) -> None:
+        editor.set_models(model_list(self._document.config.settings.default_agent_model))
         policy = self._document.policy
         inherited = model_list(policy.default_agent_model) if policy else []
-        self.default_editor.set_inherited(
+        editor.set_inherited(
             f"Inherits {', '.join(inherited)} from the organization policy."
             if inherited
             else "Not set: agents with no preferred model and no project default cannot run."
