@@ -81,9 +81,12 @@ def url_of(host: str, port: int) -> str:
 
 
 class _CorkedTransport:
-    """A transport whose writes made in one turn of the event loop leave in one write:
-    a response's status line, headers and body (or a burst of stream events) become one
-    segment, so the client wakes once instead of once per piece."""
+    """A transport that holds a response's status line and headers until its first body
+    bytes, which leave with them in one write: the client wakes once per response (or per
+    burst of stream events) instead of once per piece. Body bytes go out at once: waiting
+    for the loop's next turn to gather them let a busy run parse its whole burst first (a
+    streamed answer's first token reached the client ~0.3 ms late). Headers with no body
+    after them (HEAD, 100 Continue) leave on the loop's next turn."""
 
     def __init__(self, transport: Any, loop: asyncio.AbstractEventLoop) -> None:
         self._transport = transport
@@ -91,9 +94,15 @@ class _CorkedTransport:
         self._pending: list[bytes] = []
 
     def write(self, data: bytes) -> None:
-        if not self._pending:
-            self._loop.call_soon(self._flush)
-        self._pending.append(data)
+        if data.startswith(b"HTTP/"):  # uvicorn writes a status line and headers in one piece
+            if not self._pending:
+                self._loop.call_soon(self._flush)
+            self._pending.append(data)
+        elif self._pending:
+            self._pending.append(data)
+            self._flush()
+        elif not self._transport.is_closing():
+            self._transport.write(data)
 
     def _flush(self) -> None:
         if self._pending:

@@ -232,8 +232,13 @@ class ModelsTab(QScrollArea):
         section, _, option = field.partition(".")
         if section not in self.sections:
             section = "default_agent_model"
-        lazy = self.lazy_sections.get(section)
-        built_before = lazy is None or lazy.built
+        # A lazy section and those above it (scrolled past, so in view on the way) are
+        # built first, so that nothing above the section grows once it is scrolled to.
+        keys = list(self.sections)
+        above = [s for key, s in self.lazy_sections.items() if keys.index(key) <= keys.index(section)]
+        built_before = all(lazy.built for lazy in above)
+        for lazy in above:
+            lazy.body()
         target: QWidget
         if section == "providers":
             target = self.providers.table
