@@ -3,14 +3,15 @@ on Linux), rotated at 1 MiB with 3 old files kept. It records run attempts (the 
 the app and the CLI show), errors and unexpected exceptions — never a key: every record
 passes through a filter that masks anything shaped like a secret.
 
-Kept free of Qt and of the runtime so every entry point can set it up cheaply.
+Kept free of Qt and of the runtime so every entry point can set it up cheaply: the
+rotating handler's module (``logging.handlers``, which loads socket and pickle) is loaded
+by the first record written, so a command that logs nothing (``resolve``) never loads it.
 """
 
 from __future__ import annotations
 
 import io
 import logging
-import logging.handlers
 import os
 import re
 from pathlib import Path
@@ -74,12 +75,65 @@ def _private_folders(folder: Path) -> None:
     folder.mkdir(mode=0o700, exist_ok=True)
 
 
-class _PrivateFileHandler(logging.handlers.RotatingFileHandler):
-    """The rotating handler, its files (the first and every rotated one) created 0600."""
+class _PrivateFileHandler(logging.FileHandler):
+    """A file handler whose files (the first and, in the rotating one, every rotated one)
+    are created 0600."""
 
     def _open(self) -> io.TextIOWrapper:
         descriptor = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         return open(descriptor, "a", encoding=self.encoding, errors=self.errors)
+
+
+def _rotating_file(path: Path) -> logging.FileHandler:
+    """The private rotating handler over ``path``; a plain private file handler when the
+    interpreter is too far into its exit to import (the record is written, unrotated)."""
+    try:
+        import logging.handlers
+    except ImportError:
+        return _PrivateFileHandler(path, encoding="utf-8")
+
+    class PrivateRotatingHandler(_PrivateFileHandler, logging.handlers.RotatingFileHandler):
+        pass
+
+    return PrivateRotatingHandler(path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8")
+
+
+class _LogFileHandler(logging.Handler):
+    """The log file: records pass this handler's filters, then go, in order and under its
+    lock, to the rotating handler, made when the first record arrives."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.path = path
+        self._file: logging.FileHandler | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self._file is None:
+            try:
+                self._file = _rotating_file(self.path)
+            except OSError:
+                self.handleError(record)
+                return
+            self._file.setFormatter(self.formatter)
+        self._file.emit(record)
+
+    def flush(self) -> None:
+        self.acquire()
+        try:
+            if self._file is not None:
+                self._file.flush()
+        finally:
+            self.release()
+
+    def close(self) -> None:
+        self.acquire()
+        try:
+            if self._file is not None:
+                self._file.close()
+                self._file = None
+        finally:
+            self.release()
+        super().close()
 
 
 # The one file handler, once set up (a dict, so no module global is reassigned).
@@ -94,9 +148,12 @@ def setup_logging() -> Path | None:
         return path
     try:
         _private_folders(path.parent)
-        handler = _PrivateFileHandler(path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8")
+        # Opened here (created 0600) as the handler would, so a file that cannot be
+        # written leaves logging off now rather than failing at the first record.
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
     except OSError:
         return None
+    handler = _LogFileHandler(path)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactingFilter())
     logger = logging.getLogger("modeldesk")

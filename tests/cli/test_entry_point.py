@@ -47,6 +47,8 @@ def test_resolve_imports_neither_httpx_nor_asyncio_nor_the_runtime(tmp_path: Pat
     assert '"source": "agent"' in done.stdout
     assert "modeldesk.cli.resolve" in names
     assert heavy_in(names) == []
+    # Nor the log file's rotating handler (socket, pickle): resolve writes no log line.
+    assert "logging.handlers" not in names and "modeldesk.logs" in names
     # Nor the other commands' modules.
     assert sorted(n for n in names if n.startswith("modeldesk.cli.") and n.split(".")[2] in COMMANDS) == [
         "modeldesk.cli.resolve"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -68,5 +69,38 @@ def test_file_handler_rotates_and_redacts_tracebacks(tmp_path: Path, monkeypatch
     files = sorted(p.name for p in tmp_path.iterdir())
     assert files[:2] == ["modeldesk.log", "modeldesk.log.1"]
     assert all((tmp_path / f).stat().st_size <= MAX_BYTES + 1024 for f in files)
+    assert all((tmp_path / f).stat().st_mode & 0o777 == 0o600 for f in files)
     assert not any("SECRETSECRET" in (tmp_path / f).read_text() for f in files)
     assert isinstance(RedactingFilter(), logging.Filter)
+
+
+def test_the_file_is_made_at_set_up_and_written_from_the_first_record(tmp_path: Path, monkeypatch: Any) -> None:
+    monkeypatch.setenv("MODELDESK_LOG_DIR", str(tmp_path))
+    path = setup_logging()
+    try:
+        assert path is not None and path.stat().st_size == 0
+        assert path.stat().st_mode & 0o777 == 0o600
+        log = logging.getLogger("modeldesk.test")
+        log.info("first line")
+        log.warning("second line with sk-proj-SECRETSECRET123")
+    finally:
+        teardown_logging()
+    lines = path.read_text().splitlines()
+    assert [line.split(" ", 2)[2] for line in lines] == [
+        "INFO modeldesk.test: first line",
+        "WARNING modeldesk.test: second line with sk-proj-[redacted]",
+    ]
+
+
+def test_a_record_written_when_nothing_can_be_imported_any_more_is_kept(tmp_path: Path, monkeypatch: Any) -> None:
+    """At the very end of a process imports fail; the first record then goes to the file
+    unrotated rather than being lost."""
+    monkeypatch.setenv("MODELDESK_LOG_DIR", str(tmp_path))
+    path = setup_logging()
+    assert path is not None
+    monkeypatch.setitem(sys.modules, "logging.handlers", None)  # importing it raises ImportError
+    try:
+        logging.getLogger("modeldesk.test").error("last words")
+    finally:
+        teardown_logging()
+    assert path.read_text().endswith("ERROR modeldesk.test: last words\n")
