@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -320,3 +321,59 @@ def test_a_redis_password_is_redacted_after_a_plain_read(tmp_path: Path) -> None
     assert password in redact(password)
     assert fast_read.fast_resolver(path, policy_file()) is not None
     assert password not in redact(f"x {password} y")
+
+
+# --- tidying the notes' folder --------------------------------------------------------
+
+MONTH_AND_A_DAY_AGO = time.time() - fast_read.NOTE_MAX_AGE_S - 24 * 3600
+
+
+def _note_for(tmp_path: Path, name: str) -> tuple[Path, Path]:
+    """A config file validated in full (so noted): its path and its note's."""
+    path = write_json(tmp_path / name, WORLD)
+    ConfigStore(path, policy_file()).load_for_reading()
+    return path, fast_read.note_path(path)
+
+
+def test_writing_a_note_removes_old_files_and_notes_of_files_gone(tmp_path: Path) -> None:
+    _kept_config, kept = _note_for(tmp_path, "kept.json")
+    gone_config, gone = _note_for(tmp_path, "gone.json")
+    _old_config, old = _note_for(tmp_path, "old.json")
+    gone_config.unlink()  # its note is of no use to anyone now
+    os.utime(old, (MONTH_AND_A_DAY_AGO, MONTH_AND_A_DAY_AGO))
+    folder = kept.parent
+    crashed = folder / ".0123.json.abcd.tmp"  # a temporary file a crash left a month ago
+    crashed.write_bytes(b"{")
+    os.utime(crashed, (MONTH_AND_A_DAY_AGO, MONTH_AND_A_DAY_AGO))
+    writing = folder / ".4567.json.efgh.tmp"  # another process writing a note now
+    writing.write_bytes(b"{")
+    damaged = folder / ("f" * 32 + ".json")  # unreadable, but young: only its age removes it
+    damaged.write_bytes(b"\x00not json")
+    (folder / "not-a-file").mkdir()
+    assert gone.exists() and old.exists()
+    assert len(os.listdir(folder)) <= fast_read.PRUNE_LOOK_AT  # every one is looked at
+
+    path, note = _note_for(tmp_path, "config.json")
+
+    assert sorted(os.listdir(folder)) == sorted([kept.name, note.name, writing.name, damaged.name, "not-a-file"])
+    assert fast_read.fast_resolver(path, policy_file()) is not None  # the note just written stays
+
+
+def test_a_note_written_looks_at_a_bounded_number_of_files(tmp_path: Path) -> None:
+    """A folder of many stale notes empties a few at a time: each write removes at most
+    PRUNE_LOOK_AT of them (and at least one fewer: its own note may be among those it
+    looks at)."""
+    path, note = _note_for(tmp_path, "config.json")
+    gone = tmp_path / "gone.json"
+    stale = 3 * fast_read.PRUNE_LOOK_AT + 5
+    for number in range(stale):
+        data = json.loads(note.read_text())
+        data["config"][0] = str(gone)
+        (note.parent / f"{number:032x}.json").write_text(json.dumps(data))
+    left = [stale]
+    while left[-1]:
+        ConfigStore(path, policy_file()).load_for_reading()  # validates in full: a note is written
+        left.append(len(os.listdir(note.parent)) - 1)
+        removed = left[-2] - left[-1]
+        assert min(fast_read.PRUNE_LOOK_AT - 1, left[-2]) <= removed <= fast_read.PRUNE_LOOK_AT, left
+    assert os.listdir(note.parent) == [note.name]

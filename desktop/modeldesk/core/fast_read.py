@@ -21,6 +21,12 @@ the resolver reads like the schema's. Anything else (no note, an edited file, an
 policy, an upgraded ModelDesk, a note that is damaged or not shaped as written) takes the
 full path, which writes a new note; a bad note is never an error.
 
+Writing a note also tidies the folder, a few files at a time (:data:`PRUNE_LOOK_AT`, from
+a random place in it, so a write costs the same however many notes there are): a file
+there not written for :data:`NOTE_MAX_AGE_S` (a note, or a temporary file a crash left),
+and a note whose config file no longer exists, are removed. A note removed while its file
+is still used costs that file's next command one full validation, which notes it again.
+
 The note holds no config data (hashes, sizes and paths only). The light objects carry
 only what resolving reads: ids, model lists, projects, task maps and enabled switches; a
 Redis URL in the settings is remembered for redaction as validating it would.
@@ -31,6 +37,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import stat
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -51,6 +59,8 @@ log = logging.getLogger(__name__)
 NOTE_FORMAT = 1
 NOTE_FOLDER = "valid"
 NOTE_LIMIT = 64 * 1024  # a note is a few hundred bytes; anything bigger is not read
+NOTE_MAX_AGE_S = 30 * 24 * 3600  # a file in the folder not written for this long is removed
+PRUNE_LOOK_AT = 16  # files in the folder looked at each time a note is written
 _BOM = b"\xef\xbb\xbf"
 
 # The modules whose code decides what validates (beside ModelDesk's version). A change to
@@ -428,7 +438,46 @@ def remember_valid(
     except (OSError, ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
         log.info("config note for %s not written: %s", config_path, exc)
         return False
+    prune_notes(target.parent)  # the note just written is young and its file exists: kept
     return True
+
+
+def prune_notes(folder: Path) -> int:
+    """Remove, among at most :data:`PRUNE_LOOK_AT` files of ``folder`` (the notes' folder),
+    those not written for :data:`NOTE_MAX_AGE_S` and the notes whose config file is gone.
+    Returns how many were removed; never raises."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return 0
+    if len(names) > PRUNE_LOOK_AT:
+        start = int.from_bytes(os.urandom(4), "little") % len(names)
+        names = (names[start:] + names[:start])[:PRUNE_LOOK_AT]
+    oldest = time.time() - NOTE_MAX_AGE_S
+    removed = 0
+    for name in names:
+        path = folder / name
+        try:
+            status = os.lstat(path)
+            if not stat.S_ISREG(status.st_mode):
+                continue  # nothing ModelDesk writes here: leave it
+            if status.st_mtime < oldest or (name.endswith(".json") and _noted_file_gone(path)):
+                path.unlink()
+                removed += 1
+        except OSError as exc:
+            log.info("config note %s not tidied: %s", path, exc)
+    return removed
+
+
+def _noted_file_gone(note_path: Path) -> bool:
+    """Whether the note at ``note_path`` is about a config file that no longer exists (a
+    note that cannot be read says nothing: only its age removes it)."""
+    try:
+        note = orjson.loads(limits.read_file(note_path, f"the config note {note_path}", limit=NOTE_LIMIT))
+    except (OSError, ValueError, ModelDeskError):
+        return False
+    fact = note.get("config") if isinstance(note, dict) else None
+    return isinstance(fact, list) and bool(fact) and isinstance(fact[0], str) and not os.path.exists(fact[0])
 
 
 def _read_note(config_path: Path) -> dict[str, Any] | None:

@@ -46,7 +46,13 @@ class LazySection(QGroupBox):
     the body will take, so sections further down stay out of view."""
 
     def __init__(
-        self, title: str, help_text: str, build: Callable[[QWidget], QWidget], height: int, parent: QWidget
+        self,
+        title: str,
+        help_text: str,
+        build: Callable[[QWidget], QWidget],
+        height: int,
+        parent: QWidget,
+        built: Callable[[], object] = lambda: None,
     ) -> None:
         super().__init__(title, parent)
         layout = QVBoxLayout(self)
@@ -55,6 +61,7 @@ class LazySection(QGroupBox):
             text.setWordWrap(True)
             layout.addWidget(text)
         self._build = build
+        self._built = built
         self._body: QWidget | None = None
         self.setMinimumHeight(height)
         # Built on the turn after the paint (not during it); a timer of the page's own, so
@@ -79,6 +86,7 @@ class LazySection(QGroupBox):
             # so the layout counts it at once.
             self._body.show()
             self.setMinimumHeight(0)
+            self._built()
         return self._body
 
     def paintEvent(self, event: QPaintEvent) -> None:
@@ -134,6 +142,7 @@ class ModelsTab(QScrollArea):
                 self._build_default_editor,
                 130 + 4 * line,
                 page,
+                self._fit_page,
             ),
             "task_models": LazySection(
                 fields["task_models"].title or "",
@@ -142,6 +151,7 @@ class ModelsTab(QScrollArea):
                 lambda parent: TaskModelsEditor(document, parent),
                 8 * line,
                 page,
+                self._fit_page,
             ),
             "fallback": LazySection(
                 fields["fallback"].title or "",
@@ -149,6 +159,7 @@ class ModelsTab(QScrollArea):
                 lambda parent: FallbackForm(document, parent),
                 len(FALLBACK_FIELDS) * (line + 14),
                 page,
+                self._fit_page,
             ),
         }
         self.sections: dict[str, QGroupBox] = {
@@ -200,21 +211,37 @@ class ModelsTab(QScrollArea):
 
     @property
     def default_editor(self) -> ModelListEditor:
-        editor = self.lazy_sections["default_agent_model"].body()
+        editor = self._section_body("default_agent_model")
         assert isinstance(editor, ModelListEditor)
         return editor
 
     @property
     def task_models(self) -> TaskModelsEditor:
-        editor = self.lazy_sections["task_models"].body()
+        editor = self._section_body("task_models")
         assert isinstance(editor, TaskModelsEditor)
         return editor
 
     @property
     def fallback_form(self) -> FallbackForm:
-        form = self.lazy_sections["fallback"].body()
+        form = self._section_body("fallback")
         assert isinstance(form, FallbackForm)
         return form
+
+    def _section_body(self, key: str) -> QWidget:
+        """A lazy section's body, built now with those above it (in view on the way to
+        it), so nothing above the section grows once it is scrolled to."""
+        keys = list(self.lazy_sections)
+        for above in keys[: keys.index(key)]:
+            self.lazy_sections[above].body()
+        return self.lazy_sections[key].body()
+
+    def _fit_page(self) -> None:
+        """The page grew by a section built just now: give it its new height at once (which
+        lays it out and sets the scroll range; Qt would on its next turn), so the new
+        widgets have their places for whoever scrolls to them now."""
+        page = self.widget()
+        if page is not None:
+            page.resize(page.width(), max(page.sizeHint().height(), self.viewport().height()))
 
     def _build_default_editor(self, parent: QWidget) -> ModelListEditor:
         editor = ModelListEditor(self._document, parent, show_hint=False)
@@ -232,13 +259,6 @@ class ModelsTab(QScrollArea):
         section, _, option = field.partition(".")
         if section not in self.sections:
             section = "default_agent_model"
-        # A lazy section and those above it (scrolled past, so in view on the way) are
-        # built first, so that nothing above the section grows once it is scrolled to.
-        keys = list(self.sections)
-        above = [s for key, s in self.lazy_sections.items() if keys.index(key) <= keys.index(section)]
-        built_before = all(lazy.built for lazy in above)
-        for lazy in above:
-            lazy.body()
         target: QWidget
         if section == "providers":
             target = self.providers.table
@@ -252,13 +272,6 @@ class ModelsTab(QScrollArea):
         else:
             target = self.default_editor.view
         box = self.sections[section]
-        if not built_before:
-            # The page grew by the section built just now: give it its new height (which
-            # lays it out and sets the scroll range) before scrolling to the new widgets;
-            # Qt would only on its next turn.
-            page = self.widget()
-            if page is not None:
-                page.resize(page.width(), max(page.sizeHint().height(), self.viewport().height()))
         self.ensureWidgetVisible(box, 0, 0)
         self.ensureWidgetVisible(target)
         if focus:
