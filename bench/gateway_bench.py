@@ -9,7 +9,10 @@ LiteLLM's proxy is `litellm --config`, and the clients are httpx in this process
 - 429 -> fallback: the gateway vs the LiteLLM proxy with ``fallbacks``, same hop;
 - 500 concurrent streams of 200 chunks: 0 errors, every answer exact, p99 time to first
   token vs the same load sent straight to the upstream;
-- idle RSS of the gateway vs a bare uvicorn hello-world.
+- idle RSS of the gateway vs a bare uvicorn hello-world;
+- the one-at-a-time rows again, against a bare proxy of the same build (uvicorn, uvloop,
+  httptools, one httpx client, the bytes forwarded with only the model name replaced):
+  what the gateway adds over the floor of its own build, for reference (no target).
 """
 
 from __future__ import annotations
@@ -63,6 +66,44 @@ HELLO = textwrap.dedent(
         await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
         await send({"type": "http.response.body", "body": b"hello"})
     uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", loop="uvloop", http="httptools")
+    """
+)
+
+
+BARE_PROXY = textwrap.dedent(
+    """
+    import sys, httpx, uvicorn
+    upstream, port = sys.argv[1], int(sys.argv[2])
+    client = httpx.AsyncClient(trust_env=False, timeout=60)
+    async def app(scope, receive, send):
+        if scope["type"] != "http":
+            return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        body = body.replace(b'"bench"', b'"answer"')
+        request = client.build_request(
+            "POST", upstream + scope["path"], content=body, headers={"content-type": "application/json"}
+        )
+        reply = await client.send(request, stream=True)
+        kind = reply.headers.get("content-type", "application/json").encode()
+        if kind.startswith(b"text/event-stream"):
+            start = {"type": "http.response.start", "status": reply.status_code, "headers": [(b"content-type", kind)]}
+            await send(start)
+            async for piece in reply.aiter_raw():
+                await send({"type": "http.response.body", "body": piece, "more_body": True})
+            await send({"type": "http.response.body", "body": b""})
+        else:
+            data = await reply.aread()
+            headers = [(b"content-type", kind), (b"content-length", str(len(data)).encode())]
+            await send({"type": "http.response.start", "status": reply.status_code, "headers": headers})
+            await send({"type": "http.response.body", "body": data})
+        await reply.aclose()
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", loop="uvloop", http="httptools",
+                access_log=False)
     """
 )
 
@@ -137,6 +178,22 @@ def gateway(upstream_port: int, folder: Path) -> Iterator[tuple[str, int]]:
         proc.send_signal(signal.SIGTERM)
         try:
             proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@contextmanager
+def bare_proxy(upstream_port: int) -> Iterator[str]:
+    port = free_port()
+    proc = subprocess.Popen([PY, "-c", BARE_PROXY, f"http://127.0.0.1:{upstream_port}", str(port)], env=ENV)
+    try:
+        wait_http(f"http://127.0.0.1:{port}/v1/models")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
@@ -305,7 +362,10 @@ async def _measure(rounds: int, quick: bool, make_row: Callable[..., Any]) -> li
         2.0,
     )
     rss = make_row("gateway: idle RSS", "bare uvicorn hello-world", "≤ 2x", 2.0, unit="MiB")
-    rows = [non_stream, ttft, hop, burst, rss]
+    floor = "bare uvicorn + httpx proxy, same build"
+    non_stream_floor = make_row("gateway: non-stream request p50, over a bare proxy", floor, "—", None)
+    ttft_floor = make_row("gateway: time to first token p50, over a bare proxy", floor, "—", None)
+    rows = [non_stream, ttft, hop, burst, rss, non_stream_floor, ttft_floor]
     with tempfile.TemporaryDirectory(prefix="modeldesk-gw-bench-") as tmp:
         folder = Path(tmp)
         limits = httpx.Limits(max_connections=1000, max_keepalive_connections=1000)
@@ -331,6 +391,25 @@ async def _measure(rounds: int, quick: bool, make_row: Callable[..., Any]) -> li
                     lambda: _first_token(client, direct, "answer"),
                     lambda: _first_token(client, via, "bench"),
                 )
+
+                # 1 and 2 again, against the floor of the gateway's build.
+                with bare_proxy(up_port) as bare_url:
+                    bare = f"{bare_url}/v1/chat/completions"
+                    for _ in range(5):
+                        await _non_stream(client, bare, "bench")
+                        await _first_token(client, bare, "bench")
+                    non_stream_floor.base, non_stream_floor.ours = await _interleaved(
+                        rounds,
+                        count,
+                        lambda: _non_stream(client, bare, "bench"),
+                        lambda: _non_stream(client, via, "bench"),
+                    )
+                    ttft_floor.base, ttft_floor.ours = await _interleaved(
+                        rounds,
+                        count,
+                        lambda: _first_token(client, bare, "bench"),
+                        lambda: _first_token(client, via, "bench"),
+                    )
 
                 # 3: the 429 hop, gateway vs LiteLLM's proxy.
                 async def hop_gateway() -> float:
