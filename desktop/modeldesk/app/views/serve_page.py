@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QSplitter,
     QVBoxLayout,
@@ -80,6 +81,9 @@ class ServePage(QWidget):
         self._build_requests_box()
         self.aliases_box = AliasesBox(document, self)
         left = QVBoxLayout()
+        # The form never shrinks below its natural height (its wrapped note let the layout
+        # squash the host, port and token rows in a 700 px window); the lists below give way.
+        self.gateway_box.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         left.addWidget(self.gateway_box)
         left.addWidget(self.aliases_box, 1)
         upper = QHBoxLayout()
