@@ -299,3 +299,21 @@ def test_the_gateway_form_keeps_its_height_in_a_1024_by_700_window(qtbot: Any, s
     # The recent requests below still show a few rows.
     assert serve.requests_view.height() >= 100
     window.close()
+
+
+def test_problem_lines_take_the_new_theme_colour(qtbot: Any, serve_document: Document) -> None:
+    """The page's problem lines were coloured once, when built: after Dark then Light they
+    kept the dark theme's pale red on a white window."""
+    from modeldesk.app.colours import problem_colour
+    from modeldesk.app.views.app_menus import apply_theme
+
+    apply_theme("Dark")
+    try:
+        controller = ServeController(serve_document.store.path)
+        page = show_active(qtbot, ServePage(serve_document, controller=controller), (1200, 760))
+        lines = (page.message_label, page.aliases_box.error_label)
+        assert all(problem_colour().name() in line.styleSheet() for line in lines)
+        apply_theme("Light")
+        assert all(problem_colour().name() in line.styleSheet() for line in lines)
+    finally:
+        apply_theme("System")
