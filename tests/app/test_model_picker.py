@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox
 
@@ -117,3 +118,32 @@ def test_picker_links_to_settings_and_closes(qtbot: Any, document: Document) -> 
     assert not picker.isVisible()
     hidden = show_active(qtbot, ModelPickerDialog(document, hint_field=None))
     assert not hidden.hint_label.isVisible()
+
+
+@pytest.mark.parametrize("theme", ["Light", "Dark"])
+def test_rows_that_cannot_be_picked_still_read_at_4_5_to_1(qtbot: Any, document: Document, theme: str) -> None:
+    """An already-listed or disabled model is dimmed, not hidden: its name and the note
+    saying why must stay readable (the disabled-text grey used was about 1.8:1 on white)."""
+    from PySide6.QtGui import QPalette
+
+    from modeldesk.app.colours import contrast
+    from modeldesk.app.views.app_menus import apply_theme
+
+    apply_theme(theme)
+    try:
+        picker = open_picker(qtbot, document, listed=("gpt-4o",))
+        palette = picker.tree.palette()
+        grounds = [palette.color(QPalette.ColorRole.Base), palette.color(QPalette.ColorRole.AlternateBase)]
+        proxy = picker.proxy
+        dimmed = []
+        for group_row in range(proxy.rowCount()):
+            group = proxy.index(group_row, 0)
+            for row in range(proxy.rowCount(group)):
+                if proxy.index(row, 0, group).data(ModelIdRole) in ("gpt-4o", "claude-3-haiku"):
+                    dimmed += [proxy.index(row, c, group) for c in range(proxy.columnCount(group))]
+        assert len(dimmed) == 10
+        for index in dimmed:
+            colour = index.data(Qt.ItemDataRole.ForegroundRole).color()
+            assert min(contrast(colour, ground) for ground in grounds) >= 4.5, (theme, colour.name())
+    finally:
+        apply_theme("System")

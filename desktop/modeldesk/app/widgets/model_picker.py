@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, QSortFilterProxyModel, Qt
-from PySide6.QtGui import QKeyEvent, QPalette, QStandardItem, QStandardItemModel
+from PySide6.QtGui import QBrush, QKeyEvent, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from modeldesk.core.schema import Model
 
+from ..colours import quiet_text_colour
 from ..document import Document
 from ..services.history_records import model_records
 from ..text import context_text, model_badges
@@ -157,7 +158,9 @@ class ModelPickerDialog(QDialog):
             ),  # success and latency in this file's runs
         ]
         if notes:
-            dimmed = self.palette().brush(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text)
+            # Quieter than a row that can be picked, still readable (the disabled-text grey
+            # was about 1.8:1 on white).
+            dimmed = QBrush(quiet_text_colour())
             for item in row:
                 item.setForeground(dimmed)
         return row
