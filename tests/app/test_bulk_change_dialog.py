@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialog
+from PySide6.QtWidgets import QApplication, QDialog
 
 from modeldesk.app.document import wait_for_saves
 from modeldesk.app.models.bulk_preview_model import BulkPreviewModel
@@ -403,3 +403,20 @@ def test_the_inherited_choice_is_hidden_when_setting_the_whole_list(qtbot: Any, 
     assert dialog.inherited_box.isVisible()
     qtbot.mouseClick(dialog.set_radio, Qt.MouseButton.LeftButton)
     assert not dialog.inherited_box.isVisible()
+
+
+@pytest.mark.parametrize("selected", [["analyst"], ["helper"]])  # a list of its own; an inheriting agent
+def test_the_preview_stays_in_place_whichever_change_is_chosen(qtbot: Any, document: Any, selected: list[str]) -> None:
+    """Choosing another kind of change moved the preview up or down by up to 60 px (the
+    forms differ in height, the "inherit" choice comes and goes): the table jumped under
+    the pointer between clicks."""
+    dialog = open_dialog(qtbot, document, AgentsScope(tuple(selected)))
+    dialog.resize(1000, 700)
+    radios = (dialog.set_radio, dialog.replace_radio, dialog.add_radio, dialog.remove_radio, dialog.set_radio)
+    tops = []
+    for radio in radios:
+        qtbot.mouseClick(radio, Qt.MouseButton.LeftButton)
+        settle(qtbot, dialog)
+        QApplication.processEvents()
+        tops.append(dialog.preview_box.y())
+    assert len(set(tops)) == 1, tops

@@ -67,6 +67,24 @@ def test_sidebar_jumps_to_each_section(qtbot: Any, document: Document) -> None:
     qtbot.waitUntil(page.models_tab.providers.table.hasFocus)
 
 
+def test_a_sidebar_section_opens_at_the_top_of_the_view(qtbot: Any, document: Document) -> None:
+    """Clicking "Defaults" scrolled only until the section's last line showed, at the
+    bottom under the model registry, and the sidebar's mark then read "Models" at the
+    next turn of the wheel."""
+    page = show_active(qtbot, SettingsPage(document), (1100, 600))
+    tab = page.models_tab
+    bar = tab.verticalScrollBar()
+    for row in (2, 3, 1):  # Defaults, Task models, back up to Models
+        item = page.sidebar.item(row)
+        qtbot.mouseClick(
+            page.sidebar.viewport(), Qt.MouseButton.LeftButton, pos=page.sidebar.visualItemRect(item).center()
+        )
+        box = tab.sections[("providers", "models", "default_agent_model", "task_models", "fallback")[row]]
+        qtbot.waitUntil(lambda box=box: bar.value() == min(box.y(), bar.maximum()))
+        bar.setValue(bar.value() + 1)  # the wheel's next step keeps the mark on the section
+        assert page.sidebar.currentRow() == row
+
+
 def test_help_menu_and_theme(qtbot: Any, document: Document, qasync_loop: Any) -> None:
     window = MainWindow(document)
     qtbot.addWidget(window)

@@ -117,3 +117,28 @@ def test_an_edit_made_while_hidden_is_checked_when_shown_again(
     with qtbot.waitSignal(page.check_finished, timeout=10_000):
         tabs.setCurrentWidget(page)
     assert _column(page.agents_table, 0) == []
+
+
+def test_problem_and_ok_cells_take_the_new_theme_colours(qtbot: Any, lab_document: Document, qasync_loop: Any) -> None:
+    """Switching Dark -> Light recolours the report's cells: the dark theme's pale red and
+    green on a white table were hard to read."""
+    from modeldesk.app.colours import ok_colour, problem_colour
+    from modeldesk.app.views.app_menus import apply_theme
+
+    apply_theme("Dark")
+    try:
+        page = HealthPage(lab_document)
+        with qtbot.waitSignal(page.check_finished, timeout=10_000):
+            show_active(qtbot, page, (1000, 700))
+        key_missing = page.providers_table.item(1, 2)
+        resolves = page.agents_table.item(0, 1)
+        dark_problem = problem_colour()
+        assert key_missing.foreground().color() == dark_problem
+
+        apply_theme("Light")
+        assert problem_colour() != dark_problem
+        assert key_missing.foreground().color() == problem_colour()
+        assert resolves.foreground().color() == ok_colour()
+        assert page.providers_table.item(0, 2).foreground().style() == Qt.BrushStyle.NoBrush  # "None needed"
+    finally:
+        apply_theme("System")

@@ -59,11 +59,20 @@ def test_row_heights_fit_the_text_only_while_rows_are_few(qtbot: Any, document: 
     table = make_table(model, "squads", "Squads", holder)
     rows = table.verticalHeader()
     assert rows.sectionResizeMode(0) == QHeaderView.ResizeMode.ResizeToContents
+    holder.resize(400, 300)
+    holder.show()
+    qtbot.waitExposed(holder)
+    one_line = table.rowHeight(0)  # "Research team": one line
     many = [Squad(id=f"s{i}", name=f"Squad {i}") for i in range(FIT_ROW_HEIGHTS_UP_TO + 1)]
     document.perform(Batch(tuple(AddItem("squads", squad) for squad in many)))
     model.refresh()
     assert model.rowCount() > FIT_ROW_HEIGHTS_UP_TO
     assert rows.sectionResizeMode(0) == QHeaderView.ResizeMode.Fixed
+    # Rows of one line, as tall as a one-line row was (Qt's default height was near twice
+    # that: 500 squads showed in rows of 30 px beside their members' 18).
+    assert table.rowHeight(0) == table.rowHeight(FIT_ROW_HEIGHTS_UP_TO) == one_line
+    assert not table.wordWrap()  # a long name is elided, not cut after its first line
     document.perform(Batch(tuple(RemoveItem("squads", squad.id) for squad in many)))
     model.refresh()
     assert rows.sectionResizeMode(0) == QHeaderView.ResizeMode.ResizeToContents
+    assert table.wordWrap()

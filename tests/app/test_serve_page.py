@@ -281,3 +281,39 @@ def test_agent_list_follows_agent_edits_not_settings_edits(page: ServePage, serv
     agent = serve_document.config.agents[0]
     serve_document.perform(UpdateItem("agents", agent.id, {"name": "Renamed agent"}))
     assert refills.count() == 1
+
+
+def test_the_gateway_form_keeps_its_height_in_a_1024_by_700_window(qtbot: Any, serve_document: Document) -> None:
+    """The splitter gave the form's rows less than they need: the port box showed its
+    number cut in half and the token field was squashed."""
+    window = show_active(qtbot, MainWindow(serve_document), (1024, 700))
+    window.pages.setCurrentWidget(window.serve_page)
+    serve = window.serve_page
+    fields = (serve.host_edit, serve.port_spin, serve.token_edit, serve.start_button)
+
+    def short() -> list[str]:
+        return [f.objectName() or type(f).__name__ for f in fields if f.height() < f.sizeHint().height()]
+
+    # Once laid out (a wrapped label's height settles a turn after it is first shown).
+    qtbot.waitUntil(lambda: serve.port_spin.isVisible() and not short(), timeout=2000)
+    # The recent requests below still show a few rows.
+    assert serve.requests_view.height() >= 100
+    window.close()
+
+
+def test_problem_lines_take_the_new_theme_colour(qtbot: Any, serve_document: Document) -> None:
+    """The page's problem lines were coloured once, when built: after Dark then Light they
+    kept the dark theme's pale red on a white window."""
+    from modeldesk.app.colours import problem_colour
+    from modeldesk.app.views.app_menus import apply_theme
+
+    apply_theme("Dark")
+    try:
+        controller = ServeController(serve_document.store.path)
+        page = show_active(qtbot, ServePage(serve_document, controller=controller), (1200, 760))
+        lines = (page.message_label, page.aliases_box.error_label)
+        assert all(problem_colour().name() in line.styleSheet() for line in lines)
+        apply_theme("Light")
+        assert all(problem_colour().name() in line.styleSheet() for line in lines)
+    finally:
+        apply_theme("System")

@@ -128,6 +128,14 @@ def test_fallback_form_is_built_from_the_schema(qtbot: Any, document: Document) 
     assert form.boxes["jitter"].maximum() == 1
 
 
+def test_fallback_reset_buttons_line_up(qtbot: Any, document: Document) -> None:
+    """One column of Reset buttons, down to the rows whose default is a word ("default
+    after_retries" pushed its button out of line)."""
+    form = show_active(qtbot, FallbackForm(document), (900, 800))
+    lefts = {name: button.mapTo(form, QPoint(0, 0)).x() for name, button in form.reset_buttons.items()}
+    assert len(set(lefts.values())) == 1, lefts
+
+
 def test_fallback_value_typed_saved_reset_and_undone(
     qtbot: Any, tab: ModelsTab, document: Document, config_file: Path
 ) -> None:

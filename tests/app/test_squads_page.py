@@ -277,3 +277,18 @@ def test_the_first_squad_is_worked_out_once_when_the_page_opens(qtbot: Any, docu
     page.squads_view.selectRow(page.squads_model.row_of("support-desk"))
     assert shown == ["support-desk"]
     assert page.models_editor.agent_id == "triage"
+
+
+def test_a_message_does_not_move_the_page_under_the_pointer(qtbot: Any, document: Any) -> None:
+    """The message "Choose an agent to add." appearing under the page used to shrink everything
+    above it by a line: the buttons moved under the pointer and a just-added member scrolled
+    half out of view."""
+    page = make_page(qtbot, document)
+    page.select_squad("research-team")
+    before = (page.members_view.height(), page.add_member_button.mapTo(page, page.add_member_button.rect().topLeft()))
+    qtbot.mouseClick(page.add_member_button, Qt.MouseButton.LeftButton)  # nothing typed
+    assert page.message_label.text() == "Choose an agent to add."
+    qtbot.waitUntil(page.message_label.isVisible)
+    QApplication.processEvents()
+    after = (page.members_view.height(), page.add_member_button.mapTo(page, page.add_member_button.rect().topLeft()))
+    assert after == before

@@ -47,6 +47,9 @@ ANSWERED_ROLES = frozenset(
 
 NAME, PROJECT, PREFERRED, EFFECTIVE, SOURCE = range(5)
 HEADERS = ("Agent", "Project", "Preferred models", "Effective model", "Source")
+# Before the effective model of an agent in a cooldown: a pause sign that common fonts draw
+# (DejaVu Sans, the usual Linux font, has no ⏸ and showed an empty box).
+COOLING_MARK = "‖"
 
 # Beyond this many rows added or removed by one edit, one reset is cheaper than row signals.
 INCREMENTAL_LIMIT = 200
@@ -338,6 +341,6 @@ class AgentsTableModel(QAbstractTableModel):
                 return "⚠ no usable model", effective.problem
             # The primary, and how many fallbacks stand behind it; the tooltip lists them.
             extra = len(effective.models) - 1
-            mark = "⏸ " if agent.id in self._cooling else ""  # a cooldown: runs start further down
+            mark = COOLING_MARK + " " if agent.id in self._cooling else ""  # runs start further down
             return mark + effective.models[0] + (f"  +{extra}" if extra else ""), None
         return (layer_label(effective.source) if effective.source else ""), None

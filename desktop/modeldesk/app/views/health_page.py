@@ -12,7 +12,7 @@ import asyncio
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QShowEvent
+from PySide6.QtGui import QBrush, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
@@ -63,11 +63,23 @@ def reach_text(item: ProviderHealth) -> str:
     return f"Answers with {item.status}"
 
 
+class _Cell(QTableWidgetItem):
+    """A cell whose colour says fine or a problem, picked when painted: a theme switch
+    recolours it (a colour set once would stay the old theme's shade)."""
+
+    def __init__(self, text: str, good: bool | None) -> None:
+        super().__init__(text)
+        self.good = good
+
+    def data(self, role: int) -> Any:
+        if role == Qt.ItemDataRole.ForegroundRole and self.good is not None:
+            return QBrush(ok_colour() if self.good else problem_colour())
+        return super().data(role)
+
+
 def _cell(text: str, good: bool | None = None, tip: str | None = None) -> QTableWidgetItem:
-    item = QTableWidgetItem(text)  # plain text: provider errors are data, never markup
+    item = _Cell(text, good)  # plain text: provider errors are data, never markup
     item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
-    if good is not None:
-        item.setForeground(ok_colour() if good else problem_colour())
     item.setToolTip(tip or text)
     return item
 

@@ -48,6 +48,11 @@ class NamedItemsPage(QWidget):
         self.message_label.setObjectName("message_label")
         self.message_label.setWordWrap(True)
         set_text_colour(self.message_label, "problem")
+        # Its line stays reserved while hidden: a message appearing must not shift the
+        # page (buttons under the pointer, a just-added row out of view).
+        policy = self.message_label.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)
+        self.message_label.setSizePolicy(policy)
         self.message_label.setVisible(False)
         split = QSplitter(Qt.Orientation.Horizontal, self)
         split.addWidget(items)

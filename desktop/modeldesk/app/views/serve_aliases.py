@@ -36,7 +36,7 @@ from ..document import Document
 from ..models.rows import RowsTableModel, collection_changes
 from ..widgets.actions import widget_action
 from ..widgets.search_combo import searchable
-from ..widgets.style import note_label, text_style
+from ..widgets.style import note_label, set_text_colour
 from ..widgets.table_section import perform_or_show
 from ..widgets.tables import make_table, setup_compact_table
 from ..widgets.when_shown import follow_changes_when_shown
@@ -100,7 +100,7 @@ class AliasesBox(QGroupBox):
         self.error_label = QLabel(self)
         self.error_label.setTextFormat(Qt.TextFormat.PlainText)
         self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet(text_style(problem_colour()))
+        set_text_colour(self.error_label, "problem")
         self.error_label.hide()
         note = note_label(
             "A request naming an agent goes to that agent; other names are tried against these, "

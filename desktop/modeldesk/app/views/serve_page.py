@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QSplitter,
     QVBoxLayout,
@@ -42,11 +43,10 @@ from modeldesk.runtime.serve_control import ServeOptions
 from modeldesk.runtime.serve_setup import TOOLS, setup_text
 from modeldesk.runtime.serve_status import DEFAULT_HOST, DEFAULT_PORT, ServeStatus
 
-from ..colours import ok_colour, problem_colour
 from ..document import Document
 from ..models.runs_model import ServeRequestsModel, when_text
 from ..widgets.search_combo import searchable
-from ..widgets.style import note_label, text_style
+from ..widgets.style import note_label, set_text_colour
 from ..widgets.tables import make_table
 from ..widgets.when_shown import follow_when_shown
 from .serve_aliases import AliasesBox
@@ -80,6 +80,9 @@ class ServePage(QWidget):
         self._build_requests_box()
         self.aliases_box = AliasesBox(document, self)
         left = QVBoxLayout()
+        # The form never shrinks below its natural height (its wrapped note let the layout
+        # squash the host, port and token rows in a 700 px window); the lists below give way.
+        self.gateway_box.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         left.addWidget(self.gateway_box)
         left.addWidget(self.aliases_box, 1)
         upper = QHBoxLayout()
@@ -131,7 +134,7 @@ class ServePage(QWidget):
         self.message_label.setTextFormat(Qt.TextFormat.PlainText)  # the gateway's own words
         self.message_label.setWordWrap(True)
         self.message_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.message_label.setStyleSheet(text_style(problem_colour()))
+        set_text_colour(self.message_label, "problem")
         self.message_label.hide()
 
         saved = QSettings()
@@ -304,7 +307,7 @@ class ServePage(QWidget):
             return
         headline, detail = state_text(status)
         self.state_label.setText(headline)
-        self.state_label.setStyleSheet(text_style(ok_colour()) if status is not None else "")
+        set_text_colour(self.state_label, "ok" if status is not None else None)
         self.detail_label.setText(detail)
         self._update_buttons()
         self._show_setup()
@@ -369,11 +372,11 @@ class ServePage(QWidget):
             self.requests_label.setText(f"The newest {len(runs)} requests to any gateway; History has them all.")
         else:
             self.requests_label.setText("No gateway requests recorded yet.")
-        self.requests_label.setStyleSheet("")
+        set_text_colour(self.requests_label, None)
 
     def _show_requests_problem(self, message: str) -> None:
         self.requests_label.setText(message)
-        self.requests_label.setStyleSheet(text_style(problem_colour()))
+        set_text_colour(self.requests_label, "problem")
 
     # --- looking while shown ------------------------------------------------------------
 

@@ -95,6 +95,11 @@ def _fit_row_heights_while_few(table: QTableView, model: QAbstractItemModel) -> 
         few = model.rowCount() <= FIT_ROW_HEIGHTS_UP_TO
         if fitted != [few]:
             fitted[:] = [few]
+            if not few:
+                # As tall as a fitted row of one line (Qt's default is near twice that); the
+                # rest of a long text is elided rather than wrapped out of sight.
+                rows.setDefaultSectionSize(max(rows.minimumSectionSize(), table.fontMetrics().height() + 1))
+            table.setWordWrap(few)
             rows.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents if few else QHeaderView.ResizeMode.Fixed)
 
     for signal in (model.modelReset, model.rowsInserted, model.rowsRemoved, model.layoutChanged):

@@ -267,6 +267,14 @@ class BulkChangeDialog(QDialog):
         for button in (self.set_radio, self.replace_radio, self.add_radio, self.remove_radio):
             radios.addWidget(button)
         radios.addStretch(1)
+        # One height for every kind of change, so the preview below stays where it is when
+        # another is chosen: the pages as tall as the tallest (the list editor), the
+        # inherit choice's row kept while hidden.
+        pages = (self.list_editor, self.replace_page, self.add_page, self.remove_page)
+        self.pages.setFixedHeight(max(page.sizeHint().height() for page in pages))
+        retained = self.inherited_box.sizePolicy()
+        retained.setRetainSizeWhenHidden(True)
+        self.inherited_box.setSizePolicy(retained)
         layout = QVBoxLayout(self.change_box)
         layout.addLayout(radios)
         layout.addWidget(self.pages, 1)

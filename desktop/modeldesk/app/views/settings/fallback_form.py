@@ -40,6 +40,9 @@ class FallbackForm(QWidget):
         self.error_label.setVisible(False)
         form = QFormLayout(self)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
+        # Every "default …" note as wide as the widest, so the Reset buttons line up.
+        notes = {name: f"default {value_text(default_value(field))}" for name, field in FALLBACK_FIELDS.items()}
+        note_width = max(self.fontMetrics().horizontalAdvance(note) for note in notes.values()) + 6
         for name, field in FALLBACK_FIELDS.items():
             box = editor_for(field, self)
             box.setObjectName(f"fallback_{name}")
@@ -49,10 +52,9 @@ class FallbackForm(QWidget):
             box.setToolTip(tip)
             reset = QPushButton("Reset to default", self)
             reset.setToolTip(f"Use the default, {default}")
-            default_label = QLabel(f"default {default}", self)
+            default_label = QLabel(notes[name], self)
             set_text_colour(default_label, "secondary")
-            # Same width on every row, so the Reset buttons line up.
-            default_label.setMinimumWidth(self.fontMetrics().horizontalAdvance("default 00000") + 6)
+            default_label.setMinimumWidth(note_width)
             row = QHBoxLayout()
             row.addWidget(box)
             row.addWidget(default_label)

@@ -272,7 +272,9 @@ class ModelsTab(QScrollArea):
         else:
             target = self.default_editor.view
         box = self.sections[section]
-        self.ensureWidgetVisible(box, 0, 0)
+        # The section's title at the top of the view (as far as the page scrolls), as the
+        # sidebar's mark reads it; then the field itself, if it lies further down.
+        self.verticalScrollBar().setValue(box.y())
         self.ensureWidgetVisible(target)
         if focus:
             target.setFocus()
