@@ -16,6 +16,7 @@ from modeldesk.core.history import (
     AttemptRecord,
     HistoryError,
     HistoryStore,
+    HistoryWriter,
     RunRecord,
     default_history_path,
     record_or_warn,
@@ -113,16 +114,20 @@ def test_database_is_in_wal_mode_and_private(tmp_path: Path) -> None:
     assert store.path.stat().st_mode & 0o777 == 0o600
 
 
-def _writer(path: str, agent: str, count: int) -> None:
+def _writer(path: str, agent: str, count: int, kept: bool = False) -> None:
     store = HistoryStore(path)
+    writer = HistoryWriter(store) if kept else store
     for _ in range(count):
-        store.record(answered(agent=agent))
+        writer.record(answered(agent=agent))
+    if isinstance(writer, HistoryWriter):
+        writer.close()
 
 
-def test_several_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
+@pytest.mark.parametrize("kept", [False, True], ids=["a connection per run", "kept connections"])
+def test_several_processes_writing_at_once_lose_nothing(tmp_path: Path, kept: bool) -> None:
     path = tmp_path / "h.sqlite3"
     context = multiprocessing.get_context("spawn")
-    workers = [context.Process(target=_writer, args=(str(path), f"w{i}", 60)) for i in range(4)]
+    workers = [context.Process(target=_writer, args=(str(path), f"w{i}", 60, kept and i % 2 == 0)) for i in range(4)]
     for worker in workers:
         worker.start()
     for worker in workers:
@@ -305,7 +310,13 @@ def _first_opener(paths: multiprocessing.Queue, start: Any, results: multiproces
     """Record one run in each new database named on ``paths``, all openers starting together."""
     while (path := paths.get()) is not None:
         start.wait()
-        results.put(record_or_warn(HistoryStore(path, timeout_ms=RECORD_TIMEOUT_MS), answered(agent=name)))
+        store = HistoryStore(path, timeout_ms=RECORD_TIMEOUT_MS)
+        if int(name[1:]) % 2:  # half of them as the gateway's writer records: a kept connection
+            writer = HistoryWriter(store)
+            results.put(record_or_warn(writer, answered(agent=name)))
+            writer.close()
+        else:
+            results.put(record_or_warn(store, answered(agent=name)))
 
 
 def test_openers_of_a_new_database_at_once_all_record_their_run(tmp_path: Path) -> None:
@@ -344,3 +355,81 @@ def test_openers_of_a_new_database_at_once_all_record_their_run(tmp_path: Path) 
             worker.join(60)
     assert warnings == []
     assert recorded == [len(workers)] * rounds
+
+
+# --- many runs from one thread: a batch, a kept connection -----------------------------
+
+
+def test_a_batch_is_recorded_in_one_transaction_with_retention(tmp_path: Path) -> None:
+    store = HistoryStore(tmp_path / "h.sqlite3")
+    store.set_settings(keep_runs=3)
+    ids = store.record_many([answered(agent=f"a{i}") for i in range(5)])
+    assert ids == sorted(ids) and len(set(ids)) == 5
+    assert [r.agent for r in store.query(limit=None)] == ["a4", "a3", "a2"]
+    assert [r.id for r in store.query(limit=None)] == ids[:1:-1]
+    # One transaction: a batch that fails midway leaves nothing of it.
+    broken = RunRecord(agent="x", models=[], attempts=[AttemptRecord("m", "answered", 200, None, None, float("nan"))])
+    with pytest.raises(ValueError, match="NaN"):
+        store.record_many([answered(agent="b"), broken])
+    assert [r.agent for r in store.query(limit=None)] == ["a4", "a3", "a2"]
+
+
+def test_a_writer_keeps_its_connection_and_every_run_is_seen_at_once(tmp_path: Path) -> None:
+    store = HistoryStore(tmp_path / "h.sqlite3")
+    writer = HistoryWriter(store)
+    reader = HistoryStore(store.path)
+    try:
+        first = writer.record(answered(agent="one"))
+        kept = writer._connection
+        for i in range(3):
+            writer.record(answered(agent=f"r{i}"))
+            assert reader.count() == i + 2  # committed: another connection sees it
+        assert writer._connection is kept is not None
+        assert writer.record_many([answered(agent="x"), failed(agent="y")]) == [first + 4, first + 5]
+        assert [r.agent for r in reader.query(limit=2)] == ["y", "x"]
+    finally:
+        writer.close()
+    assert writer._connection is None
+    with sqlite3.connect(store.path) as connection:
+        assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_a_writer_opens_a_history_removed_meanwhile_anew(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    writer = HistoryWriter(HistoryStore(path))
+    try:
+        writer.record(answered(agent="before"))
+        for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            leftover.unlink(missing_ok=True)
+        writer.record(answered(agent="after"))
+    finally:
+        writer.close()
+    assert [r.agent for r in HistoryStore(path).query(limit=None)] == ["after"]
+
+
+def test_a_writer_reports_a_locked_database_and_writes_again_once_it_is_free(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    writer = HistoryWriter(HistoryStore(path, timeout_ms=50))
+    try:
+        writer.record(answered(agent="first"))
+        holder = sqlite3.connect(path, isolation_level=None)
+        holder.execute("BEGIN EXCLUSIVE")
+        try:
+            warning = record_or_warn(writer, answered(agent="lost"))
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        assert warning is not None and "busy" in warning
+        assert record_or_warn(writer, answered(agent="again")) is None
+    finally:
+        writer.close()
+    assert [r.agent for r in HistoryStore(path).query(limit=None)] == ["again", "first"]
+
+
+def test_every_connection_commits_without_waiting_for_the_disk(tmp_path: Path) -> None:
+    # synchronous is a setting of each connection, not of the file: the first one's
+    # NORMAL used to leave every later connection of the store at FULL.
+    store = HistoryStore(tmp_path / "h.sqlite3")
+    for _ in range(2):
+        with store._connect() as connection:
+            assert connection.execute("PRAGMA synchronous").fetchone()[0] == 1

@@ -4,11 +4,16 @@ locked store in the state folder, and two processes writing it at once."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
+import pytest
+
+from modeldesk.runtime import cooldown
 from modeldesk.runtime.cooldown import CooldownTracker, config_scope, default_cooldown_path, state_dir
 
 
@@ -159,3 +164,103 @@ def test_two_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
     agents = {e["agent"] for e in json.loads(path.read_text())["cooldowns"]}
     print(f"two processes x {count} cooldowns: {len(agents)} of {2 * count} kept")
     assert len(agents) == 2 * count
+
+
+# A tracker in its own process, driven line by line: "look" prints the cooling models of
+# "agent", "cool M" and "clear M" change them.
+DRIVEN = """
+import sys
+from modeldesk.runtime.cooldown import CooldownTracker
+tracker = CooldownTracker(sys.argv[1], scope="/cfg.json")
+for line in sys.stdin:
+    command, model = line.split()[0], line.split()[-1]
+    if command == "cool":
+        tracker.cool("agent", [model], 3600)
+    elif command == "clear":
+        tracker.clear("agent", model)
+    print(" ".join(sorted(tracker.cooling("agent", ["A", "B", "C"]))) or "-", flush=True)
+"""
+
+
+def test_a_change_by_another_process_is_seen_at_the_next_look_up(tmp_path: Path) -> None:
+    path = tmp_path / "cooldowns.json"
+    here = CooldownTracker(path, scope="/cfg.json")
+    env_path = str(Path(__file__).resolve().parents[2] / "desktop")
+    other = subprocess.Popen(
+        [sys.executable, "-c", DRIVEN, str(path)],
+        env={"PYTHONPATH": env_path, "HOME": str(tmp_path)},
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert other.stdin is not None and other.stdout is not None
+
+    def there(command: str) -> str:
+        other.stdin.write(command + "\n")  # type: ignore[union-attr]
+        other.stdin.flush()  # type: ignore[union-attr]
+        return other.stdout.readline().strip()  # type: ignore[union-attr]
+
+    def seen_here() -> str:
+        return " ".join(sorted(here.cooling("agent", ["A", "B", "C"]))) or "-"
+
+    try:
+        assert there("look") == "-" and seen_here() == "-"  # both have read the (missing) store
+        for _ in range(3):  # each side's look-ups were answered from what it read before
+            assert there("cool A") == "A"
+            assert seen_here() == "A"
+            here.cool("agent", ["B"], 3600)
+            assert there("look") == "A B"
+            assert there("clear A") == "B"
+            assert seen_here() == "B"
+            here.clear("agent", "B")
+            assert there("look") == "-"
+            assert seen_here() == "-"
+    finally:
+        other.stdin.close()
+        assert other.wait(timeout=30) == 0
+        other.stdout.close()
+
+
+def test_a_look_up_reads_the_store_only_when_it_changed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "cooldowns.json"
+    reads: list[object] = []
+    read_file = cooldown.limits.read_file
+
+    def counted(*args: Any, **kwargs: Any) -> bytes:
+        reads.append(args[0])
+        return read_file(*args, **kwargs)
+
+    monkeypatch.setattr(cooldown.limits, "read_file", counted)
+    writer = CooldownTracker(path, scope="/cfg.json")
+    writer.cool("agent", ["A"], 3600)
+    reader = CooldownTracker(path, scope="/cfg.json")
+    for _ in range(5):
+        assert list(reader.cooling("agent", ["A", "B"])) == ["A"]
+    assert len(reads) == 1
+    writer.cool("agent", ["B"], 3600)
+    for _ in range(5):
+        assert sorted(reader.cooling("agent", ["A", "B"])) == ["A", "B"]
+    assert len(reads) == 2
+    # What a tracker wrote itself it knows without reading it back, when it writes again too.
+    assert sorted(writer.cooling("agent", ["A", "B"])) == ["A", "B"]
+    assert len(reads) == 2
+
+
+def test_a_rewrite_in_place_of_the_same_size_and_mtime_is_seen(tmp_path: Path) -> None:
+    # The file's inode, size and mtime all as before: only its ctime tells it changed.
+    path = tmp_path / "cooldowns.json"
+    tracker = CooldownTracker(path, scope="/cfg.json")
+    tracker.cool("agent", ["A"], 3600)
+    assert list(tracker.cooling("agent", ["A", "B"])) == ["A"]
+    before = os.stat(path)
+    text = path.read_text()
+    assert text.count('"model": "A"') == 1
+    with open(path, "r+") as handle:
+        handle.write(text.replace('"model": "A"', '"model": "B"'))
+    while True:  # the clock of file times may tick coarser than a write; wait for a new ctime
+        os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+        after = os.stat(path)
+        if after.st_ctime_ns != before.st_ctime_ns:
+            break
+    assert (after.st_ino, after.st_size, after.st_mtime_ns) == (before.st_ino, before.st_size, before.st_mtime_ns)
+    assert list(tracker.cooling("agent", ["A", "B"])) == ["B"]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from modeldesk.runtime import Cancelled, CooldownTracker, OutputWithdrawn, RunEvent, run_agent
+from modeldesk.runtime import Cancelled, CooldownTracker, OutputWithdrawn, RunEvent, run_agent, runner
 from tests.support.scripted_server import ScriptedServer, cut, flood, hang, ok, slow, stall, status, stream_error
 
 from .conftest import CANCEL_TURNS, build_config, run, turns_to_finish
@@ -172,6 +172,41 @@ def test_a_burst_of_received_chunks_lets_the_event_loop_turn(scripted_server: Sc
     between_turns = asyncio.run(scenario())
     # At least a millisecond per chunk: the loop turns every few chunks, not per burst.
     assert max(between_turns) <= 20, max(between_turns)
+
+
+def test_the_loop_turns_right_after_the_first_text_of_a_burst(
+    scripted_server: ScriptedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Whoever sends the answer on (the gateway) must get the first text before the rest of
+    # a burst already received is parsed. The usual slicing is taken out of the way.
+    monkeypatch.setattr(runner, "YIELD_S", 3600.0)
+    words = "".join(f"w{i} " for i in range(40))
+    scripted_server.script("a", ok(words, chunks=40))
+    config = build_config(scripted_server)
+
+    async def scenario() -> list[int]:
+        loop = asyncio.get_running_loop()
+        texts: list[str] = []
+        seen_at_next_turn: list[int] = []
+
+        def on_event(event: RunEvent) -> None:
+            if event.kind == "text":
+                texts.append(event.describe())
+                if len(texts) == 1:
+                    loop.call_soon(lambda: seen_at_next_turn.append(len(texts)))
+
+        async def hold_the_loop_while_the_answer_arrives() -> None:
+            while not scripted_server.requests:
+                await asyncio.sleep(0.001)
+            time.sleep(0.3)  # noqa: ASYNC251 (held on purpose: the whole answer arrives meanwhile)
+
+        holder = asyncio.create_task(hold_the_loop_while_the_answer_arrives())
+        result = await run_agent(config, "agent", "Hi", on_event=on_event)
+        await holder
+        assert result.text == words and len(texts) > 1
+        return seen_at_next_turn
+
+    assert asyncio.run(scenario()) == [1]
 
 
 def test_idle_stream_times_out_and_its_output_is_withdrawn(scripted_server: ScriptedServer) -> None:

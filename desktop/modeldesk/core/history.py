@@ -314,16 +314,19 @@ class HistoryStore:
     def __repr__(self) -> str:
         return f"HistoryStore({str(self.path)!r})"
 
-    @contextlib.contextmanager
-    def _connect(self, *, create: bool = True) -> Iterator[sqlite3.Connection]:
+    def _open(self, *, create: bool = True) -> sqlite3.Connection:
         """A connection in WAL mode with the busy timeout; every sqlite problem becomes a
-        HistoryError naming the file."""
+        HistoryError naming the file. The caller closes it."""
         try:
             if create:
                 self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             elif not self.path.exists():
                 raise HistoryError(f"There is no run history yet ({self.path}).")
-            connection = sqlite3.connect(self.path, timeout=self.timeout_ms / 1000, isolation_level=None)
+            # Not tied to its thread: a kept connection (HistoryWriter) may be closed by
+            # whoever stops its one user; no two threads use one connection at once.
+            connection = sqlite3.connect(
+                self.path, timeout=self.timeout_ms / 1000, isolation_level=None, check_same_thread=False
+            )
         except OSError as exc:
             raise HistoryError(f"Cannot open the run history {self.path}: {exc.strerror or exc}") from None
         except sqlite3.Error as exc:
@@ -332,7 +335,23 @@ class HistoryStore:
             connection.execute(f"PRAGMA busy_timeout = {int(self.timeout_ms)}")
             if not self._ready:
                 self._prepare(connection)
+            # Per connection, not per file: in WAL mode a commit then appends to the log
+            # without waiting for the disk (a crash may lose the last runs, never the file).
+            connection.execute("PRAGMA synchronous = NORMAL")
             connection.execute("PRAGMA foreign_keys = ON")
+        except sqlite3.DatabaseError as exc:
+            connection.close()
+            raise HistoryError(_explain(self.path, exc)) from None
+        except BaseException:
+            connection.close()
+            raise
+        return connection
+
+    @contextlib.contextmanager
+    def _connect(self, *, create: bool = True) -> Iterator[sqlite3.Connection]:
+        """A short connection (see :meth:`_open`), closed when the block ends."""
+        connection = self._open(create=create)
+        try:
             yield connection
         except sqlite3.DatabaseError as exc:
             raise HistoryError(_explain(self.path, exc)) from None
@@ -343,7 +362,6 @@ class HistoryStore:
         # WAL lets the app read while the CLI writes; it is a property of the file, so the
         # first connection sets it for everyone. The file is private (prompts may be in it).
         _use_wal(connection, self.timeout_ms)
-        connection.execute("PRAGMA synchronous = NORMAL")
         with _transaction(connection):
             _create_schema(connection)
         with contextlib.suppress(OSError):
@@ -378,57 +396,12 @@ class HistoryStore:
     def record(self, run: RunRecord) -> int:
         """Store ``run`` (its prompt only when ``record_prompts`` is on) and return its id.
         Older runs beyond ``keep_runs`` are removed in the same transaction."""
-        with self._connect() as connection, _transaction(connection):
-            current = _settings_from(dict(connection.execute("SELECT key, value FROM meta").fetchall()))
-            # Redacted here too: the history outlives the run, and text reaches it from
-            # several places (the runner, the app, the gateway).
-            prompt = _redacted(run.prompt) if current.record_prompts else None
-            cursor = connection.execute(
-                "INSERT INTO runs (started_at, config, agent, task, source, models, answered_by, error_code,"
-                " error_message, input_tokens, output_tokens, latency_ms, origin, prompt, cost_usd, simulated,"
-                " client, refused) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    run.started_at,
-                    run.config_path,
-                    run.agent,
-                    run.task,
-                    run.source,
-                    json.dumps(list(run.models)),
-                    run.answered_by,
-                    run.error_code,
-                    _redacted(run.error_message),
-                    run.input_tokens,
-                    run.output_tokens,
-                    int(run.latency_ms),
-                    run.origin,
-                    prompt,
-                    run.cost_usd,
-                    int(run.simulated),
-                    run.client,
-                    int(run.refused),
-                ),
-            )
-            run_id = int(cursor.lastrowid or 0)
-            connection.executemany(
-                "INSERT INTO attempts (run_id, position, model, outcome, status, error_class, error, elapsed_ms,"
-                " cost_usd) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        run_id,
-                        index,
-                        a.model,
-                        a.outcome,
-                        a.status,
-                        a.error_class,
-                        _redacted(a.error),
-                        int(a.elapsed_ms),
-                        a.cost_usd,
-                    )
-                    for index, a in enumerate(run.attempts)
-                ],
-            )
-            _prune(connection, current.keep_runs)
-        return run_id
+        return self.record_many([run])[0]
+
+    def record_many(self, runs: Sequence[RunRecord]) -> list[int]:
+        """Store ``runs`` in one transaction, as :meth:`record` does each; their ids."""
+        with self._connect() as connection:
+            return _record_into(connection, runs)
 
     def clear(self) -> int:
         """Delete every recorded run; returns how many there were."""
@@ -568,6 +541,64 @@ class HistoryStore:
         }
 
 
+def _record_into(connection: sqlite3.Connection, runs: Sequence[RunRecord]) -> list[int]:
+    """Insert ``runs`` in one transaction on ``connection`` and prune past ``keep_runs``."""
+    ids: list[int] = []
+    with _transaction(connection):
+        current = _settings_from(dict(connection.execute("SELECT key, value FROM meta").fetchall()))
+        for run in runs:
+            # Redacted here too: the history outlives the run, and text reaches it from
+            # several places (the runner, the app, the gateway).
+            prompt = _redacted(run.prompt) if current.record_prompts else None
+            cursor = connection.execute(
+                "INSERT INTO runs (started_at, config, agent, task, source, models, answered_by, error_code,"
+                " error_message, input_tokens, output_tokens, latency_ms, origin, prompt, cost_usd, simulated,"
+                " client, refused) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    run.started_at,
+                    run.config_path,
+                    run.agent,
+                    run.task,
+                    run.source,
+                    json.dumps(list(run.models)),
+                    run.answered_by,
+                    run.error_code,
+                    _redacted(run.error_message),
+                    run.input_tokens,
+                    run.output_tokens,
+                    int(run.latency_ms),
+                    run.origin,
+                    prompt,
+                    run.cost_usd,
+                    int(run.simulated),
+                    run.client,
+                    int(run.refused),
+                ),
+            )
+            run_id = int(cursor.lastrowid or 0)
+            connection.executemany(
+                "INSERT INTO attempts (run_id, position, model, outcome, status, error_class, error, elapsed_ms,"
+                " cost_usd) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        run_id,
+                        index,
+                        a.model,
+                        a.outcome,
+                        a.status,
+                        a.error_class,
+                        _redacted(a.error),
+                        int(a.elapsed_ms),
+                        a.cost_usd,
+                    )
+                    for index, a in enumerate(run.attempts)
+                ],
+            )
+            ids.append(run_id)
+        _prune(connection, current.keep_runs)
+    return ids
+
+
 def _redacted(text: str | None) -> str | None:
     return None if text is None else redact(text)
 
@@ -611,7 +642,56 @@ def money_text(value: float | None) -> str:
     return "-" if value is None else f"${value:,.4f}"
 
 
-def record_or_warn(store: HistoryStore, run: RunRecord) -> str | None:
+class HistoryWriter:
+    """Records runs in ``store`` through one connection kept open, for a thread that
+    records many (the gateway's history writer): a connection per run (its pragmas, and
+    the WAL checkpoint its close runs when it is the last one open) cost more than the
+    write itself. One thread at a time; :meth:`close` when done. A history file replaced
+    or removed meanwhile is opened anew at the next write; a failed write closes the
+    connection, so the next one starts clean."""
+
+    def __init__(self, store: HistoryStore) -> None:
+        self.store = store
+        self._connection: sqlite3.Connection | None = None
+        self._file: tuple[int, int] | None = None  # (device, inode) of the file kept open
+
+    def record(self, run: RunRecord) -> int:
+        return self.record_many([run])[0]
+
+    def record_many(self, runs: Sequence[RunRecord]) -> list[int]:
+        connection = self._connection_now()
+        try:
+            return _record_into(connection, runs)
+        except sqlite3.DatabaseError as exc:
+            self.close()
+            raise HistoryError(_explain(self.store.path, exc)) from None
+
+    def _connection_now(self) -> sqlite3.Connection:
+        current = _file_of(self.store.path)
+        if self._connection is not None:
+            if current == self._file:
+                return self._connection
+            self.close()
+            self.store._ready = False  # a new file needs its schema
+        connection = self.store._open()
+        self._connection, self._file = connection, _file_of(self.store.path)
+        return connection
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = self._file = None
+
+
+def _file_of(path: Path) -> tuple[int, int] | None:
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    return (status.st_dev, status.st_ino)
+
+
+def record_or_warn(store: HistoryStore | HistoryWriter, run: RunRecord) -> str | None:
     """Record ``run``; on any history problem return the warning to show instead of
     raising, so a broken database never stops a run."""
     try:

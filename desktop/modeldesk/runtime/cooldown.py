@@ -14,7 +14,9 @@ Where entries live:
   (``platformdirs.user_state_dir("modeldesk")``), changed under an OS lock
   (:func:`modeldesk.core.safe_files.file_lock`) and written with
   :func:`~modeldesk.core.safe_files.atomic_write`, so processes writing at once lose nothing
-  and a reader never sees a torn file; expired entries are dropped on every write;
+  and a reader never sees a torn file; expired entries are dropped on every write. A
+  tracker keeps its last read and reads the file again only when its identity (device,
+  inode, size, mtime, ctime) changed, so another process's write is seen at the next look-up;
 - or in Redis when ``settings.fallback.state`` names a server
   (``{"redis": "redis://host:6379/0"}``): hosts that use the same ``state.scope`` share
   cooldowns and the failure counts behind them (without a scope, a file's entries are its
@@ -31,6 +33,7 @@ same, with a warning (state, not configuration).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
@@ -39,7 +42,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 from urllib.parse import quote, unquote
@@ -175,6 +178,9 @@ class FileBackend:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.problem: str | None = None  # why the file could not be read, at the last read
+        # The entries of the last good read and the identity of the file they came from:
+        # a look-up (two per run) reads and parses the file only when it changed.
+        self._cached: tuple[tuple[int, ...], list[Entry]] | None = None
 
     @property
     def lock_path(self) -> Path:
@@ -185,6 +191,16 @@ class FileBackend:
         too big or deep, not a regular file) none either, with a warning: a lost cooldown
         only means a model is tried again. ``problem`` says what the last read found."""
         self.problem = None
+        try:
+            identity = _identity(os.stat(self.path))
+        except FileNotFoundError:
+            self._cached = None
+            return []
+        except OSError:
+            identity = None  # the read below says what is wrong
+        if self._cached is not None and self._cached[0] == identity:
+            return list(self._cached[1])  # entries are never changed in place here
+        self._cached = None
         try:
             data = limits.parse_json(limits.read_file(self.path, str(self.path)), str(self.path))
         except FileNotFoundError:
@@ -204,6 +220,10 @@ class FileBackend:
                 continue  # one bad entry does not hide the others
             if math.isfinite(entry.until):
                 entries.append(entry)
+        if identity is not None:
+            # Stated before the read: a file replaced in between holds newer entries than
+            # the identity kept, and the next look-up reads it again.
+            self._cached = (identity, list(entries))
         return entries
 
     def _damaged(self, why: str) -> None:
@@ -215,10 +235,15 @@ class FileBackend:
     def _write(self, entries: Iterable[Entry]) -> None:
         ordered = sorted(entries, key=lambda e: e.key)
         data = {"version": STORE_VERSION, "cooldowns": [e.to_json() for e in ordered]}
+        self._cached = None
         atomic_write(self.path, (json.dumps(data, indent=2) + "\n").encode("utf-8"))
+        # Under the store's lock no other writer can have replaced it since.
+        with contextlib.suppress(OSError):
+            self._cached = (_identity(os.stat(self.path)), ordered)
 
     def load(self, scope: str, now: float) -> list[Entry]:
-        return [e for e in self._read() if e.scope == scope and e.until > now]
+        # Copies: the caller may change what it is given; the cached read must stay as read.
+        return [replace(e) for e in self._read() if e.scope == scope and e.until > now]
 
     def _change(self, change: Callable[[dict[tuple[str, str, str], Entry]], int], now: float) -> int:
         try:
@@ -253,6 +278,13 @@ class FileBackend:
             return len(doomed)
 
         return self._change(change, now)
+
+
+def _identity(status: os.stat_result) -> tuple[int, ...]:
+    """What changes whenever the file is replaced or rewritten: an atomic write makes a new
+    inode, and an inode number used again still differs in its times or size (ctime too,
+    should two writes ever share a size and an mtime)."""
+    return (status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns, status.st_ctime_ns)
 
 
 # Adds entries to a scope's hash, each keeping the later deadline of the old entry (if

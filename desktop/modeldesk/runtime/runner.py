@@ -671,10 +671,16 @@ class _Run:
         # have none.
         redactor: StreamRedactor | None = None
 
-        def deliver(text: str) -> None:
+        def deliver(text: str) -> bool:
             if text:
                 parts.append(text)
                 self.emit(TextDelta(model_id, text))
+            return bool(text)
+
+        # The first content of the attempt (what the redactor let through) is followed by
+        # one turn of the loop: whoever sends it on (the gateway, the app) gets to before
+        # the rest of a burst is parsed, not YIELD_S later.
+        handed_on = False
 
         try:
             async with asyncio.timeout_at(deadline(True)) as timer:
@@ -682,16 +688,24 @@ class _Run:
                     if isinstance(chunk, TextChunk):
                         if redactor is None:
                             redactor = StreamRedactor(provider.secrets)
-                        deliver(redactor.feed(chunk.text))
+                        delivered = deliver(redactor.feed(chunk.text))
                         if first:
                             first, first_at = False, loop.time()
                         chars += len(chunk.text)
+                        if delivered and not handed_on:
+                            handed_on = True
+                            await asyncio.sleep(0)
+                            yielded = loop.time()
                     elif isinstance(chunk, ToolCallChunk):
                         if tool_pieces is not None:
                             tool_pieces.append(chunk.index)
                         self.emit(ToolCallDelta(model_id, chunk.index, chunk.id, chunk.name, chunk.arguments))
                         if first:
                             first, first_at = False, loop.time()
+                        if not handed_on:
+                            handed_on = True
+                            await asyncio.sleep(0)
+                            yielded = loop.time()
                     elif isinstance(chunk, Finished):
                         if redactor is not None:
                             deliver(redactor.flush())

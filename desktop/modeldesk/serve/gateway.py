@@ -36,7 +36,7 @@ from typing import Any
 import httpx
 
 from modeldesk.core.errors import ModelDeskError
-from modeldesk.core.history import HistoryStore, RunRecord, record_or_warn
+from modeldesk.core.history import HistoryStore, HistoryWriter, RunRecord, record_or_warn
 from modeldesk.runtime.attempt_log import AttemptLog
 from modeldesk.runtime.conversation import Api, Conversation
 from modeldesk.runtime.events import Answered, AttemptStarted, RunEvent, TextDelta, ToolCallDelta
@@ -151,6 +151,7 @@ class Gateway:
         self.secrets = secrets or EnvKeyringSecrets()
         self.client: httpx.AsyncClient | None = None
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="modeldesk-history")
+        self._recorder = HistoryWriter(self.history)  # one connection, for the writer thread only
         self._open: set[Exchange] = set()
         self._refusal_slots = threading.BoundedSemaphore(MAX_UNWRITTEN_REFUSALS)
         self.stopping = False
@@ -164,6 +165,7 @@ class Gateway:
         if self.client is not None:
             await self.client.aclose()
         self._writer.shutdown(wait=True)
+        self._recorder.close()
 
     def stop_open_exchanges(self) -> None:
         """Every open request ends now: streams with an error event, others with a 503."""
@@ -218,7 +220,7 @@ class Gateway:
     def _write(self, make: Callable[[], RunRecord], done: Callable[[], object] | None = None) -> bool:
         """Record ``make()`` from the writer thread (SQLite never holds the loop); False
         once the gateway stops."""
-        store = self.history
+        store = self._recorder
 
         def write() -> None:
             try:
