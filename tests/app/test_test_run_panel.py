@@ -547,3 +547,21 @@ def test_a_hidden_panel_catches_up_when_shown_and_its_run_goes_on(
     tabs.setCurrentWidget(other)
     tabs.setCurrentWidget(panel)
     assert len(refreshes) == 1  # nothing new to catch up
+
+
+def test_the_timeline_has_room_in_a_1024_by_700_window(qtbot: Any, document: Any, qasync_loop: Any) -> None:
+    """At the smallest window the timeline, which one watches during a run, showed about
+    three lines (two events that wrap); the prompt and the cooldown list, which need
+    less, now give it theirs."""
+    from modeldesk.app.main_window import MainWindow
+    from tests.app.helpers import show_active
+
+    window = show_active(qtbot, MainWindow(document), (1024, 700))
+    page = window.agents_page
+    page.tabs.setCurrentWidget(page.test_run)
+    panel = page.test_run
+    line = panel.fontMetrics().lineSpacing()
+    qtbot.waitUntil(lambda: panel.timeline.viewport().height() >= 6 * line)
+    assert panel.prompt_edit.viewport().height() >= 3 * line  # still a few lines to type in
+    assert panel.cooldown_list.viewport().height() >= 2 * line
+    window.close()

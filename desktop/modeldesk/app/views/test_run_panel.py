@@ -137,7 +137,10 @@ class TestRunPanel(QWidget):
         self.prompt_edit.setPlaceholderText("Ask the agent something… (Ctrl+Enter runs)")
         self.prompt_edit.setAccessibleName("Prompt")
         self.prompt_edit.setTabChangesFocus(True)
-        self.prompt_edit.setMaximumHeight(90)
+        # Four lines at most, three at least (it scrolls): in a 700 px window the rest goes
+        # to the timeline, which one watches during a run.
+        self.prompt_edit.setMaximumHeight(4 * self.fontMetrics().lineSpacing() + 12)
+        self.prompt_edit.setMinimumHeight(3 * self.fontMetrics().lineSpacing() + 10)
         self.call_combo = ModelCombo(document, self, placeholder="the agent's own models")
         self.call_combo.setAccessibleName("Run on model")
         # A popup of matches would open over the Run button below on every key typed:
@@ -190,7 +193,10 @@ class TestRunPanel(QWidget):
         self.cooldown_list = QListWidget(self)
         self.cooldown_list.setObjectName("cooldown_list")
         self.cooldown_list.setAccessibleName("Active cooldowns")
-        self.cooldown_list.setMaximumHeight(80)
+        self.cooldown_list.setMaximumHeight(3 * self.fontMetrics().lineSpacing() + 8)  # three lines
+        # A long sentence wraps rather than hide behind a scroll bar in so short a list.
+        self.cooldown_list.setWordWrap(True)
+        self.cooldown_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.clear_cooldown_button = QPushButton("Clear &selected", self)
         self.clear_all_button = QPushButton("Clear a&ll", self)
         self.clear_all_button.setObjectName("clear_all_button")
