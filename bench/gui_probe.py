@@ -262,14 +262,16 @@ def stream(config_path: str, rounds: int) -> None:
     import asyncio
 
     import qasync
-
-    from tests.support.scripted_server import ScriptedServer, ok
+    from gateway_bench import upstream
 
     tokens = 2000
-    with ScriptedServer(default=ok("tok " * tokens, chunks=tokens)) as server:
+    # The scripted server in a process of its own, as a real provider is: in a thread of
+    # this process it held the interpreter while it wrote the burst, and the GUI thread
+    # waited up to a switch interval (5 ms) for it at a time.
+    with upstream("tok " * tokens, tokens) as port:
         data = json.loads(Path(config_path).read_text())
         for provider in data["providers"]:  # every model answers from the scripted server
-            provider["base_url"] = server.openai_url if provider["kind"] == "openai" else server.anthropic_url
+            provider["base_url"] = f"http://127.0.0.1:{port}" + ("/v1" if provider["kind"] == "openai" else "")
         local = Path(config_path).with_name("stream.json")
         local.write_text(json.dumps(data))
         opened = Opened(str(local))

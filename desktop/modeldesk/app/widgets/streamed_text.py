@@ -14,7 +14,7 @@ paragraph again.
 from __future__ import annotations
 
 from PySide6.QtCore import QMimeData
-from PySide6.QtGui import QResizeEvent, QTextBlock, QTextCursor
+from PySide6.QtGui import QResizeEvent, QShowEvent, QTextBlock, QTextCursor
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
 # A paragraph longer than this is cut at the start of its last line (about ten lines).
@@ -30,6 +30,19 @@ class StreamedTextView(QPlainTextEdit):
         self.document().setUndoRedoEnabled(False)  # nothing to undo, and no copy of each append
         self._cuts = 0
         self._cut_width = -1
+        # The viewport's Python wrapper, made when first needed: PySide's first wrapper of
+        # a scroll area's viewport costs ~7-15 ms once per process, which the first cut,
+        # in the middle of the first streamed answer, paid.
+        self._viewport: QWidget | None = None
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._viewport_width()  # shown, before any text streams in
+
+    def _viewport_width(self) -> int:
+        if self._viewport is None:
+            self._viewport = self.viewport()
+        return self._viewport.width()
 
     def append_text(self, text: str) -> None:
         """Add ``text`` at the end. The user's selection stays as it is, and the view
@@ -79,7 +92,7 @@ class StreamedTextView(QPlainTextEdit):
         cut.insertBlock(form)
         cut.block().setUserState(CONTINUES)
         self._cuts += 1
-        self._cut_width = self.viewport().width()
+        self._cut_width = self._viewport_width()
 
     def _join_cuts(self) -> None:
         block = self.document().lastBlock()
@@ -97,7 +110,7 @@ class StreamedTextView(QPlainTextEdit):
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         # Cut where lines started at the old width, the parts would wrap short at a new one.
-        if self._cuts and self.viewport().width() != self._cut_width:
+        if self._cuts and self._viewport_width() != self._cut_width:
             self._join_cuts()
 
     def clear(self) -> None:
