@@ -295,10 +295,6 @@ class _Run:
         self.system = agent.instruction or None if self.conversation is None else None
         self.emit(Starting(tuple(chosen)))
         try:
-            # A turn of the loop between resolving (a first look-up in a fresh snapshot
-            # indexes its 10,000 agents, ~2 ms) and sending: on the app's GUI thread the two
-            # together were the longest stall of a streamed run.
-            await asyncio.sleep(0)
             if self.shared_client is not None:
                 self.client = self.shared_client
                 return await self._try_models(chosen)
