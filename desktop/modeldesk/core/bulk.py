@@ -337,20 +337,21 @@ class SetAgentLists(Edit):
 
     def _apply(self, config: Config) -> Edit:
         # One index for the whole edit: thousands of look-ups through Config.find cost more.
-        index = {agent.id: position for position, agent in enumerate(config.agents)}
+        agents = config.agents
+        index = {agent.id: position for position, agent in enumerate(agents)}
         positions: list[int] = []
         for agent_id, expected, _new in self.lists:
             position = index.get(agent_id)
             if position is None:
                 raise EditError(f"{self.label}: agent '{agent_id}' no longer exists; review the change again")
-            if config.agents[position].model != expected:
+            if agents[position].model != expected:
                 raise EditError(
                     f"{self.label}: the models of agent '{agent_id}' changed since this was planned; "
                     "review the change again"
                 )
             positions.append(position)
         for position, (_agent_id, _expected, new) in zip(positions, self.lists, strict=True):
-            config.agents[position] = _with_model(config.agents[position], new)
+            agents[position] = _with_model(agents[position], new)
         # Views update just these rows (the app's incremental models read this).
         note_changes("agents", (agent_id for agent_id, _expected, _new in self.lists), "updated")
         return SetAgentLists(tuple((a, new, old) for a, old, new in self.lists), label=self.label)
