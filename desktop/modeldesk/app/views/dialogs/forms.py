@@ -94,6 +94,15 @@ class ItemDialog(FormDialog, Generic[Item]):
         self._result = item
         super().accept()
 
+    def ask(self) -> Item | None:
+        """Run the dialog modally, then let it go: the item it made, or ``None`` when the
+        user cancelled."""
+        try:
+            accepted = self.exec() == QDialog.DialogCode.Accepted
+            return self._result if accepted else None
+        finally:
+            self.deleteLater()
+
 
 def add_field_rows(form: QFormLayout, fields: Mapping[str, FieldInfo], rows: Iterable[tuple[str, QWidget]]) -> None:
     """Rows of ``form`` for schema fields: each labelled with its field's title, its

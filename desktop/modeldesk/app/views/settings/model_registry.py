@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QLineEdit, QMessageBox, QToolTip, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QMessageBox, QToolTip, QVBoxLayout, QWidget
 
 from modeldesk.core.edits import AddItem, RemoveItem, form_edit
 from modeldesk.core.model_facts import FillFacts, fill_models
@@ -124,12 +124,8 @@ class ModelRegistry(TableSection):
 
     def _run_dialog(self, dialog: ModelDialog, before: Model | None) -> None:
         """Add the dialog's model (``before`` None), or save the fields it changed."""
-        try:
-            accepted = dialog.exec() == QDialog.DialogCode.Accepted
-            model = dialog.model()
-        finally:
-            dialog.deleteLater()
-        if not accepted or model is None:
+        model = dialog.ask()
+        if model is None:
             return
         # Editing: only the fields the dialog changed, so one another program changed
         # meanwhile stays.

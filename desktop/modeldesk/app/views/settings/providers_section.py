@@ -80,12 +80,8 @@ class ProvidersSection(TableSection):
             )
 
     def _run_dialog(self, dialog: ProviderDialog, make_edit: Callable[[Provider], Edit | None]) -> None:
-        try:
-            accepted = dialog.exec() == QDialog.DialogCode.Accepted
-            provider = dialog.provider()
-        finally:
-            dialog.deleteLater()
-        if not accepted or provider is None:
+        provider = dialog.ask()
+        if provider is None:
             return
         edit = make_edit(provider)
         if edit is None or self.perform(edit):  # None: nothing was changed
