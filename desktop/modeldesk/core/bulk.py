@@ -198,6 +198,19 @@ class _Inherited:
         return f"{', '.join(models)} from {source}" if models else "no model (none is set anywhere)"
 
 
+def shared_inheritance(resolver: Resolver, agents: Iterable[Agent]) -> tuple[tuple[str, ...], str]:
+    """What ``agents`` would inherit without lists of their own, and where it comes from,
+    when it is the same for all of them; ``((), "")`` when it differs or nothing is
+    inherited. The layers and skipping rules of ``inherited="copy"``."""
+    lookup = _Inherited(resolver)
+    found: set[tuple[tuple[str, ...], str]] = set()
+    for agent in agents:
+        found.add(lookup.of(agent))
+        if len(found) > 1:
+            return (), ""
+    return found.pop() if found else ((), "")
+
+
 def _has_own_list(entries: list[str]) -> bool:
     """True unless the entries are all blanks or the placeholder (the resolver then skips
     the agent's layer, so the agent inherits). Usually the first entry decides."""
