@@ -229,9 +229,9 @@ def _key(entry: str) -> str:
 def _transform(change: Change, before: list[str]) -> tuple[list[str], str]:
     """``before`` changed, with a note when the result is not what the change's name
     says. Entries the change is not about are kept exactly as written."""
-    keys = [_key(e) for e in before]
     if isinstance(change, SetList):
         return list(change.models), ""
+    keys = [_key(e) for e in before]
     if isinstance(change, ReplaceModel):
         if change.old not in keys:
             return before, f"does not list {change.old}"
@@ -280,6 +280,7 @@ def plan_bulk_change(
     ``resolver`` (else one built over ``config`` and ``policy``) says what agents
     without a list inherit, for notes and for ``inherited="copy"``.
     """
+    sets_list = isinstance(change, SetList)
     if isinstance(change, SetList):
         check_model_list(list(change.models), "new model list")
     lookup = _Inherited(resolver if resolver is not None else Resolver(config, policy))
@@ -289,9 +290,9 @@ def plan_bulk_change(
         agent = by_id[agent_id]
         value_before = agent.model
         before = model_list(value_before)
-        own = _has_own_list(before)
         note = ""
-        if own or isinstance(change, SetList):
+        # A new list is set whatever the agent had: whether it has its own does not matter.
+        if sets_list or _has_own_list(before):
             after, note = _transform(change, before)
         elif inherited == SKIP:
             after, note = before, f"inherits {lookup.text(agent)}: skipped"
@@ -349,33 +350,51 @@ class SetAgentLists(Edit):
 
     def _apply(self, config: Config) -> Edit:
         # One index for the whole edit: thousands of look-ups through Config.find cost more.
-        index = {agent.id: position for position, agent in enumerate(config.agents)}
+        agents = config.agents
+        index = {agent.id: position for position, agent in enumerate(agents)}
         positions: list[int] = []
         for agent_id, expected, _new in self.lists:
             position = index.get(agent_id)
             if position is None:
                 raise EditError(f"{self.label}: agent '{agent_id}' no longer exists; review the change again")
-            if config.agents[position].model != expected:
+            if agents[position].model != expected:
                 raise EditError(
                     f"{self.label}: the models of agent '{agent_id}' changed since this was planned; "
                     "review the change again"
                 )
             positions.append(position)
         for position, (_agent_id, _expected, new) in zip(positions, self.lists, strict=True):
-            config.agents[position] = _with_model(config.agents[position], new)
+            agents[position] = _with_model(agents[position], new)
         # Views update just these rows (the app's incremental models read this).
         note_changes("agents", (agent_id for agent_id, _expected, _new in self.lists), "updated")
         return SetAgentLists(tuple((a, new, old) for a, old, new in self.lists), label=self.label)
 
 
 def _with_model(agent: Agent, value: ModelValue | None) -> Agent:
-    """``agent.model_copy(update={"model": value})`` without its per-call overhead (a
-    third of a bulk apply at 10,000 agents): the same shallow copy with ``model``
-    replaced and marked as set; like ``model_copy``, the planned value is not re-validated."""
-    copied = agent.__copy__()
-    copied.__dict__["model"] = value
-    copied.__pydantic_fields_set__.add("model")
+    """``agent.model_copy(update={"model": value})`` without its per-call overhead: the
+    same shallow copy pydantic's ``__copy__`` makes (fields, extra, fields set), with
+    ``model`` replaced and marked as set, built with dict methods instead of
+    ``copy.copy`` per part (half of the copy's cost at 10,000 agents). Like
+    ``model_copy``, the planned value is not re-validated."""
+    if getattr(agent, "__pydantic_private__", None) is not None:
+        copied = agent.__copy__()
+        copied.__dict__["model"] = value
+        copied.__pydantic_fields_set__.add("model")
+        return copied
+    cls = type(agent)
+    copied = cls.__new__(cls)
+    fields = agent.__dict__.copy()
+    fields["model"] = value
+    extra = agent.__pydantic_extra__
+    _set_attribute(copied, "__dict__", fields)
+    _set_attribute(copied, "__pydantic_extra__", None if extra is None else extra.copy())
+    _set_attribute(copied, "__pydantic_fields_set__", agent.__pydantic_fields_set__ | _MODEL_SET)
+    _set_attribute(copied, "__pydantic_private__", None)
     return copied
+
+
+_set_attribute = object.__setattr__
+_MODEL_SET = frozenset({"model"})
 
 
 def plan_edit(plan: Iterable[PlannedChange], label: str) -> SetAgentLists:

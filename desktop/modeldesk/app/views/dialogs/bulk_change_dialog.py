@@ -96,6 +96,7 @@ class BulkChangeDialog(QDialog):
         self.resize(980, 680)
         self.document = document
         self._plan: list[PlannedChange] = []
+        self._changing: list[PlannedChange] = []  # the rows of the plan that change
         self._error = ""
         self._blockers: list[str] = []
         self._names: dict[str, str] = {}
@@ -479,8 +480,10 @@ class BulkChangeDialog(QDialog):
         self.problem_label.setText("Cannot be used: " + "; ".join(self._blockers) if self._blockers else "")
         self.problem_label.setVisible(bool(self._blockers))
 
-        changed = sum(1 for c in self._plan if c.changed)
-        noted = sum(1 for c in self._plan if c.changed and c.note)
+        # One pass over the plan (10,000 rows for every agent); Apply uses the same rows.
+        changing = self._changing = [c for c in self._plan if c.changed]
+        changed = len(changing)
+        noted = sum(1 for c in changing if c.note)
         if self._error:
             self.summary_label.setText(self._error)
             set_text_colour(self.summary_label, "problem")
@@ -531,13 +534,14 @@ class BulkChangeDialog(QDialog):
         # after typing); otherwise the preview on screen is the plan.
         if self.preview_pending():
             self.update_preview()
-        if self._error or self._blockers or not any(c.changed for c in self._plan):
+        if self._error or self._blockers or not self._changing:
             return
         if self.clears_lists() and not self._confirm_clear():
             return
+        changed = len(self._changing)
         steps = self.document.undo_stack.index()
         try:
-            self.document.perform(plan_edit(self._plan, change_label(self.scope(), self.change())))
+            self.document.perform(plan_edit(self._changing, change_label(self.scope(), self.change())))
         except ModelDeskError as exc:
             # Nothing was changed (perform applies all or nothing); say why and stay open.
             self._show_failure(exc.message)
@@ -546,14 +550,13 @@ class BulkChangeDialog(QDialog):
             # The edit fitted but could not be saved; the document withdrew it.
             self._show_failure(self.document.save_state)
             return
-        changed = sum(1 for c in self._plan if c.changed)
         self.document.tell(f"Changed the models of {counted(changed, 'agent')} (Edit → Undo puts them back).")
         self.accept()
 
     def _confirm_clear(self) -> bool:
         """Ask before clearing lists, however few: the button that clears must be pressed
         (click, Space or its mnemonic); Enter and Escape keep the lists."""
-        changed = sum(1 for c in self._plan if c.changed)
+        changed = len(self._changing)
         box = QMessageBox(self)
         box.setObjectName("confirm_clear_box")
         box.setIcon(QMessageBox.Icon.Warning)
