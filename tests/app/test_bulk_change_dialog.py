@@ -7,13 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QDialog
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication, QDialog, QPushButton
 
 from modeldesk.app.document import wait_for_saves
 from modeldesk.app.models.bulk_preview_model import BulkPreviewModel
 from modeldesk.app.views.dialogs.bulk_change_dialog import BulkChangeDialog
 from modeldesk.core.bulk import AgentsScope, AllAgentsScope, PlannedChange, SquadScope, UsingModelScope
+from tests.app.helpers import show_active
 from tests.app.squads_support import agent_models, pick_in_model_picker, saved_agent_models, table_rows, type_model
 
 
@@ -420,3 +421,91 @@ def test_the_preview_stays_in_place_whichever_change_is_chosen(qtbot: Any, docum
         QApplication.processEvents()
         tops.append(dialog.preview_box.y())
     assert len(set(tops)) == 1, tops
+
+
+def test_opened_on_an_inheriting_agent_the_list_starts_as_what_it_inherits(qtbot: Any, document: Any) -> None:
+    """The dialog opened on an agent without a list of its own started "Set the list" with
+    an empty list: widened to every agent, Apply would have cleared every list."""
+    dialog = show_active(qtbot, BulkChangeDialog(document, AgentsScope(("researcher",))))
+    assert dialog.set_radio.isChecked()
+    assert dialog.list_editor.models() == ["claude-opus-4", "gpt-4.1"]
+    assert dialog.summary_label.text() == (
+        "The list starts as what Researcher inherits now (claude-opus-4, gpt-4.1 from project research); "
+        "applying it makes it a list of their own. 1 of 1 agent will change; dimmed rows stay as they are."
+    )
+    assert dialog.apply_button.text() == "Apply to 1 agent"
+    # Every agent, by its mnemonic: every list becomes that list, none is emptied.
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_E, Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(dialog.all_radio.isChecked)  # a mnemonic clicks after a short delay
+    settle(qtbot, dialog)
+    rows = table_rows(dialog.preview_model)
+    assert len(rows) == len(document.config.agents)
+    assert {row[2] for row in rows} == {"claude-opus-4, gpt-4.1"}
+
+
+def test_agents_that_all_inherit_different_models_start_on_replace(qtbot: Any, document: Any) -> None:
+    # researcher inherits from project research, helper from Settings: no one list to show.
+    dialog = open_dialog(qtbot, document, AgentsScope(("researcher", "helper")))
+    assert dialog.replace_radio.isChecked()
+    assert not dialog.apply_button.isEnabled()
+
+
+def test_clearing_lists_says_so_and_enter_never_confirms_it(qtbot: Any, document: Any, config_file: Path) -> None:
+    """Emptying the list over every agent names what happens on the button and in the
+    summary, and asks first even for a handful of agents: Enter (on Apply, then in the
+    question) keeps the lists; only the question's Clear button clears them."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from tests.app.helpers import answer_modal
+
+    before_memory, before_file = agent_models(document), saved_agent_models(config_file)
+    own_lists = [agent.id for agent in document.config.agents if agent.model]
+    dialog = show_active(qtbot, BulkChangeDialog(document, AgentsScope(("researcher",))))
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_E, Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(dialog.all_radio.isChecked)
+    # Empty the list with the keyboard: Delete on each entry.
+    dialog.list_editor.view.setFocus()
+    dialog.list_editor.select_row(0)
+    for _entry in range(2):
+        qtbot.keyClick(dialog.list_editor.view, Qt.Key.Key_Delete)
+    assert dialog.list_editor.models() == []
+    settle(qtbot, dialog)
+    cleared = len(own_lists)
+    assert dialog.apply_button.text() == f"Clear the lists of {cleared} agents…"
+    assert dialog.summary_label.text().startswith(f"Clear the lists of {cleared} agents: they will inherit ")
+    assert all(
+        row[3].startswith("list emptied: will inherit")
+        for row in table_rows(dialog.preview_model)
+        if row[1] != "(inherits)"
+    )
+
+    seen: list[tuple[str, object]] = []
+
+    def press_enter(box: QMessageBox) -> None:
+        QTimer.singleShot(3000, box.reject)  # never hang the suite if Enter did nothing
+        # The key goes where the user's would: the question's focused button.
+        qtbot.waitUntil(lambda: box.isAncestorOf(QApplication.focusWidget()))
+        focused = QApplication.focusWidget()
+        seen.append((box.text(), focused.objectName() if focused else None))
+        qtbot.keyClick(focused or box, Qt.Key.Key_Return)
+
+    dialog.apply_button.setFocus()
+    asked = answer_modal(QMessageBox, press_enter)
+    qtbot.keyClick(dialog.apply_button, Qt.Key.Key_Return)
+    assert seen == [(f"Clear the preferred-model lists of {cleared} agents?", "keep_button")]
+    assert dialog.isVisible()
+    assert agent_models(document) == before_memory
+    assert document.undo_stack.count() == 0
+
+    def press_clear(box: QMessageBox) -> None:
+        qtbot.mouseClick(box.findChild(QPushButton, "clear_button"), Qt.MouseButton.LeftButton)
+
+    asked = answer_modal(QMessageBox, press_clear)
+    apply(qtbot, dialog)
+    assert len(asked) == 1
+    assert not any(saved_agent_models(config_file).get(agent_id) for agent_id in own_lists)
+    assert document.undo_stack.count() == 1
+    document.undo_stack.undo()
+    assert agent_models(document) == before_memory
+    wait_for_saves()
+    assert saved_agent_models(config_file) == before_file

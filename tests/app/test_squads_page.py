@@ -292,3 +292,39 @@ def test_a_message_does_not_move_the_page_under_the_pointer(qtbot: Any, document
     QApplication.processEvents()
     after = (page.members_view.height(), page.add_member_button.mapTo(page, page.add_member_button.rect().topLeft()))
     assert after == before
+
+
+def test_the_unresolved_models_line_takes_the_new_theme_colour(qtbot: Any, document: Any) -> None:
+    """The red line under a member whose models cannot be resolved was an inline span
+    coloured when built: after Dark then Light it kept the dark theme's pale red on white."""
+    from modeldesk.app.colours import problem_colour
+    from modeldesk.app.views.app_menus import apply_theme
+    from modeldesk.core.edits import Batch, SetAgentModels, SetSetting
+
+    apply_theme("Dark")
+    try:
+        # Nothing usable anywhere: the agent's own model is unknown, nothing to inherit.
+        document.perform(
+            Batch(
+                [
+                    SetAgentModels("analyst", ("no-such-model",)),
+                    SetSetting(("default_agent_model",), None),
+                    UpdateItem("projects", "research", {"default_model": None}),
+                ]
+            )
+        )
+        page = make_page(qtbot, document)
+        page.select_member("analyst")
+        line = page.models_editor.effective_label
+        dark = problem_colour().name()
+        assert line.isVisible() and "No usable model" in line.text()
+        assert dark in line.styleSheet() and dark not in line.text()
+        apply_theme("Light")
+        light = problem_colour().name()
+        assert light != dark
+        assert light in line.styleSheet() and dark not in line.text()
+        # A member that resolves is shown in the palette's own text colour again.
+        page.select_member("fact-checker")
+        assert line.styleSheet() == "" and "o3-mini" in line.text()
+    finally:
+        apply_theme("System")

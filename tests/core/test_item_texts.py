@@ -11,7 +11,16 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from modeldesk.core.edits import PutItem, RemoveItem, SetAgentModels, SetSetting, UpdateItem, apply_edit
+from modeldesk.core.edits import (
+    Edit,
+    PutItem,
+    RemoveItem,
+    SetAgentModels,
+    SetSetting,
+    UpdateItem,
+    apply_edit,
+    apply_tracked,
+)
 from modeldesk.core.errors import ConfigError
 from modeldesk.core.item_texts import DuplicateId, ItemTexts
 from modeldesk.core.schema import Agent, Config, Model, Squad
@@ -110,3 +119,48 @@ def test_a_save_over_its_own_last_write_still_refuses_a_file_broken_since(tmp_pa
     with pytest.raises(ConfigError):
         store.save(config)
     assert path.read_text() == '{"agents": "nope"}'
+
+
+def test_the_texts_follow_what_the_edits_say_they_replaced_byte_for_byte() -> None:
+    """A writer that passes each edit's Change (the store's save thread) skips the identity
+    pass; whatever the batch (items updated, replaced, added, removed, a setting, the same
+    item twice), the text is still the whole dump's."""
+    config = Config.model_validate(world())
+    for index in range(40):
+        config.agents.append(Agent(id=f"a{index}", name=f"Agent {index}", model=["gpt-4o", "claude"]))
+    texts = ItemTexts()
+    assert texts.text(config) == written(config)
+    draw = random.Random(23)
+    for step in range(300):
+        changes = []
+        for _ in range(draw.randrange(1, 4)):
+            ids = [agent.id for agent in config.agents]
+            kind = draw.randrange(6)
+            if kind == 0:
+                edit: Edit = SetAgentModels(draw.choice(ids), (draw.choice(["mini", "haiku"]),))
+            elif kind == 1:  # an item replaced whole, in its place
+                old = config.agents[draw.randrange(len(ids))]
+                edit = PutItem("agents", old.model_copy(update={"name": f"Replaced {step}"}))
+            elif kind == 2:
+                edit = PutItem(
+                    "agents", Agent(id=f"new{step}-{len(changes)}", name="New"), index=draw.randrange(len(ids))
+                )
+            elif kind == 3 and len(ids) > 1:
+                edit = RemoveItem("agents", draw.choice(ids))
+            elif kind == 4:
+                edit = UpdateItem("agents", draw.choice(ids), {"instruction": "x" * draw.randrange(3)})
+            else:
+                edit = SetSetting(("fallback", "retries"), draw.randrange(5))
+            changes.append(apply_tracked(config, edit)[1])
+        assert texts.text(config, changes) == written(config), step
+
+
+def test_changes_about_another_config_object_are_not_trusted() -> None:
+    config = Config.model_validate(world())
+    texts = ItemTexts()
+    texts.text(config)
+    other = config.model_copy(deep=True)
+    first = other.agents[0].id
+    _inverse, change = apply_tracked(other, SetAgentModels(first, ("mini",)))
+    other.agents[1] = other.agents[1].model_copy(update={"name": "Changed behind the changes' back"})
+    assert texts.text(other, [change]) == written(other)

@@ -33,7 +33,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QObject, Qt, Signal
 from PySide6.QtGui import QUndoStack
 
 from modeldesk.core.edits import Edit, apply_tracked
@@ -74,6 +74,10 @@ class _SaveResult:
 
 # The longest a save waits for the GUI thread to finish the edit's event (see _queue).
 EDIT_HANDLING_S = 0.05
+# Posted to the document after an edit, below the priority of the repaint Qt posts for
+# the views it changed (Qt.LowEventPriority): handled once they have painted.
+_EDIT_HANDLED = QEvent.Type(QEvent.registerEventType())
+_AFTER_REPAINT = int(Qt.EventPriority.LowEventPriority.value) - 1
 
 _open_documents: weakref.WeakSet[Document] = weakref.WeakSet()
 
@@ -228,12 +232,14 @@ class Document(QObject):
         self._pending_jobs += 1
         with self._waiting_lock:
             self._waiting.append(job)
-        # The save thread waits until this event's work is done (views updated, the undo
-        # step pushed), or at most EDIT_HANDLING_S: started at once it competed with the
-        # rest of the edit for the interpreter, and the GUI thread waited at each handover.
+        # The save thread waits until this event's work is done (views updated and
+        # repainted, the undo step pushed), or at most EDIT_HANDLING_S: started at once
+        # it competed with the rest of the edit for the interpreter, and the GUI thread
+        # waited at each handover. A zero timer came before the repaint (Qt posts that
+        # at a low priority), so the save's ~0.4 ms holding the interpreter delayed it.
         if self._edit_handled.is_set():
             self._edit_handled.clear()
-            QTimer.singleShot(0, self, self._edit_handled.set)
+            QCoreApplication.postEvent(self, QEvent(_EDIT_HANDLED), _AFTER_REPAINT)
         self._futures.append(self._saver.submit(self._save_waiting))
         # Finished futures are only kept for wait_saved: drop them as we go.
         if len(self._futures) > 64:
@@ -369,6 +375,12 @@ class Document(QObject):
             # No file any more: what we show is all there is; the next edit writes it.
             self._file_vanished = True
         self.set_save_state(state)
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == _EDIT_HANDLED:
+            self._edit_handled.set()
+            return True
+        return super().event(event)
 
     def wait_saved(self, timeout_s: float = 30.0) -> bool:
         """Block until every queued save has finished and its outcome is applied (for

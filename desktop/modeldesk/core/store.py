@@ -44,7 +44,7 @@ from .urls import has_credentials
 from .validation_text import schema_problems
 
 if TYPE_CHECKING:  # imported where edits are applied: reading a config needs none
-    from .edits import Edit
+    from .edits import Change, Edit
 
 Fingerprint = tuple[int, int, int]
 
@@ -336,7 +336,7 @@ class ConfigStore:
         """:meth:`apply`, also telling which file the edits were replayed on and which was
         written, so a caller holding the config in memory knows whether anyone else
         changed the file since it last looked (then it adopts ``config``)."""
-        from .edits import apply_edit
+        from .edits import apply_tracked
 
         with self._locked():
             kept, self._written = self._written, None  # put back only after a clean write
@@ -346,13 +346,15 @@ class ConfigStore:
             if current is None:
                 current = self._read()
             config = current.config
-            for edit in edits:
-                apply_edit(config, edit)
+            changes = [apply_tracked(config, edit)[1] for edit in edits]
             # The file was validated as it was read; the edits below re-validate every
             # item they replace, so only what spans items (unique ids) is left to check.
             # An edit type that may change the config some other way gets the full check.
             trusted = all(getattr(edit, "reports_changes", False) for edit in edits)
-            text = self._item_text(config) if self._keep_written and trusted else None
+            # The kept config changed only by these edits since its text was made: what
+            # they say they replaced is all there is to dump.
+            said = changes if kept is not None and config is kept[1] else None
+            text = self._item_text(config, said) if self._keep_written and trusted else None
             if text is not None:
                 on_disk = config
             else:
@@ -365,11 +367,11 @@ class ConfigStore:
             self._last_written = written
             return Applied(on_disk, current.fingerprint, written)
 
-    def _item_text(self, config: Config) -> bytes | None:
+    def _item_text(self, config: Config, changes: list[Change] | None) -> bytes | None:
         """The text from the items' kept texts (None: take the usual path, which also says
         which ids repeat)."""
         try:
-            return self._texts.text(config)
+            return self._texts.text(config, changes)
         except DuplicateId:
             return None
 

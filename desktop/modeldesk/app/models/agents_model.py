@@ -156,14 +156,16 @@ class AgentsTableModel(QAbstractTableModel):
         """Many rows changed at once (a bulk edit): one signal for the span, and one re-sort
         keeping the selection, instead of a signal and a move per row."""
         current = {agent.id: agent for agent in self._document.config.agents}  # one pass, not 10,000 look-ups
+        rows_by_id = self._row_index()
+        shown, effective, search = self._agents, self._effective, self._search
         rows: list[int] = []
         for agent_id in agent_ids:
-            row, agent = self.row_of(agent_id), current.get(agent_id)
+            row, agent = rows_by_id.get(agent_id, -1), current.get(agent_id)
             if row < 0 or agent is None:
                 continue
-            self._effective.pop(agent_id, None)
-            self._search.pop(agent_id, None)
-            self._agents[row] = agent
+            effective.pop(agent_id, None)
+            search.pop(agent_id, None)
+            shown[row] = agent
             rows.append(row)
         if not rows:
             return
@@ -249,9 +251,12 @@ class AgentsTableModel(QAbstractTableModel):
         return self._agents
 
     def row_of(self, agent_id: str) -> int:
+        return self._row_index().get(agent_id, -1)
+
+    def _row_index(self) -> dict[str, int]:
         if self._rows_by_id is None:
             self._rows_by_id = {a.id: i for i, a in enumerate(self._agents)}
-        return self._rows_by_id.get(agent_id, -1)
+        return self._rows_by_id
 
     def effective(self, agent: Agent) -> Effective:
         cached = self._effective.get(agent.id)

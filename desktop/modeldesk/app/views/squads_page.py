@@ -32,7 +32,6 @@ from modeldesk.core.ids import agent_choice, agents_meant, readable_id
 from modeldesk.core.item_edits import ChangeSquadMembers
 from modeldesk.core.schema import Config, Squad, model_list
 
-from ..colours import problem_colour
 from ..document import Document
 from ..models.choices_model import ChoicesModel
 from ..models.squads_model import MembersModel, SquadsModel
@@ -41,13 +40,13 @@ from ..widgets.elided import elide_combo, short
 from ..widgets.model_list_editor import ModelListEditor
 from ..widgets.named_items_box import named_items_box
 from ..widgets.search_combo import searchable
-from ..widgets.style import text_style
+from ..widgets.style import set_text_colour
 from ..widgets.tables import make_table
 from ..widgets.when_shown import follow_changes_when_shown
 from .agent_editor import inherited_text
 from .dialogs.bulk_change_dialog import BulkChangeDialog
 from .named_items_page import NamedItemsPage
-from .resolution_view import escape, resolution_text
+from .resolution_view import resolution_text
 
 
 def squad_id_for(name: str, config: Config) -> str:
@@ -384,10 +383,18 @@ class ModelListEditorFor(QWidget):
         agent = self.document.config.agent(agent_id) if agent_id else None
         self.editor.set_models(model_list(agent.model) if agent else [])
         self.editor.set_inherited(inherited_text(self.document, agent.id) if agent else None)
-        self.effective_label.setText(self._effective_text(agent.id) if agent else "")
+        self._show_effective(agent.id if agent else None)
 
-    def _effective_text(self, agent_id: str) -> str:
+    def _show_effective(self, agent_id: str | None) -> None:
+        """What the agent runs on, or (in the problem colour, picked again on a theme
+        switch, so never an inline colour) why it cannot run."""
         try:
-            return resolution_text(self.document.resolver.chat(agent_id))
+            text = resolution_text(self.document.resolver.chat(agent_id)) if agent_id else ""
         except ModelDeskError as exc:
-            return f"<span style='{text_style(problem_colour())}'>{escape(exc.message)}</span>"
+            self.effective_label.setTextFormat(Qt.TextFormat.PlainText)
+            self.effective_label.setText(exc.message)
+            set_text_colour(self.effective_label, "problem")
+            return
+        self.effective_label.setTextFormat(Qt.TextFormat.RichText)
+        self.effective_label.setText(text)
+        set_text_colour(self.effective_label, None)

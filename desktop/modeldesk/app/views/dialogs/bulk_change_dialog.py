@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QMessageBox,
     QPushButton,
     QRadioButton,
     QStackedWidget,
@@ -54,6 +55,7 @@ from modeldesk.core.bulk import (
     agents_in_scope,
     plan_bulk_change,
     plan_edit,
+    shared_inheritance,
     target_problems,
 )
 from modeldesk.core.edits import Change as EditRecord
@@ -94,10 +96,15 @@ class BulkChangeDialog(QDialog):
         self.resize(980, 680)
         self.document = document
         self._plan: list[PlannedChange] = []
+        self._changing: list[PlannedChange] = []  # the rows of the plan that change
         self._error = ""
         self._blockers: list[str] = []
         self._names: dict[str, str] = {}
         self._names_version = -1
+        # The list "Set the list" was filled in with when the agents in scope all inherit
+        # it, and the sentence saying so (shown while the list is still that one).
+        self._prefilled: list[str] = []
+        self._prefilled_text = ""
         self._preview_timer = QTimer(self)
         self._preview_timer.setSingleShot(True)
         self._preview_timer.setInterval(PREVIEW_DELAY_MS)
@@ -349,10 +356,11 @@ class BulkChangeDialog(QDialog):
             self.squad_radio.setChecked(True)
 
     def _prefill_change(self) -> None:
-        """Start from a change that does nothing until the user fills it in, so Enter on
-        a fresh dialog can never wipe lists: when every agent in scope shares one list,
-        "set the list" pre-filled with it; otherwise "replace a model" (pre-filled with X
-        for "every agent using X")."""
+        """Start from a change that wipes no list: when every agent in scope shares one
+        list, "set the list" pre-filled with it (when they all inherit, with what they
+        inherit, said as such: never an empty list, which would clear the lists of every
+        agent the scope is widened to); otherwise "replace a model" (pre-filled with X for
+        "every agent using X"), which does nothing until filled in."""
         scope = self.scope()
         if isinstance(scope, UsingModelScope):
             for combo in (self.replace_old, self.remove_combo):
@@ -367,8 +375,22 @@ class BulkChangeDialog(QDialog):
             lists.add(tuple(model_list(by_id[agent_id].model)))
             if len(lists) > 1:
                 break
-        if len(lists) == 1 and not isinstance(scope, UsingModelScope):
-            self.list_editor.set_models(list(lists.pop()))
+        shared = list(lists.pop()) if len(lists) == 1 and not isinstance(scope, UsingModelScope) else None
+        if shared == []:
+            agents = [by_id[agent_id] for agent_id in ids]
+            models, source = shared_inheritance(self.document.resolver, agents)
+            if models:
+                shared = self._prefilled = list(models)
+                who = (agents[0].name or agents[0].id) if len(agents) == 1 else f"these {len(agents):,} agents"
+                verb = "inherits" if len(agents) == 1 else "inherit"
+                self._prefilled_text = (
+                    f"The list starts as what {who} {verb} now ({', '.join(models)} from {source}); "
+                    "applying it makes it a list of their own."
+                )
+            else:
+                shared = None
+        if shared:
+            self.list_editor.set_models(shared)
             self.set_radio.setChecked(True)
         else:
             self.replace_radio.setChecked(True)
@@ -397,6 +419,12 @@ class BulkChangeDialog(QDialog):
 
     def inherited_choice(self) -> InheritedChoice:
         return COPY if self.copy_inherited_radio.isChecked() else SKIP
+
+    def clears_lists(self) -> bool:
+        """Whether the change is "set the list" to an empty one: every agent in scope
+        loses its own list and inherits."""
+        change = self.change()
+        return isinstance(change, SetList) and not change.models
 
     def plan(self) -> list[PlannedChange]:
         return list(self._plan)
@@ -452,8 +480,10 @@ class BulkChangeDialog(QDialog):
         self.problem_label.setText("Cannot be used: " + "; ".join(self._blockers) if self._blockers else "")
         self.problem_label.setVisible(bool(self._blockers))
 
-        changed = sum(1 for c in self._plan if c.changed)
-        noted = sum(1 for c in self._plan if c.changed and c.note)
+        # One pass over the plan (10,000 rows for every agent); Apply uses the same rows.
+        changing = self._changing = [c for c in self._plan if c.changed]
+        changed = len(changing)
+        noted = sum(1 for c in changing if c.note)
         if self._error:
             self.summary_label.setText(self._error)
             set_text_colour(self.summary_label, "problem")
@@ -461,11 +491,15 @@ class BulkChangeDialog(QDialog):
             set_text_colour(self.summary_label, None)
             if not self._plan:
                 self.summary_label.setText("No agent is in this scope.")
+            elif changed and self.clears_lists():
+                self.summary_label.setText(self._clear_text(changed))
             else:
                 text = f"{changed:,} of {counted(len(self._plan), 'agent')} will change; dimmed rows stay as they are."
                 if noted:
                     verb = "carries" if noted == 1 else "carry"
                     text += f" {counted(noted, 'changing row')} {verb} a note: read them before applying."
+                if self._prefilled_text and self.set_radio.isChecked() and self.list_editor.models() == self._prefilled:
+                    text = f"{self._prefilled_text} {text}"
                 self.summary_label.setText(text)
         if self._blockers:
             self.blocker_label.setText(
@@ -474,18 +508,40 @@ class BulkChangeDialog(QDialog):
         self.blocker_label.setVisible(bool(self._blockers))
         self.apply_button.setEnabled(not self._error and not self._blockers and changed > 0)
         self.apply_button.setToolTip(self.blocker_label.text() if self._blockers else "")
-        self.apply_button.setText(f"Apply to {counted(changed, 'agent')}" if changed else "Apply")
+        if changed and self.clears_lists():
+            self.apply_button.setText(f"Clear the lists of {counted(changed, 'agent')}…")
+        else:
+            self.apply_button.setText(f"Apply to {counted(changed, 'agent')}" if changed else "Apply")
+
+    def _cleared_inherit(self) -> str:
+        """What the agents whose lists the plan clears will inherit, in a few words."""
+        by_id = {agent.id: agent for agent in self.document.config.agents}
+        cleared = (by_id[c.agent_id] for c in self._plan if c.changed and c.agent_id in by_id)
+        models, source = shared_inheritance(self.document.resolver, cleared)
+        if models:
+            return f"{', '.join(models)} from {source}"
+        return "their project's default, Settings' or the organization's (each row says which)"
+
+    def _clear_text(self, changed: int) -> str:
+        text = f"Clear the lists of {counted(changed, 'agent')}: they will inherit {self._cleared_inherit()}."
+        unchanged = len(self._plan) - changed
+        if unchanged:
+            text += f" {counted(unchanged, 'agent')} in scope already {'inherits' if unchanged == 1 else 'inherit'}."
+        return text
 
     def _apply(self) -> None:
         # Plan again if the form changed within the preview's delay (a click or Enter right
         # after typing); otherwise the preview on screen is the plan.
         if self.preview_pending():
             self.update_preview()
-        if self._error or self._blockers or not any(c.changed for c in self._plan):
+        if self._error or self._blockers or not self._changing:
             return
+        if self.clears_lists() and not self._confirm_clear():
+            return
+        changed = len(self._changing)
         steps = self.document.undo_stack.index()
         try:
-            self.document.perform(plan_edit(self._plan, change_label(self.scope(), self.change())))
+            self.document.perform(plan_edit(self._changing, change_label(self.scope(), self.change())))
         except ModelDeskError as exc:
             # Nothing was changed (perform applies all or nothing); say why and stay open.
             self._show_failure(exc.message)
@@ -494,9 +550,30 @@ class BulkChangeDialog(QDialog):
             # The edit fitted but could not be saved; the document withdrew it.
             self._show_failure(self.document.save_state)
             return
-        changed = sum(1 for c in self._plan if c.changed)
         self.document.tell(f"Changed the models of {counted(changed, 'agent')} (Edit → Undo puts them back).")
         self.accept()
+
+    def _confirm_clear(self) -> bool:
+        """Ask before clearing lists, however few: the button that clears must be pressed
+        (click, Space or its mnemonic); Enter and Escape keep the lists."""
+        changed = len(self._changing)
+        box = QMessageBox(self)
+        box.setObjectName("confirm_clear_box")
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle("Clear model lists")
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.setText(f"Clear the preferred-model lists of {counted(changed, 'agent')}?")
+        box.setInformativeText(
+            f"They will inherit {self._cleared_inherit()} instead of their own lists. Edit → Undo puts them back."
+        )
+        clear_button = box.addButton(f"C&lear {counted(changed, 'list')}", QMessageBox.ButtonRole.DestructiveRole)
+        clear_button.setObjectName("clear_button")
+        keep_button = box.addButton("&Keep the lists", QMessageBox.ButtonRole.RejectRole)
+        keep_button.setObjectName("keep_button")
+        box.setDefaultButton(keep_button)
+        box.setEscapeButton(keep_button)
+        box.exec()
+        return box.clickedButton() is clear_button
 
     def _show_failure(self, text: str) -> None:
         self.summary_label.setText(text)
