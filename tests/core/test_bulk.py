@@ -73,6 +73,31 @@ def test_replace_into_a_list_that_has_the_replacement_collapses_with_a_note() ->
     assert row.after == ("b", "a") and row.note == "b was already listed: it moves up to c's place, no duplicate"
 
 
+def test_setting_a_list_covers_own_and_inherited_lists_and_keeps_the_written_form() -> None:
+    cfg = Config.model_validate(
+        {
+            "agents": [
+                {"id": "same", "name": "S", "model": ["a", "b"]},
+                {"id": "word", "name": "W", "model": "c"},
+                {"id": "heir", "name": "H"},
+                {"id": "placeholder", "name": "P", "model": ["default"]},
+            ]
+        }
+    )
+    plan = plan_bulk_change(cfg, AllAgentsScope(), SetList(("a", "b")))
+    assert [(c.agent_id, c.before, c.after, c.note, c.value_after) for c in plan] == [
+        ("same", ("a", "b"), ("a", "b"), "no change", ["a", "b"]),
+        ("word", ("c",), ("a", "b"), "", ["a", "b"]),
+        ("heir", (), ("a", "b"), "", ["a", "b"]),
+        ("placeholder", ("default",), ("a", "b"), "", ["a", "b"]),
+    ]
+    assert [c.changed for c in plan] == [False, True, True, True]
+    (one,) = plan_bulk_change(cfg, AllAgentsScope(), SetList(("d",)))[1:2]
+    assert one.value_after == "d"  # a string stays a string
+    values = [c.value_after for c in plan[1:]]
+    assert len({id(v) for v in values}) == len(values)  # no list shared between agents
+
+
 def test_the_plan_applies_exactly_and_refuses_when_an_agent_changed_meanwhile() -> None:
     cfg = config()
     edit = plan_edit(plan_bulk_change(cfg, AllAgentsScope(), SetList(("b",))), "Set")
