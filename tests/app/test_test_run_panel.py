@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QTabWidget, QWidget
 
@@ -565,3 +565,57 @@ def test_the_timeline_has_room_in_a_1024_by_700_window(qtbot: Any, document: Any
     assert panel.prompt_edit.viewport().height() >= 3 * line  # still a few lines to type in
     assert panel.cooldown_list.viewport().height() >= 2 * line
     window.close()
+
+
+class LayoutRequestCount(QObject):
+    """Counts the LayoutRequest events that reach the widgets it watches."""
+
+    def __init__(self, *watched: QWidget) -> None:
+        super().__init__()
+        self.counts = dict.fromkeys(watched, 0)
+        for widget in watched:
+            widget.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.LayoutRequest and watched in self.counts:
+            self.counts[watched] += 1  # type: ignore[index]
+        return False
+
+
+def test_a_run_does_not_lay_out_the_pages_tabs_again(
+    qtbot: Any, run_document: Any, qasync_loop: Any, scripted_server: ScriptedServer
+) -> None:
+    """Each LayoutRequest that reaches a tab widget repaints its whole page; "Running…"
+    and the result used to send one to both tab widgets above the panel, mid-stream."""
+    from modeldesk.app.main_window import MainWindow
+    from tests.app.helpers import show_active
+
+    window = show_active(qtbot, MainWindow(run_document), (1280, 800))
+    page = window.agents_page
+    page.select_agent("tester")
+    page.tabs.setCurrentWidget(page.test_run)
+    panel = page.test_run
+    qtbot.wait(50)
+    scripted_server.script("gpt-a", ok("tok " * 200, chunks=200, delay=0.002), ok("tok " * 200, chunks=200))
+    requests = LayoutRequestCount(page.tabs, window.pages)
+    for _ in range(2):
+        assert run(qtbot, panel).ok
+    qtbot.wait(50)
+    assert panel.answer_edit.toPlainText() == "tok " * 200
+    assert panel.result_label.text().startswith("Answered by primary")
+    assert requests.counts == {page.tabs: 0, window.pages: 0}
+    window.close()
+
+
+def test_a_long_result_wraps_and_is_shown_whole(qtbot: Any, panel: TestRunPanel) -> None:
+    label = panel.result_label
+    panel._show_result("Short.", "")
+    qtbot.wait(20)
+    one_line = label.height()
+    panel._show_result("The run stopped unexpectedly: " + "a provider's long error text " * 12, "problem")
+    qtbot.waitUntil(lambda: label.height() > 2 * one_line)
+    assert label.height() >= label.heightForWidth(label.width())
+    panel.resize(500, 640)  # narrower: more lines, still all of them shown
+    qtbot.waitUntil(lambda: label.width() < 500 and label.height() >= label.heightForWidth(label.width()))
+    panel._show_result("Short again.", "")
+    qtbot.waitUntil(lambda: label.height() == one_line)

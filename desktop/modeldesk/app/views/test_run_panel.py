@@ -51,6 +51,7 @@ from ..event_loop import install_asyncgen_hooks
 from ..models.timeline_model import TimelineModel
 from ..services.history_records import app_run_record, history_recorder
 from ..widgets.elided import ElidedLabel
+from ..widgets.steady_height import SteadyHeightBox
 from ..widgets.streamed_text import StreamedTextView
 from ..widgets.style import set_text_colour
 from ..widgets.tables import make_table
@@ -188,6 +189,9 @@ class TestRunPanel(QWidget):
         # The result quotes the provider's error text: data, never markup to render.
         self.result_label.setTextFormat(Qt.TextFormat.PlainText)
         self.result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # "Running…" and the result each asked the tabs above for a new layout, and each tab
+        # widget repainted the whole page while the answer streamed: keep those to the box.
+        self.result_box = SteadyHeightBox(self.result_label, self)
 
         self.cooldown_box = QGroupBox("Active cooldowns", self)
         self.cooldown_list = QListWidget(self)
@@ -259,7 +263,7 @@ class TestRunPanel(QWidget):
         layout.addLayout(options)
         layout.addLayout(buttons)
         layout.addWidget(split, 1)
-        layout.addWidget(self.result_label)
+        layout.addWidget(self.result_box)
         layout.addWidget(self.cooldown_box)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
