@@ -83,6 +83,71 @@ def test_save_state_follows_the_document(qtbot: Any, window: MainWindow, documen
     assert config_file.read_text() == "{ broken"
 
 
+def _fully_shown(label: Any) -> bool:
+    return (
+        label.isVisible() and label.width() >= label.sizeHint().width() and label.height() >= label.sizeHint().height()
+    )
+
+
+@pytest.mark.parametrize("theme", ["Light", "Dark"])
+def test_the_save_state_changes_without_laying_out_the_status_bar_and_fits(
+    qtbot: Any, window: MainWindow, document: Document, theme: str
+) -> None:
+    """Each edit shows "Saving…" then "Saved": a label free to change size asked the status
+    bar (and the window) to lay out again both times, inside the GUI thread's block per edit."""
+    from PySide6.QtCore import QEvent, QObject
+
+    from modeldesk.app.views.app_menus import apply_theme
+
+    class LayoutRequests(QObject):
+        count = 0
+
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+            if event.type() == QEvent.Type.LayoutRequest:
+                self.count += 1
+            return False
+
+    apply_theme(theme)
+    try:
+        label = window.save_label
+        qtbot.waitUntil(lambda: label.text() == "Saved")
+        requests = LayoutRequests()
+        window.statusBar().installEventFilter(requests)
+        window.installEventFilter(requests)
+        qtbot.wait(50)  # layout requests of the theme change are done
+        requests.count = 0
+        for _ in range(3):
+            document.perform(SetAgentModels("helper", ("o3-mini",)))
+            assert label.text() == "Saving…" and _fully_shown(label)
+            qtbot.waitUntil(lambda: label.text() == "Saved")
+            assert _fully_shown(label)
+            document.undo_stack.undo()
+            qtbot.waitUntil(lambda: label.text() == "Saved")
+        qtbot.wait(50)  # a posted LayoutRequest would arrive by now
+        assert requests.count == 0
+        # A text longer than the usual ones widens the label rather than being clipped.
+        label.setText("Saved (with changes made outside ModelDesk)")
+        qtbot.waitUntil(lambda: _fully_shown(label))
+        window.statusBar().removeEventFilter(requests)
+        window.removeEventFilter(requests)
+    finally:
+        apply_theme("System")
+    qtbot.waitUntil(lambda: _fully_shown(window.save_label))
+
+
+def test_the_save_state_label_fits_its_texts_after_a_font_change(qtbot: Any, window: MainWindow) -> None:
+    from PySide6.QtGui import QFont
+
+    label = window.save_label
+    qtbot.waitUntil(lambda: label.text() == "Saved")
+    font = QFont(label.font())
+    font.setPointSizeF(font.pointSizeF() * 2)
+    label.setFont(font)
+    for text in ("Saving…", "Saved"):
+        label.setText(text)
+        qtbot.waitUntil(lambda: _fully_shown(label))
+
+
 def test_external_cli_edit_is_picked_up_and_both_sides_kept(
     qtbot: Any, window: MainWindow, document: Document, config_file: Path
 ) -> None:

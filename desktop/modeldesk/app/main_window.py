@@ -25,6 +25,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QMainWindow, QTabWidg
 
 from .preload import finish_preloading_pages
 from .views.app_menus import add_app_menus, set_shortcut
+from .widgets.steady_label import SteadyLabel
 
 if TYPE_CHECKING:  # each page's module loads when the page is first shown (the window comes up sooner)
     from .document import Document
@@ -132,7 +133,8 @@ class MainWindow(QMainWindow):
         self.app_menus = add_app_menus(self, config_path)  # View (theme) and Help
         self.path_label = QLabel(str(config_path), self)
         self.path_label.setToolTip("The config file this window edits")
-        self.save_label = QLabel(OPENING.format(name=config_path.name), self)
+        opening_text = OPENING.format(name=config_path.name)
+        self.save_label = SteadyLabel(opening_text, (opening_text,), self)
         self.save_label.setObjectName("save_state")
         self.statusBar().addWidget(self.path_label, 1)
         self.statusBar().addPermanentWidget(self.save_label)
@@ -151,6 +153,7 @@ class MainWindow(QMainWindow):
             raise RuntimeError("the window already has its document")
         from PySide6.QtCore import Qt
 
+        from .document import SAVED, SAVING
         from .services.history_records import history_recorder
         from .views.agents_page import AgentsPage
 
@@ -169,6 +172,8 @@ class MainWindow(QMainWindow):
         self.redo_action.triggered.connect(stack.redo)
         for signal in (stack.canUndoChanged, stack.canRedoChanged, stack.undoTextChanged, stack.redoTextChanged):
             signal.connect(self._update_undo_actions)
+        # Sized for the states every edit shows, so they change without a relayout.
+        self.save_label.set_usual_texts((SAVING, SAVED))
         self.save_label.setText(document.save_state)
         document.save_state_changed.connect(self.save_label.setText)
         document.open_settings_requested.connect(self.open_settings)
