@@ -83,6 +83,14 @@ def test_save_state_follows_the_document(qtbot: Any, window: MainWindow, documen
     assert config_file.read_text() == "{ broken"
 
 
+def test_the_save_state_shows_a_files_text_as_text(qtbot: Any, window: MainWindow, document: Document) -> None:
+    """A save failure quotes the file's error; markup in it is shown, never rendered."""
+    document.save_state_changed.emit("Save failed: <b>bold</b> <a href='x'>link</a>")
+    label = window.save_label
+    assert label.textFormat() == Qt.TextFormat.PlainText
+    assert label.text() == "Save failed: <b>bold</b> <a href='x'>link</a>"
+
+
 def _fully_shown(label: Any) -> bool:
     return (
         label.isVisible() and label.width() >= label.sizeHint().width() and label.height() >= label.sizeHint().height()

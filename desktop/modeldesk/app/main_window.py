@@ -172,6 +172,11 @@ class MainWindow(QMainWindow):
         self.redo_action.triggered.connect(stack.redo)
         for signal in (stack.canUndoChanged, stack.canRedoChanged, stack.undoTextChanged, stack.redoTextChanged):
             signal.connect(self._update_undo_actions)
+        # The save state can quote a file's error: data, never markup. Set here, not in the
+        # first frame, where touching Qt's enums costs ~40 ms.
+        from PySide6.QtCore import Qt
+
+        self.save_label.setTextFormat(Qt.TextFormat.PlainText)
         # Sized for the states every edit shows, so they change without a relayout.
         self.save_label.set_usual_texts((SAVING, SAVED))
         self.save_label.setText(document.save_state)
