@@ -255,18 +255,19 @@ async def _connected(
     kept as the cause: the message names it)."""
     try:
         async with asyncio.timeout(timeout):
-            transport, connection = await connecting
+            made, connection = await connecting
     except TimeoutError:
         raise httpcore.ConnectTimeout(f"no connection within {timeout:g} s") from None
     except OSError as exc:
         raise httpcore.ConnectError(str(exc) or type(exc).__name__) from exc
+    transport = typing.cast("asyncio.Transport", made)
     try:
         for option in socket_options or ():  # TCP_NODELAY is asyncio's default already
             transport.get_extra_info("socket").setsockopt(*option)
     except OSError as exc:
         transport.abort()
         raise httpcore.ConnectError(str(exc) or type(exc).__name__) from exc
-    return AsyncioStream(typing.cast("asyncio.Transport", transport), connection)
+    return AsyncioStream(transport, connection)
 
 
 def use_asyncio_connections(transport: httpx.AsyncHTTPTransport) -> None:
