@@ -103,6 +103,10 @@ class _Registry:
 
     def forms(self, extra: Iterable[str] = ()) -> _Forms | None:
         """Every piece to look for, or None when there is no secret."""
+        if not extra:
+            # One attribute read needs no lock: ``add`` replaces the combined pieces whole
+            # (most calls come here: text checked for the keys already read).
+            return self._all
         with self._lock:
             known, combined = self._forms, self._all
             more = [s for s in extra if s and s not in known]
