@@ -333,3 +333,23 @@ def test_an_undo_step_follows_names_changed_by_earlier_edits() -> None:
     assert command_text(config, step) == "Set models of Agent 7"
     other = Config(agents=[Agent(id="a7", name="Agent 7"), Agent(id="b", name="Agent 7")])
     assert command_text(other, step) == "Set models of Agent 7 (a7)"  # another config: counted afresh
+
+
+def test_undo_keeps_the_newest_steps_up_to_its_limit(
+    qtbot: Any, store: ConfigStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import modeldesk.app.document as document_module
+
+    monkeypatch.setattr(document_module, "UNDO_LIMIT", 3)
+    document = document_module.Document(store)
+    try:
+        for retries in range(1, 6):
+            document.perform(SetSetting(("fallback", "retries"), retries))
+        assert document.undo_stack.count() == 3
+        while document.undo_stack.canUndo():
+            document.undo_stack.undo()
+        # The two oldest steps were dropped: undoing everything kept stops after them.
+        assert document.config.settings.fallback.retries == 2
+        assert on_disk(store.path)["settings"]["fallback"]["retries"] == 2
+    finally:
+        document.shutdown()

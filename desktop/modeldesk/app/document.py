@@ -72,6 +72,10 @@ class _SaveResult:
     read_error: ModelDeskError | None = None
 
 
+# Undo keeps this many steps; older ones are dropped. A step holds what its edit replaced,
+# so a step that changed every agent of a 10,000-agent workspace holds 10,000 lists: a
+# limit keeps a long day's history from growing without end.
+UNDO_LIMIT = 1000
 # The longest a save waits for the GUI thread to finish the edit's event (see _queue).
 EDIT_HANDLING_S = 0.05
 # Posted to the document after an edit, below the priority of the repaint Qt posts for
@@ -112,6 +116,7 @@ class Document(QObject):
         self.policy_error: str | None = None
         self.policy: Policy | None = self._load_policy()
         self.undo_stack = QUndoStack(self)
+        self.undo_stack.setUndoLimit(UNDO_LIMIT)
         # Bumped on every content change; item models use it to drop cached values.
         self.version = 0
         self._resolver: Resolver | None = None

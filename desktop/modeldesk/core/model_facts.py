@@ -218,4 +218,11 @@ def is_local(provider: Provider | None) -> bool:
         return False
     if provider.kind == "simulated":
         return True
-    return is_loopback(urlsplit(provider.base_url).hostname or "")
+    return _loopback_url(provider.base_url)
+
+
+@functools.lru_cache(maxsize=256)
+def _loopback_url(url: str) -> bool:
+    """Whether ``url`` names this machine, worked out once per URL (it parses the URL and
+    the address: a visible part of a run's own work, asked again by every run)."""
+    return is_loopback(urlsplit(url).hostname or "")

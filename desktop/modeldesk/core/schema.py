@@ -277,7 +277,10 @@ SETTINGS_ONLY_FALLBACK = frozenset({"state"})
 class _FallbackOverrideBase(_Strict):
     def apply_to(self, base: FallbackSettings) -> FallbackSettings:
         """The settings' defaults with this override's fields laid over them."""
-        return base.model_copy(update=self.model_dump(exclude_none=True))
+        # The fields as they are (all plain values): model_dump would serialise each first,
+        # and every run asks this once.
+        update = {name: value for name, value in self.__dict__.items() if value is not None}
+        return base.model_copy(update=update) if update else base
 
 
 def _override_of(info: FieldInfo) -> Any:

@@ -227,6 +227,7 @@ async def run_agent(
 
 
 _events_log = logging.getLogger("modeldesk.run")
+_STREAMED = (TextDelta, ToolCallDelta)  # events not logged: the answer's own text
 
 
 def _logging_events(on_event: EventHandler | None) -> EventHandler:
@@ -234,7 +235,7 @@ def _logging_events(on_event: EventHandler | None) -> EventHandler:
 
     def emit(event: RunEvent) -> None:
         # describe() only when the line is kept: no log file, no formatting.
-        if not isinstance(event, TextDelta | ToolCallDelta) and _events_log.isEnabledFor(logging.INFO):
+        if not isinstance(event, _STREAMED) and _events_log.isEnabledFor(logging.INFO):
             _events_log.info("%s", event.describe())
         if on_event is not None:
             on_event(event)
@@ -679,8 +680,9 @@ class _Run:
 
         # The first content of the attempt (what the redactor let through) is followed by
         # one turn of the loop: whoever sends it on (the gateway, the app) gets to before
-        # the rest of a burst is parsed, not YIELD_S later.
-        handed_on = False
+        # the rest of a burst is parsed, not YIELD_S later. A whole answer (not streamed)
+        # has no rest: its end follows at once.
+        handed_on = not request.stream
 
         try:
             async with asyncio.timeout_at(deadline(True)) as timer:

@@ -8,7 +8,8 @@ import contextlib
 import functools
 import json
 import zlib
-from collections.abc import AsyncGenerator, AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator
+from types import TracebackType
 from typing import Any
 
 import httpx
@@ -145,29 +146,27 @@ class ChatProvider:
         # surrogate from them reaches a terminal, a label, the history or the log.
         return ProviderError.make(error_class, clean_text(detail), secrets=self.secrets, **kwargs)
 
-    @contextlib.contextmanager
-    def mapping_errors(self, phase: str = "request") -> Iterator[None]:
+    def mapping_errors(self, phase: str = "request") -> _ErrorMapping:
         """Turn httpx exceptions raised inside the block into ProviderError.
 
         ``phase`` is "request" before a response arrived and "stream" while reading one: a
         connection dropped mid-stream is a stream cut short, not a refused connection.
         """
-        try:
-            yield
-        except ProviderError:
-            raise
-        except httpx.ConnectTimeout:
-            raise self.error("timeout", f"could not connect to {self._where()} in time") from None
-        except httpx.TimeoutException as exc:
-            raise self.error("timeout", f"{type(exc).__name__} from {self._where()}") from None
-        except httpx.ConnectError as exc:
-            raise self.error("connection", f"cannot reach {self._where()} ({os_reason(exc)})") from None
-        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError, httpx.CloseError) as exc:
+        return _ErrorMapping(self, phase)
+
+    def mapped_error(self, exc: httpx.HTTPError, phase: str) -> ProviderError:
+        """The ProviderError for an httpx exception (see :meth:`mapping_errors`)."""
+        if isinstance(exc, httpx.ConnectTimeout):
+            return self.error("timeout", f"could not connect to {self._where()} in time")
+        if isinstance(exc, httpx.TimeoutException):
+            return self.error("timeout", f"{type(exc).__name__} from {self._where()}")
+        if isinstance(exc, httpx.ConnectError):
+            return self.error("connection", f"cannot reach {self._where()} ({os_reason(exc)})")
+        if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError | httpx.WriteError | httpx.CloseError):
             if phase == "stream":
-                raise self.error("malformed_response", "stream cut short: the connection closed mid-answer") from None
-            raise self.error("connection", f"connection to {self._where()} broke ({os_reason(exc)})") from None
-        except httpx.HTTPError as exc:
-            raise self.error("connection", f"{type(exc).__name__}: {os_reason(exc)}") from None
+                return self.error("malformed_response", "stream cut short: the connection closed mid-answer")
+            return self.error("connection", f"connection to {self._where()} broke ({os_reason(exc)})")
+        return self.error("connection", f"{type(exc).__name__}: {os_reason(exc)}")
 
     def _where(self) -> str:
         url = parsed_url(self.chat_url())  # where requests go (a simulated provider has no base_url)
@@ -236,6 +235,24 @@ class ChatProvider:
         error_class = classify(status, message, err_type, code)
         detail = capped(message, size, truncated=size >= MAX_ERROR_BODY_BYTES) or reason_phrase(status)
         return self.error(error_class, detail, status=status, retry_after=retry_after, should_retry=should_retry)
+
+
+class _ErrorMapping:
+    """:meth:`ChatProvider.mapping_errors`' block: a plain class, entered on every request
+    and body read (a generator-based context manager costs a generator each time)."""
+
+    __slots__ = ("phase", "provider")
+
+    def __init__(self, provider: ChatProvider, phase: str) -> None:
+        self.provider = provider
+        self.phase = phase
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        if isinstance(exc, httpx.HTTPError):
+            raise self.provider.mapped_error(exc, self.phase) from None
 
 
 async def _read_to_end(chunks: AsyncIterator[Chunk]) -> None:

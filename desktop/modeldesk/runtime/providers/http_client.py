@@ -9,7 +9,7 @@ import httpx
 
 from ..proxies import transport_from_env
 from ..simulate import FaultTransport, RoutingTransport, Simulation
-from .one_write import send_requests_in_one_write
+from .connections import use_asyncio_connections
 
 USER_AGENT = "modeldesk"
 # Only encodings .bounded_body decodes itself, piece by piece under the size limits.
@@ -37,7 +37,7 @@ def new_client(
     Requests to the ``simulated`` provider are answered in-process; with a ``simulation``
     its faults are injected in front of everything (see :mod:`modeldesk.runtime.simulate`).
     ``limits`` sizes the direct connection pool (httpx's default: 100 connections), whose
-    connections send each request in one write (:mod:`.one_write`).
+    connections are asyncio's own and send each request in one write (:mod:`.connections`).
     """
     timeout = httpx.Timeout(
         connect=connect_timeout_s, read=read_timeout_s, write=connect_timeout_s, pool=connect_timeout_s
@@ -49,7 +49,7 @@ def new_client(
             trust_env=False,
             limits=limits or httpx.Limits(max_connections=100, max_keepalive_connections=20),
         )
-        send_requests_in_one_write(direct)
+        use_asyncio_connections(direct)
         network = direct
     transport: httpx.AsyncBaseTransport = RoutingTransport(network)
     if simulation is not None:
