@@ -227,6 +227,9 @@ async def run_agent(
 
 
 _events_log = logging.getLogger("modeldesk.run")
+# What a run holds until its agent's options are known: one instance, never changed (a new
+# one per run was a pydantic validation each time).
+_PLACEHOLDER_OPTIONS = FallbackSettings()
 _STREAMED = (TextDelta, ToolCallDelta)  # events not logged: the answer's own text
 
 
@@ -260,7 +263,7 @@ class _Run:
     simulation: Simulation | None = None
     shared_client: httpx.AsyncClient | None = None  # the caller's pool, reused and left open
     attempts: list[Attempt] = field(default_factory=list)
-    options: FallbackSettings = field(default_factory=FallbackSettings)
+    options: FallbackSettings = field(default_factory=lambda: _PLACEHOLDER_OPTIONS)  # the agent's, once resolved
     models: dict[str, Model] = field(default_factory=dict)
     providers: dict[str, Provider] = field(default_factory=dict)
     system: str | None = None  # the agent's instruction
@@ -683,6 +686,8 @@ class _Run:
         # the rest of a burst is parsed, not YIELD_S later. A whole answer (not streamed)
         # has no rest: its end follows at once.
         handed_on = not request.stream
+        # Nor is there an idle wait in one: the idle clock runs for streams only.
+        idle_clock = request.stream
 
         try:
             async with asyncio.timeout_at(deadline(True)) as timer:
@@ -725,7 +730,7 @@ class _Run:
                     # any sign of life (text or not) restarts the idle clock — at most every
                     # RESCHEDULE_S: moving a timer per chunk was a visible share of a busy
                     # gateway's work, and the idle limit then holds within that margin.
-                    if not first:
+                    if not first and idle_clock:
                         now = loop.time()
                         if now - rescheduled >= RESCHEDULE_S:
                             timer.reschedule(deadline(False))

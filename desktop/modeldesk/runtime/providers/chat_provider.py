@@ -204,18 +204,21 @@ class ChatProvider:
         raise self.status_error(response.status_code, body or b"", response.headers)
 
     def status_error(self, status: int, body: bytes, headers: httpx.Headers | None = None) -> ProviderError:
+        # The headers read in one pass (httpx scans them all for each look-up, and a missing
+        # one costs an exception): four are asked here.
+        fields = {} if headers is None else dict(headers.items())
         # Retry-After replaces the backoff only where HTTP gives it that meaning for a retry.
-        retry_after = parse_retry_after(headers) if headers is not None and status in RETRY_AFTER_STATUSES else None
-        should_retry = parse_should_retry(headers) if headers is not None else None
+        retry_after = parse_retry_after(fields) if headers is not None and status in RETRY_AFTER_STATUSES else None
+        should_retry = parse_should_retry(fields) if headers is not None else None
         if status in REDIRECTS:
-            location = headers.get("location", "") if headers is not None else ""
+            location = fields.get("location", "")
             return self.error(
                 "redirect",
                 f"the server redirects to {location or '(no Location given)'}; "
                 f"check the provider's base_url ({self.provider.base_url})",
                 status=status,
             )
-        content_type = headers.get("content-type", "") if headers is not None else ""
+        content_type = fields.get("content-type", "")
         size = len(body)
         # Redacted before anything is parsed, picked out or cut: a key cut short, or with
         # characters dropped, would no longer be recognised.

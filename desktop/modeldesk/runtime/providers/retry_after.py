@@ -7,15 +7,15 @@ import email.utils
 import math
 import re
 import time
-
-import httpx
+from collections.abc import Mapping
 
 # The statuses whose Retry-After says when to try again (SPEC §4): on others it is ignored.
 RETRY_AFTER_STATUSES = frozenset({429, 503, 529})
 
 
-def parse_retry_after(headers: httpx.Headers) -> float | None:
-    """Seconds to wait from ``retry-after-ms`` or ``Retry-After`` (seconds or an HTTP date).
+def parse_retry_after(headers: Mapping[str, str]) -> float | None:
+    """Seconds to wait from ``retry-after-ms`` or ``Retry-After`` (seconds or an HTTP date),
+    from a response's headers (names in lower case, as httpx gives them).
 
     Only a finite, non-negative number or a real date counts: ``-1``, ``NaN``, ``Infinity``,
     an empty value or words are ignored (``None``), so the backoff applies instead.
@@ -53,7 +53,7 @@ def _non_negative(text: str) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def parse_should_retry(headers: httpx.Headers) -> bool | None:
+def parse_should_retry(headers: Mapping[str, str]) -> bool | None:
     """The provider's ``x-should-retry`` (OpenAI and Anthropic send it): True, False or None."""
     value = headers.get("x-should-retry", "").strip().lower()
     return {"true": True, "false": False}.get(value)
