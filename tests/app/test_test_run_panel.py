@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtGui import QTextCursor
+from PySide6.QtGui import QResizeEvent, QTextCursor
 from PySide6.QtWidgets import QTabWidget, QWidget
 
 from modeldesk.app.models.timeline_model import TimelineModel
@@ -477,6 +477,58 @@ def test_a_selection_and_a_scrolled_up_view_stay_while_the_answer_streams(
     assert answer.toPlainText() == "".join(lines)
     assert answer.textCursor().selectedText() == "few"
     assert bar.value() == bar.maximum()
+
+
+def test_the_answer_keeps_its_width_when_it_outgrows_the_box(
+    qtbot: Any,
+    panel: TestRunPanel,
+    scripted_server: ScriptedServer,
+) -> None:
+    # A scroll bar that appeared once the answer filled the box narrowed the text, and
+    # the whole answer was laid out again in the middle of the stream.
+    lines = "".join(f"Line {i:03d}: a few words to read.\n" for i in range(120))
+    scripted_server.script("gpt-a", ok(lines, chunks=60))
+    answer = panel.answer_edit
+    widths: list[int] = []
+    watcher = ResizeWatcher(widths)
+    answer.viewport().installEventFilter(watcher)
+    width = answer.viewport().width()
+    result = run(qtbot, panel, "Write a lot")
+    assert result.ok and answer.toPlainText() == lines
+    assert answer.verticalScrollBar().maximum() > 0  # the answer did outgrow the box
+    assert answer.viewport().width() == width
+    assert widths == []
+
+
+class ResizeWatcher(QObject):
+    """Collects the new widths of the widgets it watches."""
+
+    def __init__(self, widths: list[int]) -> None:
+        super().__init__()
+        self.widths = widths
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if isinstance(event, QResizeEvent):
+            self.widths.append(event.size().width())
+        return False
+
+
+def test_the_timeline_follows_its_newest_row(
+    qtbot: Any,
+    panel: TestRunPanel,
+    scripted_server: ScriptedServer,
+) -> None:
+    scripted_server.script("gpt-a", status(500), status(500))
+    scripted_server.script("gpt-b", ok("From the backup.", chunks=2))
+    panel.resize(900, 420)
+    run(qtbot, panel)
+    timeline, model = panel.timeline, panel.timeline_model
+    bar = timeline.verticalScrollBar()
+    assert bar.maximum() > 0, "the timeline must hold more rows than it shows"
+    # Scrolled once per turn of the loop (see TestRunPanel._draw), after the rows came.
+    last = model.index(model.rowCount() - 1, TimelineModel.EVENT)
+    qtbot.waitUntil(lambda: bar.value() == bar.maximum())
+    assert timeline.viewport().rect().contains(timeline.visualRect(last).center())
 
 
 # --- following the document (widgets.when_shown) -----------------------------------------

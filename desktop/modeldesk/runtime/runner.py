@@ -68,7 +68,7 @@ from .simulate import FaultTransport, Simulation
 RATE_GRACE_S = 10.0
 # The idle deadline moves at most this often while chunks flow (see _read).
 RESCHEDULE_S = 0.02
-YIELD_S = 0.002
+YIELD_S = 0.001
 # What one image counts for in the pre-send token estimate (see _image_tokens).
 IMAGE_TOKENS = 1600
 

@@ -127,7 +127,8 @@ class TestRunPanel(QWidget):
         self._task: asyncio.Task[RunResult] | None = None
         self._run_id = 0
         self._streamed: list[str] = []  # text deltas not drawn yet
-        self._flush_scheduled = False
+        self._scroll_timeline = False  # rows added since the timeline last followed the end
+        self._draw_scheduled = False
         self._started = 0.0
         self._history_input: tuple[str, list[str] | None, str] = ("", None, "")
 
@@ -172,6 +173,9 @@ class TestRunPanel(QWidget):
         self.answer_edit.setObjectName("answer_edit")
         self.answer_edit.setPlaceholderText("The answer appears here as it streams in.")
         self.answer_edit.setAccessibleName("Answer")
+        # The scroll bar from the start: appearing once the answer filled the box, it
+        # narrowed the text and the whole answer was laid out again mid-stream (2.5-4 ms).
+        self.answer_edit.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
         self.timeline_model = TimelineModel(self)
         self.timeline = make_table(self.timeline_model, "timeline", "Timeline of attempts and fallbacks", self)
         self.timeline.setShowGrid(False)
@@ -466,21 +470,36 @@ class TestRunPanel(QWidget):
             # Tokens arrive faster than they can be drawn one by one: collect them and
             # append what came in once per turn of the event loop.
             self._streamed.append(event.text)
-            if not self._flush_scheduled:
-                self._flush_scheduled = True
-                QTimer.singleShot(0, self._flush_streamed)
+            self._schedule_draw()
             return
         self._flush_streamed()
         if isinstance(event, OutputWithdrawn):
             # The failed attempt's words are not part of the answer; the next starts clean.
             self.answer_edit.clear()
         self.timeline_model.add_event(event, self._offset())
-        self.timeline.scrollToBottom()
+        # Following the end lays the timeline's rows out (each row's height from its
+        # wrapped text, ~0.5 ms): once per turn of the loop, not once per event inside the
+        # run's step (its first step reports two).
+        self._scroll_timeline = True
+        self._schedule_draw()
         if isinstance(event, CooldownStarted):
             self.refresh_cooldowns()
 
+    def _schedule_draw(self) -> None:
+        if not self._draw_scheduled:
+            self._draw_scheduled = True
+            QTimer.singleShot(0, self._draw)
+
+    def _draw(self) -> None:
+        self._draw_scheduled = False
+        if not isValid(self):
+            return
+        self._flush_streamed()
+        if self._scroll_timeline:
+            self._scroll_timeline = False
+            self.timeline.scrollToBottom()
+
     def _flush_streamed(self) -> None:
-        self._flush_scheduled = False
         if not self._streamed or not isValid(self):
             self._streamed.clear()
             return
