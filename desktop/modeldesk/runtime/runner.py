@@ -246,7 +246,7 @@ def _logging_events(on_event: EventHandler | None) -> EventHandler:
     return emit
 
 
-@dataclass
+@dataclass(slots=True)
 class _Run:
     config: Config
     agent_id: str
