@@ -13,6 +13,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpcore
 import httpx
 import pytest
 from cryptography import x509
@@ -240,3 +241,33 @@ def test_a_read_timeout_is_httpx_s_read_timeout() -> None:
             asyncio.run(go())
     finally:
         server.close()
+
+
+def test_a_host_whose_every_address_refuses_names_the_reason_not_the_attempts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A name with two addresses, both refusing (two closed ports on loopback): asyncio
+    joins the attempts into one OSError without an errno; the user reads the reason."""
+    from modeldesk.runtime.providers.error_classifier import os_reason
+
+    closed = []
+    for _ in range(2):
+        probe = socket.create_server(("127.0.0.1", 0))
+        closed.append(probe.getsockname()[1])
+        probe.close()
+    addresses = [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port)) for port in closed]
+
+    async def go() -> BaseException:
+        loop = asyncio.get_running_loop()
+
+        async def two_addresses(*_args: object, **_kwargs: object) -> list[object]:
+            return list(addresses)
+
+        monkeypatch.setattr(loop, "getaddrinfo", two_addresses)
+        with pytest.raises(httpcore.ConnectError) as caught:
+            await AsyncioBackend().connect_tcp("two.example", closed[0], timeout=5)
+        return caught.value
+
+    error = asyncio.run(go())
+    assert "Multiple exceptions" in str(error)  # what asyncio gives (Python 3.11)
+    assert os_reason(error) == "Connection refused"

@@ -170,6 +170,9 @@ _TYPE_STATUS = {
 }
 
 
+_ERRNO_IN_TEXT = re.compile(r"\[Errno (\d{1,4})\]")
+
+
 def os_reason(exc: BaseException) -> str:
     """The most specific reason in the exception chain ("Connection refused" rather than
     anyio's "All connection attempts failed")."""
@@ -181,6 +184,11 @@ def os_reason(exc: BaseException) -> str:
                 return f"DNS lookup failed: {candidate.strerror or 'the host name does not resolve'}"
             if isinstance(candidate, OSError) and isinstance(candidate.errno, int):
                 return os.strerror(candidate.errno)
+            # Python 3.11's asyncio, when every address of a host failed, raises one OSError
+            # without an errno whose text joins the attempts' ("Multiple exceptions:
+            # [Errno 111] Connect call failed ('::1', 9, 0, 0), [Errno 111] …").
+            if isinstance(candidate, OSError) and (errno := _ERRNO_IN_TEXT.search(str(candidate))):
+                return os.strerror(int(errno.group(1)))
         seen = seen.__cause__ or seen.__context__
     text = redact(str(exc)) or type(exc).__name__
     return text.splitlines()[0][:160]
