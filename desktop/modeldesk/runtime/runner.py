@@ -59,8 +59,8 @@ from .events import (
     ToolCallDelta,
 )
 from .providers import ChatProvider, ChatRequest, Finished, TextChunk, ToolCallChunk, make_provider, new_client
-from .providers.http_client import request_timeout
 from .providers.anthropic import DEFAULT_MAX_TOKENS as ANTHROPIC_DEFAULT_MAX_TOKENS
+from .providers.http_client import request_timeout
 from .secrets import EnvKeyringSecrets, SecretSource, read_key
 from .simulate import FaultTransport, Simulation
 
