@@ -4,9 +4,11 @@ cooldowns, capabilities, floods, the Anthropic API and resolution failures."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from modeldesk.runtime import Cancelled, CooldownTracker, OutputWithdrawn, RunEvent, run_agent, runner
@@ -429,3 +431,38 @@ def test_streamed_runs_share_one_connection(scripted_server: ScriptedServer) -> 
     requests = scripted_server.chat_requests()
     assert [r.stream for r in requests] == [True] * 6
     assert len({r.client_port for r in requests}) == 1
+
+
+def test_a_run_on_a_shared_client_waits_for_a_connection_only_its_agents_connect_timeout(
+    scripted_server: ScriptedServer,
+) -> None:
+    """The gateway's and the app's runs share one client (its own connect timeout 10 s):
+    each request still gets its agent's `connect_timeout_s`. Here the pool's one connection
+    is held by a run the server never answers, so the next run waits for a free one."""
+    from modeldesk.runtime.providers import new_client
+
+    scripted_server.script("a", hang())
+    holding = build_config(scripted_server, agent_models=["A"], agent_fallback={"retries": 0})
+    waiting = build_config(
+        scripted_server,
+        agent_models=["B"],
+        agent_fallback={"retries": 0, "connect_timeout_s": 0.3, "first_token_timeout_s": 60, "max_total_s": 120},
+    )
+
+    async def scenario() -> None:
+        async with new_client(10.0, limits=httpx.Limits(max_connections=1)) as client:
+            held = asyncio.ensure_future(run_agent(holding, "agent", "Hi", stream=False, client=client))
+            while not scripted_server.chat_requests():
+                await asyncio.sleep(0.01)
+            try:
+                # The client's 10 s would outlast this wait; the agent's 0.3 s does not.
+                result = await asyncio.wait_for(run_agent(waiting, "agent", "Hi", stream=False, client=client), 5)
+            finally:
+                held.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await held
+        assert result.model is None
+        assert result.attempts[0].error_class == "timeout"
+        assert result.attempts[0].error == f"timed out: no free connection to 127.0.0.1:{scripted_server.port} in time"
+
+    asyncio.run(scenario())

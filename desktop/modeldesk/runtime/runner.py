@@ -60,6 +60,7 @@ from .events import (
 )
 from .providers import ChatProvider, ChatRequest, Finished, TextChunk, ToolCallChunk, make_provider, new_client
 from .providers.anthropic import DEFAULT_MAX_TOKENS as ANTHROPIC_DEFAULT_MAX_TOKENS
+from .providers.http_client import request_timeout
 from .secrets import EnvKeyringSecrets, SecretSource, read_key
 from .simulate import FaultTransport, Simulation
 
@@ -194,8 +195,8 @@ async def run_agent(
     ``rand`` are for tests: ``sleep`` performs every backoff wait, ``rand`` drives jitter.
     ``simulate`` injects faults in front of the real transport (:mod:`.simulate`).
     ``client`` is a long-lived client (from :func:`.providers.new_client`) whose connection
-    pool the run reuses and leaves open; without one (or when simulating) the run opens and
-    closes its own.
+    pool the run reuses and leaves open, with the agent's own connect timeout on each
+    request; without one (or when simulating) the run opens and closes its own.
 
     ``conversation`` replaces ``prompt`` with a whole conversation (the gateway); its
     tools and tool calls come back as :class:`ToolCallDelta` events, and the agent's
@@ -767,7 +768,7 @@ class _Run:
         provider = self.providers[model.provider]  # _usable() checked it
         key = await read_key(provider.api_key, self.secrets, provider.id)
         assert self.client is not None
-        return make_provider(provider, self.client, key)
+        return make_provider(provider, self.client, key, request_timeout(self.options.connect_timeout_s))
 
     # -- helpers --------------------------------------------------------------------------
 

@@ -56,6 +56,7 @@ Receive = Callable[[], Awaitable[dict[str, Any]]]
 # The provider pool: enough connections for hundreds of concurrent streams, and few idle
 # ones kept, since httpcore walks every pooled connection for each request.
 POOL_LIMITS = httpx.Limits(max_connections=2000, max_keepalive_connections=64, keepalive_expiry=30)
+# The pool's own connect timeout; each run's requests carry their agent's instead.
 CONNECT_TIMEOUT_S = 10.0
 # Event kinds the queue carries besides run events.
 _DONE = "done"

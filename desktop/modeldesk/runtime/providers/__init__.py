@@ -20,8 +20,10 @@ KINDS: dict[str, type[ChatProvider]] = {
 }
 
 
-def make_provider(provider: Provider, client: httpx.AsyncClient, api_key: str | None) -> ChatProvider:
-    return KINDS[provider.kind](provider, client, api_key)
+def make_provider(
+    provider: Provider, client: httpx.AsyncClient, api_key: str | None, timeout: httpx.Timeout | None = None
+) -> ChatProvider:
+    return KINDS[provider.kind](provider, client, api_key, timeout)
 
 
 __all__ = [

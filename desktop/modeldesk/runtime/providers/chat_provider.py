@@ -41,10 +41,19 @@ BODY_END_WAIT_S = 0.05
 class ChatProvider:
     """Base class: one configured provider over a shared ``httpx.AsyncClient``."""
 
-    def __init__(self, provider: Provider, client: httpx.AsyncClient, api_key: str | None) -> None:
+    def __init__(
+        self,
+        provider: Provider,
+        client: httpx.AsyncClient,
+        api_key: str | None,
+        timeout: httpx.Timeout | None = None,
+    ) -> None:
         self.provider = provider
         self.client = client
         self._api_key = api_key
+        # A run's own timeouts (its agent's connect timeout) on a client shared by many runs;
+        # None: the client's.
+        self._timeout = (timeout or client.timeout).as_dict()
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -114,7 +123,7 @@ class ChatProvider:
 
     def _post(self, url: httpx.URL, body: dict[str, Any], headers: dict[str, str]) -> httpx.Request:
         """The request ``client.build_request("POST", ...)`` makes (the client's headers, its
-        cookies, its timeouts), with the headers merged as one dict: httpx merges them by
+        cookies; the run's timeouts), with the headers merged as one dict: httpx merges them by
         look-ups that each scan every header, a visible share of a fallback hop's own work."""
         client = self.client
         request = httpx.Request(
@@ -122,7 +131,7 @@ class ChatProvider:
             url,
             json=body,
             headers=dict(client.headers.items()) | headers,
-            extensions={"timeout": client.timeout.as_dict()},
+            extensions={"timeout": self._timeout},
         )
         if client.cookies:
             client.cookies.set_cookie_header(request)
@@ -158,6 +167,10 @@ class ChatProvider:
         """The ProviderError for an httpx exception (see :meth:`mapping_errors`)."""
         if isinstance(exc, httpx.ConnectTimeout):
             return self.error("timeout", f"could not connect to {self._where()} in time")
+        if isinstance(exc, httpx.PoolTimeout):
+            # Every connection of a shared pool busy (the gateway's, under load) until the
+            # connect timeout ran out: nothing was sent.
+            return self.error("timeout", f"no free connection to {self._where()} in time")
         if isinstance(exc, httpx.TimeoutException):
             return self.error("timeout", f"{type(exc).__name__} from {self._where()}")
         if isinstance(exc, httpx.ConnectError):

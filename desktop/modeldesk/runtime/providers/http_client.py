@@ -22,6 +22,16 @@ def _ssl_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
+@functools.lru_cache(maxsize=64)
+def request_timeout(connect_timeout_s: float, read_timeout_s: float | None = None) -> httpx.Timeout:
+    """httpx's timeouts for a connect timeout: connecting, sending and waiting for a pooled
+    connection each get that long; reading ``read_timeout_s`` (None for chat runs, whose
+    first-token and idle timeouts the runner applies itself)."""
+    return httpx.Timeout(
+        connect=connect_timeout_s, read=read_timeout_s, write=connect_timeout_s, pool=connect_timeout_s
+    )
+
+
 def new_client(
     connect_timeout_s: float,
     read_timeout_s: float | None = None,
@@ -39,9 +49,7 @@ def new_client(
     ``limits`` sizes the direct connection pool (httpx's default: 100 connections), whose
     connections are asyncio's own and send each request in one write (:mod:`.connections`).
     """
-    timeout = httpx.Timeout(
-        connect=connect_timeout_s, read=read_timeout_s, write=connect_timeout_s, pool=connect_timeout_s
-    )
+    timeout = request_timeout(connect_timeout_s, read_timeout_s)
     network: httpx.AsyncBaseTransport | None = transport_from_env(_ssl_context())
     if network is None:
         direct = httpx.AsyncHTTPTransport(
