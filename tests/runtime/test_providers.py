@@ -122,7 +122,27 @@ def test_a_broken_keyring_is_an_auth_error_not_a_crash(
     monkeypatch.setattr(keyring, "get_password", broken)
     r = run(_keyed_config(scripted_server, {"keyring": "scripted"}))
     assert r.result.model == "C"
-    assert r.result.attempts[0].error == "not authorised: cannot read keyring entry 'scripted' (RuntimeError)"
+    assert r.result.attempts[0].error == (
+        "not authorised: cannot read keyring entry 'scripted': the OS keyring could not be used"
+    )
+
+
+def test_no_keyring_on_the_machine_is_said_in_words(scripted_server: ScriptedServer) -> None:
+    """The keyring library's own "no backend" keyring (what a machine without a Secret
+    Service gets): the attempt says so, not the library's class name."""
+    from keyring.backends import fail
+
+    before = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    try:
+        r = run(_keyed_config(scripted_server, {"keyring": "scripted"}))
+    finally:
+        keyring.set_keyring(before)
+    assert r.result.model == "C"
+    assert r.result.attempts[0].error == (
+        "not authorised: cannot read keyring entry 'scripted': there is no OS keyring on this computer "
+        "(no Secret Service, KWallet or Keychain is running)"
+    )
 
 
 def test_a_missing_key_fails_that_provider_without_sending(

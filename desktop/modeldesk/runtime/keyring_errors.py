@@ -1,5 +1,5 @@
 """Keyring failures in words a person can act on, instead of the keyring library's class
-names ("NoKeyringError", "KeyringLocked"). Used by the provider dialog and the doctor."""
+names ("NoKeyringError", "KeyringLocked"). Used by the provider dialog, the doctor and runs."""
 
 from __future__ import annotations
 

@@ -21,6 +21,7 @@ from modeldesk.core.schema import ApiKeyRef, Provider
 from modeldesk.core.urls import plain_http_key_warning
 
 from .errors import ProviderError
+from .keyring_errors import keyring_problem
 
 KEYRING_SERVICE = "modeldesk"
 
@@ -46,9 +47,9 @@ class EnvKeyringSecrets:
         except (KeyringError, RuntimeError, OSError) as exc:
             # A locked or broken keyring (no D-Bus session, a crashed backend) must end in
             # an attempt error naming the entry, not in a crash of the run.
-            raise ProviderError.make(
-                "auth", f"cannot read keyring entry '{ref.keyring}' ({type(exc).__name__})"
-            ) from None
+            # Said in words, not by the keyring library's class name ("NoKeyringError").
+            what, _fix = keyring_problem(exc)
+            raise ProviderError.make("auth", f"cannot read keyring entry '{ref.keyring}': {what}") from None
 
 
 class StaticSecrets:
