@@ -353,3 +353,23 @@ def test_undo_keeps_the_newest_steps_up_to_its_limit(
         assert on_disk(store.path)["settings"]["fallback"]["retries"] == 2
     finally:
         document.shutdown()
+
+
+def test_shutdown_deletes_the_undo_history_through_its_stack(store: ConfigStore) -> None:
+    """The stack deletes its commands while everything is alive. Left to Python's cyclic
+    collector (a command refers to its document, the stack is the document's child), a
+    command's wrapper could be handed back to Python and freed before the stack deleted it
+    again: a crash inside QUndoStack::clear in about one run in four of the agents tests."""
+    from shiboken6 import isValid
+
+    import modeldesk.app.document as document_module
+
+    document = document_module.Document(store)
+    for retries in (1, 2):
+        document.perform(SetSetting(("fallback", "retries"), retries))
+    commands = [document.undo_stack.command(index) for index in range(document.undo_stack.count())]
+    assert len(commands) == 2 and all(isValid(command) for command in commands)
+    document.shutdown()
+    assert document.undo_stack.count() == 0
+    assert not any(isValid(command) for command in commands)
+    assert on_disk(store.path)["settings"]["fallback"]["retries"] == 2  # saved before

@@ -407,4 +407,7 @@ def run_app(config_path: str | None = None) -> int:
         return 0
     with loop:
         loop.run_until_complete(closed.wait())
+    # Before the interpreter's last collections: the undo history is deleted by its stack
+    # (see Document.shutdown), never by the cyclic collector.
+    document.shutdown()
     return 0

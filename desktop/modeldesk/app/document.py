@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QObject, Qt, Signal
 from PySide6.QtGui import QUndoStack
+from shiboken6 import isValid
 
 from modeldesk.core.edits import Edit, apply_tracked
 from modeldesk.core.errors import ConfigError, EditError, ModelDeskError, StoreError
@@ -406,9 +407,17 @@ class Document(QObject):
         return self._pending_jobs == 0
 
     def shutdown(self) -> None:
-        """Finish the queued saves (the window is closing) and stop the save thread."""
+        """Finish the queued saves (the window is closing), stop the save thread and let
+        go of the undo history."""
         self.wait_saved()
         self._saver.shutdown(wait=True)
+        # Deleted now, by the stack, while everything is alive. Left to Python's cyclic
+        # collector (a command refers to its document, whose child the stack is), a
+        # command's wrapper could be freed first: the collector hands an undo command back
+        # to Python when it clears the stack's wrapper, Python deletes it, and the stack
+        # then deletes it a second time (a crash inside QUndoStack::clear, seen in the tests).
+        if isValid(self.undo_stack):  # else its parent already took it, with its commands
+            self.undo_stack.clear()
 
     # --- the file on disk -------------------------------------------------------------
 
