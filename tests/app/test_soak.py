@@ -58,6 +58,10 @@ def live_handles() -> int:
     return sum(1 for o in gc.get_objects() if isinstance(o, asyncio.Handle))
 
 
+# Traced Python memory a soak step may add over its rounds (see assert_bounded).
+MEMORY_BOUND = 2_000_000
+
+
 def qt_object_count(window: QObject) -> int:
     # Objects handed to deleteLater go when the event loop next runs; count after that.
     QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
@@ -236,15 +240,17 @@ def assert_bounded(root: QObject, step: Callable[[], None], *, rounds: int) -> N
     none_before = none_refs()
     objects_before = qt_object_count(root)
     handles_before = live_handles()
-    tracemalloc.start()
+    tracemalloc.start(8)
     try:
         gc.collect()
         memory_before = tracemalloc.get_traced_memory()[0]
+        snapshot_before = tracemalloc.take_snapshot()
         for _ in range(rounds):
             step()
             QApplication.processEvents()
         gc.collect()
         memory_after = tracemalloc.get_traced_memory()[0]
+        snapshot_after = tracemalloc.take_snapshot() if memory_after - memory_before >= MEMORY_BOUND else None
     finally:
         tracemalloc.stop()
     assert none_refs() >= none_before - NONE_MARGIN, "the Qt binding leaks references to None"
@@ -260,7 +266,21 @@ def assert_bounded(root: QObject, step: Callable[[], None], *, rounds: int) -> N
     # docs/reliability.md). So this 2 MB bound catches a leak of something big per round
     # (a document copy, a widget tree, a whole reply), not one small object per round; the
     # counts above catch those.
-    assert memory_after - memory_before < 2_000_000, f"grew {memory_after - memory_before} bytes"
+    assert memory_after - memory_before < MEMORY_BOUND, (
+        f"grew {memory_after - memory_before} bytes; most of it at: {growth_sites(snapshot_before, snapshot_after)}"
+    )
+
+
+def growth_sites(before: tracemalloc.Snapshot, after: tracemalloc.Snapshot | None) -> str:
+    """Where the traced memory grew most, each with its stack of files, for the failure's
+    message (oldest frame first): the bound alone cannot tell a leak from another thread's work."""
+    if after is None:
+        return "-"
+    top = after.compare_to(before, "traceback")[:3]
+    return " | ".join(
+        f"{stat.size_diff} B: " + " -> ".join(f"{Path(frame.filename).name}:{frame.lineno}" for frame in stat.traceback)
+        for stat in top
+    )
 
 
 if __name__ == "__main__":
