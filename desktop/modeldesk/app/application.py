@@ -403,10 +403,9 @@ def run_app(config_path: str | None = None) -> int:
     install_asyncgen_hooks(loop)
     closed = asyncio.Event()
     app.aboutToQuit.connect(closed.set)
-    if not window.isVisible():  # closed while the policy warning was up
-        return 0
-    with loop:
-        loop.run_until_complete(closed.wait())
+    if window.isVisible():  # else closed while the policy warning was up
+        with loop:
+            loop.run_until_complete(closed.wait())
     # Before the interpreter's last collections: the undo history is deleted by its stack
     # (see Document.shutdown), never by the cyclic collector.
     document.shutdown()
