@@ -208,6 +208,27 @@ def test_cancel_on_a_hanging_request_returns_to_idle_at_once(
     assert panel.timeline_model.kinds()[-1] == "cancelled"
 
 
+def test_cancel_before_the_run_took_its_first_step(
+    qtbot: Any,
+    panel: TestRunPanel,
+    scripted_server: ScriptedServer,
+) -> None:
+    # The run starts one turn of the loop after Run: a cancel in between ends it before
+    # anything is sent, and leaves no half-started coroutine behind (warnings are errors).
+    start(qtbot, panel, "Hello?")
+    task = panel._task
+    assert task is not None and not task.done()
+    panel.cancel_run()
+    assert not panel.is_running() and panel.timeline_model.kinds() == ["cancelled"]
+    qtbot.waitUntil(task.done, timeout=10_000)
+    assert task.cancelled()
+    qtbot.wait(50)
+    assert scripted_server.chat_requests() == []
+    import gc
+
+    gc.collect()  # a coroutine never awaited would warn now
+
+
 def test_cancel_mid_stream_stops_the_answer(
     qtbot: Any,
     panel: TestRunPanel,

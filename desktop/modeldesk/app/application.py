@@ -23,6 +23,7 @@ Only what the first frame needs is imported at the top of this module and of
 from __future__ import annotations
 
 import gc
+import os
 import sys
 import threading
 from dataclasses import dataclass
@@ -69,6 +70,11 @@ def app_icon() -> QIcon:
 
 
 def make_application(argv: list[str] | None = None) -> QApplication:
+    # Qt's raster engine hands every fill of 96 lines or more to a pool of threads and
+    # waits for them: on a busy machine the GUI thread slept until they were scheduled
+    # (3-4 ms gaps while an answer streamed in). Filled on the GUI thread, such a fill
+    # costs less than that wait. Read once, when Qt first paints.
+    os.environ.setdefault("QT_NO_GUI_THREADPOOL", "1")
     app = QApplication.instance()
     if not isinstance(app, QApplication):
         app = QApplication(argv if argv is not None else sys.argv)

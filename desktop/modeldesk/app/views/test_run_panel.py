@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -104,6 +105,14 @@ def result_text(result: RunResult) -> str:
     if result.error is not None:
         return f"No answer: {result.error.get('message', result.error.get('code', 'the run failed'))}"
     return f"Answered by {result.model} in {result.elapsed_s:.2f} s · {usage_text(result.usage)}"
+
+
+async def _after_a_turn(start: Callable[[], Awaitable[RunResult]]) -> RunResult:
+    """The run ``start()`` begins, one turn of the event loop later. Run's click already
+    cleared and repainted the panel; the run's first step (resolve, open the client,
+    connect) in the same turn kept the window from answering for ~3 ms."""
+    await asyncio.sleep(0)
+    return await start()
 
 
 class TestRunPanel(QWidget):
@@ -349,18 +358,23 @@ class TestRunPanel(QWidget):
         self._history_input = (self.agent_id, call, prompt)
         from modeldesk.runtime.runner import run_agent
 
-        coroutine = run_agent(
-            config,
-            self.agent_id,
-            prompt,
-            call=call,
-            stream=self.stream_check.isChecked(),
-            on_event=lambda event: self._on_event(run_id, event),
-            cooldowns=self.cooldowns,
-            policy=self.document.policy,
-            simulate=simulation,
-        )
-        self._task = loop.create_task(coroutine)
+        # What the run is started with is read now, at the click.
+        agent_id, stream, policy = self.agent_id, self.stream_check.isChecked(), self.document.policy
+
+        def start() -> Awaitable[RunResult]:
+            return run_agent(
+                config,
+                agent_id,
+                prompt,
+                call=call,
+                stream=stream,
+                on_event=lambda event: self._on_event(run_id, event),
+                cooldowns=self.cooldowns,
+                policy=policy,
+                simulate=simulation,
+            )
+
+        self._task = loop.create_task(_after_a_turn(start))
         self._task.add_done_callback(lambda task: self._on_done(run_id, task))
         self._set_running(True)
         return self._task
@@ -529,14 +543,15 @@ class TestRunPanel(QWidget):
         self._set_running(False)
         self.refresh_cooldowns()
         if self.result is not None:
-            self._record_in_history(self.result)
+            # The record (the chain resolved again, the texts redacted: ~0.5 ms) is made on
+            # the next turn of the loop, once the result is on screen, and not tied to the
+            # panel (a window closed meanwhile still has its run recorded). It is written on
+            # the recorder's thread: a locked or damaged database never touches the run.
+            document, result, (agent_id, call, prompt) = self.document, self.result, self._history_input
+            QTimer.singleShot(
+                0, lambda: history_recorder().record(app_run_record(document, agent_id, call, prompt, result))
+            )
             self.run_finished.emit(self.result)
-
-    def _record_in_history(self, result: RunResult) -> None:
-        # Written on the recorder's worker thread; a locked or damaged history database
-        # is reported by the recorder and never touches the run.
-        agent_id, call, prompt = self._history_input
-        history_recorder().record(app_run_record(self.document, agent_id, call, prompt, result))
 
     def _show_result(self, text: str, meaning: str) -> None:
         """``meaning``: "problem", "ok", or "" for plain text."""

@@ -37,7 +37,12 @@ class StreamedTextView(QPlainTextEdit):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
-        self._viewport_width()  # shown, before any text streams in
+        # Shown, before any text streams in: what the first cut needs made once per process.
+        self._viewport_width()
+        # PySide makes a class's Python enums on their first use (~1-3 ms for a block
+        # format's), which the first cut, in the middle of the first answer, paid.
+        first = self.document().firstBlock()
+        first.blockFormat().setLayoutDirection(first.textDirection())
 
     def _viewport_width(self) -> int:
         if self._viewport is None:
