@@ -59,7 +59,6 @@ EDITING_PAGES = ("agents", "squads", "projects", "settings")
 WATCH_DEBOUNCE_MS = 150
 # A safety net for file systems where change notifications are unreliable (network mounts).
 POLL_INTERVAL_MS = 3000
-POLL_INTERVAL_MS = 3000
 
 # What the window's first frame says until the config is read.
 OPENING = "Opening {name}…"
