@@ -100,6 +100,42 @@ def test_application_identity(qapp: QApplication) -> None:
     assert not app_icon().isNull()
 
 
+# A fresh process paints a large fill and counts Qt's pool threads: the app's painting
+# never hands fills to them (a GUI thread waiting on them slept while an answer streamed).
+POOLED_FILLS = """
+import os, sys
+from PySide6.QtGui import QColor, QImage, QPainter
+from PySide6.QtWidgets import QApplication
+if sys.argv[1] == "app":
+    from modeldesk.app.application import make_application
+    make_application([])
+else:
+    QApplication([])
+image = QImage(1200, 1200, QImage.Format.Format_ARGB32_Premultiplied)
+painter = QPainter(image)
+for _ in range(5):
+    painter.fillRect(0, 0, 1200, 1200, QColor(0, 0, 255, 128))  # blended: Qt splits it
+painter.end()
+names = [open(f"/proc/self/task/{task}/comm").read().strip() for task in os.listdir("/proc/self/task")]
+print("pooled", sum(name.startswith("Thread (pooled)") for name in names))
+"""
+
+
+def test_the_app_paints_its_fills_without_qt_pool_threads() -> None:
+    env = {key: value for key, value in os.environ.items() if key != "QT_NO_GUI_THREADPOOL"}
+    env["QT_QPA_PLATFORM"] = "offscreen"
+
+    def pooled(how: str) -> int:
+        done = subprocess.run(
+            [sys.executable, "-c", POOLED_FILLS, how], capture_output=True, text=True, timeout=60, env=env
+        )
+        assert done.returncode == 0, done.stderr
+        return int(done.stdout.split()[-1])
+
+    assert pooled("qt") > 0  # what Qt does by itself: the check can see the pool
+    assert pooled("app") == 0
+
+
 def test_run_app_starts_and_quits(tmp_path: Path) -> None:
     """The whole start-up in a fresh process: qasync loop, window, quit → exit code 0."""
     config = tmp_path / "config.json"
