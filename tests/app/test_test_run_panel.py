@@ -692,3 +692,24 @@ def test_a_long_result_wraps_and_is_shown_whole(qtbot: Any, panel: TestRunPanel)
     qtbot.waitUntil(lambda: label.width() < 500 and label.height() >= label.heightForWidth(label.width()))
     panel._show_result("Short again.", "")
     qtbot.waitUntil(lambda: label.height() == one_line)
+
+
+def test_the_timeline_shows_its_newest_row_whole_in_a_short_window(
+    qtbot: Any, panel: TestRunPanel, scripted_server: ScriptedServer
+) -> None:
+    # At 1024x700 the timeline is ~70 px tall: the run's last rows (a long failure that
+    # wraps to three lines, then "no model answered") must show whole at the end of a run.
+    panel.timeline.setFixedHeight(90)
+    long_error = "the request did not fit: " + "this model's limits were exceeded by the prompt " * 5
+    scripted_server.script("gpt-a", status(400, long_error))
+    scripted_server.script("gpt-b", status(400, long_error))
+    result = run(qtbot, panel)
+    assert not result.ok
+    model = panel.timeline_model
+    viewport = panel.timeline.viewport()
+    last = model.index(model.rowCount() - 1, TimelineModel.EVENT)
+
+    def shown_whole() -> bool:
+        return viewport.rect().contains(panel.timeline.visualRect(last))
+
+    qtbot.waitUntil(shown_whole, timeout=2_000)
