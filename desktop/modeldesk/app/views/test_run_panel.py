@@ -108,9 +108,10 @@ def result_text(result: RunResult) -> str:
 
 
 async def _after_a_turn(start: Callable[[], Awaitable[RunResult]]) -> RunResult:
-    """The run ``start()`` begins, one turn of the event loop later. Run's click already
-    cleared and repainted the panel; the run's first step (resolve, open the client,
-    connect) in the same turn kept the window from answering for ~3 ms."""
+    """The run ``start()`` begins, one turn of the event loop later. The click clears the
+    panel and Qt repaints it next; the run's first step (resolve, open a client, connect)
+    used to follow in the same stretch, and the window could not answer for ~3 ms. The
+    coroutine is made only then, so a Cancel in between leaves none unawaited."""
     await asyncio.sleep(0)
     return await start()
 
