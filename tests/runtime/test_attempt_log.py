@@ -4,6 +4,7 @@ cancelled run still says which model was in flight."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 from dataclasses import replace
 
 import pytest
@@ -30,7 +31,10 @@ def test_the_log_lists_the_attempts_the_runner_returns(scripted_server: Scripted
         fallback={"retries": 0},
     )
     log = AttemptLog()
-    result = run(config, needs=frozenset({"vision"}))
+    # A clock that moves a millisecond at every reading: the runner's attempt and the event the
+    # log reads must come from one reading, not two.
+    readings = itertools.count(0.0, 0.001)
+    result = run(config, needs=frozenset({"vision"}), clock=lambda: next(readings))
     for event in result.events:
         log.note(event)
     assert [(a.model, a.outcome) for a in log.attempts] == [("A", "failed"), ("V", "skipped"), ("B", "answered")]

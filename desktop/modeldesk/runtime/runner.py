@@ -495,15 +495,14 @@ class _Run:
                 error, chars, failed_text = failed.error, failed.chars, failed.text
                 tool_content = failed.tool_content
             except asyncio.CancelledError:
-                self.attempts.append(Attempt(model.id, "cancelled", elapsed_ms=self._ms(self.attempt_started)))
+                elapsed_ms = _ms(self.clock() - self.attempt_started)
+                self.attempts.append(Attempt(model.id, "cancelled", elapsed_ms=elapsed_ms))
                 raise
             else:
                 elapsed = self.clock() - self.attempt_started
                 # Providers only report an answer for a 2xx response, and both APIs answer 200.
                 cost = fallback.attempt_cost(model, usage, local=self._is_local(model.provider))
-                self.attempts.append(
-                    Attempt(model.id, "answered", 200, elapsed_ms=self._ms(self.attempt_started), cost_usd=cost)
-                )
+                self.attempts.append(Attempt(model.id, "answered", 200, elapsed_ms=_ms(elapsed), cost_usd=cost))
                 self.emit(Answered(model.id, elapsed, usage, self.stop_reason))
                 segments: list[dict[str, Any]] = []
                 if self.partial:
@@ -536,7 +535,7 @@ class _Run:
                     error.status,
                     error.message,
                     error.error_class,
-                    self._ms(self.attempt_started),
+                    _ms(elapsed_s),
                     simulated=simulated,
                 )
             )
@@ -901,9 +900,6 @@ class _Run:
             "; ".join(f"{a.model} ({a.error})" for a in self.attempts if a.outcome == "skipped") or "the list is empty"
         )
 
-    def _ms(self, since: float) -> int:
-        return max(round((self.clock() - since) * 1000), 0)
-
     def _failed(self, code: str, message: str) -> RunResult:
         self.emit(AllFailed(code, message))
         return RunResult(
@@ -939,3 +935,9 @@ class _AttemptFailed(Exception):
 
 def _headline(error: ProviderError) -> str:
     return f"{error.status} {error.message}" if error.status is not None else error.message
+
+
+def _ms(seconds: float) -> int:
+    # Callers pass the same reading their event carries, so an AttemptLog built from the
+    # events agrees with the runner's attempts to the millisecond.
+    return max(round(seconds * 1000), 0)
