@@ -1,17 +1,19 @@
 """Tables and choice lists that stay quick with thousands of rows keep showing what the
 config holds: the squads page's agent choices follow edits, and a page table fits its row
-heights to wrapped text only while it has few rows."""
+heights to wrapped text only while it has few rows; a changed row repaints that row alone."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtWidgets import QHeaderView, QWidget
+import pytest
+from PySide6.QtCore import QAbstractTableModel, Qt
+from PySide6.QtWidgets import QApplication, QHeaderView, QWidget
 
 from modeldesk.app.models.choices_model import ChoicesModel
 from modeldesk.app.models.squads_model import SquadsModel
 from modeldesk.app.views.squads_page import SquadsPage
-from modeldesk.app.widgets.tables import FIT_ROW_HEIGHTS_UP_TO, make_table
+from modeldesk.app.widgets.tables import FIT_ROW_HEIGHTS_UP_TO, ExactRepaintTable, make_table
 from modeldesk.core.edits import AddItem, Batch, RemoveItem
 from modeldesk.core.schema import Agent, Squad
 
@@ -76,3 +78,46 @@ def test_row_heights_fit_the_text_only_while_rows_are_few(qtbot: Any, document: 
     model.refresh()
     assert rows.sectionResizeMode(0) == QHeaderView.ResizeMode.ResizeToContents
     assert table.wordWrap()
+
+
+class _RowsAsked(QAbstractTableModel):
+    """Ten rows of five cells that note which rows a paint read."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows_read: set[int] = set()
+
+    def rowCount(self, parent: Any = None) -> int:
+        return 10
+
+    def columnCount(self, parent: Any = None) -> int:
+        return 5
+
+    def data(self, index: Any, role: int = Qt.ItemDataRole.DisplayRole) -> object:
+        if role == Qt.ItemDataRole.DisplayRole:
+            self.rows_read.add(index.row())
+            return f"r{index.row()} c{index.column()}"
+        return None
+
+
+@pytest.mark.parametrize("grid", [True, False])
+def test_a_changed_row_repaints_that_row_alone(qtbot: Any, grid: bool) -> None:
+    """Qt repaints a changed range a pixel past its last row, which painted the row below as
+    well; an edit at 10,000 agents paid for two rows."""
+    model = _RowsAsked()
+    table = ExactRepaintTable()
+    table.setShowGrid(grid)
+    table.setModel(model)
+    table.resize(500, 400)
+    table.show()
+    qtbot.waitExposed(table)
+    qtbot.waitUntil(lambda: 9 in model.rows_read)  # the first paint read every row
+    model.rows_read.clear()
+    model.dataChanged.emit(model.index(3, 0), model.index(3, 4))
+    qtbot.waitUntil(lambda: bool(model.rows_read))
+    QApplication.processEvents()
+    assert model.rows_read == {3}
+    # A change of several rows repaints at least those rows.
+    model.rows_read.clear()
+    model.dataChanged.emit(model.index(5, 1), model.index(6, 2))
+    qtbot.waitUntil(lambda: {5, 6} <= model.rows_read)

@@ -8,7 +8,8 @@ The Document owns the in-memory :class:`Config`, the undo stack and a cached
    ``EditError`` and changes nothing; applying also yields the inverse edit used for undo
    and a :class:`~modeldesk.core.edits.Change` saying what it touched, emitted as
    :attr:`Document.edited` so views update just those rows), then
-2. queued for saving. One worker thread saves the queued edits in order, each through
+2. queued for saving. One worker thread, woken once the GUI thread has finished with the
+   edit (its views repainted), saves the queued edits in order, each through
    ``ConfigStore.apply_edits``, which re-reads the file under a lock, replays the edit on
    it and writes atomically, so changes another process made meanwhile are kept. When the
    queue is empty and someone else had changed the file, the merged result is adopted
@@ -33,7 +34,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QObject, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QObject, Qt, QThread, Signal
 from PySide6.QtGui import QUndoStack
 from shiboken6 import isValid
 
@@ -42,7 +43,7 @@ from modeldesk.core.errors import ConfigError, EditError, ModelDeskError, StoreE
 from modeldesk.core.resolver import Resolver
 from modeldesk.core.schema import Config, Policy
 
-from .undo import EditCommand
+from .undo import EditCommand, note_change
 
 if TYPE_CHECKING:
     from modeldesk.core.store import Applied, ConfigStore
@@ -77,11 +78,9 @@ class _SaveResult:
 # so a step that changed every agent of a 10,000-agent workspace holds 10,000 lists: a
 # limit keeps a long day's history from growing without end.
 UNDO_LIMIT = 1000
-# The longest a save waits for the GUI thread to finish the edit's event (see _queue).
-EDIT_HANDLING_S = 0.05
 # Posted to the document after an edit, below the priority of the repaint Qt posts for
 # the views it changed (Qt.LowEventPriority): handled once they have painted.
-_EDIT_HANDLED = QEvent.Type(QEvent.registerEventType())
+_WAKE_SAVER = QEvent.Type(QEvent.registerEventType())
 _AFTER_REPAINT = int(Qt.EventPriority.LowEventPriority.value) - 1
 
 _open_documents: weakref.WeakSet[Document] = weakref.WeakSet()
@@ -131,9 +130,8 @@ class Document(QObject):
         self._waiting: list[_SaveJob] = []  # queued, not yet taken by the save thread
         self._waiting_lock = threading.Lock()
         self._futures: list[Future[None]] = []
-        # Set once the GUI thread is done with the event that queued a save (see _queue).
-        self._edit_handled = threading.Event()
-        self._edit_handled.set()
+        # An event that wakes the save thread is on its way (see _queue).
+        self._wake_posted = False
         self._pending_jobs = 0  # queued jobs whose outcome has not reached the GUI thread
         self._outside_change = False  # someone else wrote the file while saves were queued
         self._failure: str | None = None  # the first save failure of the current queue
@@ -205,6 +203,7 @@ class Document(QObject):
         if self.paused:
             raise EditError(f"Editing is paused until the config file is fixed and reloaded. {self.paused}")
         inverse, change = apply_tracked(self.config, edit)
+        note_change(self.config, change)
         self.version += 1
         if change.whole or any(change.touches(c) for c in ("settings", "models", "providers", "projects")):
             # The resolver reads agents through the config's id index as they are now; only
@@ -240,14 +239,21 @@ class Document(QObject):
         self._pending_jobs += 1
         with self._waiting_lock:
             self._waiting.append(job)
-        # The save thread waits until this event's work is done (views updated and
-        # repainted, the undo step pushed), or at most EDIT_HANDLING_S: started at once
-        # it competed with the rest of the edit for the interpreter, and the GUI thread
-        # waited at each handover. A zero timer came before the repaint (Qt posts that
-        # at a low priority), so the save's ~0.4 ms holding the interpreter delayed it.
-        if self._edit_handled.is_set():
-            self._edit_handled.clear()
-            QCoreApplication.postEvent(self, QEvent(_EDIT_HANDLED), _AFTER_REPAINT)
+        # The save thread is woken once the GUI thread is done with this event's work
+        # (views updated and repainted, the undo step pushed), by an event posted below the
+        # repaint's priority: woken at once, it competed with the rest of the edit for the
+        # interpreter, and the GUI thread waited at each handover.
+        if self._wake_posted:
+            return
+        if QThread.currentThread().loopLevel() == 0:
+            # No event loop runs (a script, a test): none would deliver the event.
+            self._wake_saver()
+            return
+        self._wake_posted = True
+        QCoreApplication.postEvent(self, QEvent(_WAKE_SAVER), _AFTER_REPAINT)
+
+    def _wake_saver(self) -> None:
+        self._wake_posted = False
         self._futures.append(self._saver.submit(self._save_waiting))
         # Finished futures are only kept for wait_saved: drop them as we go.
         if len(self._futures) > 64:
@@ -258,7 +264,6 @@ class Document(QObject):
         never the in-memory config. Edits that queued up while a save was running are
         written together: one lock, one read, one write, each edit replayed in order (a
         person typing fast at 10,000 agents makes a burst of edits, not a burst of saves)."""
-        self._edit_handled.wait(EDIT_HANDLING_S)
         with self._waiting_lock:
             jobs, self._waiting = self._waiting, []
         if not jobs:
@@ -385,15 +390,17 @@ class Document(QObject):
         self.set_save_state(state)
 
     def event(self, event: QEvent) -> bool:
-        if event.type() == _EDIT_HANDLED:
-            self._edit_handled.set()
+        if event.type() == _WAKE_SAVER:
+            if self._wake_posted:  # else wait_saved woke it already
+                self._wake_saver()
             return True
         return super().event(event)
 
     def wait_saved(self, timeout_s: float = 30.0) -> bool:
         """Block until every queued save has finished and its outcome is applied (for
         closing the window, and for tests and benchmarks). True if nothing is pending."""
-        self._edit_handled.set()  # the GUI thread waits here: nothing to leave room for
+        if self._wake_posted:  # the GUI thread waits here: nothing to leave room for
+            self._wake_saver()
         for future in list(self._futures):
             try:
                 future.result(timeout=timeout_s)

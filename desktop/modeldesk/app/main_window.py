@@ -169,8 +169,9 @@ class MainWindow(QMainWindow):
         stack = document.undo_stack
         self.undo_action.triggered.connect(stack.undo)
         self.redo_action.triggered.connect(stack.redo)
-        for signal in (stack.canUndoChanged, stack.canRedoChanged, stack.undoTextChanged, stack.redoTextChanged):
-            signal.connect(self._update_undo_actions)
+        # Qt sends all four of canUndo/canRedo/undoText/redoTextChanged with every index
+        # change (a push, an undo, a clear): one update per step, not four.
+        stack.indexChanged.connect(self._update_undo_actions)
         # The save state can quote a file's error: data, never markup. Set here, not in the
         # first frame, where touching Qt's enums costs ~40 ms.
         from PySide6.QtCore import Qt

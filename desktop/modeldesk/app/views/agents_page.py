@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QSplitter,
-    QTableView,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -32,6 +31,7 @@ from ..models.agents_model import EFFECTIVE, NAME, PREFERRED, PROJECT, AgentIdRo
 from ..text import counted
 from ..widgets.actions import widget_action
 from ..widgets.table_section import perform_or_warn
+from ..widgets.tables import ExactRepaintTable
 from ..widgets.when_shown import EVERY_COLLECTION, follow_edits
 from .agent_editor import AgentEditor
 from .model_combo import LazyCombo, referenced_models
@@ -62,7 +62,7 @@ class AgentsPage(QWidget):
 
         self.model = AgentsTableModel(document, self)
         self.proxy = AgentsFilterModel(self.model, self)
-        self.table = QTableView(self)
+        self.table = ExactRepaintTable(self)
         self.table.setObjectName("agents_table")
         self.table.setModel(self.proxy)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)

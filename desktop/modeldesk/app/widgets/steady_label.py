@@ -47,6 +47,8 @@ class SteadyLabel(QLabel):
         self._fit()
 
     def _fit(self) -> None:
-        size = self._usual_size.expandedTo(self.sizeHint())
+        # A usual text fits the usual size by construction: no need to measure it again.
+        usual = self.text() in self._usual_texts and not self._usual_size.isEmpty()
+        size = self._usual_size if usual else self._usual_size.expandedTo(self.sizeHint())
         if size != self.minimumSize() or size != self.maximumSize():
             self.setFixedSize(size)

@@ -4,16 +4,41 @@ unless a caller allows editing, no row-number column.
 - :func:`make_table` builds a page's table: Tab leaves it (arrows move inside), columns
   fit their text and long text wraps; or, for tables of thousands of rows, rows of one
   line and columns sized once (``one_line``).
+- :class:`ExactRepaintTable` repaints a changed row and not the row under it.
 - :func:`setup_compact_table` sizes a small table inside a scrolling settings page to its
   rows, so the page does not show blocks of empty grid (the page scrolls, not each table).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
-from PySide6.QtCore import QAbstractItemModel
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
+
+
+class ExactRepaintTable(QTableView):
+    """A QTableView whose repaint after a change within one row covers that row only.
+
+    Qt repaints a changed range one pixel past its last row (the rectangle it builds counts
+    the row's end as inside), so a change to one row also painted the row below it: half
+    the repaint of an edit on the agents page. A one-row change is handed on cell by cell,
+    and Qt repaints a single cell exactly."""
+
+    def dataChanged(
+        self,
+        topLeft: QModelIndex | QPersistentModelIndex,
+        bottomRight: QModelIndex | QPersistentModelIndex,
+        roles: Sequence[int] = (),
+    ) -> None:
+        row, model = topLeft.row(), self.model()
+        if row != bottomRight.row() or model is None or topLeft.column() == bottomRight.column():
+            super().dataChanged(topLeft, bottomRight, roles)
+            return
+        parent = topLeft.parent()
+        for column in range(topLeft.column(), bottomRight.column() + 1):
+            cell = model.index(row, column, parent)
+            super().dataChanged(cell, cell, roles)
 
 
 def _select_whole_rows(table: QTableView) -> None:
@@ -40,7 +65,7 @@ def make_table(
     ``one_line``: for thousands of rows, which must never be measured cell by cell (the
     full text is in each cell's tooltip): rows of one line and one height, and the
     columns named in ``widths`` sized once, to a sample text or a number of pixels."""
-    table = QTableView(parent)
+    table = ExactRepaintTable(parent)
     table.setObjectName(name)
     table.setAccessibleName(accessible_name)
     table.setModel(model)
