@@ -8,14 +8,14 @@ from collections.abc import Hashable, Sequence
 from typing import Any, cast
 
 from PySide6.QtCore import QModelIndex
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QPushButton, QTableView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QPushButton, QVBoxLayout, QWidget
 
 from modeldesk.core.edits import Edit
 from modeldesk.core.errors import EditError
 
 from ..document import Document
 from ..models.rows import RowsTableModel
-from .tables import setup_compact_table
+from .tables import ExactRepaintTable, setup_compact_table
 from .when_shown import EVERY_COLLECTION, follow_when_shown
 
 
@@ -63,7 +63,7 @@ class TableSection(QWidget):
         super().__init__(parent)
         self._document = document
         self.model = model
-        self.table = QTableView(self)
+        self.table = ExactRepaintTable(self)
         self.table.setObjectName(name)
         self.table.setModel(model)
         setup_compact_table(self.table, min_rows=min_rows)

@@ -4,7 +4,8 @@ unless a caller allows editing, no row-number column.
 - :func:`make_table` builds a page's table: Tab leaves it (arrows move inside), columns
   fit their text and long text wraps; or, for tables of thousands of rows, rows of one
   line and columns sized once (``one_line``).
-- :class:`ExactRepaintTable` repaints a changed row and not the row under it.
+- :class:`ExactRepaintTable`, the view of every table in the app, repaints a changed row
+  and not the row under it.
 - :func:`setup_compact_table` sizes a small table inside a scrolling settings page to its
   rows, so the page does not show blocks of empty grid (the page scrolls, not each table).
 """
