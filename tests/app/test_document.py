@@ -413,3 +413,26 @@ def test_the_save_starts_once_the_gui_thread_has_handled_the_edit(qtbot: Any, do
     qtbot.waitUntil(lambda: bool(written_meanwhile) and not document.saving)
     assert written_meanwhile == [False]
     assert disk_agent(config_file, "helper")["model"] == "o3-mini"
+
+
+def test_undo_names_stay_right_after_a_change_of_hundreds_of_items() -> None:
+    """A change of many items is not followed id by id: their names are counted again."""
+    from modeldesk.app.undo import command_text, note_change
+    from modeldesk.core.edits import apply_tracked
+    from modeldesk.core.schema import Config
+
+    config = Config(agents=[Agent(id=f"a{n}", name=f"Agent {n}") for n in range(400)])
+    step = SetAgentModels("a7", ("m",))
+    assert command_text(config, step) == "Set models of Agent 7"
+
+    def rename(numbers: range, name: str | None) -> None:
+        edits = [UpdateItem("agents", f"a{n}", {"name": name or f"Agent {n}"}) for n in numbers]
+        _, change = apply_tracked(config, Batch(edits, label="Rename"))
+        note_change(config, change)
+
+    rename(range(100, 400), "Agent 7")  # 300 items: counted again
+    assert command_text(config, step) == "Set models of Agent 7 (a7)"
+    rename(range(100, 110), None)  # 10 items: followed one by one; 290 still share the name
+    assert command_text(config, step) == "Set models of Agent 7 (a7)"
+    rename(range(110, 400), None)
+    assert command_text(config, step) == "Set models of Agent 7"

@@ -162,7 +162,13 @@ class _CountsOfOneConfig:
             return
         for collection, ids in change.updated.items():
             kept = self.collections.get(collection)
-            if kept is not None and collection in _ITEM_COLLECTIONS:
+            if kept is None or collection not in _ITEM_COLLECTIONS:
+                continue
+            if len(ids) > _NOTED_AT_MOST:
+                # A bulk change: counting every name again when next needed (~2 ms at
+                # 10,000 agents) is cheaper than following each id (~3 µs each) now.
+                del self.collections[collection]
+            else:
                 kept.note_updated(config, ids)
 
     def _forget(self, _: object) -> None:
@@ -178,6 +184,8 @@ def note_change(config: Config, change: Change) -> None:
     _name_counts.note(config, change)
 
 
+# Beyond this many items replaced by one edit, their names are counted again instead.
+_NOTED_AT_MOST = 256
 # The collections Config.find indexes by id.
 _ITEM_COLLECTIONS = frozenset({"agents", "squads", "projects", "providers", "models"})
 
