@@ -397,9 +397,11 @@ def test_an_edit_tells_the_undo_names_what_it_replaced(qtbot: Any, document: Any
 
 def test_the_save_starts_once_the_gui_thread_has_handled_the_edit(qtbot: Any, document: Any, config_file: Path) -> None:
     """Inside the event loop the save thread is woken after the edit's views have updated
-    and painted: woken at once, it took the interpreter from the GUI thread mid-edit."""
+    and painted (woken at once, it took the interpreter from the GUI thread mid-edit), and
+    "Saving…" is said then."""
     from PySide6.QtCore import QTimer
 
+    said: list[str] = []
     written_meanwhile: list[bool] = []
 
     def slow_view(_change: object) -> None:
@@ -407,11 +409,14 @@ def test_the_save_starts_once_the_gui_thread_has_handled_the_edit(qtbot: Any, do
         before = config_file.read_bytes()
         time.sleep(0.2)
         written_meanwhile.append(config_file.read_bytes() != before)
+        said.append("view done")
 
     document.edited.connect(slow_view)
+    document.save_state_changed.connect(said.append)
     QTimer.singleShot(0, lambda: document.perform(SetAgentModels("helper", ("o3-mini",))))
     qtbot.waitUntil(lambda: bool(written_meanwhile) and not document.saving)
     assert written_meanwhile == [False]
+    assert said == ["view done", "Saving…", "Saved"]
     assert disk_agent(config_file, "helper")["model"] == "o3-mini"
 
 

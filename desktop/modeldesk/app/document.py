@@ -235,7 +235,6 @@ class Document(QObject):
     # --- saving (one worker thread) ---------------------------------------------------
 
     def _queue(self, job: _SaveJob) -> None:
-        self.set_save_state(SAVING)
         self._pending_jobs += 1
         with self._waiting_lock:
             self._waiting.append(job)
@@ -254,6 +253,9 @@ class Document(QObject):
 
     def _wake_saver(self) -> None:
         self._wake_posted = False
+        # Said as the save thread starts: set in the edit's own event, the label's repaint
+        # joined the changed row's.
+        self.set_save_state(SAVING)
         self._futures.append(self._saver.submit(self._save_waiting))
         # Finished futures are only kept for wait_saved: drop them as we go.
         if len(self._futures) > 64:
