@@ -376,7 +376,9 @@ def test_shutdown_deletes_the_undo_history_through_its_stack(store: ConfigStore)
     assert on_disk(store.path)["settings"]["fallback"]["retries"] == 2  # saved before
 
 
-def test_an_edit_tells_the_undo_names_what_it_replaced(qtbot: Any, document: Any) -> None:
+def test_an_edit_tells_the_undo_names_what_it_replaced(
+    qtbot: Any, document: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The next step's words find the items an edit replaced from what the document told,
     not by comparing the whole list again (~0.2 ms of an edit at 10,000 agents)."""
     from modeldesk.app import undo
@@ -385,12 +387,8 @@ def test_an_edit_tells_the_undo_names_what_it_replaced(qtbot: Any, document: Any
     document.perform(UpdateItem("agents", "helper", {"name": name}, label="Rename helper"))
     compared: list[list[int]] = []
     replaced = undo._replaced
-    monkeypatched = pytest.MonkeyPatch()
-    monkeypatched.setattr(undo, "_replaced", lambda new, old: compared.append(replaced(new, old)) or compared[-1])
-    try:
-        document.perform(UpdateItem("agents", "triage", {"instruction": "Be brief."}, label="Reword triage"))
-    finally:
-        monkeypatched.undo()
+    monkeypatch.setattr(undo, "_replaced", lambda new, old: compared.append(replaced(new, old)) or compared[-1])
+    document.perform(UpdateItem("agents", "triage", {"instruction": "Be brief."}, label="Reword triage"))
     assert document.undo_stack.undoText() == f"Reword {name} (triage)"  # helper is called so too now
     assert compared == [[]]  # nothing left to find
 
